@@ -1,0 +1,131 @@
+"""The app factory: settings → engine → plugins → schema → Starlette app with a lifespan."""
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from cross_web import HTTPException
+from strawberry.types.unset import UNSET
+
+from core.config import Settings
+from core.db import make_engine, make_sessionmaker
+from core.plugins import PluginHost, get_plugin_manager
+from core.security import ANONYMOUS, scoping
+from core.security.auth import actor_for_token
+from core.security.crypto import FieldCipher, load_master_key
+from schema.build import build_schema
+from schema.context import Context, Services
+from schema.loaders import core_loaders
+
+log = logging.getLogger("bangfu")
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our actor, per-request context and cleanup."""
+
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if not isinstance(request, Request):
+            return await super().run(request, context, root_value)
+        token = _bearer(request)
+        actor = ANONYMOUS
+        if token is not None:
+            async with self.services.sessions() as session:
+                session.info["actor"] = ANONYMOUS
+                found = await actor_for_token(session, token, self.services.settings)
+            if found is None:
+                raise HTTPException(401, "invalid, expired or revoked token")
+            actor = found
+        ctx = Context(self.services, actor, request=request, token=token)
+        ctx.loaders.update(core_loaders(ctx))
+        self.services.host.extend_context(ctx)
+        try:
+            return await super().run(request, context=ctx, root_value=root_value)
+        finally:
+            await ctx.close()
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise HTTPException(401, "the Authorization header must be 'Bearer <token>'")
+    return value.strip()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    plugins: PluginHost | None = None,
+    cipher: FieldCipher | None = None,
+) -> Starlette:
+    """Build the service. Plugins and schema are composed here, so errors fail at start."""
+    settings = settings or Settings()
+    host = plugins or PluginHost(get_plugin_manager())
+    scoping.scoped_models()  # every model declares its scope, or we do not start
+    scoping.install()
+    schema = build_schema(host)
+    engine = make_engine(
+        settings.database_url, echo=settings.sql_echo, schema=settings.database_schema
+    )
+    services = Services(
+        settings=settings,
+        sessions=make_sessionmaker(engine),
+        host=host,
+        cipher=cipher or FieldCipher(load_master_key(settings)),
+    )
+    graphql = GraphQLEndpoint(
+        services,
+        schema=schema,
+        graphql_ide="graphiql" if settings.is_development else None,
+        allow_queries_via_get=settings.is_development,
+    )
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> Response:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # any failure means not ready; details go to the log only
+            request_id = uuid.uuid4().hex
+            log.exception("readiness check failed (request %s)", request_id)
+            return JSONResponse(
+                {"status": "unavailable", "code": "SERVICE_UNAVAILABLE", "requestId": request_id},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.schema = schema
+    return app
+

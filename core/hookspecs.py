@@ -1,0 +1,170 @@
+"""The Bangfu plugin contract: every hook a plugin may implement.
+
+Written in pytest's style: each hook is a typed, do-nothing function whose docstring says
+when it is called, what it receives and what it returns. Plugins implement hooks with
+``core.plugins.hookimpl`` and are found through the ``bangfu.plugins`` entry-point group;
+the four built-in domain plugins are registered the same way.
+
+Hooks are always called with keyword arguments. A hook implementation may be ``async``
+where its docstring says the host awaits it.
+"""
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pluggy import HookspecMarker
+
+if TYPE_CHECKING:
+    import random
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from core.plugins import PluginInfo
+    from core.registry.models import Household
+    from core.security.actor import Actor
+    from core.security.permissions import Action
+
+hookspec = HookspecMarker("bangfu")
+
+# -------------------------------------------------------------------------
+# Start-up: who the plugin is, its tables and its actions
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def bangfu_plugin_info() -> "PluginInfo":
+    """Describe the plugin: its name, title, owning organisation kinds and version.
+
+    Called once at start. Every plugin must implement it; the name is the prefix of the
+    plugin's tables (``<name>_``), GraphQL root fields and actions (``<name>:...``).
+
+    :returns: a :class:`core.plugins.PluginInfo`.
+    """
+
+
+@hookspec
+def bangfu_register_models() -> Sequence[type[Any]]:
+    """Return the plugin's ORM model classes.
+
+    Called once at start. Each class must be mapped on ``core.db.Base`` (so one
+    ``MetaData`` holds every table), its table named ``<plugin>_...``, and it must declare
+    how it is area-scoped (``PersonScoped``, ``HouseholdScoped``, ``AreaPathScoped``) or
+    that it is global (``GlobalModel``). Violations stop the service at start.
+
+    :returns: a sequence of model classes.
+    """
+
+
+@hookspec
+def bangfu_migrations() -> Path | None:
+    """Return the folder of the plugin's Alembic migrations (its own version branch).
+
+    Called by ``bangfu db upgrade`` and by the migration on ``bangfu serve`` (SQLite).
+    The first revision in the folder has ``branch_labels = ("<plugin>",)`` and
+    ``depends_on`` the core revision it builds on.
+
+    :returns: an existing folder, or None for a plugin without tables.
+    """
+
+
+@hookspec
+def bangfu_register_actions() -> Sequence["Action"]:
+    """Return the permission actions the plugin defines, e.g. ``education:write``.
+
+    Called once at start. Action names must start with ``<plugin>:``; an action name
+    defined twice (by any two plugins, or by a plugin and core) stops the service.
+
+    :returns: a sequence of :class:`core.security.permissions.Action`.
+    """
+
+
+@hookspec
+def bangfu_permission_allowed(actor: "Actor", action: str, resource: object | None) -> bool | None:
+    """Vote on whether ``actor`` may perform ``action`` on ``resource``.
+
+    Called on every permission check. The veto rule decides: any ``False`` denies, else
+    any ``True`` allows, else the check is denied. Core votes ``True`` when one of the
+    actor's roles is granted the action; return ``False`` to veto, ``None`` to abstain.
+
+    :param actor: who asks.
+    :param action: the action name, e.g. ``education:write``.
+    :param resource: the object concerned (a Person, a Household, ...), or None.
+    :returns: True, False or None.
+    """
+
+
+# -------------------------------------------------------------------------
+# The GraphQL schema
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def bangfu_graphql_type_extensions() -> Mapping[str, Sequence[type]]:
+    """Return mixins that add fields to the core types ``Person`` and ``Household``.
+
+    Called once when the schema is built. Each mixin is a ``@strawberry.type`` class whose
+    fields must be nullable (a denied field must not null the whole person). The resolver
+    receives the core ORM row as ``self``. A field name used by core or another plugin
+    stops the service at start.
+
+    :returns: ``{"Person": [Mixin, ...], "Household": [...]}``.
+    """
+
+
+@hookspec
+def bangfu_graphql_query_types(core_types: Any) -> Sequence[type]:
+    """Return Strawberry types whose fields are merged into ``Query``.
+
+    Called once when the schema is built, after ``Person`` and ``Household`` are composed.
+    Root field names must start with the plugin's name (``educationEnrolments``).
+
+    :param core_types: the composed core types (``core_types.Person``,
+        ``core_types.Household``, ...), for plugin types that refer to them.
+    :returns: a sequence of ``@strawberry.type`` classes.
+    """
+
+
+@hookspec
+def bangfu_graphql_mutation_types(core_types: Any) -> Sequence[type]:
+    """Return Strawberry types whose fields are merged into ``Mutation``.
+
+    Same rules as :func:`bangfu_graphql_query_types`; mutation names are noun first and
+    prefixed with the plugin's name (``educationEnrolmentRecord``), and return a payload
+    with ``errors``.
+
+    :param core_types: the composed core types.
+    :returns: a sequence of ``@strawberry.type`` classes.
+    """
+
+
+@hookspec
+def bangfu_graphql_context(context: Any) -> None:
+    """Add the plugin's per-request DataLoaders to the request context.
+
+    Called once per GraphQL request, before execution. Register loaders with
+    ``context.loaders[<name>] = DataLoader(...)`` (names prefixed with the plugin's name).
+
+    :param context: the request's :class:`schema.context.Context`.
+    """
+
+
+# -------------------------------------------------------------------------
+# Data
+# -------------------------------------------------------------------------
+
+
+@hookspec
+async def bangfu_demo_data(
+    session: "AsyncSession", households: Sequence["Household"], rng: "random.Random"
+) -> None:
+    """Add the plugin's own demo rows for the demo households.
+
+    Called (and awaited) by ``bangfu demo`` after core demo data is written, inside the
+    same transaction, as the system actor. Use ``rng`` only, so demo data is reproducible.
+
+    :param session: the demo transaction's session.
+    :param households: the demo households, with ``members`` loaded as a list attribute
+        ``demo_members`` of ``(Person, Relation)`` pairs.
+    :param rng: the seeded random generator.
+    """

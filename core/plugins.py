@@ -1,0 +1,220 @@
+"""The plugin host: a plugin-manager factory and a typed facade over its hooks.
+
+The manager is built by :func:`get_plugin_manager` (never a module global), so tests
+choose their plugin set. :class:`PluginHost` validates what plugins return once, at
+start, and is what the rest of the code calls instead of untyped ``pm.hook.x(...)``.
+"""
+
+import dataclasses
+import importlib.metadata
+import inspect
+import random
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import hookspecs
+from core.db import Base
+from core.security.actor import Actor
+from core.security.permissions import CORE_ACTIONS, Action, decide
+
+hookimpl = pluggy.HookimplMarker("bangfu")
+ENTRY_POINT_GROUP = "bangfu.plugins"
+CORE_NAME = "core"
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginInfo:
+    """What ``bangfu_plugin_info`` returns."""
+
+    name: str
+    title: str
+    version: str
+    owners: tuple[str, ...] = ()
+    description: str = ""
+
+
+class PluginError(RuntimeError):
+    """A plugin breaks the contract; the service refuses to start."""
+
+
+class _CorePlugin:
+    """Core's own contributions, registered like any plugin."""
+
+    @hookimpl
+    def bangfu_register_actions(self) -> Sequence[Action]:
+        return CORE_ACTIONS
+
+
+def get_plugin_manager(
+    *,
+    entry_points: bool | Iterable[str] = True,
+    plugins: Sequence[object] = (),
+) -> pluggy.PluginManager:
+    """Build a plugin manager with core, the entry-point plugins and ``plugins``.
+
+    :param entry_points: True loads every ``bangfu.plugins`` entry point, False none, a
+        collection of names only those (the built-ins are entry points too).
+    :param plugins: extra plugin objects (modules or instances), e.g. defined in a test.
+    """
+    pm = pluggy.PluginManager("bangfu")
+    pm.add_hookspecs(hookspecs)
+    pm.register(_CorePlugin(), name=CORE_NAME)
+    if entry_points is not False:
+        wanted = None if entry_points is True else set(entry_points)
+        found = {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+        if wanted is not None and (missing := wanted - set(found)):
+            raise PluginError(
+                f"no installed plugin named {', '.join(sorted(missing))} "
+                f"(entry points in {ENTRY_POINT_GROUP!r}: {', '.join(sorted(found)) or 'none'})"
+            )
+        for name, ep in sorted(found.items()):
+            if wanted is None or name in wanted:
+                pm.register(ep.load(), name=name)
+    for plugin in plugins:
+        pm.register(plugin)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"a plugin implements a hook that does not exist: {exc}") from exc
+    return pm
+
+
+def _call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Call one hook's implementations one by one, keeping who returned what."""
+    results = []
+    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+        results.append((impl.plugin_name, impl.function(**kwargs)))
+    return results
+
+
+class PluginHost:
+    """The validated view of the loaded plugins that the rest of the service uses."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self.plugins: dict[str, PluginInfo] = {}
+        self._name_of: dict[str, str] = {CORE_NAME: CORE_NAME}
+        for registered, info in _call_each(pm, "bangfu_plugin_info"):
+            if not isinstance(info, PluginInfo):
+                raise PluginError(f"plugin {registered}: bangfu_plugin_info must return PluginInfo")
+            if info.name in self.plugins or info.name == CORE_NAME:
+                raise PluginError(f"two plugins are named {info.name!r}")
+            if not info.name.isidentifier() or not info.name.islower():
+                raise PluginError(f"plugin name {info.name!r} must be a lower-case identifier")
+            self.plugins[info.name] = info
+            self._name_of[registered] = info.name
+        for registered in pm.list_name_plugin():
+            if registered[0] not in self._name_of:
+                raise PluginError(f"plugin {registered[0]} does not implement bangfu_plugin_info")
+        self.models = self._collect_models()
+        self.actions = self._collect_actions()
+
+    def plugin_of(self, registered_name: str) -> str:
+        return self._name_of[registered_name]
+
+    def _collect_models(self) -> list[type[Any]]:
+        models: list[type[Any]] = []
+        for registered, classes in _call_each(self.pm, "bangfu_register_models"):
+            plugin = self.plugin_of(registered)
+            for cls in classes:
+                table = getattr(cls, "__table__", None)
+                if table is None or table.metadata is not Base.metadata:
+                    raise PluginError(
+                        f"plugin {plugin}: model {cls.__qualname__} is not mapped on core.db.Base"
+                    )
+                if not table.name.startswith(f"{plugin}_"):
+                    raise PluginError(
+                        f"plugin {plugin}: table {table.name!r} must be named {plugin}_..."
+                    )
+                if getattr(cls, "__area_scope__", None) is None:
+                    raise PluginError(
+                        f"plugin {plugin}: model {cls.__qualname__} declares no area scope "
+                        "(inherit PersonScoped, HouseholdScoped, AreaPathScoped or GlobalModel)"
+                    )
+                models.append(cls)
+        return models
+
+    def _collect_actions(self) -> dict[str, Action]:
+        actions: dict[str, Action] = {}
+        owner: dict[str, str] = {}
+        for registered, declared in _call_each(self.pm, "bangfu_register_actions"):
+            plugin = self.plugin_of(registered)
+            for action in declared:
+                if action.name in actions:
+                    raise PluginError(
+                        f"action {action.name!r} is defined twice ({owner[action.name]} and {plugin})"
+                    )
+                if plugin != CORE_NAME and not action.name.startswith(f"{plugin}:"):
+                    raise PluginError(f"plugin {plugin}: action {action.name!r} must start {plugin}:")
+                actions[action.name] = action
+                owner[action.name] = plugin
+        return actions
+
+    # -- permissions --------------------------------------------------------
+
+    def allowed(self, actor: Actor, action: str, resource: object | None = None) -> bool:
+        """Decide a permission with the veto rule over core's grant and every plugin's vote."""
+        declared = self.actions.get(action)
+        if declared is None:
+            raise KeyError(f"unknown action {action!r}")
+        votes: list[bool | None] = [True if declared.granted_to(actor) else None]
+        votes += self.pm.hook.bangfu_permission_allowed(actor=actor, action=action, resource=resource)
+        return decide(votes)
+
+    # -- GraphQL ------------------------------------------------------------
+
+    def type_extensions(self) -> list[tuple[str, str, type]]:
+        """``(plugin, core type name, mixin)`` for every mixin plugins contribute."""
+        found = []
+        for registered, mapping in _call_each(self.pm, "bangfu_graphql_type_extensions"):
+            for type_name, mixins in mapping.items():
+                for mixin in mixins:
+                    found.append((self.plugin_of(registered), type_name, mixin))
+        return found
+
+    def query_types(self, core_types: Any) -> list[tuple[str, type]]:
+        return [
+            (self.plugin_of(registered), cls)
+            for registered, classes in _call_each(
+                self.pm, "bangfu_graphql_query_types", core_types=core_types
+            )
+            for cls in classes
+        ]
+
+    def mutation_types(self, core_types: Any) -> list[tuple[str, type]]:
+        return [
+            (self.plugin_of(registered), cls)
+            for registered, classes in _call_each(
+                self.pm, "bangfu_graphql_mutation_types", core_types=core_types
+            )
+            for cls in classes
+        ]
+
+    def extend_context(self, context: Any) -> None:
+        self.pm.hook.bangfu_graphql_context(context=context)
+
+    # -- data and migrations -----------------------------------------------
+
+    async def demo_data(
+        self, session: AsyncSession, households: Sequence[Any], rng: random.Random
+    ) -> None:
+        for _registered, result in _call_each(
+            self.pm, "bangfu_demo_data", session=session, households=households, rng=rng
+        ):
+            if inspect.isawaitable(result):
+                await result
+
+    def migration_dirs(self) -> dict[str, Path]:
+        dirs = {}
+        for registered, folder in _call_each(self.pm, "bangfu_migrations"):
+            if folder is None:
+                continue
+            path = Path(folder)
+            if not path.is_dir():
+                raise PluginError(f"plugin {self.plugin_of(registered)}: no migrations folder {path}")
+            dirs[self.plugin_of(registered)] = path
+        return dirs

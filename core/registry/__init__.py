@@ -1,0 +1,35 @@
+"""The registry core (R1, R2): regions, organisations, persons, households, categories."""
+
+from core.registry.models import (
+    Category,
+    CategoryAssignment,
+    HukouType,
+    Household,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Region,
+    RegionLevel,
+    Relation,
+    Sex,
+)
+from core.registry.scoping import GlobalModel, HouseholdScoped, PersonScoped
+
+__all__ = [
+    "Category",
+    "CategoryAssignment",
+    "GlobalModel",
+    "HouseholdScoped",
+    "Household",
+    "HukouType",
+    "Membership",
+    "Organisation",
+    "OrganisationKind",
+    "Person",
+    "PersonScoped",
+    "Region",
+    "RegionLevel",
+    "Relation",
+    "Sex",
+]

@@ -1,0 +1,522 @@
+"""Registry use cases: households, members, persons and categories (R2).
+
+Every function runs inside the caller's transaction as the session's actor, validates
+everything first and raises :class:`core.errors.DomainError` on bad input; the caller
+rolls back, so nothing is ever half-written.
+"""
+
+import dataclasses
+import datetime as dt
+import decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import idnumber
+from core.calendar import today
+from core.db import path_within
+from core.errors import DomainError, ErrorCode, FieldError
+from core.registry.models import (
+    Category,
+    CategoryAssignment,
+    Household,
+    HukouType,
+    Membership,
+    Organisation,
+    Person,
+    Region,
+    Relation,
+)
+from core.registry.persons import apply_id_number, id_number_digest, new_person
+from core.security.actor import Actor
+from core.security.crypto import FieldCipher
+
+_UNSET = object()
+
+
+@dataclasses.dataclass
+class PersonData:
+    """A new person. Birth date and sex come from the ID number only."""
+
+    name: str
+    id_number: str
+    phone: str | None = None
+    hukou_type: HukouType | None = None
+    disability_category: int | None = None
+    disability_grade: int | None = None
+    disability_certified_on: dt.date | None = None
+
+
+@dataclasses.dataclass
+class MemberData:
+    """A member of a new household: a new person, or an existing one by key."""
+
+    relation: Relation
+    person: PersonData | None = None
+    person_id: int | None = None
+
+
+@dataclasses.dataclass
+class Registry:
+    """The registry use cases for one transaction and actor."""
+
+    session: AsyncSession
+    actor: Actor
+    cipher: FieldCipher
+
+    # -- lookups ---------------------------------------------------------------
+
+    async def region(self, code: str, field: str) -> Region:
+        """A region inside the actor's area, or UNKNOWN_REGION / OUT_OF_AREA."""
+        region = await self.session.get(Region, code)
+        if region is None:
+            raise DomainError.of(field, f"unknown region code {code!r}", ErrorCode.UNKNOWN_REGION)
+        if not self.covers(region.path):
+            raise DomainError.of(
+                field, f"region {code} is outside your area", ErrorCode.OUT_OF_AREA
+            )
+        return region
+
+    def covers(self, path: str) -> bool:
+        if self.actor.sees_everything:
+            return True
+        area = self.actor.area_path
+        return area is not None and path.startswith(area)
+
+    async def person(self, person_id: int, field: str) -> Person:
+        person = await self.session.get(Person, person_id)
+        if person is None:  # absent and out of area look the same
+            raise DomainError.of(field, "no Person with this ID", ErrorCode.NOT_FOUND)
+        return person
+
+    async def household(self, household_id: int, field: str) -> Household:
+        household = await self.session.get(Household, household_id)
+        if household is None:
+            raise DomainError.of(field, "no Household with this ID", ErrorCode.NOT_FOUND)
+        return household
+
+    async def organisation(self, organisation_id: int, field: str) -> Organisation:
+        organisation = await self.session.get(Organisation, organisation_id)
+        if organisation is None:
+            raise DomainError.of(
+                field, "no Organisation with this ID", ErrorCode.UNKNOWN_ORGANISATION
+            )
+        return organisation
+
+    async def current_members(self, household_id: int) -> list[Membership]:
+        rows = await self.session.scalars(
+            select(Membership)
+            .where(Membership.household_id == household_id, Membership.end_date.is_(None))
+            .order_by(Membership.id)
+        )
+        return list(rows.all())
+
+    async def current_membership(self, person_id: int) -> Membership | None:
+        return await self.session.scalar(
+            select(Membership).where(
+                Membership.person_id == person_id, Membership.end_date.is_(None)
+            )
+        )
+
+    # -- persons ---------------------------------------------------------------
+
+    def parse_id_number(self, raw: str, field: str) -> idnumber.IdNumber:
+        try:
+            return idnumber.parse(raw)
+        except idnumber.IdNumberError as exc:
+            raise DomainError.of(field, exc.reason, ErrorCode.INVALID_ID_NUMBER) from exc
+
+    async def check_id_number_free(
+        self, number: idnumber.IdNumber, field: str, *, exclude: int | None = None
+    ) -> None:
+        digest = id_number_digest(self.cipher, number)
+        # The lookup must see the whole city, not only the actor's area: uniqueness is global.
+        owner = await self.session.scalar(
+            select(Person.id)
+            .where(Person.id_number_digest == digest)
+            .execution_options(bangfu_uniqueness_check=True)
+        )
+        if owner is not None and owner != exclude:
+            raise DomainError.of(
+                field, "this ID number is already registered", ErrorCode.DUPLICATE_ID_NUMBER
+            )
+
+    def validate_person(self, data: PersonData, field: str) -> list[FieldError]:
+        errors = []
+        if not data.name.strip():
+            errors.append(FieldError(f"{field}.name", "a name is required", ErrorCode.INVALID_INPUT))
+        if len(data.name) > 100:
+            errors.append(
+                FieldError(f"{field}.name", "at most 100 characters", ErrorCode.INVALID_INPUT)
+            )
+        errors += _disability_errors(
+            data.disability_category, data.disability_grade, f"{field}.disability"
+        )
+        return errors
+
+    async def create_person(self, data: PersonData, region: Region, field: str) -> Person:
+        errors = self.validate_person(data, field)
+        try:
+            number = self.parse_id_number(data.id_number, f"{field}.idNumber")
+        except DomainError as exc:
+            errors += exc.errors
+            raise DomainError(*errors) from exc
+        if errors:
+            raise DomainError(*errors)
+        await self.check_id_number_free(number, f"{field}.idNumber")
+        person = new_person(
+            self.cipher,
+            number,
+            name=data.name.strip(),
+            region=region,
+            phone=data.phone,
+            hukou_type=data.hukou_type,
+            disability_category=data.disability_category,
+            disability_grade=data.disability_grade,
+            disability_certified_on=data.disability_certified_on,
+        )
+        self.session.add(person)
+        return person
+
+    async def update_person(
+        self,
+        person_id: int,
+        expected_version: int,
+        *,
+        name: str | None = None,
+        id_number: str | None = None,
+        phone: object = _UNSET,
+        hukou_type: object = _UNSET,
+        disability: object = _UNSET,
+        deceased: bool | None = None,
+        guardian_id: object = _UNSET,
+    ) -> Person:
+        """Change a person if nobody changed it since ``expected_version``."""
+        person = await self.person(person_id, "input.id")
+        if person.version != expected_version:
+            raise DomainError.of(
+                "input.expectedVersion",
+                f"the person was changed meanwhile: current version is {person.version}",
+                ErrorCode.VERSION_CONFLICT,
+            )
+        errors: list[FieldError] = []
+        if name is not None:
+            if not name.strip() or len(name) > 100:
+                errors.append(
+                    FieldError("input.name", "a name of 1 to 100 characters is required", ErrorCode.INVALID_INPUT)
+                )
+            person.name = name.strip()
+        if id_number is not None:
+            number = self.parse_id_number(id_number, "input.idNumber")
+            await self.check_id_number_free(number, "input.idNumber", exclude=person.id)
+            apply_id_number(person, self.cipher, number)
+        if phone is not _UNSET:
+            person.phone = phone  # type: ignore[assignment]
+        if hukou_type is not _UNSET:
+            person.hukou_type = hukou_type  # type: ignore[assignment]
+        if disability is not _UNSET:
+            category, grade, certified_on = disability or (None, None, None)  # type: ignore[misc]
+            errors += _disability_errors(category, grade, "input.disability")
+            person.disability_category = category
+            person.disability_grade = grade
+            person.disability_certified_on = certified_on
+        if deceased is not None:
+            person.deceased = deceased
+        if guardian_id is not _UNSET:
+            if guardian_id is not None:
+                if guardian_id == person.id:
+                    errors.append(
+                        FieldError("input.guardianId", "a person cannot be their own guardian", ErrorCode.INVALID_INPUT)
+                    )
+                else:
+                    await self.person(guardian_id, "input.guardianId")  # type: ignore[arg-type]
+            person.guardian_id = guardian_id  # type: ignore[assignment]
+        if errors:
+            raise DomainError(*errors)
+        await self.flush()
+        return person
+
+    # -- households ------------------------------------------------------------
+
+    async def create_household(
+        self, region_code: str, address: str | None, members: list[MemberData], start: dt.date | None
+    ) -> Household:
+        """A new household with exactly one head among ``members``."""
+        region = await self.region(region_code, "input.regionCode")
+        heads = [m for m in members if m.relation == Relation.HEAD]
+        if not heads:
+            raise DomainError.of(
+                "input.members", "a household needs exactly one HEAD member", ErrorCode.HOUSEHOLD_WITHOUT_HEAD
+            )
+        if len(heads) > 1:
+            raise DomainError.of(
+                "input.members", "a household has exactly one HEAD member", ErrorCode.MULTIPLE_HEADS
+            )
+        if len(members) > 50:
+            raise DomainError.of("input.members", "at most 50 members", ErrorCode.INVALID_INPUT)
+        start = start or today()
+        household = Household(region_code=region.code, area_path=region.path, address=address)
+        self.session.add(household)
+        persons = await self._members_persons(members, region)
+        await self.flush()
+        for member, person in zip(members, persons, strict=True):
+            self.session.add(
+                Membership(
+                    household_id=household.id,
+                    person_id=person.id,
+                    relation=member.relation,
+                    start_date=start,
+                )
+            )
+        await self.flush()
+        return household
+
+    async def _members_persons(self, members: list[MemberData], region: Region) -> list[Person]:
+        errors: list[FieldError] = []
+        persons: list[Person] = []
+        seen: dict[str, int] = {}
+        for index, member in enumerate(members):
+            field = f"input.members.{index}"
+            try:
+                person = await self._member_person(member, region, field)
+            except DomainError as exc:
+                errors += exc.errors
+                continue
+            key = person.id_number_digest
+            if key in seen:
+                errors.append(
+                    FieldError(field, f"the same person as member {seen[key]}", ErrorCode.ALREADY_A_MEMBER)
+                )
+            seen[key] = index
+            persons.append(person)
+        if errors:
+            raise DomainError(*errors)
+        return persons
+
+    async def _member_person(self, member: MemberData, region: Region, field: str) -> Person:
+        if (member.person is None) == (member.person_id is None):
+            raise DomainError.of(
+                field, "give either person (a new person) or personId", ErrorCode.INVALID_INPUT
+            )
+        if member.person is not None:
+            return await self.create_person(member.person, region, f"{field}.person")
+        assert member.person_id is not None
+        person = await self.person(member.person_id, f"{field}.personId")
+        if await self.current_membership(person.id) is not None:
+            raise DomainError.of(
+                f"{field}.personId",
+                "the person belongs to another household: remove them there first",
+                ErrorCode.ALREADY_IN_A_HOUSEHOLD,
+            )
+        self.move(person, region)
+        return person
+
+    def move(self, person: Person, region: Region) -> None:
+        person.region_code = region.code
+        person.area_path = region.path
+
+    async def add_member(
+        self, household_id: int, member: MemberData, start: dt.date | None
+    ) -> Membership:
+        household = await self.household(household_id, "input.householdId")
+        if member.relation == Relation.HEAD:
+            raise DomainError.of(
+                "input.relation",
+                "a household has one head: use householdHeadChange",
+                ErrorCode.MULTIPLE_HEADS,
+            )
+        region = await self.region(household.region_code, "input.householdId")
+        if member.person_id is not None:
+            current = await self.current_membership(member.person_id)
+            if current is not None and current.household_id == household.id:
+                raise DomainError.of(
+                    "input.personId", "the person is already a member", ErrorCode.ALREADY_A_MEMBER
+                )
+        person = await self._member_person(member, region, "input")
+        await self.flush()
+        membership = Membership(
+            household_id=household.id,
+            person_id=person.id,
+            relation=member.relation,
+            start_date=start or today(),
+        )
+        self.session.add(membership)
+        household.updated_at = dt.datetime.now(dt.UTC)
+        await self.flush()
+        return membership
+
+    async def remove_member(
+        self, household_id: int, person_id: int, end: dt.date | None, reason: str | None
+    ) -> Membership:
+        """End a membership; the row stays as history."""
+        household = await self.household(household_id, "input.householdId")
+        membership = next(
+            (m for m in await self.current_members(household.id) if m.person_id == person_id), None
+        )
+        if membership is None:
+            raise DomainError.of(
+                "input.personId", "the person is not a current member", ErrorCode.NOT_A_MEMBER
+            )
+        if membership.relation == Relation.HEAD:
+            raise DomainError.of(
+                "input.personId",
+                "the head cannot be removed: change the head first",
+                ErrorCode.HEAD_CANNOT_BE_REMOVED,
+            )
+        end = end or today()
+        if end < membership.start_date:
+            raise DomainError.of(
+                "input.endDate", "the membership would end before it began", ErrorCode.INVALID_DATE_RANGE
+            )
+        membership.end_date = end
+        membership.end_reason = reason
+        await self.flush()
+        return membership
+
+    async def change_head(
+        self, household_id: int, new_head_id: int, former_head_relation: Relation, on: dt.date | None
+    ) -> Household:
+        """Make a current member the head; both changes are kept as history."""
+        household = await self.household(household_id, "input.householdId")
+        if former_head_relation == Relation.HEAD:
+            raise DomainError.of(
+                "input.formerHeadRelation", "the former head cannot stay HEAD", ErrorCode.MULTIPLE_HEADS
+            )
+        members = await self.current_members(household.id)
+        old_head = next(m for m in members if m.relation == Relation.HEAD)
+        new_head = next((m for m in members if m.person_id == new_head_id), None)
+        if new_head is None:
+            raise DomainError.of(
+                "input.newHeadId", "the new head must be a current member", ErrorCode.NOT_A_MEMBER
+            )
+        if new_head is old_head:
+            raise DomainError.of(
+                "input.newHeadId", "this person is the head already", ErrorCode.INVALID_INPUT
+            )
+        on = on or today()
+        if on < max(old_head.start_date, new_head.start_date):
+            raise DomainError.of(
+                "input.date", "the change would predate the memberships", ErrorCode.INVALID_DATE_RANGE
+            )
+        for ended in (old_head, new_head):
+            ended.end_date = on
+            ended.end_reason = "head of household changed"
+        await self.flush()  # end both before the new rows meet the one-head index
+        self.session.add_all(
+            [
+                Membership(household_id=household.id, person_id=new_head.person_id, relation=Relation.HEAD, start_date=on),
+                Membership(household_id=household.id, person_id=old_head.person_id, relation=former_head_relation, start_date=on),
+            ]
+        )
+        household.updated_at = dt.datetime.now(dt.UTC)
+        await self.flush()
+        return household
+
+    # -- categories ------------------------------------------------------------
+
+    async def assign_category(
+        self,
+        person_id: int,
+        category: Category,
+        valid_from: dt.date,
+        valid_to: dt.date | None,
+        certifying_organisation_id: int,
+        evidence: str | None,
+        monthly_allowance: decimal.Decimal | None,
+        rule_version: str | None,
+    ) -> CategoryAssignment:
+        person = await self.person(person_id, "input.personId")
+        errors: list[FieldError] = []
+        if valid_to is not None and valid_to < valid_from:
+            errors.append(
+                FieldError("input.validTo", "the category would end before it began", ErrorCode.INVALID_DATE_RANGE)
+            )
+        if monthly_allowance is not None and (
+            monthly_allowance < 0 or monthly_allowance.as_tuple().exponent < -2  # type: ignore[operator]
+        ):
+            errors.append(
+                FieldError(
+                    "input.monthlyAllowance",
+                    "a non-negative amount in yuan with at most 2 decimals",
+                    ErrorCode.INVALID_INPUT,
+                )
+            )
+        await self.organisation(certifying_organisation_id, "input.certifyingOrganisationId")
+        if errors:
+            raise DomainError(*errors)
+        overlapping = await self.session.scalar(
+            select(CategoryAssignment.id).where(
+                CategoryAssignment.person_id == person.id,
+                CategoryAssignment.category == category,
+                (CategoryAssignment.valid_to.is_(None)) | (CategoryAssignment.valid_to >= valid_from),
+                *(() if valid_to is None else (CategoryAssignment.valid_from <= valid_to,)),
+            )
+        )
+        if overlapping is not None:
+            raise DomainError.of(
+                "input.category",
+                f"the person already holds {category.value} in this period",
+                ErrorCode.CATEGORY_OVERLAP,
+            )
+        assignment = CategoryAssignment(
+            person_id=person.id,
+            category=category,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            certifying_organisation_id=certifying_organisation_id,
+            evidence=evidence,
+            monthly_allowance=monthly_allowance,
+            rule_version=rule_version or "2020",
+        )
+        self.session.add(assignment)
+        await self.flush()
+        return assignment
+
+    async def end_category(
+        self, assignment_id: int, valid_to: dt.date, reason: str | None
+    ) -> CategoryAssignment:
+        assignment = await self.session.get(CategoryAssignment, assignment_id)
+        if assignment is None:
+            raise DomainError.of("input.id", "no CategoryAssignment with this ID", ErrorCode.NOT_FOUND)
+        if assignment.valid_to is not None and assignment.valid_to <= valid_to:
+            raise DomainError.of("input.id", "the category has ended already", ErrorCode.ALREADY_ENDED)
+        if valid_to < assignment.valid_from:
+            raise DomainError.of(
+                "input.validTo",
+                f"the category would end before it began ({assignment.valid_from.isoformat()})",
+                ErrorCode.INVALID_DATE_RANGE,
+            )
+        assignment.valid_to = valid_to
+        assignment.end_reason = reason
+        await self.flush()
+        return assignment
+
+    async def flush(self) -> None:
+        """Flush, turning a lost uniqueness race into the same error the check gives."""
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            text = str(exc.orig).lower()
+            if "id_number_digest" in text:
+                raise DomainError.of(
+                    None, "this ID number is already registered", ErrorCode.DUPLICATE_ID_NUMBER
+                ) from exc
+            if "membership" in text:
+                raise DomainError.of(
+                    None, "the membership conflicts with a current one", ErrorCode.ALREADY_IN_A_HOUSEHOLD
+                ) from exc
+            raise
+
+
+def _disability_errors(category: int | None, grade: int | None, field: str) -> list[FieldError]:
+    if category is None and grade is None:
+        return []
+    if category is None or grade is None:
+        return [FieldError(field, "give both category and grade", ErrorCode.INVALID_INPUT)]
+    errors = []
+    if not 1 <= category <= 7:
+        errors.append(FieldError(f"{field}.category", "GB/T 26341 categories are 1 to 7", ErrorCode.INVALID_INPUT))
+    if not 1 <= grade <= 4:
+        errors.append(FieldError(f"{field}.grade", "GB/T 26341 grades are 1 to 4", ErrorCode.INVALID_INPUT))
+    return errors

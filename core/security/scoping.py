@@ -1,0 +1,77 @@
+"""Area scoping, enforced once for every ORM statement (deny by default).
+
+A ``do_orm_execute`` listener adds one ``with_loader_criteria`` per area-scoped model to
+every SELECT, UPDATE and DELETE a session runs, built from the actor in
+``session.info["actor"]``. Resolvers, DataLoaders, ``node(id:)``, counts and aggregates
+all go through it; none of them filters by area on its own.
+"""
+
+from typing import Any
+
+from sqlalchemy import event, false
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm.interfaces import ORMOption
+
+from core.db import Base
+from core.security.actor import Actor
+
+SCOPES = ("area_path", "person", "household", "global")
+
+
+class UnscopedModelError(RuntimeError):
+    """A mapped model says neither how it is area-scoped nor that it is global."""
+
+
+def scoped_models() -> list[type[Any]]:
+    """Every mapped class that is area-scoped; fails on a class that declares nothing."""
+    scoped: list[type[Any]] = []
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        scope = getattr(cls, "__area_scope__", None)
+        if scope not in SCOPES:
+            raise UnscopedModelError(
+                f"model {cls.__module__}.{cls.__qualname__} (table {mapper.local_table.name}) "
+                "is neither area-scoped nor declared global: inherit one of GlobalModel, "
+                "AreaPathScoped, PersonScoped, HouseholdScoped from core.registry"
+            )
+        if scope != "global":
+            scoped.append(cls)
+    return scoped
+
+
+def area_options(actor: Actor | None) -> tuple[ORMOption, ...]:
+    """The loader criteria that limit a statement to what ``actor`` may see."""
+    if actor is not None and actor.sees_everything:
+        return ()
+    models = scoped_models()
+    if actor is None or actor.area_path is None:
+        return tuple(with_loader_criteria(cls, false(), include_aliases=True) for cls in models)
+    return tuple(
+        with_loader_criteria(cls, cls.__area_criteria__(actor.area_path), include_aliases=True)
+        for cls in models
+    )
+
+
+def _scope_statement(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return  # criteria of the parent statement already propagate to these
+    info = state.session.info
+    if state.execution_options.get("bangfu_uniqueness_check") and info.get("actor") is not None:
+        # The one unscoped read: whether a unique key (an ID number digest) is taken
+        # anywhere in the city. It returns a key only, which callers compare and drop.
+        return
+    options = info.get("_area_options")
+    if options is None or info.get("_area_options_actor") is not info.get("actor"):
+        options = area_options(info.get("actor"))
+        info["_area_options"] = options
+        info["_area_options_actor"] = info.get("actor")
+    if options:
+        state.statement = state.statement.options(*options)
+
+
+def install() -> None:
+    """Register the listener on every ORM session (idempotent)."""
+    if not event.contains(Session, "do_orm_execute", _scope_statement):
+        event.listen(Session, "do_orm_execute", _scope_statement)

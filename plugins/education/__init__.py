@@ -1,0 +1,1 @@
+"""Education assistance (教育救助): school enrolment, dropout, education aid."""

@@ -1,0 +1,1 @@
+"""Employment assistance (就业救助): work status, training, placements, welfare posts."""

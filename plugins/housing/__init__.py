@@ -1,0 +1,1 @@
+"""Housing assistance (住房救助): dwelling safety appraisals, renovation, housing aid."""

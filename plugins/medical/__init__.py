@@ -1,0 +1,1 @@
+"""Medical assistance (医疗救助): insurance, conditions, hospitalisation, medical aid."""

@@ -1,0 +1,1 @@
+"""The GraphQL layer: composes core types with plugin mixins into one Strawberry schema."""

@@ -1,0 +1,78 @@
+"""Cursor connections (Relay): keyset pagination on the primary key, lazy ``totalCount``."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+from sqlalchemy import Select, func
+
+from schema.relay import PageInfo, check_first, decode_cursor, encode_cursor, page_info
+
+
+@strawberry.type
+class _Page:
+    """Fields common to every connection (mixed into each ``XConnection``)."""
+
+    page_info: PageInfo = strawberry.field(description="Cursors of this page.")
+    total: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many objects match, on all pages (in your area).")
+    async def total_count(self) -> int:
+        return await self.total()
+
+
+def connection_types(node: type, name: str) -> tuple[type, type]:
+    """Build ``<name>Edge`` and ``<name>Connection`` for the Strawberry type ``node``."""
+    edge = strawberry.type(
+        type(f"{name}Edge", (), {"__annotations__": {"cursor": str, "node": node}}),
+        name=f"{name}Edge",
+        description=f"A {name} and its cursor.",
+    )
+    connection = strawberry.type(
+        type(
+            f"{name}Connection",
+            (_Page,),
+            {"__annotations__": {"edges": list[edge], "nodes": list[node]}},  # type: ignore[valid-type]
+        ),
+        name=f"{name}Connection",
+        description=f"A page of {name} objects.",
+    )
+    return edge, connection
+
+
+async def paginate(
+    context: Any,
+    connection: type,
+    edge: type,
+    statement: Select[Any],
+    model: type[Any],
+    *,
+    first: int,
+    after: str | None,
+) -> Any:
+    """Run one keyset-paginated page of ``statement`` (rows of ``model``, by ``model.id``).
+
+    Fetches ``first + 1`` rows to know whether a next page exists; the count runs only if
+    ``totalCount`` is selected, as a separate ``COUNT`` over the same filters.
+    """
+    check_first(first, context.settings.max_page_size)
+    page = statement.order_by(model.id).limit(first + 1)
+    if after is not None:
+        page = page.where(model.id > decode_cursor(after))
+    async with context.read() as session:
+        rows = list((await session.scalars(page)).all())
+    has_next = len(rows) > first
+    rows = rows[:first]
+
+    async def total() -> int:
+        # Same FROM and WHERE, one COUNT: ORM-enabled, so area scoping applies to it too.
+        counted = statement.with_only_columns(func.count(model.id)).order_by(None)
+        async with context.read() as session:
+            return int((await session.execute(counted)).scalar_one())
+
+    return connection(
+        edges=[edge(cursor=encode_cursor(row.id), node=row) for row in rows],
+        nodes=rows,
+        page_info=page_info(rows, has_next, after),
+        total=total,
+    )

@@ -1,0 +1,83 @@
+"""The per-request context: the actor, the read session, DataLoaders and the plugin host."""
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.dataloader import DataLoader
+
+from core import calendar
+from core.config import Settings
+from core.db import transaction
+from core.plugins import PluginHost
+from core.security.actor import Actor
+from core.security.crypto import FieldCipher
+
+
+@dataclasses.dataclass
+class Services:
+    """What lives as long as the app: settings, database, plugins, keys."""
+
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    host: PluginHost
+    cipher: FieldCipher
+
+
+class Context:
+    """Everything a resolver may use for one request.
+
+    Reads go through one session per request, used by one coroutine at a time (a lock
+    serialises concurrently resolving fields: an ``AsyncSession`` must never be shared
+    by two at once). Writes get their own transaction through :meth:`write`.
+    """
+
+    def __init__(
+        self, services: Services, actor: Actor, request: Any = None, token: str | None = None
+    ) -> None:
+        self.services = services
+        self.actor = actor
+        self.request = request
+        self.token = token
+        self.today = calendar.today()
+        self.loaders: dict[str, DataLoader[Any, Any]] = {}
+        self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def host(self) -> PluginHost:
+        return self.services.host
+
+    @property
+    def cipher(self) -> FieldCipher:
+        return self.services.cipher
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """The request's read session, for one coroutine at a time."""
+        async with self._lock:
+            if self._session is None:
+                self._session = self.services.sessions()
+                self._session.info["actor"] = self.actor
+            yield self._session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A transaction as this actor: committed on success, rolled back on any error."""
+        async with transaction(self.services.sessions, {"actor": self.actor}) as session:
+            yield session
+
+    def allowed(self, action: str, resource: object | None = None) -> bool:
+        return self.host.allowed(self.actor, action, resource)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

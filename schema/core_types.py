@@ -1,0 +1,270 @@
+"""The composed core types: ``Person`` and ``Household`` built from core fields plus every
+plugin's mixins, and the types that refer to them (built per schema, after composition).
+
+No ``from __future__ import annotations`` here: the classes are built inside a function
+and their annotations must be real objects. ``Person``, ``Household`` and ``Membership``
+refer to each other through ``strawberry.lazy`` on a module made for each build, so two
+schemas with different plugin sets never share a composed class.
+"""
+
+import dataclasses
+import datetime as dt
+import itertools
+import sys
+import types
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
+
+from core.calendar import age_on
+from core.registry import models
+from schema.connections import connection_types
+from schema.relay import Node, to_global_id
+from schema.types import CategoryAssignment, Disability, Region
+
+_builds = itertools.count(1)
+
+
+class SchemaCompositionError(RuntimeError):
+    """Two contributions to one GraphQL type use the same field name."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CoreTypes:
+    """What plugins receive as ``core_types`` when they build their own types."""
+
+    Person: type
+    Household: type
+    Membership: type
+    PersonConnection: type
+    PersonEdge: type
+    HouseholdConnection: type
+    HouseholdEdge: type
+
+
+def graphql_field_names(cls: type) -> dict[str, str]:
+    """GraphQL name → Python name of the fields a Strawberry type declares."""
+    definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
+    return {
+        field.graphql_name or to_camel_case(field.python_name): field.python_name
+        for field in definition.fields
+    }
+
+
+def compose(
+    name: str, base: type, mixins: list[tuple[str, type]], description: str
+) -> type:
+    """``name`` = ``base`` + every mixin, refusing any GraphQL or Python name collision."""
+    owners = {graphql: "core" for graphql in graphql_field_names(base)}
+    python_owners = {python: "core" for python in graphql_field_names(base).values()}
+    for plugin, mixin in mixins:
+        if not hasattr(mixin, "__strawberry_definition__"):
+            raise SchemaCompositionError(
+                f"plugin {plugin}: {mixin.__qualname__} extending {name} is not a strawberry type"
+            )
+        for graphql, python in graphql_field_names(mixin).items():
+            if graphql in owners:
+                raise SchemaCompositionError(
+                    f"field {name}.{graphql} is defined by both {owners[graphql]} and {plugin}"
+                )
+            if python in python_owners:
+                raise SchemaCompositionError(
+                    f"attribute {name}.{python} is defined by both "
+                    f"{python_owners[python]} and {plugin}"
+                )
+            field = next(
+                f for f in mixin.__strawberry_definition__.fields if f.python_name == python  # type: ignore[attr-defined]
+            )
+            if not _is_nullable(field):
+                raise SchemaCompositionError(
+                    f"plugin {plugin}: field {name}.{graphql} must be nullable "
+                    "(a denied field must not null the whole object)"
+                )
+            owners[graphql] = plugin
+            python_owners[python] = plugin
+    composed = type(name, (base, *(mixin for _, mixin in mixins)), {})
+    return strawberry.type(composed, name=name, description=description)
+
+
+def _is_nullable(field: Any) -> bool:
+    from strawberry.types.base import StrawberryOptional
+
+    return isinstance(field.type, StrawberryOptional)
+
+
+def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
+    """Compose Person and Household with the plugins' mixins and build what refers to them.
+
+    :param extensions: ``(plugin, core type name, mixin)`` from the plugin host.
+    """
+    unknown = {type_name for _, type_name, _ in extensions} - {"Person", "Household"}
+    if unknown:
+        raise SchemaCompositionError(
+            f"plugins may extend Person and Household only, not {', '.join(sorted(unknown))}"
+        )
+    namespace = types.ModuleType(f"schema._composed_{next(_builds)}")
+    sys.modules[namespace.__name__] = namespace
+
+    def lazy(type_name: str) -> Any:
+        return Annotated[type_name, strawberry.lazy(namespace.__name__)]
+
+    PersonRef = lazy("Person")
+    HouseholdRef = lazy("Household")
+    MembershipRef = lazy("Membership")
+
+    @strawberry.type(name="Membership", description="A person's membership of a household.")
+    class Membership:
+        relation: models.Relation = strawberry.field(description="Relation to the head.")
+        start_date: dt.date
+        end_date: dt.date | None = strawberry.field(description="Empty while current.")
+        end_reason: str | None
+
+        @strawberry.field
+        def id(self) -> strawberry.ID:
+            return strawberry.ID(to_global_id("Membership", self.id))  # type: ignore[attr-defined]
+
+        @strawberry.field
+        async def person(self, info: Info) -> PersonRef:  # type: ignore[valid-type]
+            return await info.context.loaders["person"].load(self.person_id)  # type: ignore[attr-defined]
+
+        @strawberry.field
+        async def household(self, info: Info) -> HouseholdRef:  # type: ignore[valid-type]
+            return await info.context.loaders["household"].load(self.household_id)  # type: ignore[attr-defined]
+
+        @classmethod
+        def is_type_of(cls, obj: Any, _info: Any) -> bool:
+            return isinstance(obj, models.Membership)
+
+    class PersonCore(Node):
+        name: str
+        sex: models.Sex = strawberry.field(description="Derived from the ID number.")
+        birth_date: dt.date = strawberry.field(description="Derived from the ID number.")
+        phone: str | None
+        hukou_type: models.HukouType | None
+        deceased: bool
+        is_key_person: bool = strawberry.field(description="重点人: set by screening (R5).")
+        version: int = strawberry.field(description="Pass as `expectedVersion` to update.")
+
+        @strawberry.field(description="The global ID of the person.")
+        def id(self) -> strawberry.ID:
+            return strawberry.ID(to_global_id("Person", self.id))  # type: ignore[attr-defined]
+
+        @strawberry.field(
+            description="ID number (GB 11643), masked: at most the first 6 and last 4 "
+            "characters, never the birth date."
+        )
+        def id_number(self) -> str:
+            return self.id_number_masked  # type: ignore[attr-defined,no-any-return]
+
+        @strawberry.field(description="Completed years of age today (Asia/Shanghai).")
+        def age(self, info: Info) -> int:
+            return age_on(self.birth_date, info.context.today)
+
+        @strawberry.field(description="Region of residence.")
+        async def region(self, info: Info) -> Region:
+            return await info.context.loaders["region"].load(self.region_code)  # type: ignore[attr-defined,no-any-return]
+
+        @strawberry.field(description="Disability (GB/T 26341), if any.")
+        def disability(self) -> Disability | None:
+            if self.disability_category is None:  # type: ignore[attr-defined]
+                return None
+            return Disability(
+                category=self.disability_category,  # type: ignore[attr-defined]
+                grade=self.disability_grade,  # type: ignore[attr-defined]
+                certified_on=self.disability_certified_on,  # type: ignore[attr-defined]
+            )
+
+        @strawberry.field(description="The guardian (for a child), if recorded.")
+        async def guardian(self, info: Info) -> PersonRef | None:  # type: ignore[valid-type]
+            if self.guardian_id is None:  # type: ignore[attr-defined]
+                return None
+            return await info.context.loaders["person"].load(self.guardian_id)  # type: ignore[attr-defined]
+
+        @strawberry.field(description="The household the person belongs to now.")
+        async def household(self, info: Info) -> HouseholdRef | None:  # type: ignore[valid-type]
+            membership = await info.context.loaders["current_membership"].load(self.id)  # type: ignore[attr-defined]
+            if membership is None:
+                return None
+            return await info.context.loaders["household"].load(membership.household_id)
+
+        @strawberry.field(description="Relation to the head of the current household.")
+        async def relation_to_head(self, info: Info) -> models.Relation | None:
+            membership = await info.context.loaders["current_membership"].load(self.id)  # type: ignore[attr-defined]
+            return None if membership is None else membership.relation
+
+        @strawberry.field(description="Every household membership, past and present.")
+        async def memberships(self, info: Info) -> list[MembershipRef]:  # type: ignore[valid-type]
+            return await info.context.loaders["memberships_of_person"].load(self.id)  # type: ignore[attr-defined,no-any-return]
+
+        @strawberry.field(description="Hardship categories (R2); only those holding today by default.")
+        async def categories(
+            self, info: Info, active_only: bool = True
+        ) -> list[CategoryAssignment]:
+            rows = await info.context.loaders["categories"].load(self.id)  # type: ignore[attr-defined]
+            if not active_only:
+                return rows  # type: ignore[no-any-return]
+            today = info.context.today
+            return [r for r in rows if r.valid_from <= today and (r.valid_to is None or r.valid_to >= today)]
+
+        @classmethod
+        def is_type_of(cls, obj: Any, _info: Any) -> bool:
+            return isinstance(obj, models.Person)
+
+    class HouseholdCore(Node):
+        address: str | None
+        is_key_household: bool = strawberry.field(description="重点户: set by screening (R5).")
+        version: int = strawberry.field(description="Pass as `expectedVersion` to update.")
+
+        @strawberry.field(description="The global ID of the household.")
+        def id(self) -> strawberry.ID:
+            return strawberry.ID(to_global_id("Household", self.id))  # type: ignore[attr-defined]
+
+        @strawberry.field
+        async def region(self, info: Info) -> Region:
+            return await info.context.loaders["region"].load(self.region_code)  # type: ignore[attr-defined,no-any-return]
+
+        @strawberry.field(description="Current members; with `includeEnded`, the history too.")
+        async def members(self, info: Info, include_ended: bool = False) -> list[Membership]:
+            loader = "members_with_history" if include_ended else "members"
+            return await info.context.loaders[loader].load(self.id)  # type: ignore[attr-defined,no-any-return]
+
+        @strawberry.field(description="The head of household (户主).")
+        async def head(self, info: Info) -> PersonRef | None:  # type: ignore[valid-type]
+            members = await info.context.loaders["members"].load(self.id)  # type: ignore[attr-defined]
+            head = next((m for m in members if m.relation == models.Relation.HEAD), None)
+            return None if head is None else await info.context.loaders["person"].load(head.person_id)
+
+        @classmethod
+        def is_type_of(cls, obj: Any, _info: Any) -> bool:
+            return isinstance(obj, models.Household)
+
+    person_base = strawberry.type(PersonCore, name="Person")
+    household_base = strawberry.type(HouseholdCore, name="Household")
+    person = compose(
+        "Person",
+        person_base,
+        [(plugin, mixin) for plugin, type_name, mixin in extensions if type_name == "Person"],
+        "A person in the registry (R2).",
+    )
+    household = compose(
+        "Household",
+        household_base,
+        [(plugin, mixin) for plugin, type_name, mixin in extensions if type_name == "Household"],
+        "A household (户) with its members (R2).",
+    )
+    person_edge, person_connection = connection_types(person, "Person")
+    household_edge, household_connection = connection_types(household, "Household")
+    namespace.Person = person  # type: ignore[attr-defined]
+    namespace.Household = household  # type: ignore[attr-defined]
+    namespace.Membership = Membership  # type: ignore[attr-defined]
+    return CoreTypes(
+        Person=person,
+        Household=household,
+        Membership=Membership,
+        PersonConnection=person_connection,
+        PersonEdge=person_edge,
+        HouseholdConnection=household_connection,
+        HouseholdEdge=household_edge,
+    )

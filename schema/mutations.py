@@ -1,0 +1,354 @@
+"""Core mutations: noun first, one input, a payload with the object and ``errors``."""
+
+import datetime as dt
+import decimal
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from core.errors import DomainError
+from core.registry import models
+from core.registry.service import MemberData, PersonData, Registry
+from schema.core_types import CoreTypes
+from schema.errors import Error, errors_of
+from schema.permissions import requires
+from schema.relay import decode_id
+from schema.types import CategoryAssignment
+
+T = TypeVar("T")
+
+
+@strawberry.input(description="Disability per GB/T 26341.")
+class DisabilityInput:
+    category: int = strawberry.field(description="1 to 7.")
+    grade: int = strawberry.field(description="1 to 4.")
+    certified_on: dt.date | None = None
+
+
+@strawberry.input(description="A new person. Birth date and sex are taken from the ID number.")
+class PersonInput:
+    name: str
+    id_number: str = strawberry.field(
+        description="18 characters (15-digit legacy numbers are upgraded)."
+    )
+    phone: str | None = None
+    hukou_type: models.HukouType | None = None
+    disability: DisabilityInput | None = None
+
+    def data(self) -> PersonData:
+        return PersonData(
+            name=self.name,
+            id_number=self.id_number,
+            phone=self.phone,
+            hukou_type=None if self.hukou_type is None else models.HukouType(self.hukou_type),
+            disability_category=self.disability.category if self.disability else None,
+            disability_grade=self.disability.grade if self.disability else None,
+            disability_certified_on=self.disability.certified_on if self.disability else None,
+        )
+
+
+@strawberry.input(description="A member of a new household: a new `person`, or a `personId`.")
+class HouseholdMemberInput:
+    relation: models.Relation
+    person: PersonInput | None = None
+    person_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class HouseholdCreateInput:
+    region_code: str = strawberry.field(description="The village (or other region) it lives in.")
+    address: str | None = None
+    members: list[HouseholdMemberInput] = strawberry.field(
+        description="The members; exactly one with relation HEAD."
+    )
+    start_date: dt.date | None = strawberry.field(
+        default=None, description="When the memberships begin (today by default)."
+    )
+
+
+@strawberry.input
+class HouseholdMemberAddInput:
+    household_id: strawberry.ID
+    relation: models.Relation
+    person: PersonInput | None = None
+    person_id: strawberry.ID | None = None
+    start_date: dt.date | None = None
+
+
+@strawberry.input
+class HouseholdMemberRemoveInput:
+    household_id: strawberry.ID
+    person_id: strawberry.ID
+    end_date: dt.date | None = strawberry.field(default=None, description="Today by default.")
+    reason: str | None = None
+
+
+@strawberry.input
+class HouseholdHeadChangeInput:
+    household_id: strawberry.ID
+    new_head_id: strawberry.ID = strawberry.field(description="A current member (a Person ID).")
+    former_head_relation: models.Relation = strawberry.field(
+        description="The former head's relation to the new head."
+    )
+    date: dt.date | None = None
+
+
+@strawberry.input(description="Fields to change; omitted fields stay as they are.")
+class PersonUpdateInput:
+    id: strawberry.ID
+    expected_version: int = strawberry.field(
+        description="The `version` you read; a stale one gets VERSION_CONFLICT."
+    )
+    name: str | None = strawberry.UNSET
+    id_number: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A corrected ID number (birth date and sex follow)."
+    )
+    phone: str | None = strawberry.UNSET
+    hukou_type: models.HukouType | None = strawberry.UNSET
+    disability: DisabilityInput | None = strawberry.field(
+        default=strawberry.UNSET, description="null removes the disability."
+    )
+    deceased: bool | None = strawberry.UNSET
+    guardian_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="null removes the guardian."
+    )
+
+
+@strawberry.input
+class CategoryAssignInput:
+    person_id: strawberry.ID
+    category: models.Category
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+    certifying_organisation_id: strawberry.ID
+    evidence: str | None = None
+    monthly_allowance: decimal.Decimal | None = strawberry.field(
+        default=None, description="Yuan, exact (a string such as \"650.00\")."
+    )
+    rule_version: str | None = None
+
+
+@strawberry.input
+class CategoryEndInput:
+    id: strawberry.ID = strawberry.field(description="The CategoryAssignment.")
+    valid_to: dt.date
+    reason: str | None = None
+
+
+@strawberry.type
+class CategoryAssignmentPayload:
+    category_assignment: CategoryAssignment | None
+    errors: list[Error]
+
+
+def _given(value: Any) -> bool:
+    return value is not strawberry.UNSET
+
+
+def build_mutation(core: CoreTypes) -> type:
+    """The core Mutation type for the composed ``core`` types."""
+    Person, Household, Membership = core.Person, core.Household, core.Membership
+
+    @strawberry.type(name="HouseholdPayload")
+    class HouseholdPayload:
+        household: Household | None  # type: ignore[valid-type]
+        errors: list[Error]
+
+    @strawberry.type(name="MembershipPayload")
+    class MembershipPayload:
+        membership: Membership | None  # type: ignore[valid-type]
+        household: Household | None  # type: ignore[valid-type]
+        errors: list[Error]
+
+    @strawberry.type(name="PersonPayload")
+    class PersonPayload:
+        person: Person | None  # type: ignore[valid-type]
+        errors: list[Error]
+
+    async def run(info: Info, work: Callable[[Registry], Awaitable[T]]) -> T | list[Error]:
+        """Run ``work`` in one transaction; a DomainError rolls everything back."""
+        try:
+            async with info.context.write() as session:
+                return await work(Registry(session, info.context.actor, info.context.cipher))
+        except DomainError as exc:
+            return errors_of(exc)
+
+    def members(items: list[HouseholdMemberInput]) -> list[MemberData]:
+        return [
+            MemberData(
+                relation=models.Relation(m.relation),
+                person=m.person.data() if m.person else None,
+                person_id=decode_id(m.person_id, "Person", f"input.members.{i}.personId")
+                if m.person_id is not None
+                else None,
+            )
+            for i, m in enumerate(items)
+        ]
+
+    @strawberry.type(name="Mutation")
+    class CoreMutation:
+        @strawberry.mutation(
+            description="Register a household with its members (exactly one HEAD).",
+            extensions=requires("registry:write"),
+        )
+        async def household_create(self, info: Info, input: HouseholdCreateInput) -> HouseholdPayload:
+            async def work(registry: Registry) -> Any:
+                return await registry.create_household(
+                    input.region_code, input.address, members(input.members), input.start_date
+                )
+
+            result = await run(info, work)
+            if isinstance(result, list):
+                return HouseholdPayload(household=None, errors=result)
+            return HouseholdPayload(household=result, errors=[])
+
+        @strawberry.mutation(
+            description="Add a member (a new person or an existing one without a household).",
+            extensions=requires("registry:write"),
+        )
+        async def household_member_add(
+            self, info: Info, input: HouseholdMemberAddInput
+        ) -> MembershipPayload:
+            async def work(registry: Registry) -> Any:
+                member = MemberData(
+                    relation=models.Relation(input.relation),
+                    person=input.person.data() if input.person else None,
+                    person_id=decode_id(input.person_id, "Person", "input.personId")
+                    if input.person_id is not None
+                    else None,
+                )
+                household_id = decode_id(input.household_id, "Household", "input.householdId")
+                membership = await registry.add_member(household_id, member, input.start_date)
+                return membership, await registry.household(household_id, "input.householdId")
+
+            return membership_payload(MembershipPayload, await run(info, work))
+
+        @strawberry.mutation(
+            description="End a member's membership; it stays in the history.",
+            extensions=requires("registry:write"),
+        )
+        async def household_member_remove(
+            self, info: Info, input: HouseholdMemberRemoveInput
+        ) -> MembershipPayload:
+            async def work(registry: Registry) -> Any:
+                household_id = decode_id(input.household_id, "Household", "input.householdId")
+                membership = await registry.remove_member(
+                    household_id,
+                    decode_id(input.person_id, "Person", "input.personId"),
+                    input.end_date,
+                    input.reason,
+                )
+                return membership, await registry.household(household_id, "input.householdId")
+
+            return membership_payload(MembershipPayload, await run(info, work))
+
+        @strawberry.mutation(
+            description="Make another current member the head of household.",
+            extensions=requires("registry:write"),
+        )
+        async def household_head_change(
+            self, info: Info, input: HouseholdHeadChangeInput
+        ) -> HouseholdPayload:
+            async def work(registry: Registry) -> Any:
+                return await registry.change_head(
+                    decode_id(input.household_id, "Household", "input.householdId"),
+                    decode_id(input.new_head_id, "Person", "input.newHeadId"),
+                    models.Relation(input.former_head_relation),
+                    input.date,
+                )
+
+            result = await run(info, work)
+            if isinstance(result, list):
+                return HouseholdPayload(household=None, errors=result)
+            return HouseholdPayload(household=result, errors=[])
+
+        @strawberry.mutation(
+            description="Change a person; `expectedVersion` guards against lost updates.",
+            extensions=requires("registry:write"),
+        )
+        async def person_update(self, info: Info, input: PersonUpdateInput) -> PersonPayload:
+            async def work(registry: Registry) -> Any:
+                changes: dict[str, Any] = {}
+                if _given(input.name) and input.name is not None:
+                    changes["name"] = input.name
+                if _given(input.id_number) and input.id_number is not None:
+                    changes["id_number"] = input.id_number
+                if _given(input.phone):
+                    changes["phone"] = input.phone
+                if _given(input.hukou_type):
+                    changes["hukou_type"] = (
+                        None if input.hukou_type is None else models.HukouType(input.hukou_type)
+                    )
+                if _given(input.disability):
+                    d = input.disability
+                    changes["disability"] = None if d is None else (d.category, d.grade, d.certified_on)
+                if _given(input.deceased) and input.deceased is not None:
+                    changes["deceased"] = input.deceased
+                if _given(input.guardian_id):
+                    changes["guardian_id"] = (
+                        None
+                        if input.guardian_id is None
+                        else decode_id(input.guardian_id, "Person", "input.guardianId")
+                    )
+                return await registry.update_person(
+                    decode_id(input.id, "Person", "input.id"), input.expected_version, **changes
+                )
+
+            result = await run(info, work)
+            if isinstance(result, list):
+                return PersonPayload(person=None, errors=result)
+            return PersonPayload(person=result, errors=[])
+
+        @strawberry.mutation(
+            description="Certify a hardship category for a person (R2).",
+            extensions=requires("category:write"),
+        )
+        async def category_assign(
+            self, info: Info, input: CategoryAssignInput
+        ) -> CategoryAssignmentPayload:
+            async def work(registry: Registry) -> Any:
+                return await registry.assign_category(
+                    decode_id(input.person_id, "Person", "input.personId"),
+                    models.Category(input.category),
+                    input.valid_from,
+                    input.valid_to,
+                    decode_id(
+                        input.certifying_organisation_id,
+                        "Organisation",
+                        "input.certifyingOrganisationId",
+                    ),
+                    input.evidence,
+                    input.monthly_allowance,
+                    input.rule_version,
+                )
+
+            return category_payload(await run(info, work))
+
+        @strawberry.mutation(
+            description="End a hardship category on a date; the record stays.",
+            extensions=requires("category:write"),
+        )
+        async def category_end(self, info: Info, input: CategoryEndInput) -> CategoryAssignmentPayload:
+            async def work(registry: Registry) -> Any:
+                return await registry.end_category(
+                    decode_id(input.id, "CategoryAssignment", "input.id"), input.valid_to, input.reason
+                )
+
+            return category_payload(await run(info, work))
+
+    return CoreMutation
+
+
+def membership_payload(payload: type, result: Any) -> Any:
+    if isinstance(result, list):
+        return payload(membership=None, household=None, errors=result)
+    membership, household = result
+    return payload(membership=membership, household=household, errors=[])
+
+
+def category_payload(result: Any) -> CategoryAssignmentPayload:
+    if isinstance(result, list):
+        return CategoryAssignmentPayload(category_assignment=None, errors=result)
+    return CategoryAssignmentPayload(category_assignment=result, errors=[])

@@ -1,0 +1,237 @@
+"""The core ``Query`` root: Relay node lookup, persons, households, regions, plugins."""
+
+import asyncio
+from typing import Any
+
+import strawberry
+from sqlalchemy import Select, select
+from strawberry.types import Info
+
+from core import idnumber
+from core.db import path_within
+from core.registry import models
+from core.registry.persons import id_number_digest
+from schema.connections import paginate
+from schema.core_types import CoreTypes
+from schema.permissions import requires
+from schema.relay import Node, from_global_id
+from schema.types import Organisation, PluginType, Region
+
+MAX_NODES = 100
+NODE_LOADERS = {"Person": "person", "Household": "household", "Organisation": "organisation"}
+
+
+@strawberry.input(description="Filters for `persons`; all given filters must hold.")
+class PersonFilter:
+    region_code: str | None = strawberry.field(
+        default=None, description="Only persons living in this region or below it."
+    )
+    category: models.Category | None = strawberry.field(
+        default=None, description="Only persons holding this category today."
+    )
+    is_key_person: bool | None = None
+    search: str | None = strawberry.field(
+        default=None,
+        description="A full ID number (exact match), or part of a name (matched literally).",
+    )
+
+
+@strawberry.input(description="Filters for `households`; all given filters must hold.")
+class HouseholdFilter:
+    region_code: str | None = strawberry.field(
+        default=None, description="Only households in this region or below it."
+    )
+    category: models.Category | None = strawberry.field(
+        default=None, description="Only households with a current member holding this category."
+    )
+    is_key_household: bool | None = None
+    search: str | None = strawberry.field(
+        default=None,
+        description="A current member's full ID number, or part of a member's name.",
+    )
+
+
+async def region_path(info: Info, code: str) -> str:
+    region = await info.context.loaders["region"].load(code)
+    if region is None:
+        raise ValueError(f"filter.regionCode: unknown region code {code!r}")
+    return region.path  # type: ignore[no-any-return]
+
+
+def active_category(category: models.Category, info: Info) -> Select[Any]:
+    today = info.context.today
+    return select(models.CategoryAssignment.person_id).where(
+        models.CategoryAssignment.category == category,
+        models.CategoryAssignment.valid_from <= today,
+        (models.CategoryAssignment.valid_to.is_(None))
+        | (models.CategoryAssignment.valid_to >= today),
+    )
+
+
+def person_search(info: Info, text: str) -> Any:
+    try:
+        number = idnumber.parse(text)
+    except idnumber.IdNumberError:
+        return models.Person.name.contains(text.strip(), autoescape=True)
+    return models.Person.id_number_digest == id_number_digest(info.context.cipher, number)
+
+
+async def persons_statement(info: Info, filter: PersonFilter | None) -> Select[Any]:
+    statement = select(models.Person)
+    if filter is None:
+        return statement
+    if filter.region_code is not None:
+        statement = statement.where(
+            path_within(models.Person.area_path, await region_path(info, filter.region_code))
+        )
+    if filter.category is not None:
+        statement = statement.where(models.Person.id.in_(active_category(filter.category, info)))
+    if filter.is_key_person is not None:
+        statement = statement.where(models.Person.is_key_person.is_(filter.is_key_person))
+    if filter.search:
+        statement = statement.where(person_search(info, filter.search))
+    return statement
+
+
+async def households_statement(info: Info, filter: HouseholdFilter | None) -> Select[Any]:
+    statement = select(models.Household)
+    if filter is None:
+        return statement
+    current = models.Membership.end_date.is_(None)
+    if filter.region_code is not None:
+        statement = statement.where(
+            path_within(models.Household.area_path, await region_path(info, filter.region_code))
+        )
+    if filter.category is not None:
+        statement = statement.where(
+            models.Household.id.in_(
+                select(models.Membership.household_id).where(
+                    current, models.Membership.person_id.in_(active_category(filter.category, info))
+                )
+            )
+        )
+    if filter.is_key_household is not None:
+        statement = statement.where(models.Household.is_key_household.is_(filter.is_key_household))
+    if filter.search:
+        statement = statement.where(
+            models.Household.id.in_(
+                select(models.Membership.household_id)
+                .join(models.Person, models.Person.id == models.Membership.person_id)
+                .where(current, person_search(info, filter.search))
+            )
+        )
+    return statement
+
+
+def build_query(core: CoreTypes) -> type:
+    """The core Query type for the composed ``core`` types."""
+    Person, Household = core.Person, core.Household
+
+    @strawberry.type(name="Query")
+    class CoreQuery:
+        @strawberry.field(
+            description="Any object by its global ID; null when it does not exist or is "
+            "outside your area (the two look the same).",
+            extensions=requires("registry:read"),
+        )
+        async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+            return await load_node(info, id)
+
+        @strawberry.field(
+            description=f"Objects by global ID, in order (at most {MAX_NODES}).",
+            extensions=requires("registry:read"),
+        )
+        async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+            if len(ids) > MAX_NODES:
+                raise ValueError(f"ids: at most {MAX_NODES} IDs per request")
+            return list(await asyncio.gather(*(load_node(info, id) for id in ids)))
+
+        @strawberry.field(description="One person by global ID.", extensions=requires("registry:read"))
+        async def person(self, info: Info, id: strawberry.ID) -> Person | None:  # type: ignore[valid-type]
+            return await load_node(info, id, "Person")
+
+        @strawberry.field(description="One household by global ID.", extensions=requires("registry:read"))
+        async def household(self, info: Info, id: strawberry.ID) -> Household | None:  # type: ignore[valid-type]
+            return await load_node(info, id, "Household")
+
+        @strawberry.field(
+            description="Persons in your area, by ID, a page at a time (`first` 1 to 100).",
+            extensions=requires("registry:read"),
+        )
+        async def persons(
+            self,
+            info: Info,
+            first: int,
+            after: str | None = None,
+            filter: PersonFilter | None = None,
+        ) -> core.PersonConnection:  # type: ignore[name-defined]
+            statement = await persons_statement(info, filter)
+            return await paginate(
+                info.context, core.PersonConnection, core.PersonEdge, statement, models.Person,
+                first=first, after=after,
+            )
+
+        @strawberry.field(
+            description="Households in your area, by ID, a page at a time (`first` 1 to 100).",
+            extensions=requires("registry:read"),
+        )
+        async def households(
+            self,
+            info: Info,
+            first: int,
+            after: str | None = None,
+            filter: HouseholdFilter | None = None,
+        ) -> core.HouseholdConnection:  # type: ignore[name-defined]
+            statement = await households_statement(info, filter)
+            return await paginate(
+                info.context, core.HouseholdConnection, core.HouseholdEdge, statement,
+                models.Household, first=first, after=after,
+            )
+
+        @strawberry.field(
+            description="Regions below `parentCode` (the top of the tree when omitted).",
+            extensions=requires("registry:read"),
+        )
+        async def regions(self, info: Info, parent_code: str | None = None) -> list[Region]:
+            if parent_code is None:
+                async with info.context.read() as session:
+                    rows = await session.scalars(
+                        select(models.Region).where(models.Region.parent_code.is_(None))
+                    )
+                    return list(rows.all())  # type: ignore[arg-type]
+            return await info.context.loaders["region_children"].load(parent_code)  # type: ignore[no-any-return]
+
+        @strawberry.field(description="One region by code.", extensions=requires("registry:read"))
+        async def region(self, info: Info, code: str) -> Region | None:
+            return await info.context.loaders["region"].load(code)  # type: ignore[no-any-return]
+
+        @strawberry.field(
+            description="Organisations, optionally of one region.",
+            extensions=requires("registry:read"),
+        )
+        async def organisations(self, info: Info, region_code: str | None = None) -> list[Organisation]:
+            statement = select(models.Organisation).order_by(models.Organisation.id)
+            if region_code is not None:
+                statement = statement.where(models.Organisation.region_code == region_code)
+            async with info.context.read() as session:
+                return list((await session.scalars(statement)).all())  # type: ignore[arg-type]
+
+        @strawberry.field(description="The plugins this service runs with.")
+        def plugins(self, info: Info) -> list[PluginType]:
+            return [PluginType.of(p) for p in info.context.host.plugins.values()]
+
+    return CoreQuery
+
+
+async def load_node(info: Info, global_id: str, expected: str | None = None) -> Any:
+    try:
+        type_name, pk = from_global_id(str(global_id))
+        key = int(pk)
+    except ValueError:
+        return None
+    if expected is not None and type_name != expected:
+        return None
+    loader = NODE_LOADERS.get(type_name)
+    if loader is None:
+        return None
+    return await info.context.loaders[loader].load(key)

@@ -1,0 +1,78 @@
+"""Relay conventions: global IDs, the Node interface, cursors and page arguments."""
+
+import base64
+import binascii
+from typing import Any
+
+import strawberry
+
+from core.errors import DomainError, ErrorCode
+
+
+def to_global_id(type_name: str, pk: int | str) -> str:
+    """``Person:42`` in base64, as Relay expects."""
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def from_global_id(global_id: str) -> tuple[str, str]:
+    """Split a global ID; a malformed one raises ValueError."""
+    try:
+        decoded = base64.b64decode(global_id.encode(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError("not a valid global ID") from exc
+    type_name, sep, pk = decoded.partition(":")
+    if not sep or not type_name or not pk:
+        raise ValueError("not a valid global ID")
+    return type_name, pk
+
+
+def decode_id(global_id: str | strawberry.ID, expected: str, field: str) -> int:
+    """The integer key of a global ID of type ``expected``, or a NOT_FOUND DomainError."""
+    try:
+        type_name, pk = from_global_id(str(global_id))
+        if type_name != expected:
+            raise ValueError
+        return int(pk)
+    except ValueError as exc:
+        raise DomainError.of(field, f"no {expected} with this ID", ErrorCode.NOT_FOUND) from exc
+
+
+@strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="The global ID of the object.")
+
+
+@strawberry.type(description="Where a page of a connection stands.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+def encode_cursor(pk: int) -> str:
+    return base64.b64encode(f"cursor:{pk}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        kind, _, pk = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
+        if kind != "cursor":
+            raise ValueError
+        return int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError("after: not a valid cursor") from exc
+
+
+def check_first(first: int, max_page_size: int) -> None:
+    if not 1 <= first <= max_page_size:
+        raise ValueError(f"first: must be between 1 and {max_page_size}")
+
+
+def page_info(rows: list[Any], has_next: bool, after: str | None) -> PageInfo:
+    return PageInfo(
+        has_next_page=has_next,
+        has_previous_page=after is not None,
+        start_cursor=encode_cursor(rows[0].id) if rows else None,
+        end_cursor=encode_cursor(rows[-1].id) if rows else None,
+    )

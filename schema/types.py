@@ -1,0 +1,131 @@
+"""GraphQL types of core that do not refer to the composed Person or Household."""
+
+import datetime as dt
+import decimal
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from core.idnumber import Sex
+from core.plugins import PluginInfo
+from core.registry import models
+
+SexType = strawberry.enum(Sex, name="Sex", description="Sex, derived from the ID number.")
+CategoryType = strawberry.enum(
+    models.Category, name="Category", description="Hardship categories of the notice (R2)."
+)
+RelationType = strawberry.enum(
+    models.Relation, name="Relation", description="Relation to the head of household."
+)
+HukouTypeType = strawberry.enum(models.HukouType, name="HukouType", description="户口性质.")
+RegionLevelType = strawberry.enum(models.RegionLevel, name="RegionLevel")
+OrganisationKindType = strawberry.enum(models.OrganisationKind, name="OrganisationKind")
+
+
+@strawberry.type(name="Region", description="A region of the GB/T 2260 tree (R1).")
+class Region:
+    code: str = strawberry.field(description="GB/T 2260 code (local codes for the zones).")
+    name: str
+    level: models.RegionLevel
+    path: str = strawberry.field(description="Materialised path of codes, `141000/141023/`.")
+    parent_code: str | None
+
+    @strawberry.field(description="The parent region.")
+    async def parent(self, info: Info) -> "Region | None":
+        if self.parent_code is None:
+            return None
+        return await info.context.loaders["region"].load(self.parent_code)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Regions one level below.")
+    async def children(self, info: Info) -> list["Region"]:
+        return await info.context.loaders["region_children"].load(self.code)  # type: ignore[no-any-return]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, (cls, models.Region))
+
+
+@strawberry.type(name="Organisation", description="A unit that acts (R1, R7, R8).")
+class Organisation:
+    code: str
+    name: str
+    kind: models.OrganisationKind
+    region_code: str
+    department: str | None = strawberry.field(
+        description="The plugin whose department this organisation is, if any."
+    )
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        from schema.relay import to_global_id
+
+        return strawberry.ID(to_global_id("Organisation", self.id))  # type: ignore[arg-type]
+
+    @strawberry.field
+    async def region(self, info: Info) -> Region:
+        return await info.context.loaders["region"].load(self.region_code)  # type: ignore[no-any-return]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, (cls, models.Organisation))
+
+
+@strawberry.type(name="Disability", description="Disability per GB/T 26341.")
+class Disability:
+    category: int = strawberry.field(description="1 visual … 7 multiple (GB/T 26341).")
+    grade: int = strawberry.field(description="1 (most severe) to 4.")
+    certified_on: dt.date | None
+
+
+@strawberry.type(name="CategoryAssignment", description="A certified hardship category (R2).")
+class CategoryAssignment:
+    category: models.Category
+    valid_from: dt.date
+    valid_to: dt.date | None = strawberry.field(description="Empty while the category holds.")
+    evidence: str | None
+    rule_version: str = strawberry.field(description="The rule version that qualified it.")
+    monthly_allowance: decimal.Decimal | None = strawberry.field(
+        description="Monthly allowance in yuan, for dibao and special hardship."
+    )
+    end_reason: str | None
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        from schema.relay import to_global_id
+
+        return strawberry.ID(to_global_id("CategoryAssignment", self.id))  # type: ignore[arg-type]
+
+    @strawberry.field(description="Whether the assignment holds today.")
+    def active(self, info: Info) -> bool:
+        today = info.context.today
+        return self.valid_from <= today and (self.valid_to is None or self.valid_to >= today)
+
+    @strawberry.field
+    async def certifying_organisation(self, info: Info) -> Organisation | None:
+        return await info.context.loaders["organisation"].load(  # type: ignore[no-any-return]
+            self.certifying_organisation_id  # type: ignore[attr-defined]
+        )
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, (cls, models.CategoryAssignment))
+
+
+@strawberry.type(name="Plugin", description="A loaded plugin.")
+class PluginType:
+    name: str
+    title: str
+    version: str
+    owners: list[str] = strawberry.field(description="Organisation kinds that own the module.")
+    description: str
+
+    @staticmethod
+    def of(info: PluginInfo) -> "PluginType":
+        return PluginType(
+            name=info.name,
+            title=info.title,
+            version=info.version,
+            owners=list(info.owners),
+            description=info.description,
+        )

@@ -1,0 +1,92 @@
+"""Test data builders shared by the test modules."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from bangfu.testing import Harness
+from core.idnumber import make
+from core.security import Role
+
+XIANGFEN_VILLAGE = "141023100201"
+HONGTONG_VILLAGE = "141024100201"
+
+
+@dataclass
+class World:
+    """Two counties with a village each, and actors of every kind used by the tests."""
+
+    h: Harness
+    admin: str
+    xiangfen: str
+    hongtong: str
+    supervisor: str
+
+
+async def make_world(harness: Harness) -> World:
+    await harness.region("141023100", "新城镇", "141023")
+    await harness.region(XIANGFEN_VILLAGE, "东关村", "141023100")
+    await harness.region("141024100", "大槐树镇", "141024")
+    await harness.region(HONGTONG_VILLAGE, "贾村", "141024100")
+    return World(
+        h=harness,
+        admin=await harness.actor("admin", roles=[Role.CITY_ADMINISTRATOR], region="141000"),
+        xiangfen=await harness.actor(
+            "xiangfen", roles=[Role.CIVIL_AFFAIRS_OFFICER], region="141023"
+        ),
+        hongtong=await harness.actor(
+            "hongtong", roles=[Role.CIVIL_AFFAIRS_OFFICER], region="141024"
+        ),
+        supervisor=await harness.actor("supervisor", roles=[Role.SUPERVISOR], region="141000"),
+    )
+
+
+_sequence = iter(range(1, 100_000))
+
+
+def id_number(
+    born: dt.date = dt.date(1980, 5, 17), county: str = "141023", male: bool = True
+) -> str:
+    """A fresh valid ID number, unique within the test session."""
+    while True:
+        seq = next(_sequence) % 1000 or 1
+        if (seq % 2 == 1) == male:
+            return make(county, born + dt.timedelta(days=next(_sequence) // 1000), seq)
+
+
+CREATE_HOUSEHOLD = """
+mutation($input: HouseholdCreateInput!) {
+  householdCreate(input: $input) {
+    household { id version region { code } head { id name idNumber sex birthDate }
+                members { relation person { id name } } }
+    errors { field message code }
+  }
+}"""
+
+
+async def create_household(
+    h: Harness,
+    token: str,
+    *,
+    village: str = XIANGFEN_VILLAGE,
+    members: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Create a household through GraphQL and return the payload."""
+    county = village[:6]
+    members = members or [
+        {"relation": "HEAD", "person": {"name": "王建国", "idNumber": id_number(county=county)}},
+        {
+            "relation": "SPOUSE",
+            "person": {"name": "李秀英", "idNumber": id_number(county=county, male=False)},
+        },
+        {
+            "relation": "CHILD",
+            "person": {"name": "王小明", "idNumber": id_number(dt.date(2014, 3, 1), county)},
+        },
+    ]
+    data = await h.ok(
+        CREATE_HOUSEHOLD,
+        {"input": {"regionCode": village, "address": "东关村 12 号", "members": members}},
+        token=token,
+    )
+    return data["householdCreate"]  # type: ignore[no-any-return]
