@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default=Path("bangfu.key"),
         description="Key file created on first start with mode 0600 when no secret_key is set.",
     )
+    demo: bool = Field(
+        default=False,
+        description="Demo mode (set by `bangfu serve --demo`): demo users may log in.",
+    )
     token_ttl_minutes: int = Field(default=8 * 60, ge=1)
     token_idle_minutes: int = Field(default=60, ge=1)
     max_page_size: int = Field(default=100, ge=1, le=1000)

@@ -139,20 +139,22 @@ class PluginHost:
         return models
 
     def _collect_actions(self) -> dict[str, Action]:
-        actions: dict[str, Action] = {}
+        declared = [
+            (self.plugin_of(registered), action)
+            for registered, actions in _call_each(self.pm, "bangfu_register_actions")
+            for action in actions
+        ]
         owner: dict[str, str] = {}
-        for registered, declared in _call_each(self.pm, "bangfu_register_actions"):
-            plugin = self.plugin_of(registered)
-            for action in declared:
-                if action.name in actions:
-                    raise PluginError(
-                        f"action {action.name!r} is defined twice ({owner[action.name]} and {plugin})"
-                    )
-                if plugin != CORE_NAME and not action.name.startswith(f"{plugin}:"):
-                    raise PluginError(f"plugin {plugin}: action {action.name!r} must start {plugin}:")
-                actions[action.name] = action
-                owner[action.name] = plugin
-        return actions
+        for plugin, action in declared:
+            if action.name in owner:
+                raise PluginError(
+                    f"action {action.name!r} is defined twice ({owner[action.name]} and {plugin})"
+                )
+            owner[action.name] = plugin
+        for plugin, action in declared:
+            if plugin != CORE_NAME and not action.name.startswith(f"{plugin}:"):
+                raise PluginError(f"plugin {plugin}: action {action.name!r} must start {plugin}:")
+        return {action.name: action for _plugin, action in declared}
 
     # -- permissions --------------------------------------------------------
 

@@ -57,7 +57,7 @@ def id_number(
 CREATE_HOUSEHOLD = """
 mutation($input: HouseholdCreateInput!) {
   householdCreate(input: $input) {
-    household { id version region { code } head { id name idNumber sex birthDate }
+    household { id version region { code } head { id name idNumber sex birthDate version }
                 members { relation person { id name } } }
     errors { field message code }
   }

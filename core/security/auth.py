@@ -29,7 +29,8 @@ async def login(
     """Check the password and issue a token; the same error whatever was wrong."""
     user = await session.scalar(select(User).where(User.username == username))
     valid = verify_password(user.password_hash if user else DUMMY_HASH, password)
-    if user is None or not valid or not user.is_active:
+    # Demo users exist only in demo mode: elsewhere they cannot log in at all.
+    if user is None or not valid or not user.is_active or (user.is_demo and not settings.demo):
         raise DomainError.of(None, "wrong user name or password", ErrorCode.INVALID_CREDENTIALS)
     token = secrets.token_urlsafe(32)
     now = utcnow()
@@ -73,6 +74,7 @@ async def actor_for_token(session: AsyncSession, token: str, settings: Settings)
     if (
         record.revoked_at is not None
         or not user.is_active
+        or (user.is_demo and not settings.demo)
         or _aware(record.expires_at) <= now
         or _aware(record.last_used_at) + idle_limit <= now
     ):

@@ -1,0 +1,173 @@
+"""The ``bangfu`` command: serve, migrate, load demo data, list plugins, print the schema."""
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from core.config import Settings
+from core.db import make_engine, make_sessionmaker
+from core.plugins import PluginError, PluginHost, get_plugin_manager
+from core.security import SYSTEM
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="bangfu", description="Bangfu (帮扶): registry and GraphQL API for hardship groups."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate (SQLite) and run the service")
+    serve.add_argument("--demo", action="store_true", help="load Linfen demo data and demo users")
+    serve.add_argument("--host", help="bind address (default BANGFU_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default BANGFU_PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="server processes")
+
+    db = commands.add_parser("db", help="database commands")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply every migration (core and plugins)")
+
+    demo = commands.add_parser("demo", help="load Linfen demo data and demo users")
+    demo.add_argument("--households", type=int, default=3000)
+    demo.add_argument("--seed", type=int, default=2026)
+
+    commands.add_parser("plugins", help="list the loaded plugins")
+    commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            return serve_command(args)
+        if args.command == "db":
+            asyncio.run(upgrade(Settings(), load_host()))
+            print("database is at the latest migration")
+            return 0
+        if args.command == "demo":
+            settings = Settings()
+            host = load_host()
+            asyncio.run(upgrade(settings, host))
+            asyncio.run(load_demo(settings, host, args.households, args.seed))
+            print_demo_logins()
+            return 0
+        if args.command == "plugins":
+            return plugins_command()
+        if args.command == "schema":
+            from schema.build import build_schema
+
+            print(build_schema(load_host()).as_str())
+            return 0
+    except PluginError as exc:
+        print(f"bangfu: plugin error: {exc}", file=sys.stderr)
+        return 2
+    parser.error("unknown command")
+    return 2
+
+
+def load_host() -> PluginHost:
+    return PluginHost(get_plugin_manager())
+
+
+async def upgrade(settings: Settings, host: PluginHost) -> None:
+    """Apply core and plugin migrations, then make sure the reference data is there."""
+    from core import migrate
+    from core.registry.reference import ensure_reference_data
+
+    await asyncio.to_thread(
+        migrate.upgrade,
+        settings.database_url,
+        host.migration_dirs(),
+        schema=settings.database_schema,
+    )
+    engine = make_engine(settings.database_url, schema=settings.database_schema, pooled=False)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            session.info["actor"] = SYSTEM
+            async with session.begin():
+                await ensure_reference_data(session)
+    finally:
+        await engine.dispose()
+
+
+async def load_demo(settings: Settings, host: PluginHost, households: int, seed: int) -> bool:
+    """Load demo data unless it is there already; demo users are (re)created either way."""
+    from sqlalchemy import select
+
+    from core.demo import create_demo_users
+    from core.demo import load_demo as load
+    from core.registry.models import Household
+    from core.security.crypto import FieldCipher, load_master_key
+
+    engine = make_engine(settings.database_url, schema=settings.database_schema, pooled=False)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            session.info["actor"] = SYSTEM
+            async with session.begin():
+                await create_demo_users(session)
+                if await session.scalar(select(Household.id).limit(1)) is not None:
+                    print("demo data: the database has households already; not loading again")
+                    return False
+                print(f"demo data: loading {households} Linfen households ...", flush=True)
+                summary = await load(
+                    session,
+                    FieldCipher(load_master_key(settings)),
+                    host,
+                    households=households,
+                    seed=seed,
+                )
+                print(
+                    f"demo data: {summary.households} households, {summary.persons} persons, "
+                    f"{summary.categories} category assignments"
+                )
+                return True
+    finally:
+        await engine.dispose()
+
+
+def print_demo_logins() -> None:
+    from core.demo import DEMO_PASSWORD, DEMO_USERS
+
+    print("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
+    for user in DEMO_USERS:
+        print(f"  {user.username:<12} {', '.join(user.roles):<28} {user.region_code}  {user.display_name}")
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.host:
+        os.environ["BANGFU_HOST"] = args.host
+    if args.port:
+        os.environ["BANGFU_PORT"] = str(args.port)
+    if args.demo:
+        os.environ["BANGFU_DEMO"] = "true"
+    settings = Settings()
+    host = load_host()
+    if settings.is_sqlite:
+        asyncio.run(upgrade(settings, host))
+    if settings.demo:
+        asyncio.run(load_demo(settings, host, households=3000, seed=2026))
+        print_demo_logins()
+    print(f"\nGraphiQL: http://{settings.host}:{settings.port}/graphql\n", flush=True)
+    uvicorn.run(
+        "bangfu.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=args.workers,
+        log_level="info",
+    )
+    return 0
+
+
+def plugins_command() -> int:
+    host = load_host()
+    for info in host.plugins.values():
+        actions = sorted(a for a in host.actions if a.startswith(f"{info.name}:"))
+        print(f"{info.name:<12} {info.version:<8} {info.title}")
+        print(f"{'':<12} owners: {', '.join(info.owners) or '-'}; actions: {', '.join(actions)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

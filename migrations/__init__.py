@@ -1,0 +1,1 @@
+"""Alembic environment and core's revisions (branch ``core``); see ``core.migrate``."""

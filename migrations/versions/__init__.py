@@ -1,0 +1,1 @@
+"""Core's revisions (branch ``core``)."""

@@ -1,0 +1,1 @@
+"""Alembic revisions of the education plugin (its own branch, ``education``)."""

@@ -1,0 +1,1 @@
+"""Revisions of the education plugin's branch."""

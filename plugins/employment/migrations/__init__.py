@@ -1,0 +1,1 @@
+"""Alembic revisions of the employment plugin (its own branch, ``employment``)."""

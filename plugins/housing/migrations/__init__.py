@@ -1,0 +1,1 @@
+"""Alembic revisions of the housing plugin (its own branch, ``housing``)."""

@@ -1,0 +1,1 @@
+"""Alembic revisions of the medical plugin (its own branch, ``medical``)."""

@@ -1,0 +1,208 @@
+"""The plugin host: plugins found through entry points, contributions checked at start."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.types import Info
+
+from bangfu.testing import Harness
+from core.plugins import PluginError, PluginHost, PluginInfo, get_plugin_manager, hookimpl
+from core.security import Role
+from core.security.permissions import Action
+from schema.build import build_schema
+from schema.core_types import SchemaCompositionError
+from tests.helpers import create_household, make_world
+
+pytestmark = pytest.mark.anyio
+
+
+def plugin(name: str, **hooks: Any) -> object:
+    """A plugin object defined in the test, with ``bangfu_plugin_info`` and ``hooks``."""
+
+    class TestPlugin:
+        @hookimpl
+        def bangfu_plugin_info(self) -> PluginInfo:
+            return PluginInfo(name=name, title=f"Test plugin {name}", version="0.0.1")
+
+    for hook_name, function in hooks.items():
+        setattr(TestPlugin, hook_name, hookimpl(staticmethod(function)))
+    return TestPlugin()
+
+
+@strawberry.type
+class Greeting:
+    @strawberry.field(description="A field added by a plugin defined in a test.")
+    def greeting(self, info: Info) -> str | None:
+        return f"你好, {self.name}"  # type: ignore[attr-defined]
+
+
+def test_builtin_plugins_are_entry_points() -> None:
+    host = PluginHost(get_plugin_manager())
+    assert set(host.plugins) == {"education", "medical", "housing", "employment"}
+    assert {"education:write", "medical:write", "housing:write", "employment:write", "registry:write"} <= set(host.actions)
+
+
+def test_choosing_plugins_and_unknown_plugin() -> None:
+    host = PluginHost(get_plugin_manager(entry_points=["education"]))
+    assert set(host.plugins) == {"education"}
+    schema = build_schema(host).as_str()
+    assert "education: EducationOnPerson" in schema
+    assert "medical: MedicalOnPerson" not in schema
+    with pytest.raises(PluginError, match="no installed plugin named welfare"):
+        get_plugin_manager(entry_points=["welfare"])
+
+
+async def test_a_plugin_defined_in_a_test_adds_a_field_to_person(tmp_path: Path) -> None:
+    extra = plugin("greeter", bangfu_graphql_type_extensions=lambda: {"Person": [Greeting]})
+    async with Harness.start(tmp_path, plugins=False, extra_plugins=[extra]) as h:
+        world = await make_world(h)
+        await create_household(h, world.xiangfen)
+        data = await h.ok("{ persons(first: 1) { nodes { name greeting } } }", token=world.xiangfen)
+        assert data["persons"]["nodes"] == [{"name": "王建国", "greeting": "你好, 王建国"}]
+        plugins = await h.ok("{ plugins { name version } }")
+        assert plugins["plugins"] == [{"name": "greeter", "version": "0.0.1"}]
+
+
+@strawberry.type
+class NameClash:
+    @strawberry.field
+    def name(self) -> str | None:
+        return "clash"
+
+
+@strawberry.type
+class EducationClash:
+    @strawberry.field(name="education")
+    def other_education(self) -> str | None:
+        return "clash"
+
+
+@strawberry.type
+class NotNullable:
+    @strawberry.field
+    def must_have(self) -> str:
+        return "x"
+
+
+@pytest.mark.parametrize(
+    "mixin, message",
+    [
+        (NameClash, "field Person.name is defined by both core and clash"),
+        (EducationClash, "field Person.education is defined by both (education and clash|clash and education)"),
+        (NotNullable, "field Person.mustHave must be nullable"),
+    ],
+)
+def test_field_collisions_are_refused_at_start(mixin: type, message: str, tmp_path: Path) -> None:
+    from bangfu.app import create_app
+    from core.config import Settings
+
+    extra = plugin("clash", bangfu_graphql_type_extensions=lambda: {"Person": [mixin]})
+    host = PluginHost(get_plugin_manager(entry_points=["education"], plugins=[extra]))
+    with pytest.raises(SchemaCompositionError, match=message):
+        create_app(Settings(secret_key_file=tmp_path / "k.key"), plugins=host)
+
+
+def test_root_fields_must_carry_the_plugin_prefix() -> None:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def persons_extra(self) -> int:
+            return 1
+
+    extra = plugin("clash", bangfu_graphql_query_types=lambda core_types: [Query])
+    with pytest.raises(SchemaCompositionError, match="must start with 'clash'"):
+        build_schema(PluginHost(get_plugin_manager(entry_points=False, plugins=[extra])))
+
+
+def test_duplicate_actions_are_refused() -> None:
+    twice = plugin(
+        "dupe",
+        bangfu_register_actions=lambda: [Action("dupe:x", "x", frozenset({Role.SUPERVISOR}))] * 2,
+    )
+    with pytest.raises(PluginError, match="action 'dupe:x' is defined twice"):
+        PluginHost(get_plugin_manager(entry_points=False, plugins=[twice]))
+    foreign = plugin(
+        "dupe", bangfu_register_actions=lambda: [Action("education:write", "x", frozenset())]
+    )
+    with pytest.raises(PluginError, match="is defined twice"):
+        PluginHost(get_plugin_manager(entry_points=["education"], plugins=[foreign]))
+    unprefixed = plugin("dupe", bangfu_register_actions=lambda: [Action("other:x", "x", frozenset())])
+    with pytest.raises(PluginError, match="must start dupe:"):
+        PluginHost(get_plugin_manager(entry_points=False, plugins=[unprefixed]))
+
+
+def test_misspelled_hook_is_refused() -> None:
+    class Typo:
+        @hookimpl
+        def bangfu_plugin_inof(self) -> None:  # a typo: no such hook
+            return None
+
+    with pytest.raises(PluginError, match="bangfu_plugin_inof"):
+        get_plugin_manager(entry_points=False, plugins=[Typo()])
+
+
+def test_plugin_without_info_is_refused() -> None:
+    class Anonymous:
+        @hookimpl
+        def bangfu_register_actions(self) -> list[Action]:
+            return []
+
+    with pytest.raises(PluginError, match="does not implement bangfu_plugin_info"):
+        PluginHost(get_plugin_manager(entry_points=False, plugins=[Anonymous()]))
+
+
+def test_models_must_be_on_core_metadata_with_the_plugin_prefix() -> None:
+    from sqlalchemy import Column, Integer, MetaData, Table
+
+    from core.db import Base
+
+    class Elsewhere:  # a table on another MetaData
+        __table__ = Table("bad_elsewhere", MetaData(), Column("id", Integer, primary_key=True))
+        __area_scope__ = "global"
+
+    class Unprefixed:  # on core's MetaData, without the plugin's prefix
+        __table__ = Table("test_unprefixed", Base.metadata, Column("id", Integer, primary_key=True))
+        __area_scope__ = "global"
+
+    class Unscoped:
+        __table__ = Table("bad_unscoped", Base.metadata, Column("id", Integer, primary_key=True))
+
+    def host_with(model: type) -> PluginHost:
+        bad = plugin("bad", bangfu_register_models=lambda: [model])
+        return PluginHost(get_plugin_manager(entry_points=False, plugins=[bad]))
+
+    try:
+        with pytest.raises(PluginError, match="is not mapped on core.db.Base"):
+            host_with(Elsewhere)
+        with pytest.raises(PluginError, match="table 'test_unprefixed' must be named bad_"):
+            host_with(Unprefixed)
+        with pytest.raises(PluginError, match="declares no area scope"):
+            host_with(Unscoped)
+    finally:
+        Base.metadata.remove(Unprefixed.__table__)
+        Base.metadata.remove(Unscoped.__table__)
+
+
+def test_plugin_votes_can_veto_a_permission() -> None:
+    from core.security.actor import Actor, ActorKind
+
+    veto = plugin("veto", bangfu_permission_allowed=lambda actor, action, resource: False if action == "registry:write" else None)
+    host = PluginHost(get_plugin_manager(entry_points=False, plugins=[veto]))
+    admin = Actor(kind=ActorKind.USER, name="a", area_path="141000/", roles=frozenset({Role.CITY_ADMINISTRATOR}))
+    assert host.allowed(admin, "registry:read") is True
+    assert host.allowed(admin, "registry:write") is False
+    supervisor = Actor(kind=ActorKind.USER, name="s", area_path="141000/", roles=frozenset({Role.SUPERVISOR}))
+    assert host.allowed(supervisor, "category:write") is False
+
+
+def test_plugins_command_lists_what_is_loaded(capsys: pytest.CaptureFixture[str]) -> None:
+    from bangfu.cli import main
+
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    for name in ("education", "medical", "housing", "employment"):
+        assert name in out
+    assert "education:write" in out
+

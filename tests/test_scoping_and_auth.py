@@ -1,0 +1,227 @@
+"""Actors and area scoping: who may see what, through every way of reading."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from core.db import Base
+from core.security import scoping
+from core.security.models import AccessToken, User
+from core.security.passwords import hash_password
+from schema.relay import to_global_id
+from tests.helpers import HONGTONG_VILLAGE, World, create_household, id_number
+
+pytestmark = pytest.mark.anyio
+
+
+def test_every_mapped_model_is_area_scoped_or_declared_global() -> None:
+    from core.plugins import PluginHost, get_plugin_manager
+
+    PluginHost(get_plugin_manager())  # imports every installed plugin's models
+    scoped = {cls.__tablename__ for cls in scoping.scoped_models()}
+    declared_global = {
+        mapper.class_.__tablename__
+        for mapper in Base.registry.mappers
+        if mapper.class_.__area_scope__ == "global"
+    }
+    assert scoped | declared_global == {m.class_.__tablename__ for m in Base.registry.mappers}
+    assert {"core_person", "core_household", "core_membership", "core_category_assignment"} <= scoped
+    assert {"education_enrolment", "medical_insurance_enrolment", "housing_safety_appraisal", "employment_work_status"} <= scoped
+    assert declared_global == {"core_region", "core_organisation", "core_user", "core_access_token"}
+
+
+def test_a_model_without_a_scope_stops_the_service() -> None:
+    from sqlalchemy import Integer
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    class Isolated(DeclarativeBase):
+        pass
+
+    class Loose(Isolated):
+        __tablename__ = "loose"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    original = scoping.Base
+    scoping.Base = Isolated  # type: ignore[misc]
+    try:
+        with pytest.raises(scoping.UnscopedModelError, match="loose"):
+            scoping.scoped_models()
+    finally:
+        scoping.Base = original  # type: ignore[misc]
+
+
+READ = """
+query($id: ID!, $region: String) {
+  node(id: $id) { id ... on Person { name } }
+  person(id: $id) { name household { head { name } } }
+  persons(first: 10, filter: {regionCode: $region}) { totalCount nodes { name } }
+  households(first: 10) { totalCount nodes { members { person { name } } } }
+}"""
+
+
+async def test_out_of_area_reads_look_like_absent_ones(world: World) -> None:
+    h = world.h
+    person = (await create_household(h, world.xiangfen))["household"]["head"]
+    mine = await h.ok(READ, {"id": person["id"]}, token=world.xiangfen)
+    assert mine["node"]["name"] == "王建国"
+    assert mine["person"]["household"]["head"]["name"] == "王建国"
+    assert mine["persons"]["totalCount"] == 3 and mine["households"]["totalCount"] == 1
+
+    other = await h.ok(READ, {"id": person["id"]}, token=world.hongtong)
+    absent = await h.ok(READ, {"id": to_global_id("Person", 987654)}, token=world.hongtong)
+    assert other == absent == {
+        "node": None,
+        "person": None,
+        "persons": {"totalCount": 0, "nodes": []},
+        "households": {"totalCount": 0, "nodes": []},
+    }
+    # A filter naming the other county counts nothing either.
+    filtered = await h.ok(READ, {"id": person["id"], "region": "141023"}, token=world.hongtong)
+    assert filtered["persons"] == {"totalCount": 0, "nodes": []}
+
+    city = await h.ok(READ, {"id": person["id"]}, token=world.admin)
+    assert city["person"]["name"] == "王建国" and city["persons"]["totalCount"] == 3
+
+
+async def test_a_nested_traversal_does_not_leave_the_area(world: World) -> None:
+    h = world.h
+    # A Hongtong household whose member's guardian lives in Xiangfen.
+    guardian = (await create_household(h, world.xiangfen))["household"]["head"]
+    child = (
+        await create_household(
+            h,
+            world.hongtong,
+            village=HONGTONG_VILLAGE,
+            members=[{"relation": "HEAD", "person": {"name": "孤儿", "idNumber": id_number(dt.date(2015, 1, 1), "141024")}}],
+        )
+    )["household"]["head"]
+    update = """mutation($input: PersonUpdateInput!) { personUpdate(input: $input) { errors { code } } }"""
+    # Hongtong staff cannot even name the Xiangfen guardian...
+    answer = await h.ok(update, {"input": {"id": child["id"], "expectedVersion": 1, "guardianId": guardian["id"]}}, token=world.hongtong)
+    assert answer["personUpdate"]["errors"] == [{"code": "NOT_FOUND"}]
+    # ...the city administrator can, and the nested guardian stays invisible to Hongtong.
+    answer = await h.ok(update, {"input": {"id": child["id"], "expectedVersion": 1, "guardianId": guardian["id"]}}, token=world.admin)
+    assert answer["personUpdate"]["errors"] == []
+    query = "query($id: ID!) { person(id: $id) { name guardian { name } } }"
+    assert (await h.ok(query, {"id": child["id"]}, token=world.hongtong))["person"] == {"name": "孤儿", "guardian": None}
+    assert (await h.ok(query, {"id": child["id"]}, token=world.admin))["person"]["guardian"] == {"name": "王建国"}
+
+
+async def test_search_matches_percent_and_underscore_literally(world: World) -> None:
+    h = world.h
+    await create_household(h, world.xiangfen, members=[{"relation": "HEAD", "person": {"name": "王_%", "idNumber": id_number()}}])
+    await create_household(h, world.xiangfen, members=[{"relation": "HEAD", "person": {"name": "王五", "idNumber": id_number()}}])
+    query = 'query($s: String) { persons(first: 10, filter: {search: $s}) { nodes { name } } }'
+    assert (await h.ok(query, {"s": "_%"}, token=world.xiangfen))["persons"]["nodes"] == [{"name": "王_%"}]
+    assert (await h.ok(query, {"s": "%"}, token=world.xiangfen))["persons"]["nodes"] == [{"name": "王_%"}]
+    assert len((await h.ok(query, {"s": "王"}, token=world.xiangfen))["persons"]["nodes"]) == 2
+
+
+async def test_search_by_full_id_number(world: World) -> None:
+    h = world.h
+    number = id_number()
+    await create_household(h, world.xiangfen, members=[{"relation": "HEAD", "person": {"name": "赵六", "idNumber": number}}])
+    query = 'query($s: String) { persons(first: 10, filter: {search: $s}) { nodes { name } } households(first: 5, filter: {search: $s}) { totalCount } }'
+    found = await h.ok(query, {"s": number.lower()}, token=world.xiangfen)
+    assert found == {"persons": {"nodes": [{"name": "赵六"}]}, "households": {"totalCount": 1}}
+    assert (await h.ok(query, {"s": number}, token=world.hongtong))["persons"]["nodes"] == []
+
+
+@pytest.mark.parametrize("first", [0, -1, 101, 10**8])
+async def test_page_size_is_bounded(world: World, first: int) -> None:
+    answer = await world.h.gql("query($f: Int!) { persons(first: $f) { totalCount } }", {"f": first}, token=world.admin)
+    assert answer["data"] is None
+    assert "first" in answer["errors"][0]["message"]
+
+
+async def test_first_is_required(world: World) -> None:
+    answer = await world.h.gql("{ persons { totalCount } }", token=world.admin)
+    assert "first" in answer["errors"][0]["message"]
+
+
+async def test_keyset_pagination_walks_every_row_once(world: World) -> None:
+    h = world.h
+    for _ in range(4):
+        await create_household(h, world.xiangfen)
+    seen: list[str] = []
+    after = None
+    while True:
+        page = (await h.ok(
+            "query($a: String) { persons(first: 5, after: $a) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }",
+            {"a": after}, token=world.xiangfen,
+        ))["persons"]
+        assert page["totalCount"] == 12
+        seen += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == 12
+
+
+async def test_anonymous_requests_get_no_data(world: World) -> None:
+    await create_household(world.h, world.xiangfen)
+    answer = await world.h.gql("{ persons(first: 5) { totalCount } }")
+    assert answer["data"] is None
+    assert answer["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+
+
+@pytest.mark.parametrize("header", ["Bearer not-a-token", "Basic abc", "Bearer "])
+async def test_bad_tokens_are_refused_before_execution(world: World, header: str) -> None:
+    response = await world.h.client.post("/graphql", json={"query": "{ plugins { name } }"}, headers={"Authorization": header})
+    assert response.status_code == 401
+    assert "data" not in response.text
+
+
+async def test_expired_and_revoked_tokens_are_refused(world: World) -> None:
+    h = world.h
+    async with h.session() as session, session.begin():
+        token = (await session.scalars(select(AccessToken))).first()
+        assert token is not None
+    for change in ({"expires_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)}, {"revoked_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)}):
+        fresh = await h.actor(f"user{id(change)}", roles=[], region="141023")
+        assert (await h.post("{ plugins { name } }", token=fresh)).status_code == 200
+        async with h.session() as session, session.begin():
+            record = (await session.scalars(select(AccessToken).order_by(AccessToken.id.desc()))).first()
+            assert record is not None
+            for key, value in change.items():
+                setattr(record, key, value)
+        assert (await h.post("{ plugins { name } }", token=fresh)).status_code == 401
+
+
+LOGIN = 'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token expiresAt errors { code message } } }'
+
+
+async def test_login_and_logout(world: World) -> None:
+    h = world.h
+    async with h.session() as session, session.begin():
+        user = await session.scalar(select(User).where(User.username == "xiangfen"))
+        assert user is not None
+        user.password_hash = hash_password("Xiangfen-2026!")
+    wrong = await h.ok(LOGIN, {"u": "xiangfen", "p": "nope"})
+    nobody = await h.ok(LOGIN, {"u": "nobody", "p": "nope"})
+    assert wrong == nobody == {"login": {"token": None, "expiresAt": None, "errors": [{"code": "INVALID_CREDENTIALS", "message": "wrong user name or password"}]}}
+    ok = await h.ok(LOGIN, {"u": "xiangfen", "p": "Xiangfen-2026!"})
+    token = ok["login"]["token"]
+    assert token and ok["login"]["errors"] == []
+    me = await h.ok("{ me { username roles regionCode } }", token=token)
+    assert me == {"me": {"username": "xiangfen", "roles": ["CIVIL_AFFAIRS_OFFICER"], "regionCode": "141023"}}
+    assert (await h.ok("mutation { logout }", token=token)) == {"logout": True}
+    assert (await h.post("{ me { username } }", token=token)).status_code == 401
+
+
+async def test_demo_users_cannot_log_in_outside_demo_mode(world: World) -> None:
+    h = world.h
+    async with h.session() as session, session.begin():
+        user = await session.scalar(select(User).where(User.username == "hongtong"))
+        assert user is not None
+        user.password_hash = hash_password("Hongtong-2026!")
+        user.is_demo = True
+    refused = await h.ok(LOGIN, {"u": "hongtong", "p": "Hongtong-2026!"})
+    assert refused["login"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
+    assert (await h.post("{ me { username } }", token=world.hongtong)).status_code == 401
+
+
+async def test_health_and_readiness(world: World) -> None:
+    assert (await world.h.client.get("/healthz")).json() == {"status": "ok"}
+    assert (await world.h.client.get("/readyz")).json() == {"status": "ready"}
