@@ -6,13 +6,13 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
 from strawberry.types.unset import UNSET
 
 from core.config import Settings
@@ -128,4 +128,3 @@ def create_app(
     app.state.services = services
     app.state.schema = schema
     return app
-

@@ -127,9 +127,10 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
 def print_demo_logins() -> None:
     from core.demo import DEMO_PASSWORD, DEMO_USERS
 
-    print("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
+    print(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for user in DEMO_USERS:
-        print(f"  {user.username:<12} {', '.join(user.roles):<28} {user.region_code}  {user.display_name}")
+        roles = ", ".join(user.roles)
+        print(f"  {user.username:<12} {roles:<28} {user.region_code}  {user.display_name}")
 
 
 def serve_command(args: argparse.Namespace) -> int:

@@ -24,10 +24,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bangfu.app import create_app
 from core.config import Settings
-from core.db import Base, make_engine, make_sessionmaker, utcnow
+from core.db import Base, make_engine, utcnow
 from core.plugins import PluginHost, get_plugin_manager
-from core.registry.models import Organisation, OrganisationKind, Region, RegionLevel
+from core.registry.models import (
+    Household,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Region,
+    RegionLevel,
+    Relation,
+)
+from core.registry.persons import read_id_number
 from core.registry.reference import ensure_reference_data
+from core.registry.service import MemberData, PersonData, Registry
 from core.security import SYSTEM, Actor, Role
 from core.security.auth import token_digest
 from core.security.crypto import FieldCipher
@@ -130,11 +140,44 @@ class Harness:
                 raise LookupError(f"no region {parent}")
             level = RegionLevel.TOWNSHIP if len(code) == 9 else RegionLevel.VILLAGE
             region = Region(
-                code=code, name=name, level=level, parent_code=parent,
+                code=code,
+                name=name,
+                level=level,
+                parent_code=parent,
                 path=f"{parent_region.path}{code}/",
             )
             session.add(region)
         return region
+
+    async def household(
+        self, region: str, members: Sequence[tuple[str, str, str]]
+    ) -> tuple[Household, list[Person]]:
+        """Register a household in ``region`` directly (as the system actor).
+
+        :param members: ``(relation, name, id_number)`` per member, one ``HEAD``.
+        :returns: the household and its persons, in the order given.
+        """
+        async with self.session() as session, session.begin():
+            registry = Registry(session, SYSTEM, self.cipher)
+            household = await registry.create_household(
+                region,
+                None,
+                [
+                    MemberData(relation=Relation(relation), person=PersonData(name, number))
+                    for relation, name, number in members
+                ],
+                None,
+            )
+            persons = [
+                await session.get_one(Person, m.person_id)
+                for m in await registry.current_members(household.id)
+            ]
+        order = {number: i for i, (_, _, number) in enumerate(members)}
+        by_number = sorted(persons, key=lambda p: order.get(self.id_number_of(p), 0))
+        return household, by_number
+
+    def id_number_of(self, person: Person) -> str:
+        return read_id_number(self.cipher, person)
 
     async def organisation(self, code: str) -> Organisation:
         async with self.session() as session:

@@ -11,8 +11,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, DateTime, MetaData, String, and_, event
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 from sqlalchemy.pool import NullPool
 
 NAMING_CONVENTION = {
@@ -36,7 +41,9 @@ class Base(DeclarativeBase):
 PathString = String(200).with_variant(postgresql.VARCHAR(200, collation="C"), "postgresql")
 
 
-def path_within(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+def path_within(
+    column: "ColumnElement[str] | QueryableAttribute[str]", prefix: str
+) -> ColumnElement[bool]:
     """``column`` lies in the subtree whose path is ``prefix`` (which ends with ``/``)."""
     if not prefix.endswith("/"):
         raise ValueError("a region path ends with '/'")

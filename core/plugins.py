@@ -107,9 +107,9 @@ class PluginHost:
                 raise PluginError(f"plugin name {info.name!r} must be a lower-case identifier")
             self.plugins[info.name] = info
             self._name_of[registered] = info.name
-        for registered in pm.list_name_plugin():
-            if registered[0] not in self._name_of:
-                raise PluginError(f"plugin {registered[0]} does not implement bangfu_plugin_info")
+        for plugin_name, _plugin in pm.list_name_plugin():
+            if plugin_name not in self._name_of:
+                raise PluginError(f"plugin {plugin_name} does not implement bangfu_plugin_info")
         self.models = self._collect_models()
         self.actions = self._collect_actions()
 
@@ -164,7 +164,9 @@ class PluginHost:
         if declared is None:
             raise KeyError(f"unknown action {action!r}")
         votes: list[bool | None] = [True if declared.granted_to(actor) else None]
-        votes += self.pm.hook.bangfu_permission_allowed(actor=actor, action=action, resource=resource)
+        votes += self.pm.hook.bangfu_permission_allowed(
+            actor=actor, action=action, resource=resource
+        )
         return decide(votes)
 
     # -- GraphQL ------------------------------------------------------------
@@ -217,6 +219,8 @@ class PluginHost:
                 continue
             path = Path(folder)
             if not path.is_dir():
-                raise PluginError(f"plugin {self.plugin_of(registered)}: no migrations folder {path}")
+                raise PluginError(
+                    f"plugin {self.plugin_of(registered)}: no migrations folder {path}"
+                )
             dirs[self.plugin_of(registered)] = path
         return dirs

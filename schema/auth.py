@@ -52,7 +52,9 @@ class AuthQuery:
 
 @strawberry.type
 class AuthMutation:
-    @strawberry.mutation(description="Log in with a user name and password; returns a bearer token.")
+    @strawberry.mutation(
+        description="Log in with a user name and password; returns a bearer token."
+    )
     async def login(self, info: Info, username: str, password: str) -> LoginPayload:
         try:
             async with info.context.services.sessions() as session:

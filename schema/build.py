@@ -9,7 +9,12 @@ from strawberry.schema.config import StrawberryConfig
 
 from core.plugins import PluginHost
 from schema.auth import AuthMutation, AuthQuery
-from schema.core_types import CoreTypes, SchemaCompositionError, build_core_types, graphql_field_names
+from schema.core_types import (
+    CoreTypes,
+    SchemaCompositionError,
+    build_core_types,
+    graphql_field_names,
+)
 from schema.mutations import build_mutation
 from schema.query import build_query
 

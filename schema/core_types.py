@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 import sys
 import types
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.types import Info
@@ -53,9 +53,7 @@ def graphql_field_names(cls: type) -> dict[str, str]:
     }
 
 
-def compose(
-    name: str, base: type, mixins: list[tuple[str, type]], description: str
-) -> type:
+def compose(name: str, base: type, mixins: list[tuple[str, type]], description: str) -> type:
     """``name`` = ``base`` + every mixin, refusing any GraphQL or Python name collision."""
     owners = {graphql: "core" for graphql in graphql_field_names(base)}
     python_owners = {python: "core" for python in graphql_field_names(base).values()}
@@ -75,7 +73,9 @@ def compose(
                     f"{python_owners[python]} and {plugin}"
                 )
             field = next(
-                f for f in mixin.__strawberry_definition__.fields if f.python_name == python  # type: ignore[attr-defined]
+                f
+                for f in mixin.__strawberry_definition__.fields
+                if f.python_name == python  # type: ignore[attr-defined]
             )
             if not _is_nullable(field):
                 raise SchemaCompositionError(
@@ -123,7 +123,7 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
 
         @strawberry.field
         def id(self) -> strawberry.ID:
-            return strawberry.ID(to_global_id("Membership", self.id))  # type: ignore[attr-defined]
+            return strawberry.ID(to_global_id("Membership", cast(Any, self).id))
 
         @strawberry.field
         async def person(self, info: Info) -> PersonRef:  # type: ignore[valid-type]
@@ -198,7 +198,9 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
         async def memberships(self, info: Info) -> list[MembershipRef]:  # type: ignore[valid-type]
             return await info.context.loaders["memberships_of_person"].load(self.id)  # type: ignore[attr-defined,no-any-return]
 
-        @strawberry.field(description="Hardship categories (R2); only those holding today by default.")
+        @strawberry.field(
+            description="Hardship categories (R2); only those holding today by default."
+        )
         async def categories(
             self, info: Info, active_only: bool = True
         ) -> list[CategoryAssignment]:
@@ -206,7 +208,11 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
             if not active_only:
                 return rows  # type: ignore[no-any-return]
             today = info.context.today
-            return [r for r in rows if r.valid_from <= today and (r.valid_to is None or r.valid_to >= today)]
+            return [
+                r
+                for r in rows
+                if r.valid_from <= today and (r.valid_to is None or r.valid_to >= today)
+            ]
 
         @classmethod
         def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -234,7 +240,9 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
         async def head(self, info: Info) -> PersonRef | None:  # type: ignore[valid-type]
             members = await info.context.loaders["members"].load(self.id)  # type: ignore[attr-defined]
             head = next((m for m in members if m.relation == models.Relation.HEAD), None)
-            return None if head is None else await info.context.loaders["person"].load(head.person_id)
+            return (
+                None if head is None else await info.context.loaders["person"].load(head.person_id)
+            )
 
         @classmethod
         def is_type_of(cls, obj: Any, _info: Any) -> bool:

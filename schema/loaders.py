@@ -21,6 +21,7 @@ from core.registry.models import (
     Region,
 )
 
+
 def by_key(
     context: Any, model: type[Any], column: InstrumentedAttribute[Any], *where: Any
 ) -> Callable[[Sequence[Any]], Coroutine[Any, Any, list[Any]]]:
@@ -73,12 +74,15 @@ def core_loaders(context: Any) -> dict[str, DataLoader[Any, Any]]:
             by_key(context, Membership, Membership.person_id, current)
         ),
         "memberships_of_person": DataLoader(
-            grouped(context, Membership, Membership.person_id, order_by=(Membership.start_date, Membership.id))
+            grouped(
+                context,
+                Membership,
+                Membership.person_id,
+                order_by=(Membership.start_date, Membership.id),
+            )
         ),
         "members": DataLoader(grouped(context, Membership, Membership.household_id, current)),
-        "members_with_history": DataLoader(
-            grouped(context, Membership, Membership.household_id)
-        ),
+        "members_with_history": DataLoader(grouped(context, Membership, Membership.household_id)),
         "categories": DataLoader(
             grouped(
                 context,
@@ -88,4 +92,3 @@ def core_loaders(context: Any) -> dict[str, DataLoader[Any, Any]]:
             )
         ),
     }
-

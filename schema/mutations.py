@@ -125,7 +125,7 @@ class CategoryAssignInput:
     certifying_organisation_id: strawberry.ID
     evidence: str | None = None
     monthly_allowance: decimal.Decimal | None = strawberry.field(
-        default=None, description="Yuan, exact (a string such as \"650.00\")."
+        default=None, description='Yuan, exact (a string such as "650.00").'
     )
     rule_version: str | None = None
 
@@ -193,7 +193,9 @@ def build_mutation(core: CoreTypes) -> type:
             description="Register a household with its members (exactly one HEAD).",
             extensions=requires("registry:write"),
         )
-        async def household_create(self, info: Info, input: HouseholdCreateInput) -> HouseholdPayload:
+        async def household_create(
+            self, info: Info, input: HouseholdCreateInput
+        ) -> HouseholdPayload:
             async def work(registry: Registry) -> Any:
                 return await registry.create_household(
                     input.region_code, input.address, members(input.members), input.start_date
@@ -283,7 +285,9 @@ def build_mutation(core: CoreTypes) -> type:
                     )
                 if _given(input.disability):
                     d = input.disability
-                    changes["disability"] = None if d is None else (d.category, d.grade, d.certified_on)
+                    changes["disability"] = (
+                        None if d is None else (d.category, d.grade, d.certified_on)
+                    )
                 if _given(input.deceased) and input.deceased is not None:
                     changes["deceased"] = input.deceased
                 if _given(input.guardian_id):
@@ -330,10 +334,14 @@ def build_mutation(core: CoreTypes) -> type:
             description="End a hardship category on a date; the record stays.",
             extensions=requires("category:write"),
         )
-        async def category_end(self, info: Info, input: CategoryEndInput) -> CategoryAssignmentPayload:
+        async def category_end(
+            self, info: Info, input: CategoryEndInput
+        ) -> CategoryAssignmentPayload:
             async def work(registry: Registry) -> Any:
                 return await registry.end_category(
-                    decode_id(input.id, "CategoryAssignment", "input.id"), input.valid_to, input.reason
+                    decode_id(input.id, "CategoryAssignment", "input.id"),
+                    input.valid_to,
+                    input.reason,
                 )
 
             return category_payload(await run(info, work))

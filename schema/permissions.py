@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
@@ -29,6 +30,8 @@ class Allowed(BasePermission):
         return bool(info.context.actor.is_authenticated and info.context.allowed(self.action))
 
 
-def requires(action: str) -> list[PermissionExtension]:
+def requires(action: str) -> list[FieldExtension]:
     """Field extensions that demand a login, then ``action``."""
-    return [PermissionExtension(permissions=[IsAuthenticated(), Allowed(action)], use_directives=False)]
+    return [
+        PermissionExtension(permissions=[IsAuthenticated(), Allowed(action)], use_directives=False)
+    ]

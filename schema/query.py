@@ -146,11 +146,15 @@ def build_query(core: CoreTypes) -> type:
                 raise ValueError(f"ids: at most {MAX_NODES} IDs per request")
             return list(await asyncio.gather(*(load_node(info, id) for id in ids)))
 
-        @strawberry.field(description="One person by global ID.", extensions=requires("registry:read"))
+        @strawberry.field(
+            description="One person by global ID.", extensions=requires("registry:read")
+        )
         async def person(self, info: Info, id: strawberry.ID) -> Person | None:  # type: ignore[valid-type]
             return await load_node(info, id, "Person")
 
-        @strawberry.field(description="One household by global ID.", extensions=requires("registry:read"))
+        @strawberry.field(
+            description="One household by global ID.", extensions=requires("registry:read")
+        )
         async def household(self, info: Info, id: strawberry.ID) -> Household | None:  # type: ignore[valid-type]
             return await load_node(info, id, "Household")
 
@@ -167,8 +171,13 @@ def build_query(core: CoreTypes) -> type:
         ) -> core.PersonConnection:  # type: ignore[name-defined]
             statement = await persons_statement(info, filter)
             return await paginate(
-                info.context, core.PersonConnection, core.PersonEdge, statement, models.Person,
-                first=first, after=after,
+                info.context,
+                core.PersonConnection,
+                core.PersonEdge,
+                statement,
+                models.Person,
+                first=first,
+                after=after,
             )
 
         @strawberry.field(
@@ -184,8 +193,13 @@ def build_query(core: CoreTypes) -> type:
         ) -> core.HouseholdConnection:  # type: ignore[name-defined]
             statement = await households_statement(info, filter)
             return await paginate(
-                info.context, core.HouseholdConnection, core.HouseholdEdge, statement,
-                models.Household, first=first, after=after,
+                info.context,
+                core.HouseholdConnection,
+                core.HouseholdEdge,
+                statement,
+                models.Household,
+                first=first,
+                after=after,
             )
 
         @strawberry.field(
@@ -209,7 +223,9 @@ def build_query(core: CoreTypes) -> type:
             description="Organisations, optionally of one region.",
             extensions=requires("registry:read"),
         )
-        async def organisations(self, info: Info, region_code: str | None = None) -> list[Organisation]:
+        async def organisations(
+            self, info: Info, region_code: str | None = None
+        ) -> list[Organisation]:
             statement = select(models.Organisation).order_by(models.Organisation.id)
             if region_code is not None:
                 statement = statement.where(models.Organisation.region_code == region_code)

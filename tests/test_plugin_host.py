@@ -41,7 +41,13 @@ class Greeting:
 def test_builtin_plugins_are_entry_points() -> None:
     host = PluginHost(get_plugin_manager())
     assert set(host.plugins) == {"education", "medical", "housing", "employment"}
-    assert {"education:write", "medical:write", "housing:write", "employment:write", "registry:write"} <= set(host.actions)
+    assert {
+        "education:write",
+        "medical:write",
+        "housing:write",
+        "employment:write",
+        "registry:write",
+    } <= set(host.actions)
 
 
 def test_choosing_plugins_and_unknown_plugin() -> None:
@@ -90,7 +96,10 @@ class NotNullable:
     "mixin, message",
     [
         (NameClash, "field Person.name is defined by both core and clash"),
-        (EducationClash, "field Person.education is defined by both (education and clash|clash and education)"),
+        (
+            EducationClash,
+            "field Person.education is defined by both (education and clash|clash and education)",
+        ),
         (NotNullable, "field Person.mustHave must be nullable"),
     ],
 )
@@ -128,7 +137,9 @@ def test_duplicate_actions_are_refused() -> None:
     )
     with pytest.raises(PluginError, match="is defined twice"):
         PluginHost(get_plugin_manager(entry_points=["education"], plugins=[foreign]))
-    unprefixed = plugin("dupe", bangfu_register_actions=lambda: [Action("other:x", "x", frozenset())])
+    unprefixed = plugin(
+        "dupe", bangfu_register_actions=lambda: [Action("other:x", "x", frozenset())]
+    )
     with pytest.raises(PluginError, match="must start dupe:"):
         PluginHost(get_plugin_manager(entry_points=False, plugins=[unprefixed]))
 
@@ -174,7 +185,7 @@ def test_models_must_be_on_core_metadata_with_the_plugin_prefix() -> None:
         return PluginHost(get_plugin_manager(entry_points=False, plugins=[bad]))
 
     try:
-        with pytest.raises(PluginError, match="is not mapped on core.db.Base"):
+        with pytest.raises(PluginError, match=r"is not mapped on core\.db\.Base"):
             host_with(Elsewhere)
         with pytest.raises(PluginError, match="table 'test_unprefixed' must be named bad_"):
             host_with(Unprefixed)
@@ -188,12 +199,24 @@ def test_models_must_be_on_core_metadata_with_the_plugin_prefix() -> None:
 def test_plugin_votes_can_veto_a_permission() -> None:
     from core.security.actor import Actor, ActorKind
 
-    veto = plugin("veto", bangfu_permission_allowed=lambda actor, action, resource: False if action == "registry:write" else None)
+    veto = plugin(
+        "veto",
+        bangfu_permission_allowed=lambda actor, action, resource: (
+            False if action == "registry:write" else None
+        ),
+    )
     host = PluginHost(get_plugin_manager(entry_points=False, plugins=[veto]))
-    admin = Actor(kind=ActorKind.USER, name="a", area_path="141000/", roles=frozenset({Role.CITY_ADMINISTRATOR}))
+    admin = Actor(
+        kind=ActorKind.USER,
+        name="a",
+        area_path="141000/",
+        roles=frozenset({Role.CITY_ADMINISTRATOR}),
+    )
     assert host.allowed(admin, "registry:read") is True
     assert host.allowed(admin, "registry:write") is False
-    supervisor = Actor(kind=ActorKind.USER, name="s", area_path="141000/", roles=frozenset({Role.SUPERVISOR}))
+    supervisor = Actor(
+        kind=ActorKind.USER, name="s", area_path="141000/", roles=frozenset({Role.SUPERVISOR})
+    )
     assert host.allowed(supervisor, "category:write") is False
 
 
@@ -205,4 +228,3 @@ def test_plugins_command_lists_what_is_loaded(capsys: pytest.CaptureFixture[str]
     for name in ("education", "medical", "housing", "employment"):
         assert name in out
     assert "education:write" in out
-

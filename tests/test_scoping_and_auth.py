@@ -26,8 +26,18 @@ def test_every_mapped_model_is_area_scoped_or_declared_global() -> None:
         if mapper.class_.__area_scope__ == "global"
     }
     assert scoped | declared_global == {m.class_.__tablename__ for m in Base.registry.mappers}
-    assert {"core_person", "core_household", "core_membership", "core_category_assignment"} <= scoped
-    assert {"education_enrolment", "medical_insurance_enrolment", "housing_safety_appraisal", "employment_work_status"} <= scoped
+    assert {
+        "core_person",
+        "core_household",
+        "core_membership",
+        "core_category_assignment",
+    } <= scoped
+    assert {
+        "education_enrolment",
+        "medical_insurance_enrolment",
+        "housing_safety_appraisal",
+        "employment_work_status",
+    } <= scoped
     assert declared_global == {"core_region", "core_organisation", "core_user", "core_access_token"}
 
 
@@ -70,12 +80,16 @@ async def test_out_of_area_reads_look_like_absent_ones(world: World) -> None:
 
     other = await h.ok(READ, {"id": person["id"]}, token=world.hongtong)
     absent = await h.ok(READ, {"id": to_global_id("Person", 987654)}, token=world.hongtong)
-    assert other == absent == {
-        "node": None,
-        "person": None,
-        "persons": {"totalCount": 0, "nodes": []},
-        "households": {"totalCount": 0, "nodes": []},
-    }
+    assert (
+        other
+        == absent
+        == {
+            "node": None,
+            "person": None,
+            "persons": {"totalCount": 0, "nodes": []},
+            "households": {"totalCount": 0, "nodes": []},
+        }
+    )
     # A filter naming the other county counts nothing either.
     filtered = await h.ok(READ, {"id": person["id"], "region": "141023"}, token=world.hongtong)
     assert filtered["persons"] == {"totalCount": 0, "nodes": []}
@@ -93,36 +107,73 @@ async def test_a_nested_traversal_does_not_leave_the_area(world: World) -> None:
             h,
             world.hongtong,
             village=HONGTONG_VILLAGE,
-            members=[{"relation": "HEAD", "person": {"name": "孤儿", "idNumber": id_number(dt.date(2015, 1, 1), "141024")}}],
+            members=[
+                {
+                    "relation": "HEAD",
+                    "person": {
+                        "name": "孤儿",
+                        "idNumber": id_number(dt.date(2015, 1, 1), "141024"),
+                    },
+                }
+            ],
         )
     )["household"]["head"]
     update = """mutation($input: PersonUpdateInput!) { personUpdate(input: $input) { errors { code } } }"""
     # Hongtong staff cannot even name the Xiangfen guardian...
-    answer = await h.ok(update, {"input": {"id": child["id"], "expectedVersion": 1, "guardianId": guardian["id"]}}, token=world.hongtong)
+    answer = await h.ok(
+        update,
+        {"input": {"id": child["id"], "expectedVersion": 1, "guardianId": guardian["id"]}},
+        token=world.hongtong,
+    )
     assert answer["personUpdate"]["errors"] == [{"code": "NOT_FOUND"}]
     # ...the city administrator can, and the nested guardian stays invisible to Hongtong.
-    answer = await h.ok(update, {"input": {"id": child["id"], "expectedVersion": 1, "guardianId": guardian["id"]}}, token=world.admin)
+    answer = await h.ok(
+        update,
+        {"input": {"id": child["id"], "expectedVersion": 1, "guardianId": guardian["id"]}},
+        token=world.admin,
+    )
     assert answer["personUpdate"]["errors"] == []
     query = "query($id: ID!) { person(id: $id) { name guardian { name } } }"
-    assert (await h.ok(query, {"id": child["id"]}, token=world.hongtong))["person"] == {"name": "孤儿", "guardian": None}
-    assert (await h.ok(query, {"id": child["id"]}, token=world.admin))["person"]["guardian"] == {"name": "王建国"}
+    assert (await h.ok(query, {"id": child["id"]}, token=world.hongtong))["person"] == {
+        "name": "孤儿",
+        "guardian": None,
+    }
+    assert (await h.ok(query, {"id": child["id"]}, token=world.admin))["person"]["guardian"] == {
+        "name": "王建国"
+    }
 
 
 async def test_search_matches_percent_and_underscore_literally(world: World) -> None:
     h = world.h
-    await create_household(h, world.xiangfen, members=[{"relation": "HEAD", "person": {"name": "王_%", "idNumber": id_number()}}])
-    await create_household(h, world.xiangfen, members=[{"relation": "HEAD", "person": {"name": "王五", "idNumber": id_number()}}])
-    query = 'query($s: String) { persons(first: 10, filter: {search: $s}) { nodes { name } } }'
-    assert (await h.ok(query, {"s": "_%"}, token=world.xiangfen))["persons"]["nodes"] == [{"name": "王_%"}]
-    assert (await h.ok(query, {"s": "%"}, token=world.xiangfen))["persons"]["nodes"] == [{"name": "王_%"}]
+    await create_household(
+        h,
+        world.xiangfen,
+        members=[{"relation": "HEAD", "person": {"name": "王_%", "idNumber": id_number()}}],
+    )
+    await create_household(
+        h,
+        world.xiangfen,
+        members=[{"relation": "HEAD", "person": {"name": "王五", "idNumber": id_number()}}],
+    )
+    query = "query($s: String) { persons(first: 10, filter: {search: $s}) { nodes { name } } }"
+    assert (await h.ok(query, {"s": "_%"}, token=world.xiangfen))["persons"]["nodes"] == [
+        {"name": "王_%"}
+    ]
+    assert (await h.ok(query, {"s": "%"}, token=world.xiangfen))["persons"]["nodes"] == [
+        {"name": "王_%"}
+    ]
     assert len((await h.ok(query, {"s": "王"}, token=world.xiangfen))["persons"]["nodes"]) == 2
 
 
 async def test_search_by_full_id_number(world: World) -> None:
     h = world.h
     number = id_number()
-    await create_household(h, world.xiangfen, members=[{"relation": "HEAD", "person": {"name": "赵六", "idNumber": number}}])
-    query = 'query($s: String) { persons(first: 10, filter: {search: $s}) { nodes { name } } households(first: 5, filter: {search: $s}) { totalCount } }'
+    await create_household(
+        h,
+        world.xiangfen,
+        members=[{"relation": "HEAD", "person": {"name": "赵六", "idNumber": number}}],
+    )
+    query = "query($s: String) { persons(first: 10, filter: {search: $s}) { nodes { name } } households(first: 5, filter: {search: $s}) { totalCount } }"
     found = await h.ok(query, {"s": number.lower()}, token=world.xiangfen)
     assert found == {"persons": {"nodes": [{"name": "赵六"}]}, "households": {"totalCount": 1}}
     assert (await h.ok(query, {"s": number}, token=world.hongtong))["persons"]["nodes"] == []
@@ -130,7 +181,9 @@ async def test_search_by_full_id_number(world: World) -> None:
 
 @pytest.mark.parametrize("first", [0, -1, 101, 10**8])
 async def test_page_size_is_bounded(world: World, first: int) -> None:
-    answer = await world.h.gql("query($f: Int!) { persons(first: $f) { totalCount } }", {"f": first}, token=world.admin)
+    answer = await world.h.gql(
+        "query($f: Int!) { persons(first: $f) { totalCount } }", {"f": first}, token=world.admin
+    )
     assert answer["data"] is None
     assert "first" in answer["errors"][0]["message"]
 
@@ -147,10 +200,13 @@ async def test_keyset_pagination_walks_every_row_once(world: World) -> None:
     seen: list[str] = []
     after = None
     while True:
-        page = (await h.ok(
-            "query($a: String) { persons(first: 5, after: $a) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }",
-            {"a": after}, token=world.xiangfen,
-        ))["persons"]
+        page = (
+            await h.ok(
+                "query($a: String) { persons(first: 5, after: $a) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }",
+                {"a": after},
+                token=world.xiangfen,
+            )
+        )["persons"]
         assert page["totalCount"] == 12
         seen += [e["node"]["id"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
@@ -168,7 +224,9 @@ async def test_anonymous_requests_get_no_data(world: World) -> None:
 
 @pytest.mark.parametrize("header", ["Bearer not-a-token", "Basic abc", "Bearer "])
 async def test_bad_tokens_are_refused_before_execution(world: World, header: str) -> None:
-    response = await world.h.client.post("/graphql", json={"query": "{ plugins { name } }"}, headers={"Authorization": header})
+    response = await world.h.client.post(
+        "/graphql", json={"query": "{ plugins { name } }"}, headers={"Authorization": header}
+    )
     assert response.status_code == 401
     assert "data" not in response.text
 
@@ -178,18 +236,23 @@ async def test_expired_and_revoked_tokens_are_refused(world: World) -> None:
     async with h.session() as session, session.begin():
         token = (await session.scalars(select(AccessToken))).first()
         assert token is not None
-    for change in ({"expires_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)}, {"revoked_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)}):
+    for change in (
+        {"expires_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)},
+        {"revoked_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)},
+    ):
         fresh = await h.actor(f"user{id(change)}", roles=[], region="141023")
         assert (await h.post("{ plugins { name } }", token=fresh)).status_code == 200
         async with h.session() as session, session.begin():
-            record = (await session.scalars(select(AccessToken).order_by(AccessToken.id.desc()))).first()
+            record = (
+                await session.scalars(select(AccessToken).order_by(AccessToken.id.desc()))
+            ).first()
             assert record is not None
             for key, value in change.items():
                 setattr(record, key, value)
         assert (await h.post("{ plugins { name } }", token=fresh)).status_code == 401
 
 
-LOGIN = 'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token expiresAt errors { code message } } }'
+LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token expiresAt errors { code message } } }"
 
 
 async def test_login_and_logout(world: World) -> None:
@@ -200,12 +263,26 @@ async def test_login_and_logout(world: World) -> None:
         user.password_hash = hash_password("Xiangfen-2026!")
     wrong = await h.ok(LOGIN, {"u": "xiangfen", "p": "nope"})
     nobody = await h.ok(LOGIN, {"u": "nobody", "p": "nope"})
-    assert wrong == nobody == {"login": {"token": None, "expiresAt": None, "errors": [{"code": "INVALID_CREDENTIALS", "message": "wrong user name or password"}]}}
+    assert (
+        wrong
+        == nobody
+        == {
+            "login": {
+                "token": None,
+                "expiresAt": None,
+                "errors": [
+                    {"code": "INVALID_CREDENTIALS", "message": "wrong user name or password"}
+                ],
+            }
+        }
+    )
     ok = await h.ok(LOGIN, {"u": "xiangfen", "p": "Xiangfen-2026!"})
     token = ok["login"]["token"]
     assert token and ok["login"]["errors"] == []
     me = await h.ok("{ me { username roles regionCode } }", token=token)
-    assert me == {"me": {"username": "xiangfen", "roles": ["CIVIL_AFFAIRS_OFFICER"], "regionCode": "141023"}}
+    assert me == {
+        "me": {"username": "xiangfen", "roles": ["CIVIL_AFFAIRS_OFFICER"], "regionCode": "141023"}
+    }
     assert (await h.ok("mutation { logout }", token=token)) == {"logout": True}
     assert (await h.post("{ me { username } }", token=token)).status_code == 401
 

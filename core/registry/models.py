@@ -126,7 +126,9 @@ class Person(AreaPathScoped, Base):
     sex: Mapped[Sex] = mapped_column(_enum(Sex, "sex"))
     region_code: Mapped[str] = mapped_column(ForeignKey("core_region.code"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32), default=None)
-    hukou_type: Mapped[HukouType | None] = mapped_column(_enum(HukouType, "hukou_type"), default=None)
+    hukou_type: Mapped[HukouType | None] = mapped_column(
+        _enum(HukouType, "hukou_type"), default=None
+    )
     disability_category: Mapped[int | None] = mapped_column(Integer, default=None)
     disability_grade: Mapped[int | None] = mapped_column(Integer, default=None)
     disability_certified_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
@@ -214,15 +216,11 @@ class CategoryAssignment(PersonScoped, Base):
     certifying_organisation_id: Mapped[int] = mapped_column(ForeignKey("core_organisation.id"))
     evidence: Mapped[str | None] = mapped_column(String(500), default=None)
     rule_version: Mapped[str] = mapped_column(String(40), default="2020")
-    monthly_allowance: Mapped[decimal.Decimal | None] = mapped_column(
-        Numeric(12, 2), default=None
-    )
+    monthly_allowance: Mapped[decimal.Decimal | None] = mapped_column(Numeric(12, 2), default=None)
     end_reason: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="dates"),
-        CheckConstraint(
-            "monthly_allowance IS NULL OR monthly_allowance >= 0", name="allowance"
-        ),
+        CheckConstraint("monthly_allowance IS NULL OR monthly_allowance >= 0", name="allowance"),
     )

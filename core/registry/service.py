@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import idnumber
 from core.calendar import today
-from core.db import path_within
 from core.errors import DomainError, ErrorCode, FieldError
 from core.registry.models import (
     Category,
@@ -145,7 +144,9 @@ class Registry:
     def validate_person(self, data: PersonData, field: str) -> list[FieldError]:
         errors = []
         if not data.name.strip():
-            errors.append(FieldError(f"{field}.name", "a name is required", ErrorCode.INVALID_INPUT))
+            errors.append(
+                FieldError(f"{field}.name", "a name is required", ErrorCode.INVALID_INPUT)
+            )
         if len(data.name) > 100:
             errors.append(
                 FieldError(f"{field}.name", "at most 100 characters", ErrorCode.INVALID_INPUT)
@@ -204,7 +205,11 @@ class Registry:
         if name is not None:
             if not name.strip() or len(name) > 100:
                 errors.append(
-                    FieldError("input.name", "a name of 1 to 100 characters is required", ErrorCode.INVALID_INPUT)
+                    FieldError(
+                        "input.name",
+                        "a name of 1 to 100 characters is required",
+                        ErrorCode.INVALID_INPUT,
+                    )
                 )
             person.name = name.strip()
         if id_number is not None:
@@ -216,7 +221,8 @@ class Registry:
         if hukou_type is not _UNSET:
             person.hukou_type = hukou_type  # type: ignore[assignment]
         if disability is not _UNSET:
-            category, grade, certified_on = disability or (None, None, None)  # type: ignore[misc]
+            parts: tuple[int | None, int | None, dt.date | None] = disability or (None, None, None)  # type: ignore[assignment]
+            category, grade, certified_on = parts
             errors += _disability_errors(category, grade, "input.disability")
             person.disability_category = category
             person.disability_grade = grade
@@ -227,7 +233,11 @@ class Registry:
             if guardian_id is not None:
                 if guardian_id == person.id:
                     errors.append(
-                        FieldError("input.guardianId", "a person cannot be their own guardian", ErrorCode.INVALID_INPUT)
+                        FieldError(
+                            "input.guardianId",
+                            "a person cannot be their own guardian",
+                            ErrorCode.INVALID_INPUT,
+                        )
                     )
                 else:
                     await self.person(guardian_id, "input.guardianId")  # type: ignore[arg-type]
@@ -240,14 +250,20 @@ class Registry:
     # -- households ------------------------------------------------------------
 
     async def create_household(
-        self, region_code: str, address: str | None, members: list[MemberData], start: dt.date | None
+        self,
+        region_code: str,
+        address: str | None,
+        members: list[MemberData],
+        start: dt.date | None,
     ) -> Household:
         """A new household with exactly one head among ``members``."""
         region = await self.region(region_code, "input.regionCode")
         heads = [m for m in members if m.relation == Relation.HEAD]
         if not heads:
             raise DomainError.of(
-                "input.members", "a household needs exactly one HEAD member", ErrorCode.HOUSEHOLD_WITHOUT_HEAD
+                "input.members",
+                "a household needs exactly one HEAD member",
+                ErrorCode.HOUSEHOLD_WITHOUT_HEAD,
             )
         if len(heads) > 1:
             raise DomainError.of(
@@ -286,7 +302,9 @@ class Registry:
             key = person.id_number_digest
             if key in seen:
                 errors.append(
-                    FieldError(field, f"the same person as member {seen[key]}", ErrorCode.ALREADY_A_MEMBER)
+                    FieldError(
+                        field, f"the same person as member {seen[key]}", ErrorCode.ALREADY_A_MEMBER
+                    )
                 )
             seen[key] = index
             persons.append(person)
@@ -367,7 +385,9 @@ class Registry:
         end = end or today()
         if end < membership.start_date:
             raise DomainError.of(
-                "input.endDate", "the membership would end before it began", ErrorCode.INVALID_DATE_RANGE
+                "input.endDate",
+                "the membership would end before it began",
+                ErrorCode.INVALID_DATE_RANGE,
             )
         membership.end_date = end
         membership.end_reason = reason
@@ -375,13 +395,19 @@ class Registry:
         return membership
 
     async def change_head(
-        self, household_id: int, new_head_id: int, former_head_relation: Relation, on: dt.date | None
+        self,
+        household_id: int,
+        new_head_id: int,
+        former_head_relation: Relation,
+        on: dt.date | None,
     ) -> Household:
         """Make a current member the head; both changes are kept as history."""
         household = await self.household(household_id, "input.householdId")
         if former_head_relation == Relation.HEAD:
             raise DomainError.of(
-                "input.formerHeadRelation", "the former head cannot stay HEAD", ErrorCode.MULTIPLE_HEADS
+                "input.formerHeadRelation",
+                "the former head cannot stay HEAD",
+                ErrorCode.MULTIPLE_HEADS,
             )
         members = await self.current_members(household.id)
         old_head = next(m for m in members if m.relation == Relation.HEAD)
@@ -397,7 +423,9 @@ class Registry:
         on = on or today()
         if on < max(old_head.start_date, new_head.start_date):
             raise DomainError.of(
-                "input.date", "the change would predate the memberships", ErrorCode.INVALID_DATE_RANGE
+                "input.date",
+                "the change would predate the memberships",
+                ErrorCode.INVALID_DATE_RANGE,
             )
         for ended in (old_head, new_head):
             ended.end_date = on
@@ -405,8 +433,18 @@ class Registry:
         await self.flush()  # end both before the new rows meet the one-head index
         self.session.add_all(
             [
-                Membership(household_id=household.id, person_id=new_head.person_id, relation=Relation.HEAD, start_date=on),
-                Membership(household_id=household.id, person_id=old_head.person_id, relation=former_head_relation, start_date=on),
+                Membership(
+                    household_id=household.id,
+                    person_id=new_head.person_id,
+                    relation=Relation.HEAD,
+                    start_date=on,
+                ),
+                Membership(
+                    household_id=household.id,
+                    person_id=old_head.person_id,
+                    relation=former_head_relation,
+                    start_date=on,
+                ),
             ]
         )
         household.updated_at = dt.datetime.now(dt.UTC)
@@ -430,7 +468,11 @@ class Registry:
         errors: list[FieldError] = []
         if valid_to is not None and valid_to < valid_from:
             errors.append(
-                FieldError("input.validTo", "the category would end before it began", ErrorCode.INVALID_DATE_RANGE)
+                FieldError(
+                    "input.validTo",
+                    "the category would end before it began",
+                    ErrorCode.INVALID_DATE_RANGE,
+                )
             )
         if monthly_allowance is not None and (
             monthly_allowance < 0 or monthly_allowance.as_tuple().exponent < -2  # type: ignore[operator]
@@ -449,7 +491,8 @@ class Registry:
             select(CategoryAssignment.id).where(
                 CategoryAssignment.person_id == person.id,
                 CategoryAssignment.category == category,
-                (CategoryAssignment.valid_to.is_(None)) | (CategoryAssignment.valid_to >= valid_from),
+                (CategoryAssignment.valid_to.is_(None))
+                | (CategoryAssignment.valid_to >= valid_from),
                 *(() if valid_to is None else (CategoryAssignment.valid_from <= valid_to,)),
             )
         )
@@ -478,9 +521,13 @@ class Registry:
     ) -> CategoryAssignment:
         assignment = await self.session.get(CategoryAssignment, assignment_id)
         if assignment is None:
-            raise DomainError.of("input.id", "no CategoryAssignment with this ID", ErrorCode.NOT_FOUND)
+            raise DomainError.of(
+                "input.id", "no CategoryAssignment with this ID", ErrorCode.NOT_FOUND
+            )
         if assignment.valid_to is not None and assignment.valid_to <= valid_to:
-            raise DomainError.of("input.id", "the category has ended already", ErrorCode.ALREADY_ENDED)
+            raise DomainError.of(
+                "input.id", "the category has ended already", ErrorCode.ALREADY_ENDED
+            )
         if valid_to < assignment.valid_from:
             raise DomainError.of(
                 "input.validTo",
@@ -504,7 +551,9 @@ class Registry:
                 ) from exc
             if "membership" in text:
                 raise DomainError.of(
-                    None, "the membership conflicts with a current one", ErrorCode.ALREADY_IN_A_HOUSEHOLD
+                    None,
+                    "the membership conflicts with a current one",
+                    ErrorCode.ALREADY_IN_A_HOUSEHOLD,
                 ) from exc
             raise
 
@@ -516,7 +565,13 @@ def _disability_errors(category: int | None, grade: int | None, field: str) -> l
         return [FieldError(field, "give both category and grade", ErrorCode.INVALID_INPUT)]
     errors = []
     if not 1 <= category <= 7:
-        errors.append(FieldError(f"{field}.category", "GB/T 26341 categories are 1 to 7", ErrorCode.INVALID_INPUT))
+        errors.append(
+            FieldError(
+                f"{field}.category", "GB/T 26341 categories are 1 to 7", ErrorCode.INVALID_INPUT
+            )
+        )
     if not 1 <= grade <= 4:
-        errors.append(FieldError(f"{field}.grade", "GB/T 26341 grades are 1 to 4", ErrorCode.INVALID_INPUT))
+        errors.append(
+            FieldError(f"{field}.grade", "GB/T 26341 grades are 1 to 4", ErrorCode.INVALID_INPUT)
+        )
     return errors

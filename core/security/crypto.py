@@ -53,7 +53,9 @@ class FieldCipher:
 
     def digest(self, value: str, *, context: str) -> str:
         """A keyed digest for exact lookup; equal values give equal digests."""
-        return hmac.new(self._mac_key, context.encode() + b"\x00" + value.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(
+            self._mac_key, context.encode() + b"\x00" + value.encode(), hashlib.sha256
+        ).hexdigest()
 
 
 def _derive(master: bytes, info: bytes) -> bytes:
@@ -76,7 +78,9 @@ def load_master_key(settings: Settings) -> bytes:
 def _key_from_file(path: Path) -> bytes:
     if path.exists():
         if path.stat().st_mode & 0o077:
-            raise PermissionError(f"key file {path} must not be readable by group or others (chmod 600)")
+            raise PermissionError(
+                f"key file {path} must not be readable by group or others (chmod 600)"
+            )
         key = base64.b64decode(path.read_bytes().strip())
         if len(key) != 32:
             raise ValueError(f"key file {path} does not hold a 32-byte key")

@@ -30,7 +30,7 @@ def scoped_models() -> list[type[Any]]:
         scope = getattr(cls, "__area_scope__", None)
         if scope not in SCOPES:
             raise UnscopedModelError(
-                f"model {cls.__module__}.{cls.__qualname__} (table {mapper.local_table.name}) "
+                f"model {cls.__module__}.{cls.__qualname__} (table {mapper.local_table}) "
                 "is neither area-scoped nor declared global: inherit one of GlobalModel, "
                 "AreaPathScoped, PersonScoped, HouseholdScoped from core.registry"
             )

@@ -61,7 +61,9 @@ def bangfu_graphql_type_extensions() -> Mapping[str, Sequence[type]]:
 @hookimpl
 def bangfu_graphql_context(context: Any) -> None:
     context.loaders["employment_current_status"] = DataLoader(
-        by_key(context, WorkStatusRecord, WorkStatusRecord.person_id, WorkStatusRecord.until.is_(None))
+        by_key(
+            context, WorkStatusRecord, WorkStatusRecord.person_id, WorkStatusRecord.until.is_(None)
+        )
     )
 
 
@@ -84,10 +86,19 @@ async def bangfu_demo_data(
                 status, employer = WorkStatus.STUDENT, None
             else:
                 status = rng.choices(
-                    [WorkStatus.EMPLOYED, WorkStatus.SELF_EMPLOYED, WorkStatus.SEEKING_WORK, WorkStatus.IN_TRAINING],
+                    [
+                        WorkStatus.EMPLOYED,
+                        WorkStatus.SELF_EMPLOYED,
+                        WorkStatus.SEEKING_WORK,
+                        WorkStatus.IN_TRAINING,
+                    ],
                     weights=(50, 30, 15, 5),
                 )[0]
-                employer = rng.choice(["临汾钢铁厂", "县城建筑队", "农业合作社", "物流公司"]) if status is WorkStatus.EMPLOYED else None
+                employer = (
+                    rng.choice(["临汾钢铁厂", "县城建筑队", "农业合作社", "物流公司"])
+                    if status is WorkStatus.EMPLOYED
+                    else None
+                )
             session.add(
                 WorkStatusRecord(
                     person_id=person.id,

@@ -26,7 +26,13 @@ class InsuranceEnrolment(PersonScoped, Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("core_person.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     scheme: Mapped[InsuranceScheme] = mapped_column(
-        Enum(InsuranceScheme, name="insurance_scheme", native_enum=False, create_constraint=True, length=32)
+        Enum(
+            InsuranceScheme,
+            name="insurance_scheme",
+            native_enum=False,
+            create_constraint=True,
+            length=32,
+        )
     )
     premium: Mapped[decimal.Decimal] = mapped_column(Numeric(12, 2))
     premium_paid_by_government: Mapped[bool] = mapped_column(default=False)

@@ -86,7 +86,9 @@ async def bangfu_demo_data(
                         person_id=person.id,
                         year=y,
                         scheme=InsuranceScheme.RESIDENT,
-                        premium=decimal.Decimal("380.00") if y == year else decimal.Decimal("350.00"),
+                        premium=decimal.Decimal("380.00")
+                        if y == year
+                        else decimal.Decimal("350.00"),
                         premium_paid_by_government=rng.random() < 0.9,
                     )
                 )

@@ -39,6 +39,4 @@ class MedicalPersonFields:
     async def medical(self, info: Info) -> MedicalOnPerson | None:
         rows = await info.context.loaders["medical_insurance"].load(self.id)  # type: ignore[attr-defined]
         year = info.context.today.year
-        return MedicalOnPerson(
-            insured_this_year=any(r.year == year for r in rows), insurance=rows
-        )
+        return MedicalOnPerson(insured_this_year=any(r.year == year for r in rows), insurance=rows)

@@ -1,0 +1,39 @@
+"""The printed schema is committed, so every API change shows in review."""
+
+from pathlib import Path
+
+from core.plugins import PluginHost, get_plugin_manager
+from schema.build import build_schema
+
+SNAPSHOT = Path(__file__).parent.parent / "schema.graphql"
+
+
+def test_printed_schema_matches_the_committed_schema_graphql() -> None:
+    printed = build_schema(PluginHost(get_plugin_manager())).as_str() + "\n"
+    assert SNAPSHOT.read_text(encoding="utf-8") == printed, (
+        "the GraphQL schema changed: review it, then run `bangfu schema > schema.graphql`"
+    )
+
+
+def test_schema_follows_the_api_conventions() -> None:
+    schema = build_schema(PluginHost(get_plugin_manager()))
+    mutation = schema.get_type_by_name("Mutation")
+    assert mutation is not None
+    for field in mutation.fields:  # type: ignore[attr-defined]
+        if field.name in ("login", "logout"):
+            continue
+        payload = schema.get_type_by_name(
+            field.type.of_type.__strawberry_definition__.name
+            if hasattr(field.type, "of_type")
+            else field.type.__strawberry_definition__.name
+        )
+        names = {f.name for f in payload.fields}  # type: ignore[union-attr]
+        assert "errors" in names, f"{field.name} returns no errors list"
+    sdl = schema.as_str()
+    for plugin_field in (
+        "education: EducationOnPerson",
+        "medical: MedicalOnPerson",
+        "employment: EmploymentOnPerson",
+        "housing: HousingOnHousehold",
+    ):
+        assert plugin_field in sdl  # nullable fields on the core types
