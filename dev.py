@@ -22,7 +22,7 @@ STAMP = VENV / ".bangfu-installed"
 
 
 def ensure_environment() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (this script may run on an older Python)
         sys.exit(f"Bangfu needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         print(f"creating a virtual environment in {VENV} ...", flush=True)
@@ -30,7 +30,8 @@ def ensure_environment() -> None:
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text() != wanted:
         print("installing bangfu and its dependencies ...", flush=True)
-        pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet"]
+        pip.append("--disable-pip-version-check")
         subprocess.run([*pip, "--upgrade", "pip"], check=True)
         subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
         STAMP.write_text(wanted)
