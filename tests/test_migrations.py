@@ -25,7 +25,7 @@ from core.db import Base
 ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = ("education", "medical", "housing", "employment")
 PLUGIN_DIRS = {name: ROOT / "plugins" / name / "migrations" / "versions" for name in PLUGINS}
-ALL_HEADS = {f"{name}_0001" for name in PLUGINS}  # core_0001 is below them (depends_on)
+ALL_HEADS = migrate.heads(PLUGIN_DIRS)  # the newest core revision and each plugin's
 
 _T = TypeVar("_T")
 

@@ -1,8 +1,9 @@
 """Users and their bearer tokens."""
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import DDL, JSON, ForeignKey, LargeBinary, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
@@ -24,6 +25,8 @@ class User(GlobalModel, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # A locked account has locked_until in the future (5 failed logins in 15 minutes).
+    locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class AccessToken(GlobalModel, Base):
@@ -38,3 +41,103 @@ class AccessToken(GlobalModel, Base):
     expires_at: Mapped[dt.datetime]
     last_used_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class ApiClient(GlobalModel, Base):
+    """A partner organisation's program: a named, scoped, expiring bearer token."""
+
+    __tablename__ = "core_api_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("core_organisation.id"), index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("core_region.code"))
+    # Scopes: "read" (always read-only for now) and the plugins whose fields it may read.
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class LoginFailure(GlobalModel, Base):
+    """A failed login, kept for the lockout window (5 failures in 15 minutes)."""
+
+    __tablename__ = "core_login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyRecord(GlobalModel, Base):
+    """The first response to a mutation sent with an ``Idempotency-Key`` header."""
+
+    __tablename__ = "core_idempotency_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Keys are per caller: the same key from two users is two records.
+    principal: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(200))
+    request_digest: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(default=None)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("principal", "key"),)
+
+
+class AuditEvent(GlobalModel, Base):
+    """One row of the append-only audit trail; ``hash`` chains it to the row before.
+
+    Readable through ``auditLog`` by administrators and supervisors; the database
+    refuses UPDATE and DELETE on this table (triggers), and the hash chain shows any
+    row edited behind the application's back (``bangfu audit verify``).
+    """
+
+    __tablename__ = "core_audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_name: Mapped[str] = mapped_column(String(100), index=True)
+    actor_id: Mapped[int | None] = mapped_column(default=None)
+    roles: Mapped[str] = mapped_column(String(200), default="")
+    operation: Mapped[str] = mapped_column(String(100), index=True)
+    targets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    outcome: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(GlobalModel, Base):
+    """The single row that serialises appends to the audit chain and holds its end."""
+
+    __tablename__ = "core_audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(default=0)
+
+
+# The database itself refuses to change or remove audit rows (created with the table, and
+# by the migration that creates it).
+AUDIT_APPEND_ONLY_SQLITE = [
+    f"CREATE TRIGGER core_audit_event_no_{verb.lower()} BEFORE {verb} ON core_audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'core_audit_event is append-only'); END"
+    for verb in ("UPDATE", "DELETE")
+]
+AUDIT_APPEND_ONLY_POSTGRESQL = [
+    "CREATE OR REPLACE FUNCTION core_audit_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'core_audit_event is append-only'; END $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER core_audit_event_append_only BEFORE UPDATE OR DELETE ON core_audit_event "
+    "FOR EACH ROW EXECUTE FUNCTION core_audit_append_only()",
+]
+for _statement in AUDIT_APPEND_ONLY_SQLITE:
+    event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in AUDIT_APPEND_ONLY_POSTGRESQL:
+    event.listen(
+        AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
+    )

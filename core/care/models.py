@@ -1,0 +1,38 @@
+"""Models of the care work (R4–R7)."""
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, utcnow
+from core.registry.scoping import PersonScoped
+
+
+class Pairing(PersonScoped, Base):
+    """One-to-one pairing (一包一): an official responsible for a hardship person (R6).
+
+    At most one active pairing per person, enforced by the database; an ended pairing
+    stays as hand-over history.
+    """
+
+    __tablename__ = "core_pairing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("core_person.id"), index=True)
+    official_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"), index=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    end_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index(
+            "uq_core_pairing_active_person",
+            "person_id",
+            unique=True,
+            sqlite_where=text("end_date IS NULL"),
+            postgresql_where=text("end_date IS NULL"),
+        ),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
+    )
