@@ -149,7 +149,11 @@ def serve_command(args: argparse.Namespace) -> int:
     if settings.demo:
         asyncio.run(load_demo(settings, host, households=3000, seed=2026))
         print_demo_logins()
-    print(f"\nGraphiQL: http://{settings.host}:{settings.port}/graphql\n", flush=True)
+    from core.security.crypto import load_master_key
+
+    load_master_key(settings)  # create the key file once, before any worker starts
+    where = "GraphiQL" if settings.is_development else "GraphQL endpoint"
+    print(f"\n{where}: http://{settings.host}:{settings.port}/graphql\n", flush=True)
     uvicorn.run(
         "bangfu.app:create_app",
         factory=True,

@@ -73,13 +73,24 @@ def get_plugin_manager(
             )
         for name, ep in sorted(found.items()):
             if wanted is None or name in wanted:
-                pm.register(ep.load(), name=name)
-    for plugin in plugins:
-        pm.register(plugin)
+                try:
+                    pm.register(ep.load(), name=name)
+                except pluggy.PluginValidationError as exc:
+                    raise PluginError(
+                        f"plugin {name} does not match the hook contract: {exc}"
+                    ) from exc
     try:
+        for plugin in plugins:
+            pm.register(plugin)
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"a plugin implements a hook that does not exist: {exc}") from exc
+        raise PluginError(f"a plugin does not match the hook contract: {exc}") from exc
+    for hook_name in SYNC_HOOKS:
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():
+            if inspect.iscoroutinefunction(impl.function):
+                raise PluginError(
+                    f"plugin {impl.plugin_name}: {hook_name} must not be async (it is not awaited)"
+                )
     return pm
 
 
@@ -87,8 +98,23 @@ def _call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[
     """Call one hook's implementations one by one, keeping who returned what."""
     results = []
     for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
-        results.append((impl.plugin_name, impl.function(**kwargs)))
+        # Like pluggy, pass only the arguments the implementation declares.
+        results.append((impl.plugin_name, impl.function(**{a: kwargs[a] for a in impl.argnames})))
     return results
+
+
+# Hooks the host calls without awaiting: an ``async def`` implementation would never run.
+SYNC_HOOKS = (
+    "bangfu_plugin_info",
+    "bangfu_register_models",
+    "bangfu_migrations",
+    "bangfu_register_actions",
+    "bangfu_permission_allowed",
+    "bangfu_graphql_type_extensions",
+    "bangfu_graphql_query_types",
+    "bangfu_graphql_mutation_types",
+    "bangfu_graphql_context",
+)
 
 
 class PluginHost:

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import decimal
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
@@ -10,6 +10,7 @@ from strawberry.types import Info
 from core.idnumber import Sex
 from core.plugins import PluginInfo
 from core.registry import models
+from schema.relay import Node, to_global_id
 
 SexType = strawberry.enum(Sex, name="Sex", description="Sex, derived from the ID number.")
 CategoryType = strawberry.enum(
@@ -47,7 +48,7 @@ class Region:
 
 
 @strawberry.type(name="Organisation", description="A unit that acts (R1, R7, R8).")
-class Organisation:
+class Organisation(Node):
     code: str
     name: str
     kind: models.OrganisationKind
@@ -56,11 +57,9 @@ class Organisation:
         description="The plugin whose department this organisation is, if any."
     )
 
-    @strawberry.field
+    @strawberry.field(description="The global ID of the organisation.")  # type: ignore[misc]
     def id(self) -> strawberry.ID:
-        from schema.relay import to_global_id
-
-        return strawberry.ID(to_global_id("Organisation", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Organisation", cast(Any, self).id))
 
     @strawberry.field
     async def region(self, info: Info) -> Region:
@@ -92,9 +91,7 @@ class CategoryAssignment:
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        from schema.relay import to_global_id
-
-        return strawberry.ID(to_global_id("CategoryAssignment", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("CategoryAssignment", cast(Any, self).id))
 
     @strawberry.field(description="Whether the assignment holds today.")
     def active(self, info: Info) -> bool:

@@ -228,3 +228,36 @@ def test_plugins_command_lists_what_is_loaded(capsys: pytest.CaptureFixture[str]
     for name in ("education", "medical", "housing", "employment"):
         assert name in out
     assert "education:write" in out
+
+
+def test_hooks_receive_only_the_arguments_they_declare() -> None:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def fewer_args_ping(self) -> int:
+            return 1
+
+    # bangfu_graphql_query_types(core_types) declared without its argument, as pluggy allows.
+    fewer = plugin("fewer", bangfu_graphql_query_types=lambda: [Query])
+    schema = build_schema(PluginHost(get_plugin_manager(entry_points=False, plugins=[fewer])))
+    assert "fewerArgsPing: Int!" in schema.as_str()
+
+
+def test_async_implementations_of_sync_hooks_are_refused() -> None:
+    async def vote(actor: Any, action: str, resource: Any) -> bool:
+        return False
+
+    with pytest.raises(PluginError, match="bangfu_permission_allowed must not be async"):
+        get_plugin_manager(
+            entry_points=False, plugins=[plugin("slow", bangfu_permission_allowed=vote)]
+        )
+
+
+def test_wrong_hook_arguments_are_a_plugin_error() -> None:
+    class Wrong:
+        @hookimpl
+        def bangfu_permission_allowed(self, actor: Any, verb: str) -> None:  # no such argument
+            return None
+
+    with pytest.raises(PluginError, match="does not match the hook contract"):
+        get_plugin_manager(entry_points=False, plugins=[Wrong()])

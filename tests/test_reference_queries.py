@@ -82,3 +82,19 @@ async def test_plugins_query_lists_the_four_domains(world: World) -> None:
         "housing",
         "medical",
     ]
+
+
+async def test_organisation_is_a_node(world: World) -> None:
+    from schema.relay import to_global_id
+
+    org = await world.h.organisation("141023-civil-affairs")
+    data = await world.h.ok(
+        "query($id: ID!) { node(id: $id) { id ... on Organisation { name kind } } }",
+        {"id": to_global_id("Organisation", org.id)},
+        token=world.xiangfen,
+    )
+    assert data["node"] == {
+        "id": to_global_id("Organisation", org.id),
+        "name": "襄汾县民政局",
+        "kind": "DEPARTMENT",
+    }

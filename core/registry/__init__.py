@@ -14,9 +14,10 @@ from core.registry.models import (
     Relation,
     Sex,
 )
-from core.registry.scoping import GlobalModel, HouseholdScoped, PersonScoped
+from core.registry.scoping import AreaPathScoped, GlobalModel, HouseholdScoped, PersonScoped
 
 __all__ = [
+    "AreaPathScoped",
     "Category",
     "CategoryAssignment",
     "GlobalModel",

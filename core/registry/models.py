@@ -3,9 +3,11 @@
 import datetime as dt
 import decimal
 import enum
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    ColumnElement,
     Date,
     Enum,
     ForeignKey,
@@ -13,6 +15,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     Numeric,
+    Select,
     String,
     text,
 )
@@ -20,7 +23,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, PathString, utcnow
 from core.idnumber import Sex
-from core.registry.scoping import AreaPathScoped, GlobalModel, HouseholdScoped, PersonScoped
+from core.registry.scoping import (
+    AreaPathScoped,
+    GlobalModel,
+    HouseholdScoped,
+    PersonScoped,
+    households_of,
+)
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -142,6 +151,11 @@ class Person(AreaPathScoped, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @classmethod
+    def __paired_criteria__(cls, person_ids: Select[Any]) -> ColumnElement[bool]:
+        return cls.id.in_(person_ids)
+
     __table_args__ = (
         CheckConstraint(
             "disability_category IS NULL OR disability_category BETWEEN 1 AND 7",
@@ -167,6 +181,10 @@ class Household(AreaPathScoped, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @classmethod
+    def __paired_criteria__(cls, person_ids: Select[Any]) -> ColumnElement[bool]:
+        return cls.id.in_(households_of(person_ids))
 
 
 class Membership(HouseholdScoped, Base):

@@ -6,7 +6,7 @@ The security layer (``core.security.scoping``) turns these declarations into one
 
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from core.db import PathString, path_within
@@ -31,6 +31,11 @@ class AreaPathScoped:
     def __area_criteria__(cls, prefix: str) -> ColumnElement[bool]:
         return path_within(cls.area_path, prefix)  # type: ignore[attr-defined]
 
+    @classmethod
+    def __paired_criteria__(cls, person_ids: Select[Any]) -> ColumnElement[bool]:
+        """Rows a paired official may see; models that relate to no person: none."""
+        return false()
+
 
 class PersonScoped:
     """A model with a ``person_id``; visible when the person is in the actor's area."""
@@ -46,6 +51,10 @@ class PersonScoped:
             select(Person.id).where(path_within(Person.area_path, prefix))
         )
 
+    @classmethod
+    def __paired_criteria__(cls, person_ids: Select[Any]) -> ColumnElement[bool]:
+        return cls.person_id.in_(person_ids)  # type: ignore[no-any-return]
+
 
 class HouseholdScoped:
     """A model with a ``household_id``; visible when the household is in the actor's area."""
@@ -60,3 +69,28 @@ class HouseholdScoped:
         return cls.household_id.in_(  # type: ignore[no-any-return]
             select(Household.id).where(path_within(Household.area_path, prefix))
         )
+
+    @classmethod
+    def __paired_criteria__(cls, person_ids: Select[Any]) -> ColumnElement[bool]:
+        return cls.household_id.in_(households_of(person_ids))  # type: ignore[no-any-return]
+
+
+def paired_person_ids(official_id: int | None) -> Select[Any]:
+    """Persons paired with ``official_id`` by a pairing that has not ended (R6)."""
+    from core.calendar import today
+    from core.care.models import Pairing
+
+    return select(Pairing.person_id).where(
+        Pairing.official_id == official_id,
+        Pairing.start_date <= today(),
+        or_(Pairing.end_date.is_(None), Pairing.end_date > today()),
+    )
+
+
+def households_of(person_ids: Select[Any]) -> Select[Any]:
+    """Households these persons are current members of."""
+    from core.registry.models import Membership
+
+    return select(Membership.household_id).where(
+        Membership.person_id.in_(person_ids), Membership.end_date.is_(None)
+    )

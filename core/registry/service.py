@@ -12,6 +12,7 @@ import decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from core import idnumber
 from core.calendar import today
@@ -543,6 +544,12 @@ class Registry:
         """Flush, turning a lost uniqueness race into the same error the check gives."""
         try:
             await self.session.flush()
+        except StaleDataError as exc:  # changed between our version check and our write
+            raise DomainError.of(
+                "input.expectedVersion",
+                "the record was changed meanwhile: read it again",
+                ErrorCode.VERSION_CONFLICT,
+            ) from exc
         except IntegrityError as exc:
             text = str(exc.orig).lower()
             if "id_number_digest" in text:

@@ -48,6 +48,11 @@ class Actor:
         """Only the system actor of trusted commands is not area-scoped."""
         return self.kind is ActorKind.SYSTEM
 
+    @property
+    def paired_only(self) -> bool:
+        """A paired official with no wider role sees only the persons paired with them."""
+        return self.roles == {Role.PAIRED_OFFICIAL}
+
     def has_role(self, *roles: Role) -> bool:
         return any(role in self.roles for role in roles)
 

@@ -87,7 +87,10 @@ def _key_from_file(path: Path) -> bytes:
         return key
     key = secrets.token_bytes(32)
     # Created with 0600 from the start: never a moment when others could read it.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it meanwhile: use theirs
+        return _key_from_file(path)
     with os.fdopen(fd, "wb") as handle:
         handle.write(base64.b64encode(key) + b"\n")
     return key

@@ -8,11 +8,12 @@ all go through it; none of them filters by area on its own.
 
 from typing import Any
 
-from sqlalchemy import event, false
+from sqlalchemy import and_, event, false
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.orm.interfaces import ORMOption
 
 from core.db import Base
+from core.registry.scoping import paired_person_ids
 from core.security.actor import Actor
 
 SCOPES = ("area_path", "person", "household", "global")
@@ -24,6 +25,8 @@ class UnscopedModelError(RuntimeError):
 
 def scoped_models() -> list[type[Any]]:
     """Every mapped class that is area-scoped; fails on a class that declares nothing."""
+    import core.models  # noqa: F401  (every core model is mapped before we look)
+
     scoped: list[type[Any]] = []
     for mapper in Base.registry.mappers:
         cls = mapper.class_
@@ -46,6 +49,18 @@ def area_options(actor: Actor | None) -> tuple[ORMOption, ...]:
     models = scoped_models()
     if actor is None or actor.area_path is None:
         return tuple(with_loader_criteria(cls, false(), include_aliases=True) for cls in models)
+    if actor.paired_only:
+        # A paired official sees the persons paired with them while the pairing holds,
+        # their households, and rows about them: nothing else, even in their area.
+        persons = paired_person_ids(actor.id)
+        return tuple(
+            with_loader_criteria(
+                cls,
+                and_(cls.__area_criteria__(actor.area_path), cls.__paired_criteria__(persons)),
+                include_aliases=True,
+            )
+            for cls in models
+        )
     return tuple(
         with_loader_criteria(cls, cls.__area_criteria__(actor.area_path), include_aliases=True)
         for cls in models
