@@ -4,21 +4,26 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
+from bangfu.http import TransportGuard, run_with_time_limit
+from bangfu.idempotency import run_idempotent
+from core import request_scope
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
 from core.plugins import PluginHost, get_plugin_manager
-from core.security import ANONYMOUS, scoping
+from core.security import ANONYMOUS, audit, logmask, scoping
 from core.security.auth import actor_for_token
 from core.security.crypto import FieldCipher, load_master_key
 from schema.build import build_schema
@@ -51,7 +56,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         ctx.loaders.update(core_loaders(ctx))
         self.services.host.extend_context(ctx)
         try:
-            return await super().run(request, context=ctx, root_value=root_value)
+            # Idempotency-Key replay, then the request time limit (bangfu/http.py).
+            return await run_idempotent(
+                self.services,
+                request,
+                actor,
+                partial(
+                    run_with_time_limit,
+                    self.services.settings,
+                    partial(super().run, request, context=ctx, root_value=root_value),
+                ),
+            )
         finally:
             await ctx.close()
 
@@ -77,9 +92,15 @@ def create_app(
     host = plugins or PluginHost(get_plugin_manager())
     scoping.scoped_models()  # every model declares its scope, or we do not start
     scoping.install()
-    schema = build_schema(host)
+    logmask.install()
+    audit.install()  # what each write changed, for its audit row
+    schema = build_schema(host, settings)
     engine = make_engine(
-        settings.database_url, echo=settings.sql_echo, schema=settings.database_schema
+        settings.database_url,
+        echo=settings.sql_echo,
+        schema=settings.database_schema,
+        # PostgreSQL's backstop to the request time limit, per statement.
+        statement_timeout=settings.request_timeout_seconds,
     )
     services = Services(
         settings=settings,
@@ -90,8 +111,9 @@ def create_app(
     graphql = GraphQLEndpoint(
         services,
         schema=schema,
-        graphql_ide="graphiql" if settings.is_development else None,
-        allow_queries_via_get=settings.is_development,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        allow_queries_via_get=settings.graphiql_enabled,
+        subscription_protocols=(),  # no subscriptions: no WebSocket protocol at all
     )
 
     async def healthz(_request: Request) -> Response:
@@ -102,7 +124,7 @@ def create_app(
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception:  # any failure means not ready; details go to the log only
-            request_id = uuid.uuid4().hex
+            request_id = request_scope.request_id() or uuid.uuid4().hex
             log.exception("readiness check failed (request %s)", request_id)
             return JSONResponse(
                 {"status": "unavailable", "code": "SERVICE_UNAVAILABLE", "requestId": request_id},
@@ -124,6 +146,8 @@ def create_app(
             Route("/readyz", readyz),
         ],
         lifespan=lifespan,
+        # Request IDs, then body size, media type, JSON and method checks of /graphql.
+        middleware=[Middleware(TransportGuard, settings=settings)],
     )
     app.state.services = services
     app.state.schema = schema

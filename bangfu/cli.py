@@ -5,7 +5,9 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from bangfu import accounts_cli
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
 from core.plugins import PluginError, PluginHost, get_plugin_manager
@@ -27,6 +29,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = commands.add_parser("db", help="database commands")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply every migration (core and plugins)")
+    db_backup = db_commands.add_parser("backup", help="write every row to a file (gzip JSON lines)")
+    db_backup.add_argument("file", type=Path)
+    db_restore = db_commands.add_parser(
+        "restore", help="load a backup into an empty database at the same migrations"
+    )
+    db_restore.add_argument("file", type=Path)
 
     demo = commands.add_parser("demo", help="load Linfen demo data and demo users")
     demo.add_argument("--households", type=int, default=3000)
@@ -34,15 +42,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("plugins", help="list the loaded plugins")
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    accounts_cli.add_commands(commands)  # bangfu user ..., bangfu client ...
+    audit = commands.add_parser("audit", help="audit trail commands")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check the hash chain of the audit trail")
 
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
             return serve_command(args)
         if args.command == "db":
-            asyncio.run(upgrade(Settings(), load_host()))
-            print("database is at the latest migration")
-            return 0
+            return db_command(args)
         if args.command == "demo":
             settings = Settings()
             host = load_host()
@@ -52,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "plugins":
             return plugins_command()
+        if args.command in ("user", "client"):
+            return accounts_cli.run(args)
+        if args.command == "audit":
+            from core.security.audit import verify_command
+
+            return asyncio.run(verify_command(Settings()))
         if args.command == "schema":
             from schema.build import build_schema
 
@@ -62,6 +78,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     parser.error("unknown command")
     return 2
+
+
+def db_command(args: argparse.Namespace) -> int:
+    from core import backup, migrate
+
+    settings, host = Settings(), load_host()
+    if args.db_command == "upgrade":
+        asyncio.run(upgrade(settings, host))
+        print("database is at the latest migration")
+        return 0
+    revisions = migrate.current(
+        settings.database_url, host.migration_dirs(), schema=settings.database_schema
+    )
+    engine = make_engine(settings.database_url, schema=settings.database_schema, pooled=False)
+
+    async def run() -> dict[str, int]:
+        try:
+            if args.db_command == "backup":
+                return await backup.backup(engine, args.file, revisions)
+            return await backup.restore(engine, args.file, revisions)
+        finally:
+            await engine.dispose()
+
+    try:
+        counts = asyncio.run(run())
+    except backup.RestoreError as exc:
+        print(f"bangfu db restore: {exc}", file=sys.stderr)
+        return 1
+    verb = "wrote" if args.db_command == "backup" else "restored"
+    print(f"{verb} {sum(counts.values())} rows of {len(counts)} tables ({args.file})")
+    return 0
 
 
 def load_host() -> PluginHost:
@@ -149,6 +196,8 @@ def serve_command(args: argparse.Namespace) -> int:
     if settings.demo:
         asyncio.run(load_demo(settings, host, households=3000, seed=2026))
         print_demo_logins()
+    else:
+        accounts_cli.first_start_admin(settings)  # no active user: create admin, print once
     from core.security.crypto import load_master_key
 
     load_master_key(settings)  # create the key file once, before any worker starts

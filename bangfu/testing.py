@@ -232,6 +232,31 @@ class Harness:
             )
         return token
 
+    async def api_client(
+        self,
+        name: str,
+        *,
+        region: str = "141000",
+        organisation: str = "141000-womens-federation",
+        plugins: Sequence[str] = (),
+        expires_days: int = 30,
+    ) -> str:
+        """Create a read-only partner API client reading ``region`` (and the fields of
+        ``plugins``) and return its ``bfc_`` bearer token."""
+        from core.security.clients import create_client
+
+        async with self.session() as session, session.begin():
+            token, _client = await create_client(
+                session,
+                name,
+                organisation_code=organisation,
+                region_code=region,
+                plugins=plugins,
+                known_plugins=self.host.plugins,
+                expires_days=expires_days,
+            )
+        return token
+
     async def post(
         self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
     ) -> httpx.Response:

@@ -46,8 +46,44 @@ class Settings(BaseSettings):
     )
     token_ttl_minutes: int = Field(default=8 * 60, ge=1)
     token_idle_minutes: int = Field(default=60, ge=1)
+    lockout_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Wrong passwords tolerated within the window; the next one locks.",
+    )
+    lockout_window_minutes: int = Field(default=15, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1, description="How long a lock lasts.")
     max_page_size: int = Field(default=100, ge=1, le=1000)
     sql_echo: bool = False
+
+    # Transport and query-cost limits (see SECURITY.md: "Transport", "Query cost").
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    max_json_depth: int = Field(
+        default=64, ge=4, le=1000, description="Deepest JSON nesting of a request body (400)."
+    )
+    max_query_depth: int = Field(default=12, ge=1, description="Deepest GraphQL selection.")
+    max_aliases: int = Field(default=30, ge=0, description="Aliases per document.")
+    max_tokens: int = Field(default=2000, ge=10, description="Tokens per GraphQL document.")
+    max_directives: int = Field(default=50, ge=0, description="Directive uses per document.")
+    max_query_cost: int = Field(
+        default=50_000,
+        ge=1,
+        description="Static cost budget: each field costs 1; a field with `first: n` "
+        "multiplies the cost of its selection by n.",
+    )
+    request_timeout_seconds: float = Field(
+        default=30, gt=0, description="A GraphQL request running longer is cancelled."
+    )
+    idempotency_retention_hours: int = Field(
+        default=24, ge=1, description="How long a mutation's Idempotency-Key is remembered."
+    )
+    graphiql: bool | None = Field(default=None, description="None: on in development only.")
+    introspection: bool | None = Field(default=None, description="None: on in development only.")
+    suggestions: bool | None = Field(
+        default=None, description="'Did you mean ...' hints; None: on in development only."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -65,3 +101,15 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.profile is Profile.DEVELOPMENT
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.is_development if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.is_development if self.introspection is None else self.introspection
+
+    @property
+    def suggestions_enabled(self) -> bool:
+        return self.is_development if self.suggestions is None else self.suggestions

@@ -5,6 +5,7 @@ the host checks both at start.
 """
 
 import datetime as dt
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 from sqlalchemy.pool import NullPool
+
+from core import request_scope
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,18 +60,34 @@ def utcnow() -> dt.datetime:
 
 
 def make_engine(
-    url: str, *, echo: bool = False, schema: str | None = None, pooled: bool = True
+    url: str,
+    *,
+    echo: bool = False,
+    schema: str | None = None,
+    pooled: bool = True,
+    statement_timeout: float | None = None,
 ) -> AsyncEngine:
     """An async engine; SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL may
-    be given the schema that holds the tables."""
+    be given the schema that holds the tables.
+
+    Statements honour the request deadline of :mod:`core.request_scope`: on SQLite a
+    statement still running after it is interrupted (PostgreSQL statements are cancelled
+    by asyncpg when the request is). ``statement_timeout`` (seconds, PostgreSQL) is the
+    server-side backstop for any one statement.
+    """
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
         if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
             raise ValueError("use a SQLite file, not :memory: (each connection would see its own)")
         kwargs["connect_args"] = {"timeout": 30}
     else:
+        server_settings: dict[str, str] = {}
         if schema is not None:
-            kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+            server_settings["search_path"] = schema
+        if statement_timeout is not None:
+            server_settings["statement_timeout"] = str(max(1, int(statement_timeout * 1000)))
+        if server_settings:
+            kwargs["connect_args"] = {"server_settings": server_settings}
         if pooled:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     if not pooled:
@@ -76,7 +95,45 @@ def make_engine(
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_deadline_handler)
+        event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_arm_deadline)
+        event.listen(engine.sync_engine.pool, "checkin", _sqlite_disarm_deadline)
     return engine
+
+
+# Grace after the request deadline before a SQLite statement is interrupted: the request's
+# own cancellation comes first, so the client gets the timeout answer, not a driver error.
+_SQLITE_GRACE = 0.05
+
+
+class _SqliteDeadline:
+    """Per connection: when its current statement must stop (read in aiosqlite's thread)."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def expired(self) -> int:
+        # SQLite's progress handler: non-zero interrupts the running statement.
+        return 1 if self.at is not None and time.monotonic() > self.at else 0
+
+
+def _sqlite_deadline_handler(dbapi_connection: Any, record: Any) -> None:
+    holder = _SqliteDeadline()
+    record.info["bangfu_deadline"] = holder
+    dbapi_connection.run_async(lambda driver: driver.set_progress_handler(holder.expired, 1000))
+
+
+def _sqlite_arm_deadline(connection: Any, *_args: Any) -> None:
+    holder = connection.connection.info.get("bangfu_deadline")
+    if holder is not None:
+        at = request_scope.deadline()
+        holder.at = None if at is None else at + _SQLITE_GRACE
+
+
+def _sqlite_disarm_deadline(_dbapi_connection: Any, record: Any) -> None:
+    holder = record.info.get("bangfu_deadline") if record is not None else None
+    if holder is not None:
+        holder.at = None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import hookspecs
 from core.db import Base
 from core.security.actor import Actor
-from core.security.permissions import CORE_ACTIONS, Action, decide
+from core.security.permissions import CORE_ACTIONS, Action, client_vote, decide
 
 hookimpl = pluggy.HookimplMarker("bangfu")
 ENTRY_POINT_GROUP = "bangfu.plugins"
@@ -190,6 +190,7 @@ class PluginHost:
         if declared is None:
             raise KeyError(f"unknown action {action!r}")
         votes: list[bool | None] = [True if declared.granted_to(actor) else None]
+        votes.append(client_vote(actor, action))
         votes += self.pm.hook.bangfu_permission_allowed(
             actor=actor, action=action, resource=resource
         )

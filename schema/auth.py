@@ -1,19 +1,55 @@
-"""Logging in and out, and who am I."""
+"""Logging in and out, who am I, and the request-wide authentication checks.
+
+:class:`AuthenticationChecks` (a schema extension) runs before validation and execution:
+
+- a mutation with more than one ``login`` field (aliases, fragments, inline fragments)
+  is refused as a whole, and every one of those fields counts as a failed login for its
+  user name, so a brute force through aliases locks the account like one through
+  requests does;
+- API clients are read-only: their mutations are refused with ``FORBIDDEN``.
+"""
 
 import datetime as dt
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
 
 import strawberry
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    StringValueNode,
+    VariableNode,
+)
+from graphql.language import DocumentNode
 from sqlalchemy import select
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
+from core import request_scope
 from core.errors import DomainError
-from core.security import auth
-from core.security.actor import ANONYMOUS, Role
+from core.security import audit, auth
+from core.security.actor import ANONYMOUS, ActorKind, Role
 from core.security.models import User
+from schema.access import public
 from schema.errors import Error, errors_of
 from schema.permissions import IsAuthenticated
 
 RoleType = strawberry.enum(Role, name="Role", description="Roles that actions are granted to.")
+
+LOGIN_FIELD = "login"
+SEVERAL_LOGINS = "one login per request: this request has {count} login fields and was refused"
+CLIENT_READ_ONLY = "API clients are read-only: mutations are refused"
+
+
+def request_id_of(context: Any) -> str | None:
+    return getattr(context, "request_id", None) or request_scope.request_id()
 
 
 @strawberry.type(description="The result of `login`; send the token as `Authorization: Bearer`.")
@@ -37,6 +73,8 @@ class AuthQuery:
     @strawberry.field(description="Who you are logged in as.", permission_classes=[IsAuthenticated])
     async def me(self, info: Info) -> Viewer | None:
         actor = info.context.actor
+        if actor.kind is not ActorKind.USER:
+            return None  # an API client is no user (its id is an ApiClient's)
         async with info.context.read() as session:
             user = await session.scalar(select(User).where(User.id == actor.id))
         if user is None:
@@ -53,16 +91,19 @@ class AuthQuery:
 @strawberry.type
 class AuthMutation:
     @strawberry.mutation(
-        description="Log in with a user name and password; returns a bearer token."
+        description="Log in with a user name and password; returns a bearer token. "
+        "One login per request; repeated wrong passwords lock the account for a while.",
+        extensions=public(),
     )
     async def login(self, info: Info, username: str, password: str) -> LoginPayload:
         try:
-            async with info.context.services.sessions() as session:
-                session.info["actor"] = ANONYMOUS
-                async with session.begin():
-                    token, record, _user = await auth.login(
-                        session, username, password, info.context.settings
-                    )
+            token, record, _user = await auth.login(
+                info.context.services.sessions,
+                username,
+                password,
+                info.context.settings,
+                request_id=request_id_of(info.context),
+            )
         except DomainError as exc:
             return LoginPayload(token=None, expires_at=None, errors=errors_of(exc))
         return LoginPayload(token=token, expires_at=record.expires_at, errors=[])
@@ -76,3 +117,148 @@ class AuthMutation:
             return False
         async with info.context.write() as session:
             return await auth.logout(session, token)
+
+
+class AuthenticationChecks(SchemaExtension):
+    """One login per request; no mutations from API clients (see the module's docstring).
+
+    Runs before validation, so a request that other limits (aliases, depth) refuse still
+    counts its login attempts. Pass the class, not an instance: state is per request.
+    """
+
+    _refusal: GraphQLError | None = None
+
+    async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
+        execution = self.execution_context
+        operation = _operation(execution.graphql_document, execution.operation_name)
+        if operation is not None and operation.operation is OperationType.MUTATION:
+            self._refusal = await self._check_mutation(operation)
+            if self._refusal is not None:
+                # Errors already there stay; validation is skipped, nothing executes.
+                execution.pre_execution_errors = [
+                    *(execution.pre_execution_errors or []),
+                    self._refusal,
+                ]
+        yield
+
+    def on_execute(self) -> Iterator[None]:  # type: ignore[override]
+        # Should a later extension have replaced the validation errors: never execute.
+        if self._refusal is not None and not self.execution_context.result:
+            self.execution_context.result = ExecutionResult(data=None, errors=[self._refusal])
+        yield
+
+    async def _check_mutation(self, operation: OperationDefinitionNode) -> GraphQLError | None:
+        execution = self.execution_context
+        document = execution.graphql_document
+        assert document is not None
+        context = execution.context
+        logins = [
+            field
+            for field in _root_fields(operation, _fragments(document))
+            if field.name.value == LOGIN_FIELD
+        ]
+        if len(logins) > 1:
+            usernames = [_username(field, execution.variables or {}) for field in logins]
+            await _record_batched_logins(context, [u for u in usernames if u is not None])
+            return GraphQLError(
+                SEVERAL_LOGINS.format(count=len(logins)),
+                extensions={"code": "TOO_MANY_LOGINS"},
+            )
+        actor = getattr(context, "actor", ANONYMOUS)
+        if actor.kind is ActorKind.CLIENT:
+            fields = sorted({f.name.value for f in _root_fields(operation, _fragments(document))})
+            await _record_client_mutation(context, fields)
+            return GraphQLError(CLIENT_READ_ONLY, extensions={"code": "FORBIDDEN"})
+        return None
+
+
+def _operation(
+    document: DocumentNode | None, operation_name: str | None
+) -> OperationDefinitionNode | None:
+    """The operation that would run, or None when there is none or it is ambiguous."""
+    if document is None:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        return operations[0] if len(operations) == 1 else None
+    for operation in operations:
+        if operation.name is not None and operation.name.value == operation_name:
+            return operation
+    return None
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
+def _root_fields(
+    operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDefinitionNode]
+) -> list[FieldNode]:
+    """The distinct field nodes of the operation's root selection, through fragments.
+
+    Each fragment is walked once (distinct nodes are what can execute separately), which
+    also makes cycles and exponential fragment nesting harmless.
+    """
+    found: list[FieldNode] = []
+    walked: set[str] = set()
+    pending: list[SelectionSetNode] = [operation.selection_set]
+    while pending:
+        selection_set = pending.pop()
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                found.append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is not None and name not in walked:
+                    walked.add(name)
+                    pending.append(fragment.selection_set)
+    return found
+
+
+def _username(field: FieldNode, variables: Mapping[str, Any]) -> str | None:
+    for argument in field.arguments or ():
+        if argument.name.value != "username":
+            continue
+        value = argument.value
+        if isinstance(value, StringValueNode):
+            return value.value
+        if isinstance(value, VariableNode):
+            given = variables.get(value.name.value)
+            return given if isinstance(given, str) else None
+    return None
+
+
+async def _record_batched_logins(context: Any, usernames: list[str]) -> None:
+    """Each login of a refused batch is a failed attempt (failure row, lock, audit)."""
+    services = getattr(context, "services", None)
+    if services is None or not usernames:
+        return
+    refusals = [
+        auth.Refusal(u, audit.Outcome.FAILED, "several logins in one request", counts=True)
+        for u in usernames
+    ]
+    await auth.record_refusals(
+        services.sessions, refusals, services.settings, request_id=request_id_of(context)
+    )
+
+
+async def _record_client_mutation(context: Any, fields: list[str]) -> None:
+    """Audit the refusal of an API client's mutation: one row per root field."""
+    services = getattr(context, "services", None)
+    if services is None:
+        return
+    async with services.sessions() as session:
+        session.info["actor"] = context.actor
+        async with session.begin():
+            for field in fields:
+                await audit.record(
+                    session,
+                    context.actor,
+                    f"mutation:{field}",
+                    audit.Outcome.DENIED,
+                    details={"reason": CLIENT_READ_ONLY},
+                    request_id=request_id_of(context),
+                )

@@ -7,16 +7,23 @@ not on the first request.
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
+from core.config import Settings
 from core.plugins import PluginHost
-from schema.auth import AuthMutation, AuthQuery
+from schema.access import check_access_rules
+from schema.audit import audit_mutations
+from schema.audit_log import AuditQuery
+from schema.auth import AuthenticationChecks, AuthMutation, AuthQuery
 from schema.core_types import (
     CoreTypes,
     SchemaCompositionError,
     build_core_types,
     graphql_field_names,
 )
+from schema.failures import GuardedSchema
+from schema.limits import limit_extensions
 from schema.mutations import build_mutation
 from schema.query import build_query
+from schema.reveal import RevealMutation
 
 
 def merge_roots(name: str, parts: list[tuple[str, type]]) -> type:
@@ -37,20 +44,43 @@ def merge_roots(name: str, parts: list[tuple[str, type]]) -> type:
     return strawberry.type(merged, name=name)
 
 
-def build_schema(host: PluginHost) -> strawberry.Schema:
-    """Compose the core types with every plugin's mixins and root fields."""
-    core: CoreTypes = build_core_types(host.type_extensions())
+def build_schema(host: PluginHost, settings: Settings | None = None) -> strawberry.Schema:
+    """Compose the core types with every plugin's mixins and root fields.
+
+    ``settings`` configures the query limits, introspection and error hints (schema/limits.py,
+    schema/failures.py); the defaults apply when it is omitted.
+    """
+    settings = settings or Settings()
+    extensions = host.type_extensions()
+    core: CoreTypes = build_core_types(extensions)
     query = merge_roots(
         "Query",
-        [("core", build_query(core)), ("core", AuthQuery), *host.query_types(core)],
+        [
+            ("core", build_query(core)),
+            ("core", AuthQuery),
+            ("core", AuditQuery),
+            *host.query_types(core),
+        ],
     )
     mutation = merge_roots(
         "Mutation",
-        [("core", build_mutation(core)), ("core", AuthMutation), *host.mutation_types(core)],
+        [
+            ("core", build_mutation(core)),
+            ("core", AuthMutation),
+            ("core", RevealMutation),
+            *host.mutation_types(core),
+        ],
     )
-    return strawberry.Schema(
+    check_access_rules([query, mutation], extensions)
+    audit_mutations(mutation)  # every mutation, core's and plugins', leaves an audit row
+    return GuardedSchema(
         query=query,
         mutation=mutation,
         types=[core.Person, core.Household],
         config=StrawberryConfig(auto_camel_case=True, sort_schema=True),
+        # AuthenticationChecks: one login per request, read-only API clients (schema/auth.py).
+        # The limits come first: they refuse a costly document before anything else runs.
+        extensions=[*limit_extensions(settings), AuthenticationChecks],
+        # GuardedSchema masks unexpected errors; hints only where suggestions are on.
+        suggestions=settings.suggestions_enabled,
     )

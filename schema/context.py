@@ -11,10 +11,10 @@ from strawberry.dataloader import DataLoader
 
 from core import calendar
 from core.config import Settings
-from core.db import transaction
 from core.plugins import PluginHost
 from core.security.actor import Actor
 from core.security.crypto import FieldCipher
+from schema.audit import audited_write
 
 
 @dataclasses.dataclass
@@ -44,6 +44,7 @@ class Context:
         self.token = token
         self.today = calendar.today()
         self.loaders: dict[str, DataLoader[Any, Any]] = {}
+        self._decisions: dict[str, bool] = {}
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
 
@@ -70,12 +71,22 @@ class Context:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A transaction as this actor: committed on success, rolled back on any error."""
-        async with transaction(self.services.sessions, {"actor": self.actor}) as session:
+        """A transaction as this actor: committed on success, rolled back on any error.
+
+        Audited (``schema.audit.audited_write``): one ``ok`` row with what changed, in the
+        same transaction, or one ``failed`` row after a rollback."""
+        async with audited_write(self) as session:
             yield session
 
     def allowed(self, action: str, resource: object | None = None) -> bool:
-        return self.host.allowed(self.actor, action, resource)
+        """Whether the actor may ``action``; decisions without a resource are cached for
+        the request (a page of persons asks the same question for every field)."""
+        if resource is not None:
+            return self.host.allowed(self.actor, action, resource)
+        decided = self._decisions.get(action)
+        if decided is None:
+            decided = self._decisions[action] = self.host.allowed(self.actor, action)
+        return decided
 
     async def close(self) -> None:
         if self._session is not None:

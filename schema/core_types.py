@@ -20,6 +20,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from core.calendar import age_on
 from core.registry import models
+from schema.access import person_data
 from schema.connections import connection_types
 from schema.relay import Node, to_global_id
 from schema.types import CategoryAssignment, Disability, Region
@@ -125,8 +126,8 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
         def id(self) -> strawberry.ID:
             return strawberry.ID(to_global_id("Membership", cast(Any, self).id))
 
-        @strawberry.field
-        async def person(self, info: Info) -> PersonRef:  # type: ignore[valid-type]
+        @strawberry.field(description="The member; null when you may not see this person.")
+        async def person(self, info: Info) -> PersonRef | None:  # type: ignore[valid-type]
             return await info.context.loaders["person"].load(self.person_id)  # type: ignore[attr-defined]
 
         @strawberry.field
@@ -137,15 +138,30 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
         def is_type_of(cls, obj: Any, _info: Any) -> bool:
             return isinstance(obj, models.Membership)
 
+    # Anyone who may read a person sees name, age, area and categories; everything else
+    # about a child under 14 only roles whose duty needs it (schema.access.person_data).
+    public_part = person_data(child=None)
+    child_guarded = person_data()
+
     class PersonCore(Node):
-        name: str
-        sex: models.Sex = strawberry.field(description="Derived from the ID number.")
-        birth_date: dt.date = strawberry.field(description="Derived from the ID number.")
-        phone: str | None
-        hukou_type: models.HukouType | None
-        deceased: bool
-        is_key_person: bool = strawberry.field(description="重点人: set by screening (R5).")
-        version: int = strawberry.field(description="Pass as `expectedVersion` to update.")
+        name: str = strawberry.field(extensions=public_part)
+        sex: models.Sex | None = strawberry.field(
+            description="Derived from the ID number.", extensions=child_guarded
+        )
+        birth_date: dt.date | None = strawberry.field(
+            description="Derived from the ID number. With the masked ID number it would give "
+            "the whole number away, so it is shown only to roles whose duty needs it.",
+            extensions=person_data(sensitive="registry:read-sensitive"),
+        )
+        phone: str | None = strawberry.field(extensions=child_guarded)
+        hukou_type: models.HukouType | None = strawberry.field(extensions=child_guarded)
+        deceased: bool | None = strawberry.field(extensions=child_guarded)
+        is_key_person: bool | None = strawberry.field(
+            description="重点人: set by screening (R5).", extensions=child_guarded
+        )
+        version: int | None = strawberry.field(
+            description="Pass as `expectedVersion` to update.", extensions=child_guarded
+        )
 
         @strawberry.field(description="The global ID of the person.")
         def id(self) -> strawberry.ID:
@@ -153,20 +169,26 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
 
         @strawberry.field(
             description="ID number (GB 11643), masked: at most the first 6 and last 4 "
-            "characters, never the birth date."
+            "characters, never the birth date. `personReveal` shows it in full.",
+            extensions=child_guarded,
         )
-        def id_number(self) -> str:
+        def id_number(self) -> str | None:
             return self.id_number_masked  # type: ignore[attr-defined,no-any-return]
 
-        @strawberry.field(description="Completed years of age today (Asia/Shanghai).")
+        @strawberry.field(
+            description="Completed years of age today (Asia/Shanghai).", extensions=public_part
+        )
         def age(self, info: Info) -> int:
-            return age_on(self.birth_date, info.context.today)
+            return age_on(cast(Any, self).birth_date, info.context.today)
 
-        @strawberry.field(description="Region of residence.")
+        @strawberry.field(description="Region of residence.", extensions=public_part)
         async def region(self, info: Info) -> Region:
             return await info.context.loaders["region"].load(self.region_code)  # type: ignore[attr-defined,no-any-return]
 
-        @strawberry.field(description="Disability (GB/T 26341), if any.")
+        @strawberry.field(
+            description="Disability (GB/T 26341), if any: sensitive (PIPL art. 28).",
+            extensions=person_data(sensitive="registry:read-sensitive"),
+        )
         def disability(self) -> Disability | None:
             if self.disability_category is None:  # type: ignore[attr-defined]
                 return None
@@ -176,30 +198,41 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
                 certified_on=self.disability_certified_on,  # type: ignore[attr-defined]
             )
 
-        @strawberry.field(description="The guardian (for a child), if recorded.")
+        @strawberry.field(
+            description="The guardian (for a child), if recorded.", extensions=child_guarded
+        )
         async def guardian(self, info: Info) -> PersonRef | None:  # type: ignore[valid-type]
             if self.guardian_id is None:  # type: ignore[attr-defined]
                 return None
             return await info.context.loaders["person"].load(self.guardian_id)  # type: ignore[attr-defined]
 
-        @strawberry.field(description="The household the person belongs to now.")
+        @strawberry.field(
+            description="The household the person belongs to now.", extensions=child_guarded
+        )
         async def household(self, info: Info) -> HouseholdRef | None:  # type: ignore[valid-type]
             membership = await info.context.loaders["current_membership"].load(self.id)  # type: ignore[attr-defined]
             if membership is None:
                 return None
             return await info.context.loaders["household"].load(membership.household_id)
 
-        @strawberry.field(description="Relation to the head of the current household.")
+        @strawberry.field(
+            description="Relation to the head of the current household.",
+            extensions=child_guarded,
+        )
         async def relation_to_head(self, info: Info) -> models.Relation | None:
             membership = await info.context.loaders["current_membership"].load(self.id)  # type: ignore[attr-defined]
             return None if membership is None else membership.relation
 
-        @strawberry.field(description="Every household membership, past and present.")
+        @strawberry.field(
+            description="Every household membership, past and present.",
+            extensions=child_guarded,
+        )
         async def memberships(self, info: Info) -> list[MembershipRef]:  # type: ignore[valid-type]
             return await info.context.loaders["memberships_of_person"].load(self.id)  # type: ignore[attr-defined,no-any-return]
 
         @strawberry.field(
-            description="Hardship categories (R2); only those holding today by default."
+            description="Hardship categories (R2); only those holding today by default.",
+            extensions=public_part,
         )
         async def categories(
             self, info: Info, active_only: bool = True

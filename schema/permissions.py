@@ -6,6 +6,8 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
+from schema.audit import audit_denial
+
 
 class IsAuthenticated(BasePermission):
     """The request carries a valid token."""
@@ -13,8 +15,14 @@ class IsAuthenticated(BasePermission):
     message = "authentication required: log in and send the token as 'Authorization: Bearer ...'"
     error_extensions = {"code": "UNAUTHENTICATED"}
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return bool(info.context.actor.is_authenticated)
+    def __init__(self, action: str | None = None) -> None:
+        self.action = action  # what the field needs after the login (for the audit row)
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if info.context.actor.is_authenticated:
+            return True
+        await audit_denial(info, self.action or "authenticate", "UNAUTHENTICATED", kwargs)
+        return False
 
 
 class Allowed(BasePermission):
@@ -26,12 +34,17 @@ class Allowed(BasePermission):
         self.action = action
         self.message = f"you are not allowed to {action}"
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return bool(info.context.actor.is_authenticated and info.context.allowed(self.action))
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if info.context.actor.is_authenticated and info.context.allowed(self.action):
+            return True
+        await audit_denial(info, self.action, "FORBIDDEN", kwargs)  # one committed row
+        return False
 
 
 def requires(action: str) -> list[FieldExtension]:
     """Field extensions that demand a login, then ``action``."""
     return [
-        PermissionExtension(permissions=[IsAuthenticated(), Allowed(action)], use_directives=False)
+        PermissionExtension(
+            permissions=[IsAuthenticated(action), Allowed(action)], use_directives=False
+        )
     ]

@@ -11,6 +11,7 @@ from core import idnumber
 from core.db import path_within
 from core.registry import models
 from core.registry.persons import id_number_digest
+from schema.access import public
 from schema.connections import paginate
 from schema.core_types import CoreTypes
 from schema.permissions import requires
@@ -232,7 +233,7 @@ def build_query(core: CoreTypes) -> type:
             async with info.context.read() as session:
                 return list((await session.scalars(statement)).all())  # type: ignore[arg-type]
 
-        @strawberry.field(description="The plugins this service runs with.")
+        @strawberry.field(description="The plugins this service runs with.", extensions=public())
         def plugins(self, info: Info) -> list[PluginType]:
             return [PluginType.of(p) for p in info.context.host.plugins.values()]
 

@@ -11,8 +11,10 @@ from bangfu.testing import Harness
 from core.plugins import PluginError, PluginHost, PluginInfo, get_plugin_manager, hookimpl
 from core.security import Role
 from core.security.permissions import Action
+from schema.access import MissingAccessRuleError, public
 from schema.build import build_schema
 from schema.core_types import SchemaCompositionError
+from schema.permissions import requires
 from tests.helpers import create_household, make_world
 
 pytestmark = pytest.mark.anyio
@@ -33,7 +35,10 @@ def plugin(name: str, **hooks: Any) -> object:
 
 @strawberry.type
 class Greeting:
-    @strawberry.field(description="A field added by a plugin defined in a test.")
+    @strawberry.field(
+        description="A field added by a plugin defined in a test.",
+        extensions=requires("registry:read"),
+    )
     def greeting(self, info: Info) -> str | None:
         return f"你好, {self.name}"  # type: ignore[attr-defined]
 
@@ -233,7 +238,7 @@ def test_plugins_command_lists_what_is_loaded(capsys: pytest.CaptureFixture[str]
 def test_hooks_receive_only_the_arguments_they_declare() -> None:
     @strawberry.type
     class Query:
-        @strawberry.field
+        @strawberry.field(extensions=public())
         def fewer_args_ping(self) -> int:
             return 1
 
@@ -261,3 +266,24 @@ def test_wrong_hook_arguments_are_a_plugin_error() -> None:
 
     with pytest.raises(PluginError, match="does not match the hook contract"):
         get_plugin_manager(entry_points=False, plugins=[Wrong()])
+
+
+def test_a_field_without_an_access_rule_stops_the_service() -> None:
+    @strawberry.type
+    class Unguarded:
+        @strawberry.field
+        def secret(self) -> str | None:
+            return "everyone would see this"
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def unguarded_count(self) -> int:
+            return 1
+
+    on_person = plugin("unguarded", bangfu_graphql_type_extensions=lambda: {"Person": [Unguarded]})
+    with pytest.raises(MissingAccessRuleError, match=r"Person\.secret \(plugin unguarded\)"):
+        build_schema(PluginHost(get_plugin_manager(entry_points=False, plugins=[on_person])))
+    at_root = plugin("unguarded", bangfu_graphql_query_types=lambda core_types: [Query])
+    with pytest.raises(MissingAccessRuleError, match=r"Query\.unguarded_count"):
+        build_schema(PluginHost(get_plugin_manager(entry_points=False, plugins=[at_root])))

@@ -38,6 +38,8 @@ class Actor:
     department: str | None = None
     area_path: str | None = None
     roles: frozenset[Role] = frozenset()
+    # API clients only: "read" and "plugin:<name>" for each plugin whose fields it may read.
+    scopes: frozenset[str] = frozenset()
 
     @property
     def is_authenticated(self) -> bool:

@@ -134,6 +134,8 @@ AUDIT_APPEND_ONLY_POSTGRESQL = [
     "BEGIN RAISE EXCEPTION 'core_audit_event is append-only'; END $$ LANGUAGE plpgsql",
     "CREATE TRIGGER core_audit_event_append_only BEFORE UPDATE OR DELETE ON core_audit_event "
     "FOR EACH ROW EXECUTE FUNCTION core_audit_append_only()",
+    "CREATE TRIGGER core_audit_event_no_truncate BEFORE TRUNCATE ON core_audit_event "
+    "FOR EACH STATEMENT EXECUTE FUNCTION core_audit_append_only()",
 ]
 for _statement in AUDIT_APPEND_ONLY_SQLITE:
     event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))

@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from core.security.actor import Actor, Role
+from core.security.actor import Actor, ActorKind, Role
 
 ALL_ROLES = frozenset(Role)
 STAFF_ROLES = frozenset(
@@ -34,6 +34,8 @@ class Action:
         return False
 
 
+DUTY_ROLES = frozenset({Role.CITY_ADMINISTRATOR, Role.CIVIL_AFFAIRS_OFFICER, Role.PAIRED_OFFICIAL})
+
 CORE_ACTIONS = (
     Action("registry:read", "Read persons, households and categories in one's area", ALL_ROLES),
     Action(
@@ -46,7 +48,59 @@ CORE_ACTIONS = (
         "Certify and end hardship categories (R2)",
         frozenset({Role.CITY_ADMINISTRATOR, Role.CIVIL_AFFAIRS_OFFICER}),
     ),
+    Action(
+        "registry:read-sensitive",
+        "Read disability details and all data of children under 14 (PIPL art. 28)",
+        DUTY_ROLES,
+    ),
+    Action(
+        "registry:reveal",
+        "Reveal a person's full ID number, with a reason that is audited",
+        DUTY_ROLES,
+    ),
+    Action(
+        "audit:read",
+        "Read the audit trail (auditLog)",
+        frozenset({Role.CITY_ADMINISTRATOR, Role.SUPERVISOR}),
+    ),
 )
+
+
+def plugin_actions(plugin: str, subject: str) -> list[Action]:
+    """The three actions every domain plugin has, owned by its department.
+
+    ``<plugin>:read`` — the plugin's non-sensitive fields, for anyone whose area covers
+    the person; ``<plugin>:read-sensitive`` — its sensitive fields and its data about
+    children under 14, for the department and the roles whose duty needs them;
+    ``<plugin>:write`` — its records, for the department and city administrators.
+    """
+    return [
+        Action(f"{plugin}:read", f"Read {subject}", ALL_ROLES),
+        Action(
+            f"{plugin}:read-sensitive",
+            f"Read sensitive {subject} and children's {subject}",
+            DUTY_ROLES | {Role.DEPARTMENT_OFFICER},
+            department=plugin,
+        ),
+        Action(
+            f"{plugin}:write",
+            f"Record {subject}",
+            frozenset({Role.CITY_ADMINISTRATOR, Role.DEPARTMENT_OFFICER}),
+            department=plugin,
+        ),
+    ]
+
+
+def client_vote(actor: Actor, action: str) -> bool | None:
+    """Partner clients are read-only, and read a plugin's data only with its scope."""
+    if actor.kind is not ActorKind.CLIENT:
+        return None
+    plugin, _, verb = action.partition(":")
+    if verb != "read":
+        return False
+    if plugin != "registry" and f"plugin:{plugin}" not in getattr(actor, "scopes", frozenset()):
+        return False
+    return None
 
 
 def decide(votes: list[bool | None]) -> bool:

@@ -157,6 +157,10 @@ def upgrade() -> None:
             "CREATE TRIGGER core_audit_event_append_only BEFORE UPDATE OR DELETE ON "
             "core_audit_event FOR EACH ROW EXECUTE FUNCTION core_audit_append_only()"
         )
+        op.execute(
+            "CREATE TRIGGER core_audit_event_no_truncate BEFORE TRUNCATE ON "
+            "core_audit_event FOR EACH STATEMENT EXECUTE FUNCTION core_audit_append_only()"
+        )
     else:
         for verb in ("UPDATE", "DELETE"):
             op.execute(

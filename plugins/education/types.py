@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from plugins.education.models import Enrolment, EnrolmentStatus, SchoolStage
+from schema.access import person_data
 
 SchoolStageType = strawberry.enum(SchoolStage, name="EducationSchoolStage")
 EnrolmentStatusType = strawberry.enum(EnrolmentStatus, name="EducationEnrolmentStatus")
@@ -38,7 +39,10 @@ class EducationOnPerson:
 class EducationPersonFields:
     """Mixed into ``Person`` by the education plugin."""
 
-    @strawberry.field(description="Schooling: the current enrolment (education plugin).")
+    @strawberry.field(
+        description="Schooling: the current enrolment (education plugin).",
+        extensions=person_data("education:read", child="education:read-sensitive"),
+    )
     async def education(self, info: Info) -> EducationOnPerson | None:
         current = await info.context.loaders["education_current_enrolment"].load(self.id)  # type: ignore[attr-defined]
         return EducationOnPerson(current_enrolment=current)

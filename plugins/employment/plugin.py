@@ -11,8 +11,7 @@ from strawberry.dataloader import DataLoader
 
 from core.calendar import age_on, today
 from core.plugins import PluginInfo, hookimpl
-from core.security import Role
-from core.security.permissions import Action
+from core.security.permissions import Action, plugin_actions
 from plugins.employment.models import WorkStatus, WorkStatusRecord
 from plugins.employment.types import EmploymentPersonFields
 from schema.loaders import by_key
@@ -43,14 +42,7 @@ def bangfu_migrations() -> Path:
 
 @hookimpl
 def bangfu_register_actions() -> Sequence[Action]:
-    return [
-        Action(
-            "employment:write",
-            "Record work status, training, placements and welfare posts",
-            frozenset({Role.CITY_ADMINISTRATOR, Role.DEPARTMENT_OFFICER}),
-            department=NAME,
-        ),
-    ]
+    return plugin_actions(NAME, "work, training and placements")
 
 
 @hookimpl

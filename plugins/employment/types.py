@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from plugins.employment.models import WorkStatus, WorkStatusRecord
+from schema.access import person_data
 
 WorkStatusType = strawberry.enum(WorkStatus, name="EmploymentWorkStatus")
 
@@ -33,7 +34,10 @@ class EmploymentOnPerson:
 class EmploymentPersonFields:
     """Mixed into ``Person`` by the employment plugin."""
 
-    @strawberry.field(description="Work: the current status (employment plugin).")
+    @strawberry.field(
+        description="Work: the current status (employment plugin).",
+        extensions=person_data("employment:read", child="employment:read-sensitive"),
+    )
     async def employment(self, info: Info) -> EmploymentOnPerson | None:
         current = await info.context.loaders["employment_current_status"].load(self.id)  # type: ignore[attr-defined]
         return EmploymentOnPerson(current_status=current)

@@ -11,8 +11,7 @@ from strawberry.dataloader import DataLoader
 
 from core.calendar import today
 from core.plugins import PluginInfo, hookimpl
-from core.security import Role
-from core.security.permissions import Action
+from core.security.permissions import Action, plugin_actions
 from plugins.housing.models import SafetyAppraisal, SafetyGrade
 from plugins.housing.types import HousingHouseholdFields
 from schema.loaders import grouped
@@ -43,14 +42,7 @@ def bangfu_migrations() -> Path:
 
 @hookimpl
 def bangfu_register_actions() -> Sequence[Action]:
-    return [
-        Action(
-            "housing:write",
-            "Record appraisals, renovations and housing aid",
-            frozenset({Role.CITY_ADMINISTRATOR, Role.DEPARTMENT_OFFICER}),
-            department=NAME,
-        ),
-    ]
+    return plugin_actions(NAME, "housing safety and aid")
 
 
 @hookimpl

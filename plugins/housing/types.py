@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from plugins.housing.models import SafetyAppraisal, SafetyGrade
+from schema.permissions import requires
 
 SafetyGradeType = strawberry.enum(
     SafetyGrade,
@@ -36,7 +37,10 @@ class HousingOnHousehold:
 class HousingHouseholdFields:
     """Mixed into ``Household`` by the housing plugin."""
 
-    @strawberry.field(description="Dwelling safety: the latest appraisal (housing plugin).")
+    @strawberry.field(
+        description="Dwelling safety: the latest appraisal (housing plugin).",
+        extensions=requires("housing:read"),
+    )
     async def housing(self, info: Info) -> HousingOnHousehold | None:
         rows = await info.context.loaders["housing_appraisals"].load(self.id)  # type: ignore[attr-defined]
         latest = rows[0] if rows else None

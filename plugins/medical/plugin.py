@@ -11,8 +11,7 @@ from strawberry.dataloader import DataLoader
 
 from core.calendar import today
 from core.plugins import PluginInfo, hookimpl
-from core.security import Role
-from core.security.permissions import Action
+from core.security.permissions import Action, plugin_actions
 from plugins.medical.models import InsuranceEnrolment, InsuranceScheme
 from plugins.medical.types import MedicalPersonFields
 from schema.loaders import grouped
@@ -43,14 +42,7 @@ def bangfu_migrations() -> Path:
 
 @hookimpl
 def bangfu_register_actions() -> Sequence[Action]:
-    return [
-        Action(
-            "medical:write",
-            "Record insurance, hospitalisations and medical aid",
-            frozenset({Role.CITY_ADMINISTRATOR, Role.DEPARTMENT_OFFICER}),
-            department=NAME,
-        ),
-    ]
+    return plugin_actions(NAME, "medical cover and care")
 
 
 @hookimpl

@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from plugins.medical.models import InsuranceEnrolment, InsuranceScheme
+from schema.access import person_data
 
 InsuranceSchemeType = strawberry.enum(InsuranceScheme, name="MedicalInsuranceScheme")
 
@@ -35,7 +36,10 @@ class MedicalOnPerson:
 class MedicalPersonFields:
     """Mixed into ``Person`` by the medical plugin."""
 
-    @strawberry.field(description="Medical cover: insurance by year (medical plugin).")
+    @strawberry.field(
+        description="Medical cover: insurance by year (medical plugin).",
+        extensions=person_data("medical:read", child="medical:read-sensitive"),
+    )
     async def medical(self, info: Info) -> MedicalOnPerson | None:
         rows = await info.context.loaders["medical_insurance"].load(self.id)  # type: ignore[attr-defined]
         year = info.context.today.year

@@ -1,0 +1,420 @@
+"""GraphQL over HTTP, hardened: what reaches the GraphQL view, and how long it may run.
+
+:class:`TransportGuard` is an ASGI middleware around the whole app (SECURITY.md,
+"Transport"). Every HTTP request gets a request ID (the ``X-Request-Id`` response header,
+:mod:`core.request_scope` for logs, masked errors and audit rows). Requests to the GraphQL
+path are checked before any GraphQL parsing or execution:
+
+- ``POST`` bodies must be JSON (``application/json`` or
+  ``application/graphql-response+json``, UTF-8): anything else, notably the
+  ``text/plain``, form and multipart bodies a cross-site form can send, is 415;
+- a body over ``max_body_bytes`` is 413, by its ``Content-Length`` or by the bytes
+  actually streamed;
+- malformed JSON, invalid UTF-8, nesting beyond ``max_json_depth``, a batch (a JSON
+  array) or a body that is not a GraphQL request object is 400;
+- ``GET`` runs queries only, and only where GraphiQL is on (the development profile):
+  a mutation over ``GET`` is 405, any ``GET`` in production is 405;
+- WebSocket upgrades are refused (there are no subscriptions).
+
+:func:`run_with_time_limit` cancels a GraphQL execution that runs past
+``request_timeout_seconds``; the database statement it waits for is cancelled with it.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from sqlalchemy.exc import DBAPIError
+from starlette.datastructures import MutableHeaders
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core import request_scope
+from core.config import Settings
+
+log = logging.getLogger("bangfu.http")
+
+REQUEST_ID_HEADER = "X-Request-Id"
+JSON_MEDIA_TYPES = frozenset({"application/json", "application/graphql-response+json"})
+
+
+class RequestRefused(Exception):
+    """The request is refused before GraphQL sees it: an HTTP status and a reason."""
+
+    def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers or {}
+
+
+def error_response(
+    status: int, message: str, code: str, headers: dict[str, str] | None = None
+) -> Response:
+    """A GraphQL-shaped error body with an HTTP status, for answers GraphQL never saw."""
+    extensions: dict[str, Any] = {"code": code}
+    if (request_id := request_scope.request_id()) is not None:
+        extensions["requestId"] = request_id
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": extensions}]},
+        status_code=status,
+        headers=headers,
+    )
+
+
+class TransportGuard:
+    """ASGI middleware: request IDs for every request, HTTP hygiene for ``path``."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, path: str = "/graphql") -> None:
+        self.app = app
+        self.settings = settings
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"].rstrip("/") == self.path:
+            # Closing before accepting answers the handshake with 403, whatever the Origin.
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_scope.new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        with request_scope.serving(request_id):
+            try:
+                if scope["path"].rstrip("/") == self.path:
+                    receive = await self._check(scope, receive)
+                    if _wants_graphql_response(_headers(scope).get("accept", "")):
+                        await self.app(scope, receive, _graphql_response(send_with_id))
+                        return
+                await self.app(scope, receive, send_with_id)
+            except RequestRefused as refused:
+                response = error_response(
+                    refused.status, refused.message, refused.code, refused.headers
+                )
+                await response(scope, receive, send_with_id)
+            except Exception as exc:
+                if started:
+                    raise
+                # Whatever failed (the database is down, a bug): the client gets a masked
+                # answer with the request ID, the log gets the details.
+                log.exception("request %s failed", request_id)
+                unavailable = isinstance(exc, DBAPIError | OSError | ConnectionError)
+                response = error_response(
+                    503 if unavailable else 500,
+                    "the service is unavailable, try again later"
+                    if unavailable
+                    else "Unexpected error: the request could not be completed.",
+                    "SERVICE_UNAVAILABLE" if unavailable else "INTERNAL_SERVER_ERROR",
+                )
+                await response(scope, receive, send_with_id)
+
+    async def _check(self, scope: Scope, receive: Receive) -> Receive:
+        """Refuse a bad request; return the ``receive`` to pass on (the body replayed)."""
+        method = scope["method"]
+        if method == "POST":
+            return await self._check_post(scope, receive)
+        if method in ("GET", "HEAD"):
+            self._check_get(scope)
+            return receive
+        raise RequestRefused(
+            405,
+            "GraphQL requests are POST (or GET for queries)",
+            "METHOD_NOT_ALLOWED",
+            _allow(self.settings),
+        )
+
+    def _check_get(self, scope: Scope) -> None:
+        settings = self.settings
+        if not settings.graphiql_enabled:
+            raise RequestRefused(
+                405,
+                "GraphQL requests are POST with a JSON body here",
+                "METHOD_NOT_ALLOWED",
+                _allow(settings),
+            )
+        raw = scope.get("query_string", b"")
+        if len(raw) > settings.max_body_bytes:
+            raise RequestRefused(414, "the query string is too long", "URI_TOO_LONG")
+        try:
+            params = parse_qs(raw.decode("utf-8", errors="strict"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            raise RequestRefused(
+                400, "the query string is not valid UTF-8", "BAD_REQUEST"
+            ) from None
+        for name in ("variables", "extensions"):
+            for value in params.get(name, []):
+                if value:
+                    load_json(value, settings.max_json_depth, what=name)
+        for query in params.get("query", [])[:1]:
+            operation = operation_type(
+                query, (params.get("operationName") or [None])[0], settings.max_tokens
+            )
+            if operation is not None and operation is not OperationType.QUERY:
+                raise RequestRefused(
+                    405,
+                    f"{operation.value}s are not allowed over GET: use POST",
+                    "METHOD_NOT_ALLOWED",
+                    {"Allow": "POST"},
+                )
+
+    async def _check_post(self, scope: Scope, receive: Receive) -> Receive:
+        settings = self.settings
+        headers = _headers(scope)
+        media_type, params = _media_type(headers.get("content-type", ""))
+        if media_type not in JSON_MEDIA_TYPES:
+            raise RequestRefused(
+                415,
+                "the request body must be JSON (Content-Type: application/json)",
+                "UNSUPPORTED_MEDIA_TYPE",
+            )
+        charset = params.get("charset")
+        if charset is not None and charset.lower() not in ("utf-8", "utf8"):
+            raise RequestRefused(415, "the request body must be UTF-8", "UNSUPPORTED_MEDIA_TYPE")
+        if headers.get("content-encoding", "identity").lower() not in ("identity", ""):
+            raise RequestRefused(
+                415, "compressed request bodies are not accepted", "UNSUPPORTED_MEDIA_TYPE"
+            )
+        length = headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                raise RequestRefused(400, "invalid Content-Length", "BAD_REQUEST")
+            if int(length) > settings.max_body_bytes:
+                raise _too_large(settings)
+        body = await _read_body(receive, settings.max_body_bytes)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RequestRefused(
+                400, "the request body is not valid UTF-8", "BAD_REQUEST"
+            ) from None
+        payload = load_json(text, settings.max_json_depth, what="the request body")
+        check_request_object(payload)
+        # The view below recognises only the plain, lower-case media type.
+        scope["headers"] = [
+            (name, b"application/json" if name.lower() == b"content-type" else value)
+            for name, value in scope["headers"]
+        ]
+        return _replay(body, receive)
+
+
+def load_json(text: str, max_depth: int, *, what: str) -> Any:
+    """``json.loads`` that answers 400 for malformed or too deeply nested JSON."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise _too_deep(what, max_depth) from None
+    except ValueError:
+        raise RequestRefused(400, f"{what} is not valid JSON", "BAD_REQUEST") from None
+    # Cheap first: a document with few brackets cannot be deep.
+    if text.count("[") + text.count("{") > max_depth and json_depth(value, max_depth) > max_depth:
+        raise _too_deep(what, max_depth)
+    return value
+
+
+def json_depth(value: Any, limit: int) -> int:
+    """The nesting depth of a decoded JSON value, counted up to ``limit + 1``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def check_request_object(payload: Any) -> None:
+    """A GraphQL-over-HTTP request: one object with a string query (no batches)."""
+    if isinstance(payload, list):
+        raise RequestRefused(
+            400, "batched requests (a JSON array) are not supported: send one", "BAD_REQUEST"
+        )
+    if not isinstance(payload, dict):
+        raise RequestRefused(400, "the request body must be a JSON object", "BAD_REQUEST")
+    query = payload.get("query")
+    if not isinstance(query, str):
+        raise RequestRefused(400, "the request needs a `query` string", "BAD_REQUEST")
+    for name in ("variables", "extensions"):
+        if not isinstance(payload.get(name), dict | None):
+            raise RequestRefused(400, f"`{name}` must be an object or null", "BAD_REQUEST")
+    if not isinstance(payload.get("operationName"), str | None):
+        raise RequestRefused(400, "`operationName` must be a string or null", "BAD_REQUEST")
+
+
+def operation_type(query: str, operation_name: str | None, max_tokens: int) -> OperationType | None:
+    """The type of the operation a request would run, or None when it cannot tell."""
+    try:
+        document = parse(query, max_tokens=max_tokens, no_location=True)
+    except (GraphQLError, RecursionError):
+        return None
+    operation = get_operation_ast(document, operation_name)
+    return None if operation is None else operation.operation
+
+
+async def run_with_time_limit(
+    settings: Settings, execute: Callable[[], Awaitable[Response]]
+) -> Response:
+    """Run ``execute`` for at most ``request_timeout_seconds``; past that, cancel it.
+
+    Cancelling the task cancels the database statement it waits for (asyncpg sends the
+    server a cancel request; SQLite statements are interrupted by :mod:`core.db`), and
+    the sessions involved roll back and return their connections to the pool.
+    """
+    seconds = settings.request_timeout_seconds
+    with request_scope.time_limit(seconds):
+        try:
+            async with asyncio.timeout(seconds) as limit:
+                return await execute()
+        except TimeoutError:
+            if not limit.expired():
+                raise
+    log.warning(
+        "request %s cancelled after the %s s time limit", request_scope.request_id(), seconds
+    )
+    return error_response(
+        504,
+        f"the request took longer than {seconds:g} seconds and was cancelled; nothing it "
+        "was doing was kept",
+        "TIMEOUT",
+    )
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def _wants_graphql_response(accept: str) -> bool:
+    """The client asks for ``application/graphql-response+json`` before ``application/json``."""
+    types = [_media_type(part)[0] for part in accept.split(",")]
+    if GRAPHQL_RESPONSE not in types:
+        return False
+    return "application/json" not in types or (
+        types.index(GRAPHQL_RESPONSE) < types.index("application/json")
+    )
+
+
+def _graphql_response(send: Send) -> Send:
+    """Answer in ``application/graphql-response+json`` (GraphQL over HTTP): a request error
+    (the document did not parse or validate, or a limit refused it: no field ran, so no
+    error has a ``path``) is then HTTP 400 without ``data``."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def send_graphql_response(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        if message["type"] != "http.response.body" or start is None:
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = b"".join(chunks)
+        headers = MutableHeaders(scope=start)
+        if start["status"] == 200 and headers.get("content-type", "").startswith(
+            "application/json"
+        ):
+            body, start["status"] = _request_error_as_400(body)
+            headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            headers["content-length"] = str(len(body))
+        await send(start)
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    return send_graphql_response
+
+
+def _request_error_as_400(body: bytes) -> tuple[bytes, int]:
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return body, 200
+    if not isinstance(answer, dict) or answer.get("data") is not None:
+        return body, 200
+    errors = answer.get("errors")
+    if not errors or any(isinstance(e, dict) and "path" in e for e in errors):
+        return body, 200
+    answer.pop("data", None)
+    return json.dumps(answer, separators=(",", ":")).encode(), 400
+
+
+def _allow(settings: Settings) -> dict[str, str]:
+    return {"Allow": "GET, POST" if settings.graphiql_enabled else "POST"}
+
+
+def _too_large(settings: Settings) -> RequestRefused:
+    return RequestRefused(
+        413, f"the request body is larger than {settings.max_body_bytes} bytes", "PAYLOAD_TOO_LARGE"
+    )
+
+
+def _too_deep(what: str, max_depth: int) -> RequestRefused:
+    return RequestRefused(400, f"{what} is nested deeper than {max_depth} levels", "BAD_REQUEST")
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {
+        key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]
+    }
+
+
+def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
+    media_type, *rest = content_type.split(";")
+    params: dict[str, str] = {}
+    for item in rest:
+        key, _, value = item.partition("=")
+        params[key.strip().lower()] = value.strip().strip('"')
+    return media_type.strip().lower(), params
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise RequestRefused(400, "the client disconnected", "BAD_REQUEST")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestRefused(
+                413, f"the request body is larger than {limit} bytes", "PAYLOAD_TOO_LARGE"
+            )
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -1,0 +1,57 @@
+"""What lower layers need to know about the request being served, without knowing HTTP.
+
+The HTTP layer sets both values for the task serving a request; SQLAlchemy's async engine
+runs its events in that task's context, so the database layer sees them too.
+
+- the **request ID**, for log lines, masked errors and audit rows;
+- the **deadline** (``time.monotonic()`` seconds) after which the request is cancelled:
+  SQLite statements still running then are interrupted (see :mod:`core.db`).
+"""
+
+import contextlib
+import time
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+_request_id: ContextVar[str | None] = ContextVar("bangfu_request_id", default=None)
+_deadline: ContextVar[float | None] = ContextVar("bangfu_deadline", default=None)
+
+
+def new_request_id() -> str:
+    """A fresh request ID: 32 hex characters, safe in headers and logs."""
+    return uuid.uuid4().hex
+
+
+def request_id() -> str | None:
+    """The ID of the request being served, or None outside a request."""
+    return _request_id.get()
+
+
+def deadline() -> float | None:
+    """The ``time.monotonic()`` instant the request being served must end by, or None."""
+    return _deadline.get()
+
+
+@contextlib.contextmanager
+def serving(request_id: str) -> Iterator[str]:
+    """Run the block as the request ``request_id``."""
+    token = _request_id.set(request_id)
+    try:
+        yield request_id
+    finally:
+        _request_id.reset(token)
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[float]:
+    """Run the block with a deadline ``seconds`` from now (the earlier one wins if nested)."""
+    at = time.monotonic() + seconds
+    outer = _deadline.get()
+    if outer is not None:
+        at = min(at, outer)
+    token = _deadline.set(at)
+    try:
+        yield at
+    finally:
+        _deadline.reset(token)

@@ -1,0 +1,113 @@
+"""Access rules of fields: who may read what, and the start-up check that every root
+field and every plugin field has a rule.
+
+Three kinds of rule, all field extensions:
+
+* ``requires(action)`` (``schema.permissions``): a login, then the action;
+* ``public()``: anybody, logged in or not (the login mutation, the plugin list);
+* ``person_data(...)``: a person's sensitive or child data (PIPL art. 28): the action that
+  reads the field, and — for a child under 14 or a sensitive field — an action that only
+  roles whose duty needs the data hold. Everyone else gets null and a FORBIDDEN error for
+  that field; the rest of the person stays intact.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.types import Info
+
+from core.calendar import age_on
+from core.registry.models import Person
+from schema.audit import audit_denial
+from schema.permissions import Allowed, IsAuthenticated
+
+CHILD_AGE = 14
+
+
+class MissingAccessRuleError(RuntimeError):
+    """A root or plugin field declares no access rule: the service does not start."""
+
+
+class Public(FieldExtension):
+    """Marks a field anybody may use (the rule is: no rule)."""
+
+
+def public() -> list[FieldExtension]:
+    return [Public()]
+
+
+class ChildDataGuard(BasePermission):
+    """Data of a child under 14 beyond name, age, area and categories needs ``action``."""
+
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        self.message = f"data of a child under {CHILD_AGE} needs {action}"
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if (
+            not isinstance(source, Person)
+            or age_on(source.birth_date, info.context.today) >= CHILD_AGE
+        ):
+            return True
+        if info.context.allowed(self.action, source):
+            return True
+        await audit_denial(info, self.action, "FORBIDDEN", kwargs)
+        return False
+
+
+class SensitiveGuard(Allowed):
+    """Sensitive personal data (disability, diagnoses) needs ``action`` for anyone's."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(action)
+        self.message = f"this sensitive field needs {action}"
+
+
+def person_data(
+    read: str = "registry:read",
+    *,
+    sensitive: str | None = None,
+    child: str | None = "registry:read-sensitive",
+) -> list[FieldExtension]:
+    """The rule of a field on ``Person``.
+
+    :param read: the action that reads the field at all (a plugin's ``<name>:read``).
+    :param sensitive: an action needed for every person's value of this field.
+    :param child: the action needed when the person is a child under 14 (None: the field
+        is one of name, age, area or categories, which anyone who reads may see).
+    """
+    permissions: list[BasePermission] = [IsAuthenticated(), Allowed(read)]
+    if sensitive is not None:
+        permissions.append(SensitiveGuard(sensitive))
+    if child is not None:
+        permissions.append(ChildDataGuard(child))
+    return [PermissionExtension(permissions=permissions, use_directives=False)]
+
+
+def has_access_rule(field: Any) -> bool:
+    return any(isinstance(e, (PermissionExtension, Public)) for e in field.extensions)
+
+
+def check_access_rules(roots: Iterable[type], extensions: Iterable[tuple[str, str, type]]) -> None:
+    """Refuse to start when a root field or a plugin's field on a core type has no rule."""
+    missing = [
+        f"{root.__strawberry_definition__.name}.{field.python_name}"  # type: ignore[attr-defined]
+        for root in roots
+        for field in root.__strawberry_definition__.fields  # type: ignore[attr-defined]
+        if not has_access_rule(field)
+    ]
+    missing += [
+        f"{type_name}.{field.python_name} (plugin {plugin})"
+        for plugin, type_name, mixin in extensions
+        for field in mixin.__strawberry_definition__.fields  # type: ignore[attr-defined]
+        if not has_access_rule(field)
+    ]
+    if missing:
+        raise MissingAccessRuleError(
+            "fields without an access rule (add extensions=requires(...), person_data(...) "
+            f"or public()): {', '.join(sorted(missing))}"
+        )

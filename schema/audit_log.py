@@ -1,0 +1,167 @@
+"""``auditLog``: the audit trail, newest first, for administrators and supervisors."""
+
+import datetime as dt
+import enum
+from typing import Any, cast
+
+import strawberry
+from sqlalchemy import Select, String, func, select
+from sqlalchemy import cast as sql_cast
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from core.security.models import AuditEvent
+from schema.connections import connection_types
+from schema.permissions import requires
+from schema.relay import check_first, decode_cursor, encode_cursor, page_info
+
+
+@strawberry.enum(name="AuditOutcome", description="How an audited operation ended.")
+class AuditOutcome(enum.StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    DENIED = "denied"
+
+
+@strawberry.type(
+    name="AuditEvent",
+    description="One row of the append-only, hash-chained audit trail. Sensitive values "
+    "in `details` are masked.",
+)
+class AuditEventType:
+    sequence: int = strawberry.field(description="Position in the chain (1, 2, ...).")
+    at: dt.datetime
+    actor_kind: str = strawberry.field(description="USER, CLIENT, SYSTEM or ANONYMOUS.")
+    actor_name: str
+    roles: list[str]
+    operation: str = strawberry.field(
+        description="`mutation:<field>`, `query:<field>`, `login`, `export:<name>` ..."
+    )
+    targets: list[strawberry.ID] = strawberry.field(
+        description="Global IDs of the objects concerned."
+    )
+    outcome: AuditOutcome
+    request_id: str | None
+    details: JSON = strawberry.field(
+        description="Masked input, before/after of changed columns, error codes, action."
+    )
+    hash: str = strawberry.field(description="SHA-256 over the row and the previous hash.")
+
+    @classmethod
+    def of(cls, row: AuditEvent) -> "AuditEventType":
+        at = row.at if row.at.tzinfo else row.at.replace(tzinfo=dt.UTC)
+        return cls(
+            sequence=row.id,
+            at=at,
+            actor_kind=row.actor_kind,
+            actor_name=row.actor_name,
+            roles=[r for r in row.roles.split(",") if r],
+            operation=row.operation,
+            targets=[strawberry.ID(t) for t in row.targets or []],
+            outcome=AuditOutcome(row.outcome),
+            request_id=row.request_id,
+            details=cast_json(row.details or {}),
+            hash=row.hash,
+        )
+
+
+def cast_json(value: dict[str, Any]) -> JSON:
+    return cast(JSON, value)
+
+
+AuditEventEdge, AuditEventConnection = connection_types(AuditEventType, "AuditEvent")
+
+
+@strawberry.input(description="Filters for `auditLog`; all given filters must hold.")
+class AuditLogFilter:
+    actor_name: str | None = strawberry.field(default=None, description="Exact user name.")
+    operation: str | None = strawberry.field(
+        default=None,
+        description="Exact operation, or a prefix ending with `*` (`mutation:*`).",
+    )
+    outcome: AuditOutcome | None = None
+    from_: dt.datetime | None = strawberry.field(
+        default=None, name="from", description="At or after this instant."
+    )
+    to: dt.datetime | None = strawberry.field(default=None, description="Before this instant.")
+    target: strawberry.ID | None = strawberry.field(
+        default=None, description="Only events concerning this object (a global ID)."
+    )
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # Naive instants are taken as UTC; SQLite compares stored UTC values as text.
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(dt.UTC)
+
+
+def audit_statement(filter: AuditLogFilter | None, *, postgresql: bool) -> Select[Any]:
+    statement = select(AuditEvent)
+    if filter is None:
+        return statement
+    if filter.actor_name is not None:
+        statement = statement.where(AuditEvent.actor_name == filter.actor_name)
+    if filter.operation is not None:
+        if filter.operation.endswith("*"):
+            statement = statement.where(
+                AuditEvent.operation.startswith(filter.operation[:-1], autoescape=True)
+            )
+        else:
+            statement = statement.where(AuditEvent.operation == filter.operation)
+    if filter.outcome is not None:
+        statement = statement.where(AuditEvent.outcome == AuditOutcome(filter.outcome).value)
+    for bound, newer in ((filter.from_, True), (filter.to, False)):
+        if bound is not None:
+            moment = _utc(bound)
+            if not postgresql:
+                moment = moment.replace(tzinfo=None)
+            statement = statement.where(
+                AuditEvent.at >= moment if newer else AuditEvent.at < moment
+            )
+    if filter.target is not None:
+        statement = statement.where(
+            sql_cast(AuditEvent.targets, String).contains(f'"{filter.target}"', autoescape=True)
+        )
+    return statement
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(
+        description="The audit trail, newest first, a page at a time (`first` 1 to 100). "
+        "City administrators and supervisors only.",
+        extensions=requires("audit:read"),
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        filter: AuditLogFilter | None = None,
+    ) -> AuditEventConnection:  # type: ignore[valid-type]
+        context = info.context
+        check_first(first, context.settings.max_page_size)
+        statement = audit_statement(filter, postgresql=not context.settings.is_sqlite)
+        page = statement.order_by(AuditEvent.id.desc()).limit(first + 1)
+        if after is not None:
+            page = page.where(AuditEvent.id < decode_cursor(after))
+        async with context.read() as session:
+            rows = list((await session.scalars(page)).all())
+        has_next = len(rows) > first
+        rows = rows[:first]
+
+        async def total() -> int:
+            counted = statement.with_only_columns(func.count(AuditEvent.id)).order_by(None)
+            async with context.read() as session:
+                return int((await session.execute(counted)).scalar_one())
+
+        nodes = [AuditEventType.of(row) for row in rows]
+        return AuditEventConnection(  # type: ignore[call-arg]
+            edges=[
+                AuditEventEdge(cursor=encode_cursor(row.id), node=node)  # type: ignore[call-arg]
+                for row, node in zip(rows, nodes, strict=True)
+            ],
+            nodes=nodes,
+            page_info=page_info(rows, has_next, after),
+            total=total,
+        )

@@ -1,0 +1,122 @@
+"""Which errors a client may read, and what it gets instead of the others.
+
+*Expected* errors stay as they are: GraphQL syntax and validation errors, permission
+refusals ("you are not allowed to ...", "authentication required ..."), domain errors and
+argument checks ("first: must be between ..."), which resolvers raise as
+:class:`InputError` or a plain ``ValueError``. Every other exception is *unexpected*: the
+client gets :data:`MASKED_MESSAGE` with ``extensions.code = INTERNAL_SERVER_ERROR`` and
+``extensions.requestId``, and the server log gets the traceback under that request ID.
+Database errors (which may name hosts, users, SQL and values) are always unexpected.
+
+In production the "Did you mean ...?" hints of validation errors are removed: they would
+reveal the schema that introspection is turned off to hide.
+"""
+
+import logging
+import re
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext, ExecutionResult
+
+from core import request_scope
+from core.errors import DomainError
+
+log = logging.getLogger("bangfu.errors")
+
+MASKED_MESSAGE = "Unexpected error: the request could not be completed."
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+class InputError(ValueError):
+    """An argument a resolver refuses; the message is shown to the client as it is."""
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Errors whose message is meant for the client (see the module docstring)."""
+    original = error.original_error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    if original is None or isinstance(original, GraphQLError | DomainError | InputError):
+        return True
+    # A plain ValueError is how resolvers refuse an argument (subclasses such as
+    # UnicodeError or pydantic's ValidationError are not).
+    return type(original) is ValueError
+
+
+def without_suggestions(message: str) -> str:
+    return _SUGGESTION.sub("", message)
+
+
+class GuardedSchema(strawberry.Schema):
+    """The Bangfu schema: masks unexpected errors and logs them, once, with a request ID.
+
+    Masking is done on the final result of :meth:`execute`, so it also covers errors raised
+    by schema extensions (the limits) and by parsing, not only by resolvers.
+    """
+
+    def __init__(self, *args: Any, suggestions: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.suggestions = suggestions
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            result.errors = [self.public_error(error) for error in result.errors]
+        return result
+
+    def public_error(self, error: GraphQLError) -> GraphQLError:
+        if not is_expected(error):
+            return GraphQLError(
+                MASKED_MESSAGE,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={
+                    "code": "INTERNAL_SERVER_ERROR",
+                    "requestId": _request_id(error),
+                },
+            )
+        if not self.suggestions and "Did you mean" in error.message:
+            return GraphQLError(
+                without_suggestions(error.message),
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                original_error=error.original_error,
+                extensions=error.extensions,
+            )
+        return error
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected errors are the client's business (and their messages may echo input,
+        # such as an ID number): only unexpected ones are logged, with their traceback.
+        for error in errors:
+            if not is_expected(error):
+                original = error.original_error
+                log.error(
+                    "unexpected error in request %s at %s: %s",
+                    _request_id(error),
+                    ".".join(str(key) for key in error.path or []) or "-",
+                    type(original).__name__,
+                    exc_info=(type(original), original, original.__traceback__)
+                    if original is not None
+                    else None,
+                )
+
+
+def _request_id(error: GraphQLError) -> str:
+    """The request's ID; outside a request, one made up for this error (and remembered)."""
+    current = request_scope.request_id()
+    if current is not None:
+        return current
+    remembered = getattr(error, "_bangfu_request_id", None)
+    if remembered is None:
+        remembered = request_scope.new_request_id()
+        error._bangfu_request_id = remembered  # type: ignore[attr-defined]
+    return remembered  # type: ignore[no-any-return]

@@ -1,0 +1,318 @@
+"""Query cost limits: what a GraphQL document may ask for before anything runs.
+
+:func:`limit_extensions` gives the schema extensions, all configured from settings
+(``max_tokens``, ``max_directives``, ``max_query_depth``, ``max_aliases``,
+``max_query_cost``, ``max_page_size``):
+
+1. at parse: at most ``max_tokens`` tokens (Strawberry's ``MaxTokensLimiter``: parsing stops
+   there with one short error);
+2. before validation (:class:`QueryGuard`): at most ``max_directives`` directives; fragments
+   nested at most :data:`MAX_FRAGMENT_NESTING` deep; and at most ``max_query_cost`` fields
+   once fragments are expanded. One error, and the standard validation is skipped: the
+   depth and alias limiters below walk the expanded document, so a fragment "bomb" (few
+   tokens, exponentially many fields) must be stopped first;
+3. validation: depth (``QueryDepthLimiter``), aliases counted through every fragment
+   spread (``MaxAliasesLimiter``), introspection off unless enabled, graphql-core's own
+   rules (fragment cycles among them);
+4. before execution (:class:`QueryGuard` again, with the request's variables): the
+   static cost of the operation. Each field costs 1; a field with a ``first`` argument (a
+   connection) multiplies the cost of its selection by ``first`` (``max_page_size`` when
+   absent), ``nodes(ids:)`` by the number of IDs; ``first`` outside 1..``max_page_size``
+   is refused here too. Over the budget, no resolver runs.
+"""
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    Node,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_operation_ast,
+    value_from_ast_untyped,
+)
+from graphql.validation.rules import overlapping_fields_can_be_merged
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from core.config import Settings
+
+MAX_FRAGMENT_NESTING = 32
+
+
+# graphql-core's OverlappingFieldsCanBeMerged rule aborts validation ("Validation
+# aborted.") once it has done this much work. Its default, 500,000, lets one request of
+# 2,000 tokens (hundreds of same-named fields) hold the event loop for two seconds; this
+# bounds it to about a tenth of a second and still leaves realistic queries far below.
+OVERLAP_VALIDATION_BUDGET = 20_000
+
+
+def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Factories of the schema extensions that enforce the limits (one set per request)."""
+    overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = OVERLAP_VALIDATION_BUDGET
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(QueryGuard, settings=settings),
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    return extensions
+
+
+class QueryGuard(SchemaExtension):
+    """Directive count, fragment expansion and static cost (see the module docstring)."""
+
+    def __init__(self, *, settings: Settings) -> None:
+        self.settings = settings
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None and context.pre_execution_errors is None:
+            error = self.check_shape(context.schema._schema, context.graphql_document)
+            if error is not None:
+                # Validation is skipped when errors are already there: one error is answered.
+                context.pre_execution_errors = [error]
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.result is None:
+            operation = get_operation_ast(document, context.operation_name)
+            if operation is not None:
+                errors = self.check_cost(
+                    context.schema._schema, document, operation, context.variables or {}
+                )
+                if errors:
+                    context.result = ExecutionResult(data=None, errors=errors)
+        yield
+
+    def check_shape(self, schema: GraphQLSchema, document: DocumentNode) -> GraphQLError | None:
+        settings = self.settings
+        directives = count_directives(document)
+        if directives > settings.max_directives:
+            return GraphQLError(
+                f"the document uses {directives} directives; at most "
+                f"{settings.max_directives} are allowed",
+                extensions={"code": "QUERY_TOO_COMPLEX"},
+            )
+        counter = CostCounter(
+            schema, document, cap=settings.max_query_cost, max_page_size=settings.max_page_size
+        )
+        try:
+            size = 0
+            for definition in document.definitions:
+                if isinstance(definition, OperationDefinitionNode):
+                    size += counter.operation(definition)
+                    if size > settings.max_query_cost:
+                        break
+        except (_TooDeep, RecursionError):
+            return GraphQLError(
+                f"the document nests fragments or fields too deeply (fragments at most "
+                f"{MAX_FRAGMENT_NESTING} levels, fields at most {settings.max_query_depth})",
+                extensions={"code": "QUERY_TOO_COMPLEX"},
+            )
+        if counter.unknown:
+            # The depth limiter cannot walk a spread of an unknown fragment: answer
+            # graphql-core's own validation error for it here.
+            name, spread = counter.unknown[0]
+            return GraphQLError(f"Unknown fragment '{name}'.", nodes=[spread])
+        if size > settings.max_query_cost:
+            return GraphQLError(
+                f"the document selects more than {settings.max_query_cost} fields once its "
+                "fragments are expanded",
+                extensions={"code": "QUERY_TOO_COMPLEX"},
+            )
+        return None
+
+    def check_cost(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any],
+    ) -> list[GraphQLError]:
+        settings = self.settings
+        counter = CostCounter(
+            schema,
+            document,
+            cap=settings.max_query_cost,
+            max_page_size=settings.max_page_size,
+            variables=variables,
+            operation=operation,
+        )
+        try:
+            cost = counter.operation(operation)
+        except (_TooDeep, RecursionError):  # pragma: no cover (refused before validation)
+            cost = settings.max_query_cost + 1
+        if counter.errors:
+            return counter.errors
+        if cost > settings.max_query_cost:
+            return [
+                GraphQLError(
+                    f"the query is too costly: its static cost is over the budget of "
+                    f"{settings.max_query_cost} (each field costs 1; `first: n` multiplies "
+                    "the cost of its selection by n): ask for smaller pages or fewer fields",
+                    extensions={"code": "QUERY_TOO_COSTLY"},
+                )
+            ]
+        return []
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class CostCounter:
+    """The static cost of operations of one document (fragments counted once each).
+
+    Without ``variables`` every multiplier is 1: the cost is then the number of fields
+    selected once fragments are expanded. Costs saturate just above ``cap``.
+    """
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        *,
+        cap: int,
+        max_page_size: int,
+        variables: dict[str, Any] | None = None,
+        operation: OperationDefinitionNode | None = None,
+    ) -> None:
+        self.schema = schema
+        self.cap = cap
+        self.max_page_size = max_page_size
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.multiply = variables is not None
+        self.variables: dict[str, Any] = {}
+        if operation is not None:
+            for definition in operation.variable_definitions or ():
+                if definition.default_value is not None:
+                    self.variables[definition.variable.name.value] = value_from_ast_untyped(
+                        definition.default_value
+                    )
+        self.variables.update(variables or {})
+        self.errors: list[GraphQLError] = []
+        self.unknown: list[tuple[str, FragmentSpreadNode]] = []
+        self._memo: dict[str, int] = {}
+        self._active: list[str] = []
+
+    def operation(self, operation: OperationDefinitionNode) -> int:
+        root = self.schema.get_root_type(operation.operation)
+        return self.selections(operation.selection_set, root)
+
+    def selections(self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None) -> int:
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field(selection, parent)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                scope = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.selections(selection.selection_set, scope)
+            elif isinstance(selection, FragmentSpreadNode):
+                if selection.name.value not in self.fragments:
+                    self.unknown.append((selection.name.value, selection))
+                total += self.spread(selection.name.value)
+            if total > self.cap:
+                return self.cap + 1
+        return total
+
+    def spread(self, name: str) -> int:
+        if name in self._memo:
+            return self._memo[name]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self._active:
+            return 0  # unknown fragments and cycles are validation errors
+        if len(self._active) >= MAX_FRAGMENT_NESTING:
+            raise _TooDeep
+        self._active.append(name)
+        try:
+            scope = self.schema.get_type(fragment.type_condition.name.value)
+            cost = self.selections(fragment.selection_set, scope)
+        finally:
+            self._active.pop()
+        self._memo[name] = cost
+        return cost
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType | None) -> int:
+        if node.selection_set is None:
+            return 1
+        definition = None
+        if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            definition = parent.fields.get(node.name.value)
+        child = get_named_type(definition.type) if definition is not None else None
+        multiplier = self.multiplier(node, definition) if self.multiply else 1
+        inner = self.selections(node.selection_set, child)
+        return min(1 + multiplier * inner, self.cap + 1)
+
+    def multiplier(self, node: FieldNode, definition: Any) -> int:
+        if definition is None:
+            return 1
+        if "first" in definition.args:
+            first = self.argument(node, "first")
+            if not isinstance(first, int) or isinstance(first, bool):
+                return self.max_page_size
+            if not 1 <= first <= self.max_page_size:
+                self.errors.append(
+                    GraphQLError(
+                        f"first: must be between 1 and {self.max_page_size}",
+                        nodes=[node],
+                        extensions={"code": "BAD_USER_INPUT"},
+                    )
+                )
+            return max(1, min(first, self.max_page_size))
+        if "ids" in definition.args:
+            ids = self.argument(node, "ids")
+            return max(1, len(ids)) if isinstance(ids, list) else 1
+        return 1
+
+    def argument(self, node: FieldNode, name: str) -> Any:
+        for argument in node.arguments or ():
+            if argument.name.value == name:
+                if isinstance(argument.value, VariableNode):
+                    return self.variables.get(argument.value.name.value)
+                return value_from_ast_untyped(argument.value, self.variables)
+        return None
+
+
+def count_directives(document: DocumentNode) -> int:
+    """How many directives a document uses (an iterative walk: no recursion limit)."""
+    count = 0
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, DirectiveNode):
+            count += 1
+        for key in node.keys:
+            value = getattr(node, key, None)
+            if isinstance(value, Node):
+                stack.append(value)
+            elif isinstance(value, tuple | list):
+                stack.extend(item for item in value if isinstance(item, Node))
+    return count

@@ -1,0 +1,93 @@
+"""``personReveal``: a person's full ID number, for a stated reason, audited every time."""
+
+import enum
+import logging
+
+import strawberry
+from strawberry.types import Info
+
+from core.errors import DomainError, ErrorCode
+from core.registry.models import Person
+from core.registry.persons import read_id_number
+from core.security import audit
+from core.security.crypto import DecryptionError
+from schema.errors import Error, errors_of
+from schema.permissions import requires
+from schema.relay import decode_id, to_global_id
+
+log = logging.getLogger("bangfu.reveal")
+
+MIN_REASON = 4
+MAX_REASON = 500
+
+
+@strawberry.enum(description="Fields `personReveal` can show in full.")
+class PersonRevealField(enum.Enum):
+    ID_NUMBER = "ID_NUMBER"
+
+
+@strawberry.input
+class PersonRevealInput:
+    id: strawberry.ID = strawberry.field(description="The Person.")
+    fields: list[PersonRevealField]
+    reason: str = strawberry.field(
+        description="Why you need it (kept in the audit trail with your name)."
+    )
+
+
+@strawberry.type(description="The revealed values; fields not asked for stay null.")
+class PersonRevealPayload:
+    id_number: str | None
+    errors: list[Error]
+
+
+@strawberry.type
+class RevealMutation:
+    @strawberry.mutation(
+        description="Show a person's full ID number, for a reason. Every reveal is audited.",
+        extensions=requires("registry:reveal"),
+    )
+    async def person_reveal(self, info: Info, input: PersonRevealInput) -> PersonRevealPayload:
+        try:
+            async with info.context.write() as session:
+                return await _reveal(info, session, input)
+        except DomainError as exc:
+            return PersonRevealPayload(id_number=None, errors=errors_of(exc))
+
+
+async def _reveal(info: Info, session: object, input: PersonRevealInput) -> PersonRevealPayload:
+    reason = input.reason.strip()
+    if not MIN_REASON <= len(reason) <= MAX_REASON:
+        raise DomainError.of(
+            "input.reason",
+            f"give a reason of {MIN_REASON} to {MAX_REASON} characters",
+            ErrorCode.INVALID_INPUT,
+        )
+    if not input.fields:
+        raise DomainError.of("input.fields", "name at least one field", ErrorCode.INVALID_INPUT)
+    person_id = decode_id(input.id, "Person", "input.id")
+    person = await session.get(Person, person_id)  # type: ignore[attr-defined]
+    if person is None:
+        raise DomainError.of("input.id", "no Person with this ID", ErrorCode.NOT_FOUND)
+    try:
+        id_number = read_id_number(info.context.cipher, person)
+    except DecryptionError as exc:
+        log.error("person %s: stored ID number failed its integrity check", person.id)
+        raise DomainError.of(
+            "input.id",
+            "the stored value failed its integrity check; the incident is logged",
+            ErrorCode.UNREADABLE_VALUE,
+        ) from exc
+    await audit.record(
+        session,  # type: ignore[arg-type]
+        info.context.actor,
+        "reveal",
+        audit.Outcome.OK,
+        targets=[to_global_id("Person", person.id)],
+        details={
+            "fields": sorted(PersonRevealField(f).value for f in input.fields),
+            "reason": reason,
+        },
+        request_id=getattr(info.context, "request_id", None),
+    )
+    return PersonRevealPayload(id_number=id_number, errors=[])
