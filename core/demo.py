@@ -42,6 +42,7 @@ from core.registry.reference import (
     RegionReference,
     civil_affairs_code,
     ensure_reference_data,
+    missing_regions,
 )
 from core.security.actor import Role
 from core.security.crypto import FieldCipher
@@ -226,21 +227,8 @@ def _village_names(township_code: str, township_name: str) -> list[str]:
 
 async def _ensure_demo_regions(session: AsyncSession) -> dict[str, Region]:
     """Insert the missing demo regions; return every region by code."""
-    existing = set((await session.scalars(select(Region.code))).all())
-    missing = [
-        Region(
-            code=ref.code,
-            name=ref.name,
-            level=ref.level,
-            parent_code=ref.parent_code,
-            path=ref.path,
-            sort_key=ref.sort_key,
-        )
-        for ref in demo_regions()
-        if ref.code not in existing
-    ]
     # Parents come before children in demo_regions(), and batches keep that order.
-    await _add_in_batches(session, missing)
+    await _add_in_batches(session, await missing_regions(session, demo_regions()))
     return {region.code: region for region in (await session.scalars(select(Region))).all()}
 
 

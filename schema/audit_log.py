@@ -5,15 +5,14 @@ import enum
 from typing import Any, cast
 
 import strawberry
-from sqlalchemy import Select, String, func, select
+from sqlalchemy import Select, String, select
 from sqlalchemy import cast as sql_cast
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from core.security.models import AuditEvent
-from schema.connections import connection_types
+from schema.connections import connection_types, paginate
 from schema.permissions import requires
-from schema.relay import check_first, decode_cursor, encode_cursor, page_info
 
 
 @strawberry.enum(name="AuditOutcome", description="How an audited operation ended.")
@@ -139,29 +138,15 @@ class AuditQuery:
         after: str | None = None,
         filter: AuditLogFilter | None = None,
     ) -> AuditEventConnection:  # type: ignore[valid-type]
-        context = info.context
-        check_first(first, context.settings.max_page_size)
-        statement = audit_statement(filter, postgresql=not context.settings.is_sqlite)
-        page = statement.order_by(AuditEvent.id.desc()).limit(first + 1)
-        if after is not None:
-            page = page.where(AuditEvent.id < decode_cursor(after))
-        async with context.read() as session:
-            rows = list((await session.scalars(page)).all())
-        has_next = len(rows) > first
-        rows = rows[:first]
-
-        async def total() -> int:
-            counted = statement.with_only_columns(func.count(AuditEvent.id)).order_by(None)
-            async with context.read() as session:
-                return int((await session.execute(counted)).scalar_one())
-
-        nodes = [AuditEventType.of(row) for row in rows]
-        return AuditEventConnection(  # type: ignore[call-arg]
-            edges=[
-                AuditEventEdge(cursor=encode_cursor(row.id), node=node)  # type: ignore[call-arg]
-                for row, node in zip(rows, nodes, strict=True)
-            ],
-            nodes=nodes,
-            page_info=page_info(rows, has_next, after),
-            total=total,
+        statement = audit_statement(filter, postgresql=not info.context.settings.is_sqlite)
+        return await paginate(
+            info.context,
+            AuditEventConnection,
+            AuditEventEdge,
+            statement,
+            AuditEvent,
+            first=first,
+            after=after,
+            newest_first=True,
+            present=AuditEventType.of,
         )

@@ -49,16 +49,21 @@ async def paginate(
     *,
     first: int,
     after: str | None,
+    newest_first: bool = False,
+    present: Callable[[Any], Any] = lambda row: row,
 ) -> Any:
     """Run one keyset-paginated page of ``statement`` (rows of ``model``, by ``model.id``).
 
     Fetches ``first + 1`` rows to know whether a next page exists; the count runs only if
     ``totalCount`` is selected, as a separate ``COUNT`` over the same filters.
+    ``newest_first`` pages by descending ID; ``present`` turns a row into its node.
     """
     check_first(first, context.settings.max_page_size)
-    page = statement.order_by(model.id).limit(first + 1)
+    order = model.id.desc() if newest_first else model.id
+    page = statement.order_by(order).limit(first + 1)
     if after is not None:
-        page = page.where(model.id > decode_cursor(after))
+        cursor = decode_cursor(after)
+        page = page.where(model.id < cursor if newest_first else model.id > cursor)
     async with context.read() as session:
         rows = list((await session.scalars(page)).all())
     has_next = len(rows) > first
@@ -70,9 +75,13 @@ async def paginate(
         async with context.read() as session:
             return int((await session.execute(counted)).scalar_one())
 
+    nodes = [present(row) for row in rows]
     return connection(
-        edges=[edge(cursor=encode_cursor(row.id), node=row) for row in rows],
-        nodes=rows,
+        edges=[
+            edge(cursor=encode_cursor(row.id), node=node)
+            for row, node in zip(rows, nodes, strict=True)
+        ],
+        nodes=nodes,
         page_info=page_info(rows, has_next, after),
         total=total,
     )

@@ -6,6 +6,7 @@ plugins, and for each county-level division its government and civil-affairs bur
 :func:`ensure_reference_data` inserts whatever is missing and never changes existing rows.
 """
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -155,14 +156,12 @@ def _organisations() -> tuple[OrganisationReference, ...]:
 REFERENCE_ORGANISATIONS: tuple[OrganisationReference, ...] = _organisations()
 
 
-async def ensure_reference_data(session: AsyncSession) -> None:
-    """Insert the reference regions and organisations that are missing (idempotent).
-
-    Existing rows (matched by region code / organisation code) are left as they are, so
-    running this twice changes nothing. Flushes; the caller commits.
-    """
-    region_codes = set((await session.scalars(select(Region.code))).all())
-    new_regions = [
+async def missing_regions(
+    session: AsyncSession, references: Iterable[RegionReference]
+) -> list[Region]:
+    """Unsaved rows for the regions of ``references`` that the database lacks, in order."""
+    existing = set((await session.scalars(select(Region.code))).all())
+    return [
         Region(
             code=ref.code,
             name=ref.name,
@@ -171,10 +170,18 @@ async def ensure_reference_data(session: AsyncSession) -> None:
             path=ref.path,
             sort_key=ref.sort_key,
         )
-        for ref in REFERENCE_REGIONS
-        if ref.code not in region_codes
+        for ref in references
+        if ref.code not in existing
     ]
-    if new_regions:
+
+
+async def ensure_reference_data(session: AsyncSession) -> None:
+    """Insert the reference regions and organisations that are missing (idempotent).
+
+    Existing rows (matched by region code / organisation code) are left as they are, so
+    running this twice changes nothing. Flushes; the caller commits.
+    """
+    if new_regions := await missing_regions(session, REFERENCE_REGIONS):
         session.add_all(new_regions)
         await session.flush()  # organisations refer to the regions
 
