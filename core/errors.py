@@ -40,7 +40,8 @@ class FieldError:
 
     field: str | None
     message: str
-    code: ErrorCode
+    # Core's ErrorCode, or a plugin's own code enum (a StrEnum too).
+    code: enum.StrEnum
 
 
 class DomainError(Exception):
@@ -51,5 +52,5 @@ class DomainError(Exception):
         self.errors = list(errors)
 
     @classmethod
-    def of(cls, field: str | None, message: str, code: ErrorCode) -> "DomainError":
+    def of(cls, field: str | None, message: str, code: enum.StrEnum) -> "DomainError":
         return cls(FieldError(field, message, code))

@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING, Any
 from pluggy import HookspecMarker
 
 if TYPE_CHECKING:
+    import datetime as dt
     import random
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from core.bottomline import Finding
+    from core.care.events import CareEventRaised
     from core.plugins import PluginInfo
-    from core.registry.models import Household
+    from core.registry.models import Household, Person
     from core.security.actor import Actor
     from core.security.permissions import Action
 
@@ -167,4 +170,40 @@ async def bangfu_demo_data(
     :param households: the demo households, with ``members`` loaded as a list attribute
         ``demo_members`` of ``(Person, Relation)`` pairs.
     :param rng: the seeded random generator.
+    """
+
+
+# -------------------------------------------------------------------------
+# The care work and the indicators
+# -------------------------------------------------------------------------
+
+
+@hookspec
+async def bangfu_care_event(session: "AsyncSession", event: "CareEventRaised") -> None:
+    """Receive a care event (五个关心) that a module raised.
+
+    Called (and awaited) by ``PluginHost.raise_care_event`` in the raising module's
+    transaction, so the event and what raised it are written or rolled back together.
+    The care work records the event with its deadline; other plugins may listen too.
+
+    :param session: the transaction of the write that raised the event.
+    :param event: person, kind, day it happened, who raised it.
+    """
+
+
+@hookspec
+async def bangfu_bottom_line(
+    persons: Sequence["Person"], session: "AsyncSession", as_of: "dt.date"
+) -> Sequence["Finding"]:
+    """Judge the indicators the plugin owns for a page of persons (R3).
+
+    Called once per page of persons, never once per person: load what you need for all
+    of them in a constant number of statements. Return a finding per person and
+    indicator you decide (``OK``, ``AT_RISK`` with reasons, ``NOT_APPLICABLE``); an
+    indicator nobody decides stays ``UNKNOWN``. May be ``async``.
+
+    :param persons: the persons (ORM rows), all in the caller's area.
+    :param session: a read session scoped to the caller.
+    :param as_of: the day to judge (Asia/Shanghai).
+    :returns: a sequence of :class:`core.bottomline.Finding`.
     """

@@ -6,6 +6,7 @@ start, and is what the rest of the code calls instead of untyped ``pm.hook.x(...
 """
 
 import dataclasses
+import datetime as dt
 import importlib.metadata
 import inspect
 import random
@@ -17,6 +18,8 @@ import pluggy
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import hookspecs
+from core.bottomline import Finding
+from core.care.events import CareEventRaised
 from core.db import Base
 from core.security.actor import Actor
 from core.security.permissions import CORE_ACTIONS, Action, client_vote, decide
@@ -238,6 +241,27 @@ class PluginHost:
         ):
             if inspect.isawaitable(result):
                 await result
+
+    async def raise_care_event(self, session: AsyncSession, event: CareEventRaised) -> None:
+        """Hand a care event to every ``bangfu_care_event`` implementation, in ``session``."""
+        for _registered, result in _call_each(
+            self.pm, "bangfu_care_event", session=session, event=event
+        ):
+            if inspect.isawaitable(result):
+                await result
+
+    async def bottom_line(
+        self, persons: Sequence[Any], session: AsyncSession, as_of: dt.date
+    ) -> list[Finding]:
+        """Every plugin's findings for a page of persons (one call per plugin)."""
+        findings: list[Finding] = []
+        for registered, result in _call_each(
+            self.pm, "bangfu_bottom_line", persons=persons, session=session, as_of=as_of
+        ):
+            found = await result if inspect.isawaitable(result) else result
+            module = self.plugin_of(registered)
+            findings += [f if f.module else dataclasses.replace(f, module=module) for f in found]
+        return findings
 
     def migration_dirs(self) -> dict[str, Path]:
         dirs = {}

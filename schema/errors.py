@@ -23,4 +23,4 @@ def errors_of(exc: DomainError) -> list[Error]:
 
 
 def to_error(error: FieldError) -> Error:
-    return Error(field=error.field, message=error.message, code=error.code)
+    return Error(field=error.field, message=error.message, code=ErrorCode(error.code))

@@ -8,13 +8,13 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from core.errors import DomainError
 from core.registry import models
 from core.registry.service import MemberData, PersonData, Registry
 from schema.core_types import CoreTypes
-from schema.errors import Error, errors_of
+from schema.errors import Error, to_error
 from schema.permissions import requires
 from schema.relay import decode_id
+from schema.transactions import in_transaction
 from schema.types import CategoryAssignment
 
 T = TypeVar("T")
@@ -169,11 +169,12 @@ def build_mutation(core: CoreTypes) -> type:
 
     async def run(info: Info, work: Callable[[Registry], Awaitable[T]]) -> T | list[Error]:
         """Run ``work`` in one transaction; a DomainError rolls everything back."""
-        try:
-            async with info.context.write() as session:
-                return await work(Registry(session, info.context.actor, info.context.cipher))
-        except DomainError as exc:
-            return errors_of(exc)
+        result = await in_transaction(
+            info, lambda session: work(Registry(session, info.context.actor, info.context.cipher))
+        )
+        if isinstance(result, list):
+            return [to_error(e) for e in result]
+        return result
 
     def members(items: list[HouseholdMemberInput]) -> list[MemberData]:
         return [

@@ -287,3 +287,60 @@ def test_a_field_without_an_access_rule_stops_the_service() -> None:
     at_root = plugin("unguarded", bangfu_graphql_query_types=lambda core_types: [Query])
     with pytest.raises(MissingAccessRuleError, match=r"Query\.unguarded_count"):
         build_schema(PluginHost(get_plugin_manager(entry_points=False, plugins=[at_root])))
+
+
+async def test_care_events_reach_every_listener() -> None:
+    import datetime as dt
+
+    from core.care.events import CareEventKind, CareEventRaised
+
+    heard: list[tuple[object, CareEventRaised]] = []
+
+    async def listener(session: Any, event: CareEventRaised) -> None:
+        heard.append((session, event))
+
+    host = PluginHost(
+        get_plugin_manager(entry_points=False, plugins=[plugin("ear", bangfu_care_event=listener)])
+    )
+    event = CareEventRaised(
+        person_id=7,
+        kind=CareEventKind.SCHOOL_DROPOUT,
+        occurred_on=dt.date(2026, 11, 2),
+        raised_by="education",
+    )
+    session = object()
+    await host.raise_care_event(session, event)  # type: ignore[arg-type]
+    assert heard == [(session, event)]
+
+
+async def test_bottom_line_findings_are_collected_once_per_page_with_their_module() -> None:
+    import datetime as dt
+
+    from core.bottomline import Finding, Indicator, Status
+
+    calls: list[int] = []
+
+    def judge(persons: Any, session: Any, as_of: dt.date) -> list[Finding]:
+        calls.append(len(persons))
+        return [Finding(p, Indicator.SCHOOL, Status.OK) for p in persons]
+
+    async def judge_async(persons: Any, session: Any, as_of: dt.date) -> list[Finding]:
+        return [
+            Finding(p, Indicator.WORK, Status.AT_RISK, ("no work for 120 days",)) for p in persons
+        ]
+
+    host = PluginHost(
+        get_plugin_manager(
+            entry_points=False,
+            plugins=[
+                plugin("school", bangfu_bottom_line=judge),
+                plugin("work", bangfu_bottom_line=judge_async),
+            ],
+        )
+    )
+    findings = await host.bottom_line([1, 2, 3], session=None, as_of=dt.date(2026, 11, 28))  # type: ignore[arg-type]
+    assert calls == [3]
+    assert {(f.person_id, f.indicator, f.status, f.module) for f in findings} == {
+        *((p, Indicator.SCHOOL, Status.OK, "school") for p in (1, 2, 3)),
+        *((p, Indicator.WORK, Status.AT_RISK, "work") for p in (1, 2, 3)),
+    }
