@@ -1,6 +1,7 @@
 """The app factory: settings → engine → plugins → schema → Starlette app with a lifespan."""
 
 import contextlib
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -8,6 +9,16 @@ from functools import partial
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    parse,
+)
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -52,6 +63,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             if found is None:
                 raise HTTPException(401, "invalid, expired or revoked token")
             actor = found
+        elif not await _only_public_fields(request):
+            raise HTTPException(401, AUTHENTICATION_REQUIRED)
         ctx = Context(self.services, actor, request=request, token=token)
         ctx.loaders.update(core_loaders(ctx))
         self.services.host.extend_context(ctx)
@@ -69,6 +82,64 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             )
         finally:
             await ctx.close()
+
+
+AUTHENTICATION_REQUIRED = (
+    "authentication required: log in and send the token as 'Authorization: Bearer ...'"
+)
+# What a request without a token may ask for: logging in, and what the service is.
+PUBLIC_ROOT_FIELDS = frozenset({"login", "plugins", "__typename", "__schema", "__type"})
+
+
+async def _only_public_fields(request: Request) -> bool:
+    """Whether an anonymous request selects nothing but public root fields.
+
+    Anything else is refused with 401 before execution. A document that does not parse is
+    let through: the GraphQL layer answers the syntax error, and nothing executes.
+    """
+    try:
+        if request.method == "GET":
+            query, operation_name = (
+                request.query_params.get("query"),
+                request.query_params.get("operationName"),
+            )
+        else:
+            body = json.loads(await request.body())
+            query, operation_name = body.get("query"), body.get("operationName")
+        if not isinstance(query, str):
+            return True
+        document = parse(query)
+    except (ValueError, AttributeError, GraphQLError):
+        return True
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [
+        o
+        for o in operations
+        if operation_name is None or (o.name and o.name.value == operation_name)
+    ]
+    return all(
+        _root_fields(o.selection_set, fragments, set()) <= PUBLIC_ROOT_FIELDS for o in chosen
+    )
+
+
+def _root_fields(
+    selection_set: SelectionSetNode, fragments: dict[str, Any], seen: set[str]
+) -> set[str]:
+    names: set[str] = set()
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            names.add(selection.name.value)
+        elif isinstance(selection, InlineFragmentNode):
+            names |= _root_fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in seen:
+                seen.add(name)
+                names |= _root_fields(fragments[name].selection_set, fragments, seen)
+    return names
 
 
 def _bearer(request: Request) -> str | None:

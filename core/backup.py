@@ -2,8 +2,11 @@
 
 A backup taken from SQLite restores into PostgreSQL and the other way round. Encrypted
 columns stay encrypted (restore needs the same key file), and the audit trail is copied
-row for row, so ``bangfu audit verify`` holds on the restored copy. The target must be
-migrated to the same revisions and hold no rows.
+row for row, so ``bangfu audit verify`` holds on the restored copy. On PostgreSQL every
+table is read in one REPEATABLE READ snapshot; on SQLite take the backup while the service
+is stopped (or copy the database file with SQLite's own backup command). The target must
+be migrated to the same revisions and hold no rows but the reference data that every
+``bangfu db upgrade`` writes (regions and organisations), which the backup's copy replaces.
 """
 
 import base64
@@ -11,6 +14,7 @@ import datetime as dt
 import decimal
 import gzip
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -72,11 +76,17 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 async def backup(engine: AsyncEngine, path: Path, revisions: set[str]) -> dict[str, int]:
     """Write every row to ``path`` (gzip JSON lines); returns the row count per table."""
     counts: dict[str, int] = {}
-    with gzip.open(path, "wt", encoding="utf-8") as out:
+    # The file holds encrypted values and the audit trail: readable by its owner only.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as out:
         _write(out, {"format": FORMAT, "revisions": sorted(revisions)})
         async with engine.connect() as connection:
-            for table in tables():
-                counts[table.name] = await _dump_table(connection, table, out)
+            if connection.dialect.name == "postgresql":
+                # One snapshot for every table, so the copy is consistent under load.
+                connection = await connection.execution_options(isolation_level="REPEATABLE READ")
+            async with connection.begin():
+                for table in tables():
+                    counts[table.name] = await _dump_table(connection, table, out)
         _write(out, {"end": counts})
     return counts
 

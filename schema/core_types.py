@@ -20,6 +20,8 @@ from strawberry.utils.str_converters import to_camel_case
 
 from core.calendar import age_on
 from core.registry import models
+from core.registry.persons import masked_id_number
+from core.security.crypto import DecryptionError
 from schema.access import person_data
 from schema.connections import connection_types
 from schema.relay import Node, to_global_id
@@ -172,8 +174,11 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
             "characters, never the birth date. `personReveal` shows it in full.",
             extensions=child_guarded,
         )
-        def id_number(self) -> str | None:
-            return self.id_number_masked  # type: ignore[attr-defined,no-any-return]
+        def id_number(self, info: Info) -> str | None:
+            try:
+                return masked_id_number(info.context.cipher, cast(Any, self))
+            except DecryptionError as exc:
+                raise PermissionError("the stored ID number failed its integrity check") from exc
 
         @strawberry.field(
             description="Completed years of age today (Asia/Shanghai).", extensions=public_part
@@ -227,7 +232,7 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
             description="Every household membership, past and present.",
             extensions=child_guarded,
         )
-        async def memberships(self, info: Info) -> list[MembershipRef]:  # type: ignore[valid-type]
+        async def memberships(self, info: Info) -> list[MembershipRef] | None:  # type: ignore[valid-type]
             return await info.context.loaders["memberships_of_person"].load(self.id)  # type: ignore[attr-defined,no-any-return]
 
         @strawberry.field(

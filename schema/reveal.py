@@ -11,6 +11,7 @@ from core.registry.models import Person
 from core.registry.persons import read_id_number
 from core.security import audit
 from core.security.crypto import DecryptionError
+from core.security.masking import mask_text
 from schema.errors import Error, errors_of
 from schema.permissions import requires
 from schema.relay import decode_id, to_global_id
@@ -86,7 +87,7 @@ async def _reveal(info: Info, session: object, input: PersonRevealInput) -> Pers
         targets=[to_global_id("Person", person.id)],
         details={
             "fields": sorted(PersonRevealField(f).value for f in input.fields),
-            "reason": reason,
+            "reason": mask_text(reason),
         },
         request_id=getattr(info.context, "request_id", None),
     )

@@ -299,9 +299,10 @@ async def test_logs_carry_no_plain_id_number(
         {"s": number},
         token=world.xiangfen,
     )
-    logging.getLogger("bangfu.test").warning("looked up %s", number)
+    logging.getLogger("bangfu.test").warning("looked up %s, phone 13812345678", number)
     assert caplog.records, "nothing was logged: the test would prove nothing"
-    assert number not in caplog.text
+    assert number not in caplog.text and "13812345678" not in caplog.text
+    assert "138****5678" in caplog.text
     assert number[:6] + "********" + number[-4:] in caplog.text
 
 

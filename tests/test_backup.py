@@ -2,6 +2,7 @@
 
 import datetime as dt
 import gzip
+import stat
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,7 @@ async def test_backup_then_restore_into_an_empty_instance(
         before = await counts(source)
         written = await backup.backup(source.engine, dump, revisions=set())
         assert written == before
+        assert stat.S_IMODE(dump.stat().st_mode) == 0o600
         async with source.session() as session:
             numbers = {
                 p.id: read_id_number(source.cipher, p)

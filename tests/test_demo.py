@@ -141,7 +141,7 @@ def test_demo_data(tmp_path: Path) -> None:
             county = person.area_path.split("/")[1]
             assert number.region_code in (county, LEGACY_COUNTY_CODES[county])
             legacy += number.region_code != county
-            assert person.id_number_masked == number.masked()
+            assert person.id_number_masked == number.value[:6] + "*" * 12
         assert legacy > 0
 
         # Relations agree with sex and age.

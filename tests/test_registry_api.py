@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.registry.models import CategoryAssignment, Household, Membership, Person
+from schema.relay import from_global_id
 from tests.helpers import (
     CREATE_HOUSEHOLD,
     HONGTONG_VILLAGE,
@@ -346,7 +347,7 @@ async def test_person_update_with_expected_version(world: World) -> None:
     ]
     async with h.session() as session:
         stored = await session.scalar(
-            select(Person).where(Person.id_number_masked == person["idNumber"])
+            select(Person).where(Person.id == int(from_global_id(person["id"])[1]))
         )
         assert stored is not None and stored.name == "王建国"
 

@@ -226,11 +226,20 @@ async def test_keyset_pagination_walks_every_row_once(world: World) -> None:
     assert len(seen) == len(set(seen)) == 12
 
 
-async def test_anonymous_requests_get_no_data(world: World) -> None:
+async def test_anonymous_requests_get_401_before_execution(world: World) -> None:
     await create_household(world.h, world.xiangfen)
-    answer = await world.h.gql("{ persons(first: 5) { totalCount } }")
-    assert answer["data"] is None
-    assert answer["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+    for query in (
+        "{ persons(first: 5) { totalCount } }",
+        "{ plugins { name } persons(first: 1) { totalCount } }",
+        "query { ...F } fragment F on Query { households(first: 1) { totalCount } }",
+        "mutation { logout }",
+    ):
+        response = await world.h.client.post("/graphql", json={"query": query})
+        assert response.status_code == 401, query
+        assert "data" not in response.text
+    # Logging in and asking what the service runs need no token.
+    public = await world.h.gql("{ plugins { name } __typename }")
+    assert len(public["data"]["plugins"]) == 4
 
 
 @pytest.mark.parametrize("header", ["Bearer not-a-token", "Basic abc", "Bearer "])

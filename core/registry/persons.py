@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from core.idnumber import IdNumber
+from core.idnumber import IdNumber, mask
 from core.registry.models import Person, Region
 from core.security.crypto import FieldCipher
 
@@ -19,7 +19,9 @@ def apply_id_number(person: Person, cipher: FieldCipher, id_number: IdNumber) ->
     are derived from it and never typed a second time."""
     person.id_number_cipher = cipher.encrypt(id_number.value, context=ID_NUMBER_CONTEXT)
     person.id_number_digest = id_number_digest(cipher, id_number)
-    person.id_number_masked = id_number.masked()
+    # Only the address code is kept in clear: with the birth date (stored for age queries)
+    # the last four characters would complete the number for anyone holding the database.
+    person.id_number_masked = id_number.value[:6] + "*" * 12
     person.birth_date = id_number.birth_date
     person.sex = id_number.sex
 
@@ -31,6 +33,11 @@ def new_person(
     person = Person(name=name, region_code=region.code, area_path=region.path, **fields)
     apply_id_number(person, cipher, id_number)
     return person
+
+
+def masked_id_number(cipher: FieldCipher, person: Person) -> str:
+    """First 6 and last 4 characters, decrypted on demand (DecryptionError if tampered)."""
+    return mask(read_id_number(cipher, person))
 
 
 def read_id_number(cipher: FieldCipher, person: Person) -> str:
