@@ -1,4 +1,14 @@
-"""Hook implementations of the education plugin (entry point ``education``)."""
+"""Hook implementations of the education plugin (entry point ``education``).
+
+Only the hooks live here; each delegates to the module that does the work:
+
+* ``models.py`` — the tables; ``migrations/`` — their Alembic branch
+* ``rules.py`` — compulsory-education age, school years, periods
+* ``service.py`` — the use cases behind the mutations (and their error codes)
+* ``loaders.py``, ``types.py``, ``queries.py``, ``mutations.py`` — the GraphQL surface
+* ``bottomline.py`` — the SCHOOL and GOOD_SCHOOL indicators
+* ``demo.py`` — demo data
+"""
 
 import datetime as dt
 import random
@@ -7,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.dataloader import DataLoader
 
-from core.calendar import age_on, today
+from core.bottomline import Finding
+from core.calendar import today
 from core.plugins import PluginInfo, hookimpl
 from core.security.permissions import Action, plugin_actions
-from plugins.education.models import Enrolment, EnrolmentStatus, SchoolStage
+from plugins.education import bottomline, demo, loaders, mutations, queries
+from plugins.education.models import EducationAid, Enrolment
 from plugins.education.types import EducationPersonFields
-from schema.loaders import by_key
 
 NAME = "education"
 
@@ -24,7 +34,7 @@ def bangfu_plugin_info() -> PluginInfo:
     return PluginInfo(
         name=NAME,
         title="Education assistance (教育救助)",
-        version="0.1.0",
+        version="0.2.0",
         owners=("DEPARTMENT:education",),
         description="School enrolment, dropout and education aid for children in hardship.",
     )
@@ -32,7 +42,7 @@ def bangfu_plugin_info() -> PluginInfo:
 
 @hookimpl
 def bangfu_register_models() -> Sequence[type[Any]]:
-    return [Enrolment]
+    return [Enrolment, EducationAid]
 
 
 @hookimpl
@@ -42,6 +52,8 @@ def bangfu_migrations() -> Path:
 
 @hookimpl
 def bangfu_register_actions() -> Sequence[Action]:
+    # education:read, education:read-sensitive and education:write, owned by the
+    # education department (core.security.permissions.plugin_actions).
     return plugin_actions(NAME, "schooling and education aid")
 
 
@@ -51,65 +63,30 @@ def bangfu_graphql_type_extensions() -> Mapping[str, Sequence[type]]:
 
 
 @hookimpl
+def bangfu_graphql_query_types(core_types: Any) -> Sequence[type]:
+    return [queries.build_query(core_types)]
+
+
+@hookimpl
+def bangfu_graphql_mutation_types(core_types: Any) -> Sequence[type]:
+    return [mutations.EducationMutation]
+
+
+@hookimpl
 def bangfu_graphql_context(context: Any) -> None:
-    context.loaders["education_current_enrolment"] = DataLoader(
-        by_key(context, Enrolment, Enrolment.person_id, Enrolment.end_date.is_(None))
-    )
+    loaders.add_loaders(context)
+
+
+@hookimpl
+async def bangfu_bottom_line(
+    persons: Sequence[Any], session: AsyncSession, as_of: dt.date
+) -> Sequence[Finding]:
+    return await bottomline.judge(persons, session, as_of)
 
 
 @hookimpl
 async def bangfu_demo_data(
     session: AsyncSession, households: Sequence[Any], rng: random.Random
 ) -> None:
-    """Most school-age children enrolled, a few dropped out."""
-    day = today()
-    for household in households:
-        for person, _relation in household.demo_members:
-            age = age_on(person.birth_date, day)
-            if not 3 <= age <= 18:
-                continue
-            stage = _stage_for(age)
-            dropped = 12 <= age <= 16 and rng.random() < 0.04
-            if rng.random() < 0.03 and not dropped:
-                continue  # unaccounted for
-            session.add(
-                Enrolment(
-                    person_id=person.id,
-                    school_name=_school_name(household, stage, rng),
-                    school_region_code=person.region_code[:6],
-                    stage=stage,
-                    grade=_grade_for(age),
-                    status=EnrolmentStatus.DROPPED_OUT if dropped else EnrolmentStatus.ENROLLED,
-                    start_date=dt.date(day.year - (0 if day.month >= 9 else 1), 9, 1),
-                )
-            )
-
-
-def _stage_for(age: int) -> SchoolStage:
-    if age < 6:
-        return SchoolStage.PRESCHOOL
-    if age < 12:
-        return SchoolStage.PRIMARY
-    if age < 15:
-        return SchoolStage.JUNIOR_SECONDARY
-    return SchoolStage.SENIOR_SECONDARY
-
-
-def _grade_for(age: int) -> int | None:
-    if age < 6:
-        return None
-    if age < 12:
-        return age - 5
-    if age < 15:
-        return age - 11
-    return min(age - 14, 3)
-
-
-def _school_name(household: Any, stage: SchoolStage, rng: random.Random) -> str:
-    suffix = {
-        SchoolStage.PRESCHOOL: "幼儿园",
-        SchoolStage.PRIMARY: "小学",
-        SchoolStage.JUNIOR_SECONDARY: "初级中学",
-        SchoolStage.SENIOR_SECONDARY: "中学",
-    }[stage]
-    return f"{rng.choice(['第一', '第二', '实验', '城关', '中心'])}{suffix}"
+    """Schooling for the demo children, a few dropouts, this school year's aid."""
+    await demo.add_demo_data(session, households, rng, today())

@@ -83,3 +83,24 @@ async def test_education_write_action_belongs_to_the_education_department(harnes
     )
     assert harness.host.allowed(officer, "education:write")
     assert not harness.host.allowed(medical, "education:write")
+
+
+async def test_anyone_whose_area_covers_the_person_reads_the_non_sensitive_part(
+    harness: Harness,
+) -> None:
+    """A child's schooling under 14 is a child's data (PIPL art. 28); from 14 it is not."""
+    from plugins.education.tests.conftest import make_world
+
+    world = await make_world(harness)
+    query = "query($id: ID!) { person(id: $id) { name education { currentEnrolment { status } } } }"
+    for token in (world.supervisor, world.medical):
+        teen = await harness.ok(query, {"id": to_global_id("Person", world.teen.id)}, token=token)
+        assert teen["person"]["education"] == {"currentEnrolment": None}
+        child = await harness.gql(
+            query, {"id": to_global_id("Person", world.child.id)}, token=token
+        )
+        assert child["data"]["person"] == {"name": "王小明", "education": None}
+        assert child["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    for token in (world.education, world.civil_affairs, world.admin):
+        child = await harness.ok(query, {"id": to_global_id("Person", world.child.id)}, token=token)
+        assert child["person"]["education"] == {"currentEnrolment": None}

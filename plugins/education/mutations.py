@@ -1,0 +1,211 @@
+"""Mutations of the education plugin: noun first, one input, a payload with ``errors``.
+
+Each runs its use case (``plugins.education.service``) in one transaction through
+``schema.transactions.in_transaction``: bad input comes back as ``errors`` and changes
+nothing. Only the education department and city administrators hold
+``education:write``; the write session is area-scoped, so a child outside the actor's
+area is ``NOT_FOUND``.
+"""
+
+import datetime as dt
+import decimal
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from core.errors import DomainError
+from core.registry.service import Registry
+from plugins.education.models import AidKind, EnrolmentStatus, FundingSource, SchoolStage
+from plugins.education.service import AidData, Education, EducationErrorCode, EnrolmentData
+from plugins.education.types import EducationAid, EducationEnrolment, EducationError
+from schema.permissions import requires
+from schema.relay import decode_id
+from schema.transactions import in_transaction
+
+T = TypeVar("T")
+WRITE = "education:write"
+
+
+@strawberry.input(
+    name="EducationEnrolmentRecordInput",
+    description="A period of a child's schooling: current (no `endDate`) or past.",
+)
+class EducationEnrolmentRecordInput:
+    person_id: strawberry.ID = strawberry.field(description="The child (a Person ID).")
+    status: EnrolmentStatus = strawberry.field(
+        default=EnrolmentStatus.ENROLLED,
+        description="DROPPED_OUT raises a school-dropout care event for the child.",
+    )
+    start_date: dt.date = strawberry.field(description="The first day of the period.")
+    school_name: str | None = strawberry.field(
+        default=None, description="Required unless the status is NOT_YET_OF_SCHOOL_AGE."
+    )
+    school_region_code: str | None = strawberry.field(
+        default=None, description="The school's region (any region of the city)."
+    )
+    stage: SchoolStage | None = strawberry.field(
+        default=None, description="Required unless the status is NOT_YET_OF_SCHOOL_AGE."
+    )
+    grade: int | None = strawberry.field(
+        default=None, description="1 to 6 in PRIMARY, 1 to 3 in the secondary stages, ..."
+    )
+    end_date: dt.date | None = strawberry.field(
+        default=None, description="For a past period: the day it ended (not in the future)."
+    )
+    end_reason: str | None = None
+
+
+@strawberry.input(
+    name="EducationEnrolmentEndInput", description="End a child's current period of schooling."
+)
+class EducationEnrolmentEndInput:
+    person_id: strawberry.ID = strawberry.field(description="The child (a Person ID).")
+    end_date: dt.date = strawberry.field(
+        description="The day the child left (not before the start, not in the future)."
+    )
+    status: EnrolmentStatus | None = strawberry.field(
+        default=None,
+        description="How it ended: GRADUATED, DROPPED_OUT (raises a school-dropout care "
+        "event), ...; omit to keep the status (a transfer to another school).",
+    )
+    reason: str | None = None
+
+
+@strawberry.input(name="EducationAidGrantInput", description="Education aid granted to a child.")
+class EducationAidGrantInput:
+    person_id: strawberry.ID = strawberry.field(description="The child (a Person ID).")
+    kind: AidKind
+    amount: decimal.Decimal = strawberry.field(
+        description='Yuan, more than 0, at most 2 decimals: a string such as "1250.00".'
+    )
+    granted_on: dt.date = strawberry.field(description="Not in the future.")
+    funding_source: FundingSource
+    programme: str | None = strawberry.field(
+        default=None, description="The government programme; required for GOVERNMENT_PROGRAMME."
+    )
+    donor: str | None = strawberry.field(
+        default=None, description="The donor; required for SOCIAL_DONATION."
+    )
+    granting_organisation_id: strawberry.ID = strawberry.field(
+        description="The Organisation that granted the aid."
+    )
+    note: str | None = None
+
+
+@strawberry.type(name="EducationEnrolmentPayload")
+class EducationEnrolmentPayload:
+    enrolment: EducationEnrolment | None
+    errors: list[EducationError]
+
+
+@strawberry.type(name="EducationAidPayload")
+class EducationAidPayload:
+    aid: EducationAid | None
+    errors: list[EducationError]
+
+
+async def run(info: Info, work: Callable[[Education], Awaitable[T]]) -> T | list[EducationError]:
+    """Run ``work`` in one transaction; bad input rolls everything back into errors."""
+    context = info.context
+
+    async def in_session(session: Any) -> T:
+        registry = Registry(session, context.actor, context.cipher)
+        return await work(Education(registry, context.host, context.today))
+
+    result = await in_transaction(info, in_session)
+    if isinstance(result, list):  # the use cases return rows, never lists
+        return [EducationError.of(e) for e in result]
+    return result
+
+
+def person_id(value: strawberry.ID) -> int:
+    return decode_id(value, "Person", "input.personId")
+
+
+def organisation_id(value: strawberry.ID) -> int:
+    field = "input.grantingOrganisationId"
+    try:
+        return decode_id(value, "Organisation", field)
+    except DomainError as exc:
+        raise DomainError.of(
+            field, "no Organisation with this ID", EducationErrorCode.UNKNOWN_ORGANISATION
+        ) from exc
+
+
+@strawberry.type
+class EducationMutation:
+    @strawberry.mutation(
+        description="Record a period of a child's schooling (education department).",
+        extensions=requires(WRITE),
+    )
+    async def education_enrolment_record(
+        self, info: Info, input: EducationEnrolmentRecordInput
+    ) -> EducationEnrolmentPayload:
+        async def work(education: Education) -> Any:
+            return await education.record_enrolment(
+                EnrolmentData(
+                    person_id=person_id(input.person_id),
+                    status=EnrolmentStatus(input.status),
+                    start_date=input.start_date,
+                    school_name=input.school_name,
+                    school_region_code=input.school_region_code,
+                    stage=None if input.stage is None else SchoolStage(input.stage),
+                    grade=input.grade,
+                    end_date=input.end_date,
+                    end_reason=input.end_reason,
+                )
+            )
+
+        result = await run(info, work)
+        if isinstance(result, list):
+            return EducationEnrolmentPayload(enrolment=None, errors=result)
+        return EducationEnrolmentPayload(enrolment=result, errors=[])
+
+    @strawberry.mutation(
+        description="End a child's current period of schooling (education department).",
+        extensions=requires(WRITE),
+    )
+    async def education_enrolment_end(
+        self, info: Info, input: EducationEnrolmentEndInput
+    ) -> EducationEnrolmentPayload:
+        async def work(education: Education) -> Any:
+            return await education.end_enrolment(
+                person_id(input.person_id),
+                input.end_date,
+                None if input.status is None else EnrolmentStatus(input.status),
+                input.reason,
+            )
+
+        result = await run(info, work)
+        if isinstance(result, list):
+            return EducationEnrolmentPayload(enrolment=None, errors=result)
+        return EducationEnrolmentPayload(enrolment=result, errors=[])
+
+    @strawberry.mutation(
+        description="Record education aid granted to a child (education department).",
+        extensions=requires(WRITE),
+    )
+    async def education_aid_grant(
+        self, info: Info, input: EducationAidGrantInput
+    ) -> EducationAidPayload:
+        async def work(education: Education) -> Any:
+            return await education.grant_aid(
+                AidData(
+                    person_id=person_id(input.person_id),
+                    kind=AidKind(input.kind),
+                    amount=input.amount,
+                    granted_on=input.granted_on,
+                    funding_source=FundingSource(input.funding_source),
+                    granting_organisation_id=organisation_id(input.granting_organisation_id),
+                    programme=input.programme,
+                    donor=input.donor,
+                    note=input.note,
+                )
+            )
+
+        result = await run(info, work)
+        if isinstance(result, list):
+            return EducationAidPayload(aid=None, errors=result)
+        return EducationAidPayload(aid=result, errors=[])

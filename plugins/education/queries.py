@@ -1,0 +1,163 @@
+"""Root queries of the education plugin: enrolments, and children unaccounted for.
+
+Both list children's data, so both need ``education:read-sensitive`` (held by the
+education department and the roles whose duty needs children's data), like
+``Person.education`` of a child under 14. Filters and counts are SQL; area scoping
+applies to every statement through the ORM, so neither query filters by area itself.
+
+No ``from __future__ import annotations`` here: the query type is built inside the hook
+from the composed core types.
+"""
+
+from typing import Any
+
+import strawberry
+from sqlalchemy import Select, or_, select
+from strawberry.types import Info
+
+from core.db import path_within
+from core.registry.models import Person, Region
+from plugins.education.models import AT_SCHOOL, Enrolment, EnrolmentStatus, SchoolStage
+from plugins.education.rules import compulsory_birth_dates
+from plugins.education.types import EducationEnrolment
+from schema.connections import connection_types, paginate
+from schema.permissions import requires
+
+READ = "education:read-sensitive"
+
+EducationEnrolmentEdge, EducationEnrolmentConnection = connection_types(
+    EducationEnrolment, "EducationEnrolment"
+)
+
+
+@strawberry.input(
+    name="EducationEnrolmentFilter",
+    description="Filters for `educationEnrolments`; all given filters must hold.",
+)
+class EducationEnrolmentFilter:
+    school_name: str | None = strawberry.field(
+        default=None, description="Part of the school's name (matched literally)."
+    )
+    stage: SchoolStage | None = None
+    status: EnrolmentStatus | None = None
+    region_code: str | None = strawberry.field(
+        default=None, description="Only children living in this region or below it."
+    )
+    school_region_code: str | None = strawberry.field(
+        default=None, description="Only schools in this region or below it."
+    )
+    current: bool | None = strawberry.field(
+        default=None, description="true: only current periods; false: only ended ones."
+    )
+
+
+async def region_path(info: Info, code: str, argument: str) -> str:
+    region = await info.context.loaders["region"].load(code)
+    if region is None:
+        raise ValueError(f"{argument}: unknown region code {code!r}")
+    return region.path  # type: ignore[no-any-return]
+
+
+async def enrolments_statement(info: Info, filter: EducationEnrolmentFilter | None) -> Select[Any]:
+    statement = select(Enrolment)
+    if filter is None:
+        return statement
+    if filter.school_name:
+        statement = statement.where(
+            Enrolment.school_name.contains(filter.school_name.strip(), autoescape=True)
+        )
+    if filter.stage is not None:
+        statement = statement.where(Enrolment.stage == SchoolStage(filter.stage))
+    if filter.status is not None:
+        statement = statement.where(Enrolment.status == EnrolmentStatus(filter.status))
+    if filter.region_code is not None:
+        path = await region_path(info, filter.region_code, "filter.regionCode")
+        statement = statement.where(
+            Enrolment.person_id.in_(select(Person.id).where(path_within(Person.area_path, path)))
+        )
+    if filter.school_region_code is not None:
+        path = await region_path(info, filter.school_region_code, "filter.schoolRegionCode")
+        statement = statement.where(
+            Enrolment.school_region_code.in_(
+                select(Region.code).where(path_within(Region.path, path))
+            )
+        )
+    if filter.current is not None:
+        statement = statement.where(
+            Enrolment.end_date.is_(None) if filter.current else Enrolment.end_date.is_not(None)
+        )
+    return statement
+
+
+async def unaccounted_statement(info: Info, region_code: str | None) -> Select[Any]:
+    """Living persons of compulsory-education age today with no school place holding today."""
+    today = info.context.today
+    born_after, born_up_to = compulsory_birth_dates(today)
+    at_school = select(Enrolment.person_id).where(
+        Enrolment.status.in_(AT_SCHOOL),
+        Enrolment.start_date <= today,
+        or_(Enrolment.end_date.is_(None), Enrolment.end_date > today),
+    )
+    statement = select(Person).where(
+        Person.birth_date > born_after,
+        Person.birth_date <= born_up_to,
+        Person.deceased.is_(False),
+        Person.id.not_in(at_school),
+    )
+    if region_code is not None:
+        path = await region_path(info, region_code, "regionCode")
+        statement = statement.where(path_within(Person.area_path, path))
+    return statement
+
+
+def build_query(core_types: Any) -> type:
+    """The education root fields, for the composed core types."""
+
+    @strawberry.type
+    class EducationQuery:
+        @strawberry.field(
+            description="Periods of schooling of children in your area, by ID, a page at a "
+            "time (`first` 1 to 100).",
+            extensions=requires(READ),
+        )
+        async def education_enrolments(
+            self,
+            info: Info,
+            first: int,
+            after: str | None = None,
+            filter: EducationEnrolmentFilter | None = None,
+        ) -> EducationEnrolmentConnection:  # type: ignore[valid-type]
+            return await paginate(
+                info.context,
+                EducationEnrolmentConnection,
+                EducationEnrolmentEdge,
+                await enrolments_statement(info, filter),
+                Enrolment,
+                first=first,
+                after=after,
+            )
+
+        @strawberry.field(
+            description="Children of compulsory-education age (6 to 15) in your area, or in "
+            "`regionCode` and below, with no period ENROLLED or SUSPENDED holding today: "
+            "unaccounted for (控辍保学).",
+            extensions=requires(READ),
+        )
+        async def education_unaccounted_children(
+            self,
+            info: Info,
+            first: int,
+            after: str | None = None,
+            region_code: str | None = None,
+        ) -> core_types.PersonConnection:  # type: ignore[name-defined]
+            return await paginate(
+                info.context,
+                core_types.PersonConnection,
+                core_types.PersonEdge,
+                await unaccounted_statement(info, region_code),
+                Person,
+                first=first,
+                after=after,
+            )
+
+    return EducationQuery
