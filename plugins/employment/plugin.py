@@ -1,4 +1,15 @@
-"""Hook implementations of the employment plugin (entry point ``employment``)."""
+"""Hook implementations of the employment plugin (entry point ``employment``).
+
+Employment assistance (就业救助), owned by the human resources and social security
+department (organisation department ``employment``). Everything the plugin adds goes
+through these hooks; the modules beside this one hold the parts:
+
+- ``models.py``: tables ``employment_*``; ``migrations/``: the ``employment`` branch
+- ``service.py``: the use cases, with their checks (``errors.py``: the error codes)
+- ``types.py``, ``loaders.py``, ``queries.py``, ``mutations.py``: the GraphQL surface
+- ``bottomline.py``: the WORK and WELL_EMPLOYED indicators (``settings.py``: the minimum)
+- ``demo.py``: demo rows
+"""
 
 import datetime as dt
 import random
@@ -7,14 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.dataloader import DataLoader
 
-from core.calendar import age_on, today
+from core.bottomline import Finding
+from core.calendar import today
 from core.plugins import PluginInfo, hookimpl
 from core.security.permissions import Action, plugin_actions
-from plugins.employment.models import WorkStatus, WorkStatusRecord
+from plugins.employment.bottomline import judge
+from plugins.employment.demo import add_demo_data
+from plugins.employment.loaders import employment_loaders
+from plugins.employment.models import MODELS
+from plugins.employment.mutations import EmploymentMutation
+from plugins.employment.queries import build_query_types
+from plugins.employment.settings import EmploymentSettings
 from plugins.employment.types import EmploymentPersonFields
-from schema.loaders import by_key
 
 NAME = "employment"
 
@@ -24,15 +40,16 @@ def bangfu_plugin_info() -> PluginInfo:
     return PluginInfo(
         name=NAME,
         title="Employment assistance (就业救助)",
-        version="0.1.0",
+        version="0.2.0",
         owners=("DEPARTMENT:employment",),
-        description="Work status, training, job placement and public-welfare posts.",
+        description="Work status and its history, training, job placement and "
+        "public-welfare posts; the WORK and WELL_EMPLOYED indicators.",
     )
 
 
 @hookimpl
 def bangfu_register_models() -> Sequence[type[Any]]:
-    return [WorkStatusRecord]
+    return MODELS
 
 
 @hookimpl
@@ -42,6 +59,8 @@ def bangfu_migrations() -> Path:
 
 @hookimpl
 def bangfu_register_actions() -> Sequence[Action]:
+    """employment:read (anyone whose area covers the person), employment:read-sensitive
+    (the department and duty roles), employment:write (the department, city administrators)."""
     return plugin_actions(NAME, "work, training and placements")
 
 
@@ -51,52 +70,32 @@ def bangfu_graphql_type_extensions() -> Mapping[str, Sequence[type]]:
 
 
 @hookimpl
+def bangfu_graphql_query_types(core_types: Any) -> Sequence[type]:
+    return build_query_types(core_types)
+
+
+@hookimpl
+def bangfu_graphql_mutation_types(core_types: Any) -> Sequence[type]:
+    return [EmploymentMutation]
+
+
+@hookimpl
 def bangfu_graphql_context(context: Any) -> None:
-    context.loaders["employment_current_status"] = DataLoader(
-        by_key(
-            context, WorkStatusRecord, WorkStatusRecord.person_id, WorkStatusRecord.until.is_(None)
-        )
-    )
+    context.loaders.update(employment_loaders(context))
+
+
+@hookimpl
+async def bangfu_bottom_line(
+    persons: Sequence[Any], session: AsyncSession, as_of: dt.date
+) -> Sequence[Finding]:
+    """WORK and WELL_EMPLOYED (see ``plugins.employment.bottomline``)."""
+    return await judge(persons, session, as_of, EmploymentSettings().minimum_monthly_wage)
 
 
 @hookimpl
 async def bangfu_demo_data(
     session: AsyncSession, households: Sequence[Any], rng: random.Random
 ) -> None:
-    """A current work status for every adult: most working, some seeking work."""
-    day = today()
-    for household in households:
-        for person, _relation in household.demo_members:
-            age = age_on(person.birth_date, day)
-            if age < 16:
-                continue
-            if age >= 60:
-                status, employer = WorkStatus.RETIRED, None
-            elif person.disability_grade is not None and person.disability_grade <= 2:
-                status, employer = WorkStatus.UNABLE_TO_WORK, None
-            elif age < 19:
-                status, employer = WorkStatus.STUDENT, None
-            else:
-                status = rng.choices(
-                    [
-                        WorkStatus.EMPLOYED,
-                        WorkStatus.SELF_EMPLOYED,
-                        WorkStatus.SEEKING_WORK,
-                        WorkStatus.IN_TRAINING,
-                    ],
-                    weights=(50, 30, 15, 5),
-                )[0]
-                employer = (
-                    rng.choice(["临汾钢铁厂", "县城建筑队", "农业合作社", "物流公司"])
-                    if status is WorkStatus.EMPLOYED
-                    else None
-                )
-            session.add(
-                WorkStatusRecord(
-                    person_id=person.id,
-                    status=status,
-                    employer=employer,
-                    reason="disability" if status is WorkStatus.UNABLE_TO_WORK else None,
-                    since=day - dt.timedelta(days=rng.randint(30, 2000)),
-                )
-            )
+    """Most adults working, some seeking work for months, trainings, placements, a few
+    public-welfare posts."""
+    await add_demo_data(session, households, rng, today())

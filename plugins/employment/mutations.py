@@ -1,0 +1,271 @@
+"""Mutations of the employment plugin: noun first, one input, a payload with ``errors``.
+
+Each runs in one transaction (``schema.transactions.in_transaction``) through the use
+cases of ``plugins.employment.service``; bad input becomes ``EmploymentError`` items and
+changes nothing. Every mutation needs ``employment:write``: the employment department's
+officers and city administrators.
+"""
+
+import datetime as dt
+import decimal
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from plugins.employment.models import UnableReason, WorkStatus
+from plugins.employment.service import Employment, StatusData
+from plugins.employment.types import (
+    EmploymentError,
+    EmploymentPlacement,
+    EmploymentStatus,
+    EmploymentTraining,
+    EmploymentWelfarePost,
+    employment_errors,
+)
+from schema.permissions import requires
+from schema.relay import decode_id
+from schema.transactions import in_transaction
+
+T = TypeVar("T")
+
+MONEY = 'Yuan, exact: a string such as "2350.00" (at most two decimal places).'
+
+
+@strawberry.input(description="Why a person cannot work (sensitive).")
+class EmploymentUnableToWorkInput:
+    reason: UnableReason
+    disability_grade: int | None = strawberry.field(
+        default=None, description="1 to 4 (GB/T 26341); required when the reason is DISABILITY."
+    )
+    detail: str | None = None
+
+
+@strawberry.input(description="A new work status; the current one ends the day before.")
+class EmploymentStatusRecordInput:
+    person_id: strawberry.ID
+    status: WorkStatus
+    since: dt.date | None = strawberry.field(
+        default=None, description="Today by default; after the current status's `since`."
+    )
+    employer: str | None = strawberry.field(
+        default=None, description="Required for EMPLOYED; the business for SELF_EMPLOYED."
+    )
+    monthly_income: decimal.Decimal | None = strawberry.field(
+        default=None, description=f"EMPLOYED or SELF_EMPLOYED only. {MONEY}"
+    )
+    unable_to_work: EmploymentUnableToWorkInput | None = strawberry.field(
+        default=None, description="Required for UNABLE_TO_WORK, refused otherwise."
+    )
+
+
+@strawberry.input
+class EmploymentTrainingRecordInput:
+    person_id: strawberry.ID
+    course: str
+    provider: str
+    start_date: dt.date
+    end_date: dt.date | None = strawberry.field(default=None, description="The planned last day.")
+
+
+@strawberry.input
+class EmploymentTrainingCompleteInput:
+    id: strawberry.ID = strawberry.field(description="The EmploymentTraining.")
+    end_date: dt.date | None = strawberry.field(
+        default=None, description="The last day: the planned end, else today, by default."
+    )
+
+
+@strawberry.input
+class EmploymentPlacementRecordInput:
+    person_id: strawberry.ID
+    employer: str
+    post: str
+    start_date: dt.date
+    end_date: dt.date | None = None
+    monthly_wage: decimal.Decimal = strawberry.field(description=f"More than 0. {MONEY}")
+    update_status: bool = strawberry.field(
+        default=True,
+        description="When the job is under way today, make the work status EMPLOYED from "
+        "`startDate` (unless a newer status is on record).",
+    )
+
+
+@strawberry.input
+class EmploymentWelfarePostAssignInput:
+    person_id: strawberry.ID
+    post: str = strawberry.field(description="The post, such as 村保洁员 or 护林员.")
+    monthly_subsidy: decimal.Decimal = strawberry.field(description=f"More than 0. {MONEY}")
+    start_date: dt.date
+    end_date: dt.date = strawberry.field(description="The end of the fixed period.")
+    update_status: bool = strawberry.field(
+        default=True,
+        description="When the post is held today, make the work status EMPLOYED from "
+        "`startDate` (unless a newer status is on record).",
+    )
+
+
+@strawberry.type
+class EmploymentStatusPayload:
+    work_status: EmploymentStatus | None
+    errors: list[EmploymentError]
+
+
+@strawberry.type
+class EmploymentTrainingPayload:
+    training: EmploymentTraining | None
+    errors: list[EmploymentError]
+
+
+@strawberry.type
+class EmploymentPlacementPayload:
+    placement: EmploymentPlacement | None
+    work_status: EmploymentStatus | None = strawberry.field(
+        description="The person's current work status after the change."
+    )
+    errors: list[EmploymentError]
+
+
+@strawberry.type
+class EmploymentWelfarePostPayload:
+    welfare_post: EmploymentWelfarePost | None
+    work_status: EmploymentStatus | None = strawberry.field(
+        description="The person's current work status after the change."
+    )
+    errors: list[EmploymentError]
+
+
+async def run(info: Info, work: Callable[[Employment], Awaitable[T]]) -> T | list[EmploymentError]:
+    """Run ``work`` in one transaction as the request's actor; errors roll it all back."""
+    context = info.context
+    result = await in_transaction(
+        info,
+        lambda session: work(Employment(session, context.actor, context.cipher, context.today)),
+    )
+    if isinstance(result, list):
+        return employment_errors(result)
+    return result
+
+
+def person_key(global_id: strawberry.ID) -> int:
+    return decode_id(global_id, "Person", "input.personId")
+
+
+@strawberry.type
+class EmploymentMutation:
+    @strawberry.mutation(
+        description="Record a person's work status (history is kept: the current status "
+        "ends the day before the new one begins).",
+        extensions=requires("employment:write"),
+    )
+    async def employment_status_record(
+        self, info: Info, input: EmploymentStatusRecordInput
+    ) -> EmploymentStatusPayload:
+        unable = input.unable_to_work
+
+        async def work(employment: Employment) -> Any:
+            data = StatusData(
+                status=WorkStatus(input.status),
+                since=input.since or employment.today,
+                employer=input.employer,
+                monthly_income=input.monthly_income,
+                unable_reason=UnableReason(unable.reason) if unable else None,
+                disability_grade=unable.disability_grade if unable else None,
+                reason_detail=unable.detail if unable else None,
+            )
+            return await employment.record_status(person_key(input.person_id), data)
+
+        result = await run(info, work)
+        if isinstance(result, list):
+            return EmploymentStatusPayload(work_status=None, errors=result)
+        return EmploymentStatusPayload(work_status=result, errors=[])
+
+    @strawberry.mutation(
+        description="Record a vocational training a person attends or will attend.",
+        extensions=requires("employment:write"),
+    )
+    async def employment_training_record(
+        self, info: Info, input: EmploymentTrainingRecordInput
+    ) -> EmploymentTrainingPayload:
+        async def work(employment: Employment) -> Any:
+            return await employment.record_training(
+                person_key(input.person_id),
+                input.course,
+                input.provider,
+                input.start_date,
+                input.end_date,
+            )
+
+        result = await run(info, work)
+        if isinstance(result, list):
+            return EmploymentTrainingPayload(training=None, errors=result)
+        return EmploymentTrainingPayload(training=result, errors=[])
+
+    @strawberry.mutation(
+        description="Mark a training completed.", extensions=requires("employment:write")
+    )
+    async def employment_training_complete(
+        self, info: Info, input: EmploymentTrainingCompleteInput
+    ) -> EmploymentTrainingPayload:
+        async def work(employment: Employment) -> Any:
+            training_id = decode_id(input.id, "EmploymentTraining", "input.id")
+            return await employment.complete_training(training_id, input.end_date)
+
+        result = await run(info, work)
+        if isinstance(result, list):
+            return EmploymentTrainingPayload(training=None, errors=result)
+        return EmploymentTrainingPayload(training=result, errors=[])
+
+    @strawberry.mutation(
+        description="Record a job placement (one at a time per person).",
+        extensions=requires("employment:write"),
+    )
+    async def employment_placement_record(
+        self, info: Info, input: EmploymentPlacementRecordInput
+    ) -> EmploymentPlacementPayload:
+        async def work(employment: Employment) -> Any:
+            person_id = person_key(input.person_id)
+            placement = await employment.record_placement(
+                person_id,
+                input.employer,
+                input.post,
+                input.start_date,
+                input.end_date,
+                input.monthly_wage,
+                update_status=input.update_status,
+            )
+            return placement, await employment.current_status(person_id)
+
+        result = await run(info, work)
+        if isinstance(result, list):
+            return EmploymentPlacementPayload(placement=None, work_status=None, errors=result)
+        placement, status = result
+        return EmploymentPlacementPayload(placement=placement, work_status=status, errors=[])
+
+    @strawberry.mutation(
+        description="Assign a public-welfare post (公益性岗位) for a period (one at a time).",
+        extensions=requires("employment:write"),
+    )
+    async def employment_welfare_post_assign(
+        self, info: Info, input: EmploymentWelfarePostAssignInput
+    ) -> EmploymentWelfarePostPayload:
+        async def work(employment: Employment) -> Any:
+            person_id = person_key(input.person_id)
+            welfare_post = await employment.assign_welfare_post(
+                person_id,
+                input.post,
+                input.monthly_subsidy,
+                input.start_date,
+                input.end_date,
+                update_status=input.update_status,
+            )
+            return welfare_post, await employment.current_status(person_id)
+
+        result = await run(info, work)
+        if isinstance(result, list):
+            return EmploymentWelfarePostPayload(welfare_post=None, work_status=None, errors=result)
+        welfare_post, status = result
+        return EmploymentWelfarePostPayload(
+            welfare_post=welfare_post, work_status=status, errors=[]
+        )

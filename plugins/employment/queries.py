@@ -1,0 +1,66 @@
+"""Root queries of the employment plugin (built with the composed core types).
+
+No ``from __future__ import annotations`` here: the types are built in a closure.
+"""
+
+from typing import Any
+
+import strawberry
+from sqlalchemy import Select, select
+from strawberry.types import Info
+
+from core.db import path_within
+from core.registry.models import Person
+from plugins.employment.models import WorkStatus, WorkStatusRecord
+from schema.connections import paginate
+from schema.failures import InputError
+from schema.permissions import requires
+
+
+async def job_seekers_statement(info: Info, region_code: str | None) -> Select[Any]:
+    """Living persons whose current status is SEEKING_WORK, in ``region_code``'s subtree.
+
+    One SQL statement (a semi-join), never a loop over rows; area scoping applies to it.
+    """
+    seeking = select(WorkStatusRecord.person_id).where(
+        WorkStatusRecord.until.is_(None), WorkStatusRecord.status == WorkStatus.SEEKING_WORK
+    )
+    statement = select(Person).where(Person.id.in_(seeking), Person.deceased.is_(False))
+    if region_code is not None:
+        region = await info.context.loaders["region"].load(region_code)
+        if region is None:
+            raise InputError(f"regionCode: unknown region code {region_code!r}")
+        statement = statement.where(path_within(Person.area_path, region.path))
+    return statement
+
+
+def build_query_types(core_types: Any) -> list[type]:
+    PersonConnection, PersonEdge = core_types.PersonConnection, core_types.PersonEdge
+
+    @strawberry.type
+    class EmploymentQuery:
+        @strawberry.field(
+            description="Persons in your area who are seeking work today (current status "
+            "SEEKING_WORK), in a region and below it, by ID, a page at a time (`first` 1 "
+            "to 100). `employment { currentStatus { since } }` says since when.",
+            extensions=requires("employment:read"),
+        )
+        async def employment_job_seekers(
+            self,
+            info: Info,
+            first: int,
+            after: str | None = None,
+            region_code: str | None = None,
+        ) -> PersonConnection:  # type: ignore[valid-type]
+            statement = await job_seekers_statement(info, region_code)
+            return await paginate(
+                info.context,
+                PersonConnection,
+                PersonEdge,
+                statement,
+                Person,
+                first=first,
+                after=after,
+            )
+
+    return [EmploymentQuery]
