@@ -1,20 +1,29 @@
 """Hook implementations of the medical plugin (entry point ``medical``)."""
 
-import decimal
+import datetime as dt
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.dataloader import DataLoader
 
-from core.calendar import today
+from core.bottomline import Finding
 from core.plugins import PluginInfo, hookimpl
 from core.security.permissions import Action, plugin_actions
-from plugins.medical.models import InsuranceEnrolment, InsuranceScheme
+from plugins.medical import bottomline, demo
+from plugins.medical.access import read_diagnosis_action
+from plugins.medical.loaders import medical_loaders
+from plugins.medical.models import (
+    Hospitalisation,
+    InsuranceEnrolment,
+    MedicalAidClaim,
+    MedicalCondition,
+)
+from plugins.medical.mutations import MedicalMutation
+from plugins.medical.queries import build_query
+from plugins.medical.settings import medical_settings
 from plugins.medical.types import MedicalPersonFields
-from schema.loaders import grouped
 
 NAME = "medical"
 
@@ -24,15 +33,16 @@ def bangfu_plugin_info() -> PluginInfo:
     return PluginInfo(
         name=NAME,
         title="Medical assistance (医疗救助)",
-        version="0.1.0",
+        version="0.2.0",
         owners=("DEPARTMENT:medical",),
-        description="Medical insurance, conditions, hospitalisation and medical aid.",
+        description="Medical insurance, chronic and serious conditions, hospitalisation "
+        "and one-stop medical-aid settlement.",
     )
 
 
 @hookimpl
 def bangfu_register_models() -> Sequence[type[Any]]:
-    return [InsuranceEnrolment]
+    return [InsuranceEnrolment, MedicalCondition, Hospitalisation, MedicalAidClaim]
 
 
 @hookimpl
@@ -42,7 +52,7 @@ def bangfu_migrations() -> Path:
 
 @hookimpl
 def bangfu_register_actions() -> Sequence[Action]:
-    return plugin_actions(NAME, "medical cover and care")
+    return [*plugin_actions(NAME, "medical cover and care"), read_diagnosis_action()]
 
 
 @hookimpl
@@ -51,36 +61,31 @@ def bangfu_graphql_type_extensions() -> Mapping[str, Sequence[type]]:
 
 
 @hookimpl
+def bangfu_graphql_query_types(core_types: Any) -> Sequence[type]:
+    return [build_query(core_types)]
+
+
+@hookimpl
+def bangfu_graphql_mutation_types(core_types: Any) -> Sequence[type]:
+    return [MedicalMutation]
+
+
+@hookimpl
 def bangfu_graphql_context(context: Any) -> None:
-    context.loaders["medical_insurance"] = DataLoader(
-        grouped(
-            context,
-            InsuranceEnrolment,
-            InsuranceEnrolment.person_id,
-            order_by=(InsuranceEnrolment.year.desc(),),
-        )
-    )
+    context.loaders.update(medical_loaders(context))
+
+
+@hookimpl
+async def bangfu_bottom_line(
+    persons: Sequence[Any], session: AsyncSession, as_of: dt.date
+) -> Sequence[Finding]:
+    """MEDICAL_CARE and ILLNESS_TREATED_WELL for a page of persons (three statements)."""
+    return await bottomline.judge(persons, session, as_of, medical_settings())
 
 
 @hookimpl
 async def bangfu_demo_data(
     session: AsyncSession, households: Sequence[Any], rng: random.Random
 ) -> None:
-    """Nearly everyone insured this year and last, premiums paid by the government."""
-    year = today().year
-    for household in households:
-        for person, _relation in household.demo_members:
-            for y in (year - 1, year):
-                if rng.random() < 0.04:
-                    continue  # uninsured that year
-                session.add(
-                    InsuranceEnrolment(
-                        person_id=person.id,
-                        year=y,
-                        scheme=InsuranceScheme.RESIDENT,
-                        premium=decimal.Decimal("380.00")
-                        if y == year
-                        else decimal.Decimal("350.00"),
-                        premium_paid_by_government=rng.random() < 0.9,
-                    )
-                )
+    """Nearly everyone insured; chronic illness rising with age; a few hospital stays."""
+    await demo.add_demo_rows(session, households, rng)

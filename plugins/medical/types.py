@@ -1,35 +1,248 @@
-"""GraphQL types and the ``Person.medical`` field of the medical plugin."""
+"""GraphQL types and the ``Person.medical`` field of the medical plugin.
 
+Every field of ``MedicalOnPerson`` loads what it needs through its own DataLoader, so a
+query pays only for what it selects, and a page of persons costs the same number of
+statements whatever its size.
+"""
+
+import datetime as dt
 import decimal
-from typing import Any
+import logging
+from typing import Any, cast
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
-from plugins.medical.models import InsuranceEnrolment, InsuranceScheme
+from core.security.crypto import DecryptionError
+from plugins.medical import diagnoses
+from plugins.medical.access import diagnosis_access
+from plugins.medical.amounts import ratio
+from plugins.medical.models import (
+    Hospitalisation,
+    InsuranceEnrolment,
+    InsuranceScheme,
+    MedicalAidClaim,
+    MedicalCondition,
+)
+from plugins.medical.settings import medical_settings
 from schema.access import person_data
+from schema.relay import to_global_id
+
+log = logging.getLogger("bangfu.medical")
 
 InsuranceSchemeType = strawberry.enum(InsuranceScheme, name="MedicalInsuranceScheme")
 
 
-@strawberry.type(name="MedicalInsurance", description="Basic medical insurance for one year.")
+@strawberry.type(
+    name="MedicalInsurance",
+    description="Basic medical insurance for one year, and critical-illness cover that year.",
+)
 class MedicalInsurance:
     year: int
     scheme: InsuranceScheme
     premium: decimal.Decimal = strawberry.field(description="Yuan.")
     premium_paid_by_government: bool
+    critical_illness_covered: bool = strawberry.field(
+        description="Covered by critical-illness insurance (大病保险) that year."
+    )
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return isinstance(obj, InsuranceEnrolment)
 
 
-@strawberry.type(name="MedicalOnPerson", description="A person's medical cover (医疗救助, R3).")
-class MedicalOnPerson:
-    insured_this_year: bool = strawberry.field(
-        description="Enrolled in basic medical insurance for this calendar year."
+@strawberry.type(
+    name="MedicalCondition",
+    description="A chronic or serious illness. That it exists, and whether it is serious, "
+    "anyone who reads `Person.medical` sees; which illness it is (code, name, diagnosis) "
+    "only the medical department, city administrators and the person's paired official "
+    "(PIPL art. 28): others get null and a FORBIDDEN error at those fields.",
+)
+class MedicalConditionType:
+    serious: bool = strawberry.field(description="A serious illness (大病).")
+    diagnosed_on: dt.date
+
+    @strawberry.field(description="The global ID of the condition.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("MedicalCondition", cast(Any, self).id))
+
+    @strawberry.field(
+        description="Code from the configured list of conditions (sensitive).",
+        extensions=diagnosis_access(),
     )
-    insurance: list[MedicalInsurance] = strawberry.field(description="Every year on record.")
+    def diagnosis_code(self) -> str | None:
+        return cast(Any, self).diagnosis_code  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="Name of the condition, from the configured list (sensitive).",
+        extensions=diagnosis_access(),
+    )
+    def diagnosis_name(self) -> str | None:
+        code = cast(Any, self).diagnosis_code
+        return medical_settings().conditions.get(code, code)
+
+    @strawberry.field(
+        description="The diagnosis as the doctor wrote it, if recorded (sensitive; stored "
+        "encrypted). A stored value that fails its integrity check answers null with "
+        "an UNREADABLE_VALUE error, never garbage.",
+        extensions=diagnosis_access(),
+    )
+    def diagnosis(self, info: Info) -> str | None:
+        row = cast(MedicalCondition, self)
+        if row.diagnosis_cipher is None:
+            return None
+        try:
+            return diagnoses.unseal(info.context.cipher, row.person_id, row.diagnosis_cipher)
+        except DecryptionError:
+            log.error("medical condition %s: stored diagnosis failed its integrity check", row.id)
+            raise GraphQLError(
+                "the stored value failed its integrity check; the incident is logged",
+                extensions={"code": "UNREADABLE_VALUE"},
+            ) from None
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, MedicalCondition)
+
+
+@strawberry.type(
+    name="MedicalHospitalisation",
+    description="A stay in hospital; `dischargedOn` is empty while the person is there.",
+)
+class MedicalHospitalisation:
+    admitted_on: dt.date
+    discharged_on: dt.date | None
+    serious: bool = strawberry.field(description="Admitted for a serious illness.")
+
+    @strawberry.field(description="The global ID of the hospitalisation.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("MedicalHospitalisation", cast(Any, self).id))
+
+    @strawberry.field(
+        description="The hospital (sensitive: its name may tell the illness); masked like "
+        "the diagnoses of conditions.",
+        extensions=diagnosis_access(),
+    )
+    def hospital(self) -> str | None:
+        return cast(Any, self).hospital  # type: ignore[no-any-return]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, Hospitalisation)
+
+
+@strawberry.type(
+    name="MedicalClaim",
+    description="A one-stop settlement (一站式结算) of medical costs, in yuan: the four "
+    "parts add up to the total exactly.",
+)
+class MedicalClaim:
+    total_cost: decimal.Decimal
+    paid_by_insurance: decimal.Decimal = strawberry.field(
+        description="Basic and critical-illness insurance."
+    )
+    paid_by_medical_aid: decimal.Decimal = strawberry.field(description="Medical aid (医疗救助).")
+    paid_by_donations: decimal.Decimal = strawberry.field(description="Charity and donations.")
+    out_of_pocket: decimal.Decimal = strawberry.field(description="Paid by the person.")
+    settled_on: dt.date
+
+    @strawberry.field(description="The global ID of the claim.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("MedicalClaim", cast(Any, self).id))
+
+    @strawberry.field(description="outOfPocket / totalCost, exact, rounded half up to 4 places.")
+    def out_of_pocket_ratio(self) -> decimal.Decimal:
+        row = cast(MedicalAidClaim, self)
+        return ratio(row.out_of_pocket, row.total_cost)
+
+    @strawberry.field(description="The hospitalisation settled, if the claim names one.")
+    async def hospitalisation(self, info: Info) -> MedicalHospitalisation | None:
+        hospitalisation_id = cast(MedicalAidClaim, self).hospitalisation_id
+        if hospitalisation_id is None:
+            return None
+        return await info.context.loaders["medical_hospitalisation"].load(hospitalisation_id)  # type: ignore[no-any-return]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, MedicalAidClaim)
+
+
+@strawberry.type(
+    name="MedicalOutOfPocket", description="What a person paid themselves, over a year's claims."
+)
+class MedicalOutOfPocket:
+    year: int
+    total_cost: decimal.Decimal
+    out_of_pocket: decimal.Decimal
+    ratio: decimal.Decimal = strawberry.field(
+        description="outOfPocket / totalCost, exact, rounded half up to 4 places."
+    )
+
+
+@strawberry.type(name="MedicalOnPerson", description="A person's medical cover and care (R3).")
+class MedicalOnPerson:
+    person_id: strawberry.Private[int]
+
+    @strawberry.field(description="Enrolled in basic medical insurance for this calendar year.")
+    async def insured_this_year(self, info: Info) -> bool:
+        return await self._this_year(info) is not None
+
+    @strawberry.field(description="Covered by critical-illness insurance (大病保险) this year.")
+    async def critical_illness_covered_this_year(self, info: Info) -> bool:
+        enrolment = await self._this_year(info)
+        return enrolment is not None and enrolment.critical_illness_covered
+
+    @strawberry.field(description="Basic medical insurance, every year on record, newest first.")
+    async def insurance(self, info: Info) -> list[MedicalInsurance]:
+        return await info.context.loaders["medical_insurance"].load(self.person_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="How many chronic or serious conditions are recorded.")
+    async def condition_count(self, info: Info) -> int:
+        return len(await info.context.loaders["medical_conditions"].load(self.person_id))
+
+    @strawberry.field(description="Whether any recorded condition is serious (大病).")
+    async def has_serious_condition(self, info: Info) -> bool:
+        conditions = await info.context.loaders["medical_conditions"].load(self.person_id)
+        return any(c.serious for c in conditions)
+
+    @strawberry.field(
+        description="Chronic and serious conditions, newest first; what each is is masked "
+        "unless you may read diagnoses."
+    )
+    async def conditions(self, info: Info) -> list[MedicalConditionType]:
+        return await info.context.loaders["medical_conditions"].load(self.person_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Stays in hospital, newest first.")
+    async def hospitalisations(self, info: Info) -> list[MedicalHospitalisation]:
+        return await info.context.loaders["medical_hospitalisations"].load(self.person_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Medical-aid claims settled, newest first.")
+    async def claims(self, info: Info) -> list[MedicalClaim]:
+        return await info.context.loaders["medical_claims"].load(self.person_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="Totals of the claims settled this calendar year; null without any."
+    )
+    async def out_of_pocket_this_year(self, info: Info) -> MedicalOutOfPocket | None:
+        year = info.context.today.year
+        claims = [
+            c
+            for c in await info.context.loaders["medical_claims"].load(self.person_id)
+            if c.settled_on.year == year
+        ]
+        if not claims:
+            return None
+        total = sum((c.total_cost for c in claims), decimal.Decimal(0))
+        paid = sum((c.out_of_pocket for c in claims), decimal.Decimal(0))
+        return MedicalOutOfPocket(
+            year=year, total_cost=total, out_of_pocket=paid, ratio=ratio(paid, total)
+        )
+
+    async def _this_year(self, info: Info) -> InsuranceEnrolment | None:
+        rows = await info.context.loaders["medical_insurance"].load(self.person_id)
+        year = info.context.today.year
+        return next((r for r in rows if r.year == year), None)
 
 
 @strawberry.type
@@ -37,10 +250,9 @@ class MedicalPersonFields:
     """Mixed into ``Person`` by the medical plugin."""
 
     @strawberry.field(
-        description="Medical cover: insurance by year (medical plugin).",
+        description="Medical cover and care: insurance, conditions (what they are is "
+        "masked), hospitalisations and medical-aid claims (medical plugin).",
         extensions=person_data("medical:read", child="medical:read-sensitive"),
     )
-    async def medical(self, info: Info) -> MedicalOnPerson | None:
-        rows = await info.context.loaders["medical_insurance"].load(self.id)  # type: ignore[attr-defined]
-        year = info.context.today.year
-        return MedicalOnPerson(insured_this_year=any(r.year == year for r in rows), insurance=rows)
+    def medical(self) -> MedicalOnPerson | None:
+        return MedicalOnPerson(person_id=cast(Any, self).id)

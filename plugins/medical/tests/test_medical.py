@@ -15,7 +15,8 @@ from schema.relay import to_global_id
 pytestmark = pytest.mark.anyio
 
 QUERY = """query($id: ID!) { person(id: $id) { medical { insuredThisYear
-  insurance { year scheme premium premiumPaidByGovernment } } } }"""
+  insurance { year scheme premium premiumPaidByGovernment criticalIllnessCovered }
+  criticalIllnessCoveredThisYear } } }"""
 
 
 async def test_insured_this_year(harness: Harness) -> None:
@@ -37,6 +38,7 @@ async def test_insured_this_year(harness: Harness) -> None:
                     scheme=InsuranceScheme.RESIDENT,
                     premium=decimal.Decimal("380.00"),
                     premium_paid_by_government=True,
+                    critical_illness_covered=True,
                 ),
                 InsuranceEnrolment(
                     person_id=insured.id,
@@ -62,14 +64,18 @@ async def test_insured_this_year(harness: Harness) -> None:
                 "scheme": "RESIDENT",
                 "premium": "380.00",
                 "premiumPaidByGovernment": True,
+                "criticalIllnessCovered": True,
             },
             {
                 "year": year - 1,
                 "scheme": "RESIDENT",
                 "premium": "350.00",
                 "premiumPaidByGovernment": False,
+                "criticalIllnessCovered": False,
             },
         ],
+        "criticalIllnessCoveredThisYear": True,
     }
     second = await h.ok(QUERY, {"id": to_global_id("Person", lapsed.id)}, token=token)
     assert second["person"]["medical"]["insuredThisYear"] is False
+    assert second["person"]["medical"]["criticalIllnessCoveredThisYear"] is False

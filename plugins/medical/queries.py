@@ -1,0 +1,142 @@
+"""Medical root queries: who lacks insurance, who pays too much themselves.
+
+Both are one SQL statement per page (plus one COUNT when ``totalCount`` is asked), with
+the aggregates in SQL, and both are area-scoped by the ORM like everything else.
+Built inside the hook (they return the composed ``Person``): no ``from __future__``.
+"""
+
+import datetime as dt
+import decimal
+from typing import Any
+
+import strawberry
+from sqlalchemy import BigInteger, Select, cast, func, or_, select
+from strawberry.types import Info
+
+from core.db import path_within
+from core.registry.models import CategoryAssignment, Person
+from plugins.medical.amounts import ratio_error
+from plugins.medical.models import InsuranceEnrolment, MedicalAidClaim
+from plugins.medical.settings import medical_settings
+from schema.connections import paginate
+from schema.failures import InputError
+from schema.permissions import requires
+
+
+async def _in_region(info: Info, statement: Select[Any], region_code: str | None) -> Select[Any]:
+    if region_code is None:
+        return statement
+    region = await info.context.loaders["region"].load(region_code)
+    if region is None:
+        raise InputError(f"regionCode: unknown region code {region_code!r}")
+    return statement.where(path_within(Person.area_path, region.path))
+
+
+def _year(info: Info, year: int | None) -> int:
+    chosen = info.context.today.year if year is None else year
+    if not 2000 <= chosen <= info.context.today.year + 1:
+        raise InputError(f"year: must be between 2000 and {info.context.today.year + 1}")
+    return chosen
+
+
+def uninsured_statement(year: int) -> Select[Any]:
+    """Living persons who held a hardship category at some time in ``year`` and have no
+    basic medical insurance for it."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    in_hardship = select(CategoryAssignment.person_id).where(
+        CategoryAssignment.valid_from <= end,
+        or_(CategoryAssignment.valid_to.is_(None), CategoryAssignment.valid_to >= start),
+    )
+    insured = select(InsuranceEnrolment.person_id).where(InsuranceEnrolment.year == year)
+    return select(Person).where(
+        Person.deceased.is_(False), Person.id.in_(in_hardship), Person.id.not_in(insured)
+    )
+
+
+def _fen(column: Any) -> Any:
+    """A sum of yuan as whole fen (exact on PostgreSQL's numeric and SQLite's floats)."""
+    return cast(func.round(func.sum(column) * 100), BigInteger)
+
+
+def high_out_of_pocket_statement(year: int, ratio: decimal.Decimal) -> Select[Any]:
+    """Persons whose claims settled in ``year`` have out of pocket / total > ``ratio``;
+    compared in integers: fen × 10,000 against the ratio in ten-thousandths × fen."""
+    ten_thousandths = int(ratio * 10_000)
+    above = (
+        select(MedicalAidClaim.person_id)
+        .where(
+            MedicalAidClaim.settled_on >= dt.date(year, 1, 1),
+            MedicalAidClaim.settled_on <= dt.date(year, 12, 31),
+        )
+        .group_by(MedicalAidClaim.person_id)
+        .having(
+            _fen(MedicalAidClaim.out_of_pocket) * 10_000
+            > _fen(MedicalAidClaim.total_cost) * ten_thousandths
+        )
+    )
+    return select(Person).where(Person.id.in_(above))
+
+
+def build_query(core_types: Any) -> type:
+    PersonConnection = core_types.PersonConnection
+
+    @strawberry.type
+    class MedicalQuery:
+        @strawberry.field(
+            description="Persons who held a hardship category in `year` (this year by "
+            "default) and have no basic medical insurance for it, in your area or in "
+            "`regionCode`; a page at a time.",
+            extensions=requires("medical:read"),
+        )
+        async def medical_uninsured(
+            self,
+            info: Info,
+            first: int,
+            after: str | None = None,
+            region_code: str | None = None,
+            year: int | None = None,
+        ) -> PersonConnection:  # type: ignore[valid-type]
+            statement = await _in_region(info, uninsured_statement(_year(info, year)), region_code)
+            return await paginate(
+                info.context,
+                core_types.PersonConnection,
+                core_types.PersonEdge,
+                statement,
+                Person,
+                first=first,
+                after=after,
+            )
+
+        @strawberry.field(
+            description="Persons whose medical-aid claims settled in `year` (this year by "
+            "default) left them more than `ratio` of the total to pay themselves "
+            "(0.1 = 10 %; the configured threshold by default).",
+            extensions=requires("medical:read"),
+        )
+        async def medical_high_out_of_pocket(
+            self,
+            info: Info,
+            first: int,
+            after: str | None = None,
+            region_code: str | None = None,
+            ratio: decimal.Decimal | None = None,
+            year: int | None = None,
+        ) -> PersonConnection:  # type: ignore[valid-type]
+            chosen = medical_settings().out_of_pocket_threshold if ratio is None else ratio
+            problem = ratio_error(chosen)
+            if problem is not None:
+                raise InputError(f"ratio: {problem}")
+            statement = await _in_region(
+                info, high_out_of_pocket_statement(_year(info, year), chosen), region_code
+            )
+            return await paginate(
+                info.context,
+                core_types.PersonConnection,
+                core_types.PersonEdge,
+                statement,
+                Person,
+                first=first,
+                after=after,
+            )
+
+    return MedicalQuery
