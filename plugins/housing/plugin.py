@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.dataloader import DataLoader
 
-from core.calendar import today
+from core.bottomline import Finding
 from core.plugins import PluginInfo, hookimpl
 from core.security.permissions import Action, plugin_actions
-from plugins.housing.models import SafetyAppraisal, SafetyGrade
+from plugins.housing import demo, indicators, loaders
+from plugins.housing.models import DisasterReport, HousingAid, RenovationProject, SafetyAppraisal
+from plugins.housing.mutations import build_mutation_types
+from plugins.housing.queries import build_query_types
 from plugins.housing.types import HousingHouseholdFields
-from schema.loaders import grouped
 
 NAME = "housing"
 
@@ -24,15 +25,18 @@ def bangfu_plugin_info() -> PluginInfo:
     return PluginInfo(
         name=NAME,
         title="Housing assistance (住房救助)",
-        version="0.1.0",
+        version="0.2.0",
         owners=("DEPARTMENT:housing",),
-        description="Dwelling safety appraisals, renovation of dangerous houses, housing aid.",
+        description=(
+            "Dwelling safety appraisals, renovation of dangerous houses, rental aid and "
+            "disaster reports; the goal 'lives in a good home'."
+        ),
     )
 
 
 @hookimpl
 def bangfu_register_models() -> Sequence[type[Any]]:
-    return [SafetyAppraisal]
+    return [SafetyAppraisal, RenovationProject, HousingAid, DisasterReport]
 
 
 @hookimpl
@@ -51,32 +55,31 @@ def bangfu_graphql_type_extensions() -> Mapping[str, Sequence[type]]:
 
 
 @hookimpl
+def bangfu_graphql_query_types(core_types: Any) -> Sequence[type]:
+    return build_query_types(core_types)
+
+
+@hookimpl
+def bangfu_graphql_mutation_types(core_types: Any) -> Sequence[type]:
+    return build_mutation_types(core_types)
+
+
+@hookimpl
 def bangfu_graphql_context(context: Any) -> None:
-    context.loaders["housing_appraisals"] = DataLoader(
-        grouped(
-            context,
-            SafetyAppraisal,
-            SafetyAppraisal.household_id,
-            order_by=(SafetyAppraisal.appraised_on.desc(), SafetyAppraisal.id.desc()),
-        )
-    )
+    loaders.register(context)
+
+
+@hookimpl
+async def bangfu_bottom_line(
+    persons: Sequence[Any], session: AsyncSession, as_of: dt.date
+) -> Sequence[Finding]:
+    """GOAL ``GOOD_HOME`` (居好家): see :mod:`plugins.housing.indicators`."""
+    return await indicators.good_home(persons, session, as_of)
 
 
 @hookimpl
 async def bangfu_demo_data(
     session: AsyncSession, households: Sequence[Any], rng: random.Random
 ) -> None:
-    """Most dwellings appraised; a few C and D houses."""
-    day = today()
-    for household in households:
-        if rng.random() < 0.2:
-            continue
-        grade = rng.choices(list(SafetyGrade), weights=(55, 35, 7, 3))[0]
-        session.add(
-            SafetyAppraisal(
-                household_id=household.id,
-                grade=grade,
-                appraised_on=day - dt.timedelta(days=rng.randint(30, 900)),
-                report_reference=f"JD-{household.id:06d}",
-            )
-        )
+    """Most dwellings A or B, a few C and D with renovations, some aid, a couple of disasters."""
+    await demo.add_demo_data(session, households, rng)

@@ -1,36 +1,243 @@
-"""GraphQL types and the ``Household.housing`` field of the housing plugin."""
+"""GraphQL types of the housing plugin and the ``Household.housing`` field.
+
+Every object is read through the per-request DataLoaders of :mod:`plugins.housing.loaders`,
+so a page of households costs the same number of statements whatever its size. IDs are
+opaque global IDs made of the model's name and key (the same IDs the audit trail shows).
+"""
 
 import datetime as dt
+import decimal
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from plugins.housing.models import SafetyAppraisal, SafetyGrade
+from plugins.housing.errors import HousingErrorCode
+from plugins.housing.models import (
+    ACTIVE_RENOVATION,
+    DANGEROUS_GRADES,
+    AidKind,
+    DisasterKind,
+    DisasterReport,
+    FundingSource,
+    HousingAid,
+    RenovationProject,
+    RenovationStatus,
+    SafetyAppraisal,
+    SafetyGrade,
+)
 from schema.permissions import requires
+from schema.relay import to_global_id
+from schema.types import Organisation
 
 SafetyGradeType = strawberry.enum(
     SafetyGrade,
     name="HousingSafetyGrade",
     description="JGJ 125-2016: C partly dangerous, D wholly dangerous.",
 )
+RenovationStatusType = strawberry.enum(
+    RenovationStatus,
+    name="HousingRenovationStatus",
+    description="PLANNED → APPROVED → UNDER_WAY → COMPLETED → ACCEPTED, one step at a time.",
+)
+FundingSourceType = strawberry.enum(
+    FundingSource, name="HousingFundingSource", description="Who pays a renovation's subsidy."
+)
+AidKindType = strawberry.enum(
+    AidKind,
+    name="HousingAidKind",
+    description="RENTAL_SUBSIDY (租赁补贴) or PUBLIC_RENTAL_HOUSING (公租房实物配租).",
+)
+DisasterKindType = strawberry.enum(
+    DisasterKind, name="HousingDisasterKind", description="What damaged the dwelling."
+)
+HousingErrorCodeType = strawberry.enum(
+    HousingErrorCode, name="HousingErrorCode", description="Why a housing input was refused."
+)
+
+
+def _id(obj: Any) -> strawberry.ID:
+    return strawberry.ID(to_global_id(type(obj).__name__, obj.id))
+
+
+@strawberry.type(description="One problem with a housing mutation's input. Nothing was changed.")
+class HousingError:
+    field: str | None = strawberry.field(
+        description="The input field at fault, as a dotted path (`input.householdId`)."
+    )
+    message: str = strawberry.field(description="What is wrong, for a person to read.")
+    code: HousingErrorCode = strawberry.field(description="What is wrong, for a program to test.")
 
 
 @strawberry.type(name="HousingSafetyAppraisal", description="A dwelling safety appraisal.")
 class HousingSafetyAppraisal:
     grade: SafetyGrade
     appraised_on: dt.date
-    report_reference: str | None
+    appraiser_name: str | None = strawberry.field(
+        description="The appraisal body (房屋安全鉴定机构), when it is not a registry organisation."
+    )
+    report_reference: str | None = strawberry.field(description="The appraisal report's number.")
+
+    @strawberry.field(description="The global ID of the appraisal.")
+    def id(self) -> strawberry.ID:
+        return _id(self)
+
+    @strawberry.field(description="C (partly) or D (wholly dangerous).")
+    def dangerous(self) -> bool:
+        return self.grade in DANGEROUS_GRADES
+
+    @strawberry.field(description="The appraising organisation, when it is in the registry.")
+    async def appraising_organisation(self, info: Info) -> Organisation | None:
+        key = self.appraising_organisation_id  # type: ignore[attr-defined]
+        if key is None:
+            return None
+        return await info.context.loaders["organisation"].load(key)  # type: ignore[no-any-return]
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return isinstance(obj, SafetyAppraisal)
 
 
+async def _appraisal(info: Info, key: int | None) -> HousingSafetyAppraisal | None:
+    if key is None:
+        return None
+    return await info.context.loaders["housing_appraisal"].load(key)  # type: ignore[no-any-return]
+
+
+@strawberry.type(
+    name="HousingRenovationProject",
+    description="Renovation of a dangerous (C or D) house (农村危房改造).",
+)
+class HousingRenovationProject:
+    status: RenovationStatus
+    subsidy_amount: decimal.Decimal = strawberry.field(description="Yuan, exact.")
+    funding_source: FundingSource
+    programme_name: str | None = strawberry.field(
+        description="The government programme paying, for GOVERNMENT_PROGRAMME."
+    )
+    donor: str | None = strawberry.field(description="Who donated, for SOCIAL_DONATION.")
+    planned_on: dt.date
+    approved_on: dt.date | None
+    started_on: dt.date | None
+    completed_on: dt.date | None
+    accepted_on: dt.date | None
+    note: str | None
+    version: int = strawberry.field(
+        description="Send it as `expectedVersion` to `housingRenovationAdvance`."
+    )
+
+    @strawberry.field(description="The global ID of the project.")
+    def id(self) -> strawberry.ID:
+        return _id(self)
+
+    @strawberry.field(description="PLANNED, APPROVED or UNDER_WAY: the house is being dealt with.")
+    def active(self) -> bool:
+        return self.status in ACTIVE_RENOVATION
+
+    @strawberry.field(description="The C or D appraisal the project answers.")
+    async def appraisal(self, info: Info) -> HousingSafetyAppraisal | None:
+        return await _appraisal(info, self.appraisal_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The A or B appraisal on which the project was accepted.")
+    async def acceptance_appraisal(self, info: Info) -> HousingSafetyAppraisal | None:
+        return await _appraisal(info, self.acceptance_appraisal_id)  # type: ignore[attr-defined]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, RenovationProject)
+
+
+@strawberry.type(
+    name="HousingAid", description="A rental subsidy or a public rental housing allocation."
+)
+class HousingAidType:
+    kind: AidKind
+    monthly_amount: decimal.Decimal = strawberry.field(
+        description="Yuan per month, exact: the subsidy paid, or the rent waived."
+    )
+    period_start: dt.date
+    period_end: dt.date
+    dwelling_address: str | None = strawberry.field(
+        description="The allocated dwelling, for PUBLIC_RENTAL_HOUSING."
+    )
+
+    @strawberry.field(description="The global ID of the aid.")
+    def id(self) -> strawberry.ID:
+        return _id(self)
+
+    @strawberry.field(description="Whether today lies in the period.")
+    def active(self, info: Info) -> bool:
+        return self.period_start <= info.context.today <= self.period_end
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, HousingAid)
+
+
+@strawberry.type(
+    name="HousingDisasterReport",
+    description="The household's dwelling damaged by a disaster; open until responded to.",
+)
+class HousingDisasterReport:
+    kind: DisasterKind
+    occurred_on: dt.date
+    damage: str
+    reported_on: dt.date
+    responded_on: dt.date | None = strawberry.field(
+        description="When help was recorded (`housingDisasterRespond`); empty while open."
+    )
+    response: str | None = strawberry.field(description="What was done.")
+
+    @strawberry.field(description="The global ID of the report.")
+    def id(self) -> strawberry.ID:
+        return _id(self)
+
+    @strawberry.field(description="A response is recorded.")
+    def responded(self) -> bool:
+        return self.responded_on is not None
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, DisasterReport)
+
+
 @strawberry.type(name="HousingOnHousehold", description="A household's dwelling (住房救助).")
 class HousingOnHousehold:
-    latest_appraisal: HousingSafetyAppraisal | None
-    dangerous: bool = strawberry.field(description="The latest appraisal is C or D.")
+    household_id: strawberry.Private[int]
+
+    async def _appraisals(self, info: Info) -> list[SafetyAppraisal]:
+        return await info.context.loaders["housing_appraisals"].load(self.household_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The newest appraisal (by date), if the dwelling was appraised.")
+    async def latest_appraisal(self, info: Info) -> HousingSafetyAppraisal | None:
+        rows = await self._appraisals(info)
+        return rows[0] if rows else None  # type: ignore[return-value]
+
+    @strawberry.field(description="Every appraisal, newest first.")
+    async def appraisals(self, info: Info) -> list[HousingSafetyAppraisal]:
+        return await self._appraisals(info)  # type: ignore[return-value]
+
+    @strawberry.field(description="The latest appraisal is C or D.")
+    async def dangerous(self, info: Info) -> bool:
+        rows = await self._appraisals(info)
+        return bool(rows) and rows[0].grade in DANGEROUS_GRADES
+
+    @strawberry.field(description="The renovation not yet accepted, if any (at most one).")
+    async def open_renovation(self, info: Info) -> HousingRenovationProject | None:
+        rows = await info.context.loaders["housing_renovations"].load(self.household_id)
+        return next((r for r in rows if r.status is not RenovationStatus.ACCEPTED), None)
+
+    @strawberry.field(description="Every renovation project, newest first.")
+    async def renovations(self, info: Info) -> list[HousingRenovationProject]:
+        return await info.context.loaders["housing_renovations"].load(self.household_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Rental subsidies and public rental housing, newest first.")
+    async def aid(self, info: Info) -> list[HousingAidType]:
+        return await info.context.loaders["housing_aid"].load(self.household_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Disaster reports, newest first.")
+    async def disasters(self, info: Info) -> list[HousingDisasterReport]:
+        return await info.context.loaders["housing_disasters"].load(self.household_id)  # type: ignore[no-any-return]
 
 
 @strawberry.type
@@ -38,13 +245,8 @@ class HousingHouseholdFields:
     """Mixed into ``Household`` by the housing plugin."""
 
     @strawberry.field(
-        description="Dwelling safety: the latest appraisal (housing plugin).",
+        description="Dwelling safety, renovation, housing aid and disasters (housing plugin).",
         extensions=requires("housing:read"),
     )
-    async def housing(self, info: Info) -> HousingOnHousehold | None:
-        rows = await info.context.loaders["housing_appraisals"].load(self.id)  # type: ignore[attr-defined]
-        latest = rows[0] if rows else None
-        return HousingOnHousehold(
-            latest_appraisal=latest,
-            dangerous=latest is not None and latest.grade in (SafetyGrade.C, SafetyGrade.D),
-        )
+    def housing(self) -> HousingOnHousehold | None:
+        return HousingOnHousehold(household_id=self.id)  # type: ignore[attr-defined]
