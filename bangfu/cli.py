@@ -2,12 +2,14 @@
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bangfu import accounts_cli
+from core.calendar import Holiday
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
 from core.plugins import PluginError, PluginHost, get_plugin_manager
@@ -43,6 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("plugins", help="list the loaded plugins")
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     accounts_cli.add_commands(commands)  # bangfu user ..., bangfu client ...
+    care = commands.add_parser("care", help="care work commands")
+    care_commands = care.add_subparsers(dest="care_command", required=True)
+    care_holidays = care_commands.add_parser(
+        "holidays", help="raise a major holiday's care events for every paired person, once"
+    )
+    care_holidays.add_argument("--holiday", required=True, choices=[h.slug for h in Holiday])
+    care_holidays.add_argument("--year", required=True, type=int)
     audit = commands.add_parser("audit", help="audit trail commands")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check the hash chain of the audit trail")
@@ -64,6 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return plugins_command()
         if args.command in ("user", "client"):
             return accounts_cli.run(args)
+        if args.command == "care":
+            from core.care.commands import holidays_command
+
+            return asyncio.run(
+                holidays_command(Settings(), Holiday.from_slug(args.holiday), args.year)
+            )
         if args.command == "audit":
             from core.security.audit import verify_command
 
@@ -201,6 +216,9 @@ def serve_command(args: argparse.Namespace) -> int:
     from core.security.crypto import load_master_key
 
     load_master_key(settings)  # create the key file once, before any worker starts
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     where = "GraphiQL" if settings.is_development else "GraphQL endpoint"
     print(f"\n{where}: http://{settings.host}:{settings.port}/graphql\n", flush=True)
     uvicorn.run(

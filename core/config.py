@@ -4,8 +4,10 @@ import enum
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.care.events import CareEventKind
 
 
 class Profile(enum.StrEnum):
@@ -13,6 +15,26 @@ class Profile(enum.StrEnum):
 
     DEVELOPMENT = "development"
     PRODUCTION = "production"
+
+
+class CareSla(BaseModel):
+    """How long a paired official has to answer a care event of one kind (R6).
+
+    ``days`` after the day it happened (for a holiday: ``days`` before the holiday),
+    counted in calendar days or in working days (China's calendar, with make-up days).
+    """
+
+    days: int = Field(ge=0, le=366)
+    working_days: bool = False
+
+
+DEFAULT_CARE_SLA: dict[CareEventKind, CareSla] = {
+    CareEventKind.DISASTER: CareSla(days=1),
+    CareEventKind.HOSPITALISATION: CareSla(days=3),
+    CareEventKind.BEREAVEMENT: CareSla(days=3),
+    CareEventKind.SCHOOL_DROPOUT: CareSla(days=7),
+    CareEventKind.HOLIDAY: CareSla(days=0),  # on or before the holiday
+}
 
 
 class Settings(BaseSettings):
@@ -84,6 +106,27 @@ class Settings(BaseSettings):
     suggestions: bool | None = Field(
         default=None, description="'Did you mean ...' hints; None: on in development only."
     )
+
+    # The care work (R4-R7): deadlines, staleness, load.
+    care_sla: dict[CareEventKind, CareSla] = Field(
+        default_factory=lambda: dict(DEFAULT_CARE_SLA),
+        description='Deadline per care-event kind, JSON: {"SCHOOL_DROPOUT": {"days": 5, '
+        '"working_days": true}}; kinds not given keep their default.',
+    )
+    care_due_soon_days: int = Field(
+        default=1, ge=0, description="An open event is DUE_SOON this many days before its deadline."
+    )
+    five_knowns_stale_days: int = Field(
+        default=365, ge=1, description="A five-knowns item verified longer ago is stale."
+    )
+    pairing_overload_threshold: int = Field(
+        default=5, ge=1, description="Officials paired with more persons than this are overloaded."
+    )
+
+    @field_validator("care_sla")
+    @classmethod
+    def _complete_sla(cls, value: dict[CareEventKind, CareSla]) -> dict[CareEventKind, CareSla]:
+        return {**DEFAULT_CARE_SLA, **value}
 
     @field_validator("database_url")
     @classmethod

@@ -20,6 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import demo_names
+from core.care.demo import load_care_demo
 from core.db import Base
 from core.idnumber import IdNumber, Sex, make, parse
 from core.registry.models import (
@@ -584,6 +585,7 @@ async def load_demo(
         ]
     if host is not None:
         await host.demo_data(session=session, households=household_rows, rng=rng)
+    await load_care_demo(session, household_rows, rng, today)
     await session.flush()
     return DemoSummary(
         households=len(household_rows), persons=len(persons), categories=len(categories)

@@ -10,7 +10,7 @@ import datetime as dt
 import importlib.metadata
 import inspect
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import hookspecs
 from core.bottomline import Finding
+from core.care.care_events import record_event
 from core.care.events import CareEventRaised
+from core.config import Settings
 from core.db import Base
 from core.security.actor import Actor
 from core.security.permissions import CORE_ACTIONS, Action, client_vote, decide
@@ -50,6 +52,13 @@ class _CorePlugin:
     @hookimpl
     def bangfu_register_actions(self) -> Sequence[Action]:
         return CORE_ACTIONS
+
+    @hookimpl
+    async def bangfu_care_event(self, session: AsyncSession, event: CareEventRaised) -> None:
+        """Record a care event a module raised, with its deadline (core/care)."""
+        if not isinstance(session, AsyncSession):
+            return  # no database to record into (the hook's plumbing called on its own)
+        await record_event(session, event, Settings())
 
 
 def get_plugin_manager(
@@ -97,13 +106,18 @@ def get_plugin_manager(
     return pm
 
 
-def _call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-    """Call one hook's implementations one by one, keeping who returned what."""
-    results = []
+def _call_each(
+    pm: pluggy.PluginManager, hook_name: str, **kwargs: Any
+) -> Iterator[tuple[str, Any]]:
+    """Call one hook's implementations one by one, keeping who returned what.
+
+    A generator: each implementation is called only when the caller asks for
+    its result, so an async hook's coroutine is awaited before the next one is
+    created, and an exception stops the later implementations from running.
+    """
     for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
         # Like pluggy, pass only the arguments the implementation declares.
-        results.append((impl.plugin_name, impl.function(**{a: kwargs[a] for a in impl.argnames})))
-    return results
+        yield impl.plugin_name, impl.function(**{a: kwargs[a] for a in impl.argnames})
 
 
 # Hooks the host calls without awaiting: an ``async def`` implementation would never run.

@@ -13,6 +13,7 @@ from schema.access import check_access_rules
 from schema.audit import audit_mutations
 from schema.audit_log import AuditQuery
 from schema.auth import AuthenticationChecks, AuthMutation, AuthQuery
+from schema.care import build_care
 from schema.core_types import (
     CoreTypes,
     SchemaCompositionError,
@@ -53,12 +54,14 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
     settings = settings or Settings()
     extensions = host.type_extensions()
     core: CoreTypes = build_core_types(extensions)
+    care_queries, care_mutations = build_care(core)
     query = merge_roots(
         "Query",
         [
             ("core", build_query(core)),
             ("core", AuthQuery),
             ("core", AuditQuery),
+            *(("core", part) for part in care_queries),
             *host.query_types(core),
         ],
     )
@@ -68,6 +71,7 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
             ("core", build_mutation(core)),
             ("core", AuthMutation),
             ("core", RevealMutation),
+            *(("core", part) for part in care_mutations),
             *host.mutation_types(core),
         ],
     )

@@ -1,10 +1,24 @@
-"""Models of the care work (R4–R7)."""
+"""Models of one-to-one pairing (一包一, R6): pairings and their five knowns.
+
+The other care models: ``screening_models``, ``plan_models``, ``event_models``,
+``donation_models``.
+"""
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.care.enums import FiveKnownItem, db_enum
 from core.db import Base, utcnow
 from core.registry.scoping import PersonScoped
 
@@ -36,3 +50,20 @@ class Pairing(PersonScoped, Base):
         ),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
     )
+
+
+class FiveKnown(PersonScoped, Base):
+    """One of a pairing's five knowns: a note and the day it was last verified."""
+
+    __tablename__ = "core_five_known"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pairing_id: Mapped[int] = mapped_column(ForeignKey("core_pairing.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("core_person.id"), index=True)
+    item: Mapped[FiveKnownItem] = mapped_column(db_enum(FiveKnownItem, "five_known_item"))
+    note: Mapped[str] = mapped_column(Text)
+    verified_on: Mapped[dt.date] = mapped_column(Date)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), default=None)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("pairing_id", "item"),)

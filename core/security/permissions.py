@@ -35,6 +35,7 @@ class Action:
 
 
 DUTY_ROLES = frozenset({Role.CITY_ADMINISTRATOR, Role.CIVIL_AFFAIRS_OFFICER, Role.PAIRED_OFFICIAL})
+CARE_MANAGERS = frozenset({Role.CITY_ADMINISTRATOR, Role.CIVIL_AFFAIRS_OFFICER})
 
 CORE_ACTIONS = (
     Action("registry:read", "Read persons, households and categories in one's area", ALL_ROLES),
@@ -63,6 +64,42 @@ CORE_ACTIONS = (
         "Read the audit trail (auditLog)",
         frozenset({Role.CITY_ADMINISTRATOR, Role.SUPERVISOR}),
     ),
+    # The care work (core/care, R4-R7). Paired officials read only their own persons'
+    # pairings and events (area scoping); supervisors and mass organisations read.
+    Action("care:read", "Read screening, plans, pairings, care events, donations", ALL_ROLES),
+    Action("screening:write", "Run screening campaigns (R5)", CARE_MANAGERS),
+    Action(
+        "screening:visit",
+        "Record screening visits: civil-affairs staff down to townships and villages (R7)",
+        CARE_MANAGERS,
+    ),
+    Action(
+        "plan:write",
+        "Add plan measures and change their status (R5)",
+        CARE_MANAGERS | {Role.DEPARTMENT_OFFICER},
+    ),
+    Action(
+        "pairing:write", "Start and end pairings; keep anyone's five knowns (R6)", CARE_MANAGERS
+    ),
+    Action(
+        "pairing:five-knowns",
+        "Keep the five knowns of one's own pairings (R6)",
+        CARE_MANAGERS | {Role.PAIRED_OFFICIAL},
+    ),
+    Action(
+        "care:raise",
+        "Raise a care event (R6)",
+        DUTY_ROLES | {Role.DEPARTMENT_OFFICER, Role.MASS_ORGANISATION_MEMBER},
+    ),
+    Action("care:respond", "Answer care events of one's paired persons (R6)", DUTY_ROLES),
+    Action("care:respond-any", "Answer any care event in one's area (R6)", CARE_MANAGERS),
+    Action("care:holidays", "Raise the holiday events of a major holiday (R6)", CARE_MANAGERS),
+    Action(
+        "donation:write",
+        "Record social donations (R4, R8)",
+        CARE_MANAGERS | {Role.MASS_ORGANISATION_MEMBER},
+    ),
+    Action("donation:allocate", "Allocate donations to plan measures (R4)", CARE_MANAGERS),
 )
 
 

@@ -1,0 +1,215 @@
+"""Care events (五个关心, R6): recording raised events, responses, holiday events.
+
+Plugins raise events through ``PluginHost.raise_care_event``; core's
+``bangfu_care_event`` implementation (``core.plugins._CorePlugin``) calls
+:func:`record_event`. Users raise them with ``careEventRaise``; the holiday calendar
+with :meth:`CareEvents.raise_holiday_events`.
+"""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.calendar import Holiday, holiday_date
+from core.care.common import CareService
+from core.care.due import deadline_for, due_state
+from core.care.enums import ResponseKind
+from core.care.event_models import CareEvent, CareResponse
+from core.care.events import CareEventKind, CareEventRaised
+from core.care.models import Pairing
+from core.config import Settings
+from core.errors import DomainError, ErrorCode
+from core.registry.models import Person
+
+HOLIDAY_CALENDAR = "holiday-calendar"
+_BATCH = 500
+
+
+def holiday_source(holiday: Holiday, year: int) -> str:
+    return f"holiday:{holiday.slug}:{year}"
+
+
+def due_state_of(settings: Settings, today: dt.date) -> Any:
+    """``CareEvent``'s due state on ``today``, as a SQL expression (core.care.due)."""
+    return due_state(CareEvent.deadline, CareEvent.answered_on, today, settings.care_due_soon_days)
+
+
+async def record_event(
+    session: AsyncSession, event: CareEventRaised, settings: Settings
+) -> CareEvent:
+    """Record a raised event with its deadline, once per person, kind and source.
+
+    Runs in the raiser's transaction; an event with the same ``source`` recorded before
+    is returned instead of a new one (raising is idempotent).
+    """
+    kind = CareEventKind(event.kind)
+    if event.source is not None:
+        found = await session.scalar(
+            select(CareEvent).where(
+                CareEvent.person_id == event.person_id,
+                CareEvent.kind == kind,
+                CareEvent.source == event.source,
+            )
+        )
+        if found is not None:
+            return found
+    if await session.get(Person, event.person_id) is None:
+        raise DomainError.of("personId", "no Person with this ID", ErrorCode.NOT_FOUND)
+    row = CareEvent(
+        person_id=event.person_id,
+        kind=kind,
+        occurred_on=event.occurred_on,
+        deadline=deadline_for(kind, event.occurred_on, settings.care_sla),
+        raised_by=event.raised_by[:100],
+        summary=event.summary[:500],
+        source=event.source,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+class CareEvents(CareService):
+    """Care-event use cases for users."""
+
+    async def raise_event(
+        self, person_id: int, kind: CareEventKind, occurred_on: dt.date, summary: str
+    ) -> CareEvent:
+        await self.person(person_id, "input.personId")
+        if kind is not CareEventKind.HOLIDAY:
+            self.not_after_today(occurred_on, "input.occurredOn")
+        if len(summary) > 500:
+            raise DomainError.of("input.summary", "at most 500 characters", ErrorCode.INVALID_INPUT)
+        return await record_event(
+            self.session,
+            CareEventRaised(
+                person_id=person_id,
+                kind=kind,
+                occurred_on=occurred_on,
+                raised_by=f"user:{self.actor.name}",
+                summary=summary.strip(),
+            ),
+            self.settings,
+        )
+
+    async def respond(
+        self,
+        event_id: int,
+        kind: ResponseKind,
+        responded_on: dt.date | None,
+        notes: str,
+        help_given: str | None,
+        *,
+        may_answer_any: bool,
+    ) -> CareResponse:
+        """Record a visit or call; the first response answers the event.
+
+        The paired official answers the events of their persons; ``may_answer_any``
+        (civil affairs, administrators) lets an actor answer any event in their area.
+        """
+        event = await self.get(CareEvent, event_id, "input.eventId")
+        if not may_answer_any:
+            paired = await self.session.scalar(
+                select(Pairing.id).where(
+                    Pairing.person_id == event.person_id,
+                    Pairing.official_id == self.actor.id,
+                    Pairing.end_date.is_(None),
+                )
+            )
+            if paired is None:
+                raise DomainError.of(
+                    "input.eventId",
+                    "only the person's paired official may answer this event",
+                    ErrorCode.FORBIDDEN,
+                )
+        responded_on = responded_on or self.today
+        self.not_after_today(responded_on, "input.respondedOn")
+        if event.kind is not CareEventKind.HOLIDAY and responded_on < event.occurred_on:
+            raise DomainError.of(
+                "input.respondedOn",
+                "a response cannot precede the event",
+                ErrorCode.INVALID_DATE_RANGE,
+            )
+        if not notes.strip() or len(notes) > 4000:
+            raise DomainError.of(
+                "input.notes", "notes of 1 to 4000 characters", ErrorCode.INVALID_INPUT
+            )
+        response = CareResponse(
+            event_id=event.id,
+            person_id=event.person_id,
+            kind=kind,
+            responded_on=responded_on,
+            responder_id=self.actor.id,
+            notes=notes.strip(),
+            help_given=(help_given or "").strip() or None,
+        )
+        self.session.add(response)
+        # The first response answers the event: a conditional UPDATE, so that two
+        # responses at once cannot both claim it.
+        await self.session.execute(
+            update(CareEvent)
+            .where(CareEvent.id == event.id, CareEvent.answered_on.is_(None))
+            .values(answered_on=responded_on)
+            .execution_options(synchronize_session=False)
+        )
+        await self.flush()
+        await self.session.refresh(event)
+        return response
+
+    async def raise_holiday_events(self, holiday: Holiday, year: int) -> tuple[dt.date, int]:
+        """A HOLIDAY event for every person with an active pairing, once per holiday and
+        year: running it again raises nothing new. Returns the holiday's date and how many
+        events were raised now."""
+        if abs(year - self.today.year) > 1:
+            raise DomainError.of(
+                "input.year", "raise holiday events within a year of today", ErrorCode.INVALID_INPUT
+            )
+        try:
+            day = holiday_date(holiday, year)
+        except LookupError as exc:
+            raise DomainError.of("input.year", str(exc), ErrorCode.INVALID_INPUT) from exc
+        source = holiday_source(holiday, year)
+        deadline = deadline_for(CareEventKind.HOLIDAY, day, self.settings.care_sla)
+        persons = list(await self.session.scalars(self._persons_without(source, day)))
+        created = 0
+        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        for start in range(0, len(persons), _BATCH):
+            rows = [
+                {
+                    "person_id": person_id,
+                    "kind": CareEventKind.HOLIDAY,
+                    "occurred_on": day,
+                    "deadline": deadline,
+                    "raised_by": HOLIDAY_CALENDAR,
+                    "summary": f"{holiday.slug} {year}",
+                    "source": source,
+                }
+                for person_id in persons[start : start + _BATCH]
+            ]
+            # A concurrent run may have raised some meanwhile: the unique index keeps one.
+            result = await self.session.execute(
+                insert(CareEvent).values(rows).on_conflict_do_nothing().returning(CareEvent.id)
+            )
+            created += len(result.all())
+        return day, created
+
+    def _persons_without(self, source: str, day: dt.date) -> Select[Any]:
+        raised = select(CareEvent.person_id).where(
+            CareEvent.kind == CareEventKind.HOLIDAY, CareEvent.source == source
+        )
+        return (
+            select(Pairing.person_id)
+            .where(
+                Pairing.end_date.is_(None),
+                Pairing.start_date <= day,
+                Pairing.person_id.not_in(raised),
+            )
+            .order_by(Pairing.person_id)
+        )
+
+    @property
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name

@@ -1,0 +1,122 @@
+"""What every care use case needs: the transaction, the actor, lookups, checked flushes."""
+
+import dataclasses
+import datetime as dt
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.calendar import today
+from core.config import Settings
+from core.errors import DomainError, ErrorCode
+from core.registry.models import CategoryAssignment, Organisation, Person, Region
+from core.security.actor import Actor
+
+M = TypeVar("M")
+
+# Unique keys whose violation means a lost race, and what the caller is told. PostgreSQL
+# names the index; SQLite names the columns ("UNIQUE constraint failed: core_pairing.person_id").
+_RACES = (
+    (
+        ("uq_core_pairing_active_person", "core_pairing.person_id"),
+        "input.personId",
+        "the person has an active pairing already: end it first",
+        ErrorCode.ALREADY_PAIRED,
+    ),
+    (
+        ("uq_core_assistance_plan_household_id", "core_assistance_plan.household_id"),
+        "input.householdId",
+        "the household's plan was created meanwhile: try again",
+        ErrorCode.VERSION_CONFLICT,
+    ),
+)
+
+
+def active_hardship_persons(on: dt.date) -> Select[Any]:
+    """Persons holding any hardship category on ``on``."""
+    return select(CategoryAssignment.person_id).where(
+        CategoryAssignment.valid_from <= on,
+        CategoryAssignment.valid_to.is_(None) | (CategoryAssignment.valid_to >= on),
+    )
+
+
+@dataclasses.dataclass
+class CareService:
+    """The care use cases of one transaction, as its actor (area scoping applies)."""
+
+    session: AsyncSession
+    actor: Actor
+    settings: Settings
+
+    @property
+    def today(self) -> dt.date:
+        return today()
+
+    async def get(self, model: type[M], pk: int, field: str) -> M:
+        """A row the actor may see, or NOT_FOUND (absent and out of area look the same)."""
+        row = await self.session.get(model, pk)
+        if row is None:
+            raise DomainError.of(field, f"no {model.__name__} with this ID", ErrorCode.NOT_FOUND)
+        return row
+
+    async def person(self, person_id: int, field: str) -> Person:
+        return await self.get(Person, person_id, field)
+
+    async def organisation(self, organisation_id: int, field: str) -> Organisation:
+        found = await self.session.get(Organisation, organisation_id)
+        if found is None:
+            raise DomainError.of(
+                field, "no Organisation with this ID", ErrorCode.UNKNOWN_ORGANISATION
+            )
+        return found
+
+    async def region(self, code: str, field: str) -> Region:
+        """A region inside the actor's area, or UNKNOWN_REGION / OUT_OF_AREA."""
+        region = await self.session.get(Region, code)
+        if region is None:
+            raise DomainError.of(field, f"unknown region code {code!r}", ErrorCode.UNKNOWN_REGION)
+        if not self.covers(region.path):
+            raise DomainError.of(
+                field, f"region {code} is outside your area", ErrorCode.OUT_OF_AREA
+            )
+        return region
+
+    def covers(self, path: str) -> bool:
+        if self.actor.sees_everything:
+            return True
+        area = self.actor.area_path
+        return area is not None and path.startswith(area)
+
+    def not_after_today(self, day: dt.date, field: str) -> None:
+        if day > self.today:
+            raise DomainError.of(
+                field, "the day cannot be in the future", ErrorCode.INVALID_DATE_RANGE
+            )
+
+    async def is_hardship_person(self, person_id: int, on: dt.date) -> bool:
+        found = await self.session.scalar(
+            select(Person.id).where(
+                Person.id == person_id, Person.id.in_(active_hardship_persons(on))
+            )
+        )
+        return found is not None
+
+    async def flush(self) -> None:
+        """Flush, turning a lost race into the error the checks would have given."""
+        try:
+            await self.session.flush()
+        except StaleDataError as exc:
+            raise DomainError.of(
+                "input.expectedVersion",
+                "the record was changed meanwhile: read it again",
+                ErrorCode.VERSION_CONFLICT,
+            ) from exc
+        except IntegrityError as exc:
+            text = str(exc.orig)
+            for names, field, message, code in _RACES:
+                if any(name in text for name in names):
+                    raise DomainError.of(field, message, code) from exc
+            raise

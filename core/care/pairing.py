@@ -1,0 +1,206 @@
+"""One-to-one pairing (一包一, R6): start, end and hand over pairings; the five knowns."""
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from core.care.common import CareService, active_hardship_persons
+from core.care.enums import FiveKnownItem
+from core.care.models import FiveKnown, Pairing
+from core.errors import DomainError, ErrorCode, FieldError
+from core.registry.models import Person, Region
+from core.security.actor import Role
+from core.security.models import User
+
+ITEMS = len(FiveKnownItem)
+
+
+@dataclasses.dataclass(frozen=True)
+class FiveKnownData:
+    item: FiveKnownItem
+    note: str
+    verified_on: dt.date
+
+
+def active_pairings() -> Select[Any]:
+    """Pairings that have not ended (the partial unique index allows one per person)."""
+    return select(Pairing).where(Pairing.end_date.is_(None))
+
+
+def unpaired_hardship_persons(on: dt.date) -> Select[Any]:
+    """Living persons holding a hardship category on ``on`` with no active pairing."""
+    return select(Person).where(
+        Person.deceased.is_(False),
+        Person.id.in_(active_hardship_persons(on)),
+        Person.id.not_in(select(Pairing.person_id).where(Pairing.end_date.is_(None))),
+    )
+
+
+def officials_with_pairings(more_than: int = 0) -> Select[Any]:
+    """Users with more than ``more_than`` active pairings among the persons one may see."""
+    paired = (
+        select(Pairing.official_id)
+        .where(Pairing.end_date.is_(None))
+        .group_by(Pairing.official_id)
+        .having(func.count(Pairing.id) > more_than)
+    )
+    return select(User).where(User.id.in_(paired))
+
+
+def is_stale(verified_on: dt.date, today: dt.date, stale_days: int) -> bool:
+    return verified_on < today - dt.timedelta(days=stale_days)
+
+
+def completeness(items: Sequence[FiveKnown], today: dt.date, stale_days: int) -> float:
+    """Fresh items / 5: an item counts when recorded and verified recently enough."""
+    fresh = {i.item for i in items if not is_stale(i.verified_on, today, stale_days)}
+    return len(fresh) / ITEMS
+
+
+class Pairings(CareService):
+    """Pairing use cases."""
+
+    async def official(self, user_id: int, field: str) -> User:
+        user = await self.session.get(User, user_id)
+        if user is None or not user.is_active or Role.PAIRED_OFFICIAL.value not in user.roles:
+            raise DomainError.of(
+                field, "no active user with the PAIRED_OFFICIAL role", ErrorCode.NOT_AN_OFFICIAL
+            )
+        return user
+
+    async def start(self, person_id: int, official_id: int, start_date: dt.date | None) -> Pairing:
+        """Pair a hardship person with an official; refused while another pairing is active."""
+        start_date = start_date or self.today
+        person = await self.person(person_id, "input.personId")
+        official = await self.official(official_id, "input.officialId")
+        errors: list[FieldError] = []
+        region = await self.session.get(Region, official.region_code)
+        if region is None or not person.area_path.startswith(region.path):
+            errors.append(
+                FieldError(
+                    "input.officialId",
+                    "the person lives outside the official's area",
+                    ErrorCode.NOT_AN_OFFICIAL,
+                )
+            )
+        if person.deceased or not await self.is_hardship_person(person.id, start_date):
+            errors.append(
+                FieldError(
+                    "input.personId",
+                    "the person holds no hardship category on the start date",
+                    ErrorCode.NOT_A_HARDSHIP_PERSON,
+                )
+            )
+        if errors:
+            raise DomainError(*errors)
+        history = list(
+            await self.session.scalars(
+                select(Pairing).where(Pairing.person_id == person.id).order_by(Pairing.id)
+            )
+        )
+        if any(p.end_date is None for p in history):
+            raise DomainError.of(
+                "input.personId",
+                "the person has an active pairing already: end it first",
+                ErrorCode.ALREADY_PAIRED,
+            )
+        last_end = max((p.end_date for p in history if p.end_date is not None), default=None)
+        if last_end is not None and start_date < last_end:
+            raise DomainError.of(
+                "input.startDate",
+                f"the previous pairing ended on {last_end.isoformat()}: start on or after it",
+                ErrorCode.INVALID_DATE_RANGE,
+            )
+        pairing = Pairing(person_id=person.id, official_id=official.id, start_date=start_date)
+        self.session.add(pairing)
+        await self.flush()
+        return pairing
+
+    async def end(self, pairing_id: int, end_date: dt.date | None, reason: str) -> Pairing:
+        """End a pairing; it stays as hand-over history."""
+        pairing = await self.get(Pairing, pairing_id, "input.id")
+        end_date = end_date or self.today
+        if pairing.end_date is not None:
+            raise DomainError.of(
+                "input.id", "the pairing has ended already", ErrorCode.ALREADY_ENDED
+            )
+        self.not_after_today(end_date, "input.endDate")
+        if end_date < pairing.start_date:
+            raise DomainError.of(
+                "input.endDate",
+                "the pairing would end before it began",
+                ErrorCode.INVALID_DATE_RANGE,
+            )
+        if not reason.strip():
+            raise DomainError.of("input.reason", "give a reason", ErrorCode.INVALID_INPUT)
+        pairing.end_date = end_date
+        pairing.end_reason = reason.strip()
+        await self.flush()
+        return pairing
+
+    async def update_five_knowns(
+        self, pairing_id: int, items: Sequence[FiveKnownData], *, may_manage: bool
+    ) -> Pairing:
+        """Record five-knowns items of an active pairing: its official's own work, or
+        anyone's who manages pairings (``may_manage``)."""
+        pairing = await self.get(Pairing, pairing_id, "input.pairingId")
+        if pairing.official_id != self.actor.id and not may_manage:
+            raise DomainError.of(
+                "input.pairingId",
+                "only the paired official keeps the five knowns of this pairing",
+                ErrorCode.FORBIDDEN,
+            )
+        if pairing.end_date is not None:
+            raise DomainError.of(
+                "input.pairingId", "the pairing has ended", ErrorCode.ALREADY_ENDED
+            )
+        errors = self._five_known_errors(items)
+        if errors:
+            raise DomainError(*errors)
+        existing = {
+            row.item: row
+            for row in await self.session.scalars(
+                select(FiveKnown).where(FiveKnown.pairing_id == pairing.id)
+            )
+        }
+        for data in items:
+            row = existing.get(data.item)
+            if row is None:
+                row = FiveKnown(pairing_id=pairing.id, person_id=pairing.person_id, item=data.item)
+                self.session.add(row)
+            row.note = data.note.strip()
+            row.verified_on = data.verified_on
+            row.updated_by_id = self.actor.id
+        await self.flush()
+        return pairing
+
+    def _five_known_errors(self, items: Sequence[FiveKnownData]) -> list[FieldError]:
+        errors: list[FieldError] = []
+        seen: set[FiveKnownItem] = set()
+        if not items:
+            errors.append(
+                FieldError("input.items", "give at least one item", ErrorCode.INVALID_INPUT)
+            )
+        for index, data in enumerate(items):
+            field = f"input.items.{index}"
+            if data.item in seen:
+                errors.append(FieldError(field, "the item is given twice", ErrorCode.INVALID_INPUT))
+            seen.add(data.item)
+            if not data.note.strip() or len(data.note) > 4000:
+                errors.append(
+                    FieldError(
+                        f"{field}.note", "a note of 1 to 4000 characters", ErrorCode.INVALID_INPUT
+                    )
+                )
+            if data.verified_on > self.today:
+                errors.append(
+                    FieldError(
+                        f"{field}.verifiedOn",
+                        "the day cannot be in the future",
+                        ErrorCode.INVALID_DATE_RANGE,
+                    )
+                )
+        return errors

@@ -1,0 +1,99 @@
+"""What the care schema modules share: enums, the staff type, running a use case."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from core.calendar import Holiday
+from core.care import enums
+from core.care.common import CareService
+from core.care.events import CareEventKind
+from core.errors import DomainError
+from core.security.models import User
+from schema.care.loaders import load
+from schema.errors import Error, to_error
+from schema.relay import decode_id, to_global_id
+from schema.transactions import in_transaction
+from schema.types import Organisation
+
+S = TypeVar("S", bound=CareService)
+T = TypeVar("T")
+
+strawberry.enum(
+    enums.ProblemDomain,
+    name="ProblemDomain",
+    description="What a problem or measure is about (R4).",
+)
+strawberry.enum(enums.VisitOutcome, name="VisitOutcome", description="How a screening visit went.")
+strawberry.enum(enums.Severity, name="Severity")
+strawberry.enum(
+    enums.MeasureStatus, name="MeasureStatus", description="DONE and CANCELLED are final."
+)
+strawberry.enum(enums.FundingSource, name="FundingSource", description="Who pays (R4).")
+strawberry.enum(
+    enums.FiveKnownItem, name="FiveKnownItem", description="The five knowns (五个知晓)."
+)
+strawberry.enum(enums.ResponseKind, name="CareResponseKind")
+strawberry.enum(
+    enums.DueState,
+    name="DueState",
+    description="Where a care event stands against its deadline (Asia/Shanghai day); "
+    "computed, never stored.",
+)
+strawberry.enum(CareEventKind, name="CareEventKind", description="The five cares (五个关心).")
+strawberry.enum(Holiday, name="Holiday", description="Major holidays (China's calendar).")
+
+
+@strawberry.type(
+    name="StaffMember", description="A user who does care work: a paired official, a visitor."
+)
+class StaffMember:
+    display_name: str
+
+    @strawberry.field(description="The global ID of the user.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("User", self.id))  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The organisation the user works for.")
+    async def organisation(self, info: Info) -> Organisation | None:
+        return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[attr-defined,no-any-return]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, User)
+
+
+async def staff(info: Info, user_id: int | None) -> Any:
+    return None if user_id is None else await load(info, "care_user", user_id)
+
+
+async def run(info: Info, service: type[S], work: Callable[[S], Awaitable[T]]) -> T | list[Error]:
+    """Run a care use case in one audited transaction; payload errors roll it all back."""
+    context = info.context
+    result = await in_transaction(
+        info, lambda session: work(service(session, context.actor, context.settings))
+    )
+    if isinstance(result, list):
+        return [to_error(e) for e in result]
+    return result
+
+
+async def region_path(info: Info, code: str | None) -> str | None:
+    """The path of a filter's region; an unknown code is a request error."""
+    if code is None:
+        return None
+    region = await info.context.loaders["region"].load(code)
+    if region is None:
+        raise ValueError(f"filter.regionCode: unknown region code {code!r}")
+    return region.path  # type: ignore[no-any-return]
+
+
+def key_of(global_id: strawberry.ID | str, type_name: str) -> int:
+    """The key of a global ID used as an argument or filter; -1 (matches nothing, like an
+    ID outside your area) when it is malformed or of another type."""
+    try:
+        return decode_id(global_id, type_name, "id")
+    except DomainError:
+        return -1

@@ -1,0 +1,373 @@
+"""GraphQL of the five cares (五个关心, R6): care events, responses, holiday events.
+
+Every due state shown, filtered on or counted comes from one SQL expression,
+``core.care.due.due_state`` (through ``due_state_of``), so the three always agree.
+"""
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from sqlalchemy import Select, and_, func, select
+from strawberry.types import Info
+
+from core.calendar import Holiday
+from core.care.care_events import CareEvents, due_state_of
+from core.care.enums import DueState, ResponseKind
+from core.care.event_models import CareEvent, CareResponse
+from core.care.events import CareEventKind
+from core.care.models import Pairing
+from core.db import path_within
+from core.registry.models import Person
+from core.security.models import User
+from schema.care.common import StaffMember, key_of, region_path, run, staff
+from schema.care.loaders import load
+from schema.connections import connection_types, paginate
+from schema.core_types import CoreTypes
+from schema.errors import Error
+from schema.permissions import requires
+from schema.relay import decode_id, to_global_id
+from schema.types import Organisation
+
+SENSITIVE_KINDS = frozenset({CareEventKind.HOSPITALISATION})
+
+
+@strawberry.type(name="CareResponse", description="A visit or call answering a care event.")
+class CareResponseType:
+    kind: ResponseKind
+    responded_on: dt.date
+    notes: str
+    help_given: str | None = strawberry.field(description="What help was given, if any.")
+
+    @strawberry.field(description="The global ID of the response.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("CareResponse", self.id))  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def responder(self, info: Info) -> StaffMember | None:
+        return await staff(info, self.responder_id)  # type: ignore[attr-defined,no-any-return]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, CareResponse)
+
+
+@strawberry.type(name="CareEventCount", description="How many events are in a due state.")
+class CareEventCount:
+    due_state: DueState
+    count: int
+
+
+@strawberry.type(
+    name="CareEscalation",
+    description="Overdue events of one responsible organisation (the paired officials' "
+    "organisation; null: persons without an active pairing).",
+)
+class CareEscalation:
+    organisation_id: strawberry.Private[int | None]
+    overdue: int
+    oldest_deadline: dt.date
+
+    @strawberry.field
+    async def organisation(self, info: Info) -> Organisation | None:
+        if self.organisation_id is None:
+            return None
+        return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[no-any-return]
+
+
+@strawberry.input(description="Filters for care events; all given filters must hold.")
+class CareEventFilter:
+    region_code: str | None = strawberry.field(default=None, description="Persons living there.")
+    kinds: list[CareEventKind] | None = None
+    due_states: list[DueState] | None = None
+    open_only: bool = strawberry.field(default=False, description="Not answered yet.")
+    person_id: strawberry.ID | None = None
+    responsible_organisation_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Events whose person's paired official works there."
+    )
+    paired_with_me: bool = strawberry.field(
+        default=False, description="Events of the persons paired with you."
+    )
+
+
+@strawberry.input
+class CareEventRaiseInput:
+    person_id: strawberry.ID
+    kind: CareEventKind
+    occurred_on: dt.date = strawberry.field(description="For HOLIDAY: the holiday.")
+    summary: str = ""
+
+
+@strawberry.input
+class CareEventRespondInput:
+    event_id: strawberry.ID
+    kind: ResponseKind
+    notes: str
+    help_given: str | None = None
+    responded_on: dt.date | None = strawberry.field(default=None, description="Today by default.")
+
+
+@strawberry.input
+class CareHolidayEventsRaiseInput:
+    holiday: Holiday
+    year: int
+
+
+@strawberry.type(name="CareHolidayEventsPayload")
+class CareHolidayEventsPayload:
+    raised: int = strawberry.field(description="Events raised now (0 when raised before).")
+    holiday_date: dt.date | None
+    errors: list[Error]
+
+
+async def events_statement(info: Info, filter: "CareEventFilter | None") -> Select[Any]:
+    """Care events matching ``filter`` (area scoping adds the rest)."""
+    statement = select(CareEvent)
+    if filter is None:
+        return statement
+    context = info.context
+    if filter.kinds:
+        statement = statement.where(CareEvent.kind.in_([CareEventKind(k) for k in filter.kinds]))
+    if filter.due_states:
+        states = [DueState(s).value for s in filter.due_states]
+        statement = statement.where(due_state_of(context.settings, context.today).in_(states))
+    if filter.open_only:
+        statement = statement.where(CareEvent.answered_on.is_(None))
+    if filter.person_id is not None:
+        statement = statement.where(CareEvent.person_id == key_of(filter.person_id, "Person"))
+    path = await region_path(info, filter.region_code)
+    if path is not None:
+        statement = statement.where(
+            CareEvent.person_id.in_(select(Person.id).where(path_within(Person.area_path, path)))
+        )
+    if filter.paired_with_me:
+        statement = statement.where(CareEvent.person_id.in_(_paired_with(context.actor.id)))
+    if filter.responsible_organisation_id is not None:
+        organisation = key_of(filter.responsible_organisation_id, "Organisation")
+        statement = statement.where(
+            CareEvent.person_id.in_(
+                select(Pairing.person_id)
+                .join(User, User.id == Pairing.official_id)
+                .where(Pairing.end_date.is_(None), User.organisation_id == organisation)
+            )
+        )
+    return statement
+
+
+def _paired_with(official_id: int | None) -> Select[Any]:
+    return select(Pairing.person_id).where(
+        Pairing.official_id == official_id, Pairing.end_date.is_(None)
+    )
+
+
+def build(core: CoreTypes) -> tuple[type, type]:
+    Person_ = core.Person
+
+    @strawberry.type(name="CareEvent", description="Something that calls for care (五个关心).")
+    class CareEventType:
+        kind: CareEventKind
+        occurred_on: dt.date = strawberry.field(description="For HOLIDAY: the holiday.")
+        deadline: dt.date = strawberry.field(description="Answer on or before this day.")
+        raised_by: str = strawberry.field(
+            description="The module (plugin name), `user:<name>` or `holiday-calendar`."
+        )
+        source: str | None = strawberry.field(description="The record that raised it, if any.")
+        answered_on: dt.date | None = strawberry.field(description="Day of the first response.")
+
+        @strawberry.field(description="The global ID of the event.")
+        def id(self) -> strawberry.ID:
+            return strawberry.ID(to_global_id("CareEvent", self.id))  # type: ignore[attr-defined]
+
+        @strawberry.field(
+            description="What happened; for hospitalisations (health data) only with "
+            "registry:read-sensitive, null otherwise."
+        )
+        def summary(self, info: Info) -> str | None:
+            if self.kind in SENSITIVE_KINDS and not info.context.allowed("registry:read-sensitive"):
+                return None
+            return self.summary  # type: ignore[no-any-return]
+
+        @strawberry.field(description="Computed on today's date (Asia/Shanghai), never stored.")
+        async def due_state(self, info: Info) -> DueState:
+            return DueState(await load(info, "care_due_state", self.id))  # type: ignore[attr-defined]
+
+        @strawberry.field(description="The person; null when you may not see them.")
+        async def person(self, info: Info) -> Person_ | None:  # type: ignore[valid-type]
+            return await info.context.loaders["person"].load(self.person_id)  # type: ignore[attr-defined]
+
+        @strawberry.field(description="The official paired with the person now, if any.")
+        async def responsible_official(self, info: Info) -> StaffMember | None:
+            pairing = await load(info, "care_active_pairing_of_person", self.person_id)  # type: ignore[attr-defined]
+            return None if pairing is None else await staff(info, pairing.official_id)
+
+        @strawberry.field(description="Visits and calls, first (the one that answered) first.")
+        async def responses(self, info: Info) -> list[CareResponseType]:
+            return await load(info, "care_responses", self.id)  # type: ignore[attr-defined,no-any-return]
+
+        @classmethod
+        def is_type_of(cls, obj: Any, _info: Any) -> bool:
+            return isinstance(obj, CareEvent)
+
+    edge, connection = connection_types(CareEventType, "CareEvent")
+
+    @strawberry.type(name="CareEventPayload")
+    class CareEventPayload:
+        care_event: CareEventType | None
+        errors: list[Error]
+
+    @strawberry.type(name="CareEventRespondPayload")
+    class CareEventRespondPayload:
+        response: CareResponseType | None
+        care_event: CareEventType | None
+        errors: list[Error]
+
+    @strawberry.type(name="Query")
+    class CareEventQuery:
+        @strawberry.field(
+            description="One care event by global ID.", extensions=requires("care:read")
+        )
+        async def care_event(self, info: Info, id: strawberry.ID) -> CareEventType | None:
+            key = key_of(id, "CareEvent")
+            return None if key < 0 else await load(info, "care_event", key)
+
+        @strawberry.field(
+            description="Care events in your area by area, kind, due state ..., a page at a time.",
+            extensions=requires("care:read"),
+        )
+        async def care_events(
+            self,
+            info: Info,
+            first: int,
+            after: str | None = None,
+            filter: CareEventFilter | None = None,
+        ) -> connection:  # type: ignore[valid-type]
+            statement = await events_statement(info, filter)
+            return await paginate(
+                info.context, connection, edge, statement, CareEvent, first=first, after=after
+            )
+
+        @strawberry.field(
+            description="Your open events: those of the persons paired with you, not answered yet.",
+            extensions=requires("care:read"),
+        )
+        async def my_care_events(
+            self, info: Info, first: int, after: str | None = None, include_answered: bool = False
+        ) -> connection:  # type: ignore[valid-type]
+            statement = await events_statement(
+                info, CareEventFilter(paired_with_me=True, open_only=not include_answered)
+            )
+            return await paginate(
+                info.context, connection, edge, statement, CareEvent, first=first, after=after
+            )
+
+        @strawberry.field(
+            description="How many events matching the filter are in each due state.",
+            extensions=requires("care:read"),
+        )
+        async def care_event_counts(
+            self, info: Info, filter: CareEventFilter | None = None
+        ) -> list[CareEventCount]:
+            context = info.context
+            state = due_state_of(context.settings, context.today).label("due_state")
+            inner = (await events_statement(info, filter)).with_only_columns(state).subquery()
+            statement = select(inner.c.due_state, func.count()).group_by(inner.c.due_state)
+            async with context.read() as session:
+                found = dict((await session.execute(statement)).all())
+            return [CareEventCount(due_state=s, count=int(found.get(s.value, 0))) for s in DueState]
+
+        @strawberry.field(
+            description="The escalation list: overdue events per responsible organisation, "
+            "most first.",
+            extensions=requires("care:read"),
+        )
+        async def care_escalation(self, info: Info) -> list[CareEscalation]:
+            context = info.context
+            overdue = func.count(CareEvent.id)
+            statement = (
+                select(User.organisation_id, overdue, func.min(CareEvent.deadline))
+                .select_from(CareEvent)
+                .outerjoin(
+                    Pairing,
+                    and_(Pairing.person_id == CareEvent.person_id, Pairing.end_date.is_(None)),
+                )
+                .outerjoin(User, User.id == Pairing.official_id)
+                .where(due_state_of(context.settings, context.today) == DueState.OVERDUE.value)
+                .group_by(User.organisation_id)
+                .order_by(overdue.desc(), User.organisation_id)
+            )
+            async with context.read() as session:
+                rows = (await session.execute(statement)).all()
+            return [
+                CareEscalation(organisation_id=org, overdue=count, oldest_deadline=oldest)
+                for org, count, oldest in rows
+            ]
+
+    @strawberry.type(name="Mutation")
+    class CareEventMutation:
+        @strawberry.mutation(
+            description="Raise a care event; its deadline follows the SLA of its kind.",
+            extensions=requires("care:raise"),
+        )
+        async def care_event_raise(
+            self, info: Info, input: CareEventRaiseInput
+        ) -> CareEventPayload:
+            async def work(events: CareEvents) -> Any:
+                return await events.raise_event(
+                    decode_id(input.person_id, "Person", "input.personId"),
+                    CareEventKind(input.kind),
+                    input.occurred_on,
+                    input.summary,
+                )
+
+            result = await run(info, CareEvents, work)
+            if isinstance(result, list):
+                return CareEventPayload(care_event=None, errors=result)
+            return CareEventPayload(care_event=result, errors=[])
+
+        @strawberry.mutation(
+            description="Record a visit or call answering a care event; the first answers it. "
+            "The paired official answers their persons' events; care:respond-any any in your area.",
+            extensions=requires("care:respond"),
+        )
+        async def care_event_respond(
+            self, info: Info, input: CareEventRespondInput
+        ) -> CareEventRespondPayload:
+            may_answer_any = info.context.allowed("care:respond-any")
+
+            async def work(events: CareEvents) -> Any:
+                response = await events.respond(
+                    decode_id(input.event_id, "CareEvent", "input.eventId"),
+                    ResponseKind(input.kind),
+                    input.responded_on,
+                    input.notes,
+                    input.help_given,
+                    may_answer_any=may_answer_any,
+                )
+                return response, await events.get(CareEvent, response.event_id, "input.eventId")
+
+            result = await run(info, CareEvents, work)
+            if isinstance(result, list):
+                return CareEventRespondPayload(response=None, care_event=None, errors=result)
+            response, event = result
+            return CareEventRespondPayload(response=response, care_event=event, errors=[])
+
+        @strawberry.mutation(
+            description="Raise the holiday's events for every person with an active pairing "
+            "(in your area), once: running it again raises nothing new.",
+            extensions=requires("care:holidays"),
+        )
+        async def care_holiday_events_raise(
+            self, info: Info, input: CareHolidayEventsRaiseInput
+        ) -> CareHolidayEventsPayload:
+            holiday = Holiday(input.holiday)
+
+            async def work(events: CareEvents) -> Any:
+                return await events.raise_holiday_events(holiday, input.year)
+
+            result = await run(info, CareEvents, work)
+            if isinstance(result, list):
+                return CareHolidayEventsPayload(raised=0, holiday_date=None, errors=result)
+            day, raised = result
+            return CareHolidayEventsPayload(raised=raised, holiday_date=day, errors=[])
+
+    return CareEventQuery, CareEventMutation

@@ -1,0 +1,333 @@
+"""GraphQL of one-to-one pairing (一包一, R6): pairings, five knowns, officials."""
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
+
+from core.care.enums import FiveKnownItem
+from core.care.models import FiveKnown, Pairing
+from core.care.pairing import (
+    FiveKnownData,
+    Pairings,
+    completeness,
+    is_stale,
+    officials_with_pairings,
+    unpaired_hardship_persons,
+)
+from core.db import path_within
+from core.registry.models import Person
+from core.security.models import User
+from schema.care.common import StaffMember, key_of, region_path, run, staff
+from schema.care.loaders import load
+from schema.connections import connection_types, paginate
+from schema.core_types import CoreTypes
+from schema.errors import Error
+from schema.permissions import requires
+from schema.relay import decode_id, to_global_id
+
+
+@strawberry.type(
+    name="FiveKnownEntry", description="One of the five knowns: a note, verified on a day."
+)
+class FiveKnownEntry:
+    item: FiveKnownItem
+    note: str
+    verified_on: dt.date
+    stale: bool = strawberry.field(description="Verified longer ago than the staleness limit.")
+
+
+@strawberry.type(name="FiveKnowns", description="The five knowns (五个知晓) of a pairing (R6).")
+class FiveKnowns:
+    items: list[FiveKnownEntry] = strawberry.field(description="The items recorded so far.")
+    completeness: float = strawberry.field(description="Fresh items / 5 (0 to 1).")
+    missing: list[FiveKnownItem] = strawberry.field(description="Items never recorded.")
+    stale_items: list[FiveKnownItem] = strawberry.field(description="Items to verify again.")
+
+
+def five_knowns(info: Info, rows: list[FiveKnown]) -> FiveKnowns:
+    today, stale_days = info.context.today, info.context.settings.five_knowns_stale_days
+    entries = [
+        FiveKnownEntry(
+            item=row.item,
+            note=row.note,
+            verified_on=row.verified_on,
+            stale=is_stale(row.verified_on, today, stale_days),
+        )
+        for row in sorted(rows, key=lambda r: list(FiveKnownItem).index(r.item))
+    ]
+    recorded = {row.item for row in rows}
+    return FiveKnowns(
+        items=entries,
+        completeness=completeness(rows, today, stale_days),
+        missing=[item for item in FiveKnownItem if item not in recorded],
+        stale_items=[e.item for e in entries if e.stale],
+    )
+
+
+@strawberry.input(description="One five-knowns item to record.")
+class FiveKnownInput:
+    item: FiveKnownItem
+    note: str
+    verified_on: dt.date | None = strawberry.field(default=None, description="Today by default.")
+
+
+@strawberry.input
+class PairingStartInput:
+    person_id: strawberry.ID = strawberry.field(
+        description="A hardship person without an active pairing."
+    )
+    official_id: strawberry.ID = strawberry.field(
+        description="A user with the PAIRED_OFFICIAL role."
+    )
+    start_date: dt.date | None = strawberry.field(default=None, description="Today by default.")
+
+
+@strawberry.input
+class PairingEndInput:
+    id: strawberry.ID
+    reason: str = strawberry.field(description="Why, e.g. the hand-over to another official.")
+    end_date: dt.date | None = strawberry.field(default=None, description="Today by default.")
+
+
+@strawberry.input
+class PairingFiveKnownsUpdateInput:
+    pairing_id: strawberry.ID
+    items: list[FiveKnownInput]
+
+
+@strawberry.input(description="Filters for `pairings`; all given filters must hold.")
+class PairingFilter:
+    person_id: strawberry.ID | None = None
+    official_id: strawberry.ID | None = None
+    region_code: str | None = strawberry.field(default=None, description="Persons living there.")
+    active_only: bool = strawberry.field(
+        default=True, description="false: the hand-over history too."
+    )
+
+
+def build(core: CoreTypes) -> tuple[type, type]:
+    Person_ = core.Person
+
+    @strawberry.type(
+        name="Pairing", description="An official responsible for a hardship person (一包一)."
+    )
+    class PairingType:
+        start_date: dt.date
+        end_date: dt.date | None = strawberry.field(description="Empty while the pairing holds.")
+        end_reason: str | None
+
+        @strawberry.field(description="The global ID of the pairing.")
+        def id(self) -> strawberry.ID:
+            return strawberry.ID(to_global_id("Pairing", self.id))  # type: ignore[attr-defined]
+
+        @strawberry.field
+        def active(self) -> bool:
+            return self.end_date is None
+
+        @strawberry.field(description="The paired person; null when you may not see them.")
+        async def person(self, info: Info) -> Person_ | None:  # type: ignore[valid-type]
+            return await info.context.loaders["person"].load(self.person_id)  # type: ignore[attr-defined]
+
+        @strawberry.field(description="The paired official.")
+        async def official(self, info: Info) -> StaffMember | None:
+            return await staff(info, self.official_id)  # type: ignore[attr-defined,no-any-return]
+
+        @strawberry.field(description="The five knowns and how complete and fresh they are.")
+        async def five_knowns(self, info: Info) -> FiveKnowns:
+            return five_knowns(info, await load(info, "care_five_knowns", self.id))  # type: ignore[attr-defined]
+
+        @classmethod
+        def is_type_of(cls, obj: Any, _info: Any) -> bool:
+            return isinstance(obj, Pairing)
+
+    @strawberry.type(
+        name="PairedOfficial", description="An official and the persons paired with them."
+    )
+    class PairedOfficial:
+        @strawberry.field
+        def official(self) -> StaffMember:
+            return self  # type: ignore[return-value]
+
+        @strawberry.field(description="Active pairings with persons you may see.")
+        async def pairings(self, info: Info) -> list[PairingType]:
+            return await load(info, "care_active_pairings_of_official", self.id)  # type: ignore[attr-defined,no-any-return]
+
+        @strawberry.field(
+            description="How many persons are paired with the official (in your area)."
+        )
+        async def paired_count(self, info: Info) -> int:
+            return len(await load(info, "care_active_pairings_of_official", self.id))  # type: ignore[attr-defined]
+
+        @strawberry.field(description="Paired with more persons than the configured threshold.")
+        async def overloaded(self, info: Info) -> bool:
+            count = len(await load(info, "care_active_pairings_of_official", self.id))  # type: ignore[attr-defined]
+            return count > info.context.settings.pairing_overload_threshold
+
+        @classmethod
+        def is_type_of(cls, obj: Any, _info: Any) -> bool:
+            return isinstance(obj, User)
+
+    pairing_edge, pairing_connection = connection_types(PairingType, "Pairing")
+    official_edge, official_connection = connection_types(PairedOfficial, "PairedOfficial")
+
+    @strawberry.type(name="PairingPayload")
+    class PairingPayload:
+        pairing: PairingType | None
+        errors: list[Error]
+
+    def payload(result: Any) -> PairingPayload:
+        if isinstance(result, list):
+            return PairingPayload(pairing=None, errors=result)
+        return PairingPayload(pairing=result, errors=[])
+
+    @strawberry.type(name="Query")
+    class PairingQuery:
+        @strawberry.field(description="One pairing by global ID.", extensions=requires("care:read"))
+        async def pairing(self, info: Info, id: strawberry.ID) -> PairingType | None:
+            key = key_of(id, "Pairing")
+            return None if key < 0 else await load(info, "care_pairing", key)
+
+        @strawberry.field(
+            description="Pairings in your area (active ones by default), a page at a time.",
+            extensions=requires("care:read"),
+        )
+        async def pairings(
+            self,
+            info: Info,
+            first: int,
+            after: str | None = None,
+            filter: PairingFilter | None = None,
+        ) -> pairing_connection:  # type: ignore[valid-type]
+            filter = filter or PairingFilter()
+            statement = select(Pairing)
+            if filter.active_only:
+                statement = statement.where(Pairing.end_date.is_(None))
+            if filter.person_id is not None:
+                statement = statement.where(Pairing.person_id == key_of(filter.person_id, "Person"))
+            if filter.official_id is not None:
+                statement = statement.where(
+                    Pairing.official_id == key_of(filter.official_id, "User")
+                )
+            path = await region_path(info, filter.region_code)
+            if path is not None:
+                statement = statement.where(
+                    Pairing.person_id.in_(
+                        select(Person.id).where(path_within(Person.area_path, path))
+                    )
+                )
+            return await paginate(
+                info.context,
+                pairing_connection,
+                pairing_edge,
+                statement,
+                Pairing,
+                first=first,
+                after=after,
+            )
+
+        @strawberry.field(
+            description="Hardship persons (holding a category today) with no active pairing.",
+            extensions=requires("care:read"),
+        )
+        async def unpaired_persons(
+            self, info: Info, first: int, after: str | None = None, region_code: str | None = None
+        ) -> core.PersonConnection:  # type: ignore[name-defined]
+            statement = unpaired_hardship_persons(info.context.today)
+            path = await region_path(info, region_code)
+            if path is not None:
+                statement = statement.where(path_within(Person.area_path, path))
+            return await paginate(
+                info.context,
+                core.PersonConnection,
+                core.PersonEdge,
+                statement,
+                Person,
+                first=first,
+                after=after,
+            )
+
+        @strawberry.field(
+            description="Officials with their paired persons (in your area). `overloadedOnly`: "
+            "only those paired with more persons than the threshold (`moreThan`, by default "
+            "the setting BANGFU_PAIRING_OVERLOAD_THRESHOLD).",
+            extensions=requires("care:read"),
+        )
+        async def paired_officials(
+            self,
+            info: Info,
+            first: int,
+            after: str | None = None,
+            overloaded_only: bool = False,
+            more_than: int | None = None,
+        ) -> official_connection:  # type: ignore[valid-type]
+            threshold = 0
+            if overloaded_only or more_than is not None:
+                threshold = (
+                    info.context.settings.pairing_overload_threshold
+                    if more_than is None
+                    else more_than
+                )
+            return await paginate(
+                info.context,
+                official_connection,
+                official_edge,
+                officials_with_pairings(threshold),
+                User,
+                first=first,
+                after=after,
+            )
+
+    @strawberry.type(name="Mutation")
+    class PairingMutation:
+        @strawberry.mutation(
+            description="Pair a hardship person with an official; refused (ALREADY_PAIRED) "
+            "while the person has an active pairing.",
+            extensions=requires("pairing:write"),
+        )
+        async def pairing_start(self, info: Info, input: PairingStartInput) -> PairingPayload:
+            async def work(pairings: Pairings) -> Any:
+                return await pairings.start(
+                    decode_id(input.person_id, "Person", "input.personId"),
+                    decode_id(input.official_id, "User", "input.officialId"),
+                    input.start_date,
+                )
+
+            return payload(await run(info, Pairings, work))
+
+        @strawberry.mutation(
+            description="End a pairing (it stays as hand-over history); then start the next.",
+            extensions=requires("pairing:write"),
+        )
+        async def pairing_end(self, info: Info, input: PairingEndInput) -> PairingPayload:
+            async def work(pairings: Pairings) -> Any:
+                return await pairings.end(
+                    decode_id(input.id, "Pairing", "input.id"), input.end_date, input.reason
+                )
+
+            return payload(await run(info, Pairings, work))
+
+        @strawberry.mutation(
+            description="Record five-knowns items of an active pairing: the paired official's "
+            "own, or any with pairing:write.",
+            extensions=requires("pairing:five-knowns"),
+        )
+        async def pairing_five_knowns_update(
+            self, info: Info, input: PairingFiveKnownsUpdateInput
+        ) -> PairingPayload:
+            today = info.context.today
+            items = [
+                FiveKnownData(FiveKnownItem(i.item), i.note, i.verified_on or today)
+                for i in input.items
+            ]
+            may_manage = info.context.allowed("pairing:write")
+
+            async def work(pairings: Pairings) -> Any:
+                pairing_id = decode_id(input.pairing_id, "Pairing", "input.pairingId")
+                return await pairings.update_five_knowns(pairing_id, items, may_manage=may_manage)
+
+            return payload(await run(info, Pairings, work))
+
+    return PairingQuery, PairingMutation

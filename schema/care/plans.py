@@ -1,0 +1,243 @@
+"""GraphQL of one plan per household (一户一策, R4, R5): plans, measures, key problems."""
+
+import datetime as dt
+import decimal
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
+
+from core.care.donations import to_yuan
+from core.care.enums import FundingSource, MeasureStatus, ProblemDomain
+from core.care.plan_models import AssistancePlan, Measure
+from core.care.plans import MeasureData, Plans, unanswered_key_problems
+from core.care.screening_models import Problem
+from core.db import path_within
+from core.registry.models import Household
+from schema.care.common import key_of, region_path, run
+from schema.care.loaders import load, load_many
+from schema.connections import connection_types, paginate
+from schema.core_types import CoreTypes
+from schema.errors import Error
+from schema.permissions import requires
+from schema.relay import decode_id, to_global_id
+from schema.types import Organisation
+
+
+@strawberry.input
+class AssistanceMeasureAddInput:
+    household_id: strawberry.ID = strawberry.field(description="The plan is created on first use.")
+    domain: ProblemDomain
+    description: str
+    problem_ids: list[strawberry.ID] = strawberry.field(description="Problems it answers.")
+    responsible_organisation_id: strawberry.ID
+    deadline: dt.date
+    funding_source: FundingSource
+
+
+@strawberry.input
+class AssistanceMeasureStatusChangeInput:
+    id: strawberry.ID
+    expected_version: int = strawberry.field(
+        description="The `version` you read; a stale one gets VERSION_CONFLICT."
+    )
+    status: MeasureStatus
+    reason: str | None = strawberry.field(default=None, description="Required to cancel.")
+
+
+def build(core: CoreTypes, problem_type: type) -> tuple[type, type, type]:
+    Household_ = core.Household
+
+    @strawberry.type(name="AssistanceMeasure", description="A measure of a household's plan.")
+    class MeasureType:
+        domain: ProblemDomain
+        description: str
+        deadline: dt.date
+        status: MeasureStatus
+        status_reason: str | None = strawberry.field(description="Why it was cancelled, say.")
+        funding_source: FundingSource
+        version: int = strawberry.field(description="Pass as `expectedVersion`.")
+
+        @strawberry.field(description="The global ID of the measure.")
+        def id(self) -> strawberry.ID:
+            return strawberry.ID(to_global_id("AssistanceMeasure", self.id))  # type: ignore[attr-defined]
+
+        @strawberry.field(description="The problems it answers.")
+        async def problems(self, info: Info) -> list[problem_type]:  # type: ignore[valid-type]
+            return await load(info, "care_problems_of_measure", self.id)  # type: ignore[attr-defined,no-any-return]
+
+        @strawberry.field
+        async def responsible_organisation(self, info: Info) -> Organisation | None:
+            return await info.context.loaders["organisation"].load(  # type: ignore[no-any-return]
+                self.responsible_organisation_id  # type: ignore[attr-defined]
+            )
+
+        @strawberry.field(description="Donations allocated to it, in yuan (in your area).")
+        async def allocated(self, info: Info) -> decimal.Decimal:
+            rows = await load(info, "care_allocations_of_measure", self.id)  # type: ignore[attr-defined]
+            return to_yuan(sum(r.amount_fen for r in rows))
+
+        @classmethod
+        def is_type_of(cls, obj: Any, _info: Any) -> bool:
+            return isinstance(obj, Measure)
+
+    @strawberry.type(name="AssistancePlan", description="A household's one plan (一户一策).")
+    class PlanType:
+        @strawberry.field(description="The global ID of the plan.")
+        def id(self) -> strawberry.ID:
+            return strawberry.ID(to_global_id("AssistancePlan", self.id))  # type: ignore[attr-defined]
+
+        @strawberry.field
+        async def household(self, info: Info) -> Household_ | None:  # type: ignore[valid-type]
+            return await info.context.loaders["household"].load(self.household_id)  # type: ignore[attr-defined]
+
+        @strawberry.field
+        async def measures(self, info: Info) -> list[MeasureType]:
+            return await load(info, "care_measures_of_plan", self.id)  # type: ignore[attr-defined,no-any-return]
+
+        @strawberry.field(description="The key problems of the household's latest screening.")
+        async def key_problems(self, info: Info) -> list[problem_type]:  # type: ignore[valid-type]
+            rows = await load(info, "care_current_problems", self.household_id)  # type: ignore[attr-defined]
+            return [p for p in rows if p.is_key]
+
+        @strawberry.field(description="Key problems no measure (not cancelled) answers yet.")
+        async def unanswered_key_problems(self, info: Info) -> list[problem_type]:  # type: ignore[valid-type]
+            rows = await load(info, "care_current_problems", self.household_id)  # type: ignore[attr-defined]
+            key = [p for p in rows if p.is_key]
+            answers = await load_many(info, "care_measures_of_problem", [p.id for p in key])
+            return [
+                p
+                for p, measures in zip(key, answers, strict=True)
+                if all(m.status is MeasureStatus.CANCELLED for m in measures)
+            ]
+
+        @classmethod
+        def is_type_of(cls, obj: Any, _info: Any) -> bool:
+            return isinstance(obj, AssistancePlan)
+
+    plan_edge, plan_connection = connection_types(PlanType, "AssistancePlan")
+    problem_edge, problem_connection = connection_types(problem_type, "Problem")
+
+    @strawberry.type(name="AssistanceMeasurePayload")
+    class MeasurePayload:
+        measure: MeasureType | None
+        assistance_plan: PlanType | None
+        errors: list[Error]
+
+    def payload(result: Any) -> MeasurePayload:
+        if isinstance(result, list):
+            return MeasurePayload(measure=None, assistance_plan=None, errors=result)
+        measure, plan = result
+        return MeasurePayload(measure=measure, assistance_plan=plan, errors=[])
+
+    @strawberry.type(name="Query")
+    class PlanQuery:
+        @strawberry.field(
+            description="A household's plan (null: none yet).", extensions=requires("care:read")
+        )
+        async def assistance_plan(self, info: Info, household_id: strawberry.ID) -> PlanType | None:
+            key = key_of(household_id, "Household")
+            return None if key < 0 else await load(info, "care_plan_of_household", key)
+
+        @strawberry.field(
+            description="Plans in your area, a page at a time.", extensions=requires("care:read")
+        )
+        async def assistance_plans(
+            self, info: Info, first: int, after: str | None = None, region_code: str | None = None
+        ) -> plan_connection:  # type: ignore[valid-type]
+            statement = select(AssistancePlan)
+            path = await region_path(info, region_code)
+            if path is not None:
+                statement = statement.where(
+                    AssistancePlan.household_id.in_(
+                        select(Household.id).where(path_within(Household.area_path, path))
+                    )
+                )
+            return await paginate(
+                info.context,
+                plan_connection,
+                plan_edge,
+                statement,
+                AssistancePlan,
+                first=first,
+                after=after,
+            )
+
+        @strawberry.field(
+            description="Current key problems that no measure answers yet, with or without a "
+            "plan: what the plans still lack (R5).",
+            extensions=requires("care:read"),
+        )
+        async def unanswered_key_problems(
+            self, info: Info, first: int, after: str | None = None, region_code: str | None = None
+        ) -> problem_connection:  # type: ignore[valid-type]
+            statement = unanswered_key_problems()
+            path = await region_path(info, region_code)
+            if path is not None:
+                statement = statement.where(
+                    Problem.household_id.in_(
+                        select(Household.id).where(path_within(Household.area_path, path))
+                    )
+                )
+            return await paginate(
+                info.context,
+                problem_connection,
+                problem_edge,
+                statement,
+                Problem,
+                first=first,
+                after=after,
+            )
+
+    @strawberry.type(name="Mutation")
+    class PlanMutation:
+        @strawberry.mutation(
+            description="Add a measure to a household's plan (created on first use).",
+            extensions=requires("plan:write"),
+        )
+        async def assistance_measure_add(
+            self, info: Info, input: AssistanceMeasureAddInput
+        ) -> MeasurePayload:
+            async def work(plans: Plans) -> Any:
+                data = MeasureData(
+                    domain=ProblemDomain(input.domain),
+                    description=input.description,
+                    problem_ids=[
+                        decode_id(p, "Problem", f"input.problemIds.{i}")
+                        for i, p in enumerate(input.problem_ids)
+                    ],
+                    responsible_organisation_id=decode_id(
+                        input.responsible_organisation_id,
+                        "Organisation",
+                        "input.responsibleOrganisationId",
+                    ),
+                    deadline=input.deadline,
+                    funding_source=FundingSource(input.funding_source),
+                )
+                household_id = decode_id(input.household_id, "Household", "input.householdId")
+                measure = await plans.add_measure(household_id, data)
+                return measure, await plans.plan_of(household_id)
+
+            return payload(await run(info, Plans, work))
+
+        @strawberry.mutation(
+            description="Move a measure on (PLANNED → UNDER_WAY → DONE, or CANCELLED with a "
+            "reason); `expectedVersion` guards against lost updates.",
+            extensions=requires("plan:write"),
+        )
+        async def assistance_measure_status_change(
+            self, info: Info, input: AssistanceMeasureStatusChangeInput
+        ) -> MeasurePayload:
+            async def work(plans: Plans) -> Any:
+                measure = await plans.change_status(
+                    decode_id(input.id, "AssistanceMeasure", "input.id"),
+                    input.expected_version,
+                    MeasureStatus(input.status),
+                    input.reason,
+                )
+                return measure, await plans.get(AssistancePlan, measure.plan_id, "input.id")
+
+            return payload(await run(info, Plans, work))
+
+    return PlanQuery, PlanMutation, MeasureType

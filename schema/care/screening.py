@@ -1,0 +1,344 @@
+"""GraphQL of screening campaigns (排查, R5, R7): campaigns, visits, problems, coverage."""
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from sqlalchemy import func, select
+from strawberry.types import Info
+
+from core.care.enums import MeasureStatus, ProblemDomain, Severity, VisitOutcome
+from core.care.screening import (
+    CoverageRow,
+    ProblemData,
+    Screening,
+    coverage_statement,
+    not_yet_visited,
+)
+from core.care.screening_models import Problem, ScreeningCampaign, ScreeningTarget, ScreeningVisit
+from core.registry import models
+from core.registry.models import Household
+from schema.care.common import StaffMember, key_of, region_path, run, staff
+from schema.care.loaders import load
+from schema.connections import connection_types, paginate
+from schema.core_types import CoreTypes
+from schema.errors import Error
+from schema.permissions import requires
+from schema.relay import decode_id, to_global_id
+from schema.types import Organisation, Region
+
+
+@strawberry.type(
+    name="ScreeningCoverage",
+    description="A region's coverage: the frozen targets and how their latest visits went.",
+)
+class ScreeningCoverage:
+    region_code: strawberry.Private[str | None]
+    targets: int
+    visited: int
+    not_found: int
+    refused: int
+    not_yet_visited: int
+
+    @strawberry.field(description="The region (null for the totals).")
+    async def region(self, info: Info) -> Region | None:
+        if self.region_code is None:
+            return None
+        return await info.context.loaders["region"].load(self.region_code)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def of(row: CoverageRow | None) -> "ScreeningCoverage":
+        if row is None:
+            return ScreeningCoverage(
+                region_code=None, targets=0, visited=0, not_found=0, refused=0, not_yet_visited=0
+            )
+        return ScreeningCoverage(
+            region_code=row.region_code,
+            targets=row.targets,
+            visited=row.visited,
+            not_found=row.not_found,
+            refused=row.refused,
+            not_yet_visited=row.not_yet_visited,
+        )
+
+
+@strawberry.input(description="A problem the visit found.")
+class ProblemInput:
+    domain: ProblemDomain
+    description: str
+    severity: Severity
+    is_key: bool = strawberry.field(default=False, description="A key problem (重点问题).")
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The member concerned; makes them a key person if key."
+    )
+
+
+@strawberry.input
+class ScreeningCampaignCreateInput:
+    name: str
+    region_code: str = strawberry.field(description="The target area.")
+    starts_on: dt.date = strawberry.field(description="Targets: hardship members on this day.")
+    ends_on: dt.date
+
+
+@strawberry.input
+class ScreeningVisitRecordInput:
+    campaign_id: strawberry.ID
+    household_id: strawberry.ID
+    visited_on: dt.date
+    outcome: VisitOutcome
+    notes: str | None = None
+    organisation_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Who visited; your own organisation by default."
+    )
+    problems: list[ProblemInput] = strawberry.field(
+        default_factory=list, description="Only for VISITED; replaces the household's problems."
+    )
+
+
+def build(core: CoreTypes) -> tuple[type, type, type]:
+    Person_, Household_ = core.Person, core.Household
+
+    @strawberry.type(name="Problem", description="A problem found by screening (R5).")
+    class ProblemType:
+        domain: ProblemDomain
+        description: str
+        severity: Severity
+        is_key: bool = strawberry.field(description="A key problem (重点问题).")
+
+        @strawberry.field(description="The global ID of the problem.")
+        def id(self) -> strawberry.ID:
+            return strawberry.ID(to_global_id("Problem", self.id))  # type: ignore[attr-defined]
+
+        @strawberry.field(description="The member concerned, if any.")
+        async def person(self, info: Info) -> Person_ | None:  # type: ignore[valid-type]
+            if self.person_id is None:  # type: ignore[attr-defined]
+                return None
+            return await info.context.loaders["person"].load(self.person_id)  # type: ignore[attr-defined]
+
+        @strawberry.field(description="Whether a measure that is not cancelled answers it.")
+        async def answered(self, info: Info) -> bool:
+            measures = await load(info, "care_measures_of_problem", self.id)  # type: ignore[attr-defined]
+            return any(m.status is not MeasureStatus.CANCELLED for m in measures)
+
+        @classmethod
+        def is_type_of(cls, obj: Any, _info: Any) -> bool:
+            return isinstance(obj, Problem)
+
+    @strawberry.type(name="ScreeningVisit", description="A screening visit of a household.")
+    class ScreeningVisitType:
+        visited_on: dt.date
+        outcome: VisitOutcome
+        notes: str | None
+
+        @strawberry.field(description="The global ID of the visit.")
+        def id(self) -> strawberry.ID:
+            return strawberry.ID(to_global_id("ScreeningVisit", self.id))  # type: ignore[attr-defined]
+
+        @strawberry.field
+        async def household(self, info: Info) -> Household_ | None:  # type: ignore[valid-type]
+            return await info.context.loaders["household"].load(self.household_id)  # type: ignore[attr-defined]
+
+        @strawberry.field(description="The user who recorded the visit.")
+        async def visitor(self, info: Info) -> StaffMember | None:
+            return await staff(info, self.visitor_id)  # type: ignore[attr-defined,no-any-return]
+
+        @strawberry.field(description="The organisation that visited.")
+        async def organisation(self, info: Info) -> Organisation | None:
+            return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[attr-defined,no-any-return]
+
+        @strawberry.field
+        async def problems(self, info: Info) -> list[ProblemType]:
+            return await load(info, "care_problems_of_visit", self.id)  # type: ignore[attr-defined,no-any-return]
+
+        @classmethod
+        def is_type_of(cls, obj: Any, _info: Any) -> bool:
+            return isinstance(obj, ScreeningVisit)
+
+    visit_edge, visit_connection = connection_types(ScreeningVisitType, "ScreeningVisit")
+
+    @strawberry.type(name="ScreeningCampaign", description="A screening campaign (排查, R5).")
+    class ScreeningCampaignType:
+        name: str
+        starts_on: dt.date
+        ends_on: dt.date
+
+        @strawberry.field(description="The global ID of the campaign.")
+        def id(self) -> strawberry.ID:
+            return strawberry.ID(to_global_id("ScreeningCampaign", self.id))  # type: ignore[attr-defined]
+
+        @strawberry.field(description="The target area.")
+        async def region(self, info: Info) -> Region:
+            return await info.context.loaders["region"].load(self.region_code)  # type: ignore[attr-defined,no-any-return]
+
+        @strawberry.field(
+            description="Coverage per region of `level` (one SQL aggregate), optionally only "
+            "below `regionCode`; only targets in your area are counted."
+        )
+        async def coverage(
+            self, info: Info, level: models.RegionLevel, region_code: str | None = None
+        ) -> list[ScreeningCoverage]:
+            within = await region_path(info, region_code)
+            statement = coverage_statement(self.id, models.RegionLevel(level), within)  # type: ignore[attr-defined]
+            async with info.context.read() as session:
+                rows = (await session.execute(statement)).all()
+            return [ScreeningCoverage.of(CoverageRow(*row)) for row in rows]
+
+        @strawberry.field(description="Coverage of every target in your area together.")
+        async def totals(self, info: Info) -> ScreeningCoverage:
+            statement = coverage_statement(self.id, models.RegionLevel.CITY)  # type: ignore[attr-defined]
+            async with info.context.read() as session:
+                rows = (await session.execute(statement)).all()
+            return ScreeningCoverage.of(CoverageRow(*rows[0]) if rows else None)
+
+        @strawberry.field(description="Target households nobody has visited yet, in your area.")
+        async def households_not_visited(
+            self, info: Info, first: int, after: str | None = None
+        ) -> core.HouseholdConnection:  # type: ignore[name-defined]
+            return await paginate(
+                info.context,
+                core.HouseholdConnection,
+                core.HouseholdEdge,
+                not_yet_visited(self.id),  # type: ignore[attr-defined]
+                Household,
+                first=first,
+                after=after,
+            )
+
+        @strawberry.field(description="The campaign's visits in your area, oldest first.")
+        async def visits(
+            self, info: Info, first: int, after: str | None = None
+        ) -> visit_connection:  # type: ignore[valid-type]
+            statement = select(ScreeningVisit).where(ScreeningVisit.campaign_id == self.id)  # type: ignore[attr-defined]
+            return await paginate(
+                info.context,
+                visit_connection,
+                visit_edge,
+                statement,
+                ScreeningVisit,
+                first=first,
+                after=after,
+            )
+
+        @classmethod
+        def is_type_of(cls, obj: Any, _info: Any) -> bool:
+            return isinstance(obj, ScreeningCampaign)
+
+    campaign_edge, campaign_connection = connection_types(
+        ScreeningCampaignType, "ScreeningCampaign"
+    )
+
+    @strawberry.type(name="ScreeningCampaignPayload")
+    class ScreeningCampaignPayload:
+        screening_campaign: ScreeningCampaignType | None
+        target_count: int | None = strawberry.field(description="Households frozen as targets.")
+        errors: list[Error]
+
+    @strawberry.type(name="ScreeningVisitPayload")
+    class ScreeningVisitPayload:
+        screening_visit: ScreeningVisitType | None
+        household: Household_ | None  # type: ignore[valid-type]
+        errors: list[Error]
+
+    @strawberry.type(name="Query")
+    class ScreeningQuery:
+        @strawberry.field(
+            description="One campaign by global ID.", extensions=requires("care:read")
+        )
+        async def screening_campaign(
+            self, info: Info, id: strawberry.ID
+        ) -> ScreeningCampaignType | None:
+            key = key_of(id, "ScreeningCampaign")
+            return None if key < 0 else await load(info, "care_campaign", key)
+
+        @strawberry.field(
+            description="Campaigns over your area or an area around it, newest first.",
+            extensions=requires("care:read"),
+        )
+        async def screening_campaigns(
+            self, info: Info, first: int, after: str | None = None
+        ) -> campaign_connection:  # type: ignore[valid-type]
+            return await paginate(
+                info.context,
+                campaign_connection,
+                campaign_edge,
+                select(ScreeningCampaign),
+                ScreeningCampaign,
+                first=first,
+                after=after,
+                newest_first=True,
+            )
+
+    @strawberry.type(name="Mutation")
+    class ScreeningMutation:
+        @strawberry.mutation(
+            description="Start a campaign; its targets are frozen now: every household in the "
+            "area with a member holding a hardship category on `startsOn`.",
+            extensions=requires("screening:write"),
+        )
+        async def screening_campaign_create(
+            self, info: Info, input: ScreeningCampaignCreateInput
+        ) -> ScreeningCampaignPayload:
+            async def work(screening: Screening) -> Any:
+                campaign = await screening.create_campaign(
+                    input.name, input.region_code, input.starts_on, input.ends_on
+                )
+                count = await screening.session.scalar(
+                    select(func.count(ScreeningTarget.id)).where(
+                        ScreeningTarget.campaign_id == campaign.id
+                    )
+                )
+                return campaign, int(count or 0)
+
+            result = await run(info, Screening, work)
+            if isinstance(result, list):
+                return ScreeningCampaignPayload(
+                    screening_campaign=None, target_count=None, errors=result
+                )
+            campaign, count = result
+            return ScreeningCampaignPayload(
+                screening_campaign=campaign, target_count=count, errors=[]
+            )
+
+        @strawberry.mutation(
+            description="Record a screening visit; a visit that met the household sets or "
+            "clears the key-household and key-person flags from the problems found.",
+            extensions=requires("screening:visit"),
+        )
+        async def screening_visit_record(
+            self, info: Info, input: ScreeningVisitRecordInput
+        ) -> ScreeningVisitPayload:
+            async def work(screening: Screening) -> Any:
+                problems = [
+                    ProblemData(
+                        domain=ProblemDomain(p.domain),
+                        description=p.description,
+                        severity=Severity(p.severity),
+                        is_key=p.is_key,
+                        person_id=None
+                        if p.person_id is None
+                        else decode_id(p.person_id, "Person", f"input.problems.{i}.personId"),
+                    )
+                    for i, p in enumerate(input.problems)
+                ]
+                household_id = decode_id(input.household_id, "Household", "input.householdId")
+                visit = await screening.record_visit(
+                    decode_id(input.campaign_id, "ScreeningCampaign", "input.campaignId"),
+                    household_id,
+                    input.visited_on,
+                    VisitOutcome(input.outcome),
+                    input.notes,
+                    problems,
+                    None
+                    if input.organisation_id is None
+                    else decode_id(input.organisation_id, "Organisation", "input.organisationId"),
+                )
+                return visit, await screening.get(Household, household_id, "input.householdId")
+
+            result = await run(info, Screening, work)
+            if isinstance(result, list):
+                return ScreeningVisitPayload(screening_visit=None, household=None, errors=result)
+            visit, household = result
+            return ScreeningVisitPayload(screening_visit=visit, household=household, errors=[])
+
+    return ScreeningQuery, ScreeningMutation, ProblemType

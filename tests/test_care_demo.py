@@ -1,0 +1,87 @@
+"""`bangfu demo` includes the care work: a campaign, plans, pairings with five knowns
+(some stale), and open, overdue and answered events."""
+
+import datetime as dt
+import secrets
+
+import pytest
+from sqlalchemy import select
+
+from bangfu.testing import Harness
+from core.db import utcnow
+from core.demo import create_demo_users, load_demo
+from core.security import Role
+from core.security.auth import token_digest
+from core.security.models import AccessToken, User
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_demo_has_the_care_work(harness: Harness) -> None:
+    async with harness.session() as session, session.begin():
+        await create_demo_users(session)
+        await load_demo(session, harness.cipher, harness.host, households=300, seed=11)
+    admin = await harness.actor("care-admin", roles=[Role.CITY_ADMINISTRATOR])
+    data = await harness.ok(
+        """{
+          screeningCampaigns(first: 5) { nodes { name totals { targets visited notFound refused
+            notYetVisited } coverage(level: COUNTY) { region { code } targets } } }
+          assistancePlans(first: 100) { totalCount nodes { measures { status fundingSource allocated } } }
+          unansweredKeyProblems(first: 1) { totalCount }
+          pairings(first: 100) { totalCount nodes { fiveKnowns { completeness staleItems } } }
+          overloaded: pairedOfficials(first: 10, overloadedOnly: true) { nodes { official { displayName } pairedCount } }
+          unpairedPersons(first: 1) { totalCount }
+          careEventCounts { dueState count }
+          careEscalation { overdue }
+          donations(first: 5) { nodes { amount allocated remaining } }
+        }""",
+        token=admin,
+    )
+    campaign = data["screeningCampaigns"]["nodes"][0]
+    totals = campaign["totals"]
+    assert totals["targets"] >= 150
+    assert (
+        min(totals["visited"], totals["notFound"], totals["refused"], totals["notYetVisited"]) > 0
+    )
+    assert sum(row["targets"] for row in campaign["coverage"]) == totals["targets"]
+    plans = data["assistancePlans"]
+    assert plans["totalCount"] > 0
+    statuses = {m["status"] for p in plans["nodes"] for m in p["measures"]}
+    assert {"PLANNED", "UNDER_WAY", "DONE"} <= statuses
+    assert data["unansweredKeyProblems"]["totalCount"] > 0
+    pairings = data["pairings"]["nodes"]
+    assert data["pairings"]["totalCount"] > 20
+    assert any(p["fiveKnowns"]["staleItems"] for p in pairings)
+    assert any(p["fiveKnowns"]["completeness"] == 1.0 for p in pairings)
+    assert data["overloaded"]["nodes"][0]["pairedCount"] > 5
+    assert data["unpairedPersons"]["totalCount"] > 0
+    counts = {c["dueState"]: c["count"] for c in data["careEventCounts"]}
+    assert all(counts[state] > 0 for state in ("NOT_DUE", "OVERDUE", "ANSWERED_ON_TIME"))
+    assert counts["DUE_SOON"] + counts["ANSWERED_LATE"] > 0
+    assert data["careEscalation"][0]["overdue"] > 0
+    assert any(d["allocated"] != "0.00" for d in data["donations"]["nodes"])
+
+    # The demo login of a paired official sees their seven persons and their open events.
+    token = secrets.token_urlsafe(16)
+    async with harness.session() as session, session.begin():
+        paired = await session.scalar(select(User).where(User.username == "paired"))
+        assert paired is not None
+        paired.is_demo = False  # demo logins work only in demo mode; this one everywhere
+        session.add(
+            AccessToken(
+                digest=token_digest(token),
+                user_id=paired.id,
+                expires_at=utcnow() + dt.timedelta(hours=1),
+            )
+        )
+    mine = await harness.ok(
+        "{ pairings(first: 20) { totalCount } myCareEvents(first: 20) { nodes { dueState } } "
+        "persons(first: 20) { totalCount } }",
+        token=token,
+    )
+    assert mine["pairings"]["totalCount"] == mine["persons"]["totalCount"] == 7
+    assert {e["dueState"] for e in mine["myCareEvents"]["nodes"]} <= {
+        "NOT_DUE",
+        "DUE_SOON",
+        "OVERDUE",
+    }

@@ -1,0 +1,25 @@
+"""The examples of docs/care.md stay valid against the schema (they were run to write it)."""
+
+import json
+import re
+from pathlib import Path
+
+from graphql import build_schema as from_sdl
+from graphql import parse, validate
+
+from core.plugins import PluginHost, get_plugin_manager
+from schema.build import build_schema
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "care.md"
+
+
+def test_every_example_is_valid_and_every_answer_is_json() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    queries = re.findall(r"```graphql\n(.*?)```", text, re.S)
+    answers = re.findall(r"```json\n(.*?)```", text, re.S)
+    assert len(queries) == len(answers) >= 19
+    graphql_schema = from_sdl(build_schema(PluginHost(get_plugin_manager())).as_str())
+    for query in queries:
+        assert validate(graphql_schema, parse(query)) == [], query
+    for answer in answers:
+        assert "errors" not in json.loads(answer), answer
