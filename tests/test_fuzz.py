@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.graphql import nodes
 
 from bangfu.app import create_app
 from bangfu.testing import TEST_KEY, Harness
@@ -21,6 +23,15 @@ from core.security.crypto import FieldCipher
 from tests.helpers import create_household, make_world
 
 EXAMPLES_PER_FIELD = 20
+
+# Amounts of yuan travel as strings ("1234.50"); send well-formed and malformed ones.
+schemathesis.graphql.scalar(
+    "Decimal",
+    st.one_of(
+        st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str),
+        st.text(max_size=12),
+    ).map(nodes.String),
+)
 
 
 async def _prepare(folder: Path) -> str:

@@ -123,7 +123,8 @@ async def test_a_fragment_bomb_is_refused_quickly(p: Probed) -> None:
     query = "{ ...F0 } " + " ".join(levels) + " fragment F7 on Query { probeHits }"
     started = time.monotonic()
     messages = await p.refused(query)
-    assert time.monotonic() - started < 2
+    # Not a speed target: unguarded, this document takes minutes; refused, a blink.
+    assert time.monotonic() - started < 10
     assert messages == [
         "the document selects more than 50000 fields once its fragments are expanded"
     ]
@@ -192,4 +193,5 @@ async def test_hundreds_of_same_named_fields_are_refused_quickly(p: Probed) -> N
     query = "{ " + " ".join("plugins { name }" for _ in range(450)) + " probeHits }"
     started = time.monotonic()
     assert await p.refused(query) == ["Validation aborted."]
-    assert time.monotonic() - started < 1.5
+    # Not a speed target: unbounded pairwise comparison takes minutes; bounded, a blink.
+    assert time.monotonic() - started < 10
