@@ -56,7 +56,11 @@ def main(argv: list[str]) -> int:
         print("$", Path(step[0]).name, *step[1:], flush=True)
         if code := run(step):
             return code
-    return run([str(BIN / "python"), "-m", "pytest", *argv[1:]])
+    # One worker per core; each test has its own database (a file, or a PostgreSQL schema).
+    workers = (
+        [] if any(a.startswith(("-n", "--numprocesses")) for a in argv[1:]) else ["-n", "auto"]
+    )
+    return run([str(BIN / "python"), "-m", "pytest", *workers, *argv[1:]])
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
+import strawberry
 from cross_web import HTTPException
 from graphql import (
     FieldNode,
@@ -157,15 +158,20 @@ def create_app(
     *,
     plugins: PluginHost | None = None,
     cipher: FieldCipher | None = None,
+    schema: strawberry.Schema | None = None,
 ) -> Starlette:
-    """Build the service. Plugins and schema are composed here, so errors fail at start."""
+    """Build the service. Plugins and schema are composed here, so errors fail at start.
+
+    ``schema`` is a schema already built by ``build_schema`` for the same plugins and
+    settings (the test harness reuses one across tests); by default it is built here.
+    """
     settings = settings or Settings()
     host = plugins or PluginHost(get_plugin_manager())
     scoping.scoped_models()  # every model declares its scope, or we do not start
     scoping.install()
     logmask.install()
     audit.install()  # what each write changed, for its audit row
-    schema = build_schema(host, settings)
+    schema = schema or build_schema(host, settings)
     engine = make_engine(
         settings.database_url,
         echo=settings.sql_echo,

@@ -13,12 +13,15 @@ import contextlib
 import datetime as dt
 import json
 import secrets
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
+import strawberry
 from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -42,6 +45,7 @@ from core.security import SYSTEM, Actor, Role
 from core.security.auth import token_digest
 from core.security.crypto import FieldCipher
 from core.security.models import AccessToken, User
+from schema.build import build_schema
 
 TEST_KEY = b"bangfu-tests-not-a-secret-key-32"
 _HASH_FOR_TESTS = "$argon2id$v=19$m=65536,t=3,p=4$dGVzdHNhbHQ$not-a-usable-hash"
@@ -67,14 +71,36 @@ class StatementCounter:
         event.remove(self.engine.sync_engine, "before_cursor_execute", self._on_execute)
 
 
+# Building the schema and the tables is most of a harness's start. Both depend only on
+# the installed plugins (and, for the schema, the settings), so one test process builds
+# each once: schemas are reused, and a new SQLite database is a copy of a template file.
+_SCHEMAS: dict[tuple[Any, ...], strawberry.Schema] = {}
+_SQLITE_TEMPLATES: dict[tuple[str, ...], Path] = {}
+# Settings that reach the database or the key, never the schema.
+_NOT_IN_SCHEMA = {"database_url", "database_schema", "secret_key_file"}
+
+
+def _schema_key(settings: Settings, host: PluginHost) -> tuple[Any, ...]:
+    fields = settings.model_dump(exclude=_NOT_IN_SCHEMA)
+    return (tuple(sorted(host.plugins)), repr(sorted(fields.items())))
+
+
 class Harness:
     """An app on a fresh database, with helpers to make actors and send GraphQL."""
 
-    def __init__(self, settings: Settings, host: PluginHost) -> None:
+    def __init__(self, settings: Settings, host: PluginHost, *, reuse: bool = False) -> None:
+        """``reuse``: the plugins are installed ones, so a schema built for the same
+        plugins and settings may be shared (never with plugin objects defined in a test)."""
         self.settings = settings
         self.host = host
         self.cipher = FieldCipher(TEST_KEY)
-        self.app = create_app(settings, plugins=host, cipher=self.cipher)
+        schema = None
+        if reuse:
+            key = _schema_key(settings, host)
+            schema = _SCHEMAS.get(key)
+            if schema is None:
+                schema = _SCHEMAS[key] = build_schema(host, settings)
+        self.app = create_app(settings, plugins=host, cipher=self.cipher, schema=schema)
         self.services = self.app.state.services
         self.engine: AsyncEngine = self.services.sessions.kw["bind"]
         self.client = httpx.AsyncClient(
@@ -94,8 +120,11 @@ class Harness:
     ) -> AsyncIterator["Harness"]:
         """A harness on a new database; PostgreSQL gets a schema dropped at the end."""
         schema = None
+        reuse = not extra_plugins
+        sqlite_file = None
         if database_url is None or database_url.startswith("sqlite"):
-            database_url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+            sqlite_file = tmp_path / "test.db"
+            database_url = f"sqlite+aiosqlite:///{sqlite_file}"
         else:
             schema = f"t_{uuid.uuid4().hex[:12]}"
             admin = make_engine(database_url, pooled=False)
@@ -109,12 +138,22 @@ class Harness:
             **(settings or {}),
         )
         host = PluginHost(get_plugin_manager(entry_points=plugins, plugins=extra_plugins))
-        harness = cls(config, host)
+        template_key = tuple(sorted(host.plugins))
+        template = _SQLITE_TEMPLATES.get(template_key) if reuse else None
+        if sqlite_file is not None and template is not None:
+            shutil.copyfile(template, sqlite_file)
+        harness = cls(config, host, reuse=reuse)
         try:
-            async with harness.engine.begin() as connection:
-                await connection.run_sync(Base.metadata.create_all)
-            async with harness.session() as session, session.begin():
-                await ensure_reference_data(session)
+            if sqlite_file is None or template is None:
+                async with harness.engine.begin() as connection:
+                    await connection.run_sync(Base.metadata.create_all)
+                async with harness.session() as session, session.begin():
+                    await ensure_reference_data(session)
+                if sqlite_file is not None and reuse:
+                    await harness.engine.dispose()  # everything on disk before the copy
+                    folder = Path(tempfile.mkdtemp(prefix="bangfu-template-"))
+                    _SQLITE_TEMPLATES[template_key] = folder / "template.db"
+                    shutil.copyfile(sqlite_file, _SQLITE_TEMPLATES[template_key])
             yield harness
         finally:
             await harness.client.aclose()
