@@ -5,6 +5,7 @@ the host checks both at start.
 """
 
 import datetime as dt
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -158,3 +159,48 @@ async def transaction(
         session.info.update(info)
         async with session.begin():
             yield session
+
+
+async def flush_or_version_conflict(session: AsyncSession, field: str) -> None:
+    """Flush; a versioned row that another transaction changed since it was read becomes
+    a ``VERSION_CONFLICT`` on ``field`` naming the version the row has now.
+
+    The check before a write (``expectedVersion`` against the row read) catches a change
+    made earlier; this catches one made between that read and the UPDATE, whose
+    ``WHERE version = ...`` then matches nothing (SQLAlchemy's ``StaleDataError``).
+    """
+    from sqlalchemy import inspect, select
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from core.errors import DomainError, ErrorCode
+
+    # What each versioned row was read as, taken now: after a failed flush the objects
+    # are expired and must not be touched.
+    versioned = []
+    for obj in session.dirty:
+        mapper = inspect(obj).mapper
+        if mapper.version_id_col is not None:
+            key = [getattr(obj, mapper.get_property_by_column(pk).key) for pk in mapper.primary_key]
+            was = getattr(obj, mapper.get_property_by_column(mapper.version_id_col).key)
+            versioned.append((mapper, key, was))
+    try:
+        await session.flush()
+    except StaleDataError as exc:
+        label, current = "record", None
+        for mapper, key, was in versioned:
+            read = select(mapper.version_id_col).where(
+                *(pk == value for pk, value in zip(mapper.primary_key, key, strict=True))
+            )
+            # A connection of its own: this session's transaction failed its flush.
+            async with session.bind.connect() as connection:  # type: ignore[union-attr]
+                now = await connection.scalar(read)
+            if now is not None and now != was:
+                words = re.findall(r"[A-Z][a-z]*", mapper.class_.__name__)
+                label, current = " ".join(words).lower(), now
+                break
+        message = (
+            f"the {label} was changed meanwhile: current version is {current}"
+            if current is not None
+            else "the record was changed meanwhile: read it again"
+        )
+        raise DomainError.of(field, message, ErrorCode.VERSION_CONFLICT) from exc

@@ -7,10 +7,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from core.calendar import today
 from core.config import Settings
+from core.db import flush_or_version_conflict
 from core.errors import DomainError, ErrorCode
 from core.registry.models import CategoryAssignment, Organisation, Person, Region
 from core.security.actor import Actor
@@ -107,13 +107,7 @@ class CareService:
     async def flush(self) -> None:
         """Flush, turning a lost race into the error the checks would have given."""
         try:
-            await self.session.flush()
-        except StaleDataError as exc:
-            raise DomainError.of(
-                "input.expectedVersion",
-                "the record was changed meanwhile: read it again",
-                ErrorCode.VERSION_CONFLICT,
-            ) from exc
+            await flush_or_version_conflict(self.session, "input.expectedVersion")
         except IntegrityError as exc:
             text = str(exc.orig)
             for names, field, message, code in _RACES:

@@ -12,10 +12,10 @@ import decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from core import idnumber
 from core.calendar import today
+from core.db import flush_or_version_conflict
 from core.errors import DomainError, ErrorCode, FieldError
 from core.registry.models import (
     Category,
@@ -543,13 +543,8 @@ class Registry:
     async def flush(self) -> None:
         """Flush, turning a lost uniqueness race into the same error the check gives."""
         try:
-            await self.session.flush()
-        except StaleDataError as exc:  # changed between our version check and our write
-            raise DomainError.of(
-                "input.expectedVersion",
-                "the record was changed meanwhile: read it again",
-                ErrorCode.VERSION_CONFLICT,
-            ) from exc
+            # Changed between our version check and our write: VERSION_CONFLICT.
+            await flush_or_version_conflict(self.session, "input.expectedVersion")
         except IntegrityError as exc:
             text = str(exc.orig).lower()
             if "id_number_digest" in text:
