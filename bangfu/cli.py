@@ -12,6 +12,7 @@ from bangfu import accounts_cli
 from core.calendar import Holiday
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
+from core.hookspecs import HOOK_CONTRACT
 from core.plugins import PluginError, PluginHost, get_plugin_manager
 from core.security import SYSTEM
 
@@ -234,10 +235,12 @@ def serve_command(args: argparse.Namespace) -> int:
 
 def plugins_command() -> int:
     host = load_host()
+    print(f"hook contract {HOOK_CONTRACT}")
     for info in host.plugins.values():
         actions = sorted(a for a in host.actions if a.startswith(f"{info.name}:"))
         print(f"{info.name:<12} {info.version:<8} {info.title}")
         print(f"{'':<12} owners: {', '.join(info.owners) or '-'}; actions: {', '.join(actions)}")
+        print(f"{'':<12} supports contract {info.contract}")
     return 0
 
 

@@ -30,6 +30,13 @@ if TYPE_CHECKING:
 
 hookspec = HookspecMarker("bangfu")
 
+#: The version of this contract, ``MAJOR.MINOR``. A new hook or a new optional argument
+#: raises the minor version; removing or changing a hook raises the major version. A
+#: plugin declares the versions it supports in ``PluginInfo.contract`` (a PEP 440
+#: specifier such as ``">=1.0,<2"``); the host refuses a plugin whose specifier does not
+#: admit this version, saying what to upgrade.
+HOOK_CONTRACT = "1.0"
+
 # -------------------------------------------------------------------------
 # Start-up: who the plugin is, its tables and its actions
 # -------------------------------------------------------------------------

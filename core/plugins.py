@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import hookspecs
@@ -23,6 +25,7 @@ from core.care.care_events import record_event
 from core.care.events import CareEventRaised
 from core.config import Settings
 from core.db import Base
+from core.hookspecs import HOOK_CONTRACT
 from core.security.actor import Actor
 from core.security.permissions import CORE_ACTIONS, Action, client_vote, decide
 
@@ -31,19 +34,54 @@ ENTRY_POINT_GROUP = "bangfu.plugins"
 CORE_NAME = "core"
 
 
+class PluginError(RuntimeError):
+    """A plugin breaks the contract; the service refuses to start."""
+
+
+def _current_major() -> str:
+    major = Version(HOOK_CONTRACT).major
+    return f">={major}.0,<{major + 1}"
+
+
 @dataclasses.dataclass(frozen=True)
 class PluginInfo:
-    """What ``bangfu_plugin_info`` returns."""
+    """What ``bangfu_plugin_info`` returns.
+
+    ``contract`` is a PEP 440 specifier of the hook-contract versions
+    (``core.hookspecs.HOOK_CONTRACT``) the plugin works with; it defaults to the current
+    major version. ``package`` is the distribution to upgrade when it does not match.
+    """
 
     name: str
     title: str
     version: str
     owners: tuple[str, ...] = ()
     description: str = ""
+    contract: str = dataclasses.field(default_factory=_current_major)
+    package: str | None = None
 
 
-class PluginError(RuntimeError):
-    """A plugin breaks the contract; the service refuses to start."""
+def check_contract(info: PluginInfo, offered: str = HOOK_CONTRACT) -> None:
+    """Refuse a plugin whose declared contract versions do not admit ``offered``."""
+    try:
+        supported = SpecifierSet(info.contract)
+    except InvalidSpecifier as exc:
+        raise PluginError(
+            f"plugin {info.name}: contract {info.contract!r} is not a version specifier "
+            "such as '>=1.0,<2'"
+        ) from exc
+    if Version(offered) in supported:
+        return
+    package = info.package or f"the package of plugin {info.name}"
+    lower_bounds = [Version(s.version) for s in supported if s.operator in (">=", ">", "~=")]
+    if lower_bounds and Version(offered) < max(lower_bounds):
+        remedy = f"upgrade Bangfu to a release whose hook contract is in {info.contract}"
+    else:
+        remedy = f"upgrade {package} to a release that supports hook contract {offered}"
+    raise PluginError(
+        f"plugin {info.name} {info.version} supports hook contract {info.contract}, "
+        f"but this Bangfu offers {offered}: {remedy}"
+    )
 
 
 class _CorePlugin:
@@ -148,6 +186,7 @@ class PluginHost:
                 raise PluginError(f"two plugins are named {info.name!r}")
             if not info.name.isidentifier() or not info.name.islower():
                 raise PluginError(f"plugin name {info.name!r} must be a lower-case identifier")
+            check_contract(info)
             self.plugins[info.name] = info
             self._name_of[registered] = info.name
         for plugin_name, _plugin in pm.list_name_plugin():
