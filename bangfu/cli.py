@@ -45,6 +45,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("plugins", help="list the loaded plugins")
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    plugin = commands.add_parser("plugin", help="plugin author commands")
+    plugin_commands = plugin.add_subparsers(dest="plugin_command", required=True)
+    plugin_new = plugin_commands.add_parser(
+        "new", help="write a new pip-installable plugin package bangfu-NAME"
+    )
+    plugin_new.add_argument("name", help="the plugin's name: lower-case letters and digits")
+    plugin_new.add_argument(
+        "--directory", type=Path, default=Path("."), help="where to write it (default: here)"
+    )
     accounts_cli.add_commands(commands)  # bangfu user ..., bangfu client ...
     care = commands.add_parser("care", help="care work commands")
     care_commands = care.add_subparsers(dest="care_command", required=True)
@@ -72,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "plugins":
             return plugins_command()
+        if args.command == "plugin":
+            return plugin_new_command(args.name, args.directory)
         if args.command in ("user", "client"):
             return accounts_cli.run(args)
         if args.command == "care":
@@ -230,6 +241,19 @@ def serve_command(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
     )
+    return 0
+
+
+def plugin_new_command(name: str, directory: Path) -> int:
+    from bangfu.plugin_new import PluginNameError, new_plugin
+
+    try:
+        target = new_plugin(name, directory)
+    except (PluginNameError, FileExistsError) as exc:
+        print(f"bangfu: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {target}")
+    print(f"next: pip install -e {target} && cd {target} && python -m pytest")
     return 0
 
 
