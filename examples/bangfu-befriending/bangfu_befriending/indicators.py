@@ -35,6 +35,7 @@ async def children_contacted(
     befriended = (
         await session.execute(
             select(Organisation.code, Organisation.name, Person.id, Person.name, Person.birth_date)
+            .select_from(Relationship)
             .join(Organisation, Organisation.id == Relationship.organisation_id)
             .join(Person, Person.id == Relationship.person_id)
             .where(
@@ -55,6 +56,7 @@ async def children_contacted(
         for code, person_id, last in (
             await session.execute(
                 select(Organisation.code, Contact.person_id, func.max(Contact.contacted_on))
+                .select_from(Contact)
                 .join(Organisation, Organisation.id == Contact.organisation_id)
                 .where(
                     Contact.contacted_on >= window_start,
