@@ -13,7 +13,7 @@ from core.calendar import Holiday
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
 from core.hookspecs import HOOK_CONTRACT
-from core.plugins import PluginError, PluginHost, get_plugin_manager
+from core.plugins import PluginError, PluginHost, builtin_plugin_names, get_plugin_manager
 from core.security import SYSTEM
 
 
@@ -44,7 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=2026)
 
     commands.add_parser("plugins", help="list the loaded plugins")
-    commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema_command = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema_command.add_argument(
+        "--builtin",
+        action="store_true",
+        help="core and the built-in plugins only (how the committed schema.graphql is printed)",
+    )
     plugin = commands.add_parser("plugin", help="plugin author commands")
     plugin_commands = plugin.add_subparsers(dest="plugin_command", required=True)
     plugin_new = plugin_commands.add_parser(
@@ -98,7 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "schema":
             from schema.build import build_schema
 
-            print(build_schema(load_host()).as_str())
+            host = (
+                PluginHost(get_plugin_manager(entry_points=builtin_plugin_names()))
+                if args.builtin
+                else load_host()
+            )
+            print(build_schema(host).as_str())
             return 0
     except PluginError as exc:
         print(f"bangfu: plugin error: {exc}", file=sys.stderr)

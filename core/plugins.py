@@ -101,6 +101,19 @@ class _CorePlugin:
         await record_event(session, event, Settings())
 
 
+def builtin_plugin_names() -> list[str]:
+    """The entry-point names of the plugins shipped in Bangfu itself (``plugins/*``).
+
+    The committed ``schema.graphql`` is printed from these alone, so a department's
+    plugin installed beside Bangfu does not change it.
+    """
+    return sorted(
+        ep.name
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        if ep.value.startswith("plugins.")
+    )
+
+
 def get_plugin_manager(
     *,
     entry_points: bool | Iterable[str] = True,

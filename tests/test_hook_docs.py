@@ -3,6 +3,7 @@
 ``test_hook_<hook>`` fails here."""
 
 import ast
+import functools
 import inspect
 import re
 from pathlib import Path
@@ -30,7 +31,8 @@ def test_every_hook_has_a_section_in_hooks_md(hook: str) -> None:
     assert hook in sections, f"docs/plugins/hooks.md has no section '## {hook}'"
 
 
-def _test_names() -> set[str]:
+@functools.cache
+def _test_names() -> frozenset[str]:
     names = set()
     for path in [*ROOT.glob("tests/test_*.py"), *ROOT.glob("plugins/*/tests/test_*.py")]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -39,7 +41,7 @@ def _test_names() -> set[str]:
             for node in ast.walk(tree)
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         }
-    return names
+    return frozenset(names)
 
 
 @pytest.mark.parametrize("hook", HOOKS)

@@ -18,10 +18,24 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from bangfu.testing import Harness
+from core.assessment.types import (
+    AssessmentItem,
+    AssessmentPeriod,
+    IndicatorScore,
+    Unit,
+    UnitKind,
+)
 from core.bottomline import Finding, Indicator, Status
 from core.care.events import CareEventKind, CareEventRaised
 from core.hookspecs import HOOK_CONTRACT
 from core.plugins import PluginError, PluginHost, PluginInfo, get_plugin_manager, hookimpl
+from core.roster.columns import (
+    Change,
+    RosterColumn,
+    RosterColumns,
+    RosterTarget,
+    RosterValueError,
+)
 from core.security import Role
 from core.security.actor import Actor, ActorKind
 from core.security.permissions import Action
@@ -277,6 +291,79 @@ async def test_hook_bangfu_bottom_line() -> None:
     assert [(f.person_id, f.indicator, f.status, f.reasons, f.module) for f in findings] == [
         (7, Indicator.FOOD, Status.AT_RISK, ("no meal on 2026-11-02",), "hooktest")
     ]
+
+
+def test_hook_bangfu_roster_columns() -> None:
+    async def write(session: Any, context: Any, values: Any) -> Change:
+        return Change.UNCHANGED
+
+    def parse_count(cell: str) -> int:
+        if not cell.isdigit():
+            raise RosterValueError("visits must be a whole number")
+        return int(cell)
+
+    group = RosterColumns(
+        target=RosterTarget.PERSON,
+        columns=(RosterColumn("hooktest_visits", "走访次数", parse_count),),
+        write=write,
+    )
+    host = host_of(plugin("hooktest", bangfu_roster_columns=lambda: [group]))
+    assert host.roster_columns == [("hooktest", group)]
+    assert host.roster_columns[0][1].columns[0].parse("3") == 3
+    unprefixed = RosterColumns(
+        target=RosterTarget.PERSON,
+        columns=(RosterColumn("visits", "次数", parse_count),),
+        write=write,
+    )
+    with pytest.raises(PluginError, match="roster column 'visits' must be lower snake case"):
+        host_of(plugin("hooktest", bangfu_roster_columns=lambda: [unprefixed]))
+    with pytest.raises(PluginError, match="roster header '走访次数' is declared twice"):
+        host_of(
+            plugin("hooktest", bangfu_roster_columns=lambda: [group]),
+            plugin(
+                "other",
+                bangfu_roster_columns=lambda: [
+                    RosterColumns(
+                        target=RosterTarget.PERSON,
+                        columns=(RosterColumn("other_visits", "走访次数", parse_count),),
+                        write=write,
+                    )
+                ],
+            ),
+        )
+
+
+async def test_hook_bangfu_assessment_indicators() -> None:
+    period = AssessmentPeriod(
+        year=2026,
+        region_code="141023",
+        region_path="141000/141023/",
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2026, 12, 31),
+        as_of=dt.date(2026, 11, 2),
+    )
+    unit = Unit(UnitKind.ORGANISATION, "141000-trade-union", "临汾市总工会")
+
+    async def scores(session: Any, period: AssessmentPeriod) -> list[IndicatorScore]:
+        items = (AssessmentItem("王小明", True), AssessmentItem("李小梅", False))
+        return [IndicatorScore(f"hooktest_visits_{period.year}", "Visits", unit, items)]
+
+    host = host_of(plugin("hooktest", bangfu_assessment_indicators=scores))
+    [score] = await host.assessment_indicators(object(), period)  # type: ignore[arg-type]
+    assert (score.indicator, score.numerator, score.denominator, score.ratio) == (
+        "hooktest_visits_2026",
+        1,
+        2,
+        0.5,
+    )
+
+    def foreign(session: Any, period: AssessmentPeriod) -> list[IndicatorScore]:
+        return [IndicatorScore("visits", "Visits", unit)]
+
+    with pytest.raises(PluginError, match="indicator 'visits' must start hooktest_"):
+        await host_of(
+            plugin("hooktest", bangfu_assessment_indicators=foreign)
+        ).assessment_indicators(object(), period)  # type: ignore[arg-type]
 
 
 # -- the contract version -------------------------------------------------------------

@@ -68,7 +68,7 @@ async def test_the_assessment_indicator_is_the_share_of_befriended_children_cont
     world: World,
 ) -> None:
     w = world
-    _, (other_head, other_child) = await w.h.household(
+    _, (_head, other_child) = await w.h.household(
         "141024",
         [
             ("HEAD", "赵大", id_number(years_ago(38), "141024")),
