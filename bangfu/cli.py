@@ -12,7 +12,8 @@ from bangfu import accounts_cli
 from core.calendar import Holiday
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
-from core.plugins import PluginError, PluginHost, get_plugin_manager
+from core.hookspecs import HOOK_CONTRACT
+from core.plugins import PluginError, PluginHost, builtin_plugin_names, get_plugin_manager
 from core.security import SYSTEM
 
 
@@ -43,7 +44,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=2026)
 
     commands.add_parser("plugins", help="list the loaded plugins")
-    commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema_command = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema_command.add_argument(
+        "--builtin",
+        action="store_true",
+        help="core and the built-in plugins only (how the committed schema.graphql is printed)",
+    )
+    plugin = commands.add_parser("plugin", help="plugin author commands")
+    plugin_commands = plugin.add_subparsers(dest="plugin_command", required=True)
+    plugin_new = plugin_commands.add_parser(
+        "new", help="write a new pip-installable plugin package bangfu-NAME"
+    )
+    plugin_new.add_argument("name", help="the plugin's name: lower-case letters and digits")
+    plugin_new.add_argument(
+        "--directory", type=Path, default=Path("."), help="where to write it (default: here)"
+    )
     accounts_cli.add_commands(commands)  # bangfu user ..., bangfu client ...
     care = commands.add_parser("care", help="care work commands")
     care_commands = care.add_subparsers(dest="care_command", required=True)
@@ -71,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "plugins":
             return plugins_command()
+        if args.command == "plugin":
+            return plugin_new_command(args.name, args.directory)
         if args.command in ("user", "client"):
             return accounts_cli.run(args)
         if args.command == "care":
@@ -86,7 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "schema":
             from schema.build import build_schema
 
-            print(build_schema(load_host()).as_str())
+            host = (
+                PluginHost(get_plugin_manager(entry_points=builtin_plugin_names()))
+                if args.builtin
+                else load_host()
+            )
+            print(build_schema(host).as_str())
             return 0
     except PluginError as exc:
         print(f"bangfu: plugin error: {exc}", file=sys.stderr)
@@ -232,12 +254,27 @@ def serve_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def plugin_new_command(name: str, directory: Path) -> int:
+    from bangfu.plugin_new import PluginNameError, new_plugin
+
+    try:
+        target = new_plugin(name, directory)
+    except (PluginNameError, FileExistsError) as exc:
+        print(f"bangfu: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {target}")
+    print(f"next: pip install -e {target} && cd {target} && python -m pytest")
+    return 0
+
+
 def plugins_command() -> int:
     host = load_host()
+    print(f"hook contract {HOOK_CONTRACT}")
     for info in host.plugins.values():
         actions = sorted(a for a in host.actions if a.startswith(f"{info.name}:"))
         print(f"{info.name:<12} {info.version:<8} {info.title}")
         print(f"{'':<12} owners: {', '.join(info.owners) or '-'}; actions: {', '.join(actions)}")
+        print(f"{'':<12} supports contract {info.contract}")
     return 0
 
 

@@ -21,14 +21,23 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from core.assessment.types import AssessmentPeriod, IndicatorScore
     from core.bottomline import Finding
     from core.care.events import CareEventRaised
     from core.plugins import PluginInfo
     from core.registry.models import Household, Person
+    from core.roster.columns import RosterColumns
     from core.security.actor import Actor
     from core.security.permissions import Action
 
 hookspec = HookspecMarker("bangfu")
+
+#: The version of this contract, ``MAJOR.MINOR``. A new hook or a new optional argument
+#: raises the minor version; removing or changing a hook raises the major version. A
+#: plugin declares the versions it supports in ``PluginInfo.contract`` (a PEP 440
+#: specifier such as ``">=1.0,<2"``); the host refuses a plugin whose specifier does not
+#: admit this version, saying what to upgrade.
+HOOK_CONTRACT = "1.0"
 
 # -------------------------------------------------------------------------
 # Start-up: who the plugin is, its tables and its actions
@@ -173,6 +182,23 @@ async def bangfu_demo_data(
     """
 
 
+@hookspec
+def bangfu_roster_columns() -> Sequence["RosterColumns"]:
+    """Return the groups of roster columns the plugin reads (and writes) in Excel/CSV rosters.
+
+    Called once when the plugin host is built; the importer (``bangfu import roster``, the
+    upload route) and ``bangfu import template`` use the result. Every column key must
+    start with ``<plugin>_`` and be lower snake case; a key or Chinese header used twice
+    (by any two plugins, or by a plugin and core) stops the service. Must not be async.
+
+    Each cell is parsed (``RosterColumn.parse``) and each row checked
+    (``RosterColumns.check``) for the whole file before anything is written; then
+    ``RosterColumns.write`` is awaited per row inside the import's single transaction.
+
+    :returns: a sequence of :class:`core.roster.columns.RosterColumns`.
+    """
+
+
 # -------------------------------------------------------------------------
 # The care work and the indicators
 # -------------------------------------------------------------------------
@@ -206,4 +232,28 @@ async def bangfu_bottom_line(
     :param session: a read session scoped to the caller.
     :param as_of: the day to judge (Asia/Shanghai).
     :returns: a sequence of :class:`core.bottomline.Finding`.
+    """
+
+
+@hookspec
+async def bangfu_assessment_indicators(
+    session: "AsyncSession", period: "AssessmentPeriod"
+) -> Sequence["IndicatorScore"]:
+    """Contribute the plugin's own indicators to the annual assessment (年度目标考核, R9).
+
+    Called (and awaited) once per assessment: by the ``assessment`` query and by
+    ``bangfu report assessment``. Compute every unit's figure in a constant number of
+    statements (``GROUP BY``, or one query for the rows behind all units), never one
+    query per unit or person. May also be a plain function.
+
+    Each :class:`core.assessment.IndicatorScore` is one indicator for one unit (a county
+    ``REGION``, an ``ORGANISATION`` or a paired ``OFFICIAL``) with the items behind it:
+    every item is in the denominator, the items that are ``met`` in the numerator. The
+    indicator code must start with ``<plugin>_``; weights and thresholds are configured
+    by that code, and an indicator without a configured weight is shown but not scored.
+
+    :param session: a read session scoped to the caller's area.
+    :param period: the year, the assessed region and its path, the first and last day of
+        the year and the day judged (``as_of``).
+    :returns: a sequence of :class:`core.assessment.IndicatorScore`.
     """

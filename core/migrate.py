@@ -36,7 +36,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, MetaData, Table
+from sqlalchemy import Connection, MetaData, Table, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -285,9 +285,50 @@ def upgrade(
     *,
     schema: str | None = None,
 ) -> None:
-    """Upgrade the database to ``revision`` (default: the heads of every branch)."""
+    """Upgrade the database to ``revision`` (default: the heads of every branch).
+
+    Revisions in the version table that none of these branches knows — a plugin that was
+    uninstalled, its tables left in place — are set aside for the run and kept, so the
+    service still starts without the plugin and picks its branch up again when the
+    plugin is reinstalled.
+    """
     config = make_config(database_url, plugin_dirs, schema=schema)
-    _outside_event_loop(command.upgrade, config, revision)
+    script = ScriptDirectory.from_config(config)
+
+    def run(connection: Connection) -> None:
+        detached = _detach_unknown_revisions(connection, script)
+        config.attributes["connection"] = connection
+        try:
+            command.upgrade(config, revision)
+        finally:
+            del config.attributes["connection"]
+        for version in detached:
+            connection.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version}
+            )
+        connection.commit()
+
+    _outside_event_loop(_on_connection, database_url, schema, run)
+
+
+def _detach_unknown_revisions(connection: Connection, script: ScriptDirectory) -> list[str]:
+    """Remove the version rows no branch of ``script`` knows; return them."""
+    if not inspect(connection).has_table("alembic_version"):
+        return []
+    rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    unknown = [version for version in rows if not _known(script, version)]
+    for version in unknown:
+        connection.execute(
+            text("DELETE FROM alembic_version WHERE version_num = :v"), {"v": version}
+        )
+    return unknown
+
+
+def _known(script: ScriptDirectory, version: str) -> bool:
+    try:
+        return script.get_revision(version) is not None
+    except Exception:  # alembic raises ResolutionError / CommandError for unknown ids
+        return False
 
 
 def downgrade(
@@ -343,6 +384,7 @@ def pending(database_url: str, plugin_dirs: PluginDirs = (), *, schema: str | No
     script = ScriptDirectory.from_config(make_config(None, plugin_dirs))
     applied: set[str] = set()
     todo = list(current(database_url, plugin_dirs, schema=schema))
+    todo = [version for version in todo if _known(script, version)]  # not uninstalled plugins'
     while todo:  # the applied revisions are the current ones and all they build on
         for rev in script.get_revisions(todo.pop()):
             if rev is not None and rev.revision not in applied:

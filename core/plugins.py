@@ -15,14 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import hookspecs
+from core.assessment.types import AssessmentPeriod, IndicatorScore
 from core.bottomline import Finding
 from core.care.care_events import record_event
 from core.care.events import CareEventRaised
 from core.config import Settings
 from core.db import Base
+from core.hookspecs import HOOK_CONTRACT
+from core.roster.columns import KEY_PATTERN, RosterColumns
 from core.security.actor import Actor
 from core.security.permissions import CORE_ACTIONS, Action, client_vote, decide
 
@@ -31,19 +36,54 @@ ENTRY_POINT_GROUP = "bangfu.plugins"
 CORE_NAME = "core"
 
 
+class PluginError(RuntimeError):
+    """A plugin breaks the contract; the service refuses to start."""
+
+
+def _current_major() -> str:
+    major = Version(HOOK_CONTRACT).major
+    return f">={major}.0,<{major + 1}"
+
+
 @dataclasses.dataclass(frozen=True)
 class PluginInfo:
-    """What ``bangfu_plugin_info`` returns."""
+    """What ``bangfu_plugin_info`` returns.
+
+    ``contract`` is a PEP 440 specifier of the hook-contract versions
+    (``core.hookspecs.HOOK_CONTRACT``) the plugin works with; it defaults to the current
+    major version. ``package`` is the distribution to upgrade when it does not match.
+    """
 
     name: str
     title: str
     version: str
     owners: tuple[str, ...] = ()
     description: str = ""
+    contract: str = dataclasses.field(default_factory=_current_major)
+    package: str | None = None
 
 
-class PluginError(RuntimeError):
-    """A plugin breaks the contract; the service refuses to start."""
+def check_contract(info: PluginInfo, offered: str = HOOK_CONTRACT) -> None:
+    """Refuse a plugin whose declared contract versions do not admit ``offered``."""
+    try:
+        supported = SpecifierSet(info.contract)
+    except InvalidSpecifier as exc:
+        raise PluginError(
+            f"plugin {info.name}: contract {info.contract!r} is not a version specifier "
+            "such as '>=1.0,<2'"
+        ) from exc
+    if Version(offered) in supported:
+        return
+    package = info.package or f"the package of plugin {info.name}"
+    lower_bounds = [Version(s.version) for s in supported if s.operator in (">=", ">", "~=")]
+    if lower_bounds and Version(offered) < max(lower_bounds):
+        remedy = f"upgrade Bangfu to a release whose hook contract is in {info.contract}"
+    else:
+        remedy = f"upgrade {package} to a release that supports hook contract {offered}"
+    raise PluginError(
+        f"plugin {info.name} {info.version} supports hook contract {info.contract}, "
+        f"but this Bangfu offers {offered}: {remedy}"
+    )
 
 
 class _CorePlugin:
@@ -59,6 +99,19 @@ class _CorePlugin:
         if not isinstance(session, AsyncSession):
             return  # no database to record into (the hook's plumbing called on its own)
         await record_event(session, event, Settings())
+
+
+def builtin_plugin_names() -> list[str]:
+    """The entry-point names of the plugins shipped in Bangfu itself (``plugins/*``).
+
+    The committed ``schema.graphql`` is printed from these alone, so a department's
+    plugin installed beside Bangfu does not change it.
+    """
+    return sorted(
+        ep.name
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        if ep.value.startswith("plugins.")
+    )
 
 
 def get_plugin_manager(
@@ -131,6 +184,7 @@ SYNC_HOOKS = (
     "bangfu_graphql_query_types",
     "bangfu_graphql_mutation_types",
     "bangfu_graphql_context",
+    "bangfu_roster_columns",
 )
 
 
@@ -148,6 +202,7 @@ class PluginHost:
                 raise PluginError(f"two plugins are named {info.name!r}")
             if not info.name.isidentifier() or not info.name.islower():
                 raise PluginError(f"plugin name {info.name!r} must be a lower-case identifier")
+            check_contract(info)
             self.plugins[info.name] = info
             self._name_of[registered] = info.name
         for plugin_name, _plugin in pm.list_name_plugin():
@@ -155,6 +210,7 @@ class PluginHost:
                 raise PluginError(f"plugin {plugin_name} does not implement bangfu_plugin_info")
         self.models = self._collect_models()
         self.actions = self._collect_actions()
+        self.roster_columns = self._collect_roster_columns()
 
     def plugin_of(self, registered_name: str) -> str:
         return self._name_of[registered_name]
@@ -198,6 +254,35 @@ class PluginHost:
             if plugin != CORE_NAME and not action.name.startswith(f"{plugin}:"):
                 raise PluginError(f"plugin {plugin}: action {action.name!r} must start {plugin}:")
         return {action.name: action for _plugin, action in declared}
+
+    def _collect_roster_columns(self) -> list[tuple[str, RosterColumns]]:
+        """``(plugin, group)`` for every roster column group, keys and headers checked."""
+        found: list[tuple[str, RosterColumns]] = []
+        seen: dict[str, str] = {}
+        for registered, groups in _call_each(self.pm, "bangfu_roster_columns"):
+            plugin = self.plugin_of(registered)
+            for group in groups:
+                if not isinstance(group, RosterColumns):
+                    raise PluginError(
+                        f"plugin {plugin}: bangfu_roster_columns must return RosterColumns"
+                    )
+                for column in group.columns:
+                    if not (
+                        KEY_PATTERN.fullmatch(column.key) and column.key.startswith(f"{plugin}_")
+                    ):
+                        raise PluginError(
+                            f"plugin {plugin}: roster column {column.key!r} must be lower "
+                            f"snake case starting {plugin}_"
+                        )
+                    for header in (column.key, column.header_zh):
+                        if header in seen:
+                            raise PluginError(
+                                f"roster header {header!r} is declared twice "
+                                f"({seen[header]} and {plugin})"
+                            )
+                        seen[header] = plugin
+                found.append((plugin, group))
+        return found
 
     # -- permissions --------------------------------------------------------
 
@@ -276,6 +361,32 @@ class PluginHost:
             module = self.plugin_of(registered)
             findings += [f if f.module else dataclasses.replace(f, module=module) for f in found]
         return findings
+
+    async def assessment_indicators(
+        self, session: AsyncSession, period: AssessmentPeriod
+    ) -> list[IndicatorScore]:
+        """Every plugin's extra assessment indicators (one call per plugin).
+
+        :raises PluginError: a score that is not an ``IndicatorScore`` or whose code
+            does not start with ``<plugin>_``.
+        """
+        scores: list[IndicatorScore] = []
+        for registered, result in _call_each(
+            self.pm, "bangfu_assessment_indicators", session=session, period=period
+        ):
+            found = await result if inspect.isawaitable(result) else result
+            plugin = self.plugin_of(registered)
+            for score in found:
+                if not isinstance(score, IndicatorScore):
+                    raise PluginError(
+                        f"plugin {plugin}: bangfu_assessment_indicators must return IndicatorScore"
+                    )
+                if plugin != CORE_NAME and not score.indicator.startswith(f"{plugin}_"):
+                    raise PluginError(
+                        f"plugin {plugin}: indicator {score.indicator!r} must start {plugin}_"
+                    )
+                scores.append(score)
+        return scores
 
     def migration_dirs(self) -> dict[str, Path]:
         dirs = {}

@@ -89,5 +89,5 @@ def test_db_upgrade_then_demo(
 
 
 def test_schema_command_prints_the_committed_schema(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["schema"]) == 0
+    assert main(["schema", "--builtin"]) == 0
     assert capsys.readouterr().out == SNAPSHOT.read_text(encoding="utf-8")

@@ -248,3 +248,21 @@ def test_plugin_dirs_are_checked(tmp_path: Path) -> None:
     branches = migrate.resolve_plugin_dirs([ROOT / "plugins" / "medical" / "migrations"])
     assert branches["medical"].versions == PLUGIN_DIRS["medical"]
     assert branches["medical"].models_module == "plugins.medical.models"
+
+
+def test_an_uninstalled_plugins_revision_does_not_stop_the_upgrade(tmp_path: Path) -> None:
+    """After ``pip uninstall`` of a plugin its tables and version row stay; core and the
+    other plugins still upgrade, and reinstalling picks the branch up again."""
+    from plugins.education.plugin import bangfu_migrations as education_migrations
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'uninstall.db'}"
+    education = {"education": education_migrations()}
+    migrate.upgrade(url, education)
+    with_education = migrate.current(url)
+    assert any(v.startswith("education_") for v in with_education)
+    migrate.upgrade(url)  # the education plugin is gone
+    assert migrate.current(url) == with_education  # its row is kept, nothing else changed
+    assert migrate.pending(url) is False
+    migrate.upgrade(url, education)  # reinstalled
+    assert migrate.current(url) == with_education
+    assert migrate.check(url, education) == []

@@ -26,6 +26,7 @@ def bangfu_plugin_info() -> PluginInfo:
         name=NAME,
         title="Housing assistance (住房救助)",
         version="0.2.0",
+        contract=">=1.0,<2",
         owners=("DEPARTMENT:housing",),
         description=(
             "Dwelling safety appraisals, renovation of dangerous houses, rental aid and "

@@ -1,0 +1,1 @@
+"""Befriending: a Bangfu plugin (entry point ``befriending`` = ``bangfu_befriending.plugin``)."""

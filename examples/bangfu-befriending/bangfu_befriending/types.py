@@ -1,0 +1,209 @@
+"""The GraphQL types of the befriending plugin, and its field on ``Person``.
+
+No ``from __future__ import annotations`` here: Strawberry resolves these annotations.
+"""
+
+import datetime as dt
+import decimal
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.types import Info
+
+from bangfu_befriending import access
+from bangfu_befriending.models import Contact, ContactKind, Flag, Relationship
+from bangfu_befriending.service import BefriendingErrorCode
+from core.errors import FieldError
+from core.security.audit import Outcome
+from schema.access import person_data
+from schema.audit import audit_event
+from schema.permissions import Allowed
+from schema.relay import to_global_id
+from schema.types import Organisation
+
+BefriendingContactKind = strawberry.enum(
+    ContactKind, name="BefriendingContactKind", description="VISIT, CALL or ACTIVITY."
+)
+strawberry.enum(BefriendingErrorCode, name="BefriendingErrorCode")
+
+
+@strawberry.type(
+    name="BefriendingError", description="One problem with a befriending input. Nothing changed."
+)
+class BefriendingError:
+    field: str | None = strawberry.field(description="The input field at fault (`input.since`).")
+    message: str = strawberry.field(description="What is wrong, for a person to read.")
+    code: BefriendingErrorCode = strawberry.field(description="What is wrong, for a program.")
+
+    @classmethod
+    def of(cls, error: FieldError) -> "BefriendingError":
+        try:
+            code = BefriendingErrorCode(str(error.code))
+        except ValueError:
+            code = BefriendingErrorCode.INVALID_INPUT
+        return cls(field=error.field, message=error.message, code=code)
+
+
+class EmotionalStateGuard(BasePermission):
+    """The emotional-state note needs ``befriending:read-sensitive``; every read is
+    audited (one row per request, naming the persons and contacts)."""
+
+    error_extensions = {"code": "FORBIDDEN"}
+    message = f"emotional-state notes are sensitive: they need {access.READ_SENSITIVE}"
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if not await Allowed(access.READ_SENSITIVE).has_permission(source, info, **kwargs):
+            return False
+        await info.context.loaders["befriending_emotional_reads"].load(
+            (source.id, source.person_id)
+        )
+        return True
+
+
+def emotional_state_access() -> list[FieldExtension]:
+    return [PermissionExtension(permissions=[EmotionalStateGuard()], use_directives=False)]
+
+
+def audit_emotional_reads(context: Any) -> DataLoader[tuple[int, int], bool]:
+    async def load(keys: Sequence[tuple[int, int]]) -> list[bool]:
+        persons = sorted({person for _, person in keys})
+        await audit_event(
+            context,
+            "query:BefriendingContact.emotionalState",
+            Outcome.OK,
+            targets=[to_global_id("Person", p) for p in persons]
+            + [to_global_id("BefriendingContact", c) for c, _ in keys],
+            details={"action": access.READ_SENSITIVE, "records": len(keys)},
+        )
+        return [True] * len(keys)
+
+    return DataLoader(load)
+
+
+@strawberry.type(
+    name="BefriendingRelationship",
+    description="A volunteer of a mass organisation befriends a person (交朋友, R8).",
+)
+class BefriendingRelationship:
+    since: dt.date
+    until: dt.date | None = strawberry.field(description="Empty while it lasts.")
+
+    @strawberry.field(description="Global ID (for befriendingEnd).")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("BefriendingRelationship", self.id))  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The volunteer's display name.")
+    async def volunteer(self, info: Info) -> str | None:
+        user = await info.context.loaders["befriending_users"].load(self.volunteer_id)  # type: ignore[attr-defined]
+        return None if user is None else str(user.display_name)
+
+    @strawberry.field(description="The trade union, women's federation or youth league.")
+    async def organisation(self, info: Info) -> Organisation | None:
+        return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[attr-defined,no-any-return]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, Relationship)
+
+
+@strawberry.type(
+    name="BefriendingContact",
+    description="A visit, call or activity of a befriending volunteer. Readable only by the "
+    "writing organisation, the person's paired official and city administrators.",
+)
+class BefriendingContact:
+    contacted_on: dt.date
+    kind: BefriendingContactKind  # type: ignore[valid-type]
+    family_changes: str | None = strawberry.field(description="Changes in the family.")
+    help_given: str | None = strawberry.field(description="Help given, in words.")
+    donation_yuan: decimal.Decimal | None = strawberry.field(
+        description="A donation handed over, in yuan (exact, 2 decimals)."
+    )
+    emotional_state: str | None = strawberry.field(
+        description="The person's emotional state (sensitive: needs "
+        "befriending:read-sensitive; every read is audited).",
+        extensions=emotional_state_access(),
+    )
+
+    @strawberry.field(description="The writing organisation.")
+    async def organisation(self, info: Info) -> Organisation | None:
+        return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[attr-defined,no-any-return]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, Contact)
+
+
+@strawberry.type(
+    name="BefriendingFlag",
+    description="A volunteer's alarm that a person's emotional state has worsened; the "
+    "person's paired official sees it.",
+)
+class BefriendingFlag:
+    raised_on: dt.date
+    note: str
+    closed_on: dt.date | None
+
+    @strawberry.field(description="Global ID (for befriendingFlagClose).")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("BefriendingFlag", self.id))  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The person concerned (a Person ID).")
+    def person_id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Person", self.person_id))  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The organisation of the volunteer who raised it.")
+    async def organisation(self, info: Info) -> Organisation | None:
+        return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[attr-defined,no-any-return]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, Flag)
+
+
+async def readable(info: Info, rows: Sequence[Any], person_id: int) -> list[Any]:
+    """The contacts or flags of one person that the actor may read (access.may_read)."""
+    context = info.context
+    if not rows or not context.allowed(access.READ_CONTACTS):
+        return []
+    officials = await context.loaders["befriending_paired_officials"].load(person_id)
+    return [r for r in rows if access.may_read(context.actor, r.organisation_id, officials)]
+
+
+@strawberry.type(name="BefriendingOnPerson", description="The befriending of a person (R8).")
+class BefriendingOnPerson:
+    person_id: strawberry.Private[int]
+
+    @strawberry.field(description="Who befriends the person, current first.")
+    async def relationships(self, info: Info) -> list[BefriendingRelationship]:
+        return await info.context.loaders["befriending_relationships"].load(self.person_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="Contacts, newest first: only those of your organisation, of a person "
+        "paired with you, or (city administrators) all."
+    )
+    async def contacts(self, info: Info) -> list[BefriendingContact]:
+        rows = await info.context.loaders["befriending_contacts"].load(self.person_id)
+        return await readable(info, rows, self.person_id)
+
+    @strawberry.field(description="Open flags of a worsened emotional state (same readers).")
+    async def open_flags(self, info: Info) -> list[BefriendingFlag]:
+        rows = await info.context.loaders["befriending_open_flags"].load(self.person_id)
+        return await readable(info, rows, self.person_id)
+
+
+@strawberry.type
+class BefriendingPersonFields:
+    """Mixed into ``Person``: the field ``befriending`` (nullable, as every plugin field)."""
+
+    @strawberry.field(
+        description="Befriending by trade unions, women's federations and youth leagues "
+        "(befriending plugin; null without befriending:read).",
+        extensions=person_data(access.READ, child=access.READ_SENSITIVE),
+    )
+    def befriending(self) -> BefriendingOnPerson | None:
+        return BefriendingOnPerson(person_id=self.id)  # type: ignore[attr-defined]

@@ -1,0 +1,246 @@
+"""The befriending plugin end to end through GraphQL: volunteers befriend, record
+contacts and raise flags; contacts and emotional-state notes reach only the writing
+organisation, the paired official and administrators."""
+
+import datetime as dt
+
+import pytest
+from befriending_world import World, gid
+from sqlalchemy import select
+
+from core.calendar import today
+from core.security import Role
+from core.security.models import AuditEvent
+
+pytestmark = pytest.mark.anyio
+
+START = """mutation($input: BefriendingStartInput!) { befriendingStart(input: $input) {
+  relationship { id since volunteer organisation { name } } errors { field code message } } }"""
+CONTACT = """mutation($input: BefriendingContactRecordInput!) { befriendingContactRecord(input: $input) {
+  contact { contactedOn kind donationYuan helpGiven } errors { field code message } } }"""
+FLAG = """mutation($input: BefriendingFlagRaiseInput!) { befriendingFlagRaise(input: $input) {
+  flag { id raisedOn note } errors { field code } } }"""
+PERSON = """query($id: ID!) { person(id: $id) { name befriending {
+  relationships { since until volunteer organisation { name } }
+  contacts { contactedOn kind familyChanges emotionalState helpGiven donationYuan organisation { name } }
+  openFlags { note } } } }"""
+PUBLIC_PART = """query($id: ID!) { person(id: $id) { name befriending {
+  relationships { volunteer } contacts { contactedOn } openFlags { note } } } }"""
+
+
+def days_ago(days: int) -> str:
+    return (today() - dt.timedelta(days=days)).isoformat()
+
+
+async def befriend(w: World, token: str, person: str, since: int = 200) -> None:
+    answer = await w.ok(START, {"input": {"personId": person, "since": days_ago(since)}}, token)
+    assert answer["befriendingStart"]["errors"] == []
+
+
+async def test_a_volunteer_befriends_records_a_contact_and_raises_a_flag(world: World) -> None:
+    w = world
+    child = gid(w.child)
+    started = await w.ok(START, {"input": {"personId": child, "since": days_ago(200)}}, w.womens)
+    assert started["befriendingStart"]["relationship"]["volunteer"] == "wf"
+    assert started["befriendingStart"]["relationship"]["organisation"] == {
+        "name": "临汾市妇女联合会"
+    }
+    contact = {
+        "personId": child,
+        "contactedOn": days_ago(3),
+        "kind": "VISIT",
+        "familyChanges": "父亲外出务工",
+        "emotionalState": "情绪低落, 不愿说话",
+        "helpGiven": "书包和文具",
+        "donationYuan": "200.50",
+    }
+    recorded = await w.ok(CONTACT, {"input": contact}, w.womens)
+    assert recorded["befriendingContactRecord"] == {
+        "contact": {
+            "contactedOn": days_ago(3),
+            "kind": "VISIT",
+            "donationYuan": "200.50",
+            "helpGiven": "书包和文具",
+        },
+        "errors": [],
+    }
+    flagged = await w.ok(FLAG, {"input": {"personId": child, "note": "情绪明显变差"}}, w.womens)
+    assert flagged["befriendingFlagRaise"]["errors"] == []
+    assert flagged["befriendingFlagRaise"]["flag"]["raisedOn"] == today().isoformat()
+
+    full = {
+        "name": "李小梅",
+        "befriending": {
+            "relationships": [
+                {
+                    "since": days_ago(200),
+                    "until": None,
+                    "volunteer": "wf",
+                    "organisation": {"name": "临汾市妇女联合会"},
+                }
+            ],
+            "contacts": [
+                {
+                    "contactedOn": days_ago(3),
+                    "kind": "VISIT",
+                    "familyChanges": "父亲外出务工",
+                    "emotionalState": "情绪低落, 不愿说话",
+                    "helpGiven": "书包和文具",
+                    "donationYuan": "200.50",
+                    "organisation": {"name": "临汾市妇女联合会"},
+                }
+            ],
+            "openFlags": [{"note": "情绪明显变差"}],
+        },
+    }
+    # The writing organisation, the paired official and an administrator read everything.
+    for reader in (w.womens, w.paired, w.admin):
+        assert (await w.ok(PERSON, {"id": child}, reader))["person"] == full
+    # The paired official sees the flag in their list.
+    flags = await w.ok(
+        "{ befriendingOpenFlags { note personId organisation { name } } }", None, w.paired
+    )
+    assert flags["befriendingOpenFlags"] == [
+        {"note": "情绪明显变差", "personId": child, "organisation": {"name": "临汾市妇女联合会"}}
+    ]
+    # Every read of an emotional-state note is audited: one row per request.
+    async with w.h.session() as session:
+        reads = (
+            await session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.operation == "query:BefriendingContact.emotionalState"
+                )
+            )
+        ).all()
+    assert [(r.actor_name, r.outcome) for r in reads] == [
+        ("wf", "ok"),
+        ("paired", "ok"),
+        ("admin", "ok"),
+    ]
+
+
+async def test_contacts_and_flags_stay_with_the_writing_organisation_the_paired_official_and_administrators(
+    world: World,
+) -> None:
+    w = world
+    teen = gid(w.teen)  # 16: not a child under 14, so others may see that he is befriended
+    await befriend(w, w.womens, teen)
+    contact = {
+        "personId": teen,
+        "contactedOn": days_ago(1),
+        "kind": "CALL",
+        "emotionalState": "焦虑",
+    }
+    assert (await w.ok(CONTACT, {"input": contact}, w.womens))["befriendingContactRecord"][
+        "errors"
+    ] == []
+    await w.ok(FLAG, {"input": {"personId": teen, "note": "考试前焦虑加重"}}, w.womens)
+    outside = {"relationships": [{"volunteer": "wf"}], "contacts": [], "openFlags": []}
+    # Another organisation's volunteer and the civil-affairs officer see the relationship only.
+    for reader in (w.union, w.civil_affairs):
+        answer = await w.ok(PUBLIC_PART, {"id": teen}, reader)
+        assert answer["person"]["befriending"] == outside
+        flags = await w.h.gql("{ befriendingOpenFlags { note } }", token=reader)
+        assert flags["data"] is None or flags["data"]["befriendingOpenFlags"] == []
+    # A paired official of nobody here does not see the person at all.
+    assert (await w.ok(PUBLIC_PART, {"id": teen}, w.other_paired))["person"] is None
+    # A department officer has no befriending:read: the field is null, the person intact.
+    answer = await w.h.gql(PUBLIC_PART, {"id": teen}, token=w.education)
+    assert answer["data"]["person"] == {"name": "李小军", "befriending": None}
+    assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_child_under_14s_befriending_is_hidden_from_those_without_the_duty(
+    world: World,
+) -> None:
+    w = world
+    await befriend(w, w.womens, gid(w.child))
+    answer = await w.h.gql(PUBLIC_PART, {"id": gid(w.child)}, token=w.civil_affairs)
+    assert answer["data"]["person"] == {"name": "李小梅", "befriending": None}
+    assert answer["errors"][0]["path"] == ["person", "befriending"]
+
+
+async def test_bad_input_names_the_field_and_changes_nothing(world: World) -> None:
+    w = world
+    child = gid(w.child)
+    contact = {
+        "personId": child,
+        "contactedOn": (today() + dt.timedelta(days=1)).isoformat(),
+        "kind": "ACTIVITY",
+        "donationYuan": "10.001",
+        "helpGiven": "x" * 2001,
+    }
+    answer = await w.ok(CONTACT, {"input": contact}, w.womens)
+    assert answer["befriendingContactRecord"]["contact"] is None
+    assert sorted(
+        (e["field"], e["code"]) for e in answer["befriendingContactRecord"]["errors"]
+    ) == [
+        ("input.contactedOn", "INVALID_DATE"),
+        ("input.donationYuan", "INVALID_AMOUNT"),
+        ("input.helpGiven", "INVALID_INPUT"),
+        ("input.personId", "NOT_BEFRIENDED"),
+    ]
+    assert await w.counts() == (0, 0, 0)
+    await befriend(w, w.womens, child, since=10)
+    early = {"personId": child, "contactedOn": days_ago(20), "kind": "CALL"}
+    errors = (await w.ok(CONTACT, {"input": early}, w.womens))["befriendingContactRecord"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("input.contactedOn", "INVALID_DATE")]
+    again = await w.ok(START, {"input": {"personId": child, "since": days_ago(5)}}, w.womens)
+    assert [e["code"] for e in again["befriendingStart"]["errors"]] == ["ALREADY_BEFRIENDED"]
+    empty_flag = await w.ok(FLAG, {"input": {"personId": child, "note": "  "}}, w.womens)
+    assert empty_flag["befriendingFlagRaise"]["errors"] == [
+        {"field": "input.note", "code": "INVALID_INPUT"}
+    ]
+    assert await w.counts() == (1, 0, 0)
+
+
+async def test_only_mass_organisation_members_write_and_only_in_their_area(world: World) -> None:
+    w = world
+    child = gid(w.child)
+    variables = {"input": {"personId": child, "since": days_ago(3)}}
+    for token in (w.admin, w.paired, w.education, w.civil_affairs):
+        denied = await w.h.gql(START, variables, token=token)
+        assert denied["data"] is None
+        assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    hongtong = await w.h.actor(
+        "hongtong-wf",
+        roles=[Role.MASS_ORGANISATION_MEMBER],
+        region="141024",
+        organisation="141000-womens-federation",
+    )
+    outside = await w.ok(START, variables, hongtong)
+    assert outside["befriendingStart"]["errors"] == [
+        {"field": "input.personId", "code": "NOT_FOUND", "message": "no Person with this ID"}
+    ]
+    assert await w.counts() == (0, 0, 0)
+
+
+async def test_ending_a_befriending_and_closing_a_flag(world: World) -> None:
+    w = world
+    teen = gid(w.teen)
+    started = await w.ok(START, {"input": {"personId": teen, "since": days_ago(30)}}, w.womens)
+    relationship = started["befriendingStart"]["relationship"]["id"]
+    flag = (await w.ok(FLAG, {"input": {"personId": teen, "note": "失眠"}}, w.womens))[
+        "befriendingFlagRaise"
+    ]["flag"]["id"]
+    close = "mutation($id: ID!) { befriendingFlagClose(input: {id: $id}) { flag { closedOn } errors { code } } }"
+    assert (await w.ok(close, {"id": flag}, w.union))["befriendingFlagClose"]["errors"] == [
+        {"code": "NOT_FOUND"}
+    ]
+    closed = await w.ok(close, {"id": flag}, w.womens)
+    assert closed["befriendingFlagClose"] == {
+        "flag": {"closedOn": today().isoformat()},
+        "errors": [],
+    }
+    assert (await w.ok(close, {"id": flag}, w.womens))["befriendingFlagClose"]["errors"] == [
+        {"code": "ALREADY_CLOSED"}
+    ]
+    end = """mutation($id: ID!, $until: Date!) { befriendingEnd(input: {id: $id, until: $until}) {
+      relationship { until } errors { field code } } }"""
+    before = await w.ok(end, {"id": relationship, "until": days_ago(31)}, w.womens)
+    assert before["befriendingEnd"]["errors"] == [{"field": "input.until", "code": "INVALID_DATE"}]
+    ended = await w.ok(end, {"id": relationship, "until": days_ago(0)}, w.womens)
+    assert ended["befriendingEnd"] == {"relationship": {"until": days_ago(0)}, "errors": []}
+    read = await w.ok(PERSON, {"id": teen}, w.paired)
+    assert read["person"]["befriending"]["openFlags"] == []
+    assert read["person"]["befriending"]["relationships"][0]["until"] == days_ago(0)

@@ -1,0 +1,400 @@
+"""One test per hook of ``core/hookspecs.py``, named ``test_hook_<hook>``.
+
+``tests/test_hook_docs.py`` fails when a hook has no such test (Datasette's rule), so a new
+hook cannot land without one. Each test drives the hook through what a user or an operator
+sees: the GraphQL answer, the loaded host, the command's output.
+"""
+
+import datetime as dt
+import random
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import strawberry
+from packaging.specifiers import SpecifierSet
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from bangfu.testing import Harness
+from core.assessment.types import (
+    AssessmentItem,
+    AssessmentPeriod,
+    IndicatorScore,
+    Unit,
+    UnitKind,
+)
+from core.bottomline import Finding, Indicator, Status
+from core.care.events import CareEventKind, CareEventRaised
+from core.hookspecs import HOOK_CONTRACT
+from core.plugins import PluginError, PluginHost, PluginInfo, get_plugin_manager, hookimpl
+from core.roster.columns import (
+    Change,
+    RosterColumn,
+    RosterColumns,
+    RosterTarget,
+    RosterValueError,
+)
+from core.security import Role
+from core.security.actor import Actor, ActorKind
+from core.security.permissions import Action
+from schema.build import build_schema
+from schema.errors import Error
+from schema.permissions import requires
+
+pytestmark = pytest.mark.anyio
+
+
+def plugin(name: str, info: dict[str, Any] | None = None, **hooks: Any) -> object:
+    """A plugin object defined in the test: ``bangfu_plugin_info`` plus ``hooks``."""
+
+    class TestPlugin:
+        @hookimpl
+        def bangfu_plugin_info(self) -> PluginInfo:
+            return PluginInfo(
+                name=name, title=f"Test plugin {name}", version="0.0.1", **(info or {})
+            )
+
+    for hook_name, function in hooks.items():
+        setattr(TestPlugin, hook_name, hookimpl(staticmethod(function)))
+    return TestPlugin()
+
+
+def host_of(*plugins: object, entry_points: Any = False) -> PluginHost:
+    return PluginHost(get_plugin_manager(entry_points=entry_points, plugins=plugins))
+
+
+OFFICER = Actor(
+    kind=ActorKind.USER,
+    name="o",
+    area_path="141000/",
+    roles=frozenset({Role.DEPARTMENT_OFFICER}),
+    department="hooktest",
+)
+
+
+async def test_hook_bangfu_plugin_info(tmp_path: Path) -> None:
+    declared = plugin("hooktest", {"owners": ("TRADE_UNION",), "contract": ">=1.0,<2"})
+    async with Harness.start(tmp_path, plugins=False, extra_plugins=[declared]) as h:
+        data = await h.ok("{ plugins { name title version } }")
+    assert data["plugins"] == [
+        {"name": "hooktest", "title": "Test plugin hooktest", "version": "0.0.1"}
+    ]
+    with pytest.raises(PluginError, match="must be a lower-case identifier"):
+        host_of(plugin("Hook-Test"))
+
+
+def test_hook_bangfu_register_models() -> None:
+    host = host_of(entry_points=["education"])
+    tables = {model.__table__.name for model in host.models}
+    assert tables == {"education_enrolment", "education_aid"}
+    assert all(model.__area_scope__ == "person" for model in host.models)
+    assert host_of(plugin("hooktest")).models == []
+
+
+def test_hook_bangfu_migrations(tmp_path: Path) -> None:
+    folder = tmp_path / "versions"
+    folder.mkdir()
+    assert host_of(plugin("hooktest", bangfu_migrations=lambda: folder)).migration_dirs() == {
+        "hooktest": folder
+    }
+    assert host_of(plugin("hooktest", bangfu_migrations=lambda: None)).migration_dirs() == {}
+    missing = host_of(plugin("hooktest", bangfu_migrations=lambda: tmp_path / "absent"))
+    with pytest.raises(PluginError, match="plugin hooktest: no migrations folder"):
+        missing.migration_dirs()
+
+
+def test_hook_bangfu_register_actions() -> None:
+    action = Action(
+        "hooktest:write", "Write", frozenset({Role.DEPARTMENT_OFFICER}), department="hooktest"
+    )
+    host = host_of(plugin("hooktest", bangfu_register_actions=lambda: [action]))
+    assert host.actions["hooktest:write"] is action
+    assert host.allowed(OFFICER, "hooktest:write") is True
+    other_department = Actor(**{**OFFICER.__dict__, "department": "education"})
+    assert host.allowed(other_department, "hooktest:write") is False
+
+
+def test_hook_bangfu_permission_allowed() -> None:
+    seen: list[tuple[str, object]] = []
+
+    def vote(actor: Actor, action: str, resource: object | None) -> bool | None:
+        seen.append((action, resource))
+        if action == "registry:read" and resource == "closed file":
+            return False
+        return True if action == "registry:write" and actor.department == "hooktest" else None
+
+    host = host_of(plugin("hooktest", bangfu_permission_allowed=vote))
+    assert host.allowed(OFFICER, "registry:read") is True
+    assert host.allowed(OFFICER, "registry:read", "closed file") is False  # a veto
+    assert host.allowed(OFFICER, "registry:write") is True  # a grant core does not give
+    assert ("registry:read", "closed file") in seen
+
+
+@strawberry.type
+class HookTestOnPerson:
+    @strawberry.field(extensions=requires("registry:read"))
+    def hooktest_initial(self) -> str | None:
+        return self.name[:1]  # type: ignore[attr-defined]
+
+
+def test_hook_bangfu_graphql_type_extensions() -> None:
+    extension = plugin(
+        "hooktest", bangfu_graphql_type_extensions=lambda: {"Person": [HookTestOnPerson]}
+    )
+    sdl = build_schema(host_of(extension)).as_str()
+    person = sdl[sdl.index("type Person implements Node") :]
+    assert "hooktestInitial: String\n" in person[: person.index("}")]
+    assert "hooktestInitial" not in build_schema(host_of(plugin("hooktest"))).as_str()
+
+
+@strawberry.type
+class HookTestQuery:
+    @strawberry.field(extensions=requires("registry:read"))
+    def hooktest_echo(self, word: str) -> str:
+        return word * 2
+
+    @strawberry.field(extensions=requires("registry:read"))
+    async def hooktest_squares(self, info: Info, numbers: list[int]) -> list[int]:
+        return await info.context.loaders["hooktest_square"].load_many(numbers)  # type: ignore[no-any-return]
+
+
+@strawberry.input
+class HookTestCountInput:
+    number: int
+
+
+@strawberry.type
+class HookTestCountPayload:
+    number: int | None
+    errors: list[Error]
+
+
+@strawberry.type
+class HookTestMutation:
+    @strawberry.mutation(extensions=requires("registry:write"))
+    def hooktest_count(self, input: HookTestCountInput) -> HookTestCountPayload:
+        if input.number < 0:
+            from core.errors import ErrorCode
+
+            return HookTestCountPayload(
+                number=None,
+                errors=[
+                    Error(field="input.number", message="below 0", code=ErrorCode.INVALID_INPUT)
+                ],
+            )
+        return HookTestCountPayload(number=input.number + 1, errors=[])
+
+
+async def test_hook_bangfu_graphql_query_types(tmp_path: Path) -> None:
+    received: list[Any] = []
+
+    def query_types(core_types: Any) -> list[type]:
+        received.append(core_types)
+        return [HookTestQuery]
+
+    extra = plugin("hooktest", bangfu_graphql_query_types=query_types)
+    async with Harness.start(tmp_path, plugins=False, extra_plugins=[extra]) as h:
+        token = await h.actor("officer", roles=[Role.SUPERVISOR])
+        data = await h.ok('{ hooktestEcho(word: "好") }', token=token)
+    assert data == {"hooktestEcho": "好好"}
+    assert received[0].Person.__strawberry_definition__.name == "Person"
+
+
+async def test_hook_bangfu_graphql_mutation_types(tmp_path: Path) -> None:
+    extra = plugin("hooktest", bangfu_graphql_mutation_types=lambda core_types: [HookTestMutation])
+    async with Harness.start(tmp_path, plugins=False, extra_plugins=[extra]) as h:
+        token = await h.actor("admin", roles=[Role.CITY_ADMINISTRATOR])
+        mutation = "mutation($n: Int!) { hooktestCount(input: {number: $n}) { number errors { field code } } }"
+        assert (await h.ok(mutation, {"n": 1}, token=token))["hooktestCount"] == {
+            "number": 2,
+            "errors": [],
+        }
+        assert (await h.ok(mutation, {"n": -1}, token=token))["hooktestCount"] == {
+            "number": None,
+            "errors": [{"field": "input.number", "code": "INVALID_INPUT"}],
+        }
+
+
+async def test_hook_bangfu_graphql_context(tmp_path: Path) -> None:
+    batches: list[list[int]] = []
+
+    async def squares(keys: list[int]) -> list[int]:
+        batches.append(list(keys))
+        return [k * k for k in keys]
+
+    def add_loaders(context: Any) -> None:
+        context.loaders["hooktest_square"] = DataLoader(squares)
+
+    extra = plugin(
+        "hooktest",
+        bangfu_graphql_query_types=lambda core_types: [HookTestQuery],
+        bangfu_graphql_context=add_loaders,
+    )
+    async with Harness.start(tmp_path, plugins=False, extra_plugins=[extra]) as h:
+        token = await h.actor("officer", roles=[Role.SUPERVISOR])
+        data = await h.ok(
+            "{ a: hooktestSquares(numbers: [1, 2]) b: hooktestSquares(numbers: [3]) }", token=token
+        )
+        await h.ok("{ hooktestSquares(numbers: [4]) }", token=token)
+    assert data == {"a": [1, 4], "b": [9]}
+    assert batches == [[1, 2, 3], [4]]  # one batch per request, a new loader per request
+
+
+async def test_hook_bangfu_demo_data() -> None:
+    drawn: list[list[float]] = []
+
+    async def demo(session: Any, households: Any, rng: random.Random) -> None:
+        session.append(("rows for", len(households)))
+        drawn.append([rng.random() for _ in range(3)])
+
+    def plain(session: Any, households: Any, rng: random.Random) -> None:
+        session.append("plain")
+
+    host = host_of(
+        plugin("hooktest", bangfu_demo_data=demo), plugin("other", bangfu_demo_data=plain)
+    )
+    written: list[Any] = []
+    await host.demo_data(written, ["h1", "h2"], random.Random(7))  # type: ignore[arg-type]
+    await host.demo_data([], ["h1"], random.Random(7))  # type: ignore[arg-type]
+    assert sorted(map(str, written)) == ["('rows for', 2)", "plain"]
+    assert drawn[0] == drawn[1]  # the same seed gives the same demo data
+
+
+async def test_hook_bangfu_care_event() -> None:
+    heard: list[CareEventRaised] = []
+
+    async def listener(session: Any, event: CareEventRaised) -> None:
+        heard.append(event)
+
+    host = host_of(plugin("hooktest", bangfu_care_event=listener))
+    event = CareEventRaised(
+        person_id=7,
+        kind=CareEventKind.SCHOOL_DROPOUT,
+        occurred_on=dt.date(2026, 11, 2),
+        raised_by="hooktest",
+    )
+    await host.raise_care_event(object(), event)  # type: ignore[arg-type]
+    assert heard == [event]
+
+
+async def test_hook_bangfu_bottom_line() -> None:
+    def judge(persons: Any, session: Any, as_of: dt.date) -> list[Finding]:
+        return [
+            Finding(p.id, Indicator.FOOD, Status.AT_RISK, (f"no meal on {as_of}",)) for p in persons
+        ]
+
+    host = host_of(plugin("hooktest", bangfu_bottom_line=judge))
+    person = SimpleNamespace(id=7)
+    findings = await host.bottom_line([person], object(), dt.date(2026, 11, 2))  # type: ignore[arg-type]
+    assert [(f.person_id, f.indicator, f.status, f.reasons, f.module) for f in findings] == [
+        (7, Indicator.FOOD, Status.AT_RISK, ("no meal on 2026-11-02",), "hooktest")
+    ]
+
+
+def test_hook_bangfu_roster_columns() -> None:
+    async def write(session: Any, context: Any, values: Any) -> Change:
+        return Change.UNCHANGED
+
+    def parse_count(cell: str) -> int:
+        if not cell.isdigit():
+            raise RosterValueError("visits must be a whole number")
+        return int(cell)
+
+    group = RosterColumns(
+        target=RosterTarget.PERSON,
+        columns=(RosterColumn("hooktest_visits", "走访次数", parse_count),),
+        write=write,
+    )
+    host = host_of(plugin("hooktest", bangfu_roster_columns=lambda: [group]))
+    assert host.roster_columns == [("hooktest", group)]
+    assert host.roster_columns[0][1].columns[0].parse("3") == 3
+    unprefixed = RosterColumns(
+        target=RosterTarget.PERSON,
+        columns=(RosterColumn("visits", "次数", parse_count),),
+        write=write,
+    )
+    with pytest.raises(PluginError, match="roster column 'visits' must be lower snake case"):
+        host_of(plugin("hooktest", bangfu_roster_columns=lambda: [unprefixed]))
+    with pytest.raises(PluginError, match="roster header '走访次数' is declared twice"):
+        host_of(
+            plugin("hooktest", bangfu_roster_columns=lambda: [group]),
+            plugin(
+                "other",
+                bangfu_roster_columns=lambda: [
+                    RosterColumns(
+                        target=RosterTarget.PERSON,
+                        columns=(RosterColumn("other_visits", "走访次数", parse_count),),
+                        write=write,
+                    )
+                ],
+            ),
+        )
+
+
+async def test_hook_bangfu_assessment_indicators() -> None:
+    period = AssessmentPeriod(
+        year=2026,
+        region_code="141023",
+        region_path="141000/141023/",
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2026, 12, 31),
+        as_of=dt.date(2026, 11, 2),
+    )
+    unit = Unit(UnitKind.ORGANISATION, "141000-trade-union", "临汾市总工会")
+
+    async def scores(session: Any, period: AssessmentPeriod) -> list[IndicatorScore]:
+        items = (AssessmentItem("王小明", True), AssessmentItem("李小梅", False))
+        return [IndicatorScore(f"hooktest_visits_{period.year}", "Visits", unit, items)]
+
+    host = host_of(plugin("hooktest", bangfu_assessment_indicators=scores))
+    [score] = await host.assessment_indicators(object(), period)  # type: ignore[arg-type]
+    assert (score.indicator, score.numerator, score.denominator, score.ratio) == (
+        "hooktest_visits_2026",
+        1,
+        2,
+        0.5,
+    )
+
+    def foreign(session: Any, period: AssessmentPeriod) -> list[IndicatorScore]:
+        return [IndicatorScore("visits", "Visits", unit)]
+
+    with pytest.raises(PluginError, match="indicator 'visits' must start hooktest_"):
+        await host_of(
+            plugin("hooktest", bangfu_assessment_indicators=foreign)
+        ).assessment_indicators(object(), period)  # type: ignore[arg-type]
+
+
+# -- the contract version -------------------------------------------------------------
+
+
+def test_a_plugin_for_another_contract_is_refused_with_what_to_upgrade() -> None:
+    major = int(HOOK_CONTRACT.split(".")[0])
+    old = plugin("oldie", {"contract": f">={major - 1}.0,<{major}", "package": "bangfu-oldie"})
+    with pytest.raises(PluginError) as refused:
+        host_of(old)
+    message = str(refused.value)
+    assert f"this Bangfu offers {HOOK_CONTRACT}" in message
+    assert (
+        f"upgrade bangfu-oldie to a release that supports hook contract {HOOK_CONTRACT}" in message
+    )
+    future = plugin("future", {"contract": f">={major + 1}.0"})
+    with pytest.raises(PluginError, match=r"future .* upgrade Bangfu to a release"):
+        host_of(future)
+    with pytest.raises(PluginError, match="is not a version specifier"):
+        host_of(plugin("garbled", {"contract": "one point oh"}))
+
+
+def test_plugins_declare_the_contract_and_the_command_shows_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bangfu.cli import main
+
+    host = host_of(plugin("hooktest"), entry_points=["education"])
+    assert host.plugins["education"].contract == ">=1.0,<2"
+    assert HOOK_CONTRACT in SpecifierSet(host.plugins["hooktest"].contract)  # the default
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    assert f"hook contract {HOOK_CONTRACT}" in out
+    assert "supports contract >=1.0,<2" in out
