@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from core.care.events import CareEventRaised
     from core.plugins import PluginInfo
     from core.registry.models import Household, Person
+    from core.roster.columns import RosterColumns
     from core.security.actor import Actor
     from core.security.permissions import Action
 
@@ -170,6 +171,23 @@ async def bangfu_demo_data(
     :param households: the demo households, with ``members`` loaded as a list attribute
         ``demo_members`` of ``(Person, Relation)`` pairs.
     :param rng: the seeded random generator.
+    """
+
+
+@hookspec
+def bangfu_roster_columns() -> Sequence["RosterColumns"]:
+    """Return the groups of roster columns the plugin reads (and writes) in Excel/CSV rosters.
+
+    Called once when the plugin host is built; the importer (``bangfu import roster``, the
+    upload route) and ``bangfu import template`` use the result. Every column key must
+    start with ``<plugin>_`` and be lower snake case; a key or Chinese header used twice
+    (by any two plugins, or by a plugin and core) stops the service. Must not be async.
+
+    Each cell is parsed (``RosterColumn.parse``) and each row checked
+    (``RosterColumns.check``) for the whole file before anything is written; then
+    ``RosterColumns.write`` is awaited per row inside the import's single transaction.
+
+    :returns: a sequence of :class:`core.roster.columns.RosterColumns`.
     """
 
 

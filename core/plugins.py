@@ -23,6 +23,7 @@ from core.care.care_events import record_event
 from core.care.events import CareEventRaised
 from core.config import Settings
 from core.db import Base
+from core.roster.columns import KEY_PATTERN, RosterColumns
 from core.security.actor import Actor
 from core.security.permissions import CORE_ACTIONS, Action, client_vote, decide
 
@@ -131,6 +132,7 @@ SYNC_HOOKS = (
     "bangfu_graphql_query_types",
     "bangfu_graphql_mutation_types",
     "bangfu_graphql_context",
+    "bangfu_roster_columns",
 )
 
 
@@ -155,6 +157,7 @@ class PluginHost:
                 raise PluginError(f"plugin {plugin_name} does not implement bangfu_plugin_info")
         self.models = self._collect_models()
         self.actions = self._collect_actions()
+        self.roster_columns = self._collect_roster_columns()
 
     def plugin_of(self, registered_name: str) -> str:
         return self._name_of[registered_name]
@@ -198,6 +201,35 @@ class PluginHost:
             if plugin != CORE_NAME and not action.name.startswith(f"{plugin}:"):
                 raise PluginError(f"plugin {plugin}: action {action.name!r} must start {plugin}:")
         return {action.name: action for _plugin, action in declared}
+
+    def _collect_roster_columns(self) -> list[tuple[str, RosterColumns]]:
+        """``(plugin, group)`` for every roster column group, keys and headers checked."""
+        found: list[tuple[str, RosterColumns]] = []
+        seen: dict[str, str] = {}
+        for registered, groups in _call_each(self.pm, "bangfu_roster_columns"):
+            plugin = self.plugin_of(registered)
+            for group in groups:
+                if not isinstance(group, RosterColumns):
+                    raise PluginError(
+                        f"plugin {plugin}: bangfu_roster_columns must return RosterColumns"
+                    )
+                for column in group.columns:
+                    if not (
+                        KEY_PATTERN.fullmatch(column.key) and column.key.startswith(f"{plugin}_")
+                    ):
+                        raise PluginError(
+                            f"plugin {plugin}: roster column {column.key!r} must be lower "
+                            f"snake case starting {plugin}_"
+                        )
+                    for header in (column.key, column.header_zh):
+                        if header in seen:
+                            raise PluginError(
+                                f"roster header {header!r} is declared twice "
+                                f"({seen[header]} and {plugin})"
+                            )
+                        seen[header] = plugin
+                found.append((plugin, group))
+        return found
 
     # -- permissions --------------------------------------------------------
 

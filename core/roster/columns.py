@@ -1,0 +1,125 @@
+"""The types of the ``bangfu_roster_columns`` hook: columns a plugin reads from a roster.
+
+A plugin declares groups of columns (:class:`RosterColumns`). The importer reads the
+whole file first: every non-blank cell of a plugin column goes through the column's
+``parse`` (a pure function of the cell's text), then the group's ``check`` sees the
+parsed values of one row together. Only when every row of the file is valid does the
+importer open its single transaction and call each group's ``write`` once per row that
+has a value in the group. A parse or check failure is a reason shown to the user next to
+the cell; it never reaches ``write``.
+"""
+
+import dataclasses
+import datetime as dt
+import enum
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from core.idnumber import IdNumber
+    from core.registry.models import Household, Person
+    from core.security.actor import Actor
+
+KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class RosterTarget(enum.StrEnum):
+    """What a group of columns describes: each member's row, or the household (head's row)."""
+
+    PERSON = "PERSON"
+    HOUSEHOLD = "HOUSEHOLD"
+
+
+class Change(enum.StrEnum):
+    """What a write did; re-importing the same file must give ``UNCHANGED`` everywhere."""
+
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    UNCHANGED = "UNCHANGED"
+
+
+class RosterValueError(ValueError):
+    """A cell's value is unacceptable; ``reason`` is the sentence shown beside the cell.
+
+    Say what is wrong and how to fix it, e.g. ``"grade must be a whole number from 1 to 6"``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclasses.dataclass(frozen=True)
+class RosterColumn:
+    """One column of the roster.
+
+    :param key: the English header, lower snake case, starting with the plugin's name
+        (``education_school``); headers are matched case-insensitively.
+    :param header_zh: the Chinese header (``就读学校``); either header is accepted.
+    :param parse: turns the text of a non-blank cell (stripped; a whole number typed as a
+        number arrives as ``"3"``, a date cell as ``"2024-09-01"``) into a value, or
+        raises :class:`RosterValueError` with the reason. Must not touch the database.
+    :param description: one sentence for the template's instructions sheet, listing the
+        accepted values.
+    :param example: an example value for the instructions sheet.
+    """
+
+    key: str
+    header_zh: str
+    parse: Callable[[str], Any]
+    description: str = ""
+    example: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class RosterSubject:
+    """What a group's ``check`` may know about the row: its person and the import day."""
+
+    id_number: "IdNumber"
+    today: dt.date
+
+
+@dataclasses.dataclass(frozen=True)
+class RosterWriteContext:
+    """What a group's ``write`` receives: who imports, when, and the rows to write for.
+
+    ``person`` is the row's person and ``household`` their household (for a HOUSEHOLD
+    group, the head's row); both are flushed, so their ``id`` is set.
+    """
+
+    actor: "Actor"
+    today: dt.date
+    person: "Person"
+    household: "Household"
+
+
+#: ``check(values, subject)`` returns ``(key, reason)`` for each problem of the row.
+RosterCheck = Callable[[Mapping[str, Any], RosterSubject], Sequence[tuple[str, str]]]
+#: ``await write(session, context, values)`` writes the row's values, returns what it did.
+RosterWrite = Callable[["AsyncSession", RosterWriteContext, Mapping[str, Any]], Awaitable[Change]]
+
+
+@dataclasses.dataclass(frozen=True)
+class RosterColumns:
+    """A group of columns a plugin reads and writes together (e.g. school, stage, grade).
+
+    :param target: PERSON (every member's row) or HOUSEHOLD (the head's row only; the
+        importer refuses a household value on a member's row).
+    :param columns: the columns, in the order the template shows them.
+    :param write: ``async (session, context, values) -> Change``: writes the parsed
+        values of one row inside the import's transaction (``session.add``, no commit).
+        ``values`` holds only the non-blank cells of the group, keyed by column key.
+        It must be idempotent: the same values again return ``Change.UNCHANGED`` and
+        write nothing. It runs only after the whole file validated; raising aborts the
+        whole import (nothing is kept), so validate in ``parse`` and ``check``.
+    :param check: optional; ``(values, subject) -> [(key, reason), ...]`` for rules that
+        span columns or depend on the person (a grade needs a stage; a child only).
+    """
+
+    target: RosterTarget
+    columns: tuple[RosterColumn, ...]
+    write: RosterWrite
+    check: RosterCheck | None = None
