@@ -9,7 +9,15 @@ import openpyxl
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADERS_ZH = ["户主身份证号", "身份证号", "姓名", "与户主关系", "区划代码", "家庭住址", "困难类别"]
-HEADERS_EN = ["head_id_number", "id_number", "name", "relation", "region_code", "address", "categories"]
+HEADERS_EN = [
+    "head_id_number",
+    "id_number",
+    "name",
+    "relation",
+    "region_code",
+    "address",
+    "categories",
+]
 
 
 def workbook(rows: Sequence[Sequence[Any]], headers: Sequence[str] = HEADERS_ZH) -> bytes:
@@ -25,7 +33,9 @@ def workbook(rows: Sequence[Sequence[Any]], headers: Sequence[str] = HEADERS_ZH)
     return out.getvalue()
 
 
-def csv_file(rows: Sequence[Sequence[Any]], headers: Sequence[str] = HEADERS_EN, encoding: str = "utf-8-sig") -> bytes:
+def csv_file(
+    rows: Sequence[Sequence[Any]], headers: Sequence[str] = HEADERS_EN, encoding: str = "utf-8-sig"
+) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(headers)
@@ -34,12 +44,18 @@ def csv_file(rows: Sequence[Sequence[Any]], headers: Sequence[str] = HEADERS_EN,
 
 
 def household(
-    village: str, head: tuple[str, str], *members: tuple[str, str, str], categories: str = "", address: str = "东关村 1 号"
+    village: str,
+    head: tuple[str, str],
+    *members: tuple[str, str, str],
+    categories: str = "",
+    address: str = "东关村 1 号",
 ) -> list[list[Any]]:
     """Rows of one household: ``head`` is (ID number, name); members (ID, name, relation)."""
     head_id, head_name = head
     rows: list[list[Any]] = [[head_id, head_id, head_name, "户主", village, address, categories]]
-    rows += [[head_id, number, name, relation, None, None, None] for number, name, relation in members]
+    rows += [
+        [head_id, number, name, relation, None, None, None] for number, name, relation in members
+    ]
     return rows
 
 

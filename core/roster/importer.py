@@ -421,6 +421,7 @@ class _Chunk:
         self.households = households
         self.report = report
         self.new_households: dict[str, Household] = {}
+        self.households_changed: set[int] = set()
 
     async def write(self, rows: list[RosterRow]) -> None:
         session, report = self.session, self.report
@@ -441,7 +442,7 @@ class _Chunk:
                 exc.roster_row = row.row  # type: ignore[attr-defined]
                 raise
             row_of[row.row] = (person, household)
-            changed[row.row] = change is not Change.UNCHANGED
+            changed[row.row] = change is not Change.UNCHANGED or row.row in self.households_changed
             if change is Change.CREATED:
                 created.add(row.row)
             report.count("persons", change)
@@ -489,7 +490,10 @@ class _Chunk:
         if info.household_id is not None:
             household = loaded[info.household_id]
             if row.is_head:
-                self.report.count("households", self._update_household(household, row, info.region))
+                change = self._update_household(household, row, info.region)
+                self.report.count("households", change)
+                if change is Change.UPDATED:
+                    self.households_changed.add(row.row)
             return household
         # A new household: created on its head's row (heads are written first).
         assert row.is_head and info.region is not None
