@@ -3,7 +3,6 @@
 import dataclasses
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,6 +11,8 @@ from core.registry.models import Category, HukouType, Relation
 from core.roster.columns import RosterColumns, RosterSubject, RosterTarget, RosterValueError
 from core.roster.headers import Column
 from core.roster.read import cell_text
+from core.roster.tables import lookup
+from core.roster.values import day
 
 RELATIONS: dict[str, Relation] = {
     **{r.value.lower(): r for r in Relation},
@@ -82,7 +83,6 @@ HUKOU: dict[str, HukouType] = {
 
 _PHONE = re.compile(r"\+?[0-9][0-9-]{4,30}", re.ASCII)
 _REGION = re.compile(r"[0-9]{6}(?:[0-9]{3}(?:[0-9]{3})?)?", re.ASCII)
-_DATE_ZH = re.compile(r"([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日?")
 
 
 @dataclasses.dataclass(slots=True)
@@ -122,28 +122,10 @@ class RosterRow:
         return self.relation is Relation.HEAD
 
 
-def _lookup(table: Mapping[str, Any], text: str, what: str, accepted: str) -> Any:
-    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
-    if key not in table:
-        raise RosterValueError(f"unknown {what} {text!r}: use one of {accepted}")
-    return table[key]
-
-
-def parse_date(text: str) -> dt.date:
-    """``2024-03-01``, ``2024/3/1``, ``2024.3.1`` or ``2024年3月1日``."""
-    found = _DATE_ZH.fullmatch(text)
-    parts = found.groups() if found else re.split(r"[-/.]", text)
-    try:
-        year, month, day = (int(p) for p in parts)
-        return dt.date(year, month, day)
-    except ValueError:
-        raise RosterValueError(f"{text!r} is not a date: write YYYY-MM-DD") from None
-
-
 def _categories(text: str) -> tuple[Category, ...]:
     names = [p for p in re.split(r"[、,，;；/\s]+", text) if p]
     accepted = "孤儿, 事实无人抚养儿童, 困境儿童, 特困人员, 低保, 贫困残疾人, 困难优抚安置对象"
-    found = tuple(dict.fromkeys(_lookup(CATEGORIES, n, "category", accepted) for n in names))
+    found = tuple(dict.fromkeys(lookup(CATEGORIES, n, "category", accepted) for n in names))
     return found
 
 
@@ -195,7 +177,7 @@ def parse_row(
         bad("relation", "the relation to the head is required (户主 on the head's row)")
     else:
         try:
-            relation = _lookup(RELATIONS, relation_text, "relation", "户主, 配偶, 子女, ...")
+            relation = lookup(RELATIONS, relation_text, "relation", "户主, 配偶, 子女, ...")
         except RosterValueError as exc:
             bad("relation", exc.reason)
     row = RosterRow(
@@ -251,9 +233,9 @@ def _optional_core(row: RosterRow, text: Mapping[str, str | None], bad: Any) -> 
             bad("phone", "a phone number has digits (and - or a leading +) only")
         row.phone = phone
     for key, attribute, parser in (
-        ("hukou_type", "hukou_type", lambda t: _lookup(HUKOU, t, "hukou type", "城镇, 农村")),
+        ("hukou_type", "hukou_type", lambda t: lookup(HUKOU, t, "hukou type", "城镇, 农村")),
         ("categories", "categories", _categories),
-        ("category_valid_from", "category_valid_from", parse_date),
+        ("category_valid_from", "category_valid_from", day),
     ):
         if (value := text.get(key)) is not None:
             try:
