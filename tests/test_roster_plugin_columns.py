@@ -19,7 +19,6 @@ from core.roster.columns import (
     RosterValueError,
     RosterWriteContext,
 )
-from core.security import Role
 from tests.helpers import XIANGFEN_VILLAGE, World, id_number, make_world
 from tests.roster_files import HEADERS_ZH, workbook
 from tests.test_roster_import import audit_rows, counts, upload
@@ -49,10 +48,44 @@ query($id: ID!) { node(id: $id) { ... on Person {
 def plugin_rows() -> list[list[Any]]:
     head, child = id_number(), id_number(dt.date(2015, 9, 1))
     return [
-        [head, head, "王建国", "户主", XIANGFEN_VILLAGE, None, "低保"]
-        + [None, None, None, "城乡居民医保", "380", "是", "务工", "临汾钢铁厂", "C"],
-        [head, child, "王小明", "子女", None, None, None]
-        + ["东关小学", "小学", 4, "居民医保", None, None, None, None, None],
+        # core columns, then school, stage, grade, scheme, premium, paid by government,
+        # work status, employer, safety grade
+        [
+            head,
+            head,
+            "王建国",
+            "户主",
+            XIANGFEN_VILLAGE,
+            None,
+            "低保",
+            None,
+            None,
+            None,
+            "城乡居民医保",
+            "380",
+            "是",
+            "务工",
+            "临汾钢铁厂",
+            "C",
+        ],
+        [
+            head,
+            child,
+            "王小明",
+            "子女",
+            None,
+            None,
+            None,
+            "东关小学",
+            "小学",
+            4,
+            "居民医保",
+            None,
+            None,
+            None,
+            None,
+            None,
+        ],
     ]
 
 
@@ -222,6 +255,3 @@ async def test_a_plugin_parse_error_is_reported_like_any_bad_cell(
         {"row": 2, "column": "probe_flag", "reason": "probe values are never 'bad'"}
     ]
     assert plugin.written == []
-
-
-_ = Role  # roles used through World
