@@ -10,7 +10,8 @@ from bangfu.cli import main
 from core.registry.models import Household, Person
 from tests.helpers import id_number
 from tests.roster_files import household, workbook
-from tests.test_cli import _count, env  # noqa: F401  (the fixture)
+from tests.test_cli import _count
+from tests.test_cli import env as env
 
 
 def test_the_template_has_text_id_columns_and_instructions(tmp_path: Path) -> None:
