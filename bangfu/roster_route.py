@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from core.roster import TEMPLATE_PATH, UPLOAD_PATH
 from core.roster.importer import RosterImport
 from core.roster.workbook import annotated_copy, template
 from core.security import ANONYMOUS
@@ -25,8 +26,6 @@ from schema.context import Services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KINDS = {XLSX: ".xlsx", "text/csv": ".csv"}
-UPLOAD_PATH = "/import/roster"
-TEMPLATE_PATH = "/import/roster/template"
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

@@ -316,3 +316,28 @@ async def test_the_route_needs_a_login_the_permission_and_a_spreadsheet(world: W
     assert template.status_code == 200
     rows = read_workbook(template.content)
     assert rows[0][:3] == ["户主身份证号 / head_id_number", "身份证号 / id_number", "姓名 / name"]
+
+
+async def test_the_graphql_api_links_to_the_upload_and_lists_the_columns(world: World) -> None:
+    data = await world.h.ok(
+        "{ rosterImport { uploadUrl templateUrl columns { key headerZh required household plugin } } }",
+        token=world.xiangfen,
+    )
+    info = data["rosterImport"]
+    assert (
+        info["uploadUrl"] == "/import/roster" and info["templateUrl"] == "/import/roster/template"
+    )
+    columns = {c["key"]: c for c in info["columns"]}
+    assert columns["id_number"] == {
+        "key": "id_number",
+        "headerZh": "身份证号",
+        "required": True,
+        "household": False,
+        "plugin": None,
+    }
+    assert (
+        columns["housing_safety_grade"]["household"]
+        and columns["housing_safety_grade"]["plugin"] == "housing"
+    )
+    anonymous = await world.h.post("{ rosterImport { uploadUrl } }")
+    assert anonymous.status_code == 401
