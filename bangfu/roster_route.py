@@ -17,9 +17,9 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from core.roster import TEMPLATE_PATH, UPLOAD_PATH
-from core.roster.importer import RosterImport
+from core.roster.importer import AUDIT_OPERATION, RosterImport
 from core.roster.workbook import annotated_copy, template
-from core.security import ANONYMOUS
+from core.security import ANONYMOUS, audit
 from core.security.actor import Actor
 from core.security.auth import actor_for_token
 from schema.context import Services
@@ -50,6 +50,15 @@ def routes(services: Services) -> list[Route]:
         if actor is None:
             return _error(401, "UNAUTHENTICATED", "log in and send 'Authorization: Bearer ...'")
         if not services.host.allowed(actor, "registry:write"):
+            async with services.sessions() as session, session.begin():
+                session.info["actor"] = actor
+                await audit.record(
+                    session,
+                    actor,
+                    AUDIT_OPERATION,
+                    audit.Outcome.DENIED,
+                    details={"action": "registry:write", "code": "FORBIDDEN"},
+                )
             return _error(403, "FORBIDDEN", "importing a roster needs registry:write")
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         suffix = KINDS.get(media)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from bangfu.testing import Harness
 from core.registry.models import CategoryAssignment, Household, Membership, Person
 from core.security.models import AuditEvent
-from tests.helpers import HONGTONG_VILLAGE, XIANGFEN_VILLAGE, World, id_number
+from tests.helpers import HONGTONG_VILLAGE, XIANGFEN_VILLAGE, World, id_number, make_world
 from tests.roster_files import XLSX, csv_file, household, read_workbook, workbook
 
 pytestmark = pytest.mark.anyio
@@ -308,6 +309,7 @@ async def test_the_route_needs_a_login_the_permission_and_a_spreadsheet(world: W
     assert (await upload(h, None, content)).status_code == 401
     assert (await upload(h, "not-a-token", content)).status_code == 401
     assert (await upload(h, world.supervisor, content)).status_code == 403
+    assert await audit_rows(h) == [("roster.import", "denied")]
     assert (await upload(h, world.xiangfen, content, media="text/plain")).status_code == 415
     assert (await counts(h))["Person"] == 0
     template = await h.client.get(
@@ -341,3 +343,21 @@ async def test_the_graphql_api_links_to_the_upload_and_lists_the_columns(world: 
     )
     anonymous = await world.h.post("{ rosterImport { uploadUrl } }")
     assert anonymous.status_code == 401
+
+
+async def test_a_file_over_the_limit_is_refused_before_reading(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    async with Harness.start(
+        tmp_path, database_url=database_url, settings={"max_roster_bytes": 4096}
+    ) as h:
+        world = await make_world(h)
+        rows = []
+        for _ in range(60):
+            rows += household(XIANGFEN_VILLAGE, (id_number(), "户主"))
+        content = csv_file(rows)
+        assert len(content) > 4096
+        response = await upload(h, world.xiangfen, content, media="text/csv")
+        assert response.status_code == 413
+        assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+        assert (await counts(h))["Person"] == 0
