@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.calendar import today as china_today
@@ -35,7 +35,7 @@ from core.registry.models import (
 )
 from core.registry.persons import ID_NUMBER_CONTEXT, new_person
 from core.registry.reference import CITY_CODE, civil_affairs_code
-from core.roster.columns import Change, RosterColumns, RosterWriteContext
+from core.roster.columns import Change, RosterBatch, RosterColumns, RosterWriteContext
 from core.roster.headers import HeaderMap, columns_of, match_headers
 from core.roster.read import RosterFileError, read_rows
 from core.roster.report import Report
@@ -437,37 +437,51 @@ class _Chunk:
         )
         changed: dict[int, bool] = {}
         created: set[int] = set()
-        row_of: dict[int, tuple[Person, Household]] = {}
+        homes: dict[int, Household] = {}
+        new_persons: dict[str, dict[str, Any]] = {}
         for row in rows:
             try:
                 household = self._household(row, household_rows)
-                person, change = self._person(row, persons.get(row.digest), household)
+                change = self._person(row, persons.get(row.digest), household, new_persons)
             except Exception as exc:
                 exc.roster_row = row.row  # type: ignore[attr-defined]
                 raise
-            row_of[row.row] = (person, household)
+            homes[row.row] = household
             changed[row.row] = change is not Change.UNCHANGED or row.row in self.households_changed
             if change is Change.CREATED:
                 created.add(row.row)
             report.count("persons", change)
-        await session.flush()
+        await session.flush()  # new households get their ids; changed persons are written
         for key, household in self.new_households.items():
             self.households[key].household_id = household.id
-        memberships = await self._memberships([row_of[r.row][0].id for r in rows])
-        held = await self._held_categories([row_of[r.row][0].id for r in rows])
+        if new_persons:
+            # One statement for the new persons (the ORM would insert them one by one on
+            # SQLite), then read them back by their unique digest.
+            await session.execute(insert(Person), list(new_persons.values()))
+            persons.update(await self._load(Person, Person.id_number_digest, list(new_persons)))
+        row_of = {row.row: (persons[row.digest], homes[row.row]) for row in rows}
+        batch = RosterBatch(
+            person_ids=tuple(sorted({p.id for p, _h in row_of.values()})),
+            household_ids=tuple(sorted({h.id for _p, h in row_of.values()})),
+        )
+        memberships = await self._memberships(list(batch.person_ids))
+        held = await self._held_categories(list(batch.person_ids))
         for row in rows:
             person, household = row_of[row.row]
-            changed[row.row] |= self._membership(row, person, household, memberships.get(person.id))
-            changed[row.row] |= self._categories(row, person, household, held.get(person.id, set()))
-        await session.flush()
+            current = memberships.get(person.id)
+            changed[row.row] |= self._membership(row, person, household, current, batch)
+            categories = held.get(person.id, set())
+            changed[row.row] |= self._categories(row, person, household, categories, batch)
         for row in rows:
             person, household = row_of[row.row]
             try:
-                changed[row.row] |= await self._plugins(row, person, household)
+                changed[row.row] |= await self._plugins(row, person, household, batch)
             except Exception as exc:
                 exc.roster_row = row.row  # type: ignore[attr-defined]
                 raise
-        await session.flush()
+        await session.flush()  # ended rows first, then their successors in bulk
+        for model, values in batch.inserts.items():
+            await session.execute(insert(model), values)
         for row in rows:
             outcome = (
                 Change.CREATED
@@ -522,8 +536,12 @@ class _Chunk:
         return change
 
     def _person(
-        self, row: RosterRow, person: Person | None, household: Household
-    ) -> tuple[Person, Change]:
+        self,
+        row: RosterRow,
+        person: Person | None,
+        household: Household,
+        new_persons: dict[str, dict[str, Any]],
+    ) -> Change:
         fields: dict[str, Any] = {}
         if row.phone is not None:
             fields["phone"] = row.phone
@@ -533,11 +551,13 @@ class _Chunk:
             fields["disability_category"], fields["disability_grade"] = row.disability
         if person is None:
             region = Region(code=household.region_code, path=household.area_path)
-            person = new_person(
+            built = new_person(
                 self.job.cipher, row.id_number, name=row.name, region=region, **fields
             )
-            self.session.add(person)
-            return person, Change.CREATED
+            new_persons[row.digest] = {
+                key: value for key, value in vars(built).items() if not key.startswith("_")
+            }
+            return Change.CREATED
         fields["name"] = row.name
         fields["region_code"], fields["area_path"] = household.region_code, household.area_path
         change = Change.UNCHANGED
@@ -545,7 +565,7 @@ class _Chunk:
             if getattr(person, name) != value:
                 setattr(person, name, value)
                 change = Change.UPDATED
-        return person, change
+        return change
 
     async def _memberships(self, person_ids: list[int]) -> dict[int, Membership]:
         found: dict[int, Membership] = {}
@@ -559,7 +579,12 @@ class _Chunk:
         return found
 
     def _membership(
-        self, row: RosterRow, person: Person, household: Household, current: Membership | None
+        self,
+        row: RosterRow,
+        person: Person,
+        household: Household,
+        current: Membership | None,
+        batch: RosterBatch,
     ) -> bool:
         if current is not None and current.relation is row.relation:
             self.report.count("memberships", Change.UNCHANGED)
@@ -571,13 +596,12 @@ class _Chunk:
             self.report.count("memberships", Change.UPDATED)
         else:
             self.report.count("memberships", Change.CREATED)
-        self.session.add(
-            Membership(
-                household_id=household.id,
-                person_id=person.id,
-                relation=row.relation,
-                start_date=self.job.today,
-            )
+        batch.add(
+            Membership,
+            household_id=household.id,
+            person_id=person.id,
+            relation=row.relation,
+            start_date=self.job.today,
         )
         return True
 
@@ -596,7 +620,12 @@ class _Chunk:
         return held
 
     def _categories(
-        self, row: RosterRow, person: Person, household: Household, held: set[Any]
+        self,
+        row: RosterRow,
+        person: Person,
+        household: Household,
+        held: set[Any],
+        batch: RosterBatch,
     ) -> bool:
         changed = False
         for category in row.categories:
@@ -613,22 +642,25 @@ class _Chunk:
                     "no civil-affairs bureau is registered to certify categories",
                     ErrorCode.UNKNOWN_ORGANISATION,
                 )
-            self.session.add(
-                CategoryAssignment(
-                    person_id=person.id,
-                    category=category,
-                    valid_from=row.category_valid_from or self.job.today,
-                    certifying_organisation_id=organisation,
-                    evidence="roster import",
-                )
+            batch.add(
+                CategoryAssignment,
+                person_id=person.id,
+                category=category,
+                valid_from=row.category_valid_from or self.job.today,
+                certifying_organisation_id=organisation,
+                evidence="roster import",
             )
             self.report.count("categories", Change.CREATED)
             changed = True
         return changed
 
-    async def _plugins(self, row: RosterRow, person: Person, household: Household) -> bool:
+    async def _plugins(
+        self, row: RosterRow, person: Person, household: Household, batch: RosterBatch
+    ) -> bool:
+        if not row.plugin_values:
+            return False
         changed = False
-        context = RosterWriteContext(self.job.actor, self.job.today, person, household)
+        context = RosterWriteContext(self.job.actor, self.job.today, person, household, batch)
         for index, values in row.plugin_values.items():
             plugin, group = self.job.roster_groups[index]
             change = await group.write(self.session, context, values)

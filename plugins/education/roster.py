@@ -78,20 +78,27 @@ async def _write(
         "grade": values.get("education_grade"),
         "status": status,
     }
-    current = await session.scalar(
-        select(Enrolment).where(
-            Enrolment.person_id == context.person.id, Enrolment.end_date.is_(None)
-        )
+    currents = await context.batch.once(
+        "education_current", lambda: _current_enrolments(session, context.batch.person_ids)
     )
+    current = currents.get(context.person.id)
     if current is not None:
         if all(getattr(current, k) == v for k, v in wanted.items()):
             return Change.UNCHANGED
         # A new period from today; the current one ends (history is kept).
         current.end_date = max(context.today, current.start_date)
         current.end_reason = "changed by a roster import"
-        await session.flush()
-    session.add(Enrolment(person_id=context.person.id, start_date=context.today, **wanted))
+    context.batch.add(Enrolment, person_id=context.person.id, start_date=context.today, **wanted)
     return Change.CREATED if current is None else Change.UPDATED
+
+
+async def _current_enrolments(
+    session: AsyncSession, person_ids: Sequence[int]
+) -> dict[int, Enrolment]:
+    rows = await session.scalars(
+        select(Enrolment).where(Enrolment.person_id.in_(person_ids), Enrolment.end_date.is_(None))
+    )
+    return {e.person_id: e for e in rows}
 
 
 def roster_columns() -> Sequence[RosterColumns]:

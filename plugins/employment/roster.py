@@ -61,11 +61,10 @@ async def _write(
 ) -> Change:
     """A new current status from today, closing the current one the day before."""
     status, employer = values["employment_status"], values.get("employment_employer")
-    current = await session.scalar(
-        select(WorkStatusRecord).where(
-            WorkStatusRecord.person_id == context.person.id, WorkStatusRecord.until.is_(None)
-        )
+    currents = await context.batch.once(
+        "employment_current", lambda: _current_statuses(session, context.batch.person_ids)
     )
+    current = currents.get(context.person.id)
     if current is not None and current.status is status and current.employer == employer:
         return Change.UNCHANGED
     if current is not None and current.since >= context.today:
@@ -74,13 +73,25 @@ async def _write(
         return Change.UPDATED
     if current is not None:
         current.until = context.today - dt.timedelta(days=1)
-        await session.flush()
-    session.add(
-        WorkStatusRecord(
-            person_id=context.person.id, status=status, employer=employer, since=context.today
-        )
+    context.batch.add(
+        WorkStatusRecord,
+        person_id=context.person.id,
+        status=status,
+        employer=employer,
+        since=context.today,
     )
     return Change.CREATED if current is None else Change.UPDATED
+
+
+async def _current_statuses(
+    session: AsyncSession, person_ids: Sequence[int]
+) -> dict[int, WorkStatusRecord]:
+    rows = await session.scalars(
+        select(WorkStatusRecord).where(
+            WorkStatusRecord.person_id.in_(person_ids), WorkStatusRecord.until.is_(None)
+        )
+    )
+    return {r.person_id: r for r in rows}
 
 
 def roster_columns() -> Sequence[RosterColumns]:

@@ -47,29 +47,38 @@ async def _write(
     """A new appraisal unless the latest one says the same."""
     grade = values["housing_safety_grade"]
     appraised_on = values.get("housing_appraised_on", context.today)
-    latest = await session.scalar(
-        select(SafetyAppraisal)
-        .where(SafetyAppraisal.household_id == context.household.id)
-        .order_by(SafetyAppraisal.appraised_on.desc(), SafetyAppraisal.id.desc())
-        .limit(1)
+    latests = await context.batch.once(
+        "housing_latest", lambda: _latest_appraisals(session, context.batch.household_ids)
     )
+    latest = latests.get(context.household.id)
     if (
         latest is not None
         and latest.grade is grade
         and ("housing_appraised_on" not in values or latest.appraised_on == appraised_on)
     ):
         return Change.UNCHANGED
-    session.add(
-        SafetyAppraisal(
-            household_id=context.household.id,
-            grade=grade,
-            appraised_on=appraised_on,
-            appraising_organisation_id=context.actor.organisation_id,
-            appraiser_name=values.get("housing_appraiser"),
-            report_reference="roster import",
-        )
+    context.batch.add(
+        SafetyAppraisal,
+        household_id=context.household.id,
+        grade=grade,
+        appraised_on=appraised_on,
+        appraising_organisation_id=context.actor.organisation_id,
+        appraiser_name=values.get("housing_appraiser"),
+        report_reference="roster import",
     )
     return Change.CREATED
+
+
+async def _latest_appraisals(
+    session: AsyncSession, household_ids: Sequence[int]
+) -> dict[int, SafetyAppraisal]:
+    """The latest appraisal of each household (the last by day, then by id)."""
+    rows = await session.scalars(
+        select(SafetyAppraisal)
+        .where(SafetyAppraisal.household_id.in_(household_ids))
+        .order_by(SafetyAppraisal.appraised_on, SafetyAppraisal.id)
+    )
+    return {a.household_id: a for a in rows}
 
 
 def roster_columns() -> Sequence[RosterColumns]:

@@ -48,19 +48,29 @@ async def _write(
         "premium_paid_by_government": values.get("medical_premium_paid_by_government", False),
         "critical_illness_covered": values.get("medical_critical_illness", False),
     }
-    enrolment = await session.scalar(
-        select(InsuranceEnrolment).where(
-            InsuranceEnrolment.person_id == context.person.id, InsuranceEnrolment.year == year
-        )
+    enrolments = await context.batch.once(
+        "medical_this_year", lambda: _enrolments(session, context.batch.person_ids, year)
     )
+    enrolment = enrolments.get(context.person.id)
     if enrolment is None:
-        session.add(InsuranceEnrolment(person_id=context.person.id, year=year, **wanted))
+        context.batch.add(InsuranceEnrolment, person_id=context.person.id, year=year, **wanted)
         return Change.CREATED
     if all(getattr(enrolment, k) == v for k, v in wanted.items()):
         return Change.UNCHANGED
     for key, value in wanted.items():
         setattr(enrolment, key, value)
     return Change.UPDATED
+
+
+async def _enrolments(
+    session: AsyncSession, person_ids: Sequence[int], year: int
+) -> dict[int, InsuranceEnrolment]:
+    rows = await session.scalars(
+        select(InsuranceEnrolment).where(
+            InsuranceEnrolment.person_id.in_(person_ids), InsuranceEnrolment.year == year
+        )
+    )
+    return {e.person_id: e for e in rows}
 
 
 def roster_columns() -> Sequence[RosterColumns]:
