@@ -182,7 +182,8 @@ async def run_import(settings: Settings, host: PluginHost, path: Path) -> tuple[
     await engine.dispose()
     if not report.ok:
         raise SystemExit(
-            f"the benchmark roster did not import: {report.as_dict()['problems'][:5]} {report.failure}"
+            f"the benchmark roster did not import: {report.as_dict()['problems'][:5]} "
+            f"{report.failure}"
         )
     return elapsed, report.as_dict()["counts"]
 
@@ -200,7 +201,8 @@ def main() -> None:
     started = time.perf_counter()
     write_roster(roster, args.rows, random.Random(2026))
     print(
-        f"wrote {args.rows} rows ({roster.stat().st_size // 1024} KiB) in {time.perf_counter() - started:.1f} s"
+        f"wrote {args.rows} rows ({roster.stat().st_size // 1024} KiB) "
+        f"in {time.perf_counter() - started:.1f} s"
     )
     settings = Settings(database_url=f"sqlite+aiosqlite:///{database}")
     scoping.install()

@@ -18,9 +18,9 @@ contains a full ID number.  Warnings may contain the 6-digit address code.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime
 import enum
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
