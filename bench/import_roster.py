@@ -87,7 +87,7 @@ def write_roster(path: Path, rows: int, rng: random.Random) -> None:
             ],
             [
                 head,
-                number(dt.date(1972, 1, 1)),
+                number(dt.date(1960, 1, 1) + dt.timedelta(days=rng.randint(0, 9000))),
                 "配偶",
                 "配偶",
                 None,
@@ -117,7 +117,7 @@ def write_roster(path: Path, rows: int, rng: random.Random) -> None:
             ],
             [
                 head,
-                number(dt.date(1945, 1, 1)),
+                number(dt.date(1935, 1, 1) + dt.timedelta(days=rng.randint(0, 7000))),
                 "老人",
                 "父母",
                 None,

@@ -364,3 +364,13 @@ async def test_a_file_over_the_limit_is_refused_before_reading(
         assert response.status_code == 413
         assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
         assert (await counts(h))["Person"] == 0
+
+
+async def test_a_file_that_is_not_a_workbook_is_refused_with_a_reason(world: World) -> None:
+    response = await upload(world.h, world.xiangfen, b"PK\x03\x04 not really a zip")
+    assert response.status_code == 422
+    assert response.json()["problems"] == [
+        {"row": 0, "column": None, "reason": "the file is not a readable Excel workbook (.xlsx)"}
+    ]
+    empty = await upload(world.h, world.xiangfen, b"", media="text/csv")
+    assert empty.json()["problems"][0]["reason"].startswith("the file is empty")

@@ -12,6 +12,7 @@
    Any failure while writing rolls everything back.
 """
 
+import asyncio
 import dataclasses
 import datetime as dt
 import logging
@@ -113,7 +114,8 @@ class RosterImport:
     async def run(self, path: Path, *, dry_run: bool, file_name: str | None = None) -> Report:
         report = Report(file_name or path.name, dry_run)
         try:
-            rows = self._parse(path, report)
+            # Reading and parsing is CPU work: off the event loop, so a server keeps serving.
+            rows = await asyncio.to_thread(self._parse, path, report)
         except RosterFileError as exc:
             report.problems.append(Problem(0, None, str(exc)))
             return report
