@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     report = asyncio.run(_import(settings, host, args))
     if report is None:
         return 2
-    if args.report:
+    if args.report and report.headers is not None:
         annotated_copy(args.file, report, args.report)
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             column = f", {problem.column}" if problem.column else ""
             print(f"{where}{column}: {problem.reason}")
         print(report.summary())
-        if args.report:
+        if args.report and report.headers is not None:
             print(f"annotated copy: {args.report}")
     return 0 if report.ok else 1
 

@@ -90,7 +90,8 @@ def routes(services: Services) -> list[Route]:
         )
         report = await job.run(source, dry_run=dry_run, file_name=name[:200])
         status = 200 if report.ok else 422
-        if request.query_params.get("report") == "xlsx":
+        # A file that could not be read at all has no copy to annotate: JSON then.
+        if request.query_params.get("report") == "xlsx" and report.headers is not None:
             copy = Path(folder.name) / "report.xlsx"
             await asyncio.to_thread(annotated_copy, source, report, copy)
             return FileResponse(

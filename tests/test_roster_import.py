@@ -367,10 +367,22 @@ async def test_a_file_over_the_limit_is_refused_before_reading(
 
 
 async def test_a_file_that_is_not_a_workbook_is_refused_with_a_reason(world: World) -> None:
-    response = await upload(world.h, world.xiangfen, b"PK\x03\x04 not really a zip")
-    assert response.status_code == 422
-    assert response.json()["problems"] == [
-        {"row": 0, "column": None, "reason": "the file is not a readable Excel workbook (.xlsx)"}
-    ]
+    for params in ({}, {"report": "xlsx"}):  # no copy of an unreadable file: JSON
+        response = await upload(world.h, world.xiangfen, b"PK\x03\x04 not a zip", **params)
+        assert response.status_code == 422
+        assert response.json()["problems"] == [
+            {
+                "row": 0,
+                "column": None,
+                "reason": "the file is not a readable Excel workbook (.xlsx)",
+            }
+        ]
     empty = await upload(world.h, world.xiangfen, b"", media="text/csv")
     assert empty.json()["problems"][0]["reason"].startswith("the file is empty")
+    # Valid UTF-8 for the first 64 KiB, then a byte that is not.
+    rows = household(XIANGFEN_VILLAGE, (id_number(), "王建国")) * 900
+    broken = csv_file(rows) + b"\xff\xfe\xfa,\n"
+    assert len(broken) > 1 << 16
+    response = await upload(world.h, world.xiangfen, broken, media="text/csv", report="xlsx")
+    assert response.status_code == 422
+    assert "cannot be read after line" in response.json()["problems"][0]["reason"]

@@ -118,6 +118,7 @@ class RosterImport:
             rows = await asyncio.to_thread(self._parse, path, report)
         except RosterFileError as exc:
             report.problems.append(Problem(0, None, str(exc)))
+            report.headers = None  # nothing to annotate in a file that cannot be read
             return report
         if report.headers is None or report.headers.problems:
             return report

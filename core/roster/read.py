@@ -61,8 +61,15 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[Any, ...]]:
 def _csv_rows(path: Path) -> Iterator[tuple[Any, ...]]:
     encoding = _csv_encoding(path)
     with path.open(encoding=encoding, newline="") as handle:
-        for row in csv.reader(handle):
-            yield tuple(row)
+        reader = csv.reader(handle)
+        try:
+            for row in reader:
+                yield tuple(row)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise RosterFileError(
+                f"the CSV file cannot be read after line {reader.line_num}: "
+                f"it is not {encoding} text throughout"
+            ) from exc
 
 
 def _csv_encoding(path: Path) -> str:
