@@ -1,4 +1,5 @@
-"""The ``bangfu`` command: serve, migrate, load demo data, list plugins, print the schema."""
+"""The ``bangfu`` command: serve, migrate, load demo data, import rosters, list plugins, print
+the schema."""
 
 import argparse
 import asyncio
@@ -8,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bangfu import accounts_cli
+from bangfu import accounts_cli, roster_cli
 from core.calendar import Holiday
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
@@ -60,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--directory", type=Path, default=Path("."), help="where to write it (default: here)"
     )
     accounts_cli.add_commands(commands)  # bangfu user ..., bangfu client ...
+    roster_cli.add_commands(commands)  # bangfu import roster|template
     care = commands.add_parser("care", help="care work commands")
     care_commands = care.add_subparsers(dest="care_command", required=True)
     care_holidays = care_commands.add_parser(
@@ -90,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return plugin_new_command(args.name, args.directory)
         if args.command in ("user", "client"):
             return accounts_cli.run(args)
+        if args.command == "import":
+            return roster_cli.run(args)
         if args.command == "care":
             from core.care.commands import holidays_command
 

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )
+    max_roster_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest roster file accepted by POST /import/roster (413 above).",
+    )
     max_json_depth: int = Field(
         default=64, ge=4, le=1000, description="Deepest JSON nesting of a request body (400)."
     )

@@ -17,8 +17,10 @@ contains a full ID number.  Warnings may contain the 6-digit address code.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import enum
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -39,6 +41,8 @@ __all__ = [
     "mask",
     "normalise",
     "parse",
+    "parse_spreadsheet_cell",
+    "spreadsheet_damage",
     "upgrade_legacy",
 ]
 
@@ -62,6 +66,11 @@ _RE_18 = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
 _RE_15 = re.compile(r"[0-9]{15}", re.ASCII)
 _RE_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]*)?E[+-]?[0-9]+", re.ASCII | re.IGNORECASE)
 _MASK_MIDDLE = "*" * 8
+# A number a spreadsheet printed with a decimal part (``141023198507041234.0``).
+_RE_DECIMAL = re.compile(r"[0-9]+\.[0-9]*", re.ASCII)
+
+#: The fix for every kind of damage a spreadsheet does to a number stored as a number.
+TEXT_FIX = "format the ID column as text and re-enter the number from the ID card"
 
 
 class Sex(enum.StrEnum):
@@ -188,10 +197,17 @@ def _birth_date(canonical: str) -> datetime.date:
 
 def _address_warnings(canonical: str, birth_date: datetime.date) -> tuple[str, ...]:
     """Warn (not fail) when the address code was not in use in the birth year."""
+    return _address_warnings_of(canonical[:6], birth_date.year)
+
+
+@functools.lru_cache(maxsize=8192)
+def _address_warnings_of(code: str, year: int) -> tuple[str, ...]:
+    # stdnum's lookup depends on the address code and the birth year only, and is slow
+    # (a roster of 20,000 rows spent most of its parsing here): remembered.
     try:
-        ric.get_birth_place(canonical)
+        ric.get_birth_place(f"{code}{year:04d}0101000")
     except ValidationError:
-        return (f"address code {canonical[:6]} was not in use in {birth_date.year}",)
+        return (f"address code {code} was not in use in {year}",)
     return ()
 
 
@@ -291,3 +307,78 @@ def mask(raw_or_canonical: str) -> str:
     if len(text) == 18:
         return text[:6] + _MASK_MIDDLE + text[14:]
     return "*" * len(text)
+
+
+def spreadsheet_damage(cell: object) -> str | None:
+    """Say what a spreadsheet did to an ID number cell, with the fix, or None.
+
+    Each finding is reported, never repaired: a number that lost its last digits cannot be
+    recovered, and "cleaning" full-width digits or spaces behind the user's back hides a
+    column that will go wrong again. Detected:
+
+    - a numeric cell (Excel keeps 15 significant digits of a number);
+    - scientific notation (``1.41023E+17``) or a decimal part (``...1234.0``);
+    - 18 digits ending in zeros whose check character fails: the digits after the 15th
+      were lost when the number was stored as a number;
+    - full-width digits or ``Ｘ``; a lowercase ``x``; spaces anywhere in the cell.
+    """
+    if isinstance(cell, bool):
+        return f"the cell holds TRUE/FALSE, not an ID number; {TEXT_FIX}"
+    if isinstance(cell, int | float):
+        return (
+            "the cell holds a number, not text: a spreadsheet keeps only 15 digits of a "
+            f"number and may show it as 1.41023E+17; {TEXT_FIX}"
+        )
+    if not isinstance(cell, str):
+        return f"the cell does not hold text; {TEXT_FIX}"
+    if any(ch.isspace() for ch in cell):
+        return "the ID number contains spaces; delete them and enter the 18 characters only"
+    ascii_text = unicodedata.normalize("NFKC", cell)
+    if _RE_SCIENTIFIC.fullmatch(ascii_text):
+        return f"the ID number is in scientific notation (like 1.41023E+17); {TEXT_FIX}"
+    if _RE_DECIMAL.fullmatch(ascii_text):
+        return f"the ID number has a decimal point, so it was stored as a number; {TEXT_FIX}"
+    if ascii_text != cell:
+        return (
+            "the ID number contains full-width characters (such as １ or Ｘ); "
+            "re-enter it with half-width digits and X"
+        )
+    if len(cell) == 18 and cell[17] == "x":
+        return "the check character is a lowercase x; enter it as an uppercase X"
+    if (
+        _RE_18.fullmatch(cell)
+        and cell.endswith("0")
+        and cell[15:].strip("0") == ""
+        and cell[17] != check_character(cell[:17])
+    ):
+        return (
+            "the digits after the 15th are zeros and the check character does not match: "
+            f"the spreadsheet stored the number as a number and lost them; {TEXT_FIX}"
+        )
+    return None
+
+
+def parse_spreadsheet_cell(cell: object, *, today: datetime.date | None = None) -> IdNumber:
+    """Parse an ID number from a spreadsheet cell, refusing any damage the sheet did.
+
+    Like :func:`parse`, but strict: the cell must hold text with exactly the characters of
+    the number (see :func:`spreadsheet_damage`). A 15-digit first-generation number is
+    upgraded to 18 characters (``upgraded_from_legacy`` is True).
+    Raises :class:`IdNumberError` with the reason and the fix.
+    """
+    if cell is None or cell == "":
+        raise IdNumberError("the ID number is empty")
+    damage = spreadsheet_damage(cell)
+    if damage is not None:
+        raise IdNumberError(damage)
+    assert isinstance(cell, str)
+    parsed = parse(cell, today=today)
+    if cell.endswith("000"):
+        # Its check character matches, but a number stored as a number ends the same way
+        # one time in eleven: accepted, with a warning to compare it with the card.
+        warning = (
+            "the ID number ends in 000, as numbers damaged by a spreadsheet do; "
+            "compare it with the ID card"
+        )
+        return dataclasses.replace(parsed, warnings=(*parsed.warnings, warning))
+    return parsed

@@ -28,6 +28,7 @@ from core.config import Settings
 from core.db import Base
 from core.hookspecs import HOOK_CONTRACT
 from core.roster.columns import KEY_PATTERN, RosterColumns
+from core.roster.headers import CORE_COLUMNS
 from core.security.actor import Actor
 from core.security.permissions import CORE_ACTIONS, Action, client_vote, decide
 
@@ -258,7 +259,11 @@ class PluginHost:
     def _collect_roster_columns(self) -> list[tuple[str, RosterColumns]]:
         """``(plugin, group)`` for every roster column group, keys and headers checked."""
         found: list[tuple[str, RosterColumns]] = []
-        seen: dict[str, str] = {}
+        seen: dict[str, str] = {
+            name: CORE_NAME
+            for column in CORE_COLUMNS
+            for name in (column.key, column.header_zh, *column.aliases)
+        }
         for registered, groups in _call_each(self.pm, "bangfu_roster_columns"):
             plugin = self.plugin_of(registered)
             for group in groups:

@@ -16,6 +16,7 @@ from schema.connections import paginate
 from schema.core_types import CoreTypes
 from schema.permissions import requires
 from schema.relay import Node, from_global_id
+from schema.roster import RosterImportInfo, roster_import_info
 from schema.types import Organisation, PluginType, Region
 
 MAX_NODES = 100
@@ -232,6 +233,13 @@ def build_query(core: CoreTypes) -> type:
                 statement = statement.where(models.Organisation.region_code == region_code)
             async with info.context.read() as session:
                 return list((await session.scalars(statement)).all())  # type: ignore[arg-type]
+
+        @strawberry.field(
+            description="Where and how to import rosters from Excel or CSV.",
+            extensions=requires("registry:read"),
+        )
+        def roster_import(self) -> RosterImportInfo | None:
+            return roster_import_info()
 
         @strawberry.field(description="The plugins this service runs with.", extensions=public())
         def plugins(self, info: Info) -> list[PluginType]:

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from bangfu.testing import Harness
 from core.plugins import PluginError, PluginHost, PluginInfo, get_plugin_manager, hookimpl
+from core.roster.columns import Change, RosterColumn, RosterColumns, RosterTarget
 from core.security import Role
 from core.security.permissions import Action
 from schema.access import MissingAccessRuleError, public
@@ -383,3 +384,33 @@ async def test_assessment_indicators_are_collected_and_their_codes_checked() -> 
     )
     with pytest.raises(PluginError, match="indicator 'contact' must start friends_"):
         await bad.assessment_indicators(None, period)  # type: ignore[arg-type]
+
+
+def test_roster_columns_need_the_plugin_prefix_and_unique_headers() -> None:
+    async def write(*_args: object) -> Change:
+        return Change.UNCHANGED
+
+    def group(*columns: tuple[str, str]) -> list[RosterColumns]:
+        return [
+            RosterColumns(
+                RosterTarget.PERSON, tuple(RosterColumn(k, zh, str) for k, zh in columns), write
+            )
+        ]
+
+    good = plugin("probe", bangfu_roster_columns=lambda: group(("probe_note", "备注")))
+    host = PluginHost(get_plugin_manager(entry_points=False, plugins=[good]))
+    assert [(name, g.columns[0].key) for name, g in host.roster_columns] == [
+        ("probe", "probe_note")
+    ]
+    for columns, message in (
+        ((("note", "备注"),), "must be lower snake case starting probe_"),
+        ((("probe_Note", "备注"),), "must be lower snake case starting probe_"),
+        ((("probe_a", "备注"), ("probe_b", "备注")), "'备注' is declared twice"),
+        ((("probe_name", "姓名"),), "'姓名' is declared twice \\(core and probe\\)"),
+    ):
+        bad = plugin("probe", bangfu_roster_columns=lambda columns=columns: group(*columns))
+        with pytest.raises(PluginError, match=message):
+            PluginHost(get_plugin_manager(entry_points=False, plugins=[bad]))
+    not_columns = plugin("probe", bangfu_roster_columns=lambda: [("probe_x", "x")])
+    with pytest.raises(PluginError, match="must return RosterColumns"):
+        PluginHost(get_plugin_manager(entry_points=False, plugins=[not_columns]))

@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.bottomline import Finding
 from core.calendar import today
 from core.plugins import PluginInfo, hookimpl
+from core.roster.columns import RosterColumns
 from core.security.permissions import Action, plugin_actions
-from plugins.education import bottomline, demo, loaders, mutations, queries
+from plugins.education import bottomline, demo, loaders, mutations, queries, roster
 from plugins.education.models import EducationAid, Enrolment
 from plugins.education.types import EducationPersonFields
 
@@ -91,3 +92,8 @@ async def bangfu_demo_data(
 ) -> None:
     """Schooling for the demo children, a few dropouts, this school year's aid."""
     await demo.add_demo_data(session, households, rng, today())
+
+
+@hookimpl
+def bangfu_roster_columns() -> Sequence[RosterColumns]:
+    return roster.roster_columns()

@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.bottomline import Finding
 from core.calendar import today
 from core.plugins import PluginInfo, hookimpl
+from core.roster.columns import RosterColumns
 from core.security.permissions import Action, plugin_actions
+from plugins.employment import roster
 from plugins.employment.bottomline import judge
 from plugins.employment.demo import add_demo_data
 from plugins.employment.loaders import employment_loaders
@@ -100,3 +102,8 @@ async def bangfu_demo_data(
     """Most adults working, some seeking work for months, trainings, placements, a few
     public-welfare posts."""
     await add_demo_data(session, households, rng, today())
+
+
+@hookimpl
+def bangfu_roster_columns() -> Sequence[RosterColumns]:
+    return roster.roster_columns()

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.bottomline import Finding
 from core.plugins import PluginInfo, hookimpl
+from core.roster.columns import RosterColumns
 from core.security.permissions import Action, plugin_actions
-from plugins.housing import demo, indicators, loaders
+from plugins.housing import demo, indicators, loaders, roster
 from plugins.housing.models import DisasterReport, HousingAid, RenovationProject, SafetyAppraisal
 from plugins.housing.mutations import build_mutation_types
 from plugins.housing.queries import build_query_types
@@ -84,3 +85,8 @@ async def bangfu_demo_data(
 ) -> None:
     """Most dwellings A or B, a few C and D with renovations, some aid, a couple of disasters."""
     await demo.add_demo_data(session, households, rng)
+
+
+@hookimpl
+def bangfu_roster_columns() -> Sequence[RosterColumns]:
+    return roster.roster_columns()

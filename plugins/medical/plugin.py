@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.bottomline import Finding
 from core.plugins import PluginInfo, hookimpl
+from core.roster.columns import RosterColumns
 from core.security.permissions import Action, plugin_actions
-from plugins.medical import bottomline, demo
+from plugins.medical import bottomline, demo, roster
 from plugins.medical.access import read_diagnosis_action
 from plugins.medical.loaders import medical_loaders
 from plugins.medical.models import (
@@ -90,3 +91,8 @@ async def bangfu_demo_data(
 ) -> None:
     """Nearly everyone insured; chronic illness rising with age; a few hospital stays."""
     await demo.add_demo_rows(session, households, rng)
+
+
+@hookimpl
+def bangfu_roster_columns() -> Sequence[RosterColumns]:
+    return roster.roster_columns()

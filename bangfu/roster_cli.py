@@ -1,0 +1,120 @@
+"""``bangfu import roster FILE`` and ``bangfu import template [FILE]``."""
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from core.config import Settings
+from core.db import make_engine, make_sessionmaker
+from core.plugins import PluginHost, get_plugin_manager
+from core.registry.models import Region
+from core.roster.importer import RosterImport
+from core.roster.report import Report
+from core.roster.workbook import annotated_copy, template
+from core.security import SYSTEM, audit, scoping
+from core.security.crypto import FieldCipher, load_master_key
+
+
+def add_commands(commands: Any) -> None:
+    parser = commands.add_parser("import", help="import rosters from Excel or CSV")
+    imports = parser.add_subparsers(dest="import_command", required=True)
+    roster = imports.add_parser(
+        "roster", help="import households, members, categories and plugin columns"
+    )
+    roster.add_argument("file", type=Path, help="an .xlsx workbook or a .csv file")
+    roster.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
+    roster.add_argument(
+        "--area", metavar="REGION_CODE", help="refuse rows outside this region (default: none)"
+    )
+    roster.add_argument(
+        "--report", type=Path, metavar="OUT.xlsx", help="write the annotated copy of the file"
+    )
+    roster.add_argument("--json", action="store_true", help="print the report as JSON")
+    template_parser = imports.add_parser("template", help="write the roster template workbook")
+    template_parser.add_argument("file", type=Path, nargs="?", default=Path("roster-template.xlsx"))
+
+
+class _Bar:
+    """The import's progress on a tqdm bar (stderr), one bar per phase."""
+
+    def __init__(self) -> None:
+        self.bar: tqdm[Any] | None = None
+
+    def start(self, phase: str, total: int | None) -> None:
+        self.close()
+        self.bar = tqdm(total=total, desc=phase, unit=" rows", file=sys.stderr, leave=False)
+
+    def advance(self, count: int) -> None:
+        if self.bar is not None:
+            self.bar.update(count)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def run(args: argparse.Namespace) -> int:
+    host = PluginHost(get_plugin_manager())
+    if args.import_command == "template":
+        template(host.roster_columns, args.file)
+        print(f"wrote the roster template to {args.file}")
+        return 0
+    if not args.file.is_file():
+        print(f"bangfu import roster: no file {args.file}", file=sys.stderr)
+        return 2
+    settings = Settings()
+    report = asyncio.run(_import(settings, host, args))
+    if report is None:
+        return 2
+    if args.report and report.headers is not None:
+        annotated_copy(args.file, report, args.report)
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for problem in report.problems:
+            where = f"row {problem.row}" if problem.row else "file"
+            column = f", {problem.column}" if problem.column else ""
+            print(f"{where}{column}: {problem.reason}")
+        print(report.summary())
+        if args.report and report.headers is not None:
+            print(f"annotated copy: {args.report}")
+    return 0 if report.ok else 1
+
+
+async def _import(settings: Settings, host: PluginHost, args: argparse.Namespace) -> Report | None:
+    scoping.install()
+    audit.install()
+    engine = make_engine(settings.database_url, schema=settings.database_schema, pooled=False)
+    try:
+        sessions = make_sessionmaker(engine)
+        area_path = None
+        if args.area:
+            async with sessions() as session:
+                session.info["actor"] = SYSTEM
+                region = await session.get(Region, args.area)
+            if region is None:
+                print(f"bangfu import roster: unknown region {args.area}", file=sys.stderr)
+                return None
+            area_path = region.path
+        bar = _Bar()
+        job = RosterImport(
+            sessions,
+            SYSTEM,
+            FieldCipher(load_master_key(settings)),
+            host.roster_columns,
+            lambda action: True,
+            area_path=area_path,
+            progress=bar,
+        )
+        try:
+            return await job.run(args.file, dry_run=args.dry_run)
+        finally:
+            bar.close()
+    finally:
+        await engine.dispose()

@@ -1,0 +1,124 @@
+"""The roster upload route: ``POST /import/roster`` and ``GET /import/roster/template``.
+
+Authenticated like ``/graphql`` (``Authorization: Bearer ...``); the body is the file
+itself (``Content-Type`` of an .xlsx workbook or ``text/csv``), at most
+``max_roster_bytes``. ``?dryRun=true`` validates and writes nothing; ``?report=xlsx``
+answers with the annotated copy of the workbook instead of JSON. The import runs as the
+caller, in the caller's area, and is audited (core/roster).
+"""
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from core.roster import TEMPLATE_PATH, UPLOAD_PATH
+from core.roster.importer import AUDIT_OPERATION, RosterImport
+from core.roster.workbook import annotated_copy, template
+from core.security import ANONYMOUS, audit
+from core.security.actor import Actor
+from core.security.auth import actor_for_token
+from schema.context import Services
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+KINDS = {XLSX: ".xlsx", "text/csv": ".csv"}
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def _actor(services: Services, request: Request) -> Actor | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    async with services.sessions() as session:
+        session.info["actor"] = ANONYMOUS
+        return await actor_for_token(session, token.strip(), services.settings)
+
+
+def routes(services: Services) -> list[Route]:
+    """The two routes, bound to the app's services."""
+
+    async def upload(request: Request) -> Response:
+        actor = await _actor(services, request)
+        if actor is None:
+            return _error(401, "UNAUTHENTICATED", "log in and send 'Authorization: Bearer ...'")
+        if not services.host.allowed(actor, "registry:write"):
+            async with services.sessions() as session, session.begin():
+                session.info["actor"] = actor
+                await audit.record(
+                    session,
+                    actor,
+                    AUDIT_OPERATION,
+                    audit.Outcome.DENIED,
+                    details={"action": "registry:write", "code": "FORBIDDEN"},
+                )
+            return _error(403, "FORBIDDEN", "importing a roster needs registry:write")
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        suffix = KINDS.get(media)
+        if suffix is None:
+            return _error(415, "UNSUPPORTED_MEDIA_TYPE", f"send the file as {XLSX} or text/csv")
+        limit = services.settings.max_roster_bytes
+        if int(request.headers.get("content-length") or 0) > limit:
+            return _error(413, "PAYLOAD_TOO_LARGE", f"a roster file has at most {limit} bytes")
+        folder = tempfile.TemporaryDirectory(prefix="bangfu-roster-")
+        source = Path(folder.name) / f"roster{suffix}"
+        size = 0
+        with source.open("wb") as handle:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    folder.cleanup()
+                    return _error(
+                        413, "PAYLOAD_TOO_LARGE", f"a roster file has at most {limit} bytes"
+                    )
+                handle.write(chunk)
+        dry_run = request.query_params.get("dryRun", "").lower() in ("1", "true", "yes")
+        name = request.query_params.get("fileName") or source.name
+        job = RosterImport(
+            services.sessions,
+            actor,
+            services.cipher,
+            services.host.roster_columns,
+            lambda action: services.host.allowed(actor, action),
+        )
+        report = await job.run(source, dry_run=dry_run, file_name=name[:200])
+        status = 200 if report.ok else 422
+        # A file that could not be read at all has no copy to annotate: JSON then.
+        if request.query_params.get("report") == "xlsx" and report.headers is not None:
+            copy = Path(folder.name) / "report.xlsx"
+            await asyncio.to_thread(annotated_copy, source, report, copy)
+            return FileResponse(
+                copy,
+                status_code=status,
+                media_type=XLSX,
+                filename="roster-report.xlsx",
+                background=BackgroundTask(folder.cleanup),
+            )
+        folder.cleanup()
+        return JSONResponse(report.as_dict(), status_code=status)
+
+    async def template_file(request: Request) -> Response:
+        actor = await _actor(services, request)
+        if actor is None:
+            return _error(401, "UNAUTHENTICATED", "log in and send 'Authorization: Bearer ...'")
+        folder = tempfile.TemporaryDirectory(prefix="bangfu-template-")
+        path = Path(folder.name) / "roster-template.xlsx"
+        await asyncio.to_thread(template, services.host.roster_columns, path)
+        return FileResponse(
+            path,
+            media_type=XLSX,
+            filename="roster-template.xlsx",
+            background=BackgroundTask(folder.cleanup),
+        )
+
+    return [
+        Route(UPLOAD_PATH, upload, methods=["POST"]),
+        Route(TEMPLATE_PATH, template_file, methods=["GET"]),
+    ]

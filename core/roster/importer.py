@@ -1,0 +1,689 @@
+"""Importing a roster: validate every row, then write every row in one transaction.
+
+1. Read the file row by row (streamed) and parse every cell (:mod:`core.roster.rows`).
+2. Check the file as a whole: an ID number twice, a household without its head, a
+   region repeated differently, columns the actor may not write.
+3. In the import's one transaction, check against the database: persons registered
+   outside the actor's area or in another household, head changes, unknown regions or
+   regions outside the area.
+4. Only if nothing was found: write (an idempotent upsert keyed on the ID number), in
+   chunks that are flushed and let go of, so memory holds the parsed rows and one chunk.
+   A dry run does the same writes and rolls them back, so its report is the real one.
+   Any failure while writing rolls everything back.
+"""
+
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.calendar import today as china_today
+from core.errors import DomainError, ErrorCode
+from core.registry.models import (
+    CategoryAssignment,
+    Household,
+    Membership,
+    Organisation,
+    Person,
+    Region,
+    Relation,
+)
+from core.registry.persons import ID_NUMBER_CONTEXT, new_person
+from core.registry.reference import CITY_CODE, civil_affairs_code
+from core.roster.columns import Change, RosterBatch, RosterColumns, RosterWriteContext
+from core.roster.headers import HeaderMap, columns_of, match_headers
+from core.roster.read import RosterFileError, read_rows
+from core.roster.report import Report
+from core.roster.rows import Problem, RosterRow, parse_row
+from core.security import audit
+from core.security.actor import Actor
+from core.security.crypto import FieldCipher
+
+log = logging.getLogger("bangfu.roster")
+
+CHUNK = 1000
+_IN_CHUNK = 500  # values per IN (...) list
+AUDIT_OPERATION = "roster.import"
+
+
+class Progress(Protocol):
+    """A progress display (a tqdm bar on the command line)."""
+
+    def start(self, phase: str, total: int | None) -> None: ...
+
+    def advance(self, count: int) -> None: ...
+
+
+class _Silent:
+    def start(self, phase: str, total: int | None) -> None:
+        pass
+
+    def advance(self, count: int) -> None:
+        pass
+
+
+@dataclasses.dataclass
+class _Household:
+    """What the import knows of one household of the file (keyed by the head's number)."""
+
+    head: RosterRow | None = None
+    rows: list[RosterRow] = dataclasses.field(default_factory=list)
+    household_id: int | None = None  # registered already
+    region: Region | None = None
+
+
+@dataclasses.dataclass
+class _Existing:
+    person_id: int
+    area_path: str
+
+
+class _Stop(Exception):
+    """Roll back the dry run after its writes."""
+
+
+@dataclasses.dataclass
+class RosterImport:
+    """One import of one file by one actor."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    actor: Actor
+    cipher: FieldCipher
+    roster_groups: Sequence[tuple[str, RosterColumns]]
+    allowed: Callable[[str], bool]
+    # Only rows in this area (a path) are accepted; default: the actor's area.
+    area_path: str | None = None
+    today: dt.date = dataclasses.field(default_factory=china_today)
+    progress: Progress = dataclasses.field(default_factory=_Silent)
+    certifiers: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def covers(self, path: str) -> bool:
+        area = self.area_path or self.actor.area_path
+        if area is None:
+            return self.actor.sees_everything
+        return path.startswith(area)
+
+    # -- the whole import ------------------------------------------------------
+
+    async def run(self, path: Path, *, dry_run: bool, file_name: str | None = None) -> Report:
+        report = Report(file_name or path.name, dry_run)
+        try:
+            # Reading and parsing is CPU work: off the event loop, so a server keeps serving.
+            rows = await asyncio.to_thread(self._parse, path, report)
+        except RosterFileError as exc:
+            report.problems.append(Problem(0, None, str(exc)))
+            report.headers = None  # nothing to annotate in a file that cannot be read
+            return report
+        if report.headers is None or report.headers.problems:
+            return report
+        households = self._check_file(rows, report)
+        self._check_permissions(rows, report)
+        async with self.sessions() as session:
+            session.info["actor"] = self.actor
+            try:
+                await self._check_database(session, households, rows, report)
+                if report.problems:
+                    await session.rollback()
+                else:
+                    await self._write(session, households, rows, report)
+                    if dry_run:
+                        raise _Stop
+                    await audit.record(
+                        session,
+                        self.actor,
+                        AUDIT_OPERATION,
+                        audit.Outcome.OK,
+                        details=self._audit_details(report),
+                    )
+                    await session.commit()
+                    report.committed = True
+            except _Stop:
+                await session.rollback()
+            except Exception as exc:
+                await session.rollback()
+                report.failure = self._failure(exc)
+        report.sort()
+        if not report.ok and not dry_run:
+            await self._audit_refusal(report)
+        return report
+
+    # -- 1. parse ----------------------------------------------------------------
+
+    def _parse(self, path: Path, report: Report) -> list[RosterRow]:
+        columns = columns_of(self.roster_groups)
+        groups = [group for _plugin, group in self.roster_groups]
+        self.progress.start("validating", None)
+        rows: list[RosterRow] = []
+        source = read_rows(path)
+        first = next(source, None)
+        if first is None:
+            raise RosterFileError("the file is empty: it needs a header row and data rows")
+        header_row, header = first
+        report.headers = headers = match_headers(header, columns)
+        report.ignored_columns = headers.ignored
+        if headers.problems:
+            report.problems += [Problem(header_row, None, p) for p in headers.problems]
+            return rows
+        for number, cells in source:
+            report.rows += 1
+            row, problems, warnings = parse_row(number, cells, headers.by_index, groups, self.today)
+            report.problems += problems
+            report.warnings += warnings
+            if row is not None:
+                row.digest = self.cipher.digest(row.id_number.value, context=ID_NUMBER_CONTEXT)
+                rows.append(row)
+            if number % 500 == 0:
+                self.progress.advance(500)
+        self.progress.advance(report.rows % 500)
+        if report.rows == 0:
+            report.problems.append(Problem(header_row, None, "the file has no data rows"))
+        return rows
+
+    # -- 2. the file as a whole ----------------------------------------------------
+
+    def _check_file(self, rows: list[RosterRow], report: Report) -> dict[str, _Household]:
+        seen: dict[str, int] = {}
+        households: dict[str, _Household] = {}
+        for row in rows:
+            first = seen.setdefault(row.id_number.value, row.row)
+            if first != row.row:
+                report.problems.append(
+                    Problem(row.row, "id_number", f"the same ID number as row {first}")
+                )
+            household = households.setdefault(row.head_id_number, _Household())
+            household.rows.append(row)
+            if row.is_head and household.head is None:
+                household.head = row
+        for household in households.values():
+            head = household.head
+            for row in household.rows:
+                if (
+                    head is not None
+                    and row is not head
+                    and row.region_code is not None
+                    and row.region_code != head.region_code
+                ):
+                    report.problems.append(
+                        Problem(
+                            row.row,
+                            "region_code",
+                            f"differs from the head's row {head.row}: leave it blank or repeat it",
+                        )
+                    )
+        return households
+
+    def _check_permissions(self, rows: list[RosterRow], report: Report) -> None:
+        if self.actor.sees_everything:
+            return
+        needed: dict[str, str] = {"registry:write": "persons and households"}
+        if any(row.categories for row in rows):
+            needed["category:write"] = "hardship categories (困难类别)"
+        used = {index for row in rows for index in row.plugin_values}
+        for index in sorted(used):
+            plugin = self.roster_groups[index][0]
+            needed[f"{plugin}:write"] = f"the {plugin} columns"
+        for action, what in needed.items():
+            try:
+                allowed = self.allowed(action)
+            except KeyError:  # a plugin without a write action: registry:write covers it
+                continue
+            if not allowed:
+                report.problems.append(
+                    Problem(0, None, f"you may not write {what} (permission {action})")
+                )
+
+    # -- 3. against the database ---------------------------------------------------
+
+    async def _check_database(
+        self,
+        session: AsyncSession,
+        households: dict[str, _Household],
+        rows: list[RosterRow],
+        report: Report,
+    ) -> None:
+        regions = {r.code: r for r in (await session.scalars(select(Region))).all()}
+        head_digests = {
+            key: self.cipher.digest(key, context=ID_NUMBER_CONTEXT) for key in households
+        }
+        existing = await self._existing(
+            session, {r.digest for r in rows} | set(head_digests.values())
+        )
+        memberships = await self._memberships(session, [e.person_id for e in existing.values()])
+
+        def bad(row: RosterRow, column: str | None, reason: str) -> None:
+            report.problems.append(Problem(row.row, column, reason))
+
+        for key, household in households.items():
+            head = household.head
+            registered = existing.get(head_digests[key])
+            if registered is not None and not self.covers(registered.area_path):
+                for row in household.rows:
+                    bad(row, "head_id_number", "the head is registered outside your area")
+                continue
+            membership = memberships.get(registered.person_id) if registered else None
+            if membership is not None and membership.relation is Relation.HEAD:
+                household.household_id = membership.household_id
+            elif membership is not None:
+                for row in household.rows:
+                    bad(
+                        row,
+                        "head_id_number",
+                        "this head is a member, not the head, of a registered household: "
+                        "change the head there first",
+                    )
+                continue
+            elif head is None:
+                for row in household.rows:
+                    bad(
+                        row,
+                        "head_id_number",
+                        "no row for this household's head in the file, and no such head "
+                        "is registered",
+                    )
+                continue
+            code = head.region_code if head is not None else None
+            if code is None and household.household_id is None:
+                assert head is not None
+                bad(head, "region_code", "a new household needs its region code on the head's row")
+            elif code is not None:
+                region = regions.get(code)
+                if region is None:
+                    bad(head, "region_code", f"unknown region code {code}")  # type: ignore[arg-type]
+                elif not self.covers(region.path):
+                    bad(head, "region_code", f"region {code} is outside your area")  # type: ignore[arg-type]
+                else:
+                    household.region = region
+        for row in rows:
+            found = existing.get(row.digest)
+            if found is None:
+                continue
+            if not self.covers(found.area_path):
+                bad(row, "id_number", "this person is registered outside your area")
+                continue
+            membership = memberships.get(found.person_id)
+            if membership is None:
+                continue
+            household = households[row.head_id_number]
+            if membership.household_id != household.household_id:
+                bad(
+                    row,
+                    "id_number",
+                    "this person is a current member of another household: remove them there first",
+                )
+            elif membership.relation is not row.relation and Relation.HEAD in (
+                membership.relation,
+                row.relation,
+            ):
+                bad(row, "relation", "a household's head changes through householdHeadChange")
+        self.certifiers = await self._certifying_organisations(session, households)
+
+    async def _existing(self, session: AsyncSession, digests: set[str]) -> dict[str, _Existing]:
+        found: dict[str, _Existing] = {}
+        for chunk in _chunks(sorted(digests), _IN_CHUNK):
+            result = await session.execute(
+                select(Person.id_number_digest, Person.id, Person.area_path)
+                .where(Person.id_number_digest.in_(chunk))
+                # Uniqueness is city-wide: a person outside the area must be found (and refused).
+                .execution_options(bangfu_uniqueness_check=True)
+            )
+            for digest, person_id, area_path in result:
+                found[digest] = _Existing(person_id, area_path)
+        return found
+
+    async def _memberships(
+        self, session: AsyncSession, person_ids: Iterable[int]
+    ) -> dict[int, Membership]:
+        found: dict[int, Membership] = {}
+        for chunk in _chunks(sorted(person_ids), _IN_CHUNK):
+            rows = await session.scalars(
+                select(Membership).where(
+                    Membership.person_id.in_(chunk), Membership.end_date.is_(None)
+                )
+            )
+            found.update({m.person_id: m for m in rows})
+        return found
+
+    async def _certifying_organisations(
+        self, session: AsyncSession, households: dict[str, _Household]
+    ) -> dict[str, int]:
+        """The civil-affairs bureau of each county concerned: it certifies categories."""
+        codes = {civil_affairs_code(CITY_CODE)}
+        codes |= {
+            civil_affairs_code(_county(h.region.path)) for h in households.values() if h.region
+        }
+        rows = await session.execute(
+            select(Organisation.code, Organisation.id).where(Organisation.code.in_(codes))
+        )
+        return {code: org_id for code, org_id in rows}
+
+    # -- 4. write ----------------------------------------------------------------
+
+    async def _write(
+        self,
+        session: AsyncSession,
+        households: dict[str, _Household],
+        rows: list[RosterRow],
+        report: Report,
+    ) -> None:
+        # Heads first, so every member's household exists when the member is written.
+        ordered = sorted(rows, key=lambda r: (not r.is_head, r.row))
+        self.progress.start("writing", len(ordered))
+        for chunk in _chunks(ordered, CHUNK):
+            await _Chunk(self, session, households, report).write(list(chunk))
+            session.expunge_all()
+            self.progress.advance(len(chunk))
+
+    def _failure(self, exc: Exception) -> str:
+        where = getattr(exc, "roster_row", None)
+        at = f" at row {where}" if where else ""
+        if isinstance(exc, DomainError):
+            reason = str(exc)
+        else:
+            log.exception("roster import failed%s", at)
+            reason = "an unexpected error (details are in the server log)"
+        return f"the import stopped{at}: {reason}; nothing was written"
+
+    def _audit_details(self, report: Report) -> dict[str, Any]:
+        return {
+            "file": report.file_name,
+            "rows": report.rows,
+            "counts": report.as_dict()["counts"],
+        }
+
+    async def _audit_refusal(self, report: Report) -> None:
+        async with self.sessions() as session, session.begin():
+            session.info["actor"] = self.actor
+            await audit.record(
+                session,
+                self.actor,
+                AUDIT_OPERATION,
+                audit.Outcome.FAILED,
+                details={
+                    "file": report.file_name,
+                    "rows": report.rows,
+                    "problems": len(report.problems),
+                    "failure": report.failure,
+                },
+            )
+
+
+class _Chunk:
+    """Writes one chunk of rows (heads before members) and counts what changed."""
+
+    def __init__(
+        self,
+        job: RosterImport,
+        session: AsyncSession,
+        households: dict[str, _Household],
+        report: Report,
+    ) -> None:
+        self.job = job
+        self.session = session
+        self.households = households
+        self.report = report
+        self.new_households: dict[str, Household] = {}
+        self.households_changed: set[int] = set()
+
+    async def write(self, rows: list[RosterRow]) -> None:
+        session, report = self.session, self.report
+        persons = await self._load(Person, Person.id_number_digest, [r.digest for r in rows])
+        household_rows = await self._load(
+            Household,
+            Household.id,
+            [self.households[r.head_id_number].household_id for r in rows],
+        )
+        changed: dict[int, bool] = {}
+        created: set[int] = set()
+        homes: dict[int, Household] = {}
+        new_persons: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            try:
+                household = self._household(row, household_rows)
+                change = self._person(row, persons.get(row.digest), household, new_persons)
+            except Exception as exc:
+                exc.roster_row = row.row  # type: ignore[attr-defined]
+                raise
+            homes[row.row] = household
+            changed[row.row] = change is not Change.UNCHANGED or row.row in self.households_changed
+            if change is Change.CREATED:
+                created.add(row.row)
+            report.count("persons", change)
+        await session.flush()  # new households get their ids; changed persons are written
+        for key, household in self.new_households.items():
+            self.households[key].household_id = household.id
+        if new_persons:
+            # One statement for the new persons (the ORM would insert them one by one on
+            # SQLite), then read them back by their unique digest.
+            await session.execute(insert(Person), list(new_persons.values()))
+            persons.update(await self._load(Person, Person.id_number_digest, list(new_persons)))
+        row_of = {row.row: (persons[row.digest], homes[row.row]) for row in rows}
+        batch = RosterBatch(
+            person_ids=tuple(sorted({p.id for p, _h in row_of.values()})),
+            household_ids=tuple(sorted({h.id for _p, h in row_of.values()})),
+        )
+        memberships = await self._memberships(list(batch.person_ids))
+        held = await self._held_categories(list(batch.person_ids))
+        for row in rows:
+            person, household = row_of[row.row]
+            current = memberships.get(person.id)
+            changed[row.row] |= self._membership(row, person, household, current, batch)
+            categories = held.get(person.id, set())
+            changed[row.row] |= self._categories(row, person, household, categories, batch)
+        for row in rows:
+            person, household = row_of[row.row]
+            try:
+                changed[row.row] |= await self._plugins(row, person, household, batch)
+            except Exception as exc:
+                exc.roster_row = row.row  # type: ignore[attr-defined]
+                raise
+        await session.flush()  # ended rows first, then their successors in bulk
+        for model, values in batch.inserts.items():
+            await session.execute(insert(model), values)
+        for row in rows:
+            outcome = (
+                Change.CREATED
+                if row.row in created
+                else Change.UPDATED
+                if changed[row.row]
+                else Change.UNCHANGED
+            )
+            report.count("rows", outcome)
+
+    async def _load(self, model: Any, key: Any, values: list[Any]) -> dict[Any, Any]:
+        found: dict[Any, Any] = {}
+        wanted = sorted({v for v in values if v})
+        for chunk in _chunks(wanted, _IN_CHUNK):
+            for obj in await self.session.scalars(select(model).where(key.in_(chunk))):
+                found[getattr(obj, key.key)] = obj
+        return found
+
+    def _household(self, row: RosterRow, loaded: dict[int, Household]) -> Household:
+        key = row.head_id_number
+        if key in self.new_households:
+            return self.new_households[key]
+        info = self.households[key]
+        if info.household_id is not None:
+            household = loaded[info.household_id]
+            if row.is_head:
+                change = self._update_household(household, row, info.region)
+                self.report.count("households", change)
+                if change is Change.UPDATED:
+                    self.households_changed.add(row.row)
+            return household
+        # A new household: created on its head's row (heads are written first).
+        assert row.is_head and info.region is not None
+        household = Household(
+            region_code=info.region.code, area_path=info.region.path, address=row.address
+        )
+        self.session.add(household)
+        self.new_households[key] = household
+        self.report.count("households", Change.CREATED)
+        return household
+
+    def _update_household(
+        self, household: Household, row: RosterRow, region: Region | None
+    ) -> Change:
+        change = Change.UNCHANGED
+        if region is not None and household.region_code != region.code:
+            household.region_code, household.area_path = region.code, region.path
+            change = Change.UPDATED
+        if row.address is not None and household.address != row.address:
+            household.address = row.address
+            change = Change.UPDATED
+        return change
+
+    def _person(
+        self,
+        row: RosterRow,
+        person: Person | None,
+        household: Household,
+        new_persons: dict[str, dict[str, Any]],
+    ) -> Change:
+        fields: dict[str, Any] = {}
+        if row.phone is not None:
+            fields["phone"] = row.phone
+        if row.hukou_type is not None:
+            fields["hukou_type"] = row.hukou_type
+        if row.disability is not None:
+            fields["disability_category"], fields["disability_grade"] = row.disability
+        if person is None:
+            region = Region(code=household.region_code, path=household.area_path)
+            built = new_person(
+                self.job.cipher, row.id_number, name=row.name, region=region, **fields
+            )
+            new_persons[row.digest] = {
+                key: value for key, value in vars(built).items() if not key.startswith("_")
+            }
+            return Change.CREATED
+        fields["name"] = row.name
+        fields["region_code"], fields["area_path"] = household.region_code, household.area_path
+        change = Change.UNCHANGED
+        for name, value in fields.items():
+            if getattr(person, name) != value:
+                setattr(person, name, value)
+                change = Change.UPDATED
+        return change
+
+    async def _memberships(self, person_ids: list[int]) -> dict[int, Membership]:
+        found: dict[int, Membership] = {}
+        for chunk in _chunks(sorted(set(person_ids)), _IN_CHUNK):
+            rows = await self.session.scalars(
+                select(Membership).where(
+                    Membership.person_id.in_(chunk), Membership.end_date.is_(None)
+                )
+            )
+            found.update({m.person_id: m for m in rows})
+        return found
+
+    def _membership(
+        self,
+        row: RosterRow,
+        person: Person,
+        household: Household,
+        current: Membership | None,
+        batch: RosterBatch,
+    ) -> bool:
+        if current is not None and current.relation is row.relation:
+            self.report.count("memberships", Change.UNCHANGED)
+            return False
+        if current is not None:
+            # A relation corrected (never to or from HEAD: checked before): history kept.
+            current.end_date = self.job.today
+            current.end_reason = "relation corrected by a roster import"
+            self.report.count("memberships", Change.UPDATED)
+        else:
+            self.report.count("memberships", Change.CREATED)
+        batch.add(
+            Membership,
+            household_id=household.id,
+            person_id=person.id,
+            relation=row.relation,
+            start_date=self.job.today,
+        )
+        return True
+
+    async def _held_categories(self, person_ids: list[int]) -> dict[int, set[Any]]:
+        held: dict[int, set[Any]] = {}
+        for chunk in _chunks(sorted(set(person_ids)), _IN_CHUNK):
+            result = await self.session.execute(
+                select(CategoryAssignment.person_id, CategoryAssignment.category).where(
+                    CategoryAssignment.person_id.in_(chunk),
+                    (CategoryAssignment.valid_to.is_(None))
+                    | (CategoryAssignment.valid_to >= self.job.today),
+                )
+            )
+            for person_id, category in result:
+                held.setdefault(person_id, set()).add(category)
+        return held
+
+    def _categories(
+        self,
+        row: RosterRow,
+        person: Person,
+        household: Household,
+        held: set[Any],
+        batch: RosterBatch,
+    ) -> bool:
+        changed = False
+        for category in row.categories:
+            if category in held:
+                self.report.count("categories", Change.UNCHANGED)
+                continue
+            certifiers = self.job.certifiers
+            organisation = certifiers.get(
+                civil_affairs_code(_county(household.area_path))
+            ) or certifiers.get(civil_affairs_code(CITY_CODE))
+            if organisation is None:
+                raise DomainError.of(
+                    "categories",
+                    "no civil-affairs bureau is registered to certify categories",
+                    ErrorCode.UNKNOWN_ORGANISATION,
+                )
+            batch.add(
+                CategoryAssignment,
+                person_id=person.id,
+                category=category,
+                valid_from=row.category_valid_from or self.job.today,
+                certifying_organisation_id=organisation,
+                evidence="roster import",
+            )
+            self.report.count("categories", Change.CREATED)
+            changed = True
+        return changed
+
+    async def _plugins(
+        self, row: RosterRow, person: Person, household: Household, batch: RosterBatch
+    ) -> bool:
+        if not row.plugin_values:
+            return False
+        changed = False
+        context = RosterWriteContext(self.job.actor, self.job.today, person, household, batch)
+        for index, values in row.plugin_values.items():
+            plugin, group = self.job.roster_groups[index]
+            change = await group.write(self.session, context, values)
+            self.report.count(plugin, change)
+            changed |= change is not Change.UNCHANGED
+        return changed
+
+
+def _county(path: str) -> str:
+    """The county-level code of a region path (``141000/141023/...`` gives ``141023``)."""
+    parts = [p for p in path.split("/") if p]
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def header_map(path: Path, groups: Sequence[tuple[str, RosterColumns]]) -> HeaderMap | None:
+    """The header map of a file (for the annotated copy), or None if it has no header."""
+    first = next(read_rows(path), None)
+    return None if first is None else match_headers(first[1], columns_of(groups))
