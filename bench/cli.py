@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -112,7 +113,7 @@ async def measure(
     from schema.build import build_schema
 
     found = queries.features(build_schema(load_host(), settings)._schema)
-    db = Connection(settings.database_url)
+    db = Connection(settings.database_url, settings.database_schema)
     await db.open()
     try:
         p = await parameters(db)
@@ -159,7 +160,7 @@ async def measure(
                         await measure_one(rows[name], client, server, http, query, variables, args)
                     await compare(rows, mix, lower, found)
                 calls = [
-                    (lambda q=query, v=variables: client.post(q, v))
+                    functools.partial(client.post, query, variables)
                     for _, query, variables in mix
                     if query is not None
                 ]

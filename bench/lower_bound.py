@@ -43,8 +43,9 @@ DANGEROUS = ("C", "D")
 class Connection:
     """One raw driver connection; ``?`` placeholders are rewritten to ``$n`` on PostgreSQL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, schema: str | None = None) -> None:
         self.url = make_url(url)
+        self.schema = schema
         self.sqlite = self.url.get_backend_name() == "sqlite"
         self.raw: Any = None
 
@@ -58,6 +59,7 @@ class Connection:
                 host=self.url.host,
                 port=self.url.port,
                 database=self.url.database,
+                server_settings={"search_path": self.schema} if self.schema else {},
             )
 
     async def close(self) -> None:
@@ -188,9 +190,7 @@ class LowerBound:
                             ),
                             "insurance": years.get(person_id, []),
                         },
-                        "employment": {
-                            "currentStatus": None if work is None else {"status": work}
-                        },
+                        "employment": {"currentStatus": None if work is None else {"status": work}},
                     },
                 }
             )

@@ -53,7 +53,7 @@ class Server:
         self.url = f"http://{HOST}:{port}"
 
     @contextlib.asynccontextmanager
-    async def running(self, timeout: float = 120) -> AsyncIterator["Server"]:
+    async def running(self, start_within: float = 120) -> AsyncIterator["Server"]:
         command = [
             sys.executable,
             "-m",
@@ -71,9 +71,10 @@ class Server:
             "--no-access-log",
         ]
         env = {**os.environ, **self.env, "PYTHONPATH": str(ROOT)}
-        self.process = subprocess.Popen(command, env=env, cwd=ROOT)
+        # Popen returns at once: the server starts while we poll /readyz.
+        self.process = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: ASYNC220
         try:
-            await self._wait_ready(timeout)
+            await self._wait_ready(start_within)
             yield self
         finally:
             self.process.terminate()
@@ -83,8 +84,8 @@ class Server:
                 self.process.kill()
                 self.process.wait()
 
-    async def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
+    async def _wait_ready(self, start_within: float) -> None:
+        deadline = time.monotonic() + start_within
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline:
                 assert self.process is not None
@@ -95,7 +96,7 @@ class Server:
                         if self.workers == 1 or len(self._processes()) > self.workers:
                             return
                 await asyncio.sleep(0.2)
-        raise RuntimeError(f"the server did not start within {timeout:.0f} s")
+        raise RuntimeError(f"the server did not start within {start_within:.0f} s")
 
     def _processes(self) -> list[int]:
         """The uvicorn process and every process below it."""
