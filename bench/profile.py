@@ -9,6 +9,8 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
+import time
 from pathlib import Path
 
 import httpx
@@ -49,6 +51,14 @@ async def run(args: argparse.Namespace) -> None:
             answer = (await client.post("/graphql", json=body, headers=headers)).json()
             if answer.get("errors"):
                 raise RuntimeError(json.dumps(answer["errors"])[:500])
+        if args.time:
+            seconds = []
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                await client.post("/graphql", json=body, headers=headers)
+                seconds.append(time.perf_counter() - started)
+            print(f"{args.query}: median {statistics.median(seconds) * 1000:.1f} ms")
+            return
         profiler = Profiler(async_mode="enabled", interval=0.0005)
         with profiler:
             for _ in range(args.repeat):
@@ -66,6 +76,7 @@ def main() -> None:
     p.add_argument("--person", type=int, default=1, help="person ID for 'person'")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--all", action="store_true", help="show library frames too")
+    p.add_argument("--time", action="store_true", help="time the requests, no profiler")
     p.add_argument("--flat", action="store_true", help="time per function, self time")
     args = p.parse_args()
     os.environ["BANGFU_DATABASE_URL"] = args.database_url
