@@ -22,7 +22,7 @@ from schema.relay import to_global_id
 async def run(args: argparse.Namespace) -> None:
     from pyinstrument import Profiler
 
-    from bangfu.app import create_app
+    from bangfu.app import create_app, tune_garbage_collector
     from bangfu.cli import load_host
     from core.config import Settings
     from schema.build import build_schema
@@ -35,6 +35,7 @@ async def run(args: argparse.Namespace) -> None:
         "count": (queries.PERSONS_COUNT, {"region": "141023"}),
     }[args.query]
     app = create_app(settings)
+    tune_garbage_collector()  # as the server's lifespan does
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         login = await client.post(

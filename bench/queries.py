@@ -14,6 +14,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLType,
+    is_leaf_type,
 )
 
 PERSON_ON_PAGE = """
@@ -120,6 +121,8 @@ def selection(type_: GraphQLType, depth: int = 3) -> str:
         if any(isinstance(arg.type, GraphQLNonNull) for arg in field.args.values()):
             continue
         inner = _unwrap(field.type)
+        if not is_leaf_type(inner) and not isinstance(inner, GraphQLObjectType):
+            continue  # an interface or union: no fields to select without fragments
         if isinstance(inner, GraphQLObjectType):
             if depth <= 1 or inner.name in {"Person", "Household", "Region", "Organisation"}:
                 continue
