@@ -13,6 +13,7 @@ from typing import Any
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
+from strawberry.utils.await_maybe import await_maybe
 
 from schema.audit import audit_denial
 
@@ -88,7 +89,7 @@ class Guard(PermissionExtension):
 
     async def _refuse(self, next_: Any, source: Any, info: Info, kwargs: dict[str, Any]) -> Any:
         for permission in self.permissions:
-            if not await permission.has_permission(source, info, **kwargs):
+            if not await await_maybe(permission.has_permission(source, info, **kwargs)):
                 return self._on_unauthorized(permission)
         result = next_(source, info, **kwargs)  # allowed after all (state changed meanwhile)
         return await result if inspect.isawaitable(result) else result
