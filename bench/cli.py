@@ -277,8 +277,45 @@ def table(results: dict[str, Any]) -> str:
         )
     peaks = ", ".join(f"{w} worker(s) {mb:.0f} MB" for w, mb in results["memory"].items())
     lines.append(f"server peak memory (largest process): {peaks}")
+    lines.extend(targets(results))
     lines.append(
         "SQL = statements per request, the token lookup included; bound = the same data by "
         "hand-written SQL through the same driver, serialised; same = identical JSON"
     )
     return "\n".join(lines)
+
+
+def targets(results: dict[str, Any]) -> list[str]:
+    """The issue's targets that one run can check, each with its figure."""
+
+    def row(prefix: str) -> dict[str, Any]:
+        return next((r for r in results["rows"] if r["name"].startswith(prefix)), {})
+
+    def ratio(prefix: str, to: str = "bound") -> float | None:
+        found, other = row(prefix), row(to)
+        if "server" not in found:
+            return None
+        if to == "bound":
+            if "bound" not in found:
+                return None
+            return float(found["server"]["median_ms"] / found["bound"]["median_ms"])
+        if "server" not in other:
+            return None
+        return float(found["server"]["median_ms"] / other["server"]["median_ms"])
+
+    checks: list[tuple[str, float | None, float]] = [
+        ("households page / lower bound", ratio("households page"), 6.0),
+        ("person by id / lower bound", ratio("person by id"), 3.0),
+        ("county count / one count(*)", ratio("totalCount persons, county"), 2.0),
+        ("township count / one count(*)", ratio("totalCount persons, township"), 2.0),
+        ("deep page / first page", ratio("deep page", to="households page"), 1.5),
+    ]
+    checks.append(("server peak memory, MB", max(results["memory"].values()), 300.0))
+    lines = ["", "targets:"]
+    for label, value, limit in checks:
+        if value is None:
+            lines.append(f"  {label:<32} n/a")
+            continue
+        verdict = "holds" if value <= limit else "MISSED"
+        lines.append(f"  {label:<32} {value:>8.2f}  (target <= {limit:g})  {verdict}")
+    return lines
