@@ -650,14 +650,20 @@ async def _write_households(
 ) -> list[Household]:
     rows = []
     addresses: set[str] = set()
+    in_village: dict[str, int] = {}
     for plan in plans:
         village = plan.village
         township = regions[village.parent_code or ""]
         county = regions[plan.county]
         # A house number is unique in its village, so the address identifies the row.
+        # Numbers run to 400, or further once a village has 400 (city-scale bench data):
+        # below that the draws, and so the data of a seed, are what they always were.
+        used = in_village.get(village.code, 0)
+        highest = 400 if used < 400 else 2 * used
+        in_village[village.code] = used + 1
         address = ""
         while not address or address in addresses:
-            number = gen.rng.randint(1, 400)
+            number = gen.rng.randint(1, highest)
             address = f"{county.name}{township.name}{village.name}{number}号"
         addresses.add(address)
         rows.append(

@@ -21,7 +21,7 @@ from strawberry.types import Info
 from core.calendar import age_on
 from core.registry.models import Person
 from schema.audit import audit_denial
-from schema.permissions import Allowed, IsAuthenticated
+from schema.permissions import Allowed, Guard, IsAuthenticated
 
 CHILD_AGE = 14
 
@@ -47,13 +47,15 @@ class ChildDataGuard(BasePermission):
         self.action = action
         self.message = f"data of a child under {CHILD_AGE} needs {action}"
 
-    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        if (
+    def allows(self, source: Any, info: Info) -> bool:
+        return (
             not isinstance(source, Person)
             or age_on(source.birth_date, info.context.today) >= CHILD_AGE
-        ):
-            return True
-        if info.context.allowed(self.action, source):
+            or bool(info.context.allowed(self.action, source))
+        )
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if self.allows(source, info):
             return True
         await audit_denial(info, self.action, "FORBIDDEN", kwargs)
         return False
@@ -85,7 +87,7 @@ def person_data(
         permissions.append(SensitiveGuard(sensitive))
     if child is not None:
         permissions.append(ChildDataGuard(child))
-    return [PermissionExtension(permissions=permissions, use_directives=False)]
+    return [Guard(permissions)]
 
 
 def has_access_rule(field: Any) -> bool:

@@ -6,6 +6,7 @@ every SELECT, UPDATE and DELETE a session runs, built from the actor in
 all go through it; none of them filters by area on its own.
 """
 
+import functools
 from typing import Any
 
 from sqlalchemy import and_, event, false
@@ -61,9 +62,18 @@ def area_options(actor: Actor | None) -> tuple[ORMOption, ...]:
             )
             for cls in models
         )
+    return _area_options(actor.area_path, len(models))
+
+
+@functools.lru_cache(maxsize=512)
+def _area_options(area_path: str, _model_count: int) -> tuple[ORMOption, ...]:
+    """The criteria of an area, built once per area and process: one criterion per scoped
+    model took longer to build than a short query took to run. Area criteria depend on the
+    path only (never on the day), so sharing them is exact. The number of scoped models is
+    part of the key, for tests that map models after the first request."""
     return tuple(
-        with_loader_criteria(cls, cls.__area_criteria__(actor.area_path), include_aliases=True)
-        for cls in models
+        with_loader_criteria(cls, cls.__area_criteria__(area_path), include_aliases=True)
+        for cls in scoped_models()
     )
 
 

@@ -171,7 +171,7 @@ class EducationPersonFields:
         "it needs education:read-sensitive.",
         extensions=person_data("education:read", child="education:read-sensitive"),
     )
-    async def education(self, info: Info) -> EducationOnPerson | None:
+    def education(self) -> EducationOnPerson | None:
         return EducationOnPerson(person=self)
 
 

@@ -1,0 +1,157 @@
+"""Timing helpers: the served app under uvicorn on loopback, latencies, load, memory."""
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.server import STATEMENTS_PATH
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"  # loopback only: the benchmark never listens on another interface
+
+
+@dataclasses.dataclass
+class Latency:
+    median_ms: float
+    p95_ms: float
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> "Latency":
+        ordered = sorted(seconds)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return cls(statistics.median(ordered) * 1000, p95 * 1000)
+
+
+async def timed(call: Callable[[], Awaitable[Any]], warmup: int, count: int) -> Latency:
+    """``warmup`` calls, then ``count`` timed calls one after another."""
+    for _ in range(warmup):
+        await call()
+    seconds = []
+    for _ in range(count):
+        started = time.perf_counter()
+        await call()
+        seconds.append(time.perf_counter() - started)
+    return Latency.of(seconds)
+
+
+class Server:
+    """``bench.server:create_app`` under uvicorn with ``workers`` processes, on 127.0.0.1."""
+
+    def __init__(self, env: dict[str, str], port: int, workers: int) -> None:
+        self.env, self.port, self.workers = env, port, workers
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = f"http://{HOST}:{port}"
+
+    @contextlib.asynccontextmanager
+    async def running(self, start_within: float = 120) -> AsyncIterator["Server"]:
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.server:create_app",
+            "--factory",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+        env = {**os.environ, **self.env, "PYTHONPATH": str(ROOT)}
+        # Popen returns at once: the server starts while we poll /readyz.
+        self.process = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: ASYNC220
+        try:
+            await self._wait_ready(start_within)
+            yield self
+        finally:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    async def _wait_ready(self, start_within: float) -> None:
+        deadline = time.monotonic() + start_within
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                assert self.process is not None
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"the server exited with {self.process.returncode}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{self.url}/readyz")).status_code == 200:
+                        if self.workers == 1 or len(self._processes()) > self.workers:
+                            return
+                await asyncio.sleep(0.2)
+        raise RuntimeError(f"the server did not start within {start_within:.0f} s")
+
+    def _processes(self) -> list[int]:
+        """The uvicorn process and every process below it."""
+        assert self.process is not None
+        found, queue = [], [self.process.pid]
+        while queue:
+            pid = queue.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                queue.extend(int(child) for child in task.read_text().split())
+        return found
+
+    def peak_memory_mb(self) -> float:
+        """The largest peak resident set (VmHWM) of the server's processes, in MB."""
+        peak = 0
+        for pid in self._processes():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+        return peak / 1024
+
+    async def statements(self, client: httpx.AsyncClient) -> int:
+        return int((await client.get(f"{self.url}{STATEMENTS_PATH}")).json()["statements"])
+
+
+class GraphQLClient:
+    def __init__(self, client: httpx.AsyncClient, url: str, token: str | None = None) -> None:
+        self.client, self.url, self.token = client, f"{url}/graphql", token
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None) -> bytes:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = await self.client.post(
+            self.url, json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
+        return response.content
+
+
+async def load(
+    calls: list[Callable[[], Awaitable[Any]]], concurrency: int, seconds: float
+) -> float:
+    """Requests per second: ``concurrency`` clients cycling through ``calls`` for ``seconds``."""
+    done = 0
+    deadline = time.monotonic() + seconds
+
+    async def worker(offset: int) -> None:
+        nonlocal done
+        index = offset
+        while time.monotonic() < deadline:
+            await calls[index % len(calls)]()
+            done += 1
+            index += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    return done / (time.monotonic() - started)

@@ -1,0 +1,90 @@
+"""Profile one query of the mix in-process: ``python -m bench.profile [households|person|count]``.
+
+Runs the app through httpx's ASGI transport (no server, no network) under pyinstrument
+(the ``bench`` extra) and prints where the time goes. Uses the data set and key file of
+``python -m bench`` (same ``--database-url`` and ``--key-file`` defaults).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+import httpx
+
+from bench import generate, queries
+from schema.relay import to_global_id
+
+
+async def run(args: argparse.Namespace) -> None:
+    from pyinstrument import Profiler
+
+    from bangfu.app import create_app, tune_garbage_collector
+    from bangfu.cli import load_host
+    from core.config import Settings
+    from schema.build import build_schema
+
+    settings = Settings()
+    found = queries.features(build_schema(load_host(), settings)._schema)
+    query, variables = {
+        "households": (queries.households_page(found), {"first": 100}),
+        "person": (queries.person_by_id(found), {"id": to_global_id("Person", args.person)}),
+        "count": (queries.PERSONS_COUNT, {"region": "141023"}),
+    }[args.query]
+    app = create_app(settings)
+    tune_garbage_collector()  # as the server's lifespan does
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        login = await client.post(
+            "/graphql",
+            json={
+                "query": "mutation($u: String!, $p: String!) "
+                "{ login(username: $u, password: $p) { token } }",
+                "variables": {"u": generate.BENCH_USER, "p": generate.BENCH_PASSWORD},
+            },
+        )
+        headers = {"Authorization": f"Bearer {login.json()['data']['login']['token']}"}
+        body = {"query": query, "variables": variables}
+        for _ in range(3):
+            answer = (await client.post("/graphql", json=body, headers=headers)).json()
+            if answer.get("errors"):
+                raise RuntimeError(json.dumps(answer["errors"])[:500])
+        if args.time:
+            seconds = []
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                await client.post("/graphql", json=body, headers=headers)
+                seconds.append(time.perf_counter() - started)
+            print(f"{args.query}: median {statistics.median(seconds) * 1000:.1f} ms")
+            return
+        profiler = Profiler(async_mode="enabled", interval=0.0005)
+        with profiler:
+            for _ in range(args.repeat):
+                await client.post("/graphql", json=body, headers=headers)
+    print(profiler.output_text(unicode=True, color=False, show_all=args.all, flat=args.flat))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
+    p.add_argument(
+        "query", choices=["households", "person", "count"], nargs="?", default="households"
+    )
+    p.add_argument("--database-url", default="sqlite+aiosqlite:///bench-data/city.db")
+    p.add_argument("--key-file", default="bench-data/bench.key")
+    p.add_argument("--person", type=int, default=1, help="person ID for 'person'")
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--all", action="store_true", help="show library frames too")
+    p.add_argument("--time", action="store_true", help="time the requests, no profiler")
+    p.add_argument("--flat", action="store_true", help="time per function, self time")
+    args = p.parse_args()
+    os.environ["BANGFU_DATABASE_URL"] = args.database_url
+    os.environ["BANGFU_SECRET_KEY_FILE"] = str(Path(args.key_file).resolve())
+    os.environ["BANGFU_PROFILE"] = "production"
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
