@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from core.assessment.types import AssessmentPeriod, IndicatorScore
     from core.bottomline import Finding
     from core.care.events import CareEventRaised
     from core.plugins import PluginInfo
@@ -206,4 +207,28 @@ async def bangfu_bottom_line(
     :param session: a read session scoped to the caller.
     :param as_of: the day to judge (Asia/Shanghai).
     :returns: a sequence of :class:`core.bottomline.Finding`.
+    """
+
+
+@hookspec
+async def bangfu_assessment_indicators(
+    session: "AsyncSession", period: "AssessmentPeriod"
+) -> Sequence["IndicatorScore"]:
+    """Contribute the plugin's own indicators to the annual assessment (年度目标考核, R9).
+
+    Called (and awaited) once per assessment: by the ``assessment`` query and by
+    ``bangfu report assessment``. Compute every unit's figure in a constant number of
+    statements (``GROUP BY``, or one query for the rows behind all units), never one
+    query per unit or person. May also be a plain function.
+
+    Each :class:`core.assessment.IndicatorScore` is one indicator for one unit (a county
+    ``REGION``, an ``ORGANISATION`` or a paired ``OFFICIAL``) with the items behind it:
+    every item is in the denominator, the items that are ``met`` in the numerator. The
+    indicator code must start with ``<plugin>_``; weights and thresholds are configured
+    by that code, and an indicator without a configured weight is shown but not scored.
+
+    :param session: a read session scoped to the caller's area.
+    :param period: the year, the assessed region and its path, the first and last day of
+        the year and the day judged (``as_of``).
+    :returns: a sequence of :class:`core.assessment.IndicatorScore`.
     """

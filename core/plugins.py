@@ -18,6 +18,7 @@ import pluggy
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import hookspecs
+from core.assessment.types import AssessmentPeriod, IndicatorScore
 from core.bottomline import Finding
 from core.care.care_events import record_event
 from core.care.events import CareEventRaised
@@ -276,6 +277,32 @@ class PluginHost:
             module = self.plugin_of(registered)
             findings += [f if f.module else dataclasses.replace(f, module=module) for f in found]
         return findings
+
+    async def assessment_indicators(
+        self, session: AsyncSession, period: AssessmentPeriod
+    ) -> list[IndicatorScore]:
+        """Every plugin's extra assessment indicators (one call per plugin).
+
+        :raises PluginError: a score that is not an ``IndicatorScore`` or whose code
+            does not start with ``<plugin>_``.
+        """
+        scores: list[IndicatorScore] = []
+        for registered, result in _call_each(
+            self.pm, "bangfu_assessment_indicators", session=session, period=period
+        ):
+            found = await result if inspect.isawaitable(result) else result
+            plugin = self.plugin_of(registered)
+            for score in found:
+                if not isinstance(score, IndicatorScore):
+                    raise PluginError(
+                        f"plugin {plugin}: bangfu_assessment_indicators must return IndicatorScore"
+                    )
+                if plugin != CORE_NAME and not score.indicator.startswith(f"{plugin}_"):
+                    raise PluginError(
+                        f"plugin {plugin}: indicator {score.indicator!r} must start {plugin}_"
+                    )
+                scores.append(score)
+        return scores
 
     def migration_dirs(self) -> dict[str, Path]:
         dirs = {}

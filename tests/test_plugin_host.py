@@ -344,3 +344,42 @@ async def test_bottom_line_findings_are_collected_once_per_page_with_their_modul
         *((p, Indicator.SCHOOL, Status.OK, "school") for p in (1, 2, 3)),
         *((p, Indicator.WORK, Status.AT_RISK, "work") for p in (1, 2, 3)),
     }
+
+
+async def test_assessment_indicators_are_collected_and_their_codes_checked() -> None:
+    import datetime as dt
+
+    from core.assessment import AssessmentItem, AssessmentPeriod, IndicatorScore, Unit, UnitKind
+
+    unit = Unit(UnitKind.ORGANISATION, "ORG-1", "Women's federation")
+    items = (AssessmentItem("child 1", True, 1), AssessmentItem("child 2", False, 2, "120 days"))
+
+    async def indicators(session: Any, period: AssessmentPeriod) -> list[IndicatorScore]:
+        return [IndicatorScore(f"friends_contact_{period.year}", "Contacted", unit, items)]
+
+    period = AssessmentPeriod(
+        2026, "141000", "141000", dt.date(2026, 1, 1), dt.date(2026, 12, 31), dt.date(2026, 11, 28)
+    )
+    host = PluginHost(
+        get_plugin_manager(
+            entry_points=False, plugins=[plugin("friends", bangfu_assessment_indicators=indicators)]
+        )
+    )
+    [score] = await host.assessment_indicators(None, period)  # type: ignore[arg-type]
+    assert (score.indicator, score.numerator, score.denominator, score.ratio) == (
+        "friends_contact_2026",
+        1,
+        2,
+        0.5,
+    )
+
+    def unprefixed(session: Any, period: AssessmentPeriod) -> list[IndicatorScore]:
+        return [IndicatorScore("contact", "Contacted", unit, items)]
+
+    bad = PluginHost(
+        get_plugin_manager(
+            entry_points=False, plugins=[plugin("friends", bangfu_assessment_indicators=unprefixed)]
+        )
+    )
+    with pytest.raises(PluginError, match="indicator 'contact' must start friends_"):
+        await bad.assessment_indicators(None, period)  # type: ignore[arg-type]
