@@ -13,6 +13,7 @@ from schema.access import check_access_rules
 from schema.audit import audit_mutations
 from schema.audit_log import AuditQuery
 from schema.auth import AuthenticationChecks, AuthMutation, AuthQuery
+from schema.bottomline import BottomLineQuery
 from schema.care import build_care
 from schema.core_types import (
     CoreTypes,
@@ -61,6 +62,7 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
             ("core", build_query(core)),
             ("core", AuthQuery),
             ("core", AuditQuery),
+            ("core", BottomLineQuery),
             *(("core", part) for part in care_queries),
             *host.query_types(core),
         ],
