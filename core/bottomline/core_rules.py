@@ -132,10 +132,10 @@ async def judge(
             ]
             continue
         findings += _food(person.id, categories, household_total, household_size, eat_well_yuan)
-        adults = bool(adults_at_home.get(person.id))
+        has_adult = bool(adults_at_home.get(person.id))
         orphan = any(c in PARENTLESS for c, _a in categories)
         findings.append(
-            _in_charge(person, as_of, person.id in paired, dead_guardians, adults, orphan)
+            _in_charge(person, as_of, person.id in paired, dead_guardians, has_adult, orphan)
         )
     return findings
 
