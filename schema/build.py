@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from core.config import Settings
 from core.plugins import PluginHost
 from schema.access import check_access_rules
+from schema.assessment import AssessmentQuery
 from schema.audit import audit_mutations
 from schema.audit_log import AuditQuery
 from schema.auth import AuthenticationChecks, AuthMutation, AuthQuery
@@ -63,6 +64,7 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
             ("core", AuthQuery),
             ("core", AuditQuery),
             ("core", BottomLineQuery),
+            ("core", AssessmentQuery),
             *(("core", part) for part in care_queries),
             *host.query_types(core),
         ],
