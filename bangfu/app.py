@@ -30,6 +30,7 @@ from strawberry.types.unset import UNSET
 
 from bangfu.http import TransportGuard, run_with_time_limit
 from bangfu.idempotency import run_idempotent
+from bangfu.reports import report_routes
 from core import request_scope
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
@@ -215,6 +216,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *report_routes(services),
         ],
         lifespan=lifespan,
         # Request IDs, then body size, media type, JSON and method checks of /graphql.

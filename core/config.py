@@ -151,6 +151,9 @@ class Settings(BaseSettings):
         description="EAT_WELL: the monthly allowance (own, or the household's per member) "
         "a person in hardship must receive at least, in yuan.",
     )
+    report_link_minutes: int = Field(
+        default=10, ge=1, le=24 * 60, description="How long a reportLink download link works."
+    )
     assessment_weights: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_ASSESSMENT_WEIGHTS),
         description="Weight of each assessment indicator in the score, JSON: "

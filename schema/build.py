@@ -26,6 +26,7 @@ from schema.failures import GuardedSchema
 from schema.limits import limit_extensions
 from schema.mutations import build_mutation
 from schema.query import build_query
+from schema.reports import ReportQuery
 from schema.reveal import RevealMutation
 
 
@@ -65,6 +66,7 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
             ("core", AuditQuery),
             ("core", BottomLineQuery),
             ("core", AssessmentQuery),
+            ("core", ReportQuery),
             *(("core", part) for part in care_queries),
             *host.query_types(core),
         ],
