@@ -38,6 +38,18 @@ DEFAULT_CARE_SLA: dict[CareEventKind, CareSla] = {
 }
 
 
+#: Who must have a paired official (一包一): orphans and the other individually certified
+#: categories; not dibao alone (docs/indicators.md).
+PAIRING_CATEGORIES = (
+    "ORPHAN",
+    "DE_FACTO_UNSUPPORTED_CHILD",
+    "CHILD_IN_DIFFICULTY",
+    "SPECIAL_HARDSHIP",
+    "POOR_DISABLED",
+    "ENTITLED_GROUP",
+)
+ALL_CATEGORIES = (*PAIRING_CATEGORIES, "DIBAO")
+
 #: Core's assessment indicators and their default weights (R9, docs/indicators.md).
 DEFAULT_ASSESSMENT_WEIGHTS: dict[str, float] = {
     "screening_coverage": 15,
@@ -49,7 +61,7 @@ DEFAULT_ASSESSMENT_WEIGHTS: dict[str, float] = {
 }
 #: Below these shares a unit is not eligible for commendation (不得纳入评先树优).
 DEFAULT_ASSESSMENT_THRESHOLDS: dict[str, float] = {
-    "screening_coverage": 0.9,
+    "screening_coverage": 0.8,
     "pairing_coverage": 0.95,
     "five_knowns_freshness": 0.6,
     "care_timeliness": 0.8,
@@ -151,6 +163,12 @@ class Settings(BaseSettings):
         description="EAT_WELL: the monthly allowance (own, or the household's per member) "
         "a person in hardship must receive at least, in yuan.",
     )
+    pairing_categories: list[str] = Field(
+        default_factory=lambda: list(PAIRING_CATEGORIES),
+        description="Categories whose holders must each have a paired official (一包一): "
+        "SOMEONE_IN_CHARGE and pairing coverage. Dibao is a household's support, so by "
+        "default its holders are not paired one by one.",
+    )
     report_link_minutes: int = Field(
         default=10, ge=1, le=24 * 60, description="How long a reportLink download link works."
     )
@@ -165,6 +183,14 @@ class Settings(BaseSettings):
         description="Lowest share (0 to 1) of each indicator a unit may have and still be "
         "eligible for commendation (不得纳入评先树优 below it), JSON like the weights.",
     )
+
+    @field_validator("pairing_categories")
+    @classmethod
+    def _known_categories(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(ALL_CATEGORIES))
+        if unknown:
+            raise ValueError(f"unknown categories {', '.join(unknown)}")
+        return value
 
     @field_validator("assessment_weights")
     @classmethod

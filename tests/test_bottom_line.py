@@ -62,7 +62,7 @@ def verdicts(person: dict[str, Any]) -> dict[str, tuple[str, list[str], list[str
 
 async def households(world: World) -> dict[str, Person]:
     """Xiangfen: an elder on special-hardship support, paired; an orphan without an
-    allowance or guardian. Hongtong: a dibao head with little allowance."""
+    allowance or guardian. Hongtong: a poor disabled dibao head with little allowance."""
     h = world.h
     _, (elder,) = await h.household(
         XIANGFEN_VILLAGE, [("HEAD", "孤老甲", id_number(dt.date(1948, 2, 1)))]
@@ -80,6 +80,7 @@ async def households(world: World) -> dict[str, Person]:
     await grant(h, elder, Category.SPECIAL_HARDSHIP, "720.50")
     await grant(h, orphan, Category.ORPHAN)
     await grant(h, dibao, Category.DIBAO, "420.00")
+    await grant(h, dibao, Category.POOR_DISABLED)  # needs a pairing of their own
     await official(h, "paired-xf")
     await pair(world, to_global_id("Person", elder.id), await user_gid(h, "paired-xf"))
     return {"elder": elder, "uncle": uncle, "orphan": orphan, "dibao": dibao}
@@ -134,6 +135,23 @@ async def test_bottom_line_of_a_person_with_reasons_and_modules(world: World) ->
         ["¥420.00 a month, below the ¥500.00 standard"],
         ["core"],
     )
+
+
+async def test_a_dibao_member_needs_no_pairing_of_their_own(world: World) -> None:
+    _, (head,) = await world.h.household(
+        HONGTONG_VILLAGE, [("HEAD", "低保丁", id_number(dt.date(1970, 1, 1), "141024"))]
+    )
+    await grant(world.h, head, Category.DIBAO, "560")
+    data = await world.h.ok(
+        BOTTOM_LINE, {"id": to_global_id("Person", head.id)}, token=world.hongtong
+    )
+    line = verdicts(data["person"])
+    assert line["SOMEONE_IN_CHARGE"] == (
+        "OK",
+        ["a dibao household member: no pairing of their own needed"],
+        ["core"],
+    )
+    assert line["EAT_WELL"][0] == "OK"
 
 
 async def test_at_risk_filter_pages_and_counts_in_the_actor_area(world: World) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.assessment.types import AssessmentItem, AssessmentPeriod, IndicatorScore, Unit, UnitKind
 from core.bottomline import BOTTOM_LINE, Status
-from core.bottomline.evaluate import evaluate, hardship_persons, pages
+from core.bottomline.evaluate import evaluate, hardship_persons, pages, pairing_persons
 from core.calendar import CHINA
 from core.care.due import due_state
 from core.care.enums import DueState, FiveKnownItem, MeasureStatus, VisitOutcome
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 TITLES = {
     "screening_coverage": "Screening coverage (households visited / target households)",
-    "pairing_coverage": "Pairing coverage (hardship persons paired / hardship persons)",
+    "pairing_coverage": "Pairing coverage (persons paired / persons of the pairing categories)",
     "five_knowns_freshness": "Five-knowns freshness (pairings with all five fresh / pairings)",
     "care_timeliness": "Five-cares timeliness (events answered on time / events due)",
     "plan_completion": "Plan completion (measures done by their deadline / measures due)",
@@ -274,7 +274,7 @@ async def _pairing_and_five_knowns(
         or_(Pairing.end_date.is_(None), Pairing.end_date > period.as_of),
     )
     rows = await session.execute(
-        hardship_persons(period.region_path, period.as_of)
+        pairing_persons(period.region_path, period.as_of, settings.pairing_categories)
         .with_only_columns(
             Person.id,
             Person.name,

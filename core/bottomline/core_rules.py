@@ -9,8 +9,10 @@ EAT_WELL
     ``OK`` when the larger of their own allowances and their household's allowances per
     current member reaches ``eat_well_monthly_yuan`` (settings); ``AT_RISK`` otherwise.
 SOMEONE_IN_CHARGE
-    ``OK`` when an active pairing (一包一) holds and, for a child under 18, a living
-    guardian is recorded; ``AT_RISK`` with the missing ones named otherwise.
+    ``OK`` when an active pairing (一包一) holds for a holder of a pairing category
+    (``pairing_categories``: all but dibao by default) and, for a child under 18, a living
+    guardian is recorded (or, for a child with parental care, an adult lives in the
+    household); ``AT_RISK`` with the missing ones named otherwise.
 
 Persons holding no hardship category today, and the dead, are ``NOT_APPLICABLE``. A page
 of persons costs five statements, whatever its size.
@@ -19,7 +21,7 @@ of persons costs five statements, whatever its size.
 import datetime as dt
 import decimal
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -46,7 +48,11 @@ def yuan(amount: decimal.Decimal) -> str:
 
 
 async def judge(
-    persons: Sequence[Any], session: AsyncSession, as_of: dt.date, eat_well_yuan: decimal.Decimal
+    persons: Sequence[Any],
+    session: AsyncSession,
+    as_of: dt.date,
+    eat_well_yuan: decimal.Decimal,
+    pairing_categories: Collection[str] = (),
 ) -> list[Finding]:
     """FOOD, EAT_WELL and SOMEONE_IN_CHARGE for every person of the page."""
     if not persons:
@@ -134,8 +140,11 @@ async def judge(
         findings += _food(person.id, categories, household_total, household_size, eat_well_yuan)
         has_adult = bool(adults_at_home.get(person.id))
         orphan = any(c in PARENTLESS for c, _a in categories)
+        needs_pairing = any(c in pairing_categories for c, _a in categories)
         findings.append(
-            _in_charge(person, as_of, person.id in paired, dead_guardians, has_adult, orphan)
+            _in_charge(
+                person, as_of, person.id in paired, needs_pairing, dead_guardians, has_adult, orphan
+            )
         )
     return findings
 
@@ -204,13 +213,14 @@ def _in_charge(
     person: Any,
     as_of: dt.date,
     paired: bool,
+    needs_pairing: bool,
     dead_guardians: set[int],
     adults_at_home: bool,
     parentless: bool,
 ) -> Finding:
     """A child needs a living guardian recorded (an orphan or a de-facto unsupported child
-    always; another child may instead live with an adult of the household); everyone
-    needs an active pairing."""
+    always; another child may instead live with an adult of the household); a holder of a
+    pairing category (settings: all but dibao) needs an active pairing."""
     missing, reasons = [], []
     if age_on(person.birth_date, as_of) < ADULT_AGE:
         if person.guardian_id is not None and person.guardian_id in dead_guardians:
@@ -225,8 +235,10 @@ def _in_charge(
             missing.append("a child with no guardian recorded and no adult at home")
     if paired:
         reasons.append("paired with an official")
-    else:
+    elif needs_pairing:
         missing.append("no active pairing with an official (一包一)")
+    else:
+        reasons.append("a dibao household member: no pairing of their own needed")
     if missing:
         return Finding(person.id, Indicator.SOMEONE_IN_CHARGE, Status.AT_RISK, tuple(missing), CORE)
     return Finding(person.id, Indicator.SOMEONE_IN_CHARGE, Status.OK, tuple(reasons), CORE)

@@ -18,7 +18,7 @@ from core.bottomline import BOTTOM_LINE, GOALS, Finding, Indicator, Status, core
 from core.care.common import active_hardship_persons
 from core.config import Settings
 from core.db import path_within
-from core.registry.models import Person
+from core.registry.models import CategoryAssignment, Person
 
 if TYPE_CHECKING:
     from core.plugins import PluginHost
@@ -78,7 +78,9 @@ async def evaluate(
     settings: Settings,
 ) -> dict[int, BottomLine]:
     """The bottom line of a page of persons: core's rules and each plugin, once each."""
-    findings = await core_rules.judge(persons, session, as_of, settings.eat_well_monthly_yuan)
+    findings = await core_rules.judge(
+        persons, session, as_of, settings.eat_well_monthly_yuan, settings.pairing_categories
+    )
     findings += await host.bottom_line(persons, session, as_of)
     by_person: dict[int, list[Finding]] = defaultdict(list)
     for finding in findings:
@@ -115,6 +117,15 @@ def hardship_persons(region_path: str, as_of: dt.date) -> Select[Any]:
         path_within(Person.area_path, region_path),
         Person.deceased.is_(False),
         Person.id.in_(active_hardship_persons(as_of)),
+    )
+
+
+def pairing_persons(region_path: str, as_of: dt.date, categories: Sequence[str]) -> Select[Any]:
+    """Living persons of the area holding a category that needs a paired official."""
+    return hardship_persons(region_path, as_of).where(
+        Person.id.in_(
+            active_hardship_persons(as_of).where(CategoryAssignment.category.in_(categories))
+        )
     )
 
 
