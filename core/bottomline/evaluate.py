@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 #: Persons per page when an area is evaluated in bulk (summary, at-risk filter, roster).
 BATCH = 1000
+INDICATORS = (*BOTTOM_LINE, *GOALS)
 #: When two modules judge one indicator, the worse verdict wins.
 _SEVERITY = {Status.AT_RISK: 3, Status.OK: 2, Status.NOT_APPLICABLE: 1, Status.UNKNOWN: 0}
 
@@ -70,6 +71,35 @@ def combine(person_findings: Sequence[Finding]) -> BottomLine:
     return verdicts
 
 
+async def findings_of(
+    persons: Sequence[Person],
+    session: AsyncSession,
+    host: "PluginHost",
+    as_of: dt.date,
+    settings: Settings,
+) -> list[Finding]:
+    """Every module's findings for a page: core's rules and each plugin, once each."""
+    findings = await core_rules.judge(
+        persons, session, as_of, settings.eat_well_monthly_yuan, settings.pairing_categories
+    )
+    return findings + await host.bottom_line(persons, session, as_of)
+
+
+def statuses(persons: Sequence[Person], findings: Sequence[Finding]) -> dict[int, list[Status]]:
+    """Only the status of each indicator (in ``INDICATORS`` order), the worse verdict
+    winning like :func:`combine`: what the summary counts, without reasons."""
+    index = {indicator: i for i, indicator in enumerate(INDICATORS)}
+    result = {person.id: [Status.UNKNOWN] * len(INDICATORS) for person in persons}
+    for finding in findings:
+        row = result.get(finding.person_id)
+        if row is None:
+            continue
+        i = index[finding.indicator]
+        if _SEVERITY[finding.status] > _SEVERITY[row[i]]:
+            row[i] = finding.status
+    return result
+
+
 async def evaluate(
     persons: Sequence[Person],
     session: AsyncSession,
@@ -78,10 +108,7 @@ async def evaluate(
     settings: Settings,
 ) -> dict[int, BottomLine]:
     """The bottom line of a page of persons: core's rules and each plugin, once each."""
-    findings = await core_rules.judge(
-        persons, session, as_of, settings.eat_well_monthly_yuan, settings.pairing_categories
-    )
-    findings += await host.bottom_line(persons, session, as_of)
+    findings = await findings_of(persons, session, host, as_of, settings)
     by_person: dict[int, list[Finding]] = defaultdict(list)
     for finding in findings:
         by_person[finding.person_id].append(finding)
@@ -167,11 +194,9 @@ async def summarise(
     """
     summary = Summary()
     async for page in pages(session, hardship_persons(region_path, as_of), batch):
-        lines = await evaluate(page, session, host, as_of, settings)
+        found = statuses(page, await findings_of(page, session, host, as_of, settings))
         for person in page:
             code = child_code(person.area_path, region_path)
             summary.persons[code] += 1
-            summary.counts[code].update(
-                (indicator, verdict.status) for indicator, verdict in lines[person.id].items()
-            )
+            summary.counts[code].update(zip(INDICATORS, found[person.id], strict=True))
     return summary
