@@ -238,3 +238,20 @@ async def test_an_indicator_of_a_missing_plugin_is_unknown(
             r for r in data["bottomLineSummary"]["indicators"] if r["indicator"] == "SCHOOL"
         )
         assert (school["unknown"], school["ok"]) == (1, 0)
+
+
+async def test_statements_do_not_grow_with_the_page(world: World) -> None:
+    await households(world)
+    for i in range(4):
+        _, (elder,) = await world.h.household(
+            XIANGFEN_VILLAGE, [("HEAD", f"老人{i}", id_number(dt.date(1950, 3, 1 + i)))]
+        )
+        await grant(world.h, elder, Category.SPECIAL_HARDSHIP, "700")
+    query = "query($n: Int!) { persons(first: $n) { nodes { name bottomLine { atRisk } } } }"
+    counts = []
+    for size in (4, 8):  # both pages hold a child and adults (some statements are per kind)
+        with world.h.count_statements() as counter:
+            data = await world.h.ok(query, {"n": size}, token=world.admin)
+        assert len(data["persons"]["nodes"]) == size
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
