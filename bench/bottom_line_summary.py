@@ -9,6 +9,11 @@ the number of SQL statements and the process's peak memory::
     .venv/bin/python bench/bottom_line_summary.py --database-url postgresql+asyncpg://...
 
 PostgreSQL runs in a throw-away schema of the given database.
+
+Measured on 2026-11-29 (a 2-core machine shared with other test runs), 6,000 demo
+households moved into Xiangfen: 20,085 persons, 13,148 in hardship categories; 288 SQL
+statements per request; SQLite 16.5-18.4 s, PostgreSQL 24.4-26.3 s (after setting
+``plan_cache_mode = force_custom_plan``: 35-40 s before); peak memory 240 MB.
 """
 
 import argparse

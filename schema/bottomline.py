@@ -10,7 +10,15 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from core.bottomline import BOTTOM_LINE, GOALS, Indicator, Status
-from core.bottomline.evaluate import BATCH, BottomLine, Summary, evaluate, pages, summarise
+from core.bottomline.evaluate import (
+    BATCH,
+    BottomLine,
+    Summary,
+    custom_plans,
+    evaluate,
+    pages,
+    summarise,
+)
 from schema.permissions import requires
 from schema.relay import check_first, decode_cursor, encode_cursor, page_info
 from schema.types import Region
@@ -192,6 +200,7 @@ async def at_risk_connection(
 
     found: list[Any] = []
     async with context.read() as session:
+        await custom_plans(session)
         async for page in pages(session, statement, FILTER_BATCH, start):
             lines = await evaluate(page, session, context.host, context.today, context.settings)
             found += risky(page, lines)

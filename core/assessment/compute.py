@@ -21,7 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.assessment.types import AssessmentItem, AssessmentPeriod, IndicatorScore, Unit, UnitKind
 from core.bottomline import BOTTOM_LINE, Status
-from core.bottomline.evaluate import evaluate, hardship_persons, pages, pairing_persons
+from core.bottomline.evaluate import (
+    custom_plans,
+    evaluate,
+    hardship_persons,
+    pages,
+    pairing_persons,
+)
 from core.calendar import CHINA
 from core.care.due import due_state
 from core.care.enums import DueState, FiveKnownItem, MeasureStatus, VisitOutcome
@@ -153,6 +159,7 @@ async def assess(
     """The assessment of ``region_code`` (a city or county) for ``year``, in the session's
     area. :raises AssessmentError: a bad year or region."""
     period, region = await period_of(session, year, region_code, today)
+    await custom_plans(session)
     counties = {
         r.code: r
         for r in await session.scalars(
