@@ -32,6 +32,7 @@ from strawberry.types.unset import UNSET
 
 from bangfu.http import TransportGuard, run_with_time_limit
 from bangfu.idempotency import run_idempotent
+from bangfu.reports import report_routes
 from bangfu.roster_route import routes as roster_routes
 from core import request_scope
 from core.config import Settings
@@ -239,6 +240,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *roster_routes(services),
+            *report_routes(services),
         ],
         lifespan=lifespan,
         # Request IDs, then body size, media type, JSON and method checks of /graphql.

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bangfu import accounts_cli, roster_cli
+from bangfu import accounts_cli, report_cli, roster_cli
 from core.calendar import Holiday
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
@@ -69,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     care_holidays.add_argument("--holiday", required=True, choices=[h.slug for h in Holiday])
     care_holidays.add_argument("--year", required=True, type=int)
+    report_cli.add_commands(commands)  # bangfu report roster|assessment
     audit = commands.add_parser("audit", help="audit trail commands")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check the hash chain of the audit trail")
@@ -100,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(
                 holidays_command(Settings(), Holiday.from_slug(args.holiday), args.year)
             )
+        if args.command == "report":
+            return asyncio.run(report_cli.run(args, Settings(), load_host()))
         if args.command == "audit":
             from core.security.audit import verify_command
 

@@ -1,5 +1,6 @@
 """Settings, read from ``BANGFU_`` environment variables (pydantic-settings)."""
 
+import decimal
 import enum
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +35,38 @@ DEFAULT_CARE_SLA: dict[CareEventKind, CareSla] = {
     CareEventKind.BEREAVEMENT: CareSla(days=3),
     CareEventKind.SCHOOL_DROPOUT: CareSla(days=7),
     CareEventKind.HOLIDAY: CareSla(days=0),  # on or before the holiday
+}
+
+
+#: Who must have a paired official (一包一): orphans and the other individually certified
+#: categories; not dibao alone (docs/indicators.md).
+PAIRING_CATEGORIES = (
+    "ORPHAN",
+    "DE_FACTO_UNSUPPORTED_CHILD",
+    "CHILD_IN_DIFFICULTY",
+    "SPECIAL_HARDSHIP",
+    "POOR_DISABLED",
+    "ENTITLED_GROUP",
+)
+ALL_CATEGORIES = (*PAIRING_CATEGORIES, "DIBAO")
+
+#: Core's assessment indicators and their default weights (R9, docs/indicators.md).
+DEFAULT_ASSESSMENT_WEIGHTS: dict[str, float] = {
+    "screening_coverage": 15,
+    "pairing_coverage": 20,
+    "five_knowns_freshness": 15,
+    "care_timeliness": 20,
+    "plan_completion": 15,
+    "bottom_line_coverage": 15,
+}
+#: Below these shares a unit is not eligible for commendation (不得纳入评先树优).
+DEFAULT_ASSESSMENT_THRESHOLDS: dict[str, float] = {
+    "screening_coverage": 0.8,
+    "pairing_coverage": 0.95,
+    "five_knowns_freshness": 0.6,
+    "care_timeliness": 0.8,
+    "plan_completion": 0.7,
+    "bottom_line_coverage": 0.6,
 }
 
 
@@ -127,6 +160,56 @@ class Settings(BaseSettings):
     pairing_overload_threshold: int = Field(
         default=5, ge=1, description="Officials paired with more persons than this are overloaded."
     )
+
+    # The bottom line and the annual assessment (R3, R9): see docs/indicators.md.
+    eat_well_monthly_yuan: decimal.Decimal = Field(
+        default=decimal.Decimal("500"),
+        ge=0,
+        description="EAT_WELL: the monthly allowance (own, or the household's per member) "
+        "a person in hardship must receive at least, in yuan.",
+    )
+    pairing_categories: list[str] = Field(
+        default_factory=lambda: list(PAIRING_CATEGORIES),
+        description="Categories whose holders must each have a paired official (一包一): "
+        "SOMEONE_IN_CHARGE and pairing coverage. Dibao is a household's support, so by "
+        "default its holders are not paired one by one.",
+    )
+    report_link_minutes: int = Field(
+        default=10, ge=1, le=24 * 60, description="How long a reportLink download link works."
+    )
+    assessment_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_ASSESSMENT_WEIGHTS),
+        description="Weight of each assessment indicator in the score, JSON: "
+        '{"screening_coverage": 1, ...}; indicators not given keep their default, '
+        "an indicator with no weight is shown but not scored.",
+    )
+    assessment_thresholds: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_ASSESSMENT_THRESHOLDS),
+        description="Lowest share (0 to 1) of each indicator a unit may have and still be "
+        "eligible for commendation (不得纳入评先树优 below it), JSON like the weights.",
+    )
+
+    @field_validator("pairing_categories")
+    @classmethod
+    def _known_categories(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(ALL_CATEGORIES))
+        if unknown:
+            raise ValueError(f"unknown categories {', '.join(unknown)}")
+        return value
+
+    @field_validator("assessment_weights")
+    @classmethod
+    def _complete_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(weight < 0 for weight in value.values()):
+            raise ValueError("assessment weights must not be negative")
+        return {**DEFAULT_ASSESSMENT_WEIGHTS, **value}
+
+    @field_validator("assessment_thresholds")
+    @classmethod
+    def _complete_thresholds(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(not 0 <= threshold <= 1 for threshold in value.values()):
+            raise ValueError("assessment thresholds are shares between 0 and 1")
+        return {**DEFAULT_ASSESSMENT_THRESHOLDS, **value}
 
     @field_validator("care_sla")
     @classmethod

@@ -10,9 +10,11 @@ from strawberry.schema.config import StrawberryConfig
 from core.config import Settings
 from core.plugins import PluginHost
 from schema.access import check_access_rules
+from schema.assessment import AssessmentQuery
 from schema.audit import audit_mutations
 from schema.audit_log import AuditQuery
 from schema.auth import AuthenticationChecks, AuthMutation, AuthQuery
+from schema.bottomline import BottomLineQuery
 from schema.care import build_care
 from schema.core_types import (
     CoreTypes,
@@ -24,6 +26,7 @@ from schema.failures import GuardedSchema
 from schema.limits import limit_extensions
 from schema.mutations import build_mutation
 from schema.query import build_query
+from schema.reports import ReportQuery
 from schema.reveal import RevealMutation
 
 
@@ -61,6 +64,9 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
             ("core", build_query(core)),
             ("core", AuthQuery),
             ("core", AuditQuery),
+            ("core", BottomLineQuery),
+            ("core", AssessmentQuery),
+            ("core", ReportQuery),
             *(("core", part) for part in care_queries),
             *host.query_types(core),
         ],

@@ -23,6 +23,7 @@ from core.registry import models
 from core.registry.persons import masked_id_number
 from core.security.crypto import DecryptionError
 from schema.access import person_data
+from schema.bottomline import BottomLineType, present_line
 from schema.connections import connection_types
 from schema.relay import Node, to_global_id
 from schema.types import CategoryAssignment, Disability, Region
@@ -251,6 +252,15 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
                 for r in rows
                 if r.valid_from <= today and (r.valid_to is None or r.valid_to >= today)
             ]
+
+        @strawberry.field(
+            description="The five bottom-line indicators and the five goals, judged today, "
+            "with the reasons and the deciding modules (R3).",
+            extensions=child_guarded,
+        )
+        async def bottom_line(self, info: Info) -> BottomLineType | None:
+            line = await info.context.loaders["bottom_line"].load(self.id)  # type: ignore[attr-defined]
+            return None if line is None else present_line(line)
 
         @classmethod
         def is_type_of(cls, obj: Any, _info: Any) -> bool:

@@ -61,8 +61,11 @@ def grouped(
 
 def core_loaders(context: Any) -> dict[str, DataLoader[Any, Any]]:
     """The loaders core resolvers use; plugins add theirs in ``bangfu_graphql_context``."""
+    from schema.bottomline import bottom_line_loader
+
     current = Membership.end_date.is_(None)
     return {
+        "bottom_line": bottom_line_loader(context),
         "region": DataLoader(by_key(context, Region, Region.code)),
         "region_children": DataLoader(
             grouped(context, Region, Region.parent_code, order_by=(Region.sort_key, Region.code))

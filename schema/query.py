@@ -8,10 +8,12 @@ from sqlalchemy import Select, select
 from strawberry.types import Info
 
 from core import idnumber
+from core.bottomline import Indicator
 from core.db import path_within
 from core.registry import models
 from core.registry.persons import id_number_digest
 from schema.access import public
+from schema.bottomline import at_risk_connection
 from schema.connections import paginate
 from schema.core_types import CoreTypes
 from schema.permissions import requires
@@ -35,6 +37,11 @@ class PersonFilter:
     search: str | None = strawberry.field(
         default=None,
         description="A full ID number (exact match), or part of a name (matched literally).",
+    )
+    at_risk: Indicator | None = strawberry.field(
+        default=None,
+        description="Only persons for whom this indicator is AT_RISK today (R3). Judged by "
+        "the modules, not stored: the area is evaluated in pages of 200 persons.",
     )
 
 
@@ -172,6 +179,16 @@ def build_query(core: CoreTypes) -> type:
             filter: PersonFilter | None = None,
         ) -> core.PersonConnection:  # type: ignore[name-defined]
             statement = await persons_statement(info, filter)
+            if filter is not None and filter.at_risk is not None:
+                return await at_risk_connection(
+                    info,
+                    core.PersonConnection,
+                    core.PersonEdge,
+                    statement,
+                    filter.at_risk,
+                    first=first,
+                    after=after,
+                )
             return await paginate(
                 info.context,
                 core.PersonConnection,

@@ -143,7 +143,7 @@ async def _pairings(
     rng: random.Random,
     today: dt.date,
 ) -> list[_Pairing]:
-    """About 85% of hardship persons paired (the rest unpaired); some officials carry
+    """About 96% of hardship persons paired (the rest unpaired); some officials carry
     more than the overload threshold; a tenth of the pairings followed a hand-over."""
     current: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
@@ -154,7 +154,7 @@ async def _pairings(
         # The first official of each county (the demo login in Xiangfen) carries 7.
         load = [staff[0]] * min(7, len(persons)) if len(staff) > 1 else []
         for person_id in persons:
-            if rng.random() >= 0.85:
+            if rng.random() >= 0.96:
                 continue
             official = load.pop() if load else rng.choice(staff[1:] or staff)
             start = today - dt.timedelta(days=rng.randint(30, 700))
@@ -180,11 +180,13 @@ async def _pairings(
 async def _five_knowns(
     session: AsyncSession, pairings: list[_Pairing], rng: random.Random, today: dt.date
 ) -> None:
-    """Three to five items per pairing, verified up to 500 days ago (some stale)."""
+    """Most pairings with all five items (some three or four), most verified within the
+    year, some longer ago (stale)."""
     rows = []
     for pairing in pairings:
-        for item in rng.sample(list(FiveKnownItem), rng.randint(3, 5)):
-            age = rng.randint(0, max(0, min(500, (today - pairing.start_date).days)))
+        for item in rng.sample(list(FiveKnownItem), rng.choices((3, 4, 5), (5, 10, 85))[0]):
+            oldest = 500 if rng.random() < 0.1 else 330
+            age = rng.randint(0, max(0, min(oldest, (today - pairing.start_date).days)))
             rows.append(
                 {
                     "pairing_id": pairing.id,
@@ -201,7 +203,7 @@ async def _five_knowns(
 async def _events(
     session: AsyncSession, pairings: list[_Pairing], rng: random.Random, today: dt.date
 ) -> int:
-    """Events of the last 40 days for a quarter of the paired persons (about 60% answered,
+    """Events of the last 40 days for a quarter of the paired persons (about 90% answered,
     some late), and the next Spring Festival's holiday events for all of them."""
     events: list[dict[str, Any]] = []
     answers: list[tuple[int, dt.date, int]] = []
@@ -212,8 +214,8 @@ async def _events(
         occurred = today - dt.timedelta(days=rng.randint(0, 40))
         deadline = deadline_for(kind, occurred, DEFAULT_CARE_SLA)
         answered = None
-        if rng.random() < 0.6:
-            late = rng.random() < 0.2
+        if rng.random() < 0.9:
+            late = rng.random() < 0.08
             latest = deadline + dt.timedelta(days=rng.randint(1, 5)) if late else deadline
             answered = min(
                 today, occurred + dt.timedelta(days=rng.randint(0, (latest - occurred).days))

@@ -139,11 +139,11 @@ async def _hardship_households(session: AsyncSession, on: dt.date) -> set[int]:
 
 def _outcome(rng: random.Random) -> VisitOutcome | None:
     draw = rng.random()
-    if draw < 0.2:
+    if draw < 0.08:
         return None  # not visited yet
-    if draw < 0.27:
+    if draw < 0.12:
         return VisitOutcome.NOT_FOUND
-    if draw < 0.3:
+    if draw < 0.14:
         return VisitOutcome.REFUSED
     return VisitOutcome.VISITED
 

@@ -100,6 +100,17 @@ CORE_ACTIONS = (
         CARE_MANAGERS | {Role.MASS_ORGANISATION_MEMBER},
     ),
     Action("donation:allocate", "Allocate donations to plan measures (R4)", CARE_MANAGERS),
+    # The bottom line and the assessment (R3, R9) and the Excel reports.
+    Action(
+        "assessment:read",
+        "Read the annual assessment of units and officials, with the lists behind it (R9)",
+        STAFF_ROLES,
+    ),
+    Action(
+        "report:export",
+        "Download Excel workbooks: the hardship roster and the assessment of one's area",
+        CARE_MANAGERS | {Role.SUPERVISOR},
+    ),
 )
 
 

@@ -1,0 +1,484 @@
+"""Computing the annual assessment (年度目标考核, R9) of an area for a year.
+
+Six core indicators, each a share with the list behind it (``IndicatorScore``), per
+county (``REGION``), per organisation and per paired official where the indicator has
+one; plugins add theirs through ``bangfu_assessment_indicators``. A unit's score is the
+weighted mean of its shares (weights from settings, indicators without items left out);
+a unit below any threshold is not eligible for commendation (不得纳入评先树优).
+
+Every indicator is one or two queries over the whole area (rows, not a query per unit or
+person); bottom-line coverage evaluates the persons in pages of 1,000.
+"""
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.assessment.types import AssessmentItem, AssessmentPeriod, IndicatorScore, Unit, UnitKind
+from core.bottomline import BOTTOM_LINE, Status
+from core.bottomline.evaluate import (
+    custom_plans,
+    evaluate,
+    hardship_persons,
+    pages,
+    pairing_persons,
+)
+from core.calendar import CHINA
+from core.care.due import due_state
+from core.care.enums import DueState, FiveKnownItem, MeasureStatus, VisitOutcome
+from core.care.event_models import CareEvent
+from core.care.models import FiveKnown, Pairing
+from core.care.pairing import is_stale
+from core.care.plan_models import Measure
+from core.care.screening_models import ScreeningCampaign, ScreeningTarget
+from core.config import Settings
+from core.db import path_within
+from core.registry.models import Household, Organisation, Person, Region, RegionLevel
+from core.security.models import User
+
+if TYPE_CHECKING:
+    from core.plugins import PluginHost
+
+TITLES = {
+    "screening_coverage": "Screening coverage (households visited / target households)",
+    "pairing_coverage": "Pairing coverage (persons paired / persons of the pairing categories)",
+    "five_knowns_freshness": "Five-knowns freshness (pairings with all five fresh / pairings)",
+    "care_timeliness": "Five-cares timeliness (events answered on time / events due)",
+    "plan_completion": "Plan completion (measures done by their deadline / measures due)",
+    "bottom_line_coverage": "Bottom-line coverage (persons with no bottom-line item at risk "
+    "/ persons)",
+}
+FIRST_YEAR = 2000
+
+
+class AssessmentError(ValueError):
+    """Bad arguments of an assessment: ``field`` names the argument."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclasses.dataclass
+class UnitResult:
+    """One unit's indicators, score, rank and commendation eligibility."""
+
+    unit: Unit
+    scores: dict[str, IndicatorScore]
+    score: float | None = None
+    rank: int | None = None
+    ineligible_reasons: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def eligible(self) -> bool:
+        return not self.ineligible_reasons
+
+
+@dataclasses.dataclass
+class Assessment:
+    period: AssessmentPeriod
+    region_name: str
+    titles: dict[str, str]
+    weights: dict[str, float]
+    thresholds: dict[str, float]
+    units: list[UnitResult]
+
+    def of_kind(self, kind: UnitKind) -> list[UnitResult]:
+        return [u for u in self.units if u.unit.kind is kind]
+
+
+async def period_of(
+    session: AsyncSession, year: int, region_code: str, today: dt.date
+) -> tuple[AssessmentPeriod, Region]:
+    """Check the arguments and build the period; :class:`AssessmentError` names the bad one."""
+    if not FIRST_YEAR <= year <= today.year:
+        raise AssessmentError("year", f"must be between {FIRST_YEAR} and {today.year}")
+    region = await session.get(Region, region_code)
+    if region is None:
+        raise AssessmentError("regionCode", f"unknown region code {region_code!r}")
+    if region.level not in (RegionLevel.CITY, RegionLevel.COUNTY):
+        raise AssessmentError("regionCode", "assess a city or a county-level division")
+    starts, ends = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    period = AssessmentPeriod(year, region.code, region.path, starts, ends, min(ends, today))
+    return period, region
+
+
+class _Collector:
+    """Items per (indicator, unit), turned into scores at the end."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, Unit], list[AssessmentItem]] = defaultdict(list)
+
+    def add(self, indicator: str, units: Iterable[Unit | None], item: AssessmentItem) -> None:
+        for unit in units:
+            if unit is not None:
+                self.items[(indicator, unit)].append(item)
+
+    def scores(self) -> list[IndicatorScore]:
+        return [
+            IndicatorScore(indicator, TITLES[indicator], unit, tuple(items))
+            for (indicator, unit), items in self.items.items()
+        ]
+
+
+class _Units:
+    """Counties of the area, organisations and officials as assessment units."""
+
+    def __init__(self, counties: dict[str, Region]) -> None:
+        self.counties = counties
+
+    def county(self, path: str) -> Unit | None:
+        for code in path.split("/")[:3]:
+            region = self.counties.get(code)
+            if region is not None:
+                return Unit(UnitKind.REGION, region.code, region.name)
+        return None
+
+    @staticmethod
+    def organisation(code: str | None, name: str | None) -> Unit | None:
+        return None if code is None else Unit(UnitKind.ORGANISATION, code, name or code)
+
+    @staticmethod
+    def official(username: str | None, name: str | None) -> Unit | None:
+        return None if username is None else Unit(UnitKind.OFFICIAL, username, name or username)
+
+
+async def assess(
+    session: AsyncSession,
+    host: "PluginHost",
+    settings: Settings,
+    year: int,
+    region_code: str,
+    today: dt.date,
+) -> Assessment:
+    """The assessment of ``region_code`` (a city or county) for ``year``, in the session's
+    area. :raises AssessmentError: a bad year or region."""
+    period, region = await period_of(session, year, region_code, today)
+    await custom_plans(session)
+    counties = {
+        r.code: r
+        for r in await session.scalars(
+            select(Region).where(
+                Region.level == RegionLevel.COUNTY, path_within(Region.path, region.path)
+            )
+        )
+    }
+    units = _Units(counties)
+    collect = _Collector()
+    await _screening(session, period, units, collect)
+    await _pairing_and_five_knowns(session, period, units, collect, settings)
+    await _care_timeliness(session, period, units, collect, settings)
+    await _plan_completion(session, period, units, collect)
+    await _bottom_line(session, host, period, units, collect, settings)
+    scores = collect.scores() + await host.assessment_indicators(session, period)
+    titles = dict(TITLES)
+    by_unit: dict[Unit, dict[str, IndicatorScore]] = defaultdict(dict)
+    for score in scores:
+        titles.setdefault(score.indicator, score.title)
+        by_unit[score.unit][score.indicator] = score
+    for county in counties.values():  # every county is ranked, even one with nothing yet
+        by_unit.setdefault(Unit(UnitKind.REGION, county.code, county.name), {})
+    results = [UnitResult(unit, unit_scores) for unit, unit_scores in by_unit.items()]
+    for result in results:
+        _score(result, settings.assessment_weights, settings.assessment_thresholds)
+    _rank(results)
+    order = {kind: i for i, kind in enumerate(UnitKind)}
+    results.sort(key=lambda r: (order[r.unit.kind], r.rank or 10**9, r.unit.key))
+    return Assessment(
+        period,
+        region.name,
+        titles,
+        dict(settings.assessment_weights),
+        dict(settings.assessment_thresholds),
+        results,
+    )
+
+
+def _score(result: UnitResult, weights: dict[str, float], thresholds: dict[str, float]) -> None:
+    weighted = total = 0.0
+    for code, score in sorted(result.scores.items()):
+        if score.ratio is None:
+            continue
+        weight = weights.get(code, 0.0)
+        weighted += weight * score.ratio
+        total += weight
+        threshold = thresholds.get(code)
+        if threshold is not None and score.ratio < threshold:
+            result.ineligible_reasons.append(
+                f"{code} {score.ratio:.1%} ({score.numerator}/{score.denominator}) is below "
+                f"the {threshold:.0%} threshold"
+            )
+    result.score = round(100 * weighted / total, 2) if total else None
+
+
+def _rank(results: list[UnitResult]) -> None:
+    """Rank within each unit kind by score, ties sharing a rank; units without a score
+    are not ranked."""
+    for kind in UnitKind:
+        scored = sorted(
+            (r for r in results if r.unit.kind is kind and r.score is not None),
+            key=lambda r: -(r.score or 0),
+        )
+        previous: float | None = None
+        rank = 0
+        for position, result in enumerate(scored, start=1):
+            if result.score != previous:
+                rank, previous = position, result.score
+            result.rank = rank
+
+
+# -- the six core indicators ----------------------------------------------------------
+
+
+async def _screening(
+    session: AsyncSession, period: AssessmentPeriod, units: _Units, collect: _Collector
+) -> None:
+    """Target households of campaigns running in the year, visited or not (per county)."""
+    rows = await session.execute(
+        select(
+            ScreeningTarget.household_path,
+            ScreeningTarget.last_outcome,
+            ScreeningTarget.last_visited_on,
+            Household.address,
+            ScreeningCampaign.name,
+        )
+        .join(ScreeningCampaign, ScreeningCampaign.id == ScreeningTarget.campaign_id)
+        .join(Household, Household.id == ScreeningTarget.household_id)
+        .where(
+            path_within(ScreeningTarget.household_path, period.region_path),
+            ScreeningCampaign.starts_on <= period.ends_on,
+            ScreeningCampaign.ends_on >= period.starts_on,
+        )
+        .order_by(ScreeningTarget.id)
+    )
+    for path, outcome, visited_on, address, campaign in rows:
+        met = outcome is VisitOutcome.VISITED or outcome == VisitOutcome.VISITED.value
+        note = f"{campaign}: " + (f"{outcome} on {visited_on}" if outcome else "not visited yet")
+        collect.add(
+            "screening_coverage",
+            [units.county(path)],
+            AssessmentItem(address or "household", met, None, note),
+        )
+
+
+async def _pairing_and_five_knowns(
+    session: AsyncSession,
+    period: AssessmentPeriod,
+    units: _Units,
+    collect: _Collector,
+    settings: Settings,
+) -> None:
+    """Hardship persons paired on the day (per county); pairings with all five knowns
+    fresh (per county, official and the official's organisation)."""
+    active = and_(
+        Pairing.person_id == Person.id,
+        Pairing.start_date <= period.as_of,
+        or_(Pairing.end_date.is_(None), Pairing.end_date > period.as_of),
+    )
+    rows = await session.execute(
+        pairing_persons(period.region_path, period.as_of, settings.pairing_categories)
+        .with_only_columns(
+            Person.id,
+            Person.name,
+            Person.area_path,
+            Pairing.id,
+            User.username,
+            User.display_name,
+            Organisation.code,
+            Organisation.name,
+        )
+        .outerjoin(Pairing, active)
+        .outerjoin(User, User.id == Pairing.official_id)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .order_by(Person.id)
+    )
+    paired: list[tuple[Any, ...]] = []
+    for person_id, name, path, pairing_id, username, official, org_code, org_name in rows:
+        note = f"paired with {official}" if pairing_id else "no active pairing"
+        collect.add(
+            "pairing_coverage",
+            [units.county(path)],
+            AssessmentItem(name, pairing_id is not None, person_id, note),
+        )
+        if pairing_id is not None:
+            paired.append(
+                (person_id, name, path, pairing_id, username, official, org_code, org_name)
+            )
+    fresh: dict[int, set[FiveKnownItem]] = defaultdict(set)
+    if paired:
+        for pairing_id, item, verified_on in await session.execute(
+            select(FiveKnown.pairing_id, FiveKnown.item, FiveKnown.verified_on).where(
+                FiveKnown.pairing_id.in_([p[3] for p in paired])
+            )
+        ):
+            if not is_stale(verified_on, period.as_of, settings.five_knowns_stale_days):
+                fresh[pairing_id].add(FiveKnownItem(item))
+    for person_id, name, path, pairing_id, username, official, org_code, org_name in paired:
+        missing = [i.value for i in FiveKnownItem if i not in fresh[pairing_id]]
+        note = "all five fresh" if not missing else "stale or missing: " + ", ".join(missing)
+        collect.add(
+            "five_knowns_freshness",
+            [
+                units.county(path),
+                units.official(username, official),
+                units.organisation(org_code, org_name),
+            ],
+            AssessmentItem(name, not missing, person_id, note),
+        )
+
+
+async def _care_timeliness(
+    session: AsyncSession,
+    period: AssessmentPeriod,
+    units: _Units,
+    collect: _Collector,
+    settings: Settings,
+) -> None:
+    """Care events due in the year (deadline passed, or answered): answered on time? Per
+    county, and per official paired with the person on the deadline (and their
+    organisation). The due state is ``core.care.due.due_state``, the one definition."""
+    state = due_state(
+        CareEvent.deadline, CareEvent.answered_on, period.as_of, settings.care_due_soon_days
+    )
+    on_deadline = and_(
+        Pairing.person_id == CareEvent.person_id,
+        Pairing.start_date <= CareEvent.deadline,
+        or_(Pairing.end_date.is_(None), Pairing.end_date >= CareEvent.deadline),
+    )
+    rows = await session.execute(
+        select(
+            CareEvent.id,
+            CareEvent.kind,
+            CareEvent.deadline,
+            CareEvent.answered_on,
+            state,
+            Person.id,
+            Person.name,
+            Person.area_path,
+            User.username,
+            User.display_name,
+            Organisation.code,
+            Organisation.name,
+        )
+        .join(Person, Person.id == CareEvent.person_id)
+        .outerjoin(Pairing, on_deadline)
+        .outerjoin(User, User.id == Pairing.official_id)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(
+            path_within(Person.area_path, period.region_path),
+            CareEvent.deadline >= period.starts_on,
+            CareEvent.deadline <= period.ends_on,
+            or_(CareEvent.answered_on.is_not(None), CareEvent.deadline < period.as_of),
+        )
+        .order_by(CareEvent.id, Pairing.start_date.desc())
+    )
+    seen: set[int] = set()
+    for (
+        event_id,
+        kind,
+        deadline,
+        answered,
+        due,
+        person_id,
+        name,
+        path,
+        user,
+        official,
+        oc,
+        on,
+    ) in rows:
+        if event_id in seen:  # a hand-over on the deadline: the later pairing answers
+            continue
+        seen.add(event_id)
+        note = f"{kind} due {deadline}: " + (f"answered {answered}" if answered else "unanswered")
+        collect.add(
+            "care_timeliness",
+            [units.county(path), units.official(user, official), units.organisation(oc, on)],
+            AssessmentItem(name, due == DueState.ANSWERED_ON_TIME.value, person_id, note),
+        )
+
+
+async def _plan_completion(
+    session: AsyncSession, period: AssessmentPeriod, units: _Units, collect: _Collector
+) -> None:
+    """Plan measures due in the year (deadline passed, or done), not cancelled: done by the
+    deadline? Per county and per responsible organisation. A measure's last change is when
+    it was done (a DONE measure is final)."""
+    rows = await session.execute(
+        select(
+            Measure.id,
+            Measure.description,
+            Measure.deadline,
+            Measure.status,
+            Measure.updated_at,
+            Household.area_path,
+            Household.address,
+            Organisation.code,
+            Organisation.name,
+        )
+        .join(Household, Household.id == Measure.household_id)
+        .join(Organisation, Organisation.id == Measure.responsible_organisation_id)
+        .where(
+            path_within(Household.area_path, period.region_path),
+            Measure.status != MeasureStatus.CANCELLED,
+            Measure.deadline >= period.starts_on,
+            Measure.deadline <= period.ends_on,
+            or_(Measure.status == MeasureStatus.DONE, Measure.deadline < period.as_of),
+        )
+        .order_by(Measure.id)
+    )
+    for _id, description, deadline, status, updated_at, path, address, oc, on in rows:
+        done_on = _china_day(updated_at) if status == MeasureStatus.DONE else None
+        met = done_on is not None and done_on <= deadline
+        note = f"due {deadline}: " + (f"done {done_on}" if done_on else f"{status}")
+        collect.add(
+            "plan_completion",
+            [units.county(path), units.organisation(oc, on)],
+            AssessmentItem(f"{address}: {description}"[:200], met, None, note),
+        )
+
+
+def _china_day(instant: dt.datetime) -> dt.date:
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    return instant.astimezone(CHINA).date()
+
+
+async def _bottom_line(
+    session: AsyncSession,
+    host: "PluginHost",
+    period: AssessmentPeriod,
+    units: _Units,
+    collect: _Collector,
+    settings: Settings,
+) -> None:
+    """Hardship persons with no bottom-line indicator at risk on the day (per county and
+    per paired official)."""
+    async for page in pages(session, hardship_persons(period.region_path, period.as_of)):
+        lines = await evaluate(page, session, host, period.as_of, settings)
+        officials = {
+            person_id: (username, name)
+            for person_id, username, name in await session.execute(
+                select(Pairing.person_id, User.username, User.display_name)
+                .join(User, User.id == Pairing.official_id)
+                .where(
+                    Pairing.person_id.in_([p.id for p in page]),
+                    Pairing.start_date <= period.as_of,
+                    or_(Pairing.end_date.is_(None), Pairing.end_date > period.as_of),
+                )
+            )
+        }
+        for person in page:
+            risky = [i.value for i in BOTTOM_LINE if lines[person.id][i].status is Status.AT_RISK]
+            note = "no bottom-line item at risk" if not risky else "at risk: " + ", ".join(risky)
+            official = officials.get(person.id, (None, None))
+            collect.add(
+                "bottom_line_coverage",
+                [units.county(person.area_path), units.official(*official)],
+                AssessmentItem(person.name, not risky, person.id, note),
+            )

@@ -1,0 +1,176 @@
+"""GraphQL of the annual assessment (年度目标考核, R9): ``assessment(year, regionCode)``."""
+
+import strawberry
+from strawberry.types import Info
+
+from core.assessment.compute import Assessment, AssessmentError, UnitResult, assess
+from core.assessment.types import IndicatorScore, UnitKind
+from schema.permissions import requires
+from schema.relay import to_global_id
+
+UnitKindType = strawberry.enum(
+    UnitKind,
+    name="AssessmentUnitKind",
+    description="A county-level division, an organisation (department or mass organisation) "
+    "or a paired official.",
+)
+
+
+@strawberry.type(name="AssessmentUnit", description="An assessed unit.")
+class AssessmentUnitType:
+    kind: UnitKind
+    key: str = strawberry.field(
+        description="Region code, organisation code or the official's user name."
+    )
+    name: str
+
+
+@strawberry.type(name="AssessmentItem", description="One line of the list behind a figure.")
+class AssessmentItemType:
+    label: str
+    met: bool = strawberry.field(description="Counted in the numerator.")
+    note: str
+    person_id: strawberry.ID | None = strawberry.field(
+        description="The person concerned (a Person global ID), if any."
+    )
+
+
+@strawberry.type(
+    name="AssessmentScore",
+    description="One indicator of one unit: numerator / denominator, with the list behind.",
+)
+class AssessmentScoreType:
+    indicator: str
+    title: str
+    numerator: int
+    denominator: int
+    ratio: float | None = strawberry.field(description="Null when nothing was due.")
+    weight: float = strawberry.field(description="Its weight in the score (0: not scored).")
+    threshold: float | None = strawberry.field(description="Below it: not eligible.")
+    below_threshold: bool
+    _score: strawberry.Private[IndicatorScore]
+
+    @strawberry.field(description="The items behind the figure; `unmetOnly` for what to fix.")
+    def items(self, unmet_only: bool = False) -> list[AssessmentItemType]:
+        return [
+            AssessmentItemType(
+                label=item.label,
+                met=item.met,
+                note=item.note,
+                person_id=None
+                if item.person_id is None
+                else strawberry.ID(to_global_id("Person", item.person_id)),
+            )
+            for item in self._score.items
+            if not (unmet_only and item.met)
+        ]
+
+
+@strawberry.type(name="AssessedUnit", description="A unit's score, rank and eligibility.")
+class AssessedUnitType:
+    unit: AssessmentUnitType
+    score: float | None = strawberry.field(
+        description="Weighted mean of the unit's shares, 0 to 100; null when nothing was due."
+    )
+    rank: int | None = strawberry.field(description="Among units of the same kind, 1 is best.")
+    eligible: bool = strawberry.field(
+        description="Eligible for commendation: no indicator below its threshold "
+        "(otherwise 不得纳入评先树优)."
+    )
+    ineligible_reasons: list[str]
+    indicators: list[AssessmentScoreType]
+
+
+@strawberry.type(name="AssessmentIndicator", description="An indicator, its weight and threshold.")
+class AssessmentIndicatorType:
+    code: str
+    title: str
+    weight: float
+    threshold: float | None
+
+
+@strawberry.type(name="Assessment", description="The annual assessment of an area (R9).")
+class AssessmentType:
+    year: int
+    region_code: str
+    region_name: str
+    as_of: str = strawberry.field(description="The day judged (ISO date).")
+    indicators: list[AssessmentIndicatorType]
+    units: list[AssessedUnitType] = strawberry.field(
+        description="Counties, then organisations, then officials, each by rank."
+    )
+
+
+def present_unit(result: UnitResult, assessment: Assessment) -> AssessedUnitType:
+    scores = []
+    for code, score in sorted(result.scores.items()):
+        threshold = assessment.thresholds.get(code)
+        scores.append(
+            AssessmentScoreType(
+                indicator=code,
+                title=score.title,
+                numerator=score.numerator,
+                denominator=score.denominator,
+                ratio=score.ratio,
+                weight=assessment.weights.get(code, 0.0),
+                threshold=threshold,
+                below_threshold=threshold is not None
+                and score.ratio is not None
+                and score.ratio < threshold,
+                _score=score,
+            )
+        )
+    return AssessedUnitType(
+        unit=AssessmentUnitType(kind=result.unit.kind, key=result.unit.key, name=result.unit.name),
+        score=result.score,
+        rank=result.rank,
+        eligible=result.eligible,
+        ineligible_reasons=result.ineligible_reasons,
+        indicators=scores,
+    )
+
+
+def present(assessment: Assessment, kind: UnitKind | None) -> AssessmentType:
+    return AssessmentType(
+        year=assessment.period.year,
+        region_code=assessment.period.region_code,
+        region_name=assessment.region_name,
+        as_of=assessment.period.as_of.isoformat(),
+        indicators=[
+            AssessmentIndicatorType(
+                code=code,
+                title=title,
+                weight=assessment.weights.get(code, 0.0),
+                threshold=assessment.thresholds.get(code),
+            )
+            for code, title in assessment.titles.items()
+        ],
+        units=[
+            present_unit(result, assessment)
+            for result in assessment.units
+            if kind is None or result.unit.kind == kind
+        ],
+    )
+
+
+@strawberry.type
+class AssessmentQuery:
+    @strawberry.field(
+        description="The annual assessment (年度目标考核) of a city or county for a year, "
+        "in your area: per county, organisation and paired official, each indicator with "
+        "its numerator, denominator and list, a weighted score, a rank and commendation "
+        "eligibility (R9). `kind` keeps one kind of unit.",
+        extensions=requires("assessment:read"),
+    )
+    async def assessment(
+        self, info: Info, year: int, region_code: str, kind: UnitKind | None = None
+    ) -> AssessmentType:
+        context = info.context
+        async with context.read() as session:
+            try:
+                result = await assess(
+                    session, context.host, context.settings, year, region_code, context.today
+                )
+            except AssessmentError as exc:
+                raise ValueError(str(exc)) from exc
+        return present(result, kind)

@@ -1,0 +1,225 @@
+"""GraphQL of the bottom line and the goals (R3): ``Person.bottomLine``, the at-risk filter
+and ``bottomLineSummary``."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+from sqlalchemy import Select
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from core.bottomline import BOTTOM_LINE, GOALS, Indicator, Status
+from core.bottomline.evaluate import (
+    BATCH,
+    BottomLine,
+    Summary,
+    custom_plans,
+    evaluate,
+    pages,
+    summarise,
+)
+from schema.permissions import requires
+from schema.relay import check_first, decode_cursor, encode_cursor, page_info
+from schema.types import Region
+
+IndicatorType = strawberry.enum(
+    Indicator,
+    name="Indicator",
+    description="The five bottom-line indicators (兜底: food, medical care, school, work, "
+    "someone in charge) and the five goals (eat well, illness treated well, good school, "
+    "well employed, good home) of R3.",
+)
+IndicatorStatusType = strawberry.enum(
+    Status,
+    name="IndicatorStatus",
+    description="OK, AT_RISK, NOT_APPLICABLE, or UNKNOWN when no installed module decides it.",
+)
+
+
+@strawberry.type(name="IndicatorVerdict", description="One indicator of one person (R3).")
+class IndicatorVerdict:
+    indicator: Indicator
+    status: Status
+    reasons: list[str] = strawberry.field(description="Why, in the deciding modules' words.")
+    modules: list[str] = strawberry.field(
+        description="The modules that decided (`core` or a plugin's name); empty when UNKNOWN."
+    )
+    is_goal: bool = strawberry.field(description="A goal (目标) rather than a bottom-line item.")
+
+
+@strawberry.type(
+    name="BottomLine",
+    description="A person's five bottom-line indicators and five goals, judged today (R3).",
+)
+class BottomLineType:
+    indicators: list[IndicatorVerdict] = strawberry.field(
+        description="The ten indicators, bottom line first."
+    )
+
+    @strawberry.field(description="The indicators at risk.")
+    def at_risk(self) -> list[Indicator]:
+        return [v.indicator for v in self.indicators if v.status is Status.AT_RISK]
+
+
+def present_line(line: BottomLine) -> BottomLineType:
+    return BottomLineType(
+        indicators=[
+            IndicatorVerdict(
+                indicator=v.indicator,
+                status=v.status,
+                reasons=list(v.reasons),
+                modules=list(v.modules),
+                is_goal=v.is_goal,
+            )
+            for v in (line[i] for i in (*BOTTOM_LINE, *GOALS))
+        ]
+    )
+
+
+def bottom_line_loader(context: Any) -> DataLoader[int, BottomLine | None]:
+    """Per request: the bottom line of every person a page asks for, in one evaluation."""
+
+    async def load(keys: Sequence[int]) -> list[BottomLine | None]:
+        persons = [p for p in await context.loaders["person"].load_many(list(keys)) if p]
+        async with context.read() as session:
+            lines = await evaluate(persons, session, context.host, context.today, context.settings)
+        return [lines.get(key) for key in keys]
+
+    return DataLoader(load)
+
+
+@strawberry.type(
+    name="IndicatorCount",
+    description="How many persons are in each status for one indicator.",
+)
+class IndicatorCount:
+    indicator: Indicator
+    ok: int
+    at_risk: int
+    not_applicable: int
+    unknown: int
+
+
+@strawberry.type(
+    name="RegionBottomLine", description="The bottom line of the persons of one child region."
+)
+class RegionBottomLine:
+    region: Region | None = strawberry.field(description="The child region.")
+    persons: int = strawberry.field(description="Living persons holding a hardship category.")
+    indicators: list[IndicatorCount]
+
+
+@strawberry.type(
+    name="BottomLineSummary",
+    description="Per indicator, how many hardship persons of an area are OK, at risk, not "
+    "applicable or unknown, in all and per child region (R3).",
+)
+class BottomLineSummary:
+    region: Region
+    persons: int
+    indicators: list[IndicatorCount] = strawberry.field(description="The whole area.")
+    regions: list[RegionBottomLine] = strawberry.field(description="Per child region.")
+
+
+def _counts(counter: Any) -> list[IndicatorCount]:
+    return [
+        IndicatorCount(
+            indicator=indicator,
+            ok=counter[(indicator, Status.OK)],
+            at_risk=counter[(indicator, Status.AT_RISK)],
+            not_applicable=counter[(indicator, Status.NOT_APPLICABLE)],
+            unknown=counter[(indicator, Status.UNKNOWN)],
+        )
+        for indicator in (*BOTTOM_LINE, *GOALS)
+    ]
+
+
+async def present_summary(info: Info, region: Any, summary: Summary) -> BottomLineSummary:
+    codes = sorted(summary.counts)
+    regions = await info.context.loaders["region"].load_many(codes)
+    return BottomLineSummary(
+        region=region,
+        persons=sum(summary.persons.values()),
+        indicators=_counts(summary.total()),
+        regions=[
+            RegionBottomLine(
+                region=child,
+                persons=summary.persons[code],
+                indicators=_counts(summary.counts[code]),
+            )
+            for code, child in zip(codes, regions, strict=True)
+        ],
+    )
+
+
+@strawberry.type
+class BottomLineQuery:
+    @strawberry.field(
+        description="The bottom line of every hardship person of a region (your area only), "
+        "per indicator and child region (R3). Evaluated in pages of 1,000 persons.",
+        extensions=requires("registry:read"),
+    )
+    async def bottom_line_summary(self, info: Info, region_code: str) -> BottomLineSummary:
+        region = await info.context.loaders["region"].load(region_code)
+        if region is None:
+            raise ValueError(f"regionCode: unknown region code {region_code!r}")
+        async with info.context.read() as session:
+            summary = await summarise(
+                session, info.context.host, region.path, info.context.today, info.context.settings
+            )
+        return await present_summary(info, region, summary)
+
+
+#: Persons evaluated per page when the at-risk filter scans an area.
+FILTER_BATCH = 200
+
+
+async def at_risk_connection(
+    info: Info,
+    connection: type,
+    edge: type,
+    statement: Select[Any],
+    indicator: Indicator,
+    *,
+    first: int,
+    after: str | None,
+) -> Any:
+    """A page of the persons of ``statement`` whose ``indicator`` is AT_RISK.
+
+    The bottom line is judged by modules, not stored, so the persons are evaluated in
+    keyset pages of ``FILTER_BATCH`` (each plugin called once per page) until ``first + 1``
+    are found; ``totalCount`` evaluates the whole area the same way, only when asked.
+    """
+    context = info.context
+    check_first(first, context.settings.max_page_size)
+    start = decode_cursor(after) if after is not None else None
+
+    def risky(page: list[Any], lines: dict[int, BottomLine]) -> list[Any]:
+        return [p for p in page if lines[p.id][indicator].status is Status.AT_RISK]
+
+    found: list[Any] = []
+    async with context.read() as session:
+        await custom_plans(session)
+        async for page in pages(session, statement, FILTER_BATCH, start):
+            lines = await evaluate(page, session, context.host, context.today, context.settings)
+            found += risky(page, lines)
+            if len(found) > first:
+                break
+    has_next = len(found) > first
+    rows = found[:first]
+
+    async def total() -> int:
+        count = 0
+        async with context.read() as session:
+            async for page in pages(session, statement, BATCH):
+                lines = await evaluate(page, session, context.host, context.today, context.settings)
+                count += len(risky(page, lines))
+        return count
+
+    return connection(
+        edges=[edge(cursor=encode_cursor(row.id), node=row) for row in rows],
+        nodes=rows,
+        page_info=page_info(rows, has_next, after),
+        total=total,
+    )
