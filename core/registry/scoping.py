@@ -7,7 +7,7 @@ The security layer (``core.security.scoping``) turns these declarations into one
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Select, false, or_, select
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, aliased, declared_attr, mapped_column
 
 from core.db import PathString, path_within
 
@@ -49,9 +49,13 @@ class PersonScoped:
 
         # Correlated EXISTS, one primary-key probe per row: an IN over every person of the
         # area was materialised by each statement (half a second at 100,000 persons).
+        # An alias correlated to nothing: a statement that itself selects from persons
+        # (a join, or the ORM's own FROM) must not swallow the subquery's FROM.
+        person = aliased(Person)
         return (
-            select(Person.id)
-            .where(Person.id == cls.person_id, path_within(Person.area_path, prefix))
+            select(person.id)
+            .where(person.id == cls.person_id, path_within(person.area_path, prefix))
+            .correlate_except(person)
             .exists()
         )
 
@@ -71,9 +75,11 @@ class HouseholdScoped:
         from core.registry.models import Household
 
         # Correlated EXISTS, as for PersonScoped.
+        household = aliased(Household)
         return (
-            select(Household.id)
-            .where(Household.id == cls.household_id, path_within(Household.area_path, prefix))
+            select(household.id)
+            .where(household.id == cls.household_id, path_within(household.area_path, prefix))
+            .correlate_except(household)
             .exists()
         )
 
