@@ -8,6 +8,7 @@ from typing import Any
 import openpyxl
 import pytest
 from sqlalchemy import func, select
+from stdnum.cn import ric
 
 from bangfu.testing import Harness
 from core.registry.models import CategoryAssignment, Household, Membership, Person
@@ -95,6 +96,15 @@ def with_x() -> str:
     return number
 
 
+def lost_digits() -> str:
+    """An ID number whose last three digits Excel turned to zeros, and whose check
+    character then fails (one in eleven such numbers passes it and is only a warning)."""
+    while True:
+        candidate = id_number()[:15] + "000"
+        if not ric.is_valid(candidate):
+            return candidate
+
+
 async def test_what_spreadsheets_do_to_id_numbers_is_reported_and_nothing_is_written(
     world: World,
 ) -> None:
@@ -103,7 +113,7 @@ async def test_what_spreadsheets_do_to_id_numbers_is_reported_and_nothing_is_wri
     damaged = {
         3: float(id_number()),  # a numeric cell: Excel keeps 15 digits
         4: "1.41023E+17",  # scientific notation, as a CSV export writes it
-        5: id_number()[:15] + "000",  # digits lost after the 15th
+        5: lost_digits(),  # digits lost after the 15th
         6: full_width(id_number()),
         7: x[:17] + "x",
         8: id_number()[:6] + " " + id_number()[6:],
