@@ -17,7 +17,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from core.roster import TEMPLATE_PATH, UPLOAD_PATH
-from core.roster.importer import AUDIT_OPERATION, RosterImport
+from core.roster.importer import AUDIT_OPERATION, RosterImport, import_actions
 from core.roster.workbook import annotated_copy, template
 from core.security import ANONYMOUS, audit
 from core.security.actor import Actor
@@ -49,7 +49,8 @@ def routes(services: Services) -> list[Route]:
         actor = await _actor(services, request)
         if actor is None:
             return _error(401, "UNAUTHENTICATED", "log in and send 'Authorization: Bearer ...'")
-        if not services.host.allowed(actor, "registry:write"):
+        actions = import_actions(services.host.roster_columns, services.host.actions)
+        if not any(services.host.allowed(actor, action) for action in actions):
             async with services.sessions() as session, session.begin():
                 session.info["actor"] = actor
                 await audit.record(
@@ -59,7 +60,9 @@ def routes(services: Services) -> list[Route]:
                     audit.Outcome.DENIED,
                     details={"action": "registry:write", "code": "FORBIDDEN"},
                 )
-            return _error(403, "FORBIDDEN", "importing a roster needs registry:write")
+            return _error(
+                403, "FORBIDDEN", f"importing a roster needs one of: {', '.join(actions)}"
+            )
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         suffix = KINDS.get(media)
         if suffix is None:

@@ -166,8 +166,10 @@ async def test_plugin_cells_are_validated_and_need_the_plugins_permission(world:
             h, world.xiangfen, workbook(plugin_rows(), headers=HEADERS_ZH + PLUGIN_HEADERS)
         )
     ).json()
-    file_problems = {p["reason"] for p in report["problems"] if p["row"] == 0}
-    assert "you may not write the education columns (permission education:write)" in file_problems
+    refused = {(p["row"], p["column"]): p["reason"] for p in report["problems"]}
+    assert refused[(3, "education_school")] == (
+        "you may not write the education columns (permission education:write)"
+    )
     assert (await counts(h))["Person"] == 0
 
 

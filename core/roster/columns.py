@@ -6,7 +6,8 @@ whole file first: every non-blank cell of a plugin column goes through the colum
 parsed values of one row together. Only when every row of the file is valid does the
 importer open its single transaction and call each group's ``write`` once per row that
 has a value in the group. A parse or check failure is a reason shown to the user next to
-the cell; it never reaches ``write``.
+the cell; it never reaches ``write``. A ``write`` that raises :class:`RosterValueError`
+refuses its row the same way: the import is rolled back and the reason shown.
 """
 
 import dataclasses
@@ -45,11 +46,19 @@ class RosterValueError(ValueError):
     """A cell's value is unacceptable; ``reason`` is the sentence shown beside the cell.
 
     Say what is wrong and how to fix it, e.g. ``"grade must be a whole number from 1 to 6"``.
+
+    Raised by ``parse``, it marks the cell being parsed. A group's ``write`` may raise it
+    too, for a rule ``check`` cannot decide because it depends on who imports or on the
+    database (the importing member's organisation): the importer reports it as a problem
+    of the row, beside ``column`` (a key of the group; default: the row's first value of
+    the group), carries on validating the other rows, and writes nothing. Raise it before
+    changing anything.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, column: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.column = column
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,8 +161,10 @@ class RosterColumns:
         values of one row inside the import's transaction (``session.add``, no commit).
         ``values`` holds only the non-blank cells of the group, keyed by column key.
         It must be idempotent: the same values again return ``Change.UNCHANGED`` and
-        write nothing. It runs only after the whole file validated; raising aborts the
-        whole import (nothing is kept), so validate in ``parse`` and ``check``.
+        write nothing. It runs only after the whole file validated, so validate in
+        ``parse`` and ``check``; a rule that depends on the actor or the database raises
+        :class:`RosterValueError`, which is a problem of the row (nothing is written).
+        Any other exception aborts the whole import (nothing is kept).
     :param check: optional; ``(values, subject) -> [(key, reason), ...]`` for rules that
         span columns or depend on the person (a grade needs a stage; a child only).
     """

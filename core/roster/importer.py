@@ -2,7 +2,7 @@
 
 1. Read the file row by row (streamed) and parse every cell (:mod:`core.roster.rows`).
 2. Check the file as a whole: an ID number twice, a household without its head, a
-   region repeated differently, columns the actor may not write.
+   region repeated differently, plugin columns the actor may not write.
 3. In the import's one transaction, check against the database: persons registered
    outside the actor's area or in another household, head changes, unknown regions or
    regions outside the area.
@@ -10,6 +10,15 @@
    chunks that are flushed and let go of, so memory holds the parsed rows and one chunk.
    A dry run does the same writes and rolls them back, so its report is the real one.
    Any failure while writing rolls everything back.
+
+Who may import what: the write actions of the plugins whose columns the file fills, and
+``registry:write`` (``category:write``) only for rows that create or change core data
+(a person, a household, a membership; a hardship category). What a row changes is known
+exactly while writing, so that is where the core permissions are decided: a row that
+needs one the actor lacks becomes a problem, and a file with problems is rolled back
+whole. An import that only fills plugin columns for registered persons needs no
+``registry:write``. A plugin's ``write`` may refuse a row with ``RosterValueError``: that
+too is a problem of the row, and nothing is written.
 """
 
 import asyncio
@@ -36,7 +45,13 @@ from core.registry.models import (
 )
 from core.registry.persons import ID_NUMBER_CONTEXT, new_person
 from core.registry.reference import CITY_CODE, civil_affairs_code
-from core.roster.columns import Change, RosterBatch, RosterColumns, RosterWriteContext
+from core.roster.columns import (
+    Change,
+    RosterBatch,
+    RosterColumns,
+    RosterValueError,
+    RosterWriteContext,
+)
 from core.roster.headers import HeaderMap, columns_of, match_headers
 from core.roster.read import RosterFileError, read_rows
 from core.roster.report import Report
@@ -50,6 +65,13 @@ log = logging.getLogger("bangfu.roster")
 CHUNK = 1000
 _IN_CHUNK = 500  # values per IN (...) list
 AUDIT_OPERATION = "roster.import"
+REGISTRY_WRITE = "registry:write"
+CATEGORY_WRITE = "category:write"
+#: What each core write action covers, for the refusal messages.
+_CORE_WRITES = {
+    REGISTRY_WRITE: "persons and households",
+    CATEGORY_WRITE: "hardship categories (困难类别)",
+}
 
 
 class Progress(Protocol):
@@ -102,6 +124,9 @@ class RosterImport:
     today: dt.date = dataclasses.field(default_factory=china_today)
     progress: Progress = dataclasses.field(default_factory=_Silent)
     certifiers: dict[str, int] = dataclasses.field(default_factory=dict)
+    # Rows refused for a core permission while writing (one problem per row).
+    _refused: set[int] = dataclasses.field(default_factory=set, init=False, repr=False)
+    _permitted: dict[str, bool] = dataclasses.field(default_factory=dict, init=False, repr=False)
 
     def covers(self, path: str) -> bool:
         area = self.area_path or self.actor.area_path
@@ -132,6 +157,11 @@ class RosterImport:
                     await session.rollback()
                 else:
                     await self._write(session, households, rows, report)
+                    if report.problems:
+                        # A row the actor may not write, or a plugin refused: nothing is
+                        # written, and the counts of the undone writes are not reported.
+                        report.counts.clear()
+                        raise _Stop
                     if dry_run:
                         raise _Stop
                     await audit.record(
@@ -218,25 +248,61 @@ class RosterImport:
                     )
         return households
 
+    def may(self, action: str) -> bool:
+        """Whether the actor holds ``action`` (asked once per import)."""
+        if self.actor.sees_everything:
+            return True
+        if action not in self._permitted:
+            self._permitted[action] = self.allowed(action)
+        return self._permitted[action]
+
+    def _plugin_action(self, plugin: str) -> str:
+        """The action that writes a plugin's columns: its ``<plugin>:write``, or
+        ``registry:write`` for a plugin that declares no write action."""
+        action = f"{plugin}:write"
+        try:
+            self.may(action)
+        except KeyError:
+            return REGISTRY_WRITE
+        return action
+
     def _check_permissions(self, rows: list[RosterRow], report: Report) -> None:
+        """Plugin columns: every row filling a plugin's columns needs its write action.
+
+        The core actions (``registry:write``, ``category:write``) are decided per row while
+        writing (:meth:`require`), when it is known what the row changes.
+        """
         if self.actor.sees_everything:
             return
-        needed: dict[str, str] = {"registry:write": "persons and households"}
-        if any(row.categories for row in rows):
-            needed["category:write"] = "hardship categories (困难类别)"
-        used = {index for row in rows for index in row.plugin_values}
-        for index in sorted(used):
-            plugin = self.roster_groups[index][0]
-            needed[f"{plugin}:write"] = f"the {plugin} columns"
-        for action, what in needed.items():
-            try:
-                allowed = self.allowed(action)
-            except KeyError:  # a plugin without a write action: registry:write covers it
-                continue
-            if not allowed:
-                report.problems.append(
-                    Problem(0, None, f"you may not write {what} (permission {action})")
+        actions: dict[int, str] = {}
+        for row in rows:
+            for index, values in row.plugin_values.items():
+                plugin = self.roster_groups[index][0]
+                action = actions.get(index) or actions.setdefault(
+                    index, self._plugin_action(plugin)
                 )
+                if not self.may(action):
+                    report.problems.append(
+                        Problem(
+                            row.row,
+                            next(iter(values), None),
+                            f"you may not write the {plugin} columns (permission {action})",
+                        )
+                    )
+
+    def require(self, report: Report, row: RosterRow, action: str, doing: str) -> None:
+        """Refuse ``row`` (one problem per row) if the actor lacks the core ``action``."""
+        if self.may(action) or row.row in self._refused:
+            return
+        self._refused.add(row.row)
+        report.problems.append(
+            Problem(
+                row.row,
+                None,
+                f"row {row.row} would {doing}: you may not write {_CORE_WRITES[action]} "
+                f"(permission {action})",
+            )
+        )
 
     # -- 3. against the database ---------------------------------------------------
 
@@ -453,6 +519,9 @@ class _Chunk:
             changed[row.row] = change is not Change.UNCHANGED or row.row in self.households_changed
             if change is Change.CREATED:
                 created.add(row.row)
+                self.job.require(report, row, REGISTRY_WRITE, "create a person")
+            elif change is Change.UPDATED:
+                self.job.require(report, row, REGISTRY_WRITE, "change the person's details")
             report.count("persons", change)
         await session.flush()  # new households get their ids; changed persons are written
         for key, household in self.new_households.items():
@@ -515,6 +584,9 @@ class _Chunk:
                 self.report.count("households", change)
                 if change is Change.UPDATED:
                     self.households_changed.add(row.row)
+                    self.job.require(
+                        self.report, row, REGISTRY_WRITE, "change the household's region or address"
+                    )
             return household
         # A new household: created on its head's row (heads are written first).
         assert row.is_head and info.region is not None
@@ -524,6 +596,7 @@ class _Chunk:
         self.session.add(household)
         self.new_households[key] = household
         self.report.count("households", Change.CREATED)
+        self.job.require(self.report, row, REGISTRY_WRITE, "create a household")
         return household
 
     def _update_household(
@@ -597,8 +670,10 @@ class _Chunk:
             current.end_date = self.job.today
             current.end_reason = "relation corrected by a roster import"
             self.report.count("memberships", Change.UPDATED)
+            self.job.require(self.report, row, REGISTRY_WRITE, "change the person's relation")
         else:
             self.report.count("memberships", Change.CREATED)
+            self.job.require(self.report, row, REGISTRY_WRITE, "add the person to a household")
         batch.add(
             Membership,
             household_id=household.id,
@@ -635,6 +710,7 @@ class _Chunk:
             if category in held:
                 self.report.count("categories", Change.UNCHANGED)
                 continue
+            self.job.require(self.report, row, CATEGORY_WRITE, "certify a hardship category")
             certifiers = self.job.certifiers
             organisation = certifiers.get(
                 civil_affairs_code(_county(household.area_path))
@@ -666,7 +742,13 @@ class _Chunk:
         context = RosterWriteContext(self.job.actor, self.job.today, person, household, batch)
         for index, values in row.plugin_values.items():
             plugin, group = self.job.roster_groups[index]
-            change = await group.write(self.session, context, values)
+            try:
+                change = await group.write(self.session, context, values)
+            except RosterValueError as exc:
+                # The plugin refuses the row: a problem of the row; the import is undone.
+                column = exc.column if exc.column in values else next(iter(values), None)
+                self.report.problems.append(Problem(row.row, column, exc.reason))
+                continue
             self.report.count(plugin, change)
             changed |= change is not Change.UNCHANGED
         return changed
@@ -681,6 +763,16 @@ def _county(path: str) -> str:
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def import_actions(
+    groups: Sequence[tuple[str, RosterColumns]], declared: Iterable[str]
+) -> list[str]:
+    """The actions any one of which lets a user import a roster at all: ``registry:write``,
+    and the write action of each plugin with roster columns (the rows then decide)."""
+    known = set(declared)
+    plugins = sorted({f"{plugin}:write" for plugin, _group in groups} & known)
+    return [REGISTRY_WRITE, *plugins]
 
 
 def header_map(path: Path, groups: Sequence[tuple[str, RosterColumns]]) -> HeaderMap | None:

@@ -2,7 +2,12 @@
 and since when (an Excel roster row per person).
 
 The importing user is the volunteer: a member of a trade union, women's federation or
-youth league imports the persons their organisation befriends.
+youth league imports the persons their organisation befriends. Core asks for
+``befriending:write`` on each row that fills the columns, and ``registry:write`` only for
+rows that create or change registry data, so a member imports registered persons. Whether
+the importer belongs to an organisation of the named kind is known only with the actor and
+the database, so ``write`` refuses the row with ``RosterValueError`` (a problem of the row;
+the import writes nothing), never by crashing the import.
 """
 
 import datetime as dt
@@ -32,6 +37,14 @@ ORGANISATIONS = {
     "妇联": OrganisationKind.WOMENS_FEDERATION,
     "youth_league": OrganisationKind.YOUTH_LEAGUE,
     "共青团": OrganisationKind.YOUTH_LEAGUE,
+}
+
+
+#: How the refusal names each kind.
+LABELS = {
+    OrganisationKind.TRADE_UNION: "工会 (trade union)",
+    OrganisationKind.WOMENS_FEDERATION: "妇联 (women's federation)",
+    OrganisationKind.YOUTH_LEAGUE: "共青团 (youth league)",
 }
 
 
@@ -71,9 +84,18 @@ async def write(
     session: AsyncSession, context: RosterWriteContext, values: Mapping[str, Any]
 ) -> Change:
     """The importing volunteer befriends the row's person for their organisation."""
-    organisation = await session.get(Organisation, context.actor.organisation_id)
-    if organisation is None or organisation.kind != values["befriending_organisation"]:
-        raise PermissionError("only a member of that organisation imports its befriending")
+    kind = values["befriending_organisation"]
+    organisation_id = context.actor.organisation_id
+    organisation = (
+        None if organisation_id is None else await session.get(Organisation, organisation_id)
+    )
+    if organisation is None or organisation.kind != kind:
+        raise RosterValueError(
+            f"only a member of a {LABELS[kind]} imports its befriending (the importing user "
+            "becomes the volunteer): you are not one; let a member of that organisation "
+            "import this row",
+            column="befriending_organisation",
+        )
     existing = await session.scalar(
         select(Relationship).where(
             Relationship.person_id == context.person.id,

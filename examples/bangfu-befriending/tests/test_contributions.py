@@ -2,8 +2,11 @@
 the roster columns, its migration branch; and that Bangfu runs without it."""
 
 import datetime as dt
+import io
 from pathlib import Path
+from typing import Any
 
+import openpyxl
 import pytest
 from bangfu_befriending.indicators import INDICATOR
 from bangfu_befriending.models import Contact, ContactKind, Relationship
@@ -18,11 +21,14 @@ from core.calendar import today
 from core.plugins import PluginHost, get_plugin_manager
 from core.registry.models import Organisation
 from core.roster.columns import Change, RosterSubject, RosterValueError, RosterWriteContext
-from core.security import Role
+from core.roster.importer import RosterImport
+from core.security import SYSTEM, Role
 from core.security.actor import Actor, ActorKind
 from core.security.models import User
 
 pytestmark = pytest.mark.anyio
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def period(region_path: str = "141000/") -> AssessmentPeriod:
@@ -188,3 +194,105 @@ def test_core_never_imports_the_plugin() -> None:
     for package in (core, schema, bangfu):
         for source in Path(package.__file__).parent.rglob("*.py"):  # type: ignore[arg-type]
             assert "bangfu_befriending" not in source.read_text(encoding="utf-8"), source
+
+
+ROSTER_HEADERS = ["户主身份证号", "身份证号", "姓名", "与户主关系", "结对帮扶组织", "结对日期"]
+
+
+def befriending_roster(w: World, organisation: str = "妇联") -> bytes:
+    """The registered household as registered, each member befriended since 2024-09-01."""
+    head = w.h.id_number_of(w.parent)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(ROSTER_HEADERS)
+    sheet.append([head, head, "李建国", "户主", organisation, "2024-09-01"])
+    sheet.append([head, w.h.id_number_of(w.child), "李小梅", "子女", organisation, "2024-09-01"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+async def import_roster(w: World, token: str, content: bytes) -> Any:
+    return await w.h.client.post(
+        "/import/roster",
+        content=content,
+        headers={"Content-Type": XLSX, "Authorization": f"Bearer {token}"},
+    )
+
+
+async def relationships(w: World) -> list[tuple[int, str, str, dt.date]]:
+    async with w.h.session() as session:
+        rows = await session.execute(
+            select(Relationship.person_id, User.username, Organisation.code, Relationship.since)
+            .join(User, User.id == Relationship.volunteer_id)
+            .join(Organisation, Organisation.id == Relationship.organisation_id)
+            .order_by(Relationship.person_id)
+        )
+        return [(p, u, o, s) for p, u, o, s in rows]
+
+
+async def test_a_womens_federation_member_imports_the_befriending_of_registered_persons(
+    world: World,
+) -> None:
+    w = world
+    content = befriending_roster(w)
+    response = await import_roster(w, w.womens, content)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["committed"] and report["problems"] == []
+    assert report["counts"]["befriending"] == {"CREATED": 2, "UPDATED": 0, "UNCHANGED": 0}
+    assert report["counts"]["persons"] == {"CREATED": 0, "UPDATED": 0, "UNCHANGED": 2}
+    since = dt.date(2024, 9, 1)
+    expected = sorted(
+        (person.id, "wf", "141000-womens-federation", since) for person in (w.parent, w.child)
+    )
+    assert await relationships(w) == expected
+    again = await import_roster(w, w.womens, content)
+    assert again.status_code == 200, again.text
+    assert again.json()["counts"]["befriending"] == {"CREATED": 0, "UPDATED": 0, "UNCHANGED": 2}
+    assert again.json()["counts"]["rows"] == {"CREATED": 0, "UPDATED": 0, "UNCHANGED": 2}
+    assert await relationships(w) == expected
+
+
+async def test_a_befriending_roster_imported_by_anyone_else_is_refused_row_by_row(
+    world: World, tmp_path: Path
+) -> None:
+    w = world
+    content = befriending_roster(w)
+    # A civil-affairs officer may write persons, but not befriending: each row refused.
+    response = await import_roster(w, w.civil_affairs, content)
+    assert response.status_code == 422, response.text
+    assert {(p["row"], p["column"], p["reason"]) for p in response.json()["problems"]} == {
+        (
+            row,
+            "befriending_organisation",
+            "you may not write the befriending columns (permission befriending:write)",
+        )
+        for row in (2, 3)
+    }
+    # A trade-union member holds befriending:write, but is no member of a 妇联: the
+    # plugin refuses each row when it writes; nothing is written, nothing crashes.
+    refusal = (
+        "only a member of a 妇联 (women's federation) imports its befriending (the importing "
+        "user becomes the volunteer): you are not one; let a member of that organisation "
+        "import this row"
+    )
+    response = await import_roster(w, w.union, content)
+    assert response.status_code == 422, response.text
+    report = response.json()
+    assert report["failure"] is None and not report["committed"]
+    assert {(p["row"], p["column"], p["reason"]) for p in report["problems"]} == {
+        (2, "befriending_organisation", refusal),
+        (3, "befriending_organisation", refusal),
+    }
+    # The command line imports as the system, which belongs to no organisation.
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(content)
+    job = RosterImport(
+        w.h.services.sessions, SYSTEM, w.h.cipher, w.h.host.roster_columns, lambda _a: True
+    )
+    cli = await job.run(path, dry_run=False)
+    assert cli.failure is None and not cli.committed
+    assert [(p.row, p.reason) for p in cli.problems] == [(2, refusal), (3, refusal)]
+    assert await relationships(w) == []
