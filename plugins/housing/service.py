@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from core.care.events import CareEventKind, CareEventRaised
+from core.db import flush_or_version_conflict
 from core.errors import DomainError, FieldError
 from core.registry.models import CategoryAssignment, Household, Membership, Person
 from core.registry.service import Registry
@@ -158,15 +158,12 @@ class HousingService:
 
     async def _flush(self, conflict: FieldError | None = None) -> None:
         try:
-            await self.session.flush()
+            # A lost race at the UPDATE is VERSION_CONFLICT naming the current version.
+            await flush_or_version_conflict(self.session, "input.expectedVersion")
         except IntegrityError as exc:
             if conflict is None:
                 raise
             raise DomainError(conflict) from exc
-        except StaleDataError as exc:
-            raise DomainError.of(
-                "input.expectedVersion", "changed by someone else meanwhile", Code.VERSION_CONFLICT
-            ) from exc
 
     # -- appraisals ---------------------------------------------------------------
 
