@@ -67,7 +67,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             if found is None:
                 raise HTTPException(401, "invalid, expired or revoked token")
             actor = found
-        elif not await _only_public_fields(request):
+        elif not await _only_public_fields(request, self.services.settings.max_tokens):
             raise HTTPException(401, AUTHENTICATION_REQUIRED)
         ctx = Context(self.services, actor, request=request, token=token)
         ctx.loaders.update(core_loaders(ctx))
@@ -95,11 +95,13 @@ AUTHENTICATION_REQUIRED = (
 PUBLIC_ROOT_FIELDS = frozenset({"login", "plugins", "__typename", "__schema", "__type"})
 
 
-async def _only_public_fields(request: Request) -> bool:
+async def _only_public_fields(request: Request, max_tokens: int) -> bool:
     """Whether an anonymous request selects nothing but public root fields.
 
     Anything else is refused with 401 before execution. A document that does not parse is
-    let through: the GraphQL layer answers the syntax error, and nothing executes.
+    let through: the GraphQL layer answers the syntax error, and nothing executes. Parsing
+    stops at the token limit, as the GraphQL layer's own parse does, so an anonymous
+    request cannot make the server parse a document it would refuse anyway.
     """
     try:
         if request.method == "GET":
@@ -112,7 +114,7 @@ async def _only_public_fields(request: Request) -> bool:
             query, operation_name = body.get("query"), body.get("operationName")
         if not isinstance(query, str):
             return True
-        document = parse(query)
+        document = parse(query, max_tokens=max_tokens)
     except (ValueError, AttributeError, GraphQLError):
         return True
     fragments = {
