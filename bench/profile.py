@@ -60,6 +60,17 @@ async def run(args: argparse.Namespace) -> None:
                 seconds.append(time.perf_counter() - started)
             print(f"{args.query}: median {statistics.median(seconds) * 1000:.1f} ms")
             return
+        if args.callers:
+            import cProfile
+            import pstats
+
+            with cProfile.Profile() as cprofile:
+                for _ in range(args.repeat):
+                    await client.post("/graphql", json=body, headers=headers)
+            stats = pstats.Stats(cprofile).sort_stats("tottime")
+            stats.print_stats(25)
+            stats.print_callers(args.callers)
+            return
         profiler = Profiler(async_mode="enabled", interval=0.0005)
         with profiler:
             for _ in range(args.repeat):
@@ -78,6 +89,11 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--all", action="store_true", help="show library frames too")
     p.add_argument("--time", action="store_true", help="time the requests, no profiler")
+    p.add_argument(
+        "--callers",
+        metavar="PATTERN",
+        help="cProfile instead: the top functions, and who calls those matching PATTERN",
+    )
     p.add_argument("--flat", action="store_true", help="time per function, self time")
     args = p.parse_args()
     os.environ["BANGFU_DATABASE_URL"] = args.database_url

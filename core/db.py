@@ -49,10 +49,23 @@ def path_within(
     column: "ColumnElement[str] | QueryableAttribute[str]", prefix: str
 ) -> ColumnElement[bool]:
     """``column`` lies in the subtree whose path is ``prefix`` (which ends with ``/``)."""
+    return path_between(column, *path_bounds(prefix))
+
+
+def path_bounds(prefix: str) -> tuple[str, str]:
+    """The half-open range ``[lower, upper)`` of the paths in the subtree ``prefix``."""
     if not prefix.endswith("/"):
         raise ValueError("a region path ends with '/'")
-    upper = prefix[:-1] + chr(ord("/") + 1)
-    return and_(column >= prefix, column < upper)
+    return prefix, prefix[:-1] + chr(ord("/") + 1)
+
+
+def path_between(
+    column: "ColumnElement[str] | QueryableAttribute[str]", lower: str, upper: str
+) -> ColumnElement[bool]:
+    """``lower <= column < upper``: the bounds come from :func:`path_bounds`. Each bound is
+    compared as it is (no Python operation on it), so inside a SQLAlchemy lambda both stay
+    tracked bound parameters."""
+    return and_(column >= lower, column < upper)
 
 
 def utcnow() -> dt.datetime:

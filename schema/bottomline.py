@@ -20,6 +20,7 @@ from core.bottomline.evaluate import (
     summarise,
 )
 from schema.permissions import requires
+from schema.prefetch import prefetch
 from schema.relay import check_first, decode_cursor, encode_cursor, page_info
 from schema.types import Region
 
@@ -208,6 +209,7 @@ async def at_risk_connection(
                 break
     has_next = len(found) > first
     rows = found[:first]
+    await prefetch(info, rows, path=("nodes",))
 
     async def total() -> int:
         count = 0

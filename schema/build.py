@@ -22,6 +22,7 @@ from schema.core_types import (
     build_core_types,
     graphql_field_names,
 )
+from schema.execution import Executor
 from schema.failures import GuardedSchema
 from schema.limits import limit_extensions
 from schema.mutations import build_mutation
@@ -93,4 +94,6 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
         extensions=[*limit_extensions(settings), AuthenticationChecks],
         # GuardedSchema masks unexpected errors; hints only where suggestions are on.
         suggestions=settings.suggestions_enabled,
+        # Plain leaf fields skip graphql-core's per-field machinery (schema/execution.py).
+        execution_context_class=Executor,
     )

@@ -6,6 +6,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import Select, func
 
+from schema.prefetch import prefetch
 from schema.relay import PageInfo, check_first, decode_cursor, encode_cursor, page_info
 
 
@@ -51,12 +52,15 @@ async def paginate(
     after: str | None,
     newest_first: bool = False,
     present: Callable[[Any], Any] = lambda row: row,
+    info: Any = None,
 ) -> Any:
     """Run one keyset-paginated page of ``statement`` (rows of ``model``, by ``model.id``).
 
     Fetches ``first + 1`` rows to know whether a next page exists; the count runs only if
     ``totalCount`` is selected, as a separate ``COUNT`` over the same filters.
     ``newest_first`` pages by descending ID; ``present`` turns a row into its node.
+    With the resolver's ``info``, the page's nested data is loaded level by level before
+    the nodes are returned (``schema.prefetch``).
     """
     check_first(first, context.settings.max_page_size)
     order = model.id.desc() if newest_first else model.id
@@ -76,6 +80,8 @@ async def paginate(
             return int((await session.execute(counted)).scalar_one())
 
     nodes = [present(row) for row in rows]
+    if info is not None:
+        await prefetch(info, nodes, path=("nodes",))
     return connection(
         edges=[
             edge(cursor=encode_cursor(row.id), node=node)

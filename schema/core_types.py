@@ -25,6 +25,7 @@ from core.security.crypto import DecryptionError
 from schema.access import person_data
 from schema.bottomline import BottomLineType, present_line
 from schema.connections import connection_types
+from schema.prefetch import prefetchable, ready, then
 from schema.relay import Node, to_global_id
 from schema.types import CategoryAssignment, Disability, Region
 
@@ -130,12 +131,14 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
             return strawberry.ID(to_global_id("Membership", cast(Any, self).id))
 
         @strawberry.field(description="The member; null when you may not see this person.")
-        async def person(self, info: Info) -> PersonRef | None:  # type: ignore[valid-type]
-            return await info.context.loaders["person"].load(self.person_id)  # type: ignore[attr-defined]
+        @prefetchable
+        def person(self, info: Info) -> PersonRef | None:  # type: ignore[valid-type]
+            return ready(info.context.loaders["person"], self.person_id)  # type: ignore[attr-defined,no-any-return]
 
         @strawberry.field
-        async def household(self, info: Info) -> HouseholdRef:  # type: ignore[valid-type]
-            return await info.context.loaders["household"].load(self.household_id)  # type: ignore[attr-defined]
+        @prefetchable
+        def household(self, info: Info) -> HouseholdRef:  # type: ignore[valid-type]
+            return ready(info.context.loaders["household"], self.household_id)  # type: ignore[attr-defined,no-any-return]
 
         @classmethod
         def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -188,8 +191,9 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
             return age_on(cast(Any, self).birth_date, info.context.today)
 
         @strawberry.field(description="Region of residence.", extensions=public_part)
-        async def region(self, info: Info) -> Region:
-            return await info.context.loaders["region"].load(self.region_code)  # type: ignore[attr-defined,no-any-return]
+        @prefetchable
+        def region(self, info: Info) -> Region:
+            return ready(info.context.loaders["region"], self.region_code)  # type: ignore[attr-defined,return-value]
 
         @strawberry.field(
             description="Disability (GB/T 26341), if any: sensitive (PIPL art. 28).",
@@ -207,60 +211,72 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
         @strawberry.field(
             description="The guardian (for a child), if recorded.", extensions=child_guarded
         )
-        async def guardian(self, info: Info) -> PersonRef | None:  # type: ignore[valid-type]
+        @prefetchable
+        def guardian(self, info: Info) -> PersonRef | None:  # type: ignore[valid-type]
             if self.guardian_id is None:  # type: ignore[attr-defined]
                 return None
-            return await info.context.loaders["person"].load(self.guardian_id)  # type: ignore[attr-defined]
+            return ready(info.context.loaders["person"], self.guardian_id)  # type: ignore[attr-defined,no-any-return]
 
         @strawberry.field(
             description="The household the person belongs to now.", extensions=child_guarded
         )
-        async def household(self, info: Info) -> HouseholdRef | None:  # type: ignore[valid-type]
-            membership = await info.context.loaders["current_membership"].load(self.id)  # type: ignore[attr-defined]
-            if membership is None:
-                return None
-            return await info.context.loaders["household"].load(membership.household_id)
+        @prefetchable
+        def household(self, info: Info) -> HouseholdRef | None:  # type: ignore[valid-type]
+            loaders = info.context.loaders
+            return then(  # type: ignore[no-any-return]
+                ready(loaders["current_membership"], self.id),  # type: ignore[attr-defined]
+                lambda m: None if m is None else ready(loaders["household"], m.household_id),
+            )
 
         @strawberry.field(
             description="Relation to the head of the current household.",
             extensions=child_guarded,
         )
-        async def relation_to_head(self, info: Info) -> models.Relation | None:
-            membership = await info.context.loaders["current_membership"].load(self.id)  # type: ignore[attr-defined]
-            return None if membership is None else membership.relation
+        @prefetchable
+        def relation_to_head(self, info: Info) -> models.Relation | None:
+            return then(  # type: ignore[no-any-return]
+                ready(info.context.loaders["current_membership"], self.id),  # type: ignore[attr-defined]
+                lambda m: None if m is None else m.relation,
+            )
 
         @strawberry.field(
             description="Every household membership, past and present.",
             extensions=child_guarded,
         )
-        async def memberships(self, info: Info) -> list[MembershipRef] | None:  # type: ignore[valid-type]
-            return await info.context.loaders["memberships_of_person"].load(self.id)  # type: ignore[attr-defined,no-any-return]
+        @prefetchable
+        def memberships(self, info: Info) -> list[MembershipRef] | None:  # type: ignore[valid-type]
+            return ready(info.context.loaders["memberships_of_person"], self.id)  # type: ignore[attr-defined,no-any-return]
 
         @strawberry.field(
             description="Hardship categories (R2); only those holding today by default.",
             extensions=public_part,
         )
-        async def categories(
-            self, info: Info, active_only: bool = True
-        ) -> list[CategoryAssignment]:
-            rows = await info.context.loaders["categories"].load(self.id)  # type: ignore[attr-defined]
+        @prefetchable
+        def categories(self, info: Info, active_only: bool = True) -> list[CategoryAssignment]:
+            rows = ready(info.context.loaders["categories"], self.id)  # type: ignore[attr-defined]
             if not active_only:
-                return rows  # type: ignore[no-any-return]
+                return rows  # type: ignore[return-value]
             today = info.context.today
-            return [
-                r
-                for r in rows
-                if r.valid_from <= today and (r.valid_to is None or r.valid_to >= today)
-            ]
+            return then(  # type: ignore[no-any-return]
+                rows,
+                lambda rows: [
+                    r
+                    for r in rows
+                    if r.valid_from <= today and (r.valid_to is None or r.valid_to >= today)
+                ],
+            )
 
         @strawberry.field(
             description="The five bottom-line indicators and the five goals, judged today, "
             "with the reasons and the deciding modules (R3).",
             extensions=child_guarded,
         )
-        async def bottom_line(self, info: Info) -> BottomLineType | None:
-            line = await info.context.loaders["bottom_line"].load(self.id)  # type: ignore[attr-defined]
-            return None if line is None else present_line(line)
+        @prefetchable
+        def bottom_line(self, info: Info) -> BottomLineType | None:
+            return then(  # type: ignore[no-any-return]
+                ready(info.context.loaders["bottom_line"], self.id),  # type: ignore[attr-defined]
+                lambda line: None if line is None else present_line(line),
+            )
 
         @classmethod
         def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -276,21 +292,26 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
             return strawberry.ID(to_global_id("Household", self.id))  # type: ignore[attr-defined]
 
         @strawberry.field
-        async def region(self, info: Info) -> Region:
-            return await info.context.loaders["region"].load(self.region_code)  # type: ignore[attr-defined,no-any-return]
+        @prefetchable
+        def region(self, info: Info) -> Region:
+            return ready(info.context.loaders["region"], self.region_code)  # type: ignore[attr-defined,return-value]
 
         @strawberry.field(description="Current members; with `includeEnded`, the history too.")
-        async def members(self, info: Info, include_ended: bool = False) -> list[Membership]:
+        @prefetchable
+        def members(self, info: Info, include_ended: bool = False) -> list[Membership]:
             loader = "members_with_history" if include_ended else "members"
-            return await info.context.loaders[loader].load(self.id)  # type: ignore[attr-defined,no-any-return]
+            return ready(info.context.loaders[loader], self.id)  # type: ignore[attr-defined,return-value]
 
         @strawberry.field(description="The head of household (户主).")
-        async def head(self, info: Info) -> PersonRef | None:  # type: ignore[valid-type]
-            members = await info.context.loaders["members"].load(self.id)  # type: ignore[attr-defined]
-            head = next((m for m in members if m.relation == models.Relation.HEAD), None)
-            return (
-                None if head is None else await info.context.loaders["person"].load(head.person_id)
-            )
+        @prefetchable
+        def head(self, info: Info) -> PersonRef | None:  # type: ignore[valid-type]
+            loaders = info.context.loaders
+
+            def person_of(members: list[Any]) -> Any:
+                head = next((m for m in members if m.relation == models.Relation.HEAD), None)
+                return None if head is None else ready(loaders["person"], head.person_id)
+
+            return then(ready(loaders["members"], self.id), person_of)  # type: ignore[attr-defined,no-any-return]
 
         @classmethod
         def is_type_of(cls, obj: Any, _info: Any) -> bool:

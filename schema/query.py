@@ -17,6 +17,7 @@ from schema.bottomline import at_risk_connection
 from schema.connections import paginate
 from schema.core_types import CoreTypes
 from schema.permissions import requires
+from schema.prefetch import prefetch
 from schema.relay import Node, from_global_id
 from schema.roster import RosterImportInfo, roster_import_info
 from schema.types import Organisation, PluginType, Region
@@ -159,13 +160,13 @@ def build_query(core: CoreTypes) -> type:
             description="One person by global ID.", extensions=requires("registry:read")
         )
         async def person(self, info: Info, id: strawberry.ID) -> Person | None:  # type: ignore[valid-type]
-            return await load_node(info, id, "Person")
+            return await prefetched(info, await load_node(info, id, "Person"))
 
         @strawberry.field(
             description="One household by global ID.", extensions=requires("registry:read")
         )
         async def household(self, info: Info, id: strawberry.ID) -> Household | None:  # type: ignore[valid-type]
-            return await load_node(info, id, "Household")
+            return await prefetched(info, await load_node(info, id, "Household"))
 
         @strawberry.field(
             description="Persons in your area, by ID, a page at a time (`first` 1 to 100).",
@@ -197,6 +198,7 @@ def build_query(core: CoreTypes) -> type:
                 models.Person,
                 first=first,
                 after=after,
+                info=info,
             )
 
         @strawberry.field(
@@ -219,6 +221,7 @@ def build_query(core: CoreTypes) -> type:
                 models.Household,
                 first=first,
                 after=after,
+                info=info,
             )
 
         @strawberry.field(
@@ -263,6 +266,13 @@ def build_query(core: CoreTypes) -> type:
             return [PluginType.of(p) for p in info.context.host.plugins.values()]
 
     return CoreQuery
+
+
+async def prefetched(info: Info, obj: Any) -> Any:
+    """``obj``, with what the field's selection needs below it already loaded."""
+    if obj is not None:
+        await prefetch(info, [obj])
+    return obj
 
 
 async def load_node(info: Info, global_id: str, expected: str | None = None) -> Any:

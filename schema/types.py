@@ -10,6 +10,7 @@ from strawberry.types import Info
 from core.idnumber import Sex
 from core.plugins import PluginInfo
 from core.registry import models
+from schema.prefetch import prefetchable, ready
 from schema.relay import Node, to_global_id
 
 SexType = strawberry.enum(Sex, name="Sex", description="Sex, derived from the ID number.")
@@ -33,14 +34,16 @@ class Region:
     parent_code: str | None
 
     @strawberry.field(description="The parent region.")
-    async def parent(self, info: Info) -> "Region | None":
+    @prefetchable
+    def parent(self, info: Info) -> "Region | None":
         if self.parent_code is None:
             return None
-        return await info.context.loaders["region"].load(self.parent_code)  # type: ignore[no-any-return]
+        return ready(info.context.loaders["region"], self.parent_code)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Regions one level below.")
-    async def children(self, info: Info) -> list["Region"]:
-        return await info.context.loaders["region_children"].load(self.code)  # type: ignore[no-any-return]
+    @prefetchable
+    def children(self, info: Info) -> list["Region"]:
+        return ready(info.context.loaders["region_children"], self.code)  # type: ignore[no-any-return]
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -62,8 +65,9 @@ class Organisation(Node):
         return strawberry.ID(to_global_id("Organisation", cast(Any, self).id))
 
     @strawberry.field
-    async def region(self, info: Info) -> Region:
-        return await info.context.loaders["region"].load(self.region_code)  # type: ignore[no-any-return]
+    @prefetchable
+    def region(self, info: Info) -> Region:
+        return ready(info.context.loaders["region"], self.region_code)  # type: ignore[no-any-return]
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -99,9 +103,11 @@ class CategoryAssignment:
         return self.valid_from <= today and (self.valid_to is None or self.valid_to >= today)
 
     @strawberry.field
-    async def certifying_organisation(self, info: Info) -> Organisation | None:
-        return await info.context.loaders["organisation"].load(  # type: ignore[no-any-return]
-            self.certifying_organisation_id  # type: ignore[attr-defined]
+    @prefetchable
+    def certifying_organisation(self, info: Info) -> Organisation | None:
+        return ready(  # type: ignore[no-any-return]
+            info.context.loaders["organisation"],
+            self.certifying_organisation_id,  # type: ignore[attr-defined]
         )
 
     @classmethod

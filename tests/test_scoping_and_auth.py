@@ -1,12 +1,13 @@
 """Actors and area scoping: who may see what, through every way of reading."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from core.db import Base
-from core.security import scoping
+from core.security import Role, scoping
 from core.security.models import AccessToken, User
 from core.security.passwords import hash_password
 from schema.relay import to_global_id
@@ -322,3 +323,90 @@ async def test_demo_users_cannot_log_in_outside_demo_mode(world: World) -> None:
 async def test_health_and_readiness(world: World) -> None:
     assert (await world.h.client.get("/healthz")).json() == {"status": "ok"}
     assert (await world.h.client.get("/readyz")).json() == {"status": "ready"}
+
+
+SCOPED_READ = """
+{
+  households(first: 10) {
+    totalCount
+    nodes { address members { person { name categories { category }
+                                        memberships { household { address } } } } }
+  }
+  persons(first: 10) { totalCount nodes { name } }
+}"""
+
+
+async def test_areas_take_turns_on_the_same_compiled_statements(world: World) -> None:
+    """Area criteria are bound parameters of statements compiled once per shape: actors of
+    different areas, one after another on the same process and engine, each see exactly
+    their own rows — households (area path), memberships (household-scoped) and
+    categories (person-scoped) alike — however often they take turns."""
+    h = world.h
+    await h.region("141023200", "汾城镇", "141023")
+    await h.region("141023200201", "南关村", "141023200")
+    township = await h.actor("township", roles=[Role.CIVIL_AFFAIRS_OFFICER], region="141023100")
+    names = {"141023100201": "甲", "141023200201": "乙", HONGTONG_VILLAGE: "丙"}
+    for village, name in names.items():
+        county = village[:6]
+        head = (
+            await create_household(
+                h,
+                world.admin,
+                village=village,
+                members=[
+                    {
+                        "relation": "HEAD",
+                        "person": {"name": name, "idNumber": id_number(county=county)},
+                    }
+                ],
+            )
+        )["household"]["head"]
+        org = to_global_id("Organisation", (await h.organisation(f"{county}-civil-affairs")).id)
+        assign = (
+            "mutation($i: CategoryAssignInput!) { categoryAssign(input: $i) { errors { code } } }"
+        )
+        answer = await h.ok(
+            assign,
+            {
+                "i": {
+                    "personId": head["id"],
+                    "category": "DIBAO",
+                    "validFrom": "2024-01-01",
+                    "certifyingOrganisationId": org,
+                }
+            },
+            token=world.admin,
+        )
+        assert answer["categoryAssign"]["errors"] == []
+
+    def seen(data: dict[str, Any]) -> list[str]:
+        persons = [n["name"] for n in data["persons"]["nodes"]]
+        in_households = [
+            m["person"]["name"] for n in data["households"]["nodes"] for m in n["members"]
+        ]
+        assert sorted(persons) == sorted(in_households)
+        assert data["persons"]["totalCount"] == data["households"]["totalCount"] == len(persons)
+        for node in data["households"]["nodes"]:
+            for member in node["members"]:
+                assert member["person"]["categories"] == [{"category": "DIBAO"}]
+                assert member["person"]["memberships"] == [
+                    {"household": {"address": node["address"]}}
+                ]
+        return sorted(persons)
+
+    expected = {
+        world.xiangfen: ["乙", "甲"],
+        township: ["甲"],
+        world.hongtong: ["丙"],
+        world.admin: ["丙", "乙", "甲"],
+    }
+    for _ in range(2):
+        for token in (
+            world.hongtong,
+            world.xiangfen,
+            township,
+            world.admin,
+            world.hongtong,
+            township,
+        ):
+            assert seen(await h.ok(SCOPED_READ, token=token)) == expected[token]

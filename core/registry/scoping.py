@@ -6,10 +6,10 @@ The security layer (``core.security.scoping``) turns these declarations into one
 
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, column, false, or_, select
 from sqlalchemy.orm import Mapped, aliased, declared_attr, mapped_column
 
-from core.db import PathString, path_within
+from core.db import PathString, path_between, path_bounds, path_within
 
 
 class GlobalModel:
@@ -32,6 +32,11 @@ class AreaPathScoped:
         return path_within(cls.area_path, prefix)  # type: ignore[attr-defined]
 
     @classmethod
+    def __area_criteria_between__(cls, lower: str, upper: str) -> ColumnElement[bool]:
+        """The same criteria from the path's bounds (see ``core.security.scoping``)."""
+        return path_between(cls.area_path, lower, upper)  # type: ignore[attr-defined]
+
+    @classmethod
     def __paired_criteria__(cls, person_ids: Select[Any]) -> ColumnElement[bool]:
         """Rows a paired official may see; models that relate to no person: none."""
         return false()
@@ -45,6 +50,11 @@ class PersonScoped:
 
     @classmethod
     def __area_criteria__(cls, prefix: str) -> ColumnElement[bool]:
+
+        return cls.__area_criteria_between__(*path_bounds(prefix))
+
+    @classmethod
+    def __area_criteria_between__(cls, lower: str, upper: str) -> ColumnElement[bool]:
         from core.registry.models import Person
 
         # Correlated EXISTS, one primary-key probe per row: an IN over every person of the
@@ -54,7 +64,9 @@ class PersonScoped:
         person = aliased(Person)
         return (
             select(person.id)
-            .where(person.id == cls.person_id, path_within(person.area_path, prefix))
+            .where(
+                person.id == _column(cls, "person_id"), path_between(person.area_path, lower, upper)
+            )
             .correlate_except(person)
             .exists()
         )
@@ -72,13 +84,21 @@ class HouseholdScoped:
 
     @classmethod
     def __area_criteria__(cls, prefix: str) -> ColumnElement[bool]:
+
+        return cls.__area_criteria_between__(*path_bounds(prefix))
+
+    @classmethod
+    def __area_criteria_between__(cls, lower: str, upper: str) -> ColumnElement[bool]:
         from core.registry.models import Household
 
         # Correlated EXISTS, as for PersonScoped.
         household = aliased(Household)
         return (
             select(household.id)
-            .where(household.id == cls.household_id, path_within(household.area_path, prefix))
+            .where(
+                household.id == _column(cls, "household_id"),
+                path_between(household.area_path, lower, upper),
+            )
             .correlate_except(household)
             .exists()
         )
@@ -86,6 +106,13 @@ class HouseholdScoped:
     @classmethod
     def __paired_criteria__(cls, person_ids: Select[Any]) -> ColumnElement[bool]:
         return cls.household_id.in_(households_of(person_ids))  # type: ignore[no-any-return]
+
+
+def _column(cls: Any, name: str) -> Any:
+    """``cls.<name>``; on the bare mixin (SQLAlchemy runs a mixin-wide criteria lambda once
+    with the mixin itself, to find its bound parameters) a stand-in column of that name."""
+    found = getattr(cls, name, None)
+    return column(name) if found is None else found
 
 
 def paired_person_ids(official_id: int | None) -> Select[Any]:

@@ -13,7 +13,7 @@ from sqlalchemy import and_, event, false
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.orm.interfaces import ORMOption
 
-from core.db import Base
+from core.db import Base, path_bounds
 from core.registry.scoping import paired_person_ids
 from core.security.actor import Actor
 
@@ -66,15 +66,63 @@ def area_options(actor: Actor | None) -> tuple[ORMOption, ...]:
 
 
 @functools.lru_cache(maxsize=512)
-def _area_options(area_path: str, _model_count: int) -> tuple[ORMOption, ...]:
-    """The criteria of an area, built once per area and process: one criterion per scoped
-    model took longer to build than a short query took to run. Area criteria depend on the
-    path only (never on the day), so sharing them is exact. The number of scoped models is
-    part of the key, for tests that map models after the first request."""
-    return tuple(
+def _area_options(area_path: str, model_count: int) -> tuple[ORMOption, ...]:
+    """The criteria of an area: one option per scoping mixin, as a lambda whose closure
+    holds the path's bounds, plus one plain option per model that scopes itself some
+    other way.
+
+    One plain ``with_loader_criteria`` per scoped model (sixty of them) cost more to
+    turn into a cache key, on every statement, than a short query took to run. A lambda
+    option's cache key is its code and the values of its closure: ``lower`` and ``upper``
+    are compared as they are, so SQLAlchemy tracks them as bound parameters and a
+    statement compiled for one area runs for another with that area's bounds. Built once
+    per area and process (area criteria depend on the path only, never on the day).
+    """
+    lower, upper = path_bounds(area_path)
+    mixins, others = _scoping_plan(model_count)
+    options: list[ORMOption] = [
+        with_loader_criteria(
+            mixin,
+            # The function, called with the entity SQLAlchemy passes (on a mixin, a
+            # wrapper that reads declared attributes without a warning).
+            lambda cls: cls.__area_criteria_between__.__func__(cls, lower, upper),
+            include_aliases=True,
+        )
+        for mixin in mixins
+    ]
+    options.extend(
         with_loader_criteria(cls, cls.__area_criteria__(area_path), include_aliases=True)
-        for cls in scoped_models()
+        for cls in others
     )
+    return tuple(options)
+
+
+@functools.lru_cache(maxsize=8)
+def _scoping_plan(_model_count: int) -> tuple[tuple[type[Any], ...], tuple[type[Any], ...]]:
+    """Which scoped models a mixin-wide lambda covers, and which need their own option.
+
+    A model is covered by the class in its MRO that defines its ``__area_criteria__``
+    when that class also defines ``__area_criteria_between__`` and no mapped subclass of
+    it defines criteria of its own (a lambda on a mixin applies to every subclass). The
+    number of scoped models is the cache key, for tests that map models later."""
+    models = scoped_models()
+    by_definer: dict[type[Any], list[type[Any]]] = {}
+    for cls in models:
+        definer = next(k for k in cls.__mro__ if "__area_criteria__" in vars(k))
+        by_definer.setdefault(definer, []).append(cls)
+    mixins: list[type[Any]] = []
+    others: list[type[Any]] = []
+    for definer, members in by_definer.items():
+        subclasses = [cls for cls in models if issubclass(cls, definer)]
+        if (
+            "__area_criteria_between__" in vars(definer)
+            and definer not in members
+            and all(cls in members for cls in subclasses)
+        ):
+            mixins.append(definer)
+        else:
+            others.extend(members)
+    return tuple(mixins), tuple(others)
 
 
 def _scope_statement(state: ORMExecuteState) -> None:

@@ -24,6 +24,7 @@ from plugins.education.models import (
 from plugins.education.rules import at_school, in_effect, of_compulsory_age
 from plugins.education.service import EducationErrorCode
 from schema.access import person_data
+from schema.prefetch import prefetchable, ready
 from schema.relay import Node, to_global_id
 from schema.types import Organisation, Region
 
@@ -86,8 +87,9 @@ class EducationEnrolment:
         description="The child: a `Person` (select its fields with `... on Person`); null "
         "when you may not see the person."
     )
-    async def person(self, info: Info) -> Node | None:
-        return await info.context.loaders["person"].load(cast(Any, self).person_id)  # type: ignore[no-any-return]
+    @prefetchable
+    def person(self, info: Info) -> Node | None:
+        return ready(info.context.loaders["person"], cast(Any, self).person_id)  # type: ignore[no-any-return]
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -131,12 +133,14 @@ class EducationOnPerson:
     person: strawberry.Private[Any]
 
     @strawberry.field(description="The period without an end date, if any.")
-    async def current_enrolment(self, info: Info) -> EducationEnrolment | None:
-        return await info.context.loaders[loaders.CURRENT_ENROLMENT].load(self.person.id)  # type: ignore[no-any-return]
+    @prefetchable
+    def current_enrolment(self, info: Info) -> EducationEnrolment | None:
+        return ready(info.context.loaders[loaders.CURRENT_ENROLMENT], self.person.id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Every period of schooling, newest first, the current included.")
-    async def history(self, info: Info) -> list[EducationEnrolment]:
-        return await info.context.loaders[loaders.ENROLMENTS].load(self.person.id)  # type: ignore[no-any-return]
+    @prefetchable
+    def history(self, info: Info) -> list[EducationEnrolment]:
+        return ready(info.context.loaders[loaders.ENROLMENTS], self.person.id)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="Of compulsory-education age (6 to 15) today with no period ENROLLED or "
@@ -152,8 +156,9 @@ class EducationOnPerson:
     @strawberry.field(
         description="Aid granted this school year (1 September to 31 August), oldest first."
     )
-    async def aid_this_school_year(self, info: Info) -> list[EducationAid]:
-        return await info.context.loaders[loaders.AID_THIS_SCHOOL_YEAR].load(self.person.id)  # type: ignore[no-any-return]
+    @prefetchable
+    def aid_this_school_year(self, info: Info) -> list[EducationAid]:
+        return ready(info.context.loaders[loaders.AID_THIS_SCHOOL_YEAR], self.person.id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The total of `aidThisSchoolYear`, in exact yuan.")
     async def aid_total_this_school_year(self, info: Info) -> decimal.Decimal:
@@ -171,6 +176,7 @@ class EducationPersonFields:
         "it needs education:read-sensitive.",
         extensions=person_data("education:read", child="education:read-sensitive"),
     )
+    @prefetchable
     def education(self) -> EducationOnPerson | None:
         return EducationOnPerson(person=self)
 

@@ -22,6 +22,7 @@ from plugins.employment.models import (
     WorkStatusRecord,
 )
 from schema.access import person_data
+from schema.prefetch import prefetchable, ready
 from schema.relay import to_global_id
 
 WorkStatusType = strawberry.enum(
@@ -177,20 +178,24 @@ class EmploymentOnPerson:
     person_id: strawberry.Private[int]
 
     @strawberry.field(description="The status without an end, if any.")
-    async def current_status(self, info: Info) -> EmploymentStatus | None:
-        return await info.context.loaders["employment_current_status"].load(self.person_id)  # type: ignore[no-any-return]
+    @prefetchable
+    def current_status(self, info: Info) -> EmploymentStatus | None:
+        return ready(info.context.loaders["employment_current_status"], self.person_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Every status on record, the newest first.")
-    async def history(self, info: Info) -> list[EmploymentStatus]:
-        return await info.context.loaders["employment_status_history"].load(self.person_id)  # type: ignore[no-any-return]
+    @prefetchable
+    def history(self, info: Info) -> list[EmploymentStatus]:
+        return ready(info.context.loaders["employment_status_history"], self.person_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Trainings, the latest start first.")
-    async def trainings(self, info: Info) -> list[EmploymentTraining]:
-        return await info.context.loaders["employment_trainings"].load(self.person_id)  # type: ignore[no-any-return]
+    @prefetchable
+    def trainings(self, info: Info) -> list[EmploymentTraining]:
+        return ready(info.context.loaders["employment_trainings"], self.person_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Job placements, the latest start first.")
-    async def placements(self, info: Info) -> list[EmploymentPlacement]:
-        return await info.context.loaders["employment_placements"].load(self.person_id)  # type: ignore[no-any-return]
+    @prefetchable
+    def placements(self, info: Info) -> list[EmploymentPlacement]:
+        return ready(info.context.loaders["employment_placements"], self.person_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The placement under way today, if any.")
     async def current_placement(self, info: Info) -> EmploymentPlacement | None:
@@ -198,8 +203,9 @@ class EmploymentOnPerson:
         return _under_way(rows, info.context.today)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Public-welfare posts, the latest start first.")
-    async def welfare_posts(self, info: Info) -> list[EmploymentWelfarePost]:
-        return await info.context.loaders["employment_welfare_posts"].load(self.person_id)  # type: ignore[no-any-return]
+    @prefetchable
+    def welfare_posts(self, info: Info) -> list[EmploymentWelfarePost]:
+        return ready(info.context.loaders["employment_welfare_posts"], self.person_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The public-welfare post held today, if any.")
     async def current_welfare_post(self, info: Info) -> EmploymentWelfarePost | None:
@@ -216,5 +222,6 @@ class EmploymentPersonFields:
         "posts (employment plugin). A child's needs employment:read-sensitive.",
         extensions=person_data("employment:read", child="employment:read-sensitive"),
     )
+    @prefetchable
     def employment(self) -> EmploymentOnPerson | None:
         return EmploymentOnPerson(person_id=self.id)  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ from plugins.housing.models import (
     SafetyGrade,
 )
 from schema.permissions import requires
+from schema.prefetch import prefetchable, ready, then
 from schema.relay import to_global_id
 from schema.types import Organisation
 
@@ -205,22 +206,25 @@ class HousingDisasterReport:
 class HousingOnHousehold:
     household_id: strawberry.Private[int]
 
-    async def _appraisals(self, info: Info) -> list[SafetyAppraisal]:
-        return await info.context.loaders["housing_appraisals"].load(self.household_id)  # type: ignore[no-any-return]
+    def _appraisals(self, info: Info) -> Any:
+        return ready(info.context.loaders["housing_appraisals"], self.household_id)
 
     @strawberry.field(description="The newest appraisal (by date), if the dwelling was appraised.")
-    async def latest_appraisal(self, info: Info) -> HousingSafetyAppraisal | None:
-        rows = await self._appraisals(info)
-        return rows[0] if rows else None  # type: ignore[return-value]
+    @prefetchable
+    def latest_appraisal(self, info: Info) -> HousingSafetyAppraisal | None:
+        return then(self._appraisals(info), lambda rows: rows[0] if rows else None)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Every appraisal, newest first.")
-    async def appraisals(self, info: Info) -> list[HousingSafetyAppraisal]:
-        return await self._appraisals(info)  # type: ignore[return-value]
+    @prefetchable
+    def appraisals(self, info: Info) -> list[HousingSafetyAppraisal]:
+        return self._appraisals(info)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The latest appraisal is C or D.")
-    async def dangerous(self, info: Info) -> bool:
-        rows = await self._appraisals(info)
-        return bool(rows) and rows[0].grade in DANGEROUS_GRADES
+    @prefetchable
+    def dangerous(self, info: Info) -> bool:
+        return then(  # type: ignore[no-any-return]
+            self._appraisals(info), lambda rows: bool(rows) and rows[0].grade in DANGEROUS_GRADES
+        )
 
     @strawberry.field(description="The renovation not yet accepted, if any (at most one).")
     async def open_renovation(self, info: Info) -> HousingRenovationProject | None:
@@ -228,16 +232,19 @@ class HousingOnHousehold:
         return next((r for r in rows if r.status is not RenovationStatus.ACCEPTED), None)
 
     @strawberry.field(description="Every renovation project, newest first.")
-    async def renovations(self, info: Info) -> list[HousingRenovationProject]:
-        return await info.context.loaders["housing_renovations"].load(self.household_id)  # type: ignore[no-any-return]
+    @prefetchable
+    def renovations(self, info: Info) -> list[HousingRenovationProject]:
+        return ready(info.context.loaders["housing_renovations"], self.household_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Rental subsidies and public rental housing, newest first.")
-    async def aid(self, info: Info) -> list[HousingAidType]:
-        return await info.context.loaders["housing_aid"].load(self.household_id)  # type: ignore[no-any-return]
+    @prefetchable
+    def aid(self, info: Info) -> list[HousingAidType]:
+        return ready(info.context.loaders["housing_aid"], self.household_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Disaster reports, newest first.")
-    async def disasters(self, info: Info) -> list[HousingDisasterReport]:
-        return await info.context.loaders["housing_disasters"].load(self.household_id)  # type: ignore[no-any-return]
+    @prefetchable
+    def disasters(self, info: Info) -> list[HousingDisasterReport]:
+        return ready(info.context.loaders["housing_disasters"], self.household_id)  # type: ignore[no-any-return]
 
 
 @strawberry.type
@@ -248,5 +255,6 @@ class HousingHouseholdFields:
         description="Dwelling safety, renovation, housing aid and disasters (housing plugin).",
         extensions=requires("housing:read"),
     )
+    @prefetchable
     def housing(self) -> HousingOnHousehold | None:
         return HousingOnHousehold(household_id=self.id)  # type: ignore[attr-defined]

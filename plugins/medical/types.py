@@ -27,6 +27,7 @@ from plugins.medical.models import (
 )
 from plugins.medical.settings import medical_settings
 from schema.access import person_data
+from schema.prefetch import prefetchable, ready, then
 from schema.relay import to_global_id
 
 log = logging.getLogger("bangfu.medical")
@@ -185,17 +186,21 @@ class MedicalOnPerson:
     person_id: strawberry.Private[int]
 
     @strawberry.field(description="Enrolled in basic medical insurance for this calendar year.")
-    async def insured_this_year(self, info: Info) -> bool:
-        return await self._this_year(info) is not None
+    @prefetchable
+    def insured_this_year(self, info: Info) -> bool:
+        return then(self._this_year(info), lambda row: row is not None)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Covered by critical-illness insurance (大病保险) this year.")
-    async def critical_illness_covered_this_year(self, info: Info) -> bool:
-        enrolment = await self._this_year(info)
-        return enrolment is not None and enrolment.critical_illness_covered
+    @prefetchable
+    def critical_illness_covered_this_year(self, info: Info) -> bool:
+        return then(  # type: ignore[no-any-return]
+            self._this_year(info), lambda row: row is not None and row.critical_illness_covered
+        )
 
     @strawberry.field(description="Basic medical insurance, every year on record, newest first.")
-    async def insurance(self, info: Info) -> list[MedicalInsurance]:
-        return await info.context.loaders["medical_insurance"].load(self.person_id)  # type: ignore[no-any-return]
+    @prefetchable
+    def insurance(self, info: Info) -> list[MedicalInsurance]:
+        return ready(info.context.loaders["medical_insurance"], self.person_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="How many chronic or serious conditions are recorded.")
     async def condition_count(self, info: Info) -> int:
@@ -210,16 +215,19 @@ class MedicalOnPerson:
         description="Chronic and serious conditions, newest first; what each is is masked "
         "unless you may read diagnoses."
     )
-    async def conditions(self, info: Info) -> list[MedicalConditionType]:
-        return await info.context.loaders["medical_conditions"].load(self.person_id)  # type: ignore[no-any-return]
+    @prefetchable
+    def conditions(self, info: Info) -> list[MedicalConditionType]:
+        return ready(info.context.loaders["medical_conditions"], self.person_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Stays in hospital, newest first.")
-    async def hospitalisations(self, info: Info) -> list[MedicalHospitalisation]:
-        return await info.context.loaders["medical_hospitalisations"].load(self.person_id)  # type: ignore[no-any-return]
+    @prefetchable
+    def hospitalisations(self, info: Info) -> list[MedicalHospitalisation]:
+        return ready(info.context.loaders["medical_hospitalisations"], self.person_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Medical-aid claims settled, newest first.")
-    async def claims(self, info: Info) -> list[MedicalClaim]:
-        return await info.context.loaders["medical_claims"].load(self.person_id)  # type: ignore[no-any-return]
+    @prefetchable
+    def claims(self, info: Info) -> list[MedicalClaim]:
+        return ready(info.context.loaders["medical_claims"], self.person_id)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="Totals of the claims settled this calendar year; null without any."
@@ -239,10 +247,13 @@ class MedicalOnPerson:
             year=year, total_cost=total, out_of_pocket=paid, ratio=ratio(paid, total)
         )
 
-    async def _this_year(self, info: Info) -> InsuranceEnrolment | None:
-        rows = await info.context.loaders["medical_insurance"].load(self.person_id)
+    def _this_year(self, info: Info) -> Any:
+        """This calendar year's enrolment (or None): a value, or an awaitable of it."""
         year = info.context.today.year
-        return next((r for r in rows if r.year == year), None)
+        return then(
+            ready(info.context.loaders["medical_insurance"], self.person_id),
+            lambda rows: next((r for r in rows if r.year == year), None),
+        )
 
 
 @strawberry.type
@@ -254,5 +265,6 @@ class MedicalPersonFields:
         "masked), hospitalisations and medical-aid claims (medical plugin).",
         extensions=person_data("medical:read", child="medical:read-sensitive"),
     )
+    @prefetchable
     def medical(self) -> MedicalOnPerson | None:
         return MedicalOnPerson(person_id=cast(Any, self).id)
