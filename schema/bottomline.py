@@ -20,7 +20,7 @@ from core.bottomline.evaluate import (
     summarise,
 )
 from schema.permissions import requires
-from schema.prefetch import prefetch
+from schema.prefetch import direct, prefetch
 from schema.relay import check_first, decode_cursor, encode_cursor, page_info
 from schema.types import Region
 
@@ -59,6 +59,7 @@ class BottomLineType:
     )
 
     @strawberry.field(description="The indicators at risk.")
+    @direct
     def at_risk(self) -> list[Indicator]:
         return [v.indicator for v in self.indicators if v.status is Status.AT_RISK]
 

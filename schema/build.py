@@ -22,9 +22,9 @@ from schema.core_types import (
     build_core_types,
     graphql_field_names,
 )
-from schema.execution import Executor
+from schema.execution import Executor, install_direct_resolvers
 from schema.failures import GuardedSchema
-from schema.limits import limit_extensions
+from schema.limits import ValidationOnce, limit_extensions
 from schema.mutations import build_mutation
 from schema.query import build_query
 from schema.reports import ReportQuery
@@ -84,16 +84,18 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
     )
     check_access_rules([query, mutation], extensions)
     audit_mutations(mutation)  # every mutation, core's and plugins', leaves an audit row
-    return GuardedSchema(
+    schema = GuardedSchema(
         query=query,
         mutation=mutation,
         types=[core.Person, core.Household],
         config=StrawberryConfig(auto_camel_case=True, sort_schema=True),
         # AuthenticationChecks: one login per request, read-only API clients (schema/auth.py).
         # The limits come first: they refuse a costly document before anything else runs.
-        extensions=[*limit_extensions(settings), AuthenticationChecks],
+        extensions=[*limit_extensions(settings), AuthenticationChecks, ValidationOnce],
         # GuardedSchema masks unexpected errors; hints only where suggestions are on.
         suggestions=settings.suggestions_enabled,
         # Plain leaf fields skip graphql-core's per-field machinery (schema/execution.py).
         execution_context_class=Executor,
     )
+    install_direct_resolvers(schema._schema)
+    return schema

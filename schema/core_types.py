@@ -25,7 +25,7 @@ from core.security.crypto import DecryptionError
 from schema.access import person_data
 from schema.bottomline import BottomLineType, present_line
 from schema.connections import connection_types
-from schema.prefetch import prefetchable, ready, then
+from schema.prefetch import direct, prefetchable, ready, then
 from schema.relay import Node, to_global_id
 from schema.types import CategoryAssignment, Disability, Region
 
@@ -127,6 +127,7 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
         end_reason: str | None
 
         @strawberry.field
+        @direct
         def id(self) -> strawberry.ID:
             return strawberry.ID(to_global_id("Membership", cast(Any, self).id))
 
@@ -170,6 +171,7 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
         )
 
         @strawberry.field(description="The global ID of the person.")
+        @direct
         def id(self) -> strawberry.ID:
             return strawberry.ID(to_global_id("Person", self.id))  # type: ignore[attr-defined]
 
@@ -178,6 +180,7 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
             "characters, never the birth date. `personReveal` shows it in full.",
             extensions=child_guarded,
         )
+        @direct
         def id_number(self, info: Info) -> str | None:
             try:
                 return masked_id_number(info.context.cipher, cast(Any, self))
@@ -187,6 +190,7 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
         @strawberry.field(
             description="Completed years of age today (Asia/Shanghai).", extensions=public_part
         )
+        @direct
         def age(self, info: Info) -> int:
             return age_on(cast(Any, self).birth_date, info.context.today)
 
@@ -199,6 +203,7 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
             description="Disability (GB/T 26341), if any: sensitive (PIPL art. 28).",
             extensions=person_data(sensitive="registry:read-sensitive"),
         )
+        @direct
         def disability(self) -> Disability | None:
             if self.disability_category is None:  # type: ignore[attr-defined]
                 return None
@@ -288,6 +293,7 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
         version: int = strawberry.field(description="Pass as `expectedVersion` to update.")
 
         @strawberry.field(description="The global ID of the household.")
+        @direct
         def id(self) -> strawberry.ID:
             return strawberry.ID(to_global_id("Household", self.id))  # type: ignore[attr-defined]
 

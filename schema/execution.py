@@ -14,6 +14,8 @@ exception, an awaitable, a value the scalar refuses. Those go through the ordina
 which raises the ordinary error. Field middleware (none in Bangfu) turns it off.
 """
 
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +25,16 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     is_leaf_type,
 )
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.utils.str_converters import to_camel_case
 
 from schema.access import ChildDataGuard, SensitiveGuard
 from schema.permissions import Allowed, Guard, IsAuthenticated
+from schema.prefetch import DIRECT
 
 # Core's permissions, whose ``allows`` reads ``info.context`` and the source only.
 CORE_PERMISSIONS = (IsAuthenticated, Allowed, SensitiveGuard, ChildDataGuard)
@@ -149,3 +154,59 @@ def _leaf(plan: _Plan, source: Any) -> Any:
     except Exception:  # the ordinary path raises it again, located
         return Undefined
     return Undefined if coerced is None else coerced
+
+
+def install_direct_resolvers(schema: GraphQLSchema) -> int:
+    """Resolve every field whose resolver is marked ``direct`` (``schema.prefetch``)
+    without Strawberry's per-field wrapper; returns how many fields were changed.
+
+    Strawberry wraps each resolver in a function that builds an ``Info``, converts the
+    arguments and chains the field extensions: a dozen calls per field, for a resolver
+    that reads an attribute and a loaded value. A direct resolver is called by the
+    replacement with graphql-core's own ``info`` (which has ``context``, all a direct
+    resolver may read) and its scalar arguments renamed to their Python names, after the
+    field's core guard says yes. Anything else — a guard that says no (it audits and
+    refuses), an argument that is not a plain scalar — goes through Strawberry's wrapper.
+    """
+    changed = 0
+    for type_ in schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        for field in type_.fields.values():
+            direct = _direct_resolver(field)
+            if direct is not None:
+                field.resolve = direct
+                changed += 1
+    return changed
+
+
+def _direct_resolver(field: GraphQLField) -> Callable[..., Any] | None:
+    definition: Any = field.extensions.get("strawberry-definition")
+    base: Any = getattr(definition, "base_resolver", None)
+    function = getattr(base, "wrapped_func", None)
+    if function is None or not getattr(function, DIRECT, False) or base.is_async:
+        return None
+    found = _core_guard(getattr(definition, "extensions", None) or [])
+    if found is False or found is True:
+        return None
+    guard: Guard | None = found
+    names: dict[str, str] = {}
+    for argument in definition.arguments:
+        if argument.type not in (bool, int, float, str):
+            return None
+        names[argument.graphql_name or to_camel_case(argument.python_name)] = argument.python_name
+    parameters = list(inspect.signature(function).parameters)
+    if not parameters or parameters[0] != "self":
+        return None
+    takes_info = "info" in parameters
+    wrapped = field.resolve
+
+    def resolve(source: Any, info: Any, **kwargs: Any) -> Any:
+        if guard is not None and not guard._allowed(source, info):
+            return wrapped(source, info, **kwargs)  # type: ignore[misc]
+        arguments = {names[k]: v for k, v in kwargs.items()}
+        if takes_info:
+            return function(source, info=info, **arguments)
+        return function(source, **arguments)
+
+    return resolve

@@ -21,6 +21,7 @@
    is refused here too. Over the budget, no resolver runs.
 """
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
@@ -54,6 +55,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.schema.schema import validate_document
 
 from core.config import Settings
 
@@ -316,3 +318,34 @@ def count_directives(document: DocumentNode) -> int:
             elif isinstance(value, tuple | list):
                 stack.extend(item for item in value if isinstance(item, Node))
     return count
+
+
+class ValidationOnce(SchemaExtension):
+    """Validate each distinct document once per schema, not once per request.
+
+    graphql-core's validation walks the document with some thirty rules: for a short query
+    (a count) it cost more than executing it. The result depends only on the schema, the
+    text of the document and the rules — never on who asks or on the data — so it is kept
+    for the last ``VALIDATED_DOCUMENTS`` documents (each at most ``max_tokens`` long).
+    Listed after the limits: a document they refused is not validated nor kept.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document, text = context.graphql_document, context.query
+        if context.pre_execution_errors is None and document is not None and text is not None:
+            key = (context.schema._schema, text, tuple(context.validation_rules))
+            errors = _validated.get(key)
+            if errors is None:
+                errors = validate_document(key[0], document, context.validation_rules)
+                _validated[key] = errors
+                if len(_validated) > VALIDATED_DOCUMENTS:
+                    _validated.popitem(last=False)
+            else:
+                _validated.move_to_end(key)
+            context.pre_execution_errors = list(errors)
+        yield
+
+
+VALIDATED_DOCUMENTS = 512
+_validated: "OrderedDict[tuple[Any, str, tuple[Any, ...]], list[GraphQLError]]" = OrderedDict()

@@ -14,7 +14,7 @@ A field takes part when its resolver is marked :func:`prefetchable`: it must be 
 (``def``) resolver that reads only ``self``, ``info.context`` and its scalar arguments,
 loads through the request's DataLoaders, has no side effect, and returns either a value
 or an awaitable (build it with :func:`ready` and :func:`then`). Plugins mark theirs the
-same way (see ``docs/plugins/performance.md``).
+same way (see "Fast fields" in ``docs/plugins/hooks.md``).
 """
 
 import asyncio
@@ -44,6 +44,7 @@ from strawberry.dataloader import DataLoader
 T = TypeVar("T")
 
 MARK = "__bangfu_prefetchable__"
+DIRECT = "__bangfu_direct__"
 _SCALARS = (bool, int, float, str)
 _WALKING: ContextVar[bool] = ContextVar("bangfu_prefetch_walking", default=False)
 
@@ -59,8 +60,17 @@ misses = Misses()
 
 
 def prefetchable(resolver: Callable[..., T]) -> Callable[..., T]:
-    """Mark a resolver that a page may call ahead of execution for a whole level."""
+    """Mark a resolver that a page may call ahead of execution for a whole level (it is
+    also :func:`direct`)."""
     setattr(resolver, MARK, True)
+    return direct(resolver)
+
+
+def direct(resolver: Callable[..., T]) -> Callable[..., T]:
+    """Mark a plain (``def``) resolver that reads only ``self``, ``info.context`` and
+    scalar arguments: the executor calls it without Strawberry's per-field wrapper
+    (``schema.execution.install_direct_resolvers``)."""
+    setattr(resolver, DIRECT, True)
     return resolver
 
 

@@ -10,7 +10,7 @@ from strawberry.types import Info
 from core.idnumber import Sex
 from core.plugins import PluginInfo
 from core.registry import models
-from schema.prefetch import prefetchable, ready
+from schema.prefetch import direct, prefetchable, ready
 from schema.relay import Node, to_global_id
 
 SexType = strawberry.enum(Sex, name="Sex", description="Sex, derived from the ID number.")
@@ -61,6 +61,7 @@ class Organisation(Node):
     )
 
     @strawberry.field(description="The global ID of the organisation.")  # type: ignore[misc]
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("Organisation", cast(Any, self).id))
 
@@ -94,10 +95,12 @@ class CategoryAssignment:
     end_reason: str | None
 
     @strawberry.field
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("CategoryAssignment", cast(Any, self).id))
 
     @strawberry.field(description="Whether the assignment holds today.")
+    @direct
     def active(self, info: Info) -> bool:
         today = info.context.today
         return self.valid_from <= today and (self.valid_to is None or self.valid_to >= today)

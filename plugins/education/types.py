@@ -24,7 +24,7 @@ from plugins.education.models import (
 from plugins.education.rules import at_school, in_effect, of_compulsory_age
 from plugins.education.service import EducationErrorCode
 from schema.access import person_data
-from schema.prefetch import prefetchable, ready
+from schema.prefetch import direct, prefetchable, ready
 from schema.relay import Node, to_global_id
 from schema.types import Organisation, Region
 
@@ -70,10 +70,12 @@ class EducationEnrolment:
     end_reason: str | None
 
     @strawberry.field(description="The global ID of the enrolment.")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("EducationEnrolment", cast(Any, self).id))
 
     @strawberry.field(description="Whether this is the child's current period (no end date).")
+    @direct
     def current(self) -> bool:
         return self.end_date is None
 
@@ -111,6 +113,7 @@ class EducationAid:
     note: str | None
 
     @strawberry.field(description="The global ID of the aid.")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("EducationAid", cast(Any, self).id))
 

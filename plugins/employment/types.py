@@ -22,7 +22,7 @@ from plugins.employment.models import (
     WorkStatusRecord,
 )
 from schema.access import person_data
-from schema.prefetch import prefetchable, ready
+from schema.prefetch import direct, prefetchable, ready
 from schema.relay import to_global_id
 
 WorkStatusType = strawberry.enum(
@@ -89,6 +89,7 @@ class EmploymentStatus:
     until: dt.date | None = strawberry.field(description="Empty while current.")
 
     @strawberry.field(description="Global ID of this status record.")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("EmploymentStatus", self.id))  # type: ignore[arg-type]
 
@@ -97,6 +98,7 @@ class EmploymentStatus:
         "employment:read-sensitive.",
         extensions=SENSITIVE,
     )
+    @direct
     def unable_to_work(self) -> EmploymentUnableToWork | None:
         row: Any = self
         if row.status is not WorkStatus.UNABLE_TO_WORK:
@@ -121,6 +123,7 @@ class EmploymentTraining:
     completed: bool
 
     @strawberry.field(description="Global ID; `employmentTrainingComplete` takes it.")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("EmploymentTraining", self.id))  # type: ignore[arg-type]
 
@@ -138,6 +141,7 @@ class EmploymentPlacement:
     monthly_wage: decimal.Decimal = strawberry.field(description="Yuan a month (exact).")
 
     @strawberry.field(description="Global ID of this placement.")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("EmploymentPlacement", self.id))  # type: ignore[arg-type]
 
@@ -157,6 +161,7 @@ class EmploymentWelfarePost:
     end_date: dt.date
 
     @strawberry.field(description="Global ID of this welfare post.")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("EmploymentWelfarePost", self.id))  # type: ignore[arg-type]
 

@@ -27,7 +27,7 @@ from plugins.housing.models import (
     SafetyGrade,
 )
 from schema.permissions import requires
-from schema.prefetch import prefetchable, ready, then
+from schema.prefetch import direct, prefetchable, ready, then
 from schema.relay import to_global_id
 from schema.types import Organisation
 
@@ -80,10 +80,12 @@ class HousingSafetyAppraisal:
     report_reference: str | None = strawberry.field(description="The appraisal report's number.")
 
     @strawberry.field(description="The global ID of the appraisal.")
+    @direct
     def id(self) -> strawberry.ID:
         return _id(self)
 
     @strawberry.field(description="C (partly) or D (wholly dangerous).")
+    @direct
     def dangerous(self) -> bool:
         return self.grade in DANGEROUS_GRADES
 
@@ -128,10 +130,12 @@ class HousingRenovationProject:
     )
 
     @strawberry.field(description="The global ID of the project.")
+    @direct
     def id(self) -> strawberry.ID:
         return _id(self)
 
     @strawberry.field(description="PLANNED, APPROVED or UNDER_WAY: the house is being dealt with.")
+    @direct
     def active(self) -> bool:
         return self.status in ACTIVE_RENOVATION
 
@@ -163,10 +167,12 @@ class HousingAidType:
     )
 
     @strawberry.field(description="The global ID of the aid.")
+    @direct
     def id(self) -> strawberry.ID:
         return _id(self)
 
     @strawberry.field(description="Whether today lies in the period.")
+    @direct
     def active(self, info: Info) -> bool:
         return self.period_start <= info.context.today <= self.period_end
 
@@ -190,6 +196,7 @@ class HousingDisasterReport:
     response: str | None = strawberry.field(description="What was done.")
 
     @strawberry.field(description="The global ID of the report.")
+    @direct
     def id(self) -> strawberry.ID:
         return _id(self)
 

@@ -27,7 +27,7 @@ from plugins.medical.models import (
 )
 from plugins.medical.settings import medical_settings
 from schema.access import person_data
-from schema.prefetch import prefetchable, ready, then
+from schema.prefetch import direct, prefetchable, ready, then
 from schema.relay import to_global_id
 
 log = logging.getLogger("bangfu.medical")
@@ -65,6 +65,7 @@ class MedicalConditionType:
     diagnosed_on: dt.date
 
     @strawberry.field(description="The global ID of the condition.")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("MedicalCondition", cast(Any, self).id))
 
@@ -117,6 +118,7 @@ class MedicalHospitalisation:
     serious: bool = strawberry.field(description="Admitted for a serious illness.")
 
     @strawberry.field(description="The global ID of the hospitalisation.")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("MedicalHospitalisation", cast(Any, self).id))
 
@@ -149,6 +151,7 @@ class MedicalClaim:
     settled_on: dt.date
 
     @strawberry.field(description="The global ID of the claim.")
+    @direct
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("MedicalClaim", cast(Any, self).id))
 
