@@ -12,6 +12,7 @@ import os
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -52,6 +53,21 @@ async def run(args: argparse.Namespace) -> None:
             answer = (await client.post("/graphql", json=body, headers=headers)).json()
             if answer.get("errors"):
                 raise RuntimeError(json.dumps(answer["errors"])[:500])
+        if args.sql:
+            from sqlalchemy import event
+            from sqlalchemy.engine import Engine
+
+            seen: list[str] = []
+
+            def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+                seen.append(" ".join(statement.split())[:160])
+
+            event.listen(Engine, "before_cursor_execute", record)
+            await client.post("/graphql", json=body, headers=headers)
+            event.remove(Engine, "before_cursor_execute", record)
+            for number, statement in enumerate(seen, 1):
+                print(f"{number:3} {statement}")
+            return
         if args.time:
             seconds, cpu = [], []
             for _ in range(args.repeat):
@@ -98,6 +114,7 @@ def main() -> None:
         metavar="PATTERN",
         help="cProfile instead: the top functions, and who calls those matching PATTERN",
     )
+    p.add_argument("--sql", action="store_true", help="print the statements of one request")
     p.add_argument("--flat", action="store_true", help="time per function, self time")
     args = p.parse_args()
     os.environ["BANGFU_DATABASE_URL"] = args.database_url

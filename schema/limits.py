@@ -325,7 +325,8 @@ class ValidationOnce(SchemaExtension):
 
     graphql-core's validation walks the document with some thirty rules: for a short query
     (a count) it cost more than executing it. The result depends only on the schema, the
-    text of the document and the rules — never on who asks or on the data — so it is kept
+    text of the document and the rules (which the schema's settings fix) — never on who
+    asks or on the data — so it is kept
     for the last ``VALIDATED_DOCUMENTS`` documents (each at most ``max_tokens`` long).
     Listed after the limits: a document they refused is not validated nor kept.
     """
@@ -334,7 +335,12 @@ class ValidationOnce(SchemaExtension):
         context = self.execution_context
         document, text = context.graphql_document, context.query
         if context.pre_execution_errors is None and document is not None and text is not None:
-            key = (context.schema._schema, text, tuple(context.validation_rules))
+            # Rules by name: Strawberry's depth and alias limiters build a new rule class
+            # for every request, configured from the settings the schema was built with.
+            rules = tuple(
+                getattr(rule, "__name__", repr(rule)) for rule in context.validation_rules
+            )
+            key = (context.schema._schema, text, rules)
             errors = _validated.get(key)
             if errors is None:
                 errors = validate_document(key[0], document, context.validation_rules)
@@ -348,4 +354,4 @@ class ValidationOnce(SchemaExtension):
 
 
 VALIDATED_DOCUMENTS = 512
-_validated: "OrderedDict[tuple[Any, str, tuple[Any, ...]], list[GraphQLError]]" = OrderedDict()
+_validated: "OrderedDict[tuple[Any, str, tuple[str, ...]], list[GraphQLError]]" = OrderedDict()

@@ -195,3 +195,21 @@ async def test_hundreds_of_same_named_fields_are_refused_quickly(p: Probed) -> N
     assert await p.refused(query) == ["Validation aborted."]
     # Not a speed target: unbounded pairwise comparison takes minutes; bounded, a blink.
     assert time.monotonic() - started < 10
+
+
+async def test_validation_kept_per_document_still_refuses_every_time(
+    p: Probed, tmp_path: Path
+) -> None:
+    """Validation results are kept per document text (schema.limits.ValidationOnce):
+    the same refused document is refused again, the same valid one runs again, and a
+    schema built with other limits validates the same text by its own rules."""
+    for _ in range(3):
+        messages = await p.refused(nested(4))
+        assert any("exceeds maximum operation depth of 12" in m for m in messages)
+        messages = await p.refused("{ probeHits persons(first: 1) { nodes { nosuch } } }")
+        assert any("Cannot query field 'nosuch'" in m for m in messages)
+        assert (await p.h.ok(nested(3), token=p.world.admin))["probeHits"] == 1
+        p.probe.hits = 0
+    (tmp_path / "deeper").mkdir()
+    async for deeper in probed(tmp_path / "deeper", {"max_query_depth": 20}):
+        assert (await deeper.h.ok(nested(4), token=deeper.world.admin))["probeHits"] == 1
