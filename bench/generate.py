@@ -38,12 +38,14 @@ async def populate(
     households: int,
     seed: int,
     today: dt.date,
-) -> None:
-    """Load ``households`` households unless there are some, and add the bench user.
+) -> bool:
+    """Load ``households`` households unless there are some, and add the bench user;
+    whether the households were loaded now.
 
     Runs in the caller's transaction, as the system actor.
     """
-    if not await session.scalar(select(func.count(Household.id))):
+    generated = not await session.scalar(select(func.count(Household.id)))
+    if generated:
         started = time.perf_counter()
         await load_demo(session, cipher, host, households=households, seed=seed, today=today)
         took = time.perf_counter() - started
@@ -58,6 +60,7 @@ async def populate(
             roles=["CITY_ADMINISTRATOR"],
             display_name="benchmark",
         )
+    return generated
 
 
 async def generate(settings: Settings, households: int, seed: int, today: dt.date) -> str:
@@ -69,7 +72,7 @@ async def generate(settings: Settings, households: int, seed: int, today: dt.dat
         async with make_sessionmaker(engine)() as session:
             session.info["actor"] = SYSTEM
             async with session.begin():
-                await populate(
+                generated = await populate(
                     session,
                     FieldCipher(load_master_key(settings)),
                     host,
@@ -77,6 +80,11 @@ async def generate(settings: Settings, households: int, seed: int, today: dt.dat
                     seed=seed,
                     today=today,
                 )
+            if generated:
+                # Fresh statistics: right after a bulk load PostgreSQL's planner knows
+                # nothing of the tables yet (pages took seconds until autovacuum ran).
+                async with engine.begin() as connection:
+                    await connection.exec_driver_sql("ANALYZE")
             async with session.begin():
                 count_households = await session.scalar(select(func.count(Household.id)))
                 count_persons = await session.scalar(select(func.count(Person.id)))

@@ -24,23 +24,34 @@ HOST = "127.0.0.1"  # loopback only: the benchmark never listens on another inte
 class Latency:
     median_ms: float
     p95_ms: float
+    samples: int = 0
 
     @classmethod
     def of(cls, seconds: list[float]) -> "Latency":
         ordered = sorted(seconds)
         p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-        return cls(statistics.median(ordered) * 1000, p95 * 1000)
+        return cls(statistics.median(ordered) * 1000, p95 * 1000, len(ordered))
 
 
-async def timed(call: Callable[[], Awaitable[Any]], warmup: int, count: int) -> Latency:
-    """``warmup`` calls, then ``count`` timed calls one after another."""
+async def timed(
+    call: Callable[[], Awaitable[Any]], warmup: int, count: int, budget: float | None = None
+) -> Latency:
+    """``warmup`` calls, then ``count`` timed calls one after another; with ``budget``
+    (seconds), a slow query stops early: the warm-up after a quarter of it, the timed
+    calls once it is spent and at least three were made."""
+    started = time.perf_counter()
     for _ in range(warmup):
         await call()
-    seconds = []
+        if budget is not None and time.perf_counter() - started > budget / 4:
+            break
+    started = time.perf_counter()
+    seconds: list[float] = []
     for _ in range(count):
-        started = time.perf_counter()
+        began = time.perf_counter()
         await call()
-        seconds.append(time.perf_counter() - started)
+        seconds.append(time.perf_counter() - began)
+        if budget is not None and len(seconds) >= 3 and time.perf_counter() - started > budget:
+            break
     return Latency.of(seconds)
 
 
@@ -139,19 +150,23 @@ class GraphQLClient:
 
 async def load(
     calls: list[Callable[[], Awaitable[Any]]], concurrency: int, seconds: float
-) -> float:
-    """Requests per second: ``concurrency`` clients cycling through ``calls`` for ``seconds``."""
-    done = 0
+) -> tuple[float, int]:
+    """Requests per second, and how many failed (the server's 30-second limit, say):
+    ``concurrency`` clients cycling through ``calls`` for ``seconds``."""
+    done = failed = 0
     deadline = time.monotonic() + seconds
 
     async def worker(offset: int) -> None:
-        nonlocal done
+        nonlocal done, failed
         index = offset
         while time.monotonic() < deadline:
-            await calls[index % len(calls)]()
-            done += 1
+            try:
+                await calls[index % len(calls)]()
+                done += 1
+            except RuntimeError:  # an HTTP error status: counted, not fatal
+                failed += 1
             index += 1
 
     started = time.monotonic()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    return done / (time.monotonic() - started)
+    return done / (time.monotonic() - started), failed

@@ -57,16 +57,23 @@ async def run(args: argparse.Namespace) -> None:
             from sqlalchemy import event
             from sqlalchemy.engine import Engine
 
-            seen: list[str] = []
+            seen: list[tuple[str, float]] = []
+            began: list[float] = []
 
-            def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-                seen.append(" ".join(statement.split())[:160])
+            def before(*_args: Any) -> None:
+                began.append(time.perf_counter())
 
-            event.listen(Engine, "before_cursor_execute", record)
+            def after(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+                took = time.perf_counter() - began.pop()
+                seen.append((" ".join(statement.split())[:150], took))
+
+            event.listen(Engine, "before_cursor_execute", before)
+            event.listen(Engine, "after_cursor_execute", after)
             await client.post("/graphql", json=body, headers=headers)
-            event.remove(Engine, "before_cursor_execute", record)
-            for number, statement in enumerate(seen, 1):
-                print(f"{number:3} {statement}")
+            event.remove(Engine, "before_cursor_execute", before)
+            event.remove(Engine, "after_cursor_execute", after)
+            for number, (statement, took) in enumerate(seen, 1):
+                print(f"{number:3} {took * 1000:8.1f} ms  {statement}")
             return
         if args.time:
             seconds, cpu = [], []

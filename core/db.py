@@ -95,13 +95,16 @@ def make_engine(
             raise ValueError("use a SQLite file, not :memory: (each connection would see its own)")
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        server_settings: dict[str, str] = {}
+        # asyncpg prepares every statement, and after five runs PostgreSQL may switch a
+        # prepared statement to a generic plan: for "person_id IN ($1 ... $330)" that plan
+        # scanned instead of probing the index (2.8 ms became 50 ms, every page). Each
+        # execution is planned for its own values; planning costs well under a millisecond.
+        server_settings: dict[str, str] = {"plan_cache_mode": "force_custom_plan"}
         if schema is not None:
             server_settings["search_path"] = schema
         if statement_timeout is not None:
             server_settings["statement_timeout"] = str(max(1, int(statement_timeout * 1000)))
-        if server_settings:
-            kwargs["connect_args"] = {"server_settings": server_settings}
+        kwargs["connect_args"] = {"server_settings": server_settings}
         if pooled:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     if not pooled:

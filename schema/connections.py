@@ -6,7 +6,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import Select, func
 
-from schema.prefetch import prefetch
+from schema.prefetch import prefetch, selected
 from schema.relay import PageInfo, check_first, decode_cursor, encode_cursor, page_info
 
 
@@ -20,6 +20,10 @@ class _Page:
     @strawberry.field(description="How many objects match, on all pages (in your area).")
     async def total_count(self) -> int:
         return await self.total()
+
+
+#: The fields of a connection that need the page's rows (``totalCount`` does not).
+PAGE_FIELDS = frozenset({"edges", "nodes", "pageInfo"})
 
 
 def connection_types(node: type, name: str) -> tuple[type, type]:
@@ -60,7 +64,8 @@ async def paginate(
     ``totalCount`` is selected, as a separate ``COUNT`` over the same filters.
     ``newest_first`` pages by descending ID; ``present`` turns a row into its node.
     With the resolver's ``info``, the page's nested data is loaded level by level before
-    the nodes are returned (``schema.prefetch``).
+    the nodes are returned (``schema.prefetch``), and a selection of ``totalCount`` alone
+    runs the count only.
     """
     check_first(first, context.settings.max_page_size)
     order = model.id.desc() if newest_first else model.id
@@ -68,8 +73,10 @@ async def paginate(
     if after is not None:
         cursor = decode_cursor(after)
         page = page.where(model.id < cursor if newest_first else model.id > cursor)
-    async with context.read() as session:
-        rows = list((await session.scalars(page)).all())
+    rows: list[Any] = []
+    if info is None or selected(info) & PAGE_FIELDS:  # only totalCount asked: no page
+        async with context.read() as session:
+            rows = list((await session.scalars(page)).all())
     has_next = len(rows) > first
     rows = rows[:first]
 

@@ -108,10 +108,7 @@ async def prefetch(info: Any, objects: Sequence[Any], *, path: Sequence[str] = (
     ``node`` is followed too). Never raises: a resolver that fails here fails again, and
     is reported, when the executor reaches it."""
     raw = info._raw_info
-    variables = raw.variable_values
-    if not isinstance(variables, VariableValues):  # Strawberry passes the coerced dict
-        variables = VariableValues(sources={}, coerced=dict(variables or {}))
-    walk = _Walk(info, raw.schema, raw.fragments, variables)
+    walk = _Walk(info, raw.schema, raw.fragments, _variables(raw))
     type_ = get_named_type(raw.return_type)
     nodes: list[FieldNode] = list(raw.field_nodes)
     for name in path:
@@ -130,6 +127,29 @@ async def prefetch(info: Any, objects: Sequence[Any], *, path: Sequence[str] = (
             return
         finally:
             _WALKING.reset(token)
+
+
+def selected(info: Any) -> set[str]:
+    """The names of the fields selected directly below the current field (fragments
+    followed, ``@skip``/``@include`` applied)."""
+    raw = info._raw_info
+    type_ = get_named_type(raw.return_type)
+    if not isinstance(type_, GraphQLObjectType):
+        return set()
+    walk = _Walk(info, raw.schema, raw.fragments, _variables(raw))
+    return {
+        child.name.value
+        for node in raw.field_nodes
+        if node.selection_set is not None
+        for child in walk._collect(type_, node.selection_set)
+    }
+
+
+def _variables(raw: Any) -> VariableValues:
+    variables = raw.variable_values
+    if isinstance(variables, VariableValues):
+        return variables
+    return VariableValues(sources={}, coerced=dict(variables or {}))  # Strawberry: a dict
 
 
 class _Walk:

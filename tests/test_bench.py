@@ -112,3 +112,51 @@ def test_the_command_starts() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "lower bound" in " ".join(done.stdout.split())
+
+
+def _results(data: str, page_ms: float, bound_ms: float) -> dict[str, object]:
+    return {
+        "date": "2026-11-29 07:00 UTC",
+        "database": "sqlite+aiosqlite",
+        "data": data,
+        "rows": [
+            {
+                "name": "households page (first 100)",
+                "server": {"median_ms": page_ms, "p95_ms": page_ms},
+                "bound": {"median_ms": bound_ms, "p95_ms": bound_ms},
+            },
+            {"name": "bottomLineSummary, county", "na": True},
+        ],
+    }
+
+
+def test_compare_reports_how_the_page_grows_with_the_data() -> None:
+    from bench.compare import report
+
+    text = report(
+        _results("7500 households", 100.0, 10.0), _results("100000 households", 130.0, 20.0)
+    )
+    assert "households page " in text and "1.30x" in text and "2.00x" in text
+    assert text.endswith("households page, large / small: 1.30 (target <= 1.2) MISSED")
+    held = report(_results("a", 100.0, 10.0), _results("b", 110.0, 10.0))
+    assert held.endswith("(target <= 1.2) holds")
+
+
+async def test_a_slow_query_stops_at_its_budget() -> None:
+    import asyncio
+
+    from bench.measure import timed
+
+    calls = 0
+
+    async def slow() -> None:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.02)
+
+    latency = await timed(slow, warmup=5, count=30, budget=0.05)
+    # Warm-up stops after a quarter of the budget; then at least three timed calls.
+    assert 3 <= latency.samples < 30 and calls < 35
+    assert latency.median_ms >= 20
+    full = await timed(slow, warmup=0, count=4)
+    assert full.samples == 4

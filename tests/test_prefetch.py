@@ -131,3 +131,26 @@ async def test_one_person_resolves_without_waiting(
     monkeypatch.setattr(schema.query, "prefetch", _no_walk)
     unwalked, late = await _late(h, PERSON, {"id": person}, token)
     assert late > 0 and unwalked == walked
+
+
+async def test_a_count_alone_runs_no_page_query(city: tuple[Harness, str]) -> None:
+    h, token = city
+    counted: dict[str, int] = {}
+    answers: dict[str, Any] = {}
+    queries = {
+        "count": "{ persons(first: 5) { totalCount } }",
+        "page": "{ persons(first: 5) { totalCount nodes { id } } }",
+        "fragment": "{ persons(first: 5) { ...P } } fragment P on PersonConnection { totalCount pageInfo { hasNextPage } }",
+        "skipped": "query($no: Boolean!) { persons(first: 5) { totalCount nodes @include(if: $no) { id } } }",
+    }
+    for name, query in queries.items():
+        with h.count_statements() as counter:
+            answers[name] = (
+                await h.ok(query, {"no": False} if "$no" in query else None, token=token)
+            )["persons"]
+        counted[name] = counter.count
+    total = answers["page"]["totalCount"]
+    assert total > 5 and len(answers["page"]["nodes"]) == 5
+    assert answers["count"] == answers["skipped"] == {"totalCount": total}
+    assert answers["fragment"] == {"totalCount": total, "pageInfo": {"hasNextPage": True}}
+    assert counted["count"] == counted["skipped"] == counted["page"] - 1 == counted["fragment"] - 1

@@ -291,3 +291,21 @@ async def test_graphql_response_json_answers_request_errors_with_400(dev: World)
     assert classic.status_code == 200
     assert classic.headers["content-type"] == "application/json"
     assert classic.json()["data"] is None
+
+
+async def test_bodies_are_utf8_json_and_big_integers_fall_back(dev: World) -> None:
+    """Responses are serialised by orjson: UTF-8, not \\u escapes; a value orjson refuses
+    (an integer beyond 64 bits, which no Bangfu scalar produces) still serialises."""
+    from bangfu.app import GraphQLEndpoint
+
+    response = await dev.h.client.post("/graphql", json={"query": "{ plugins { name } }"})
+    assert response.status_code == 200 and response.json()["data"]["plugins"]
+    answer = await dev.h.client.post(
+        "/graphql",
+        json={"query": '{ region(code: "141023") { name } }'},
+        headers={"Authorization": f"Bearer {dev.xiangfen}"},
+    )
+    assert "襄汾县".encode() in answer.content and answer.json()["data"]["region"]["name"]
+    data = {"n": 2**70, "name": "襄汾"}
+    encoded = GraphQLEndpoint.encode_json(None, data)  # type: ignore[arg-type]
+    assert json.loads(encoded) == data

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import age_on
+from core.care.demo_rows import insert_objects
 from core.registry.models import CategoryAssignment, Organisation
 from plugins.education.models import (
     AidKind,
@@ -101,7 +102,7 @@ async def add_demo_data(
             current = next((p for p in periods if p.end_date is None), None)
             if current is not None and current.stage is not None and person.id in in_hardship:
                 rows += _aid(person.id, current.stage, first_day, day, organisations, rng)
-    session.add_all(rows)
+    await insert_objects(session, rows)
 
 
 def _schooling(

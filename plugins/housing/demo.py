@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import today
+from core.care.demo_rows import insert_objects
 from core.registry.models import Organisation
 from plugins.housing.models import (
     AidKind,
@@ -144,8 +145,9 @@ async def add_demo_data(
         appraised_on = day - dt.timedelta(days=rng.randint(30, 900))
         appraisal = _appraisal(rng, household.id, grade, appraised_on, bureau)
         appraisals.append((household, appraisal, ""))
-    session.add_all([a for _h, a, _p in appraisals])
-    await session.flush()  # the projects refer to the appraisals' IDs
+    # Bulk inserts (core.care.demo_rows); the projects refer to the appraisals' IDs.
+    await insert_objects(session, [a for _h, a, _p in appraisals], ids=True)
+    rows: list[Any] = []
 
     later: list[Any] = []
     for household, appraisal, plan in appraisals:
@@ -164,20 +166,19 @@ async def add_demo_data(
             statuses = (None, *list(RenovationStatus)[:4])
             status = rng.choices(statuses, weights=(35, 15, 15, 25, 10))[0]
             if status is not None:
-                session.add(_project(rng, household.id, appraisal, status, day))
-    session.add_all([accepted for _p, accepted, _d in later])
-    await session.flush()
+                rows.append(_project(rng, household.id, appraisal, status, day))
+    await insert_objects(session, [accepted for _p, accepted, _d in later], ids=True)
     for project, accepted, accepted_on in later:
         project.status = RenovationStatus.ACCEPTED
         project.accepted_on = min(accepted_on, day)
         project.acceptance_appraisal_id = accepted.id
-        session.add(project)
+        rows.append(project)
 
     for household in households:
         draw = rng.random()
         if draw < 0.03:
             start = day - dt.timedelta(days=rng.randint(0, 700))
-            session.add(
+            rows.append(
                 HousingAid(
                     household_id=household.id,
                     kind=AidKind.RENTAL_SUBSIDY,
@@ -188,7 +189,7 @@ async def add_demo_data(
             )
         elif draw < 0.045:
             start = day - dt.timedelta(days=rng.randint(0, 1000))
-            session.add(
+            rows.append(
                 HousingAid(
                     household_id=household.id,
                     kind=AidKind.PUBLIC_RENTAL_HOUSING,
@@ -205,7 +206,7 @@ async def add_demo_data(
         kind = rng.choice(list(DisasterKind))
         occurred_on = day - dt.timedelta(days=rng.randint(1, 200))
         responded = i % 2 == 0 and occurred_on < day
-        session.add(
+        rows.append(
             DisasterReport(
                 household_id=household.id,
                 kind=kind,
@@ -218,3 +219,4 @@ async def add_demo_data(
                 response=rng.choice(RESPONSES) if responded else None,
             )
         )
+    await insert_objects(session, rows)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import age_on, today
+from core.care.demo_rows import insert_objects
 from plugins.medical.models import (
     Hospitalisation,
     InsuranceEnrolment,
@@ -41,20 +42,22 @@ async def add_demo_rows(
     session: AsyncSession, households: Sequence[Any], rng: random.Random
 ) -> None:
     day = today()
+    rows: list[Any] = []  # inserted in bulk at the end (core.care.demo_rows)
     for household in households:
         for person, _relation in household.demo_members:
             if getattr(person, "deceased", False):
                 continue
-            _insurance(session, person.id, day, rng)
-            serious = _conditions(session, person, day, rng)
+            _insurance(rows, person.id, day, rng)
+            serious = _conditions(rows, person, day, rng)
             await _hospital(session, person, day, rng, serious)
+    await insert_objects(session, rows)
 
 
-def _insurance(session: AsyncSession, person_id: int, day: dt.date, rng: random.Random) -> None:
+def _insurance(rows: list[Any], person_id: int, day: dt.date, rng: random.Random) -> None:
     for years_ago in (1, 0):
         if rng.random() < 0.04:
             continue  # uninsured that year
-        session.add(
+        rows.append(
             InsuranceEnrolment(
                 person_id=person_id,
                 year=day.year - years_ago,
@@ -68,7 +71,7 @@ def _insurance(session: AsyncSession, person_id: int, day: dt.date, rng: random.
         )
 
 
-def _conditions(session: AsyncSession, person: Any, day: dt.date, rng: random.Random) -> bool:
+def _conditions(rows: list[Any], person: Any, day: dt.date, rng: random.Random) -> bool:
     """Add the person's conditions; whether any is serious."""
     age = age_on(person.birth_date, day)
     chronic_odds = 0.30 if age >= 60 else 0.10 if age >= 40 else 0.01
@@ -85,7 +88,7 @@ def _conditions(session: AsyncSession, person: Any, day: dt.date, rng: random.Ra
         assert code in DEFAULT_CONDITIONS
         earliest = max(person.birth_date, day - dt.timedelta(days=365 * 15))
         span = max((day - earliest).days, 1)
-        session.add(
+        rows.append(
             MedicalCondition(
                 person_id=person.id,
                 diagnosis_code=code,
