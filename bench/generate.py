@@ -81,8 +81,8 @@ async def generate(settings: Settings, households: int, seed: int, today: dt.dat
                     today=today,
                 )
             if generated:
-                # Fresh statistics: right after a bulk load PostgreSQL's planner knows
-                # nothing of the tables yet (pages took seconds until autovacuum ran).
+                # Fresh statistics: right after a bulk load the planner knows nothing of
+                # the tables (on PostgreSQL pages took seconds until autovacuum ran).
                 async with engine.begin() as connection:
                     await connection.exec_driver_sql("ANALYZE")
             async with session.begin():
