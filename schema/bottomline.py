@@ -14,7 +14,6 @@ from core.bottomline.evaluate import (
     BATCH,
     BottomLine,
     Summary,
-    custom_plans,
     evaluate,
     pages,
     summarise,
@@ -202,7 +201,6 @@ async def at_risk_connection(
 
     found: list[Any] = []
     async with context.read() as session:
-        await custom_plans(session)
         async for page in pages(session, statement, FILTER_BATCH, start):
             lines = await evaluate(page, session, context.host, context.today, context.settings)
             found += risky(page, lines)

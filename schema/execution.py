@@ -14,6 +14,7 @@ exception, an awaitable, a value the scalar refuses. Those go through the ordina
 which raises the ordinary error. Field middleware (none in Bangfu) turns it off.
 """
 
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,7 +120,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             field = parent_type.fields.get(node.name.value)
             plan = None if field is None or node.arguments else _plan(field)
             if plan is not None and (
-                plan.guard is None or plan.guard._allowed(source, self._info())  # type: ignore[arg-type]
+                plan.guard is None or plan.guard._allowed(source, self._info)  # type: ignore[arg-type]
             ):
                 value = _leaf(plan, source)
                 if value is not Undefined and (value is not None or not plan.non_null):
@@ -128,11 +129,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             parent_type, source, field_details_list, path, position_context
         )
 
+    @functools.cached_property
     def _info(self) -> _ContextOnly:
-        info = self.__dict__.get("_bangfu_info")
-        if info is None:
-            info = self.__dict__["_bangfu_info"] = _ContextOnly(self.context_value)
-        return info  # type: ignore[no-any-return]
+        return _ContextOnly(self.context_value)
 
 
 def _leaf(plan: _Plan, source: Any) -> Any:

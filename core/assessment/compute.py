@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.assessment.types import AssessmentItem, AssessmentPeriod, IndicatorScore, Unit, UnitKind
 from core.bottomline import BOTTOM_LINE, Status
 from core.bottomline.evaluate import (
-    custom_plans,
     evaluate,
     hardship_persons,
     pages,
@@ -159,7 +158,6 @@ async def assess(
     """The assessment of ``region_code`` (a city or county) for ``year``, in the session's
     area. :raises AssessmentError: a bad year or region."""
     period, region = await period_of(session, year, region_code, today)
-    await custom_plans(session)
     counties = {
         r.code: r
         for r in await session.scalars(

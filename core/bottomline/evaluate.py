@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.bottomline import BOTTOM_LINE, GOALS, Finding, Indicator, Status, core_rules
@@ -161,18 +161,6 @@ def pairing_persons(region_path: str, as_of: dt.date, categories: Sequence[str])
     )
 
 
-async def custom_plans(session: AsyncSession) -> None:
-    """On PostgreSQL, plan each page's statements for its own parameters.
-
-    A page's statements repeat with new IDs; after five runs of a prepared statement
-    PostgreSQL may switch to a generic plan, blind to the area criteria's bounds, that
-    measured 100 times slower on a county of 20,000 (bench/bottom_line_summary.py).
-    ``SET LOCAL`` lasts until the read transaction ends.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-
-
 @dataclasses.dataclass
 class Summary:
     """Counts per child region, indicator and status (R3 ``bottomLineSummary``)."""
@@ -210,7 +198,6 @@ async def summarise(
     and each plugin's few; no statement per person.
     """
     summary = Summary()
-    await custom_plans(session)
     async for page in pages(session, hardship_persons(region_path, as_of), batch):
         found = statuses(page, await findings_of(page, session, host, as_of, settings))
         for person in page:

@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.bottomline import BOTTOM_LINE, GOALS, Status
-from core.bottomline.evaluate import custom_plans, evaluate, hardship_persons, pages
+from core.bottomline.evaluate import evaluate, hardship_persons, pages
 from core.calendar import age_on
 from core.care.event_models import CareEvent
 from core.care.models import Pairing
@@ -72,7 +72,6 @@ async def write_roster(
 
     :param progress: called with the number of persons written after each page.
     """
-    await custom_plans(session)
     names = {
         code: name
         for code, name in await session.execute(

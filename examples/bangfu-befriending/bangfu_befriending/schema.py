@@ -27,6 +27,7 @@ from schema.relay import decode_id
 from schema.transactions import in_transaction
 
 T = TypeVar("T")
+P = TypeVar("P")
 MAX_FLAGS = 100
 
 
@@ -142,6 +143,13 @@ async def run(
     return result
 
 
+def respond(payload: type[P], name: str, result: Any) -> P:
+    """``payload`` with ``result`` under ``name``, or with the errors ``run`` returned."""
+    if isinstance(result, list):
+        return payload(**{name: None, "errors": result})
+    return payload(**{name: result, "errors": []})
+
+
 @strawberry.type
 class BefriendingMutation:
     @strawberry.mutation(
@@ -157,10 +165,7 @@ class BefriendingMutation:
                 decode_id(input.person_id, "Person", "input.personId"), input.since
             )
 
-        result = await run(info, work)
-        if isinstance(result, list):
-            return BefriendingRelationshipPayload(relationship=None, errors=result)
-        return BefriendingRelationshipPayload(relationship=result, errors=[])
+        return respond(BefriendingRelationshipPayload, "relationship", await run(info, work))
 
     @strawberry.mutation(
         description="End a befriending of your organisation.", extensions=requires(access.WRITE)
@@ -173,10 +178,7 @@ class BefriendingMutation:
                 decode_id(input.id, "BefriendingRelationship", "input.id"), input.until
             )
 
-        result = await run(info, work)
-        if isinstance(result, list):
-            return BefriendingRelationshipPayload(relationship=None, errors=result)
-        return BefriendingRelationshipPayload(relationship=result, errors=[])
+        return respond(BefriendingRelationshipPayload, "relationship", await run(info, work))
 
     @strawberry.mutation(
         description="Record a visit, call or activity with a person you befriend.",
@@ -196,10 +198,7 @@ class BefriendingMutation:
                 input.donation_yuan,
             )
 
-        result = await run(info, work)
-        if isinstance(result, list):
-            return BefriendingContactPayload(contact=None, errors=result)
-        return BefriendingContactPayload(contact=result, errors=[])
+        return respond(BefriendingContactPayload, "contact", await run(info, work))
 
     @strawberry.mutation(
         description="Raise a flag: the emotional state of a person you befriend has "
@@ -214,10 +213,7 @@ class BefriendingMutation:
                 decode_id(input.person_id, "Person", "input.personId"), input.note
             )
 
-        result = await run(info, work)
-        if isinstance(result, list):
-            return BefriendingFlagPayload(flag=None, errors=result)
-        return BefriendingFlagPayload(flag=result, errors=[])
+        return respond(BefriendingFlagPayload, "flag", await run(info, work))
 
     @strawberry.mutation(
         description="Close a flag of your organisation.", extensions=requires(access.WRITE)
@@ -228,7 +224,4 @@ class BefriendingMutation:
         async def work(b: Befriending) -> Any:
             return await b.close_flag(decode_id(input.id, "BefriendingFlag", "input.id"))
 
-        result = await run(info, work)
-        if isinstance(result, list):
-            return BefriendingFlagPayload(flag=None, errors=result)
-        return BefriendingFlagPayload(flag=result, errors=[])
+        return respond(BefriendingFlagPayload, "flag", await run(info, work))
