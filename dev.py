@@ -4,16 +4,19 @@
     python3 dev.py run     # install into .venv, migrate, load demo data, serve GraphiQL
     python3 dev.py test    # install into .venv, then lint, type-check and run every test
     python3 dev.py bench   # install with the profilers, then the benchmark (bench/README.md)
+    python3 dev.py lock    # refresh requirements.lock from pyproject.toml's ranges
 
 It creates ``.venv`` beside this file on first use and reinstalls only when
-``pyproject.toml`` changes. Extra arguments go to ``bangfu serve``, ``pytest`` or
-``python -m bench``.
+``pyproject.toml`` or ``requirements.lock`` changes. Every install takes the exact versions
+of ``requirements.lock`` (the ones the tests passed with) as pip constraints. Extra arguments
+go to ``bangfu serve``, ``pytest`` or ``python -m bench``.
 """
 
 import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -21,6 +24,17 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".bangfu-installed"
+LOCK = ROOT / "requirements.lock"
+#: The extras the lock covers: everything dev.py may install.
+LOCKED_EXTRAS = "test,bench"
+
+
+def _python_of_lock() -> str:
+    """The Python version (``3.11``) the lock was made with, from its header."""
+    for line in LOCK.read_text().splitlines():
+        if line.startswith("# python "):
+            return line.split()[2]
+    return ""
 
 
 def ensure_environment(extras: str = "test") -> None:
@@ -29,15 +43,54 @@ def ensure_environment(extras: str = "test") -> None:
     if not (BIN / "python").exists():
         print(f"creating a virtual environment in {VENV} ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    digest.update(LOCK.read_bytes() if LOCK.exists() else b"")
+    wanted = digest.hexdigest()
     installed = STAMP.read_text().split() if STAMP.exists() else []
     if installed[:1] != [wanted] or not set(extras.split(",")) <= set(installed[1:]):
         print("installing bangfu and its dependencies ...", flush=True)
         pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet"]
         pip.append("--disable-pip-version-check")
         subprocess.run([*pip, "--upgrade", "pip"], check=True)
-        subprocess.run([*pip, "-e", f"{ROOT}[{extras}]"], check=True)
+        target = [*pip, "-e", f"{ROOT}[{extras}]"]
+        if not LOCK.exists():
+            subprocess.run(target, check=True)
+        elif subprocess.run([*target, "-c", str(LOCK)]).returncode != 0:
+            # The lock was made on one Python; a newer one may lack wheels for its versions.
+            this = f"{sys.version_info.major}.{sys.version_info.minor}"
+            if _python_of_lock() == this:
+                sys.exit("installing the locked versions (requirements.lock) failed")
+            print(
+                f"the locked versions do not install on Python {this} (the lock is for "
+                f"{_python_of_lock()}): installing the newest within pyproject.toml's ranges",
+                flush=True,
+            )
+            subprocess.run(target, check=True)
         STAMP.write_text(" ".join([wanted, *extras.split(",")]))
+
+
+def lock() -> int:
+    """Write requirements.lock: the versions a fresh install of pyproject.toml's ranges
+    takes today, for every extra. Run the tests after it and commit both together."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = Path(folder) / "venv"
+        venv.EnvBuilder(with_pip=True).create(env)
+        python = env / BIN.relative_to(VENV) / "python"
+        pip = [str(python), "-m", "pip", "--disable-pip-version-check"]
+        subprocess.run([*pip, "install", "--quiet", "--upgrade", "pip"], check=True)
+        subprocess.run([*pip, "install", "--quiet", f"{ROOT}[{LOCKED_EXTRAS}]"], check=True)
+        frozen = subprocess.run(
+            [*pip, "freeze", "--exclude", "bangfu"], check=True, capture_output=True, text=True
+        ).stdout
+    header = [
+        "# The exact versions Bangfu's tests passed with: dev.py installs with these as pip",
+        "# constraints. Refresh with `python3 dev.py lock`, run `python3 dev.py test`, and",
+        "# commit both together.",
+        f"# python {sys.version_info.major}.{sys.version_info.minor}",
+    ]
+    LOCK.write_text("\n".join([*header, *sorted(frozen.splitlines(), key=str.lower)]) + "\n")
+    print(f"wrote {LOCK.name}: {len(frozen.splitlines())} packages", flush=True)
+    return 0
 
 
 def run(command: list[str]) -> int:
@@ -45,9 +98,11 @@ def run(command: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test", "bench"):
+    if not argv or argv[0] not in ("run", "test", "bench", "lock"):
         print(__doc__)
         return 2
+    if argv[0] == "lock":
+        return lock()
     if argv[0] == "bench":
         ensure_environment("test,bench")
         return run([str(BIN / "python"), "-m", "bench", *argv[1:]])
