@@ -72,6 +72,10 @@ Roster columns, the bottom line and the assessment
     :class:`Status`; :class:`IndicatorScore`, :class:`AssessmentItem`, :class:`Unit`,
     :class:`UnitKind`, :class:`AssessmentPeriod`.
 
+Care events
+    :class:`CareEventRaised` (what ``host.raise_care_event`` takes and ``bangfu_care_event``
+    receives) and :class:`CareEventKind`.
+
 Days
     :func:`today` (today in Asia/Shanghai) and :func:`age_on` (whole years on a day).
 """
@@ -81,6 +85,7 @@ from core.assessment.types import AssessmentItem, AssessmentPeriod, IndicatorSco
 from core.bottomline import Finding, Indicator, Status
 from core.calendar import age_on, today
 from core.care.common import active_hardship_persons
+from core.care.events import CareEventKind, CareEventRaised
 from core.care.models import Pairing
 from core.db import Base, path_within, utcnow
 from core.errors import DomainError, ErrorCode, FieldError
@@ -135,6 +140,8 @@ __all__ = [
     "AssessmentPeriod",
     "AuditEvent",
     "Base",
+    "CareEventKind",
+    "CareEventRaised",
     "Category",
     "CategoryAssignment",
     "Change",

@@ -39,6 +39,8 @@ PUBLIC_NAMES = [
     "AssessmentPeriod",
     "AuditEvent",
     "Base",
+    "CareEventKind",
+    "CareEventRaised",
     "Category",
     "CategoryAssignment",
     "Change",
