@@ -7,6 +7,13 @@ areas and roles you give, and runs GraphQL requests in-process::
     async with Harness.start(tmp_path, plugins=["education"]) as h:
         token = await h.actor("xiangfen", roles=[Role.CIVIL_AFFAIRS_OFFICER], region="141023")
         data = await h.ok("{ persons(first: 10) { totalCount } }", token=token)
+
+With :mod:`bangfu.plugin` this is the public API for plugin authors: a plugin's tests import
+Bangfu only from these two modules. Besides :class:`Harness` and :class:`StatementCounter`
+it re-exports :func:`make_id_number` (valid ID numbers), :class:`PluginHost` and
+:func:`get_plugin_manager` (a host over chosen plugins) and :class:`RosterImport` (a roster
+import run directly, as the command line does). ``docs/plugins/writing-a-plugin.md``
+("Tests") lists every attribute and method.
 """
 
 import contextlib
@@ -28,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bangfu.app import create_app
 from core.config import Settings
 from core.db import Base, make_engine, utcnow
+from core.idnumber import make as make_id_number
 from core.plugins import PluginHost, get_plugin_manager
 from core.registry.models import (
     Household,
@@ -41,20 +49,36 @@ from core.registry.models import (
 from core.registry.persons import read_id_number
 from core.registry.reference import ensure_reference_data
 from core.registry.service import MemberData, PersonData, Registry
+from core.roster.importer import RosterImport
 from core.security import SYSTEM, Actor, Role
 from core.security.auth import token_digest
 from core.security.crypto import FieldCipher
 from core.security.models import AccessToken, User
 from schema.build import build_schema
 
+__all__ = [
+    "TEST_KEY",
+    "Harness",
+    "PluginHost",
+    "RosterImport",
+    "StatementCounter",
+    "get_plugin_manager",
+    "make_id_number",
+]
+
+#: The field-encryption key of every harness (a test key, never a secret).
 TEST_KEY = b"bangfu-tests-not-a-secret-key-32"
 _HASH_FOR_TESTS = "$argon2id$v=19$m=65536,t=3,p=4$dGVzdHNhbHQ$not-a-usable-hash"
 
 
 class StatementCounter:
-    """Counts the SQL statements an engine runs while active."""
+    """Counts the SQL statements an engine runs while active (a ``with`` block).
+
+    ``count`` is the number of statements, ``statements`` their SQL text in order.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
+        """Count the statements of ``engine`` (``Harness.count_statements()`` makes one)."""
         self.engine = engine
         self.count = 0
         self.statements: list[str] = []
@@ -86,7 +110,27 @@ def _schema_key(settings: Settings, host: PluginHost) -> tuple[Any, ...]:
 
 
 class Harness:
-    """An app on a fresh database, with helpers to make actors and send GraphQL."""
+    """An app on a fresh database, with helpers to make actors and send GraphQL.
+
+    Make one with :meth:`start`. Its attributes:
+
+    ``settings``
+        the :class:`core.config.Settings` of the app (``settings=`` of :meth:`start`).
+    ``host``
+        the plugin host: ``h.host.plugins`` (name to ``PluginInfo``), ``h.host.allowed(actor,
+        action)``, ``h.host.roster_columns``, ``await h.host.assessment_indicators(...)``.
+    ``cipher``
+        the field cipher (ID numbers are stored encrypted; see :meth:`id_number_of`).
+    ``app``
+        the Starlette application.
+    ``services``
+        the app's services; ``h.services.sessions`` is the session factory.
+    ``engine``
+        the SQLAlchemy engine of the test database.
+    ``client``
+        an ``httpx.AsyncClient`` talking to ``app`` in-process (base URL
+        ``http://testserver``), for requests other than GraphQL (``/roster``, ``/reports``).
+    """
 
     def __init__(self, settings: Settings, host: PluginHost, *, reuse: bool = False) -> None:
         """``reuse``: the plugins are installed ones, so a schema built for the same
@@ -216,9 +260,15 @@ class Harness:
         return household, by_number
 
     def id_number_of(self, person: Person) -> str:
+        """The person's full ID number, decrypted."""
         return read_id_number(self.cipher, person)
 
     async def organisation(self, code: str) -> Organisation:
+        """The organisation with ``code`` (e.g. ``141000-womens-federation`` of the
+        reference data, or ``test-<username>`` made by :meth:`actor`).
+
+        :raises LookupError: no organisation has that code.
+        """
         async with self.session() as session:
             found = await session.scalar(select(Organisation).where(Organisation.code == code))
         if found is None:
@@ -236,7 +286,9 @@ class Harness:
     ) -> str:
         """Create a user with ``roles`` in ``region`` and return a valid bearer token.
 
-        ``department`` makes the user's organisation that plugin's department.
+        The user belongs to ``organisation`` (a code; created as a department when it does
+        not exist; default ``test-<username>``). ``department`` makes a new organisation
+        that plugin's department, so a ``DEPARTMENT_OFFICER`` holds its write action.
         """
         async with self.session() as session, session.begin():
             org_code = organisation or f"test-{username}"
@@ -299,6 +351,7 @@ class Harness:
     async def post(
         self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
     ) -> httpx.Response:
+        """POST one GraphQL request to ``/graphql``; the HTTP response, whatever its status."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return await self.client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
@@ -323,4 +376,5 @@ class Harness:
         return answer["data"]  # type: ignore[no-any-return]
 
     def count_statements(self) -> StatementCounter:
+        """``with h.count_statements() as counter:`` counts the SQL statements run inside."""
         return StatementCounter(self.engine)

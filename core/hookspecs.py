@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 hookspec = HookspecMarker("bangfu")
 
 #: The version of this contract, ``MAJOR.MINOR``. A new hook or a new optional argument
-#: raises the minor version; removing or changing a hook raises the major version. A
+#: raises the minor version; removing or changing a hook raises the major version. It
+#: versions the public plugin API too (``bangfu.plugin.__all__``, ``bangfu.testing``):
+#: a new name raises the minor version, a name removed or changed incompatibly the major. A
 #: plugin declares the versions it supports in ``PluginInfo.contract`` (a PEP 440
 #: specifier such as ``">=1.0,<2"``); the host refuses a plugin whose specifier does not
 #: admit this version, saying what to upgrade.

@@ -31,6 +31,15 @@ from schema.reports import ReportQuery
 from schema.reveal import RevealMutation
 
 
+def starts_with_plugin_name(field: str, plugin: str) -> bool:
+    """Whether a GraphQL root field name starts with the plugin's name.
+
+    The name is compared without its underscores and whatever the case, so the plugin
+    ``livingallowance`` (or ``living_allowance``) may add ``livingAllowancePayments``.
+    """
+    return field.lower().startswith(plugin.replace("_", "").lower())
+
+
 def merge_roots(name: str, parts: list[tuple[str, type]]) -> type:
     """One root type from several, refusing a field defined twice."""
     owners: dict[str, str] = {}
@@ -40,9 +49,10 @@ def merge_roots(name: str, parts: list[tuple[str, type]]) -> type:
                 raise SchemaCompositionError(
                     f"field {name}.{field} is defined by both {owners[field]} and {owner}"
                 )
-            if owner != "core" and not field.startswith(owner):
+            if owner != "core" and not starts_with_plugin_name(field, owner):
                 raise SchemaCompositionError(
-                    f"plugin {owner}: root field {name}.{field} must start with {owner!r}"
+                    f"plugin {owner}: root field {name}.{field} must start with {owner!r} "
+                    "(letters in any case, without the name's underscores)"
                 )
             owners[field] = owner
     merged = type(name, tuple(part for _, part in parts), {})

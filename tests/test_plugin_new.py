@@ -88,8 +88,8 @@ def follow_the_guide(package: Path) -> None:
     models = package / "bangfu_welfare/models.py"
     models.write_text(
         models.read_text().replace(
-            "from core.registry import PersonScoped",
-            "from core.registry import HouseholdScoped, PersonScoped",
+            "from bangfu.plugin import Base, PersonScoped",
+            "from bangfu.plugin import Base, HouseholdScoped, PersonScoped",
         )
         + "\n\n"
         + block("class WelfareVisit(HouseholdScoped, Base)")

@@ -1,6 +1,7 @@
 """Actions, their grants to roles, and the veto rule that decides a permission check."""
 
 import dataclasses
+from collections.abc import Iterable
 
 from core.security.actor import Actor, ActorKind, Role
 
@@ -114,26 +115,34 @@ CORE_ACTIONS = (
 )
 
 
-def plugin_actions(plugin: str, subject: str) -> list[Action]:
+def plugin_actions(
+    plugin: str, subject: str, *, writers: Iterable[Role] = (Role.DEPARTMENT_OFFICER,)
+) -> list[Action]:
     """The three actions every domain plugin has, owned by its department.
 
     ``<plugin>:read`` — the plugin's non-sensitive fields, for anyone whose area covers
     the person; ``<plugin>:read-sensitive`` — its sensitive fields and its data about
-    children under 14, for the department and the roles whose duty needs them;
-    ``<plugin>:write`` — its records, for the department and city administrators.
+    children under 14, for the writers and the roles whose duty needs them;
+    ``<plugin>:write`` — its records, for the writers and city administrators.
+
+    :param writers: the roles beside city administrators that write the plugin's records.
+        A ``DEPARTMENT_OFFICER`` among them writes only if their organisation is the
+        plugin's department (the default); a plugin owned by civil affairs rather than
+        a department passes ``writers=(Role.CIVIL_AFFAIRS_OFFICER,)``.
     """
+    writing = frozenset(writers)
     return [
         Action(f"{plugin}:read", f"Read {subject}", ALL_ROLES),
         Action(
             f"{plugin}:read-sensitive",
             f"Read sensitive {subject} and children's {subject}",
-            DUTY_ROLES | {Role.DEPARTMENT_OFFICER},
+            DUTY_ROLES | writing,
             department=plugin,
         ),
         Action(
             f"{plugin}:write",
             f"Record {subject}",
-            frozenset({Role.CITY_ADMINISTRATOR, Role.DEPARTMENT_OFFICER}),
+            frozenset({Role.CITY_ADMINISTRATOR}) | writing,
             department=plugin,
         ),
     ]

@@ -14,10 +14,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from core.care.models import Pairing
-from core.registry.models import OrganisationKind
-from core.security.actor import Actor, Role
-from core.security.permissions import Action
+from bangfu.plugin import Action, Actor, OrganisationKind, Pairing, Role
 
 NAME = "befriending"
 READ = f"{NAME}:read"

@@ -10,17 +10,18 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu_befriending.models import Contact, Relationship
-from core.assessment.types import (
+from bangfu.plugin import (
     AssessmentItem,
     AssessmentPeriod,
     IndicatorScore,
+    Organisation,
+    Person,
     Unit,
     UnitKind,
+    age_on,
+    path_within,
 )
-from core.calendar import age_on
-from core.db import path_within
-from core.registry.models import Organisation, Person
+from bangfu_befriending.models import Contact, Relationship
 
 INDICATOR = "befriending_children_contacted"
 TITLE = "Befriended children contacted in the last 90 days"

@@ -24,8 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, utcnow
-from core.registry import PersonScoped
+from bangfu.plugin import Base, PersonScoped, utcnow
 
 
 class ContactKind(enum.StrEnum):

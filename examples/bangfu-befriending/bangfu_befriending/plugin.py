@@ -21,18 +21,25 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from bangfu.plugin import (
+    Action,
+    AssessmentPeriod,
+    IndicatorScore,
+    Organisation,
+    OrganisationKind,
+    PluginInfo,
+    RosterColumns,
+    User,
+    age_on,
+    by_key,
+    grouped,
+    hookimpl,
+    today,
+)
 from bangfu_befriending import access, indicators, roster
 from bangfu_befriending.models import Contact, ContactKind, Flag, Relationship
 from bangfu_befriending.schema import BefriendingMutation, BefriendingQuery
 from bangfu_befriending.types import BefriendingPersonFields, audit_emotional_reads
-from core.assessment.types import AssessmentPeriod, IndicatorScore
-from core.calendar import age_on, today
-from core.plugins import PluginInfo, hookimpl
-from core.registry.models import Organisation, OrganisationKind
-from core.roster.columns import RosterColumns
-from core.security.models import User
-from core.security.permissions import Action
-from schema.loaders import by_key, grouped
 
 NAME = "befriending"
 

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu_befriending.models import Relationship
-from core.registry.models import Organisation, OrganisationKind
-from core.roster.columns import (
+from bangfu.plugin import (
     Change,
+    Organisation,
+    OrganisationKind,
     RosterColumn,
     RosterColumns,
     RosterSubject,
@@ -28,6 +28,7 @@ from core.roster.columns import (
     RosterValueError,
     RosterWriteContext,
 )
+from bangfu_befriending.models import Relationship
 
 #: Accepted cell values, English and Chinese, for each owning organisation kind.
 ORGANISATIONS = {

@@ -13,6 +13,7 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
+from bangfu.plugin import decode_id, in_transaction, requires
 from bangfu_befriending import access
 from bangfu_befriending.models import ContactKind, Flag
 from bangfu_befriending.service import Befriending
@@ -22,9 +23,6 @@ from bangfu_befriending.types import (
     BefriendingFlag,
     BefriendingRelationship,
 )
-from schema.permissions import requires
-from schema.relay import decode_id
-from schema.transactions import in_transaction
 
 T = TypeVar("T")
 P = TypeVar("P")

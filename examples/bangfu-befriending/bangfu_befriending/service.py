@@ -1,7 +1,7 @@
 """The use cases behind the befriending mutations, and their checks.
 
 Every check names the input field at fault; the mutations run these in one transaction
-(``schema.transactions.in_transaction``), so a refused input changes nothing.
+(``bangfu.plugin.in_transaction``), so a refused input changes nothing.
 """
 
 import datetime as dt
@@ -12,11 +12,9 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bangfu.plugin import Actor, DomainError, FieldError, Organisation, Person
 from bangfu_befriending.access import OWNER_KINDS
 from bangfu_befriending.models import Contact, ContactKind, Flag, Relationship
-from core.errors import DomainError, FieldError
-from core.registry.models import Organisation, Person
-from core.security.actor import Actor
 
 MAX_NOTE = 2000
 MAX_DONATION = decimal.Decimal("1000000")

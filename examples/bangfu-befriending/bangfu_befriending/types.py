@@ -14,16 +14,18 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
+from bangfu.plugin import (
+    Allowed,
+    FieldError,
+    OrganisationType,
+    Outcome,
+    audit_event,
+    person_data,
+    to_global_id,
+)
 from bangfu_befriending import access
 from bangfu_befriending.models import Contact, ContactKind, Flag, Relationship
 from bangfu_befriending.service import BefriendingErrorCode
-from core.errors import FieldError
-from core.security.audit import Outcome
-from schema.access import person_data
-from schema.audit import audit_event
-from schema.permissions import Allowed
-from schema.relay import to_global_id
-from schema.types import Organisation
 
 BefriendingContactKind = strawberry.enum(
     ContactKind, name="BefriendingContactKind", description="VISIT, CALL or ACTIVITY."
@@ -102,7 +104,7 @@ class BefriendingRelationship:
         return None if user is None else str(user.display_name)
 
     @strawberry.field(description="The trade union, women's federation or youth league.")
-    async def organisation(self, info: Info) -> Organisation | None:
+    async def organisation(self, info: Info) -> OrganisationType | None:
         return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[attr-defined,no-any-return]
 
     @classmethod
@@ -130,7 +132,7 @@ class BefriendingContact:
     )
 
     @strawberry.field(description="The writing organisation.")
-    async def organisation(self, info: Info) -> Organisation | None:
+    async def organisation(self, info: Info) -> OrganisationType | None:
         return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[attr-defined,no-any-return]
 
     @classmethod
@@ -157,7 +159,7 @@ class BefriendingFlag:
         return strawberry.ID(to_global_id("Person", self.person_id))  # type: ignore[attr-defined]
 
     @strawberry.field(description="The organisation of the volunteer who raised it.")
-    async def organisation(self, info: Info) -> Organisation | None:
+    async def organisation(self, info: Info) -> OrganisationType | None:
         return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[attr-defined,no-any-return]
 
     @classmethod

@@ -9,14 +9,8 @@ from typing import Any
 from bangfu_befriending.models import Contact, Flag, Relationship
 from sqlalchemy import func, select
 
-from bangfu.testing import Harness
-from core.calendar import today
-from core.care.models import Pairing
-from core.idnumber import make
-from core.registry.models import Person
-from core.security import Role
-from core.security.models import User
-from schema.relay import to_global_id
+from bangfu.plugin import Pairing, Person, Role, User, to_global_id, today
+from bangfu.testing import Harness, make_id_number
 
 _sequence = itertools.count(201)
 
@@ -27,7 +21,7 @@ def years_ago(years: int) -> dt.date:
 
 
 def id_number(birth_date: dt.date, county: str = "141023") -> str:
-    return make(county, birth_date, next(_sequence))
+    return make_id_number(county, birth_date, next(_sequence))
 
 
 def gid(person: Person) -> str:

@@ -8,9 +8,7 @@ import pytest
 from befriending_world import World, gid
 from sqlalchemy import select
 
-from core.calendar import today
-from core.security import Role
-from core.security.models import AuditEvent
+from bangfu.plugin import AuditEvent, Role, today
 
 pytestmark = pytest.mark.anyio
 

@@ -1,0 +1,207 @@
+"""The public API for Bangfu plugins: import what a plugin uses from here, and only here.
+
+``bangfu.plugin`` is to Bangfu's internals what ``pytest`` is to ``_pytest``: the modules
+behind it (``core``, ``schema``) may move and change; these names stay. A plugin, its
+tests (with :mod:`bangfu.testing`) and the guide import nothing else of Bangfu. The
+guide, ``docs/plugins/api.md``, describes each name; this is the short reference.
+
+Versioning: the names of ``__all__`` are versioned with the hook contract
+(:data:`HOOK_CONTRACT`, ``MAJOR.MINOR``). Removing a name or changing it incompatibly
+raises the major version; adding one raises the minor version. ``tests/test_public_api.py``
+keeps the exact list and says so when it changes.
+
+Hooks and the plugin's identity
+    :data:`hookimpl` marks a hook implementation (a function without it is ignored);
+    :class:`PluginInfo` is what ``bangfu_plugin_info`` returns; :data:`HOOK_CONTRACT` is
+    the version of the hooks and of this API; :class:`PluginError` is what the host
+    raises for a plugin it refuses.
+
+Core models a plugin may read (SQLAlchemy, area-scoped: a session sees the actor's area)
+    :class:`Person` (``id``, ``name``, ``birth_date``, ``sex``, ``region_code``,
+    ``area_path``, ``deceased`` — True once the death is recorded, the row stays —,
+    ``guardian_id``, ``disability_category``/``disability_grade``, ``is_key_person``),
+    :class:`Household` (``id``, ``region_code``, ``area_path``, ``address``,
+    ``is_key_household``), :class:`Membership` (``household_id``, ``person_id``,
+    ``relation``, ``start_date``, ``end_date`` — ``None`` while current —), and
+    :class:`CategoryAssignment` (``person_id``, ``category``, ``valid_from``, ``valid_to``
+    — both days included; ``None`` while open —, ``certifying_organisation_id``,
+    ``monthly_allowance``, ``end_reason``); :class:`Category`, :class:`Relation`,
+    :class:`Region`, :class:`Organisation` and :class:`OrganisationKind`; :class:`User`
+    (a login: ``username``, ``organisation_id``, ``roles``); :class:`Pairing` (a
+    person's paired official: ``person_id``, ``official_id``, ``start_date``,
+    ``end_date``);
+    :class:`AuditEvent` (the audit trail). :func:`active_hardship_persons` selects the
+    ids of persons holding a category on a day.
+
+Declaring tables
+    :class:`Base` (every model maps on it), the scope mixins :class:`PersonScoped`,
+    :class:`HouseholdScoped`, :class:`AreaPathScoped` and :class:`GlobalModel`;
+    :func:`path_within` (a path column within a region's path), :func:`utcnow`;
+    ``migrate`` (the migration tooling: ``upgrade``, ``revision``, ``check``).
+
+Actions and access rules
+    :class:`Action`, :func:`plugin_actions` (the three actions of a domain plugin; its
+    ``writers`` give the write action to other roles, e.g. civil-affairs officers),
+    :class:`Role`, :class:`Actor`, :class:`ActorKind`, :data:`SYSTEM`; the field rules
+    :func:`requires`, :func:`person_data`, :func:`public`, and :class:`Allowed` (a
+    Strawberry permission for one action).
+
+GraphQL helpers
+    :func:`decode_id` and :func:`to_global_id` (Relay global IDs), :func:`check_first`
+    (the ``first`` limit of a page), :func:`paginate` (a keyset page of a statement);
+    :class:`OrganisationType` (core's ``Organisation`` GraphQL type, for a plugin field
+    that returns one).
+
+Fast fields
+    :func:`prefetchable` and :func:`direct` mark plain resolvers; :func:`ready` and
+    :func:`then` read a DataLoader without awaiting when the value is already loaded;
+    :func:`by_key` and :func:`grouped` build the batch functions of a plugin's loaders.
+
+Mutations and errors
+    :func:`in_transaction` runs a mutation's work in one audited transaction and returns
+    its result or the :class:`FieldError` list of a :class:`DomainError` (everything
+    rolled back); :class:`ErrorCode` (core's codes, e.g. ``NOT_FOUND``,
+    ``NOT_A_HARDSHIP_PERSON``), :class:`Error` (the payload error type), :func:`to_error`
+    and :func:`errors_of` convert; :func:`audit_event` records an audit row and
+    :class:`Outcome` is its outcome.
+
+Roster columns, the bottom line and the assessment
+    :class:`RosterColumns`, :class:`RosterColumn`, :class:`RosterTarget`,
+    :class:`Change`, :class:`RosterValueError`, :class:`RosterWriteContext`,
+    :class:`RosterSubject`, :class:`RosterBatch`; :class:`Finding`, :class:`Indicator`,
+    :class:`Status`; :class:`IndicatorScore`, :class:`AssessmentItem`, :class:`Unit`,
+    :class:`UnitKind`, :class:`AssessmentPeriod`.
+
+Care events
+    :class:`CareEventRaised` (what ``host.raise_care_event`` takes and ``bangfu_care_event``
+    receives) and :class:`CareEventKind`.
+
+Days
+    :func:`today` (today in Asia/Shanghai) and :func:`age_on` (whole years on a day).
+"""
+
+from core import migrate
+from core.assessment.types import AssessmentItem, AssessmentPeriod, IndicatorScore, Unit, UnitKind
+from core.bottomline import Finding, Indicator, Status
+from core.calendar import age_on, today
+from core.care.common import active_hardship_persons
+from core.care.events import CareEventKind, CareEventRaised
+from core.care.models import Pairing
+from core.db import Base, path_within, utcnow
+from core.errors import DomainError, ErrorCode, FieldError
+from core.hookspecs import HOOK_CONTRACT
+from core.plugins import PluginError, PluginInfo, hookimpl
+from core.registry.models import (
+    Category,
+    CategoryAssignment,
+    Household,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Region,
+    Relation,
+)
+from core.registry.scoping import AreaPathScoped, GlobalModel, HouseholdScoped, PersonScoped
+from core.roster.columns import (
+    Change,
+    RosterBatch,
+    RosterColumn,
+    RosterColumns,
+    RosterSubject,
+    RosterTarget,
+    RosterValueError,
+    RosterWriteContext,
+)
+from core.security import SYSTEM, Actor, ActorKind, Role
+from core.security.audit import Outcome
+from core.security.models import AuditEvent, User
+from core.security.permissions import Action, plugin_actions
+from schema.access import person_data, public
+from schema.audit import audit_event
+from schema.connections import paginate
+from schema.errors import Error, errors_of, to_error
+from schema.loaders import by_key, grouped
+from schema.permissions import Allowed, requires
+from schema.prefetch import direct, prefetchable, ready, then
+from schema.relay import check_first, decode_id, to_global_id
+from schema.transactions import in_transaction
+from schema.types import Organisation as OrganisationType
+
+__all__ = [
+    "HOOK_CONTRACT",
+    "SYSTEM",
+    "Action",
+    "Actor",
+    "ActorKind",
+    "Allowed",
+    "AreaPathScoped",
+    "AssessmentItem",
+    "AssessmentPeriod",
+    "AuditEvent",
+    "Base",
+    "CareEventKind",
+    "CareEventRaised",
+    "Category",
+    "CategoryAssignment",
+    "Change",
+    "DomainError",
+    "Error",
+    "ErrorCode",
+    "FieldError",
+    "Finding",
+    "GlobalModel",
+    "Household",
+    "HouseholdScoped",
+    "Indicator",
+    "IndicatorScore",
+    "Membership",
+    "Organisation",
+    "OrganisationKind",
+    "OrganisationType",
+    "Outcome",
+    "Pairing",
+    "Person",
+    "PersonScoped",
+    "PluginError",
+    "PluginInfo",
+    "Region",
+    "Relation",
+    "Role",
+    "RosterBatch",
+    "RosterColumn",
+    "RosterColumns",
+    "RosterSubject",
+    "RosterTarget",
+    "RosterValueError",
+    "RosterWriteContext",
+    "Status",
+    "Unit",
+    "UnitKind",
+    "User",
+    "active_hardship_persons",
+    "age_on",
+    "audit_event",
+    "by_key",
+    "check_first",
+    "decode_id",
+    "direct",
+    "errors_of",
+    "grouped",
+    "hookimpl",
+    "in_transaction",
+    "migrate",
+    "paginate",
+    "path_within",
+    "person_data",
+    "plugin_actions",
+    "prefetchable",
+    "public",
+    "ready",
+    "requires",
+    "then",
+    "to_error",
+    "to_global_id",
+    "today",
+    "utcnow",
+]
