@@ -241,7 +241,7 @@ async def test_a_failure_at_row_500_commits_nothing(failing: tuple[World, Failin
         "Membership": 0,
         "CategoryAssignment": 0,
     }
-    assert await audit_rows(h) == [("roster.import", "failed")]
+    assert await audit_rows(h) == [("roster.import", "failed", False)]
 
 
 async def test_a_plugin_parse_error_is_reported_like_any_bad_cell(
