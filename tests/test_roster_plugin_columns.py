@@ -229,6 +229,8 @@ async def test_a_failure_at_row_500_commits_nothing(failing: tuple[World, Failin
     assert response.status_code == 422
     report = response.json()
     assert report["problems"] == [] and not report["committed"]
+    # Rolled back: it claims nothing it did before the failure.
+    assert report["counts"] == {} and not report["retryable"]
     assert report["failure"] == (
         "the import stopped at row 500: an unexpected error (details are in the server log); "
         "nothing was written"

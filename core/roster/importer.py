@@ -138,6 +138,15 @@ class _Stop(Exception):
     """Roll back the dry run after its writes."""
 
 
+class _ChangedMeanwhile(Exception):
+    """A row's person or membership changed between the checks and the writes (another
+    writer committed in between; imports themselves wait for each other)."""
+
+    def __init__(self, row: int) -> None:
+        super().__init__(row)
+        self.roster_row = row
+
+
 @dataclasses.dataclass
 class RosterImport:
     """One import of one file by one actor."""
@@ -162,6 +171,8 @@ class RosterImport:
     _outside: list[outside.Outside] = dataclasses.field(
         default_factory=list, init=False, repr=False
     )
+    # The digests of the persons registered when the file was checked.
+    _existed: set[str] = dataclasses.field(default_factory=set, init=False, repr=False)
 
     def covers(self, path: str) -> bool:
         area = self.area_path or self.actor.area_path
@@ -392,6 +403,7 @@ class RosterImport:
         existing = await self._existing(
             session, {r.digest for r in rows} | set(head_digests.values())
         )
+        self._existed = set(existing)
         memberships = await self._memberships(session, [e.person_id for e in existing.values()])
 
         def bad(row: RosterRow, column: str | None, reason: str) -> None:
@@ -530,10 +542,10 @@ class RosterImport:
     def _failure(self, exc: Exception, report: Report) -> str:
         where = getattr(exc, "roster_row", None)
         at = f" at row {where}" if where else ""
-        if isinstance(exc, IntegrityError):
+        if isinstance(exc, IntegrityError | _ChangedMeanwhile):
             # Another writer (a mutation, not an import: imports wait for each other)
             # registered the same person meanwhile. Retrying sees it registered.
-            log.warning("roster import conflicted%s: %s", at, type(exc.orig).__name__)
+            log.warning("roster import conflicted%s: %s", at, type(exc).__name__)
             report.retry = True
             return CONFLICT.format(row=where or "?")
         if isinstance(exc, DomainError):
@@ -598,6 +610,10 @@ class _Chunk:
     async def write(self, rows: list[RosterRow]) -> None:
         session, report = self.session, self.report
         persons = await self._load(Person, Person.id_number_digest, [r.digest for r in rows])
+        for row in rows:
+            # What was checked must still hold (another writer may have committed since).
+            if (row.digest in persons) != (row.digest in self.job._existed):
+                raise _ChangedMeanwhile(row.row)
         household_rows = await self._load(
             Household,
             Household.id,
@@ -761,6 +777,8 @@ class _Chunk:
         current: Membership | None,
         batch: RosterBatch,
     ) -> bool:
+        if current is not None and current.household_id != household.id:
+            raise _ChangedMeanwhile(row.row)  # checked: the person was in no other household
         if current is not None and current.relation is row.relation:
             self.report.count("memberships", Change.UNCHANGED)
             return False

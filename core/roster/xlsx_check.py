@@ -26,7 +26,6 @@ from core.roster.limits import MAX_PARTS, RosterLimits
 
 _CHUNK = 1 << 20
 _EOCD = b"PK\x05\x06"
-_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 UNREADABLE = (
     "the file is not a readable Excel workbook (.xlsx): open it in Excel and save it again "
     "as an Excel workbook (.xlsx)"
@@ -200,9 +199,13 @@ class _Handler:
     def text(self, data: str) -> None:
         pass
 
+    def finish(self) -> None:
+        """The part ended."""
+
 
 def _local(name: str) -> str:
-    return name.rsplit(" ", 1)[-1]
+    """``x:c`` (a prefixed name, as some writers use) is ``c``."""
+    return name.rpartition(":")[2] if ":" in name else name
 
 
 def _refuse_doctype(*_args: Any) -> None:
@@ -214,11 +217,14 @@ H = TypeVar("H", bound=_Handler)
 
 
 def _scan(archive: zipfile.ZipFile, name: str, handler: H) -> H:
-    parser = expat.ParserCreate(namespace_separator=" ")
+    # Handlers are called with the names as written (``c`` or ``x:c``) and strip a prefix
+    # themselves: one Python call per event, for a sheet of a million events.
+    parser = expat.ParserCreate()
     parser.StartDoctypeDeclHandler = _refuse_doctype
     parser.EntityDeclHandler = _refuse_doctype
-    parser.StartElementHandler = lambda n, a: handler.start(_local(n), a)
-    parser.EndElementHandler = lambda n: handler.end(_local(n))
+    parser.StartElementHandler = handler.start
+    if type(handler).end is not _Handler.end:
+        parser.EndElementHandler = handler.end
     parser.CharacterDataHandler = handler.text
     parser.buffer_text = True
     try:
@@ -226,6 +232,7 @@ def _scan(archive: zipfile.ZipFile, name: str, handler: H) -> H:
             while chunk := stream.read(_CHUNK):
                 parser.Parse(chunk, False)
         parser.Parse(b"", True)
+        handler.finish()
     except expat.ExpatError:
         raise WorkbookRefused(UNREADABLE) from None
     except zipfile.BadZipFile:  # the CRC or the size differs from the directory's
@@ -248,8 +255,10 @@ class _FirstSheet(_Handler):
         self.relationship: str | None = None
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
-        if name == "sheet" and self.relationship is None:
-            self.relationship = attributes.get(f"{_RELATIONSHIPS} id")
+        if _local(name) == "sheet" and self.relationship is None:
+            # r:id, whatever the prefix (namespaces are not resolved, for speed).
+            ids = [v for k, v in attributes.items() if _local(k) == "id"]
+            self.relationship = ids[0] if ids else None
 
 
 class _Relationships(_Handler):
@@ -257,7 +266,7 @@ class _Relationships(_Handler):
         self.targets: dict[str, str] = {}
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
-        if name == "Relationship" and "Id" in attributes and "Target" in attributes:
+        if _local(name) == "Relationship" and "Id" in attributes and "Target" in attributes:
             self.targets[attributes["Id"]] = attributes["Target"]
 
 
@@ -272,6 +281,7 @@ class _SharedStrings(_Handler):
         self.long: set[int] = set()
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
+        name = _local(name)
         if name == "si":
             self.index += 1
             self.length = 0
@@ -279,7 +289,7 @@ class _SharedStrings(_Handler):
             self.inside = True
 
     def end(self, name: str) -> None:
-        if name == "t":
+        if _local(name) == "t":
             self.inside = False
 
     def text(self, data: str) -> None:
@@ -291,7 +301,11 @@ class _SharedStrings(_Handler):
 
 class _SheetScan(_Handler):
     """Places every cell as a reader does (``r`` when given, else the next row or column)
-    and refuses, as soon as it is met, a value beyond the limits."""
+    and refuses, as soon as it is met, a value beyond the limits.
+
+    Only start tags and text are handled (a 20,000-row sheet is a million events): a
+    value's text ends where the next element starts, or with the sheet.
+    """
 
     def __init__(self, limits: RosterLimits, long_strings: set[int], facts: SheetFacts) -> None:
         self.limits = limits
@@ -301,49 +315,50 @@ class _SheetScan(_Handler):
         self.column = 0
         self.row_used = False
         self.cell_type = ""
-        self.in_cell = False
         self.used = False
+        self.inline = False  # inside an inline string (<is>)
         self.counting = False  # inside <v> or an inline string's <t>
         self.length = 0
         self.value = ""  # a shared string's number
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
-        if name == "row":
-            self._end_row()
-            self.row = _number(attributes.get("r"), self.row + 1)
-            self.column = 0
-        elif name == "c":
+        if ":" in name:
+            name = name.rpartition(":")[2]
+        if self.counting:
+            self._value_ended()
+        if name == "c":
             reference = attributes.get("r")
             if reference is None:
                 self.column += 1
             else:
                 self.row, self.column = _reference(reference)
             self.cell_type = attributes.get("t", "n")
-            self.in_cell = True
-            self.used = False
+            self.used = self.inline = False
             self.length = 0
             self.value = ""
-        elif name in ("v", "is", "f"):
-            self._use()
-            if name == "f":
-                rows = self.facts.formulas.setdefault(self.column - 1, array("I"))
-                if not rows or rows[-1] != self.row:
-                    rows.append(self.row)
-            elif name == "v":
-                self.counting = True
-        elif name == "t" and self.in_cell:
-            self.counting = True
-
-    def end(self, name: str) -> None:
-        if name in ("v", "t"):
-            self.counting = False
-        elif name == "c":
-            self.in_cell = False
-        if name == "v" and self.cell_type == "s" and self.value.isdigit():
-            if int(self.value) in self.long_strings:
-                self._too_long()
-        elif name == "sheetData":
+        elif name == "row":
             self._end_row()
+            self.row = _number(attributes.get("r"), self.row + 1)
+            self.column = 0
+            self.inline = False
+        elif name == "v":
+            self._use()
+            self.counting = True
+        elif name == "t":
+            self.counting = self.inline
+        elif name == "is":
+            self._use()
+            self.inline = True
+        elif name == "f":
+            self._use()
+            rows = self.facts.formulas.setdefault(self.column - 1, array("I"))
+            if not rows or rows[-1] != self.row:
+                rows.append(self.row)
+
+    def finish(self) -> None:
+        if self.counting:
+            self._value_ended()
+        self._end_row()
 
     def text(self, data: str) -> None:
         if not self.counting:
@@ -353,6 +368,11 @@ class _SheetScan(_Handler):
             if len(self.value) < 12:
                 self.value += data.strip()
         elif self.length > self.limits.max_cell_chars:
+            self._too_long()
+
+    def _value_ended(self) -> None:
+        self.counting = False
+        if self.cell_type == "s" and self.value.isdigit() and int(self.value) in self.long_strings:
             self._too_long()
 
     def _use(self) -> None:
