@@ -73,10 +73,23 @@ _IN_CHUNK = 500  # values per IN (...) list
 AUDIT_OPERATION = "roster.import"
 REGISTRY_WRITE = "registry:write"
 CATEGORY_WRITE = "category:write"
-#: What each core write action covers, for the refusal messages.
-_CORE_WRITES = {
-    REGISTRY_WRITE: "persons and households",
-    CATEGORY_WRITE: "hardship categories (困难类别)",
+#: A row refused for a core permission, by what it would do: whole sentences.
+_REGISTRY = "you may not write persons and households (permission registry:write)"
+_REFUSALS = {
+    "create a person": "row {row} would create a person: " + _REGISTRY,
+    "change the person's details": "row {row} would change the person's details: " + _REGISTRY,
+    "change the household's region or address": (
+        "row {row} would change the household's region or address: " + _REGISTRY
+    ),
+    "create a household": "row {row} would create a household: " + _REGISTRY,
+    "change the person's relation": "row {row} would change the person's relation: " + _REGISTRY,
+    "add the person to a household": (
+        "row {row} would add the person to a household: " + _REGISTRY
+    ),
+    "certify a hardship category": (
+        "row {row} would certify a hardship category: you may not write hardship "
+        "categories (困难类别) (permission category:write)"
+    ),
 }
 NO_HEADER = (
     "no header row was found in the first {rows} rows: the header row names the columns, "
@@ -374,18 +387,12 @@ class RosterImport:
                     )
 
     def require(self, report: Report, row: RosterRow, action: str, doing: str) -> None:
-        """Refuse ``row`` (one problem per row) if the actor lacks the core ``action``."""
+        """Refuse ``row`` (one problem per row) if the actor lacks the core ``action``;
+        ``doing`` is a key of :data:`_REFUSALS`."""
         if self.may(action) or row.row in self._refused:
             return
         self._refused.add(row.row)
-        report.problems.append(
-            Problem(
-                row.row,
-                None,
-                f"row {row.row} would {doing}: you may not write {_CORE_WRITES[action]} "
-                f"(permission {action})",
-            )
-        )
+        report.problems.append(Problem(row.row, None, _REFUSALS[doing].format(row=row.row)))
 
     # -- 3. against the database ---------------------------------------------------
 

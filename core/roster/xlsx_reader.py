@@ -77,8 +77,11 @@ def read_sheet(source: Path, out: Path, limits: "RosterLimits") -> None:
         raise ReaderError(message[0][:500])
     if done.returncode == _UNREADABLE:
         raise ReaderError(UNREADABLE)
+    # One line per refused file (the reader's own words, e.g. a failed allocation).
     log.warning(
-        "the workbook reader ended with status %s: %s", done.returncode, done.stderr[-2000:]
+        "the workbook reader ended with status %s: %s",
+        done.returncode,
+        " ".join(done.stderr.decode("utf-8", "replace").split())[:300],
     )
     raise ReaderError(LIMITS_EXCEEDED)
 
