@@ -14,6 +14,7 @@ from core.db import make_engine, make_sessionmaker
 from core.plugins import PluginHost, get_plugin_manager
 from core.registry.models import Region
 from core.roster.importer import RosterImport
+from core.roster.limits import RosterLimits
 from core.roster.report import Report
 from core.roster.workbook import annotated_copy, template
 from core.security import SYSTEM, audit, scoping
@@ -47,7 +48,11 @@ class _Bar:
 
     def start(self, phase: str, total: int | None) -> None:
         self.close()
-        self.bar = tqdm(total=total, desc=phase, unit=" rows", file=sys.stderr, leave=False)
+        # A phase of unknown length shows its name only, never "0 rows".
+        shape = {} if total else {"bar_format": "{desc} ..."}
+        self.bar = tqdm(
+            total=total, desc=phase, unit=" rows", file=sys.stderr, leave=False, **shape
+        )
 
     def advance(self, count: int) -> None:
         if self.bar is not None:
@@ -73,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if report is None:
         return 2
     if args.report and report.headers is not None:
-        annotated_copy(args.file, report, args.report)
+        annotated_copy(args.file, report, args.report, RosterLimits.of(settings))
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         print(report.summary())
         if args.report and report.headers is not None:
             print(f"annotated copy: {args.report}")
-    return 0 if report.ok else 1
+    return 0 if report.ok else 3 if report.retry else 1
 
 
 async def _import(settings: Settings, host: PluginHost, args: argparse.Namespace) -> Report | None:
@@ -111,6 +116,7 @@ async def _import(settings: Settings, host: PluginHost, args: argparse.Namespace
             lambda action: True,
             area_path=area_path,
             progress=bar,
+            limits=RosterLimits.of(settings),
         )
         try:
             return await job.run(args.file, dry_run=args.dry_run)

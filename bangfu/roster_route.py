@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from core.roster import TEMPLATE_PATH, UPLOAD_PATH
 from core.roster.importer import AUDIT_OPERATION, RosterImport, import_actions
+from core.roster.limits import RosterLimits
 from core.roster.workbook import annotated_copy, template
 from core.security import ANONYMOUS, audit
 from core.security.actor import Actor
@@ -84,19 +85,24 @@ def routes(services: Services) -> list[Route]:
                 handle.write(chunk)
         dry_run = request.query_params.get("dryRun", "").lower() in ("1", "true", "yes")
         name = request.query_params.get("fileName") or source.name
+        limits = RosterLimits.of(services.settings)
         job = RosterImport(
             services.sessions,
             actor,
             services.cipher,
             services.host.roster_columns,
             lambda action: services.host.allowed(actor, action),
+            limits=limits,
         )
         report = await job.run(source, dry_run=dry_run, file_name=name[:200])
+        if report.retry:  # another import or writer ran meanwhile: the same file may pass
+            folder.cleanup()
+            return JSONResponse(report.as_dict(), status_code=409, headers={"Retry-After": "60"})
         status = 200 if report.ok else 422
         # A file that could not be read at all has no copy to annotate: JSON then.
         if request.query_params.get("report") == "xlsx" and report.headers is not None:
             copy = Path(folder.name) / "report.xlsx"
-            await asyncio.to_thread(annotated_copy, source, report, copy)
+            await asyncio.to_thread(annotated_copy, source, report, copy, limits)
             return FileResponse(
                 copy,
                 status_code=status,

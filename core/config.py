@@ -120,6 +120,51 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest roster file accepted by POST /import/roster (413 above).",
     )
+    # What a roster file may hold (docs/import.md, "Limits"): checked before a workbook's
+    # sheet is materialised, and again by the reader process that materialises it.
+    max_roster_rows: int = Field(
+        default=50_000,
+        ge=10,
+        description="Last sheet row (or CSV line) a roster may use, its header included.",
+    )
+    max_roster_columns: int = Field(
+        default=100, ge=20, le=16_384, description="Last column a roster may use."
+    )
+    max_roster_cell_chars: int = Field(
+        default=2_000, ge=100, description="Most characters one roster cell may hold."
+    )
+    max_roster_unpacked_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Most bytes a workbook's parts may unpack to, together.",
+    )
+    roster_reader_memory_mb: int = Field(
+        default=1024,
+        ge=256,
+        description="Address space of the process that reads a workbook; it is killed above.",
+    )
+    roster_reader_seconds: int = Field(
+        default=120,
+        ge=5,
+        description="CPU seconds the workbook reader may use (and twice that in wall time).",
+    )
+    roster_import_wait_seconds: int = Field(
+        default=120,
+        ge=1,
+        description="How long an import waits for another one to finish before it answers "
+        "a retryable conflict (409).",
+    )
+    roster_outside_area_per_file: int = Field(
+        default=10,
+        ge=0,
+        description="Most rows of one roster file that may be answered 'registered outside "
+        "your area'; a file naming more is refused without saying which.",
+    )
+    roster_outside_area_per_day: int = Field(
+        default=50,
+        ge=0,
+        description="Most such answers one user gets per day (Asia/Shanghai), over all files.",
+    )
     max_json_depth: int = Field(
         default=64, ge=4, le=1000, description="Deepest JSON nesting of a request body (400)."
     )

@@ -47,7 +47,9 @@ def test_import_roster_dry_run_then_real_then_again(
     capsys.readouterr()
 
     assert main(["import", "roster", str(roster), "--dry-run"]) == 0
-    assert "dry run: nothing was written" in capsys.readouterr().out
+    assert "All 2 rows are valid; this was a dry run: nothing was written." in (
+        capsys.readouterr().out
+    )
     assert asyncio.run(_count(url, schema, Person)) == 0
 
     assert main(["import", "roster", str(roster), "--area", "141024"]) == 1
@@ -56,12 +58,12 @@ def test_import_roster_dry_run_then_real_then_again(
 
     assert main(["import", "roster", str(roster)]) == 0
     out = capsys.readouterr().out
-    assert "rows: 2 were created, 0 were updated, 0 were unchanged" in out
+    assert "rows: created 2, updated 0, unchanged 0" in out
     assert asyncio.run(_count(url, schema, Person)) == 2
     assert asyncio.run(_count(url, schema, Household)) == 1
 
     assert main(["import", "roster", str(roster)]) == 0
-    assert "rows: 0 were created, 0 were updated, 2 were unchanged" in capsys.readouterr().out
+    assert "rows: created 0, updated 0, unchanged 2" in capsys.readouterr().out
 
     rows.append([rows[0][0], "1.41023E+17", "某人", "子女", None, None, None])
     roster.write_bytes(workbook(rows))

@@ -179,14 +179,15 @@ async def test_a_legacy_number_is_upgraded(world: World) -> None:
     assert data["persons"]["nodes"] == [{"name": "老王", "birthDate": "1985-07-04"}]
 
 
-async def audit_rows(h: Harness) -> list[tuple[str, str]]:
+async def audit_rows(h: Harness) -> list[tuple[str, str, bool]]:
+    """The roster.import audit rows: operation, outcome, and whether it was a dry run."""
     async with h.session() as session:
         result = await session.execute(
-            select(AuditEvent.operation, AuditEvent.outcome)
+            select(AuditEvent.operation, AuditEvent.outcome, AuditEvent.details)
             .where(AuditEvent.operation == "roster.import")
             .order_by(AuditEvent.id)
         )
-        return [tuple(r) for r in result]  # type: ignore[misc]
+        return [(o, outcome, bool(d.get("dryRun"))) for o, outcome, d in result]
 
 
 async def test_importing_the_same_file_twice_changes_nothing(world: World) -> None:
@@ -217,7 +218,7 @@ async def test_importing_the_same_file_twice_changes_nothing(world: World) -> No
         "{ households(first: 2) { nodes { address head { name } } } }", token=world.xiangfen
     )
     assert data["households"]["nodes"] == [{"address": "东关村 2 号", "head": {"name": "王建国"}}]
-    assert await audit_rows(h) == [("roster.import", "ok")] * 3
+    assert await audit_rows(h) == [("roster.import", "ok", False)] * 3
 
 
 async def test_a_dry_run_reports_the_same_and_writes_nothing(world: World) -> None:
@@ -233,7 +234,8 @@ async def test_a_dry_run_reports_the_same_and_writes_nothing(world: World) -> No
         "Membership": 0,
         "CategoryAssignment": 0,
     }
-    assert await audit_rows(h) == []
+    # A dry run is audited like an import (it tells what the registry holds).
+    assert await audit_rows(h) == [("roster.import", "ok", True)]
     real = (await upload(h, world.xiangfen, content)).json()
     assert (
         dry.json()["counts"] == real["counts"]
@@ -258,7 +260,7 @@ async def test_one_bad_checksum_in_a_thousand_rows_writes_nothing(world: World) 
     }
     assert all("check character" in p["reason"] for p in problems)
     assert (await counts(h))["Person"] == 0
-    assert await audit_rows(h) == [("roster.import", "failed")]
+    assert await audit_rows(h) == [("roster.import", "failed", False)]
 
 
 async def test_rows_outside_the_actors_area_are_refused(world: World) -> None:
@@ -308,7 +310,12 @@ async def test_a_missing_column_and_bad_cells_are_named(world: World) -> None:
     )
     report = (await upload(h, world.xiangfen, no_name)).json()
     assert report["problems"] == [
-        {"row": 1, "column": None, "reason": "the required column 姓名 / name is missing"}
+        {
+            "row": 1,
+            "column": None,
+            "reason": "the required column 姓名 / name is missing from the header row: add it "
+            "(the template has every column)",
+        }
     ]
     head = id_number()
     rows = [
@@ -331,7 +338,7 @@ async def test_the_route_needs_a_login_the_permission_and_a_spreadsheet(world: W
     assert (await upload(h, None, content)).status_code == 401
     assert (await upload(h, "not-a-token", content)).status_code == 401
     assert (await upload(h, world.supervisor, content)).status_code == 403
-    assert await audit_rows(h) == [("roster.import", "denied")]
+    assert await audit_rows(h) == [("roster.import", "denied", False)]
     assert (await upload(h, world.xiangfen, content, media="text/plain")).status_code == 415
     assert (await counts(h))["Person"] == 0
     template = await h.client.get(
@@ -393,7 +400,8 @@ async def test_a_file_that_is_not_a_workbook_is_refused_with_a_reason(world: Wor
             {
                 "row": 0,
                 "column": None,
-                "reason": "the file is not a readable Excel workbook (.xlsx)",
+                "reason": "the file is not a readable Excel workbook (.xlsx): open it in Excel "
+                "and save it again as an Excel workbook (.xlsx)",
             }
         ]
     empty = await upload(world.h, world.xiangfen, b"", media="text/csv")

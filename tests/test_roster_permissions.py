@@ -139,7 +139,7 @@ async def test_a_member_imports_plugin_columns_for_registered_persons(setting: S
     assert report["counts"]["memberships"] == {"CREATED": 0, "UPDATED": 0, "UNCHANGED": 2}
     assert sorted(await notes(h)) == ["上学", "来访"]
     assert await counts(h) == before
-    assert await audit_rows(h) == [("roster.import", "ok")]
+    assert await audit_rows(h) == [("roster.import", "ok", True), ("roster.import", "ok", False)]
     again = (await upload(h, s.member, content)).json()
     assert again["ok"] and again["counts"]["rows"] == {"CREATED": 0, "UPDATED": 0, "UNCHANGED": 2}
     assert len(await notes(h)) == 2
@@ -172,7 +172,10 @@ async def test_a_member_may_not_create_or_change_core_data(setting: Setting) -> 
         }
     assert await counts(h) == before
     assert await notes(h) == []
-    assert await audit_rows(h) == [("roster.import", "failed")]
+    assert await audit_rows(h) == [
+        ("roster.import", "failed", True),
+        ("roster.import", "failed", False),
+    ]
     # The same file is the civil-affairs officer's to import, but not the probe column.
     officer = (await upload(h, s.world.xiangfen, workbook(rows, headers=HEADERS))).json()
     assert {(p["row"], p["column"]): p["reason"] for p in officer["problems"]} == {
@@ -195,7 +198,7 @@ async def test_a_plugin_refusing_a_row_while_writing_is_a_problem_of_the_row(
         {"row": 3, "column": "probe_note", "reason": "this note is refused for you"}
     ]
     assert await notes(h) == []  # the first row's note was written, then rolled back
-    assert await audit_rows(h) == [("roster.import", "failed")]
+    assert await audit_rows(h) == [("roster.import", "failed", False)]
 
 
 async def test_a_user_with_no_write_action_is_refused_by_the_route(setting: Setting) -> None:
@@ -205,4 +208,4 @@ async def test_a_user_with_no_write_action_is_refused_by_the_route(setting: Sett
     assert response.json()["error"]["message"] == (
         "importing a roster needs one of: registry:write, probe:write"
     )
-    assert await audit_rows(h) == [("roster.import", "denied")]
+    assert await audit_rows(h) == [("roster.import", "denied", False)]

@@ -229,6 +229,8 @@ async def test_a_failure_at_row_500_commits_nothing(failing: tuple[World, Failin
     assert response.status_code == 422
     report = response.json()
     assert report["problems"] == [] and not report["committed"]
+    # Rolled back: it claims nothing it did before the failure.
+    assert report["counts"] == {} and not report["retryable"]
     assert report["failure"] == (
         "the import stopped at row 500: an unexpected error (details are in the server log); "
         "nothing was written"
@@ -241,7 +243,7 @@ async def test_a_failure_at_row_500_commits_nothing(failing: tuple[World, Failin
         "Membership": 0,
         "CategoryAssignment": 0,
     }
-    assert await audit_rows(h) == [("roster.import", "failed")]
+    assert await audit_rows(h) == [("roster.import", "failed", False)]
 
 
 async def test_a_plugin_parse_error_is_reported_like_any_bad_cell(

@@ -13,6 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from core.assessment.compute import Assessment
 from core.assessment.types import UnitKind
+from core.reports.cells import neutralise
 
 RANKING = "Ranking"
 UNIT_COLUMNS = ("Kind", "Key", "Name")
@@ -33,6 +34,7 @@ def write_assessment(assessment: Assessment) -> bytes:
     _ranking(ranking, assessment, codes)
     for code in codes:
         _indicator(book.create_sheet(sheet_name(code)), assessment, code)
+    neutralise(book)  # unit names, notes and reasons are text, never formulas
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -27,6 +27,7 @@ from core.config import Settings
 from core.db import path_within
 from core.registry.models import CategoryAssignment, Person, Region
 from core.registry.persons import masked_id_number, read_id_number
+from core.reports.cells import safe_row
 from core.security.crypto import DecryptionError, FieldCipher
 from core.security.models import User
 
@@ -116,7 +117,8 @@ async def write_roster(
                 official,
                 open_events,
             ]
-            sheet.append(row)
+            # Names and notes are typed by people: text cells, never formulas.
+            sheet.append(safe_row(sheet, row))
         if progress is not None:
             progress(len(page))
     buffer = BytesIO()

@@ -184,5 +184,29 @@ def match_headers(cells: Sequence[object], columns: Sequence[Column]) -> HeaderM
         by_index[index] = column
     for column in columns:
         if column.required and column.key not in seen:
-            problems.append(f"the required column {column.title} is missing")
+            problems.append(
+                f"the required column {column.title} is missing from the header row: add it "
+                "(the template has every column)"
+            )
     return HeaderMap(by_index, ignored, problems)
+
+
+def find_header(
+    rows: Sequence[tuple[int, Sequence[object]]], columns: Sequence[Column]
+) -> tuple[int, HeaderMap] | None:
+    """The header row among ``rows`` (the first non-blank rows of a file): the first that
+    names every required column, else the one naming the most columns (its problems say
+    what is missing); None when no row names any column.
+
+    Clerks put a title (often merged across the columns) and notes above the header.
+    """
+    required = {column.key for column in columns if column.required}
+    best: tuple[int, HeaderMap] | None = None
+    for number, cells in rows:
+        found = match_headers(cells, columns)
+        keys = {column.key for column in found.by_index.values()}
+        if required <= keys:
+            return number, found
+        if found.by_index and (best is None or len(found.by_index) > len(best[1].by_index)):
+            best = number, found
+    return best

@@ -24,12 +24,14 @@ too is a problem of the row, and nothing is written.
 import asyncio
 import dataclasses
 import datetime as dt
+import itertools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.calendar import today as china_today
@@ -45,6 +47,7 @@ from core.registry.models import (
 )
 from core.registry.persons import ID_NUMBER_CONTEXT, new_person
 from core.registry.reference import CITY_CODE, civil_affairs_code
+from core.roster import TEMPLATE_PATH, outside
 from core.roster.columns import (
     Change,
     RosterBatch,
@@ -52,10 +55,13 @@ from core.roster.columns import (
     RosterValueError,
     RosterWriteContext,
 )
-from core.roster.headers import HeaderMap, columns_of, match_headers
-from core.roster.read import RosterFileError, read_rows
+from core.roster.headers import Column, columns_of, find_header, match_headers
+from core.roster.limits import HEADER_SEARCH_ROWS, RosterLimits
+from core.roster.lock import ImportBusy, import_lock
+from core.roster.read import RosterFileError, Sheet, open_roster
 from core.roster.report import Report
 from core.roster.rows import Problem, RosterRow, parse_row
+from core.roster.xlsx_check import cell_name
 from core.security import audit
 from core.security.actor import Actor
 from core.security.crypto import FieldCipher
@@ -67,11 +73,46 @@ _IN_CHUNK = 500  # values per IN (...) list
 AUDIT_OPERATION = "roster.import"
 REGISTRY_WRITE = "registry:write"
 CATEGORY_WRITE = "category:write"
-#: What each core write action covers, for the refusal messages.
-_CORE_WRITES = {
-    REGISTRY_WRITE: "persons and households",
-    CATEGORY_WRITE: "hardship categories (困难类别)",
+#: A row refused for a core permission, by what it would do: whole sentences.
+_REGISTRY = "you may not write persons and households (permission registry:write)"
+_REFUSALS = {
+    "create a person": "row {row} would create a person: " + _REGISTRY,
+    "change the person's details": "row {row} would change the person's details: " + _REGISTRY,
+    "change the household's region or address": (
+        "row {row} would change the household's region or address: " + _REGISTRY
+    ),
+    "create a household": "row {row} would create a household: " + _REGISTRY,
+    "change the person's relation": "row {row} would change the person's relation: " + _REGISTRY,
+    "add the person to a household": (
+        "row {row} would add the person to a household: " + _REGISTRY
+    ),
+    "certify a hardship category": (
+        "row {row} would certify a hardship category: you may not write hardship "
+        "categories (困难类别) (permission category:write)"
+    ),
 }
+NO_HEADER = (
+    "no header row was found in the first {rows} rows: the header row names the columns, "
+    "e.g. 户主身份证号 / head_id_number, 身份证号 / id_number, 姓名 / name and 与户主关系 / "
+    "relation; start from the template (bangfu import template, or GET {template})"
+)
+NO_DATA = "the file has no data rows below its header row: add the roster's rows"
+FORMULA = (
+    "cell {cell} holds a formula, and a roster takes typed values only: copy the column and "
+    "paste it back as values (选择性粘贴 → 数值)"
+)
+NO_HEAD = (
+    "no head with this head_id_number is registered in your area, and the file has no row "
+    "for this head: add the head's row (relation 户主), or correct head_id_number"
+)
+BUSY = (
+    "another roster import was running for longer than this one may wait; nothing was "
+    "written: send the file again in a few minutes"
+)
+CONFLICT = (
+    "the import stopped at row {row}: another change registered some of the same persons or "
+    "households at the same moment; nothing was written: send the file again"
+)
 
 
 class Progress(Protocol):
@@ -110,6 +151,15 @@ class _Stop(Exception):
     """Roll back the dry run after its writes."""
 
 
+class _ChangedMeanwhile(Exception):
+    """A row's person or membership changed between the checks and the writes (another
+    writer committed in between; imports themselves wait for each other)."""
+
+    def __init__(self, row: int) -> None:
+        super().__init__(row)
+        self.roster_row = row
+
+
 @dataclasses.dataclass
 class RosterImport:
     """One import of one file by one actor."""
@@ -124,9 +174,18 @@ class RosterImport:
     today: dt.date = dataclasses.field(default_factory=china_today)
     progress: Progress = dataclasses.field(default_factory=_Silent)
     certifiers: dict[str, int] = dataclasses.field(default_factory=dict)
+    limits: RosterLimits = dataclasses.field(default_factory=RosterLimits)
     # Rows refused for a core permission while writing (one problem per row).
     _refused: set[int] = dataclasses.field(default_factory=set, init=False, repr=False)
     _permitted: dict[str, bool] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    # Heads whose own row is in the file with problems: their members say nothing more.
+    _bad_heads: set[str] = dataclasses.field(default_factory=set, init=False, repr=False)
+    # Rows answered "registered outside your area" (audited one by one).
+    _outside: list[outside.Outside] = dataclasses.field(
+        default_factory=list, init=False, repr=False
+    )
+    # The digests of the persons registered when the file was checked.
+    _existed: set[str] = dataclasses.field(default_factory=set, init=False, repr=False)
 
     def covers(self, path: str) -> bool:
         area = self.area_path or self.actor.area_path
@@ -144,17 +203,23 @@ class RosterImport:
         except RosterFileError as exc:
             report.problems.append(Problem(0, None, str(exc)))
             report.headers = None  # nothing to annotate in a file that cannot be read
-            return report
-        if report.headers is None or report.headers.problems:
+        if report.headers is None or report.headers.problems or not report.rows:
+            await self._audit(report)  # refused as a whole: an audit row all the same
             return report
         households = self._check_file(rows, report)
         self._check_permissions(rows, report)
+        audited = False
         async with self.sessions() as session:
             session.info["actor"] = self.actor
             try:
+                await import_lock(session, self.limits.wait_seconds)
                 await self._check_database(session, households, rows, report)
                 if report.problems:
-                    await session.rollback()
+                    # Nothing was written: the refusal and every "registered outside your
+                    # area" answer commit together, under the lock.
+                    await self._record(session, report)
+                    await session.commit()
+                    audited = True
                 else:
                     await self._write(session, households, rows, report)
                     if report.problems:
@@ -164,56 +229,87 @@ class RosterImport:
                         raise _Stop
                     if dry_run:
                         raise _Stop
-                    await audit.record(
-                        session,
-                        self.actor,
-                        AUDIT_OPERATION,
-                        audit.Outcome.OK,
-                        details=self._audit_details(report),
-                    )
+                    await self._record(session, report)
                     await session.commit()
-                    report.committed = True
+                    report.committed = audited = True
             except _Stop:
                 await session.rollback()
+            except ImportBusy:
+                await session.rollback()
+                report.failure, report.retry = BUSY, True
             except Exception as exc:
                 await session.rollback()
-                report.failure = self._failure(exc)
-        report.sort()
-        if not report.ok and not dry_run:
-            await self._audit_refusal(report)
+                report.failure = self._failure(exc, report)
+            if report.failure is not None:
+                report.counts.clear()  # rolled back: nothing of it happened
+        if not audited:
+            await self._audit(report)
         return report
 
     # -- 1. parse ----------------------------------------------------------------
 
     def _parse(self, path: Path, report: Report) -> list[RosterRow]:
+        self.progress.start("reading the file", None)
+        with open_roster(path, self.limits) as sheet:
+            return self._parse_sheet(sheet, report)
+
+    def _parse_sheet(self, sheet: Sheet, report: Report) -> list[RosterRow]:
         columns = columns_of(self.roster_groups)
         groups = [group for _plugin, group in self.roster_groups]
-        self.progress.start("validating", None)
         rows: list[RosterRow] = []
-        source = read_rows(path)
-        first = next(source, None)
-        if first is None:
+        leading = []
+        for found in sheet.rows:
+            leading.append(found)
+            if len(leading) == HEADER_SEARCH_ROWS:
+                break
+        if not leading:
             raise RosterFileError("the file is empty: it needs a header row and data rows")
-        header_row, header = first
-        report.headers = headers = match_headers(header, columns)
+        header = find_header(leading, columns)
+        if header is None:
+            message = NO_HEADER.format(rows=HEADER_SEARCH_ROWS, template=TEMPLATE_PATH)
+            report.header_row = leading[0][0]
+            report.headers = match_headers((), columns)
+            report.headers.problems = [message]
+            report.problems.append(Problem(report.header_row, None, message))
+            return rows
+        report.header_row, headers = header
+        report.headers = headers
         report.ignored_columns = headers.ignored
         if headers.problems:
-            report.problems += [Problem(header_row, None, p) for p in headers.problems]
+            report.problems += [Problem(report.header_row, None, p) for p in headers.problems]
             return rows
-        for number, cells in source:
+        self._formulas(sheet, headers.by_index, report)
+        data = [found for found in leading if found[0] > report.header_row]
+        total = None if sheet.used_rows is None else max(0, sheet.used_rows - len(leading))
+        self.progress.start("validating", None if total is None else total + len(data))
+        for number, cells in itertools.chain(data, sheet.rows):
             report.rows += 1
-            row, problems, warnings = parse_row(number, cells, headers.by_index, groups, self.today)
-            report.problems += problems
-            report.warnings += warnings
-            if row is not None:
+            parsed = parse_row(number, cells, headers.by_index, groups, self.today)
+            report.problems += parsed.problems
+            report.warnings += parsed.warnings
+            if parsed.row is not None:
+                row = parsed.row
                 row.digest = self.cipher.digest(row.id_number.value, context=ID_NUMBER_CONTEXT)
                 rows.append(row)
-            if number % 500 == 0:
-                self.progress.advance(500)
-        self.progress.advance(report.rows % 500)
+            elif parsed.head_of is not None:
+                self._bad_heads.add(parsed.head_of)
+            if report.rows % 100 == 0:
+                self.progress.advance(100)
+        self.progress.advance(report.rows % 100)
         if report.rows == 0:
-            report.problems.append(Problem(header_row, None, "the file has no data rows"))
+            report.problems.append(Problem(report.header_row, None, NO_DATA))
         return rows
+
+    def _formulas(self, sheet: Sheet, by_index: dict[int, Column], report: Report) -> None:
+        """A formula in an imported column is a problem of its cell: the import would take
+        its cached value without anyone seeing the formula. Other columns (a 序号 of
+        ``=ROW()-2``) are not imported, so their formulas do not matter."""
+        assert report.header_row is not None
+        for index, column in by_index.items():
+            for number in sheet.formulas.get(index, ()):
+                if number > report.header_row:
+                    cell = cell_name(number, index + 1)
+                    report.problems.append(Problem(number, column.key, FORMULA.format(cell=cell)))
 
     # -- 2. the file as a whole ----------------------------------------------------
 
@@ -291,18 +387,12 @@ class RosterImport:
                     )
 
     def require(self, report: Report, row: RosterRow, action: str, doing: str) -> None:
-        """Refuse ``row`` (one problem per row) if the actor lacks the core ``action``."""
+        """Refuse ``row`` (one problem per row) if the actor lacks the core ``action``;
+        ``doing`` is a key of :data:`_REFUSALS`."""
         if self.may(action) or row.row in self._refused:
             return
         self._refused.add(row.row)
-        report.problems.append(
-            Problem(
-                row.row,
-                None,
-                f"row {row.row} would {doing}: you may not write {_CORE_WRITES[action]} "
-                f"(permission {action})",
-            )
-        )
+        report.problems.append(Problem(row.row, None, _REFUSALS[doing].format(row=row.row)))
 
     # -- 3. against the database ---------------------------------------------------
 
@@ -320,6 +410,7 @@ class RosterImport:
         existing = await self._existing(
             session, {r.digest for r in rows} | set(head_digests.values())
         )
+        self._existed = set(existing)
         memberships = await self._memberships(session, [e.person_id for e in existing.values()])
 
         def bad(row: RosterRow, column: str | None, reason: str) -> None:
@@ -329,8 +420,11 @@ class RosterImport:
             head = household.head
             registered = existing.get(head_digests[key])
             if registered is not None and not self.covers(registered.area_path):
-                for row in household.rows:
-                    bad(row, "head_id_number", "the head is registered outside your area")
+                # The head's own row is answered below, like any person's; a member's row
+                # gets what a head unknown here gets, so it tells nothing more.
+                if head is None and key not in self._bad_heads:
+                    for row in household.rows:
+                        bad(row, "head_id_number", NO_HEAD)
                 continue
             membership = memberships.get(registered.person_id) if registered else None
             if membership is not None and membership.relation is Relation.HEAD:
@@ -345,13 +439,10 @@ class RosterImport:
                     )
                 continue
             elif head is None:
-                for row in household.rows:
-                    bad(
-                        row,
-                        "head_id_number",
-                        "no row for this household's head in the file, and no such head "
-                        "is registered",
-                    )
+                # A head's row with problems of its own is the one cause: said there, once.
+                if key not in self._bad_heads:
+                    for row in household.rows:
+                        bad(row, "head_id_number", NO_HEAD)
                 continue
             code = head.region_code if head is not None else None
             if code is None and household.household_id is None:
@@ -365,12 +456,13 @@ class RosterImport:
                     bad(head, "region_code", f"region {code} is outside your area")  # type: ignore[arg-type]
                 else:
                     household.region = region
+        elsewhere: list[outside.Outside] = []
         for row in rows:
             found = existing.get(row.digest)
             if found is None:
                 continue
             if not self.covers(found.area_path):
-                bad(row, "id_number", "this person is registered outside your area")
+                elsewhere.append(outside.Outside(row.row, found.person_id))
                 continue
             membership = memberships.get(found.person_id)
             if membership is None:
@@ -387,6 +479,15 @@ class RosterImport:
                 row.relation,
             ):
                 bad(row, "relation", "a household's head changes through householdHeadChange")
+        problems, self._outside = await outside.answer(
+            session,
+            self.actor,
+            elsewhere,
+            per_file=self.limits.outside_area_per_file,
+            per_day=self.limits.outside_area_per_day,
+            today=self.today,
+        )
+        report.problems += problems
         self.certifiers = await self._certifying_organisations(session, households)
 
     async def _existing(self, session: AsyncSession, digests: set[str]) -> dict[str, _Existing]:
@@ -445,9 +546,15 @@ class RosterImport:
             session.expunge_all()
             self.progress.advance(len(chunk))
 
-    def _failure(self, exc: Exception) -> str:
+    def _failure(self, exc: Exception, report: Report) -> str:
         where = getattr(exc, "roster_row", None)
         at = f" at row {where}" if where else ""
+        if isinstance(exc, IntegrityError | _ChangedMeanwhile):
+            # Another writer (a mutation, not an import: imports wait for each other)
+            # registered the same person meanwhile. Retrying sees it registered.
+            log.warning("roster import conflicted%s: %s", at, type(exc).__name__)
+            report.retry = True
+            return CONFLICT.format(row=where or "?")
         if isinstance(exc, DomainError):
             reason = str(exc)
         else:
@@ -456,27 +563,38 @@ class RosterImport:
         return f"the import stopped{at}: {reason}; nothing was written"
 
     def _audit_details(self, report: Report) -> dict[str, Any]:
-        return {
+        details: dict[str, Any] = {
             "file": report.file_name,
+            "dryRun": report.dry_run,
             "rows": report.rows,
-            "counts": report.as_dict()["counts"],
         }
+        if report.ok:
+            details["counts"] = report.as_dict()["counts"]
+        else:
+            details["problems"] = len(report.problems)
+            details["failure"] = report.failure
+        if self._outside:
+            details["outsideArea"] = len(self._outside)
+        return details
 
-    async def _audit_refusal(self, report: Report) -> None:
+    async def _record(self, session: AsyncSession, report: Report) -> None:
+        """The import's audit row, and one per "registered outside your area" answer."""
+        report.sort()
+        await outside.record(session, self.actor, self._outside, report.file_name, report.dry_run)
+        await audit.record(
+            session,
+            self.actor,
+            AUDIT_OPERATION,
+            audit.Outcome.OK if report.ok else audit.Outcome.FAILED,
+            details=self._audit_details(report),
+        )
+
+    async def _audit(self, report: Report) -> None:
+        """:meth:`_record` in a transaction of its own (after a rollback, or none)."""
+        self._outside = []  # answers are recorded only with the refusal that gave them
         async with self.sessions() as session, session.begin():
             session.info["actor"] = self.actor
-            await audit.record(
-                session,
-                self.actor,
-                AUDIT_OPERATION,
-                audit.Outcome.FAILED,
-                details={
-                    "file": report.file_name,
-                    "rows": report.rows,
-                    "problems": len(report.problems),
-                    "failure": report.failure,
-                },
-            )
+            await self._record(session, report)
 
 
 class _Chunk:
@@ -499,6 +617,10 @@ class _Chunk:
     async def write(self, rows: list[RosterRow]) -> None:
         session, report = self.session, self.report
         persons = await self._load(Person, Person.id_number_digest, [r.digest for r in rows])
+        for row in rows:
+            # What was checked must still hold (another writer may have committed since).
+            if (row.digest in persons) != (row.digest in self.job._existed):
+                raise _ChangedMeanwhile(row.row)
         household_rows = await self._load(
             Household,
             Household.id,
@@ -662,6 +784,8 @@ class _Chunk:
         current: Membership | None,
         batch: RosterBatch,
     ) -> bool:
+        if current is not None and current.household_id != household.id:
+            raise _ChangedMeanwhile(row.row)  # checked: the person was in no other household
         if current is not None and current.relation is row.relation:
             self.report.count("memberships", Change.UNCHANGED)
             return False
@@ -773,9 +897,3 @@ def import_actions(
     known = set(declared)
     plugins = sorted({f"{plugin}:write" for plugin, _group in groups} & known)
     return [REGISTRY_WRITE, *plugins]
-
-
-def header_map(path: Path, groups: Sequence[tuple[str, RosterColumns]]) -> HeaderMap | None:
-    """The header map of a file (for the annotated copy), or None if it has no header."""
-    first = next(read_rows(path), None)
-    return None if first is None else match_headers(first[1], columns_of(groups))

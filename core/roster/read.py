@@ -1,26 +1,39 @@
 """Reading a roster file row by row: Excel (.xlsx) or CSV (UTF-8 or GB 18030).
 
 Cells come back as the spreadsheet holds them (text, number, date), so the validation can
-tell a number typed as a number from text. Workbooks are read with python-calamine (Rust:
-20,000 rows in about half a second, against some ten seconds for openpyxl's read-only
-mode), which holds the sheet's cells compactly outside Python while rows are handed out
-one at a time; CSV files are read line by line.
+tell a number typed as a number from text. A workbook is first checked from its zip
+directory and streamed XML (:mod:`core.roster.xlsx_check`: size, extent, cell lengths,
+formulas), then read with python-calamine (Rust: 20,000 rows in about half a second,
+against some ten seconds for openpyxl's read-only mode) in a child process with memory
+and time limits (:mod:`core.roster.xlsx_reader`), which writes the rows to a temporary
+file streamed from here. CSV files are read line by line, within the same limits.
 """
 
+import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import io
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineWorkbook
+from core.roster.limits import RosterLimits
+from core.roster.xlsx_check import (
+    WorkbookRefused,
+    beyond_columns,
+    beyond_rows,
+    check_workbook,
+    too_long,
+)
+from core.roster.xlsx_reader import ReaderError, read_sheet, rows_of
 
 SUFFIXES = (".xlsx", ".csv")
 
 
 class RosterFileError(ValueError):
-    """The file cannot be read as a roster at all (wrong type, damaged, empty)."""
+    """The file cannot be read as a roster at all (wrong type, damaged, empty, too large)."""
 
 
 def kind_of(path: Path) -> str:
@@ -32,43 +45,92 @@ def kind_of(path: Path) -> str:
     return suffix[1:]
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """``(row number, cells)`` for every row of the first sheet, the header row first.
+@dataclasses.dataclass
+class Sheet:
+    """An opened roster file: its rows, and what the checks found on the way."""
 
-    Row numbers are the spreadsheet's (1 = the header row); blank rows are skipped.
-    """
-    rows = _xlsx_rows(path) if kind_of(path) == "xlsx" else _csv_rows(path)
+    #: ``(row number, cells)`` of every row, blank rows skipped; numbers are the
+    #: spreadsheet's (1 = its first row), cells from column A.
+    rows: Iterator[tuple[int, tuple[Any, ...]]]
+    #: 0-based column -> the rows whose cell there is a formula (workbooks only).
+    formulas: Mapping[int, Sequence[int]]
+    #: How many rows hold something, when known before reading them (workbooks).
+    used_rows: int | None
+
+
+@contextlib.contextmanager
+def open_roster(path: Path, limits: RosterLimits) -> Iterator[Sheet]:
+    """The file at ``path`` opened as a :class:`Sheet`, or :class:`RosterFileError`."""
+    kind = kind_of(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise RosterFileError("the file is empty: it needs a header row and data rows")
+    if size > limits.max_file_bytes:
+        raise RosterFileError(
+            f"the file has {size / 2**20:,.1f} MiB, more than the "
+            f"{limits.max_file_bytes / 2**20:,.0f} MiB a roster may: split it into several files"
+        )
+    if kind == "csv":
+        yield Sheet(_non_blank(_csv_rows(path, limits)), {}, None)
+        return
+    try:
+        facts = check_workbook(path, limits)
+    except WorkbookRefused as exc:
+        raise RosterFileError(str(exc)) from None
+    with tempfile.TemporaryDirectory(prefix="bangfu-sheet-") as folder:
+        out = Path(folder) / "rows.jsonl"
+        try:
+            read_sheet(path, out, limits)
+        except ReaderError as exc:
+            raise RosterFileError(str(exc)) from None
+        yield Sheet(_non_blank(rows_of(out)), facts.formulas, facts.used_rows)
+
+
+def read_rows(
+    path: Path, limits: RosterLimits | None = None
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """``(row number, cells)`` for every non-blank row of the first sheet."""
+    with open_roster(path, limits or RosterLimits()) as sheet:
+        yield from sheet.rows
+
+
+def _non_blank(
+    rows: Iterator[tuple[Any, ...]],
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
     for number, cells in enumerate(rows, start=1):
         if any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
             yield number, cells
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[Any, ...]]:
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        sheet = workbook.get_sheet_by_index(0)
-        rows = sheet.iter_rows()
-    except Exception as exc:  # calamine raises several kinds for a damaged or foreign file
-        raise RosterFileError("the file is not a readable Excel workbook (.xlsx)") from exc
-    try:
-        for row in rows:
-            # calamine gives "" for an empty cell; the importer expects None.
-            yield tuple(None if cell == "" else cell for cell in row)
-    finally:
-        workbook.close()
-
-
-def _csv_rows(path: Path) -> Iterator[tuple[Any, ...]]:
+def _csv_rows(path: Path, limits: RosterLimits) -> Iterator[tuple[Any, ...]]:
     encoding = _csv_encoding(path)
     with path.open(encoding=encoding, newline="") as handle:
         reader = csv.reader(handle)
         try:
-            for row in reader:
-                yield tuple(row)
-        except (UnicodeDecodeError, csv.Error) as exc:
+            for line, row in enumerate(reader, start=1):
+                while row and not row[-1].strip():
+                    row.pop()  # trailing empty fields, as spreadsheets export them
+                if not row:
+                    yield ()
+                    continue
+                if line > limits.max_rows:
+                    raise RosterFileError(beyond_rows(line, 1, limits.max_rows))
+                if len(row) > limits.max_columns:
+                    raise RosterFileError(beyond_columns(line, len(row), limits.max_columns))
+                for column, cell in enumerate(row, start=1):
+                    if len(cell) > limits.max_cell_chars:
+                        raise RosterFileError(too_long(line, column, limits.max_cell_chars))
+                yield tuple(cell if cell else None for cell in row)
+        except UnicodeDecodeError as exc:
             raise RosterFileError(
                 f"the CSV file cannot be read after line {reader.line_num}: "
                 f"it is not {encoding} text throughout"
+            ) from exc
+        except csv.Error as exc:
+            # The csv module's own limit on a field (131,072 characters) or a stray quote.
+            raise RosterFileError(
+                f"the CSV file cannot be read at line {reader.line_num + 1}: a cell is longer "
+                "than a roster cell may be, or a quote is not closed; correct that line"
             ) from exc
 
 

@@ -135,14 +135,27 @@ def _whole(text: str, low: int, high: int, what: str) -> int:
     return int(text)
 
 
+@dataclasses.dataclass(slots=True)
+class ParsedRow:
+    """One data row parsed: the row, or None with every problem found; and warnings."""
+
+    row: RosterRow | None
+    problems: list[Problem]
+    warnings: list[Problem]
+    #: The head's ID number when this is a head's row (relation 户主, or its own ID number
+    #: as the head's), even when the row has problems: its members then need no problem
+    #: of their own for a missing head.
+    head_of: str | None = None
+
+
 def parse_row(
     number: int,
     cells: Sequence[Any],
     by_index: Mapping[int, Column],
     groups: Sequence[RosterColumns],
     today: dt.date,
-) -> tuple[RosterRow | None, list[Problem], list[Problem]]:
-    """Parse one data row: the row, or None with every problem found; and warnings."""
+) -> ParsedRow:
+    """Parse one data row (see :class:`ParsedRow`)."""
     problems: list[Problem] = []
     warnings: list[Problem] = []
     raw: dict[str, Any] = {}
@@ -196,9 +209,10 @@ def parse_row(
             )
     _optional_core(row, text, bad)
     _plugin_cells(row, raw, groups, bad, today)
-    if problems:
-        return None, problems, warnings
-    return row, problems, warnings
+    head_of = None
+    if head_id and (relation is Relation.HEAD or (person_id and person_id.value == head_id.value)):
+        head_of = head_id.value
+    return ParsedRow(None if problems else row, problems, warnings, head_of)
 
 
 _CORE_KEYS = frozenset(

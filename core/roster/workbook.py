@@ -1,7 +1,9 @@
 """The workbooks the import writes: the template, and the annotated copy of a roster.
 
-Both are written in openpyxl's write-only mode, row by row, so a 20,000-row roster is
-copied with flat memory.
+The annotated copy is written in openpyxl's write-only mode, row by row, so a 20,000-row
+roster is copied with flat memory; every row keeps its number (blank rows and title rows
+are copied too), so a problem reported at row 100 is marked on row 100. Text is written
+as text, never as a formula (:mod:`core.reports.cells`).
 """
 
 from collections import defaultdict
@@ -15,8 +17,10 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.reports.cells import neutralise, text_cell
 from core.roster.columns import RosterColumns
 from core.roster.headers import Column, columns_of
+from core.roster.limits import RosterLimits
 from core.roster.read import read_rows
 from core.roster.report import Report
 
@@ -62,6 +66,7 @@ def template(groups: Sequence[tuple[str, RosterColumns]], path: Path) -> None:
                 sheet.cell(row=row, column=index).number_format = TEXT
     sheet.freeze_panes = "A2"
     _instructions(workbook.create_sheet("说明 instructions"), columns)
+    neutralise(workbook)  # plugins' descriptions and examples are text, never formulas
     workbook.save(path)
 
 
@@ -89,7 +94,9 @@ def _instructions(sheet: Worksheet, columns: Sequence[Column]) -> None:
         row[3].alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def annotated_copy(source: Path, report: Report, path: Path) -> None:
+def annotated_copy(
+    source: Path, report: Report, path: Path, limits: RosterLimits | None = None
+) -> None:
     """Copy the roster with each bad cell marked, its reason as a comment, and a column of
     every reason of the row; a second sheet holds the summary."""
     by_row: dict[int, list[tuple[str | None, str]]] = defaultdict(list)
@@ -103,39 +110,45 @@ def annotated_copy(source: Path, report: Report, path: Path) -> None:
         index_of = {column.key: i for i, column in report.headers.by_index.items()}
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("花名册 roster")
+    header_row = report.header_row
     width = 0
-    header_row = None
-    for number, cells in read_rows(source):
+    written = 0
+    for number, cells in read_rows(source, limits):
+        while written < number - 1:  # blank rows too: the row numbers stay the file's
+            sheet.append([])
+            written += 1
         header_row = header_row or number
-        width = max(width, len(cells))
         out: list[Any] = []
-        bad = {index_of.get(c): r for c, r in by_row.get(number, []) if c in index_of}
-        warn = {index_of.get(c): r for c, r in warned.get(number, []) if c in index_of}
+        bad = {index_of[c]: r for c, r in by_row.get(number, []) if c in index_of}
+        warn = {index_of[c]: r for c, r in warned.get(number, []) if c in index_of}
+        marked = max([*bad, *warn], default=-1) + 1
+        cells = (*cells, *([None] * (marked - len(cells))))  # a blank cell can be the bad one
+        width = max(width, len(cells))
         for index, value in enumerate(cells):
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = WriteOnlyCell(sheet, value=value) if value is not None else None
             if isinstance(value, str):
+                cell = text_cell(sheet, value)
                 cell.number_format = TEXT
-            if index in bad:
-                cell.fill = BAD_FILL
-                cell.comment = Comment(bad[index], "bangfu")
-            elif index in warn:
-                cell.fill = WARN_FILL
-                cell.comment = Comment(warn[index], "bangfu")
+            if index in bad or index in warn:
+                cell = cell or WriteOnlyCell(sheet)
+                cell.fill = BAD_FILL if index in bad else WARN_FILL
+                cell.comment = Comment(bad.get(index) or warn[index], "bangfu")
             out.append(cell)
         out += [None] * (width - len(cells))
         if number == header_row:
             out.append(WriteOnlyCell(sheet, value=PROBLEMS_HEADER))
-        else:
+        elif number > header_row:
             reasons = [_describe(c, r) for c, r in by_row.get(number, [])]
             reasons += ["(warning) " + _describe(c, r) for c, r in warned.get(number, [])]
-            out.append("; ".join(reasons) or None)
+            out.append(text_cell(sheet, "; ".join(reasons)) if reasons else None)
         sheet.append(out)
+        written = number
     summary = workbook.create_sheet("结果 summary")
-    summary.append(["file", report.file_name])
+    summary.append(["file", text_cell(summary, report.file_name)])
     summary.append(["dry run", "yes" if report.dry_run else "no"])
     summary.append(["committed", "yes" if report.committed else "no"])
     summary.append(["rows", report.rows])
-    summary.append(["bad rows", len({p.row for p in report.problems})])
+    summary.append(["bad rows", report.bad_rows])
     if report.failure:
         summary.append(["failure", report.failure])
     for problem in report.problems:
