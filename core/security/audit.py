@@ -31,6 +31,7 @@ from core import request_scope
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker, utcnow
 from core.security.actor import SYSTEM, Actor
+from core.security.audit_area import area_of
 from core.security.masking import mask_column
 from core.security.models import AuditEvent, AuditHead
 
@@ -64,6 +65,9 @@ def _canonical(event: AuditEvent) -> bytes:
         "details": event.details or {},
         "previous_hash": event.previous_hash,
     }
+    # Rows written before audit rows had an area keep the hash they were written with.
+    if event.area_path is not None:
+        content["area_path"] = event.area_path
     return json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()
 
 
@@ -85,8 +89,14 @@ async def record(
 
     ``details`` must already be masked: no plain ID numbers, diagnoses or passwords.
     ``request_id`` defaults to the request being served (:mod:`core.request_scope`).
+    The row's area is worked out from the targets the session's actor can see
+    (:func:`core.security.audit_area.area_of`): ``auditLog`` shows it to readers of
+    that area.
     """
     request_id = request_id or request_scope.request_id()
+    targets = sorted(set(targets))
+    # Before the head's lock is taken: appends wait for each other at the head.
+    area_path = await area_of(session, actor, targets)
     session.info[RECORDED_KEY] = session.info.get(RECORDED_KEY, 0) + 1
     head = await _advance_head(session)
     if head is None:  # the first event ever: create the head, once, even when racing
@@ -109,7 +119,8 @@ async def record(
         actor_id=actor.id,
         roles=",".join(sorted(actor.roles)),
         operation=operation,
-        targets=sorted(set(targets)),
+        targets=targets,
+        area_path=area_path,
         outcome=outcome,
         request_id=request_id,
         details=details or {},
