@@ -12,6 +12,7 @@ from typing import Any, cast
 import strawberry
 from sqlalchemy import ColumnElement, Select, String, and_, false, or_, select
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.orm import QueryableAttribute
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -114,7 +115,8 @@ def visible_to(reader: Actor) -> ColumnElement[bool] | None:
     )
     if reader.area_path is None:
         return own
-    return or_(path_within(AuditEvent.area_path, reader.area_path), own)
+    area = cast(QueryableAttribute[str], AuditEvent.area_path)  # NULL rows never match
+    return or_(path_within(area, reader.area_path), own)
 
 
 def audit_statement(

@@ -32,7 +32,7 @@ from core.config import Settings
 from core.db import make_engine, make_sessionmaker, utcnow
 from core.security.actor import SYSTEM, Actor
 from core.security.audit_area import area_of
-from core.security.masking import mask_column
+from core.security.masking import SENSITIVE_MARK, mask_column
 from core.security.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -236,6 +236,12 @@ def global_id(type_name: str, pk: object) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
+def _mask(column: Any, value: Any) -> Any:
+    """A column's value as an audit row shows it (columns marked sensitive: masked)."""
+    marked = bool(column.info.get(SENSITIVE_MARK))
+    return mask_column(column.name, column.type, value, sensitive=marked)
+
+
 @dataclasses.dataclass
 class _Change:
     target: str
@@ -296,7 +302,7 @@ class ChangeSet:
         for prop in mapper.column_attrs:
             if prop.key in values:
                 column = prop.columns[0]
-                entry.after[prop.key] = mask_column(column.name, column.type, values[prop.key])
+                entry.after[prop.key] = _mask(column, values[prop.key])
 
     def updated(self, obj: object) -> None:
         state = inspect(obj)
@@ -312,8 +318,8 @@ class ChangeSet:
             before = history.deleted[0] if history.deleted else None
             after = history.added[0] if history.added else None
             changed[prop.key] = (
-                mask_column(column.name, column.type, before),
-                mask_column(column.name, column.type, after),
+                _mask(column, before),
+                _mask(column, after),
             )
         if not changed:
             return  # only relationships were touched; their rows report themselves
@@ -339,9 +345,7 @@ class ChangeSet:
         for prop in mapper.column_attrs:
             if prop.key in state.dict:
                 column = prop.columns[0]
-                entry.before.setdefault(
-                    prop.key, mask_column(column.name, column.type, state.dict[prop.key])
-                )
+                entry.before.setdefault(prop.key, _mask(column, state.dict[prop.key]))
 
     def bulk_statement(self, state: ORMExecuteState) -> None:
         """An ORM-enabled ``update(Model)``/``delete(Model)``: the model and the columns."""
