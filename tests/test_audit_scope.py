@@ -4,12 +4,41 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.security import Role
+from core.security.audit import global_id
+from core.security.audit_area import common_area, parse_global_id
 from tests.helpers import HONGTONG_VILLAGE, XIANGFEN_VILLAGE, World, create_household, id_number
 from tests.test_care_screening import campaign
 
 pytestmark = pytest.mark.anyio
+
+segments = st.lists(st.sampled_from(["141000", "141023", "141024", "141023100"]), min_size=1)
+paths = st.builds(lambda parts: "/".join(["141000", *parts]) + "/", segments)
+
+
+@given(st.text())
+def test_any_text_parses_to_a_key_or_to_nothing(value: str) -> None:
+    parsed = parse_global_id(value)
+    assert parsed is None or (parsed[0] and parsed[1] >= 0)
+
+
+@given(st.sampled_from(["Person", "Household", "FiveKnown"]), st.integers(0, 10**18 - 1))
+def test_global_ids_parse_back(name: str, key: int) -> None:
+    assert parse_global_id(global_id(name, key)) == (name, key)
+
+
+@given(st.lists(paths, min_size=1, max_size=5))
+def test_the_common_area_holds_every_path_and_is_the_narrowest(given_paths: list[str]) -> None:
+    common = common_area(given_paths)
+    assert common is not None and all(p.startswith(common) for p in given_paths)
+    parts = common.rstrip("/").split("/")
+    longer = [p for p in given_paths if p.count("/") > len(parts)]
+    if len(longer) == len(given_paths):  # one more segment would not hold them all
+        assert len({p.split("/")[len(parts)] for p in given_paths}) > 1
+
 
 AUDIT_LOG = """
 query($filter: AuditLogFilter) {

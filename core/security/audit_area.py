@@ -55,7 +55,8 @@ def _paths_of(cls: type[Any], keys: list[int]) -> Select[Any]:
     """The region paths of the rows ``keys`` of ``cls`` (the actor's scoping applies)."""
     from core.registry.models import Household, Person
 
-    key = getattr(cls, cls.__mapper__.primary_key[0].key)
+    mapper = cls.__mapper__
+    key = getattr(cls, mapper.get_property_by_column(mapper.primary_key[0]).key)
     scope = cls.__area_scope__
     if scope == "person":
         return (
