@@ -1,15 +1,24 @@
-"""``auditLog``: the audit trail, newest first, for administrators and supervisors."""
+"""``auditLog``: the audit trail, newest first, for administrators and supervisors.
+
+Scoped like every read: a reader below the city sees the rows about its area (the area
+each row records, :mod:`core.security.audit_area`) and its own actions; the city level
+sees every row.
+"""
 
 import datetime as dt
 import enum
 from typing import Any, cast
 
 import strawberry
-from sqlalchemy import Select, String, select
+from sqlalchemy import ColumnElement, Select, String, and_, false, or_, select
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.orm import QueryableAttribute
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from core.db import path_within
+from core.security.actor import Actor
+from core.security.audit_area import is_city_level
 from core.security.models import AuditEvent
 from schema.connections import connection_types, paginate
 from schema.permissions import requires
@@ -94,8 +103,29 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return aware.astimezone(dt.UTC)
 
 
-def audit_statement(filter: AuditLogFilter | None, *, postgresql: bool) -> Select[Any]:
+def visible_to(reader: Actor) -> ColumnElement[bool] | None:
+    """The rows ``reader`` may read: those about its area, and its own; None (every row)
+    for the city level and the system."""
+    if reader.sees_everything or is_city_level(reader.area_path):
+        return None
+    own: ColumnElement[bool] = (
+        false()
+        if reader.id is None
+        else and_(AuditEvent.actor_kind == reader.kind.value, AuditEvent.actor_id == reader.id)
+    )
+    if reader.area_path is None:
+        return own
+    area = cast(QueryableAttribute[str], AuditEvent.area_path)  # NULL rows never match
+    return or_(path_within(area, reader.area_path), own)
+
+
+def audit_statement(
+    filter: AuditLogFilter | None, *, postgresql: bool, reader: Actor
+) -> Select[Any]:
     statement = select(AuditEvent)
+    visible = visible_to(reader)
+    if visible is not None:
+        statement = statement.where(visible)
     if filter is None:
         return statement
     if filter.actor_name is not None:
@@ -128,7 +158,8 @@ def audit_statement(filter: AuditLogFilter | None, *, postgresql: bool) -> Selec
 class AuditQuery:
     @strawberry.field(
         description="The audit trail, newest first, a page at a time (`first` 1 to 100). "
-        "City administrators and supervisors only.",
+        "City administrators and supervisors only. Below the city level: the rows about "
+        "your area, and your own actions.",
         extensions=requires("audit:read"),
     )
     async def audit_log(
@@ -138,7 +169,9 @@ class AuditQuery:
         after: str | None = None,
         filter: AuditLogFilter | None = None,
     ) -> AuditEventConnection:  # type: ignore[valid-type]
-        statement = audit_statement(filter, postgresql=not info.context.settings.is_sqlite)
+        statement = audit_statement(
+            filter, postgresql=not info.context.settings.is_sqlite, reader=info.context.actor
+        )
         return await paginate(
             info.context,
             AuditEventConnection,

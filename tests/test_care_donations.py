@@ -11,7 +11,7 @@ from core.calendar import today
 from core.care.donation_models import Donation, DonationAllocation
 from core.registry.models import Category
 from core.security import Role
-from tests.helpers import World
+from tests.helpers import HONGTONG_VILLAGE, World
 from tests.test_care_helpers import family, organisation_gid
 
 pytestmark = pytest.mark.anyio
@@ -50,7 +50,7 @@ async def donation(world: World, amount: str, **extra: Any) -> dict[str, Any]:
     return data["donationRecord"]  # type: ignore[no-any-return]
 
 
-async def measure(world: World, household: str, **extra: Any) -> str:
+async def measure(world: World, household: str, token: str | None = None, **extra: Any) -> str:
     payload = {
         "householdId": household,
         "domain": "LIVING",
@@ -61,7 +61,7 @@ async def measure(world: World, household: str, **extra: Any) -> str:
         "fundingSource": "SOCIAL_DONATION",
         **extra,
     }
-    data = await world.h.ok(ADD, {"input": payload}, token=world.xiangfen)
+    data = await world.h.ok(ADD, {"input": payload}, token=token or world.xiangfen)
     assert data["assistanceMeasureAdd"]["errors"] == []
     return data["assistanceMeasureAdd"]["measure"]["id"]  # type: ignore[no-any-return]
 
@@ -181,3 +181,75 @@ async def test_who_may_record_and_allocate(world: World) -> None:
         token=member,
     )
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_totals_count_only_what_the_reader_may_see(world: World) -> None:
+    """A city-wide donation allocated in two counties: each county's `allocated` counts its
+    own allocations; the remainder (which tells the rest) only for whose area holds the
+    donation's and for allocators; the others get null with FORBIDDEN, the rest intact."""
+    h = world.h
+    recorded = await h.ok(
+        RECORD,
+        {
+            "input": {
+                "donor": "临汾市慈善总会",
+                "amount": "5000",
+                "receivedOn": today().isoformat(),
+                "regionCode": "141000",
+            }
+        },
+        token=world.admin,
+    )
+    gift = recorded["donationRecord"]["donation"]["id"]
+    ours = await family(h)
+    theirs = await family(h, HONGTONG_VILLAGE)
+    assert (await allocate(world, gift, await measure(world, ours.gid), "1000"))["errors"] == []
+    their_measure = await measure(
+        world,
+        theirs.gid,
+        token=world.hongtong,
+        responsibleOrganisationId=await organisation_gid(h, "141024-civil-affairs"),
+    )
+    allocated = await h.ok(
+        ALLOCATE,
+        {"input": {"donationId": gift, "measureId": their_measure, "amount": "1500"}},
+        token=world.hongtong,
+    )
+    assert allocated["donationAllocate"]["donation"] == {
+        "allocated": "1500.00",
+        "remaining": "2500.00",
+    }
+    county_supervisor = await h.actor("xf-supervisor", roles=[Role.SUPERVISOR], region="141023")
+    read = """query($id: ID!) {
+      donation(id: $id) { amount allocated remaining allocations { amount } }
+      donations(first: 10) { nodes { allocated } }
+    }"""
+
+    async def seen(token: str) -> dict[str, Any]:
+        return await h.gql(read, {"id": gift}, token=token)
+
+    for token in (world.admin, world.supervisor):
+        answer = await seen(token)
+        assert "errors" not in answer
+        assert answer["data"]["donation"]["allocated"] == "2500.00"
+        assert answer["data"]["donation"]["remaining"] == "2500.00"
+    officer = await seen(world.xiangfen)
+    assert "errors" not in officer
+    assert officer["data"]["donation"] == {
+        "amount": "5000.00",
+        "allocated": "1000.00",
+        "remaining": "2500.00",
+        "allocations": [{"amount": "1000.00"}],
+    }
+    assert officer["data"]["donations"]["nodes"] == [{"allocated": "1000.00"}]
+    supervised = await seen(county_supervisor)
+    assert supervised["data"]["donation"] == {
+        "amount": "5000.00",
+        "allocated": "1000.00",
+        "remaining": None,
+        "allocations": [{"amount": "1000.00"}],
+    }
+    assert [(e["path"], e["extensions"]["code"]) for e in supervised["errors"]] == [
+        (["donation", "remaining"], "FORBIDDEN")
+    ]
+    assert "1500" not in str(supervised) and "2500" not in str(supervised)

@@ -12,7 +12,7 @@ from core.care.pairing import Pairings
 from core.errors import DomainError
 from core.registry.models import Category
 from core.security import SYSTEM, Role
-from schema.relay import from_global_id
+from schema.relay import from_global_id, to_global_id
 from tests.helpers import HONGTONG_VILLAGE, World
 from tests.test_care_helpers import PAIRING_START, family, official, pair, user_gid
 
@@ -141,6 +141,34 @@ async def test_pairing_refusals(world: World) -> None:
     )
     assert denied["data"] is None or denied["data"]["pairingStart"] is None
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_another_countys_official_looks_like_no_official(world: World) -> None:
+    """Which users of another county are paired officials cannot be probed: such an
+    official, a user that does not exist, and a user who is not an official get one
+    answer, whether the person is a hardship person or not; nothing is written."""
+    hardship = await family(world.h)
+    plain = await family(world.h, categories=(None,))
+    _, theirs = await official(world.h, "hongtong-official", region="141024")
+    await world.h.actor("hongtong-staff", roles=[Role.CIVIL_AFFAIRS_OFFICER], region="141024")
+    not_an_official = await user_gid(world.h, "hongtong-staff")
+    nobody = to_global_id("User", 99999)
+    for person in (hardship, plain):
+        answers = [await start(world, person.person_gids[0], o) for o in (theirs, nobody)]
+        answers.append(await start(world, person.person_gids[0], not_an_official))
+        assert answers[0] == answers[1] == answers[2], answers
+        assert answers[0]["pairing"] is None
+        assert answers[0]["errors"] == [
+            {
+                "field": "input.officialId",
+                "message": "no active user with the PAIRED_OFFICIAL role in your area",
+                "code": "NOT_AN_OFFICIAL",
+            }
+        ]
+        assert await active_rows(world, person.person_ids[0]) == 0
+    # Officials one may pair with: those of one's area, and those whose area holds it.
+    _, citywide = await official(world.h, "city-official", region="141000")
+    assert (await start(world, hardship.person_gids[0], citywide))["errors"] == []
 
 
 async def test_unpaired_persons_and_officials(world: World) -> None:

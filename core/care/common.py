@@ -85,10 +85,16 @@ class CareService:
         return region
 
     def covers(self, path: str) -> bool:
+        """Whether the region ``path`` lies inside the actor's area."""
         if self.actor.sees_everything:
             return True
         area = self.actor.area_path
         return area is not None and path.startswith(area)
+
+    def within(self, path: str) -> bool:
+        """Whether the actor's area lies inside the region ``path`` (a wider area)."""
+        area = self.actor.area_path
+        return area is not None and area.startswith(path)
 
     def not_after_today(self, day: dt.date, field: str) -> None:
         if day > self.today:

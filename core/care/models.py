@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.care.enums import FiveKnownItem, db_enum
 from core.db import Base, utcnow
 from core.registry.scoping import PersonScoped
+from core.security.masking import SENSITIVE_TEXT
 
 
 class Pairing(PersonScoped, Base):
@@ -61,7 +62,7 @@ class FiveKnown(PersonScoped, Base):
     pairing_id: Mapped[int] = mapped_column(ForeignKey("core_pairing.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("core_person.id"), index=True)
     item: Mapped[FiveKnownItem] = mapped_column(db_enum(FiveKnownItem, "five_known_item"))
-    note: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, info=SENSITIVE_TEXT)
     verified_on: Mapped[dt.date] = mapped_column(Date)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

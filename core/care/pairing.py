@@ -63,22 +63,36 @@ def completeness(items: Sequence[FiveKnown], today: dt.date, stale_days: int) ->
 class Pairings(CareService):
     """Pairing use cases."""
 
-    async def official(self, user_id: int, field: str) -> User:
+    async def official(self, user_id: int, field: str) -> tuple[User, Region]:
+        """An active paired official one may pair with, and the official's area.
+
+        An official whose area neither lies inside the actor's area nor contains it gets
+        the same answer as a user that does not exist: which users of another county are
+        paired officials is not the actor's to learn.
+        """
         user = await self.session.get(User, user_id)
-        if user is None or not user.is_active or Role.PAIRED_OFFICIAL.value not in user.roles:
+        region = None if user is None else await self.session.get(Region, user.region_code)
+        if (
+            user is None
+            or region is None
+            or not user.is_active
+            or Role.PAIRED_OFFICIAL.value not in user.roles
+            or not (self.covers(region.path) or self.within(region.path))
+        ):
             raise DomainError.of(
-                field, "no active user with the PAIRED_OFFICIAL role", ErrorCode.NOT_AN_OFFICIAL
+                field,
+                "no active user with the PAIRED_OFFICIAL role in your area",
+                ErrorCode.NOT_AN_OFFICIAL,
             )
-        return user
+        return user, region
 
     async def start(self, person_id: int, official_id: int, start_date: dt.date | None) -> Pairing:
         """Pair a hardship person with an official; refused while another pairing is active."""
         start_date = start_date or self.today
         person = await self.person(person_id, "input.personId")
-        official = await self.official(official_id, "input.officialId")
+        official, region = await self.official(official_id, "input.officialId")
         errors: list[FieldError] = []
-        region = await self.session.get(Region, official.region_code)
-        if region is None or not person.area_path.startswith(region.path):
+        if not person.area_path.startswith(region.path):
             errors.append(
                 FieldError(
                     "input.officialId",

@@ -9,6 +9,7 @@ from core.care.areas import OverlappingAreaScoped
 from core.care.enums import ProblemDomain, Severity, VisitOutcome, db_enum
 from core.db import Base, PathString, utcnow
 from core.registry.scoping import HouseholdScoped
+from core.security.masking import SENSITIVE_TEXT
 
 
 class ScreeningCampaign(OverlappingAreaScoped, Base):
@@ -63,7 +64,7 @@ class ScreeningVisit(HouseholdScoped, Base):
     visitor_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), default=None)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("core_organisation.id"))
     outcome: Mapped[VisitOutcome] = mapped_column(db_enum(VisitOutcome, "visit_outcome"))
-    notes: Mapped[str | None] = mapped_column(Text, default=None)
+    notes: Mapped[str | None] = mapped_column(Text, default=None, info=SENSITIVE_TEXT)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -79,6 +80,6 @@ class Problem(HouseholdScoped, Base):
         ForeignKey("core_person.id"), index=True, default=None
     )
     domain: Mapped[ProblemDomain] = mapped_column(db_enum(ProblemDomain, "problem_domain"))
-    description: Mapped[str] = mapped_column(String(1000))
+    description: Mapped[str] = mapped_column(String(1000), info=SENSITIVE_TEXT)
     severity: Mapped[Severity] = mapped_column(db_enum(Severity, "severity"))
     is_key: Mapped[bool] = mapped_column(default=False)

@@ -31,7 +31,8 @@ from core import request_scope
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker, utcnow
 from core.security.actor import SYSTEM, Actor
-from core.security.masking import mask_column
+from core.security.audit_area import area_of
+from core.security.masking import SENSITIVE_MARK, mask_column
 from core.security.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -64,6 +65,9 @@ def _canonical(event: AuditEvent) -> bytes:
         "details": event.details or {},
         "previous_hash": event.previous_hash,
     }
+    # Rows written before audit rows had an area keep the hash they were written with.
+    if event.area_path is not None:
+        content["area_path"] = event.area_path
     return json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()
 
 
@@ -85,8 +89,14 @@ async def record(
 
     ``details`` must already be masked: no plain ID numbers, diagnoses or passwords.
     ``request_id`` defaults to the request being served (:mod:`core.request_scope`).
+    The row's area is worked out from the targets the session's actor can see
+    (:func:`core.security.audit_area.area_of`): ``auditLog`` shows it to readers of
+    that area.
     """
     request_id = request_id or request_scope.request_id()
+    targets = sorted(set(targets))
+    # Before the head's lock is taken: appends wait for each other at the head.
+    area_path = await area_of(session, actor, targets)
     session.info[RECORDED_KEY] = session.info.get(RECORDED_KEY, 0) + 1
     head = await _advance_head(session)
     if head is None:  # the first event ever: create the head, once, even when racing
@@ -109,7 +119,8 @@ async def record(
         actor_id=actor.id,
         roles=",".join(sorted(actor.roles)),
         operation=operation,
-        targets=sorted(set(targets)),
+        targets=targets,
+        area_path=area_path,
         outcome=outcome,
         request_id=request_id,
         details=details or {},
@@ -225,6 +236,12 @@ def global_id(type_name: str, pk: object) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
+def _mask(column: Any, value: Any) -> Any:
+    """A column's value as an audit row shows it (columns marked sensitive: masked)."""
+    marked = bool(column.info.get(SENSITIVE_MARK))
+    return mask_column(column.name, column.type, value, sensitive=marked)
+
+
 @dataclasses.dataclass
 class _Change:
     target: str
@@ -285,7 +302,7 @@ class ChangeSet:
         for prop in mapper.column_attrs:
             if prop.key in values:
                 column = prop.columns[0]
-                entry.after[prop.key] = mask_column(column.name, column.type, values[prop.key])
+                entry.after[prop.key] = _mask(column, values[prop.key])
 
     def updated(self, obj: object) -> None:
         state = inspect(obj)
@@ -301,8 +318,8 @@ class ChangeSet:
             before = history.deleted[0] if history.deleted else None
             after = history.added[0] if history.added else None
             changed[prop.key] = (
-                mask_column(column.name, column.type, before),
-                mask_column(column.name, column.type, after),
+                _mask(column, before),
+                _mask(column, after),
             )
         if not changed:
             return  # only relationships were touched; their rows report themselves
@@ -328,9 +345,7 @@ class ChangeSet:
         for prop in mapper.column_attrs:
             if prop.key in state.dict:
                 column = prop.columns[0]
-                entry.before.setdefault(
-                    prop.key, mask_column(column.name, column.type, state.dict[prop.key])
-                )
+                entry.before.setdefault(prop.key, _mask(column, state.dict[prop.key]))
 
     def bulk_statement(self, state: ORMExecuteState) -> None:
         """An ORM-enabled ``update(Model)``/``delete(Model)``: the model and the columns."""

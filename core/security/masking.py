@@ -12,6 +12,11 @@ Two entry points:
 - :func:`mask_column` masks one ORM column value the same way, by column name and type
   (``LargeBinary`` columns are always :data:`MASKED`; ``*_masked`` columns are shown).
 
+Free text that holds sensitive data whatever its name (a screening visit's notes, a
+problem's description) is marked: a column with ``info={"sensitive": True}``, an input
+field (a dataclass field, e.g. ``strawberry.field(metadata={"sensitive": True})``) with
+``metadata``; its value becomes :data:`MASKED`.
+
 A birth date is masked together with the ID number: the masked number's first 6 and last
 4 characters plus the 8 birth-date digits are the whole number.
 """
@@ -35,6 +40,11 @@ MASKED = "***"
 DROPPED = ("password", "token", "secret")
 # Keys whose values are masked (only the fact that they are set is shown).
 SENSITIVE = ("id_number", "cipher", "digest", "diagnos", "birth", "disabilit")
+
+# The mark of a column (``info``) or input field (``metadata``) whose value is masked.
+SENSITIVE_MARK = "sensitive"
+# ``info`` of a column of free text about a household or a person.
+SENSITIVE_TEXT = {SENSITIVE_MARK: True}
 
 _ID_18 = re.compile(r"(?<![0-9０-９])[0-9０-９]{17}[0-9０-９XxＸｘ](?![0-9０-９A-Za-z])")
 _ID_15 = re.compile(r"(?<![0-9０-９])[0-9０-９]{15}(?![0-9０-９A-Za-z])")
@@ -133,7 +143,9 @@ def mask_tree(value: Any, key: str | None = None) -> Any:
         }
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            camel(f.name): mask_tree(getattr(value, f.name), f.name)
+            camel(f.name): _masked_if_marked(
+                f.metadata.get(SENSITIVE_MARK), mask_tree(getattr(value, f.name), f.name)
+            )
             for f in dataclasses.fields(value)
             if not is_dropped(f.name) and not _unset(getattr(value, f.name, None))
         }
@@ -142,10 +154,13 @@ def mask_tree(value: Any, key: str | None = None) -> Any:
     return mask_text(str(value))
 
 
-def mask_column(name: str, type_: TypeEngine[Any], value: Any) -> Any:
-    """One column value, masked by the column's name and type, JSON-ready."""
+def mask_column(name: str, type_: TypeEngine[Any], value: Any, *, sensitive: bool = False) -> Any:
+    """One column value, masked by the column's name and type (or completely when the
+    column is marked ``sensitive``), JSON-ready."""
     if value is None:
         return None
+    if sensitive:
+        return MASKED
     if isinstance(type_, LargeBinary) or isinstance(value, bytes | bytearray | memoryview):
         return MASKED
     if is_dropped(name):
@@ -156,3 +171,7 @@ def mask_column(name: str, type_: TypeEngine[Any], value: Any) -> Any:
 def _unset(value: Any) -> bool:
     # strawberry.UNSET, without importing Strawberry into core
     return type(value).__name__ == "UnsetType"
+
+
+def _masked_if_marked(marked: Any, value: Any) -> Any:
+    return MASKED if marked and value is not None else value

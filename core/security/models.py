@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import DDL, JSON, ForeignKey, LargeBinary, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, utcnow
+from core.db import Base, PathString, utcnow
 from core.registry.scoping import GlobalModel
 
 
@@ -90,7 +90,8 @@ class IdempotencyRecord(GlobalModel, Base):
 class AuditEvent(GlobalModel, Base):
     """One row of the append-only audit trail; ``hash`` chains it to the row before.
 
-    Readable through ``auditLog`` by administrators and supervisors; the database
+    Readable through ``auditLog`` by administrators and supervisors, each in the area
+    the row records (``area_path``, see ``core.security.audit_area``); the database
     refuses UPDATE and DELETE on this table (triggers), and the hash chain shows any
     row edited behind the application's back (``bangfu audit verify``).
     """
@@ -110,6 +111,9 @@ class AuditEvent(GlobalModel, Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The narrowest region holding what the row is about (core.security.audit_area);
+    # None: the system's and anonymous rows, and rows written before it was recorded.
+    area_path: Mapped[str | None] = mapped_column(PathString, default=None, index=True)
 
 
 class AuditHead(GlobalModel, Base):

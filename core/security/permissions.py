@@ -52,7 +52,8 @@ CORE_ACTIONS = (
     ),
     Action(
         "registry:read-sensitive",
-        "Read disability details and all data of children under 14 (PIPL art. 28)",
+        "Read disability details, all data of children under 14 and the care work's "
+        "free-text notes (PIPL art. 28)",
         DUTY_ROLES,
     ),
     Action(

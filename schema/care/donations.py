@@ -16,7 +16,7 @@ from schema.care.common import StaffMember, key_of, run, staff
 from schema.care.loaders import load
 from schema.connections import connection_types, paginate
 from schema.errors import Error
-from schema.permissions import requires
+from schema.permissions import Allowed, Guard, IsAuthenticated, requires
 from schema.relay import decode_id, to_global_id
 from schema.types import Region
 
@@ -45,6 +45,28 @@ class DonationAllocateInput:
     )
     amount: decimal.Decimal
     allocated_on: dt.date | None = strawberry.field(default=None, description="Today by default.")
+
+
+class RemainderGuard(Allowed):
+    """A donation's remainder counts the allocations in every area it may be spent in:
+    readers whose area holds the donation's see them all anyway; a narrower area's
+    reader sees it only when it allocates (it needs the remainder, and
+    ``DONATION_EXCEEDED`` would tell it)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(action)
+        self.message = (
+            f"the remainder of a donation wider than your area needs {action}: it tells "
+            "what was allocated elsewhere"
+        )
+
+    def allows(self, source: Any, info: Info) -> bool:
+        actor = info.context.actor
+        if actor.sees_everything or (
+            actor.area_path is not None and source.area_path.startswith(actor.area_path)
+        ):
+            return True
+        return super().allows(source, info)
 
 
 def build(measure_type: type) -> tuple[type, type]:
@@ -89,12 +111,22 @@ def build(measure_type: type) -> tuple[type, type]:
         def amount(self) -> decimal.Decimal:
             return to_yuan(self.amount_fen)  # type: ignore[attr-defined]
 
-        @strawberry.field(description="Yuan allocated so far (everywhere).")
-        def allocated(self) -> decimal.Decimal:
-            return to_yuan(self.allocated_fen)  # type: ignore[attr-defined]
+        @strawberry.field(
+            description="Yuan allocated so far to households in your area (all of it when "
+            "your area holds the donation's)."
+        )
+        async def allocated(self, info: Info) -> decimal.Decimal:
+            return to_yuan(await load(info, "care_allocated_of_donation", self.id))  # type: ignore[attr-defined]
 
-        @strawberry.field(description="Yuan still to allocate.")
-        def remaining(self) -> decimal.Decimal:
+        @strawberry.field(
+            description="Yuan still to allocate, wherever: for those whose area holds the "
+            "donation's, and for those who allocate (donation:allocate); null with "
+            "FORBIDDEN for others, since it tells what was allocated elsewhere.",
+            extensions=[
+                Guard([IsAuthenticated("donation:allocate"), RemainderGuard("donation:allocate")])
+            ],
+        )
+        def remaining(self) -> decimal.Decimal | None:
             return to_yuan(self.amount_fen - self.allocated_fen)  # type: ignore[attr-defined]
 
         @strawberry.field(description="The area it may be spent in.")

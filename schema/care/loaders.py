@@ -6,7 +6,7 @@ Each batch runs one statement on the request's read session, so area scoping app
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
@@ -71,6 +71,23 @@ def _measures_of_problems(context: Any) -> Callable[[Any], Any]:
     return load
 
 
+def _allocated_of_donations(context: Any) -> Callable[[Any], Any]:
+    """Fen allocated from each donation in the reader's area (the allocations are
+    household-scoped: those elsewhere are not counted)."""
+
+    async def load(keys: Any) -> list[int]:
+        statement = (
+            select(DonationAllocation.donation_id, func.sum(DonationAllocation.amount_fen))
+            .where(DonationAllocation.donation_id.in_(keys))
+            .group_by(DonationAllocation.donation_id)
+        )
+        async with context.read() as session:
+            sums = dict((await session.execute(statement)).all())
+        return [int(sums.get(key) or 0) for key in keys]
+
+    return load
+
+
 def _current_problems(context: Any) -> Callable[[Any], Any]:
     return grouped(context, Problem, Problem.household_id, is_current_problem())
 
@@ -103,6 +120,7 @@ FACTORIES: dict[str, Callable[[Any], Callable[[Any], Any]]] = {
     "care_allocations_of_donation": lambda c: grouped(
         c, DonationAllocation, DonationAllocation.donation_id
     ),
+    "care_allocated_of_donation": _allocated_of_donations,
     "care_allocations_of_measure": lambda c: grouped(
         c, DonationAllocation, DonationAllocation.measure_id
     ),

@@ -19,9 +19,11 @@ from core.care.pairing import (
 )
 from core.db import path_within
 from core.registry.models import Person
+from core.security.masking import SENSITIVE_TEXT
 from core.security.models import User
 from schema.care.common import StaffMember, key_of, region_path, run, staff
 from schema.care.loaders import load
+from schema.care.notes import note_access
 from schema.connections import connection_types, paginate
 from schema.core_types import CoreTypes
 from schema.errors import Error
@@ -33,8 +35,14 @@ from schema.relay import decode_id, to_global_id
     name="FiveKnownEntry", description="One of the five knowns: a note, verified on a day."
 )
 class FiveKnownEntry:
+    id: strawberry.Private[int]
+    person_id: strawberry.Private[int]
     item: FiveKnownItem
-    note: str
+    note: str | None = strawberry.field(
+        description="What the official knows: sensitive (PIPL art. 28), only with "
+        "registry:read-sensitive; null with FORBIDDEN otherwise.",
+        extensions=note_access("FiveKnown", "note"),
+    )
     verified_on: dt.date
     stale: bool = strawberry.field(description="Verified longer ago than the staleness limit.")
 
@@ -51,6 +59,8 @@ def five_knowns(info: Info, rows: list[FiveKnown]) -> FiveKnowns:
     today, stale_days = info.context.today, info.context.settings.five_knowns_stale_days
     entries = [
         FiveKnownEntry(
+            id=row.id,
+            person_id=row.person_id,
             item=row.item,
             note=row.note,
             verified_on=row.verified_on,
@@ -70,7 +80,7 @@ def five_knowns(info: Info, rows: list[FiveKnown]) -> FiveKnowns:
 @strawberry.input(description="One five-knowns item to record.")
 class FiveKnownInput:
     item: FiveKnownItem
-    note: str
+    note: str = strawberry.field(metadata=SENSITIVE_TEXT)
     verified_on: dt.date | None = strawberry.field(default=None, description="Today by default.")
 
 

@@ -18,8 +18,10 @@ from core.care.screening import (
 from core.care.screening_models import Problem, ScreeningCampaign, ScreeningTarget, ScreeningVisit
 from core.registry import models
 from core.registry.models import Household
+from core.security.masking import SENSITIVE_TEXT
 from schema.care.common import StaffMember, key_of, region_path, run, staff
 from schema.care.loaders import load
+from schema.care.notes import note_access
 from schema.connections import connection_types, paginate
 from schema.core_types import CoreTypes
 from schema.errors import Error
@@ -65,7 +67,7 @@ class ScreeningCoverage:
 @strawberry.input(description="A problem the visit found.")
 class ProblemInput:
     domain: ProblemDomain
-    description: str
+    description: str = strawberry.field(metadata=SENSITIVE_TEXT)
     severity: Severity
     is_key: bool = strawberry.field(default=False, description="A key problem (重点问题).")
     person_id: strawberry.ID | None = strawberry.field(
@@ -87,7 +89,7 @@ class ScreeningVisitRecordInput:
     household_id: strawberry.ID
     visited_on: dt.date
     outcome: VisitOutcome
-    notes: str | None = None
+    notes: str | None = strawberry.field(default=None, metadata=SENSITIVE_TEXT)
     organisation_id: strawberry.ID | None = strawberry.field(
         default=None, description="Who visited; your own organisation by default."
     )
@@ -102,7 +104,11 @@ def build(core: CoreTypes) -> tuple[type, type, type]:
     @strawberry.type(name="Problem", description="A problem found by screening (R5).")
     class ProblemType:
         domain: ProblemDomain
-        description: str
+        description: str | None = strawberry.field(
+            description="What was found, in the visitor's words: sensitive (PIPL art. 28), "
+            "only with registry:read-sensitive; null with FORBIDDEN otherwise.",
+            extensions=note_access("Problem", "description"),
+        )
         severity: Severity
         is_key: bool = strawberry.field(description="A key problem (重点问题).")
 
@@ -129,7 +135,11 @@ def build(core: CoreTypes) -> tuple[type, type, type]:
     class ScreeningVisitType:
         visited_on: dt.date
         outcome: VisitOutcome
-        notes: str | None
+        notes: str | None = strawberry.field(
+            description="The visitor's notes: sensitive (PIPL art. 28), only with "
+            "registry:read-sensitive; null with FORBIDDEN otherwise.",
+            extensions=note_access("ScreeningVisit", "notes"),
+        )
 
         @strawberry.field(description="The global ID of the visit.")
         def id(self) -> strawberry.ID:
