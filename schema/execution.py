@@ -39,6 +39,11 @@ from schema.prefetch import DIRECT
 
 _PLAN = "_bangfu_leaf_plan"
 
+#: The versions this module and ``schema.prefetch`` were tested with: they use private
+#: parts of both (pyproject.toml pins the same ranges; tests/test_fast_path_versions.py
+#: fails when another version is installed, so an upgrade is a conscious act).
+TESTED_WITH = {"strawberry-graphql": ">=0.341.2,<0.342", "graphql-core": ">=3.3.2,<3.4"}
+
 
 @dataclass(frozen=True)
 class _Plan:

@@ -114,7 +114,10 @@ async def prefetch(info: Any, objects: Sequence[Any], *, path: Sequence[str] = (
     ``info`` is the resolver's Strawberry ``Info``; ``path`` names the fields between the
     current field and the objects (``("nodes",)`` for a connection's nodes; the edges'
     ``node`` is followed too). Never raises: a resolver that fails here fails again, and
-    is reported, when the executor reaches it."""
+    is reported, when the executor reaches it. Does nothing when the fast path is off
+    (``BANGFU_FAST_PATH``): each field then loads through its DataLoader as it resolves."""
+    if not info.context.settings.fast_path:
+        return
     raw = info._raw_info
     walk = _Walk(info, raw.schema, raw.fragments, _variables(raw))
     type_ = get_named_type(raw.return_type)
