@@ -65,22 +65,26 @@ GUARDED_PAGE = (
 query($first: Int!) {
   persons(first: $first) {
     totalCount pageInfo { hasNextPage endCursor }
-    nodes { %s }
+    nodes { """
+    + PERSON_FIELDS
+    + """ }
   }
 }"""
-    % PERSON_FIELDS
 )
 
 ONE_PERSON = (
     """
 query($id: ID!) {
-  person(id: $id) { %s household { id address members { relation person { name idNumber } } } }
+  person(id: $id) { """
+    + PERSON_FIELDS
+    + """ household { id address members { relation person { name idNumber } } } }
 }"""
-    % PERSON_FIELDS
 )
 
 ALIASES_AND_FRAGMENTS = """
-query($region: String!, $withMedical: Boolean!, $skipIds: Boolean!, $child: ID!) {
+query(
+  $region: String!, $withMedical: Boolean!, $skipIds: Boolean!, $child: ID!, $adult: ID!
+) {
   xiangfen: persons(first: 15, filter: {regionCode: $region}) {
     edges { cursor node { ...Guarded } }
   }
@@ -93,6 +97,7 @@ query($region: String!, $withMedical: Boolean!, $skipIds: Boolean!, $child: ID!)
     }
   }
   child: node(id: $child) { id ... on Person { ...Guarded } }
+  both: nodes(ids: [$child, $adult]) { id ... on Person { name ...Guarded } }
   households(first: 8) {
     nodes {
       id address isKeyHousehold region { name parent { name } }
@@ -198,10 +203,18 @@ async def _tokens(h: Harness) -> dict[str, str]:
 async def _documents(h: Harness, tokens: dict[str, str]) -> dict[str, tuple[str, dict[str, Any]]]:
     """Each document with its variables (persons chosen as the administrator sees them)."""
     found = queries.features(h.app.state.schema._schema)
-    page = await h.ok(
-        "{ persons(first: 100) { nodes { id age region { code } } } }", token=tokens["admin"]
-    )
-    persons = page["persons"]["nodes"]
+    persons: list[dict[str, Any]] = []
+    after = None
+    while after is not False:
+        page = await h.ok(
+            "query($after: String) { persons(first: 100, after: $after) { "
+            "pageInfo { hasNextPage endCursor } nodes { id age region { code } } } }",
+            {"after": after},
+            token=tokens["admin"],
+        )
+        persons += page["persons"]["nodes"]
+        info = page["persons"]["pageInfo"]
+        after = info["endCursor"] if info["hasNextPage"] else False
     # A child of Xiangfen, whose officers and paired officials are among the roles.
     children = [p for p in persons if p["age"] < 14]
     child = next((p for p in children if p["region"]["code"][:6] == "141023"), children[0])["id"]
@@ -215,25 +228,37 @@ async def _documents(h: Harness, tokens: dict[str, str]) -> dict[str, tuple[str,
     region = {"region": "141023"}
     return {
         "readme": (_readme_example(), {}),
-        "bench_households": (queries.households_page(found), {"first": 20}),
+        "bench_households": (queries.households_page(found), {"first": 10}),
         "bench_person_child": (queries.person_by_id(found), {"id": child}),
         "bench_person_paired": (queries.person_by_id(found), {"id": own}),
         "bench_count": (queries.PERSONS_COUNT, region),
         "bench_overdue": (queries.OVERDUE_CARE_EVENTS, region),
         "bench_summary": (summary, region),
-        "guarded_page": (GUARDED_PAGE, {"first": 60}),
+        "guarded_page": (GUARDED_PAGE, {"first": 30}),
         "one_child": (ONE_PERSON, {"id": child}),
         "one_adult": (ONE_PERSON, {"id": adult}),
         "one_paired": (ONE_PERSON, {"id": own}),
         "aliases_and_fragments": (
             ALIASES_AND_FRAGMENTS,
-            {"region": "141023", "withMedical": True, "skipIds": False, "child": child},
+            {
+                "region": "141023",
+                "withMedical": True,
+                "skipIds": False,
+                "child": child,
+                "adult": adult,
+            },
         ),
         "directives_off": (
             ALIASES_AND_FRAGMENTS,
-            {"region": "141024", "withMedical": False, "skipIds": True, "child": child},
+            {
+                "region": "141024",
+                "withMedical": False,
+                "skipIds": True,
+                "child": child,
+                "adult": adult,
+            },
         ),
-        **{name: ("{ %s }" % root, {}) for name, root in PLUGIN_LISTS.items()},
+        **{name: ("{ " + root + " }", {}) for name, root in PLUGIN_LISTS.items()},
     }
 
 
