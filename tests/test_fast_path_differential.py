@@ -29,6 +29,8 @@ from core.db import utcnow
 from core.demo import DEMO_USERS, create_demo_users, load_demo
 from core.security.auth import token_digest
 from core.security.models import AccessToken, AuditEvent, User
+from schema.execution import Executor
+from schema.prefetch import misses
 
 pytestmark = pytest.mark.anyio
 
@@ -330,3 +332,28 @@ async def test_the_documents_reach_what_they_are_meant_to(pair: Pair) -> None:
     refused = await _run(pair.fast, *pair.documents["guarded_page"], pair.tokens["education"])
     assert any("FORBIDDEN" in e[2] for e in refused.errors)
     assert any(row["outcome"] == "denied" for row in refused.audit)
+
+
+async def test_the_setting_turns_the_fast_path_off(pair: Pair) -> None:
+    """Off, nothing of the fast path runs: no walk ahead of execution (every loader is
+    awaited as its field resolves), no short path for leaves, no direct resolvers."""
+    query, variables = pair.documents["bench_households"]
+    late = {}
+    for name, h in (("fast", pair.fast), ("plain", pair.plain)):
+        before = misses.late
+        await h.ok(query, variables, token=pair.tokens["admin"])
+        late[name] = misses.late - before
+    assert late["fast"] == 0 and late["plain"] > 0
+    fast, plain = pair.fast.app.state.schema, pair.plain.app.state.schema
+    assert fast.execution_context_class is Executor
+    assert plain.execution_context_class is not Executor
+    assert _direct(fast) and not _direct(plain)
+
+
+def _direct(schema: Any) -> list[str]:
+    """The fields of ``Person`` resolved by a direct resolver (schema.execution)."""
+    return [
+        name
+        for name, field in schema._schema.type_map["Person"].fields.items()
+        if "_direct_resolver" in getattr(field.resolve, "__qualname__", "")
+    ]
