@@ -110,6 +110,13 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, ge=1, description="How long a lock lasts.")
     max_page_size: int = Field(default=100, ge=1, le=1000)
     sql_echo: bool = False
+    fast_path: bool = Field(
+        default=True,
+        description="The fast path: plain leaf fields and direct resolvers skip "
+        "graphql-core's and Strawberry's per-field machinery (schema.execution), and pages "
+        "load their nested data level by level before execution (schema.prefetch). Off: "
+        "plain Strawberry execution with DataLoaders, same answers, slower.",
+    )
 
     # Transport and query-cost limits (see SECURITY.md: "Transport", "Query cost").
     max_body_bytes: int = Field(

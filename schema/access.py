@@ -90,6 +90,25 @@ def person_data(
     return [Guard(permissions)]
 
 
+# Core's permissions, whose ``allows`` reads ``info.context`` and the source only: a fast
+# path may ask them itself (schema.execution, schema.prefetch).
+CORE_PERMISSIONS = (IsAuthenticated, Allowed, SensitiveGuard, ChildDataGuard)
+
+
+def core_guard(definition: Any) -> Guard | bool | None:
+    """The one :class:`Guard` of a Strawberry field ``definition`` when each of its checks
+    is core's (``allows`` reads only ``info.context`` and the source); None when the
+    field has no extension; False otherwise (a check only the ordinary path may run)."""
+    extensions = getattr(definition, "extensions", None) or []
+    if not extensions:
+        return None
+    if len(extensions) == 1 and type(extensions[0]) is Guard:
+        guard = extensions[0]
+        if guard.fast and all(type(p) in CORE_PERMISSIONS for p in guard.permissions):
+            return guard
+    return False
+
+
 def has_access_rule(field: Any) -> bool:
     return any(isinstance(e, (PermissionExtension, Public)) for e in field.extensions)
 

@@ -104,8 +104,10 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
         extensions=[*limit_extensions(settings), AuthenticationChecks, ValidationOnce],
         # GuardedSchema masks unexpected errors; hints only where suggestions are on.
         suggestions=settings.suggestions_enabled,
-        # Plain leaf fields skip graphql-core's per-field machinery (schema/execution.py).
-        execution_context_class=Executor,
+        # Plain leaf fields skip graphql-core's per-field machinery (schema/execution.py),
+        # unless the fast path is off (then the walk of schema/prefetch.py is off too).
+        execution_context_class=Executor if settings.fast_path else None,
     )
-    install_direct_resolvers(schema._schema)
+    if settings.fast_path:
+        install_direct_resolvers(schema._schema)
     return schema

@@ -33,14 +33,16 @@ from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.utils.str_converters import to_camel_case
 
-from schema.access import ChildDataGuard, SensitiveGuard
-from schema.permissions import Allowed, Guard, IsAuthenticated
+from schema.access import core_guard
+from schema.permissions import Guard
 from schema.prefetch import DIRECT
 
-# Core's permissions, whose ``allows`` reads ``info.context`` and the source only.
-CORE_PERMISSIONS = (IsAuthenticated, Allowed, SensitiveGuard, ChildDataGuard)
-
 _PLAN = "_bangfu_leaf_plan"
+
+#: The versions this module and ``schema.prefetch`` were tested with: they use private
+#: parts of both (pyproject.toml pins the same ranges; tests/test_fast_path_versions.py
+#: fails when another version is installed, so an upgrade is a conscious act).
+TESTED_WITH = {"strawberry-graphql": ">=0.341.2,<0.342", "graphql-core": ">=3.3.2,<3.4"}
 
 
 @dataclass(frozen=True)
@@ -56,25 +58,13 @@ class _Plan:
     guard: Guard | None
 
 
-def _core_guard(extensions: list[Any]) -> Guard | bool | None:
-    """The field's one Guard when each of its checks is core's (``allows`` reads only
-    ``info.context`` and the source); None without extensions; False otherwise."""
-    if not extensions:
-        return None
-    if len(extensions) == 1 and type(extensions[0]) is Guard:
-        guard = extensions[0]
-        if guard.fast and all(type(p) in CORE_PERMISSIONS for p in guard.permissions):
-            return guard
-    return False
-
-
 def _plan(field: GraphQLField) -> _Plan | None:
     """The short path of ``field``, or None when it takes the ordinary one."""
     if _PLAN in field.__dict__:
         return field.__dict__[_PLAN]  # type: ignore[no-any-return]
     plan = None
     definition = field.extensions.get("strawberry-definition")
-    guard = _core_guard(getattr(definition, "extensions", None) or [])
+    guard = core_guard(definition)
     if (
         definition is not None
         and getattr(definition, "base_resolver", True) is None
@@ -185,7 +175,7 @@ def _direct_resolver(field: GraphQLField) -> Callable[..., Any] | None:
     function = getattr(base, "wrapped_func", None)
     if function is None or not getattr(function, DIRECT, False) or base.is_async:
         return None
-    found = _core_guard(getattr(definition, "extensions", None) or [])
+    found = core_guard(definition)
     if found is False or found is True:
         return None
     guard: Guard | None = found

@@ -15,6 +15,12 @@ A field takes part when its resolver is marked :func:`prefetchable`: it must be 
 loads through the request's DataLoaders, has no side effect, and returns either a value
 or an awaitable (build it with :func:`ready` and :func:`then`). Plugins mark theirs the
 same way (see "Fast fields" in ``docs/plugins/hooks.md``).
+
+The walk asks each field's access rule before it calls the resolver, object by object,
+as the executor will (``schema.access.core_guard``): a field refused for an object (a
+child's medical data for an education officer) loads nothing for that object, not even
+into memory, and a field whose rule the walk cannot ask ahead loads nothing here. The
+executor then refuses, audits and reports as it always does.
 """
 
 import asyncio
@@ -40,6 +46,8 @@ from graphql.execution.values import (
     get_directive_values,
 )
 from strawberry.dataloader import DataLoader
+
+from schema.access import core_guard
 
 T = TypeVar("T")
 
@@ -106,7 +114,10 @@ async def prefetch(info: Any, objects: Sequence[Any], *, path: Sequence[str] = (
     ``info`` is the resolver's Strawberry ``Info``; ``path`` names the fields between the
     current field and the objects (``("nodes",)`` for a connection's nodes; the edges'
     ``node`` is followed too). Never raises: a resolver that fails here fails again, and
-    is reported, when the executor reaches it."""
+    is reported, when the executor reaches it. Does nothing when the fast path is off
+    (``BANGFU_FAST_PATH``): each field then loads through its DataLoader as it resolves."""
+    if not info.context.settings.fast_path:
+        return
     raw = info._raw_info
     walk = _Walk(info, raw.schema, raw.fragments, _variables(raw))
     type_ = get_named_type(raw.return_type)
@@ -227,12 +238,15 @@ class _Walk:
             resolver = getattr(getattr(definition, "base_resolver", None), "wrapped_func", None)
             if field is None or resolver is None or not getattr(resolver, MARK, False):
                 continue
+            readable = self._readable(definition, objects)
+            if not readable:
+                continue
             child_type = get_named_type(field.type)
             for child in children:  # aliases with other arguments are called separately
                 arguments = self._arguments(field, definition, child)
                 if arguments is None:
                     continue
-                results = [self._call(resolver, obj, arguments) for obj in objects]
+                results = [self._call(resolver, obj, arguments) for obj in readable]
                 for result in results:
                     if inspect.isawaitable(result):
                         awaiting.append(result)
@@ -252,6 +266,18 @@ class _Walk:
                 deeper.append(self.level(child_type, values, children))
         if deeper:
             await asyncio.gather(*deeper)
+
+    def _readable(self, definition: Any, objects: list[Any]) -> list[Any]:
+        """The objects whose field the actor may read, asked as the field asks (its
+        core guard, per object: a child's data depends on the child): nothing is loaded
+        for the others, not even into memory. A field with a check the walk cannot ask
+        ahead loads nothing here; the executor runs the check and loads."""
+        guard = core_guard(definition)
+        if guard is None:
+            return objects
+        if guard is False or guard is True:
+            return []
+        return [obj for obj in objects if guard._allowed(obj, self.info)]
 
     def _arguments(self, field: Any, definition: Any, node: FieldNode) -> dict[str, Any] | None:
         """The resolver's keyword arguments, or None when one is not a plain scalar."""

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 import schema.connections
 import schema.query
@@ -17,6 +18,7 @@ from bangfu.testing import Harness
 from core.demo import load_demo
 from core.security import Role
 from schema.prefetch import misses
+from schema.relay import from_global_id
 
 pytestmark = pytest.mark.anyio
 
@@ -154,3 +156,85 @@ async def test_a_count_alone_runs_no_page_query(city: tuple[Harness, str]) -> No
     assert answers["count"] == answers["skipped"] == {"totalCount": total}
     assert answers["fragment"] == {"totalCount": total, "pageInfo": {"hasNextPage": True}}
     assert counted["count"] == counted["skipped"] == counted["page"] - 1 == counted["fragment"] - 1
+
+
+MEDICAL_PAGE = """
+query($first: Int!) {
+  persons(first: $first) {
+    nodes {
+      id age
+      medical {
+        insuredThisYear criticalIllnessCoveredThisYear insurance { year }
+        conditions { serious } hospitalisations { admittedOn } claims { totalCost }
+      }
+    }
+  }
+}
+"""
+
+
+class _MedicalReads:
+    """The person IDs among the parameters of every statement that reads medical rows."""
+
+    def __init__(self, h: Harness) -> None:
+        self.engine = h.engine.sync_engine
+        self.statements = 0
+        self.values: set[Any] = set()
+
+    def _on_execute(
+        self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any
+    ) -> None:
+        if "medical_" in statement:
+            self.statements += 1
+            items = parameters.values() if isinstance(parameters, dict) else parameters or ()
+            for item in items:
+                self.values.update(item if isinstance(item, list | tuple) else [item])
+
+    def __enter__(self) -> "_MedicalReads":
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+
+def _pk(global_id: str) -> int:
+    return int(from_global_id(global_id)[1])
+
+
+async def test_the_walk_loads_no_medical_rows_of_children_it_is_refused(
+    city: tuple[Harness, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h, _ = city
+    officer = await h.actor(
+        "education-officer", roles=[Role.DEPARTMENT_OFFICER], department="education"
+    )
+    with _MedicalReads(h) as reads:
+        walked = await h.gql(MEDICAL_PAGE, {"first": 60}, token=officer)
+    nodes = walked["data"]["persons"]["nodes"]
+    children = {_pk(n["id"]) for n in nodes if n["age"] < 14}
+    adults = {_pk(n["id"]) for n in nodes if n["age"] >= 14}
+    assert children and adults
+    refused = {e["path"][2] for e in walked["errors"]}
+    assert {_pk(nodes[i]["id"]) for i in refused} == children
+    assert all(e["extensions"]["code"] == "FORBIDDEN" for e in walked["errors"])
+    assert reads.statements > 0 and adults & reads.values
+    assert not children & reads.values  # not one medical row of a refused child was read
+
+    monkeypatch.setattr(schema.connections, "prefetch", _no_walk)
+    assert await h.gql(MEDICAL_PAGE, {"first": 60}, token=officer) == walked
+
+
+async def test_a_refused_child_alone_reads_no_medical_row(city: tuple[Harness, str]) -> None:
+    h, token = city
+    officer = await h.actor(
+        "education-officer", roles=[Role.DEPARTMENT_OFFICER], department="education"
+    )
+    page = await h.ok("{ persons(first: 60) { nodes { id age } } }", token=token)
+    child = next(n["id"] for n in page["persons"]["nodes"] if n["age"] < 14)
+    query = "query($id: ID!) { person(id: $id) { name medical { insurance { year } claims { totalCost } } } }"
+    with _MedicalReads(h) as reads:
+        answer = await h.gql(query, {"id": child}, token=officer)
+    assert answer["data"]["person"]["medical"] is None
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["FORBIDDEN"]
+    assert reads.statements == 0
