@@ -15,7 +15,7 @@ from core.calendar import today
 from core.care.donation_models import Donation
 from core.plugins import PluginHost, builtin_plugin_names, get_plugin_manager
 from schema.build import build_schema
-from tests.helpers import World
+from tests.helpers import World, create_household
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "bangfu-befriending" / "bangfu_befriending" / "service.py"
@@ -97,3 +97,41 @@ async def test_core_reports_every_bad_field_of_a_request_at_once(world: World) -
     }
     async with world.h.session() as session:
         assert await session.scalar(select(func.count()).select_from(Donation)) == 0
+
+
+UPDATE = """
+mutation($input: PersonUpdateInput!) {
+  personUpdate(input: $input) { person { name } errors { field code } }
+}"""
+
+
+@pytest.mark.anyio
+async def test_person_update_reports_a_blank_name_and_a_bad_id_number_together(
+    world: World,
+) -> None:
+    person = (await create_household(world.h, world.xiangfen))["household"]["head"]
+    data = await world.h.ok(
+        UPDATE,
+        {
+            "input": {
+                "id": person["id"],
+                "expectedVersion": person["version"],
+                "name": "  ",
+                "idNumber": "141023",
+            }
+        },
+        token=world.xiangfen,
+    )
+    assert data["personUpdate"] == {
+        "person": None,
+        "errors": [
+            {"field": "input.name", "code": "REQUIRED"},
+            {"field": "input.idNumber", "code": "INVALID_ID_NUMBER"},
+        ],
+    }
+    after = await world.h.ok(
+        "query($id: ID!) { node(id: $id) { ... on Person { name } } }",
+        {"id": person["id"]},
+        token=world.xiangfen,
+    )
+    assert after["node"]["name"] == person["name"]
