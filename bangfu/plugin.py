@@ -60,9 +60,11 @@ Fast fields
 Mutations and errors
     :func:`in_transaction` runs a mutation's work in one audited transaction and returns
     its result or the :class:`FieldError` list of a :class:`DomainError` (everything
-    rolled back); :class:`ErrorCode` (core's codes, e.g. ``NOT_FOUND``,
-    ``NOT_A_HARDSHIP_PERSON``), :class:`Error` (the payload error type), :func:`to_error`
-    and :func:`errors_of` convert; :func:`audit_event` records an audit row and
+    rolled back); :class:`ErrorCode` (every code, core's and the plugins', e.g.
+    ``NOT_FOUND``, ``FUTURE_DATE``); :class:`Error` is the interface every payload error
+    type implements and :class:`CoreError` core's own; :func:`to_error`, :func:`errors_of`
+    and :func:`payload_errors` convert, :func:`text_problems` checks a text's presence and
+    length; :func:`audit_event` records an audit row and
     :class:`Outcome` is its outcome.
 
 Roster columns, the bottom line and the assessment
@@ -88,7 +90,7 @@ from core.care.common import active_hardship_persons
 from core.care.events import CareEventKind, CareEventRaised
 from core.care.models import Pairing
 from core.db import Base, path_within, utcnow
-from core.errors import DomainError, ErrorCode, FieldError
+from core.errors import DomainError, ErrorCode, FieldError, text_problems
 from core.hookspecs import HOOK_CONTRACT
 from core.plugins import PluginError, PluginInfo, hookimpl
 from core.registry.models import (
@@ -120,7 +122,7 @@ from core.security.permissions import Action, plugin_actions
 from schema.access import person_data, public
 from schema.audit import audit_event
 from schema.connections import paginate
-from schema.errors import Error, errors_of, to_error
+from schema.errors import CoreError, Error, errors_of, payload_errors, to_error
 from schema.loaders import by_key, grouped
 from schema.permissions import Allowed, requires
 from schema.prefetch import direct, prefetchable, ready, then
@@ -145,6 +147,7 @@ __all__ = [
     "Category",
     "CategoryAssignment",
     "Change",
+    "CoreError",
     "DomainError",
     "Error",
     "ErrorCode",
@@ -192,6 +195,7 @@ __all__ = [
     "in_transaction",
     "migrate",
     "paginate",
+    "payload_errors",
     "path_within",
     "person_data",
     "plugin_actions",
@@ -199,6 +203,7 @@ __all__ = [
     "public",
     "ready",
     "requires",
+    "text_problems",
     "then",
     "to_error",
     "to_global_id",

@@ -9,9 +9,26 @@ import enum
 
 
 class ErrorCode(enum.StrEnum):
-    """Machine-readable reasons, shared by core and plugins."""
+    """Core's machine-readable reasons; the generic ones are shared by plugins.
 
-    INVALID_INPUT = "INVALID_INPUT"
+    The GraphQL enum ``ErrorCode`` is composed at schema build from these and every
+    plugin's declared codes (hook ``bangfu_error_codes``): one failure, one code, whoever
+    raises it. docs/api.md lists every code.
+    """
+
+    # Generic: any module uses these for the same failure.
+    INVALID_INPUT = "INVALID_INPUT"  # a value breaks a rule no other code names
+    REQUIRED = "REQUIRED"  # missing or blank, and needed
+    TOO_LONG = "TOO_LONG"  # text longer than its limit
+    INVALID_AMOUNT = "INVALID_AMOUNT"  # money: negative (or zero where due), too many decimals
+    FUTURE_DATE = "FUTURE_DATE"  # a day after today for what has happened already
+    INVALID_DATE_RANGE = "INVALID_DATE_RANGE"  # an end before its start, a day out of its range
+    DUPLICATE = "DUPLICATE"  # the same thing given twice in one input
+    OVERLAP = "OVERLAP"  # a period overlapping another of the same kind
+    ALREADY_ENDED = "ALREADY_ENDED"  # ending, closing or changing what has ended already
+    INVALID_STATUS_CHANGE = "INVALID_STATUS_CHANGE"  # a status change not allowed from here
+    INVALID_YEAR = "INVALID_YEAR"  # a year outside the range the operation accepts
+    INVALID_DISABILITY_GRADE = "INVALID_DISABILITY_GRADE"  # GB/T 26341 grades are 1 to 4
     INVALID_ID_NUMBER = "INVALID_ID_NUMBER"
     DUPLICATE_ID_NUMBER = "DUPLICATE_ID_NUMBER"
     VERSION_CONFLICT = "VERSION_CONFLICT"
@@ -26,9 +43,6 @@ class ErrorCode(enum.StrEnum):
     ALREADY_IN_A_HOUSEHOLD = "ALREADY_IN_A_HOUSEHOLD"
     NOT_A_MEMBER = "NOT_A_MEMBER"
     HEAD_CANNOT_BE_REMOVED = "HEAD_CANNOT_BE_REMOVED"
-    INVALID_DATE_RANGE = "INVALID_DATE_RANGE"
-    CATEGORY_OVERLAP = "CATEGORY_OVERLAP"
-    ALREADY_ENDED = "ALREADY_ENDED"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     UNKNOWN_ORGANISATION = "UNKNOWN_ORGANISATION"
     UNREADABLE_VALUE = "UNREADABLE_VALUE"
@@ -37,7 +51,6 @@ class ErrorCode(enum.StrEnum):
     NOT_A_HARDSHIP_PERSON = "NOT_A_HARDSHIP_PERSON"
     NOT_AN_OFFICIAL = "NOT_AN_OFFICIAL"
     ALREADY_PAIRED = "ALREADY_PAIRED"
-    INVALID_STATUS_CHANGE = "INVALID_STATUS_CHANGE"
     DONATION_EXCEEDED = "DONATION_EXCEEDED"
     DONATION_RESTRICTED = "DONATION_RESTRICTED"
 
@@ -48,7 +61,7 @@ class FieldError:
 
     field: str | None
     message: str
-    # Core's ErrorCode, or a plugin's own code enum (a StrEnum too).
+    # Core's ErrorCode, or a plugin's declared code enum (a StrEnum too).
     code: enum.StrEnum
 
 
@@ -62,3 +75,14 @@ class DomainError(Exception):
     @classmethod
     def of(cls, field: str | None, message: str, code: enum.StrEnum) -> "DomainError":
         return cls(FieldError(field, message, code))
+
+
+def text_problems(
+    field: str, value: str | None, limit: int, *, required: bool = True
+) -> list[FieldError]:
+    """``REQUIRED`` for a missing or blank text that is needed, ``TOO_LONG`` past ``limit``."""
+    if value is None or not value.strip():
+        return [FieldError(field, "is required", ErrorCode.REQUIRED)] if required else []
+    if len(value) > limit:
+        return [FieldError(field, f"at most {limit} characters", ErrorCode.TOO_LONG)]
+    return []

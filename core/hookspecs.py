@@ -9,6 +9,7 @@ Hooks are always called with keyword arguments. A hook implementation may be ``a
 where its docstring says the host awaits it.
 """
 
+import enum
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,7 @@ hookspec = HookspecMarker("bangfu")
 #: plugin declares the versions it supports in ``PluginInfo.contract`` (a PEP 440
 #: specifier such as ``">=1.0,<2"``); the host refuses a plugin whose specifier does not
 #: admit this version, saying what to upgrade.
-HOOK_CONTRACT = "1.0"
+HOOK_CONTRACT = "1.1"
 
 # -------------------------------------------------------------------------
 # Start-up: who the plugin is, its tables and its actions
@@ -149,6 +150,22 @@ def bangfu_graphql_mutation_types(core_types: Any) -> Sequence[type]:
 
     :param core_types: the composed core types.
     :returns: a sequence of ``@strawberry.type`` classes.
+    """
+
+
+@hookspec
+def bangfu_error_codes() -> Sequence[type[enum.Enum]]:
+    """Declare the error codes the plugin's mutations put in payload ``errors``.
+
+    Called once at start. The GraphQL enum ``ErrorCode`` (the ``code`` of the ``Error``
+    interface every payload error implements) is composed from core's codes and every
+    plugin's. A code is an upper-snake-case member whose value is its name; a name that
+    core or another plugin declares too is the same code (the same failure has the same
+    code everywhere), so prefer core's generic codes (``REQUIRED``, ``TOO_LONG``,
+    ``INVALID_AMOUNT``, ``FUTURE_DATE``, ``INVALID_DATE_RANGE``, ``DUPLICATE``, ``OVERLAP``,
+    ``NOT_FOUND`` ...) and add a code only for a failure no other code names.
+
+    :returns: a sequence of enum classes (normally one ``enum.StrEnum``).
     """
 
 

@@ -7,9 +7,11 @@ start, and is what the rest of the code calls instead of untyped ``pm.hook.x(...
 
 import dataclasses
 import datetime as dt
+import enum
 import importlib.metadata
 import inspect
 import random
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from core.care.care_events import record_event
 from core.care.events import CareEventRaised
 from core.config import Settings
 from core.db import Base
+from core.errors import ErrorCode
 from core.hookspecs import HOOK_CONTRACT
 from core.roster.columns import KEY_PATTERN, RosterColumns
 from core.roster.headers import CORE_COLUMNS
@@ -93,6 +96,10 @@ class _CorePlugin:
     @hookimpl
     def bangfu_register_actions(self) -> Sequence[Action]:
         return CORE_ACTIONS
+
+    @hookimpl
+    def bangfu_error_codes(self) -> Sequence[type[enum.Enum]]:
+        return [ErrorCode]
 
     @hookimpl
     async def bangfu_care_event(self, session: AsyncSession, event: CareEventRaised) -> None:
@@ -186,7 +193,11 @@ SYNC_HOOKS = (
     "bangfu_graphql_mutation_types",
     "bangfu_graphql_context",
     "bangfu_roster_columns",
+    "bangfu_error_codes",
 )
+
+# An error code is an upper-snake-case GraphQL enum value.
+CODE_PATTERN = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
 
 
 class PluginHost:
@@ -212,6 +223,7 @@ class PluginHost:
         self.models = self._collect_models()
         self.actions = self._collect_actions()
         self.roster_columns = self._collect_roster_columns()
+        self.error_codes = self._collect_error_codes()
 
     def plugin_of(self, registered_name: str) -> str:
         return self._name_of[registered_name]
@@ -288,6 +300,31 @@ class PluginHost:
                         seen[header] = plugin
                 found.append((plugin, group))
         return found
+
+    def _collect_error_codes(self) -> dict[str, tuple[str, ...]]:
+        """Every declared error code, with the modules that declare it (core first).
+
+        A code declared by several modules is one code: the same failure, the same code.
+        """
+        declared: dict[str, list[str]] = {}
+        for registered, enums in _call_each(self.pm, "bangfu_error_codes"):
+            plugin = self.plugin_of(registered)
+            for codes in enums:
+                if not (isinstance(codes, type) and issubclass(codes, enum.Enum)):
+                    raise PluginError(f"plugin {plugin}: bangfu_error_codes must return enums")
+                for member in codes:
+                    if member.value != member.name or not CODE_PATTERN.fullmatch(member.name):
+                        raise PluginError(
+                            f"plugin {plugin}: error code {member.name!r} must be upper snake "
+                            "case with its name as its value"
+                        )
+                    owners = declared.setdefault(member.name, [])
+                    if plugin not in owners:
+                        owners.append(plugin)
+        return {
+            code: tuple(sorted(owners, key=lambda o: (o != CORE_NAME, o)))
+            for code, owners in sorted(declared.items())
+        }
 
     # -- permissions --------------------------------------------------------
 

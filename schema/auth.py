@@ -38,7 +38,7 @@ from core.security import audit, auth
 from core.security.actor import ANONYMOUS, ActorKind, Role
 from core.security.models import User
 from schema.access import public
-from schema.errors import Error, errors_of
+from schema.errors import CoreError, errors_of
 from schema.permissions import IsAuthenticated
 
 RoleType = strawberry.enum(Role, name="Role", description="Roles that actions are granted to.")
@@ -56,7 +56,7 @@ def request_id_of(context: Any) -> str | None:
 class LoginPayload:
     token: str | None
     expires_at: dt.datetime | None
-    errors: list[Error]
+    errors: list[CoreError]
 
 
 @strawberry.type(description="The logged-in user.")

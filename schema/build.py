@@ -22,6 +22,7 @@ from schema.core_types import (
     build_core_types,
     graphql_field_names,
 )
+from schema.errors import compose_error_codes
 from schema.execution import Executor, install_direct_resolvers
 from schema.failures import GuardedSchema
 from schema.limits import ValidationOnce, limit_extensions
@@ -93,6 +94,7 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
         ],
     )
     check_access_rules([query, mutation], extensions)
+    compose_error_codes(host.error_codes)  # one ErrorCode enum: core's and every plugin's
     audit_mutations(mutation)  # every mutation, core's and plugins', leaves an audit row
     schema = GuardedSchema(
         query=query,

@@ -1,26 +1,70 @@
-"""Payload errors: expected failures are data, not exceptions."""
+"""Payload errors: expected failures are data, not exceptions.
+
+Every payload error type, core's ``CoreError`` and each plugin's, implements the interface
+``Error`` (``field``, ``message``, ``code``). ``code`` is one GraphQL enum, ``ErrorCode``,
+composed at schema build from core's codes and every plugin's declared codes
+(:func:`compose_error_codes`), so a client tests one set of codes whoever refused it.
+"""
+
+import enum
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 import strawberry
+from strawberry.types.enum import EnumValue
 
 from core.errors import DomainError, ErrorCode, FieldError
 
 ErrorCodeType = strawberry.enum(
-    ErrorCode, name="ErrorCode", description="Why an input was refused."
+    ErrorCode,
+    name="ErrorCode",
+    description="Why an input was refused: core's codes and every plugin's (docs/api.md).",
 )
 
 
-@strawberry.type(description="One problem with a mutation's input. Nothing was changed.")
+def compose_error_codes(codes: Mapping[str, Sequence[str]]) -> None:
+    """Make the GraphQL enum ``ErrorCode`` hold exactly ``codes`` (name → declaring modules).
+
+    Called by ``build_schema`` before the schema is made: a schema keeps the enum it was
+    built with, so composing anew for the next build (other plugins) does not change it.
+    """
+    definition = ErrorCode.__strawberry_definition__  # type: ignore[attr-defined]
+    definition.values = [
+        EnumValue(name=code, value=code, description=f"declared by {', '.join(owners)}")
+        for code, owners in sorted(codes.items())
+    ]
+
+
+@strawberry.interface(
+    name="Error", description="One problem with a mutation's input. Nothing was changed."
+)
 class Error:
     field: str | None = strawberry.field(
         description="The input field at fault, as a dotted path (`input.members.0.idNumber`)."
     )
     message: str = strawberry.field(description="What is wrong, for a person to read.")
-    code: ErrorCode = strawberry.field(description="What is wrong, for a program to test.")
+    # Any declared code: core's ErrorCode or a plugin's own enum member of the same name.
+    code: enum.StrEnum = strawberry.field(
+        graphql_type=ErrorCode, description="What is wrong, for a program to test."
+    )
 
 
-def errors_of(exc: DomainError) -> list[Error]:
-    return [to_error(e) for e in exc.errors]
+E = TypeVar("E", bound="Error")
 
 
-def to_error(error: FieldError) -> Error:
-    return Error(field=error.field, message=error.message, code=ErrorCode(error.code))
+@strawberry.type(name="CoreError", description="One problem with a core mutation's input.")
+class CoreError(Error):
+    pass
+
+
+def payload_errors(cls: type[E], errors: Sequence[FieldError]) -> list[E]:
+    """Payload errors of type ``cls`` from the errors of a rolled-back transaction."""
+    return [cls(field=e.field, message=e.message, code=e.code) for e in errors]
+
+
+def errors_of(exc: DomainError) -> list[CoreError]:
+    return payload_errors(CoreError, exc.errors)
+
+
+def to_error(error: FieldError) -> CoreError:
+    return CoreError(field=error.field, message=error.message, code=error.code)

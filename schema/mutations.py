@@ -11,7 +11,7 @@ from strawberry.types import Info
 from core.registry import models
 from core.registry.service import MemberData, PersonData, Registry
 from schema.core_types import CoreTypes
-from schema.errors import Error, to_error
+from schema.errors import CoreError, to_error
 from schema.permissions import requires
 from schema.relay import decode_id
 from schema.transactions import in_transaction
@@ -140,7 +140,7 @@ class CategoryEndInput:
 @strawberry.type
 class CategoryAssignmentPayload:
     category_assignment: CategoryAssignment | None
-    errors: list[Error]
+    errors: list[CoreError]
 
 
 def _given(value: Any) -> bool:
@@ -154,20 +154,20 @@ def build_mutation(core: CoreTypes) -> type:
     @strawberry.type(name="HouseholdPayload")
     class HouseholdPayload:
         household: Household | None  # type: ignore[valid-type]
-        errors: list[Error]
+        errors: list[CoreError]
 
     @strawberry.type(name="MembershipPayload")
     class MembershipPayload:
         membership: Membership | None  # type: ignore[valid-type]
         household: Household | None  # type: ignore[valid-type]
-        errors: list[Error]
+        errors: list[CoreError]
 
     @strawberry.type(name="PersonPayload")
     class PersonPayload:
         person: Person | None  # type: ignore[valid-type]
-        errors: list[Error]
+        errors: list[CoreError]
 
-    async def run(info: Info, work: Callable[[Registry], Awaitable[T]]) -> T | list[Error]:
+    async def run(info: Info, work: Callable[[Registry], Awaitable[T]]) -> T | list[CoreError]:
         """Run ``work`` in one transaction; a DomainError rolls everything back."""
         result = await in_transaction(
             info, lambda session: work(Registry(session, info.context.actor, info.context.cipher))

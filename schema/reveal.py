@@ -12,7 +12,7 @@ from core.registry.persons import read_id_number
 from core.security import audit
 from core.security.crypto import DecryptionError
 from core.security.masking import mask_text
-from schema.errors import Error, errors_of
+from schema.errors import CoreError, errors_of
 from schema.permissions import requires
 from schema.relay import decode_id, to_global_id
 
@@ -39,7 +39,7 @@ class PersonRevealInput:
 @strawberry.type(description="The revealed values; fields not asked for stay null.")
 class PersonRevealPayload:
     id_number: str | None
-    errors: list[Error]
+    errors: list[CoreError]
 
 
 @strawberry.type

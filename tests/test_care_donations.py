@@ -104,7 +104,7 @@ async def test_allocations_never_exceed_the_donation(world: World) -> None:
 @pytest.mark.parametrize("amount", ["0", "-5", "1.001", "NaN"])
 async def test_bad_amounts(world: World, amount: str) -> None:
     answer = await donation(world, amount)
-    assert answer["errors"] == [{"field": "input.amount", "code": "INVALID_INPUT"}]
+    assert answer["errors"] == [{"field": "input.amount", "code": "INVALID_AMOUNT"}]
 
 
 async def test_restrictions(world: World) -> None:

@@ -93,7 +93,7 @@ async def test_hand_over_keeps_the_history(world: World) -> None:
     refused = await world.h.ok(
         PAIRING_END, {"input": {"id": pairing, "reason": " "}}, token=world.xiangfen
     )
-    assert refused["pairingEnd"]["errors"][0]["code"] == "INVALID_INPUT"
+    assert refused["pairingEnd"]["errors"][0]["code"] == "REQUIRED"
     ended = await world.h.ok(
         PAIRING_END,
         {"input": {"id": pairing, "reason": "handed over to official-b"}},
@@ -261,8 +261,8 @@ async def test_five_knowns_kept_by_the_paired_official(world: World) -> None:
     codes = {(e["field"], e["code"]) for e in bad["pairingFiveKnownsUpdate"]["errors"]}
     assert codes == {
         ("input.items.0.note", "INVALID_INPUT"),
-        ("input.items.1", "INVALID_INPUT"),
-        ("input.items.1.verifiedOn", "INVALID_DATE_RANGE"),
+        ("input.items.1", "DUPLICATE"),
+        ("input.items.1.verifiedOn", "FUTURE_DATE"),
     }
 
 

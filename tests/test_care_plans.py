@@ -169,7 +169,7 @@ async def test_status_changes_are_versioned_and_audited(world: World) -> None:
         {
             "field": "input.reason",
             "message": "say why the measure is cancelled",
-            "code": "INVALID_INPUT",
+            "code": "REQUIRED",
         }
     ]
     done = await change(world, measure, 2, "DONE")

@@ -213,7 +213,7 @@ async def test_bad_visits_and_campaigns_change_nothing(world: World) -> None:
         (
             {"visitedOn": (today() + dt.timedelta(days=1)).isoformat()},
             "input.visitedOn",
-            "INVALID_DATE_RANGE",
+            "FUTURE_DATE",
         ),
         (
             {"problems": [{**problem, "personId": other.person_gids[0]}]},

@@ -29,6 +29,6 @@ def test_graphql_examples_are_valid(guide: Path, graphql_schema: GraphQLSchema) 
     invalid = {
         block: [e.message for e in validate(graphql_schema, parse(block))]
         for block in blocks
-        if not block.lstrip().startswith(("type ", "extend ", "input ", "schema"))
+        if not block.lstrip().startswith(("type ", "interface ", "extend ", "input ", "schema"))
     }
     assert {block: errors for block, errors in invalid.items() if errors} == {}

@@ -6,6 +6,7 @@ sees: the GraphQL answer, the loaded host, the command's output.
 """
 
 import datetime as dt
+import enum
 import random
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,6 +28,7 @@ from core.assessment.types import (
 )
 from core.bottomline import Finding, Indicator, Status
 from core.care.events import CareEventKind, CareEventRaised
+from core.errors import ErrorCode
 from core.hookspecs import HOOK_CONTRACT
 from core.plugins import PluginError, PluginHost, PluginInfo, get_plugin_manager, hookimpl
 from core.roster.columns import (
@@ -40,7 +42,7 @@ from core.security import Role
 from core.security.actor import Actor, ActorKind
 from core.security.permissions import Action
 from schema.build import build_schema
-from schema.errors import Error
+from schema.errors import CoreError, Error
 from schema.permissions import requires
 
 pytestmark = pytest.mark.anyio
@@ -168,7 +170,7 @@ class HookTestCountInput:
 @strawberry.type
 class HookTestCountPayload:
     number: int | None
-    errors: list[Error]
+    errors: list[CoreError]
 
 
 @strawberry.type
@@ -181,7 +183,7 @@ class HookTestMutation:
             return HookTestCountPayload(
                 number=None,
                 errors=[
-                    Error(field="input.number", message="below 0", code=ErrorCode.INVALID_INPUT)
+                    CoreError(field="input.number", message="below 0", code=ErrorCode.INVALID_INPUT)
                 ],
             )
         return HookTestCountPayload(number=input.number + 1, errors=[])
@@ -215,6 +217,90 @@ async def test_hook_bangfu_graphql_mutation_types(tmp_path: Path) -> None:
             "number": None,
             "errors": [{"field": "input.number", "code": "INVALID_INPUT"}],
         }
+
+
+class HookTestCode(enum.StrEnum):
+    """The test plugin's codes: one shared with core (one code), one of its own."""
+
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+    HOOKTEST_ODD = "HOOKTEST_ODD"
+
+
+@strawberry.type
+class HookTestError(Error):
+    pass
+
+
+@strawberry.type
+class HookTestOddPayload:
+    number: int | None
+    errors: list[HookTestError]
+
+
+@strawberry.type
+class HookTestOddMutation:
+    @strawberry.mutation(extensions=requires("registry:write"))
+    def hooktest_even(self, input: HookTestCountInput) -> HookTestOddPayload:
+        errors = []
+        if input.number < 0:
+            errors.append(
+                HookTestError(field="input.number", message="<0", code=HookTestCode.INVALID_AMOUNT)
+            )
+        if input.number % 2:
+            errors.append(
+                HookTestError(field="input.number", message="odd", code=HookTestCode.HOOKTEST_ODD)
+            )
+        return HookTestOddPayload(number=None if errors else input.number, errors=errors)
+
+
+async def test_hook_bangfu_error_codes(tmp_path: Path) -> None:
+    extra = plugin(
+        "hooktest",
+        bangfu_error_codes=lambda: [HookTestCode],
+        bangfu_graphql_mutation_types=lambda core_types: [HookTestOddMutation],
+    )
+    async with Harness.start(tmp_path, plugins=False, extra_plugins=[extra]) as h:
+        token = await h.actor("admin", roles=[Role.CITY_ADMINISTRATOR])
+        mutation = """mutation($n: Int!) { hooktestEven(input: {number: $n}) {
+          number errors { __typename field code } } }"""
+        answer = (await h.ok(mutation, {"n": -3}, token=token))["hooktestEven"]
+        codes = await h.ok(
+            '{ __type(name: "ErrorCode") { enumValues { name description } } }', token=token
+        )
+        implementations = await h.ok(
+            '{ __type(name: "Error") { kind possibleTypes { name } } }', token=token
+        )
+    assert answer == {
+        "number": None,
+        "errors": [
+            {"__typename": "HookTestError", "field": "input.number", "code": "INVALID_AMOUNT"},
+            {"__typename": "HookTestError", "field": "input.number", "code": "HOOKTEST_ODD"},
+        ],
+    }
+    values = {v["name"]: v["description"] for v in codes["__type"]["enumValues"]}
+    assert values["HOOKTEST_ODD"] == "declared by hooktest"
+    assert values["INVALID_AMOUNT"] == "declared by core, hooktest"  # one code, two modules
+    assert set(values) == {c.value for c in ErrorCode} | {"HOOKTEST_ODD"}
+    assert implementations["__type"]["kind"] == "INTERFACE"
+    assert {"CoreError", "HookTestError"} <= {
+        t["name"] for t in implementations["__type"]["possibleTypes"]
+    }
+
+
+def test_bangfu_error_codes_are_upper_snake_case_named_by_their_value() -> None:
+    class Lower(enum.StrEnum):
+        odd = "odd"
+
+    class Renamed(enum.StrEnum):
+        ODD = "HOOKTEST_ODD"
+
+    for codes in (Lower, Renamed):
+        with pytest.raises(
+            PluginError, match=r"plugin hooktest: error code .* must be upper snake"
+        ):
+            host_of(plugin("hooktest", bangfu_error_codes=lambda codes=codes: [codes]))
+    with pytest.raises(PluginError, match="bangfu_error_codes must return enums"):
+        host_of(plugin("hooktest", bangfu_error_codes=lambda: ["HOOKTEST_ODD"]))
 
 
 async def test_hook_bangfu_graphql_context(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ async def test_legacy_fifteen_digit_number_is_upgraded(world: World) -> None:
         (
             [{"relation": "HEAD", "person": {"name": " ", "idNumber": "PLACEHOLDER"}}],
             "input.members.0.person.name",
-            "INVALID_INPUT",
+            "REQUIRED",
         ),
     ],
 )
@@ -404,7 +404,7 @@ async def test_category_assign_and_end(world: World) -> None:
     overlap = await h.ok(
         CATEGORY_ASSIGN, {"input": {**assign, "validFrom": "2025-06-01"}}, token=world.xiangfen
     )
-    assert overlap["categoryAssign"]["errors"][0]["code"] == "CATEGORY_OVERLAP"
+    assert overlap["categoryAssign"]["errors"][0]["code"] == "OVERLAP"
 
     for bad, field in (("-1", "input.monthlyAllowance"), ("1.005", "input.monthlyAllowance")):
         answer = await h.ok(

@@ -21,7 +21,7 @@ from core.care.event_models import CareEvent, CareResponse
 from core.care.events import CareEventKind, CareEventRaised
 from core.care.models import Pairing
 from core.config import Settings
-from core.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode, FieldError, text_problems
 from core.registry.models import Person
 
 HOLIDAY_CALENDAR = "holiday-calendar"
@@ -79,10 +79,11 @@ class CareEvents(CareService):
         self, person_id: int, kind: CareEventKind, occurred_on: dt.date, summary: str
     ) -> CareEvent:
         await self.person(person_id, "input.personId")
+        errors = text_problems("input.summary", summary, 500, required=False)
         if kind is not CareEventKind.HOLIDAY:
-            self.not_after_today(occurred_on, "input.occurredOn")
-        if len(summary) > 500:
-            raise DomainError.of("input.summary", "at most 500 characters", ErrorCode.INVALID_INPUT)
+            errors = self.future_day(occurred_on, "input.occurredOn") + errors
+        if errors:
+            raise DomainError(*errors)
         return await record_event(
             self.session,
             CareEventRaised(
@@ -126,17 +127,18 @@ class CareEvents(CareService):
                     ErrorCode.FORBIDDEN,
                 )
         responded_on = responded_on or self.today
-        self.not_after_today(responded_on, "input.respondedOn")
+        errors = self.future_day(responded_on, "input.respondedOn")
         if event.kind is not CareEventKind.HOLIDAY and responded_on < event.occurred_on:
-            raise DomainError.of(
-                "input.respondedOn",
-                "a response cannot precede the event",
-                ErrorCode.INVALID_DATE_RANGE,
+            errors.append(
+                FieldError(
+                    "input.respondedOn",
+                    "a response cannot precede the event",
+                    ErrorCode.INVALID_DATE_RANGE,
+                )
             )
-        if not notes.strip() or len(notes) > 4000:
-            raise DomainError.of(
-                "input.notes", "notes of 1 to 4000 characters", ErrorCode.INVALID_INPUT
-            )
+        errors += text_problems("input.notes", notes, 4000)
+        if errors:
+            raise DomainError(*errors)
         response = CareResponse(
             event_id=event.id,
             person_id=event.person_id,
@@ -165,7 +167,7 @@ class CareEvents(CareService):
         events were raised now."""
         if abs(year - self.today.year) > 1:
             raise DomainError.of(
-                "input.year", "raise holiday events within a year of today", ErrorCode.INVALID_INPUT
+                "input.year", "raise holiday events within a year of today", ErrorCode.INVALID_YEAR
             )
         try:
             day = holiday_date(holiday, year)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.calendar import today
 from core.config import Settings
 from core.db import flush_or_version_conflict
-from core.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode, FieldError
 from core.registry.models import CategoryAssignment, Organisation, Person, Region
 from core.security.actor import Actor
 
@@ -96,11 +96,15 @@ class CareService:
         area = self.actor.area_path
         return area is not None and area.startswith(path)
 
-    def not_after_today(self, day: dt.date, field: str) -> None:
+    def future_day(self, day: dt.date, field: str) -> list[FieldError]:
+        """``FUTURE_DATE`` for a day after today, to collect with the input's other errors."""
         if day > self.today:
-            raise DomainError.of(
-                field, "the day cannot be in the future", ErrorCode.INVALID_DATE_RANGE
-            )
+            return [FieldError(field, "the day cannot be in the future", ErrorCode.FUTURE_DATE)]
+        return []
+
+    def not_after_today(self, day: dt.date, field: str) -> None:
+        if errors := self.future_day(day, field):
+            raise DomainError(*errors)
 
     async def is_hardship_person(self, person_id: int, on: dt.date) -> bool:
         found = await self.session.scalar(

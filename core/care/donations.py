@@ -16,24 +16,33 @@ from core.care.donation_models import Donation, DonationAllocation
 from core.care.enums import FundingSource, MeasureStatus, ProblemDomain
 from core.care.plan_models import Measure
 from core.db import path_within
-from core.errors import DomainError, ErrorCode, FieldError
+from core.errors import DomainError, ErrorCode, FieldError, text_problems
 from core.registry.models import Category, CategoryAssignment, Household, Membership, Region
 
 FEN = decimal.Decimal("0.01")
 MAX_YUAN = decimal.Decimal("1000000000")
 
 
-def to_fen(amount: decimal.Decimal, field: str) -> int:
-    """Yuan with at most two decimals, above zero, as whole fen."""
+def amount_problems(amount: decimal.Decimal, field: str) -> list[FieldError]:
+    """``INVALID_AMOUNT`` unless yuan with at most two decimals, above zero, below a billion."""
     if (
         not amount.is_finite()
         or amount <= 0
         or amount >= MAX_YUAN
         or amount != amount.quantize(FEN)
     ):
-        raise DomainError.of(
-            field, "a positive amount in yuan with at most 2 decimals", ErrorCode.INVALID_INPUT
-        )
+        return [
+            FieldError(
+                field, "a positive amount in yuan with at most 2 decimals", ErrorCode.INVALID_AMOUNT
+            )
+        ]
+    return []
+
+
+def to_fen(amount: decimal.Decimal, field: str) -> int:
+    """Yuan with at most two decimals, above zero, as whole fen."""
+    if errors := amount_problems(amount, field):
+        raise DomainError(*errors)
     return int(amount * 100)
 
 
@@ -53,18 +62,13 @@ class Donations(CareService):
         category: Category | None,
         domain: ProblemDomain | None,
     ) -> Donation:
-        errors: list[FieldError] = []
-        if not donor.strip() or len(donor) > 200:
-            errors.append(
-                FieldError("input.donor", "a donor of 1 to 200 characters", ErrorCode.INVALID_INPUT)
-            )
-        try:
-            amount_fen = to_fen(amount, "input.amount")
-        except DomainError as exc:
-            errors += exc.errors
+        # Every independent field is checked before anything is refused: all errors at once.
+        errors = text_problems("input.donor", donor, 200)
+        errors += amount_problems(amount, "input.amount")
+        errors += self.future_day(received_on, "input.receivedOn")
         if errors:
             raise DomainError(*errors)
-        self.not_after_today(received_on, "input.receivedOn")
+        amount_fen = to_fen(amount, "input.amount")
         code = region_code or await self._own_region()
         region = await self.region(code, "input.regionCode")
         donation = Donation(
@@ -83,21 +87,23 @@ class Donations(CareService):
 
     async def _own_region(self) -> str:
         if self.actor.area_path is None:
-            raise DomainError.of("input.regionCode", "give the region", ErrorCode.INVALID_INPUT)
+            raise DomainError.of("input.regionCode", "give the region", ErrorCode.REQUIRED)
         code = await self.session.scalar(
             select(Region.code).where(Region.path == self.actor.area_path)
         )
         if code is None:
-            raise DomainError.of("input.regionCode", "give the region", ErrorCode.INVALID_INPUT)
+            raise DomainError.of("input.regionCode", "give the region", ErrorCode.REQUIRED)
         return code
 
     async def allocate(
         self, donation_id: int, measure_id: int, amount: decimal.Decimal, on: dt.date | None
     ) -> DonationAllocation:
         """Give part of a donation to a measure funded by social donations."""
-        amount_fen = to_fen(amount, "input.amount")
         on = on or self.today
-        self.not_after_today(on, "input.allocatedOn")
+        errors = amount_problems(amount, "input.amount") + self.future_day(on, "input.allocatedOn")
+        if errors:
+            raise DomainError(*errors)
+        amount_fen = to_fen(amount, "input.amount")
         # Lock the donation row first (PostgreSQL); every allocation of it queues here.
         donation = await self.session.scalar(
             select(Donation)

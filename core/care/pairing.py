@@ -149,7 +149,7 @@ class Pairings(CareService):
                 ErrorCode.INVALID_DATE_RANGE,
             )
         if not reason.strip():
-            raise DomainError.of("input.reason", "give a reason", ErrorCode.INVALID_INPUT)
+            raise DomainError.of("input.reason", "give a reason", ErrorCode.REQUIRED)
         pairing.end_date = end_date
         pairing.end_reason = reason.strip()
         await self.flush()
@@ -195,13 +195,11 @@ class Pairings(CareService):
         errors: list[FieldError] = []
         seen: set[FiveKnownItem] = set()
         if not items:
-            errors.append(
-                FieldError("input.items", "give at least one item", ErrorCode.INVALID_INPUT)
-            )
+            errors.append(FieldError("input.items", "give at least one item", ErrorCode.REQUIRED))
         for index, data in enumerate(items):
             field = f"input.items.{index}"
             if data.item in seen:
-                errors.append(FieldError(field, "the item is given twice", ErrorCode.INVALID_INPUT))
+                errors.append(FieldError(field, "the item is given twice", ErrorCode.DUPLICATE))
             seen.add(data.item)
             if not data.note.strip() or len(data.note) > 4000:
                 errors.append(
@@ -214,7 +212,7 @@ class Pairings(CareService):
                     FieldError(
                         f"{field}.verifiedOn",
                         "the day cannot be in the future",
-                        ErrorCode.INVALID_DATE_RANGE,
+                        ErrorCode.FUTURE_DATE,
                     )
                 )
         return errors

@@ -11,7 +11,7 @@ from core.care.common import CareService
 from core.care.enums import FundingSource, MeasureStatus, ProblemDomain, VisitOutcome
 from core.care.plan_models import AssistancePlan, Measure, MeasureProblem
 from core.care.screening_models import Problem, ScreeningVisit
-from core.errors import DomainError, ErrorCode, FieldError
+from core.errors import DomainError, ErrorCode, FieldError, text_problems
 from core.registry.models import Household
 
 #: Status changes a measure may make; DONE and CANCELLED are final.
@@ -88,11 +88,7 @@ class Plans(CareService):
     async def add_measure(self, household_id: int, data: MeasureData) -> Measure:
         plan = await self.plan_of(household_id)
         await self.organisation(data.responsible_organisation_id, "input.responsibleOrganisationId")
-        errors: list[FieldError] = []
-        if not data.description.strip() or len(data.description) > 1000:
-            errors.append(
-                FieldError("input.description", "1 to 1000 characters", ErrorCode.INVALID_INPUT)
-            )
+        errors: list[FieldError] = text_problems("input.description", data.description, 1000)
         problem_ids = list(dict.fromkeys(data.problem_ids))
         found = set(
             await self.session.scalars(
@@ -150,7 +146,7 @@ class Plans(CareService):
         reason = (reason or "").strip() or None
         if status is MeasureStatus.CANCELLED and reason is None:
             raise DomainError.of(
-                "input.reason", "say why the measure is cancelled", ErrorCode.INVALID_INPUT
+                "input.reason", "say why the measure is cancelled", ErrorCode.REQUIRED
             )
         measure.status = status
         measure.status_reason = reason

@@ -11,7 +11,7 @@ from core.care.common import CareService, active_hardship_persons
 from core.care.enums import ProblemDomain, Severity, VisitOutcome
 from core.care.screening_models import Problem, ScreeningCampaign, ScreeningTarget, ScreeningVisit
 from core.db import path_within
-from core.errors import DomainError, ErrorCode, FieldError
+from core.errors import DomainError, ErrorCode, FieldError, text_problems
 from core.registry.models import Household, Membership, Person, Region, RegionLevel
 
 _BATCH = 1000
@@ -101,11 +101,7 @@ class Screening(CareService):
         """A campaign whose targets are frozen now: every household in the area with a
         current member holding a hardship category on ``starts_on``."""
         region = await self.region(region_code, "input.regionCode")
-        errors: list[FieldError] = []
-        if not name.strip() or len(name) > 200:
-            errors.append(
-                FieldError("input.name", "a name of 1 to 200 characters", ErrorCode.INVALID_INPUT)
-            )
+        errors: list[FieldError] = text_problems("input.name", name, 200)
         if ends_on < starts_on:
             errors.append(
                 FieldError(
@@ -174,7 +170,7 @@ class Screening(CareService):
         organisation_id = organisation_id or self.actor.organisation_id
         if organisation_id is None:
             raise DomainError.of(
-                "input.organisationId", "say which organisation visited", ErrorCode.INVALID_INPUT
+                "input.organisationId", "say which organisation visited", ErrorCode.REQUIRED
             )
         await self.organisation(organisation_id, "input.organisationId")
         members = set(
@@ -235,13 +231,13 @@ class Screening(CareService):
         problems: Sequence[ProblemData],
         members: set[int],
     ) -> list[FieldError]:
-        errors: list[FieldError] = []
-        if not campaign.starts_on <= visited_on <= min(campaign.ends_on, self.today):
+        errors: list[FieldError] = self.future_day(visited_on, "input.visitedOn")
+        if not errors and not campaign.starts_on <= visited_on <= campaign.ends_on:
             errors.append(
                 FieldError(
                     "input.visitedOn",
                     f"a visit falls within the campaign ({campaign.starts_on.isoformat()} to "
-                    f"{campaign.ends_on.isoformat()}) and not in the future",
+                    f"{campaign.ends_on.isoformat()})",
                     ErrorCode.INVALID_DATE_RANGE,
                 )
             )
@@ -255,12 +251,7 @@ class Screening(CareService):
             )
         for index, problem in enumerate(problems):
             field = f"input.problems.{index}"
-            if not problem.description.strip() or len(problem.description) > 1000:
-                errors.append(
-                    FieldError(
-                        f"{field}.description", "1 to 1000 characters", ErrorCode.INVALID_INPUT
-                    )
-                )
+            errors += text_problems(f"{field}.description", problem.description, 1000)
             if problem.person_id is not None and problem.person_id not in members:
                 errors.append(
                     FieldError(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import idnumber
 from core.calendar import today
 from core.db import flush_or_version_conflict
-from core.errors import DomainError, ErrorCode, FieldError
+from core.errors import DomainError, ErrorCode, FieldError, text_problems
 from core.registry.models import (
     Category,
     CategoryAssignment,
@@ -143,15 +143,7 @@ class Registry:
             )
 
     def validate_person(self, data: PersonData, field: str) -> list[FieldError]:
-        errors = []
-        if not data.name.strip():
-            errors.append(
-                FieldError(f"{field}.name", "a name is required", ErrorCode.INVALID_INPUT)
-            )
-        if len(data.name) > 100:
-            errors.append(
-                FieldError(f"{field}.name", "at most 100 characters", ErrorCode.INVALID_INPUT)
-            )
+        errors = text_problems(f"{field}.name", data.name, 100)
         errors += _disability_errors(
             data.disability_category, data.disability_grade, f"{field}.disability"
         )
@@ -204,19 +196,16 @@ class Registry:
             )
         errors: list[FieldError] = []
         if name is not None:
-            if not name.strip() or len(name) > 100:
-                errors.append(
-                    FieldError(
-                        "input.name",
-                        "a name of 1 to 100 characters is required",
-                        ErrorCode.INVALID_INPUT,
-                    )
-                )
+            errors += text_problems("input.name", name, 100)
             person.name = name.strip()
         if id_number is not None:
-            number = self.parse_id_number(id_number, "input.idNumber")
-            await self.check_id_number_free(number, "input.idNumber", exclude=person.id)
-            apply_id_number(person, self.cipher, number)
+            # Collected, not raised: every bad field of the input is reported at once.
+            try:
+                number = self.parse_id_number(id_number, "input.idNumber")
+                await self.check_id_number_free(number, "input.idNumber", exclude=person.id)
+                apply_id_number(person, self.cipher, number)
+            except DomainError as exc:
+                errors += exc.errors
         if phone is not _UNSET:
             person.phone = phone  # type: ignore[assignment]
         if hukou_type is not _UNSET:
@@ -482,10 +471,13 @@ class Registry:
                 FieldError(
                     "input.monthlyAllowance",
                     "a non-negative amount in yuan with at most 2 decimals",
-                    ErrorCode.INVALID_INPUT,
+                    ErrorCode.INVALID_AMOUNT,
                 )
             )
-        await self.organisation(certifying_organisation_id, "input.certifyingOrganisationId")
+        try:
+            await self.organisation(certifying_organisation_id, "input.certifyingOrganisationId")
+        except DomainError as exc:
+            errors += exc.errors
         if errors:
             raise DomainError(*errors)
         overlapping = await self.session.scalar(
@@ -501,7 +493,7 @@ class Registry:
             raise DomainError.of(
                 "input.category",
                 f"the person already holds {category.value} in this period",
-                ErrorCode.CATEGORY_OVERLAP,
+                ErrorCode.OVERLAP,
             )
         assignment = CategoryAssignment(
             person_id=person.id,
@@ -574,6 +566,8 @@ def _disability_errors(category: int | None, grade: int | None, field: str) -> l
         )
     if not 1 <= grade <= 4:
         errors.append(
-            FieldError(f"{field}.grade", "GB/T 26341 grades are 1 to 4", ErrorCode.INVALID_INPUT)
+            FieldError(
+                f"{field}.grade", "GB/T 26341 grades are 1 to 4", ErrorCode.INVALID_DISABILITY_GRADE
+            )
         )
     return errors

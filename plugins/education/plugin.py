@@ -11,6 +11,7 @@ Only the hooks live here; each delegates to the module that does the work:
 """
 
 import datetime as dt
+import enum
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from core.roster.columns import RosterColumns
 from core.security.permissions import Action, plugin_actions
 from plugins.education import bottomline, demo, loaders, mutations, queries, roster
 from plugins.education.models import EducationAid, Enrolment
+from plugins.education.service import EducationErrorCode
 from plugins.education.types import EducationPersonFields
 
 NAME = "education"
@@ -97,3 +99,8 @@ async def bangfu_demo_data(
 @hookimpl
 def bangfu_roster_columns() -> Sequence[RosterColumns]:
     return roster.roster_columns()
+
+
+@hookimpl
+def bangfu_error_codes() -> Sequence[type[enum.Enum]]:
+    return [EducationErrorCode]

@@ -42,9 +42,12 @@ class EducationErrorCode(enum.StrEnum):
     INVALID_INPUT = "INVALID_INPUT"
     NOT_FOUND = "NOT_FOUND"
     INVALID_DATE_RANGE = "INVALID_DATE_RANGE"
-    ENROLMENT_OVERLAP = "ENROLMENT_OVERLAP"
+    FUTURE_DATE = "FUTURE_DATE"
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    OVERLAP = "OVERLAP"
     NO_CURRENT_ENROLMENT = "NO_CURRENT_ENROLMENT"
-    INVALID_STATUS = "INVALID_STATUS"
+    INVALID_STATUS_CHANGE = "INVALID_STATUS_CHANGE"
     INVALID_GRADE = "INVALID_GRADE"
     INVALID_AMOUNT = "INVALID_AMOUNT"
     UNKNOWN_REGION = "UNKNOWN_REGION"
@@ -186,7 +189,7 @@ class Education:
                 FieldError(
                     "input.status",
                     "a period at school cannot end as NOT_YET_OF_SCHOOL_AGE",
-                    Code.INVALID_STATUS,
+                    Code.INVALID_STATUS_CHANGE,
                 )
             )
         errors += _length(reason, 200, "input.reason")
@@ -224,7 +227,7 @@ class Education:
                 "input.startDate",
                 f"overlaps the enrolment at {what} from {clash.start_date} to {until}: "
                 "end that one first",
-                Code.ENROLMENT_OVERLAP,
+                Code.OVERLAP,
             )
 
     async def _raise_dropout(self, enrolment: Enrolment, occurred_on: dt.date) -> None:
@@ -254,7 +257,7 @@ class Education:
 
     def _not_in_future(self, day: dt.date, field: str) -> list[FieldError]:
         if day > self.today:
-            return [FieldError(field, f"{day} is in the future", Code.INVALID_DATE_RANGE)]
+            return [FieldError(field, f"{day} is in the future", Code.FUTURE_DATE)]
         return []
 
     # -- aid -------------------------------------------------------------------
@@ -274,13 +277,11 @@ class Education:
                 FieldError(
                     "input.programme",
                     "name the government programme that funds the aid",
-                    Code.INVALID_INPUT,
+                    Code.REQUIRED,
                 )
             )
         if data.funding_source is FundingSource.SOCIAL_DONATION and donor is None:
-            errors.append(
-                FieldError("input.donor", "name the donor of the aid", Code.INVALID_INPUT)
-            )
+            errors.append(FieldError("input.donor", "name the donor of the aid", Code.REQUIRED))
         errors += _length(programme, 200, "input.programme")
         errors += _length(donor, 200, "input.donor")
         errors += _length(data.note, 500, "input.note")
@@ -317,7 +318,7 @@ def _text(value: str | None) -> str | None:
 
 def _length(value: str | None, limit: int, field: str) -> list[FieldError]:
     if value is not None and len(value.strip()) > limit:
-        return [FieldError(field, f"at most {limit} characters", Code.INVALID_INPUT)]
+        return [FieldError(field, f"at most {limit} characters", Code.TOO_LONG)]
     return []
 
 
@@ -328,11 +329,11 @@ def _school_errors(
     if status is not EnrolmentStatus.NOT_YET_OF_SCHOOL_AGE:
         if school_name is None:
             errors.append(
-                FieldError("input.schoolName", "the school's name is required", Code.INVALID_INPUT)
+                FieldError("input.schoolName", "the school's name is required", Code.REQUIRED)
             )
         if stage is None:
             errors.append(
-                FieldError("input.stage", "the stage of schooling is required", Code.INVALID_INPUT)
+                FieldError("input.stage", "the stage of schooling is required", Code.REQUIRED)
             )
     errors += _length(school_name, 200, "input.schoolName")
     if grade is not None:

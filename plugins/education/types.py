@@ -22,8 +22,8 @@ from plugins.education.models import (
     SchoolStage,
 )
 from plugins.education.rules import at_school, in_effect, of_compulsory_age
-from plugins.education.service import EducationErrorCode
 from schema.access import person_data
+from schema.errors import Error
 from schema.prefetch import direct, prefetchable, ready
 from schema.relay import Node, to_global_id
 from schema.types import Organisation, Region
@@ -43,11 +43,6 @@ FundingSourceType = strawberry.enum(
     name="EducationFundingSource",
     description="A GOVERNMENT_PROGRAMME (named in `programme`) or a SOCIAL_DONATION "
     "(named in `donor`).",
-)
-ErrorCodeType = strawberry.enum(
-    EducationErrorCode,
-    name="EducationErrorCode",
-    description="Why the education plugin refused an input.",
 )
 
 
@@ -187,18 +182,8 @@ class EducationPersonFields:
 @strawberry.type(
     name="EducationError", description="One problem with an education input. Nothing was changed."
 )
-class EducationError:
-    field: str | None = strawberry.field(
-        description="The input field at fault, as a dotted path (`input.endDate`)."
-    )
-    message: str = strawberry.field(description="What is wrong, for a person to read.")
-    code: EducationErrorCode = strawberry.field(description="What is wrong, for a program.")
-
+class EducationError(Error):
     @classmethod
     def of(cls, error: FieldError) -> "EducationError":
-        """A payload error from a domain error (core's codes share their names with ours)."""
-        try:
-            code = EducationErrorCode(str(error.code))
-        except ValueError:
-            code = EducationErrorCode.INVALID_INPUT
-        return cls(field=error.field, message=error.message, code=code)
+        """A payload error from a domain error (core's codes or the plugin's)."""
+        return cls(field=error.field, message=error.message, code=error.code)

@@ -1,4 +1,7 @@
-"""Why the employment plugin refuses an input: its own error codes (``EmploymentErrorCode``)."""
+"""Why the employment plugin refuses an input: its error codes (``EmploymentErrorCode``).
+
+Declared through the ``bangfu_error_codes`` hook, so they are values of the one GraphQL
+``ErrorCode`` enum; the generic ones have the names core gives them."""
 
 import enum
 
@@ -18,13 +21,6 @@ class EmploymentErrorCode(enum.StrEnum):
     INVALID_DISABILITY_GRADE = "INVALID_DISABILITY_GRADE"  # GB/T 26341 grades are 1 to 4
     UNDER_WORKING_AGE = "UNDER_WORKING_AGE"  # work or training before 16 (Labour Law art. 15)
     PERSON_DECEASED = "PERSON_DECEASED"
-    ALREADY_COMPLETED = "ALREADY_COMPLETED"
+    ALREADY_ENDED = "ALREADY_ENDED"  # a training completed already
+    VERSION_CONFLICT = "VERSION_CONFLICT"  # changed by another request meanwhile: read again
     INVALID_INPUT = "INVALID_INPUT"  # control characters in a text; anything else
-
-
-def employment_code(code: enum.StrEnum) -> EmploymentErrorCode:
-    """The plugin's code for a code raised by core (``decode_id``, ``Registry.person``)."""
-    try:
-        return EmploymentErrorCode(code.value)
-    except ValueError:
-        return EmploymentErrorCode.INVALID_INPUT

@@ -12,6 +12,7 @@ through these hooks; the modules beside this one hold the parts:
 """
 
 import datetime as dt
+import enum
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from core.security.permissions import Action, plugin_actions
 from plugins.employment import roster
 from plugins.employment.bottomline import judge
 from plugins.employment.demo import add_demo_data
+from plugins.employment.errors import EmploymentErrorCode
 from plugins.employment.loaders import employment_loaders
 from plugins.employment.models import MODELS
 from plugins.employment.mutations import EmploymentMutation
@@ -107,3 +109,8 @@ async def bangfu_demo_data(
 @hookimpl
 def bangfu_roster_columns() -> Sequence[RosterColumns]:
     return roster.roster_columns()
+
+
+@hookimpl
+def bangfu_error_codes() -> Sequence[type[enum.Enum]]:
+    return [EmploymentErrorCode]

@@ -313,7 +313,7 @@ class Employment:
             raise DomainError.of(
                 "input.id",
                 f"completed already on {training.end_date}",
-                Code.ALREADY_COMPLETED,
+                Code.ALREADY_ENDED,
             )
         day = end or training.end_date or self.today
         problems = Problems()
@@ -429,5 +429,5 @@ class Employment:
             raise DomainError.of(
                 "input.personId",
                 "the person's work status was changed meanwhile: read it again",
-                Code.OUT_OF_ORDER,
+                Code.VERSION_CONFLICT,
             ) from exc

@@ -12,7 +12,6 @@ import strawberry
 from strawberry.types import Info
 
 from core.errors import FieldError
-from plugins.employment.errors import EmploymentErrorCode, employment_code
 from plugins.employment.models import (
     JobPlacement,
     PublicWelfarePost,
@@ -22,6 +21,7 @@ from plugins.employment.models import (
     WorkStatusRecord,
 )
 from schema.access import person_data
+from schema.errors import Error, payload_errors
 from schema.prefetch import direct, prefetchable, ready
 from schema.relay import to_global_id
 
@@ -31,11 +31,6 @@ WorkStatusType = strawberry.enum(
 UnableReasonType = strawberry.enum(
     UnableReason, name="EmploymentUnableReason", description="Why a person cannot work."
 )
-EmploymentErrorCodeType = strawberry.enum(
-    EmploymentErrorCode,
-    name="EmploymentErrorCode",
-    description="Why the employment plugin refused an input.",
-)
 
 # Health data (PIPL art. 28): the department and the roles whose duty needs it.
 SENSITIVE = person_data("employment:read", sensitive="employment:read-sensitive", child=None)
@@ -44,21 +39,12 @@ SENSITIVE = person_data("employment:read", sensitive="employment:read-sensitive"
 @strawberry.type(
     description="One problem with an employment mutation's input. Nothing was changed."
 )
-class EmploymentError:
-    field: str | None = strawberry.field(
-        description="The input field at fault, as a dotted path (`input.monthlyWage`)."
-    )
-    message: str = strawberry.field(description="What is wrong, for a person to read.")
-    code: EmploymentErrorCode = strawberry.field(
-        description="What is wrong, for a program to test."
-    )
+class EmploymentError(Error):
+    pass
 
 
 def employment_errors(errors: list[FieldError]) -> list[EmploymentError]:
-    return [
-        EmploymentError(field=e.field, message=e.message, code=employment_code(e.code))
-        for e in errors
-    ]
+    return payload_errors(EmploymentError, errors)
 
 
 @strawberry.type(

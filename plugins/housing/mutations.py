@@ -17,7 +17,6 @@ from strawberry.types import Info
 
 from core.errors import FieldError
 from core.registry.service import Registry
-from plugins.housing.errors import HousingErrorCode
 from plugins.housing.models import (
     AidKind,
     DisasterKind,
@@ -33,6 +32,7 @@ from plugins.housing.types import (
     HousingRenovationProject,
     HousingSafetyAppraisal,
 )
+from schema.errors import payload_errors
 from schema.permissions import requires
 from schema.relay import decode_id
 from schema.transactions import in_transaction
@@ -128,10 +128,7 @@ class HousingDisasterRespondInput:
 
 
 def housing_errors(errors: list[FieldError]) -> list[HousingError]:
-    return [
-        HousingError(field=e.field, message=e.message, code=HousingErrorCode.of(e.code))
-        for e in errors
-    ]
+    return payload_errors(HousingError, errors)
 
 
 async def run(info: Info, work: Callable[[HousingService], Awaitable[Any]]) -> Any:

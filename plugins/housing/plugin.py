@@ -1,6 +1,7 @@
 """Hook implementations of the housing plugin (entry point ``housing``)."""
 
 import datetime as dt
+import enum
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from core.plugins import PluginInfo, hookimpl
 from core.roster.columns import RosterColumns
 from core.security.permissions import Action, plugin_actions
 from plugins.housing import demo, indicators, loaders, roster
+from plugins.housing.errors import HousingErrorCode
 from plugins.housing.models import DisasterReport, HousingAid, RenovationProject, SafetyAppraisal
 from plugins.housing.mutations import build_mutation_types
 from plugins.housing.queries import build_query_types
@@ -90,3 +92,8 @@ async def bangfu_demo_data(
 @hookimpl
 def bangfu_roster_columns() -> Sequence[RosterColumns]:
     return roster.roster_columns()
+
+
+@hookimpl
+def bangfu_error_codes() -> Sequence[type[enum.Enum]]:
+    return [HousingErrorCode]

@@ -57,7 +57,7 @@ def amount_errors(value: decimal.Decimal, field: str) -> list[FieldError]:
     if not value.is_finite():
         return [FieldError(field, "the amount must be a number of yuan", Code.INVALID_AMOUNT)]
     if value < 0:
-        return [FieldError(field, f"the amount {value} is negative", Code.NEGATIVE_AMOUNT)]
+        return [FieldError(field, f"the amount {value} is negative", Code.INVALID_AMOUNT)]
     if value > MAX_AMOUNT:
         return [FieldError(field, f"the amount {value} is too large", Code.INVALID_AMOUNT)]
     if value != value.quantize(FEN):
@@ -69,7 +69,7 @@ def amount_errors(value: decimal.Decimal, field: str) -> list[FieldError]:
 
 def not_future(day: dt.date, today: dt.date, field: str) -> list[FieldError]:
     if day > today:
-        return [FieldError(field, f"{day} is after today ({today})", Code.DATE_IN_FUTURE)]
+        return [FieldError(field, f"{day} is after today ({today})", Code.FUTURE_DATE)]
     return []
 
 
@@ -77,9 +77,9 @@ def text_errors(
     value: str | None, field: str, limit: int, *, required: bool = False
 ) -> list[FieldError]:
     if value is None or not value.strip():
-        return [FieldError(field, "a text is required", Code.INVALID_INPUT)] if required else []
+        return [FieldError(field, "a text is required", Code.REQUIRED)] if required else []
     if len(value.strip()) > limit:
-        return [FieldError(field, f"at most {limit} characters", Code.INVALID_INPUT)]
+        return [FieldError(field, f"at most {limit} characters", Code.TOO_LONG)]
     return []
 
 
@@ -185,7 +185,7 @@ class HousingService:
                 FieldError(
                     "input.appraiserName",
                     "name the appraising body, or give appraisingOrganisationId",
-                    Code.APPRAISER_REQUIRED,
+                    Code.REQUIRED,
                 )
             )
         check(errors)
@@ -229,7 +229,7 @@ class HousingService:
                 FieldError(
                     "input.programmeName",
                     "a renovation funded by a government programme names the programme",
-                    Code.FUNDING_DETAILS_REQUIRED,
+                    Code.REQUIRED,
                 )
             )
         if source is FundingSource.SOCIAL_DONATION and clean(donor) is None:
@@ -237,7 +237,7 @@ class HousingService:
                 FieldError(
                     "input.donor",
                     "a renovation funded by a donation names the donor",
-                    Code.FUNDING_DETAILS_REQUIRED,
+                    Code.REQUIRED,
                 )
             )
         check(errors)
@@ -311,7 +311,7 @@ class HousingService:
             raise DomainError.of(
                 "input.status",
                 f"a renovation in status {project.status} moves {allowed}",
-                Code.INVALID_TRANSITION,
+                Code.INVALID_STATUS_CHANGE,
             )
         previous = getattr(project, _PREVIOUS_DATE[project.status])
         if on < previous:
@@ -399,7 +399,7 @@ class HousingService:
                 FieldError(
                     "input.dwellingAddress",
                     "a public rental housing allocation names the dwelling",
-                    Code.INVALID_INPUT,
+                    Code.REQUIRED,
                 )
             )
         check(errors)
@@ -418,7 +418,7 @@ class HousingService:
             raise DomainError.of(
                 "input.periodStart",
                 f"the household already has {kind} for part of this period",
-                Code.AID_OVERLAP,
+                Code.OVERLAP,
             )
         aid = HousingAid(
             household_id=household_id,

@@ -12,7 +12,6 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from plugins.housing.errors import HousingErrorCode
 from plugins.housing.models import (
     ACTIVE_RENOVATION,
     DANGEROUS_GRADES,
@@ -26,6 +25,7 @@ from plugins.housing.models import (
     SafetyAppraisal,
     SafetyGrade,
 )
+from schema.errors import Error
 from schema.permissions import requires
 from schema.prefetch import direct, prefetchable, ready, then
 from schema.relay import to_global_id
@@ -52,9 +52,6 @@ AidKindType = strawberry.enum(
 DisasterKindType = strawberry.enum(
     DisasterKind, name="HousingDisasterKind", description="What damaged the dwelling."
 )
-HousingErrorCodeType = strawberry.enum(
-    HousingErrorCode, name="HousingErrorCode", description="Why a housing input was refused."
-)
 
 
 def _id(obj: Any) -> strawberry.ID:
@@ -62,12 +59,8 @@ def _id(obj: Any) -> strawberry.ID:
 
 
 @strawberry.type(description="One problem with a housing mutation's input. Nothing was changed.")
-class HousingError:
-    field: str | None = strawberry.field(
-        description="The input field at fault, as a dotted path (`input.householdId`)."
-    )
-    message: str = strawberry.field(description="What is wrong, for a person to read.")
-    code: HousingErrorCode = strawberry.field(description="What is wrong, for a program to test.")
+class HousingError(Error):
+    pass
 
 
 @strawberry.type(name="HousingSafetyAppraisal", description="A dwelling safety appraisal.")

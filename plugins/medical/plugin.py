@@ -1,6 +1,7 @@
 """Hook implementations of the medical plugin (entry point ``medical``)."""
 
 import datetime as dt
+import enum
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from core.roster.columns import RosterColumns
 from core.security.permissions import Action, plugin_actions
 from plugins.medical import bottomline, demo, roster
 from plugins.medical.access import read_diagnosis_action
+from plugins.medical.errors import MedicalErrorCode
 from plugins.medical.loaders import medical_loaders
 from plugins.medical.models import (
     Hospitalisation,
@@ -96,3 +98,8 @@ async def bangfu_demo_data(
 @hookimpl
 def bangfu_roster_columns() -> Sequence[RosterColumns]:
     return roster.roster_columns()
+
+
+@hookimpl
+def bangfu_error_codes() -> Sequence[type[enum.Enum]]:
+    return [MedicalErrorCode]

@@ -130,7 +130,7 @@ class MedicalRecords:
                 FieldError(
                     "input.diagnosis",
                     f"a diagnosis has at most {MAX_DIAGNOSIS} characters",
-                    MedicalErrorCode.INVALID_INPUT,
+                    MedicalErrorCode.TOO_LONG,
                 )
             )
         errors += self._day_errors(diagnosed_on, "input.diagnosedOn", person, "diagnosed")
@@ -166,7 +166,7 @@ class MedicalRecords:
                 FieldError(
                     "input.hospital",
                     f"give the hospital's name (at most {MAX_HOSPITAL} characters)",
-                    MedicalErrorCode.INVALID_INPUT,
+                    MedicalErrorCode.TOO_LONG if name else MedicalErrorCode.REQUIRED,
                 )
             )
         errors += self._day_errors(admitted_on, "input.admittedOn", person, "admitted")
@@ -207,7 +207,7 @@ class MedicalRecords:
             raise DomainError.of(
                 "input.id",
                 f"already discharged on {stay.discharged_on}",
-                MedicalErrorCode.ALREADY_DISCHARGED,
+                MedicalErrorCode.ALREADY_ENDED,
             )
         _raise(self._discharge_errors(stay.admitted_on, discharged_on, "input.dischargedOn"))
         stay.discharged_on = discharged_on
@@ -291,9 +291,7 @@ class MedicalRecords:
     def _day_errors(self, day: dt.date, field: str, person: Person, what: str) -> list[FieldError]:
         if day > self.today:
             return [
-                FieldError(
-                    field, f"cannot be {what} in the future", MedicalErrorCode.DATE_IN_FUTURE
-                )
+                FieldError(field, f"cannot be {what} in the future", MedicalErrorCode.FUTURE_DATE)
             ]
         if day < person.birth_date:
             return [
@@ -319,7 +317,7 @@ class MedicalRecords:
         if discharged_on > self.today:
             return [
                 FieldError(
-                    field, "cannot be discharged in the future", MedicalErrorCode.DATE_IN_FUTURE
+                    field, "cannot be discharged in the future", MedicalErrorCode.FUTURE_DATE
                 )
             ]
         return []

@@ -13,7 +13,7 @@ from core.care.events import CareEventKind
 from core.errors import DomainError
 from core.security.models import User
 from schema.care.loaders import load
-from schema.errors import Error, to_error
+from schema.errors import CoreError, to_error
 from schema.relay import decode_id, to_global_id
 from schema.transactions import in_transaction
 from schema.types import Organisation
@@ -69,7 +69,9 @@ async def staff(info: Info, user_id: int | None) -> Any:
     return None if user_id is None else await load(info, "care_user", user_id)
 
 
-async def run(info: Info, service: type[S], work: Callable[[S], Awaitable[T]]) -> T | list[Error]:
+async def run(
+    info: Info, service: type[S], work: Callable[[S], Awaitable[T]]
+) -> T | list[CoreError]:
     """Run a care use case in one audited transaction; payload errors roll it all back."""
     context = info.context
     result = await in_transaction(

@@ -15,7 +15,7 @@ from core.registry.models import Category
 from schema.care.common import StaffMember, key_of, run, staff
 from schema.care.loaders import load
 from schema.connections import connection_types, paginate
-from schema.errors import Error
+from schema.errors import CoreError
 from schema.permissions import Allowed, Guard, IsAuthenticated, requires
 from schema.relay import decode_id, to_global_id
 from schema.types import Region
@@ -146,13 +146,13 @@ def build(measure_type: type) -> tuple[type, type]:
     @strawberry.type(name="DonationPayload")
     class DonationPayload:
         donation: DonationType | None
-        errors: list[Error]
+        errors: list[CoreError]
 
     @strawberry.type(name="DonationAllocatePayload")
     class DonationAllocatePayload:
         allocation: AllocationType | None
         donation: DonationType | None
-        errors: list[Error]
+        errors: list[CoreError]
 
     @strawberry.type(name="Query")
     class DonationQuery:

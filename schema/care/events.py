@@ -24,7 +24,7 @@ from schema.care.common import StaffMember, key_of, region_path, run, staff
 from schema.care.loaders import load
 from schema.connections import connection_types, paginate
 from schema.core_types import CoreTypes
-from schema.errors import Error
+from schema.errors import CoreError
 from schema.permissions import requires
 from schema.relay import decode_id, to_global_id
 from schema.types import Organisation
@@ -117,7 +117,7 @@ class CareHolidayEventsRaiseInput:
 class CareHolidayEventsPayload:
     raised: int = strawberry.field(description="Events raised now (0 when raised before).")
     holiday_date: dt.date | None
-    errors: list[Error]
+    errors: list[CoreError]
 
 
 async def events_statement(info: Info, filter: "CareEventFilter | None") -> Select[Any]:
@@ -213,13 +213,13 @@ def build(core: CoreTypes) -> tuple[type, type]:
     @strawberry.type(name="CareEventPayload")
     class CareEventPayload:
         care_event: CareEventType | None
-        errors: list[Error]
+        errors: list[CoreError]
 
     @strawberry.type(name="CareEventRespondPayload")
     class CareEventRespondPayload:
         response: CareResponseType | None
         care_event: CareEventType | None
-        errors: list[Error]
+        errors: list[CoreError]
 
     @strawberry.type(name="Query")
     class CareEventQuery:

@@ -26,7 +26,7 @@ from schema.care.loaders import load
 from schema.care.notes import note_access
 from schema.connections import connection_types, paginate
 from schema.core_types import CoreTypes
-from schema.errors import Error
+from schema.errors import CoreError
 from schema.permissions import requires
 from schema.relay import decode_id, to_global_id
 
@@ -186,7 +186,7 @@ def build(core: CoreTypes) -> tuple[type, type]:
     @strawberry.type(name="PairingPayload")
     class PairingPayload:
         pairing: PairingType | None
-        errors: list[Error]
+        errors: list[CoreError]
 
     def payload(result: Any) -> PairingPayload:
         if isinstance(result, list):

@@ -19,7 +19,7 @@ from schema.care.common import key_of, region_path, run
 from schema.care.loaders import load, load_many
 from schema.connections import connection_types, paginate
 from schema.core_types import CoreTypes
-from schema.errors import Error
+from schema.errors import CoreError
 from schema.permissions import requires
 from schema.relay import decode_id, to_global_id
 from schema.types import Organisation
@@ -123,7 +123,7 @@ def build(core: CoreTypes, problem_type: type) -> tuple[type, type, type]:
     class MeasurePayload:
         measure: MeasureType | None
         assistance_plan: PlanType | None
-        errors: list[Error]
+        errors: list[CoreError]
 
     def payload(result: Any) -> MeasurePayload:
         if isinstance(result, list):

@@ -24,7 +24,7 @@ from schema.care.loaders import load
 from schema.care.notes import note_access
 from schema.connections import connection_types, paginate
 from schema.core_types import CoreTypes
-from schema.errors import Error
+from schema.errors import CoreError
 from schema.permissions import requires
 from schema.relay import decode_id, to_global_id
 from schema.types import Organisation, Region
@@ -242,13 +242,13 @@ def build(core: CoreTypes) -> tuple[type, type, type]:
     class ScreeningCampaignPayload:
         screening_campaign: ScreeningCampaignType | None
         target_count: int | None = strawberry.field(description="Households frozen as targets.")
-        errors: list[Error]
+        errors: list[CoreError]
 
     @strawberry.type(name="ScreeningVisitPayload")
     class ScreeningVisitPayload:
         screening_visit: ScreeningVisitType | None
         household: Household_ | None  # type: ignore[valid-type]
-        errors: list[Error]
+        errors: list[CoreError]
 
     @strawberry.type(name="Query")
     class ScreeningQuery:

@@ -12,6 +12,7 @@ hardship persons (交朋友, R8). Only the hooks live here:
 
 import datetime as dt
 import decimal
+import enum
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -39,6 +40,7 @@ from bangfu.plugin import (
 from bangfu_befriending import access, indicators, roster
 from bangfu_befriending.models import Contact, ContactKind, Flag, Relationship
 from bangfu_befriending.schema import BefriendingMutation, BefriendingQuery
+from bangfu_befriending.service import BefriendingErrorCode
 from bangfu_befriending.types import BefriendingPersonFields, audit_emotional_reads
 
 NAME = "befriending"
@@ -171,3 +173,9 @@ async def bangfu_demo_data(
                         else None,
                     )
                 )
+
+
+@hookimpl
+def bangfu_error_codes() -> Sequence[type[enum.Enum]]:
+    """The codes of ``BefriendingError``; core's generic ones are shared, not redeclared."""
+    return [BefriendingErrorCode]

@@ -26,12 +26,14 @@ class BefriendingErrorCode(enum.StrEnum):
     INVALID_INPUT = "INVALID_INPUT"
     NOT_FOUND = "NOT_FOUND"
     FORBIDDEN = "FORBIDDEN"
-    INVALID_DATE = "INVALID_DATE"
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    FUTURE_DATE = "FUTURE_DATE"
+    INVALID_DATE_RANGE = "INVALID_DATE_RANGE"
     INVALID_AMOUNT = "INVALID_AMOUNT"
     ALREADY_BEFRIENDED = "ALREADY_BEFRIENDED"
     NOT_BEFRIENDED = "NOT_BEFRIENDED"
     ALREADY_ENDED = "ALREADY_ENDED"
-    ALREADY_CLOSED = "ALREADY_CLOSED"
 
 
 Code = BefriendingErrorCode
@@ -39,15 +41,15 @@ Code = BefriendingErrorCode
 
 def note_problems(field: str, value: str | None, *, required: bool = False) -> list[FieldError]:
     if value is None or not value.strip():
-        return [FieldError(field, "write what happened", Code.INVALID_INPUT)] if required else []
+        return [FieldError(field, "write what happened", Code.REQUIRED)] if required else []
     if len(value) > MAX_NOTE:
-        return [FieldError(field, f"at most {MAX_NOTE} characters", Code.INVALID_INPUT)]
+        return [FieldError(field, f"at most {MAX_NOTE} characters", Code.TOO_LONG)]
     return []
 
 
 def day_problems(field: str, day: dt.date, today: dt.date) -> list[FieldError]:
     if day > today:
-        return [FieldError(field, f"{day} is in the future", Code.INVALID_DATE)]
+        return [FieldError(field, f"{day} is in the future", Code.FUTURE_DATE)]
     return []
 
 
@@ -142,7 +144,9 @@ class Befriending:
         if until < relationship.since:
             problems.append(
                 FieldError(
-                    "input.until", f"before it began ({relationship.since})", Code.INVALID_DATE
+                    "input.until",
+                    f"before it began ({relationship.since})",
+                    Code.INVALID_DATE_RANGE,
                 )
             )
         fail_on(problems)
@@ -178,7 +182,7 @@ class Befriending:
                 FieldError(
                     "input.contactedOn",
                     f"before the befriending began ({relationship.since})",
-                    Code.INVALID_DATE,
+                    Code.INVALID_DATE_RANGE,
                 )
             )
         fail_on(problems)
@@ -224,7 +228,7 @@ class Befriending:
         if flag is None or flag.organisation_id != organisation.id:
             raise DomainError(FieldError("input.id", "no flag with this ID", Code.NOT_FOUND))
         if flag.closed_on is not None:
-            raise DomainError(FieldError("input.id", "already closed", Code.ALREADY_CLOSED))
+            raise DomainError(FieldError("input.id", "already closed", Code.ALREADY_ENDED))
         flag.closed_on = self.today
         return flag
 

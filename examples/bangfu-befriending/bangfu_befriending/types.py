@@ -16,6 +16,7 @@ from strawberry.types import Info
 
 from bangfu.plugin import (
     Allowed,
+    Error,
     FieldError,
     OrganisationType,
     Outcome,
@@ -25,29 +26,19 @@ from bangfu.plugin import (
 )
 from bangfu_befriending import access
 from bangfu_befriending.models import Contact, ContactKind, Flag, Relationship
-from bangfu_befriending.service import BefriendingErrorCode
 
 BefriendingContactKind = strawberry.enum(
     ContactKind, name="BefriendingContactKind", description="VISIT, CALL or ACTIVITY."
 )
-strawberry.enum(BefriendingErrorCode, name="BefriendingErrorCode")
 
 
 @strawberry.type(
     name="BefriendingError", description="One problem with a befriending input. Nothing changed."
 )
-class BefriendingError:
-    field: str | None = strawberry.field(description="The input field at fault (`input.since`).")
-    message: str = strawberry.field(description="What is wrong, for a person to read.")
-    code: BefriendingErrorCode = strawberry.field(description="What is wrong, for a program.")
-
+class BefriendingError(Error):
     @classmethod
     def of(cls, error: FieldError) -> "BefriendingError":
-        try:
-            code = BefriendingErrorCode(str(error.code))
-        except ValueError:
-            code = BefriendingErrorCode.INVALID_INPUT
-        return cls(field=error.field, message=error.message, code=code)
+        return cls(field=error.field, message=error.message, code=error.code)
 
 
 class EmotionalStateGuard(BasePermission):

@@ -173,21 +173,23 @@ async def test_bad_input_names_the_field_and_changes_nothing(world: World) -> No
     assert sorted(
         (e["field"], e["code"]) for e in answer["befriendingContactRecord"]["errors"]
     ) == [
-        ("input.contactedOn", "INVALID_DATE"),
+        ("input.contactedOn", "FUTURE_DATE"),
         ("input.donationYuan", "INVALID_AMOUNT"),
-        ("input.helpGiven", "INVALID_INPUT"),
+        ("input.helpGiven", "TOO_LONG"),
         ("input.personId", "NOT_BEFRIENDED"),
     ]
     assert await w.counts() == (0, 0, 0)
     await befriend(w, w.womens, child, since=10)
     early = {"personId": child, "contactedOn": days_ago(20), "kind": "CALL"}
     errors = (await w.ok(CONTACT, {"input": early}, w.womens))["befriendingContactRecord"]["errors"]
-    assert [(e["field"], e["code"]) for e in errors] == [("input.contactedOn", "INVALID_DATE")]
+    assert [(e["field"], e["code"]) for e in errors] == [
+        ("input.contactedOn", "INVALID_DATE_RANGE")
+    ]
     again = await w.ok(START, {"input": {"personId": child, "since": days_ago(5)}}, w.womens)
     assert [e["code"] for e in again["befriendingStart"]["errors"]] == ["ALREADY_BEFRIENDED"]
     empty_flag = await w.ok(FLAG, {"input": {"personId": child, "note": "  "}}, w.womens)
     assert empty_flag["befriendingFlagRaise"]["errors"] == [
-        {"field": "input.note", "code": "INVALID_INPUT"}
+        {"field": "input.note", "code": "REQUIRED"}
     ]
     assert await w.counts() == (1, 0, 0)
 
@@ -231,12 +233,14 @@ async def test_ending_a_befriending_and_closing_a_flag(world: World) -> None:
         "errors": [],
     }
     assert (await w.ok(close, {"id": flag}, w.womens))["befriendingFlagClose"]["errors"] == [
-        {"code": "ALREADY_CLOSED"}
+        {"code": "ALREADY_ENDED"}
     ]
     end = """mutation($id: ID!, $until: Date!) { befriendingEnd(input: {id: $id, until: $until}) {
       relationship { until } errors { field code } } }"""
     before = await w.ok(end, {"id": relationship, "until": days_ago(31)}, w.womens)
-    assert before["befriendingEnd"]["errors"] == [{"field": "input.until", "code": "INVALID_DATE"}]
+    assert before["befriendingEnd"]["errors"] == [
+        {"field": "input.until", "code": "INVALID_DATE_RANGE"}
+    ]
     ended = await w.ok(end, {"id": relationship, "until": days_ago(0)}, w.womens)
     assert ended["befriendingEnd"] == {"relationship": {"until": days_ago(0)}, "errors": []}
     read = await w.ok(PERSON, {"id": teen}, w.paired)

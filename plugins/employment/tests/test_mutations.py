@@ -126,7 +126,7 @@ async def test_training_is_recorded_then_completed(harness: Harness, world: Worl
 
     again = await mutate(h, "employmentTrainingComplete", {"id": training["id"]}, token)
     assert again["training"] is None
-    assert [(e["field"], e["code"]) for e in again["errors"]] == [("input.id", "ALREADY_COMPLETED")]
+    assert [(e["field"], e["code"]) for e in again["errors"]] == [("input.id", "ALREADY_ENDED")]
 
 
 async def test_completing_an_open_training_ends_it_today_by_default(

@@ -206,7 +206,7 @@ async def test_a_dangerous_house_is_renovated_and_accepted(harness: Harness) -> 
         )
     )["housingRenovationAdvance"]
     assert [(e["field"], e["code"]) for e in final["errors"]] == [
-        ("input.status", "INVALID_TRANSITION")
+        ("input.status", "INVALID_STATUS_CHANGE")
     ]
 
 
@@ -245,7 +245,7 @@ async def test_renovation_steps_are_one_at_a_time_and_versioned(harness: Harness
         )
     )["housingRenovationAdvance"]
     assert [(e["field"], e["code"]) for e in skipped["errors"]] == [
-        ("input.status", "INVALID_TRANSITION")
+        ("input.status", "INVALID_STATUS_CHANGE")
     ]
     stale = (
         await h.ok(
@@ -315,7 +315,7 @@ async def test_aid_is_granted_for_a_period(harness: Harness) -> None:
         token=who.housing,
     )
     assert [(e["field"], e["code"]) for e in overlap["housingAidGrant"]["errors"]] == [
-        ("input.periodStart", "AID_OVERLAP")
+        ("input.periodStart", "OVERLAP")
     ]
     # A rental subsidy is another kind: it may run at the same time.
     rental = await h.ok(
