@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import asyncpg
 from sqlalchemy import (
     Date,
     DateTime,
@@ -220,7 +221,7 @@ async def restore(engine: AsyncEngine, path: Path, revisions: set[str]) -> dict[
             _check_counts(expected, loader.counts)
             if connection.dialect.name == "postgresql":
                 await _reset_sequences(connection, list(by_name.values()))
-    except DBAPIError as exc:
+    except (DBAPIError, asyncpg.PostgresError) as exc:
         where = loader.where if loader is not None else "preparing the database"
         raise RestoreError(f"{where}: {_failure(exc)}") from exc
     return loader.counts
@@ -339,10 +340,11 @@ class _Loader:
             if values[name] is not None:
                 try:
                     values[name] = decode(values[name])
-                except (ValueError, TypeError, ArithmeticError, binascii.Error):
+                except (ValueError, TypeError, ArithmeticError, binascii.Error) as exc:
                     raise RestoreError(
-                        f"table {self.table.name}: column {name} holds a value that is not a {kind}"
-                    ) from None
+                        f"table {self.table.name}: column {name} holds a value that is "
+                        f"not a {kind}; nothing was restored"
+                    ) from exc
         held: list[str] = []
         for constraint in self.later:
             held += self._hold(values, constraint)
@@ -380,28 +382,55 @@ class _Loader:
 
     async def _flush(self) -> None:
         if self.table is not None and self.batch:
-            await self.connection.execute(self.table.insert(), self.batch)
+            if self.connection.dialect.name == "postgresql":
+                await self._copy(self.table)
+            else:
+                await self.connection.execute(self.table.insert(), self.batch)
             self.counts[self.table.name] = self.counts.get(self.table.name, 0) + len(self.batch)
             self.batch = []
 
+    async def _copy(self, table: Table) -> None:
+        """PostgreSQL: COPY the batch in this transaction, twice as fast as INSERTs (the
+        constraints are checked all the same). Values go through the column types' own
+        conversions, as an INSERT's would (enums, JSON)."""
+        dialect = self.connection.dialect
+        names = [column.name for column in table.columns]
+        converters = [
+            column.type.dialect_impl(dialect).bind_processor(dialect) for column in table.columns
+        ]
+        records = [
+            tuple(
+                value if convert is None or value is None else convert(value)
+                for value, convert in zip((row[n] for n in names), converters, strict=True)
+            )
+            for row in self.batch
+        ]
+        driver = (await self.connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        # The table is found on the connection's search_path, as every statement's is.
+        await driver.copy_records_to_table(table.name, records=records, columns=names)
 
-def _failure(exc: DBAPIError) -> str:
+
+def _failure(exc: Exception) -> str:
     """What the database refused, in words that quote no value: a database's own message
-    may (PostgreSQL's DETAIL line does), so only its error code and constraint are used."""
-    original = exc.orig
-    cause = getattr(original, "__cause__", None)
-    state = getattr(original, "sqlstate", None) or ""
-    name = getattr(original, "sqlite_errorname", None) or ""
-    constraint = getattr(cause, "constraint_name", None)
+    may (PostgreSQL's DETAIL line does), so only its error code and constraint are used.
+
+    ``exc`` is SQLAlchemy's error, or asyncpg's own (from COPY)."""
+    driver = exc.orig if isinstance(exc, DBAPIError) else exc
+    # SQLAlchemy's asyncpg adapter keeps asyncpg's error as the cause.
+    detailed = getattr(driver, "__cause__", None) or driver
+    state = getattr(driver, "sqlstate", None) or ""
+    name = getattr(driver, "sqlite_errorname", None) or ""
+    constraint = getattr(detailed, "constraint_name", None)
     if not constraint and name.startswith("SQLITE_CONSTRAINT"):
         # SQLite's messages name columns or a constraint, never values.
-        constraint = str(original).partition(": ")[2] or None
+        constraint = str(driver).partition(": ")[2] or None
     for words, codes in _REFUSALS:
         if state in codes or name in codes:
             return f"{words}{f' ({constraint})' if constraint else ''}; nothing was restored"
-    if isinstance(exc, IntegrityError):
+    if isinstance(exc, IntegrityError) or state.startswith("23"):
         return f"a row breaks a constraint ({constraint or name or state}); nothing was restored"
-    if isinstance(exc, DataError):
+    if isinstance(exc, DataError) or state.startswith("22"):
         return "a value does not fit its column; nothing was restored"
     return f"the database refused a statement ({type(exc).__name__}); nothing was restored"
 
