@@ -28,11 +28,14 @@ from typing import IO, Any
 
 import asyncpg
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     ForeignKeyConstraint,
+    Integer,
     LargeBinary,
     Numeric,
+    String,
     Table,
     bindparam,
     func,
@@ -40,7 +43,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.db import Base
@@ -76,18 +79,41 @@ def _encoder(table: Table) -> dict[str, Callable[[Any], Any]]:
 
 
 def _decoder(table: Table) -> dict[str, tuple[str, Callable[[Any], Any]]]:
-    """Per column that JSON cannot hold as it is: what its values are, and how to read one."""
+    """Per column: what its values are, and how to read one from JSON. A value of another
+    kind is refused here, on every database alike (SQLite would store it as it is)."""
     decoders: dict[str, tuple[str, Callable[[Any], Any]]] = {}
     for column in table.columns:
-        if isinstance(column.type, LargeBinary):
+        kind = column.type
+        if isinstance(kind, LargeBinary):
             decoders[column.name] = ("base64", lambda v: base64.b64decode(v, validate=True))
-        elif isinstance(column.type, DateTime):
+        elif isinstance(kind, DateTime):
             decoders[column.name] = ("time", lambda v: _aware(dt.datetime.fromisoformat(v)))
-        elif isinstance(column.type, Date):
+        elif isinstance(kind, Date):
             decoders[column.name] = ("date", dt.date.fromisoformat)
-        elif isinstance(column.type, Numeric):
+        elif isinstance(kind, Numeric):
             decoders[column.name] = ("number", decimal.Decimal)
+        elif isinstance(kind, Boolean):
+            decoders[column.name] = ("boolean", _exactly(bool))
+        elif isinstance(kind, Integer):
+            decoders[column.name] = ("whole number", _integer)
+        elif isinstance(kind, String):  # also Text and Enum
+            decoders[column.name] = ("text", _exactly(str))
     return decoders
+
+
+def _exactly(kind: type) -> Callable[[Any], Any]:
+    def read(value: Any) -> Any:
+        if not isinstance(value, kind):
+            raise TypeError
+        return value
+
+    return read
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**63:
+        raise TypeError
+    return value
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -221,7 +247,7 @@ async def restore(engine: AsyncEngine, path: Path, revisions: set[str]) -> dict[
             _check_counts(expected, loader.counts)
             if connection.dialect.name == "postgresql":
                 await _reset_sequences(connection, list(by_name.values()))
-    except (DBAPIError, asyncpg.PostgresError) as exc:
+    except (StatementError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         where = loader.where if loader is not None else "preparing the database"
         raise RestoreError(f"{where}: {_failure(exc)}") from exc
     return loader.counts
@@ -411,11 +437,15 @@ class _Loader:
         await driver.copy_records_to_table(table.name, records=records, columns=names)
 
 
-def _failure(exc: Exception) -> str:
+def _failure(exc: StatementError | asyncpg.PostgresError | asyncpg.InterfaceError) -> str:
     """What the database refused, in words that quote no value: a database's own message
     may (PostgreSQL's DETAIL line does), so only its error code and constraint are used.
 
     ``exc`` is SQLAlchemy's error, or asyncpg's own (from COPY)."""
+    if isinstance(exc, ValueError) or (
+        isinstance(exc, StatementError) and not isinstance(exc, DBAPIError)
+    ):  # refused by the driver or SQLAlchemy before it was sent
+        return "a value does not fit its column; nothing was restored"
     driver = exc.orig if isinstance(exc, DBAPIError) else exc
     # SQLAlchemy's asyncpg adapter keeps asyncpg's error as the cause.
     detailed = getattr(driver, "__cause__", None) or driver

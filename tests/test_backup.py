@@ -425,6 +425,13 @@ def _birth_date_unreadable(records: list[dict[str, Any]]) -> str:
     return "table core_person: column birth_date holds a value that is not a date"
 
 
+def _name_as_version(records: list[dict[str, Any]]) -> str:
+    # SQLite would store the text in an integer column; PostgreSQL's COPY would refuse it
+    # with the value in its message.
+    _rows(records, "core_household")[0]["version"] = _rows(records, "core_person")[0]["name"]
+    return "table core_household: column version holds a value that is not a whole number"
+
+
 def test_a_failed_restore_changes_nothing_and_prints_no_row(
     small: Small,
     database_url: str | None,
@@ -433,7 +440,7 @@ def test_a_failed_restore_changes_nothing_and_prints_no_row(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Backups that break the target's rules (at the last table, in a reference set after
-    every insert, a duplicate user name, a value that does not parse): one line naming the
+    every insert, a duplicate user name, values of the wrong kind): one line naming the
     table and the failure, no value of any row (nor, with ``--debug``, of any statement),
     and the target as it was."""
     original = [json.loads(line) for line in _lines(small.dump)]
