@@ -491,3 +491,9 @@ def test_refusals_are_one_line(
     assert capsys.readouterr().err == (
         "bangfu db restore: table core_household is not empty: restore needs an empty database\n"
     )
+    missing = small.dump.parent / "no-such-folder" / "b.jsonl.gz"
+    assert main(["db", "backup", str(missing)]) == 1
+    first, *rest = capsys.readouterr().err.splitlines()
+    assert first.startswith("bangfu db backup: failed ([Errno 2] No such file or directory")
+    assert first.endswith("; no file written")
+    assert rest == ["(--debug shows where it failed)"]
