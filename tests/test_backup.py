@@ -20,7 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.cli import main
@@ -169,6 +180,68 @@ async def test_a_failed_backup_leaves_the_previous_file(
             await backup.backup(h.engine, dump, revisions=set())
     assert dump.read_bytes() == b"yesterday's backup"
     assert [name for name in os.listdir(tmp_path) if "nightly" in name] == [dump.name]
+
+
+async def test_references_to_later_rows_and_tables_are_set_after_the_inserts(
+    tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plugin's tables may form a cycle (here A → B → A) and refer to later rows of
+    their own table: the backup lists A first, so A's references are set at the end."""
+    metadata = MetaData()
+    a = Table(
+        "cycle_a",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("b_id", ForeignKey("cycle_b.id", use_alter=True), nullable=True),
+        Column("parent_id", ForeignKey("cycle_a.id"), nullable=True),
+    )
+    b = Table(
+        "cycle_b",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("a_id", ForeignKey("cycle_a.id"), nullable=False),
+    )
+    monkeypatch.setattr(backup, "tables", lambda: [a, b])
+    monkeypatch.setattr(backup, "REFERENCE_TABLES", ())
+    rows_a = [
+        {"id": 1, "b_id": None, "parent_id": None},
+        {"id": 2, "b_id": None, "parent_id": None},
+        {"id": 3, "b_id": None, "parent_id": 1},
+    ]
+    final_a = [
+        {"id": 1, "b_id": 1, "parent_id": 3},  # a later row of its own table
+        {"id": 2, "b_id": 1, "parent_id": None},
+        {"id": 3, "b_id": None, "parent_id": 1},
+    ]
+    dump = tmp_path / "cycle.jsonl.gz"
+    source = make_engine(_sqlite(tmp_path / "source.db"), pooled=False)
+    async with source.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+        await connection.execute(insert(a), rows_a)
+        await connection.execute(insert(b), [{"id": 1, "a_id": 2}])
+        for row in final_a:
+            await connection.execute(update(a).where(a.c.id == row["id"]).values(row))
+    await backup.backup(source, dump, revisions=set())
+    await source.dispose()
+
+    schema = None
+    url = _sqlite(tmp_path / "target.db")
+    if database_url is not None:
+        url, schema = database_url, f"cycle_{uuid.uuid4().hex[:10]}"
+        await _execute(url, None, text(f'CREATE SCHEMA "{schema}"'))
+    target = make_engine(url, schema=schema, pooled=False)
+    try:
+        async with target.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        restored = await backup.restore(target, dump, revisions=set())
+        assert restored == {"cycle_a": 3, "cycle_b": 1}
+        async with target.connect() as connection:
+            found = (await connection.execute(select(a).order_by(a.c.id))).mappings().all()
+            assert [dict(row) for row in found] == final_a
+    finally:
+        await target.dispose()
+        if schema is not None:
+            await _execute(url, None, text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 # -------------------------------------------------------------------------
