@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,11 +35,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply every migration (core and plugins)")
     db_backup = db_commands.add_parser("backup", help="write every row to a file (gzip JSON lines)")
-    db_backup.add_argument("file", type=Path)
     db_restore = db_commands.add_parser(
         "restore", help="load a backup into an empty database at the same migrations"
     )
-    db_restore.add_argument("file", type=Path)
+    for command in (db_backup, db_restore):
+        command.add_argument("file", type=Path)
+        command.add_argument(
+            "--debug",
+            action="store_true",
+            help="on failure, also print where it happened (a stack without any values)",
+        )
 
     demo = commands.add_parser("demo", help="load Linfen demo data and demo users")
     demo.add_argument("--households", type=int, default=3000)
@@ -132,12 +138,21 @@ def db_command(args: argparse.Namespace) -> int:
         asyncio.run(upgrade(settings, host))
         print("database is at the latest migration")
         return 0
-    revisions = migrate.current(
-        settings.database_url, host.migration_dirs(), schema=settings.database_schema
-    )
-    engine = make_engine(settings.database_url, schema=settings.database_schema, pooled=False)
 
     async def run() -> dict[str, int]:
+        revisions = await asyncio.to_thread(
+            migrate.current,
+            settings.database_url,
+            host.migration_dirs(),
+            schema=settings.database_schema,
+        )
+        # The rows are personal data: no error may quote them (see print_failure).
+        engine = make_engine(
+            settings.database_url,
+            schema=settings.database_schema,
+            pooled=False,
+            hide_parameters=True,
+        )
         try:
             if args.db_command == "backup":
                 return await backup.backup(engine, args.file, revisions)
@@ -145,14 +160,43 @@ def db_command(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
 
+    command = f"bangfu db {args.db_command}"
     try:
         counts = asyncio.run(run())
     except backup.RestoreError as exc:
-        print(f"bangfu db restore: {exc}", file=sys.stderr)
+        print(f"{command}: {exc}", file=sys.stderr)
+        if exc.__cause__ is not None:  # a failure, not a refusal: say where on request
+            print_failure(exc, args.debug)
+        return 1
+    except Exception as exc:  # one line, never a traceback that could quote a row
+        outcome = "nothing was restored" if args.db_command == "restore" else "no file written"
+        reason = str(exc) if isinstance(exc, OSError) else type(exc).__name__
+        print(f"{command}: failed ({reason}); {outcome}", file=sys.stderr)
+        print_failure(exc, args.debug)
         return 1
     verb = "wrote" if args.db_command == "backup" else "restored"
     print(f"{verb} {sum(counts.values())} rows of {len(counts)} tables ({args.file})")
     return 0
+
+
+def print_failure(exc: BaseException, debug: bool) -> None:
+    """With ``--debug``, where ``exc`` and its causes were raised, without their messages:
+    a message may quote a row (a database's DETAIL line, a value that did not parse). The
+    engine hides statement parameters; the statement's text is shown."""
+    if not debug:
+        print("(--debug shows where it failed)", file=sys.stderr)
+        return
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in chain:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    for link in reversed(chain):
+        print("Traceback (most recent call last):", file=sys.stderr)
+        print("".join(traceback.format_tb(link.__traceback__)), end="", file=sys.stderr)
+        statement = getattr(link, "statement", None)
+        detail = f" in: {statement}" if isinstance(statement, str) else ""
+        print(f"{type(link).__module__}.{type(link).__qualname__}{detail}", file=sys.stderr)
 
 
 def load_host() -> PluginHost:

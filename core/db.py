@@ -80,16 +80,18 @@ def make_engine(
     schema: str | None = None,
     pooled: bool = True,
     statement_timeout: float | None = None,
+    hide_parameters: bool = False,
 ) -> AsyncEngine:
     """An async engine; SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL may
-    be given the schema that holds the tables.
+    be given the schema that holds the tables. ``hide_parameters`` keeps a statement's
+    values out of its errors (for commands that handle whole tables of personal data).
 
     Statements honour the request deadline of :mod:`core.request_scope`: on SQLite a
     statement still running after it is interrupted (PostgreSQL statements are cancelled
     by asyncpg when the request is). ``statement_timeout`` (seconds, PostgreSQL) is the
     server-side backstop for any one statement.
     """
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": hide_parameters}
     if url.startswith("sqlite"):
         if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
             raise ValueError("use a SQLite file, not :memory: (each connection would see its own)")
