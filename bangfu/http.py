@@ -291,7 +291,7 @@ async def run_with_time_limit(
             if not limit.expired():
                 raise
     log.warning(
-        "request %s cancelled after the %s s time limit", request_scope.request_id(), seconds
+        "request %s cancelled after the %g s time limit", request_scope.request_id(), seconds
     )
     return error_response(
         504,

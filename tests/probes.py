@@ -1,5 +1,7 @@
 """A plugin for the robustness tests: root fields that count, fail and run slow SQL."""
 
+import asyncio
+
 import strawberry
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -14,7 +16,8 @@ SECRET_PASSWORD = "Tr0ub4dor-s3cret"
 
 class ProbePlugin:
     """``probeHits`` counts its calls, ``probeFail`` raises a database error holding a host
-    and a password, ``probeSlow`` runs one statement that takes minutes."""
+    and a password, ``probeSlow`` runs one statement that takes minutes, ``probeSleep``
+    waits an hour without the database."""
 
     def __init__(self) -> None:
         self.hits = 0
@@ -58,5 +61,10 @@ class ProbePlugin:
                         )
                     )
                     return int(counted.scalar_one())
+
+            @strawberry.field(extensions=requires("registry:read"))
+            async def probe_sleep(self) -> int | None:
+                await asyncio.sleep(3600)
+                return None
 
         return [ProbeQuery]
