@@ -31,6 +31,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
+from bangfu import idempotency
 from bangfu.http import TransportGuard, run_with_time_limit
 from bangfu.idempotency import run_idempotent
 from bangfu.reports import report_routes
@@ -200,6 +201,7 @@ def create_app(
     scoping.install()
     logmask.install()
     audit.install()  # what each write changed, for its audit row
+    idempotency.install()  # an idempotent request's effects mark its claim
     schema = schema or build_schema(host, settings)
     engine = make_engine(
         settings.database_url,

@@ -1,6 +1,7 @@
 """A plugin for the robustness tests: root fields that count, fail and run slow SQL."""
 
 import asyncio
+from collections.abc import Callable
 
 import strawberry
 from sqlalchemy import text
@@ -8,6 +9,8 @@ from sqlalchemy.exc import OperationalError
 from strawberry.types import Info
 
 from core.plugins import PluginInfo, hookimpl
+from core.registry.models import Relation
+from core.registry.service import MemberData, PersonData, Registry
 from schema.permissions import requires
 
 SECRET_HOST = "db-7.internal.example"
@@ -17,10 +20,22 @@ SECRET_PASSWORD = "Tr0ub4dor-s3cret"
 class ProbePlugin:
     """``probeHits`` counts its calls, ``probeFail`` raises a database error holding a host
     and a password, ``probeSlow`` runs one statement that takes minutes, ``probeSleep``
-    waits an hour without the database."""
+    waits an hour without the database.
 
-    def __init__(self) -> None:
+    The mutation ``probeRegister`` registers a household of one in a village; built with
+    ``hangs=True``, the plugin makes it stop for good where its ``hang`` argument says
+    (``BEFORE_COMMIT``: its transaction flushed, not committed; ``AFTER_COMMIT``), after
+    calling ``on_hang``: a process to kill there leaves what a crash would.
+    """
+
+    def __init__(self, *, hangs: bool = False, on_hang: Callable[[], None] = lambda: None) -> None:
         self.hits = 0
+        self.hangs = hangs
+        self.on_hang = on_hang
+
+    async def _hang(self) -> None:
+        self.on_hang()
+        await asyncio.Event().wait()
 
     @hookimpl
     def bangfu_plugin_info(self) -> PluginInfo:
@@ -68,3 +83,27 @@ class ProbePlugin:
                 return None
 
         return [ProbeQuery]
+
+    @hookimpl
+    def bangfu_graphql_mutation_types(self) -> list[type]:
+        plugin = self
+
+        @strawberry.type
+        class ProbeMutation:
+            @strawberry.mutation(extensions=requires("registry:write"))
+            async def probe_register(
+                self, info: Info, village: str, name: str, id_number: str, hang: str | None = None
+            ) -> int:
+                hang = hang if plugin.hangs else None
+                async with info.context.write() as session:
+                    registry = Registry(session, info.context.actor, info.context.cipher)
+                    member = MemberData(relation=Relation.HEAD, person=PersonData(name, id_number))
+                    household = await registry.create_household(village, None, [member], None)
+                    await session.flush()
+                    if hang == "BEFORE_COMMIT":
+                        await plugin._hang()
+                if hang == "AFTER_COMMIT":
+                    await plugin._hang()
+                return household.id
+
+        return [ProbeMutation]

@@ -71,7 +71,12 @@ class LoginFailure(GlobalModel, Base):
 
 
 class IdempotencyRecord(GlobalModel, Base):
-    """The first response to a mutation sent with an ``Idempotency-Key`` header."""
+    """The first response to a mutation sent with an ``Idempotency-Key`` header.
+
+    Until the response is stored, the record is a *claim*: held by ``owner`` (a random
+    token per request) until ``lease_until``; ``committed_at`` is set in the transaction of
+    the first effect of the request that commits (``bangfu.idempotency``).
+    """
 
     __tablename__ = "core_idempotency_record"
 
@@ -83,6 +88,9 @@ class IdempotencyRecord(GlobalModel, Base):
     status_code: Mapped[int | None] = mapped_column(default=None)
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    owner: Mapped[str | None] = mapped_column(String(32), default=None)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    committed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     __table_args__ = (UniqueConstraint("principal", "key"),)
 
