@@ -101,13 +101,30 @@ class Settings(BaseSettings):
     )
     token_ttl_minutes: int = Field(default=8 * 60, ge=1)
     token_idle_minutes: int = Field(default=60, ge=1)
-    lockout_failures: int = Field(
+    # Login throttling (core.security.auth): growing delays, per account and address.
+    login_free_failures: int = Field(
         default=5,
         ge=1,
-        description="Wrong passwords tolerated within the window; the next one locks.",
+        description="Failed logins of one user name from one address tolerated within the "
+        "window; beyond them, each next attempt must wait.",
     )
-    lockout_window_minutes: int = Field(default=15, ge=1)
-    lockout_minutes: int = Field(default=15, ge=1, description="How long a lock lasts.")
+    login_address_free_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins from one address, whatever the user names, tolerated "
+        "within the window; beyond them, each next attempt from it must wait.",
+    )
+    login_window_minutes: int = Field(
+        default=15, ge=1, description="How long a failed login is remembered."
+    )
+    login_delay_seconds: float = Field(
+        default=1,
+        gt=0,
+        le=3600,
+        description="The first wait beyond the tolerated failures; it doubles with every "
+        "further attempt.",
+    )
+    login_max_delay_minutes: int = Field(default=15, ge=1, description="The longest wait.")
     max_page_size: int = Field(default=100, ge=1, le=1000)
     sql_echo: bool = False
 

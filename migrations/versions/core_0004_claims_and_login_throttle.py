@@ -1,4 +1,5 @@
-"""Idempotency claims that resolve after a crash (owner, lease, committed marker).
+"""Idempotency claims that resolve after a crash (owner, lease, committed marker); the
+client address of failed logins (throttled per account and address, no more lockout).
 
 Claims left in progress by an earlier version cannot tell whether their request committed:
 they are taken as committed (their retry gets IDEMPOTENCY_ANSWER_LOST, never a second
@@ -38,8 +39,21 @@ def upgrade() -> None:
         .values(lease_until=record.c.created_at, committed_at=record.c.created_at)
     )
 
+    with op.batch_alter_table("core_login_failure", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("address", sa.String(length=64), nullable=True))
+        batch_op.add_column(
+            sa.Column("pending", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch_op.create_index(
+            batch_op.f("ix_core_login_failure_address"), ["address"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("core_login_failure", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_core_login_failure_address"))
+        batch_op.drop_column("pending")
+        batch_op.drop_column("address")
     with op.batch_alter_table("core_idempotency_record", schema=None) as batch_op:
         batch_op.drop_column("committed_at")
         batch_op.drop_column("lease_until")
