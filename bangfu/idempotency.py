@@ -26,10 +26,11 @@ the effect rolls back. A retry that finds a claim past its lease without an answ
   (HTTP 200, ``data: null``) saying that the request *was* carried out.
 
 Nothing is remembered for a request refused before it executed (HTTP errors raised by the
-GraphQL view), nor for one that failed (HTTP 5xx, e.g. the time limit's 504) without
-committing anything: a retry runs it anew. A 5xx after a commit is kept, since part of the
-request was done. Keys are remembered for ``idempotency_retention_hours``. Anonymous
-requests (``login``) are never remembered: their answers hold fresh tokens.
+GraphQL view, 429 from the bounds on concurrent work), nor for one that failed (HTTP 5xx,
+e.g. the time limit's 504) without committing anything: a retry runs it anew. A 5xx after
+a commit is kept, since part of the request was done. Keys are remembered for
+``idempotency_retention_hours``. Anonymous requests (``login``) are never remembered:
+their answers hold fresh tokens.
 """
 
 import contextvars
@@ -164,8 +165,8 @@ async def run_idempotent(
     if not isinstance(body, bytes):  # a streamed answer cannot be replayed
         await store.release()
         return response
-    if response.status_code >= 500 and not claim.committed:
-        await store.release()  # it failed and did nothing: a retry runs it anew
+    if (response.status_code >= 500 or response.status_code == 429) and not claim.committed:
+        await store.release()  # it failed, or was not let in, and did nothing: a retry runs
         return response
     await store.save(response.status_code, body)
     return response

@@ -150,6 +150,59 @@ class Settings(BaseSettings):
         description="Static cost budget: each field costs 1; a field with `first: n` "
         "multiplies the cost of its selection by n.",
     )
+    max_scan_cost: int = Field(
+        default=600_000,
+        ge=1,
+        description="Scan cost budget: what the filters and whole-area fields of a document "
+        "read, priced by the persons of the area they read (schema.scan_cost). About what "
+        "a 2-core server reads in 20 s, so that a request within it ends within the time "
+        "limit: the bottom-line summary of a county of 20,000 persons costs about 500,000.",
+    )
+    area_size_refresh_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="How old the per-region person counts that price scans may get.",
+    )
+
+    # Bounds on concurrent work, per worker process (core.admission).
+    max_requests_per_actor: int = Field(
+        default=8, ge=1, description="GraphQL requests one actor may have running at once."
+    )
+    expensive_query_cost: int = Field(
+        default=10_000,
+        ge=1,
+        description="A request whose static and scan cost together reach this is expensive.",
+    )
+    max_expensive_per_actor: int = Field(
+        default=2, ge=1, description="Expensive requests one actor may have running at once."
+    )
+    max_expensive_per_address: int = Field(
+        default=4,
+        ge=1,
+        description="Expensive requests one client address may have running at once.",
+    )
+    expensive_lane_size: int = Field(
+        default=4,
+        ge=1,
+        description="Expensive requests running at once in all; keep it below the "
+        "database pool's size, so that connections stay free for the others.",
+    )
+    expensive_lane_wait_seconds: float = Field(
+        default=5,
+        ge=0,
+        description="How long an expensive request waits for a place in the lane (then 429).",
+    )
+    database_pool_size: int = Field(
+        default=10, ge=1, description="Connections each worker process keeps open."
+    )
+    database_max_overflow: int = Field(
+        default=10, ge=0, description="Connections a worker may open beyond the pool's size."
+    )
+    database_pool_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="How long a request waits for a free connection before it fails (503).",
+    )
     request_timeout_seconds: float = Field(
         default=30, gt=0, description="A GraphQL request running longer is cancelled."
     )

@@ -29,6 +29,7 @@ from schema.mutations import build_mutation
 from schema.query import build_query
 from schema.reports import ReportQuery
 from schema.reveal import RevealMutation
+from schema.scan_cost import check_scan_costs
 
 
 def merge_roots(name: str, parts: list[tuple[str, type]]) -> type:
@@ -98,4 +99,5 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
         execution_context_class=Executor,
     )
     install_direct_resolvers(schema._schema)
+    check_scan_costs(schema._schema)  # every filter of a connection is priced
     return schema

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from core import calendar
+from core.admission import Admission, Busy
 from core.config import Settings
 from core.plugins import PluginHost
+from core.registry.area_sizes import AreaSizes
 from core.security.actor import Actor
 from core.security.crypto import FieldCipher
 from schema.audit import audited_write
@@ -26,12 +28,18 @@ CLOSE_WAIT_SECONDS = 10.0
 
 @dataclasses.dataclass
 class Services:
-    """What lives as long as the app: settings, database, plugins, keys."""
+    """What lives as long as the app: settings, database, plugins, keys, and the process's
+    bounds on concurrent work with the area sizes that price it (``schema.limits``)."""
 
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     host: PluginHost
     cipher: FieldCipher
+    area_sizes: AreaSizes = dataclasses.field(default_factory=AreaSizes)
+    admission: Admission = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.admission = Admission(self.settings)
 
 
 class Context:
@@ -54,6 +62,8 @@ class Context:
         self._decisions: dict[str, bool] = {}
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
+        #: Set when admission refused the request (``schema.limits``): answered 429.
+        self.busy: Busy | None = None
 
     @property
     def host(self) -> PluginHost:

@@ -12,6 +12,7 @@ from core.plugins import PluginInfo, hookimpl
 from core.registry.models import Relation
 from core.registry.service import MemberData, PersonData, Registry
 from schema.permissions import requires
+from schema.scan_cost import scan_cost
 
 SECRET_HOST = "db-7.internal.example"
 SECRET_PASSWORD = "Tr0ub4dor-s3cret"
@@ -21,6 +22,10 @@ class ProbePlugin:
     """``probeHits`` counts its calls, ``probeFail`` raises a database error holding a host
     and a password, ``probeSlow`` runs one statement that takes minutes, ``probeSleep``
     waits an hour without the database.
+
+    ``probeHold`` (priced as an expensive scan) and ``probeWait`` (cheap) wait for
+    ``release``, ``probeHold`` holding a database connection meanwhile; ``entered`` is set
+    when one has started.
 
     The mutation ``probeRegister`` registers a household of one in a village; built with
     ``hangs=True``, the plugin makes it stop for good where its ``hang`` argument says
@@ -32,6 +37,25 @@ class ProbePlugin:
         self.hits = 0
         self.hangs = hangs
         self.on_hang = on_hang
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+        self.inside = 0  # probeHold and probeWait calls waiting for ``release``
+        self._changed = asyncio.Condition()
+
+    async def _wait(self) -> None:
+        async with self._changed:
+            self.inside += 1
+            self._changed.notify_all()
+        self.entered.set()
+        try:
+            await self.release.wait()
+        finally:
+            self.inside -= 1
+
+    async def inside_at_least(self, count: int) -> None:
+        """Return once ``count`` calls wait for ``release``."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.inside >= count)
 
     async def _hang(self) -> None:
         self.on_hang()
@@ -76,6 +100,20 @@ class ProbePlugin:
                         )
                     )
                     return int(counted.scalar_one())
+
+            @strawberry.field(
+                extensions=requires("registry:read"), metadata=scan_cost(fixed=50_000)
+            )
+            async def probe_hold(self, info: Info) -> int:
+                async with info.context.read() as session:
+                    await session.execute(text("SELECT 1"))
+                    await plugin._wait()
+                return 1
+
+            @strawberry.field(extensions=requires("registry:read"))
+            async def probe_wait(self) -> int:
+                await plugin._wait()
+                return 1
 
             @strawberry.field(extensions=requires("registry:read"))
             async def probe_sleep(self) -> int | None:

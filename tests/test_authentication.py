@@ -373,10 +373,11 @@ async def test_concurrent_attempts_check_no_more_passwords_than_the_tolerance(
 ) -> None:
     h = throttling
     await new_user(h, "wangwei")
-    answers = await asyncio.gather(*(login(h, "wangwei", f"Wrong-{i}x") for i in range(12)))
+    # Eight at once: as many requests as one address may have running (max_requests_per_actor).
+    answers = await asyncio.gather(*(login(h, "wangwei", f"Wrong-{i}x") for i in range(8)))
     assert all(a["errors"] == REFUSED for a in answers)
     events = await login_events(h)
-    assert len(events) == 12  # every attempt audited
+    assert len(events) == 8  # every attempt audited
     checked = [e for e in events if e.outcome == "failed"]
     # Each attempt is recorded before the others are counted: at most the six tolerated
     # attempts had their password checked, however many came at once.
