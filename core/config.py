@@ -201,7 +201,7 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(
         default=10,
         gt=0,
-        description="How long a request waits for a free connection before it fails (503).",
+        description="How long a request waits for a free connection before it fails.",
     )
     request_timeout_seconds: float = Field(
         default=30, gt=0, description="A GraphQL request running longer is cancelled."
