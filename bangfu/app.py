@@ -31,15 +31,17 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
-from bangfu.http import TransportGuard, run_with_time_limit
-from bangfu.idempotency import run_idempotent
+from bangfu import idempotency
+from bangfu.http import TransportGuard, error_response, run_with_time_limit
+from bangfu.idempotency import principal_of, run_idempotent
 from bangfu.reports import report_routes
 from bangfu.roster_route import routes as roster_routes
 from core import request_scope
+from core.admission import Busy
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
 from core.plugins import PluginHost, get_plugin_manager
-from core.security import ANONYMOUS, audit, logmask, scoping
+from core.security import ANONYMOUS, Actor, audit, logmask, scoping
 from core.security.auth import actor_for_token
 from core.security.crypto import FieldCipher, load_master_key
 from schema.build import build_schema
@@ -82,20 +84,42 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         ctx = Context(self.services, actor, request=request, token=token)
         ctx.loaders.update(core_loaders(ctx))
         self.services.host.extend_context(ctx)
+        execute = super().run
+
+        async def run_graphql() -> Response:
+            response = await execute(request, context=ctx, root_value=root_value)
+            if ctx.busy is not None:  # the expensive lane refused it (schema/limits.py)
+                return busy_response(ctx.busy)
+            return response
+
         try:
+            # A place among the actor's running requests (core/admission.py), the
             # Idempotency-Key replay, then the request time limit (bangfu/http.py).
-            return await run_idempotent(
-                self.services,
-                request,
-                actor,
-                partial(
-                    run_with_time_limit,
-                    self.services.settings,
-                    partial(super().run, request, context=ctx, root_value=root_value),
-                ),
-            )
+            with self.services.admission.request(_admission_key(actor)):
+                return await run_idempotent(
+                    self.services,
+                    request,
+                    actor,
+                    partial(run_with_time_limit, self.services.settings, run_graphql),
+                )
+        except Busy as busy:
+            return busy_response(busy)
         finally:
             await ctx.close()
+
+
+def _admission_key(actor: Actor) -> str:
+    """Whose places a request takes: the actor's; without a login, its address's."""
+    if actor.is_authenticated:
+        return principal_of(actor)
+    return f"address:{request_scope.client_address()}"
+
+
+def busy_response(busy: Busy) -> Response:
+    """HTTP 429 with ``Retry-After``: a bound of ``core.admission`` was reached."""
+    return error_response(
+        429, busy.message, "TOO_MANY_REQUESTS", {"Retry-After": str(busy.retry_after)}
+    )
 
 
 AUTHENTICATION_REQUIRED = (
@@ -200,6 +224,7 @@ def create_app(
     scoping.install()
     logmask.install()
     audit.install()  # what each write changed, for its audit row
+    idempotency.install()  # an idempotent request's effects mark its claim
     schema = schema or build_schema(host, settings)
     engine = make_engine(
         settings.database_url,
@@ -207,6 +232,9 @@ def create_app(
         schema=settings.database_schema,
         # PostgreSQL's backstop to the request time limit, per statement.
         statement_timeout=settings.request_timeout_seconds,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
     )
     services = Services(
         settings=settings,

@@ -94,7 +94,8 @@ class TransportGuard:
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
-        with request_scope.serving(request_id):
+        client = scope.get("client")
+        with request_scope.serving(request_id, client[0] if client else None):
             try:
                 if scope["path"].rstrip("/") == self.path:
                     receive = await self._check(scope, receive)
@@ -291,7 +292,7 @@ async def run_with_time_limit(
             if not limit.expired():
                 raise
     log.warning(
-        "request %s cancelled after the %s s time limit", request_scope.request_id(), seconds
+        "request %s cancelled after the %g s time limit", request_scope.request_id(), seconds
     )
     return error_response(
         504,

@@ -67,6 +67,12 @@ Mutations and errors
     length; :func:`audit_event` records an audit row and
     :class:`Outcome` is its outcome.
 
+Scan costs
+    Every argument of a connection (each field of its ``filter`` input) declares what it
+    reads, as field ``metadata``: :data:`INDEXED`, :data:`NARROWS` (a region code, also as
+    the :data:`RegionCode` argument type), :data:`SCANS`, :data:`JUDGES`, or
+    :func:`scan_cost`; the query limits price a document by them.
+
 Roster columns, the bottom line and the assessment
     :class:`RosterColumns`, :class:`RosterColumn`, :class:`RosterTarget`,
     :class:`Change`, :class:`RosterValueError`, :class:`RosterWriteContext`,
@@ -127,11 +133,16 @@ from schema.loaders import by_key, grouped
 from schema.permissions import Allowed, requires
 from schema.prefetch import direct, prefetchable, ready, then
 from schema.relay import check_first, decode_id, to_global_id
+from schema.scan_cost import INDEXED, JUDGES, NARROWS, SCANS, RegionCode, scan_cost
 from schema.transactions import in_transaction
 from schema.types import Organisation as OrganisationType
 
 __all__ = [
     "HOOK_CONTRACT",
+    "INDEXED",
+    "JUDGES",
+    "NARROWS",
+    "SCANS",
     "SYSTEM",
     "Action",
     "Actor",
@@ -169,6 +180,7 @@ __all__ = [
     "PluginError",
     "PluginInfo",
     "Region",
+    "RegionCode",
     "Relation",
     "Role",
     "RosterBatch",
@@ -203,6 +215,7 @@ __all__ = [
     "public",
     "ready",
     "requires",
+    "scan_cost",
     "text_problems",
     "then",
     "to_error",

@@ -101,13 +101,30 @@ class Settings(BaseSettings):
     )
     token_ttl_minutes: int = Field(default=8 * 60, ge=1)
     token_idle_minutes: int = Field(default=60, ge=1)
-    lockout_failures: int = Field(
+    # Login throttling (core.security.auth): growing delays, per account and address.
+    login_free_failures: int = Field(
         default=5,
         ge=1,
-        description="Wrong passwords tolerated within the window; the next one locks.",
+        description="Failed logins of one user name from one address tolerated within the "
+        "window; beyond them, each next attempt must wait.",
     )
-    lockout_window_minutes: int = Field(default=15, ge=1)
-    lockout_minutes: int = Field(default=15, ge=1, description="How long a lock lasts.")
+    login_address_free_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins from one address, whatever the user names, tolerated "
+        "within the window; beyond them, each next attempt from it must wait.",
+    )
+    login_window_minutes: int = Field(
+        default=15, ge=1, description="How long a failed login is remembered."
+    )
+    login_delay_seconds: float = Field(
+        default=1,
+        gt=0,
+        le=3600,
+        description="The first wait beyond the tolerated failures; it doubles with every "
+        "further attempt.",
+    )
+    login_max_delay_minutes: int = Field(default=15, ge=1, description="The longest wait.")
     max_page_size: int = Field(default=100, ge=1, le=1000)
     sql_echo: bool = False
     fast_path: bool = Field(
@@ -184,6 +201,59 @@ class Settings(BaseSettings):
         ge=1,
         description="Static cost budget: each field costs 1; a field with `first: n` "
         "multiplies the cost of its selection by n.",
+    )
+    max_scan_cost: int = Field(
+        default=600_000,
+        ge=1,
+        description="Scan cost budget: what the filters and whole-area fields of a document "
+        "read, priced by the persons of the area they read (schema.scan_cost). About what "
+        "a 2-core server reads in 20 s, so that a request within it ends within the time "
+        "limit: the bottom-line summary of a county of 20,000 persons costs about 500,000.",
+    )
+    area_size_refresh_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="How old the per-region person counts that price scans may get.",
+    )
+
+    # Bounds on concurrent work, per worker process (core.admission).
+    max_requests_per_actor: int = Field(
+        default=8, ge=1, description="GraphQL requests one actor may have running at once."
+    )
+    expensive_query_cost: int = Field(
+        default=10_000,
+        ge=1,
+        description="A request whose static and scan cost together reach this is expensive.",
+    )
+    max_expensive_per_actor: int = Field(
+        default=2, ge=1, description="Expensive requests one actor may have running at once."
+    )
+    max_expensive_per_address: int = Field(
+        default=4,
+        ge=1,
+        description="Expensive requests one client address may have running at once.",
+    )
+    expensive_lane_size: int = Field(
+        default=4,
+        ge=1,
+        description="Expensive requests running at once in all; keep it below the "
+        "database pool's size, so that connections stay free for the others.",
+    )
+    expensive_lane_wait_seconds: float = Field(
+        default=5,
+        ge=0,
+        description="How long an expensive request waits for a place in the lane (then 429).",
+    )
+    database_pool_size: int = Field(
+        default=10, ge=1, description="Connections each worker process keeps open."
+    )
+    database_max_overflow: int = Field(
+        default=10, ge=0, description="Connections a worker may open beyond the pool's size."
+    )
+    database_pool_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="How long a request waits for a free connection before it fails.",
     )
     request_timeout_seconds: float = Field(
         default=30, gt=0, description="A GraphQL request running longer is cancelled."

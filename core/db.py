@@ -81,6 +81,9 @@ def make_engine(
     pooled: bool = True,
     statement_timeout: float | None = None,
     hide_parameters: bool = False,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pool_timeout: float = 30,
 ) -> AsyncEngine:
     """An async engine; SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL may
     be given the schema that holds the tables. ``hide_parameters`` keeps a statement's
@@ -90,6 +93,9 @@ def make_engine(
     statement still running after it is interrupted (PostgreSQL statements are cancelled
     by asyncpg when the request is). ``statement_timeout`` (seconds, PostgreSQL) is the
     server-side backstop for any one statement.
+
+    A pooled engine keeps ``pool_size`` connections and opens up to ``max_overflow`` more;
+    a checkout waits at most ``pool_timeout`` seconds for one.
     """
     kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": hide_parameters}
     if url.startswith("sqlite"):
@@ -108,8 +114,10 @@ def make_engine(
             server_settings["statement_timeout"] = str(max(1, int(statement_timeout * 1000)))
         kwargs["connect_args"] = {"server_settings": server_settings}
         if pooled:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
-    if not pooled:
+            kwargs["pool_pre_ping"] = True
+    if pooled:
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
+    else:
         kwargs["poolclass"] = NullPool
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):

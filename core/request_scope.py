@@ -4,6 +4,9 @@ The HTTP layer sets both values for the task serving a request; SQLAlchemy's asy
 runs its events in that task's context, so the database layer sees them too.
 
 - the **request ID**, for log lines, masked errors and audit rows;
+- the **client address** (the peer's IP address, as the ASGI server reports it: behind a
+  trusted reverse proxy, uvicorn takes it from ``X-Forwarded-For``), for login throttling
+  and the per-address bounds;
 - the **deadline** (``time.monotonic()`` seconds) after which the request is cancelled:
   SQLite statements still running then are interrupted (see :mod:`core.db`).
 """
@@ -16,6 +19,7 @@ from contextvars import ContextVar
 
 _request_id: ContextVar[str | None] = ContextVar("bangfu_request_id", default=None)
 _deadline: ContextVar[float | None] = ContextVar("bangfu_deadline", default=None)
+_client_address: ContextVar[str | None] = ContextVar("bangfu_client_address", default=None)
 
 
 def new_request_id() -> str:
@@ -33,13 +37,20 @@ def deadline() -> float | None:
     return _deadline.get()
 
 
+def client_address() -> str | None:
+    """The address of the client of the request being served, or None when unknown."""
+    return _client_address.get()
+
+
 @contextlib.contextmanager
-def serving(request_id: str) -> Iterator[str]:
-    """Run the block as the request ``request_id``."""
+def serving(request_id: str, client_address: str | None = None) -> Iterator[str]:
+    """Run the block as the request ``request_id`` from ``client_address``."""
     token = _request_id.set(request_id)
+    address = _client_address.set(client_address)
     try:
         yield request_id
     finally:
+        _client_address.reset(address)
         _request_id.reset(token)
 
 

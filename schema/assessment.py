@@ -1,5 +1,7 @@
 """GraphQL of the annual assessment (年度目标考核, R9): ``assessment(year, regionCode)``."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -7,6 +9,7 @@ from core.assessment.compute import Assessment, AssessmentError, UnitResult, ass
 from core.assessment.types import IndicatorScore, UnitKind
 from schema.permissions import requires
 from schema.relay import to_global_id
+from schema.scan_cost import JUDGES, NARROWS
 
 UnitKindType = strawberry.enum(
     UnitKind,
@@ -161,9 +164,14 @@ class AssessmentQuery:
         "its numerator, denominator and list, a weighted score, a rank and commendation "
         "eligibility (R9). `kind` keeps one kind of unit.",
         extensions=requires("assessment:read"),
+        metadata=JUDGES,  # bottom-line coverage judges every hardship person of the region
     )
     async def assessment(
-        self, info: Info, year: int, region_code: str, kind: UnitKind | None = None
+        self,
+        info: Info,
+        year: int,
+        region_code: Annotated[str, strawberry.argument(metadata=NARROWS)],
+        kind: UnitKind | None = None,
     ) -> AssessmentType:
         context = info.context
         async with context.read() as session:

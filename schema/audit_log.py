@@ -22,6 +22,12 @@ from core.security.audit_area import is_city_level
 from core.security.models import AuditEvent
 from schema.connections import connection_types, paginate
 from schema.permissions import requires
+from schema.scan_cost import INDEXED, scan_cost
+
+#: A filter of the audit trail without an index reads it newest first until a page
+#: matches: up to the whole trail, which grows by every request (a million rows, about
+#: a second). Its size is not the area's: a fixed, pessimistic price.
+AUDIT_TRAIL_SCAN = scan_cost(fixed=20_000)
 
 
 @strawberry.enum(name="AuditOutcome", description="How an audited operation ended.")
@@ -82,18 +88,26 @@ AuditEventEdge, AuditEventConnection = connection_types(AuditEventType, "AuditEv
 
 @strawberry.input(description="Filters for `auditLog`; all given filters must hold.")
 class AuditLogFilter:
-    actor_name: str | None = strawberry.field(default=None, description="Exact user name.")
+    actor_name: str | None = strawberry.field(
+        default=None, description="Exact user name.", metadata=INDEXED
+    )
     operation: str | None = strawberry.field(
         default=None,
         description="Exact operation, or a prefix ending with `*` (`mutation:*`).",
+        metadata=INDEXED,
     )
-    outcome: AuditOutcome | None = None
+    # No index: the trail is read newest first until a page matches, up to all of it.
+    outcome: AuditOutcome | None = strawberry.field(default=None, metadata=AUDIT_TRAIL_SCAN)
     from_: dt.datetime | None = strawberry.field(
-        default=None, name="from", description="At or after this instant."
+        default=None, name="from", description="At or after this instant.", metadata=INDEXED
     )
-    to: dt.datetime | None = strawberry.field(default=None, description="Before this instant.")
+    to: dt.datetime | None = strawberry.field(
+        default=None, description="Before this instant.", metadata=INDEXED
+    )
     target: strawberry.ID | None = strawberry.field(
-        default=None, description="Only events concerning this object (a global ID)."
+        default=None,
+        description="Only events concerning this object (a global ID).",
+        metadata=AUDIT_TRAIL_SCAN,
     )
 
 

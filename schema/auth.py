@@ -4,8 +4,8 @@
 
 - a mutation with more than one ``login`` field (aliases, fragments, inline fragments)
   is refused as a whole, and every one of those fields counts as a failed login for its
-  user name, so a brute force through aliases locks the account like one through
-  requests does;
+  user name from the client's address, so a brute force through aliases is throttled like
+  one through requests is;
 - API clients are read-only: their mutations are refused with ``FORBIDDEN``.
 """
 
@@ -92,7 +92,8 @@ class AuthQuery:
 class AuthMutation:
     @strawberry.mutation(
         description="Log in with a user name and password; returns a bearer token. "
-        "One login per request; repeated wrong passwords lock the account for a while.",
+        "One login per request; after repeated wrong passwords from one address, the next "
+        "attempts from there must wait longer and longer.",
         extensions=public(),
     )
     async def login(self, info: Info, username: str, password: str) -> LoginPayload:
@@ -103,6 +104,7 @@ class AuthMutation:
                 password,
                 info.context.settings,
                 request_id=request_id_of(info.context),
+                address=request_scope.client_address(),
             )
         except DomainError as exc:
             return LoginPayload(token=None, expires_at=None, errors=errors_of(exc))
@@ -241,7 +243,11 @@ async def _record_batched_logins(context: Any, usernames: list[str]) -> None:
         for u in usernames
     ]
     await auth.record_refusals(
-        services.sessions, refusals, services.settings, request_id=request_id_of(context)
+        services.sessions,
+        refusals,
+        services.settings,
+        request_id=request_id_of(context),
+        address=request_scope.client_address(),
     )
 
 

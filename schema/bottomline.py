@@ -2,7 +2,7 @@
 and ``bottomLineSummary``."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select
@@ -21,6 +21,7 @@ from core.bottomline.evaluate import (
 from schema.permissions import requires
 from schema.prefetch import direct, prefetch
 from schema.relay import check_first, decode_cursor, encode_cursor, page_info
+from schema.scan_cost import JUDGES, NARROWS
 from schema.types import Region
 
 IndicatorType = strawberry.enum(
@@ -160,8 +161,11 @@ class BottomLineQuery:
         description="The bottom line of every hardship person of a region (your area only), "
         "per indicator and child region (R3). Evaluated in pages of 1,000 persons.",
         extensions=requires("registry:read"),
+        metadata=JUDGES,
     )
-    async def bottom_line_summary(self, info: Info, region_code: str) -> BottomLineSummary:
+    async def bottom_line_summary(
+        self, info: Info, region_code: Annotated[str, strawberry.argument(metadata=NARROWS)]
+    ) -> BottomLineSummary:
         region = await info.context.loaders["region"].load(region_code)
         if region is None:
             raise ValueError(f"regionCode: unknown region code {region_code!r}")

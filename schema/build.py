@@ -30,6 +30,7 @@ from schema.mutations import build_mutation
 from schema.query import build_query
 from schema.reports import ReportQuery
 from schema.reveal import RevealMutation
+from schema.scan_cost import check_scan_costs
 
 
 def starts_with_plugin_name(field: str, plugin: str) -> bool:
@@ -112,4 +113,5 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
     )
     if settings.fast_path:
         install_direct_resolvers(schema._schema)
+    check_scan_costs(schema._schema)  # every filter of a connection is priced
     return schema

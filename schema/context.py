@@ -1,7 +1,9 @@
 """The per-request context: the actor, the read session, DataLoaders and the plugin host."""
 
 import asyncio
+import contextlib
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,21 +12,34 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from core import calendar
+from core.admission import Admission, Busy
 from core.config import Settings
 from core.plugins import PluginHost
+from core.registry.area_sizes import AreaSizes
 from core.security.actor import Actor
 from core.security.crypto import FieldCipher
 from schema.audit import audited_write
 
+log = logging.getLogger("bangfu.context")
+
+#: How long :meth:`Context.close` waits for fields still giving up the read session.
+CLOSE_WAIT_SECONDS = 10.0
+
 
 @dataclasses.dataclass
 class Services:
-    """What lives as long as the app: settings, database, plugins, keys."""
+    """What lives as long as the app: settings, database, plugins, keys, and the process's
+    bounds on concurrent work with the area sizes that price it (``schema.limits``)."""
 
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     host: PluginHost
     cipher: FieldCipher
+    area_sizes: AreaSizes = dataclasses.field(default_factory=AreaSizes)
+    admission: Admission = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.admission = Admission(self.settings)
 
 
 class Context:
@@ -47,6 +62,8 @@ class Context:
         self._decisions: dict[str, bool] = {}
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
+        #: Set when admission refused the request (``schema.limits``): answered 429.
+        self.busy: Busy | None = None
 
     @property
     def host(self) -> PluginHost:
@@ -89,6 +106,25 @@ class Context:
         return decided
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        """Return the read session's connection to the pool, once no field uses it.
+
+        When the time limit cancels a request, ``asyncio.gather`` lets the request go on
+        as soon as the first of its fields has stopped, while others may still be giving
+        up a statement on this session (SQLAlchemy then invalidates its connection).
+        Closing under them failed with "Cannot operate on a closed database" (503 and a
+        traceback instead of the 504): the lock is taken first. Should the session still
+        fail to close, or the wait last ``CLOSE_WAIT_SECONDS``, its connection is dropped
+        rather than returned to the pool.
+        """
+        session = self._session
+        if session is None:
+            return
+        try:
+            async with asyncio.timeout(CLOSE_WAIT_SECONDS), self._lock:
+                self._session = None
+                await session.close()
+        except Exception as exc:  # the connection's state is unknown: never reuse it
             self._session = None
+            log.debug("the read session could not be closed (%s): dropped", type(exc).__name__)
+            with contextlib.suppress(Exception):
+                await session.invalidate()

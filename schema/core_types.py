@@ -27,6 +27,7 @@ from schema.bottomline import BottomLineType, present_line
 from schema.connections import connection_types
 from schema.prefetch import direct, prefetchable, ready, then
 from schema.relay import Node, to_global_id
+from schema.scan_cost import JUDGED_PERSON, scan_cost
 from schema.types import CategoryAssignment, Disability, Region
 
 _builds = itertools.count(1)
@@ -275,6 +276,7 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
             description="The five bottom-line indicators and the five goals, judged today, "
             "with the reasons and the deciding modules (R3).",
             extensions=child_guarded,
+            metadata=scan_cost(fixed=JUDGED_PERSON),  # one person judged, for each person
         )
         @prefetchable
         def bottom_line(self, info: Info) -> BottomLineType | None:

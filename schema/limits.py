@@ -18,11 +18,18 @@
    static cost of the operation. Each field costs 1; a field with a ``first`` argument (a
    connection) multiplies the cost of its selection by ``first`` (``max_page_size`` when
    absent), ``nodes(ids:)`` by the number of IDs; ``first`` outside 1..``max_page_size``
-   is refused here too. Over the budget, no resolver runs.
+   is refused here too. Over the budget, no resolver runs. Likewise the *scan cost*: what
+   the filters and whole-area fields read, priced by the size of the area they read
+   (``schema.scan_cost``), multiplied by the pages around them, over ``max_scan_cost``;
+5. then admission (``core.admission``): a request whose static and scan cost together
+   reach ``expensive_query_cost`` runs in the expensive lane, within the bounds per actor
+   and per client address, or is refused with ``TOO_MANY_REQUESTS`` (HTTP 429).
 """
 
+import contextlib
+import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -34,6 +41,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
@@ -57,7 +65,10 @@ from strawberry.extensions import (
 )
 from strawberry.schema.schema import validate_document
 
+from core import request_scope
+from core.admission import Busy
 from core.config import Settings
+from schema.scan_cost import ScanCost, declared, is_connection
 
 MAX_FRAGMENT_NESTING = 32
 
@@ -98,18 +109,61 @@ class QueryGuard(SchemaExtension):
                 context.pre_execution_errors = [error]
         yield
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         context = self.execution_context
         document = context.graphql_document
+        operation = None
         if document is not None and context.result is None:
             operation = get_operation_ast(document, context.operation_name)
-            if operation is not None:
-                errors = self.check_cost(
-                    context.schema._schema, document, operation, context.variables or {}
+        if operation is None:
+            yield
+            return
+        assert document is not None
+        request = context.context
+        services = getattr(request, "services", None)
+        actor = getattr(request, "actor", None)
+        schema, variables = context.schema._schema, context.variables or {}
+        needs_area = False
+
+        def unknown_area(_region: str | None) -> int:
+            nonlocal needs_area
+            needs_area = True
+            return 0
+
+        errors, cost = self.check_cost(schema, document, operation, variables, unknown_area)
+        if needs_area and not errors and services is not None and actor is not None:
+            # Only a document that reads whole areas needs their sizes (counting them again
+            # when they are old): requests without such filters run no statement for them.
+            sizes = services.area_sizes
+            await sizes.refresh_if_older(services.sessions, self.settings.area_size_refresh_seconds)
+            area = partial(sizes.persons, actor.area_path)
+            errors, cost = self.check_cost(schema, document, operation, variables, area)
+        if errors:
+            context.result = ExecutionResult(data=None, errors=errors)
+            yield
+            return
+        if (
+            cost < self.settings.expensive_query_cost
+            or services is None
+            or actor is None
+            or not actor.is_authenticated
+        ):
+            yield
+            return
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(
+                    services.admission.expensive(
+                        f"{actor.kind.value}:{actor.id}", request_scope.client_address()
+                    )
                 )
-                if errors:
-                    context.result = ExecutionResult(data=None, errors=errors)
-        yield
+            except Busy as busy:
+                request.busy = busy  # the HTTP layer answers 429 with Retry-After
+                context.result = ExecutionResult(
+                    data=None,
+                    errors=[GraphQLError(busy.message, extensions={"code": "TOO_MANY_REQUESTS"})],
+                )
+            yield
 
     def check_shape(self, schema: GraphQLSchema, document: DocumentNode) -> GraphQLError | None:
         settings = self.settings
@@ -127,7 +181,7 @@ class QueryGuard(SchemaExtension):
             size = 0
             for definition in document.definitions:
                 if isinstance(definition, OperationDefinitionNode):
-                    size += counter.operation(definition)
+                    size += counter.operation(definition)[0]
                     if size > settings.max_query_cost:
                         break
         except (_TooDeep, RecursionError):
@@ -155,7 +209,13 @@ class QueryGuard(SchemaExtension):
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: dict[str, Any],
-    ) -> list[GraphQLError]:
+        area: Callable[[str | None], int] = lambda _region: 0,
+    ) -> tuple[list[GraphQLError], float]:
+        """The errors refusing the operation (none if it may run) and its whole cost.
+
+        ``area(region_code)``: estimated persons in the actor's area, or in that region of
+        it (``core.registry.area_sizes``).
+        """
         settings = self.settings
         counter = CostCounter(
             schema,
@@ -164,13 +224,15 @@ class QueryGuard(SchemaExtension):
             max_page_size=settings.max_page_size,
             variables=variables,
             operation=operation,
+            area=area,
+            scan_cap=settings.max_scan_cost,
         )
         try:
-            cost = counter.operation(operation)
+            cost, scan = counter.operation(operation)
         except (_TooDeep, RecursionError):  # pragma: no cover (refused before validation)
-            cost = settings.max_query_cost + 1
+            cost, scan = settings.max_query_cost + 1, 0.0
         if counter.errors:
-            return counter.errors
+            return counter.errors, cost + scan
         if cost > settings.max_query_cost:
             return [
                 GraphQLError(
@@ -179,19 +241,36 @@ class QueryGuard(SchemaExtension):
                     "the cost of its selection by n): ask for smaller pages or fewer fields",
                     extensions={"code": "QUERY_TOO_COSTLY"},
                 )
-            ]
-        return []
+            ], cost + scan
+        if scan > settings.max_scan_cost:
+            budget = settings.max_scan_cost
+            # The count stops just past the budget: beyond it, no exact figure.
+            figure = f"about {math.ceil(scan)}" if scan < budget + 1 else f"more than {budget}"
+            return [
+                GraphQLError(
+                    "the query reads too much: filters and fields that read a whole area "
+                    "cost by the persons in it (the at-risk filter 25 a person, a filter "
+                    f"scanning rows 0.1), and this one comes to {figure}, over the budget of "
+                    f"{budget}: narrow it with a regionCode, or ask for fewer of them at once",
+                    extensions={"code": "QUERY_TOO_COSTLY"},
+                )
+            ], cost + scan
+        return [], cost + scan
 
 
 class _TooDeep(Exception):
     pass
 
 
-class CostCounter:
-    """The static cost of operations of one document (fragments counted once each).
+Cost = tuple[int, float]
 
-    Without ``variables`` every multiplier is 1: the cost is then the number of fields
-    selected once fragments are expanded. Costs saturate just above ``cap``.
+
+class CostCounter:
+    """The static and scan cost of operations of one document (fragments counted once each).
+
+    Without ``variables`` every multiplier is 1 and nothing is scanned: the cost is then
+    the number of fields selected once fragments are expanded. Costs saturate just above
+    ``cap`` (static) and ``scan_cap`` (scan).
     """
 
     def __init__(
@@ -203,10 +282,14 @@ class CostCounter:
         max_page_size: int,
         variables: dict[str, Any] | None = None,
         operation: OperationDefinitionNode | None = None,
+        area: Callable[[str | None], int] = lambda _region: 0,
+        scan_cap: float = math.inf,
     ) -> None:
         self.schema = schema
         self.cap = cap
+        self.scan_cap = scan_cap
         self.max_page_size = max_page_size
+        self.area = area
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
@@ -221,36 +304,39 @@ class CostCounter:
         self.variables.update(variables or {})
         self.errors: list[GraphQLError] = []
         self.unknown: list[tuple[str, FragmentSpreadNode]] = []
-        self._memo: dict[str, int] = {}
+        self._memo: dict[str, Cost] = {}
         self._active: list[str] = []
 
-    def operation(self, operation: OperationDefinitionNode) -> int:
+    def operation(self, operation: OperationDefinitionNode) -> Cost:
         root = self.schema.get_root_type(operation.operation)
         return self.selections(operation.selection_set, root)
 
-    def selections(self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None) -> int:
-        total = 0
+    def selections(self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None) -> Cost:
+        total, scan = 0, 0.0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self.field(selection, parent)
+                cost = self.field(selection, parent)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 scope = self.schema.get_type(condition.name.value) if condition else parent
-                total += self.selections(selection.selection_set, scope)
+                cost = self.selections(selection.selection_set, scope)
             elif isinstance(selection, FragmentSpreadNode):
                 if selection.name.value not in self.fragments:
                     self.unknown.append((selection.name.value, selection))
-                total += self.spread(selection.name.value)
-            if total > self.cap:
-                return self.cap + 1
-        return total
+                cost = self.spread(selection.name.value)
+            else:  # pragma: no cover (no other kind of selection)
+                continue
+            total, scan = total + cost[0], scan + cost[1]
+            if total > self.cap or scan > self.scan_cap:
+                return min(total, self.cap + 1), min(scan, self.scan_cap + 1)
+        return total, scan
 
-    def spread(self, name: str) -> int:
+    def spread(self, name: str) -> Cost:
         if name in self._memo:
             return self._memo[name]
         fragment = self.fragments.get(name)
         if fragment is None or name in self._active:
-            return 0  # unknown fragments and cycles are validation errors
+            return 0, 0.0  # unknown fragments and cycles are validation errors
         if len(self._active) >= MAX_FRAGMENT_NESTING:
             raise _TooDeep
         self._active.append(name)
@@ -262,16 +348,70 @@ class CostCounter:
         self._memo[name] = cost
         return cost
 
-    def field(self, node: FieldNode, parent: GraphQLNamedType | None) -> int:
-        if node.selection_set is None:
-            return 1
+    def field(self, node: FieldNode, parent: GraphQLNamedType | None) -> Cost:
         definition = None
         if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
             definition = parent.fields.get(node.name.value)
+        own_scan = self.scan(node, definition) if self.multiply and definition else 0.0
+        if node.selection_set is None:
+            return 1, own_scan
         child = get_named_type(definition.type) if definition is not None else None
         multiplier = self.multiplier(node, definition) if self.multiply else 1
-        inner = self.selections(node.selection_set, child)
-        return min(1 + multiplier * inner, self.cap + 1)
+        inner, inner_scan = self.selections(node.selection_set, child)
+        return (
+            min(1 + multiplier * inner, self.cap + 1),
+            min(own_scan + multiplier * inner_scan, self.scan_cap + 1),
+        )
+
+    def scan(self, node: FieldNode, definition: Any) -> float:
+        """What resolving the field reads: its own declared cost and its given filters'."""
+        costs: list[ScanCost] = []
+        region: str | None = None
+        own = declared(definition)
+        if own is not None:
+            costs.append(own)
+        for name, argument in definition.args.items():
+            value = self.argument(node, name)
+            if value is None:
+                continue
+            inner = get_named_type(argument.type)
+            given: list[tuple[Any, Any]] = [(argument, value)]
+            if isinstance(inner, GraphQLInputObjectType) and isinstance(value, dict):
+                given = [
+                    (field, value[key])
+                    for key, field in inner.fields.items()
+                    if value.get(key) is not None and value[key] != field.default_value
+                ]
+            for element, given_value in given:
+                cost = declared(element)
+                if cost is None:
+                    continue
+                costs.append(cost)
+                if cost.narrows and isinstance(given_value, str):
+                    region = given_value
+        fixed = sum(c.fixed for c in costs)
+        per_person = sum(c.per_person for c in costs)
+        if not per_person:
+            return fixed
+        reads = 2 if is_connection(definition) and self.selects_total(node) else 1
+        return fixed + per_person * self.area(region) * reads
+
+    def selects_total(self, node: FieldNode) -> bool:
+        """Whether the connection's ``totalCount`` is selected (it reads all matches)."""
+        pending = [node.selection_set] if node.selection_set is not None else []
+        seen: set[str] = set()
+        while pending:
+            for selection in pending.pop().selections:
+                if isinstance(selection, FieldNode) and selection.name.value == "totalCount":
+                    return True
+                if isinstance(selection, InlineFragmentNode):
+                    pending.append(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    if name in self.fragments and name not in seen:
+                        seen.add(name)
+                        pending.append(self.fragments[name].selection_set)
+        return False
 
     def multiplier(self, node: FieldNode, definition: Any) -> int:
         if definition is None:

@@ -20,6 +20,7 @@ from schema.permissions import requires
 from schema.prefetch import prefetch
 from schema.relay import Node, from_global_id
 from schema.roster import RosterImportInfo, roster_import_info
+from schema.scan_cost import JUDGES, NARROWS, SCANS
 from schema.types import Organisation, PluginType, Region
 
 MAX_NODES = 100
@@ -29,35 +30,43 @@ NODE_LOADERS = {"Person": "person", "Household": "household", "Organisation": "o
 @strawberry.input(description="Filters for `persons`; all given filters must hold.")
 class PersonFilter:
     region_code: str | None = strawberry.field(
-        default=None, description="Only persons living in this region or below it."
+        default=None,
+        description="Only persons living in this region or below it.",
+        metadata=NARROWS,
     )
     category: models.Category | None = strawberry.field(
-        default=None, description="Only persons holding this category today."
+        default=None, description="Only persons holding this category today.", metadata=SCANS
     )
-    is_key_person: bool | None = None
+    is_key_person: bool | None = strawberry.field(default=None, metadata=SCANS)
     search: str | None = strawberry.field(
         default=None,
         description="A full ID number (exact match), or part of a name (matched literally).",
+        metadata=SCANS,
     )
     at_risk: Indicator | None = strawberry.field(
         default=None,
         description="Only persons for whom this indicator is AT_RISK today (R3). Judged by "
-        "the modules, not stored: the area is evaluated in pages of 200 persons.",
+        "the modules, not stored: the area is evaluated in pages of 200 persons, so this "
+        "filter costs by the persons of the area it reads (see the API guide's limits).",
+        metadata=JUDGES,
     )
 
 
 @strawberry.input(description="Filters for `households`; all given filters must hold.")
 class HouseholdFilter:
     region_code: str | None = strawberry.field(
-        default=None, description="Only households in this region or below it."
+        default=None, description="Only households in this region or below it.", metadata=NARROWS
     )
     category: models.Category | None = strawberry.field(
-        default=None, description="Only households with a current member holding this category."
+        default=None,
+        description="Only households with a current member holding this category.",
+        metadata=SCANS,
     )
-    is_key_household: bool | None = None
+    is_key_household: bool | None = strawberry.field(default=None, metadata=SCANS)
     search: str | None = strawberry.field(
         default=None,
         description="A current member's full ID number, or part of a member's name.",
+        metadata=SCANS,
     )
 
 

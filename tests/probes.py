@@ -1,12 +1,18 @@
 """A plugin for the robustness tests: root fields that count, fail and run slow SQL."""
 
+import asyncio
+from collections.abc import Callable
+
 import strawberry
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from strawberry.types import Info
 
 from core.plugins import PluginInfo, hookimpl
+from core.registry.models import Relation
+from core.registry.service import MemberData, PersonData, Registry
 from schema.permissions import requires
+from schema.scan_cost import scan_cost
 
 SECRET_HOST = "db-7.internal.example"
 SECRET_PASSWORD = "Tr0ub4dor-s3cret"
@@ -14,10 +20,46 @@ SECRET_PASSWORD = "Tr0ub4dor-s3cret"
 
 class ProbePlugin:
     """``probeHits`` counts its calls, ``probeFail`` raises a database error holding a host
-    and a password, ``probeSlow`` runs one statement that takes minutes."""
+    and a password, ``probeSlow`` runs one statement that takes minutes, ``probeSleep``
+    waits an hour without the database.
 
-    def __init__(self) -> None:
+    ``probeHold`` (priced as an expensive scan) and ``probeWait`` (cheap) wait for
+    ``release``, ``probeHold`` holding a database connection meanwhile; ``entered`` is set
+    when one has started.
+
+    The mutation ``probeRegister`` registers a household of one in a village; built with
+    ``hangs=True``, the plugin makes it stop for good where its ``hang`` argument says
+    (``BEFORE_COMMIT``: its transaction flushed, not committed; ``AFTER_COMMIT``), after
+    calling ``on_hang``: a process to kill there leaves what a crash would.
+    """
+
+    def __init__(self, *, hangs: bool = False, on_hang: Callable[[], None] = lambda: None) -> None:
         self.hits = 0
+        self.hangs = hangs
+        self.on_hang = on_hang
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+        self.inside = 0  # probeHold and probeWait calls waiting for ``release``
+        self._changed = asyncio.Condition()
+
+    async def _wait(self) -> None:
+        async with self._changed:
+            self.inside += 1
+            self._changed.notify_all()
+        self.entered.set()
+        try:
+            await self.release.wait()
+        finally:
+            self.inside -= 1
+
+    async def inside_at_least(self, count: int) -> None:
+        """Return once ``count`` calls wait for ``release``."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.inside >= count)
+
+    async def _hang(self) -> None:
+        self.on_hang()
+        await asyncio.Event().wait()
 
     @hookimpl
     def bangfu_plugin_info(self) -> PluginInfo:
@@ -59,4 +101,47 @@ class ProbePlugin:
                     )
                     return int(counted.scalar_one())
 
+            @strawberry.field(
+                extensions=requires("registry:read"), metadata=scan_cost(fixed=50_000)
+            )
+            async def probe_hold(self, info: Info) -> int:
+                async with info.context.read() as session:
+                    await session.execute(text("SELECT 1"))
+                    await plugin._wait()
+                return 1
+
+            @strawberry.field(extensions=requires("registry:read"))
+            async def probe_wait(self) -> int:
+                await plugin._wait()
+                return 1
+
+            @strawberry.field(extensions=requires("registry:read"))
+            async def probe_sleep(self) -> int | None:
+                await asyncio.sleep(3600)
+                return None
+
         return [ProbeQuery]
+
+    @hookimpl
+    def bangfu_graphql_mutation_types(self) -> list[type]:
+        plugin = self
+
+        @strawberry.type
+        class ProbeMutation:
+            @strawberry.mutation(extensions=requires("registry:write"))
+            async def probe_register(
+                self, info: Info, village: str, name: str, id_number: str, hang: str | None = None
+            ) -> int:
+                hang = hang if plugin.hangs else None
+                async with info.context.write() as session:
+                    registry = Registry(session, info.context.actor, info.context.cipher)
+                    member = MemberData(relation=Relation.HEAD, person=PersonData(name, id_number))
+                    household = await registry.create_household(village, None, [member], None)
+                    await session.flush()
+                    if hang == "BEFORE_COMMIT":
+                        await plugin._hang()
+                if hang == "AFTER_COMMIT":
+                    await plugin._hang()
+                return household.id
+
+        return [ProbeMutation]

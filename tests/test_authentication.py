@@ -1,11 +1,15 @@
-"""Authentication (SECURITY.md, "Authentication"): passwords, lockout, brute force through
-aliases, token expiry and revocation, partner API clients."""
+"""Authentication (SECURITY.md, "Authentication"): passwords, throttling of failed logins,
+brute force through aliases, token expiry and revocation, partner API clients."""
 
 import asyncio
+import contextlib
 import datetime as dt
 import string
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -216,54 +220,83 @@ async def test_a_created_user_has_an_argon2id_hash_and_can_log_in(harness: Harne
     }
 
 
-# --- lockout ----------------------------------------------------------------------------
+# --- throttling of failed logins (OWASP: growing delays, never a lockout) ----------------
+
+ATTACKER = ("198.51.100.66", 40001)
+OWNER = ("203.0.113.7", 40002)
 
 
-async def test_the_sixth_wrong_password_locks_the_account(harness: Harness) -> None:
-    h = harness
-    await new_user(h, "wangwei")
-    for attempt in range(1, 6):
-        assert (await login(h, "wangwei", f"Wrong-{attempt}x"))["errors"] == REFUSED
-        assert (await get_user(h, "wangwei")).locked_until is None
-    assert (await login(h, "wangwei", "Wrong-6x"))["errors"] == REFUSED
-    locked_until = (await get_user(h, "wangwei")).locked_until
-    assert locked_until is not None
-    remaining = aware(locked_until) - utcnow()
-    assert dt.timedelta(minutes=14) < remaining <= dt.timedelta(minutes=15)
-    assert await failures(h, "wangwei") == 6
-
-    # Locked: the right password is refused too, with the same generic answer.
-    refused = await login(h, "wangwei", PASSWORD)
-    assert refused == {"token": None, "expiresAt": None, "errors": REFUSED}
-    assert await failures(h, "wangwei") == 6  # a right password is no failed guess
-
-    # Every attempt left one audit row; refusals as the anonymous actor.
-    events = await login_events(h)
-    assert [e.outcome for e in events] == ["failed"] * 6 + ["denied"]
-    assert {(e.actor_kind, e.actor_name, e.actor_id) for e in events} == {
-        ("ANONYMOUS", "anonymous", None)
+@pytest.fixture
+async def throttling(tmp_path: Path, database_url: str | None) -> AsyncIterator[Harness]:
+    """Delays of 100 s and more, which no test waits for: time passes by `let_time_pass`."""
+    settings = {
+        "login_delay_seconds": 100,
+        "login_max_delay_minutes": 60,
+        "login_window_minutes": 24 * 60,
     }
-    assert all(e.details["username"] == "wangwei" for e in events)
-    assert all(e.request_id for e in events)
-    assert len({e.request_id for e in events}) == 7  # one request each
-    assert "locked_until" in events[5].details and events[6].details["reason"] == "account locked"
-    assert all(PASSWORD not in str(e.details) for e in events)
+    async with Harness.start(tmp_path, database_url=database_url, settings=settings) as h:
+        yield h
 
-    # When the lock and the window have passed, the right password works again.
+
+@contextlib.asynccontextmanager
+async def client_from(h: Harness, address: tuple[str, int]) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose requests come from ``address``."""
+    transport = httpx.ASGITransport(app=h.app, client=address)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+async def login_from(client: httpx.AsyncClient, username: str, password: str) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql", json={"query": LOGIN, "variables": {"u": username, "p": password}}
+    )
+    return response.json()["data"]["login"]  # type: ignore[no-any-return]
+
+
+async def let_time_pass(h: Harness, seconds: float) -> None:
+    """As if ``seconds`` had passed since every failed login."""
     async with h.session() as session, session.begin():
-        past = utcnow() - dt.timedelta(minutes=16)
-        await session.execute(update(LoginFailure).values(at=past))
-        await session.execute(
-            update(User).where(User.username == "wangwei").values(locked_until=past)
-        )
+        for failure in await session.scalars(select(LoginFailure)):
+            failure.at = aware(failure.at) - dt.timedelta(seconds=seconds)
+
+
+async def test_beyond_six_wrong_passwords_each_attempt_waits_longer(throttling: Harness) -> None:
+    h = throttling
+    await new_user(h, "wangwei")
+    for attempt in range(1, 7):  # the first six attempts are never delayed
+        assert (await login(h, "wangwei", f"Wrong-{attempt}x"))["errors"] == REFUSED
+    waits = []
+    for attempt in range(3):
+        # Too early: refused without the password being checked, even the right one.
+        assert (await login(h, "wangwei", PASSWORD))["errors"] == REFUSED
+        waits.append((await login_events(h))[-1].details["delay_seconds"])
+        await let_time_pass(h, waits[-1])
+        assert (await login(h, "wangwei", f"Again-{attempt}x"))["errors"] == REFUSED
+    assert waits == [100, 200, 400]  # each failure doubles the delay
+    assert (await login(h, "wangwei", PASSWORD))["errors"] == REFUSED
+    await let_time_pass(h, 800)
     ok = await login(h, "wangwei", PASSWORD)
     assert ok["errors"] == [] and ok["token"]
-    last = (await login_events(h))[-1]
-    assert (last.outcome, last.actor_kind, last.actor_name) == ("ok", "USER", "wangwei")
     assert await failures(h, "wangwei") == 0  # a successful login starts the count afresh
 
+    # Every attempt left one audit row, refusals as the anonymous actor.
+    events = await login_events(h)
+    assert [(e.outcome, e.details["reason"]) for e in events[6:13]] == [
+        ("denied", "throttled"),
+        ("failed", "wrong password"),
+    ] * 3 + [("denied", "throttled")]
+    assert [e.outcome for e in events] == ["failed"] * 6 + ["denied", "failed"] * 3 + [
+        "denied",
+        "ok",
+    ]
+    assert {(e.actor_kind, e.actor_name) for e in events[:-1]} == {("ANONYMOUS", "anonymous")}
+    assert all(e.details["username"] == "wangwei" for e in events)
+    assert all(e.details["address"] == "127.0.0.1" for e in events)
+    assert len({e.request_id for e in events}) == len(events)  # one request each
+    assert all(PASSWORD not in str(e.details) for e in events)
 
-async def test_five_wrong_passwords_do_not_lock(harness: Harness) -> None:
+
+async def test_six_wrong_passwords_do_not_delay_the_right_one(harness: Harness) -> None:
     h = harness
     await new_user(h, "wangwei")
     for attempt in range(5):
@@ -271,28 +304,86 @@ async def test_five_wrong_passwords_do_not_lock(harness: Harness) -> None:
     assert (await login(h, "wangwei", PASSWORD))["errors"] == []
 
 
-async def test_failures_outside_the_window_do_not_count(harness: Harness) -> None:
+async def test_a_stranger_cannot_lock_the_owner_out(throttling: Harness) -> None:
+    harness = throttling
+    # One anonymous request with fifty login aliases for an administrator's user name:
+    # every alias counts as a failed attempt from that address, and that address is
+    # throttled; the administrator, at another address, logs in as usual.
+    h = harness
+    await new_user(
+        h,
+        "chief",
+        region="141000",
+        organisation="141000-civil-affairs",
+        roles=("CITY_ADMINISTRATOR",),
+    )
+    aliases = " ".join(
+        f'a{i}: login(username: "chief", password: "Guess-{i}x") {{ token }}' for i in range(50)
+    )
+    async with client_from(h, ATTACKER) as attacker, client_from(h, OWNER) as owner:
+        answer = (
+            await attacker.post("/graphql", json={"query": f"mutation {{ {aliases} }}"})
+        ).json()
+        assert answer["errors"][0]["extensions"]["code"] == "TOO_MANY_LOGINS"
+        assert await failures(h, "chief") == 50
+        assert (await login_from(attacker, "chief", PASSWORD))["errors"] == REFUSED
+        ok = await login_from(owner, "chief", PASSWORD)
+        assert ok["errors"] == [] and ok["token"]
+        me = await h.ok("{ me { username roles } }", token=ok["token"])
+        assert me == {"me": {"username": "chief", "roles": ["CITY_ADMINISTRATOR"]}}
+    assert (await get_user(h, "chief")).locked_until is None
+    events = await login_events(h)
+    assert [(e.outcome, e.details["address"]) for e in events] == [
+        *[("failed", ATTACKER[0])] * 50,
+        ("denied", ATTACKER[0]),
+        ("ok", OWNER[0]),
+    ]
+
+
+async def test_many_user_names_from_one_address_are_throttled(throttling: Harness) -> None:
+    harness = throttling
+    h = harness
+    await new_user(h, "wangwei")
+    async with client_from(h, ATTACKER) as attacker, client_from(h, OWNER) as owner:
+        for i in range(21):  # password spraying: one guess for each of many names
+            assert (await login_from(attacker, f"user{i}", PASSWORD))["errors"] == REFUSED
+        # The address has used its tolerance, whatever the name it tries next.
+        assert (await login_from(attacker, "wangwei", PASSWORD))["errors"] == REFUSED
+        assert (await login_events(h))[-1].details["reason"] == "throttled"
+        assert (await login_from(owner, "wangwei", PASSWORD))["errors"] == []
+
+
+async def test_failures_outside_the_window_do_not_count(throttling: Harness) -> None:
+    harness = throttling
     h = harness
     await new_user(h, "wangwei")
     async with h.session() as session, session.begin():
-        old = utcnow() - dt.timedelta(minutes=16)
-        session.add_all(LoginFailure(username="wangwei", at=old) for _ in range(10))
-    for attempt in range(5):
+        old = utcnow() - dt.timedelta(minutes=24 * 60 + 1)
+        session.add_all(
+            LoginFailure(username="wangwei", address="127.0.0.1", at=old) for _ in range(10)
+        )
+    for attempt in range(6):
         await login(h, "wangwei", f"Wrong-{attempt}x")
-    assert (await get_user(h, "wangwei")).locked_until is None
-    await login(h, "wangwei", "Wrong-5x")
-    assert (await get_user(h, "wangwei")).locked_until is not None
+    assert await failures(h, "wangwei") == 6  # the old ones went
+    assert (await login(h, "wangwei", PASSWORD))["errors"] == REFUSED  # now too early
 
 
-async def test_concurrent_wrong_passwords_all_count(harness: Harness) -> None:
-    h = harness
+async def test_concurrent_attempts_check_no_more_passwords_than_the_tolerance(
+    throttling: Harness,
+) -> None:
+    h = throttling
     await new_user(h, "wangwei")
+    # Eight at once: as many requests as one address may have running (max_requests_per_actor).
     answers = await asyncio.gather(*(login(h, "wangwei", f"Wrong-{i}x") for i in range(8)))
     assert all(a["errors"] == REFUSED for a in answers)
-    assert await failures(h, "wangwei") == 8
-    assert (await get_user(h, "wangwei")).locked_until is not None
-    assert len(await login_events(h)) == 8
-    assert (await login(h, "wangwei", PASSWORD))["errors"] == REFUSED
+    events = await login_events(h)
+    assert len(events) == 8  # every attempt audited
+    checked = [e for e in events if e.outcome == "failed"]
+    # Each attempt is recorded before the others are counted: at most the six tolerated
+    # attempts had their password checked, however many came at once.
+    assert len(checked) <= 6
+    assert {e.details["reason"] for e in events if e.outcome != "failed"} <= {"throttled"}
+    assert await failures(h, "wangwei") == len(checked)
 
 
 async def test_unknown_users_and_disabled_accounts_get_the_same_answer(
@@ -320,7 +411,8 @@ async def test_odd_user_names_are_refused_like_any_other(harness: Harness, usern
 # --- brute force through aliases --------------------------------------------------------
 
 
-async def test_fifty_login_aliases_are_refused_and_each_counts(harness: Harness) -> None:
+async def test_fifty_login_aliases_are_refused_and_each_counts(throttling: Harness) -> None:
+    harness = throttling
     h = harness
     await new_user(h, "wangwei")
     aliases = " ".join(
@@ -331,12 +423,11 @@ async def test_fifty_login_aliases_are_refused_and_each_counts(harness: Harness)
     assert answer["errors"][0]["extensions"]["code"] == "TOO_MANY_LOGINS"
     assert "one login per request" in answer["errors"][0]["message"]
     assert await failures(h, "wangwei") == 50
-    assert (await get_user(h, "wangwei")).locked_until is not None
     events = await login_events(h)
     assert len(events) == 50 and {e.outcome for e in events} == {"failed"}
     async with h.session() as session:
         assert await session.scalar(select(func.count()).select_from(AccessToken)) == 0
-    # The account is locked now: the right password is refused.
+    # Fifty failures from this address: the right password from here must wait now.
     assert (await login(h, "wangwei", PASSWORD))["errors"] == REFUSED
 
 
@@ -452,15 +543,15 @@ async def test_logout_revokes_the_token(harness: Harness) -> None:
     assert (await h.post("{ me { username } }", token=token)).status_code == 401
 
 
-async def test_resetting_a_password_lifts_the_lock(harness: Harness) -> None:
+async def test_resetting_a_password_lifts_the_throttling(throttling: Harness) -> None:
+    harness = throttling
     h = harness
     await new_user(h, "wangwei")
-    for attempt in range(6):
+    for attempt in range(7):
         await login(h, "wangwei", f"Wrong-{attempt}x")
-    assert (await get_user(h, "wangwei")).locked_until is not None
+    assert (await login(h, "wangwei", PASSWORD))["errors"] == REFUSED
     async with h.session() as session, session.begin():
         await users.reset_password(session, "wangwei", "Another-one-2027")
-    assert (await get_user(h, "wangwei")).locked_until is None
     assert (await login(h, "wangwei", PASSWORD))["errors"] == REFUSED
     assert (await login(h, "wangwei", "Another-one-2027"))["errors"] == []
 

@@ -133,6 +133,37 @@ async def test_a_request_past_the_time_limit_is_cancelled_with_its_statement(
     assert payload["errors"] == []
 
 
+async def test_a_timed_out_request_with_fields_still_cancelling_is_one_clean_504(
+    probed: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Two fields at once: when the time limit cancels them, the one that waits without the
+    # database ends at once, while the other is still giving up its statement on the
+    # request's session. The answer is still the documented 504 TIMEOUT, with one log line.
+    h = probed.h
+    with caplog.at_level(logging.WARNING):
+        response = await h.post("{ a: probeSleep b: probeSlow }", token=probed.admin)
+    assert response.status_code == 504, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+    request_id = response.headers["x-request-id"]
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"request {request_id} cancelled after the 1 s time limit")
+    ]
+    assert h.engine.pool.checkedout() == 0
+    if h.engine.dialect.name == "postgresql":
+        async with h.engine.connect() as connection:
+            running = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' "
+                    "AND state = 'active' AND pid <> pg_backend_pid()"
+                )
+            )
+            assert running == 0
+    for _ in range(3):
+        assert (await h.ok("{ persons(first: 1) { totalCount } }", token=probed.admin)) == {
+            "persons": {"totalCount": 0}
+        }
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def unreachable(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":

@@ -29,6 +29,12 @@ BANGFU_ROOTS = {"bangfu", "core", "schema", "plugins", "migrations"}
 #: the major version of HOOK_CONTRACT (core/hookspecs.py); adding one the minor version.
 PUBLIC_NAMES = [
     "HOOK_CONTRACT",
+    "INDEXED",
+    "JUDGES",
+    "NARROWS",
+    "SCANS",
+    "RegionCode",
+    "scan_cost",
     "SYSTEM",
     "Action",
     "Actor",

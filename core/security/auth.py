@@ -1,25 +1,38 @@
-"""Logging in and out, lockout, and turning a bearer token into an actor.
+"""Logging in and out, throttling of failed logins, and turning a bearer token into an actor.
 
-Lockout: every wrong password (or unknown user name) inserts a :class:`LoginFailure` row
-in a transaction of its own that commits first; then the failures of that user name
-within ``lockout_window_minutes`` are counted. More than ``lockout_failures`` (the sixth
-wrong password with the defaults) locks the account for ``lockout_minutes``. Inserting
-and counting, never read-modify-write, keeps this right under concurrency: whichever
-attempt commits last counts all of them. A locked account refuses even the right
-password, with the same message as a wrong one.
+Throttling (OWASP Authentication Cheat Sheet, "Login Throttling" rather than a lockout that
+anyone could set off for any account): every attempt first inserts a :class:`LoginFailure`
+row for its user name and client address, in a transaction of its own that commits first.
+Then the other rows within ``login_window_minutes`` are counted, twice:
 
-Every attempt leaves one audit row (operation ``login``): ``ok`` as the user, ``failed``
-(wrong password, unknown user) or ``denied`` (locked, disabled, demo account outside demo
-mode, several logins in one request) as the anonymous actor with the user name in the
-details. Refusals are audited in their own committed transaction.
+- of the same user name *and* address: beyond ``login_free_failures`` of them (the sixth
+  with the defaults), an attempt must come ``login_delay_seconds`` after the latest, a
+  delay that doubles with every further row, up to ``login_max_delay_minutes``;
+- of the same address, whatever the user name (password spraying): the same rule beyond
+  ``login_address_free_failures``.
+
+An attempt that comes too early is refused without its password being checked, with the
+same message as a wrong password, and its row is removed: only checked failures lengthen
+the wait, each doubling it. A successful login removes the rows of its user name and
+address, and a right password that is refused for another reason (a disabled account)
+leaves none either. A wait never outlasts the window (its rows are forgotten then).
+Failures from one address never delay the owner of the account at another: a stranger
+cannot lock anyone out.
+Inserting and counting, never read-modify-write, keeps this right under concurrency.
+
+Every attempt leaves one audit row (operation ``login``), with the client address: ``ok``
+as the user, ``failed`` (wrong password, unknown user) or ``denied`` (throttled, disabled,
+demo account outside demo mode, several logins in one request) as the anonymous actor with
+the user name in the details. Refusals are audited in their own committed transaction.
 """
 
 import asyncio
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.config import Settings
@@ -41,6 +54,7 @@ __all__ = [
     "login",
     "logout",
     "record_refusals",
+    "throttle_wait",
     "token_digest",
 ]
 
@@ -56,14 +70,17 @@ _USERNAME_LENGTH = 64  # LoginFailure.username and User.username are String(64)
 class Refusal:
     """One refused login attempt, as audited.
 
-    ``counts``: whether it is a failed attempt that counts towards the lockout (a wrong
-    password or unknown user name), rather than a right password that was refused.
+    ``counts``: whether it is a failed attempt that counts towards the throttling (a wrong
+    password, an unknown user name, each login of a request that has several), rather than
+    a right password that was refused or an attempt refused unchecked for coming too early.
+    ``details`` go into its audit row.
     """
 
     username: str
     outcome: str
     reason: str
     counts: bool
+    details: dict[str, object] = dataclasses.field(default_factory=dict)
 
 
 def recordable_username(username: str) -> str:
@@ -82,14 +99,33 @@ async def login(
     settings: Settings,
     *,
     request_id: str | None = None,
+    address: str | None = None,
 ) -> tuple[str, AccessToken, User]:
     """Check the password and issue a token; the same error whatever was wrong.
 
-    A refusal is recorded (failure row, lock, audit row) and committed before
-    :class:`DomainError` is raised.
+    ``address`` is the client's (``core.request_scope.client_address``). The attempt is
+    recorded first; a refusal (throttled, wrong password, ...) is audited and committed
+    before :class:`DomainError` is raised.
     """
     now = utcnow()
     recorded = recordable_username(username)
+    attempt = await _record_attempts(sessions, [recorded], address, now, settings, pending=True)
+    wait, delay = await throttle_wait(
+        sessions, recorded, address, settings, now, exclude=attempt[0]
+    )
+    if wait > 0:
+        throttled = Refusal(
+            recorded,
+            audit.Outcome.DENIED,
+            "throttled",
+            counts=False,
+            details={"delay_seconds": delay, "wait_seconds": math.ceil(wait)},
+        )
+        async with sessions() as session, session.begin():
+            # Unchecked, it is no failed guess: the wait stays what the failures made it.
+            await session.execute(delete(LoginFailure).where(LoginFailure.id == attempt[0]))
+        await _audit_refusals(sessions, [throttled], address, request_id)
+        raise _refused()
     async with sessions() as session:
         session.info["actor"] = ANONYMOUS
         async with session.begin():
@@ -107,19 +143,29 @@ async def login(
             if refusal is None:
                 assert user is not None
                 token, record = await _issue_token(session, user, settings, now)
-                # A successful login starts the count of failures afresh.
-                await session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+                # A successful login starts the count of this address's failures afresh.
+                await session.execute(
+                    delete(LoginFailure).where(
+                        LoginFailure.username == username, _same_address(address)
+                    )
+                )
                 actor = await _actor_of(session, user)
                 await audit.record(
                     session,
                     actor,
                     "login",
                     audit.Outcome.OK,
-                    details={"username": username},
+                    details={"username": username, "address": address},
                     request_id=request_id,
                 )
                 return token, record, user
-    await record_refusals(sessions, [refusal], settings, request_id=request_id)
+            if refusal.counts:  # checked and failed
+                await session.execute(
+                    update(LoginFailure).where(LoginFailure.id == attempt[0]).values(pending=False)
+                )
+            else:  # a right password is no failed guess
+                await session.execute(delete(LoginFailure).where(LoginFailure.id == attempt[0]))
+    await _audit_refusals(sessions, [refusal], address, request_id)
     raise _refused()
 
 
@@ -171,43 +217,130 @@ async def record_refusals(
     settings: Settings,
     *,
     request_id: str | None = None,
+    address: str | None = None,
 ) -> None:
-    """Record refused attempts: failure rows, locks, one audit row each (all committed)."""
+    """Record attempts refused before their password was checked (several logins in one
+    request): a failure row for each that counts, and one audit row each, all committed."""
     if not refusals:
         return
     refusals = [dataclasses.replace(r, username=recordable_username(r.username)) for r in refusals]
-    now = utcnow()
-    window_start = now - dt.timedelta(minutes=settings.lockout_window_minutes)
-    counted = sorted({r.username for r in refusals if r.counts})
+    counted = [r.username for r in refusals if r.counts]
     if counted:
-        # First commit the failures, so that concurrent attempts all see each other's.
-        async with sessions() as session:
-            session.info["actor"] = ANONYMOUS
-            async with session.begin():
-                for username in counted:  # sorted: concurrent cleanups lock in one order
-                    await session.execute(
-                        delete(LoginFailure).where(
-                            LoginFailure.username == username, LoginFailure.at < window_start
-                        )
-                    )
-                session.add_all(
-                    LoginFailure(username=r.username, at=now) for r in refusals if r.counts
-                )
+        await _record_attempts(sessions, counted, address, utcnow(), settings)
+    await _audit_refusals(sessions, refusals, address, request_id)
+
+
+async def _record_attempts(
+    sessions: async_sessionmaker[AsyncSession],
+    usernames: Sequence[str],
+    address: str | None,
+    now: dt.datetime,
+    settings: Settings,
+    *,
+    pending: bool = False,
+) -> list[int]:
+    """Insert one row per attempt and commit (concurrent attempts then all see each
+    other's); rows of these user names and address older than the window go. Their IDs.
+
+    ``pending``: the attempt's password is still to be checked.
+    """
+    window_start = now - dt.timedelta(minutes=settings.login_window_minutes)
     async with sessions() as session:
         session.info["actor"] = ANONYMOUS
         async with session.begin():
-            locks: dict[str, dt.datetime] = {}
-            for username in counted:
-                until = await _lock_if_due(session, username, settings, now, window_start)
-                if until is not None:
-                    locks[username] = until
+            for username in sorted(set(usernames)):  # sorted: cleanups lock in one order
+                await session.execute(
+                    delete(LoginFailure).where(
+                        LoginFailure.username == username, LoginFailure.at < window_start
+                    )
+                )
+            if address is not None:
+                await session.execute(
+                    delete(LoginFailure).where(
+                        LoginFailure.address == address, LoginFailure.at < window_start
+                    )
+                )
+            rows = [
+                LoginFailure(username=u, address=address, at=now, pending=pending)
+                for u in usernames
+            ]
+            session.add_all(rows)
+            await session.flush()
+            return [row.id for row in rows]
+
+
+async def throttle_wait(
+    sessions: async_sessionmaker[AsyncSession],
+    username: str,
+    address: str | None,
+    settings: Settings,
+    now: dt.datetime,
+    *,
+    exclude: int | None = None,
+) -> tuple[float, float]:
+    """How long an attempt for ``username`` from ``address`` must still wait (0: not at
+    all), in seconds, and the delay after the latest failure that this wait comes from.
+
+    ``exclude``: the attempt's own row, not counted against it.
+    """
+    window_start = now - dt.timedelta(minutes=settings.login_window_minutes)
+    recent = [LoginFailure.at >= window_start]
+    if exclude is not None:
+        recent.append(LoginFailure.id != exclude)
+    # Attempts of the account still being checked count for it (a burst of them must not
+    # get more guesses than one at a time), not for the address: twenty colleagues behind
+    # one office address may log in at the same moment.
+    rules: list[tuple[list[ColumnElement[bool]], int]] = [
+        ([LoginFailure.username == username, _same_address(address)], settings.login_free_failures)
+    ]
+    if address is not None:
+        rules.append(
+            (
+                [LoginFailure.address == address, LoginFailure.pending.is_(False)],
+                settings.login_address_free_failures,
+            )
+        )
+    wait, longest = 0.0, 0.0
+    async with sessions() as session:
+        session.info["actor"] = ANONYMOUS
+        for conditions, free in rules:
+            count, latest = (
+                await session.execute(
+                    select(func.count(), func.max(LoginFailure.at)).where(*conditions, *recent)
+                )
+            ).one()
+            if count > free and latest is not None:
+                excess = min(count - free - 1, 30)  # 2 ** 30 s is beyond any maximum
+                delay = min(
+                    settings.login_delay_seconds * 2**excess,
+                    settings.login_max_delay_minutes * 60,
+                )
+                remaining = (aware(latest) - now).total_seconds() + delay
+                if remaining > wait:
+                    wait, longest = remaining, delay
+    return wait, longest
+
+
+def _same_address(address: str | None) -> ColumnElement[bool]:
+    return LoginFailure.address.is_(None) if address is None else LoginFailure.address == address
+
+
+async def _audit_refusals(
+    sessions: async_sessionmaker[AsyncSession],
+    refusals: Sequence[Refusal],
+    address: str | None,
+    request_id: str | None,
+) -> None:
+    async with sessions() as session:
+        session.info["actor"] = ANONYMOUS
+        async with session.begin():
             for refusal in refusals:
                 details: dict[str, object] = {
                     "username": refusal.username,
                     "reason": refusal.reason,
+                    "address": address,
+                    **refusal.details,
                 }
-                if refusal.username in locks:
-                    details["locked_until"] = locks.pop(refusal.username).isoformat()
                 await audit.record(
                     session,
                     ANONYMOUS,
@@ -216,34 +349,6 @@ async def record_refusals(
                     details=details,
                     request_id=request_id,
                 )
-
-
-async def _lock_if_due(
-    session: AsyncSession,
-    username: str,
-    settings: Settings,
-    now: dt.datetime,
-    window_start: dt.datetime,
-) -> dt.datetime | None:
-    """Lock the account when its failures in the window exceed the limit; the lock's end."""
-    failures = await session.scalar(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.username == username, LoginFailure.at >= window_start)
-    )
-    if (failures or 0) <= settings.lockout_failures:
-        return None
-    until = now + dt.timedelta(minutes=settings.lockout_minutes)
-    # A lock running already is not extended: it ends when the policy says.
-    result = await session.execute(
-        update(User)
-        .where(
-            User.username == username,
-            or_(User.locked_until.is_(None), User.locked_until <= now),
-        )
-        .values(locked_until=until)
-    )
-    return until if result.rowcount else None  # type: ignore[attr-defined]
 
 
 async def logout(session: AsyncSession, token: str) -> bool:

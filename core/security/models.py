@@ -3,7 +3,16 @@
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import DDL, JSON, ForeignKey, LargeBinary, String, UniqueConstraint, event
+from sqlalchemy import (
+    DDL,
+    JSON,
+    ForeignKey,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    event,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, PathString, utcnow
@@ -25,7 +34,9 @@ class User(GlobalModel, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    # A locked account has locked_until in the future (5 failed logins in 15 minutes).
+    # A locked account has locked_until in the future. No longer set (failed logins are
+    # throttled instead, core.security.auth); a lock set by an earlier version is honoured
+    # until it ends, and `bangfu user reset-password` lifts it.
     locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
@@ -61,17 +72,27 @@ class ApiClient(GlobalModel, Base):
 
 
 class LoginFailure(GlobalModel, Base):
-    """A failed login, kept for the lockout window (5 failures in 15 minutes)."""
+    """A login attempt that has not succeeded (yet), kept for the throttling window."""
 
     __tablename__ = "core_login_failure"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The client's IP address (None when the server does not know it).
+    address: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    # The attempt is being checked (recorded before its password is: concurrent attempts
+    # see each other); a failed one is no longer pending, a successful one is removed.
+    pending: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class IdempotencyRecord(GlobalModel, Base):
-    """The first response to a mutation sent with an ``Idempotency-Key`` header."""
+    """The first response to a mutation sent with an ``Idempotency-Key`` header.
+
+    Until the response is stored, the record is a *claim*: held by ``owner`` (a random
+    token per request) until ``lease_until``; ``committed_at`` is set in the transaction of
+    the first effect of the request that commits (``bangfu.idempotency``).
+    """
 
     __tablename__ = "core_idempotency_record"
 
@@ -83,6 +104,9 @@ class IdempotencyRecord(GlobalModel, Base):
     status_code: Mapped[int | None] = mapped_column(default=None)
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    owner: Mapped[str | None] = mapped_column(String(32), default=None)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    committed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     __table_args__ = (UniqueConstraint("principal", "key"),)
 

@@ -22,6 +22,7 @@ from plugins.education.rules import compulsory_birth_dates
 from plugins.education.types import EducationEnrolment
 from schema.connections import connection_types, paginate
 from schema.permissions import requires
+from schema.scan_cost import NARROWS, SCANS, RegionCode
 
 READ = "education:read-sensitive"
 
@@ -36,18 +37,22 @@ EducationEnrolmentEdge, EducationEnrolmentConnection = connection_types(
 )
 class EducationEnrolmentFilter:
     school_name: str | None = strawberry.field(
-        default=None, description="Part of the school's name (matched literally)."
+        default=None, description="Part of the school's name (matched literally).", metadata=SCANS
     )
-    stage: SchoolStage | None = None
-    status: EnrolmentStatus | None = None
+    stage: SchoolStage | None = strawberry.field(default=None, metadata=SCANS)
+    status: EnrolmentStatus | None = strawberry.field(default=None, metadata=SCANS)
     region_code: str | None = strawberry.field(
-        default=None, description="Only children living in this region or below it."
+        default=None,
+        description="Only children living in this region or below it.",
+        metadata=NARROWS,
     )
     school_region_code: str | None = strawberry.field(
-        default=None, description="Only schools in this region or below it."
+        default=None, description="Only schools in this region or below it.", metadata=SCANS
     )
     current: bool | None = strawberry.field(
-        default=None, description="true: only current periods; false: only ended ones."
+        default=None,
+        description="true: only current periods; false: only ended ones.",
+        metadata=SCANS,
     )
 
 
@@ -142,13 +147,14 @@ def build_query(core_types: Any) -> type:
             "`regionCode` and below, with no period ENROLLED or SUSPENDED holding today: "
             "unaccounted for (控辍保学).",
             extensions=requires(READ),
+            metadata=SCANS,  # an anti-join over the area's children
         )
         async def education_unaccounted_children(
             self,
             info: Info,
             first: int,
             after: str | None = None,
-            region_code: str | None = None,
+            region_code: RegionCode = None,
         ) -> core_types.PersonConnection:  # type: ignore[name-defined]
             return await paginate(
                 info.context,

@@ -15,6 +15,7 @@ from plugins.employment.models import WorkStatus, WorkStatusRecord
 from schema.connections import paginate
 from schema.failures import InputError
 from schema.permissions import requires
+from schema.scan_cost import SCANS, RegionCode
 
 
 async def job_seekers_statement(info: Info, region_code: str | None) -> Select[Any]:
@@ -44,13 +45,14 @@ def build_query_types(core_types: Any) -> list[type]:
             "SEEKING_WORK), in a region and below it, by ID, a page at a time (`first` 1 "
             "to 100). `employment { currentStatus { since } }` says since when.",
             extensions=requires("employment:read"),
+            metadata=SCANS,  # the current status of every person of the area
         )
         async def employment_job_seekers(
             self,
             info: Info,
             first: int,
             after: str | None = None,
-            region_code: str | None = None,
+            region_code: RegionCode = None,
         ) -> PersonConnection:  # type: ignore[valid-type]
             statement = await job_seekers_statement(info, region_code)
             return await paginate(

@@ -11,6 +11,7 @@ from core.registry.models import Household
 from plugins.housing.statements import dangerous_household_ids
 from schema.connections import paginate
 from schema.permissions import requires
+from schema.scan_cost import SCANS, RegionCode
 
 
 def build_query_types(core_types: Any) -> list[type]:
@@ -26,13 +27,14 @@ def build_query_types(core_types: Any) -> list[type]:
                 "`regionCode`; oldest registration first."
             ),
             extensions=requires("housing:read"),
+            metadata=SCANS,  # the latest appraisal of every household of the area
         )
         async def housing_dangerous(
             self,
             info: Info,
             first: int = 20,
             after: str | None = None,
-            region_code: str | None = None,
+            region_code: RegionCode = None,
         ) -> HouseholdConnection:  # type: ignore[valid-type]
             statement = select(Household).where(Household.id.in_(dangerous_household_ids()))
             if region_code is not None:

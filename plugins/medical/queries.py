@@ -7,7 +7,7 @@ Built inside the hook (they return the composed ``Person``): no ``from __future_
 
 import datetime as dt
 import decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import BigInteger, Select, cast, func, or_, select
@@ -21,6 +21,7 @@ from plugins.medical.settings import medical_settings
 from schema.connections import paginate
 from schema.failures import InputError
 from schema.permissions import requires
+from schema.scan_cost import INDEXED, SCANS, RegionCode
 
 
 async def _in_region(info: Info, statement: Select[Any], region_code: str | None) -> Select[Any]:
@@ -87,14 +88,15 @@ def build_query(core_types: Any) -> type:
             "default) and have no basic medical insurance for it, in your area or in "
             "`regionCode`; a page at a time.",
             extensions=requires("medical:read"),
+            metadata=SCANS,  # every hardship person of the area against the enrolments
         )
         async def medical_uninsured(
             self,
             info: Info,
             first: int,
             after: str | None = None,
-            region_code: str | None = None,
-            year: int | None = None,
+            region_code: RegionCode = None,
+            year: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
         ) -> PersonConnection:  # type: ignore[valid-type]
             statement = await _in_region(info, uninsured_statement(_year(info, year)), region_code)
             return await paginate(
@@ -112,15 +114,16 @@ def build_query(core_types: Any) -> type:
             "default) left them more than `ratio` of the total to pay themselves "
             "(0.1 = 10 %; the configured threshold by default).",
             extensions=requires("medical:read"),
+            metadata=SCANS,  # the year's claims of every person of the area, summed
         )
         async def medical_high_out_of_pocket(
             self,
             info: Info,
             first: int,
             after: str | None = None,
-            region_code: str | None = None,
-            ratio: decimal.Decimal | None = None,
-            year: int | None = None,
+            region_code: RegionCode = None,
+            ratio: Annotated[decimal.Decimal | None, strawberry.argument(metadata=INDEXED)] = None,
+            year: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
         ) -> PersonConnection:  # type: ignore[valid-type]
             chosen = medical_settings().out_of_pocket_threshold if ratio is None else ratio
             problem = ratio_error(chosen)

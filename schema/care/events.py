@@ -5,7 +5,7 @@ Every due state shown, filtered on or counted comes from one SQL expression,
 """
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select, and_, func, select
@@ -27,6 +27,7 @@ from schema.core_types import CoreTypes
 from schema.errors import CoreError
 from schema.permissions import requires
 from schema.relay import decode_id, to_global_id
+from schema.scan_cost import INDEXED, NARROWS, SCANS
 from schema.types import Organisation
 
 SENSITIVE_KINDS = frozenset({CareEventKind.HOSPITALISATION})
@@ -77,16 +78,22 @@ class CareEscalation:
 
 @strawberry.input(description="Filters for care events; all given filters must hold.")
 class CareEventFilter:
-    region_code: str | None = strawberry.field(default=None, description="Persons living there.")
-    kinds: list[CareEventKind] | None = None
-    due_states: list[DueState] | None = None
-    open_only: bool = strawberry.field(default=False, description="Not answered yet.")
-    person_id: strawberry.ID | None = None
+    region_code: str | None = strawberry.field(
+        default=None, description="Persons living there.", metadata=NARROWS
+    )
+    kinds: list[CareEventKind] | None = strawberry.field(default=None, metadata=SCANS)
+    due_states: list[DueState] | None = strawberry.field(default=None, metadata=SCANS)
+    open_only: bool = strawberry.field(
+        default=False, description="Not answered yet.", metadata=SCANS
+    )
+    person_id: strawberry.ID | None = strawberry.field(default=None, metadata=INDEXED)
     responsible_organisation_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Events whose person's paired official works there."
+        default=None,
+        description="Events whose person's paired official works there.",
+        metadata=SCANS,
     )
     paired_with_me: bool = strawberry.field(
-        default=False, description="Events of the persons paired with you."
+        default=False, description="Events of the persons paired with you.", metadata=INDEXED
     )
 
 
@@ -251,7 +258,11 @@ def build(core: CoreTypes) -> tuple[type, type]:
             extensions=requires("care:read"),
         )
         async def my_care_events(
-            self, info: Info, first: int, after: str | None = None, include_answered: bool = False
+            self,
+            info: Info,
+            first: int,
+            after: str | None = None,
+            include_answered: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
         ) -> connection:  # type: ignore[valid-type]
             statement = await events_statement(
                 info, CareEventFilter(paired_with_me=True, open_only=not include_answered)
@@ -263,6 +274,7 @@ def build(core: CoreTypes) -> tuple[type, type]:
         @strawberry.field(
             description="How many events matching the filter are in each due state.",
             extensions=requires("care:read"),
+            metadata=SCANS,
         )
         async def care_event_counts(
             self, info: Info, filter: CareEventFilter | None = None
@@ -279,6 +291,7 @@ def build(core: CoreTypes) -> tuple[type, type]:
             description="The escalation list: overdue events per responsible organisation, "
             "most first.",
             extensions=requires("care:read"),
+            metadata=SCANS,
         )
         async def care_escalation(self, info: Info) -> list[CareEscalation]:
             context = info.context

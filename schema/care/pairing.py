@@ -1,7 +1,7 @@
 """GraphQL of one-to-one pairing (一包一, R6): pairings, five knowns, officials."""
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from schema.core_types import CoreTypes
 from schema.errors import CoreError
 from schema.permissions import requires
 from schema.relay import decode_id, to_global_id
+from schema.scan_cost import INDEXED, NARROWS, SCANS, RegionCode
 
 
 @strawberry.type(
@@ -110,11 +111,13 @@ class PairingFiveKnownsUpdateInput:
 
 @strawberry.input(description="Filters for `pairings`; all given filters must hold.")
 class PairingFilter:
-    person_id: strawberry.ID | None = None
-    official_id: strawberry.ID | None = None
-    region_code: str | None = strawberry.field(default=None, description="Persons living there.")
+    person_id: strawberry.ID | None = strawberry.field(default=None, metadata=INDEXED)
+    official_id: strawberry.ID | None = strawberry.field(default=None, metadata=INDEXED)
+    region_code: str | None = strawberry.field(
+        default=None, description="Persons living there.", metadata=NARROWS
+    )
     active_only: bool = strawberry.field(
-        default=True, description="false: the hand-over history too."
+        default=True, description="false: the hand-over history too.", metadata=INDEXED
     )
 
 
@@ -241,9 +244,10 @@ def build(core: CoreTypes) -> tuple[type, type]:
         @strawberry.field(
             description="Hardship persons (holding a category today) with no active pairing.",
             extensions=requires("care:read"),
+            metadata=SCANS,  # an anti-join over the area's persons
         )
         async def unpaired_persons(
-            self, info: Info, first: int, after: str | None = None, region_code: str | None = None
+            self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
         ) -> core.PersonConnection:  # type: ignore[name-defined]
             statement = unpaired_hardship_persons(info.context.today)
             path = await region_path(info, region_code)
@@ -264,14 +268,15 @@ def build(core: CoreTypes) -> tuple[type, type]:
             "only those paired with more persons than the threshold (`moreThan`, by default "
             "the setting BANGFU_PAIRING_OVERLOAD_THRESHOLD).",
             extensions=requires("care:read"),
+            metadata=SCANS,  # a GROUP BY over the area's pairings
         )
         async def paired_officials(
             self,
             info: Info,
             first: int,
             after: str | None = None,
-            overloaded_only: bool = False,
-            more_than: int | None = None,
+            overloaded_only: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
+            more_than: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
         ) -> official_connection:  # type: ignore[valid-type]
             threshold = 0
             if overloaded_only or more_than is not None:

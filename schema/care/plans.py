@@ -22,6 +22,7 @@ from schema.core_types import CoreTypes
 from schema.errors import CoreError
 from schema.permissions import requires
 from schema.relay import decode_id, to_global_id
+from schema.scan_cost import SCANS, RegionCode
 from schema.types import Organisation
 
 
@@ -144,7 +145,7 @@ def build(core: CoreTypes, problem_type: type) -> tuple[type, type, type]:
             description="Plans in your area, a page at a time.", extensions=requires("care:read")
         )
         async def assistance_plans(
-            self, info: Info, first: int, after: str | None = None, region_code: str | None = None
+            self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
         ) -> plan_connection:  # type: ignore[valid-type]
             statement = select(AssistancePlan)
             path = await region_path(info, region_code)
@@ -168,9 +169,10 @@ def build(core: CoreTypes, problem_type: type) -> tuple[type, type, type]:
             description="Current key problems that no measure answers yet, with or without a "
             "plan: what the plans still lack (R5).",
             extensions=requires("care:read"),
+            metadata=SCANS,  # an anti-join over the area's problems and measures
         )
         async def unanswered_key_problems(
-            self, info: Info, first: int, after: str | None = None, region_code: str | None = None
+            self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
         ) -> problem_connection:  # type: ignore[valid-type]
             statement = unanswered_key_problems()
             path = await region_path(info, region_code)

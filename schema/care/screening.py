@@ -27,6 +27,7 @@ from schema.core_types import CoreTypes
 from schema.errors import CoreError
 from schema.permissions import requires
 from schema.relay import decode_id, to_global_id
+from schema.scan_cost import SCANS, RegionCode
 from schema.types import Organisation, Region
 
 
@@ -183,10 +184,11 @@ def build(core: CoreTypes) -> tuple[type, type, type]:
 
         @strawberry.field(
             description="Coverage per region of `level` (one SQL aggregate), optionally only "
-            "below `regionCode`; only targets in your area are counted."
+            "below `regionCode`; only targets in your area are counted.",
+            metadata=SCANS,
         )
         async def coverage(
-            self, info: Info, level: models.RegionLevel, region_code: str | None = None
+            self, info: Info, level: models.RegionLevel, region_code: RegionCode = None
         ) -> list[ScreeningCoverage]:
             within = await region_path(info, region_code)
             statement = coverage_statement(self.id, models.RegionLevel(level), within)  # type: ignore[attr-defined]
@@ -194,14 +196,19 @@ def build(core: CoreTypes) -> tuple[type, type, type]:
                 rows = (await session.execute(statement)).all()
             return [ScreeningCoverage.of(CoverageRow(*row)) for row in rows]
 
-        @strawberry.field(description="Coverage of every target in your area together.")
+        @strawberry.field(
+            description="Coverage of every target in your area together.", metadata=SCANS
+        )
         async def totals(self, info: Info) -> ScreeningCoverage:
             statement = coverage_statement(self.id, models.RegionLevel.CITY)  # type: ignore[attr-defined]
             async with info.context.read() as session:
                 rows = (await session.execute(statement)).all()
             return ScreeningCoverage.of(CoverageRow(*rows[0]) if rows else None)
 
-        @strawberry.field(description="Target households nobody has visited yet, in your area.")
+        @strawberry.field(
+            description="Target households nobody has visited yet, in your area.",
+            metadata=SCANS,  # an anti-join over the campaign's targets
+        )
         async def households_not_visited(
             self, info: Info, first: int, after: str | None = None
         ) -> core.HouseholdConnection:  # type: ignore[name-defined]

@@ -1,0 +1,127 @@
+"""How much work one actor, one client address and all costly requests may have running.
+
+One process serves everyone from one event loop and one database pool, so a user who
+sends many requests at once, or many costly ones, must not take them all. Per worker
+process (the bounds are not shared between processes or hosts):
+
+- each actor may have ``max_requests_per_actor`` requests running at once;
+- a request whose cost (``schema.limits``) is at least ``expensive_query_cost`` is
+  *expensive*: each actor may have ``max_expensive_per_actor`` of them running, each client
+  address ``max_expensive_per_address``, and all of them together hold one of the
+  ``expensive_lane_size`` places of the expensive lane, smaller than the database pool,
+  so that connections stay free for everyone else. A request waits at most
+  ``expensive_lane_wait_seconds`` for a place.
+
+Over a bound, the request is refused at once (:class:`Busy`: HTTP 429 with
+``Retry-After``), never queued without end.
+"""
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+from core.config import Settings
+
+
+class Busy(Exception):
+    """A bound is reached: try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+#: Retry-After of a refusal: a plain request is over in a moment, a costly one in seconds.
+RETRY_REQUEST_SECONDS = 1
+RETRY_EXPENSIVE_SECONDS = 5
+
+
+class Admission:
+    """The bounds of one process (see the module docstring). Single event loop: plain
+    counters need no lock."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.running: Counter[str] = Counter()
+        self.expensive_of_actor: Counter[str] = Counter()
+        self.expensive_of_address: Counter[str] = Counter()
+        self._lane: asyncio.Semaphore | None = None
+
+    @property
+    def lane(self) -> asyncio.Semaphore:
+        # Made on first use, inside the event loop that serves the requests.
+        if self._lane is None:
+            self._lane = asyncio.Semaphore(self.settings.expensive_lane_size)
+        return self._lane
+
+    @contextlib.contextmanager
+    def request(self, actor: str) -> Any:
+        """Hold one of the actor's places for a request, or raise :class:`Busy`."""
+        limit = self.settings.max_requests_per_actor
+        if self.running[actor] >= limit:
+            raise Busy(
+                f"you have {limit} requests running already: wait for them to finish",
+                RETRY_REQUEST_SECONDS,
+            )
+        self.running[actor] += 1
+        try:
+            yield
+        finally:
+            _release(self.running, actor)
+
+    @contextlib.asynccontextmanager
+    async def expensive(self, actor: str, address: str | None) -> AsyncIterator[None]:
+        """Hold a place in the expensive lane for the actor and address, or raise Busy."""
+        settings = self.settings
+        if self.expensive_of_actor[actor] >= settings.max_expensive_per_actor:
+            raise Busy(
+                f"you have {settings.max_expensive_per_actor} costly requests running "
+                "already: wait for them to finish, or ask for less",
+                RETRY_EXPENSIVE_SECONDS,
+            )
+        if address is not None and (
+            self.expensive_of_address[address] >= settings.max_expensive_per_address
+        ):
+            raise Busy(
+                f"{settings.max_expensive_per_address} costly requests from your address are "
+                "running already: wait for them to finish",
+                RETRY_EXPENSIVE_SECONDS,
+            )
+        self.expensive_of_actor[actor] += 1
+        if address is not None:
+            self.expensive_of_address[address] += 1
+        try:
+            await self._enter_lane()
+            try:
+                yield
+            finally:
+                self.lane.release()
+        finally:
+            _release(self.expensive_of_actor, actor)
+            if address is not None:
+                _release(self.expensive_of_address, address)
+
+    async def _enter_lane(self) -> None:
+        wait = self.settings.expensive_lane_wait_seconds
+        try:
+            if wait <= 0:
+                if self.lane.locked():
+                    raise TimeoutError
+                await self.lane.acquire()
+            else:
+                async with asyncio.timeout(wait):
+                    await self.lane.acquire()
+        except TimeoutError:
+            raise Busy(
+                "the service is busy with other costly requests: try again shortly",
+                RETRY_EXPENSIVE_SECONDS,
+            ) from None
+
+
+def _release(counter: Counter[str], key: str) -> None:
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
