@@ -18,7 +18,7 @@ from schema.connections import paginate
 from schema.core_types import CoreTypes
 from schema.permissions import requires
 from schema.prefetch import prefetch
-from schema.relay import Node, from_global_id
+from schema.relay import Node, decode_global_id
 from schema.roster import RosterImportInfo, roster_import_info
 from schema.types import Organisation, PluginType, Region
 
@@ -277,8 +277,7 @@ async def prefetched(info: Info, obj: Any) -> Any:
 
 async def load_node(info: Info, global_id: str, expected: str | None = None) -> Any:
     try:
-        type_name, pk = from_global_id(str(global_id))
-        key = int(pk)
+        type_name, key = decode_global_id(global_id)
     except ValueError:
         return None
     if expected is not None and type_name != expected:
