@@ -35,7 +35,7 @@ from bangfu.http import TransportGuard, run_with_time_limit
 from bangfu.idempotency import run_idempotent
 from bangfu.reports import report_routes
 from bangfu.roster_route import routes as roster_routes
-from core import request_scope
+from core import request_scope, text_limits
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
 from core.plugins import PluginHost, get_plugin_manager
@@ -199,6 +199,7 @@ def create_app(
     scoping.scoped_models()  # every model declares its scope, or we do not start
     scoping.install()
     logmask.install()
+    text_limits.install()  # stored strings fit their columns, on every database
     audit.install()  # what each write changed, for its audit row
     schema = schema or build_schema(host, settings)
     engine = make_engine(

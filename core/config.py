@@ -133,6 +133,20 @@ class Settings(BaseSettings):
         description="Static cost budget: each field costs 1; a field with `first: n` "
         "multiplies the cost of its selection by n.",
     )
+    max_search_length: int = Field(
+        default=100,
+        ge=18,
+        le=10_000,
+        description="Longest search text (a name part, a prefix) a filter takes; longer is "
+        "BAD_USER_INPUT. Names have at most 100 characters, ID numbers 18.",
+    )
+    max_text_length: int = Field(
+        default=10_000,
+        ge=4000,
+        le=100_000,
+        description="Longest string any other argument or input field takes (BAD_USER_INPUT "
+        "above); what is stored is held to its column's length too.",
+    )
     request_timeout_seconds: float = Field(
         default=30, gt=0, description="A GraphQL request running longer is cancelled."
     )

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from core.security.models import AuditEvent
 from schema.connections import connection_types, paginate
+from schema.input_limits import SEARCH
 from schema.permissions import requires
 
 
@@ -76,7 +77,9 @@ class AuditLogFilter:
     actor_name: str | None = strawberry.field(default=None, description="Exact user name.")
     operation: str | None = strawberry.field(
         default=None,
-        description="Exact operation, or a prefix ending with `*` (`mutation:*`).",
+        description="Exact operation, or a prefix ending with `*` (`mutation:*`); at most "
+        "100 characters by default.",
+        metadata=SEARCH,
     )
     outcome: AuditOutcome | None = None
     from_: dt.datetime | None = strawberry.field(

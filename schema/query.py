@@ -16,6 +16,7 @@ from schema.access import public
 from schema.bottomline import at_risk_connection
 from schema.connections import paginate
 from schema.core_types import CoreTypes
+from schema.input_limits import SEARCH
 from schema.permissions import requires
 from schema.prefetch import prefetch
 from schema.relay import Node, decode_global_id
@@ -37,7 +38,9 @@ class PersonFilter:
     is_key_person: bool | None = None
     search: str | None = strawberry.field(
         default=None,
-        description="A full ID number (exact match), or part of a name (matched literally).",
+        description="A full ID number (exact match), or part of a name (matched literally); "
+        "at most 100 characters by default (`BANGFU_MAX_SEARCH_LENGTH`).",
+        metadata=SEARCH,
     )
     at_risk: Indicator | None = strawberry.field(
         default=None,
@@ -57,7 +60,9 @@ class HouseholdFilter:
     is_key_household: bool | None = None
     search: str | None = strawberry.field(
         default=None,
-        description="A current member's full ID number, or part of a member's name.",
+        description="A current member's full ID number, or part of a member's name; at most "
+        "100 characters (`BANGFU_MAX_SEARCH_LENGTH`).",
+        metadata=SEARCH,
     )
 
 

@@ -23,6 +23,7 @@ from core.care.models import Pairing
 from core.config import Settings
 from core.errors import DomainError, ErrorCode
 from core.registry.models import Person
+from core.text_limits import MAX_NOTES, check_length
 
 HOLIDAY_CALENDAR = "holiday-calendar"
 _BATCH = 500
@@ -133,10 +134,11 @@ class CareEvents(CareService):
                 "a response cannot precede the event",
                 ErrorCode.INVALID_DATE_RANGE,
             )
-        if not notes.strip() or len(notes) > 4000:
+        if not notes.strip() or len(notes) > MAX_NOTES:
             raise DomainError.of(
-                "input.notes", "notes of 1 to 4000 characters", ErrorCode.INVALID_INPUT
+                "input.notes", f"notes of 1 to {MAX_NOTES} characters", ErrorCode.INVALID_INPUT
             )
+        check_length("input.helpGiven", help_given, MAX_NOTES)
         response = CareResponse(
             event_id=event.id,
             person_id=event.person_id,
