@@ -22,7 +22,6 @@ from graphql import (
     SelectionSetNode,
     parse,
 )
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -31,13 +30,15 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
-from bangfu.http import TransportGuard, run_with_time_limit
+from bangfu.http import TransportGuard, run_with_time_limit, unavailable_response
 from bangfu.idempotency import run_idempotent
 from bangfu.reports import report_routes
 from bangfu.roster_route import routes as roster_routes
 from core import request_scope, text_limits
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
+from core.db_health import RETRY_AFTER_SECONDS, check_writable, unavailable_reason
+from core.log_throttle import FailureLog
 from core.plugins import PluginHost, get_plugin_manager
 from core.security import ANONYMOUS, audit, logmask, scoping
 from core.security.auth import actor_for_token
@@ -55,6 +56,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.services = services
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """The JSON answer; when the database was unavailable to any part of it, the
+        whole request is answered 503 ``SERVICE_UNAVAILABLE`` instead (retryable: nothing
+        that failed was kept), as it is with an ``Idempotency-Key`` or before execution."""
+        if isinstance(response_data, dict) and any(
+            (error.get("extensions") or {}).get("code") == "SERVICE_UNAVAILABLE"
+            for error in response_data.get("errors") or ()
+        ):
+            return unavailable_response()
+        return super().create_response(response_data, sub_response)
 
     def encode_json(self, data: object) -> bytes:
         """The response body: orjson, UTF-8 (a page of households is 300 KB; the standard
@@ -182,6 +194,14 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLD)
 
 
+def _readiness_reason(error: BaseException) -> str:
+    """What ``/readyz`` says is wrong, in words that name no host nor file."""
+    reason = unavailable_reason(error)
+    if reason in ("unreachable", "connection lost", "SQLITE_CANTOPEN") or reason is None:
+        return "the database cannot be reached"
+    return "the database cannot write"
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -214,6 +234,7 @@ def create_app(
         sessions=make_sessionmaker(engine),
         host=host,
         cipher=cipher or FieldCipher(load_master_key(settings)),
+        failures=FailureLog(settings.log_repeat_interval_seconds),
     )
     graphql = GraphQLEndpoint(
         services,
@@ -227,15 +248,23 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(_request: Request) -> Response:
+        """Ready when the database answers and can write (a write rolled back)."""
         try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception:  # any failure means not ready; details go to the log only
+            await check_writable(engine)
+        except Exception as error:  # any failure means not ready; details go to the log only
             request_id = request_scope.request_id() or uuid.uuid4().hex
-            log.exception("readiness check failed (request %s)", request_id)
+            services.failures.error(
+                log, "readiness check failed (request %s)", request_id, error=error
+            )
             return JSONResponse(
-                {"status": "unavailable", "code": "SERVICE_UNAVAILABLE", "requestId": request_id},
+                {
+                    "status": "unavailable",
+                    "code": "SERVICE_UNAVAILABLE",
+                    "reason": _readiness_reason(error),
+                    "requestId": request_id,
+                },
                 status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         return JSONResponse({"status": "ready"})
 
@@ -257,7 +286,7 @@ def create_app(
         ],
         lifespan=lifespan,
         # Request IDs, then body size, media type, JSON and method checks of /graphql.
-        middleware=[Middleware(TransportGuard, settings=settings)],
+        middleware=[Middleware(TransportGuard, settings=settings, failures=services.failures)],
     )
     app.state.services = services
     app.state.schema = schema

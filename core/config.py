@@ -147,6 +147,13 @@ class Settings(BaseSettings):
         description="Longest string any other argument or input field takes (BAD_USER_INPUT "
         "above); what is stored is held to its column's length too.",
     )
+    log_repeat_interval_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="A failure (the database unavailable, an unexpected error at one place) "
+        "is logged with its traceback once per this many seconds; repeats are counted and "
+        "the count logged with the next one. 0 logs every occurrence.",
+    )
     request_timeout_seconds: float = Field(
         default=30, gt=0, description="A GraphQL request running longer is cancelled."
     )

@@ -11,6 +11,7 @@ from strawberry.dataloader import DataLoader
 
 from core import calendar
 from core.config import Settings
+from core.log_throttle import FailureLog
 from core.plugins import PluginHost
 from core.security.actor import Actor
 from core.security.crypto import FieldCipher
@@ -25,6 +26,8 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     host: PluginHost
     cipher: FieldCipher
+    #: Failures logged once per interval (``core.log_throttle``).
+    failures: FailureLog = dataclasses.field(default_factory=FailureLog)
 
 
 class Context:
