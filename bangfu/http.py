@@ -16,6 +16,11 @@ path are checked before any GraphQL parsing or execution:
   a mutation over ``GET`` is 405, any ``GET`` in production is 405;
 - WebSocket upgrades are refused (there are no subscriptions).
 
+Whatever fails past these checks is answered masked, with the request ID: 503
+``SERVICE_UNAVAILABLE`` with ``Retry-After`` (:func:`unavailable_response`) when the
+database cannot be reached or cannot write (:mod:`core.db_health`), else 500; the log
+gets the traceback once per failure and interval (:mod:`core.log_throttle`).
+
 :func:`run_with_time_limit` cancels a GraphQL execution that runs past
 ``request_timeout_seconds``; the database statement it waits for is cancelled with it.
 """
