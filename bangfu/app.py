@@ -30,14 +30,19 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
-from bangfu.http import TransportGuard, run_with_time_limit, unavailable_response
+from bangfu.http import TransportGuard, run_with_time_limit
 from bangfu.idempotency import run_idempotent
 from bangfu.reports import report_routes
 from bangfu.roster_route import routes as roster_routes
 from core import request_scope, text_limits
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
-from core.db_health import RETRY_AFTER_SECONDS, check_writable, unavailable_reason
+from core.db_health import (
+    RETRY_AFTER_SECONDS,
+    DatabaseUnavailable,
+    cannot_write,
+    check_writable,
+)
 from core.log_throttle import FailureLog
 from core.plugins import PluginHost, get_plugin_manager
 from core.security import ANONYMOUS, audit, logmask, scoping
@@ -60,12 +65,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         """The JSON answer; when the database was unavailable to any part of it, the
         whole request is answered 503 ``SERVICE_UNAVAILABLE`` instead (retryable: nothing
-        that failed was kept), as it is with an ``Idempotency-Key`` or before execution."""
+        that failed was kept), as it is before execution. Raised, not returned: the
+        failure is logged already, and an ``Idempotency-Key`` is released, not kept with
+        a 503 that its retries would get again (``bangfu.http.TransportGuard`` answers)."""
         if isinstance(response_data, dict) and any(
             (error.get("extensions") or {}).get("code") == "SERVICE_UNAVAILABLE"
             for error in response_data.get("errors") or ()
         ):
-            return unavailable_response()
+            raise DatabaseUnavailable
         return super().create_response(response_data, sub_response)
 
     def encode_json(self, data: object) -> bytes:
@@ -196,10 +203,7 @@ def tune_garbage_collector() -> None:
 
 def _readiness_reason(error: BaseException) -> str:
     """What ``/readyz`` says is wrong, in words that name no host nor file."""
-    reason = unavailable_reason(error)
-    if reason in ("unreachable", "connection lost", "SQLITE_CANTOPEN") or reason is None:
-        return "the database cannot be reached"
-    return "the database cannot write"
+    return "the database cannot write" if cannot_write(error) else "the database cannot be reached"
 
 
 def create_app(

@@ -39,7 +39,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import request_scope
 from core.config import Settings
-from core.db_health import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, is_unavailable
+from core.db_health import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_MESSAGE,
+    DatabaseUnavailable,
+    is_unavailable,
+)
 from core.log_throttle import FailureLog
 
 log = logging.getLogger("bangfu.http")
@@ -137,7 +142,8 @@ class TransportGuard:
                     raise
                 # Whatever failed (the database is down, a bug): the client gets a masked
                 # answer with the request ID, the log gets the details (once per interval).
-                self.failures.error(log, "request %s failed", request_id, error=exc)
+                if not isinstance(exc, DatabaseUnavailable):  # logged where it was found
+                    self.failures.error(log, "request %s failed", request_id, error=exc)
                 if is_unavailable(exc):
                     response = unavailable_response()
                 else:

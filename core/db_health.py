@@ -36,6 +36,22 @@ _PG_STATES = {"25006", "57P01", "57P02", "57P03"}
 _PG_CLASSES = {"08", "53", "58"}
 # SQLite's BUSY on the readiness probe means another connection is writing: it can write.
 _WRITING_ELSEWHERE = "SQLITE_BUSY"
+# Reasons that mean "answers, but cannot write" rather than "cannot be reached".
+_CANNOT_WRITE = {"SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR"}
+_CANNOT_WRITE_STATES = {"25006", "53100", "58030"}
+
+
+class DatabaseUnavailable(Exception):
+    """Raised to answer a whole request 503 once the failure behind it has been logged
+    (so that an ``Idempotency-Key`` is released, not remembered with the 503)."""
+
+
+def cannot_write(error: BaseException | None) -> bool:
+    """Whether ``error`` says the database answers but cannot write (full, read-only)."""
+    reason = unavailable_reason(error)
+    if reason is None:
+        return False
+    return reason in _CANNOT_WRITE or reason.removeprefix("SQLSTATE ") in _CANNOT_WRITE_STATES
 
 
 def unavailable_reason(error: BaseException | None) -> str | None:
@@ -57,6 +73,8 @@ def is_unavailable(error: BaseException | None) -> bool:
 
 
 def _own_reason(error: BaseException) -> str | None:
+    if isinstance(error, DatabaseUnavailable):
+        return "reported"
     if isinstance(error, sa_exc.TimeoutError):
         return "no free connection"
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:

@@ -35,14 +35,17 @@ def _on_connect(statement: str) -> Callable[..., None]:
 
 
 @asynccontextmanager
-async def cannot_write(h: Harness, kind: str) -> AsyncIterator[None]:
-    """The test database unable to write, as ``kind`` says, until the block ends."""
+async def cannot_write(h: Harness, kind: str, spare: str | None = None) -> AsyncIterator[None]:
+    """The test database unable to write, as ``kind`` says, until the block ends; a
+    full disk may ``spare`` one table (a small write that still fits)."""
     engine = h.engine.sync_engine
     listeners: list[tuple[str, Callable[..., Any]]] = []
     if h.engine.dialect.name == "sqlite" and kind == "full":
         # A full disk, injected at the driver: every write fails as SQLite's would.
         def full(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            if statement.lstrip().upper().startswith(WRITES):
+            if statement.lstrip().upper().startswith(WRITES) and (
+                spare is None or spare not in statement
+            ):
                 error = sqlite3.OperationalError("database or disk is full")
                 error.sqlite_errorcode = 13  # type: ignore[attr-defined]
                 error.sqlite_errorname = "SQLITE_FULL"  # type: ignore[attr-defined]
@@ -61,7 +64,7 @@ async def cannot_write(h: Harness, kind: str) -> AsyncIterator[None]:
                     "USING ERRCODE = 'disk_full'; END $$"
                 )
             )
-            for table in Base.metadata.tables:
+            for table in set(Base.metadata.tables) - {spare}:
                 await connection.execute(
                     text(
                         f'CREATE TRIGGER disk_full BEFORE INSERT OR UPDATE OR DELETE ON "{table}" '
@@ -100,11 +103,18 @@ def members(count: int) -> list[dict[str, Any]]:
     return [head, *others]
 
 
-async def create(h: Harness, token: str, count: int = 3, key: str | None = None) -> httpx.Response:
+async def create(
+    h: Harness,
+    token: str,
+    count: int = 3,
+    key: str | None = None,
+    people: list[dict[str, Any]] | None = None,
+) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"}
     if key is not None:
         headers["Idempotency-Key"] = key
-    variables = {"input": {"regionCode": XIANGFEN_VILLAGE, "members": members(count)}}
+    people = people or members(count)
+    variables = {"input": {"regionCode": XIANGFEN_VILLAGE, "members": people}}
     return await h.client.post(
         "/graphql", json={"query": CREATE_HOUSEHOLD, "variables": variables}, headers=headers
     )
@@ -137,9 +147,10 @@ async def counts(h: Harness) -> tuple[int, int]:
 async def test_a_database_that_cannot_write_is_one_retryable_503(world: World, kind: str) -> None:
     h = world.h
     assert (await h.client.get("/readyz")).json() == {"status": "ready"}
+    people = members(3)
     async with cannot_write(h, kind):
         assert_unavailable(await create(h, world.xiangfen))
-        assert_unavailable(await create(h, world.xiangfen, key="retry-me-1"))
+        assert_unavailable(await create(h, world.xiangfen, key="retry-me-1", people=people))
         login = await h.client.post(
             "/graphql",
             json={"query": 'mutation { login(username: "xiangfen", password: "x") { token } }'},
@@ -155,7 +166,20 @@ async def test_a_database_that_cannot_write_is_one_retryable_503(world: World, k
         assert await counts(h) == (0, 0)
     # The database writes again: ready, and the same request (and key) succeeds.
     assert (await h.client.get("/readyz")).json() == {"status": "ready"}
-    again = await create(h, world.xiangfen, key="retry-me-1")
+    again = await create(h, world.xiangfen, key="retry-me-1", people=people)
+    assert again.status_code == 200 and again.json()["data"]["householdCreate"]["errors"] == []
+    assert await counts(h) == (1, 3)
+
+
+async def test_a_key_claimed_before_the_disk_filled_is_released_not_kept(world: World) -> None:
+    """The key's claim still fits, the mutation does not: the 503 is not remembered as
+    the key's answer, so the retry with the same key runs once the disk has room."""
+    h = world.h
+    people = members(3)
+    async with cannot_write(h, "full", spare="core_idempotency_record"):
+        assert_unavailable(await create(h, world.xiangfen, key="claimed", people=people))
+        assert await counts(h) == (0, 0)
+    again = await create(h, world.xiangfen, key="claimed", people=people)
     assert again.status_code == 200 and again.json()["data"]["householdCreate"]["errors"] == []
     assert await counts(h) == (1, 3)
 

@@ -84,6 +84,7 @@ async def test_an_unreachable_database_is_logged_once_per_interval(
                 )
                 assert answer.status_code == 503
                 assert (await client.get("/readyz")).status_code == 503
+        await app.state.services.sessions.kw["bind"].dispose()
     # One for the requests, one for readiness: the first of each, with its request ID.
     assert len(tracebacks(caplog)) == 2
     assert len(ours(caplog)) == 2
