@@ -22,7 +22,6 @@ from graphql import (
     SelectionSetNode,
     parse,
 )
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -36,10 +35,17 @@ from bangfu.http import TransportGuard, error_response, run_with_time_limit
 from bangfu.idempotency import principal_of, run_idempotent
 from bangfu.reports import report_routes
 from bangfu.roster_route import routes as roster_routes
-from core import request_scope
+from core import request_scope, text_limits
 from core.admission import Busy
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
+from core.db_health import (
+    RETRY_AFTER_SECONDS,
+    DatabaseUnavailable,
+    cannot_write,
+    check_writable,
+)
+from core.log_throttle import FailureLog
 from core.plugins import PluginHost, get_plugin_manager
 from core.security import ANONYMOUS, Actor, audit, logmask, scoping
 from core.security.auth import actor_for_token
@@ -57,6 +63,19 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.services = services
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """The JSON answer; when the database was unavailable to any part of it, the
+        whole request is answered 503 ``SERVICE_UNAVAILABLE`` instead (retryable: nothing
+        that failed was kept), as it is before execution. Raised, not returned: the
+        failure is logged already, and an ``Idempotency-Key`` is released, not kept with
+        a 503 that its retries would get again (``bangfu.http.TransportGuard`` answers)."""
+        if isinstance(response_data, dict) and any(
+            (error.get("extensions") or {}).get("code") == "SERVICE_UNAVAILABLE"
+            for error in response_data.get("errors") or ()
+        ):
+            raise DatabaseUnavailable
+        return super().create_response(response_data, sub_response)
 
     def encode_json(self, data: object) -> bytes:
         """The response body: orjson, UTF-8 (a page of households is 300 KB; the standard
@@ -206,6 +225,11 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLD)
 
 
+def _readiness_reason(error: BaseException) -> str:
+    """What ``/readyz`` says is wrong, in words that name no host nor file."""
+    return "the database cannot write" if cannot_write(error) else "the database cannot be reached"
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -223,6 +247,7 @@ def create_app(
     scoping.scoped_models()  # every model declares its scope, or we do not start
     scoping.install()
     logmask.install()
+    text_limits.install()  # stored strings fit their columns, on every database
     audit.install()  # what each write changed, for its audit row
     idempotency.install()  # an idempotent request's effects mark its claim
     schema = schema or build_schema(host, settings)
@@ -241,6 +266,7 @@ def create_app(
         sessions=make_sessionmaker(engine),
         host=host,
         cipher=cipher or FieldCipher(load_master_key(settings)),
+        failures=FailureLog(settings.log_repeat_interval_seconds),
     )
     graphql = GraphQLEndpoint(
         services,
@@ -254,15 +280,23 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(_request: Request) -> Response:
+        """Ready when the database answers and can write (a write rolled back)."""
         try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception:  # any failure means not ready; details go to the log only
+            await check_writable(engine)
+        except Exception as error:  # any failure means not ready; details go to the log only
             request_id = request_scope.request_id() or uuid.uuid4().hex
-            log.exception("readiness check failed (request %s)", request_id)
+            services.failures.error(
+                log, "readiness check failed (request %s)", request_id, error=error
+            )
             return JSONResponse(
-                {"status": "unavailable", "code": "SERVICE_UNAVAILABLE", "requestId": request_id},
+                {
+                    "status": "unavailable",
+                    "code": "SERVICE_UNAVAILABLE",
+                    "reason": _readiness_reason(error),
+                    "requestId": request_id,
+                },
                 status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         return JSONResponse({"status": "ready"})
 
@@ -284,7 +318,7 @@ def create_app(
         ],
         lifespan=lifespan,
         # Request IDs, then body size, media type, JSON and method checks of /graphql.
-        middleware=[Middleware(TransportGuard, settings=settings)],
+        middleware=[Middleware(TransportGuard, settings=settings, failures=services.failures)],
     )
     app.state.services = services
     app.state.schema = schema

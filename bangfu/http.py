@@ -16,6 +16,11 @@ path are checked before any GraphQL parsing or execution:
   a mutation over ``GET`` is 405, any ``GET`` in production is 405;
 - WebSocket upgrades are refused (there are no subscriptions).
 
+Whatever fails past these checks is answered masked, with the request ID: 503
+``SERVICE_UNAVAILABLE`` with ``Retry-After`` (:func:`unavailable_response`) when the
+database cannot be reached or cannot write (:mod:`core.db_health`), else 500; the log
+gets the traceback once per failure and interval (:mod:`core.log_throttle`).
+
 :func:`run_with_time_limit` cancels a GraphQL execution that runs past
 ``request_timeout_seconds``; the database statement it waits for is cancelled with it.
 """
@@ -28,13 +33,19 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
-from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import request_scope
 from core.config import Settings
+from core.db_health import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_MESSAGE,
+    DatabaseUnavailable,
+    is_unavailable,
+)
+from core.log_throttle import FailureLog
 
 log = logging.getLogger("bangfu.http")
 
@@ -67,13 +78,32 @@ def error_response(
     )
 
 
+def unavailable_response() -> Response:
+    """503 ``SERVICE_UNAVAILABLE``: the database cannot be reached or cannot write. The
+    same answer wherever it is found (before or during execution, with or without an
+    ``Idempotency-Key``, for ``login``); retry after ``Retry-After`` seconds."""
+    return error_response(
+        503,
+        UNAVAILABLE_MESSAGE,
+        "SERVICE_UNAVAILABLE",
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 class TransportGuard:
     """ASGI middleware: request IDs for every request, HTTP hygiene for ``path``."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, path: str = "/graphql") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        path: str = "/graphql",
+        failures: FailureLog | None = None,
+    ) -> None:
         self.app = app
         self.settings = settings
         self.path = path
+        self.failures = failures or FailureLog(settings.log_repeat_interval_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"].rstrip("/") == self.path:
@@ -112,16 +142,17 @@ class TransportGuard:
                 if started:
                     raise
                 # Whatever failed (the database is down, a bug): the client gets a masked
-                # answer with the request ID, the log gets the details.
-                log.exception("request %s failed", request_id)
-                unavailable = isinstance(exc, DBAPIError | OSError | ConnectionError)
-                response = error_response(
-                    503 if unavailable else 500,
-                    "the service is unavailable, try again later"
-                    if unavailable
-                    else "Unexpected error: the request could not be completed.",
-                    "SERVICE_UNAVAILABLE" if unavailable else "INTERNAL_SERVER_ERROR",
-                )
+                # answer with the request ID, the log gets the details (once per interval).
+                if not isinstance(exc, DatabaseUnavailable):  # logged where it was found
+                    self.failures.error(log, "request %s failed", request_id, error=exc)
+                if is_unavailable(exc):
+                    response = unavailable_response()
+                else:
+                    response = error_response(
+                        500,
+                        "Unexpected error: the request could not be completed.",
+                        "INTERNAL_SERVER_ERROR",
+                    )
                 await response(scope, receive, send_with_id)
 
     async def _check(self, scope: Scope, receive: Receive) -> Receive:

@@ -255,6 +255,27 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a request waits for a free connection before it fails.",
     )
+    max_search_length: int = Field(
+        default=100,
+        ge=18,
+        le=10_000,
+        description="Longest search text (a name part, a prefix) a filter takes; longer is "
+        "BAD_USER_INPUT. Names have at most 100 characters, ID numbers 18.",
+    )
+    max_text_length: int = Field(
+        default=10_000,
+        ge=4000,
+        le=100_000,
+        description="Longest string any other argument or input field takes (BAD_USER_INPUT "
+        "above); what is stored is held to its column's length too.",
+    )
+    log_repeat_interval_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="A failure (the database unavailable, an unexpected error at one place) "
+        "is logged with its traceback once per this many seconds; repeats are counted and "
+        "the count logged with the next one. 0 logs every occurrence.",
+    )
     request_timeout_seconds: float = Field(
         default=30, gt=0, description="A GraphQL request running longer is cancelled."
     )

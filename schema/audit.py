@@ -47,6 +47,7 @@ from strawberry.utils.await_maybe import await_maybe
 from core import request_scope
 from core.db import transaction
 from core.errors import DomainError
+from core.log_throttle import FailureLog
 from core.security import audit
 from core.security.audit import CHANGES_KEY, RECORDED_KEY, ChangeSet, Outcome
 from core.security.masking import is_dropped, mask_tree, snake
@@ -233,8 +234,10 @@ async def _record_failure(
                 "errors": error_codes(exc),
             },
         )
-    except Exception:  # the write was rolled back: nothing happened that needs the row
-        log.exception("could not write the audit row of a failed %s", operation)
+    except Exception as error:  # the write was rolled back: nothing needs the row
+        _failures(context).error(
+            log, "could not write the audit row of a failed %s", operation, error=error
+        )
 
 
 class AuditedMutation(FieldExtension):
@@ -331,8 +334,16 @@ async def _write_denial(
             targets=targets,
             details={"action": action, "code": code},
         )
-    except Exception:
-        log.exception("could not write the audit row of a denied %s", operation)
+    except Exception as error:
+        _failures(context).error(
+            log, "could not write the audit row of a denied %s", operation, error=error
+        )
+
+
+def _failures(context: Any) -> FailureLog:
+    """The app's failure log (one per app), or a fresh one outside a request."""
+    services = getattr(context, "services", None)
+    return getattr(services, "failures", None) or FailureLog()
 
 
 __all__ = [

@@ -21,6 +21,7 @@ from core.security.actor import Actor
 from core.security.audit_area import is_city_level
 from core.security.models import AuditEvent
 from schema.connections import connection_types, paginate
+from schema.input_limits import SEARCH
 from schema.permissions import requires
 from schema.scan_cost import INDEXED, scan_cost
 
@@ -93,8 +94,9 @@ class AuditLogFilter:
     )
     operation: str | None = strawberry.field(
         default=None,
-        description="Exact operation, or a prefix ending with `*` (`mutation:*`).",
-        metadata=INDEXED,
+        description="Exact operation, or a prefix ending with `*` (`mutation:*`); at most "
+        "100 characters by default.",
+        metadata={**INDEXED, **SEARCH},
     )
     # No index: the trail is read newest first until a page matches, up to all of it.
     outcome: AuditOutcome | None = strawberry.field(default=None, metadata=AUDIT_TRAIL_SCAN)

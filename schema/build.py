@@ -4,6 +4,8 @@ Called by the app factory, so a plugin whose contribution collides fails at star
 not on the first request.
 """
 
+from functools import partial
+
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
@@ -25,6 +27,7 @@ from schema.core_types import (
 from schema.errors import compose_error_codes
 from schema.execution import Executor, install_direct_resolvers
 from schema.failures import GuardedSchema
+from schema.input_limits import InputLengthGuard
 from schema.limits import ValidationOnce, limit_extensions
 from schema.mutations import build_mutation
 from schema.query import build_query
@@ -103,8 +106,14 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
         types=[core.Person, core.Household],
         config=StrawberryConfig(auto_camel_case=True, sort_schema=True),
         # AuthenticationChecks: one login per request, read-only API clients (schema/auth.py).
-        # The limits come first: they refuse a costly document before anything else runs.
-        extensions=[*limit_extensions(settings), AuthenticationChecks, ValidationOnce],
+        # The limits come first: they refuse a costly document, or one that carries a
+        # string over its bound, before anything else runs.
+        extensions=[
+            *limit_extensions(settings),
+            partial(InputLengthGuard, settings=settings),
+            AuthenticationChecks,
+            ValidationOnce,
+        ],
         # GuardedSchema masks unexpected errors; hints only where suggestions are on.
         suggestions=settings.suggestions_enabled,
         # Plain leaf fields skip graphql-core's per-field machinery (schema/execution.py),

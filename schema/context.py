@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from core import calendar
 from core.admission import Admission, Busy
 from core.config import Settings
+from core.log_throttle import FailureLog
 from core.plugins import PluginHost
 from core.registry.area_sizes import AreaSizes
 from core.security.actor import Actor
@@ -35,6 +36,8 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     host: PluginHost
     cipher: FieldCipher
+    #: Failures logged once per interval (``core.log_throttle``).
+    failures: FailureLog = dataclasses.field(default_factory=FailureLog)
     area_sizes: AreaSizes = dataclasses.field(default_factory=AreaSizes)
     admission: Admission = dataclasses.field(init=False)
 

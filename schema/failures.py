@@ -7,6 +7,11 @@ argument checks ("first: must be between ..."), which resolvers raise as
 client gets :data:`MASKED_MESSAGE` with ``extensions.code = INTERNAL_SERVER_ERROR`` and
 ``extensions.requestId``, and the server log gets the traceback under that request ID.
 Database errors (which may name hosts, users, SQL and values) are always unexpected.
+One kind of them is answered apart: the database being unavailable (unreachable, out of
+disk, read-only: :mod:`core.db_health`) is ``SERVICE_UNAVAILABLE`` with
+:data:`~core.db_health.UNAVAILABLE_MESSAGE`, and the app answers the whole request with
+HTTP 503 (``bangfu.app``). Unexpected errors are logged once per distinct failure per
+``log_repeat_interval_seconds`` (:mod:`core.log_throttle`), not once per request.
 
 In production the "Did you mean ...?" hints of validation errors are removed: they would
 reveal the schema that introspection is turned off to hide.
@@ -21,7 +26,9 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from core import request_scope
+from core.db_health import UNAVAILABLE_MESSAGE, is_unavailable
 from core.errors import DomainError
+from core.log_throttle import FailureLog
 
 log = logging.getLogger("bangfu.errors")
 
@@ -68,14 +75,15 @@ class GuardedSchema(strawberry.Schema):
 
     def public_error(self, error: GraphQLError) -> GraphQLError:
         if not is_expected(error):
+            unavailable = is_unavailable(_original(error))
             return GraphQLError(
-                MASKED_MESSAGE,
+                UNAVAILABLE_MESSAGE if unavailable else MASKED_MESSAGE,
                 nodes=error.nodes,
                 source=error.source,
                 positions=error.positions,
                 path=error.path,
                 extensions={
-                    "code": "INTERNAL_SERVER_ERROR",
+                    "code": "SERVICE_UNAVAILABLE" if unavailable else "INTERNAL_SERVER_ERROR",
                     "requestId": _request_id(error),
                 },
             )
@@ -95,19 +103,29 @@ class GuardedSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # Expected errors are the client's business (and their messages may echo input,
-        # such as an ID number): only unexpected ones are logged, with their traceback.
+        # such as an ID number): only unexpected ones are logged, with their traceback,
+        # once per distinct failure per interval.
+        context = execution_context.context if execution_context is not None else None
+        services = getattr(context, "services", None)
+        failures = getattr(services, "failures", None) or FailureLog(interval=0)
         for error in errors:
             if not is_expected(error):
-                original = error.original_error
-                log.error(
+                original = _original(error)
+                failures.error(
+                    log,
                     "unexpected error in request %s at %s: %s",
                     _request_id(error),
                     ".".join(str(key) for key in error.path or []) or "-",
                     type(original).__name__,
-                    exc_info=(type(original), original, original.__traceback__)
-                    if original is not None
-                    else None,
+                    error=original,
                 )
+
+
+def _original(error: GraphQLError) -> BaseException | None:
+    original = error.original_error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    return original
 
 
 def _request_id(error: GraphQLError) -> str:

@@ -16,9 +16,10 @@ from schema.access import public
 from schema.bottomline import at_risk_connection
 from schema.connections import paginate
 from schema.core_types import CoreTypes
+from schema.input_limits import SEARCH
 from schema.permissions import requires
 from schema.prefetch import prefetch
-from schema.relay import Node, from_global_id
+from schema.relay import Node, decode_global_id
 from schema.roster import RosterImportInfo, roster_import_info
 from schema.scan_cost import JUDGES, NARROWS, SCANS
 from schema.types import Organisation, PluginType, Region
@@ -40,8 +41,9 @@ class PersonFilter:
     is_key_person: bool | None = strawberry.field(default=None, metadata=SCANS)
     search: str | None = strawberry.field(
         default=None,
-        description="A full ID number (exact match), or part of a name (matched literally).",
-        metadata=SCANS,
+        description="A full ID number (exact match), or part of a name (matched literally); "
+        "at most 100 characters by default (`BANGFU_MAX_SEARCH_LENGTH`).",
+        metadata={**SCANS, **SEARCH},
     )
     at_risk: Indicator | None = strawberry.field(
         default=None,
@@ -65,8 +67,9 @@ class HouseholdFilter:
     is_key_household: bool | None = strawberry.field(default=None, metadata=SCANS)
     search: str | None = strawberry.field(
         default=None,
-        description="A current member's full ID number, or part of a member's name.",
-        metadata=SCANS,
+        description="A current member's full ID number, or part of a member's name; at most "
+        "100 characters (`BANGFU_MAX_SEARCH_LENGTH`).",
+        metadata={**SCANS, **SEARCH},
     )
 
 
@@ -286,8 +289,7 @@ async def prefetched(info: Info, obj: Any) -> Any:
 
 async def load_node(info: Info, global_id: str, expected: str | None = None) -> Any:
     try:
-        type_name, pk = from_global_id(str(global_id))
-        key = int(pk)
+        type_name, key = decode_global_id(global_id)
     except ValueError:
         return None
     if expected is not None and type_name != expected:

@@ -14,25 +14,57 @@ def to_global_id(type_name: str, pk: int | str) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
+#: The largest key a row can have: keys are INTEGER columns, 32-bit signed on PostgreSQL
+#: (SQLite's are 64-bit, and backups move between the two). A larger key reached the
+#: database as an overflow of the driver (a 500): it is refused here as "no such object".
+MAX_KEY = 2**31 - 1
+
+
+def parse_key(text: str) -> int:
+    """The integer key of a global ID or cursor: ASCII digits, 1 to :data:`MAX_KEY`.
+
+    Anything else — a sign, spaces, underscores, other scripts' digits, zero, a key no
+    row can have — raises ValueError, and so means "no such object", never a query.
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_KEY)):
+        raise ValueError("not a valid key")
+    key = int(text)
+    if not 1 <= key <= MAX_KEY:
+        raise ValueError("not a valid key")
+    return key
+
+
 def from_global_id(global_id: str) -> tuple[str, str]:
-    """Split a global ID; a malformed one raises ValueError."""
+    """Split a global ID; a malformed one, or one whose key no row can have, raises
+    ValueError. The key part is always a valid :func:`parse_key` key."""
     try:
         decoded = base64.b64decode(global_id.encode(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise ValueError("not a valid global ID") from exc
     type_name, sep, pk = decoded.partition(":")
-    if not sep or not type_name or not pk:
+    if not sep or not type_name:
         raise ValueError("not a valid global ID")
+    parse_key(pk)
     return type_name, pk
+
+
+def decode_global_id(global_id: str | strawberry.ID) -> tuple[str, int]:
+    """The type name and integer key of a global ID; ValueError when it names nothing.
+
+    Every global ID an argument or input field takes is decoded here (through
+    :func:`decode_id`, :func:`schema.care.common.key_of` or ``node``'s loader).
+    """
+    type_name, pk = from_global_id(str(global_id))
+    return type_name, int(pk)
 
 
 def decode_id(global_id: str | strawberry.ID, expected: str, field: str) -> int:
     """The integer key of a global ID of type ``expected``, or a NOT_FOUND DomainError."""
     try:
-        type_name, pk = from_global_id(str(global_id))
+        type_name, key = decode_global_id(global_id)
         if type_name != expected:
             raise ValueError
-        return int(pk)
+        return key
     except ValueError as exc:
         raise DomainError.of(field, f"no {expected} with this ID", ErrorCode.NOT_FOUND) from exc
 
@@ -55,11 +87,12 @@ def encode_cursor(pk: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
+    """The key a cursor points after; ValueError (a request error) when it is not one."""
     try:
         kind, _, pk = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
         if kind != "cursor":
             raise ValueError
-        return int(pk)
+        return parse_key(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise ValueError("after: not a valid cursor") from exc
 

@@ -44,14 +44,15 @@ async def make_world(harness: Harness) -> World:
 _sequence = iter(range(1, 100_000))
 
 
-def id_number(
-    born: dt.date = dt.date(1980, 5, 17), county: str = "141023", male: bool = True
-) -> str:
-    """A fresh valid ID number, unique within the test session."""
+def id_number(born: dt.date | None = None, county: str = "141023", male: bool = True) -> str:
+    """A fresh valid ID number, unique within the test session. Born on ``born`` exactly
+    when it is given; otherwise around 1980-05-17 (a day later every thousand numbers,
+    so that the numbers stay unique however many a test process makes)."""
     while True:
         seq = next(_sequence) % 1000 or 1
         if (seq % 2 == 1) == male:
-            return make(county, born + dt.timedelta(days=next(_sequence) // 1000), seq)
+            drift = dt.timedelta(days=next(_sequence) // 1000)
+            return make(county, born or dt.date(1980, 5, 17) + drift, seq)
 
 
 CREATE_HOUSEHOLD = """

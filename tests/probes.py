@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import strawberry
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ProgrammingError
 from strawberry.types import Info
 
 from core.plugins import PluginInfo, hookimpl
@@ -78,12 +78,13 @@ class ProbePlugin:
 
             @strawberry.field(extensions=requires("registry:read"))
             async def probe_fail(self) -> str | None:
-                raise OperationalError(
+                # A failing statement (not the database unavailable: that is a 503).
+                raise ProgrammingError(
                     "SELECT secret FROM core_user",
                     {},
-                    ConnectionError(
-                        f'connection to server at "{SECRET_HOST}" (10.0.0.7), port 5432 '
-                        f'failed: password authentication failed, password="{SECRET_PASSWORD}"'
+                    Exception(
+                        f'relation "core_user" does not exist on server "{SECRET_HOST}" '
+                        f'(10.0.0.7), port 5432, user bangfu, password="{SECRET_PASSWORD}"'
                     ),
                 )
 

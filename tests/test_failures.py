@@ -52,7 +52,7 @@ async def test_a_database_error_is_masked_and_logged_with_the_request_id(
             "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
         }
     ]
-    for secret in (SECRET_HOST, SECRET_PASSWORD, "core_user", "OperationalError", "Traceback"):
+    for secret in (SECRET_HOST, SECRET_PASSWORD, "core_user", "ProgrammingError", "Traceback"):
         assert secret not in response.text
     # The details are in the server log, under the same request ID.
     logged = [r for r in caplog.records if request_id in r.getMessage()]
@@ -185,6 +185,7 @@ async def test_a_stopped_database_is_503_on_readyz_and_masked(
         assert ready.json() == {
             "status": "unavailable",
             "code": "SERVICE_UNAVAILABLE",
+            "reason": "the database cannot be reached",
             "requestId": ready.headers["x-request-id"],
         }
         # A request that needs the database (a token to look up) is masked the same way.

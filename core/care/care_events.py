@@ -23,6 +23,7 @@ from core.care.models import Pairing
 from core.config import Settings
 from core.errors import DomainError, ErrorCode, FieldError, text_problems
 from core.registry.models import Person
+from core.text_limits import MAX_NOTES
 
 HOLIDAY_CALENDAR = "holiday-calendar"
 _BATCH = 500
@@ -136,7 +137,8 @@ class CareEvents(CareService):
                     ErrorCode.INVALID_DATE_RANGE,
                 )
             )
-        errors += text_problems("input.notes", notes, 4000)
+        errors += text_problems("input.notes", notes, MAX_NOTES)
+        errors += text_problems("input.helpGiven", help_given, MAX_NOTES, required=False)
         if errors:
             raise DomainError(*errors)
         response = CareResponse(

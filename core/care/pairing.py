@@ -14,6 +14,7 @@ from core.errors import DomainError, ErrorCode, FieldError
 from core.registry.models import Person, Region
 from core.security.actor import Role
 from core.security.models import User
+from core.text_limits import check_length
 
 ITEMS = len(FiveKnownItem)
 
@@ -150,6 +151,7 @@ class Pairings(CareService):
             )
         if not reason.strip():
             raise DomainError.of("input.reason", "give a reason", ErrorCode.REQUIRED)
+        check_length("input.reason", reason.strip(), Pairing.end_reason)
         pairing.end_date = end_date
         pairing.end_reason = reason.strip()
         await self.flush()

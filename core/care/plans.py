@@ -13,6 +13,7 @@ from core.care.plan_models import AssistancePlan, Measure, MeasureProblem
 from core.care.screening_models import Problem, ScreeningVisit
 from core.errors import DomainError, ErrorCode, FieldError, text_problems
 from core.registry.models import Household
+from core.text_limits import check_length
 
 #: Status changes a measure may make; DONE and CANCELLED are final.
 TRANSITIONS = {
@@ -144,6 +145,7 @@ class Plans(CareService):
                 ErrorCode.INVALID_STATUS_CHANGE,
             )
         reason = (reason or "").strip() or None
+        check_length("input.reason", reason, Measure.status_reason)
         if status is MeasureStatus.CANCELLED and reason is None:
             raise DomainError.of(
                 "input.reason", "say why the measure is cancelled", ErrorCode.REQUIRED

@@ -13,6 +13,7 @@ from core.care.screening_models import Problem, ScreeningCampaign, ScreeningTarg
 from core.db import path_within
 from core.errors import DomainError, ErrorCode, FieldError, text_problems
 from core.registry.models import Household, Membership, Person, Region, RegionLevel
+from core.text_limits import MAX_NOTES, length_errors
 
 _BATCH = 1000
 
@@ -181,6 +182,7 @@ class Screening(CareService):
             )
         )
         errors = self._visit_errors(campaign, visited_on, outcome, problems, members)
+        errors += length_errors("input.notes", notes, MAX_NOTES)
         if errors:
             raise DomainError(*errors)
         visit = ScreeningVisit(

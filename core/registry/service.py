@@ -31,6 +31,7 @@ from core.registry.models import (
 from core.registry.persons import apply_id_number, id_number_digest, new_person
 from core.security.actor import Actor
 from core.security.crypto import FieldCipher
+from core.text_limits import check_length, length_errors
 
 _UNSET = object()
 
@@ -144,6 +145,7 @@ class Registry:
 
     def validate_person(self, data: PersonData, field: str) -> list[FieldError]:
         errors = text_problems(f"{field}.name", data.name, 100)
+        errors += length_errors(f"{field}.phone", data.phone, Person.phone)
         errors += _disability_errors(
             data.disability_category, data.disability_grade, f"{field}.disability"
         )
@@ -207,6 +209,7 @@ class Registry:
             except DomainError as exc:
                 errors += exc.errors
         if phone is not _UNSET:
+            errors += length_errors("input.phone", phone, Person.phone)  # type: ignore[arg-type]
             person.phone = phone  # type: ignore[assignment]
         if hukou_type is not _UNSET:
             person.hukou_type = hukou_type  # type: ignore[assignment]
@@ -248,6 +251,7 @@ class Registry:
     ) -> Household:
         """A new household with exactly one head among ``members``."""
         region = await self.region(region_code, "input.regionCode")
+        check_length("input.address", address, Household.address)
         heads = [m for m in members if m.relation == Relation.HEAD]
         if not heads:
             raise DomainError.of(
@@ -359,6 +363,7 @@ class Registry:
     ) -> Membership:
         """End a membership; the row stays as history."""
         household = await self.household(household_id, "input.householdId")
+        check_length("input.reason", reason, Membership.end_reason)
         membership = next(
             (m for m in await self.current_members(household.id) if m.person_id == person_id), None
         )
@@ -455,7 +460,10 @@ class Registry:
         rule_version: str | None,
     ) -> CategoryAssignment:
         person = await self.person(person_id, "input.personId")
-        errors: list[FieldError] = []
+        errors = [
+            *length_errors("input.evidence", evidence, CategoryAssignment.evidence),
+            *length_errors("input.ruleVersion", rule_version, CategoryAssignment.rule_version),
+        ]
         if valid_to is not None and valid_to < valid_from:
             errors.append(
                 FieldError(
@@ -512,6 +520,7 @@ class Registry:
     async def end_category(
         self, assignment_id: int, valid_to: dt.date, reason: str | None
     ) -> CategoryAssignment:
+        check_length("input.reason", reason, CategoryAssignment.end_reason)
         assignment = await self.session.get(CategoryAssignment, assignment_id)
         if assignment is None:
             raise DomainError.of(

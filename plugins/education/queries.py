@@ -21,6 +21,7 @@ from plugins.education.models import AT_SCHOOL, Enrolment, EnrolmentStatus, Scho
 from plugins.education.rules import compulsory_birth_dates
 from plugins.education.types import EducationEnrolment
 from schema.connections import connection_types, paginate
+from schema.input_limits import SEARCH
 from schema.permissions import requires
 from schema.scan_cost import NARROWS, SCANS, RegionCode
 
@@ -37,7 +38,10 @@ EducationEnrolmentEdge, EducationEnrolmentConnection = connection_types(
 )
 class EducationEnrolmentFilter:
     school_name: str | None = strawberry.field(
-        default=None, description="Part of the school's name (matched literally).", metadata=SCANS
+        default=None,
+        description="Part of the school's name (matched literally); at most 100 characters "
+        "by default.",
+        metadata={**SCANS, **SEARCH},
     )
     stage: SchoolStage | None = strawberry.field(default=None, metadata=SCANS)
     status: EnrolmentStatus | None = strawberry.field(default=None, metadata=SCANS)
