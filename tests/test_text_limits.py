@@ -135,7 +135,7 @@ async def test_stored_text_is_held_to_its_column_with_a_payload_error(world: Wor
 
     def too_long(field: str, length: int) -> list[dict[str, Any]]:
         return [
-            {"field": field, "message": f"at most {length} characters", "code": "INVALID_INPUT"}
+            {"field": field, "message": f"at most {length} characters", "code": "TOO_LONG"}
         ]
 
     version = household["head"]["version"]
@@ -187,8 +187,8 @@ async def test_any_other_write_is_held_to_its_columns_too(world: World) -> None:
                 )
             )
     assert [(e.field, e.message, e.code) for e in refused.value.errors] == [
-        ("code", "at most 64 characters", ErrorCode.INVALID_INPUT),
-        ("name", "at most 200 characters", ErrorCode.INVALID_INPUT),
+        ("code", "at most 64 characters", ErrorCode.TOO_LONG),
+        ("name", "at most 200 characters", ErrorCode.TOO_LONG),
     ]
     async with h.session() as session:
         found = select(Organisation).where(Organisation.region_code == "141000")
