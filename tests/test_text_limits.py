@@ -134,9 +134,7 @@ async def test_stored_text_is_held_to_its_column_with_a_payload_error(world: Wor
         return next(iter(data.values()))["errors"]  # type: ignore[no-any-return]
 
     def too_long(field: str, length: int) -> list[dict[str, Any]]:
-        return [
-            {"field": field, "message": f"at most {length} characters", "code": "TOO_LONG"}
-        ]
+        return [{"field": field, "message": f"at most {length} characters", "code": "TOO_LONG"}]
 
     version = household["head"]["version"]
     phone = await refused(
