@@ -17,13 +17,13 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.config import Settings
-from core.db import make_engine, make_sessionmaker
-from core.errors import DomainError
-from core.security import SYSTEM, audit, clients, users
-from core.security.passwords import PasswordPolicyError, check_policy
-from core.security.users import USER_ROLES
-from schema.relay import to_global_id
+from bangfu.core.config import Settings
+from bangfu.core.db import make_engine, make_sessionmaker
+from bangfu.core.errors import DomainError
+from bangfu.core.security import SYSTEM, audit, clients, users
+from bangfu.core.security.passwords import PasswordPolicyError, check_policy
+from bangfu.core.security.users import USER_ROLES
+from bangfu.schema.relay import to_global_id
 
 T = TypeVar("T")
 

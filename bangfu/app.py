@@ -31,28 +31,28 @@ from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
 from bangfu import idempotency
-from bangfu.http import TransportGuard, error_response, run_with_time_limit
-from bangfu.idempotency import principal_of, run_idempotent
-from bangfu.reports import report_routes
-from bangfu.roster_route import routes as roster_routes
-from core import request_scope, text_limits
-from core.admission import Busy
-from core.config import Settings
-from core.db import make_engine, make_sessionmaker
-from core.db_health import (
+from bangfu.core import request_scope, text_limits
+from bangfu.core.admission import Busy
+from bangfu.core.config import Settings
+from bangfu.core.db import make_engine, make_sessionmaker
+from bangfu.core.db_health import (
     RETRY_AFTER_SECONDS,
     DatabaseUnavailable,
     cannot_write,
     check_writable,
 )
-from core.log_throttle import FailureLog
-from core.plugins import PluginHost, get_plugin_manager
-from core.security import ANONYMOUS, Actor, audit, logmask, scoping
-from core.security.auth import actor_for_token
-from core.security.crypto import FieldCipher, load_master_key
-from schema.build import build_schema
-from schema.context import Context, Services
-from schema.loaders import core_loaders
+from bangfu.core.log_throttle import FailureLog
+from bangfu.core.plugins import PluginHost, get_plugin_manager
+from bangfu.core.security import ANONYMOUS, Actor, audit, logmask, scoping
+from bangfu.core.security.auth import actor_for_token
+from bangfu.core.security.crypto import FieldCipher, load_master_key
+from bangfu.http import TransportGuard, error_response, run_with_time_limit
+from bangfu.idempotency import principal_of, run_idempotent
+from bangfu.reports import report_routes
+from bangfu.roster_route import routes as roster_routes
+from bangfu.schema.build import build_schema
+from bangfu.schema.context import Context, Services
+from bangfu.schema.loaders import core_loaders
 
 log = logging.getLogger("bangfu")
 
@@ -135,7 +135,7 @@ def _admission_key(actor: Actor) -> str:
 
 
 def busy_response(busy: Busy) -> Response:
-    """HTTP 429 with ``Retry-After``: a bound of ``core.admission`` was reached."""
+    """HTTP 429 with ``Retry-After``: a bound of ``bangfu.core.admission`` was reached."""
     return error_response(
         429, busy.message, "TOO_MANY_REQUESTS", {"Retry-After": str(busy.retry_after)}
     )

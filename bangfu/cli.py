@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bangfu import accounts_cli, report_cli, roster_cli
-from core.calendar import Holiday
-from core.config import Settings
-from core.db import make_engine, make_sessionmaker
-from core.hookspecs import HOOK_CONTRACT
-from core.plugins import PluginError, PluginHost, builtin_plugin_names, get_plugin_manager
-from core.security import SYSTEM
+from bangfu.core.calendar import Holiday
+from bangfu.core.config import Settings
+from bangfu.core.db import make_engine, make_sessionmaker
+from bangfu.core.hookspecs import HOOK_CONTRACT
+from bangfu.core.plugins import PluginError, PluginHost, builtin_plugin_names, get_plugin_manager
+from bangfu.core.security import SYSTEM
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             return roster_cli.run(args)
         if args.command == "care":
-            from core.care.commands import holidays_command
+            from bangfu.core.care.commands import holidays_command
 
             return asyncio.run(
                 holidays_command(Settings(), Holiday.from_slug(args.holiday), args.year)
@@ -110,11 +110,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             return asyncio.run(report_cli.run(args, Settings(), load_host()))
         if args.command == "audit":
-            from core.security.audit import verify_command
+            from bangfu.core.security.audit import verify_command
 
             return asyncio.run(verify_command(Settings()))
         if args.command == "schema":
-            from schema.build import build_schema
+            from bangfu.schema.build import build_schema
 
             host = (
                 PluginHost(get_plugin_manager(entry_points=builtin_plugin_names()))
@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def db_command(args: argparse.Namespace) -> int:
-    from core import backup, migrate
+    from bangfu.core import backup, migrate
 
     settings, host = Settings(), load_host()
     if args.db_command == "upgrade":
@@ -205,8 +205,8 @@ def load_host() -> PluginHost:
 
 async def upgrade(settings: Settings, host: PluginHost) -> None:
     """Apply core and plugin migrations, then make sure the reference data is there."""
-    from core import migrate
-    from core.registry.reference import ensure_reference_data
+    from bangfu.core import migrate
+    from bangfu.core.registry.reference import ensure_reference_data
 
     await asyncio.to_thread(
         migrate.upgrade,
@@ -228,10 +228,10 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
     """Load demo data unless it is there already; demo users are (re)created either way."""
     from sqlalchemy import select
 
-    from core.demo import create_demo_users
-    from core.demo import load_demo as load
-    from core.registry.models import Household
-    from core.security.crypto import FieldCipher, load_master_key
+    from bangfu.core.demo import create_demo_users
+    from bangfu.core.demo import load_demo as load
+    from bangfu.core.registry.models import Household
+    from bangfu.core.security.crypto import FieldCipher, load_master_key
 
     engine = make_engine(settings.database_url, schema=settings.database_schema, pooled=False)
     try:
@@ -260,7 +260,7 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
 
 
 def print_demo_logins() -> None:
-    from core.demo import DEMO_PASSWORD, DEMO_USERS
+    from bangfu.core.demo import DEMO_PASSWORD, DEMO_USERS
 
     print(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for user in DEMO_USERS:
@@ -286,7 +286,7 @@ def serve_command(args: argparse.Namespace) -> int:
         print_demo_logins()
     else:
         accounts_cli.first_start_admin(settings)  # no active user: create admin, print once
-    from core.security.crypto import load_master_key
+    from bangfu.core.security.crypto import load_master_key
 
     load_master_key(settings)  # create the key file once, before any worker starts
     logging.basicConfig(

@@ -2,7 +2,7 @@
 
 :class:`TransportGuard` is an ASGI middleware around the whole app (SECURITY.md,
 "Transport"). Every HTTP request gets a request ID (the ``X-Request-Id`` response header,
-:mod:`core.request_scope` for logs, masked errors and audit rows). Requests to the GraphQL
+:mod:`bangfu.core.request_scope` for logs, masked errors and audit rows). Requests to the GraphQL
 path are checked before any GraphQL parsing or execution:
 
 - ``POST`` bodies must be JSON (``application/json`` or
@@ -18,8 +18,8 @@ path are checked before any GraphQL parsing or execution:
 
 Whatever fails past these checks is answered masked, with the request ID: 503
 ``SERVICE_UNAVAILABLE`` with ``Retry-After`` (:func:`unavailable_response`) when the
-database cannot be reached or cannot write (:mod:`core.db_health`), else 500; the log
-gets the traceback once per failure and interval (:mod:`core.log_throttle`).
+database cannot be reached or cannot write (:mod:`bangfu.core.db_health`), else 500; the log
+gets the traceback once per failure and interval (:mod:`bangfu.core.log_throttle`).
 
 :func:`run_with_time_limit` cancels a GraphQL execution that runs past
 ``request_timeout_seconds``; the database statement it waits for is cancelled with it.
@@ -37,15 +37,15 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core import request_scope
-from core.config import Settings
-from core.db_health import (
+from bangfu.core import request_scope
+from bangfu.core.config import Settings
+from bangfu.core.db_health import (
     RETRY_AFTER_SECONDS,
     UNAVAILABLE_MESSAGE,
     DatabaseUnavailable,
     is_unavailable,
 )
-from core.log_throttle import FailureLog
+from bangfu.core.log_throttle import FailureLog
 
 log = logging.getLogger("bangfu.http")
 
@@ -311,7 +311,7 @@ async def run_with_time_limit(
     """Run ``execute`` for at most ``request_timeout_seconds``; past that, cancel it.
 
     Cancelling the task cancels the database statement it waits for (asyncpg sends the
-    server a cancel request; SQLite statements are interrupted by :mod:`core.db`), and
+    server a cancel request; SQLite statements are interrupted by :mod:`bangfu.core.db`), and
     the sessions involved roll back and return their connections to the pool.
     """
     seconds = settings.request_timeout_seconds

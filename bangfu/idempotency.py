@@ -2,7 +2,7 @@
 
 A ``POST`` carrying a mutation and an ``Idempotency-Key`` header (at most 200 visible
 ASCII characters) from an authenticated actor first *claims* the key: it inserts an
-:class:`~core.security.models.IdempotencyRecord` for (actor, key) and commits. The unique
+:class:`~bangfu.core.security.models.IdempotencyRecord` for (actor, key) and commits. The unique
 constraint on (principal, key) decides every race: a concurrent duplicate waits for the
 claim's commit and then fails to insert, so at most one request ever executes per key.
 Once executed, the status and the exact body bytes are stored (the body encrypted, as it
@@ -50,13 +50,13 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bangfu.core.db import transaction, utcnow
+from bangfu.core.security.actor import Actor
+from bangfu.core.security.audit import CHANGES_KEY
+from bangfu.core.security.models import IdempotencyRecord
+from bangfu.core.security.tokens import aware
 from bangfu.http import error_response, operation_type
-from core.db import transaction, utcnow
-from core.security.actor import Actor
-from core.security.audit import CHANGES_KEY
-from core.security.models import IdempotencyRecord
-from core.security.tokens import aware
-from schema.context import Services
+from bangfu.schema.context import Services
 
 log = logging.getLogger("bangfu.idempotency")
 

@@ -88,18 +88,24 @@ Days
     :func:`today` (today in Asia/Shanghai) and :func:`age_on` (whole years on a day).
 """
 
-from core import migrate
-from core.assessment.types import AssessmentItem, AssessmentPeriod, IndicatorScore, Unit, UnitKind
-from core.bottomline import Finding, Indicator, Status
-from core.calendar import age_on, today
-from core.care.common import active_hardship_persons
-from core.care.events import CareEventKind, CareEventRaised
-from core.care.models import Pairing
-from core.db import Base, path_within, utcnow
-from core.errors import DomainError, ErrorCode, FieldError, text_problems
-from core.hookspecs import HOOK_CONTRACT
-from core.plugins import PluginError, PluginInfo, hookimpl
-from core.registry.models import (
+from bangfu.core import migrate
+from bangfu.core.assessment.types import (
+    AssessmentItem,
+    AssessmentPeriod,
+    IndicatorScore,
+    Unit,
+    UnitKind,
+)
+from bangfu.core.bottomline import Finding, Indicator, Status
+from bangfu.core.calendar import age_on, today
+from bangfu.core.care.common import active_hardship_persons
+from bangfu.core.care.events import CareEventKind, CareEventRaised
+from bangfu.core.care.models import Pairing
+from bangfu.core.db import Base, path_within, utcnow
+from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
+from bangfu.core.hookspecs import HOOK_CONTRACT
+from bangfu.core.plugins import PluginError, PluginInfo, hookimpl
+from bangfu.core.registry.models import (
     Category,
     CategoryAssignment,
     Household,
@@ -110,8 +116,8 @@ from core.registry.models import (
     Region,
     Relation,
 )
-from core.registry.scoping import AreaPathScoped, GlobalModel, HouseholdScoped, PersonScoped
-from core.roster.columns import (
+from bangfu.core.registry.scoping import AreaPathScoped, GlobalModel, HouseholdScoped, PersonScoped
+from bangfu.core.roster.columns import (
     Change,
     RosterBatch,
     RosterColumn,
@@ -121,21 +127,21 @@ from core.roster.columns import (
     RosterValueError,
     RosterWriteContext,
 )
-from core.security import SYSTEM, Actor, ActorKind, Role
-from core.security.audit import Outcome
-from core.security.models import AuditEvent, User
-from core.security.permissions import Action, plugin_actions
-from schema.access import person_data, public
-from schema.audit import audit_event
-from schema.connections import paginate
-from schema.errors import CoreError, Error, errors_of, payload_errors, to_error
-from schema.loaders import by_key, grouped
-from schema.permissions import Allowed, requires
-from schema.prefetch import direct, prefetchable, ready, then
-from schema.relay import check_first, decode_id, to_global_id
-from schema.scan_cost import INDEXED, JUDGES, NARROWS, SCANS, RegionCode, scan_cost
-from schema.transactions import in_transaction
-from schema.types import Organisation as OrganisationType
+from bangfu.core.security import SYSTEM, Actor, ActorKind, Role
+from bangfu.core.security.audit import Outcome
+from bangfu.core.security.models import AuditEvent, User
+from bangfu.core.security.permissions import Action, plugin_actions
+from bangfu.schema.access import person_data, public
+from bangfu.schema.audit import audit_event
+from bangfu.schema.connections import paginate
+from bangfu.schema.errors import CoreError, Error, errors_of, payload_errors, to_error
+from bangfu.schema.loaders import by_key, grouped
+from bangfu.schema.permissions import Allowed, requires
+from bangfu.schema.prefetch import direct, prefetchable, ready, then
+from bangfu.schema.relay import check_first, decode_id, to_global_id
+from bangfu.schema.scan_cost import INDEXED, JUDGES, NARROWS, SCANS, RegionCode, scan_cost
+from bangfu.schema.transactions import in_transaction
+from bangfu.schema.types import Organisation as OrganisationType
 
 __all__ = [
     "HOOK_CONTRACT",

@@ -10,13 +10,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-from core.calendar import today
-from core.config import Settings
-from core.db import make_engine, make_sessionmaker
-from core.plugins import PluginHost
-from core.reports.export import ExportError, export_assessment, export_roster
-from core.security import SYSTEM
-from core.security.crypto import FieldCipher, load_master_key
+from bangfu.core.calendar import today
+from bangfu.core.config import Settings
+from bangfu.core.db import make_engine, make_sessionmaker
+from bangfu.core.plugins import PluginHost
+from bangfu.core.reports.export import ExportError, export_assessment, export_roster
+from bangfu.core.security import SYSTEM
+from bangfu.core.security.crypto import FieldCipher, load_master_key
 
 
 def add_commands(commands: Any) -> None:

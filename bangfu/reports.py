@@ -5,7 +5,7 @@ Authenticated like ``/graphql`` (``Authorization: Bearer ...``), or by the short
 signed ``link`` parameter that GraphQL's ``reportLink`` hands out, so that a browser can
 open it. ID numbers are masked unless ``idNumbers=full`` with a ``reason`` (and
 ``registry:reveal``). Needs ``report:export``; area scoping applies; every export is audited
-(``core.reports.export``), and so is every refusal of an authenticated actor.
+(``bangfu.core.reports.export``), and so is every refusal of an authenticated actor.
 """
 
 import uuid
@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core import request_scope
-from core.calendar import today
-from core.db import utcnow
-from core.reports import links
-from core.reports.export import (
+from bangfu.core import request_scope
+from bangfu.core.calendar import today
+from bangfu.core.db import utcnow
+from bangfu.core.reports import links
+from bangfu.core.reports.export import (
     XLSX,
     Export,
     ExportError,
@@ -27,10 +27,10 @@ from core.reports.export import (
     export_assessment,
     export_roster,
 )
-from core.security import ANONYMOUS, audit
-from core.security.actor import Actor
-from core.security.auth import actor_for_token
-from schema.context import Services
+from bangfu.core.security import ANONYMOUS, audit
+from bangfu.core.security.actor import Actor
+from bangfu.core.security.auth import actor_for_token
+from bangfu.schema.context import Services
 
 ROSTER_PATH = "/reports/roster.xlsx"
 ASSESSMENT_PATH = "/reports/assessment.xlsx"

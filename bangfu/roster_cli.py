@@ -9,16 +9,16 @@ from typing import Any
 
 from tqdm import tqdm
 
-from core.config import Settings
-from core.db import make_engine, make_sessionmaker
-from core.plugins import PluginHost, get_plugin_manager
-from core.registry.models import Region
-from core.roster.importer import RosterImport
-from core.roster.limits import RosterLimits
-from core.roster.report import Report
-from core.roster.workbook import annotated_copy, template
-from core.security import SYSTEM, audit, scoping
-from core.security.crypto import FieldCipher, load_master_key
+from bangfu.core.config import Settings
+from bangfu.core.db import make_engine, make_sessionmaker
+from bangfu.core.plugins import PluginHost, get_plugin_manager
+from bangfu.core.registry.models import Region
+from bangfu.core.roster.importer import RosterImport
+from bangfu.core.roster.limits import RosterLimits
+from bangfu.core.roster.report import Report
+from bangfu.core.roster.workbook import annotated_copy, template
+from bangfu.core.security import SYSTEM, audit, scoping
+from bangfu.core.security.crypto import FieldCipher, load_master_key
 
 
 def add_commands(commands: Any) -> None:

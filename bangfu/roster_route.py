@@ -16,14 +16,14 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from core.roster import TEMPLATE_PATH, UPLOAD_PATH
-from core.roster.importer import AUDIT_OPERATION, RosterImport, import_actions
-from core.roster.limits import RosterLimits
-from core.roster.workbook import annotated_copy, template
-from core.security import ANONYMOUS, audit
-from core.security.actor import Actor
-from core.security.auth import actor_for_token
-from schema.context import Services
+from bangfu.core.roster import TEMPLATE_PATH, UPLOAD_PATH
+from bangfu.core.roster.importer import AUDIT_OPERATION, RosterImport, import_actions
+from bangfu.core.roster.limits import RosterLimits
+from bangfu.core.roster.workbook import annotated_copy, template
+from bangfu.core.security import ANONYMOUS, audit
+from bangfu.core.security.actor import Actor
+from bangfu.core.security.auth import actor_for_token
+from bangfu.schema.context import Services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KINDS = {XLSX: ".xlsx", "text/csv": ".csv"}

@@ -33,11 +33,11 @@ from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bangfu.app import create_app
-from core.config import Settings
-from core.db import Base, make_engine, utcnow
-from core.idnumber import make as make_id_number
-from core.plugins import PluginHost, get_plugin_manager
-from core.registry.models import (
+from bangfu.core.config import Settings
+from bangfu.core.db import Base, make_engine, utcnow
+from bangfu.core.idnumber import make as make_id_number
+from bangfu.core.plugins import PluginHost, get_plugin_manager
+from bangfu.core.registry.models import (
     Household,
     Organisation,
     OrganisationKind,
@@ -46,15 +46,15 @@ from core.registry.models import (
     RegionLevel,
     Relation,
 )
-from core.registry.persons import read_id_number
-from core.registry.reference import ensure_reference_data
-from core.registry.service import MemberData, PersonData, Registry
-from core.roster.importer import RosterImport
-from core.security import SYSTEM, Actor, Role
-from core.security.auth import token_digest
-from core.security.crypto import FieldCipher
-from core.security.models import AccessToken, User
-from schema.build import build_schema
+from bangfu.core.registry.persons import read_id_number
+from bangfu.core.registry.reference import ensure_reference_data
+from bangfu.core.registry.service import MemberData, PersonData, Registry
+from bangfu.core.roster.importer import RosterImport
+from bangfu.core.security import SYSTEM, Actor, Role
+from bangfu.core.security.auth import token_digest
+from bangfu.core.security.crypto import FieldCipher
+from bangfu.core.security.models import AccessToken, User
+from bangfu.schema.build import build_schema
 
 __all__ = [
     "TEST_KEY",
@@ -115,7 +115,7 @@ class Harness:
     Make one with :meth:`start`. Its attributes:
 
     ``settings``
-        the :class:`core.config.Settings` of the app (``settings=`` of :meth:`start`).
+        the :class:`bangfu.core.config.Settings` of the app (``settings=`` of :meth:`start`).
     ``host``
         the plugin host: ``h.host.plugins`` (name to ``PluginInfo``), ``h.host.allowed(actor,
         action)``, ``h.host.roster_columns``, ``await h.host.assessment_indicators(...)``.
@@ -334,7 +334,7 @@ class Harness:
     ) -> str:
         """Create a read-only partner API client reading ``region`` (and the fields of
         ``plugins``) and return its ``bfc_`` bearer token."""
-        from core.security.clients import create_client
+        from bangfu.core.security.clients import create_client
 
         async with self.session() as session, session.begin():
             token, _client = await create_client(

@@ -31,12 +31,12 @@ from sqlalchemy import event, func, select, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bangfu.core.care.screening_models import ScreeningTarget
+from bangfu.core.demo import load_demo
+from bangfu.core.registry.models import Household, Person, Region, RegionLevel
+from bangfu.core.registry.reference import COUNTIES
+from bangfu.core.security import Role
 from bangfu.testing import Harness
-from core.care.screening_models import ScreeningTarget
-from core.demo import load_demo
-from core.registry.models import Household, Person, Region, RegionLevel
-from core.registry.reference import COUNTIES
-from core.security import Role
 
 COUNTY = "141023"
 QUERY = """query { bottomLineSummary(regionCode: "141023") {

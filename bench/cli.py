@@ -13,13 +13,13 @@ from typing import Any
 
 import httpx
 
+from bangfu.core.calendar import today as china_today
+from bangfu.core.config import Settings
+from bangfu.core.security.crypto import FieldCipher, load_master_key
+from bangfu.schema.relay import encode_cursor, to_global_id
 from bench import generate, queries
 from bench.lower_bound import Connection, LowerBound
 from bench.measure import GraphQLClient, Latency, Server, load, timed
-from core.calendar import today as china_today
-from core.config import Settings
-from core.security.crypto import FieldCipher, load_master_key
-from schema.relay import encode_cursor, to_global_id
 
 COUNTY = "141023"  # 襄汾县
 DEEP_ROWS = 50_000
@@ -121,7 +121,7 @@ async def measure(
     args: argparse.Namespace, settings: Settings, env: dict[str, str], summary: str
 ) -> dict[str, Any]:
     from bangfu.cli import load_host
-    from schema.build import build_schema
+    from bangfu.schema.build import build_schema
 
     found = queries.features(build_schema(load_host(), settings)._schema)
     db = Connection(settings.database_url, settings.database_schema)

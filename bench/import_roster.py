@@ -21,15 +21,15 @@ import openpyxl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.config import Settings
-from core.db import Base, make_engine, make_sessionmaker
-from core.idnumber import make
-from core.plugins import PluginHost, get_plugin_manager
-from core.registry.models import Region, RegionLevel
-from core.registry.reference import ensure_reference_data
-from core.roster.importer import RosterImport
-from core.security import SYSTEM, audit, scoping
-from core.security.crypto import FieldCipher
+from bangfu.core.config import Settings
+from bangfu.core.db import Base, make_engine, make_sessionmaker
+from bangfu.core.idnumber import make
+from bangfu.core.plugins import PluginHost, get_plugin_manager
+from bangfu.core.registry.models import Region, RegionLevel
+from bangfu.core.registry.reference import ensure_reference_data
+from bangfu.core.roster.importer import RosterImport
+from bangfu.core.security import SYSTEM, audit, scoping
+from bangfu.core.security.crypto import FieldCipher
 
 HEADERS = [
     "户主身份证号",

@@ -18,11 +18,11 @@ import aiosqlite
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from core.calendar import age_on
-from core.idnumber import mask
-from core.registry.persons import ID_NUMBER_CONTEXT
-from core.security.crypto import FieldCipher
-from schema.relay import encode_cursor, to_global_id
+from bangfu.core.calendar import age_on
+from bangfu.core.idnumber import mask
+from bangfu.core.registry.persons import ID_NUMBER_CONTEXT
+from bangfu.core.security.crypto import FieldCipher
+from bangfu.schema.relay import encode_cursor, to_global_id
 
 try:  # the fastest serialiser there is, when installed (the bench extra has it)
     import orjson

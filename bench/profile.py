@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
+from bangfu.schema.relay import to_global_id
 from bench import generate, queries
-from schema.relay import to_global_id
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -25,8 +25,8 @@ async def run(args: argparse.Namespace) -> None:
 
     from bangfu.app import create_app, tune_garbage_collector
     from bangfu.cli import load_host
-    from core.config import Settings
-    from schema.build import build_schema
+    from bangfu.core.config import Settings
+    from bangfu.schema.build import build_schema
 
     settings = Settings()
     found = queries.features(build_schema(load_host(), settings)._schema)

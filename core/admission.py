@@ -5,7 +5,7 @@ sends many requests at once, or many costly ones, must not take them all. Per wo
 process (the bounds are not shared between processes or hosts):
 
 - each actor may have ``max_requests_per_actor`` requests running at once;
-- a request whose cost (``schema.limits``) is at least ``expensive_query_cost`` is
+- a request whose cost (``bangfu.schema.limits``) is at least ``expensive_query_cost`` is
   *expensive*: each actor may have ``max_expensive_per_actor`` of them running, each client
   address ``max_expensive_per_address``, and all of them together hold one of the
   ``expensive_lane_size`` places of the expensive lane, smaller than the database pool,
@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
-from core.config import Settings
+from bangfu.core.config import Settings
 
 
 class Busy(Exception):

@@ -46,7 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from core.db import Base
+from bangfu.core.db import Base
 
 FORMAT = "bangfu-backup/1"
 # Written by every `bangfu db upgrade`: replaced by the backup's copy on restore.
@@ -61,7 +61,7 @@ class RestoreError(RuntimeError):
 
 def tables() -> list[Table]:
     """Every table in dependency order (parents before children)."""
-    import core.models  # noqa: F401  (all core tables are known)
+    import bangfu.core.models  # noqa: F401  (all core tables are known)
 
     return list(Base.metadata.sorted_tables)
 

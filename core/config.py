@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.care.events import CareEventKind
+from bangfu.core.care.events import CareEventKind
 
 
 class Profile(enum.StrEnum):
@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     )
     token_ttl_minutes: int = Field(default=8 * 60, ge=1)
     token_idle_minutes: int = Field(default=60, ge=1)
-    # Login throttling (core.security.auth): growing delays, per account and address.
+    # Login throttling (bangfu.core.security.auth): growing delays, per account and address.
     login_free_failures: int = Field(
         default=5,
         ge=1,
@@ -130,8 +130,8 @@ class Settings(BaseSettings):
     fast_path: bool = Field(
         default=True,
         description="The fast path: plain leaf fields and direct resolvers skip "
-        "graphql-core's and Strawberry's per-field machinery (schema.execution), and pages "
-        "load their nested data level by level before execution (schema.prefetch). Off: "
+        "graphql-core's and Strawberry's per-field machinery (bangfu.schema.execution), and pages "
+        "load their nested data level by level before execution (bangfu.schema.prefetch). Off: "
         "plain Strawberry execution with DataLoaders, same answers, slower.",
     )
 
@@ -206,7 +206,7 @@ class Settings(BaseSettings):
         default=600_000,
         ge=1,
         description="Scan cost budget: what the filters and whole-area fields of a document "
-        "read, priced by the persons of the area they read (schema.scan_cost). About what "
+        "read, priced by the persons of the area they read (bangfu.schema.scan_cost). About what "
         "a 2-core server reads in 20 s, so that a request within it ends within the time "
         "limit: the bottom-line summary of a county of 20,000 persons costs about 500,000.",
     )
@@ -216,7 +216,7 @@ class Settings(BaseSettings):
         description="How old the per-region person counts that price scans may get.",
     )
 
-    # Bounds on concurrent work, per worker process (core.admission).
+    # Bounds on concurrent work, per worker process (bangfu.core.admission).
     max_requests_per_actor: int = Field(
         default=8, ge=1, description="GraphQL requests one actor may have running at once."
     )

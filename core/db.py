@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 from sqlalchemy.pool import NullPool
 
-from core import request_scope
+from bangfu.core import request_scope
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -89,7 +89,7 @@ def make_engine(
     be given the schema that holds the tables. ``hide_parameters`` keeps a statement's
     values out of its errors (for commands that handle whole tables of personal data).
 
-    Statements honour the request deadline of :mod:`core.request_scope`: on SQLite a
+    Statements honour the request deadline of :mod:`bangfu.core.request_scope`: on SQLite a
     statement still running after it is interrupted (PostgreSQL statements are cancelled
     by asyncpg when the request is). ``statement_timeout`` (seconds, PostgreSQL) is the
     server-side backstop for any one statement.
@@ -198,7 +198,7 @@ async def flush_or_version_conflict(session: AsyncSession, field: str) -> None:
     from sqlalchemy import inspect, select
     from sqlalchemy.orm.exc import StaleDataError
 
-    from core.errors import DomainError, ErrorCode
+    from bangfu.core.errors import DomainError, ErrorCode
 
     # What each versioned row was read as, taken now: after a failed flush the objects
     # are expired and must not be touched.

@@ -127,7 +127,7 @@ async def _probe_sqlite(connection: Any) -> None:
 async def _probe_postgresql(connection: Any) -> None:
     # An update of one reference row, rolled back: refused in a read-only transaction
     # (25006, a standby, default_transaction_read_only) and when a write fails (53100).
-    from core.registry.models import Region
+    from bangfu.core.registry.models import Region
 
     first = select(func.min(Region.code)).scalar_subquery()
     try:  # in the transaction the first query began

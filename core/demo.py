@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import demo_names
-from core.care.demo import load_care_demo
-from core.db import Base
-from core.idnumber import IdNumber, Sex, make, parse
-from core.registry.models import (
+from bangfu.core import demo_names
+from bangfu.core.care.demo import load_care_demo
+from bangfu.core.db import Base
+from bangfu.core.idnumber import IdNumber, Sex, make, parse
+from bangfu.core.registry.models import (
     Category,
     CategoryAssignment,
     Household,
@@ -35,8 +35,8 @@ from core.registry.models import (
     RegionLevel,
     Relation,
 )
-from core.registry.persons import id_number_digest, new_person
-from core.registry.reference import (
+from bangfu.core.registry.persons import id_number_digest, new_person
+from bangfu.core.registry.reference import (
     CITY_CODE,
     COUNTIES,
     COUNTY_CODES,
@@ -45,10 +45,10 @@ from core.registry.reference import (
     ensure_reference_data,
     missing_regions,
 )
-from core.security.actor import Role
-from core.security.crypto import FieldCipher
-from core.security.models import User
-from core.security.passwords import hash_password
+from bangfu.core.security.actor import Role
+from bangfu.core.security.crypto import FieldCipher
+from bangfu.core.security.models import User
+from bangfu.core.security.passwords import hash_password
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -544,7 +544,7 @@ async def load_demo(
 ) -> DemoSummary:
     """Write the Linfen demo data in the session's transaction (the caller commits).
 
-    Must run as the system actor. ``host`` is the :class:`core.plugins.PluginHost` whose
+    Must run as the system actor. ``host`` is the :class:`bangfu.core.plugins.PluginHost` whose
     plugins add their own rows through ``bangfu_demo_data``; ``None`` skips them. The same
     ``seed`` and ``today`` (default: today in Asia/Shanghai) give the same data.
 

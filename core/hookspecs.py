@@ -2,7 +2,7 @@
 
 Written in pytest's style: each hook is a typed, do-nothing function whose docstring says
 when it is called, what it receives and what it returns. Plugins implement hooks with
-``core.plugins.hookimpl`` and are found through the ``bangfu.plugins`` entry-point group;
+``bangfu.core.plugins.hookimpl`` and are found through the ``bangfu.plugins`` entry-point group;
 the four built-in domain plugins are registered the same way.
 
 Hooks are always called with keyword arguments. A hook implementation may be ``async``
@@ -22,14 +22,14 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from core.assessment.types import AssessmentPeriod, IndicatorScore
-    from core.bottomline import Finding
-    from core.care.events import CareEventRaised
-    from core.plugins import PluginInfo
-    from core.registry.models import Household, Person
-    from core.roster.columns import RosterColumns
-    from core.security.actor import Actor
-    from core.security.permissions import Action
+    from bangfu.core.assessment.types import AssessmentPeriod, IndicatorScore
+    from bangfu.core.bottomline import Finding
+    from bangfu.core.care.events import CareEventRaised
+    from bangfu.core.plugins import PluginInfo
+    from bangfu.core.registry.models import Household, Person
+    from bangfu.core.roster.columns import RosterColumns
+    from bangfu.core.security.actor import Actor
+    from bangfu.core.security.permissions import Action
 
 hookspec = HookspecMarker("bangfu")
 
@@ -54,7 +54,7 @@ def bangfu_plugin_info() -> "PluginInfo":
     Called once at start. Every plugin must implement it; the name is the prefix of the
     plugin's tables (``<name>_``), GraphQL root fields and actions (``<name>:...``).
 
-    :returns: a :class:`core.plugins.PluginInfo`.
+    :returns: a :class:`bangfu.core.plugins.PluginInfo`.
     """
 
 
@@ -62,7 +62,7 @@ def bangfu_plugin_info() -> "PluginInfo":
 def bangfu_register_models() -> Sequence[type[Any]]:
     """Return the plugin's ORM model classes.
 
-    Called once at start. Each class must be mapped on ``core.db.Base`` (so one
+    Called once at start. Each class must be mapped on ``bangfu.core.db.Base`` (so one
     ``MetaData`` holds every table), its table named ``<plugin>_...``, and it must declare
     how it is area-scoped (``PersonScoped``, ``HouseholdScoped``, ``AreaPathScoped``) or
     that it is global (``GlobalModel``). Violations stop the service at start.
@@ -90,7 +90,7 @@ def bangfu_register_actions() -> Sequence["Action"]:
     Called once at start. Action names must start with ``<plugin>:``; an action name
     defined twice (by any two plugins, or by a plugin and core) stops the service.
 
-    :returns: a sequence of :class:`core.security.permissions.Action`.
+    :returns: a sequence of :class:`bangfu.core.security.permissions.Action`.
     """
 
 
@@ -176,7 +176,7 @@ def bangfu_graphql_context(context: Any) -> None:
     Called once per GraphQL request, before execution. Register loaders with
     ``context.loaders[<name>] = DataLoader(...)`` (names prefixed with the plugin's name).
 
-    :param context: the request's :class:`schema.context.Context`.
+    :param context: the request's :class:`bangfu.schema.context.Context`.
     """
 
 
@@ -214,7 +214,7 @@ def bangfu_roster_columns() -> Sequence["RosterColumns"]:
     (``RosterColumns.check``) for the whole file before anything is written; then
     ``RosterColumns.write`` is awaited per row inside the import's single transaction.
 
-    :returns: a sequence of :class:`core.roster.columns.RosterColumns`.
+    :returns: a sequence of :class:`bangfu.core.roster.columns.RosterColumns`.
     """
 
 
@@ -250,7 +250,7 @@ async def bangfu_bottom_line(
     :param persons: the persons (ORM rows), all in the caller's area.
     :param session: a read session scoped to the caller.
     :param as_of: the day to judge (Asia/Shanghai).
-    :returns: a sequence of :class:`core.bottomline.Finding`.
+    :returns: a sequence of :class:`bangfu.core.bottomline.Finding`.
     """
 
 
@@ -265,7 +265,7 @@ async def bangfu_assessment_indicators(
     statements (``GROUP BY``, or one query for the rows behind all units), never one
     query per unit or person. May also be a plain function.
 
-    Each :class:`core.assessment.IndicatorScore` is one indicator for one unit (a county
+    Each :class:`bangfu.core.assessment.IndicatorScore` is one indicator for one unit (a county
     ``REGION``, an ``ORGANISATION`` or a paired ``OFFICIAL``) with the items behind it:
     every item is in the denominator, the items that are ``met`` in the numerator. The
     indicator code must start with ``<plugin>_``; weights and thresholds are configured
@@ -274,5 +274,5 @@ async def bangfu_assessment_indicators(
     :param session: a read session scoped to the caller's area.
     :param period: the year, the assessed region and its path, the first and last day of
         the year and the day judged (``as_of``).
-    :returns: a sequence of :class:`core.assessment.IndicatorScore`.
+    :returns: a sequence of :class:`bangfu.core.assessment.IndicatorScore`.
     """

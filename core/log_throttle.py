@@ -17,7 +17,7 @@ import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from core.db_health import unavailable_reason
+from bangfu.core.db_health import unavailable_reason
 
 #: How many distinct failures are remembered (the oldest is forgotten first).
 MAX_KEYS = 1000

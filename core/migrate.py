@@ -12,7 +12,7 @@ Alembic on an async engine through ``asyncio.run``. Called while an event loop i
 in this thread (an app's lifespan), they run in a worker thread and block until it is
 done; prefer ``await asyncio.to_thread(upgrade, ...)`` there, so the loop keeps serving.
 
-``plugin_dirs`` is what :meth:`core.plugins.PluginHost.migration_dirs` returns: a mapping
+``plugin_dirs`` is what :meth:`bangfu.core.plugins.PluginHost.migration_dirs` returns: a mapping
 of plugin name to its migrations folder, or a plain sequence of folders (the plugin name is
 then the folder of its package: ``<name>/migrations/versions``). A folder may be the
 ``versions`` folder itself or the ``migrations`` folder that holds it.
@@ -40,7 +40,7 @@ from sqlalchemy import Connection, MetaData, Table, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from core.db import Base
+from bangfu.core.db import Base
 
 __all__ = [
     "CORE_BRANCH",
@@ -169,12 +169,36 @@ def _models_module(package_dir: Path | None) -> str | None:
         (package_dir / "models.py").is_file() or (package_dir / "models" / "__init__.py").is_file()
     ):
         return None
-    parts = [package_dir.name]
-    parent = package_dir.parent
+    return f"{package_name(package_dir)}.models"
+
+
+def package_name(directory: Path) -> str:
+    """The import name of a package folder.
+
+    The repository's folders are installed under ``bangfu`` (pyproject.toml's package-dir:
+    ``plugins/education`` is ``bangfu.plugins.education``); any other package is named by
+    its folders up to the first one without an ``__init__.py``.
+    """
+    import bangfu
+    import bangfu.plugins
+
+    resolved = directory.resolve()
+    for package in (bangfu.plugins, bangfu):
+        for root in package.__path__:
+            try:
+                rest = resolved.relative_to(Path(root).resolve())
+            except ValueError:
+                continue
+            return ".".join((package.__name__, *rest.parts))
+    if resolved.is_relative_to(CORE_PACKAGE_DIR.parent / "migrations"):
+        rest = resolved.relative_to(CORE_PACKAGE_DIR.parent / "migrations")
+        return ".".join(("bangfu.migrations", *rest.parts))
+    parts = [resolved.name]
+    parent = resolved.parent
     while (parent / "__init__.py").is_file():
         parts.insert(0, parent.name)
         parent = parent.parent
-    return ".".join([*parts, "models"])
+    return ".".join(parts)
 
 
 def plugin_branches(config: Config) -> dict[str, PluginBranch]:
@@ -198,8 +222,8 @@ def plugin_branches(config: Config) -> dict[str, PluginBranch]:
 def import_models(branches: Mapping[str, PluginBranch]) -> MetaData:
     """Import every core models module and the plugins' ones; return ``Base.metadata``."""
     for path in sorted(CORE_PACKAGE_DIR.rglob("models.py")):
-        relative = path.relative_to(CORE_PACKAGE_DIR.parent).with_suffix("")
-        import_module(".".join(relative.parts))
+        relative = path.relative_to(CORE_PACKAGE_DIR).with_suffix("")
+        import_module(".".join((__package__ or "bangfu.core", *relative.parts)))
     for branch in branches.values():
         if branch.models_module is not None:
             import_module(branch.models_module)

@@ -21,19 +21,19 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import hookspecs
-from core.assessment.types import AssessmentPeriod, IndicatorScore
-from core.bottomline import Finding
-from core.care.care_events import record_event
-from core.care.events import CareEventRaised
-from core.config import Settings
-from core.db import Base
-from core.errors import ErrorCode
-from core.hookspecs import HOOK_CONTRACT
-from core.roster.columns import KEY_PATTERN, RosterColumns
-from core.roster.headers import CORE_COLUMNS
-from core.security.actor import Actor
-from core.security.permissions import CORE_ACTIONS, Action, client_vote, decide
+from bangfu.core import hookspecs
+from bangfu.core.assessment.types import AssessmentPeriod, IndicatorScore
+from bangfu.core.bottomline import Finding
+from bangfu.core.care.care_events import record_event
+from bangfu.core.care.events import CareEventRaised
+from bangfu.core.config import Settings
+from bangfu.core.db import Base
+from bangfu.core.errors import ErrorCode
+from bangfu.core.hookspecs import HOOK_CONTRACT
+from bangfu.core.roster.columns import KEY_PATTERN, RosterColumns
+from bangfu.core.roster.headers import CORE_COLUMNS
+from bangfu.core.security.actor import Actor
+from bangfu.core.security.permissions import CORE_ACTIONS, Action, client_vote, decide
 
 hookimpl = pluggy.HookimplMarker("bangfu")
 ENTRY_POINT_GROUP = "bangfu.plugins"
@@ -54,7 +54,7 @@ class PluginInfo:
     """What ``bangfu_plugin_info`` returns.
 
     ``contract`` is a PEP 440 specifier of the hook-contract versions
-    (``core.hookspecs.HOOK_CONTRACT``) the plugin works with; it defaults to the current
+    (``bangfu.core.hookspecs.HOOK_CONTRACT``) the plugin works with; it defaults to the current
     major version. ``package`` is the distribution to upgrade when it does not match.
     """
 
@@ -118,7 +118,7 @@ def builtin_plugin_names() -> list[str]:
     return sorted(
         ep.name
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
-        if ep.value.startswith("plugins.")
+        if ep.value.startswith("bangfu.plugins.")
     )
 
 
@@ -236,7 +236,8 @@ class PluginHost:
                 table = getattr(cls, "__table__", None)
                 if table is None or table.metadata is not Base.metadata:
                     raise PluginError(
-                        f"plugin {plugin}: model {cls.__qualname__} is not mapped on core.db.Base"
+                        f"plugin {plugin}: model {cls.__qualname__} "
+                        "is not mapped on bangfu.core.db.Base"
                     )
                 if not table.name.startswith(f"{plugin}_"):
                     raise PluginError(

@@ -8,7 +8,7 @@ runs its events in that task's context, so the database layer sees them too.
   trusted reverse proxy, uvicorn takes it from ``X-Forwarded-For``), for login throttling
   and the per-address bounds;
 - the **deadline** (``time.monotonic()`` seconds) after which the request is cancelled:
-  SQLite statements still running then are interrupted (see :mod:`core.db`).
+  SQLite statements still running then are interrupted (see :mod:`bangfu.core.db`).
 """
 
 import contextlib

@@ -3,7 +3,7 @@
 SQLite stores a string of any length in a ``VARCHAR(200)``; PostgreSQL refuses it with a
 driver error (a 500). Before each flush, :func:`check_lengths` holds every string that a
 new or changed row would store to its column's length and refuses the write with a
-:class:`~core.errors.DomainError` (``TOO_LONG``, "at most N characters", naming the
+:class:`~bangfu.core.errors.DomainError` (``TOO_LONG``, "at most N characters", naming the
 field by its camel-case name): the mutation's payload gets the error, and its transaction
 is rolled back. Services check the fields they know with their own messages first; this
 covers every other column, plugins' included, with the column's own length.
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from core.errors import DomainError, ErrorCode, FieldError
+from bangfu.core.errors import DomainError, ErrorCode, FieldError
 
 #: Free-text notes kept in TEXT columns (visit notes, responses, five-knowns notes).
 MAX_NOTES = 4000
@@ -34,7 +34,7 @@ def length_errors(field: str, value: str | None, limit: Any) -> list[FieldError]
 
 
 def check_length(field: str, value: str | None, limit: Any) -> None:
-    """Raise :func:`length_errors` as a :class:`~core.errors.DomainError`, if any."""
+    """Raise :func:`length_errors` as a :class:`~bangfu.core.errors.DomainError`, if any."""
     if errors := length_errors(field, value, limit):
         raise DomainError(*errors)
 

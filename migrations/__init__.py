@@ -1,1 +1,1 @@
-"""Alembic environment and core's revisions (branch ``core``); see ``core.migrate``."""
+"""Alembic environment and core's revisions (branch ``core``); see ``bangfu.core.migrate``."""

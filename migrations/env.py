@@ -1,9 +1,9 @@
 """Alembic environment: core's branch plus one branch per plugin, on an async engine.
 
-Run through :mod:`core.migrate`, which builds the ``Config`` in code (no ``alembic.ini``).
-The target metadata is ``core.db.Base.metadata`` after importing every core models module
+Run through :mod:`bangfu.core.migrate`, which builds the ``Config`` in code (no ``alembic.ini``).
+The target metadata is ``bangfu.core.db.Base.metadata`` after importing every core models module
 and, for each plugin version folder ``<package>/migrations/versions``, ``<package>.models``.
-Only core's and those plugins' tables are compared (see ``core.migrate.context_options``).
+Only core's and those plugins' tables are compared (see ``bangfu.core.migrate.context_options``).
 
 If ``config.attributes["connection"]`` holds a sync ``Connection``, migrations run on it
 (the Alembic cookbook pattern, e.g. from ``AsyncConnection.run_sync``); otherwise an async
@@ -16,7 +16,7 @@ import asyncio
 from alembic import context
 from sqlalchemy import Connection
 
-from core import migrate
+from bangfu.core import migrate
 
 config = context.config
 target_metadata = migrate.import_models(migrate.plugin_branches(config))

@@ -3,7 +3,7 @@ field and every plugin field has a rule.
 
 Three kinds of rule, all field extensions:
 
-* ``requires(action)`` (``schema.permissions``): a login, then the action;
+* ``requires(action)`` (``bangfu.schema.permissions``): a login, then the action;
 * ``public()``: anybody, logged in or not (the login mutation, the plugin list);
 * ``person_data(...)``: a person's sensitive or child data (PIPL art. 28): the action that
   reads the field, and — for a child under 14 or a sensitive field — an action that only
@@ -18,10 +18,10 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
-from core.calendar import age_on
-from core.registry.models import Person
-from schema.audit import audit_denial
-from schema.permissions import Allowed, Guard, IsAuthenticated
+from bangfu.core.calendar import age_on
+from bangfu.core.registry.models import Person
+from bangfu.schema.audit import audit_denial
+from bangfu.schema.permissions import Allowed, Guard, IsAuthenticated
 
 CHILD_AGE = 14
 
@@ -91,7 +91,7 @@ def person_data(
 
 
 # Core's permissions, whose ``allows`` reads ``info.context`` and the source only: a fast
-# path may ask them itself (schema.execution, schema.prefetch).
+# path may ask them itself (bangfu.schema.execution, bangfu.schema.prefetch).
 CORE_PERMISSIONS = (IsAuthenticated, Allowed, SensitiveGuard, ChildDataGuard)
 
 

@@ -5,11 +5,11 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from core.assessment.compute import Assessment, AssessmentError, UnitResult, assess
-from core.assessment.types import IndicatorScore, UnitKind
-from schema.permissions import requires
-from schema.relay import to_global_id
-from schema.scan_cost import JUDGES, NARROWS
+from bangfu.core.assessment.compute import Assessment, AssessmentError, UnitResult, assess
+from bangfu.core.assessment.types import IndicatorScore, UnitKind
+from bangfu.schema.permissions import requires
+from bangfu.schema.relay import to_global_id
+from bangfu.schema.scan_cost import JUDGES, NARROWS
 
 UnitKindType = strawberry.enum(
     UnitKind,

@@ -9,7 +9,7 @@
 - :meth:`Context.write` is :func:`audited_write`: just before the transaction commits it
   appends one ``ok`` row, in the same transaction (the effect and its row are atomic),
   with the targets (global IDs of every object created, changed or deleted, collected by
-  the session listener of :mod:`core.security.audit`) and details ``{"input": <masked
+  the session listener of :mod:`bangfu.core.security.audit`) and details ``{"input": <masked
   arguments>, "changes": [<before/after of changed columns, masked>]}``. When the
   transaction rolls back (a ``DomainError`` or anything else) it writes a ``failed`` row
   with the error codes in a transaction of its own, and re-raises.
@@ -17,10 +17,10 @@
   extension when it returns: ``failed`` with the codes when its payload has ``errors``
   or it raised, ``ok`` otherwise.
 
-``login`` audits itself (``core.security.auth``), as does any mutation declared with
+``login`` audits itself (``bangfu.core.security.auth``), as does any mutation declared with
 ``metadata={"audit": "self"}``: those get no row from here.
 
-**Denials**: the permission classes of :mod:`schema.permissions` call
+**Denials**: the permission classes of :mod:`bangfu.schema.permissions` call
 :func:`audit_denial`, which writes one committed ``denied`` row per operation and action
 per request.
 
@@ -44,17 +44,17 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldE
 from strawberry.types import Info
 from strawberry.utils.await_maybe import await_maybe
 
-from core import request_scope
-from core.db import transaction
-from core.errors import DomainError
-from core.log_throttle import FailureLog
-from core.security import audit
-from core.security.audit import CHANGES_KEY, RECORDED_KEY, ChangeSet, Outcome
-from core.security.masking import is_dropped, mask_tree, snake
-from core.security.models import AuditEvent
+from bangfu.core import request_scope
+from bangfu.core.db import transaction
+from bangfu.core.errors import DomainError
+from bangfu.core.log_throttle import FailureLog
+from bangfu.core.security import audit
+from bangfu.core.security.audit import CHANGES_KEY, RECORDED_KEY, ChangeSet, Outcome
+from bangfu.core.security.masking import is_dropped, mask_tree, snake
+from bangfu.core.security.models import AuditEvent
 
 if TYPE_CHECKING:
-    from schema.context import Context
+    from bangfu.schema.context import Context
 
 log = logging.getLogger("bangfu.audit")
 
@@ -145,11 +145,11 @@ async def audit_event(
     Not inside an open ``context.write()`` block: appends are serialised (the head row on
     PostgreSQL, the database lock on SQLite), so a second transaction of the same request
     would wait for the first. Inside a write transaction call
-    ``core.security.audit.record(session, context.actor, ..., request_id=
+    ``bangfu.core.security.audit.record(session, context.actor, ..., request_id=
     request_id_of(context))`` instead; the row then commits or rolls back with the write,
     and ``context.write()`` adds no row of its own when the transaction changed nothing.
 
-    :param context: the request's :class:`schema.context.Context` (its actor and request
+    :param context: the request's :class:`bangfu.schema.context.Context` (its actor and request
         ID are recorded).
     :param operation: ``"<query|mutation>:<fieldName>"``, e.g. ``"mutation:personReveal"``,
         or ``"export:<name>"``.

@@ -1,7 +1,7 @@
 """``auditLog``: the audit trail, newest first, for administrators and supervisors.
 
 Scoped like every read: a reader below the city sees the rows about its area (the area
-each row records, :mod:`core.security.audit_area`) and its own actions; the city level
+each row records, :mod:`bangfu.core.security.audit_area`) and its own actions; the city level
 sees every row.
 """
 
@@ -16,14 +16,14 @@ from sqlalchemy.orm import QueryableAttribute
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from core.db import path_within
-from core.security.actor import Actor
-from core.security.audit_area import is_city_level
-from core.security.models import AuditEvent
-from schema.connections import connection_types, paginate
-from schema.input_limits import SEARCH
-from schema.permissions import requires
-from schema.scan_cost import INDEXED, scan_cost
+from bangfu.core.db import path_within
+from bangfu.core.security.actor import Actor
+from bangfu.core.security.audit_area import is_city_level
+from bangfu.core.security.models import AuditEvent
+from bangfu.schema.connections import connection_types, paginate
+from bangfu.schema.input_limits import SEARCH
+from bangfu.schema.permissions import requires
+from bangfu.schema.scan_cost import INDEXED, scan_cost
 
 #: A filter of the audit trail without an index reads it newest first until a page
 #: matches: up to the whole trail, which grows by every request (a million rows, about

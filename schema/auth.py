@@ -32,14 +32,14 @@ from sqlalchemy import select
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
-from core import request_scope
-from core.errors import DomainError
-from core.security import audit, auth
-from core.security.actor import ANONYMOUS, ActorKind, Role
-from core.security.models import User
-from schema.access import public
-from schema.errors import CoreError, errors_of
-from schema.permissions import IsAuthenticated
+from bangfu.core import request_scope
+from bangfu.core.errors import DomainError
+from bangfu.core.security import audit, auth
+from bangfu.core.security.actor import ANONYMOUS, ActorKind, Role
+from bangfu.core.security.models import User
+from bangfu.schema.access import public
+from bangfu.schema.errors import CoreError, errors_of
+from bangfu.schema.permissions import IsAuthenticated
 
 RoleType = strawberry.enum(Role, name="Role", description="Roles that actions are granted to.")
 

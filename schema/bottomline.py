@@ -9,8 +9,8 @@ from sqlalchemy import Select
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from core.bottomline import BOTTOM_LINE, GOALS, Indicator, Status
-from core.bottomline.evaluate import (
+from bangfu.core.bottomline import BOTTOM_LINE, GOALS, Indicator, Status
+from bangfu.core.bottomline.evaluate import (
     BATCH,
     BottomLine,
     Summary,
@@ -18,11 +18,11 @@ from core.bottomline.evaluate import (
     pages,
     summarise,
 )
-from schema.permissions import requires
-from schema.prefetch import direct, prefetch
-from schema.relay import check_first, decode_cursor, encode_cursor, page_info
-from schema.scan_cost import JUDGES, NARROWS
-from schema.types import Region
+from bangfu.schema.permissions import requires
+from bangfu.schema.prefetch import direct, prefetch
+from bangfu.schema.relay import check_first, decode_cursor, encode_cursor, page_info
+from bangfu.schema.scan_cost import JUDGES, NARROWS
+from bangfu.schema.types import Region
 
 IndicatorType = strawberry.enum(
     Indicator,

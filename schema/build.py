@@ -9,31 +9,31 @@ from functools import partial
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
-from core.config import Settings
-from core.plugins import PluginHost
-from schema.access import check_access_rules
-from schema.assessment import AssessmentQuery
-from schema.audit import audit_mutations
-from schema.audit_log import AuditQuery
-from schema.auth import AuthenticationChecks, AuthMutation, AuthQuery
-from schema.bottomline import BottomLineQuery
-from schema.care import build_care
-from schema.core_types import (
+from bangfu.core.config import Settings
+from bangfu.core.plugins import PluginHost
+from bangfu.schema.access import check_access_rules
+from bangfu.schema.assessment import AssessmentQuery
+from bangfu.schema.audit import audit_mutations
+from bangfu.schema.audit_log import AuditQuery
+from bangfu.schema.auth import AuthenticationChecks, AuthMutation, AuthQuery
+from bangfu.schema.bottomline import BottomLineQuery
+from bangfu.schema.care import build_care
+from bangfu.schema.core_types import (
     CoreTypes,
     SchemaCompositionError,
     build_core_types,
     graphql_field_names,
 )
-from schema.errors import compose_error_codes
-from schema.execution import Executor, install_direct_resolvers
-from schema.failures import GuardedSchema
-from schema.input_limits import InputLengthGuard
-from schema.limits import ValidationOnce, limit_extensions
-from schema.mutations import build_mutation
-from schema.query import build_query
-from schema.reports import ReportQuery
-from schema.reveal import RevealMutation
-from schema.scan_cost import check_scan_costs
+from bangfu.schema.errors import compose_error_codes
+from bangfu.schema.execution import Executor, install_direct_resolvers
+from bangfu.schema.failures import GuardedSchema
+from bangfu.schema.input_limits import InputLengthGuard
+from bangfu.schema.limits import ValidationOnce, limit_extensions
+from bangfu.schema.mutations import build_mutation
+from bangfu.schema.query import build_query
+from bangfu.schema.reports import ReportQuery
+from bangfu.schema.reveal import RevealMutation
+from bangfu.schema.scan_cost import check_scan_costs
 
 
 def starts_with_plugin_name(field: str, plugin: str) -> bool:

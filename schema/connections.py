@@ -6,8 +6,8 @@ from typing import Any
 import strawberry
 from sqlalchemy import Select, func
 
-from schema.prefetch import prefetch, selected
-from schema.relay import PageInfo, check_first, decode_cursor, encode_cursor, page_info
+from bangfu.schema.prefetch import prefetch, selected
+from bangfu.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor, page_info
 
 
 @strawberry.type
@@ -64,7 +64,7 @@ async def paginate(
     ``totalCount`` is selected, as a separate ``COUNT`` over the same filters.
     ``newest_first`` pages by descending ID; ``present`` turns a row into its node.
     With the resolver's ``info``, the page's nested data is loaded level by level before
-    the nodes are returned (``schema.prefetch``), and a selection of ``totalCount`` alone
+    the nodes are returned (``bangfu.schema.prefetch``), and a selection of ``totalCount`` alone
     runs the count only.
     """
     check_first(first, context.settings.max_page_size)

@@ -11,15 +11,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from core import calendar
-from core.admission import Admission, Busy
-from core.config import Settings
-from core.log_throttle import FailureLog
-from core.plugins import PluginHost
-from core.registry.area_sizes import AreaSizes
-from core.security.actor import Actor
-from core.security.crypto import FieldCipher
-from schema.audit import audited_write
+from bangfu.core import calendar
+from bangfu.core.admission import Admission, Busy
+from bangfu.core.config import Settings
+from bangfu.core.log_throttle import FailureLog
+from bangfu.core.plugins import PluginHost
+from bangfu.core.registry.area_sizes import AreaSizes
+from bangfu.core.security.actor import Actor
+from bangfu.core.security.crypto import FieldCipher
+from bangfu.schema.audit import audited_write
 
 log = logging.getLogger("bangfu.context")
 
@@ -30,13 +30,13 @@ CLOSE_WAIT_SECONDS = 10.0
 @dataclasses.dataclass
 class Services:
     """What lives as long as the app: settings, database, plugins, keys, and the process's
-    bounds on concurrent work with the area sizes that price it (``schema.limits``)."""
+    bounds on concurrent work with the area sizes that price it (``bangfu.schema.limits``)."""
 
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     host: PluginHost
     cipher: FieldCipher
-    #: Failures logged once per interval (``core.log_throttle``).
+    #: Failures logged once per interval (``bangfu.core.log_throttle``).
     failures: FailureLog = dataclasses.field(default_factory=FailureLog)
     area_sizes: AreaSizes = dataclasses.field(default_factory=AreaSizes)
     admission: Admission = dataclasses.field(init=False)
@@ -65,7 +65,7 @@ class Context:
         self._decisions: dict[str, bool] = {}
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
-        #: Set when admission refused the request (``schema.limits``): answered 429.
+        #: Set when admission refused the request (``bangfu.schema.limits``): answered 429.
         self.busy: Busy | None = None
 
     @property
@@ -93,7 +93,7 @@ class Context:
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A transaction as this actor: committed on success, rolled back on any error.
 
-        Audited (``schema.audit.audited_write``): one ``ok`` row with what changed, in the
+        Audited (``bangfu.schema.audit.audited_write``): one ``ok`` row with what changed, in the
         same transaction, or one ``failed`` row after a rollback."""
         async with audited_write(self) as session:
             yield session

@@ -18,17 +18,17 @@ import strawberry
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
-from core.calendar import age_on
-from core.registry import models
-from core.registry.persons import masked_id_number
-from core.security.crypto import DecryptionError
-from schema.access import person_data
-from schema.bottomline import BottomLineType, present_line
-from schema.connections import connection_types
-from schema.prefetch import direct, prefetchable, ready, then
-from schema.relay import Node, to_global_id
-from schema.scan_cost import JUDGED_PERSON, scan_cost
-from schema.types import CategoryAssignment, Disability, Region
+from bangfu.core.calendar import age_on
+from bangfu.core.registry import models
+from bangfu.core.registry.persons import masked_id_number
+from bangfu.core.security.crypto import DecryptionError
+from bangfu.schema.access import person_data
+from bangfu.schema.bottomline import BottomLineType, present_line
+from bangfu.schema.connections import connection_types
+from bangfu.schema.prefetch import direct, prefetchable, ready, then
+from bangfu.schema.relay import Node, to_global_id
+from bangfu.schema.scan_cost import JUDGED_PERSON, scan_cost
+from bangfu.schema.types import CategoryAssignment, Disability, Region
 
 _builds = itertools.count(1)
 
@@ -147,7 +147,7 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> CoreTypes:
             return isinstance(obj, models.Membership)
 
     # Anyone who may read a person sees name, age, area and categories; everything else
-    # about a child under 14 only roles whose duty needs it (schema.access.person_data).
+    # about a child under 14 only roles whose duty needs it (bangfu.schema.access.person_data).
     public_part = person_data(child=None)
     child_guarded = person_data()
 

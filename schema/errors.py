@@ -13,7 +13,7 @@ from typing import TypeVar
 import strawberry
 from strawberry.types.enum import EnumValue
 
-from core.errors import DomainError, ErrorCode, FieldError
+from bangfu.core.errors import DomainError, ErrorCode, FieldError
 
 ErrorCodeType = strawberry.enum(
     ErrorCode,

@@ -33,13 +33,13 @@ from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.utils.str_converters import to_camel_case
 
-from schema.access import core_guard
-from schema.permissions import Guard
-from schema.prefetch import DIRECT
+from bangfu.schema.access import core_guard
+from bangfu.schema.permissions import Guard
+from bangfu.schema.prefetch import DIRECT
 
 _PLAN = "_bangfu_leaf_plan"
 
-#: The versions this module and ``schema.prefetch`` were tested with: they use private
+#: The versions this module and ``bangfu.schema.prefetch`` were tested with: they use private
 #: parts of both (pyproject.toml pins the same ranges; tests/test_fast_path_versions.py
 #: fails when another version is installed, so an upgrade is a conscious act).
 TESTED_WITH = {"strawberry-graphql": ">=0.341.2,<0.342", "graphql-core": ">=3.3.2,<3.4"}
@@ -146,7 +146,7 @@ def _leaf(plan: _Plan, source: Any) -> Any:
 
 
 def install_direct_resolvers(schema: GraphQLSchema) -> int:
-    """Resolve every field whose resolver is marked ``direct`` (``schema.prefetch``)
+    """Resolve every field whose resolver is marked ``direct`` (``bangfu.schema.prefetch``)
     without Strawberry's per-field wrapper; returns how many fields were changed.
 
     Strawberry wraps each resolver in a function that builds an ``Info``, converts the

@@ -8,10 +8,10 @@ client gets :data:`MASKED_MESSAGE` with ``extensions.code = INTERNAL_SERVER_ERRO
 ``extensions.requestId``, and the server log gets the traceback under that request ID.
 Database errors (which may name hosts, users, SQL and values) are always unexpected.
 One kind of them is answered apart: the database being unavailable (unreachable, out of
-disk, read-only: :mod:`core.db_health`) is ``SERVICE_UNAVAILABLE`` with
-:data:`~core.db_health.UNAVAILABLE_MESSAGE`, and the app answers the whole request with
+disk, read-only: :mod:`bangfu.core.db_health`) is ``SERVICE_UNAVAILABLE`` with
+:data:`~bangfu.core.db_health.UNAVAILABLE_MESSAGE`, and the app answers the whole request with
 HTTP 503 (``bangfu.app``). Unexpected errors are logged once per distinct failure per
-``log_repeat_interval_seconds`` (:mod:`core.log_throttle`), not once per request.
+``log_repeat_interval_seconds`` (:mod:`bangfu.core.log_throttle`), not once per request.
 
 In production the "Did you mean ...?" hints of validation errors are removed: they would
 reveal the schema that introspection is turned off to hide.
@@ -25,10 +25,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from core import request_scope
-from core.db_health import UNAVAILABLE_MESSAGE, is_unavailable
-from core.errors import DomainError
-from core.log_throttle import FailureLog
+from bangfu.core import request_scope
+from bangfu.core.db_health import UNAVAILABLE_MESSAGE, is_unavailable
+from bangfu.core.errors import DomainError
+from bangfu.core.log_throttle import FailureLog
 
 log = logging.getLogger("bangfu.errors")
 

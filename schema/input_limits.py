@@ -12,7 +12,7 @@ is given to:
 - anything else (IDs, codes, names, notes, passwords, amounts written as strings) holds
   at most ``max_text_length`` characters: a ceiling above every stored column, so that
   no unbounded string reaches a resolver or the database. What is stored is held to its
-  column's length by the write itself (:mod:`core.text_limits`), with a payload error.
+  column's length by the write itself (:mod:`bangfu.core.text_limits`), with a payload error.
 
 A string over its bound refuses the whole request with ``BAD_USER_INPUT``, naming the
 argument as a dotted path (``filter.search``, ``input.members.0.person.name``).
@@ -51,7 +51,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from core.config import Settings
+from bangfu.core.config import Settings
 
 #: Metadata of a field or argument matched as a search: ``strawberry.field(metadata=SEARCH)``.
 SEARCH = {"bangfu.search": True}

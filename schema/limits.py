@@ -20,8 +20,8 @@
    absent), ``nodes(ids:)`` by the number of IDs; ``first`` outside 1..``max_page_size``
    is refused here too. Over the budget, no resolver runs. Likewise the *scan cost*: what
    the filters and whole-area fields read, priced by the size of the area they read
-   (``schema.scan_cost``), multiplied by the pages around them, over ``max_scan_cost``;
-5. then admission (``core.admission``): a request whose static and scan cost together
+   (``bangfu.schema.scan_cost``), multiplied by the pages around them, over ``max_scan_cost``;
+5. then admission (``bangfu.core.admission``): a request whose static and scan cost together
    reach ``expensive_query_cost`` runs in the expensive lane, within the bounds per actor
    and per client address, or is refused with ``TOO_MANY_REQUESTS`` (HTTP 429).
 """
@@ -65,10 +65,10 @@ from strawberry.extensions import (
 )
 from strawberry.schema.schema import validate_document
 
-from core import request_scope
-from core.admission import Busy
-from core.config import Settings
-from schema.scan_cost import ScanCost, declared, is_connection
+from bangfu.core import request_scope
+from bangfu.core.admission import Busy
+from bangfu.core.config import Settings
+from bangfu.schema.scan_cost import ScanCost, declared, is_connection
 
 MAX_FRAGMENT_NESTING = 32
 
@@ -214,7 +214,7 @@ class QueryGuard(SchemaExtension):
         """The errors refusing the operation (none if it may run) and its whole cost.
 
         ``area(region_code)``: estimated persons in the actor's area, or in that region of
-        it (``core.registry.area_sizes``).
+        it (``bangfu.core.registry.area_sizes``).
         """
         settings = self.settings
         counter = CostCounter(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
 
-from core.registry.models import (
+from bangfu.core.registry.models import (
     CategoryAssignment,
     Household,
     Membership,
@@ -61,7 +61,7 @@ def grouped(
 
 def core_loaders(context: Any) -> dict[str, DataLoader[Any, Any]]:
     """The loaders core resolvers use; plugins add theirs in ``bangfu_graphql_context``."""
-    from schema.bottomline import bottom_line_loader
+    from bangfu.schema.bottomline import bottom_line_loader
 
     current = Membership.end_date.is_(None)
     return {

@@ -8,14 +8,14 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from core.registry import models
-from core.registry.service import MemberData, PersonData, Registry
-from schema.core_types import CoreTypes
-from schema.errors import CoreError, to_error
-from schema.permissions import requires
-from schema.relay import decode_id
-from schema.transactions import in_transaction
-from schema.types import CategoryAssignment
+from bangfu.core.registry import models
+from bangfu.core.registry.service import MemberData, PersonData, Registry
+from bangfu.schema.core_types import CoreTypes
+from bangfu.schema.errors import CoreError, to_error
+from bangfu.schema.permissions import requires
+from bangfu.schema.relay import decode_id
+from bangfu.schema.transactions import in_transaction
+from bangfu.schema.types import CategoryAssignment
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 from strawberry.utils.await_maybe import await_maybe
 
-from schema.audit import audit_denial
+from bangfu.schema.audit import audit_denial
 
 
 class IsAuthenticated(BasePermission):

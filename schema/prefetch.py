@@ -17,7 +17,7 @@ or an awaitable (build it with :func:`ready` and :func:`then`). Plugins mark the
 same way (see "Fast fields" in ``docs/plugins/hooks.md``).
 
 The walk asks each field's access rule before it calls the resolver, object by object,
-as the executor will (``schema.access.core_guard``): a field refused for an object (a
+as the executor will (``bangfu.schema.access.core_guard``): a field refused for an object (a
 child's medical data for an education officer) loads nothing for that object, not even
 into memory, and a field whose rule the walk cannot ask ahead loads nothing here. The
 executor then refuses, audits and reports as it always does.
@@ -47,7 +47,7 @@ from graphql.execution.values import (
 )
 from strawberry.dataloader import DataLoader
 
-from schema.access import core_guard
+from bangfu.schema.access import core_guard
 
 T = TypeVar("T")
 
@@ -77,7 +77,7 @@ def prefetchable(resolver: Callable[..., T]) -> Callable[..., T]:
 def direct(resolver: Callable[..., T]) -> Callable[..., T]:
     """Mark a plain (``def``) resolver that reads only ``self``, ``info.context`` and
     scalar arguments: the executor calls it without Strawberry's per-field wrapper
-    (``schema.execution.install_direct_resolvers``)."""
+    (``bangfu.schema.execution.install_direct_resolvers``)."""
     setattr(resolver, DIRECT, True)
     return resolver
 

@@ -7,22 +7,22 @@ import strawberry
 from sqlalchemy import Select, select
 from strawberry.types import Info
 
-from core import idnumber
-from core.bottomline import Indicator
-from core.db import path_within
-from core.registry import models
-from core.registry.persons import id_number_digest
-from schema.access import public
-from schema.bottomline import at_risk_connection
-from schema.connections import paginate
-from schema.core_types import CoreTypes
-from schema.input_limits import SEARCH
-from schema.permissions import requires
-from schema.prefetch import prefetch
-from schema.relay import Node, decode_global_id
-from schema.roster import RosterImportInfo, roster_import_info
-from schema.scan_cost import JUDGES, NARROWS, SCANS
-from schema.types import Organisation, PluginType, Region
+from bangfu.core import idnumber
+from bangfu.core.bottomline import Indicator
+from bangfu.core.db import path_within
+from bangfu.core.registry import models
+from bangfu.core.registry.persons import id_number_digest
+from bangfu.schema.access import public
+from bangfu.schema.bottomline import at_risk_connection
+from bangfu.schema.connections import paginate
+from bangfu.schema.core_types import CoreTypes
+from bangfu.schema.input_limits import SEARCH
+from bangfu.schema.permissions import requires
+from bangfu.schema.prefetch import prefetch
+from bangfu.schema.relay import Node, decode_global_id
+from bangfu.schema.roster import RosterImportInfo, roster_import_info
+from bangfu.schema.scan_cost import JUDGES, NARROWS, SCANS
+from bangfu.schema.types import Organisation, PluginType, Region
 
 MAX_NODES = 100
 NODE_LOADERS = {"Person": "person", "Household": "household", "Organisation": "organisation"}

@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 
-from core.errors import DomainError, ErrorCode
+from bangfu.core.errors import DomainError, ErrorCode
 
 
 def to_global_id(type_name: str, pk: int | str) -> str:
@@ -52,7 +52,7 @@ def decode_global_id(global_id: str | strawberry.ID) -> tuple[str, int]:
     """The type name and integer key of a global ID; ValueError when it names nothing.
 
     Every global ID an argument or input field takes is decoded here (through
-    :func:`decode_id`, :func:`schema.care.common.key_of` or ``node``'s loader).
+    :func:`decode_id`, :func:`bangfu.schema.care.common.key_of` or ``node``'s loader).
     """
     type_name, pk = from_global_id(str(global_id))
     return type_name, int(pk)

@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 import strawberry
 from strawberry.types import Info
 
-from core.db import utcnow
-from core.registry.models import Region, RegionLevel
-from core.reports import links
-from core.reports.export import ExportError, check_reason
-from schema.permissions import requires
+from bangfu.core.db import utcnow
+from bangfu.core.registry.models import Region, RegionLevel
+from bangfu.core.reports import links
+from bangfu.core.reports.export import ExportError, check_reason
+from bangfu.schema.permissions import requires
 
 PATHS = {"ROSTER": "/reports/roster.xlsx", "ASSESSMENT": "/reports/assessment.xlsx"}
 

@@ -6,15 +6,15 @@ import logging
 import strawberry
 from strawberry.types import Info
 
-from core.errors import DomainError, ErrorCode
-from core.registry.models import Person
-from core.registry.persons import read_id_number
-from core.security import audit
-from core.security.crypto import DecryptionError
-from core.security.masking import mask_text
-from schema.errors import CoreError, errors_of
-from schema.permissions import requires
-from schema.relay import decode_id, to_global_id
+from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.registry.models import Person
+from bangfu.core.registry.persons import read_id_number
+from bangfu.core.security import audit
+from bangfu.core.security.crypto import DecryptionError
+from bangfu.core.security.masking import mask_text
+from bangfu.schema.errors import CoreError, errors_of
+from bangfu.schema.permissions import requires
+from bangfu.schema.relay import decode_id, to_global_id
 
 log = logging.getLogger("bangfu.reveal")
 

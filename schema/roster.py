@@ -3,8 +3,8 @@
 import strawberry
 from strawberry.types import Info
 
-from core.roster import TEMPLATE_PATH, UPLOAD_PATH
-from core.roster.headers import Column, columns_of
+from bangfu.core.roster import TEMPLATE_PATH, UPLOAD_PATH
+from bangfu.core.roster.headers import Column, columns_of
 
 
 @strawberry.type(description="A column a roster file may have (either header is accepted).")

@@ -1,6 +1,6 @@
 """What a field reads to answer: the scan cost of filters and of whole-area fields.
 
-The static cost of ``schema.limits`` counts the values an answer holds: a page of 100
+The static cost of ``bangfu.schema.limits`` counts the values an answer holds: a page of 100
 costs 100 times its selection. It cannot see what a resolver *reads* to find that page:
 ``persons(first: 1, filter: {atRisk: FOOD})`` judges every person of the actor's area
 until it finds one. So every filter argument of every connection (a field with ``first``)
@@ -16,7 +16,7 @@ area declares one too::
 
 A scan cost is ``fixed + per_person × persons`` in the unit of the static cost (about
 one resolved field's work), ``persons`` being the estimated number of persons in the area
-the field reads (``core.registry.area_sizes``): the actor's area, or the region that a
+the field reads (``bangfu.core.registry.area_sizes``): the actor's area, or the region that a
 ``NARROWS`` argument of the same field names when it lies inside it. When the connection's
 ``totalCount`` is selected, the per-person part counts twice (the count reads all matches
 again). The costs of a document's fields, multiplied like the static cost by the pages
@@ -107,7 +107,7 @@ def check_scan_costs(schema: GraphQLSchema) -> None:
     missing = sorted(set(_undeclared(schema)))
     if missing:
         raise MissingScanCostError(
-            "every filter of a connection declares what it scans (schema.scan_cost: "
+            "every filter of a connection declares what it scans (bangfu.schema.scan_cost: "
             "metadata=INDEXED, NARROWS, SCANS, JUDGES or scan_cost(...)); missing: "
             + ", ".join(missing)
         )

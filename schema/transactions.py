@@ -6,7 +6,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from core.errors import DomainError, FieldError
+from bangfu.core.errors import DomainError, FieldError
 
 T = TypeVar("T")
 
@@ -17,7 +17,7 @@ async def in_transaction(
     """Run ``work`` in one transaction as the request's actor.
 
     Returns what ``work`` returns, committed (and audited); or, when ``work`` raises a
-    :class:`core.errors.DomainError`, its errors, with everything rolled back: bad input
+    :class:`bangfu.core.errors.DomainError`, its errors, with everything rolled back: bad input
     never changes anything. Turn the errors into your payload's error type.
     """
     try:

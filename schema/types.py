@@ -7,11 +7,11 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from core.idnumber import Sex
-from core.plugins import PluginInfo
-from core.registry import models
-from schema.prefetch import direct, prefetchable, ready
-from schema.relay import Node, to_global_id
+from bangfu.core.idnumber import Sex
+from bangfu.core.plugins import PluginInfo
+from bangfu.core.registry import models
+from bangfu.schema.prefetch import direct, prefetchable, ready
+from bangfu.schema.relay import Node, to_global_id
 
 SexType = strawberry.enum(Sex, name="Sex", description="Sex, derived from the ID number.")
 CategoryType = strawberry.enum(

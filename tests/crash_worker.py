@@ -13,10 +13,10 @@ import sys
 import httpx
 
 from bangfu.app import create_app
+from bangfu.core.config import Settings
+from bangfu.core.plugins import PluginHost, get_plugin_manager
+from bangfu.core.security.crypto import FieldCipher
 from bangfu.testing import TEST_KEY
-from core.config import Settings
-from core.plugins import PluginHost, get_plugin_manager
-from core.security.crypto import FieldCipher
 from tests.probes import ProbePlugin
 
 

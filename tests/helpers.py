@@ -4,9 +4,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from bangfu.core.idnumber import make
+from bangfu.core.security import Role
 from bangfu.testing import Harness
-from core.idnumber import make
-from core.security import Role
 
 XIANGFEN_VILLAGE = "141023100201"
 HONGTONG_VILLAGE = "141024100201"

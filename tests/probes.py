@@ -8,11 +8,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 from strawberry.types import Info
 
-from core.plugins import PluginInfo, hookimpl
-from core.registry.models import Relation
-from core.registry.service import MemberData, PersonData, Registry
-from schema.permissions import requires
-from schema.scan_cost import scan_cost
+from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.core.registry.models import Relation
+from bangfu.core.registry.service import MemberData, PersonData, Registry
+from bangfu.schema.permissions import requires
+from bangfu.schema.scan_cost import scan_cost
 
 SECRET_HOST = "db-7.internal.example"
 SECRET_PASSWORD = "Tr0ub4dor-s3cret"

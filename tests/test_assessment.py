@@ -6,12 +6,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.calendar import today
-from core.care.enums import FiveKnownItem
-from core.care.event_models import CareEvent
-from core.care.events import CareEventKind
-from core.care.models import FiveKnown, Pairing
-from schema.relay import to_global_id
+from bangfu.core.calendar import today
+from bangfu.core.care.enums import FiveKnownItem
+from bangfu.core.care.event_models import CareEvent
+from bangfu.core.care.events import CareEventKind
+from bangfu.core.care.models import FiveKnown, Pairing
+from bangfu.schema.relay import to_global_id
 from tests.helpers import World
 from tests.test_bottom_line import households
 from tests.test_care_helpers import official

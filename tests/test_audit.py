@@ -14,19 +14,19 @@ from sqlalchemy.exc import DBAPIError
 from strawberry.types import Info
 
 from bangfu.cli import main
+from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.core.registry.models import Household, Person
+from bangfu.core.security import Role, audit
+from bangfu.core.security.actor import SYSTEM
+from bangfu.core.security.audit import AuditTamperingError
+from bangfu.core.security.masking import MASKED, mask_phone, mask_text, mask_tree
+from bangfu.core.security.models import AuditEvent
+from bangfu.schema.audit import audit_event
+from bangfu.schema.context import Context
+from bangfu.schema.errors import Error
+from bangfu.schema.permissions import requires
+from bangfu.schema.relay import decode_id, to_global_id
 from bangfu.testing import Harness
-from core.plugins import PluginInfo, hookimpl
-from core.registry.models import Household, Person
-from core.security import Role, audit
-from core.security.actor import SYSTEM
-from core.security.audit import AuditTamperingError
-from core.security.masking import MASKED, mask_phone, mask_text, mask_tree
-from core.security.models import AuditEvent
-from schema.audit import audit_event
-from schema.context import Context
-from schema.errors import Error
-from schema.permissions import requires
-from schema.relay import decode_id, to_global_id
 from tests.helpers import CREATE_HOUSEHOLD, XIANGFEN_VILLAGE, World, create_household, id_number
 from tests.helpers import make_world as make_test_world
 

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.security import Role
-from core.security.audit import global_id
-from core.security.audit_area import common_area, parse_global_id
+from bangfu.core.security import Role
+from bangfu.core.security.audit import global_id
+from bangfu.core.security.audit_area import common_area, parse_global_id
 from tests.helpers import HONGTONG_VILLAGE, XIANGFEN_VILLAGE, World, create_household, id_number
 from tests.test_care_screening import campaign
 

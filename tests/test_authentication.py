@@ -15,12 +15,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
-from bangfu.testing import Harness
-from core.db import utcnow
-from core.security import ActorKind, Role, users
-from core.security.auth import actor_for_token
-from core.security.models import AccessToken, ApiClient, AuditEvent, LoginFailure, User
-from core.security.passwords import (
+from bangfu.core.db import utcnow
+from bangfu.core.security import ActorKind, Role, users
+from bangfu.core.security.auth import actor_for_token
+from bangfu.core.security.models import AccessToken, ApiClient, AuditEvent, LoginFailure, User
+from bangfu.core.security.passwords import (
     PasswordPolicyError,
     character_classes,
     check_policy,
@@ -28,7 +27,8 @@ from core.security.passwords import (
     hash_password,
     verify_password,
 )
-from core.security.tokens import aware, token_digest
+from bangfu.core.security.tokens import aware, token_digest
+from bangfu.testing import Harness
 from tests.helpers import HONGTONG_VILLAGE, World, create_household
 
 pytestmark = pytest.mark.anyio
@@ -197,7 +197,7 @@ async def get_user(h: Harness, username: str) -> User:
 async def test_a_weak_password_is_refused_when_a_user_is_created(
     harness: Harness, password: str, why: str
 ) -> None:
-    from core.errors import DomainError
+    from bangfu.core.errors import DomainError
 
     with pytest.raises(DomainError, match=why) as refused:
         await new_user(harness, "wangwei", password)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.care.models import Pairing
-from core.registry.models import Person
-from core.security import Role
-from core.security.models import AuditEvent, User
-from schema.relay import to_global_id
+from bangfu.core.care.models import Pairing
+from bangfu.core.registry.models import Person
+from bangfu.core.security import Role
+from bangfu.core.security.models import AuditEvent, User
+from bangfu.schema.relay import to_global_id
 from tests.helpers import HONGTONG_VILLAGE, World, create_household, id_number
 
 pytestmark = pytest.mark.anyio
@@ -112,7 +112,7 @@ async def test_a_department_sees_its_own_plugin_data_of_children(world: World) -
 async def pair(
     world: World, official: str, person_gid: str, start: dt.date, end: dt.date | None = None
 ) -> None:
-    from schema.relay import from_global_id
+    from bangfu.schema.relay import from_global_id
 
     async with world.h.session() as session, session.begin():
         user = await session.scalar(select(User).where(User.username == official))
@@ -376,8 +376,8 @@ async def test_staff_cannot_move_a_person_into_another_county(world: World) -> N
 
 
 def test_partner_clients_are_read_only_and_limited_to_their_plugins() -> None:
-    from core.plugins import PluginHost, get_plugin_manager
-    from core.security.actor import Actor, ActorKind
+    from bangfu.core.plugins import PluginHost, get_plugin_manager
+    from bangfu.core.security.actor import Actor, ActorKind
 
     host = PluginHost(get_plugin_manager())
     client = Actor(

@@ -35,13 +35,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.cli import main
+from bangfu.core import backup
+from bangfu.core.db import make_engine
+from bangfu.core.demo import load_demo
+from bangfu.core.registry.models import Person, Region, RegionLevel
+from bangfu.core.registry.persons import read_id_number
+from bangfu.core.security import SYSTEM, audit
 from bangfu.testing import Harness
-from core import backup
-from core.db import make_engine
-from core.demo import load_demo
-from core.registry.models import Person, Region, RegionLevel
-from core.registry.persons import read_id_number
-from core.security import SYSTEM, audit
 from tests.helpers import id_number
 
 pytestmark = pytest.mark.anyio

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bangfu.core.calendar import today
+from bangfu.schema.relay import to_global_id
 from bangfu.testing import Harness
 from bench import generate, queries
 from bench.lower_bound import Connection, LowerBound
-from core.calendar import today
-from schema.relay import to_global_id
 
 pytestmark = pytest.mark.anyio
 
@@ -96,7 +96,7 @@ async def test_generated_data_is_consistent_and_the_lower_bound_returns_the_same
 
 
 def _schema(h: Harness) -> object:
-    from schema.build import build_schema
+    from bangfu.schema.build import build_schema
 
     return build_schema(h.host, h.settings)._schema
 

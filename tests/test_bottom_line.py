@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bangfu.core.calendar import today
+from bangfu.core.registry.models import Category, CategoryAssignment, Organisation, Person
+from bangfu.schema.relay import to_global_id
 from bangfu.testing import Harness
-from core.calendar import today
-from core.registry.models import Category, CategoryAssignment, Organisation, Person
-from schema.relay import to_global_id
 from tests.helpers import HONGTONG_VILLAGE, XIANGFEN_VILLAGE, World, id_number, make_world
 from tests.test_care_helpers import official, pair, user_gid
 

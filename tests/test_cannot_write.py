@@ -14,10 +14,10 @@ import httpx
 import pytest
 from sqlalchemy import event, func, select, text
 
+from bangfu.core.db import Base
+from bangfu.core.db_health import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE
+from bangfu.core.registry.models import Household, Person
 from bangfu.testing import Harness
-from core.db import Base
-from core.db_health import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE
-from core.registry.models import Household, Person
 from tests.helpers import CREATE_HOUSEHOLD, XIANGFEN_VILLAGE, World, id_number
 
 pytestmark = pytest.mark.anyio

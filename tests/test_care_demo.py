@@ -7,12 +7,12 @@ import secrets
 import pytest
 from sqlalchemy import select
 
+from bangfu.core.db import utcnow
+from bangfu.core.demo import create_demo_users, load_demo
+from bangfu.core.security import Role
+from bangfu.core.security.auth import token_digest
+from bangfu.core.security.models import AccessToken, User
 from bangfu.testing import Harness
-from core.db import utcnow
-from core.demo import create_demo_users, load_demo
-from core.security import Role
-from core.security.auth import token_digest
-from core.security.models import AccessToken, User
 
 pytestmark = pytest.mark.anyio
 

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core.calendar import today
-from core.care.donation_models import Donation, DonationAllocation
-from core.registry.models import Category
-from core.security import Role
+from bangfu.core.calendar import today
+from bangfu.core.care.donation_models import Donation, DonationAllocation
+from bangfu.core.registry.models import Category
+from bangfu.core.security import Role
 from tests.helpers import HONGTONG_VILLAGE, World
 from tests.test_care_helpers import family, organisation_gid
 

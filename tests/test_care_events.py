@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import Date, func, literal, select
 
 from bangfu.cli import main
+from bangfu.core.calendar import Holiday, holiday_date, is_working_day, shift_days, today
+from bangfu.core.care.due import deadline_for, due_state
+from bangfu.core.care.event_models import CareEvent
+from bangfu.core.care.events import CareEventKind, CareEventRaised
+from bangfu.core.config import DEFAULT_CARE_SLA, CareSla
+from bangfu.core.registry.models import Category
+from bangfu.core.security import Role
 from bangfu.testing import Harness
-from core.calendar import Holiday, holiday_date, is_working_day, shift_days, today
-from core.care.due import deadline_for, due_state
-from core.care.event_models import CareEvent
-from core.care.events import CareEventKind, CareEventRaised
-from core.config import DEFAULT_CARE_SLA, CareSla
-from core.registry.models import Category
-from core.security import Role
 from tests.helpers import World
 from tests.test_care_helpers import family, official, organisation_gid, pair
 

@@ -5,12 +5,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from bangfu.core.calendar import today
+from bangfu.core.registry.models import Category, CategoryAssignment, Organisation
+from bangfu.core.security import Role
+from bangfu.core.security.models import User
+from bangfu.schema.relay import to_global_id
 from bangfu.testing import Harness
-from core.calendar import today
-from core.registry.models import Category, CategoryAssignment, Organisation
-from core.security import Role
-from core.security.models import User
-from schema.relay import to_global_id
 from tests.helpers import XIANGFEN_VILLAGE, World, id_number
 
 

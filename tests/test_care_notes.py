@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from bangfu.core.calendar import age_on, today
+from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.core.registry.models import Category, CategoryAssignment, Organisation, Person
+from bangfu.core.security import Role
+from bangfu.core.security.models import AuditEvent
+from bangfu.schema.relay import to_global_id
 from bangfu.testing import Harness
-from core.calendar import age_on, today
-from core.plugins import PluginInfo, hookimpl
-from core.registry.models import Category, CategoryAssignment, Organisation, Person
-from core.security import Role
-from core.security.models import AuditEvent
-from schema.relay import to_global_id
 from tests.helpers import XIANGFEN_VILLAGE, World, id_number, make_world
 from tests.test_care_helpers import official, pair
 from tests.test_care_screening import campaign

@@ -6,13 +6,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from core.calendar import today
-from core.care.models import Pairing
-from core.care.pairing import Pairings
-from core.errors import DomainError
-from core.registry.models import Category
-from core.security import SYSTEM, Role
-from schema.relay import from_global_id, to_global_id
+from bangfu.core.calendar import today
+from bangfu.core.care.models import Pairing
+from bangfu.core.care.pairing import Pairings
+from bangfu.core.errors import DomainError
+from bangfu.core.registry.models import Category
+from bangfu.core.security import SYSTEM, Role
+from bangfu.schema.relay import from_global_id, to_global_id
 from tests.helpers import HONGTONG_VILLAGE, World
 from tests.test_care_helpers import PAIRING_START, family, official, pair, user_gid
 

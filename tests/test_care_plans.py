@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.calendar import today
-from core.care.plan_models import Measure
-from core.registry.models import Category
-from core.security import Role
-from core.security.models import AuditEvent
+from bangfu.core.calendar import today
+from bangfu.core.care.plan_models import Measure
+from bangfu.core.registry.models import Category
+from bangfu.core.security import Role
+from bangfu.core.security.models import AuditEvent
 from tests.helpers import World
 from tests.test_care_helpers import family, organisation_gid
 

@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
+from bangfu.core.calendar import today
+from bangfu.core.registry.models import Category
+from bangfu.core.security import Role
 from bangfu.testing import Harness
-from core.calendar import today
-from core.registry.models import Category
-from core.security import Role
 from tests.helpers import HONGTONG_VILLAGE, XIANGFEN_VILLAGE, World
 from tests.test_care_helpers import family, organisation_gid
 

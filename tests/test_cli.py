@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bangfu.cli import main
-from core.db import make_engine
-from core.registry.models import Household, Person, Region
-from core.security.models import User
+from bangfu.core.db import make_engine
+from bangfu.core.registry.models import Household, Person, Region
+from bangfu.core.security.models import User
 
 SNAPSHOT = Path(__file__).parent.parent / "schema.graphql"
 

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import core.registry.models
-import core.security.models  # noqa: F401  (registers the user tables)
-from core.db import Base, make_engine, make_sessionmaker
-from core.demo import DEMO_USERS, LEGACY_COUNTY_CODES, create_demo_users, load_demo
-from core.idnumber import parse
-from core.registry.models import (
+import bangfu.core.registry.models
+import bangfu.core.security.models  # noqa: F401  (registers the user tables)
+from bangfu.core.db import Base, make_engine, make_sessionmaker
+from bangfu.core.demo import DEMO_USERS, LEGACY_COUNTY_CODES, create_demo_users, load_demo
+from bangfu.core.idnumber import parse
+from bangfu.core.registry.models import (
     Category,
     CategoryAssignment,
     Household,
@@ -27,16 +27,16 @@ from core.registry.models import (
     RegionLevel,
     Relation,
 )
-from core.registry.persons import read_id_number
-from core.registry.reference import (
+from bangfu.core.registry.persons import read_id_number
+from bangfu.core.registry.reference import (
     COUNTY_CODES,
     REFERENCE_ORGANISATIONS,
     REFERENCE_REGIONS,
     ensure_reference_data,
 )
-from core.security import SYSTEM
-from core.security.crypto import FieldCipher
-from core.security.models import User
+from bangfu.core.security import SYSTEM
+from bangfu.core.security.crypto import FieldCipher
+from bangfu.core.security.models import User
 
 T = TypeVar("T")
 TODAY = dt.date(2026, 3, 1)

@@ -11,8 +11,8 @@ import pytest
 from graphql import GraphQLSchema, parse, validate
 from graphql import build_schema as from_sdl
 
-from core.plugins import PluginHost, get_plugin_manager
-from schema.build import build_schema
+from bangfu.core.plugins import PluginHost, get_plugin_manager
+from bangfu.schema.build import build_schema
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 GUIDES = sorted(p for p in DOCS.rglob("*.md") if p.name != "care.md")

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from core.plugins import PluginHost, get_plugin_manager
+from bangfu.core.plugins import PluginHost, get_plugin_manager
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "security.md"
 

@@ -11,10 +11,10 @@ import pytest
 from graphql import GraphQLEnumType, GraphQLList, GraphQLNonNull, GraphQLObjectType
 from sqlalchemy import func, select
 
-from core.calendar import today
-from core.care.donation_models import Donation
-from core.plugins import PluginHost, builtin_plugin_names, get_plugin_manager
-from schema.build import build_schema
+from bangfu.core.calendar import today
+from bangfu.core.care.donation_models import Donation
+from bangfu.core.plugins import PluginHost, builtin_plugin_names, get_plugin_manager
+from bangfu.schema.build import build_schema
 from tests.helpers import World, create_household
 
 ROOT = Path(__file__).parent.parent

@@ -1,7 +1,7 @@
 """The executor's short path for plain leaf fields answers exactly as graphql-core does.
 
 A schema of plain leaves (scalars, enums, lists of them, nullable and not) is executed
-over arbitrary source values twice — with ``schema.execution.Executor`` and with
+over arbitrary source values twice — with ``bangfu.schema.execution.Executor`` and with
 Strawberry's own execution context — and the two answers, data and errors, must be equal.
 """
 
@@ -14,7 +14,7 @@ import strawberry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schema.execution import Executor, _plan
+from bangfu.schema.execution import Executor, _plan
 
 
 @strawberry.enum

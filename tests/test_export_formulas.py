@@ -16,11 +16,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import update
 
-from core.calendar import today
-from core.registry.models import Person, Region
-from core.roster.columns import RosterColumn, RosterColumns, RosterTarget
-from core.roster.workbook import template
-from core.security.models import User
+from bangfu.core.calendar import today
+from bangfu.core.registry.models import Person, Region
+from bangfu.core.roster.columns import RosterColumn, RosterColumns, RosterTarget
+from bangfu.core.roster.workbook import template
+from bangfu.core.security.models import User
 from tests.helpers import XIANGFEN_VILLAGE, World, id_number
 from tests.hostile_files import xlsx
 from tests.roster_files import HEADERS_ZH, household
@@ -118,7 +118,7 @@ def test_quote_prefixed_text_reads_back_unchanged() -> None:
     """What the exports write is what was stored, character for character."""
     from openpyxl import Workbook
 
-    from core.reports.cells import safe_row
+    from bangfu.core.reports.cells import safe_row
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet()

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from bangfu.app import create_app
+from bangfu.core.config import Settings
+from bangfu.schema.failures import MASKED_MESSAGE
 from bangfu.testing import Harness
-from core.config import Settings
-from schema.failures import MASKED_MESSAGE
 from tests.helpers import World, create_household, make_world
 from tests.probes import SECRET_HOST, SECRET_PASSWORD, ProbePlugin
 

@@ -1,7 +1,7 @@
 """The fast path is a second implementation of execution: it must answer exactly as the plain one.
 
-Two apps on the same demo database, one with ``BANGFU_FAST_PATH`` on (``schema.execution``:
-plain leaves and direct resolvers without the per-field machinery; ``schema.prefetch``:
+Two apps on the same demo database, one with ``BANGFU_FAST_PATH`` on (``bangfu.schema.execution``:
+plain leaves and direct resolvers without the per-field machinery; ``bangfu.schema.prefetch``:
 pages loaded level by level before execution) and one with it off (plain Strawberry with
 DataLoaders). For every demo role and a partner API client, each document below — guarded
 leaves (masked ID numbers, child data, diagnoses, plugin fields under permission), direct
@@ -22,15 +22,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from bangfu.core.db import utcnow
+from bangfu.core.demo import DEMO_USERS, create_demo_users, load_demo
+from bangfu.core.security.auth import token_digest
+from bangfu.core.security.models import AccessToken, AuditEvent, User
 from bangfu.pytest_plugin import PG_SKIP_REASON
+from bangfu.schema.execution import Executor
+from bangfu.schema.prefetch import misses
 from bangfu.testing import Harness
 from bench import queries
-from core.db import utcnow
-from core.demo import DEMO_USERS, create_demo_users, load_demo
-from core.security.auth import token_digest
-from core.security.models import AccessToken, AuditEvent, User
-from schema.execution import Executor
-from schema.prefetch import misses
 
 pytestmark = pytest.mark.anyio
 
@@ -351,7 +351,7 @@ async def test_the_setting_turns_the_fast_path_off(pair: Pair) -> None:
 
 
 def _direct(schema: Any) -> list[str]:
-    """The fields of ``Person`` resolved by a direct resolver (schema.execution)."""
+    """The fields of ``Person`` resolved by a direct resolver (bangfu.schema.execution)."""
     return [
         name
         for name, field in schema._schema.type_map["Person"].fields.items()

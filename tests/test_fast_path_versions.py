@@ -1,6 +1,6 @@
 """The fast path runs only on the Strawberry and graphql-core versions it was tested with.
 
-``schema.execution`` and ``schema.prefetch`` use private parts of both libraries; a new
+``bangfu.schema.execution`` and ``bangfu.schema.prefetch`` use private parts of both libraries; a new
 release may change them without notice. So the installed versions must lie in
 ``TESTED_WITH``, and ``pyproject.toml`` must pin exactly those ranges: upgrading means
 changing both, after running the differential test (docs/operations.md, "The fast path").
@@ -14,7 +14,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from schema.execution import TESTED_WITH
+from bangfu.schema.execution import TESTED_WITH
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
@@ -37,5 +37,5 @@ def test_pyproject_pins_the_tested_ranges() -> None:
     for package, tested in TESTED_WITH.items():
         assert pinned.get(package) == SpecifierSet(tested), (
             f"pyproject.toml pins {package}{pinned.get(package, '')}, but the fast path "
-            f"was tested with {package}{tested} (schema.execution.TESTED_WITH)"
+            f"was tested with {package}{tested} (bangfu.schema.execution.TESTED_WITH)"
         )

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 
 from bangfu.app import create_app
+from bangfu.core.config import Settings
+from bangfu.core.security.crypto import FieldCipher
 from bangfu.testing import TEST_KEY, Harness
-from core.config import Settings
-from core.security.crypto import FieldCipher
 from tests.helpers import create_household, make_world
 
 EXAMPLES_PER_FIELD = 20

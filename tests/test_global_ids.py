@@ -17,9 +17,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Integer
 
+from bangfu.core.db import Base
+from bangfu.schema.relay import (
+    MAX_KEY,
+    decode_cursor,
+    decode_global_id,
+    encode_cursor,
+    to_global_id,
+)
 from bangfu.testing import Harness
-from core.db import Base
-from schema.relay import MAX_KEY, decode_cursor, decode_global_id, encode_cursor, to_global_id
 from tests.helpers import World, create_household, make_world
 
 

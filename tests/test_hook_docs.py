@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core import hookspecs
+from bangfu.core import hookspecs
 
 ROOT = Path(__file__).parent.parent
 HOOKS = sorted(

@@ -18,32 +18,32 @@ from packaging.specifiers import SpecifierSet
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from bangfu.testing import Harness
-from core.assessment.types import (
+from bangfu.core.assessment.types import (
     AssessmentItem,
     AssessmentPeriod,
     IndicatorScore,
     Unit,
     UnitKind,
 )
-from core.bottomline import Finding, Indicator, Status
-from core.care.events import CareEventKind, CareEventRaised
-from core.errors import ErrorCode
-from core.hookspecs import HOOK_CONTRACT
-from core.plugins import PluginError, PluginHost, PluginInfo, get_plugin_manager, hookimpl
-from core.roster.columns import (
+from bangfu.core.bottomline import Finding, Indicator, Status
+from bangfu.core.care.events import CareEventKind, CareEventRaised
+from bangfu.core.errors import ErrorCode
+from bangfu.core.hookspecs import HOOK_CONTRACT
+from bangfu.core.plugins import PluginError, PluginHost, PluginInfo, get_plugin_manager, hookimpl
+from bangfu.core.roster.columns import (
     Change,
     RosterColumn,
     RosterColumns,
     RosterTarget,
     RosterValueError,
 )
-from core.security import Role
-from core.security.actor import Actor, ActorKind
-from core.security.permissions import Action
-from schema.build import build_schema
-from schema.errors import CoreError, Error
-from schema.permissions import requires
+from bangfu.core.security import Role
+from bangfu.core.security.actor import Actor, ActorKind
+from bangfu.core.security.permissions import Action
+from bangfu.schema.build import build_schema
+from bangfu.schema.errors import CoreError, Error
+from bangfu.schema.permissions import requires
+from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio
 
@@ -178,7 +178,7 @@ class HookTestMutation:
     @strawberry.mutation(extensions=requires("registry:write"))
     def hooktest_count(self, input: HookTestCountInput) -> HookTestCountPayload:
         if input.number < 0:
-            from core.errors import ErrorCode
+            from bangfu.core.errors import ErrorCode
 
             return HookTestCountPayload(
                 number=None,

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bangfu.core.registry.models import Household, Person
+from bangfu.core.security.models import IdempotencyRecord
 from bangfu.testing import Harness
-from core.registry.models import Household, Person
-from core.security.models import IdempotencyRecord
 from tests.helpers import CREATE_HOUSEHOLD, XIANGFEN_VILLAGE, World, id_number, make_world
 from tests.probes import ProbePlugin
 

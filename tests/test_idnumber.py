@@ -1,4 +1,4 @@
-"""Tests for core.idnumber (GB 11643 resident ID numbers). No database, no network."""
+"""Tests for bangfu.core.idnumber (GB 11643 resident ID numbers). No database, no network."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core import idnumber
-from core.idnumber import IdNumber, IdNumberError, Sex, make, parse
+from bangfu.core import idnumber
+from bangfu.core.idnumber import IdNumber, IdNumberError, Sex, make, parse
 
 TODAY = datetime.date(2026, 1, 1)
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core import idnumber
-from core.idnumber import (
+from bangfu.core import idnumber
+from bangfu.core.idnumber import (
     IdNumberError,
     make,
     parse,

@@ -2,11 +2,11 @@
 
 import pytest
 
+from bangfu.core.calendar import today
+from bangfu.core.demo import create_demo_users, load_demo
+from bangfu.core.registry.reference import COUNTIES
+from bangfu.core.security import Role
 from bangfu.testing import Harness
-from core.calendar import today
-from core.demo import create_demo_users, load_demo
-from core.registry.reference import COUNTIES
-from core.security import Role
 
 pytestmark = pytest.mark.anyio
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from graphql import build_schema as from_sdl
 from graphql import parse, validate
 
-from core.plugins import PluginHost, get_plugin_manager
-from schema.build import build_schema
+from bangfu.core.plugins import PluginHost, get_plugin_manager
+from bangfu.schema.build import build_schema
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "indicators.md"
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from bangfu.app import create_app
-from core.config import Settings
-from core.log_throttle import FailureLog
+from bangfu.core.config import Settings
+from bangfu.core.log_throttle import FailureLog
 from tests.helpers import World
 from tests.test_cannot_write import cannot_write, create
 

@@ -19,8 +19,8 @@ import pytest
 from alembic import command
 from sqlalchemy import Connection, inspect, text
 
-from core import migrate
-from core.db import Base
+from bangfu.core import migrate
+from bangfu.core.db import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = ("education", "medical", "housing", "employment")
@@ -247,13 +247,13 @@ def test_plugin_dirs_are_checked(tmp_path: Path) -> None:
         migrate.resolve_plugin_dirs([PLUGIN_DIRS["education"], PLUGIN_DIRS["education"]])
     branches = migrate.resolve_plugin_dirs([ROOT / "plugins" / "medical" / "migrations"])
     assert branches["medical"].versions == PLUGIN_DIRS["medical"]
-    assert branches["medical"].models_module == "plugins.medical.models"
+    assert branches["medical"].models_module == "bangfu.plugins.medical.models"
 
 
 def test_an_uninstalled_plugins_revision_does_not_stop_the_upgrade(tmp_path: Path) -> None:
     """After ``pip uninstall`` of a plugin its tables and version row stay; core and the
     other plugins still upgrade, and reinstalling picks the branch up again."""
-    from plugins.education.plugin import bangfu_migrations as education_migrations
+    from bangfu.plugins.education.plugin import bangfu_migrations as education_migrations
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'uninstall.db'}"
     education = {"education": education_migrations()}

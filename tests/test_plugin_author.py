@@ -33,8 +33,8 @@ from bangfu.plugin import (
     requires,
     to_global_id,
 )
+from bangfu.schema.build import starts_with_plugin_name
 from bangfu.testing import Harness
-from schema.build import starts_with_plugin_name
 from tests.helpers import XIANGFEN_VILLAGE, id_number
 from tests.roster_files import HEADERS_ZH, workbook
 from tests.test_roster_import import upload

@@ -7,15 +7,15 @@ import pytest
 import strawberry
 from strawberry.types import Info
 
+from bangfu.core.plugins import PluginError, PluginHost, PluginInfo, get_plugin_manager, hookimpl
+from bangfu.core.roster.columns import Change, RosterColumn, RosterColumns, RosterTarget
+from bangfu.core.security import Role
+from bangfu.core.security.permissions import Action
+from bangfu.schema.access import MissingAccessRuleError, public
+from bangfu.schema.build import build_schema
+from bangfu.schema.core_types import SchemaCompositionError
+from bangfu.schema.permissions import requires
 from bangfu.testing import Harness
-from core.plugins import PluginError, PluginHost, PluginInfo, get_plugin_manager, hookimpl
-from core.roster.columns import Change, RosterColumn, RosterColumns, RosterTarget
-from core.security import Role
-from core.security.permissions import Action
-from schema.access import MissingAccessRuleError, public
-from schema.build import build_schema
-from schema.core_types import SchemaCompositionError
-from schema.permissions import requires
 from tests.helpers import create_household, make_world
 
 pytestmark = pytest.mark.anyio
@@ -111,7 +111,7 @@ class NotNullable:
 )
 def test_field_collisions_are_refused_at_start(mixin: type, message: str, tmp_path: Path) -> None:
     from bangfu.app import create_app
-    from core.config import Settings
+    from bangfu.core.config import Settings
 
     extra = plugin("clash", bangfu_graphql_type_extensions=lambda: {"Person": [mixin]})
     host = PluginHost(get_plugin_manager(entry_points=["education"], plugins=[extra]))
@@ -173,7 +173,7 @@ def test_plugin_without_info_is_refused() -> None:
 def test_models_must_be_on_core_metadata_with_the_plugin_prefix() -> None:
     from sqlalchemy import Column, Integer, MetaData, Table
 
-    from core.db import Base
+    from bangfu.core.db import Base
 
     class Elsewhere:  # a table on another MetaData
         __table__ = Table("bad_elsewhere", MetaData(), Column("id", Integer, primary_key=True))
@@ -191,7 +191,7 @@ def test_models_must_be_on_core_metadata_with_the_plugin_prefix() -> None:
         return PluginHost(get_plugin_manager(entry_points=False, plugins=[bad]))
 
     try:
-        with pytest.raises(PluginError, match=r"is not mapped on core\.db\.Base"):
+        with pytest.raises(PluginError, match=r"is not mapped on bangfu\.core\.db\.Base"):
             host_with(Elsewhere)
         with pytest.raises(PluginError, match="table 'test_unprefixed' must be named bad_"):
             host_with(Unprefixed)
@@ -203,7 +203,7 @@ def test_models_must_be_on_core_metadata_with_the_plugin_prefix() -> None:
 
 
 def test_plugin_votes_can_veto_a_permission() -> None:
-    from core.security.actor import Actor, ActorKind
+    from bangfu.core.security.actor import Actor, ActorKind
 
     veto = plugin(
         "veto",
@@ -293,7 +293,7 @@ def test_a_field_without_an_access_rule_stops_the_service() -> None:
 async def test_care_events_reach_every_listener() -> None:
     import datetime as dt
 
-    from core.care.events import CareEventKind, CareEventRaised
+    from bangfu.core.care.events import CareEventKind, CareEventRaised
 
     heard: list[tuple[object, CareEventRaised]] = []
 
@@ -317,7 +317,7 @@ async def test_care_events_reach_every_listener() -> None:
 async def test_bottom_line_findings_are_collected_once_per_page_with_their_module() -> None:
     import datetime as dt
 
-    from core.bottomline import Finding, Indicator, Status
+    from bangfu.core.bottomline import Finding, Indicator, Status
 
     calls: list[int] = []
 
@@ -350,7 +350,13 @@ async def test_bottom_line_findings_are_collected_once_per_page_with_their_modul
 async def test_assessment_indicators_are_collected_and_their_codes_checked() -> None:
     import datetime as dt
 
-    from core.assessment import AssessmentItem, AssessmentPeriod, IndicatorScore, Unit, UnitKind
+    from bangfu.core.assessment import (
+        AssessmentItem,
+        AssessmentPeriod,
+        IndicatorScore,
+        Unit,
+        UnitKind,
+    )
 
     unit = Unit(UnitKind.ORGANISATION, "ORG-1", "Women's federation")
     items = (AssessmentItem("child 1", True, 1), AssessmentItem("child 2", False, 2, "120 days"))

@@ -1,4 +1,4 @@
-"""A page's nested data is loaded level by level before execution (``schema.prefetch``).
+"""A page's nested data is loaded level by level before execution (``bangfu.schema.prefetch``).
 
 The walk changes speed only: the same request answers the same JSON with the walk and
 without it, and with it no field of the page has to wait for a loader while the executor
@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-import schema.connections
-import schema.query
+import bangfu.schema.connections
+import bangfu.schema.query
+from bangfu.core.demo import load_demo
+from bangfu.core.security import Role
+from bangfu.schema.prefetch import misses
+from bangfu.schema.relay import from_global_id
 from bangfu.testing import Harness
-from core.demo import load_demo
-from core.security import Role
-from schema.prefetch import misses
-from schema.relay import from_global_id
 
 pytestmark = pytest.mark.anyio
 
@@ -103,7 +103,7 @@ async def test_a_page_resolves_without_waiting_and_answers_the_same(
     assert len(nodes) == 10 and all(n["members"] for n in nodes)
     assert any(m["person"]["now"] for n in nodes for m in n["members"])
 
-    monkeypatch.setattr(schema.connections, "prefetch", _no_walk)
+    monkeypatch.setattr(bangfu.schema.connections, "prefetch", _no_walk)
     unwalked, late = await _late(h, PAGE, variables, token)
     assert late > 0  # without the walk the executor waits for every loader
     assert unwalked == walked
@@ -130,7 +130,7 @@ async def test_one_person_resolves_without_waiting(
     walked, late = await _late(h, PERSON, {"id": person}, token)
     assert late == 0 and walked["person"]["household"]["members"]
 
-    monkeypatch.setattr(schema.query, "prefetch", _no_walk)
+    monkeypatch.setattr(bangfu.schema.query, "prefetch", _no_walk)
     unwalked, late = await _late(h, PERSON, {"id": person}, token)
     assert late > 0 and unwalked == walked
 
@@ -221,7 +221,7 @@ async def test_the_walk_loads_no_medical_rows_of_children_it_is_refused(
     assert reads.statements > 0 and adults & reads.values
     assert not children & reads.values  # not one medical row of a refused child was read
 
-    monkeypatch.setattr(schema.connections, "prefetch", _no_walk)
+    monkeypatch.setattr(bangfu.schema.connections, "prefetch", _no_walk)
     assert await h.gql(MEDICAL_PAGE, {"first": 60}, token=officer) == walked
 
 

@@ -205,12 +205,12 @@ def test_plugins_import_bangfu_only_through_the_public_api(tmp_path: Path) -> No
 
 
 def test_the_import_check_sees_a_forbidden_import() -> None:
-    found = list(imports_of("x = 1\n    from schema.relay import decode_id\n"))
-    assert found == [(1, "schema.relay", ["decode_id"])]
+    found = list(imports_of("x = 1\n    from bangfu.schema.relay import decode_id\n"))
+    assert found == [(1, "bangfu.schema.relay", ["decode_id"])]
     found = list(
-        imports_of("from core.roster.columns import (\n    Change,\n    RosterColumn,\n)\n")
+        imports_of("from bangfu.core.roster.columns import (\n    Change,\n    RosterColumn,\n)\n")
     )
-    assert found == [(1, "core.roster.columns", ["Change", "RosterColumn"])]
+    assert found == [(1, "bangfu.core.roster.columns", ["Change", "RosterColumn"])]
 
 
 def harness_members() -> list[str]:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from bangfu.schema.relay import to_global_id
 from bangfu.testing import Harness
-from schema.relay import to_global_id
 from tests.helpers import World, make_world
 from tests.probes import ProbePlugin
 
@@ -200,7 +200,7 @@ async def test_hundreds_of_same_named_fields_are_refused_quickly(p: Probed) -> N
 async def test_validation_kept_per_document_still_refuses_every_time(
     p: Probed, tmp_path: Path
 ) -> None:
-    """Validation results are kept per document text (schema.limits.ValidationOnce):
+    """Validation results are kept per document text (bangfu.schema.limits.ValidationOnce):
     the same refused document is refused again, the same valid one runs again, and a
     schema built with other limits validates the same text by its own rules."""
     for _ in range(3):

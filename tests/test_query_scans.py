@@ -11,11 +11,11 @@ import httpx
 import pytest
 import strawberry
 
+from bangfu.core.plugins import PluginHost, PluginInfo, get_plugin_manager, hookimpl
+from bangfu.schema.build import build_schema
+from bangfu.schema.permissions import requires
+from bangfu.schema.scan_cost import INDEXED, MissingScanCostError
 from bangfu.testing import Harness
-from core.plugins import PluginHost, PluginInfo, get_plugin_manager, hookimpl
-from schema.build import build_schema
-from schema.permissions import requires
-from schema.scan_cost import INDEXED, MissingScanCostError
 from tests.helpers import XIANGFEN_VILLAGE, World, id_number, make_world
 from tests.probes import ProbePlugin
 

@@ -41,7 +41,7 @@ async def test_organisations_and_categories_history(world: World) -> None:
     ]
     person = (await create_household(h, world.xiangfen))["household"]["head"]
     org = (await h.organisation("141023-civil-affairs")).id
-    from schema.relay import to_global_id
+    from bangfu.schema.relay import to_global_id
 
     for valid_from, valid_to in (("2019-01-01", "2020-12-31"), ("2024-01-01", None)):
         answer = await h.ok(
@@ -85,7 +85,7 @@ async def test_plugins_query_lists_the_four_domains(world: World) -> None:
 
 
 async def test_organisation_is_a_node(world: World) -> None:
-    from schema.relay import to_global_id
+    from bangfu.schema.relay import to_global_id
 
     org = await world.h.organisation("141023-civil-affairs")
     data = await world.h.ok(

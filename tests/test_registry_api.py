@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core.registry.models import CategoryAssignment, Household, Membership, Person
-from schema.relay import from_global_id
+from bangfu.core.registry.models import CategoryAssignment, Household, Membership, Person
+from bangfu.schema.relay import from_global_id
 from tests.helpers import (
     CREATE_HOUSEHOLD,
     HONGTONG_VILLAGE,
@@ -379,7 +379,7 @@ mutation($input: CategoryEndInput!) {
 
 
 async def organisation_id(world: World, code: str) -> str:
-    from schema.relay import to_global_id
+    from bangfu.schema.relay import to_global_id
 
     return to_global_id("Organisation", (await world.h.organisation(code)).id)
 

@@ -13,12 +13,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 import bangfu.report_cli
+from bangfu.core.calendar import today
+from bangfu.core.db import utcnow
+from bangfu.core.reports import links
+from bangfu.core.security.models import AuditEvent
 from bangfu.report_cli import run as report_command
 from bangfu.testing import TEST_KEY
-from core.calendar import today
-from core.db import utcnow
-from core.reports import links
-from core.security.models import AuditEvent
 from tests.helpers import World
 from tests.test_assessment import setup
 from tests.test_care_helpers import official

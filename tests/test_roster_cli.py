@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from bangfu.cli import main
-from core.registry.models import Household, Person
+from bangfu.core.registry.models import Household, Person
 from tests.helpers import id_number
 from tests.roster_files import household, workbook
 from tests.test_cli import _count

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-import core.roster.importer
+import bangfu.core.roster.importer
+from bangfu.core.roster.importer import RosterImport
+from bangfu.core.roster.lock import ImportBusy
 from bangfu.testing import Harness
-from core.roster.importer import RosterImport
-from core.roster.lock import ImportBusy
 from tests.helpers import XIANGFEN_VILLAGE, World, id_number, make_world
 from tests.roster_files import household, workbook
 from tests.test_roster_import import audit_rows, counts, upload
@@ -100,7 +100,7 @@ async def test_an_import_that_waits_too_long_may_be_sent_again(
     ) as h:
         world = await make_world(h)
         gave_up = asyncio.Event()
-        real = core.roster.importer.import_lock
+        real = bangfu.core.roster.importer.import_lock
 
         async def watched(session: Any, wait_seconds: int) -> None:
             try:
@@ -109,7 +109,7 @@ async def test_an_import_that_waits_too_long_may_be_sent_again(
                 gave_up.set()
                 raise
 
-        monkeypatch.setattr(core.roster.importer, "import_lock", watched)
+        monkeypatch.setattr(bangfu.core.roster.importer, "import_lock", watched)
         content = workbook(rows_of_households(1))
         # Another import holds the lock (taken here the way an import takes it).
         async with h.engine.connect() as holder:

@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-import core.roster.read
+import bangfu.core.roster.read
 from bangfu.cli import main
+from bangfu.core.registry.models import Person
+from bangfu.core.roster.limits import RosterLimits
+from bangfu.core.roster.xlsx_check import SheetFacts, WorkbookRefused, check_workbook
 from bangfu.testing import Harness
-from core.registry.models import Person
-from core.roster.limits import RosterLimits
-from core.roster.xlsx_check import SheetFacts, WorkbookRefused, check_workbook
 from tests import hostile_files
 from tests.helpers import XIANGFEN_VILLAGE, World, id_number, make_world
 from tests.roster_files import csv_file, household, workbook
@@ -94,13 +94,13 @@ def materialised(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The files the reader (the child that materialises a sheet) was started for: a
     hostile file must be refused before it."""
     started: list[Path] = []
-    real = core.roster.read.read_sheet
+    real = bangfu.core.roster.read.read_sheet
 
     def reader(source: Path, out: Path, limits: RosterLimits) -> None:
         started.append(source)
         real(source, out, limits)
 
-    monkeypatch.setattr(core.roster.read, "read_sheet", reader)
+    monkeypatch.setattr(bangfu.core.roster.read, "read_sheet", reader)
     return started
 
 
@@ -152,7 +152,9 @@ async def test_what_the_checks_miss_costs_only_the_reader_process(
 ) -> None:
     """With the checks bypassed, calamine really allocates for the dimension bomb and
     aborts: in the reader process, under its memory limit, never in the server's."""
-    monkeypatch.setattr(core.roster.read, "check_workbook", lambda path, limits: SheetFacts())
+    monkeypatch.setattr(
+        bangfu.core.roster.read, "check_workbook", lambda path, limits: SheetFacts()
+    )
     for name in ("dimension bomb", "huge shared string"):
         response = await upload(world.h, world.xiangfen, hostile(name), dryRun="true")
         assert response.status_code == 422, response.text

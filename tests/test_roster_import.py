@@ -9,10 +9,10 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from bangfu.core import idnumber
+from bangfu.core.registry.models import CategoryAssignment, Household, Membership, Person
+from bangfu.core.security.models import AuditEvent
 from bangfu.testing import Harness
-from core import idnumber
-from core.registry.models import CategoryAssignment, Household, Membership, Person
-from core.security.models import AuditEvent
 from tests.helpers import HONGTONG_VILLAGE, XIANGFEN_VILLAGE, World, id_number, make_world
 from tests.roster_files import XLSX, csv_file, household, read_workbook, workbook
 

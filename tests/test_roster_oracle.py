@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bangfu.core.registry.models import Person
+from bangfu.core.security import Role
+from bangfu.core.security.audit import global_id
+from bangfu.core.security.models import AuditEvent
 from bangfu.testing import Harness
-from core.registry.models import Person
-from core.security import Role
-from core.security.audit import global_id
-from core.security.models import AuditEvent
 from tests.helpers import HONGTONG_VILLAGE, XIANGFEN_VILLAGE, World, id_number, make_world
 from tests.roster_files import household, workbook
 from tests.test_roster_import import audit_rows, upload

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bangfu.testing import Harness
-from core.plugins import PluginInfo, hookimpl
-from core.roster.columns import (
+from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.core.roster.columns import (
     Change,
     RosterColumn,
     RosterColumns,
@@ -20,9 +19,10 @@ from core.roster.columns import (
     RosterValueError,
     RosterWriteContext,
 )
-from core.security import Role, audit
-from core.security.models import AuditEvent
-from core.security.permissions import Action
+from bangfu.core.security import Role, audit
+from bangfu.core.security.models import AuditEvent
+from bangfu.core.security.permissions import Action
+from bangfu.testing import Harness
 from tests.helpers import XIANGFEN_VILLAGE, World, id_number, make_world
 from tests.roster_files import HEADERS_ZH, workbook
 from tests.test_roster_import import audit_rows, counts, upload

@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from bangfu.testing import Harness
-from core.calendar import today
-from core.plugins import PluginInfo, hookimpl
-from core.roster.columns import (
+from bangfu.core.calendar import today
+from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.core.roster.columns import (
     Change,
     RosterColumn,
     RosterColumns,
@@ -19,6 +18,7 @@ from core.roster.columns import (
     RosterValueError,
     RosterWriteContext,
 )
+from bangfu.testing import Harness
 from tests.helpers import XIANGFEN_VILLAGE, World, id_number, make_world
 from tests.roster_files import HEADERS_ZH, workbook
 from tests.test_roster_import import audit_rows, counts, upload

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from core.plugins import PluginHost, builtin_plugin_names, get_plugin_manager
-from schema.build import build_schema
+from bangfu.core.plugins import PluginHost, builtin_plugin_names, get_plugin_manager
+from bangfu.schema.build import build_schema
 
 SNAPSHOT = Path(__file__).parent.parent / "schema.graphql"
 

@@ -6,18 +6,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.db import Base
-from core.security import Role, scoping
-from core.security.models import AccessToken, User
-from core.security.passwords import hash_password
-from schema.relay import to_global_id
+from bangfu.core.db import Base
+from bangfu.core.security import Role, scoping
+from bangfu.core.security.models import AccessToken, User
+from bangfu.core.security.passwords import hash_password
+from bangfu.schema.relay import to_global_id
 from tests.helpers import HONGTONG_VILLAGE, World, create_household, id_number
 
 pytestmark = pytest.mark.anyio
 
 
 def test_every_mapped_model_is_area_scoped_or_declared_global() -> None:
-    from core.plugins import PluginHost, get_plugin_manager
+    from bangfu.core.plugins import PluginHost, get_plugin_manager
 
     PluginHost(get_plugin_manager())  # imports every installed plugin's models
     scoped = {cls.__tablename__ for cls in scoping.scoped_models()}

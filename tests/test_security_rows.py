@@ -18,11 +18,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from bangfu.cli import main
+from bangfu.core.registry.models import Person
+from bangfu.core.security import Role, audit
+from bangfu.core.security.models import AuditEvent
+from bangfu.schema.relay import to_global_id
 from bangfu.testing import Harness
-from core.registry.models import Person
-from core.security import Role, audit
-from core.security.models import AuditEvent
-from schema.relay import to_global_id
 from tests.helpers import World, create_household, id_number
 
 pytestmark = pytest.mark.anyio

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
+from bangfu.core.demo import load_demo
+from bangfu.core.security import Role
 from bangfu.testing import Harness
-from core.demo import load_demo
-from core.security import Role
 
 pytestmark = pytest.mark.anyio
 

@@ -9,11 +9,11 @@ import datetime as dt
 import pytest
 from graphql import GraphQLNonNull, GraphQLObjectType
 
+from bangfu.core.demo import load_demo
+from bangfu.core.security import SYSTEM, Role, audit
+from bangfu.schema.build import build_schema
 from bangfu.testing import Harness
 from bench.queries import selection
-from core.demo import load_demo
-from core.security import SYSTEM, Role, audit
-from schema.build import build_schema
 
 pytestmark = pytest.mark.anyio
 
@@ -55,7 +55,7 @@ async def test_no_connection_costs_a_statement_per_row(harness: Harness) -> None
     full_pages = []
     for name, query in queries.items():
         # Once in a while (and first), a connection that reads whole areas counts the
-        # persons of each region to price its scans (core.registry.area_sizes).
+        # persons of each region to price its scans (bangfu.core.registry.area_sizes).
         await h.gql(query, {"first": 1}, token=token)
         counts, sizes = {}, {}
         for first in (2, 8):

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core.errors import DomainError, ErrorCode
-from core.registry.models import (
+from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.registry.models import (
     CategoryAssignment,
     Household,
     Membership,
@@ -20,7 +20,7 @@ from core.registry.models import (
     OrganisationKind,
     Person,
 )
-from schema.relay import to_global_id
+from bangfu.schema.relay import to_global_id
 from tests.helpers import World, create_household, id_number
 
 pytestmark = pytest.mark.anyio

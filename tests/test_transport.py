@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bangfu.app import create_app
+from bangfu.core.config import Settings
+from bangfu.core.registry.models import Household
 from bangfu.testing import Harness
-from core.config import Settings
-from core.registry.models import Household
 from tests.helpers import CREATE_HOUSEHOLD, XIANGFEN_VILLAGE, World, id_number, make_world
 
 pytestmark = pytest.mark.anyio

@@ -13,13 +13,13 @@ from sqlalchemy import func, insert, select, text, update
 
 from bangfu import accounts_cli
 from bangfu.cli import main
-from core.config import Settings
-from core.db import make_engine, make_sessionmaker, utcnow
-from core.registry.models import Organisation
-from core.security import SYSTEM
-from core.security.models import AccessToken, ApiClient, AuditEvent, LoginFailure, User
-from core.security.passwords import check_policy, verify_password
-from core.security.tokens import token_digest
+from bangfu.core.config import Settings
+from bangfu.core.db import make_engine, make_sessionmaker, utcnow
+from bangfu.core.registry.models import Organisation
+from bangfu.core.security import SYSTEM
+from bangfu.core.security.models import AccessToken, ApiClient, AuditEvent, LoginFailure, User
+from bangfu.core.security.passwords import check_policy, verify_password
+from bangfu.core.security.tokens import token_digest
 
 PASSWORD = "Tiger-lily-2026"
 CREATE = [
@@ -421,7 +421,7 @@ def test_no_administrator_is_made_when_a_user_exists_or_in_demo_mode(
 def test_demo_accounts_do_not_count_as_active_users(
     env: dict[str, str | None], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from core.demo import create_demo_users
+    from bangfu.core.demo import create_demo_users
 
     async def demo_users() -> None:
         settings = Settings()

@@ -1,10 +1,10 @@
 """The annual assessment (年度目标考核, R9): indicators per unit and per paired official.
 
-``core.assessment.types`` holds the types of the ``bangfu_assessment_indicators`` hook;
-they are re-exported here so a plugin imports them from ``core.assessment``.
+``bangfu.core.assessment.types`` holds the types of the ``bangfu_assessment_indicators`` hook;
+they are re-exported here so a plugin imports them from ``bangfu.core.assessment``.
 """
 
-from core.assessment.types import (
+from bangfu.core.assessment.types import (
     AssessmentItem,
     AssessmentPeriod,
     IndicatorScore,

@@ -19,29 +19,35 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.assessment.types import AssessmentItem, AssessmentPeriod, IndicatorScore, Unit, UnitKind
-from core.bottomline import BOTTOM_LINE, Status
-from core.bottomline.evaluate import (
+from bangfu.core.assessment.types import (
+    AssessmentItem,
+    AssessmentPeriod,
+    IndicatorScore,
+    Unit,
+    UnitKind,
+)
+from bangfu.core.bottomline import BOTTOM_LINE, Status
+from bangfu.core.bottomline.evaluate import (
     evaluate,
     hardship_persons,
     pages,
     pairing_persons,
 )
-from core.calendar import CHINA
-from core.care.due import due_state
-from core.care.enums import DueState, FiveKnownItem, MeasureStatus, VisitOutcome
-from core.care.event_models import CareEvent
-from core.care.models import FiveKnown, Pairing
-from core.care.pairing import is_stale
-from core.care.plan_models import Measure
-from core.care.screening_models import ScreeningCampaign, ScreeningTarget
-from core.config import Settings
-from core.db import path_within
-from core.registry.models import Household, Organisation, Person, Region, RegionLevel
-from core.security.models import User
+from bangfu.core.calendar import CHINA
+from bangfu.core.care.due import due_state
+from bangfu.core.care.enums import DueState, FiveKnownItem, MeasureStatus, VisitOutcome
+from bangfu.core.care.event_models import CareEvent
+from bangfu.core.care.models import FiveKnown, Pairing
+from bangfu.core.care.pairing import is_stale
+from bangfu.core.care.plan_models import Measure
+from bangfu.core.care.screening_models import ScreeningCampaign, ScreeningTarget
+from bangfu.core.config import Settings
+from bangfu.core.db import path_within
+from bangfu.core.registry.models import Household, Organisation, Person, Region, RegionLevel
+from bangfu.core.security.models import User
 
 if TYPE_CHECKING:
-    from core.plugins import PluginHost
+    from bangfu.core.plugins import PluginHost
 
 TITLES = {
     "screening_coverage": "Screening coverage (households visited / target households)",
@@ -339,7 +345,7 @@ async def _care_timeliness(
 ) -> None:
     """Care events due in the year (deadline passed, or answered): answered on time? Per
     county, and per official paired with the person on the deadline (and their
-    organisation). The due state is ``core.care.due.due_state``, the one definition."""
+    organisation). The due state is ``bangfu.core.care.due.due_state``, the one definition."""
     state = due_state(
         CareEvent.deadline, CareEvent.answered_on, period.as_of, settings.care_due_soon_days
     )

@@ -27,10 +27,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bottomline import Finding, Indicator, Status
-from core.calendar import age_on
-from core.care.models import Pairing
-from core.registry.models import Category, CategoryAssignment, Membership, Person
+from bangfu.core.bottomline import Finding, Indicator, Status
+from bangfu.core.calendar import age_on
+from bangfu.core.care.models import Pairing
+from bangfu.core.registry.models import Category, CategoryAssignment, Membership, Person
 
 ADULT_AGE = 18
 PARENTLESS = {str(Category.ORPHAN), str(Category.DE_FACTO_UNSUPPORTED_CHILD)}

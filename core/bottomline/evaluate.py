@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bottomline import BOTTOM_LINE, GOALS, Finding, Indicator, Status, core_rules
-from core.care.common import active_hardship_persons
-from core.config import Settings
-from core.db import path_within
-from core.registry.models import CategoryAssignment, Person
+from bangfu.core.bottomline import BOTTOM_LINE, GOALS, Finding, Indicator, Status, core_rules
+from bangfu.core.care.common import active_hardship_persons
+from bangfu.core.config import Settings
+from bangfu.core.db import path_within
+from bangfu.core.registry.models import CategoryAssignment, Person
 
 if TYPE_CHECKING:
-    from core.plugins import PluginHost
+    from bangfu.core.plugins import PluginHost
 
 #: Persons per page when an area is evaluated in bulk (summary, at-risk filter, roster).
 BATCH = 1000

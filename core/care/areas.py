@@ -5,7 +5,7 @@ from typing import Any, ClassVar
 from sqlalchemy import ColumnElement, Select, false, func, literal, or_
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from core.db import PathString, path_within
+from bangfu.core.db import PathString, path_within
 
 
 class OverlappingAreaScoped:

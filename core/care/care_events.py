@@ -1,7 +1,7 @@
 """Care events (五个关心, R6): recording raised events, responses, holiday events.
 
 Plugins raise events through ``PluginHost.raise_care_event``; core's
-``bangfu_care_event`` implementation (``core.plugins._CorePlugin``) calls
+``bangfu_care_event`` implementation (``bangfu.core.plugins._CorePlugin``) calls
 :func:`record_event`. Users raise them with ``careEventRaise``; the holiday calendar
 with :meth:`CareEvents.raise_holiday_events`.
 """
@@ -13,17 +13,17 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.calendar import Holiday, holiday_date
-from core.care.common import CareService
-from core.care.due import deadline_for, due_state
-from core.care.enums import ResponseKind
-from core.care.event_models import CareEvent, CareResponse
-from core.care.events import CareEventKind, CareEventRaised
-from core.care.models import Pairing
-from core.config import Settings
-from core.errors import DomainError, ErrorCode, FieldError, text_problems
-from core.registry.models import Person
-from core.text_limits import MAX_NOTES
+from bangfu.core.calendar import Holiday, holiday_date
+from bangfu.core.care.common import CareService
+from bangfu.core.care.due import deadline_for, due_state
+from bangfu.core.care.enums import ResponseKind
+from bangfu.core.care.event_models import CareEvent, CareResponse
+from bangfu.core.care.events import CareEventKind, CareEventRaised
+from bangfu.core.care.models import Pairing
+from bangfu.core.config import Settings
+from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
+from bangfu.core.registry.models import Person
+from bangfu.core.text_limits import MAX_NOTES
 
 HOLIDAY_CALENDAR = "holiday-calendar"
 _BATCH = 500
@@ -34,7 +34,7 @@ def holiday_source(holiday: Holiday, year: int) -> str:
 
 
 def due_state_of(settings: Settings, today: dt.date) -> Any:
-    """``CareEvent``'s due state on ``today``, as a SQL expression (core.care.due)."""
+    """``CareEvent``'s due state on ``today``, as a SQL expression (bangfu.core.care.due)."""
     return due_state(CareEvent.deadline, CareEvent.answered_on, today, settings.care_due_soon_days)
 
 

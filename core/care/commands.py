@@ -1,11 +1,11 @@
 """``bangfu care ...`` commands: the care work run from the command line, as the system."""
 
-from core.calendar import Holiday
-from core.care.care_events import CareEvents
-from core.config import Settings
-from core.db import make_engine, make_sessionmaker
-from core.errors import DomainError
-from core.security import SYSTEM, audit
+from bangfu.core.calendar import Holiday
+from bangfu.core.care.care_events import CareEvents
+from bangfu.core.config import Settings
+from bangfu.core.db import make_engine, make_sessionmaker
+from bangfu.core.errors import DomainError
+from bangfu.core.security import SYSTEM, audit
 
 
 async def holidays_command(settings: Settings, holiday: Holiday, year: int) -> int:

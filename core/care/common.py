@@ -8,12 +8,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.calendar import today
-from core.config import Settings
-from core.db import flush_or_version_conflict
-from core.errors import DomainError, ErrorCode, FieldError
-from core.registry.models import CategoryAssignment, Organisation, Person, Region
-from core.security.actor import Actor
+from bangfu.core.calendar import today
+from bangfu.core.config import Settings
+from bangfu.core.db import flush_or_version_conflict
+from bangfu.core.errors import DomainError, ErrorCode, FieldError
+from bangfu.core.registry.models import CategoryAssignment, Organisation, Person, Region
+from bangfu.core.security.actor import Actor
 
 M = TypeVar("M")
 

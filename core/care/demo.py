@@ -1,6 +1,6 @@
 """Care demo data (``bangfu demo``): officials and pairings with five knowns (some stale),
 care events (open, overdue, answered, and the next Spring Festival's), and the screening
-campaign with plans and donations (``core.care.demo_screening``). Bulk inserts only.
+campaign with plans and donations (``bangfu.core.care.demo_screening``). Bulk inserts only.
 """
 
 import dataclasses
@@ -13,21 +13,27 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import demo_names
-from core.calendar import Holiday, holiday_date
-from core.care.care_events import HOLIDAY_CALENDAR, holiday_source
-from core.care.demo_rows import insert_ids, insert_rows
-from core.care.demo_screening import ScreeningDemo, load_screening_demo
-from core.care.due import deadline_for
-from core.care.enums import FiveKnownItem, ResponseKind
-from core.care.event_models import CareEvent, CareResponse
-from core.care.events import CareEventKind
-from core.care.models import FiveKnown, Pairing
-from core.config import DEFAULT_CARE_SLA
-from core.registry.models import Category, CategoryAssignment, Household, Organisation, Person
-from core.registry.reference import COUNTIES, government_code
-from core.security.actor import Role
-from core.security.models import User
+from bangfu.core import demo_names
+from bangfu.core.calendar import Holiday, holiday_date
+from bangfu.core.care.care_events import HOLIDAY_CALENDAR, holiday_source
+from bangfu.core.care.demo_rows import insert_ids, insert_rows
+from bangfu.core.care.demo_screening import ScreeningDemo, load_screening_demo
+from bangfu.core.care.due import deadline_for
+from bangfu.core.care.enums import FiveKnownItem, ResponseKind
+from bangfu.core.care.event_models import CareEvent, CareResponse
+from bangfu.core.care.events import CareEventKind
+from bangfu.core.care.models import FiveKnown, Pairing
+from bangfu.core.config import DEFAULT_CARE_SLA
+from bangfu.core.registry.models import (
+    Category,
+    CategoryAssignment,
+    Household,
+    Organisation,
+    Person,
+)
+from bangfu.core.registry.reference import COUNTIES, government_code
+from bangfu.core.security.actor import Role
+from bangfu.core.security.models import User
 
 #: Who raises each kind of event in the demo (the module that would see it).
 RAISERS = {
@@ -43,7 +49,7 @@ NOTES = {
     FiveKnownItem.DIFFICULTIES: "冬季取暖和看病开支较大",
     FiveKnownItem.MEDICAL_AND_SCHOOLING: "已参加城乡居民医保，孩子在本村小学就读",
 }
-#: Demo officials cannot log in (only the demo users of ``core.demo`` can).
+#: Demo officials cannot log in (only the demo users of ``bangfu.core.demo`` can).
 UNUSABLE_HASH = "!demo-official-no-login"
 PERSONS_PER_OFFICIAL = 4
 

@@ -10,12 +10,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.care.demo_rows import insert_ids, insert_rows
-from core.care.donation_models import Donation, DonationAllocation
-from core.care.enums import FundingSource, MeasureStatus, ProblemDomain, Severity, VisitOutcome
-from core.care.plan_models import AssistancePlan, Measure, MeasureProblem
-from core.care.screening_models import Problem, ScreeningCampaign, ScreeningTarget, ScreeningVisit
-from core.registry.models import (
+from bangfu.core.care.demo_rows import insert_ids, insert_rows
+from bangfu.core.care.donation_models import Donation, DonationAllocation
+from bangfu.core.care.enums import (
+    FundingSource,
+    MeasureStatus,
+    ProblemDomain,
+    Severity,
+    VisitOutcome,
+)
+from bangfu.core.care.plan_models import AssistancePlan, Measure, MeasureProblem
+from bangfu.core.care.screening_models import (
+    Problem,
+    ScreeningCampaign,
+    ScreeningTarget,
+    ScreeningVisit,
+)
+from bangfu.core.registry.models import (
     Category,
     CategoryAssignment,
     Household,
@@ -23,7 +34,7 @@ from core.registry.models import (
     Organisation,
     Person,
 )
-from core.registry.reference import CITY_CODE
+from bangfu.core.registry.reference import CITY_CODE
 
 PROBLEMS = {
     ProblemDomain.LIVING: "冬季取暖困难，口粮不足",

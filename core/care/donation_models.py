@@ -10,11 +10,11 @@ import datetime as dt
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.care.areas import OverlappingAreaScoped
-from core.care.enums import ProblemDomain, db_enum
-from core.db import Base, utcnow
-from core.registry.models import Category
-from core.registry.scoping import HouseholdScoped
+from bangfu.core.care.areas import OverlappingAreaScoped
+from bangfu.core.care.enums import ProblemDomain, db_enum
+from bangfu.core.db import Base, utcnow
+from bangfu.core.registry.models import Category
+from bangfu.core.registry.scoping import HouseholdScoped
 
 
 class Donation(OverlappingAreaScoped, Base):

@@ -11,13 +11,13 @@ import decimal
 
 from sqlalchemy import select, update
 
-from core.care.common import CareService
-from core.care.donation_models import Donation, DonationAllocation
-from core.care.enums import FundingSource, MeasureStatus, ProblemDomain
-from core.care.plan_models import Measure
-from core.db import path_within
-from core.errors import DomainError, ErrorCode, FieldError, text_problems
-from core.registry.models import Category, CategoryAssignment, Household, Membership, Region
+from bangfu.core.care.common import CareService
+from bangfu.core.care.donation_models import Donation, DonationAllocation
+from bangfu.core.care.enums import FundingSource, MeasureStatus, ProblemDomain
+from bangfu.core.care.plan_models import Measure
+from bangfu.core.db import path_within
+from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
+from bangfu.core.registry.models import Category, CategoryAssignment, Household, Membership, Region
 
 FEN = decimal.Decimal("0.01")
 MAX_YUAN = decimal.Decimal("1000000000")

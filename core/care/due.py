@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Date, case, literal
 
-from core.calendar import shift_days
-from core.care.enums import DueState
-from core.care.events import CareEventKind
-from core.config import CareSla
+from bangfu.core.calendar import shift_days
+from bangfu.core.care.enums import DueState
+from bangfu.core.care.events import CareEventKind
+from bangfu.core.config import CareSla
 
 
 def deadline_for(

@@ -1,6 +1,6 @@
 """Care events (五个关心, R6) and the paired official's responses to them.
 
-The due state of an event is never stored: ``core.care.due`` computes it from
+The due state of an event is never stored: ``bangfu.core.care.due`` computes it from
 ``deadline`` and ``answered_on`` in SQL, for every query, filter and count.
 """
 
@@ -9,10 +9,10 @@ import datetime as dt
 from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.care.enums import ResponseKind, db_enum
-from core.care.events import CareEventKind
-from core.db import Base, utcnow
-from core.registry.scoping import PersonScoped
+from bangfu.core.care.enums import ResponseKind, db_enum
+from bangfu.core.care.events import CareEventKind
+from bangfu.core.db import Base, utcnow
+from bangfu.core.registry.scoping import PersonScoped
 
 
 class CareEvent(PersonScoped, Base):

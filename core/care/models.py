@@ -18,10 +18,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.care.enums import FiveKnownItem, db_enum
-from core.db import Base, utcnow
-from core.registry.scoping import PersonScoped
-from core.security.masking import SENSITIVE_TEXT
+from bangfu.core.care.enums import FiveKnownItem, db_enum
+from bangfu.core.db import Base, utcnow
+from bangfu.core.registry.scoping import PersonScoped
+from bangfu.core.security.masking import SENSITIVE_TEXT
 
 
 class Pairing(PersonScoped, Base):

@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from core.care.common import CareService, active_hardship_persons
-from core.care.enums import FiveKnownItem
-from core.care.models import FiveKnown, Pairing
-from core.errors import DomainError, ErrorCode, FieldError
-from core.registry.models import Person, Region
-from core.security.actor import Role
-from core.security.models import User
-from core.text_limits import check_length
+from bangfu.core.care.common import CareService, active_hardship_persons
+from bangfu.core.care.enums import FiveKnownItem
+from bangfu.core.care.models import FiveKnown, Pairing
+from bangfu.core.errors import DomainError, ErrorCode, FieldError
+from bangfu.core.registry.models import Person, Region
+from bangfu.core.security.actor import Role
+from bangfu.core.security.models import User
+from bangfu.core.text_limits import check_length
 
 ITEMS = len(FiveKnownItem)
 

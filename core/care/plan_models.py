@@ -5,9 +5,9 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.care.enums import FundingSource, MeasureStatus, ProblemDomain, db_enum
-from core.db import Base, utcnow
-from core.registry.scoping import HouseholdScoped
+from bangfu.core.care.enums import FundingSource, MeasureStatus, ProblemDomain, db_enum
+from bangfu.core.db import Base, utcnow
+from bangfu.core.registry.scoping import HouseholdScoped
 
 
 class AssistancePlan(HouseholdScoped, Base):

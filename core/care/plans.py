@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy import Select, exists, select
 
-from core.care.common import CareService
-from core.care.enums import FundingSource, MeasureStatus, ProblemDomain, VisitOutcome
-from core.care.plan_models import AssistancePlan, Measure, MeasureProblem
-from core.care.screening_models import Problem, ScreeningVisit
-from core.errors import DomainError, ErrorCode, FieldError, text_problems
-from core.registry.models import Household
-from core.text_limits import check_length
+from bangfu.core.care.common import CareService
+from bangfu.core.care.enums import FundingSource, MeasureStatus, ProblemDomain, VisitOutcome
+from bangfu.core.care.plan_models import AssistancePlan, Measure, MeasureProblem
+from bangfu.core.care.screening_models import Problem, ScreeningVisit
+from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
+from bangfu.core.registry.models import Household
+from bangfu.core.text_limits import check_length
 
 #: Status changes a measure may make; DONE and CANCELLED are final.
 TRANSITIONS = {

@@ -7,13 +7,18 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, insert, select
 
-from core.care.common import CareService, active_hardship_persons
-from core.care.enums import ProblemDomain, Severity, VisitOutcome
-from core.care.screening_models import Problem, ScreeningCampaign, ScreeningTarget, ScreeningVisit
-from core.db import path_within
-from core.errors import DomainError, ErrorCode, FieldError, text_problems
-from core.registry.models import Household, Membership, Person, Region, RegionLevel
-from core.text_limits import MAX_NOTES, length_errors
+from bangfu.core.care.common import CareService, active_hardship_persons
+from bangfu.core.care.enums import ProblemDomain, Severity, VisitOutcome
+from bangfu.core.care.screening_models import (
+    Problem,
+    ScreeningCampaign,
+    ScreeningTarget,
+    ScreeningVisit,
+)
+from bangfu.core.db import path_within
+from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
+from bangfu.core.registry.models import Household, Membership, Person, Region, RegionLevel
+from bangfu.core.text_limits import MAX_NOTES, length_errors
 
 _BATCH = 1000
 

@@ -5,11 +5,11 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.care.areas import OverlappingAreaScoped
-from core.care.enums import ProblemDomain, Severity, VisitOutcome, db_enum
-from core.db import Base, PathString, utcnow
-from core.registry.scoping import HouseholdScoped
-from core.security.masking import SENSITIVE_TEXT
+from bangfu.core.care.areas import OverlappingAreaScoped
+from bangfu.core.care.enums import ProblemDomain, Severity, VisitOutcome, db_enum
+from bangfu.core.db import Base, PathString, utcnow
+from bangfu.core.registry.scoping import HouseholdScoped
+from bangfu.core.security.masking import SENSITIVE_TEXT
 
 
 class ScreeningCampaign(OverlappingAreaScoped, Base):

@@ -1,6 +1,6 @@
 """The registry core (R1, R2): regions, organisations, persons, households, categories."""
 
-from core.registry.models import (
+from bangfu.core.registry.models import (
     Category,
     CategoryAssignment,
     Household,
@@ -14,7 +14,7 @@ from core.registry.models import (
     Relation,
     Sex,
 )
-from core.registry.scoping import AreaPathScoped, GlobalModel, HouseholdScoped, PersonScoped
+from bangfu.core.registry.scoping import AreaPathScoped, GlobalModel, HouseholdScoped, PersonScoped
 
 __all__ = [
     "AreaPathScoped",

@@ -1,6 +1,6 @@
 """How many persons each region holds, estimated cheaply: what a scan of an area costs.
 
-The query limits (``schema.limits``) price a filter that reads a whole area by the number
+The query limits (``bangfu.schema.limits``) price a filter that reads a whole area by the number
 of persons in it. Counting them for every request would itself be a scan, so the counts
 of every region's subtree are taken in one ``GROUP BY`` over the persons' region paths
 and kept for ``area_size_refresh_seconds``; a request meanwhile reads them from memory.
@@ -14,8 +14,8 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.registry.models import Person, Region
-from core.security.actor import SYSTEM
+from bangfu.core.registry.models import Person, Region
+from bangfu.core.security.actor import SYSTEM
 
 
 class AreaSizes:

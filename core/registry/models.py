@@ -21,9 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, PathString, utcnow
-from core.idnumber import Sex
-from core.registry.scoping import (
+from bangfu.core.db import Base, PathString, utcnow
+from bangfu.core.idnumber import Sex
+from bangfu.core.registry.scoping import (
     AreaPathScoped,
     GlobalModel,
     HouseholdScoped,

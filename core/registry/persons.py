@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from core.idnumber import IdNumber, mask
-from core.registry.models import Person, Region
-from core.security.crypto import FieldCipher
+from bangfu.core.idnumber import IdNumber, mask
+from bangfu.core.registry.models import Person, Region
+from bangfu.core.security.crypto import FieldCipher
 
 ID_NUMBER_CONTEXT = "core_person.id_number"
 

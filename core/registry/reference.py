@@ -12,7 +12,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.registry.models import Organisation, OrganisationKind, Region, RegionLevel
+from bangfu.core.registry.models import Organisation, OrganisationKind, Region, RegionLevel
 
 CITY_CODE = "141000"
 CITY_NAME = "临汾市"

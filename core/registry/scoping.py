@@ -1,6 +1,6 @@
 """How each model is limited to an actor's area: every mapped model says it, or is global.
 
-The security layer (``core.security.scoping``) turns these declarations into one
+The security layer (``bangfu.core.security.scoping``) turns these declarations into one
 ``with_loader_criteria`` per scoped model on every ORM statement of a session.
 """
 
@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from sqlalchemy import ColumnElement, Select, column, false, or_, select
 from sqlalchemy.orm import Mapped, aliased, declared_attr, mapped_column
 
-from core.db import PathString, path_between, path_bounds, path_within
+from bangfu.core.db import PathString, path_between, path_bounds, path_within
 
 
 class GlobalModel:
@@ -33,7 +33,7 @@ class AreaPathScoped:
 
     @classmethod
     def __area_criteria_between__(cls, lower: str, upper: str) -> ColumnElement[bool]:
-        """The same criteria from the path's bounds (see ``core.security.scoping``)."""
+        """The same criteria from the path's bounds (see ``bangfu.core.security.scoping``)."""
         return path_between(cls.area_path, lower, upper)  # type: ignore[attr-defined]
 
     @classmethod
@@ -55,7 +55,7 @@ class PersonScoped:
 
     @classmethod
     def __area_criteria_between__(cls, lower: str, upper: str) -> ColumnElement[bool]:
-        from core.registry.models import Person
+        from bangfu.core.registry.models import Person
 
         # Correlated EXISTS, one primary-key probe per row: an IN over every person of the
         # area was materialised by each statement (half a second at 100,000 persons).
@@ -89,7 +89,7 @@ class HouseholdScoped:
 
     @classmethod
     def __area_criteria_between__(cls, lower: str, upper: str) -> ColumnElement[bool]:
-        from core.registry.models import Household
+        from bangfu.core.registry.models import Household
 
         # Correlated EXISTS, as for PersonScoped.
         household = aliased(Household)
@@ -117,8 +117,8 @@ def _column(cls: Any, name: str) -> Any:
 
 def paired_person_ids(official_id: int | None) -> Select[Any]:
     """Persons paired with ``official_id`` by a pairing that has not ended (R6)."""
-    from core.calendar import today
-    from core.care.models import Pairing
+    from bangfu.core.calendar import today
+    from bangfu.core.care.models import Pairing
 
     return select(Pairing.person_id).where(
         Pairing.official_id == official_id,
@@ -129,7 +129,7 @@ def paired_person_ids(official_id: int | None) -> Select[Any]:
 
 def households_of(person_ids: Select[Any]) -> Select[Any]:
     """Households these persons are current members of."""
-    from core.registry.models import Membership
+    from bangfu.core.registry.models import Membership
 
     return select(Membership.household_id).where(
         Membership.person_id.in_(person_ids), Membership.end_date.is_(None)

@@ -1,7 +1,7 @@
 """Registry use cases: households, members, persons and categories (R2).
 
 Every function runs inside the caller's transaction as the session's actor, validates
-everything first and raises :class:`core.errors.DomainError` on bad input; the caller
+everything first and raises :class:`bangfu.core.errors.DomainError` on bad input; the caller
 rolls back, so nothing is ever half-written.
 """
 
@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import idnumber
-from core.calendar import today
-from core.db import flush_or_version_conflict
-from core.errors import DomainError, ErrorCode, FieldError, text_problems
-from core.registry.models import (
+from bangfu.core import idnumber
+from bangfu.core.calendar import today
+from bangfu.core.db import flush_or_version_conflict
+from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
+from bangfu.core.registry.models import (
     Category,
     CategoryAssignment,
     Household,
@@ -28,10 +28,10 @@ from core.registry.models import (
     Region,
     Relation,
 )
-from core.registry.persons import apply_id_number, id_number_digest, new_person
-from core.security.actor import Actor
-from core.security.crypto import FieldCipher
-from core.text_limits import check_length, length_errors
+from bangfu.core.registry.persons import apply_id_number, id_number_digest, new_person
+from bangfu.core.security.actor import Actor
+from bangfu.core.security.crypto import FieldCipher
+from bangfu.core.text_limits import check_length, length_errors
 
 _UNSET = object()
 

@@ -11,9 +11,9 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from core.assessment.compute import Assessment
-from core.assessment.types import UnitKind
-from core.reports.cells import neutralise
+from bangfu.core.assessment.compute import Assessment
+from bangfu.core.assessment.types import UnitKind
+from bangfu.core.reports.cells import neutralise
 
 RANKING = "Ranking"
 UNIT_COLUMNS = ("Kind", "Key", "Name")

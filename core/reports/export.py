@@ -12,18 +12,18 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.assessment.compute import AssessmentError, assess
-from core.config import Settings
-from core.registry.models import Region, RegionLevel
-from core.reports.assessment_book import write_assessment
-from core.reports.roster import count_roster, write_roster
-from core.security import audit
-from core.security.actor import Actor
-from core.security.crypto import FieldCipher
-from core.security.masking import mask_text
+from bangfu.core.assessment.compute import AssessmentError, assess
+from bangfu.core.config import Settings
+from bangfu.core.registry.models import Region, RegionLevel
+from bangfu.core.reports.assessment_book import write_assessment
+from bangfu.core.reports.roster import count_roster, write_roster
+from bangfu.core.security import audit
+from bangfu.core.security.actor import Actor
+from bangfu.core.security.crypto import FieldCipher
+from bangfu.core.security.masking import mask_text
 
 if TYPE_CHECKING:
-    from core.plugins import PluginHost
+    from bangfu.core.plugins import PluginHost
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

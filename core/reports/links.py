@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.config import Settings
-from core.registry.models import Organisation, Region
-from core.security.actor import Actor
-from core.security.auth import actor_for_user
-from core.security.crypto import FieldCipher
-from core.security.models import User
+from bangfu.core.config import Settings
+from bangfu.core.registry.models import Organisation, Region
+from bangfu.core.security.actor import Actor
+from bangfu.core.security.auth import actor_for_user
+from bangfu.core.security.crypto import FieldCipher
+from bangfu.core.security.models import User
 
 CONTEXT = "report-link v1"
 

@@ -18,21 +18,21 @@ from openpyxl.styles import Font
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bottomline import BOTTOM_LINE, GOALS, Status
-from core.bottomline.evaluate import evaluate, hardship_persons, pages
-from core.calendar import age_on
-from core.care.event_models import CareEvent
-from core.care.models import Pairing
-from core.config import Settings
-from core.db import path_within
-from core.registry.models import CategoryAssignment, Person, Region
-from core.registry.persons import masked_id_number, read_id_number
-from core.reports.cells import safe_row
-from core.security.crypto import DecryptionError, FieldCipher
-from core.security.models import User
+from bangfu.core.bottomline import BOTTOM_LINE, GOALS, Status
+from bangfu.core.bottomline.evaluate import evaluate, hardship_persons, pages
+from bangfu.core.calendar import age_on
+from bangfu.core.care.event_models import CareEvent
+from bangfu.core.care.models import Pairing
+from bangfu.core.config import Settings
+from bangfu.core.db import path_within
+from bangfu.core.registry.models import CategoryAssignment, Person, Region
+from bangfu.core.registry.persons import masked_id_number, read_id_number
+from bangfu.core.reports.cells import safe_row
+from bangfu.core.security.crypto import DecryptionError, FieldCipher
+from bangfu.core.security.models import User
 
 if TYPE_CHECKING:
-    from core.plugins import PluginHost
+    from bangfu.core.plugins import PluginHost
 
 INDICATORS = (*BOTTOM_LINE, *GOALS)
 HEADER = (

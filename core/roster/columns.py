@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from core.idnumber import IdNumber
-    from core.registry.models import Household, Person
-    from core.security.actor import Actor
+    from bangfu.core.idnumber import IdNumber
+    from bangfu.core.registry.models import Household, Person
+    from bangfu.core.security.actor import Actor
 
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from core.roster.columns import RosterColumns, RosterTarget
+from bangfu.core.roster.columns import RosterColumns, RosterTarget
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Importing a roster: validate every row, then write every row in one transaction.
 
-1. Read the file row by row (streamed) and parse every cell (:mod:`core.roster.rows`).
+1. Read the file row by row (streamed) and parse every cell (:mod:`bangfu.core.roster.rows`).
 2. Check the file as a whole: an ID number twice, a household without its head, a
    region repeated differently, plugin columns the actor may not write.
 3. In the import's one transaction, check against the database: persons registered
@@ -34,9 +34,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.calendar import today as china_today
-from core.errors import DomainError, ErrorCode
-from core.registry.models import (
+from bangfu.core.calendar import today as china_today
+from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.registry.models import (
     CategoryAssignment,
     Household,
     Membership,
@@ -45,26 +45,26 @@ from core.registry.models import (
     Region,
     Relation,
 )
-from core.registry.persons import ID_NUMBER_CONTEXT, new_person
-from core.registry.reference import CITY_CODE, civil_affairs_code
-from core.roster import TEMPLATE_PATH, outside
-from core.roster.columns import (
+from bangfu.core.registry.persons import ID_NUMBER_CONTEXT, new_person
+from bangfu.core.registry.reference import CITY_CODE, civil_affairs_code
+from bangfu.core.roster import TEMPLATE_PATH, outside
+from bangfu.core.roster.columns import (
     Change,
     RosterBatch,
     RosterColumns,
     RosterValueError,
     RosterWriteContext,
 )
-from core.roster.headers import Column, columns_of, find_header, match_headers
-from core.roster.limits import HEADER_SEARCH_ROWS, RosterLimits
-from core.roster.lock import ImportBusy, import_lock
-from core.roster.read import RosterFileError, Sheet, open_roster
-from core.roster.report import Report
-from core.roster.rows import Problem, RosterRow, parse_row
-from core.roster.xlsx_check import cell_name
-from core.security import audit
-from core.security.actor import Actor
-from core.security.crypto import FieldCipher
+from bangfu.core.roster.headers import Column, columns_of, find_header, match_headers
+from bangfu.core.roster.limits import HEADER_SEARCH_ROWS, RosterLimits
+from bangfu.core.roster.lock import ImportBusy, import_lock
+from bangfu.core.roster.read import RosterFileError, Sheet, open_roster
+from bangfu.core.roster.report import Report
+from bangfu.core.roster.rows import Problem, RosterRow, parse_row
+from bangfu.core.roster.xlsx_check import cell_name
+from bangfu.core.security import audit
+from bangfu.core.security.actor import Actor
+from bangfu.core.security.crypto import FieldCipher
 
 log = logging.getLogger("bangfu.roster")
 

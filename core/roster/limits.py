@@ -2,9 +2,9 @@
 
 A workbook is a zip of XML: 5 KB of it can describe a sheet whose one far cell makes a
 reader allocate half a terabyte. Every limit here is checked twice: from the file itself
-before anything is materialised (:mod:`core.roster.xlsx_check`, with a message naming the
+before anything is materialised (:mod:`bangfu.core.roster.xlsx_check`, with a message naming the
 cell), and by the operating system around the process that materialises it
-(:mod:`core.roster.xlsx_reader`), so that a file the checks missed still ends in a clear
+(:mod:`bangfu.core.roster.xlsx_reader`), so that a file the checks missed still ends in a clear
 answer and never takes the server down.
 """
 
@@ -12,7 +12,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the workbook reader's child process imports this module: keep it light
-    from core.config import Settings
+    from bangfu.core.config import Settings
 
 #: The first rows searched for the header row (a title row and notes may come above it).
 HEADER_SEARCH_ROWS = 10

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-#: SQLite's default wait for a lock (``connect(timeout=30)`` in :func:`core.db.make_engine`).
+#: SQLite's default wait for a lock (``connect(timeout=30)`` in :func:`bangfu.core.db.make_engine`).
 _SQLITE_BUSY_MS = 30_000
 _PG_LOCK_NOT_AVAILABLE = "55P03"
 

@@ -16,11 +16,11 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.calendar import CHINA
-from core.roster.rows import Problem
-from core.security import audit
-from core.security.actor import Actor
-from core.security.models import AuditEvent
+from bangfu.core.calendar import CHINA
+from bangfu.core.roster.rows import Problem
+from bangfu.core.security import audit
+from bangfu.core.security.actor import Actor
+from bangfu.core.security.models import AuditEvent
 
 OPERATION = "roster.outside_area"
 ANSWER = (

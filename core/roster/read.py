@@ -2,10 +2,10 @@
 
 Cells come back as the spreadsheet holds them (text, number, date), so the validation can
 tell a number typed as a number from text. A workbook is first checked from its zip
-directory and streamed XML (:mod:`core.roster.xlsx_check`: size, extent, cell lengths,
+directory and streamed XML (:mod:`bangfu.core.roster.xlsx_check`: size, extent, cell lengths,
 formulas), then read with python-calamine (Rust: 20,000 rows in about half a second,
 against some ten seconds for openpyxl's read-only mode) in a child process with memory
-and time limits (:mod:`core.roster.xlsx_reader`), which writes the rows to a temporary
+and time limits (:mod:`bangfu.core.roster.xlsx_reader`), which writes the rows to a temporary
 file streamed from here. CSV files are read line by line, within the same limits.
 """
 
@@ -19,15 +19,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from core.roster.limits import RosterLimits
-from core.roster.xlsx_check import (
+from bangfu.core.roster.limits import RosterLimits
+from bangfu.core.roster.xlsx_check import (
     WorkbookRefused,
     beyond_columns,
     beyond_rows,
     check_workbook,
     too_long,
 )
-from core.roster.xlsx_reader import ReaderError, read_sheet, rows_of
+from bangfu.core.roster.xlsx_reader import ReaderError, read_sheet, rows_of
 
 SUFFIXES = (".xlsx", ".csv")
 

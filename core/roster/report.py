@@ -4,9 +4,9 @@ import dataclasses
 from collections import Counter
 from typing import Any
 
-from core.roster.columns import Change
-from core.roster.headers import HeaderMap
-from core.roster.rows import Problem
+from bangfu.core.roster.columns import Change
+from bangfu.core.roster.headers import HeaderMap
+from bangfu.core.roster.rows import Problem
 
 #: How many problems the JSON answer lists (the annotated workbook shows them all).
 MAX_LISTED_PROBLEMS = 1000

@@ -6,13 +6,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core import idnumber
-from core.registry.models import Category, HukouType, Relation
-from core.roster.columns import RosterColumns, RosterSubject, RosterTarget, RosterValueError
-from core.roster.headers import Column
-from core.roster.read import cell_text
-from core.roster.tables import lookup
-from core.roster.values import day
+from bangfu.core import idnumber
+from bangfu.core.registry.models import Category, HukouType, Relation
+from bangfu.core.roster.columns import RosterColumns, RosterSubject, RosterTarget, RosterValueError
+from bangfu.core.roster.headers import Column
+from bangfu.core.roster.read import cell_text
+from bangfu.core.roster.tables import lookup
+from bangfu.core.roster.values import day
 
 RELATIONS: dict[str, Relation] = {
     **{r.value.lower(): r for r in Relation},

@@ -5,7 +5,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import TypeVar
 
-from core.roster.columns import RosterValueError
+from bangfu.core.roster.columns import RosterValueError
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ import datetime as dt
 import decimal
 import re
 
-from core.roster.columns import RosterValueError
+from bangfu.core.roster.columns import RosterValueError
 
 YES = {"是", "有", "yes", "y", "true", "1", "√"}
 NO = {"否", "无", "no", "n", "false", "0", "×"}

@@ -3,7 +3,7 @@
 The annotated copy is written in openpyxl's write-only mode, row by row, so a 20,000-row
 roster is copied with flat memory; every row keeps its number (blank rows and title rows
 are copied too), so a problem reported at row 100 is marked on row 100. Text is written
-as text, never as a formula (:mod:`core.reports.cells`).
+as text, never as a formula (:mod:`bangfu.core.reports.cells`).
 """
 
 from collections import defaultdict
@@ -17,12 +17,12 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
-from core.reports.cells import neutralise, text_cell
-from core.roster.columns import RosterColumns
-from core.roster.headers import Column, columns_of
-from core.roster.limits import RosterLimits
-from core.roster.read import read_rows
-from core.roster.report import Report
+from bangfu.core.reports.cells import neutralise, text_cell
+from bangfu.core.roster.columns import RosterColumns
+from bangfu.core.roster.headers import Column, columns_of
+from bangfu.core.roster.limits import RosterLimits
+from bangfu.core.roster.read import read_rows
+from bangfu.core.roster.report import Report
 
 TEXT = "@"  # Excel's text number format
 BAD_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from xml.parsers import expat
 
-from core.roster.limits import MAX_PARTS, RosterLimits
+from bangfu.core.roster.limits import MAX_PARTS, RosterLimits
 
 _CHUNK = 1 << 20
 _EOCD = b"PK\x05\x06"

@@ -1,6 +1,6 @@
 """Reading a workbook's first sheet in a process of its own, with memory and time limits.
 
-The checks of :mod:`core.roster.xlsx_check` refuse what they can name. Whatever they miss
+The checks of :mod:`bangfu.core.roster.xlsx_check` refuse what they can name. Whatever they miss
 (a reader's quirk, a file crafted against the checks themselves) costs at most this
 child process: it runs under ``RLIMIT_AS`` (memory), ``RLIMIT_CPU`` (time),
 ``RLIMIT_FSIZE`` (what it writes) and no core dump, without the service's secrets in its
@@ -9,7 +9,7 @@ with python-calamine and writes the rows as JSON lines to a file that the import
 streams; a reader that aborts (calamine aborts when an allocation fails) only ends the
 child, and the import answers that the workbook could not be read within the limits.
 
-Run as ``python -m core.roster.xlsx_reader SOURCE OUT MEMORY SECONDS ROWS COLUMNS CHARS``.
+Run as ``python -m bangfu.core.roster.xlsx_reader SOURCE OUT MEMORY SECONDS ROWS COLUMNS CHARS``.
 """
 
 import datetime as dt
@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.roster.xlsx_check import UNREADABLE, beyond_columns, beyond_rows, too_long
+from bangfu.core.roster.xlsx_check import UNREADABLE, beyond_columns, beyond_rows, too_long
 
 if TYPE_CHECKING:
-    from core.roster.limits import RosterLimits
+    from bangfu.core.roster.limits import RosterLimits
 
 log = logging.getLogger("bangfu.roster")
 

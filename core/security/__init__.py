@@ -1,5 +1,5 @@
 """Actors, tokens, permissions, area scoping, field encryption."""
 
-from core.security.actor import ANONYMOUS, SYSTEM, Actor, ActorKind, Role
+from bangfu.core.security.actor import ANONYMOUS, SYSTEM, Actor, ActorKind, Role
 
 __all__ = ["ANONYMOUS", "SYSTEM", "Actor", "ActorKind", "Role"]

@@ -9,8 +9,8 @@ for each other instead of forking the chain.
 What a write changed is collected by a session listener (:func:`install`): a session
 whose ``info`` holds a :class:`ChangeSet` under :data:`CHANGES_KEY` gets, at every flush,
 each new, changed and deleted ORM object recorded with its global ID and the before and
-after of its changed columns, masked (:mod:`core.security.masking`). The GraphQL layer
-(``schema.audit``) turns that into the mutation's audit row, in the same transaction.
+after of its changed columns, masked (:mod:`bangfu.core.security.masking`). The GraphQL layer
+(``bangfu.schema.audit``) turns that into the mutation's audit row, in the same transaction.
 """
 
 import base64
@@ -27,13 +27,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
-from core import request_scope
-from core.config import Settings
-from core.db import make_engine, make_sessionmaker, utcnow
-from core.security.actor import SYSTEM, Actor
-from core.security.audit_area import area_of
-from core.security.masking import SENSITIVE_MARK, mask_column
-from core.security.models import AuditEvent, AuditHead
+from bangfu.core import request_scope
+from bangfu.core.config import Settings
+from bangfu.core.db import make_engine, make_sessionmaker, utcnow
+from bangfu.core.security.actor import SYSTEM, Actor
+from bangfu.core.security.audit_area import area_of
+from bangfu.core.security.masking import SENSITIVE_MARK, mask_column
+from bangfu.core.security.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 _HEAD_ID = 1
@@ -88,9 +88,9 @@ async def record(
     """Append one event in the session's transaction (it commits or rolls back with it).
 
     ``details`` must already be masked: no plain ID numbers, diagnoses or passwords.
-    ``request_id`` defaults to the request being served (:mod:`core.request_scope`).
+    ``request_id`` defaults to the request being served (:mod:`bangfu.core.request_scope`).
     The row's area is worked out from the targets the session's actor can see
-    (:func:`core.security.audit_area.area_of`): ``auditLog`` shows it to readers of
+    (:func:`bangfu.core.security.audit_area.area_of`): ``auditLog`` shows it to readers of
     that area.
     """
     request_id = request_id or request_scope.request_id()
@@ -232,7 +232,7 @@ MAX_CHANGE_ENTRIES = 200
 
 
 def global_id(type_name: str, pk: object) -> str:
-    """The Relay global ID (the same as ``schema.relay.to_global_id``)."""
+    """The Relay global ID (the same as ``bangfu.schema.relay.to_global_id``)."""
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import Base
-from core.security.actor import Actor
+from bangfu.core.db import Base
+from bangfu.core.security.actor import Actor
 
 _CHUNK = 500
 
@@ -53,7 +53,7 @@ def _models(_mapper_count: int) -> dict[str, type[Any]]:
 
 def _paths_of(cls: type[Any], keys: list[int]) -> Select[Any]:
     """The region paths of the rows ``keys`` of ``cls`` (the actor's scoping applies)."""
-    from core.registry.models import Household, Person
+    from bangfu.core.registry.models import Household, Person
 
     mapper = cls.__mapper__
     key = getattr(cls, mapper.get_property_by_column(mapper.primary_key[0]).key)

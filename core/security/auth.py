@@ -35,16 +35,16 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.config import Settings
-from core.db import utcnow
-from core.errors import DomainError, ErrorCode
-from core.registry.models import Organisation, Region
-from core.security import audit, clients
-from core.security.actor import ANONYMOUS, Actor, ActorKind, Role
-from core.security.models import AccessToken, LoginFailure, User
-from core.security.passwords import DUMMY_HASH, verify_password
-from core.security.tokens import USER_TOKEN_PREFIX, aware, is_client_token, new_token
-from core.security.tokens import token_digest as token_digest
+from bangfu.core.config import Settings
+from bangfu.core.db import utcnow
+from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.registry.models import Organisation, Region
+from bangfu.core.security import audit, clients
+from bangfu.core.security.actor import ANONYMOUS, Actor, ActorKind, Role
+from bangfu.core.security.models import AccessToken, LoginFailure, User
+from bangfu.core.security.passwords import DUMMY_HASH, verify_password
+from bangfu.core.security.tokens import USER_TOKEN_PREFIX, aware, is_client_token, new_token
+from bangfu.core.security.tokens import token_digest as token_digest
 
 __all__ = [
     "LOGIN_REFUSED",
@@ -103,7 +103,7 @@ async def login(
 ) -> tuple[str, AccessToken, User]:
     """Check the password and issue a token; the same error whatever was wrong.
 
-    ``address`` is the client's (``core.request_scope.client_address``). The attempt is
+    ``address`` is the client's (``bangfu.core.request_scope.client_address``). The attempt is
     recorded first; a refusal (throttled, wrong password, ...) is audited and committed
     before :class:`DomainError` is raised.
     """
@@ -363,7 +363,7 @@ async def logout(session: AsyncSession, token: str) -> bool:
 async def actor_for_token(session: AsyncSession, token: str, settings: Settings) -> Actor | None:
     """The actor a token stands for, or None when it is unknown, expired, idle or revoked.
 
-    ``bfc_`` tokens are partner API clients' (:mod:`core.security.clients`); any other
+    ``bfc_`` tokens are partner API clients' (:mod:`bangfu.core.security.clients`); any other
     token is looked up among users' tokens.
     """
     if is_client_token(token):

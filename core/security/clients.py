@@ -16,13 +16,13 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import utcnow
-from core.errors import DomainError, ErrorCode
-from core.registry.models import Organisation, Region
-from core.security.actor import Actor, ActorKind, Role
-from core.security.models import ApiClient
-from core.security.tokens import CLIENT_TOKEN_PREFIX, aware, new_token, token_digest
-from core.security.users import find_organisation, find_region
+from bangfu.core.db import utcnow
+from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.registry.models import Organisation, Region
+from bangfu.core.security.actor import Actor, ActorKind, Role
+from bangfu.core.security.models import ApiClient
+from bangfu.core.security.tokens import CLIENT_TOKEN_PREFIX, aware, new_token, token_digest
+from bangfu.core.security.users import find_organisation, find_region
 
 READ_SCOPE = "read"
 PLUGIN_SCOPE_PREFIX = "plugin:"

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from core.config import Settings
+from bangfu.core.config import Settings
 
 _FORMAT_VERSION = b"\x01"
 _NONCE_BYTES = 12

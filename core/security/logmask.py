@@ -8,7 +8,7 @@ SQLAlchemy's, uvicorn's) and the text of logged exceptions, whatever the handler
 import logging
 from typing import Any
 
-from core.security.masking import mask_text
+from bangfu.core.security.masking import mask_text
 
 _installed = False
 

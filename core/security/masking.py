@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import LargeBinary
 from sqlalchemy.types import TypeEngine
 
-from core import idnumber
+from bangfu.core import idnumber
 
 MASKED = "***"
 

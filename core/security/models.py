@@ -15,8 +15,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, PathString, utcnow
-from core.registry.scoping import GlobalModel
+from bangfu.core.db import Base, PathString, utcnow
+from bangfu.core.registry.scoping import GlobalModel
 
 
 class User(GlobalModel, Base):
@@ -35,7 +35,7 @@ class User(GlobalModel, Base):
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # A locked account has locked_until in the future. No longer set (failed logins are
-    # throttled instead, core.security.auth); a lock set by an earlier version is honoured
+    # throttled instead, bangfu.core.security.auth); a lock set by an earlier version is honoured
     # until it ends, and `bangfu user reset-password` lifts it.
     locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
 
@@ -115,7 +115,7 @@ class AuditEvent(GlobalModel, Base):
     """One row of the append-only audit trail; ``hash`` chains it to the row before.
 
     Readable through ``auditLog`` by administrators and supervisors, each in the area
-    the row records (``area_path``, see ``core.security.audit_area``); the database
+    the row records (``area_path``, see ``bangfu.core.security.audit_area``); the database
     refuses UPDATE and DELETE on this table (triggers), and the hash chain shows any
     row edited behind the application's back (``bangfu audit verify``).
     """
@@ -135,7 +135,7 @@ class AuditEvent(GlobalModel, Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # The narrowest region holding what the row is about (core.security.audit_area);
+    # The narrowest region holding what the row is about (bangfu.core.security.audit_area);
     # None: the system's and anonymous rows, and rows written before it was recorded.
     area_path: Mapped[str | None] = mapped_column(PathString, default=None, index=True)
 

@@ -3,7 +3,7 @@
 import dataclasses
 from collections.abc import Iterable
 
-from core.security.actor import Actor, ActorKind, Role
+from bangfu.core.security.actor import Actor, ActorKind, Role
 
 ALL_ROLES = frozenset(Role)
 STAFF_ROLES = frozenset(

@@ -13,9 +13,9 @@ from sqlalchemy import and_, event, false
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.orm.interfaces import ORMOption
 
-from core.db import Base, path_bounds
-from core.registry.scoping import paired_person_ids
-from core.security.actor import Actor
+from bangfu.core.db import Base, path_bounds
+from bangfu.core.registry.scoping import paired_person_ids
+from bangfu.core.security.actor import Actor
 
 SCOPES = ("area_path", "person", "household", "global")
 
@@ -26,7 +26,7 @@ class UnscopedModelError(RuntimeError):
 
 def scoped_models() -> list[type[Any]]:
     """Every mapped class that is area-scoped; fails on a class that declares nothing."""
-    import core.models  # noqa: F401  (every core model is mapped before we look)
+    import bangfu.core.models  # noqa: F401  (every core model is mapped before we look)
 
     scoped: list[type[Any]] = []
     for mapper in Base.registry.mappers:
@@ -36,7 +36,7 @@ def scoped_models() -> list[type[Any]]:
             raise UnscopedModelError(
                 f"model {cls.__module__}.{cls.__qualname__} (table {mapper.local_table}) "
                 "is neither area-scoped nor declared global: inherit one of GlobalModel, "
-                "AreaPathScoped, PersonScoped, HouseholdScoped from core.registry"
+                "AreaPathScoped, PersonScoped, HouseholdScoped from bangfu.core.registry"
             )
         if scope != "global":
             scoped.append(cls)

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import utcnow
-from core.errors import DomainError, ErrorCode
-from core.registry.models import Organisation, Region
-from core.registry.reference import CITY_CODE, civil_affairs_code, ensure_reference_data
-from core.security.actor import Role
-from core.security.models import AccessToken, LoginFailure, User
-from core.security.passwords import PasswordPolicyError, checked_hash, generate_password
+from bangfu.core.db import utcnow
+from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.registry.models import Organisation, Region
+from bangfu.core.registry.reference import CITY_CODE, civil_affairs_code, ensure_reference_data
+from bangfu.core.security.actor import Role
+from bangfu.core.security.models import AccessToken, LoginFailure, User
+from bangfu.core.security.passwords import PasswordPolicyError, checked_hash, generate_password
 
 #: The account created on first start when there is no active user.
 FIRST_ADMIN_USERNAME = "admin"

@@ -147,7 +147,7 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
     # The database refuses to change or delete audit rows (frozen copy of the DDL in
-    # core.security.models).
+    # bangfu.core.security.models).
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE OR REPLACE FUNCTION core_audit_append_only() RETURNS trigger AS $$ "

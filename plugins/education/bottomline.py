@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bottomline import Finding, Indicator, Status
-from core.calendar import age_on
-from core.registry.models import CategoryAssignment
-from plugins.education.models import EducationAid, Enrolment, EnrolmentStatus
-from plugins.education.rules import (
+from bangfu.core.bottomline import Finding, Indicator, Status
+from bangfu.core.calendar import age_on
+from bangfu.core.registry.models import CategoryAssignment
+from bangfu.plugins.education.models import EducationAid, Enrolment, EnrolmentStatus
+from bangfu.plugins.education.rules import (
     ADULT_AGE,
     COMPULSORY_FROM_AGE,
     COMPULSORY_TO_AGE,

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.calendar import age_on
-from core.care.demo_rows import insert_objects
-from core.registry.models import CategoryAssignment, Organisation
-from plugins.education.models import (
+from bangfu.core.calendar import age_on
+from bangfu.core.care.demo_rows import insert_objects
+from bangfu.core.registry.models import CategoryAssignment, Organisation
+from bangfu.plugins.education.models import (
     AidKind,
     EducationAid,
     Enrolment,
@@ -26,7 +26,7 @@ from plugins.education.models import (
     FundingSource,
     SchoolStage,
 )
-from plugins.education.rules import school_year
+from bangfu.plugins.education.rules import school_year
 
 CITY = "141000"
 SUFFIX = {

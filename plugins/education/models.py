@@ -28,8 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base
-from core.registry import PersonScoped
+from bangfu.core.db import Base
+from bangfu.core.registry import PersonScoped
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:

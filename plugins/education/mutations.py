@@ -1,7 +1,7 @@
 """Mutations of the education plugin: noun first, one input, a payload with ``errors``.
 
-Each runs its use case (``plugins.education.service``) in one transaction through
-``schema.transactions.in_transaction``: bad input comes back as ``errors`` and changes
+Each runs its use case (``bangfu.plugins.education.service``) in one transaction through
+``bangfu.schema.transactions.in_transaction``: bad input comes back as ``errors`` and changes
 nothing. Only the education department and city administrators hold
 ``education:write``; the write session is area-scoped, so a child outside the actor's
 area is ``NOT_FOUND``.
@@ -15,14 +15,14 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from core.errors import DomainError
-from core.registry.service import Registry
-from plugins.education.models import AidKind, EnrolmentStatus, FundingSource, SchoolStage
-from plugins.education.service import AidData, Education, EducationErrorCode, EnrolmentData
-from plugins.education.types import EducationAid, EducationEnrolment, EducationError
-from schema.permissions import requires
-from schema.relay import decode_id
-from schema.transactions import in_transaction
+from bangfu.core.errors import DomainError
+from bangfu.core.registry.service import Registry
+from bangfu.plugins.education.models import AidKind, EnrolmentStatus, FundingSource, SchoolStage
+from bangfu.plugins.education.service import AidData, Education, EducationErrorCode, EnrolmentData
+from bangfu.plugins.education.types import EducationAid, EducationEnrolment, EducationError
+from bangfu.schema.permissions import requires
+from bangfu.schema.relay import decode_id
+from bangfu.schema.transactions import in_transaction
 
 T = TypeVar("T")
 WRITE = "education:write"

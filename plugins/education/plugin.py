@@ -19,15 +19,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bottomline import Finding
-from core.calendar import today
-from core.plugins import PluginInfo, hookimpl
-from core.roster.columns import RosterColumns
-from core.security.permissions import Action, plugin_actions
-from plugins.education import bottomline, demo, loaders, mutations, queries, roster
-from plugins.education.models import EducationAid, Enrolment
-from plugins.education.service import EducationErrorCode
-from plugins.education.types import EducationPersonFields
+from bangfu.core.bottomline import Finding
+from bangfu.core.calendar import today
+from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.core.roster.columns import RosterColumns
+from bangfu.core.security.permissions import Action, plugin_actions
+from bangfu.plugins.education import bottomline, demo, loaders, mutations, queries, roster
+from bangfu.plugins.education.models import EducationAid, Enrolment
+from bangfu.plugins.education.service import EducationErrorCode
+from bangfu.plugins.education.types import EducationPersonFields
 
 NAME = "education"
 
@@ -57,7 +57,7 @@ def bangfu_migrations() -> Path:
 @hookimpl
 def bangfu_register_actions() -> Sequence[Action]:
     # education:read, education:read-sensitive and education:write, owned by the
-    # education department (core.security.permissions.plugin_actions).
+    # education department (bangfu.core.security.permissions.plugin_actions).
     return plugin_actions(NAME, "schooling and education aid")
 
 

@@ -15,15 +15,15 @@ import strawberry
 from sqlalchemy import Select, or_, select
 from strawberry.types import Info
 
-from core.db import path_within
-from core.registry.models import Person, Region
-from plugins.education.models import AT_SCHOOL, Enrolment, EnrolmentStatus, SchoolStage
-from plugins.education.rules import compulsory_birth_dates
-from plugins.education.types import EducationEnrolment
-from schema.connections import connection_types, paginate
-from schema.input_limits import SEARCH
-from schema.permissions import requires
-from schema.scan_cost import NARROWS, SCANS, RegionCode
+from bangfu.core.db import path_within
+from bangfu.core.registry.models import Person, Region
+from bangfu.plugins.education.models import AT_SCHOOL, Enrolment, EnrolmentStatus, SchoolStage
+from bangfu.plugins.education.rules import compulsory_birth_dates
+from bangfu.plugins.education.types import EducationEnrolment
+from bangfu.schema.connections import connection_types, paginate
+from bangfu.schema.input_limits import SEARCH
+from bangfu.schema.permissions import requires
+from bangfu.schema.scan_cost import NARROWS, SCANS, RegionCode
 
 READ = "education:read-sensitive"
 

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.roster.columns import (
+from bangfu.core.roster.columns import (
     Change,
     RosterColumn,
     RosterColumns,
@@ -15,8 +15,8 @@ from core.roster.columns import (
     RosterValueError,
     RosterWriteContext,
 )
-from core.roster.tables import lookup
-from plugins.education.models import MAX_GRADE, Enrolment, EnrolmentStatus, SchoolStage
+from bangfu.core.roster.tables import lookup
+from bangfu.plugins.education.models import MAX_GRADE, Enrolment, EnrolmentStatus, SchoolStage
 
 STAGES = {
     **{s.value.lower(): s for s in SchoolStage},

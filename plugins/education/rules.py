@@ -1,12 +1,12 @@
 """Education rules that need no database: compulsory-education age, school years, periods.
 
-Every day is a day in Asia/Shanghai (``core.calendar``); callers pass it in.
+Every day is a day in Asia/Shanghai (``bangfu.core.calendar``); callers pass it in.
 """
 
 import datetime as dt
 
-from core.calendar import age_on
-from plugins.education.models import AT_SCHOOL, Enrolment
+from bangfu.core.calendar import age_on
+from bangfu.plugins.education.models import AT_SCHOOL, Enrolment
 
 #: 九年义务教育: a child is of compulsory-education age from 6 to 15 years (inclusive).
 COMPULSORY_FROM_AGE = 6

@@ -2,7 +2,7 @@
 
 Each runs inside the caller's transaction as the session's actor (area-scoped: a child
 outside the actor's area is ``NOT_FOUND``), checks all of its input first and raises
-:class:`core.errors.DomainError` with :class:`EducationErrorCode` codes on bad input;
+:class:`bangfu.core.errors.DomainError` with :class:`EducationErrorCode` codes on bad input;
 the caller rolls back, so nothing is ever half-written. A dropout raises a
 ``SCHOOL_DROPOUT`` care event through the plugin host, in the same transaction.
 """
@@ -15,12 +15,12 @@ import enum
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.care.events import CareEventKind, CareEventRaised
-from core.errors import DomainError, FieldError
-from core.plugins import PluginHost
-from core.registry.models import Person, Region
-from core.registry.service import Registry
-from plugins.education.models import (
+from bangfu.core.care.events import CareEventKind, CareEventRaised
+from bangfu.core.errors import DomainError, FieldError
+from bangfu.core.plugins import PluginHost
+from bangfu.core.registry.models import Person, Region
+from bangfu.core.registry.service import Registry
+from bangfu.plugins.education.models import (
     MAX_GRADE,
     AidKind,
     EducationAid,
@@ -29,7 +29,7 @@ from plugins.education.models import (
     FundingSource,
     SchoolStage,
 )
-from schema.relay import to_global_id
+from bangfu.schema.relay import to_global_id
 
 NAME = "education"
 MAX_AMOUNT = decimal.Decimal("9999999999.99")  # Numeric(12, 2)

@@ -2,7 +2,7 @@
 
 Every type is named ``Education...``. Resolvers receive ORM rows (``Enrolment``,
 ``EducationAid``, core's ``Person``) and load what they refer to through DataLoaders
-(``plugins.education.loaders`` and core's ``region``, ``organisation`` and ``person``).
+(``bangfu.plugins.education.loaders`` and core's ``region``, ``organisation`` and ``person``).
 """
 
 import datetime as dt
@@ -12,21 +12,21 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from core.errors import FieldError
-from plugins.education import loaders, models
-from plugins.education.models import (
+from bangfu.core.errors import FieldError
+from bangfu.plugins.education import loaders, models
+from bangfu.plugins.education.models import (
     AidKind,
     Enrolment,
     EnrolmentStatus,
     FundingSource,
     SchoolStage,
 )
-from plugins.education.rules import at_school, in_effect, of_compulsory_age
-from schema.access import person_data
-from schema.errors import Error
-from schema.prefetch import direct, prefetchable, ready
-from schema.relay import Node, to_global_id
-from schema.types import Organisation, Region
+from bangfu.plugins.education.rules import at_school, in_effect, of_compulsory_age
+from bangfu.schema.access import person_data
+from bangfu.schema.errors import Error
+from bangfu.schema.prefetch import direct, prefetchable, ready
+from bangfu.schema.relay import Node, to_global_id
+from bangfu.schema.types import Organisation, Region
 
 SchoolStageType = strawberry.enum(
     SchoolStage, name="EducationSchoolStage", description="学段: the stage of schooling."

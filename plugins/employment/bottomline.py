@@ -30,9 +30,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bottomline import Finding, Indicator, Status
-from core.calendar import age_on
-from plugins.employment.models import (
+from bangfu.core.bottomline import Finding, Indicator, Status
+from bangfu.core.calendar import age_on
+from bangfu.plugins.employment.models import (
     NOT_EXPECTED_TO_WORK,
     WORKING,
     JobPlacement,

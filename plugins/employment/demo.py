@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.calendar import age_on
-from plugins.employment.bottomline import birthday
-from plugins.employment.models import (
+from bangfu.core.calendar import age_on
+from bangfu.plugins.employment.bottomline import birthday
+from bangfu.plugins.employment.models import (
     JobPlacement,
     PublicWelfarePost,
     Training,
@@ -27,7 +27,7 @@ from plugins.employment.models import (
     WorkStatus,
     WorkStatusRecord,
 )
-from plugins.employment.service import WELFARE_POST_EMPLOYER
+from bangfu.plugins.employment.service import WELFARE_POST_EMPLOYER
 
 EMPLOYERS = (
     ("临汾钢铁有限公司", "炉前工"),

@@ -1,7 +1,7 @@
 """Mutations of the employment plugin: noun first, one input, a payload with ``errors``.
 
-Each runs in one transaction (``schema.transactions.in_transaction``) through the use
-cases of ``plugins.employment.service``; bad input becomes ``EmploymentError`` items and
+Each runs in one transaction (``bangfu.schema.transactions.in_transaction``) through the use
+cases of ``bangfu.plugins.employment.service``; bad input becomes ``EmploymentError`` items and
 changes nothing. Every mutation needs ``employment:write``: the employment department's
 officers and city administrators.
 """
@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from plugins.employment.models import UnableReason, WorkStatus
-from plugins.employment.service import Employment, StatusData
-from plugins.employment.types import (
+from bangfu.plugins.employment.models import UnableReason, WorkStatus
+from bangfu.plugins.employment.service import Employment, StatusData
+from bangfu.plugins.employment.types import (
     EmploymentError,
     EmploymentPlacement,
     EmploymentStatus,
@@ -24,9 +24,9 @@ from plugins.employment.types import (
     EmploymentWelfarePost,
     employment_errors,
 )
-from schema.permissions import requires
-from schema.relay import decode_id
-from schema.transactions import in_transaction
+from bangfu.schema.permissions import requires
+from bangfu.schema.relay import decode_id
+from bangfu.schema.transactions import in_transaction
 
 T = TypeVar("T")
 

@@ -20,21 +20,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bottomline import Finding
-from core.calendar import today
-from core.plugins import PluginInfo, hookimpl
-from core.roster.columns import RosterColumns
-from core.security.permissions import Action, plugin_actions
-from plugins.employment import roster
-from plugins.employment.bottomline import judge
-from plugins.employment.demo import add_demo_data
-from plugins.employment.errors import EmploymentErrorCode
-from plugins.employment.loaders import employment_loaders
-from plugins.employment.models import MODELS
-from plugins.employment.mutations import EmploymentMutation
-from plugins.employment.queries import build_query_types
-from plugins.employment.settings import EmploymentSettings
-from plugins.employment.types import EmploymentPersonFields
+from bangfu.core.bottomline import Finding
+from bangfu.core.calendar import today
+from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.core.roster.columns import RosterColumns
+from bangfu.core.security.permissions import Action, plugin_actions
+from bangfu.plugins.employment import roster
+from bangfu.plugins.employment.bottomline import judge
+from bangfu.plugins.employment.demo import add_demo_data
+from bangfu.plugins.employment.errors import EmploymentErrorCode
+from bangfu.plugins.employment.loaders import employment_loaders
+from bangfu.plugins.employment.models import MODELS
+from bangfu.plugins.employment.mutations import EmploymentMutation
+from bangfu.plugins.employment.queries import build_query_types
+from bangfu.plugins.employment.settings import EmploymentSettings
+from bangfu.plugins.employment.types import EmploymentPersonFields
 
 NAME = "employment"
 
@@ -93,7 +93,7 @@ def bangfu_graphql_context(context: Any) -> None:
 async def bangfu_bottom_line(
     persons: Sequence[Any], session: AsyncSession, as_of: dt.date
 ) -> Sequence[Finding]:
-    """WORK and WELL_EMPLOYED (see ``plugins.employment.bottomline``)."""
+    """WORK and WELL_EMPLOYED (see ``bangfu.plugins.employment.bottomline``)."""
     return await judge(persons, session, as_of, EmploymentSettings().minimum_monthly_wage)
 
 

@@ -9,13 +9,13 @@ import strawberry
 from sqlalchemy import Select, select
 from strawberry.types import Info
 
-from core.db import path_within
-from core.registry.models import Person
-from plugins.employment.models import WorkStatus, WorkStatusRecord
-from schema.connections import paginate
-from schema.failures import InputError
-from schema.permissions import requires
-from schema.scan_cost import SCANS, RegionCode
+from bangfu.core.db import path_within
+from bangfu.core.registry.models import Person
+from bangfu.plugins.employment.models import WorkStatus, WorkStatusRecord
+from bangfu.schema.connections import paginate
+from bangfu.schema.failures import InputError
+from bangfu.schema.permissions import requires
+from bangfu.schema.scan_cost import SCANS, RegionCode
 
 
 async def job_seekers_statement(info: Info, region_code: str | None) -> Select[Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.roster.columns import (
+from bangfu.core.roster.columns import (
     Change,
     RosterColumn,
     RosterColumns,
@@ -16,8 +16,8 @@ from core.roster.columns import (
     RosterValueError,
     RosterWriteContext,
 )
-from core.roster.tables import lookup
-from plugins.employment.models import WorkStatus, WorkStatusRecord
+from bangfu.core.roster.tables import lookup
+from bangfu.plugins.employment.models import WorkStatus, WorkStatusRecord
 
 STATUSES = {
     **{s.value.lower(): s for s in WorkStatus},

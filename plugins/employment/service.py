@@ -2,7 +2,7 @@
 
 Every method runs inside the caller's transaction as the session's actor (area scoping
 applies: a person outside the actor's area is NOT_FOUND, like an absent one), checks the
-input first and raises :class:`core.errors.DomainError` with every problem it finds; the
+input first and raises :class:`bangfu.core.errors.DomainError` with every problem it finds; the
 caller rolls back, so nothing is ever half-written.
 """
 
@@ -15,14 +15,14 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.calendar import age_on
-from core.errors import DomainError, FieldError
-from core.registry.models import Person
-from core.registry.service import Registry
-from core.security.actor import Actor
-from core.security.crypto import FieldCipher
-from plugins.employment.errors import EmploymentErrorCode as Code
-from plugins.employment.models import (
+from bangfu.core.calendar import age_on
+from bangfu.core.errors import DomainError, FieldError
+from bangfu.core.registry.models import Person
+from bangfu.core.registry.service import Registry
+from bangfu.core.security.actor import Actor
+from bangfu.core.security.crypto import FieldCipher
+from bangfu.plugins.employment.errors import EmploymentErrorCode as Code
+from bangfu.plugins.employment.models import (
     WORKING,
     JobPlacement,
     PublicWelfarePost,

@@ -1,7 +1,7 @@
 """GraphQL types of the employment plugin and the ``Person.employment`` field.
 
 The record types accept the ORM rows themselves (``is_type_of``), so resolvers return rows.
-Every relation is loaded through the plugin's DataLoaders (``plugins.employment.loaders``).
+Every relation is loaded through the plugin's DataLoaders (``bangfu.plugins.employment.loaders``).
 """
 
 import datetime as dt
@@ -11,8 +11,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from core.errors import FieldError
-from plugins.employment.models import (
+from bangfu.core.errors import FieldError
+from bangfu.plugins.employment.models import (
     JobPlacement,
     PublicWelfarePost,
     Training,
@@ -20,10 +20,10 @@ from plugins.employment.models import (
     WorkStatus,
     WorkStatusRecord,
 )
-from schema.access import person_data
-from schema.errors import Error, payload_errors
-from schema.prefetch import direct, prefetchable, ready
-from schema.relay import to_global_id
+from bangfu.schema.access import person_data
+from bangfu.schema.errors import Error, payload_errors
+from bangfu.schema.prefetch import direct, prefetchable, ready
+from bangfu.schema.relay import to_global_id
 
 WorkStatusType = strawberry.enum(
     WorkStatus, name="EmploymentWorkStatus", description="What a person does for a living."

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.calendar import today
-from core.care.demo_rows import insert_objects
-from core.registry.models import Organisation
-from plugins.housing.models import (
+from bangfu.core.calendar import today
+from bangfu.core.care.demo_rows import insert_objects
+from bangfu.core.registry.models import Organisation
+from bangfu.plugins.housing.models import (
     AidKind,
     DisasterKind,
     DisasterReport,
@@ -145,7 +145,7 @@ async def add_demo_data(
         appraised_on = day - dt.timedelta(days=rng.randint(30, 900))
         appraisal = _appraisal(rng, household.id, grade, appraised_on, bureau)
         appraisals.append((household, appraisal, ""))
-    # Bulk inserts (core.care.demo_rows); the projects refer to the appraisals' IDs.
+    # Bulk inserts (bangfu.core.care.demo_rows); the projects refer to the appraisals' IDs.
     await insert_objects(session, [a for _h, a, _p in appraisals], ids=True)
     rows: list[Any] = []
 

@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bottomline import Finding, Indicator, Status
-from core.registry.models import Membership
-from plugins.housing.models import (
+from bangfu.core.bottomline import Finding, Indicator, Status
+from bangfu.core.registry.models import Membership
+from bangfu.plugins.housing.models import (
     ACTIVE_RENOVATION,
     DANGEROUS_GRADES,
     DisasterReport,
@@ -34,8 +34,8 @@ from plugins.housing.models import (
     RenovationStatus,
     SafetyGrade,
 )
-from plugins.housing.service import renovation_status_on
-from plugins.housing.statements import latest_appraisals
+from bangfu.plugins.housing.service import renovation_status_on
+from bangfu.plugins.housing.statements import latest_appraisals
 
 GRADE_WORDS = {
     SafetyGrade.A: "safe",

@@ -4,8 +4,13 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from plugins.housing.models import DisasterReport, HousingAid, RenovationProject, SafetyAppraisal
-from schema.loaders import by_key, grouped
+from bangfu.plugins.housing.models import (
+    DisasterReport,
+    HousingAid,
+    RenovationProject,
+    SafetyAppraisal,
+)
+from bangfu.schema.loaders import by_key, grouped
 
 
 def register(context: Any) -> None:

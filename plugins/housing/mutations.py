@@ -1,7 +1,7 @@
 """Mutations of the housing plugin: noun first, one input, a payload with ``errors``.
 
-Each runs in one transaction (``schema.transactions.in_transaction``) through
-:class:`plugins.housing.service.HousingService`; bad input gets ``HousingError`` rows and
+Each runs in one transaction (``bangfu.schema.transactions.in_transaction``) through
+:class:`bangfu.plugins.housing.service.HousingService`; bad input gets ``HousingError`` rows and
 changes nothing. Only actors holding ``housing:write`` (the housing department and city
 administrators) may call them; a household outside the actor's area is ``NOT_FOUND``.
 """
@@ -15,27 +15,27 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from core.errors import FieldError
-from core.registry.service import Registry
-from plugins.housing.models import (
+from bangfu.core.errors import FieldError
+from bangfu.core.registry.service import Registry
+from bangfu.plugins.housing.models import (
     AidKind,
     DisasterKind,
     FundingSource,
     RenovationStatus,
     SafetyGrade,
 )
-from plugins.housing.service import HousingService
-from plugins.housing.types import (
+from bangfu.plugins.housing.service import HousingService
+from bangfu.plugins.housing.types import (
     HousingAidType,
     HousingDisasterReport,
     HousingError,
     HousingRenovationProject,
     HousingSafetyAppraisal,
 )
-from schema.errors import payload_errors
-from schema.permissions import requires
-from schema.relay import decode_id
-from schema.transactions import in_transaction
+from bangfu.schema.errors import payload_errors
+from bangfu.schema.permissions import requires
+from bangfu.schema.relay import decode_id
+from bangfu.schema.transactions import in_transaction
 
 # -- inputs ---------------------------------------------------------------------------
 

@@ -9,16 +9,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bottomline import Finding
-from core.plugins import PluginInfo, hookimpl
-from core.roster.columns import RosterColumns
-from core.security.permissions import Action, plugin_actions
-from plugins.housing import demo, indicators, loaders, roster
-from plugins.housing.errors import HousingErrorCode
-from plugins.housing.models import DisasterReport, HousingAid, RenovationProject, SafetyAppraisal
-from plugins.housing.mutations import build_mutation_types
-from plugins.housing.queries import build_query_types
-from plugins.housing.types import HousingHouseholdFields
+from bangfu.core.bottomline import Finding
+from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.core.roster.columns import RosterColumns
+from bangfu.core.security.permissions import Action, plugin_actions
+from bangfu.plugins.housing import demo, indicators, loaders, roster
+from bangfu.plugins.housing.errors import HousingErrorCode
+from bangfu.plugins.housing.models import (
+    DisasterReport,
+    HousingAid,
+    RenovationProject,
+    SafetyAppraisal,
+)
+from bangfu.plugins.housing.mutations import build_mutation_types
+from bangfu.plugins.housing.queries import build_query_types
+from bangfu.plugins.housing.types import HousingHouseholdFields
 
 NAME = "housing"
 
@@ -77,7 +82,7 @@ def bangfu_graphql_context(context: Any) -> None:
 async def bangfu_bottom_line(
     persons: Sequence[Any], session: AsyncSession, as_of: dt.date
 ) -> Sequence[Finding]:
-    """GOAL ``GOOD_HOME`` (居好家): see :mod:`plugins.housing.indicators`."""
+    """GOAL ``GOOD_HOME`` (居好家): see :mod:`bangfu.plugins.housing.indicators`."""
     return await indicators.good_home(persons, session, as_of)
 
 

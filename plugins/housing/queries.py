@@ -6,12 +6,12 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
-from core.db import path_within
-from core.registry.models import Household
-from plugins.housing.statements import dangerous_household_ids
-from schema.connections import paginate
-from schema.permissions import requires
-from schema.scan_cost import SCANS, RegionCode
+from bangfu.core.db import path_within
+from bangfu.core.registry.models import Household
+from bangfu.plugins.housing.statements import dangerous_household_ids
+from bangfu.schema.connections import paginate
+from bangfu.schema.permissions import requires
+from bangfu.schema.scan_cost import SCANS, RegionCode
 
 
 def build_query_types(core_types: Any) -> list[type]:

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.roster.columns import (
+from bangfu.core.roster.columns import (
     Change,
     RosterColumn,
     RosterColumns,
@@ -15,9 +15,9 @@ from core.roster.columns import (
     RosterValueError,
     RosterWriteContext,
 )
-from core.roster.tables import lookup
-from core.roster.values import day
-from plugins.housing.models import SafetyAppraisal, SafetyGrade
+from bangfu.core.roster.tables import lookup
+from bangfu.core.roster.values import day
+from bangfu.plugins.housing.models import SafetyAppraisal, SafetyGrade
 
 GRADES = {
     **{g.value.lower(): g for g in SafetyGrade},

@@ -1,9 +1,9 @@
 """Housing use cases: appraisals, renovation, aid and disaster reports.
 
-Every method runs in the caller's transaction (``schema.transactions.in_transaction``) as
+Every method runs in the caller's transaction (``bangfu.schema.transactions.in_transaction``) as
 the session's actor, so area scoping applies: a household outside the actor's area is
 ``NOT_FOUND``, like an absent one. Input is checked first and a
-:class:`core.errors.DomainError` is raised on anything wrong; the caller rolls back, so
+:class:`bangfu.core.errors.DomainError` is raised on anything wrong; the caller rolls back, so
 nothing is ever half-written. ``field`` arguments are the dotted input paths named in
 the errors (``input.householdId``).
 """
@@ -17,13 +17,13 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.care.events import CareEventKind, CareEventRaised
-from core.db import flush_or_version_conflict
-from core.errors import DomainError, FieldError
-from core.registry.models import CategoryAssignment, Household, Membership, Person
-from core.registry.service import Registry
-from plugins.housing.errors import HousingErrorCode as Code
-from plugins.housing.models import (
+from bangfu.core.care.events import CareEventKind, CareEventRaised
+from bangfu.core.db import flush_or_version_conflict
+from bangfu.core.errors import DomainError, FieldError
+from bangfu.core.registry.models import CategoryAssignment, Household, Membership, Person
+from bangfu.core.registry.service import Registry
+from bangfu.plugins.housing.errors import HousingErrorCode as Code
+from bangfu.plugins.housing.models import (
     DANGEROUS_GRADES,
     NEXT_STATUS,
     SAFE_GRADES,
@@ -37,7 +37,7 @@ from plugins.housing.models import (
     SafetyAppraisal,
     SafetyGrade,
 )
-from schema.relay import to_global_id
+from bangfu.schema.relay import to_global_id
 
 NAME = "housing"
 MAX_AMOUNT = decimal.Decimal("9999999999.99")  # Numeric(12, 2)
@@ -127,7 +127,7 @@ class HousingService:
     session: AsyncSession
     registry: Registry
     today: dt.date
-    host: Any = None  # core.plugins.PluginHost, for care events
+    host: Any = None  # bangfu.core.plugins.PluginHost, for care events
 
     # -- lookups -------------------------------------------------------------------
 

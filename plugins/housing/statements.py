@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, Subquery, func, select
 
-from plugins.housing.models import (
+from bangfu.plugins.housing.models import (
     ACTIVE_RENOVATION,
     DANGEROUS_GRADES,
     RenovationProject,

@@ -1,6 +1,6 @@
 """GraphQL types of the housing plugin and the ``Household.housing`` field.
 
-Every object is read through the per-request DataLoaders of :mod:`plugins.housing.loaders`,
+Every object is read through the per-request DataLoaders of :mod:`bangfu.plugins.housing.loaders`,
 so a page of households costs the same number of statements whatever its size. IDs are
 opaque global IDs made of the model's name and key (the same IDs the audit trail shows).
 """
@@ -12,7 +12,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from plugins.housing.models import (
+from bangfu.plugins.housing.models import (
     ACTIVE_RENOVATION,
     DANGEROUS_GRADES,
     AidKind,
@@ -25,11 +25,11 @@ from plugins.housing.models import (
     SafetyAppraisal,
     SafetyGrade,
 )
-from schema.errors import Error
-from schema.permissions import requires
-from schema.prefetch import direct, prefetchable, ready, then
-from schema.relay import to_global_id
-from schema.types import Organisation
+from bangfu.schema.errors import Error
+from bangfu.schema.permissions import requires
+from bangfu.schema.prefetch import direct, prefetchable, ready, then
+from bangfu.schema.relay import to_global_id
+from bangfu.schema.types import Organisation
 
 SafetyGradeType = strawberry.enum(
     SafetyGrade,

@@ -7,7 +7,7 @@ psychiatric hospital tells the illness) — only the medical department, city
 administrators and the person's own paired official see; everyone else gets null and a
 FORBIDDEN error at that field, the rest intact.
 
-``schema.access.person_data`` guards fields whose source is a ``Person``; these fields
+``bangfu.schema.access.person_data`` guards fields whose source is a ``Person``; these fields
 belong to a condition or a stay, and the paired official's right depends on the row's
 person, so the guard is our own, built like core's.
 """
@@ -21,14 +21,14 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
-from core.care.models import Pairing
-from core.security.actor import Actor, Role
-from core.security.audit import Outcome
-from core.security.permissions import Action
-from plugins.medical.models import Hospitalisation
-from schema.audit import audit_event
-from schema.permissions import IsAuthenticated
-from schema.relay import to_global_id
+from bangfu.core.care.models import Pairing
+from bangfu.core.security.actor import Actor, Role
+from bangfu.core.security.audit import Outcome
+from bangfu.core.security.permissions import Action
+from bangfu.plugins.medical.models import Hospitalisation
+from bangfu.schema.audit import audit_event
+from bangfu.schema.permissions import IsAuthenticated
+from bangfu.schema.relay import to_global_id
 
 READ_DIAGNOSIS = "medical:read-diagnosis"
 # The audit rows of reads (and refusals) of the guarded fields: one per request and kind

@@ -2,8 +2,8 @@
 
 import decimal
 
-from core.errors import FieldError
-from plugins.medical.errors import MedicalErrorCode
+from bangfu.core.errors import FieldError
+from bangfu.plugins.medical.errors import MedicalErrorCode
 
 FEN = decimal.Decimal("0.01")
 RATIO_PLACES = decimal.Decimal("0.0001")

@@ -24,10 +24,10 @@ from typing import Any
 from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bottomline import Finding, Indicator, Status
-from plugins.medical.amounts import percent
-from plugins.medical.models import Hospitalisation, InsuranceEnrolment, MedicalAidClaim
-from plugins.medical.settings import MedicalSettings
+from bangfu.core.bottomline import Finding, Indicator, Status
+from bangfu.plugins.medical.amounts import percent
+from bangfu.plugins.medical.models import Hospitalisation, InsuranceEnrolment, MedicalAidClaim
+from bangfu.plugins.medical.settings import MedicalSettings
 
 
 async def judge(

@@ -13,16 +13,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.calendar import age_on, today
-from core.care.demo_rows import insert_objects
-from plugins.medical.models import (
+from bangfu.core.calendar import age_on, today
+from bangfu.core.care.demo_rows import insert_objects
+from bangfu.plugins.medical.models import (
     Hospitalisation,
     InsuranceEnrolment,
     InsuranceScheme,
     MedicalAidClaim,
     MedicalCondition,
 )
-from plugins.medical.settings import DEFAULT_CONDITIONS, DEFAULT_SERIOUS
+from bangfu.plugins.medical.settings import DEFAULT_CONDITIONS, DEFAULT_SERIOUS
 
 FEN = decimal.Decimal("0.01")
 PREMIUM = {0: decimal.Decimal("380.00"), 1: decimal.Decimal("350.00")}  # this year, last year
@@ -42,7 +42,7 @@ async def add_demo_rows(
     session: AsyncSession, households: Sequence[Any], rng: random.Random
 ) -> None:
     day = today()
-    rows: list[Any] = []  # inserted in bulk at the end (core.care.demo_rows)
+    rows: list[Any] = []  # inserted in bulk at the end (bangfu.core.care.demo_rows)
     for household in households:
         for person, _relation in household.demo_members:
             if getattr(person, "deceased", False):

@@ -4,7 +4,7 @@ The associated data names the column *and the person*, so a ciphertext copied on
 another person's row fails its integrity check like a tampered one.
 """
 
-from core.security.crypto import FieldCipher
+from bangfu.core.security.crypto import FieldCipher
 
 CONTEXT = "medical_condition.diagnosis"
 
@@ -18,5 +18,5 @@ def seal(cipher: FieldCipher, person_id: int, diagnosis: str) -> bytes:
 
 
 def unseal(cipher: FieldCipher, person_id: int, blob: bytes) -> str:
-    """The diagnosis; raises ``core.security.crypto.DecryptionError`` when tampered."""
+    """The diagnosis; raises ``bangfu.core.security.crypto.DecryptionError`` when tampered."""
     return cipher.decrypt(blob, context=_context(person_id))

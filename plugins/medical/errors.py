@@ -4,8 +4,8 @@ import enum
 
 import strawberry
 
-from core.errors import FieldError
-from schema.errors import Error, payload_errors
+from bangfu.core.errors import FieldError
+from bangfu.schema.errors import Error, payload_errors
 
 
 class MedicalErrorCode(enum.StrEnum):

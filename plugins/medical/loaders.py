@@ -4,14 +4,14 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from plugins.medical.access import active_pairings, audit_loaders
-from plugins.medical.models import (
+from bangfu.plugins.medical.access import active_pairings, audit_loaders
+from bangfu.plugins.medical.models import (
     Hospitalisation,
     InsuranceEnrolment,
     MedicalAidClaim,
     MedicalCondition,
 )
-from schema.loaders import by_key, grouped
+from bangfu.schema.loaders import by_key, grouped
 
 
 def medical_loaders(context: Any) -> dict[str, DataLoader[Any, Any]]:

@@ -21,8 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, utcnow
-from core.registry import PersonScoped
+from bangfu.core.db import Base, utcnow
+from bangfu.core.registry import PersonScoped
 
 MONEY = Numeric(12, 2)
 
@@ -67,7 +67,7 @@ class MedicalCondition(PersonScoped, Base):
 
     ``diagnosis_code`` comes from the configured list (``BANGFU_MEDICAL_CONDITIONS``);
     ``diagnosis_cipher`` is the free-text diagnosis, encrypted with the field cipher and
-    bound to the person (see :mod:`plugins.medical.diagnoses`). Column names say
+    bound to the person (see :mod:`bangfu.plugins.medical.diagnoses`). Column names say
     "diagnosis" so the audit trail masks them.
     """
 

@@ -1,7 +1,7 @@
 """Medical mutations: noun first, one input, a payload with the record and ``errors``.
 
 Only the medical department and city administrators write (``medical:write``). Every
-mutation runs in one transaction (``schema.transactions.in_transaction``) and is audited
+mutation runs in one transaction (``bangfu.schema.transactions.in_transaction``) and is audited
 by core; the audit trail masks the diagnosis and its code (their names say "diagnosis").
 """
 
@@ -13,19 +13,19 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from plugins.medical.errors import MedicalError, to_medical_errors
-from plugins.medical.models import InsuranceScheme
-from plugins.medical.service import ClaimParts, MedicalRecords
-from plugins.medical.settings import medical_settings
-from plugins.medical.types import (
+from bangfu.plugins.medical.errors import MedicalError, to_medical_errors
+from bangfu.plugins.medical.models import InsuranceScheme
+from bangfu.plugins.medical.service import ClaimParts, MedicalRecords
+from bangfu.plugins.medical.settings import medical_settings
+from bangfu.plugins.medical.types import (
     MedicalClaim,
     MedicalConditionType,
     MedicalHospitalisation,
     MedicalInsurance,
 )
-from schema.permissions import requires
-from schema.relay import decode_id
-from schema.transactions import in_transaction
+from bangfu.schema.permissions import requires
+from bangfu.schema.relay import decode_id
+from bangfu.schema.transactions import in_transaction
 
 T = TypeVar("T")
 WRITE = "medical:write"

@@ -9,24 +9,24 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bottomline import Finding
-from core.plugins import PluginInfo, hookimpl
-from core.roster.columns import RosterColumns
-from core.security.permissions import Action, plugin_actions
-from plugins.medical import bottomline, demo, roster
-from plugins.medical.access import read_diagnosis_action
-from plugins.medical.errors import MedicalErrorCode
-from plugins.medical.loaders import medical_loaders
-from plugins.medical.models import (
+from bangfu.core.bottomline import Finding
+from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.core.roster.columns import RosterColumns
+from bangfu.core.security.permissions import Action, plugin_actions
+from bangfu.plugins.medical import bottomline, demo, roster
+from bangfu.plugins.medical.access import read_diagnosis_action
+from bangfu.plugins.medical.errors import MedicalErrorCode
+from bangfu.plugins.medical.loaders import medical_loaders
+from bangfu.plugins.medical.models import (
     Hospitalisation,
     InsuranceEnrolment,
     MedicalAidClaim,
     MedicalCondition,
 )
-from plugins.medical.mutations import MedicalMutation
-from plugins.medical.queries import build_query
-from plugins.medical.settings import medical_settings
-from plugins.medical.types import MedicalPersonFields
+from bangfu.plugins.medical.mutations import MedicalMutation
+from bangfu.plugins.medical.queries import build_query
+from bangfu.plugins.medical.settings import medical_settings
+from bangfu.plugins.medical.types import MedicalPersonFields
 
 NAME = "medical"
 

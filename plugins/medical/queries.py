@@ -13,15 +13,15 @@ import strawberry
 from sqlalchemy import BigInteger, Select, cast, func, or_, select
 from strawberry.types import Info
 
-from core.db import path_within
-from core.registry.models import CategoryAssignment, Person
-from plugins.medical.amounts import ratio_error
-from plugins.medical.models import InsuranceEnrolment, MedicalAidClaim
-from plugins.medical.settings import medical_settings
-from schema.connections import paginate
-from schema.failures import InputError
-from schema.permissions import requires
-from schema.scan_cost import INDEXED, SCANS, RegionCode
+from bangfu.core.db import path_within
+from bangfu.core.registry.models import CategoryAssignment, Person
+from bangfu.plugins.medical.amounts import ratio_error
+from bangfu.plugins.medical.models import InsuranceEnrolment, MedicalAidClaim
+from bangfu.plugins.medical.settings import medical_settings
+from bangfu.schema.connections import paginate
+from bangfu.schema.failures import InputError
+from bangfu.schema.permissions import requires
+from bangfu.schema.scan_cost import INDEXED, SCANS, RegionCode
 
 
 async def _in_region(info: Info, statement: Select[Any], region_code: str | None) -> Select[Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.roster.columns import (
+from bangfu.core.roster.columns import (
     Change,
     RosterColumn,
     RosterColumns,
@@ -15,9 +15,9 @@ from core.roster.columns import (
     RosterTarget,
     RosterWriteContext,
 )
-from core.roster.tables import lookup
-from core.roster.values import yes_no, yuan
-from plugins.medical.models import InsuranceEnrolment, InsuranceScheme
+from bangfu.core.roster.tables import lookup
+from bangfu.core.roster.values import yes_no, yuan
+from bangfu.plugins.medical.models import InsuranceEnrolment, InsuranceScheme
 
 SCHEMES = {
     **{s.value.lower(): s for s in InsuranceScheme},

@@ -1,7 +1,7 @@
 """The medical use cases: record insurance, conditions, hospitalisations and claims.
 
 Each runs inside the caller's transaction as the session's actor, checks the whole
-input first and raises :class:`core.errors.DomainError` with every problem found; the
+input first and raises :class:`bangfu.core.errors.DomainError` with every problem found; the
 caller rolls back, so bad input never changes anything. The person is looked up through
 the registry in the actor's area: one outside it is NOT_FOUND, like one that does not
 exist.
@@ -14,25 +14,25 @@ import decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.care.events import CareEventKind, CareEventRaised
-from core.errors import DomainError, FieldError
-from core.plugins import PluginHost
-from core.registry.models import Person
-from core.registry.service import Registry
-from core.security.actor import Actor
-from core.security.crypto import FieldCipher
-from plugins.medical import diagnoses
-from plugins.medical.amounts import amount_error
-from plugins.medical.errors import MedicalErrorCode
-from plugins.medical.models import (
+from bangfu.core.care.events import CareEventKind, CareEventRaised
+from bangfu.core.errors import DomainError, FieldError
+from bangfu.core.plugins import PluginHost
+from bangfu.core.registry.models import Person
+from bangfu.core.registry.service import Registry
+from bangfu.core.security.actor import Actor
+from bangfu.core.security.crypto import FieldCipher
+from bangfu.plugins.medical import diagnoses
+from bangfu.plugins.medical.amounts import amount_error
+from bangfu.plugins.medical.errors import MedicalErrorCode
+from bangfu.plugins.medical.models import (
     Hospitalisation,
     InsuranceEnrolment,
     InsuranceScheme,
     MedicalAidClaim,
     MedicalCondition,
 )
-from plugins.medical.settings import MedicalSettings
-from schema.relay import to_global_id
+from bangfu.plugins.medical.settings import MedicalSettings
+from bangfu.schema.relay import to_global_id
 
 NAME = "medical"
 MAX_DIAGNOSIS = 500

@@ -14,21 +14,21 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from core.security.crypto import DecryptionError
-from plugins.medical import diagnoses
-from plugins.medical.access import diagnosis_access
-from plugins.medical.amounts import ratio
-from plugins.medical.models import (
+from bangfu.core.security.crypto import DecryptionError
+from bangfu.plugins.medical import diagnoses
+from bangfu.plugins.medical.access import diagnosis_access
+from bangfu.plugins.medical.amounts import ratio
+from bangfu.plugins.medical.models import (
     Hospitalisation,
     InsuranceEnrolment,
     InsuranceScheme,
     MedicalAidClaim,
     MedicalCondition,
 )
-from plugins.medical.settings import medical_settings
-from schema.access import person_data
-from schema.prefetch import direct, prefetchable, ready, then
-from schema.relay import to_global_id
+from bangfu.plugins.medical.settings import medical_settings
+from bangfu.schema.access import person_data
+from bangfu.schema.prefetch import direct, prefetchable, ready, then
+from bangfu.schema.relay import to_global_id
 
 log = logging.getLogger("bangfu.medical")
 

@@ -1,11 +1,11 @@
 """The GraphQL of the care work (R4-R7): screening, plans, pairing, care events, donations.
 
 :func:`build_care` returns the care parts of the ``Query`` and ``Mutation`` roots for the
-composed core types; ``schema.build`` merges them with core's.
+composed core types; ``bangfu.schema.build`` merges them with core's.
 """
 
-from schema.care import donations, events, pairing, plans, screening
-from schema.core_types import CoreTypes
+from bangfu.schema.care import donations, events, pairing, plans, screening
+from bangfu.schema.core_types import CoreTypes
 
 
 def build_care(core: CoreTypes) -> tuple[list[type], list[type]]:

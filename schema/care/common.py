@@ -6,17 +6,17 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from core.calendar import Holiday
-from core.care import enums
-from core.care.common import CareService
-from core.care.events import CareEventKind
-from core.errors import DomainError
-from core.security.models import User
-from schema.care.loaders import load
-from schema.errors import CoreError, to_error
-from schema.relay import decode_id, to_global_id
-from schema.transactions import in_transaction
-from schema.types import Organisation
+from bangfu.core.calendar import Holiday
+from bangfu.core.care import enums
+from bangfu.core.care.common import CareService
+from bangfu.core.care.events import CareEventKind
+from bangfu.core.errors import DomainError
+from bangfu.core.security.models import User
+from bangfu.schema.care.loaders import load
+from bangfu.schema.errors import CoreError, to_error
+from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.transactions import in_transaction
+from bangfu.schema.types import Organisation
 
 S = TypeVar("S", bound=CareService)
 T = TypeVar("T")

@@ -8,17 +8,17 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
-from core.care.donation_models import Donation, DonationAllocation
-from core.care.donations import Donations, to_yuan
-from core.care.enums import ProblemDomain
-from core.registry.models import Category
-from schema.care.common import StaffMember, key_of, run, staff
-from schema.care.loaders import load
-from schema.connections import connection_types, paginate
-from schema.errors import CoreError
-from schema.permissions import Allowed, Guard, IsAuthenticated, requires
-from schema.relay import decode_id, to_global_id
-from schema.types import Region
+from bangfu.core.care.donation_models import Donation, DonationAllocation
+from bangfu.core.care.donations import Donations, to_yuan
+from bangfu.core.care.enums import ProblemDomain
+from bangfu.core.registry.models import Category
+from bangfu.schema.care.common import StaffMember, key_of, run, staff
+from bangfu.schema.care.loaders import load
+from bangfu.schema.connections import connection_types, paginate
+from bangfu.schema.errors import CoreError
+from bangfu.schema.permissions import Allowed, Guard, IsAuthenticated, requires
+from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.types import Region
 
 
 @strawberry.input

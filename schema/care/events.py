@@ -1,7 +1,7 @@
 """GraphQL of the five cares (五个关心, R6): care events, responses, holiday events.
 
 Every due state shown, filtered on or counted comes from one SQL expression,
-``core.care.due.due_state`` (through ``due_state_of``), so the three always agree.
+``bangfu.core.care.due.due_state`` (through ``due_state_of``), so the three always agree.
 """
 
 import datetime as dt
@@ -11,24 +11,24 @@ import strawberry
 from sqlalchemy import Select, and_, func, select
 from strawberry.types import Info
 
-from core.calendar import Holiday
-from core.care.care_events import CareEvents, due_state_of
-from core.care.enums import DueState, ResponseKind
-from core.care.event_models import CareEvent, CareResponse
-from core.care.events import CareEventKind
-from core.care.models import Pairing
-from core.db import path_within
-from core.registry.models import Person
-from core.security.models import User
-from schema.care.common import StaffMember, key_of, region_path, run, staff
-from schema.care.loaders import load
-from schema.connections import connection_types, paginate
-from schema.core_types import CoreTypes
-from schema.errors import CoreError
-from schema.permissions import requires
-from schema.relay import decode_id, to_global_id
-from schema.scan_cost import INDEXED, NARROWS, SCANS
-from schema.types import Organisation
+from bangfu.core.calendar import Holiday
+from bangfu.core.care.care_events import CareEvents, due_state_of
+from bangfu.core.care.enums import DueState, ResponseKind
+from bangfu.core.care.event_models import CareEvent, CareResponse
+from bangfu.core.care.events import CareEventKind
+from bangfu.core.care.models import Pairing
+from bangfu.core.db import path_within
+from bangfu.core.registry.models import Person
+from bangfu.core.security.models import User
+from bangfu.schema.care.common import StaffMember, key_of, region_path, run, staff
+from bangfu.schema.care.loaders import load
+from bangfu.schema.connections import connection_types, paginate
+from bangfu.schema.core_types import CoreTypes
+from bangfu.schema.errors import CoreError
+from bangfu.schema.permissions import requires
+from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.scan_cost import INDEXED, NARROWS, SCANS
+from bangfu.schema.types import Organisation
 
 SENSITIVE_KINDS = frozenset({CareEventKind.HOSPITALISATION})
 

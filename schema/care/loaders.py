@@ -10,15 +10,15 @@ from sqlalchemy import func, select
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from core.care.care_events import due_state_of
-from core.care.donation_models import Donation, DonationAllocation
-from core.care.event_models import CareEvent, CareResponse
-from core.care.models import FiveKnown, Pairing
-from core.care.plan_models import AssistancePlan, Measure, MeasureProblem
-from core.care.plans import is_current_problem
-from core.care.screening_models import Problem, ScreeningCampaign, ScreeningVisit
-from core.security.models import User
-from schema.loaders import by_key, grouped
+from bangfu.core.care.care_events import due_state_of
+from bangfu.core.care.donation_models import Donation, DonationAllocation
+from bangfu.core.care.event_models import CareEvent, CareResponse
+from bangfu.core.care.models import FiveKnown, Pairing
+from bangfu.core.care.plan_models import AssistancePlan, Measure, MeasureProblem
+from bangfu.core.care.plans import is_current_problem
+from bangfu.core.care.screening_models import Problem, ScreeningCampaign, ScreeningVisit
+from bangfu.core.security.models import User
+from bangfu.schema.loaders import by_key, grouped
 
 
 def _due_states(context: Any) -> Callable[[Any], Any]:

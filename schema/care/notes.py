@@ -23,11 +23,11 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
-from core.security.audit import Outcome
-from schema.access import ChildDataGuard
-from schema.audit import audit_denial, audit_event
-from schema.permissions import IsAuthenticated
-from schema.relay import to_global_id
+from bangfu.core.security.audit import Outcome
+from bangfu.schema.access import ChildDataGuard
+from bangfu.schema.audit import audit_denial, audit_event
+from bangfu.schema.permissions import IsAuthenticated
+from bangfu.schema.relay import to_global_id
 
 READ_NOTES = "registry:read-sensitive"
 CHILD_DATA = "registry:read-sensitive"

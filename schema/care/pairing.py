@@ -7,9 +7,9 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
-from core.care.enums import FiveKnownItem
-from core.care.models import FiveKnown, Pairing
-from core.care.pairing import (
+from bangfu.core.care.enums import FiveKnownItem
+from bangfu.core.care.models import FiveKnown, Pairing
+from bangfu.core.care.pairing import (
     FiveKnownData,
     Pairings,
     completeness,
@@ -17,19 +17,19 @@ from core.care.pairing import (
     officials_with_pairings,
     unpaired_hardship_persons,
 )
-from core.db import path_within
-from core.registry.models import Person
-from core.security.masking import SENSITIVE_TEXT
-from core.security.models import User
-from schema.care.common import StaffMember, key_of, region_path, run, staff
-from schema.care.loaders import load
-from schema.care.notes import note_access
-from schema.connections import connection_types, paginate
-from schema.core_types import CoreTypes
-from schema.errors import CoreError
-from schema.permissions import requires
-from schema.relay import decode_id, to_global_id
-from schema.scan_cost import INDEXED, NARROWS, SCANS, RegionCode
+from bangfu.core.db import path_within
+from bangfu.core.registry.models import Person
+from bangfu.core.security.masking import SENSITIVE_TEXT
+from bangfu.core.security.models import User
+from bangfu.schema.care.common import StaffMember, key_of, region_path, run, staff
+from bangfu.schema.care.loaders import load
+from bangfu.schema.care.notes import note_access
+from bangfu.schema.connections import connection_types, paginate
+from bangfu.schema.core_types import CoreTypes
+from bangfu.schema.errors import CoreError
+from bangfu.schema.permissions import requires
+from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.scan_cost import INDEXED, NARROWS, SCANS, RegionCode
 
 
 @strawberry.type(

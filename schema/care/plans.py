@@ -8,22 +8,22 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
-from core.care.donations import to_yuan
-from core.care.enums import FundingSource, MeasureStatus, ProblemDomain
-from core.care.plan_models import AssistancePlan, Measure
-from core.care.plans import MeasureData, Plans, unanswered_key_problems
-from core.care.screening_models import Problem
-from core.db import path_within
-from core.registry.models import Household
-from schema.care.common import key_of, region_path, run
-from schema.care.loaders import load, load_many
-from schema.connections import connection_types, paginate
-from schema.core_types import CoreTypes
-from schema.errors import CoreError
-from schema.permissions import requires
-from schema.relay import decode_id, to_global_id
-from schema.scan_cost import SCANS, RegionCode
-from schema.types import Organisation
+from bangfu.core.care.donations import to_yuan
+from bangfu.core.care.enums import FundingSource, MeasureStatus, ProblemDomain
+from bangfu.core.care.plan_models import AssistancePlan, Measure
+from bangfu.core.care.plans import MeasureData, Plans, unanswered_key_problems
+from bangfu.core.care.screening_models import Problem
+from bangfu.core.db import path_within
+from bangfu.core.registry.models import Household
+from bangfu.schema.care.common import key_of, region_path, run
+from bangfu.schema.care.loaders import load, load_many
+from bangfu.schema.connections import connection_types, paginate
+from bangfu.schema.core_types import CoreTypes
+from bangfu.schema.errors import CoreError
+from bangfu.schema.permissions import requires
+from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.scan_cost import SCANS, RegionCode
+from bangfu.schema.types import Organisation
 
 
 @strawberry.input

@@ -7,28 +7,33 @@ import strawberry
 from sqlalchemy import func, select
 from strawberry.types import Info
 
-from core.care.enums import MeasureStatus, ProblemDomain, Severity, VisitOutcome
-from core.care.screening import (
+from bangfu.core.care.enums import MeasureStatus, ProblemDomain, Severity, VisitOutcome
+from bangfu.core.care.screening import (
     CoverageRow,
     ProblemData,
     Screening,
     coverage_statement,
     not_yet_visited,
 )
-from core.care.screening_models import Problem, ScreeningCampaign, ScreeningTarget, ScreeningVisit
-from core.registry import models
-from core.registry.models import Household
-from core.security.masking import SENSITIVE_TEXT
-from schema.care.common import StaffMember, key_of, region_path, run, staff
-from schema.care.loaders import load
-from schema.care.notes import note_access
-from schema.connections import connection_types, paginate
-from schema.core_types import CoreTypes
-from schema.errors import CoreError
-from schema.permissions import requires
-from schema.relay import decode_id, to_global_id
-from schema.scan_cost import SCANS, RegionCode
-from schema.types import Organisation, Region
+from bangfu.core.care.screening_models import (
+    Problem,
+    ScreeningCampaign,
+    ScreeningTarget,
+    ScreeningVisit,
+)
+from bangfu.core.registry import models
+from bangfu.core.registry.models import Household
+from bangfu.core.security.masking import SENSITIVE_TEXT
+from bangfu.schema.care.common import StaffMember, key_of, region_path, run, staff
+from bangfu.schema.care.loaders import load
+from bangfu.schema.care.notes import note_access
+from bangfu.schema.connections import connection_types, paginate
+from bangfu.schema.core_types import CoreTypes
+from bangfu.schema.errors import CoreError
+from bangfu.schema.permissions import requires
+from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.scan_cost import SCANS, RegionCode
+from bangfu.schema.types import Organisation, Region
 
 
 @strawberry.type(

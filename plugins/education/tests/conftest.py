@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bangfu.core.calendar import today
+from bangfu.core.idnumber import make
+from bangfu.core.registry.models import Organisation, Person
+from bangfu.core.security import Role
+from bangfu.plugins.education.models import EducationAid, Enrolment
+from bangfu.plugins.education.rules import born_on_or_before
+from bangfu.schema.relay import to_global_id
 from bangfu.testing import Harness
-from core.calendar import today
-from core.idnumber import make
-from core.registry.models import Organisation, Person
-from core.security import Role
-from plugins.education.models import EducationAid, Enrolment
-from plugins.education.rules import born_on_or_before
-from schema.relay import to_global_id
 
 _sequence = itertools.count(101)
 

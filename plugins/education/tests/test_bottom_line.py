@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.bottomline import Indicator, Status
-from core.calendar import today
-from core.registry.models import Category, CategoryAssignment, Organisation, Person
-from plugins.education.models import (
+from bangfu.core.bottomline import Indicator, Status
+from bangfu.core.calendar import today
+from bangfu.core.registry.models import Category, CategoryAssignment, Organisation, Person
+from bangfu.plugins.education.models import (
     AidKind,
     EducationAid,
     Enrolment,
@@ -18,8 +18,8 @@ from plugins.education.models import (
     FundingSource,
     SchoolStage,
 )
-from plugins.education.rules import school_year
-from plugins.education.tests.conftest import World, born, id_number
+from bangfu.plugins.education.rules import school_year
+from bangfu.plugins.education.tests.conftest import World, born, id_number
 
 pytestmark = pytest.mark.anyio
 

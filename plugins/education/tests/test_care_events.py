@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bangfu.core.calendar import today
+from bangfu.core.care.events import CareEventKind, CareEventRaised
+from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.plugins.education.models import Enrolment, EnrolmentStatus
+from bangfu.plugins.education.rules import school_year
+from bangfu.plugins.education.tests.conftest import World, gid, make_world
+from bangfu.plugins.education.tests.test_mutations import END, RECORD, enrolment
+from bangfu.schema.relay import from_global_id
 from bangfu.testing import Harness
-from core.calendar import today
-from core.care.events import CareEventKind, CareEventRaised
-from core.plugins import PluginInfo, hookimpl
-from plugins.education.models import Enrolment, EnrolmentStatus
-from plugins.education.rules import school_year
-from plugins.education.tests.conftest import World, gid, make_world
-from plugins.education.tests.test_mutations import END, RECORD, enrolment
-from schema.relay import from_global_id
 
 pytestmark = pytest.mark.anyio
 

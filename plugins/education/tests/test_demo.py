@@ -5,13 +5,13 @@ import collections
 import pytest
 from sqlalchemy import select
 
+from bangfu.core.bottomline import Indicator, Status
+from bangfu.core.calendar import age_on, today
+from bangfu.core.demo import load_demo
+from bangfu.core.registry.models import Person
+from bangfu.plugins.education.models import EducationAid, Enrolment, EnrolmentStatus, FundingSource
+from bangfu.plugins.education.rules import at_school, in_effect, of_compulsory_age, school_year
 from bangfu.testing import Harness
-from core.bottomline import Indicator, Status
-from core.calendar import age_on, today
-from core.demo import load_demo
-from core.registry.models import Person
-from plugins.education.models import EducationAid, Enrolment, EnrolmentStatus, FundingSource
-from plugins.education.rules import at_school, in_effect, of_compulsory_age, school_year
 
 pytestmark = pytest.mark.anyio
 

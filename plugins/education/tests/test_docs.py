@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from plugins.education.tests.conftest import World, gid
+from bangfu.plugins.education.tests.conftest import World, gid
 
 pytestmark = pytest.mark.anyio
 

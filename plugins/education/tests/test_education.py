@@ -4,11 +4,11 @@ import datetime as dt
 
 import pytest
 
+from bangfu.core.idnumber import make
+from bangfu.core.security import Role
+from bangfu.plugins.education.models import Enrolment, EnrolmentStatus, SchoolStage
+from bangfu.schema.relay import to_global_id
 from bangfu.testing import Harness
-from core.idnumber import make
-from core.security import Role
-from plugins.education.models import Enrolment, EnrolmentStatus, SchoolStage
-from schema.relay import to_global_id
 
 pytestmark = pytest.mark.anyio
 
@@ -65,7 +65,7 @@ async def test_current_enrolment_is_shown_and_history_is_not(harness: Harness) -
 
 
 async def test_education_write_action_belongs_to_the_education_department(harness: Harness) -> None:
-    from core.security.actor import Actor, ActorKind
+    from bangfu.core.security.actor import Actor, ActorKind
 
     officer = Actor(
         kind=ActorKind.USER,
@@ -89,7 +89,7 @@ async def test_anyone_whose_area_covers_the_person_reads_the_non_sensitive_part(
     harness: Harness,
 ) -> None:
     """A child's schooling under 14 is a child's data (PIPL art. 28); from 14 it is not."""
-    from plugins.education.tests.conftest import make_world
+    from bangfu.plugins.education.tests.conftest import make_world
 
     world = await make_world(harness)
     query = "query($id: ID!) { person(id: $id) { name education { currentEnrolment { status } } } }"

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
-from core import migrate
-from core.db import make_engine, make_sessionmaker
-from core.registry.reference import ensure_reference_data
-from core.registry.service import MemberData, PersonData, Registry
-from core.security import SYSTEM
-from core.security.crypto import FieldCipher
-from plugins.education.tests.conftest import born, id_number
+from bangfu.core import migrate
+from bangfu.core.db import make_engine, make_sessionmaker
+from bangfu.core.registry.reference import ensure_reference_data
+from bangfu.core.registry.service import MemberData, PersonData, Registry
+from bangfu.core.security import SYSTEM
+from bangfu.core.security.crypto import FieldCipher
+from bangfu.plugins.education.tests.conftest import born, id_number
 
 pytestmark = pytest.mark.anyio
 

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from core.calendar import today
-from plugins.education.models import Enrolment, EnrolmentStatus, SchoolStage
-from plugins.education.rules import school_year
-from plugins.education.tests.conftest import World, gid
+from bangfu.core.calendar import today
+from bangfu.plugins.education.models import Enrolment, EnrolmentStatus, SchoolStage
+from bangfu.plugins.education.rules import school_year
+from bangfu.plugins.education.tests.conftest import World, gid
 
 pytestmark = pytest.mark.anyio
 

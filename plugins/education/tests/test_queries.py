@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from core.calendar import today
-from core.registry.models import Person
-from core.security import Role
-from plugins.education.models import Enrolment, EnrolmentStatus, SchoolStage
-from plugins.education.rules import born_on_or_before, school_year
-from plugins.education.tests.conftest import World, born, id_number
+from bangfu.core.calendar import today
+from bangfu.core.registry.models import Person
+from bangfu.core.security import Role
+from bangfu.plugins.education.models import Enrolment, EnrolmentStatus, SchoolStage
+from bangfu.plugins.education.rules import born_on_or_before, school_year
+from bangfu.plugins.education.tests.conftest import World, born, id_number
 
 pytestmark = pytest.mark.anyio
 

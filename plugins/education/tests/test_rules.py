@@ -1,11 +1,11 @@
-"""Compulsory-education age and school years, checked against ``core.calendar.age_on``."""
+"""Compulsory-education age and school years, checked against ``bangfu.core.calendar.age_on``."""
 
 import datetime as dt
 
 import pytest
 
-from core.calendar import age_on
-from plugins.education.rules import (
+from bangfu.core.calendar import age_on
+from bangfu.plugins.education.rules import (
     born_on_or_before,
     compulsory_birth_dates,
     of_compulsory_age,

@@ -4,10 +4,10 @@ adults only)."""
 
 import pytest
 
+from bangfu.core.calendar import today
+from bangfu.core.demo import load_demo
+from bangfu.core.security import Role
 from bangfu.testing import Harness
-from core.calendar import today
-from core.demo import load_demo
-from core.security import Role
 
 pytestmark = pytest.mark.anyio
 

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bangfu.core.calendar import today
+from bangfu.core.idnumber import make
+from bangfu.core.registry.models import Person
+from bangfu.core.security import Role
+from bangfu.plugins.employment.models import MODELS
+from bangfu.schema.relay import to_global_id
 from bangfu.testing import Harness
-from core.calendar import today
-from core.idnumber import make
-from core.registry.models import Person
-from core.security import Role
-from plugins.employment.models import MODELS
-from schema.relay import to_global_id
 
 XIANGFEN, HONGDONG = "141023", "141024"  # 襄汾县, 洪洞县
 

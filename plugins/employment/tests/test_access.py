@@ -5,9 +5,8 @@ from typing import Any
 
 import pytest
 
-from bangfu.testing import Harness
-from core.security import Role
-from plugins.employment.tests.conftest import (
+from bangfu.core.security import Role
+from bangfu.plugins.employment.tests.conftest import (
     MUTATIONS,
     PERSON_EMPLOYMENT,
     World,
@@ -16,7 +15,8 @@ from plugins.employment.tests.conftest import (
     mutate,
     row_counts,
 )
-from schema.relay import to_global_id
+from bangfu.schema.relay import to_global_id
+from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio
 

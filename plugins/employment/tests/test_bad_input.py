@@ -5,9 +5,8 @@ from typing import Any
 
 import pytest
 
-from bangfu.testing import Harness
-from core.registry.models import Person
-from plugins.employment.tests.conftest import (
+from bangfu.core.registry.models import Person
+from bangfu.plugins.employment.tests.conftest import (
     MUTATIONS,
     World,
     days_ago,
@@ -15,7 +14,8 @@ from plugins.employment.tests.conftest import (
     mutate,
     row_counts,
 )
-from schema.relay import to_global_id
+from bangfu.schema.relay import to_global_id
+from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio
 

@@ -8,12 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bangfu.testing import Harness
-from core.bottomline import Finding, Indicator, Status
-from core.demo import load_demo
-from core.idnumber import make
-from core.registry.models import Person
-from plugins.employment.models import (
+from bangfu.core.bottomline import Finding, Indicator, Status
+from bangfu.core.demo import load_demo
+from bangfu.core.idnumber import make
+from bangfu.core.registry.models import Person
+from bangfu.plugins.employment.models import (
     JobPlacement,
     PublicWelfarePost,
     Training,
@@ -21,6 +20,7 @@ from plugins.employment.models import (
     WorkStatus,
     WorkStatusRecord,
 )
+from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio
 

@@ -8,12 +8,11 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from bangfu.testing import Harness
-from core.bottomline import Indicator, Status
-from core.calendar import age_on, today
-from core.demo import load_demo
-from core.registry.models import Person
-from plugins.employment.models import (
+from bangfu.core.bottomline import Indicator, Status
+from bangfu.core.calendar import age_on, today
+from bangfu.core.demo import load_demo
+from bangfu.core.registry.models import Person
+from bangfu.plugins.employment.models import (
     WORKING,
     JobPlacement,
     PublicWelfarePost,
@@ -21,7 +20,8 @@ from plugins.employment.models import (
     WorkStatus,
     WorkStatusRecord,
 )
-from plugins.employment.service import AT_WORK_OR_LOOKING
+from bangfu.plugins.employment.service import AT_WORK_OR_LOOKING
+from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from bangfu.core import calendar
+from bangfu.core.idnumber import make
+from bangfu.core.security import Role
 from bangfu.testing import Harness
-from core import calendar
-from core.idnumber import make
-from core.security import Role
 
 pytestmark = pytest.mark.anyio
 

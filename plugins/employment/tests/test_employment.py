@@ -4,11 +4,11 @@ import datetime as dt
 
 import pytest
 
+from bangfu.core.idnumber import make
+from bangfu.core.security import Role
+from bangfu.plugins.employment.models import WorkStatus, WorkStatusRecord
+from bangfu.schema.relay import to_global_id
 from bangfu.testing import Harness
-from core.idnumber import make
-from core.security import Role
-from plugins.employment.models import WorkStatus, WorkStatusRecord
-from schema.relay import to_global_id
 
 pytestmark = pytest.mark.anyio
 

@@ -3,11 +3,10 @@
 import pytest
 from sqlalchemy import update
 
-from bangfu.testing import Harness
-from core.idnumber import make
-from core.registry.models import Person
-from core.security import Role
-from plugins.employment.tests.conftest import (
+from bangfu.core.idnumber import make
+from bangfu.core.registry.models import Person
+from bangfu.core.security import Role
+from bangfu.plugins.employment.tests.conftest import (
     HONGDONG,
     XIANGFEN,
     World,
@@ -16,6 +15,7 @@ from plugins.employment.tests.conftest import (
     mutate,
     years_ago,
 )
+from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import Connection, inspect, text
 
-from core import migrate
+from bangfu.core import migrate
 
 T = TypeVar("T")
 BRANCH = {"employment": Path(__file__).resolve().parents[1] / "migrations" / "versions"}

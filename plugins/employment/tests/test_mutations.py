@@ -4,8 +4,7 @@ import datetime as dt
 
 import pytest
 
-from bangfu.testing import Harness
-from plugins.employment.tests.conftest import (
+from bangfu.plugins.employment.tests.conftest import (
     PERSON_EMPLOYMENT,
     World,
     days_ago,
@@ -13,6 +12,7 @@ from plugins.employment.tests.conftest import (
     mutate,
     row_counts,
 )
+from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio
 

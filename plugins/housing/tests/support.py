@@ -7,19 +7,19 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bangfu.testing import Harness
-from core.calendar import today
-from core.idnumber import make
-from core.registry.models import Category, CategoryAssignment, Household, Person
-from core.security import Role
-from plugins.housing.models import (
+from bangfu.core.calendar import today
+from bangfu.core.idnumber import make
+from bangfu.core.registry.models import Category, CategoryAssignment, Household, Person
+from bangfu.core.security import Role
+from bangfu.plugins.housing.models import (
     DisasterReport,
     HousingAid,
     RenovationProject,
     SafetyAppraisal,
     SafetyGrade,
 )
-from schema.relay import to_global_id
+from bangfu.schema.relay import to_global_id
+from bangfu.testing import Harness
 
 MODELS = (SafetyAppraisal, RenovationProject, HousingAid, DisasterReport)
 _sequence = itertools.count(1)

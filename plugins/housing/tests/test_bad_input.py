@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 
-from bangfu.testing import Harness
-from core.calendar import today
-from plugins.housing.models import RenovationProject, RenovationStatus, SafetyGrade
-from plugins.housing.tests.support import (
+from bangfu.core.calendar import today
+from bangfu.plugins.housing.models import RenovationProject, RenovationStatus, SafetyGrade
+from bangfu.plugins.housing.tests.support import (
     actors,
     appraise,
     gid,
@@ -17,7 +16,15 @@ from plugins.housing.tests.support import (
     refused_anonymously,
     row_counts,
 )
-from plugins.housing.tests.test_mutations import ADVANCE, AID, APPRAISAL, REPORT, RESPOND, START
+from bangfu.plugins.housing.tests.test_mutations import (
+    ADVANCE,
+    AID,
+    APPRAISAL,
+    REPORT,
+    RESPOND,
+    START,
+)
+from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio
 

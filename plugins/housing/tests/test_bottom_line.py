@@ -6,12 +6,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bangfu.testing import Harness
-from core.bottomline import Finding, Indicator, Status
-from core.calendar import today
-from core.registry.models import Person
-from plugins.housing.indicators import good_home
-from plugins.housing.models import (
+from bangfu.core.bottomline import Finding, Indicator, Status
+from bangfu.core.calendar import today
+from bangfu.core.registry.models import Person
+from bangfu.plugins.housing.indicators import good_home
+from bangfu.plugins.housing.models import (
     DisasterKind,
     DisasterReport,
     FundingSource,
@@ -19,7 +18,8 @@ from plugins.housing.models import (
     RenovationStatus,
     SafetyGrade,
 )
-from plugins.housing.tests.support import appraise, household
+from bangfu.plugins.housing.tests.support import appraise, household
+from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio
 

@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bangfu.testing import Harness
-from core.calendar import today
-from core.demo import load_demo
-from core.registry.models import Relation
-from core.registry.service import MemberData, PersonData, Registry
-from core.security import SYSTEM, Role
-from plugins.housing.models import (
+from bangfu.core.calendar import today
+from bangfu.core.demo import load_demo
+from bangfu.core.registry.models import Relation
+from bangfu.core.registry.service import MemberData, PersonData, Registry
+from bangfu.core.security import SYSTEM, Role
+from bangfu.plugins.housing.models import (
     AidKind,
     DisasterKind,
     DisasterReport,
@@ -27,8 +26,9 @@ from plugins.housing.models import (
     SafetyAppraisal,
     SafetyGrade,
 )
-from plugins.housing.statements import dangerous_household_ids
-from plugins.housing.tests.support import id_number
+from bangfu.plugins.housing.statements import dangerous_household_ids
+from bangfu.plugins.housing.tests.support import id_number
+from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio
 

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from bangfu.core.calendar import today
+from bangfu.core.care.events import CareEventKind, CareEventRaised
+from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.core.registry.models import Category, Membership, Person
+from bangfu.plugins.housing.models import DisasterReport
+from bangfu.plugins.housing.tests.support import actors, certify, gid, household, row_counts
+from bangfu.plugins.housing.tests.test_mutations import REPORT
+from bangfu.schema.relay import from_global_id
 from bangfu.testing import Harness
-from core.calendar import today
-from core.care.events import CareEventKind, CareEventRaised
-from core.plugins import PluginInfo, hookimpl
-from core.registry.models import Category, Membership, Person
-from plugins.housing.models import DisasterReport
-from plugins.housing.tests.support import actors, certify, gid, household, row_counts
-from plugins.housing.tests.test_mutations import REPORT
-from schema.relay import from_global_id
 
 pytestmark = pytest.mark.anyio
 

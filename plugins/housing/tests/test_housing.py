@@ -5,11 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from bangfu.testing import Harness
-from core.calendar import today
-from core.idnumber import make
-from core.security import Role
-from plugins.housing.models import (
+from bangfu.core.calendar import today
+from bangfu.core.idnumber import make
+from bangfu.core.security import Role
+from bangfu.plugins.housing.models import (
     AidKind,
     DisasterKind,
     DisasterReport,
@@ -20,8 +19,15 @@ from plugins.housing.models import (
     SafetyAppraisal,
     SafetyGrade,
 )
-from plugins.housing.tests.support import actors, appraise, gid, household, refused_anonymously
-from schema.relay import to_global_id
+from bangfu.plugins.housing.tests.support import (
+    actors,
+    appraise,
+    gid,
+    household,
+    refused_anonymously,
+)
+from bangfu.schema.relay import to_global_id
+from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio
 

@@ -5,10 +5,10 @@ import datetime as dt
 
 import pytest
 
+from bangfu.core.calendar import today
+from bangfu.plugins.housing.models import SafetyGrade
+from bangfu.plugins.housing.tests.support import actors, appraise, gid, household, row_counts
 from bangfu.testing import Harness
-from core.calendar import today
-from plugins.housing.models import SafetyGrade
-from plugins.housing.tests.support import actors, appraise, gid, household, row_counts
 
 pytestmark = pytest.mark.anyio
 

@@ -7,21 +7,21 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bangfu.testing import Harness
-from core.calendar import today
-from core.care.models import Pairing
-from core.idnumber import make
-from core.registry.models import Category, CategoryAssignment, Person
-from core.security.models import User
-from plugins.medical import diagnoses
-from plugins.medical.models import (
+from bangfu.core.calendar import today
+from bangfu.core.care.models import Pairing
+from bangfu.core.idnumber import make
+from bangfu.core.registry.models import Category, CategoryAssignment, Person
+from bangfu.core.security.models import User
+from bangfu.plugins.medical import diagnoses
+from bangfu.plugins.medical.models import (
     Hospitalisation,
     InsuranceEnrolment,
     InsuranceScheme,
     MedicalAidClaim,
     MedicalCondition,
 )
-from schema.relay import to_global_id
+from bangfu.schema.relay import to_global_id
+from bangfu.testing import Harness
 
 _sequence = itertools.count(1)
 

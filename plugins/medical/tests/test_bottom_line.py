@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from bangfu.core.bottomline import Finding, Status
+from bangfu.core.calendar import today
+from bangfu.core.registry.models import Person
+from bangfu.core.security import Actor, ActorKind, Role
+from bangfu.plugins.medical.settings import medical_settings
+from bangfu.plugins.medical.tests.helpers import claim, family, insure, stay
 from bangfu.testing import Harness
-from core.bottomline import Finding, Status
-from core.calendar import today
-from core.registry.models import Person
-from core.security import Actor, ActorKind, Role
-from plugins.medical.settings import medical_settings
-from plugins.medical.tests.helpers import claim, family, insure, stay
 
 pytestmark = pytest.mark.anyio
 

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bangfu.core.calendar import today
+from bangfu.core.care.events import CareEventKind, CareEventRaised
+from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.core.security import Role
+from bangfu.plugins.medical.models import Hospitalisation
+from bangfu.plugins.medical.tests.helpers import family, gid, row_counts
 from bangfu.testing import Harness
-from core.calendar import today
-from core.care.events import CareEventKind, CareEventRaised
-from core.errors import DomainError, ErrorCode
-from core.plugins import PluginInfo, hookimpl
-from core.security import Role
-from plugins.medical.models import Hospitalisation
-from plugins.medical.tests.helpers import family, gid, row_counts
 
 pytestmark = pytest.mark.anyio
 

@@ -7,19 +7,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bangfu.testing import Harness
-from core.calendar import today
-from core.demo import load_demo
-from core.registry.models import Person
-from core.security import Role
-from plugins.medical.models import (
+from bangfu.core.calendar import today
+from bangfu.core.demo import load_demo
+from bangfu.core.registry.models import Person
+from bangfu.core.security import Role
+from bangfu.plugins.medical.models import (
     Hospitalisation,
     InsuranceEnrolment,
     MedicalAidClaim,
     MedicalCondition,
 )
-from plugins.medical.settings import DEFAULT_CONDITIONS, MedicalSettings, medical_settings
-from plugins.medical.tests.helpers import family, gid
+from bangfu.plugins.medical.settings import DEFAULT_CONDITIONS, MedicalSettings, medical_settings
+from bangfu.plugins.medical.tests.helpers import family, gid
+from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio
 

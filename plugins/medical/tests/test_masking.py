@@ -6,12 +6,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
-from bangfu.testing import Harness
-from core.security import Role
-from core.security.models import AuditEvent
-from plugins.medical.access import OPERATIONS
-from plugins.medical.models import MedicalCondition
-from plugins.medical.tests.helpers import (
+from bangfu.core.security import Role
+from bangfu.core.security.models import AuditEvent
+from bangfu.plugins.medical.access import OPERATIONS
+from bangfu.plugins.medical.models import MedicalCondition
+from bangfu.plugins.medical.tests.helpers import (
     add_condition,
     error_paths,
     family,
@@ -20,6 +19,7 @@ from plugins.medical.tests.helpers import (
     pair,
     stay,
 )
+from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio
 

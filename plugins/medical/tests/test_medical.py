@@ -5,12 +5,12 @@ import decimal
 
 import pytest
 
+from bangfu.core.calendar import today
+from bangfu.core.idnumber import make
+from bangfu.core.security import Role
+from bangfu.plugins.medical.models import InsuranceEnrolment, InsuranceScheme
+from bangfu.schema.relay import to_global_id
 from bangfu.testing import Harness
-from core.calendar import today
-from core.idnumber import make
-from core.security import Role
-from plugins.medical.models import InsuranceEnrolment, InsuranceScheme
-from schema.relay import to_global_id
 
 pytestmark = pytest.mark.anyio
 

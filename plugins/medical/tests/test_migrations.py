@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core import migrate
+from bangfu.core import migrate
 
 pytestmark = pytest.mark.anyio
 
@@ -91,7 +91,7 @@ def test_the_migrated_checks_are_the_models_checks(database: tuple[str, str | No
         finally:
             await engine.dispose()
 
-    from plugins.medical import models
+    from bangfu.plugins.medical import models
 
     expected = {
         table: {

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bangfu.core.calendar import today
+from bangfu.core.security import Role
+from bangfu.core.security.models import AuditEvent
+from bangfu.plugins.medical.models import MedicalAidClaim, MedicalCondition
+from bangfu.plugins.medical.tests.helpers import claim, family, gid, row_counts, stay
+from bangfu.schema.relay import to_global_id
 from bangfu.testing import Harness
-from core.calendar import today
-from core.security import Role
-from core.security.models import AuditEvent
-from plugins.medical.models import MedicalAidClaim, MedicalCondition
-from plugins.medical.tests.helpers import claim, family, gid, row_counts, stay
-from schema.relay import to_global_id
 
 pytestmark = pytest.mark.anyio
 

@@ -4,11 +4,11 @@ import datetime as dt
 
 import pytest
 
+from bangfu.core.calendar import today
+from bangfu.core.registry.models import Person
+from bangfu.core.security import Role
+from bangfu.plugins.medical.tests.helpers import certify, claim, family, gid, insure
 from bangfu.testing import Harness
-from core.calendar import today
-from core.registry.models import Person
-from core.security import Role
-from plugins.medical.tests.helpers import certify, claim, family, gid, insure
 
 pytestmark = pytest.mark.anyio
 

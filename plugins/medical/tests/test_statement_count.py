@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bangfu.core.demo import load_demo
+from bangfu.core.registry.models import Person
+from bangfu.core.security import Role
+from bangfu.plugins.medical import diagnoses
+from bangfu.plugins.medical.models import MedicalCondition
 from bangfu.testing import Harness
-from core.demo import load_demo
-from core.registry.models import Person
-from core.security import Role
-from plugins.medical import diagnoses
-from plugins.medical.models import MedicalCondition
 
 pytestmark = pytest.mark.anyio
 
