@@ -87,6 +87,19 @@ class GuardedSchema(strawberry.Schema):
                     "requestId": _request_id(error),
                 },
             )
+        if isinstance(_original(error), ValueError) and "code" not in (error.extensions or {}):
+            # A resolver's refused argument (a plain ValueError or InputError, a plugin's
+            # included) is the client's input at fault: say so with a code, as GraphQL
+            # servers do, so a program need not read the message.
+            error = GraphQLError(
+                error.message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                original_error=error.original_error,
+                extensions={**(error.extensions or {}), "code": "BAD_USER_INPUT"},
+            )
         if not self.suggestions and "Did you mean" in error.message:
             return GraphQLError(
                 without_suggestions(error.message),

@@ -7,6 +7,7 @@ that name, and the other way round.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -43,8 +44,14 @@ def test_pyproject_lists_every_package_folder() -> None:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # From a copy without build/ (setuptools would reuse a stale build/lib of a checkout).
+    source = tmp_path_factory.mktemp("source") / "bangfu"
+    ignored = ("build", ".venv", ".git", "*.egg-info", "__pycache__", "*cache*", "*.db")
+    shutil.copytree(
+        ROOT, source, ignore=shutil.ignore_patterns(*ignored, "bench-data", "node_modules")
+    )
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(source)],
         capture_output=True,
         text=True,
     )

@@ -154,6 +154,8 @@ async def test_nodes_takes_at_most_100_ids(p: Probed) -> None:
     )
     assert answer["data"] is None
     assert answer["errors"][0]["message"] == "ids: at most 100 IDs per request"
+    # A resolver's refused argument carries a code a program can test.
+    assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     fine = await p.h.ok(
         "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids[:100]}, token=p.world.admin
     )
