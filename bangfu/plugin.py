@@ -133,14 +133,23 @@ from bangfu.core.security.models import AuditEvent, User
 from bangfu.core.security.permissions import Action, plugin_actions
 from bangfu.schema.access import person_data, public
 from bangfu.schema.audit import audit_event
-from bangfu.schema.connections import paginate
+from bangfu.schema.composed import (
+    HouseholdConnection,
+    HouseholdEdge,
+    HouseholdType,
+    PersonConnection,
+    PersonEdge,
+    PersonType,
+)
+from bangfu.schema.connections import Page, paginate
+from bangfu.schema.core_types import Membership as MembershipType
 from bangfu.schema.errors import CoreError, Error, errors_of, payload_errors, to_error
 from bangfu.schema.loaders import by_key, grouped
 from bangfu.schema.permissions import Allowed, requires
 from bangfu.schema.prefetch import direct, prefetchable, ready, then
 from bangfu.schema.relay import check_first, decode_id, to_global_id
 from bangfu.schema.scan_cost import INDEXED, JUDGES, NARROWS, SCANS, RegionCode, scan_cost
-from bangfu.schema.transactions import in_transaction
+from bangfu.schema.transactions import in_transaction, run_mutation
 from bangfu.schema.types import Organisation as OrganisationType
 
 __all__ = [
@@ -172,17 +181,25 @@ __all__ = [
     "Finding",
     "GlobalModel",
     "Household",
+    "HouseholdConnection",
+    "HouseholdEdge",
     "HouseholdScoped",
+    "HouseholdType",
     "Indicator",
     "IndicatorScore",
     "Membership",
+    "MembershipType",
     "Organisation",
     "OrganisationKind",
     "OrganisationType",
     "Outcome",
+    "Page",
     "Pairing",
     "Person",
+    "PersonConnection",
+    "PersonEdge",
     "PersonScoped",
+    "PersonType",
     "PluginError",
     "PluginInfo",
     "Region",
@@ -221,6 +238,7 @@ __all__ = [
     "public",
     "ready",
     "requires",
+    "run_mutation",
     "scan_cost",
     "text_problems",
     "then",

@@ -5,6 +5,7 @@ not on the first request.
 """
 
 from functools import partial
+from types import SimpleNamespace
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
@@ -18,8 +19,9 @@ from bangfu.schema.audit_log import AuditQuery
 from bangfu.schema.auth import AuthenticationChecks, AuthMutation, AuthQuery
 from bangfu.schema.bottomline import BottomLineQuery
 from bangfu.schema.care import build_care
+from bangfu.schema import composed
 from bangfu.schema.core_types import (
-    CoreTypes,
+    Membership,
     SchemaCompositionError,
     build_core_types,
     graphql_field_names,
@@ -29,8 +31,8 @@ from bangfu.schema.execution import Executor, install_direct_resolvers
 from bangfu.schema.failures import GuardedSchema
 from bangfu.schema.input_limits import InputLengthGuard
 from bangfu.schema.limits import ValidationOnce, limit_extensions
-from bangfu.schema.mutations import build_mutation
-from bangfu.schema.query import build_query
+from bangfu.schema.mutations import CoreMutation
+from bangfu.schema.query import CoreQuery
 from bangfu.schema.reports import ReportQuery
 from bangfu.schema.reveal import RevealMutation
 from bangfu.schema.scan_cost import check_scan_costs
@@ -72,29 +74,53 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
     """
     settings = settings or Settings()
     extensions = host.type_extensions()
-    core: CoreTypes = build_core_types(extensions)
-    care_queries, care_mutations = build_care(core)
+    person, household = build_core_types(extensions)
+    with composed.composing(person, household):
+        return _build(host, settings, extensions, person, household)
+
+
+# TEMPORARY: what the hooks and care builders received as ``core_types`` before the types
+# moved to module level.
+_LEGACY = SimpleNamespace(
+    Person=composed.PersonType,
+    Household=composed.HouseholdType,
+    Membership=Membership,
+    PersonConnection=composed.PersonConnection,
+    PersonEdge=composed.PersonEdge,
+    HouseholdConnection=composed.HouseholdConnection,
+    HouseholdEdge=composed.HouseholdEdge,
+)
+
+
+def _build(
+    host: PluginHost,
+    settings: Settings,
+    extensions: list[tuple[str, str, type]],
+    person: type,
+    household: type,
+) -> strawberry.Schema:
+    care_queries, care_mutations = build_care(_LEGACY)
     query = merge_roots(
         "Query",
         [
-            ("core", build_query(core)),
+            ("core", CoreQuery),
             ("core", AuthQuery),
             ("core", AuditQuery),
             ("core", BottomLineQuery),
             ("core", AssessmentQuery),
             ("core", ReportQuery),
             *(("core", part) for part in care_queries),
-            *host.query_types(core),
+            *host.query_types(_LEGACY),
         ],
     )
     mutation = merge_roots(
         "Mutation",
         [
-            ("core", build_mutation(core)),
+            ("core", CoreMutation),
             ("core", AuthMutation),
             ("core", RevealMutation),
             *(("core", part) for part in care_mutations),
-            *host.mutation_types(core),
+            *host.mutation_types(_LEGACY),
         ],
     )
     check_access_rules([query, mutation], extensions)
@@ -103,7 +129,7 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
     schema = GuardedSchema(
         query=query,
         mutation=mutation,
-        types=[core.Person, core.Household],
+        types=[person, household],
         config=StrawberryConfig(auto_camel_case=True, sort_schema=True),
         # AuthenticationChecks: one login per request, read-only API clients (schema/auth.py).
         # The limits come first: they refuse a costly document, or one that carries a

@@ -11,7 +11,7 @@ from bangfu.schema.relay import PageInfo, check_first, decode_cursor, encode_cur
 
 
 @strawberry.type
-class _Page:
+class Page:
     """Fields common to every connection (mixed into each ``XConnection``)."""
 
     page_info: PageInfo = strawberry.field(description="Cursors of this page.")
@@ -36,7 +36,7 @@ def connection_types(node: type, name: str) -> tuple[type, type]:
     connection = strawberry.type(
         type(
             f"{name}Connection",
-            (_Page,),
+            (Page,),
             {"__annotations__": {"edges": list[edge], "nodes": list[node]}},  # type: ignore[valid-type]
         ),
         name=f"{name}Connection",

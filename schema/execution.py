@@ -185,7 +185,7 @@ def _direct_resolver(field: GraphQLField) -> Callable[..., Any] | None:
             return None
         names[argument.graphql_name or to_camel_case(argument.python_name)] = argument.python_name
     parameters = list(inspect.signature(function).parameters)
-    if not parameters or parameters[0] != "self":
+    if not parameters or parameters[0] not in ("self", "root"):
         return None
     takes_info = "info" in parameters
     wrapped = field.resolve

@@ -2,19 +2,20 @@
 
 import datetime as dt
 import decimal
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from bangfu.core.registry import models
 from bangfu.core.registry.service import MemberData, PersonData, Registry
-from bangfu.schema.core_types import CoreTypes
-from bangfu.schema.errors import CoreError, to_error
+from bangfu.schema.composed import HouseholdType, PersonType
+from bangfu.schema.core_types import Membership
+from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id
-from bangfu.schema.transactions import in_transaction
+from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import CategoryAssignment
 
 T = TypeVar("T")
@@ -147,217 +148,189 @@ def _given(value: Any) -> bool:
     return value is not strawberry.UNSET
 
 
-def build_mutation(core: CoreTypes) -> type:
-    """The core Mutation type for the composed ``core`` types."""
-    Person, Household, Membership = core.Person, core.Household, core.Membership
+@strawberry.type(name="HouseholdPayload")
+class HouseholdPayload:
+    household: HouseholdType | None
+    errors: list[CoreError]
 
-    @strawberry.type(name="HouseholdPayload")
-    class HouseholdPayload:
-        household: Household | None  # type: ignore[valid-type]
-        errors: list[CoreError]
 
-    @strawberry.type(name="MembershipPayload")
-    class MembershipPayload:
-        membership: Membership | None  # type: ignore[valid-type]
-        household: Household | None  # type: ignore[valid-type]
-        errors: list[CoreError]
+@strawberry.type(name="MembershipPayload")
+class MembershipPayload:
+    membership: Membership | None
+    household: HouseholdType | None
+    errors: list[CoreError]
 
-    @strawberry.type(name="PersonPayload")
-    class PersonPayload:
-        person: Person | None  # type: ignore[valid-type]
-        errors: list[CoreError]
 
-    async def run(info: Info, work: Callable[[Registry], Awaitable[T]]) -> T | list[CoreError]:
-        """Run ``work`` in one transaction; a DomainError rolls everything back."""
-        result = await in_transaction(
-            info, lambda session: work(Registry(session, info.context.actor, info.context.cipher))
+@strawberry.type(name="PersonPayload")
+class PersonPayload:
+    person: PersonType | None
+    errors: list[CoreError]
+
+
+def registry(session: AsyncSession, context: Any) -> Registry:
+    """The registry's use cases in the mutation's transaction, as the request's actor."""
+    return Registry(session, context.actor, context.cipher)
+
+
+def members(items: list[HouseholdMemberInput]) -> list[MemberData]:
+    return [
+        MemberData(
+            relation=models.Relation(m.relation),
+            person=m.person.data() if m.person else None,
+            person_id=decode_id(m.person_id, "Person", f"input.members.{i}.personId")
+            if m.person_id is not None
+            else None,
         )
-        if isinstance(result, list):
-            return [to_error(e) for e in result]
-        return result
+        for i, m in enumerate(items)
+    ]
 
-    def members(items: list[HouseholdMemberInput]) -> list[MemberData]:
-        return [
-            MemberData(
-                relation=models.Relation(m.relation),
-                person=m.person.data() if m.person else None,
-                person_id=decode_id(m.person_id, "Person", f"input.members.{i}.personId")
-                if m.person_id is not None
+
+@strawberry.type(name="Mutation")
+class CoreMutation:
+    @strawberry.mutation(
+        description="Register a household with its members (exactly one HEAD).",
+        extensions=requires("registry:write"),
+    )
+    async def household_create(self, info: Info, input: HouseholdCreateInput) -> HouseholdPayload:
+        async def work(registry: Registry) -> Any:
+            return await registry.create_household(
+                input.region_code, input.address, members(input.members), input.start_date
+            )
+
+        return await run_mutation(info, HouseholdPayload, work, service=registry)
+
+    @strawberry.mutation(
+        description="Add a member (a new person or an existing one without a household).",
+        extensions=requires("registry:write"),
+    )
+    async def household_member_add(
+        self, info: Info, input: HouseholdMemberAddInput
+    ) -> MembershipPayload:
+        async def work(registry: Registry) -> Any:
+            member = MemberData(
+                relation=models.Relation(input.relation),
+                person=input.person.data() if input.person else None,
+                person_id=decode_id(input.person_id, "Person", "input.personId")
+                if input.person_id is not None
                 else None,
             )
-            for i, m in enumerate(items)
-        ]
+            household_id = decode_id(input.household_id, "Household", "input.householdId")
+            membership = await registry.add_member(household_id, member, input.start_date)
+            return {
+                "membership": membership,
+                "household": await registry.household(household_id, "input.householdId"),
+            }
 
-    @strawberry.type(name="Mutation")
-    class CoreMutation:
-        @strawberry.mutation(
-            description="Register a household with its members (exactly one HEAD).",
-            extensions=requires("registry:write"),
-        )
-        async def household_create(
-            self, info: Info, input: HouseholdCreateInput
-        ) -> HouseholdPayload:
-            async def work(registry: Registry) -> Any:
-                return await registry.create_household(
-                    input.region_code, input.address, members(input.members), input.start_date
+        return await run_mutation(info, MembershipPayload, work, service=registry)
+
+    @strawberry.mutation(
+        description="End a member's membership; it stays in the history.",
+        extensions=requires("registry:write"),
+    )
+    async def household_member_remove(
+        self, info: Info, input: HouseholdMemberRemoveInput
+    ) -> MembershipPayload:
+        async def work(registry: Registry) -> Any:
+            household_id = decode_id(input.household_id, "Household", "input.householdId")
+            membership = await registry.remove_member(
+                household_id,
+                decode_id(input.person_id, "Person", "input.personId"),
+                input.end_date,
+                input.reason,
+            )
+            return {
+                "membership": membership,
+                "household": await registry.household(household_id, "input.householdId"),
+            }
+
+        return await run_mutation(info, MembershipPayload, work, service=registry)
+
+    @strawberry.mutation(
+        description="Make another current member the head of household.",
+        extensions=requires("registry:write"),
+    )
+    async def household_head_change(
+        self, info: Info, input: HouseholdHeadChangeInput
+    ) -> HouseholdPayload:
+        async def work(registry: Registry) -> Any:
+            return await registry.change_head(
+                decode_id(input.household_id, "Household", "input.householdId"),
+                decode_id(input.new_head_id, "Person", "input.newHeadId"),
+                models.Relation(input.former_head_relation),
+                input.date,
+            )
+
+        return await run_mutation(info, HouseholdPayload, work, service=registry)
+
+    @strawberry.mutation(
+        description="Change a person; `expectedVersion` guards against lost updates.",
+        extensions=requires("registry:write"),
+    )
+    async def person_update(self, info: Info, input: PersonUpdateInput) -> PersonPayload:
+        async def work(registry: Registry) -> Any:
+            changes: dict[str, Any] = {}
+            if _given(input.name) and input.name is not None:
+                changes["name"] = input.name
+            if _given(input.id_number) and input.id_number is not None:
+                changes["id_number"] = input.id_number
+            if _given(input.phone):
+                changes["phone"] = input.phone
+            if _given(input.hukou_type):
+                changes["hukou_type"] = (
+                    None if input.hukou_type is None else models.HukouType(input.hukou_type)
                 )
-
-            result = await run(info, work)
-            if isinstance(result, list):
-                return HouseholdPayload(household=None, errors=result)
-            return HouseholdPayload(household=result, errors=[])
-
-        @strawberry.mutation(
-            description="Add a member (a new person or an existing one without a household).",
-            extensions=requires("registry:write"),
-        )
-        async def household_member_add(
-            self, info: Info, input: HouseholdMemberAddInput
-        ) -> MembershipPayload:
-            async def work(registry: Registry) -> Any:
-                member = MemberData(
-                    relation=models.Relation(input.relation),
-                    person=input.person.data() if input.person else None,
-                    person_id=decode_id(input.person_id, "Person", "input.personId")
-                    if input.person_id is not None
-                    else None,
+            if _given(input.disability):
+                d = input.disability
+                changes["disability"] = None if d is None else (d.category, d.grade, d.certified_on)
+            if _given(input.deceased) and input.deceased is not None:
+                changes["deceased"] = input.deceased
+            if _given(input.guardian_id):
+                changes["guardian_id"] = (
+                    None
+                    if input.guardian_id is None
+                    else decode_id(input.guardian_id, "Person", "input.guardianId")
                 )
-                household_id = decode_id(input.household_id, "Household", "input.householdId")
-                membership = await registry.add_member(household_id, member, input.start_date)
-                return membership, await registry.household(household_id, "input.householdId")
+            return await registry.update_person(
+                decode_id(input.id, "Person", "input.id"), input.expected_version, **changes
+            )
 
-            return membership_payload(MembershipPayload, await run(info, work))
+        return await run_mutation(info, PersonPayload, work, service=registry)
 
-        @strawberry.mutation(
-            description="End a member's membership; it stays in the history.",
-            extensions=requires("registry:write"),
-        )
-        async def household_member_remove(
-            self, info: Info, input: HouseholdMemberRemoveInput
-        ) -> MembershipPayload:
-            async def work(registry: Registry) -> Any:
-                household_id = decode_id(input.household_id, "Household", "input.householdId")
-                membership = await registry.remove_member(
-                    household_id,
-                    decode_id(input.person_id, "Person", "input.personId"),
-                    input.end_date,
-                    input.reason,
-                )
-                return membership, await registry.household(household_id, "input.householdId")
+    @strawberry.mutation(
+        description="Certify a hardship category for a person (R2).",
+        extensions=requires("category:write"),
+    )
+    async def category_assign(
+        self, info: Info, input: CategoryAssignInput
+    ) -> CategoryAssignmentPayload:
+        async def work(registry: Registry) -> Any:
+            return await registry.assign_category(
+                decode_id(input.person_id, "Person", "input.personId"),
+                models.Category(input.category),
+                input.valid_from,
+                input.valid_to,
+                decode_id(
+                    input.certifying_organisation_id,
+                    "Organisation",
+                    "input.certifyingOrganisationId",
+                ),
+                input.evidence,
+                input.monthly_allowance,
+                input.rule_version,
+            )
 
-            return membership_payload(MembershipPayload, await run(info, work))
+        return await run_mutation(info, CategoryAssignmentPayload, work, service=registry)
 
-        @strawberry.mutation(
-            description="Make another current member the head of household.",
-            extensions=requires("registry:write"),
-        )
-        async def household_head_change(
-            self, info: Info, input: HouseholdHeadChangeInput
-        ) -> HouseholdPayload:
-            async def work(registry: Registry) -> Any:
-                return await registry.change_head(
-                    decode_id(input.household_id, "Household", "input.householdId"),
-                    decode_id(input.new_head_id, "Person", "input.newHeadId"),
-                    models.Relation(input.former_head_relation),
-                    input.date,
-                )
+    @strawberry.mutation(
+        description="End a hardship category on a date; the record stays.",
+        extensions=requires("category:write"),
+    )
+    async def category_end(self, info: Info, input: CategoryEndInput) -> CategoryAssignmentPayload:
+        async def work(registry: Registry) -> Any:
+            return await registry.end_category(
+                decode_id(input.id, "CategoryAssignment", "input.id"),
+                input.valid_to,
+                input.reason,
+            )
 
-            result = await run(info, work)
-            if isinstance(result, list):
-                return HouseholdPayload(household=None, errors=result)
-            return HouseholdPayload(household=result, errors=[])
-
-        @strawberry.mutation(
-            description="Change a person; `expectedVersion` guards against lost updates.",
-            extensions=requires("registry:write"),
-        )
-        async def person_update(self, info: Info, input: PersonUpdateInput) -> PersonPayload:
-            async def work(registry: Registry) -> Any:
-                changes: dict[str, Any] = {}
-                if _given(input.name) and input.name is not None:
-                    changes["name"] = input.name
-                if _given(input.id_number) and input.id_number is not None:
-                    changes["id_number"] = input.id_number
-                if _given(input.phone):
-                    changes["phone"] = input.phone
-                if _given(input.hukou_type):
-                    changes["hukou_type"] = (
-                        None if input.hukou_type is None else models.HukouType(input.hukou_type)
-                    )
-                if _given(input.disability):
-                    d = input.disability
-                    changes["disability"] = (
-                        None if d is None else (d.category, d.grade, d.certified_on)
-                    )
-                if _given(input.deceased) and input.deceased is not None:
-                    changes["deceased"] = input.deceased
-                if _given(input.guardian_id):
-                    changes["guardian_id"] = (
-                        None
-                        if input.guardian_id is None
-                        else decode_id(input.guardian_id, "Person", "input.guardianId")
-                    )
-                return await registry.update_person(
-                    decode_id(input.id, "Person", "input.id"), input.expected_version, **changes
-                )
-
-            result = await run(info, work)
-            if isinstance(result, list):
-                return PersonPayload(person=None, errors=result)
-            return PersonPayload(person=result, errors=[])
-
-        @strawberry.mutation(
-            description="Certify a hardship category for a person (R2).",
-            extensions=requires("category:write"),
-        )
-        async def category_assign(
-            self, info: Info, input: CategoryAssignInput
-        ) -> CategoryAssignmentPayload:
-            async def work(registry: Registry) -> Any:
-                return await registry.assign_category(
-                    decode_id(input.person_id, "Person", "input.personId"),
-                    models.Category(input.category),
-                    input.valid_from,
-                    input.valid_to,
-                    decode_id(
-                        input.certifying_organisation_id,
-                        "Organisation",
-                        "input.certifyingOrganisationId",
-                    ),
-                    input.evidence,
-                    input.monthly_allowance,
-                    input.rule_version,
-                )
-
-            return category_payload(await run(info, work))
-
-        @strawberry.mutation(
-            description="End a hardship category on a date; the record stays.",
-            extensions=requires("category:write"),
-        )
-        async def category_end(
-            self, info: Info, input: CategoryEndInput
-        ) -> CategoryAssignmentPayload:
-            async def work(registry: Registry) -> Any:
-                return await registry.end_category(
-                    decode_id(input.id, "CategoryAssignment", "input.id"),
-                    input.valid_to,
-                    input.reason,
-                )
-
-            return category_payload(await run(info, work))
-
-    return CoreMutation
-
-
-def membership_payload(payload: type, result: Any) -> Any:
-    if isinstance(result, list):
-        return payload(membership=None, household=None, errors=result)
-    membership, household = result
-    return payload(membership=membership, household=household, errors=[])
-
-
-def category_payload(result: Any) -> CategoryAssignmentPayload:
-    if isinstance(result, list):
-        return CategoryAssignmentPayload(category_assignment=None, errors=result)
-    return CategoryAssignmentPayload(category_assignment=result, errors=[])
+        return await run_mutation(info, CategoryAssignmentPayload, work, service=registry)

@@ -14,8 +14,15 @@ from bangfu.core.registry import models
 from bangfu.core.registry.persons import id_number_digest
 from bangfu.schema.access import public
 from bangfu.schema.bottomline import at_risk_connection
+from bangfu.schema.composed import (
+    HouseholdConnection,
+    HouseholdEdge,
+    HouseholdType,
+    PersonConnection,
+    PersonEdge,
+    PersonType,
+)
 from bangfu.schema.connections import paginate
-from bangfu.schema.core_types import CoreTypes
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.permissions import requires
 from bangfu.schema.prefetch import prefetch
@@ -145,139 +152,129 @@ async def households_statement(info: Info, filter: HouseholdFilter | None) -> Se
     return statement
 
 
-def build_query(core: CoreTypes) -> type:
-    """The core Query type for the composed ``core`` types."""
-    Person, Household = core.Person, core.Household
+@strawberry.type(name="Query")
+class CoreQuery:
+    @strawberry.field(
+        description="Any object by its global ID; null when it does not exist or is "
+        "outside your area (the two look the same).",
+        extensions=requires("registry:read"),
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await load_node(info, id)
 
-    @strawberry.type(name="Query")
-    class CoreQuery:
-        @strawberry.field(
-            description="Any object by its global ID; null when it does not exist or is "
-            "outside your area (the two look the same).",
-            extensions=requires("registry:read"),
-        )
-        async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-            return await load_node(info, id)
+    @strawberry.field(
+        description=f"Objects by global ID, in order (at most {MAX_NODES}).",
+        extensions=requires("registry:read"),
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            raise ValueError(f"ids: at most {MAX_NODES} IDs per request")
+        return list(await asyncio.gather(*(load_node(info, id) for id in ids)))
 
-        @strawberry.field(
-            description=f"Objects by global ID, in order (at most {MAX_NODES}).",
-            extensions=requires("registry:read"),
-        )
-        async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
-            if len(ids) > MAX_NODES:
-                raise ValueError(f"ids: at most {MAX_NODES} IDs per request")
-            return list(await asyncio.gather(*(load_node(info, id) for id in ids)))
+    @strawberry.field(description="One person by global ID.", extensions=requires("registry:read"))
+    async def person(self, info: Info, id: strawberry.ID) -> PersonType | None:
+        return await prefetched(info, await load_node(info, id, "Person"))
 
-        @strawberry.field(
-            description="One person by global ID.", extensions=requires("registry:read")
-        )
-        async def person(self, info: Info, id: strawberry.ID) -> Person | None:  # type: ignore[valid-type]
-            return await prefetched(info, await load_node(info, id, "Person"))
+    @strawberry.field(
+        description="One household by global ID.", extensions=requires("registry:read")
+    )
+    async def household(self, info: Info, id: strawberry.ID) -> HouseholdType | None:
+        return await prefetched(info, await load_node(info, id, "Household"))
 
-        @strawberry.field(
-            description="One household by global ID.", extensions=requires("registry:read")
-        )
-        async def household(self, info: Info, id: strawberry.ID) -> Household | None:  # type: ignore[valid-type]
-            return await prefetched(info, await load_node(info, id, "Household"))
-
-        @strawberry.field(
-            description="Persons in your area, by ID, a page at a time (`first` 1 to 100).",
-            extensions=requires("registry:read"),
-        )
-        async def persons(
-            self,
-            info: Info,
-            first: int,
-            after: str | None = None,
-            filter: PersonFilter | None = None,
-        ) -> core.PersonConnection:  # type: ignore[name-defined]
-            statement = await persons_statement(info, filter)
-            if filter is not None and filter.at_risk is not None:
-                return await at_risk_connection(
-                    info,
-                    core.PersonConnection,
-                    core.PersonEdge,
-                    statement,
-                    filter.at_risk,
-                    first=first,
-                    after=after,
-                )
-            return await paginate(
-                info.context,
-                core.PersonConnection,
-                core.PersonEdge,
+    @strawberry.field(
+        description="Persons in your area, by ID, a page at a time (`first` 1 to 100).",
+        extensions=requires("registry:read"),
+    )
+    async def persons(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        filter: PersonFilter | None = None,
+    ) -> PersonConnection:
+        statement = await persons_statement(info, filter)
+        if filter is not None and filter.at_risk is not None:
+            return await at_risk_connection(
+                info,
+                PersonConnection,
+                PersonEdge,
                 statement,
-                models.Person,
+                filter.at_risk,
                 first=first,
                 after=after,
-                info=info,
             )
-
-        @strawberry.field(
-            description="Households in your area, by ID, a page at a time (`first` 1 to 100).",
-            extensions=requires("registry:read"),
+        return await paginate(
+            info.context,
+            PersonConnection,
+            PersonEdge,
+            statement,
+            models.Person,
+            first=first,
+            after=after,
+            info=info,
         )
-        async def households(
-            self,
-            info: Info,
-            first: int,
-            after: str | None = None,
-            filter: HouseholdFilter | None = None,
-        ) -> core.HouseholdConnection:  # type: ignore[name-defined]
-            statement = await households_statement(info, filter)
-            return await paginate(
-                info.context,
-                core.HouseholdConnection,
-                core.HouseholdEdge,
-                statement,
-                models.Household,
-                first=first,
-                after=after,
-                info=info,
-            )
 
-        @strawberry.field(
-            description="Regions below `parentCode` (the top of the tree when omitted).",
-            extensions=requires("registry:read"),
+    @strawberry.field(
+        description="Households in your area, by ID, a page at a time (`first` 1 to 100).",
+        extensions=requires("registry:read"),
+    )
+    async def households(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        filter: HouseholdFilter | None = None,
+    ) -> HouseholdConnection:
+        statement = await households_statement(info, filter)
+        return await paginate(
+            info.context,
+            HouseholdConnection,
+            HouseholdEdge,
+            statement,
+            models.Household,
+            first=first,
+            after=after,
+            info=info,
         )
-        async def regions(self, info: Info, parent_code: str | None = None) -> list[Region]:
-            if parent_code is None:
-                async with info.context.read() as session:
-                    rows = await session.scalars(
-                        select(models.Region).where(models.Region.parent_code.is_(None))
-                    )
-                    return list(rows.all())  # type: ignore[arg-type]
-            return await info.context.loaders["region_children"].load(parent_code)  # type: ignore[no-any-return]
 
-        @strawberry.field(description="One region by code.", extensions=requires("registry:read"))
-        async def region(self, info: Info, code: str) -> Region | None:
-            return await info.context.loaders["region"].load(code)  # type: ignore[no-any-return]
-
-        @strawberry.field(
-            description="Organisations, optionally of one region.",
-            extensions=requires("registry:read"),
-        )
-        async def organisations(
-            self, info: Info, region_code: str | None = None
-        ) -> list[Organisation]:
-            statement = select(models.Organisation).order_by(models.Organisation.id)
-            if region_code is not None:
-                statement = statement.where(models.Organisation.region_code == region_code)
+    @strawberry.field(
+        description="Regions below `parentCode` (the top of the tree when omitted).",
+        extensions=requires("registry:read"),
+    )
+    async def regions(self, info: Info, parent_code: str | None = None) -> list[Region]:
+        if parent_code is None:
             async with info.context.read() as session:
-                return list((await session.scalars(statement)).all())  # type: ignore[arg-type]
+                rows = await session.scalars(
+                    select(models.Region).where(models.Region.parent_code.is_(None))
+                )
+                return list(rows.all())  # type: ignore[arg-type]
+        return await info.context.loaders["region_children"].load(parent_code)  # type: ignore[no-any-return]
 
-        @strawberry.field(
-            description="Where and how to import rosters from Excel or CSV.",
-            extensions=requires("registry:read"),
-        )
-        def roster_import(self) -> RosterImportInfo | None:
-            return roster_import_info()
+    @strawberry.field(description="One region by code.", extensions=requires("registry:read"))
+    async def region(self, info: Info, code: str) -> Region | None:
+        return await info.context.loaders["region"].load(code)  # type: ignore[no-any-return]
 
-        @strawberry.field(description="The plugins this service runs with.", extensions=public())
-        def plugins(self, info: Info) -> list[PluginType]:
-            return [PluginType.of(p) for p in info.context.host.plugins.values()]
+    @strawberry.field(
+        description="Organisations, optionally of one region.",
+        extensions=requires("registry:read"),
+    )
+    async def organisations(self, info: Info, region_code: str | None = None) -> list[Organisation]:
+        statement = select(models.Organisation).order_by(models.Organisation.id)
+        if region_code is not None:
+            statement = statement.where(models.Organisation.region_code == region_code)
+        async with info.context.read() as session:
+            return list((await session.scalars(statement)).all())  # type: ignore[arg-type]
 
-    return CoreQuery
+    @strawberry.field(
+        description="Where and how to import rosters from Excel or CSV.",
+        extensions=requires("registry:read"),
+    )
+    def roster_import(self) -> RosterImportInfo | None:
+        return roster_import_info()
+
+    @strawberry.field(description="The plugins this service runs with.", extensions=public())
+    def plugins(self, info: Info) -> list[PluginType]:
+        return [PluginType.of(p) for p in info.context.host.plugins.values()]
 
 
 async def prefetched(info: Info, obj: Any) -> Any:

@@ -5,7 +5,7 @@ composed core types; ``bangfu.schema.build`` merges them with core's.
 """
 
 from bangfu.schema.care import donations, events, pairing, plans, screening
-from bangfu.schema.core_types import CoreTypes
+from types import SimpleNamespace as CoreTypes  # TEMPORARY
 
 
 def build_care(core: CoreTypes) -> tuple[list[type], list[type]]:

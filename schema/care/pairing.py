@@ -25,7 +25,7 @@ from bangfu.schema.care.common import StaffMember, key_of, region_path, run, sta
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
 from bangfu.schema.connections import connection_types, paginate
-from bangfu.schema.core_types import CoreTypes
+from types import SimpleNamespace as CoreTypes  # TEMPORARY
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id

@@ -18,7 +18,7 @@ from bangfu.core.registry.models import Household
 from bangfu.schema.care.common import key_of, region_path, run
 from bangfu.schema.care.loaders import load, load_many
 from bangfu.schema.connections import connection_types, paginate
-from bangfu.schema.core_types import CoreTypes
+from types import SimpleNamespace as CoreTypes  # TEMPORARY
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id

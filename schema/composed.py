@@ -1,0 +1,71 @@
+"""How every other type refers to the composed GraphQL types ``Person`` and ``Household``.
+
+Only ``Person`` and ``Household`` are composed at start (core's fields plus every plugin's
+mixin). Every other type is declared once, at module level, and names them through
+:data:`PersonType` and :data:`HouseholdType`: ``strawberry.lazy`` references to this
+module's attributes ``Person`` and ``Household``, which :func:`composing` sets to the
+classes of the schema being built (one build at a time). Strawberry resolves a lazy
+reference when it converts the schema, so each schema gets the classes it composed.
+
+For mypy the two names are the rows they stand for (``models.Person``, ``models.Household``):
+a resolver declared ``-> PersonType | None`` returns a person row.
+"""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+
+import strawberry
+
+from bangfu.schema.connections import Page
+
+if TYPE_CHECKING:
+    from bangfu.core.registry.models import Household as _HouseholdRow
+    from bangfu.core.registry.models import Person as _PersonRow
+
+    PersonType: TypeAlias = _PersonRow
+    HouseholdType: TypeAlias = _HouseholdRow
+else:
+    PersonType = Annotated["Person", strawberry.lazy(__name__)]
+    HouseholdType = Annotated["Household", strawberry.lazy(__name__)]
+
+#: The composed classes of the schema being built (then of the last one built).
+Person: Any = None
+Household: Any = None
+
+_building = threading.RLock()
+
+
+@contextmanager
+def composing(person: type, household: type) -> Iterator[None]:
+    """Make :data:`PersonType` and :data:`HouseholdType` mean ``person`` and ``household``
+    while a schema is built; builds wait for each other."""
+    global Person, Household
+    with _building:
+        Person, Household = person, household
+        yield
+
+
+@strawberry.type(name="PersonEdge", description="A Person and its cursor.")
+class PersonEdge:
+    cursor: str
+    node: PersonType
+
+
+@strawberry.type(name="PersonConnection", description="A page of Person objects.")
+class PersonConnection(Page):
+    edges: list[PersonEdge]
+    nodes: list[PersonType]
+
+
+@strawberry.type(name="HouseholdEdge", description="A Household and its cursor.")
+class HouseholdEdge:
+    cursor: str
+    node: HouseholdType
+
+
+@strawberry.type(name="HouseholdConnection", description="A page of Household objects.")
+class HouseholdConnection(Page):
+    edges: list[HouseholdEdge]
+    nodes: list[HouseholdType]
