@@ -77,7 +77,7 @@ OFFICER = Actor(
 
 
 async def test_hook_bangfu_plugin_info(tmp_path: Path) -> None:
-    declared = plugin("hooktest", {"owners": ("TRADE_UNION",), "contract": ">=1.0,<2"})
+    declared = plugin("hooktest", {"owners": ("TRADE_UNION",), "contract": ">=2.0,<3"})
     async with Harness.start(tmp_path, plugins=False, extra_plugins=[declared]) as h:
         data = await h.ok("{ plugins { name title version } }")
     assert data["plugins"] == [
@@ -478,9 +478,9 @@ def test_plugins_declare_the_contract_and_the_command_shows_it(
     from bangfu.cli import main
 
     host = host_of(plugin("hooktest"), entry_points=["education"])
-    assert host.plugins["education"].contract == ">=1.0,<2"
+    assert host.plugins["education"].contract == ">=2.0,<3"
     assert HOOK_CONTRACT in SpecifierSet(host.plugins["hooktest"].contract)  # the default
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
     assert f"hook contract {HOOK_CONTRACT}" in out
-    assert "supports contract >=1.0,<2" in out
+    assert "supports contract >=2.0,<3" in out

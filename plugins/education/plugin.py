@@ -38,7 +38,7 @@ def bangfu_plugin_info() -> PluginInfo:
         name=NAME,
         title="Education assistance (教育救助)",
         version="0.2.0",
-        contract=">=1.0,<2",
+        contract=">=2.0,<3",
         owners=("DEPARTMENT:education",),
         description="School enrolment, dropout and education aid for children in hardship.",
     )

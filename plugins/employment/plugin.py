@@ -45,7 +45,7 @@ def bangfu_plugin_info() -> PluginInfo:
         name=NAME,
         title="Employment assistance (就业救助)",
         version="0.2.0",
-        contract=">=1.0,<2",
+        contract=">=2.0,<3",
         owners=("DEPARTMENT:employment",),
         description="Work status and its history, training, job placement and "
         "public-welfare posts; the WORK and WELL_EMPLOYED indicators.",

@@ -34,7 +34,7 @@ def bangfu_plugin_info() -> PluginInfo:
         name=NAME,
         title="Housing assistance (住房救助)",
         version="0.2.0",
-        contract=">=1.0,<2",
+        contract=">=2.0,<3",
         owners=("DEPARTMENT:housing",),
         description=(
             "Dwelling safety appraisals, renovation of dangerous houses, rental aid and "

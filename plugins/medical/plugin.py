@@ -37,7 +37,7 @@ def bangfu_plugin_info() -> PluginInfo:
         name=NAME,
         title="Medical assistance (医疗救助)",
         version="0.2.0",
-        contract=">=1.0,<2",
+        contract=">=2.0,<3",
         owners=("DEPARTMENT:medical",),
         description="Medical insurance, chronic and serious conditions, hospitalisation "
         "and one-stop medical-aid settlement.",
