@@ -339,7 +339,7 @@ def _mark_effect(session: Session) -> None:
         .where(IdempotencyRecord.id == claim.id, IdempotencyRecord.owner == claim.owner)
         .values(committed_at=utcnow())
     )
-    if not marked.rowcount:  # type: ignore[attr-defined]
+    if not marked.rowcount:
         raise ClaimLost("the Idempotency-Key was taken over by another request")
     session.info["bangfu_idempotency_claim"] = claim
 

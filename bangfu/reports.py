@@ -66,7 +66,7 @@ def report_routes(services: Services) -> list[Route]:
 
     async def download(request: Request) -> Response:
         path = request.url.path
-        wanted = ("region",) if path == ROSTER_PATH else ("year", "region")
+        wanted: tuple[str, ...] = ("region",) if path == ROSTER_PATH else ("year", "region")
         if path == ROSTER_PATH and request.query_params.get("idNumbers") == "full":
             wanted = ("region", "idNumbers", "reason")
         params = {k: request.query_params.get(k, "") for k in wanted}

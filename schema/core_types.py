@@ -61,7 +61,7 @@ def compose(name: str, base: type, mixins: list[tuple[str, type]], description: 
             field = next(
                 f
                 for f in mixin.__strawberry_definition__.fields
-                if f.python_name == python  # type: ignore[attr-defined]
+                if f.python_name == python
             )
             if not _is_nullable(field):
                 raise SchemaCompositionError(
@@ -96,14 +96,14 @@ class Membership:
     @strawberry.field(description="The member; null when you may not see this person.")
     @staticmethod
     @prefetchable
-    def person(root: models.Membership, info: Info) -> PersonType | None:  # type: ignore[valid-type]
-        return ready(info.context.loaders["person"], root.person_id)  # type: ignore[attr-defined,no-any-return]
+    def person(root: models.Membership, info: Info) -> PersonType | None:
+        return ready(info.context.loaders["person"], root.person_id)
 
     @strawberry.field
     @staticmethod
     @prefetchable
-    def household(root: models.Membership, info: Info) -> HouseholdType:  # type: ignore[valid-type]
-        return ready(info.context.loaders["household"], root.household_id)  # type: ignore[attr-defined,no-any-return]
+    def household(root: models.Membership, info: Info) -> HouseholdType:
+        return ready(info.context.loaders["household"], root.household_id)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -140,7 +140,7 @@ class PersonCore(Node):
     @staticmethod
     @direct
     def id(root: models.Person) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Person", root.id))  # type: ignore[attr-defined]
+        return strawberry.ID(to_global_id("Person", root.id))
 
     @strawberry.field(
         description="ID number (GB 11643), masked: at most the first 6 and last 4 "
@@ -167,7 +167,7 @@ class PersonCore(Node):
     @staticmethod
     @prefetchable
     def region(root: models.Person, info: Info) -> Region:
-        return ready(info.context.loaders["region"], root.region_code)  # type: ignore[attr-defined,return-value]
+        return ready(info.context.loaders["region"], root.region_code)
 
     @strawberry.field(
         description="Disability (GB/T 26341), if any: sensitive (PIPL art. 28).",
@@ -176,12 +176,12 @@ class PersonCore(Node):
     @staticmethod
     @direct
     def disability(root: models.Person) -> Disability | None:
-        if root.disability_category is None:  # type: ignore[attr-defined]
-            return None
+        if root.disability_category is None or root.disability_grade is None:
+            return None  # both are written together; never half a disability
         return Disability(
-            category=root.disability_category,  # type: ignore[attr-defined]
-            grade=root.disability_grade,  # type: ignore[attr-defined]
-            certified_on=root.disability_certified_on,  # type: ignore[attr-defined]
+            category=root.disability_category,
+            grade=root.disability_grade,
+            certified_on=root.disability_certified_on,
         )
 
     @strawberry.field(
@@ -189,20 +189,20 @@ class PersonCore(Node):
     )
     @staticmethod
     @prefetchable
-    def guardian(root: models.Person, info: Info) -> PersonType | None:  # type: ignore[valid-type]
-        if root.guardian_id is None:  # type: ignore[attr-defined]
+    def guardian(root: models.Person, info: Info) -> PersonType | None:
+        if root.guardian_id is None:
             return None
-        return ready(info.context.loaders["person"], root.guardian_id)  # type: ignore[attr-defined,no-any-return]
+        return ready(info.context.loaders["person"], root.guardian_id)
 
     @strawberry.field(
         description="The household the person belongs to now.", extensions=child_guarded
     )
     @staticmethod
     @prefetchable
-    def household(root: models.Person, info: Info) -> HouseholdType | None:  # type: ignore[valid-type]
+    def household(root: models.Person, info: Info) -> HouseholdType | None:
         loaders = info.context.loaders
-        return then(  # type: ignore[no-any-return]
-            ready(loaders["current_membership"], root.id),  # type: ignore[attr-defined]
+        return then(
+            ready(loaders["current_membership"], root.id),
             lambda m: None if m is None else ready(loaders["household"], m.household_id),
         )
 
@@ -213,8 +213,8 @@ class PersonCore(Node):
     @staticmethod
     @prefetchable
     def relation_to_head(root: models.Person, info: Info) -> models.Relation | None:
-        return then(  # type: ignore[no-any-return]
-            ready(info.context.loaders["current_membership"], root.id),  # type: ignore[attr-defined]
+        return then(
+            ready(info.context.loaders["current_membership"], root.id),
             lambda m: None if m is None else m.relation,
         )
 
@@ -224,8 +224,8 @@ class PersonCore(Node):
     )
     @staticmethod
     @prefetchable
-    def memberships(root: models.Person, info: Info) -> list["Membership"] | None:  # type: ignore[valid-type]
-        return ready(info.context.loaders["memberships_of_person"], root.id)  # type: ignore[attr-defined,no-any-return]
+    def memberships(root: models.Person, info: Info) -> list["Membership"] | None:
+        return ready(info.context.loaders["memberships_of_person"], root.id)
 
     @strawberry.field(
         description="Hardship categories (R2); only those holding today by default.",
@@ -236,11 +236,11 @@ class PersonCore(Node):
     def categories(
         root: models.Person, info: Info, active_only: bool = True
     ) -> list[CategoryAssignment]:
-        rows = ready(info.context.loaders["categories"], root.id)  # type: ignore[attr-defined]
+        rows = ready(info.context.loaders["categories"], root.id)
         if not active_only:
-            return rows  # type: ignore[return-value]
+            return rows
         today = info.context.today
-        return then(  # type: ignore[no-any-return]
+        return then(
             rows,
             lambda rows: [
                 r
@@ -258,8 +258,8 @@ class PersonCore(Node):
     @staticmethod
     @prefetchable
     def bottom_line(root: models.Person, info: Info) -> BottomLineType | None:
-        return then(  # type: ignore[no-any-return]
-            ready(info.context.loaders["bottom_line"], root.id),  # type: ignore[attr-defined]
+        return then(
+            ready(info.context.loaders["bottom_line"], root.id),
             lambda line: None if line is None else present_line(line),
         )
 
@@ -277,13 +277,13 @@ class HouseholdCore(Node):
     @staticmethod
     @direct
     def id(root: models.Household) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Household", root.id))  # type: ignore[attr-defined]
+        return strawberry.ID(to_global_id("Household", root.id))
 
     @strawberry.field
     @staticmethod
     @prefetchable
     def region(root: models.Household, info: Info) -> Region:
-        return ready(info.context.loaders["region"], root.region_code)  # type: ignore[attr-defined,return-value]
+        return ready(info.context.loaders["region"], root.region_code)
 
     @strawberry.field(description="Current members; with `includeEnded`, the history too.")
     @staticmethod
@@ -292,19 +292,19 @@ class HouseholdCore(Node):
         root: models.Household, info: Info, include_ended: bool = False
     ) -> list[Membership]:
         loader = "members_with_history" if include_ended else "members"
-        return ready(info.context.loaders[loader], root.id)  # type: ignore[attr-defined,return-value]
+        return ready(info.context.loaders[loader], root.id)
 
     @strawberry.field(description="The head of household (户主).")
     @staticmethod
     @prefetchable
-    def head(root: models.Household, info: Info) -> PersonType | None:  # type: ignore[valid-type]
+    def head(root: models.Household, info: Info) -> PersonType | None:
         loaders = info.context.loaders
 
         def person_of(members: list[Any]) -> Any:
             head = next((m for m in members if m.relation == models.Relation.HEAD), None)
             return None if head is None else ready(loaders["person"], head.person_id)
 
-        return then(ready(loaders["members"], root.id), person_of)  # type: ignore[attr-defined,no-any-return]
+        return then(ready(loaders["members"], root.id), person_of)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:

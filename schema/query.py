@@ -84,7 +84,7 @@ async def region_path(info: Info, code: str) -> str:
     region = await info.context.loaders["region"].load(code)
     if region is None:
         raise ValueError(f"filter.regionCode: unknown region code {code!r}")
-    return region.path  # type: ignore[no-any-return]
+    return region.path
 
 
 def active_category(category: models.Category, info: Info) -> Select[Any]:
@@ -247,12 +247,12 @@ class CoreQuery:
                 rows = await session.scalars(
                     select(models.Region).where(models.Region.parent_code.is_(None))
                 )
-                return list(rows.all())  # type: ignore[arg-type]
-        return await info.context.loaders["region_children"].load(parent_code)  # type: ignore[no-any-return]
+                return list(rows.all())
+        return await info.context.loaders["region_children"].load(parent_code)
 
     @strawberry.field(description="One region by code.", extensions=requires("registry:read"))
     async def region(self, info: Info, code: str) -> Region | None:
-        return await info.context.loaders["region"].load(code)  # type: ignore[no-any-return]
+        return await info.context.loaders["region"].load(code)
 
     @strawberry.field(
         description="Organisations, optionally of one region.",
@@ -263,7 +263,7 @@ class CoreQuery:
         if region_code is not None:
             statement = statement.where(models.Organisation.region_code == region_code)
         async with info.context.read() as session:
-            return list((await session.scalars(statement)).all())  # type: ignore[arg-type]
+            return list((await session.scalars(statement)).all())
 
     @strawberry.field(
         description="Where and how to import rosters from Excel or CSV.",

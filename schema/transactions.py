@@ -9,7 +9,6 @@ list of errors.
 """
 
 import dataclasses
-import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, overload
 
@@ -31,8 +30,17 @@ class _PayloadShape:
     defaults: Mapping[str, Any]  # what a data field holds when the input was refused
 
 
-@functools.cache
+_shapes: dict[type, _PayloadShape] = {}
+
+
 def _shape(payload: type) -> _PayloadShape:
+    shape = _shapes.get(payload)
+    if shape is None:
+        shape = _shapes[payload] = _read_shape(payload)
+    return shape
+
+
+def _read_shape(payload: type) -> _PayloadShape:
     definition = get_object_definition(payload, strict=True)
     error_type: Any = None
     data: list[str] = []

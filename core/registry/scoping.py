@@ -29,12 +29,12 @@ class AreaPathScoped:
 
     @classmethod
     def __area_criteria__(cls, prefix: str) -> ColumnElement[bool]:
-        return path_within(cls.area_path, prefix)  # type: ignore[attr-defined]
+        return path_within(cls.area_path, prefix)
 
     @classmethod
     def __area_criteria_between__(cls, lower: str, upper: str) -> ColumnElement[bool]:
         """The same criteria from the path's bounds (see ``bangfu.core.security.scoping``)."""
-        return path_between(cls.area_path, lower, upper)  # type: ignore[attr-defined]
+        return path_between(cls.area_path, lower, upper)
 
     @classmethod
     def __paired_criteria__(cls, person_ids: Select[Any]) -> ColumnElement[bool]:
@@ -73,7 +73,7 @@ class PersonScoped:
 
     @classmethod
     def __paired_criteria__(cls, person_ids: Select[Any]) -> ColumnElement[bool]:
-        return cls.person_id.in_(person_ids)  # type: ignore[no-any-return]
+        return cls.person_id.in_(person_ids)
 
 
 class HouseholdScoped:
@@ -105,7 +105,7 @@ class HouseholdScoped:
 
     @classmethod
     def __paired_criteria__(cls, person_ids: Select[Any]) -> ColumnElement[bool]:
-        return cls.household_id.in_(households_of(person_ids))  # type: ignore[no-any-return]
+        return cls.household_id.in_(households_of(person_ids))
 
 
 def _column(cls: Any, name: str) -> Any:

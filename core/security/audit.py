@@ -295,7 +295,7 @@ class ChangeSet:
 
     def created(self, obj: object) -> None:
         mapper = inspect(obj).mapper
-        if mapper.local_table.name in _NOT_REPORTED:  # type: ignore[attr-defined]
+        if mapper.local_table.name in _NOT_REPORTED:
             return
         entry = self._entry(obj, mapper, "create")
         values = inspect(obj).dict
@@ -307,7 +307,7 @@ class ChangeSet:
     def updated(self, obj: object) -> None:
         state = inspect(obj)
         mapper = state.mapper
-        if mapper.local_table.name in _NOT_REPORTED:  # type: ignore[attr-defined]
+        if mapper.local_table.name in _NOT_REPORTED:
             return
         changed: dict[str, tuple[Any, Any]] = {}
         for prop in mapper.column_attrs:
@@ -339,7 +339,7 @@ class ChangeSet:
     def deleted(self, obj: object) -> None:
         state = inspect(obj)
         mapper = state.mapper
-        if mapper.local_table.name in _NOT_REPORTED:  # type: ignore[attr-defined]
+        if mapper.local_table.name in _NOT_REPORTED:
             return
         entry = self._entry(obj, mapper, "delete")
         for prop in mapper.column_attrs:
