@@ -119,36 +119,38 @@ def bangfu_graphql_type_extensions() -> Mapping[str, Sequence[type]]:
     """Return mixins that add fields to the core types ``Person`` and ``Household``.
 
     Called once when the schema is built. Each mixin is a ``@strawberry.type`` class whose
-    fields must be nullable (a denied field must not null the whole person). The resolver
-    receives the core ORM row as ``self``. A field name used by core or another plugin
-    stops the service at start.
+    fields must be nullable (a denied field must not null the whole person). Its resolvers
+    receive the core ORM row as ``root`` (declare them ``@staticmethod`` with ``root:
+    Person`` or ``root: Household``, the models of :mod:`bangfu.plugin`). A field name used
+    by core or another plugin stops the service at start.
 
     :returns: ``{"Person": [Mixin, ...], "Household": [...]}``.
     """
 
 
 @hookspec
-def bangfu_graphql_query_types(core_types: Any) -> Sequence[type]:
+def bangfu_graphql_query_types() -> Sequence[type]:
     """Return Strawberry types whose fields are merged into ``Query``.
 
-    Called once when the schema is built, after ``Person`` and ``Household`` are composed.
-    Root field names must start with the plugin's name (``educationEnrolments``).
+    Called once when the schema is built. Root field names must start with the plugin's
+    name (``educationEnrolments``). The types are declared at module level; where they
+    refer to ``Person`` or ``Household`` they do so through ``bangfu.plugin.PersonType`` and
+    ``HouseholdType`` (and the connections ``PersonConnection``, ``HouseholdConnection``),
+    which every schema resolves to the types it composed. (Contract 1.x passed
+    ``core_types`` here; 2.0 removed it.)
 
-    :param core_types: the composed core types (``core_types.Person``,
-        ``core_types.Household``, ...), for plugin types that refer to them.
     :returns: a sequence of ``@strawberry.type`` classes.
     """
 
 
 @hookspec
-def bangfu_graphql_mutation_types(core_types: Any) -> Sequence[type]:
+def bangfu_graphql_mutation_types() -> Sequence[type]:
     """Return Strawberry types whose fields are merged into ``Mutation``.
 
     Same rules as :func:`bangfu_graphql_query_types`; mutation names are noun first and
     prefixed with the plugin's name (``educationEnrolmentRecord``), and return a payload
-    with ``errors``.
+    with ``errors`` (run them with ``bangfu.plugin.run_mutation``).
 
-    :param core_types: the composed core types.
     :returns: a sequence of ``@strawberry.type`` classes.
     """
 

@@ -67,6 +67,17 @@ class PluginInfo:
     package: str | None = None
 
 
+def _hint(exc: pluggy.PluginValidationError) -> str:
+    """What to change for a validation error of a known incompatible change."""
+    if "core_types" in str(exc):
+        return (
+            "\n(hook contract 2.0 removed core_types: declare the types at module level, refer "
+            "to Person and Household through bangfu.plugin.PersonType and HouseholdType, and "
+            "return them from a hook without arguments)"
+        )
+    return ""
+
+
 def check_contract(info: PluginInfo, offered: str = HOOK_CONTRACT) -> None:
     """Refuse a plugin whose declared contract versions do not admit ``offered``."""
     try:
@@ -150,14 +161,14 @@ def get_plugin_manager(
                     pm.register(ep.load(), name=name)
                 except pluggy.PluginValidationError as exc:
                     raise PluginError(
-                        f"plugin {name} does not match the hook contract: {exc}"
+                        f"plugin {name} does not match the hook contract: {exc}{_hint(exc)}"
                     ) from exc
     try:
         for plugin in plugins:
             pm.register(plugin)
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"a plugin does not match the hook contract: {exc}") from exc
+        raise PluginError(f"a plugin does not match the hook contract: {exc}{_hint(exc)}") from exc
     for hook_name in SYNC_HOOKS:
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             if inspect.iscoroutinefunction(impl.function):
@@ -352,21 +363,17 @@ class PluginHost:
                     found.append((self.plugin_of(registered), type_name, mixin))
         return found
 
-    def query_types(self, core_types: Any) -> list[tuple[str, type]]:
+    def query_types(self) -> list[tuple[str, type]]:
         return [
             (self.plugin_of(registered), cls)
-            for registered, classes in _call_each(
-                self.pm, "bangfu_graphql_query_types", core_types=core_types
-            )
+            for registered, classes in _call_each(self.pm, "bangfu_graphql_query_types")
             for cls in classes
         ]
 
-    def mutation_types(self, core_types: Any) -> list[tuple[str, type]]:
+    def mutation_types(self) -> list[tuple[str, type]]:
         return [
             (self.plugin_of(registered), cls)
-            for registered, classes in _call_each(
-                self.pm, "bangfu_graphql_mutation_types", core_types=core_types
-            )
+            for registered, classes in _call_each(self.pm, "bangfu_graphql_mutation_types")
             for cls in classes
         ]
 

@@ -110,7 +110,7 @@ def _build(
             ("core", AssessmentQuery),
             ("core", ReportQuery),
             *(("core", part) for part in care_queries),
-            *host.query_types(_LEGACY),
+            *host.query_types(),
         ],
     )
     mutation = merge_roots(
@@ -120,7 +120,7 @@ def _build(
             ("core", AuthMutation),
             ("core", RevealMutation),
             *(("core", part) for part in care_mutations),
-            *host.mutation_types(_LEGACY),
+            *host.mutation_types(),
         ],
     )
     check_access_rules([query, mutation], extensions)

@@ -278,7 +278,7 @@ class Greeter:
         return PluginInfo(name="greeter", title="Greeter (test)", version="0.0.1")
 
     @hookimpl
-    def bangfu_graphql_mutation_types(self, core_types: Any) -> list[type]:
+    def bangfu_graphql_mutation_types(self) -> list[type]:
         return [GreeterMutation]
 
 

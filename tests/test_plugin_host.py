@@ -126,7 +126,7 @@ def test_root_fields_must_carry_the_plugin_prefix() -> None:
         def persons_extra(self) -> int:
             return 1
 
-    extra = plugin("clash", bangfu_graphql_query_types=lambda core_types: [Query])
+    extra = plugin("clash", bangfu_graphql_query_types=lambda: [Query])
     with pytest.raises(SchemaCompositionError, match="must start with 'clash'"):
         build_schema(PluginHost(get_plugin_manager(entry_points=False, plugins=[extra])))
 
@@ -236,17 +236,22 @@ def test_plugins_command_lists_what_is_loaded(capsys: pytest.CaptureFixture[str]
     assert "education:write" in out
 
 
-def test_hooks_receive_only_the_arguments_they_declare() -> None:
+def test_a_contract_1_hook_taking_core_types_is_refused_with_the_reason() -> None:
+    """Contract 2.0 removed ``core_types`` from the GraphQL hooks (types are declared at
+    module level and refer to Person and Household lazily): an old implementation that
+    still takes it stops the service at start, naming the hook and the argument."""
+
     @strawberry.type
     class Query:
         @strawberry.field(extensions=public())
-        def fewer_args_ping(self) -> int:
+        def oldstyle_ping(self) -> int:
             return 1
 
-    # bangfu_graphql_query_types(core_types) declared without its argument, as pluggy allows.
-    fewer = plugin("fewer", bangfu_graphql_query_types=lambda: [Query])
-    schema = build_schema(PluginHost(get_plugin_manager(entry_points=False, plugins=[fewer])))
-    assert "fewerArgsPing: Int!" in schema.as_str()
+    old = plugin("oldstyle", bangfu_graphql_query_types=lambda core_types: [Query])
+    with pytest.raises(
+        PluginError, match="(?s)bangfu_graphql_query_types.*core_types.*contract 2.0 removed"
+    ):
+        get_plugin_manager(entry_points=False, plugins=[old])
 
 
 def test_async_implementations_of_sync_hooks_are_refused() -> None:
@@ -285,7 +290,7 @@ def test_a_field_without_an_access_rule_stops_the_service() -> None:
     on_person = plugin("unguarded", bangfu_graphql_type_extensions=lambda: {"Person": [Unguarded]})
     with pytest.raises(MissingAccessRuleError, match=r"Person\.secret \(plugin unguarded\)"):
         build_schema(PluginHost(get_plugin_manager(entry_points=False, plugins=[on_person])))
-    at_root = plugin("unguarded", bangfu_graphql_query_types=lambda core_types: [Query])
+    at_root = plugin("unguarded", bangfu_graphql_query_types=lambda: [Query])
     with pytest.raises(MissingAccessRuleError, match=r"Query\.unguarded_count"):
         build_schema(PluginHost(get_plugin_manager(entry_points=False, plugins=[at_root])))
 
