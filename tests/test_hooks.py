@@ -19,6 +19,7 @@ from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from bangfu.cli import print_demo_logins
 from bangfu.core.assessment.types import (
     AssessmentItem,
     AssessmentPeriod,
@@ -367,7 +368,9 @@ VOLUNTEER = DemoUser(
 )
 
 
-async def test_hook_bangfu_demo_users(tmp_path: Path, database_url: str | None) -> None:
+async def test_hook_bangfu_demo_users(
+    tmp_path: Path, database_url: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A plugin adds a demo login for its own work (a women's-federation volunteer, whom no
     core demo user stands for): made like core's, before the plugins' demo rows."""
     found: list[Any] = []
@@ -424,6 +427,15 @@ async def test_hook_bangfu_demo_users(tmp_path: Path, database_url: str | None) 
             ):
                 async with h.session() as session, session.begin():
                     await create_demo_users(session, host)
+
+    print_demo_logins(host_of(declared))  # bangfu demo, bangfu serve --demo
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "hooktest" in line]
+    assert line.split() == [
+        "hooktest-volunteer",
+        "MASS_ORGANISATION_MEMBER",
+        "141000-womens-federation",
+        "市妇联志愿者",
+    ]
 
     with pytest.raises(PluginError, match="demo user 'volunteer' must start with hooktest"):
         renamed = VOLUNTEER._replace(username="volunteer")
