@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host = load_host()
             asyncio.run(upgrade(settings, host))
             asyncio.run(load_demo(settings, host, args.households, args.seed))
-            print_demo_logins()
+            print_demo_logins(host)
             return 0
         if args.command == "plugins":
             return plugins_command()
@@ -228,17 +228,17 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
     """Load demo data unless it is there already; demo users are (re)created either way."""
     from sqlalchemy import select
 
-    from bangfu.core.demo import create_demo_users
-    from bangfu.core.demo import load_demo as load
     from bangfu.core.registry.models import Household
     from bangfu.core.security.crypto import FieldCipher, load_master_key
+    from bangfu.demo import create_demo_users
+    from bangfu.demo import load_demo as load
 
     engine = make_engine(settings.database_url, schema=settings.database_schema, pooled=False)
     try:
         async with make_sessionmaker(engine)() as session:
             session.info["actor"] = SYSTEM
             async with session.begin():
-                await create_demo_users(session)
+                await create_demo_users(session, host)
                 if await session.scalar(select(Household.id).limit(1)) is not None:
                     print("demo data: the database has households already; not loading again")
                     return False
@@ -259,13 +259,14 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
         await engine.dispose()
 
 
-def print_demo_logins() -> None:
-    from bangfu.core.demo import DEMO_PASSWORD, DEMO_USERS
+def print_demo_logins(host: PluginHost) -> None:
+    from bangfu.demo import DEMO_PASSWORD, all_demo_users
 
     print(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
-    for user in DEMO_USERS:
+    for _owner, user in all_demo_users(host):
         roles = ", ".join(user.roles)
-        print(f"  {user.username:<12} {roles:<28} {user.region_code}  {user.display_name}")
+        where = user.region_code or user.organisation_code
+        print(f"  {user.username:<12} {roles:<28} {where}  {user.display_name}")
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -283,7 +284,7 @@ def serve_command(args: argparse.Namespace) -> int:
         asyncio.run(upgrade(settings, host))
     if settings.demo:
         asyncio.run(load_demo(settings, host, households=3000, seed=2026))
-        print_demo_logins()
+        print_demo_logins(host)
     else:
         accounts_cli.first_start_admin(settings)  # no active user: create admin, print once
     from bangfu.core.security.crypto import load_master_key

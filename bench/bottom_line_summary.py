@@ -32,10 +32,10 @@ from sqlalchemy import event, func, select, text, update
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bangfu.core.care.screening_models import ScreeningTarget
-from bangfu.core.demo import load_demo
 from bangfu.core.registry.models import Household, Person, Region, RegionLevel
 from bangfu.core.registry.reference import COUNTIES
 from bangfu.core.security import Role
+from bangfu.demo import load_demo
 from bangfu.testing import Harness
 
 COUNTY = "141023"

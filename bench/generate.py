@@ -1,6 +1,6 @@
 """The city-scale data set: core's Linfen demo generator at any scale, plus a bench login.
 
-The data is the demo data of ``bangfu demo`` (``bangfu.core.demo.load_demo``): households,
+The data is the demo data of ``bangfu demo`` (``bangfu.demo.load_demo``): households,
 persons, categories, every plugin's rows through ``bangfu_demo_data``, and the care work
 (screening, plans, pairings, care events). Reusing it keeps the benchmark's data what a
 plugin declares, with no second generator to keep in step. Same seed, same day: same data.
@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bangfu.cli import load_host, upgrade
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
-from bangfu.core.demo import load_demo
 from bangfu.core.plugins import PluginHost
 from bangfu.core.registry.models import Household, Person
 from bangfu.core.security import SYSTEM
 from bangfu.core.security.crypto import FieldCipher, load_master_key
 from bangfu.core.security.models import User
 from bangfu.core.security.users import create_user
+from bangfu.demo import load_demo
 
 BENCH_USER = "bench"
 BENCH_PASSWORD = "City-2026!linfen-load"

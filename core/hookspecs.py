@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from bangfu.core.assessment.types import AssessmentPeriod, IndicatorScore
     from bangfu.core.bottomline import Finding
     from bangfu.core.care.events import CareEventRaised
-    from bangfu.core.plugins import PluginInfo
+    from bangfu.core.plugins import DemoUser, PluginInfo
     from bangfu.core.registry.models import Household, Person
     from bangfu.core.roster.columns import RosterColumns
     from bangfu.core.security.actor import Actor
@@ -40,7 +40,7 @@ hookspec = HookspecMarker("bangfu")
 #: plugin declares the versions it supports in ``PluginInfo.contract`` (a PEP 440
 #: specifier such as ``">=1.0,<2"``); the host refuses a plugin whose specifier does not
 #: admit this version, saying what to upgrade.
-HOOK_CONTRACT = "2.0"
+HOOK_CONTRACT = "2.1"
 
 # -------------------------------------------------------------------------
 # Start-up: who the plugin is, its tables and its actions
@@ -200,6 +200,22 @@ async def bangfu_demo_data(
     :param households: the demo households, with ``members`` loaded as a list attribute
         ``demo_members`` of ``(Person, Relation)`` pairs.
     :param rng: the seeded random generator.
+    """
+
+
+@hookspec
+def bangfu_demo_users() -> Sequence["DemoUser"]:
+    """Return demo logins for the plugin's own work, beside core's nine (contract 2.1).
+
+    Called by ``bangfu demo`` and ``bangfu serve --demo`` when they create the demo users
+    (before the demo rows, so ``bangfu_demo_data`` finds them) and list them; never
+    outside demo mode. Each user is created once, like core's demo users: with the demo
+    password, ``is_demo`` (it logs in only in demo mode). The user name must start with
+    the plugin's name; a user name another demo user has, an unknown organisation, a
+    region outside the organisation's or a role a user cannot hold stops the command.
+    Must not be async.
+
+    :returns: a sequence of :class:`bangfu.core.plugins.DemoUser`.
     """
 
 

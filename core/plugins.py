@@ -14,7 +14,7 @@ import random
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -32,7 +32,7 @@ from bangfu.core.errors import ErrorCode
 from bangfu.core.hookspecs import HOOK_CONTRACT
 from bangfu.core.roster.columns import KEY_PATTERN, RosterColumns
 from bangfu.core.roster.headers import CORE_COLUMNS
-from bangfu.core.security.actor import Actor
+from bangfu.core.security.actor import Actor, Role
 from bangfu.core.security.permissions import CORE_ACTIONS, Action, client_vote, decide
 
 hookimpl = pluggy.HookimplMarker("bangfu")
@@ -76,6 +76,23 @@ def _hint(exc: pluggy.PluginValidationError) -> str:
             "return them from a hook without arguments)"
         )
     return ""
+
+
+class DemoUser(NamedTuple):
+    """A demo login (``bangfu demo``, ``bangfu serve --demo``): core's own, and what
+    ``bangfu_demo_users`` returns.
+
+    Created with the demo password and ``is_demo`` (it logs in only in demo mode).
+    ``organisation_code`` names a reference organisation (``141000-womens-federation``);
+    ``region_code`` is the user's area, by default the organisation's own region. ``roles``
+    are roles a user may hold (not ``PARTNER_CLIENT``).
+    """
+
+    username: str
+    display_name: str
+    roles: tuple[Role, ...]
+    organisation_code: str
+    region_code: str | None = None
 
 
 def check_contract(info: PluginInfo, offered: str = HOOK_CONTRACT) -> None:
@@ -205,6 +222,7 @@ SYNC_HOOKS = (
     "bangfu_graphql_context",
     "bangfu_roster_columns",
     "bangfu_error_codes",
+    "bangfu_demo_users",
 )
 
 # An error code is an upper-snake-case GraphQL enum value.
@@ -390,6 +408,25 @@ class PluginHost:
         ):
             if inspect.isawaitable(result):
                 await result
+
+    def demo_users(self) -> list[tuple[str, DemoUser]]:
+        """``(plugin, user)`` for every demo login the plugins add (``bangfu_demo_users``).
+
+        Called only when demo users are created or listed. A user name must start with the
+        plugin's name; ``bangfu.demo.create_demo_users`` checks the rest.
+        """
+        found: list[tuple[str, DemoUser]] = []
+        for registered, users in _call_each(self.pm, "bangfu_demo_users"):
+            plugin = self.plugin_of(registered)
+            for user in users:
+                if not isinstance(user, DemoUser):
+                    raise PluginError(f"plugin {plugin}: bangfu_demo_users must return DemoUser")
+                if not user.username.startswith(plugin):
+                    raise PluginError(
+                        f"plugin {plugin}: demo user {user.username!r} must start with {plugin}"
+                    )
+                found.append((plugin, user))
+        return found
 
     async def raise_care_event(self, session: AsyncSession, event: CareEventRaised) -> None:
         """Hand a care event to every ``bangfu_care_event`` implementation, in ``session``."""

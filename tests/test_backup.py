@@ -37,10 +37,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bangfu.cli import main
 from bangfu.core import backup
 from bangfu.core.db import make_engine
-from bangfu.core.demo import load_demo
 from bangfu.core.registry.models import Person, Region, RegionLevel
 from bangfu.core.registry.persons import read_id_number
 from bangfu.core.security import SYSTEM, audit
+from bangfu.demo import load_demo
 from bangfu.testing import Harness
 from tests.helpers import id_number
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from bangfu.core.db import utcnow
-from bangfu.core.demo import create_demo_users, load_demo
 from bangfu.core.security import Role
 from bangfu.core.security.auth import token_digest
 from bangfu.core.security.models import AccessToken, User
+from bangfu.demo import create_demo_users, load_demo
 from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import bangfu.core.registry.models
 import bangfu.core.security.models  # noqa: F401  (registers the user tables)
 from bangfu.core.db import Base, make_engine, make_sessionmaker
-from bangfu.core.demo import DEMO_USERS, LEGACY_COUNTY_CODES, create_demo_users, load_demo
 from bangfu.core.idnumber import parse
 from bangfu.core.registry.models import (
     Category,
@@ -37,6 +36,7 @@ from bangfu.core.registry.reference import (
 from bangfu.core.security import SYSTEM
 from bangfu.core.security.crypto import FieldCipher
 from bangfu.core.security.models import User
+from bangfu.demo import DEMO_USERS, LEGACY_COUNTY_CODES, create_demo_users, load_demo
 
 T = TypeVar("T")
 TODAY = dt.date(2026, 3, 1)

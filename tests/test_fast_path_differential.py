@@ -23,9 +23,9 @@ import pytest
 from sqlalchemy import select, text
 
 from bangfu.core.db import utcnow
-from bangfu.core.demo import DEMO_USERS, create_demo_users, load_demo
 from bangfu.core.security.auth import token_digest
 from bangfu.core.security.models import AccessToken, AuditEvent, User
+from bangfu.demo import DEMO_USERS, create_demo_users, load_demo
 from bangfu.pytest_plugin import PG_SKIP_REASON
 from bangfu.schema.execution import Executor
 from bangfu.schema.prefetch import misses

@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 import strawberry
 from packaging.specifiers import SpecifierSet
+from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from bangfu.cli import print_demo_logins
 from bangfu.core.assessment.types import (
     AssessmentItem,
     AssessmentPeriod,
@@ -29,7 +31,14 @@ from bangfu.core.bottomline import Finding, Indicator, Status
 from bangfu.core.care.events import CareEventKind, CareEventRaised
 from bangfu.core.errors import ErrorCode
 from bangfu.core.hookspecs import HOOK_CONTRACT
-from bangfu.core.plugins import PluginError, PluginHost, PluginInfo, get_plugin_manager, hookimpl
+from bangfu.core.plugins import (
+    DemoUser,
+    PluginError,
+    PluginHost,
+    PluginInfo,
+    get_plugin_manager,
+    hookimpl,
+)
 from bangfu.core.roster.columns import (
     Change,
     RosterColumn,
@@ -39,7 +48,9 @@ from bangfu.core.roster.columns import (
 )
 from bangfu.core.security import Role
 from bangfu.core.security.actor import Actor, ActorKind
+from bangfu.core.security.models import User
 from bangfu.core.security.permissions import Action
+from bangfu.demo import DEMO_PASSWORD, DEMO_USERS, all_demo_users, create_demo_users, load_demo
 from bangfu.schema.build import build_schema
 from bangfu.schema.errors import CoreError, Error
 from bangfu.schema.permissions import requires
@@ -339,6 +350,99 @@ async def test_hook_bangfu_demo_data() -> None:
     await host.demo_data([], ["h1"], random.Random(7))  # type: ignore[arg-type]
     assert sorted(map(str, written)) == ["('rows for', 2)", "plain"]
     assert drawn[0] == drawn[1]  # the same seed gives the same demo data
+
+
+LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token errors { code } } }"
+VOLUNTEER = DemoUser(
+    "hooktest-volunteer",
+    "市妇联志愿者",
+    (Role.MASS_ORGANISATION_MEMBER,),
+    "141000-womens-federation",
+)
+
+
+async def test_hook_bangfu_demo_users(
+    tmp_path: Path, database_url: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plugin adds a demo login for its own work (a women's-federation volunteer, whom no
+    core demo user stands for): made like core's, before the plugins' demo rows."""
+    found: list[Any] = []
+
+    async def demo_rows(session: Any, households: Any, rng: random.Random) -> None:
+        found.append(await session.scalar(select(User).where(User.username == VOLUNTEER.username)))
+
+    declared = plugin("hooktest", bangfu_demo_users=lambda: [VOLUNTEER], bangfu_demo_data=demo_rows)
+    async with Harness.start(
+        tmp_path,
+        database_url=database_url,
+        plugins=False,
+        extra_plugins=[declared],
+        settings={"demo": True},
+    ) as h:
+        async with h.session() as session, session.begin():
+            users = await create_demo_users(session, h.host)
+            again = await create_demo_users(session, h.host)  # idempotent
+            await load_demo(session, h.cipher, h.host, households=3, seed=7)
+        assert [u.id for u in again] == [u.id for u in users]
+        assert [u.username for u in users] == [
+            *(u.username for u in DEMO_USERS),
+            "hooktest-volunteer",
+        ]
+        made = users[-1]
+        assert (made.display_name, made.roles, made.region_code, made.is_demo) == (
+            "市妇联志愿者",
+            ["MASS_ORGANISATION_MEMBER"],
+            "141000",  # the organisation's own region
+            True,
+        )
+        assert made.password_hash == users[0].password_hash  # the demo password, like core's
+        assert found == [made]  # there before the plugin's demo rows
+        answer = await h.ok(LOGIN, {"u": "hooktest-volunteer", "p": DEMO_PASSWORD})
+        assert answer["login"]["token"] and answer["login"]["errors"] == []
+
+        refusals = {
+            "unknown organisation 'nowhere'": VOLUNTEER._replace(
+                username="hooktest-1", organisation_code="nowhere"
+            ),
+            "region 141023 lies outside": VOLUNTEER._replace(
+                username="hooktest-2",
+                organisation_code="141024-civil-affairs",
+                region_code="141023",
+            ),
+            "PARTNER_CLIENT is for API clients": VOLUNTEER._replace(
+                username="hooktest-3", roles=(Role.PARTNER_CLIENT,)
+            ),
+        }
+        for message, user in refusals.items():
+            host = host_of(plugin("hooktest", bangfu_demo_users=lambda user=user: [user]))
+            with pytest.raises(
+                PluginError, match=f"plugin hooktest: demo user '{user.username}': {message}"
+            ):
+                async with h.session() as session, session.begin():
+                    await create_demo_users(session, host)
+
+    print_demo_logins(host_of(declared))  # bangfu demo, bangfu serve --demo
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "hooktest" in line]
+    assert line.split() == [
+        "hooktest-volunteer",
+        "MASS_ORGANISATION_MEMBER",
+        "141000-womens-federation",
+        "市妇联志愿者",
+    ]
+
+    with pytest.raises(PluginError, match="demo user 'volunteer' must start with hooktest"):
+        renamed = VOLUNTEER._replace(username="volunteer")
+        host_of(plugin("hooktest", bangfu_demo_users=lambda: [renamed])).demo_users()
+    with pytest.raises(PluginError, match="bangfu_demo_users must return DemoUser"):
+        host_of(plugin("hooktest", bangfu_demo_users=lambda: [("hooktest-x",)])).demo_users()
+    twice = host_of(
+        plugin("hooktest", bangfu_demo_users=lambda: [VOLUNTEER]),
+        plugin("hook", bangfu_demo_users=lambda: [VOLUNTEER]),
+    )
+    with pytest.raises(
+        PluginError, match=r"'hooktest-volunteer' is declared twice \(hook and hooktest\)"
+    ):
+        all_demo_users(twice)
 
 
 async def test_hook_bangfu_care_event() -> None:

@@ -3,9 +3,9 @@
 import pytest
 
 from bangfu.core.calendar import today
-from bangfu.core.demo import create_demo_users, load_demo
 from bangfu.core.registry.reference import COUNTIES
 from bangfu.core.security import Role
+from bangfu.demo import create_demo_users, load_demo
 from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio

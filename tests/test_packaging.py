@@ -71,6 +71,9 @@ def test_the_wheel_installs_only_the_bangfu_package(wheel: Path) -> None:
     assert {t for t in tops if not t.endswith(".dist-info")} == {"bangfu"}
     for module in ("core/config.py", "schema/build.py", "plugins/education/plugin.py"):
         assert f"bangfu/{module}" in names
+    # The demo data (bangfu demo, bangfu serve --demo) travels as a package of its own.
+    assert {"bangfu/demo/__init__.py", "bangfu/demo/households.py"} <= set(names)
+    assert not [n for n in names if n.startswith("bangfu/core/") and "demo" in n]
     # Alembic's environment and template, and each plugin's revisions, travel with it.
     assert "bangfu/migrations/env.py" in names
     assert "bangfu/migrations/script.py.mako" in names

@@ -14,8 +14,8 @@ from sqlalchemy import event
 
 import bangfu.schema.connections
 import bangfu.schema.query
-from bangfu.core.demo import load_demo
 from bangfu.core.security import Role
+from bangfu.demo import load_demo
 from bangfu.schema.prefetch import misses
 from bangfu.schema.relay import from_global_id
 from bangfu.testing import Harness

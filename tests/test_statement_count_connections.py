@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 from graphql import GraphQLNonNull, GraphQLObjectType
 
-from bangfu.core.demo import load_demo
 from bangfu.core.security import SYSTEM, Role, audit
+from bangfu.demo import load_demo
 from bangfu.schema.build import build_schema
 from bangfu.testing import Harness
 from bench.queries import selection

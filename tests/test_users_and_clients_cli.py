@@ -421,7 +421,7 @@ def test_no_administrator_is_made_when_a_user_exists_or_in_demo_mode(
 def test_demo_accounts_do_not_count_as_active_users(
     env: dict[str, str | None], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bangfu.core.demo import create_demo_users
+    from bangfu.demo import create_demo_users
 
     async def demo_users() -> None:
         settings = Settings()

@@ -16,7 +16,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.calendar import age_on
-from bangfu.core.care.demo_rows import insert_objects
 from bangfu.core.registry.models import CategoryAssignment, Organisation
 from bangfu.plugins.education.models import (
     AidKind,
@@ -70,6 +69,8 @@ DROPOUT_REASONS = ("家庭经济困难", "厌学", "外出务工", "长期患病
 async def add_demo_data(
     session: AsyncSession, households: Sequence[Any], rng: random.Random, day: dt.date
 ) -> None:
+    from bangfu.demo.rows import insert_objects  # bangfu.demo loads only for demo data
+
     first_day, _ = school_year(day)
     in_hardship = set(
         (

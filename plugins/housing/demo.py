@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.calendar import today
-from bangfu.core.care.demo_rows import insert_objects
 from bangfu.core.registry.models import Organisation
 from bangfu.plugins.housing.models import (
     AidKind,
@@ -122,6 +121,8 @@ def _project(
 async def add_demo_data(
     session: AsyncSession, households: Sequence[Any], rng: random.Random
 ) -> None:
+    from bangfu.demo.rows import insert_objects  # bangfu.demo loads only for demo data
+
     day = today()
     bureau = await session.scalar(
         select(Organisation.id).where(Organisation.code == HOUSING_BUREAU)
@@ -145,7 +146,7 @@ async def add_demo_data(
         appraised_on = day - dt.timedelta(days=rng.randint(30, 900))
         appraisal = _appraisal(rng, household.id, grade, appraised_on, bureau)
         appraisals.append((household, appraisal, ""))
-    # Bulk inserts (bangfu.core.care.demo_rows); the projects refer to the appraisals' IDs.
+    # Bulk inserts (bangfu.demo.rows); the projects refer to the appraisals' IDs.
     await insert_objects(session, [a for _h, a, _p in appraisals], ids=True)
     rows: list[Any] = []
 

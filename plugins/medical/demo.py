@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.calendar import age_on, today
-from bangfu.core.care.demo_rows import insert_objects
 from bangfu.plugins.medical.models import (
     Hospitalisation,
     InsuranceEnrolment,
@@ -41,8 +40,10 @@ HOSPITALS = (
 async def add_demo_rows(
     session: AsyncSession, households: Sequence[Any], rng: random.Random
 ) -> None:
+    from bangfu.demo.rows import insert_objects  # bangfu.demo loads only for demo data
+
     day = today()
-    rows: list[Any] = []  # inserted in bulk at the end (bangfu.core.care.demo_rows)
+    rows: list[Any] = []  # inserted in bulk at the end (bangfu.demo.rows)
     for household in households:
         for person, _relation in household.demo_members:
             if getattr(person, "deceased", False):

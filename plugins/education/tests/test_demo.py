@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from bangfu.core.bottomline import Indicator, Status
 from bangfu.core.calendar import age_on, today
-from bangfu.core.demo import load_demo
 from bangfu.core.registry.models import Person
+from bangfu.demo import load_demo
 from bangfu.plugins.education.models import EducationAid, Enrolment, EnrolmentStatus, FundingSource
 from bangfu.plugins.education.rules import at_school, in_effect, of_compulsory_age, school_year
 from bangfu.testing import Harness

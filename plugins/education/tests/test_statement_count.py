@@ -5,8 +5,8 @@ adults only)."""
 import pytest
 
 from bangfu.core.calendar import today
-from bangfu.core.demo import load_demo
 from bangfu.core.security import Role
+from bangfu.demo import load_demo
 from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from bangfu.core.bottomline import Finding, Indicator, Status
-from bangfu.core.demo import load_demo
 from bangfu.core.idnumber import make
 from bangfu.core.registry.models import Person
+from bangfu.demo import load_demo
 from bangfu.plugins.employment.models import (
     JobPlacement,
     PublicWelfarePost,

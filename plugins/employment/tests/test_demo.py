@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bangfu.core.bottomline import Indicator, Status
 from bangfu.core.calendar import age_on, today
-from bangfu.core.demo import load_demo
 from bangfu.core.registry.models import Person
+from bangfu.demo import load_demo
 from bangfu.plugins.employment.models import (
     WORKING,
     JobPlacement,

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from bangfu.core.demo import load_demo
 from bangfu.core.security import Role
+from bangfu.demo import load_demo
 from bangfu.testing import Harness
 
 pytestmark = pytest.mark.anyio

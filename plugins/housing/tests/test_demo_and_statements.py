@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from bangfu.core.calendar import today
-from bangfu.core.demo import load_demo
 from bangfu.core.registry.models import Relation
 from bangfu.core.registry.service import MemberData, PersonData, Registry
 from bangfu.core.security import SYSTEM, Role
+from bangfu.demo import load_demo
 from bangfu.plugins.housing.models import (
     AidKind,
     DisasterKind,

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bangfu.core.calendar import today
-from bangfu.core.demo import load_demo
 from bangfu.core.registry.models import Person
 from bangfu.core.security import Role
+from bangfu.demo import load_demo
 from bangfu.plugins.medical.models import (
     Hospitalisation,
     InsuranceEnrolment,

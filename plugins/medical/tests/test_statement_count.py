@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bangfu.core.demo import load_demo
 from bangfu.core.registry.models import Person
 from bangfu.core.security import Role
+from bangfu.demo import load_demo
 from bangfu.plugins.medical import diagnoses
 from bangfu.plugins.medical.models import MedicalCondition
 from bangfu.testing import Harness

@@ -1,6 +1,6 @@
 """Care demo data (``bangfu demo``): officials and pairings with five knowns (some stale),
 care events (open, overdue, answered, and the next Spring Festival's), and the screening
-campaign with plans and donations (``bangfu.core.care.demo_screening``). Bulk inserts only.
+campaign with plans and donations (``bangfu.demo.screening``). Bulk inserts only.
 """
 
 import dataclasses
@@ -13,11 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core import demo_names
 from bangfu.core.calendar import Holiday, holiday_date
 from bangfu.core.care.care_events import HOLIDAY_CALENDAR, holiday_source
-from bangfu.core.care.demo_rows import insert_ids, insert_rows
-from bangfu.core.care.demo_screening import ScreeningDemo, load_screening_demo
 from bangfu.core.care.due import deadline_for
 from bangfu.core.care.enums import FiveKnownItem, ResponseKind
 from bangfu.core.care.event_models import CareEvent, CareResponse
@@ -34,6 +31,9 @@ from bangfu.core.registry.models import (
 from bangfu.core.registry.reference import COUNTIES, government_code
 from bangfu.core.security.actor import Role
 from bangfu.core.security.models import User
+from bangfu.demo import names as demo_names
+from bangfu.demo.rows import insert_ids, insert_rows
+from bangfu.demo.screening import ScreeningDemo, load_screening_demo
 
 #: Who raises each kind of event in the demo (the module that would see it).
 RAISERS = {
@@ -49,7 +49,7 @@ NOTES = {
     FiveKnownItem.DIFFICULTIES: "冬季取暖和看病开支较大",
     FiveKnownItem.MEDICAL_AND_SCHOOLING: "已参加城乡居民医保，孩子在本村小学就读",
 }
-#: Demo officials cannot log in (only the demo users of ``bangfu.core.demo`` can).
+#: Demo officials cannot log in (only the demo users of ``bangfu.demo.users`` can).
 UNUSABLE_HASH = "!demo-official-no-login"
 PERSONS_PER_OFFICIAL = 4
 

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.care.demo_rows import insert_ids, insert_rows
 from bangfu.core.care.donation_models import Donation, DonationAllocation
 from bangfu.core.care.enums import (
     FundingSource,
@@ -35,6 +34,7 @@ from bangfu.core.registry.models import (
     Person,
 )
 from bangfu.core.registry.reference import CITY_CODE
+from bangfu.demo.rows import insert_ids, insert_rows
 
 PROBLEMS = {
     ProblemDomain.LIVING: "冬季取暖困难，口粮不足",

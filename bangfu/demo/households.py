@@ -2,7 +2,7 @@
 
 Townships and villages for every county-level division, households with plausible members,
 valid and unique ID numbers, the hardship categories certified by the county civil-affairs
-bureaux, the plugins' own demo rows (``bangfu_demo_data``) and demo logins. Everything is
+bureaux and the plugins' own demo rows (``bangfu_demo_data``). Everything is
 fictitious: names, ID numbers, phone numbers, addresses, village names and codes.
 """
 
@@ -13,14 +13,12 @@ import functools
 import random
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core import demo_names
-from bangfu.core.care.demo import load_care_demo
 from bangfu.core.db import Base
 from bangfu.core.idnumber import IdNumber, Sex, make, parse
 from bangfu.core.registry.models import (
@@ -45,62 +43,11 @@ from bangfu.core.registry.reference import (
     ensure_reference_data,
     missing_regions,
 )
-from bangfu.core.security.actor import Role
 from bangfu.core.security.crypto import FieldCipher
-from bangfu.core.security.models import User
-from bangfu.core.security.passwords import hash_password
+from bangfu.demo import names as demo_names
+from bangfu.demo.care import load_care_demo
 
-__all__ = [
-    "DEMO_PASSWORD",
-    "DEMO_USERS",
-    "LEGACY_COUNTY_CODES",
-    "DemoSummary",
-    "DemoUser",
-    "create_demo_users",
-    "demo_regions",
-    "load_demo",
-]
-
-DEMO_PASSWORD = "Demo-2026!linfen"
-
-
-class DemoUser(NamedTuple):
-    """A demo login: user name, display name, roles, organisation code, region code."""
-
-    username: str
-    display_name: str
-    roles: tuple[Role, ...]
-    organisation_code: str
-    region_code: str
-
-
-DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser(
-        "admin", "市民政局管理员", (Role.CITY_ADMINISTRATOR,), "141000-civil-affairs", "141000"
-    ),
-    DemoUser(
-        "xiangfen",
-        "襄汾县民政局经办人",
-        (Role.CIVIL_AFFAIRS_OFFICER,),
-        "141023-civil-affairs",
-        "141023",
-    ),
-    DemoUser(
-        "hongtong",
-        "洪洞县民政局经办人",
-        (Role.CIVIL_AFFAIRS_OFFICER,),
-        "141024-civil-affairs",
-        "141024",
-    ),
-    DemoUser("education", "市教育局干部", (Role.DEPARTMENT_OFFICER,), "141000-education", "141000"),
-    DemoUser("medical", "市医疗保障局干部", (Role.DEPARTMENT_OFFICER,), "141000-medical", "141000"),
-    DemoUser("housing", "市住建局干部", (Role.DEPARTMENT_OFFICER,), "141000-housing", "141000"),
-    DemoUser(
-        "employment", "市人社局干部", (Role.DEPARTMENT_OFFICER,), "141000-employment", "141000"
-    ),
-    DemoUser("paired", "襄汾县包联干部", (Role.PAIRED_OFFICIAL,), "141023-government", "141023"),
-    DemoUser("supervisor", "市政府督查员", (Role.SUPERVISOR,), "141000-government", "141000"),
-)
+__all__ = ["LEGACY_COUNTY_CODES", "DemoSummary", "demo_regions", "load_demo"]
 
 #: Address codes in use before 2000, when Linfen was 临汾地区 (1426xx); people born before
 #: then mostly still carry them in their ID numbers.
@@ -873,46 +820,3 @@ def _assignment(
         "monthly_allowance": allowance,
         "end_reason": end_reason,
     }
-
-
-# -- users --------------------------------------------------------------------------
-
-
-async def create_demo_users(session: AsyncSession) -> list[User]:
-    """Create the demo logins (``is_demo``) that do not exist yet; return all nine.
-
-    Every demo user has the password :data:`DEMO_PASSWORD`. Idempotent; flushes.
-    """
-    await ensure_reference_data(session)
-    usernames = [user.username for user in DEMO_USERS]
-    existing = {
-        user.username: user
-        for user in await session.scalars(select(User).where(User.username.in_(usernames)))
-    }
-    organisations = {
-        organisation.code: organisation
-        for organisation in await session.scalars(
-            select(Organisation).where(
-                Organisation.code.in_({user.organisation_code for user in DEMO_USERS})
-            )
-        )
-    }
-    missing = [user for user in DEMO_USERS if user.username not in existing]
-    if missing:
-        password_hash = hash_password(DEMO_PASSWORD)  # Argon2 is slow: hash once
-        new_users = [
-            User(
-                username=user.username,
-                display_name=user.display_name,
-                password_hash=password_hash,
-                organisation_id=organisations[user.organisation_code].id,
-                region_code=user.region_code,
-                roles=[str(role) for role in user.roles],
-                is_demo=True,
-            )
-            for user in missing
-        ]
-        session.add_all(new_users)
-        await session.flush()
-        existing.update((user.username, user) for user in new_users)
-    return [existing[username] for username in usernames]
