@@ -8,9 +8,9 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from bangfu.plugin import by_key, grouped
 from bangfu.plugins.education.models import EducationAid, Enrolment
 from bangfu.plugins.education.rules import school_year
-from bangfu.schema.loaders import by_key, grouped
 
 CURRENT_ENROLMENT = "education_current_enrolment"
 ENROLMENTS = "education_enrolments"

@@ -1,30 +1,26 @@
 """Mutations of the education plugin: noun first, one input, a payload with ``errors``.
 
 Each runs its use case (``bangfu.plugins.education.service``) in one transaction through
-``bangfu.schema.transactions.in_transaction``: bad input comes back as ``errors`` and changes
-nothing. Only the education department and city administrators hold
+``bangfu.plugin.run_mutation``: bad input comes back as ``errors`` (``EducationError``) and
+changes nothing. Only the education department and city administrators hold
 ``education:write``; the write session is area-scoped, so a child outside the actor's
 area is ``NOT_FOUND``.
 """
 
 import datetime as dt
 import decimal
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from bangfu.core.errors import DomainError
 from bangfu.core.registry.service import Registry
+from bangfu.plugin import DomainError, decode_id, requires, run_mutation
 from bangfu.plugins.education.models import AidKind, EnrolmentStatus, FundingSource, SchoolStage
 from bangfu.plugins.education.service import AidData, Education, EducationErrorCode, EnrolmentData
 from bangfu.plugins.education.types import EducationAid, EducationEnrolment, EducationError
-from bangfu.schema.permissions import requires
-from bangfu.schema.relay import decode_id
-from bangfu.schema.transactions import in_transaction
 
-T = TypeVar("T")
 WRITE = "education:write"
 
 
@@ -106,18 +102,9 @@ class EducationAidPayload:
     errors: list[EducationError]
 
 
-async def run(info: Info, work: Callable[[Education], Awaitable[T]]) -> T | list[EducationError]:
-    """Run ``work`` in one transaction; bad input rolls everything back into errors."""
-    context = info.context
-
-    async def in_session(session: Any) -> T:
-        registry = Registry(session, context.actor, context.cipher)
-        return await work(Education(registry, context.host, context.today))
-
-    result = await in_transaction(info, in_session)
-    if isinstance(result, list):  # the use cases return rows, never lists
-        return [EducationError.of(e) for e in result]
-    return result
+def use_cases(session: AsyncSession, context: Any) -> Education:
+    """The use cases in the mutation's transaction, as the request's actor."""
+    return Education(Registry(session, context.actor, context.cipher), context.host, context.today)
 
 
 def person_id(value: strawberry.ID) -> int:
@@ -158,10 +145,7 @@ class EducationMutation:
                 )
             )
 
-        result = await run(info, work)
-        if isinstance(result, list):
-            return EducationEnrolmentPayload(enrolment=None, errors=result)
-        return EducationEnrolmentPayload(enrolment=result, errors=[])
+        return await run_mutation(info, EducationEnrolmentPayload, work, service=use_cases)
 
     @strawberry.mutation(
         description="End a child's current period of schooling (education department).",
@@ -178,10 +162,7 @@ class EducationMutation:
                 input.reason,
             )
 
-        result = await run(info, work)
-        if isinstance(result, list):
-            return EducationEnrolmentPayload(enrolment=None, errors=result)
-        return EducationEnrolmentPayload(enrolment=result, errors=[])
+        return await run_mutation(info, EducationEnrolmentPayload, work, service=use_cases)
 
     @strawberry.mutation(
         description="Record education aid granted to a child (education department).",
@@ -205,7 +186,4 @@ class EducationMutation:
                 )
             )
 
-        result = await run(info, work)
-        if isinstance(result, list):
-            return EducationAidPayload(aid=None, errors=result)
-        return EducationAidPayload(aid=result, errors=[])
+        return await run_mutation(info, EducationAidPayload, work, service=use_cases)

@@ -19,11 +19,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.bottomline import Finding
-from bangfu.core.calendar import today
-from bangfu.core.plugins import PluginInfo, hookimpl
-from bangfu.core.roster.columns import RosterColumns
-from bangfu.core.security.permissions import Action, plugin_actions
+from bangfu.plugin import (
+    Action,
+    Finding,
+    PluginInfo,
+    RosterColumns,
+    hookimpl,
+    plugin_actions,
+    today,
+)
 from bangfu.plugins.education import bottomline, demo, loaders, mutations, queries, roster
 from bangfu.plugins.education.models import EducationAid, Enrolment
 from bangfu.plugins.education.service import EducationErrorCode
@@ -67,12 +71,12 @@ def bangfu_graphql_type_extensions() -> Mapping[str, Sequence[type]]:
 
 
 @hookimpl
-def bangfu_graphql_query_types(core_types: Any) -> Sequence[type]:
-    return [queries.build_query(core_types)]
+def bangfu_graphql_query_types() -> Sequence[type]:
+    return [queries.EducationQuery]
 
 
 @hookimpl
-def bangfu_graphql_mutation_types(core_types: Any) -> Sequence[type]:
+def bangfu_graphql_mutation_types() -> Sequence[type]:
     return [mutations.EducationMutation]
 
 

@@ -4,9 +4,6 @@ Both list children's data, so both need ``education:read-sensitive`` (held by th
 education department and the roles whose duty needs children's data), like
 ``Person.education`` of a child under 14. Filters and counts are SQL; area scoping
 applies to every statement through the ORM, so neither query filters by area itself.
-
-No ``from __future__ import annotations`` here: the query type is built inside the hook
-from the composed core types.
 """
 
 from typing import Any
@@ -15,21 +12,39 @@ import strawberry
 from sqlalchemy import Select, or_, select
 from strawberry.types import Info
 
-from bangfu.core.db import path_within
-from bangfu.core.registry.models import Person, Region
+from bangfu.plugin import (
+    NARROWS,
+    SCANS,
+    Page,
+    Person,
+    PersonConnection,
+    PersonEdge,
+    Region,
+    RegionCode,
+    paginate,
+    path_within,
+    requires,
+)
 from bangfu.plugins.education.models import AT_SCHOOL, Enrolment, EnrolmentStatus, SchoolStage
 from bangfu.plugins.education.rules import compulsory_birth_dates
 from bangfu.plugins.education.types import EducationEnrolment
-from bangfu.schema.connections import connection_types, paginate
 from bangfu.schema.input_limits import SEARCH
-from bangfu.schema.permissions import requires
-from bangfu.schema.scan_cost import NARROWS, SCANS, RegionCode
 
 READ = "education:read-sensitive"
 
-EducationEnrolmentEdge, EducationEnrolmentConnection = connection_types(
-    EducationEnrolment, "EducationEnrolment"
+
+@strawberry.type(name="EducationEnrolmentEdge", description="A EducationEnrolment and its cursor.")
+class EducationEnrolmentEdge:
+    cursor: str
+    node: EducationEnrolment
+
+
+@strawberry.type(
+    name="EducationEnrolmentConnection", description="A page of EducationEnrolment objects."
 )
+class EducationEnrolmentConnection(Page):
+    edges: list[EducationEnrolmentEdge]
+    nodes: list[EducationEnrolment]
 
 
 @strawberry.input(
@@ -64,7 +79,7 @@ async def region_path(info: Info, code: str, argument: str) -> str:
     region = await info.context.loaders["region"].load(code)
     if region is None:
         raise ValueError(f"{argument}: unknown region code {code!r}")
-    return region.path  # type: ignore[no-any-return]
+    return region.path
 
 
 async def enrolments_statement(info: Info, filter: EducationEnrolmentFilter | None) -> Select[Any]:
@@ -119,55 +134,50 @@ async def unaccounted_statement(info: Info, region_code: str | None) -> Select[A
     return statement
 
 
-def build_query(core_types: Any) -> type:
-    """The education root fields, for the composed core types."""
-
-    @strawberry.type
-    class EducationQuery:
-        @strawberry.field(
-            description="Periods of schooling of children in your area, by ID, a page at a "
-            "time (`first` 1 to 100).",
-            extensions=requires(READ),
+@strawberry.type
+class EducationQuery:
+    @strawberry.field(
+        description="Periods of schooling of children in your area, by ID, a page at a "
+        "time (`first` 1 to 100).",
+        extensions=requires(READ),
+    )
+    async def education_enrolments(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        filter: EducationEnrolmentFilter | None = None,
+    ) -> EducationEnrolmentConnection:
+        return await paginate(
+            info.context,
+            EducationEnrolmentConnection,
+            EducationEnrolmentEdge,
+            await enrolments_statement(info, filter),
+            Enrolment,
+            first=first,
+            after=after,
         )
-        async def education_enrolments(
-            self,
-            info: Info,
-            first: int,
-            after: str | None = None,
-            filter: EducationEnrolmentFilter | None = None,
-        ) -> EducationEnrolmentConnection:  # type: ignore[valid-type]
-            return await paginate(
-                info.context,
-                EducationEnrolmentConnection,
-                EducationEnrolmentEdge,
-                await enrolments_statement(info, filter),
-                Enrolment,
-                first=first,
-                after=after,
-            )
 
-        @strawberry.field(
-            description="Children of compulsory-education age (6 to 15) in your area, or in "
-            "`regionCode` and below, with no period ENROLLED or SUSPENDED holding today: "
-            "unaccounted for (控辍保学).",
-            extensions=requires(READ),
-            metadata=SCANS,  # an anti-join over the area's children
+    @strawberry.field(
+        description="Children of compulsory-education age (6 to 15) in your area, or in "
+        "`regionCode` and below, with no period ENROLLED or SUSPENDED holding today: "
+        "unaccounted for (控辍保学).",
+        extensions=requires(READ),
+        metadata=SCANS,  # an anti-join over the area's children
+    )
+    async def education_unaccounted_children(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        region_code: RegionCode = None,
+    ) -> PersonConnection:
+        return await paginate(
+            info.context,
+            PersonConnection,
+            PersonEdge,
+            await unaccounted_statement(info, region_code),
+            Person,
+            first=first,
+            after=after,
         )
-        async def education_unaccounted_children(
-            self,
-            info: Info,
-            first: int,
-            after: str | None = None,
-            region_code: RegionCode = None,
-        ) -> core_types.PersonConnection:  # type: ignore[name-defined]
-            return await paginate(
-                info.context,
-                core_types.PersonConnection,
-                core_types.PersonEdge,
-                await unaccounted_statement(info, region_code),
-                Person,
-                first=first,
-                after=after,
-            )
-
-    return EducationQuery

@@ -5,14 +5,25 @@ Every type is named ``Education...``. Resolvers receive ORM rows (``Enrolment``,
 (``bangfu.plugins.education.loaders`` and core's ``region``, ``organisation`` and ``person``).
 """
 
+from __future__ import annotations
+
 import datetime as dt
 import decimal
-from typing import Any, cast
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from bangfu.core.errors import FieldError
+from bangfu.plugin import (
+    Error,
+    OrganisationType,
+    Person,
+    direct,
+    person_data,
+    prefetchable,
+    ready,
+    to_global_id,
+)
 from bangfu.plugins.education import loaders, models
 from bangfu.plugins.education.models import (
     AidKind,
@@ -22,11 +33,8 @@ from bangfu.plugins.education.models import (
     SchoolStage,
 )
 from bangfu.plugins.education.rules import at_school, in_effect, of_compulsory_age
-from bangfu.schema.access import person_data
-from bangfu.schema.errors import Error
-from bangfu.schema.prefetch import direct, prefetchable, ready
-from bangfu.schema.relay import Node, to_global_id
-from bangfu.schema.types import Organisation, Region
+from bangfu.schema.relay import Node
+from bangfu.schema.types import Region
 
 SchoolStageType = strawberry.enum(
     SchoolStage, name="EducationSchoolStage", description="学段: the stage of schooling."
@@ -65,28 +73,32 @@ class EducationEnrolment:
     end_reason: str | None
 
     @strawberry.field(description="The global ID of the enrolment.")
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("EducationEnrolment", cast(Any, self).id))
+    def id(root: Enrolment) -> strawberry.ID:
+        return strawberry.ID(to_global_id("EducationEnrolment", root.id))
 
     @strawberry.field(description="Whether this is the child's current period (no end date).")
+    @staticmethod
     @direct
-    def current(self) -> bool:
-        return self.end_date is None
+    def current(root: Enrolment) -> bool:
+        return root.end_date is None
 
     @strawberry.field(description="The region of the school.")
-    async def school_region(self, info: Info) -> Region | None:
-        if self.school_region_code is None:
+    @staticmethod
+    async def school_region(root: Enrolment, info: Info) -> Region | None:
+        if root.school_region_code is None:
             return None
-        return await info.context.loaders["region"].load(self.school_region_code)  # type: ignore[no-any-return]
+        return await info.context.loaders["region"].load(root.school_region_code)
 
     @strawberry.field(
         description="The child: a `Person` (select its fields with `... on Person`); null "
         "when you may not see the person."
     )
+    @staticmethod
     @prefetchable
-    def person(self, info: Info) -> Node | None:
-        return ready(info.context.loaders["person"], cast(Any, self).person_id)  # type: ignore[no-any-return]
+    def person(root: Enrolment, info: Info) -> Node | None:
+        return ready(info.context.loaders["person"], root.person_id)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -108,15 +120,17 @@ class EducationAid:
     note: str | None
 
     @strawberry.field(description="The global ID of the aid.")
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("EducationAid", cast(Any, self).id))
+    def id(root: models.EducationAid) -> strawberry.ID:
+        return strawberry.ID(to_global_id("EducationAid", root.id))
 
     @strawberry.field(description="The organisation that granted the aid.")
-    async def granting_organisation(self, info: Info) -> Organisation | None:
-        return await info.context.loaders["organisation"].load(  # type: ignore[no-any-return]
-            cast(Any, self).granting_organisation_id
-        )
+    @staticmethod
+    async def granting_organisation(
+        root: models.EducationAid, info: Info
+    ) -> OrganisationType | None:
+        return await info.context.loaders["organisation"].load(root.granting_organisation_id)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -128,39 +142,44 @@ class EducationAid:
     description="A person's schooling and education aid (教育救助, R3 有学上, 上好学).",
 )
 class EducationOnPerson:
-    person: strawberry.Private[Any]
+    person: strawberry.Private[Person]
 
     @strawberry.field(description="The period without an end date, if any.")
+    @staticmethod
     @prefetchable
-    def current_enrolment(self, info: Info) -> EducationEnrolment | None:
-        return ready(info.context.loaders[loaders.CURRENT_ENROLMENT], self.person.id)  # type: ignore[no-any-return]
+    def current_enrolment(root: EducationOnPerson, info: Info) -> EducationEnrolment | None:
+        return ready(info.context.loaders[loaders.CURRENT_ENROLMENT], root.person.id)
 
     @strawberry.field(description="Every period of schooling, newest first, the current included.")
+    @staticmethod
     @prefetchable
-    def history(self, info: Info) -> list[EducationEnrolment]:
-        return ready(info.context.loaders[loaders.ENROLMENTS], self.person.id)  # type: ignore[no-any-return]
+    def history(root: EducationOnPerson, info: Info) -> list[EducationEnrolment]:
+        return ready(info.context.loaders[loaders.ENROLMENTS], root.person.id)
 
     @strawberry.field(
         description="Of compulsory-education age (6 to 15) today with no period ENROLLED or "
         "SUSPENDED holding today: the child is unaccounted for."
     )
-    async def unaccounted_for(self, info: Info) -> bool:
+    @staticmethod
+    async def unaccounted_for(root: EducationOnPerson, info: Info) -> bool:
         today = info.context.today
-        if self.person.deceased or not of_compulsory_age(self.person.birth_date, today):
+        if root.person.deceased or not of_compulsory_age(root.person.birth_date, today):
             return False
-        periods = await info.context.loaders[loaders.ENROLMENTS].load(self.person.id)
+        periods = await info.context.loaders[loaders.ENROLMENTS].load(root.person.id)
         return not any(at_school(p) and in_effect(p, today) for p in periods)
 
     @strawberry.field(
         description="Aid granted this school year (1 September to 31 August), oldest first."
     )
+    @staticmethod
     @prefetchable
-    def aid_this_school_year(self, info: Info) -> list[EducationAid]:
-        return ready(info.context.loaders[loaders.AID_THIS_SCHOOL_YEAR], self.person.id)  # type: ignore[no-any-return]
+    def aid_this_school_year(root: EducationOnPerson, info: Info) -> list[EducationAid]:
+        return ready(info.context.loaders[loaders.AID_THIS_SCHOOL_YEAR], root.person.id)
 
     @strawberry.field(description="The total of `aidThisSchoolYear`, in exact yuan.")
-    async def aid_total_this_school_year(self, info: Info) -> decimal.Decimal:
-        rows = await info.context.loaders[loaders.AID_THIS_SCHOOL_YEAR].load(self.person.id)
+    @staticmethod
+    async def aid_total_this_school_year(root: EducationOnPerson, info: Info) -> decimal.Decimal:
+        rows = await info.context.loaders[loaders.AID_THIS_SCHOOL_YEAR].load(root.person.id)
         # Summed as decimals here rather than by SQL SUM: SQLite would add floats.
         return sum((row.amount for row in rows), decimal.Decimal("0.00"))
 
@@ -174,16 +193,14 @@ class EducationPersonFields:
         "it needs education:read-sensitive.",
         extensions=person_data("education:read", child="education:read-sensitive"),
     )
+    @staticmethod
     @prefetchable
-    def education(self) -> EducationOnPerson | None:
-        return EducationOnPerson(person=self)
+    def education(root: Person) -> EducationOnPerson | None:
+        return EducationOnPerson(person=root)
 
 
 @strawberry.type(
     name="EducationError", description="One problem with an education input. Nothing was changed."
 )
 class EducationError(Error):
-    @classmethod
-    def of(cls, error: FieldError) -> "EducationError":
-        """A payload error from a domain error (core's codes or the plugin's)."""
-        return cls(field=error.field, message=error.message, code=error.code)
+    """Core's codes or the plugin's (``EducationErrorCode``); built by ``run_mutation``."""

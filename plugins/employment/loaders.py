@@ -5,13 +5,13 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from bangfu.plugin import by_key, grouped
 from bangfu.plugins.employment.models import (
     JobPlacement,
     PublicWelfarePost,
     Training,
     WorkStatusRecord,
 )
-from bangfu.schema.loaders import by_key, grouped
 
 
 def employment_loaders(context: Any) -> dict[str, DataLoader[Any, Any]]:

@@ -1,19 +1,20 @@
 """Mutations of the employment plugin: noun first, one input, a payload with ``errors``.
 
-Each runs in one transaction (``bangfu.schema.transactions.in_transaction``) through the use
-cases of ``bangfu.plugins.employment.service``; bad input becomes ``EmploymentError`` items and
-changes nothing. Every mutation needs ``employment:write``: the employment department's
+Each runs in one transaction (``bangfu.plugin.run_mutation``) through the use cases of
+``bangfu.plugins.employment.service``; bad input becomes ``EmploymentError`` items and changes
+nothing. Every mutation needs ``employment:write``: the employment department's
 officers and city administrators.
 """
 
 import datetime as dt
 import decimal
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from bangfu.plugin import decode_id, requires, run_mutation
 from bangfu.plugins.employment.models import UnableReason, WorkStatus
 from bangfu.plugins.employment.service import Employment, StatusData
 from bangfu.plugins.employment.types import (
@@ -22,13 +23,7 @@ from bangfu.plugins.employment.types import (
     EmploymentStatus,
     EmploymentTraining,
     EmploymentWelfarePost,
-    employment_errors,
 )
-from bangfu.schema.permissions import requires
-from bangfu.schema.relay import decode_id
-from bangfu.schema.transactions import in_transaction
-
-T = TypeVar("T")
 
 MONEY = 'Yuan, exact: a string such as "2350.00" (at most two decimal places).'
 
@@ -136,16 +131,9 @@ class EmploymentWelfarePostPayload:
     errors: list[EmploymentError]
 
 
-async def run(info: Info, work: Callable[[Employment], Awaitable[T]]) -> T | list[EmploymentError]:
-    """Run ``work`` in one transaction as the request's actor; errors roll it all back."""
-    context = info.context
-    result = await in_transaction(
-        info,
-        lambda session: work(Employment(session, context.actor, context.cipher, context.today)),
-    )
-    if isinstance(result, list):
-        return employment_errors(result)
-    return result
+def use_cases(session: AsyncSession, context: Any) -> Employment:
+    """The use cases in the mutation's transaction, as the request's actor."""
+    return Employment(session, context.actor, context.cipher, context.today)
 
 
 def person_key(global_id: strawberry.ID) -> int:
@@ -176,10 +164,7 @@ class EmploymentMutation:
             )
             return await employment.record_status(person_key(input.person_id), data)
 
-        result = await run(info, work)
-        if isinstance(result, list):
-            return EmploymentStatusPayload(work_status=None, errors=result)
-        return EmploymentStatusPayload(work_status=result, errors=[])
+        return await run_mutation(info, EmploymentStatusPayload, work, service=use_cases)
 
     @strawberry.mutation(
         description="Record a vocational training a person attends or will attend.",
@@ -197,10 +182,7 @@ class EmploymentMutation:
                 input.end_date,
             )
 
-        result = await run(info, work)
-        if isinstance(result, list):
-            return EmploymentTrainingPayload(training=None, errors=result)
-        return EmploymentTrainingPayload(training=result, errors=[])
+        return await run_mutation(info, EmploymentTrainingPayload, work, service=use_cases)
 
     @strawberry.mutation(
         description="Mark a training completed.", extensions=requires("employment:write")
@@ -212,10 +194,7 @@ class EmploymentMutation:
             training_id = decode_id(input.id, "EmploymentTraining", "input.id")
             return await employment.complete_training(training_id, input.end_date)
 
-        result = await run(info, work)
-        if isinstance(result, list):
-            return EmploymentTrainingPayload(training=None, errors=result)
-        return EmploymentTrainingPayload(training=result, errors=[])
+        return await run_mutation(info, EmploymentTrainingPayload, work, service=use_cases)
 
     @strawberry.mutation(
         description="Record a job placement (one at a time per person).",
@@ -235,13 +214,12 @@ class EmploymentMutation:
                 input.monthly_wage,
                 update_status=input.update_status,
             )
-            return placement, await employment.current_status(person_id)
+            return {
+                "placement": placement,
+                "work_status": await employment.current_status(person_id),
+            }
 
-        result = await run(info, work)
-        if isinstance(result, list):
-            return EmploymentPlacementPayload(placement=None, work_status=None, errors=result)
-        placement, status = result
-        return EmploymentPlacementPayload(placement=placement, work_status=status, errors=[])
+        return await run_mutation(info, EmploymentPlacementPayload, work, service=use_cases)
 
     @strawberry.mutation(
         description="Assign a public-welfare post (公益性岗位) for a period (one at a time).",
@@ -260,12 +238,9 @@ class EmploymentMutation:
                 input.end_date,
                 update_status=input.update_status,
             )
-            return welfare_post, await employment.current_status(person_id)
+            return {
+                "welfare_post": welfare_post,
+                "work_status": await employment.current_status(person_id),
+            }
 
-        result = await run(info, work)
-        if isinstance(result, list):
-            return EmploymentWelfarePostPayload(welfare_post=None, work_status=None, errors=result)
-        welfare_post, status = result
-        return EmploymentWelfarePostPayload(
-            welfare_post=welfare_post, work_status=status, errors=[]
-        )
+        return await run_mutation(info, EmploymentWelfarePostPayload, work, service=use_cases)

@@ -20,11 +20,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.bottomline import Finding
-from bangfu.core.calendar import today
-from bangfu.core.plugins import PluginInfo, hookimpl
-from bangfu.core.roster.columns import RosterColumns
-from bangfu.core.security.permissions import Action, plugin_actions
+from bangfu.plugin import (
+    Action,
+    Finding,
+    PluginInfo,
+    RosterColumns,
+    hookimpl,
+    plugin_actions,
+    today,
+)
 from bangfu.plugins.employment import roster
 from bangfu.plugins.employment.bottomline import judge
 from bangfu.plugins.employment.demo import add_demo_data
@@ -32,7 +36,7 @@ from bangfu.plugins.employment.errors import EmploymentErrorCode
 from bangfu.plugins.employment.loaders import employment_loaders
 from bangfu.plugins.employment.models import MODELS
 from bangfu.plugins.employment.mutations import EmploymentMutation
-from bangfu.plugins.employment.queries import build_query_types
+from bangfu.plugins.employment.queries import EmploymentQuery
 from bangfu.plugins.employment.settings import EmploymentSettings
 from bangfu.plugins.employment.types import EmploymentPersonFields
 
@@ -75,12 +79,12 @@ def bangfu_graphql_type_extensions() -> Mapping[str, Sequence[type]]:
 
 
 @hookimpl
-def bangfu_graphql_query_types(core_types: Any) -> Sequence[type]:
-    return build_query_types(core_types)
+def bangfu_graphql_query_types() -> Sequence[type]:
+    return [EmploymentQuery]
 
 
 @hookimpl
-def bangfu_graphql_mutation_types(core_types: Any) -> Sequence[type]:
+def bangfu_graphql_mutation_types() -> Sequence[type]:
     return [EmploymentMutation]
 
 

@@ -1,7 +1,4 @@
-"""Root queries of the employment plugin (built with the composed core types).
-
-No ``from __future__ import annotations`` here: the types are built in a closure.
-"""
+"""Root queries of the employment plugin (``Person`` through ``bangfu.plugin.PersonConnection``)."""
 
 from typing import Any
 
@@ -9,13 +6,18 @@ import strawberry
 from sqlalchemy import Select, select
 from strawberry.types import Info
 
-from bangfu.core.db import path_within
-from bangfu.core.registry.models import Person
+from bangfu.plugin import (
+    SCANS,
+    Person,
+    PersonConnection,
+    PersonEdge,
+    RegionCode,
+    paginate,
+    path_within,
+    requires,
+)
 from bangfu.plugins.employment.models import WorkStatus, WorkStatusRecord
-from bangfu.schema.connections import paginate
 from bangfu.schema.failures import InputError
-from bangfu.schema.permissions import requires
-from bangfu.schema.scan_cost import SCANS, RegionCode
 
 
 async def job_seekers_statement(info: Info, region_code: str | None) -> Select[Any]:
@@ -35,34 +37,29 @@ async def job_seekers_statement(info: Info, region_code: str | None) -> Select[A
     return statement
 
 
-def build_query_types(core_types: Any) -> list[type]:
-    PersonConnection, PersonEdge = core_types.PersonConnection, core_types.PersonEdge
-
-    @strawberry.type
-    class EmploymentQuery:
-        @strawberry.field(
-            description="Persons in your area who are seeking work today (current status "
-            "SEEKING_WORK), in a region and below it, by ID, a page at a time (`first` 1 "
-            "to 100). `employment { currentStatus { since } }` says since when.",
-            extensions=requires("employment:read"),
-            metadata=SCANS,  # the current status of every person of the area
+@strawberry.type
+class EmploymentQuery:
+    @strawberry.field(
+        description="Persons in your area who are seeking work today (current status "
+        "SEEKING_WORK), in a region and below it, by ID, a page at a time (`first` 1 "
+        "to 100). `employment { currentStatus { since } }` says since when.",
+        extensions=requires("employment:read"),
+        metadata=SCANS,  # the current status of every person of the area
+    )
+    async def employment_job_seekers(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        region_code: RegionCode = None,
+    ) -> PersonConnection:
+        statement = await job_seekers_statement(info, region_code)
+        return await paginate(
+            info.context,
+            PersonConnection,
+            PersonEdge,
+            statement,
+            Person,
+            first=first,
+            after=after,
         )
-        async def employment_job_seekers(
-            self,
-            info: Info,
-            first: int,
-            after: str | None = None,
-            region_code: RegionCode = None,
-        ) -> PersonConnection:  # type: ignore[valid-type]
-            statement = await job_seekers_statement(info, region_code)
-            return await paginate(
-                info.context,
-                PersonConnection,
-                PersonEdge,
-                statement,
-                Person,
-                first=first,
-                after=after,
-            )
-
-    return [EmploymentQuery]

@@ -4,6 +4,8 @@ The record types accept the ORM rows themselves (``is_type_of``), so resolvers r
 Every relation is loaded through the plugin's DataLoaders (``bangfu.plugins.employment.loaders``).
 """
 
+from __future__ import annotations
+
 import datetime as dt
 import decimal
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from bangfu.core.errors import FieldError
+from bangfu.plugin import Error, Person, direct, person_data, prefetchable, ready, to_global_id
 from bangfu.plugins.employment.models import (
     JobPlacement,
     PublicWelfarePost,
@@ -20,10 +22,6 @@ from bangfu.plugins.employment.models import (
     WorkStatus,
     WorkStatusRecord,
 )
-from bangfu.schema.access import person_data
-from bangfu.schema.errors import Error, payload_errors
-from bangfu.schema.prefetch import direct, prefetchable, ready
-from bangfu.schema.relay import to_global_id
 
 WorkStatusType = strawberry.enum(
     WorkStatus, name="EmploymentWorkStatus", description="What a person does for a living."
@@ -40,11 +38,7 @@ SENSITIVE = person_data("employment:read", sensitive="employment:read-sensitive"
     description="One problem with an employment mutation's input. Nothing was changed."
 )
 class EmploymentError(Error):
-    pass
-
-
-def employment_errors(errors: list[FieldError]) -> list[EmploymentError]:
-    return payload_errors(EmploymentError, errors)
+    """Core's codes or the plugin's (``EmploymentErrorCode``); built by ``run_mutation``."""
 
 
 @strawberry.type(
@@ -75,24 +69,25 @@ class EmploymentStatus:
     until: dt.date | None = strawberry.field(description="Empty while current.")
 
     @strawberry.field(description="Global ID of this status record.")
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("EmploymentStatus", self.id))  # type: ignore[arg-type]
+    def id(root: WorkStatusRecord) -> strawberry.ID:
+        return strawberry.ID(to_global_id("EmploymentStatus", root.id))
 
     @strawberry.field(
         description="Why the person cannot work (UNABLE_TO_WORK only): sensitive, needs "
         "employment:read-sensitive.",
         extensions=SENSITIVE,
     )
+    @staticmethod
     @direct
-    def unable_to_work(self) -> EmploymentUnableToWork | None:
-        row: Any = self
-        if row.status is not WorkStatus.UNABLE_TO_WORK:
+    def unable_to_work(root: WorkStatusRecord) -> EmploymentUnableToWork | None:
+        if root.status is not WorkStatus.UNABLE_TO_WORK:
             return None
         return EmploymentUnableToWork(
-            reason=row.unable_reason,
-            disability_grade=row.disability_grade,
-            detail=row.reason_detail,
+            reason=root.unable_reason,
+            disability_grade=root.disability_grade,
+            detail=root.reason_detail,
         )
 
     @classmethod
@@ -109,9 +104,10 @@ class EmploymentTraining:
     completed: bool
 
     @strawberry.field(description="Global ID; `employmentTrainingComplete` takes it.")
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("EmploymentTraining", self.id))  # type: ignore[arg-type]
+    def id(root: Training) -> strawberry.ID:
+        return strawberry.ID(to_global_id("EmploymentTraining", root.id))
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -127,9 +123,10 @@ class EmploymentPlacement:
     monthly_wage: decimal.Decimal = strawberry.field(description="Yuan a month (exact).")
 
     @strawberry.field(description="Global ID of this placement.")
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("EmploymentPlacement", self.id))  # type: ignore[arg-type]
+    def id(root: JobPlacement) -> strawberry.ID:
+        return strawberry.ID(to_global_id("EmploymentPlacement", root.id))
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -147,9 +144,10 @@ class EmploymentWelfarePost:
     end_date: dt.date
 
     @strawberry.field(description="Global ID of this welfare post.")
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("EmploymentWelfarePost", self.id))  # type: ignore[arg-type]
+    def id(root: PublicWelfarePost) -> strawberry.ID:
+        return strawberry.ID(to_global_id("EmploymentWelfarePost", root.id))
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -169,39 +167,48 @@ class EmploymentOnPerson:
     person_id: strawberry.Private[int]
 
     @strawberry.field(description="The status without an end, if any.")
+    @staticmethod
     @prefetchable
-    def current_status(self, info: Info) -> EmploymentStatus | None:
-        return ready(info.context.loaders["employment_current_status"], self.person_id)  # type: ignore[no-any-return]
+    def current_status(root: EmploymentOnPerson, info: Info) -> EmploymentStatus | None:
+        return ready(info.context.loaders["employment_current_status"], root.person_id)
 
     @strawberry.field(description="Every status on record, the newest first.")
+    @staticmethod
     @prefetchable
-    def history(self, info: Info) -> list[EmploymentStatus]:
-        return ready(info.context.loaders["employment_status_history"], self.person_id)  # type: ignore[no-any-return]
+    def history(root: EmploymentOnPerson, info: Info) -> list[EmploymentStatus]:
+        return ready(info.context.loaders["employment_status_history"], root.person_id)
 
     @strawberry.field(description="Trainings, the latest start first.")
+    @staticmethod
     @prefetchable
-    def trainings(self, info: Info) -> list[EmploymentTraining]:
-        return ready(info.context.loaders["employment_trainings"], self.person_id)  # type: ignore[no-any-return]
+    def trainings(root: EmploymentOnPerson, info: Info) -> list[EmploymentTraining]:
+        return ready(info.context.loaders["employment_trainings"], root.person_id)
 
     @strawberry.field(description="Job placements, the latest start first.")
+    @staticmethod
     @prefetchable
-    def placements(self, info: Info) -> list[EmploymentPlacement]:
-        return ready(info.context.loaders["employment_placements"], self.person_id)  # type: ignore[no-any-return]
+    def placements(root: EmploymentOnPerson, info: Info) -> list[EmploymentPlacement]:
+        return ready(info.context.loaders["employment_placements"], root.person_id)
 
     @strawberry.field(description="The placement under way today, if any.")
-    async def current_placement(self, info: Info) -> EmploymentPlacement | None:
-        rows = await info.context.loaders["employment_placements"].load(self.person_id)
-        return _under_way(rows, info.context.today)  # type: ignore[no-any-return]
+    @staticmethod
+    async def current_placement(root: EmploymentOnPerson, info: Info) -> EmploymentPlacement | None:
+        rows = await info.context.loaders["employment_placements"].load(root.person_id)
+        return _under_way(rows, info.context.today)
 
     @strawberry.field(description="Public-welfare posts, the latest start first.")
+    @staticmethod
     @prefetchable
-    def welfare_posts(self, info: Info) -> list[EmploymentWelfarePost]:
-        return ready(info.context.loaders["employment_welfare_posts"], self.person_id)  # type: ignore[no-any-return]
+    def welfare_posts(root: EmploymentOnPerson, info: Info) -> list[EmploymentWelfarePost]:
+        return ready(info.context.loaders["employment_welfare_posts"], root.person_id)
 
     @strawberry.field(description="The public-welfare post held today, if any.")
-    async def current_welfare_post(self, info: Info) -> EmploymentWelfarePost | None:
-        rows = await info.context.loaders["employment_welfare_posts"].load(self.person_id)
-        return _under_way(rows, info.context.today)  # type: ignore[no-any-return]
+    @staticmethod
+    async def current_welfare_post(
+        root: EmploymentOnPerson, info: Info
+    ) -> EmploymentWelfarePost | None:
+        rows = await info.context.loaders["employment_welfare_posts"].load(root.person_id)
+        return _under_way(rows, info.context.today)
 
 
 @strawberry.type
@@ -213,6 +220,7 @@ class EmploymentPersonFields:
         "posts (employment plugin). A child's needs employment:read-sensitive.",
         extensions=person_data("employment:read", child="employment:read-sensitive"),
     )
+    @staticmethod
     @prefetchable
-    def employment(self) -> EmploymentOnPerson | None:
-        return EmploymentOnPerson(person_id=self.id)  # type: ignore[attr-defined]
+    def employment(root: Person) -> EmploymentOnPerson | None:
+        return EmploymentOnPerson(person_id=root.id)
