@@ -5,8 +5,6 @@ Every mutation runs its use case with ``run_mutation``: one audited transaction;
 ``DomainError`` rolls it back and becomes the payload's ``errors`` (``BefriendingError``).
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import decimal
 from typing import Any

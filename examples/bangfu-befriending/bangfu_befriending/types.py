@@ -5,8 +5,6 @@ Every type is declared here, at module level. The types of rows (``BefriendingRe
 resolvers read the row as ``root``, typed as the model.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import decimal
 from collections.abc import Sequence
