@@ -46,11 +46,16 @@ Actions and access rules
     :func:`requires`, :func:`person_data`, :func:`public`, and :class:`Allowed` (a
     Strawberry permission for one action).
 
-GraphQL helpers
-    :func:`decode_id` and :func:`to_global_id` (Relay global IDs), :func:`check_first`
-    (the ``first`` limit of a page), :func:`paginate` (a keyset page of a statement);
-    :class:`OrganisationType` (core's ``Organisation`` GraphQL type, for a plugin field
-    that returns one).
+GraphQL types and helpers
+    :data:`PersonType` and :data:`HouseholdType` (the composed ``Person`` and
+    ``Household``, for a plugin type's field that returns one: declare the plugin's types
+    at module level and annotate with these), :class:`MembershipType` (core's
+    ``Membership``), :class:`PersonConnection`, :class:`PersonEdge`,
+    :class:`HouseholdConnection`, :class:`HouseholdEdge` (their pages) and :class:`Page`
+    (the fields every connection shares, the base of a plugin's own ``XConnection``);
+    :class:`OrganisationType` (core's ``Organisation``); :func:`decode_id` and
+    :func:`to_global_id` (Relay global IDs), :func:`check_first` (the ``first`` limit of
+    a page), :func:`paginate` (a keyset page of a statement).
 
 Fast fields
     :func:`prefetchable` and :func:`direct` mark plain resolvers; :func:`ready` and
@@ -58,14 +63,14 @@ Fast fields
     :func:`by_key` and :func:`grouped` build the batch functions of a plugin's loaders.
 
 Mutations and errors
-    :func:`in_transaction` runs a mutation's work in one audited transaction and returns
-    its result or the :class:`FieldError` list of a :class:`DomainError` (everything
-    rolled back); :class:`ErrorCode` (every code, core's and the plugins', e.g.
-    ``NOT_FOUND``, ``FUTURE_DATE``); :class:`Error` is the interface every payload error
-    type implements and :class:`CoreError` core's own; :func:`to_error`, :func:`errors_of`
-    and :func:`payload_errors` convert, :func:`text_problems` checks a text's presence and
-    length; :func:`audit_event` records an audit row and
-    :class:`Outcome` is its outcome.
+    :func:`run_mutation` runs a mutation's work in one audited write transaction and
+    answers with its payload: what the work returned, or, when it raised a
+    :class:`DomainError` (every :class:`FieldError`; everything rolled back), the errors
+    as the payload's own error type; :class:`ErrorCode` (every code, core's and the
+    plugins', e.g. ``NOT_FOUND``, ``FUTURE_DATE``); :class:`Error` is the interface every
+    payload error type implements and :class:`CoreError` core's own;
+    :func:`text_problems` checks a text's presence and length; :func:`audit_event`
+    records an audit row and :class:`Outcome` is its outcome.
 
 Scan costs
     Every argument of a connection (each field of its ``filter`` input) declares what it
@@ -143,13 +148,13 @@ from bangfu.schema.composed import (
 )
 from bangfu.schema.connections import Page, paginate
 from bangfu.schema.core_types import Membership as MembershipType
-from bangfu.schema.errors import CoreError, Error, errors_of, payload_errors, to_error
+from bangfu.schema.errors import CoreError, Error
 from bangfu.schema.loaders import by_key, grouped
 from bangfu.schema.permissions import Allowed, requires
 from bangfu.schema.prefetch import direct, prefetchable, ready, then
 from bangfu.schema.relay import check_first, decode_id, to_global_id
 from bangfu.schema.scan_cost import INDEXED, JUDGES, NARROWS, SCANS, RegionCode, scan_cost
-from bangfu.schema.transactions import in_transaction, run_mutation
+from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation as OrganisationType
 
 __all__ = [
@@ -224,14 +229,11 @@ __all__ = [
     "check_first",
     "decode_id",
     "direct",
-    "errors_of",
     "grouped",
     "hookimpl",
-    "in_transaction",
     "migrate",
     "paginate",
     "path_within",
-    "payload_errors",
     "person_data",
     "plugin_actions",
     "prefetchable",
@@ -242,7 +244,6 @@ __all__ = [
     "scan_cost",
     "text_problems",
     "then",
-    "to_error",
     "to_global_id",
     "today",
     "utcnow",

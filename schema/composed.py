@@ -3,7 +3,7 @@
 Only ``Person`` and ``Household`` are composed at start (core's fields plus every plugin's
 mixin). Every other type is declared once, at module level, and names them through
 :data:`PersonType` and :data:`HouseholdType`: ``strawberry.lazy`` references to this
-module's attributes ``Person`` and ``Household``, which :func:`composing` sets to the
+module's attributes ``ComposedPerson`` and ``ComposedHousehold``, which :func:`composing` sets to the
 classes of the schema being built (one build at a time). Strawberry resolves a lazy
 reference when it converts the schema, so each schema gets the classes it composed.
 
@@ -27,12 +27,15 @@ if TYPE_CHECKING:
     PersonType: TypeAlias = _PersonRow
     HouseholdType: TypeAlias = _HouseholdRow
 else:
-    PersonType = Annotated["Person", strawberry.lazy(__name__)]
-    HouseholdType = Annotated["Household", strawberry.lazy(__name__)]
+    # Target names no module would import (a module with ``from __future__ import
+    # annotations`` evaluates the name inside its own namespace first, where ``Person``
+    # may well be the row).
+    PersonType = Annotated["ComposedPerson", strawberry.lazy(__name__)]
+    HouseholdType = Annotated["ComposedHousehold", strawberry.lazy(__name__)]
 
 #: The composed classes of the schema being built (then of the last one built).
-Person: Any = None
-Household: Any = None
+ComposedPerson: Any = None
+ComposedHousehold: Any = None
 
 _building = threading.RLock()
 
@@ -41,9 +44,9 @@ _building = threading.RLock()
 def composing(person: type, household: type) -> Iterator[None]:
     """Make :data:`PersonType` and :data:`HouseholdType` mean ``person`` and ``household``
     while a schema is built; builds wait for each other."""
-    global Person, Household
+    global ComposedPerson, ComposedHousehold
     with _building:
-        Person, Household = person, household
+        ComposedPerson, ComposedHousehold = person, household
         yield
 
 

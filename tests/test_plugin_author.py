@@ -82,11 +82,11 @@ class LivingAllowancePlugin:
         return plugin_actions(NAME, "living allowances", writers=[Role.CIVIL_AFFAIRS_OFFICER])
 
     @hookimpl
-    def bangfu_graphql_query_types(self, core_types: Any) -> Sequence[type]:
+    def bangfu_graphql_query_types(self) -> Sequence[type]:
         return [LivingAllowanceQuery]
 
     @hookimpl
-    def bangfu_graphql_mutation_types(self, core_types: Any) -> Sequence[type]:
+    def bangfu_graphql_mutation_types(self) -> Sequence[type]:
         return [LivingAllowanceMutation]
 
     @hookimpl
@@ -153,6 +153,8 @@ async def test_a_camel_case_field_of_a_one_word_plugin_and_its_civil_affairs_wri
     # The shared `first` check: the same message as core's connections.
     answer = await h.gql("{ livingAllowancePayments(first: 0) }", token=officer)
     assert answer["errors"][0]["message"] == "first: must be between 1 and 100"
+    # A resolver's ValueError is the client's input at fault, and says so.
+    assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 def test_plugin_actions_give_write_to_the_writers_only() -> None:

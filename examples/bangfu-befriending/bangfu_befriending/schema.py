@@ -1,21 +1,22 @@
 """Root fields of the befriending plugin: the flags a paired official sees, and the
 mutations (noun first, one ``input``, a payload with ``errors``).
 
-No ``from __future__ import annotations`` here: Strawberry resolves these annotations.
+Every mutation runs its use case with ``run_mutation``: one audited transaction; a
+``DomainError`` rolls it back and becomes the payload's ``errors`` (``BefriendingError``).
 """
 
 import datetime as dt
 import decimal
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from bangfu.plugin import decode_id, in_transaction, requires
+from bangfu.plugin import decode_id, requires, run_mutation
 from bangfu_befriending import access
-from bangfu_befriending.models import ContactKind, Flag
+from bangfu_befriending.models import Contact, ContactKind, Flag, Relationship
 from bangfu_befriending.service import Befriending
 from bangfu_befriending.types import (
     BefriendingContact,
@@ -24,8 +25,6 @@ from bangfu_befriending.types import (
     BefriendingRelationship,
 )
 
-T = TypeVar("T")
-P = TypeVar("P")
 MAX_FLAGS = 100
 
 
@@ -126,26 +125,9 @@ class BefriendingFlagPayload:
     errors: list[BefriendingError]
 
 
-async def run(
-    info: Info, work: Callable[[Befriending], Awaitable[T]]
-) -> T | list[BefriendingError]:
-    """Run ``work`` in one audited transaction; refused input changes nothing."""
-    context = info.context
-
-    async def in_session(session: Any) -> T:
-        return await work(Befriending(session, context.actor, context.today))
-
-    result = await in_transaction(info, in_session)
-    if isinstance(result, list):
-        return [BefriendingError.of(e) for e in result]
-    return result
-
-
-def respond(payload: type[P], name: str, result: Any) -> P:
-    """``payload`` with ``result`` under ``name``, or with the errors ``run`` returned."""
-    if isinstance(result, list):
-        return payload(**{name: None, "errors": result})
-    return payload(**{name: result, "errors": []})
+def befriending(session: AsyncSession, context: Any) -> Befriending:
+    """The use cases in the mutation's transaction, as the request's actor (``service=``)."""
+    return Befriending(session, context.actor, context.today)
 
 
 @strawberry.type
@@ -158,12 +140,12 @@ class BefriendingMutation:
     async def befriending_start(
         self, info: Info, input: BefriendingStartInput
     ) -> BefriendingRelationshipPayload:
-        async def work(b: Befriending) -> Any:
+        async def work(b: Befriending) -> Relationship:
             return await b.start(
                 decode_id(input.person_id, "Person", "input.personId"), input.since
             )
 
-        return respond(BefriendingRelationshipPayload, "relationship", await run(info, work))
+        return await run_mutation(info, BefriendingRelationshipPayload, work, service=befriending)
 
     @strawberry.mutation(
         description="End a befriending of your organisation.", extensions=requires(access.WRITE)
@@ -171,12 +153,12 @@ class BefriendingMutation:
     async def befriending_end(
         self, info: Info, input: BefriendingEndInput
     ) -> BefriendingRelationshipPayload:
-        async def work(b: Befriending) -> Any:
+        async def work(b: Befriending) -> Relationship:
             return await b.end(
                 decode_id(input.id, "BefriendingRelationship", "input.id"), input.until
             )
 
-        return respond(BefriendingRelationshipPayload, "relationship", await run(info, work))
+        return await run_mutation(info, BefriendingRelationshipPayload, work, service=befriending)
 
     @strawberry.mutation(
         description="Record a visit, call or activity with a person you befriend.",
@@ -185,7 +167,7 @@ class BefriendingMutation:
     async def befriending_contact_record(
         self, info: Info, input: BefriendingContactRecordInput
     ) -> BefriendingContactPayload:
-        async def work(b: Befriending) -> Any:
+        async def work(b: Befriending) -> Contact:
             return await b.record_contact(
                 decode_id(input.person_id, "Person", "input.personId"),
                 input.contacted_on,
@@ -196,7 +178,7 @@ class BefriendingMutation:
                 input.donation_yuan,
             )
 
-        return respond(BefriendingContactPayload, "contact", await run(info, work))
+        return await run_mutation(info, BefriendingContactPayload, work, service=befriending)
 
     @strawberry.mutation(
         description="Raise a flag: the emotional state of a person you befriend has "
@@ -206,12 +188,12 @@ class BefriendingMutation:
     async def befriending_flag_raise(
         self, info: Info, input: BefriendingFlagRaiseInput
     ) -> BefriendingFlagPayload:
-        async def work(b: Befriending) -> Any:
+        async def work(b: Befriending) -> Flag:
             return await b.raise_flag(
                 decode_id(input.person_id, "Person", "input.personId"), input.note
             )
 
-        return respond(BefriendingFlagPayload, "flag", await run(info, work))
+        return await run_mutation(info, BefriendingFlagPayload, work, service=befriending)
 
     @strawberry.mutation(
         description="Close a flag of your organisation.", extensions=requires(access.WRITE)
@@ -219,7 +201,7 @@ class BefriendingMutation:
     async def befriending_flag_close(
         self, info: Info, input: BefriendingFlagCloseInput
     ) -> BefriendingFlagPayload:
-        async def work(b: Befriending) -> Any:
+        async def work(b: Befriending) -> Flag:
             return await b.close_flag(decode_id(input.id, "BefriendingFlag", "input.id"))
 
-        return respond(BefriendingFlagPayload, "flag", await run(info, work))
+        return await run_mutation(info, BefriendingFlagPayload, work, service=befriending)

@@ -1,7 +1,7 @@
 """The use cases behind the befriending mutations, and their checks.
 
-Every check names the input field at fault; the mutations run these in one transaction
-(``bangfu.plugin.in_transaction``), so a refused input changes nothing.
+Every check names the input field at fault; the mutations run these with
+``bangfu.plugin.run_mutation`` (one transaction), so a refused input changes nothing.
 """
 
 import datetime as dt

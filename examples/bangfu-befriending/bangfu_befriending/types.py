@@ -1,6 +1,8 @@
 """The GraphQL types of the befriending plugin, and its field on ``Person``.
 
-No ``from __future__ import annotations`` here: Strawberry resolves these annotations.
+Every type is declared here, at module level. The types of rows (``BefriendingRelationship``,
+``BefriendingContact``, ``BefriendingFlag``) are given the ORM rows themselves: their
+resolvers read the row as ``root``, typed as the model.
 """
 
 import datetime as dt
@@ -17,9 +19,9 @@ from strawberry.types import Info
 from bangfu.plugin import (
     Allowed,
     Error,
-    FieldError,
     OrganisationType,
     Outcome,
+    Person,
     audit_event,
     person_data,
     to_global_id,
@@ -27,18 +29,15 @@ from bangfu.plugin import (
 from bangfu_befriending import access
 from bangfu_befriending.models import Contact, ContactKind, Flag, Relationship
 
-BefriendingContactKind = strawberry.enum(
-    ContactKind, name="BefriendingContactKind", description="VISIT, CALL or ACTIVITY."
-)
+# Registers the enum under its GraphQL name; fields are annotated with ContactKind itself.
+strawberry.enum(ContactKind, name="BefriendingContactKind", description="VISIT, CALL or ACTIVITY.")
 
 
 @strawberry.type(
     name="BefriendingError", description="One problem with a befriending input. Nothing changed."
 )
 class BefriendingError(Error):
-    @classmethod
-    def of(cls, error: FieldError) -> "BefriendingError":
-        return cls(field=error.field, message=error.message, code=error.code)
+    """The error type of every befriending payload; ``run_mutation`` fills it in."""
 
 
 class EmotionalStateGuard(BasePermission):
@@ -86,17 +85,20 @@ class BefriendingRelationship:
     until: dt.date | None = strawberry.field(description="Empty while it lasts.")
 
     @strawberry.field(description="Global ID (for befriendingEnd).")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("BefriendingRelationship", self.id))  # type: ignore[attr-defined]
+    @staticmethod
+    def id(root: Relationship) -> strawberry.ID:
+        return strawberry.ID(to_global_id("BefriendingRelationship", root.id))
 
     @strawberry.field(description="The volunteer's display name.")
-    async def volunteer(self, info: Info) -> str | None:
-        user = await info.context.loaders["befriending_users"].load(self.volunteer_id)  # type: ignore[attr-defined]
+    @staticmethod
+    async def volunteer(root: Relationship, info: Info) -> str | None:
+        user = await info.context.loaders["befriending_users"].load(root.volunteer_id)
         return None if user is None else str(user.display_name)
 
     @strawberry.field(description="The trade union, women's federation or youth league.")
-    async def organisation(self, info: Info) -> OrganisationType | None:
-        return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[attr-defined,no-any-return]
+    @staticmethod
+    async def organisation(root: Relationship, info: Info) -> OrganisationType | None:
+        return await info.context.loaders["organisation"].load(root.organisation_id)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -110,7 +112,7 @@ class BefriendingRelationship:
 )
 class BefriendingContact:
     contacted_on: dt.date
-    kind: BefriendingContactKind  # type: ignore[valid-type]
+    kind: ContactKind
     family_changes: str | None = strawberry.field(description="Changes in the family.")
     help_given: str | None = strawberry.field(description="Help given, in words.")
     donation_yuan: decimal.Decimal | None = strawberry.field(
@@ -123,8 +125,9 @@ class BefriendingContact:
     )
 
     @strawberry.field(description="The writing organisation.")
-    async def organisation(self, info: Info) -> OrganisationType | None:
-        return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[attr-defined,no-any-return]
+    @staticmethod
+    async def organisation(root: Contact, info: Info) -> OrganisationType | None:
+        return await info.context.loaders["organisation"].load(root.organisation_id)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -142,16 +145,19 @@ class BefriendingFlag:
     closed_on: dt.date | None
 
     @strawberry.field(description="Global ID (for befriendingFlagClose).")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("BefriendingFlag", self.id))  # type: ignore[attr-defined]
+    @staticmethod
+    def id(root: Flag) -> strawberry.ID:
+        return strawberry.ID(to_global_id("BefriendingFlag", root.id))
 
     @strawberry.field(description="The person concerned (a Person ID).")
-    def person_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Person", self.person_id))  # type: ignore[attr-defined]
+    @staticmethod
+    def person_id(root: Flag) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Person", root.person_id))
 
     @strawberry.field(description="The organisation of the volunteer who raised it.")
-    async def organisation(self, info: Info) -> OrganisationType | None:
-        return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[attr-defined,no-any-return]
+    @staticmethod
+    async def organisation(root: Flag, info: Info) -> OrganisationType | None:
+        return await info.context.loaders["organisation"].load(root.organisation_id)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -173,7 +179,7 @@ class BefriendingOnPerson:
 
     @strawberry.field(description="Who befriends the person, current first.")
     async def relationships(self, info: Info) -> list[BefriendingRelationship]:
-        return await info.context.loaders["befriending_relationships"].load(self.person_id)  # type: ignore[no-any-return]
+        return await info.context.loaders["befriending_relationships"].load(self.person_id)
 
     @strawberry.field(
         description="Contacts, newest first: only those of your organisation, of a person "
@@ -198,5 +204,6 @@ class BefriendingPersonFields:
         "(befriending plugin; null without befriending:read).",
         extensions=person_data(access.READ, child=access.READ_SENSITIVE),
     )
-    def befriending(self) -> BefriendingOnPerson | None:
-        return BefriendingOnPerson(person_id=self.id)  # type: ignore[attr-defined]
+    @staticmethod
+    def befriending(root: Person) -> BefriendingOnPerson | None:
+        return BefriendingOnPerson(person_id=root.id)
