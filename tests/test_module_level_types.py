@@ -160,6 +160,28 @@ def test_each_schema_gets_the_person_it_composed_whatever_was_built_after_it() -
         assert edge is person
 
 
+async def test_a_future_annotations_module_may_name_the_rows_and_the_types_alike() -> None:
+    from tests.lazy_future_types import FutureTestQuery
+
+    class FuturePlugin:
+        @hookimpl
+        def bangfu_plugin_info(self) -> PluginInfo:
+            return PluginInfo(name="futuretest", title="Future", version="0.0.1")
+
+        @hookimpl
+        def bangfu_graphql_query_types(self) -> list[type]:
+            return [FutureTestQuery]
+
+    schema = build_schema(
+        PluginHost(get_plugin_manager(entry_points=False, plugins=[FuturePlugin()]))
+    )
+    query = schema._schema.query_type
+    assert query is not None
+    assert query.fields["futuretestHome"].type is schema._schema.type_map["Household"]
+    people = query.fields["futuretestPeople"].type.of_type.of_type.of_type  # type: ignore[attr-defined]
+    assert people is schema._schema.type_map["Person"]
+
+
 async def test_a_plugin_root_field_returns_the_composed_person(tmp_path: Path) -> None:
     async with Harness.start(
         tmp_path, plugins=False, extra_plugins=[LazyTestPlugin(with_mixin=True)]
