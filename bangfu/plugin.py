@@ -12,7 +12,8 @@ keeps the exact list and says so when it changes.
 
 Hooks and the plugin's identity
     :data:`hookimpl` marks a hook implementation (a function without it is ignored);
-    :class:`PluginInfo` is what ``bangfu_plugin_info`` returns; :data:`HOOK_CONTRACT` is
+    :class:`PluginInfo` is what ``bangfu_plugin_info`` returns; :class:`DemoUser` what
+    ``bangfu_demo_users`` returns (a plugin's demo logins, contract 2.1); :data:`HOOK_CONTRACT` is
     the version of the hooks and of this API; :class:`PluginError` is what the host
     raises for a plugin it refuses.
 
@@ -109,7 +110,7 @@ from bangfu.core.care.models import Pairing
 from bangfu.core.db import Base, path_within, utcnow
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.hookspecs import HOOK_CONTRACT
-from bangfu.core.plugins import PluginError, PluginInfo, hookimpl
+from bangfu.core.plugins import DemoUser, PluginError, PluginInfo, hookimpl
 from bangfu.core.registry.models import (
     Category,
     CategoryAssignment,
@@ -179,6 +180,7 @@ __all__ = [
     "CategoryAssignment",
     "Change",
     "CoreError",
+    "DemoUser",
     "DomainError",
     "Error",
     "ErrorCode",

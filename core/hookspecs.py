@@ -215,7 +215,7 @@ def bangfu_demo_users() -> Sequence["DemoUser"]:
     region outside the organisation's or a role a user cannot hold stops the command.
     Must not be async.
 
-    :returns: a sequence of :class:`bangfu.core.plugins.DemoUser`.
+    :returns: a sequence of :class:`bangfu.plugin.DemoUser`.
     """
 
 

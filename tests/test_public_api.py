@@ -51,6 +51,7 @@ PUBLIC_NAMES = [
     "CategoryAssignment",
     "Change",
     "CoreError",
+    "DemoUser",
     "DomainError",
     "Error",
     "ErrorCode",
