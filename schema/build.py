@@ -12,14 +12,14 @@ from strawberry.schema.config import StrawberryConfig
 
 from bangfu.core.config import Settings
 from bangfu.core.plugins import PluginHost
+from bangfu.schema import composed
 from bangfu.schema.access import check_access_rules
 from bangfu.schema.assessment import AssessmentQuery
 from bangfu.schema.audit import audit_mutations
 from bangfu.schema.audit_log import AuditQuery
 from bangfu.schema.auth import AuthenticationChecks, AuthMutation, AuthQuery
 from bangfu.schema.bottomline import BottomLineQuery
-from bangfu.schema.care import build_care
-from bangfu.schema import composed
+from bangfu.schema.care import CARE_MUTATIONS, CARE_QUERIES
 from bangfu.schema.core_types import (
     Membership,
     SchemaCompositionError,
@@ -99,7 +99,7 @@ def _build(
     person: type,
     household: type,
 ) -> strawberry.Schema:
-    care_queries, care_mutations = build_care(_LEGACY)
+    care_queries, care_mutations = CARE_QUERIES, CARE_MUTATIONS
     query = merge_roots(
         "Query",
         [
