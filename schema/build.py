@@ -12,7 +12,6 @@ from strawberry.schema.config import StrawberryConfig
 
 from bangfu.core.config import Settings
 from bangfu.core.plugins import PluginHost
-from bangfu.schema import composed
 from bangfu.schema.access import check_access_rules
 from bangfu.schema.assessment import AssessmentQuery
 from bangfu.schema.audit import audit_mutations
@@ -20,6 +19,7 @@ from bangfu.schema.audit_log import AuditQuery
 from bangfu.schema.auth import AuthenticationChecks, AuthMutation, AuthQuery
 from bangfu.schema.bottomline import BottomLineQuery
 from bangfu.schema.care import CARE_MUTATIONS, CARE_QUERIES
+from bangfu.schema import composed
 from bangfu.schema.core_types import (
     Membership,
     SchemaCompositionError,
