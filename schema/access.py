@@ -17,6 +17,7 @@ from typing import Any
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
+from strawberry.types.base import get_object_definition
 
 from bangfu.core.calendar import age_on
 from bangfu.core.registry.models import Person
@@ -116,15 +117,15 @@ def has_access_rule(field: Any) -> bool:
 def check_access_rules(roots: Iterable[type], extensions: Iterable[tuple[str, str, type]]) -> None:
     """Refuse to start when a root field or a plugin's field on a core type has no rule."""
     missing = [
-        f"{root.__strawberry_definition__.name}.{field.python_name}"  # type: ignore[attr-defined]
-        for root in roots
-        for field in root.__strawberry_definition__.fields  # type: ignore[attr-defined]
+        f"{definition.name}.{field.python_name}"
+        for definition in (get_object_definition(root, strict=True) for root in roots)
+        for field in definition.fields
         if not has_access_rule(field)
     ]
     missing += [
         f"{type_name}.{field.python_name} (plugin {plugin})"
         for plugin, type_name, mixin in extensions
-        for field in mixin.__strawberry_definition__.fields  # type: ignore[attr-defined]
+        for field in get_object_definition(mixin, strict=True).fields
         if not has_access_rule(field)
     ]
     if missing:

@@ -42,6 +42,7 @@ from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
 from strawberry.types import Info
+from strawberry.types.base import get_object_definition
 from strawberry.utils.await_maybe import await_maybe
 
 from bangfu.core import request_scope
@@ -284,9 +285,9 @@ def audit_mutations(mutation: type) -> type:
     It goes first in each field's extensions, so it runs inside (after) the permission
     check: a denied mutation leaves its ``denied`` row only.
     """
-    definition = mutation.__strawberry_definition__  # type: ignore[attr-defined]
+    definition = get_object_definition(mutation, strict=True)
     for field in definition.fields:
-        if field.python_name in SELF_AUDITED or (field.metadata or {}).get("audit") == "self":
+        if field.python_name in SELF_AUDITED or field.metadata.get("audit") == "self":
             continue
         if not any(isinstance(e, AuditedMutation) for e in field.extensions):
             field.extensions.insert(0, AuditedMutation())

@@ -20,7 +20,7 @@ from bangfu.core.db import path_within
 from bangfu.core.security.actor import Actor
 from bangfu.core.security.audit_area import is_city_level
 from bangfu.core.security.models import AuditEvent
-from bangfu.schema.connections import connection_types, paginate
+from bangfu.schema.connections import Page, paginate
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.permissions import requires
 from bangfu.schema.scan_cost import INDEXED, scan_cost
@@ -84,7 +84,16 @@ def cast_json(value: dict[str, Any]) -> JSON:
     return cast(JSON, value)
 
 
-AuditEventEdge, AuditEventConnection = connection_types(AuditEventType, "AuditEvent")
+@strawberry.type(name="AuditEventEdge", description="A AuditEvent and its cursor.")
+class AuditEventEdge:
+    cursor: str
+    node: AuditEventType
+
+
+@strawberry.type(name="AuditEventConnection", description="A page of AuditEvent objects.")
+class AuditEventConnection(Page):
+    edges: list[AuditEventEdge]
+    nodes: list[AuditEventType]
 
 
 @strawberry.input(description="Filters for `auditLog`; all given filters must hold.")
@@ -184,7 +193,7 @@ class AuditQuery:
         first: int,
         after: str | None = None,
         filter: AuditLogFilter | None = None,
-    ) -> AuditEventConnection:  # type: ignore[valid-type]
+    ) -> AuditEventConnection:
         statement = audit_statement(
             filter, postgresql=not info.context.settings.is_sqlite, reader=info.context.actor
         )

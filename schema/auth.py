@@ -38,8 +38,9 @@ from bangfu.core.security import audit, auth
 from bangfu.core.security.actor import ANONYMOUS, ActorKind, Role
 from bangfu.core.security.models import User
 from bangfu.schema.access import public
-from bangfu.schema.errors import CoreError, errors_of
+from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import IsAuthenticated
+from bangfu.schema.transactions import refused
 
 RoleType = strawberry.enum(Role, name="Role", description="Roles that actions are granted to.")
 
@@ -107,7 +108,7 @@ class AuthMutation:
                 address=request_scope.client_address(),
             )
         except DomainError as exc:
-            return LoginPayload(token=None, expires_at=None, errors=errors_of(exc))
+            return refused(LoginPayload, exc.errors)
         return LoginPayload(token=token, expires_at=record.expires_at, errors=[])
 
     @strawberry.mutation(
@@ -130,7 +131,7 @@ class AuthenticationChecks(SchemaExtension):
 
     _refusal: GraphQLError | None = None
 
-    async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_validate(self) -> AsyncIterator[None]:
         execution = self.execution_context
         operation = _operation(execution.graphql_document, execution.operation_name)
         if operation is not None and operation.operation is OperationType.MUTATION:
@@ -143,7 +144,7 @@ class AuthenticationChecks(SchemaExtension):
                 ]
         yield
 
-    def on_execute(self) -> Iterator[None]:  # type: ignore[override]
+    def on_execute(self) -> Iterator[None]:
         # Should a later extension have replaced the validation errors: never execute.
         if self._refusal is not None and not self.execution_context.result:
             self.execution_context.result = ExecutionResult(data=None, errors=[self._refusal])

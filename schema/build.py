@@ -5,7 +5,6 @@ not on the first request.
 """
 
 from functools import partial
-from types import SimpleNamespace
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
@@ -19,9 +18,8 @@ from bangfu.schema.audit import audit_mutations
 from bangfu.schema.audit_log import AuditQuery
 from bangfu.schema.auth import AuthenticationChecks, AuthMutation, AuthQuery
 from bangfu.schema.bottomline import BottomLineQuery
-from bangfu.schema.care import build_care
+from bangfu.schema.care import CARE_MUTATIONS, CARE_QUERIES
 from bangfu.schema.core_types import (
-    Membership,
     SchemaCompositionError,
     build_core_types,
     graphql_field_names,
@@ -79,19 +77,6 @@ def build_schema(host: PluginHost, settings: Settings | None = None) -> strawber
         return _build(host, settings, extensions, person, household)
 
 
-# TEMPORARY: what the hooks and care builders received as ``core_types`` before the types
-# moved to module level.
-_LEGACY = SimpleNamespace(
-    Person=composed.PersonType,
-    Household=composed.HouseholdType,
-    Membership=Membership,
-    PersonConnection=composed.PersonConnection,
-    PersonEdge=composed.PersonEdge,
-    HouseholdConnection=composed.HouseholdConnection,
-    HouseholdEdge=composed.HouseholdEdge,
-)
-
-
 def _build(
     host: PluginHost,
     settings: Settings,
@@ -99,7 +84,6 @@ def _build(
     person: type,
     household: type,
 ) -> strawberry.Schema:
-    care_queries, care_mutations = build_care(_LEGACY)
     query = merge_roots(
         "Query",
         [
@@ -109,7 +93,7 @@ def _build(
             ("core", BottomLineQuery),
             ("core", AssessmentQuery),
             ("core", ReportQuery),
-            *(("core", part) for part in care_queries),
+            *(("core", part) for part in CARE_QUERIES),
             *host.query_types(),
         ],
     )
@@ -119,7 +103,7 @@ def _build(
             ("core", CoreMutation),
             ("core", AuthMutation),
             ("core", RevealMutation),
-            *(("core", part) for part in care_mutations),
+            *(("core", part) for part in CARE_MUTATIONS),
             *host.mutation_types(),
         ],
     )

@@ -61,7 +61,7 @@ class _Plan:
 def _plan(field: GraphQLField) -> _Plan | None:
     """The short path of ``field``, or None when it takes the ordinary one."""
     if _PLAN in field.__dict__:
-        return field.__dict__[_PLAN]  # type: ignore[no-any-return]
+        return field.__dict__[_PLAN]
     plan = None
     definition = field.extensions.get("strawberry-definition")
     guard = core_guard(definition)

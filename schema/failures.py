@@ -42,9 +42,7 @@ class InputError(ValueError):
 
 def is_expected(error: GraphQLError) -> bool:
     """Errors whose message is meant for the client (see the module docstring)."""
-    original = error.original_error
-    while isinstance(original, GraphQLError) and original.original_error is not None:
-        original = original.original_error
+    original = _original(error)
     if original is None or isinstance(original, GraphQLError | DomainError | InputError):
         return True
     # A plain ValueError is how resolvers refuse an argument (subclasses such as
@@ -54,6 +52,27 @@ def is_expected(error: GraphQLError) -> bool:
 
 def without_suggestions(message: str) -> str:
     return _SUGGESTION.sub("", message)
+
+
+def copy_error(
+    error: GraphQLError,
+    message: str | None = None,
+    *,
+    extensions: dict[str, Any] | None = None,
+    keep_original: bool = True,
+) -> GraphQLError:
+    """``error`` at the same place (nodes, source, positions, path) with another ``message``
+    or ``extensions`` (None: the same ones). ``keep_original=False`` drops the original
+    error: a masked error must not carry what it masks."""
+    return GraphQLError(
+        error.message if message is None else message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error if keep_original else None,
+        extensions=error.extensions if extensions is None else extensions,
+    )
 
 
 class GuardedSchema(strawberry.Schema):
@@ -76,40 +95,24 @@ class GuardedSchema(strawberry.Schema):
     def public_error(self, error: GraphQLError) -> GraphQLError:
         if not is_expected(error):
             unavailable = is_unavailable(_original(error))
-            return GraphQLError(
+            return copy_error(
+                error,
                 UNAVAILABLE_MESSAGE if unavailable else MASKED_MESSAGE,
-                nodes=error.nodes,
-                source=error.source,
-                positions=error.positions,
-                path=error.path,
                 extensions={
                     "code": "SERVICE_UNAVAILABLE" if unavailable else "INTERNAL_SERVER_ERROR",
                     "requestId": _request_id(error),
                 },
+                keep_original=False,
             )
         if isinstance(_original(error), ValueError) and "code" not in (error.extensions or {}):
             # A resolver's refused argument (a plain ValueError or InputError, a plugin's
             # included) is the client's input at fault: say so with a code, as GraphQL
             # servers do, so a program need not read the message.
-            error = GraphQLError(
-                error.message,
-                nodes=error.nodes,
-                source=error.source,
-                positions=error.positions,
-                path=error.path,
-                original_error=error.original_error,
-                extensions={**(error.extensions or {}), "code": "BAD_USER_INPUT"},
+            error = copy_error(
+                error, extensions={**(error.extensions or {}), "code": "BAD_USER_INPUT"}
             )
         if not self.suggestions and "Did you mean" in error.message:
-            return GraphQLError(
-                without_suggestions(error.message),
-                nodes=error.nodes,
-                source=error.source,
-                positions=error.positions,
-                path=error.path,
-                original_error=error.original_error,
-                extensions=error.extensions,
-            )
+            return copy_error(error, without_suggestions(error.message))
         return error
 
     def process_errors(
@@ -150,4 +153,4 @@ def _request_id(error: GraphQLError) -> str:
     if remembered is None:
         remembered = request_scope.new_request_id()
         error._bangfu_request_id = remembered  # type: ignore[attr-defined]
-    return remembered  # type: ignore[no-any-return]
+    return remembered

@@ -109,7 +109,7 @@ class QueryGuard(SchemaExtension):
                 context.pre_execution_errors = [error]
         yield
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
         operation = None

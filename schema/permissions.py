@@ -71,7 +71,7 @@ class Guard(PermissionExtension):
         self.fast = all(check is not None for check in self.checks)
 
     @property
-    def supports_sync(self) -> bool:  # type: ignore[override]
+    def supports_sync(self) -> bool:
         return self.fast
 
     def _allowed(self, source: Any, info: Info) -> bool:

@@ -4,6 +4,7 @@ import enum
 import logging
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from bangfu.core.errors import DomainError, ErrorCode
@@ -12,9 +13,10 @@ from bangfu.core.registry.persons import read_id_number
 from bangfu.core.security import audit
 from bangfu.core.security.crypto import DecryptionError
 from bangfu.core.security.masking import mask_text
-from bangfu.schema.errors import CoreError, errors_of
+from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.transactions import run_mutation
 
 log = logging.getLogger("bangfu.reveal")
 
@@ -49,14 +51,14 @@ class RevealMutation:
         extensions=requires("registry:reveal"),
     )
     async def person_reveal(self, info: Info, input: PersonRevealInput) -> PersonRevealPayload:
-        try:
-            async with info.context.write() as session:
-                return await _reveal(info, session, input)
-        except DomainError as exc:
-            return PersonRevealPayload(id_number=None, errors=errors_of(exc))
+        async def work(session: AsyncSession) -> str:
+            return await _reveal(info, session, input)
+
+        return await run_mutation(info, PersonRevealPayload, work)
 
 
-async def _reveal(info: Info, session: object, input: PersonRevealInput) -> PersonRevealPayload:
+async def _reveal(info: Info, session: AsyncSession, input: PersonRevealInput) -> str:
+    """The person's full ID number, the reveal audited; a DomainError for a refused input."""
     reason = input.reason.strip()
     if not MIN_REASON <= len(reason) <= MAX_REASON:
         raise DomainError.of(
@@ -67,7 +69,7 @@ async def _reveal(info: Info, session: object, input: PersonRevealInput) -> Pers
     if not input.fields:
         raise DomainError.of("input.fields", "name at least one field", ErrorCode.INVALID_INPUT)
     person_id = decode_id(input.id, "Person", "input.id")
-    person = await session.get(Person, person_id)  # type: ignore[attr-defined]
+    person = await session.get(Person, person_id)
     if person is None:
         raise DomainError.of("input.id", "no Person with this ID", ErrorCode.NOT_FOUND)
     try:
@@ -80,7 +82,7 @@ async def _reveal(info: Info, session: object, input: PersonRevealInput) -> Pers
             ErrorCode.UNREADABLE_VALUE,
         ) from exc
     await audit.record(
-        session,  # type: ignore[arg-type]
+        session,
         info.context.actor,
         "reveal",
         audit.Outcome.OK,
@@ -91,4 +93,4 @@ async def _reveal(info: Info, session: object, input: PersonRevealInput) -> Pers
         },
         request_id=getattr(info.context, "request_id", None),
     )
-    return PersonRevealPayload(id_number=id_number, errors=[])
+    return id_number

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import decimal
-from typing import Any, cast
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -34,16 +34,18 @@ class Region:
     parent_code: str | None
 
     @strawberry.field(description="The parent region.")
+    @staticmethod
     @prefetchable
-    def parent(self, info: Info) -> "Region | None":
-        if self.parent_code is None:
+    def parent(root: models.Region, info: Info) -> "Region | None":
+        if root.parent_code is None:
             return None
-        return ready(info.context.loaders["region"], self.parent_code)  # type: ignore[no-any-return]
+        return ready(info.context.loaders["region"], root.parent_code)
 
     @strawberry.field(description="Regions one level below.")
+    @staticmethod
     @prefetchable
-    def children(self, info: Info) -> list["Region"]:
-        return ready(info.context.loaders["region_children"], self.code)  # type: ignore[no-any-return]
+    def children(root: models.Region, info: Info) -> list["Region"]:
+        return ready(info.context.loaders["region_children"], root.code)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -61,14 +63,16 @@ class Organisation(Node):
     )
 
     @strawberry.field(description="The global ID of the organisation.")  # type: ignore[misc]
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Organisation", cast(Any, self).id))
+    def id(root: models.Organisation) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Organisation", root.id))
 
     @strawberry.field
+    @staticmethod
     @prefetchable
-    def region(self, info: Info) -> Region:
-        return ready(info.context.loaders["region"], self.region_code)  # type: ignore[no-any-return]
+    def region(root: models.Organisation, info: Info) -> Region:
+        return ready(info.context.loaders["region"], root.region_code)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -95,22 +99,25 @@ class CategoryAssignment:
     end_reason: str | None
 
     @strawberry.field
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("CategoryAssignment", cast(Any, self).id))
+    def id(root: models.CategoryAssignment) -> strawberry.ID:
+        return strawberry.ID(to_global_id("CategoryAssignment", root.id))
 
     @strawberry.field(description="Whether the assignment holds today.")
+    @staticmethod
     @direct
-    def active(self, info: Info) -> bool:
+    def active(root: models.CategoryAssignment, info: Info) -> bool:
         today = info.context.today
-        return self.valid_from <= today and (self.valid_to is None or self.valid_to >= today)
+        return root.valid_from <= today and (root.valid_to is None or root.valid_to >= today)
 
     @strawberry.field
+    @staticmethod
     @prefetchable
-    def certifying_organisation(self, info: Info) -> Organisation | None:
-        return ready(  # type: ignore[no-any-return]
+    def certifying_organisation(root: models.CategoryAssignment, info: Info) -> Organisation | None:
+        return ready(
             info.context.loaders["organisation"],
-            self.certifying_organisation_id,  # type: ignore[attr-defined]
+            root.certifying_organisation_id,
         )
 
     @classmethod

@@ -1,21 +1,29 @@
 """The GraphQL of the care work (R4-R7): screening, plans, pairing, care events, donations.
 
-:func:`build_care` returns the care parts of the ``Query`` and ``Mutation`` roots for the
-composed core types; ``bangfu.schema.build`` merges them with core's.
+:data:`CARE_QUERIES` and :data:`CARE_MUTATIONS` are the care parts of the ``Query`` and
+``Mutation`` roots, declared at module level; ``bangfu.schema.build`` merges them with
+core's.
 """
 
-from bangfu.schema.care import donations, events, pairing, plans, screening
-from types import SimpleNamespace as CoreTypes  # TEMPORARY
+from bangfu.schema.care.donations import DonationMutation, DonationQuery
+from bangfu.schema.care.events import CareEventMutation, CareEventQuery
+from bangfu.schema.care.pairing import PairingMutation, PairingQuery
+from bangfu.schema.care.plans import PlanMutation, PlanQuery
+from bangfu.schema.care.screening import ScreeningMutation, ScreeningQuery
 
+CARE_QUERIES: tuple[type, ...] = (
+    ScreeningQuery,
+    PlanQuery,
+    PairingQuery,
+    CareEventQuery,
+    DonationQuery,
+)
+CARE_MUTATIONS: tuple[type, ...] = (
+    ScreeningMutation,
+    PlanMutation,
+    PairingMutation,
+    CareEventMutation,
+    DonationMutation,
+)
 
-def build_care(core: CoreTypes) -> tuple[list[type], list[type]]:
-    """``(query parts, mutation parts)`` of the care work."""
-    screening_query, screening_mutation, problem_type = screening.build(core)
-    plan_query, plan_mutation, measure_type = plans.build(core, problem_type)
-    pairing_query, pairing_mutation = pairing.build(core)
-    event_query, event_mutation = events.build(core)
-    donation_query, donation_mutation = donations.build(measure_type)
-    return (
-        [screening_query, plan_query, pairing_query, event_query, donation_query],
-        [screening_mutation, plan_mutation, pairing_mutation, event_mutation, donation_mutation],
-    )
+__all__ = ["CARE_MUTATIONS", "CARE_QUERIES"]

@@ -1,9 +1,10 @@
-"""What the care schema modules share: enums, the staff type, running a use case."""
+"""What the care schema modules share: enums, the staff type, the use cases' factory."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from bangfu.core.calendar import Holiday
@@ -13,13 +14,10 @@ from bangfu.core.care.events import CareEventKind
 from bangfu.core.errors import DomainError
 from bangfu.core.security.models import User
 from bangfu.schema.care.loaders import load
-from bangfu.schema.errors import CoreError, to_error
 from bangfu.schema.relay import decode_id, to_global_id
-from bangfu.schema.transactions import in_transaction
 from bangfu.schema.types import Organisation
 
 S = TypeVar("S", bound=CareService)
-T = TypeVar("T")
 
 strawberry.enum(
     enums.ProblemDomain,
@@ -53,12 +51,14 @@ class StaffMember:
     display_name: str
 
     @strawberry.field(description="The global ID of the user.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("User", self.id))  # type: ignore[attr-defined]
+    @staticmethod
+    def id(root: User) -> strawberry.ID:
+        return strawberry.ID(to_global_id("User", root.id))
 
     @strawberry.field(description="The organisation the user works for.")
-    async def organisation(self, info: Info) -> Organisation | None:
-        return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[attr-defined,no-any-return]
+    @staticmethod
+    async def organisation(root: User, info: Info) -> Organisation | None:
+        return await info.context.loaders["organisation"].load(root.organisation_id)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -69,17 +69,14 @@ async def staff(info: Info, user_id: int | None) -> Any:
     return None if user_id is None else await load(info, "care_user", user_id)
 
 
-async def run(
-    info: Info, service: type[S], work: Callable[[S], Awaitable[T]]
-) -> T | list[CoreError]:
-    """Run a care use case in one audited transaction; payload errors roll it all back."""
-    context = info.context
-    result = await in_transaction(
-        info, lambda session: work(service(session, context.actor, context.settings))
-    )
-    if isinstance(result, list):
-        return [to_error(e) for e in result]
-    return result
+def care_service(service: type[S]) -> Callable[[AsyncSession, Any], S]:
+    """The ``service=`` factory of ``run_mutation`` for the care use cases ``service``: in
+    the mutation's transaction, as the request's actor."""
+
+    def make(session: AsyncSession, context: Any) -> S:
+        return service(session, context.actor, context.settings)
+
+    return make
 
 
 async def region_path(info: Info, code: str | None) -> str | None:
@@ -89,7 +86,7 @@ async def region_path(info: Info, code: str | None) -> str | None:
     region = await info.context.loaders["region"].load(code)
     if region is None:
         raise ValueError(f"filter.regionCode: unknown region code {code!r}")
-    return region.path  # type: ignore[no-any-return]
+    return region.path
 
 
 def key_of(global_id: strawberry.ID | str, type_name: str) -> int:

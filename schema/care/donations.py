@@ -12,12 +12,14 @@ from bangfu.core.care.donation_models import Donation, DonationAllocation
 from bangfu.core.care.donations import Donations, to_yuan
 from bangfu.core.care.enums import ProblemDomain
 from bangfu.core.registry.models import Category
-from bangfu.schema.care.common import StaffMember, key_of, run, staff
+from bangfu.schema.care.common import StaffMember, care_service, key_of, staff
 from bangfu.schema.care.loaders import load
-from bangfu.schema.connections import connection_types, paginate
+from bangfu.schema.care.plans import MeasureType
+from bangfu.schema.connections import Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import Allowed, Guard, IsAuthenticated, requires
 from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Region
 
 
@@ -69,161 +71,175 @@ class RemainderGuard(Allowed):
         return super().allows(source, info)
 
 
-def build(measure_type: type) -> tuple[type, type]:
-    @strawberry.type(
-        name="DonationAllocation", description="Part of a donation given to a measure."
+@strawberry.type(name="DonationAllocation", description="Part of a donation given to a measure.")
+class AllocationType:
+    allocated_on: dt.date
+
+    @strawberry.field(description="The global ID of the allocation.")
+    @staticmethod
+    def id(root: DonationAllocation) -> strawberry.ID:
+        return strawberry.ID(to_global_id("DonationAllocation", root.id))
+
+    @strawberry.field(description="Yuan.")
+    @staticmethod
+    def amount(root: DonationAllocation) -> decimal.Decimal:
+        return to_yuan(root.amount_fen)
+
+    @strawberry.field
+    @staticmethod
+    async def measure(root: DonationAllocation, info: Info) -> MeasureType | None:
+        return await load(info, "care_measure", root.measure_id)
+
+    @strawberry.field
+    @staticmethod
+    async def allocated_by(root: DonationAllocation, info: Info) -> StaffMember | None:
+        return await staff(info, root.allocated_by_id)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, DonationAllocation)
+
+
+@strawberry.type(name="Donation", description="A social donation (社会捐助, R4).")
+class DonationType:
+    donor: str
+    received_on: dt.date
+    category: Category | None = strawberry.field(description="Restriction, if any.")
+    domain: ProblemDomain | None = strawberry.field(description="Restriction, if any.")
+
+    @strawberry.field(description="The global ID of the donation.")
+    @staticmethod
+    def id(root: Donation) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Donation", root.id))
+
+    @strawberry.field(description="Yuan.")
+    @staticmethod
+    def amount(root: Donation) -> decimal.Decimal:
+        return to_yuan(root.amount_fen)
+
+    @strawberry.field(
+        description="Yuan allocated so far to households in your area (all of it when "
+        "your area holds the donation's)."
     )
-    class AllocationType:
-        allocated_on: dt.date
+    @staticmethod
+    async def allocated(root: Donation, info: Info) -> decimal.Decimal:
+        return to_yuan(await load(info, "care_allocated_of_donation", root.id))
 
-        @strawberry.field(description="The global ID of the allocation.")
-        def id(self) -> strawberry.ID:
-            return strawberry.ID(to_global_id("DonationAllocation", self.id))  # type: ignore[attr-defined]
+    @strawberry.field(
+        description="Yuan still to allocate, wherever: for those whose area holds the "
+        "donation's, and for those who allocate (donation:allocate); null with "
+        "FORBIDDEN for others, since it tells what was allocated elsewhere.",
+        extensions=[
+            Guard([IsAuthenticated("donation:allocate"), RemainderGuard("donation:allocate")])
+        ],
+    )
+    @staticmethod
+    def remaining(root: Donation) -> decimal.Decimal | None:
+        return to_yuan(root.amount_fen - root.allocated_fen)
 
-        @strawberry.field(description="Yuan.")
-        def amount(self) -> decimal.Decimal:
-            return to_yuan(self.amount_fen)  # type: ignore[attr-defined]
+    @strawberry.field(description="The area it may be spent in.")
+    @staticmethod
+    async def region(root: Donation, info: Info) -> Region:
+        return await info.context.loaders["region"].load(root.region_code)
 
-        @strawberry.field
-        async def measure(self, info: Info) -> measure_type | None:  # type: ignore[valid-type]
-            return await load(info, "care_measure", self.measure_id)  # type: ignore[attr-defined]
+    @strawberry.field(description="Its allocations in your area.")
+    @staticmethod
+    async def allocations(root: Donation, info: Info) -> list[AllocationType]:
+        return await load(info, "care_allocations_of_donation", root.id)
 
-        @strawberry.field
-        async def allocated_by(self, info: Info) -> StaffMember | None:
-            return await staff(info, self.allocated_by_id)  # type: ignore[attr-defined,no-any-return]
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, Donation)
 
-        @classmethod
-        def is_type_of(cls, obj: Any, _info: Any) -> bool:
-            return isinstance(obj, DonationAllocation)
 
-    @strawberry.type(name="Donation", description="A social donation (社会捐助, R4).")
-    class DonationType:
-        donor: str
-        received_on: dt.date
-        category: Category | None = strawberry.field(description="Restriction, if any.")
-        domain: ProblemDomain | None = strawberry.field(description="Restriction, if any.")
+@strawberry.type(name="DonationEdge", description="A Donation and its cursor.")
+class DonationEdge:
+    cursor: str
+    node: DonationType
 
-        @strawberry.field(description="The global ID of the donation.")
-        def id(self) -> strawberry.ID:
-            return strawberry.ID(to_global_id("Donation", self.id))  # type: ignore[attr-defined]
 
-        @strawberry.field(description="Yuan.")
-        def amount(self) -> decimal.Decimal:
-            return to_yuan(self.amount_fen)  # type: ignore[attr-defined]
+@strawberry.type(name="DonationConnection", description="A page of Donation objects.")
+class DonationConnection(Page):
+    edges: list[DonationEdge]
+    nodes: list[DonationType]
 
-        @strawberry.field(
-            description="Yuan allocated so far to households in your area (all of it when "
-            "your area holds the donation's)."
+
+@strawberry.type(name="DonationPayload")
+class DonationPayload:
+    donation: DonationType | None
+    errors: list[CoreError]
+
+
+@strawberry.type(name="DonationAllocatePayload")
+class DonationAllocatePayload:
+    allocation: AllocationType | None
+    donation: DonationType | None
+    errors: list[CoreError]
+
+
+@strawberry.type(name="Query")
+class DonationQuery:
+    @strawberry.field(description="One donation by global ID.", extensions=requires("care:read"))
+    async def donation(self, info: Info, id: strawberry.ID) -> DonationType | None:
+        key = key_of(id, "Donation")
+        return None if key < 0 else await load(info, "care_donation", key)
+
+    @strawberry.field(
+        description="Donations for your area or an area around it, newest first.",
+        extensions=requires("care:read"),
+    )
+    async def donations(
+        self, info: Info, first: int, after: str | None = None
+    ) -> DonationConnection:
+        return await paginate(
+            info.context,
+            DonationConnection,
+            DonationEdge,
+            select(Donation),
+            Donation,
+            first=first,
+            after=after,
+            newest_first=True,
         )
-        async def allocated(self, info: Info) -> decimal.Decimal:
-            return to_yuan(await load(info, "care_allocated_of_donation", self.id))  # type: ignore[attr-defined]
 
-        @strawberry.field(
-            description="Yuan still to allocate, wherever: for those whose area holds the "
-            "donation's, and for those who allocate (donation:allocate); null with "
-            "FORBIDDEN for others, since it tells what was allocated elsewhere.",
-            extensions=[
-                Guard([IsAuthenticated("donation:allocate"), RemainderGuard("donation:allocate")])
-            ],
-        )
-        def remaining(self) -> decimal.Decimal | None:
-            return to_yuan(self.amount_fen - self.allocated_fen)  # type: ignore[attr-defined]
 
-        @strawberry.field(description="The area it may be spent in.")
-        async def region(self, info: Info) -> Region:
-            return await info.context.loaders["region"].load(self.region_code)  # type: ignore[attr-defined,no-any-return]
-
-        @strawberry.field(description="Its allocations in your area.")
-        async def allocations(self, info: Info) -> list[AllocationType]:
-            return await load(info, "care_allocations_of_donation", self.id)  # type: ignore[attr-defined,no-any-return]
-
-        @classmethod
-        def is_type_of(cls, obj: Any, _info: Any) -> bool:
-            return isinstance(obj, Donation)
-
-    edge, connection = connection_types(DonationType, "Donation")
-
-    @strawberry.type(name="DonationPayload")
-    class DonationPayload:
-        donation: DonationType | None
-        errors: list[CoreError]
-
-    @strawberry.type(name="DonationAllocatePayload")
-    class DonationAllocatePayload:
-        allocation: AllocationType | None
-        donation: DonationType | None
-        errors: list[CoreError]
-
-    @strawberry.type(name="Query")
-    class DonationQuery:
-        @strawberry.field(
-            description="One donation by global ID.", extensions=requires("care:read")
-        )
-        async def donation(self, info: Info, id: strawberry.ID) -> DonationType | None:
-            key = key_of(id, "Donation")
-            return None if key < 0 else await load(info, "care_donation", key)
-
-        @strawberry.field(
-            description="Donations for your area or an area around it, newest first.",
-            extensions=requires("care:read"),
-        )
-        async def donations(self, info: Info, first: int, after: str | None = None) -> connection:  # type: ignore[valid-type]
-            return await paginate(
-                info.context,
-                connection,
-                edge,
-                select(Donation),
-                Donation,
-                first=first,
-                after=after,
-                newest_first=True,
+@strawberry.type(name="Mutation")
+class DonationMutation:
+    @strawberry.mutation(
+        description="Record a social donation with its restrictions.",
+        extensions=requires("donation:write"),
+    )
+    async def donation_record(self, info: Info, input: DonationRecordInput) -> DonationPayload:
+        async def work(donations: Donations) -> Donation:
+            return await donations.record(
+                input.donor,
+                input.amount,
+                input.received_on,
+                input.region_code,
+                None if input.category is None else Category(input.category),
+                None if input.domain is None else ProblemDomain(input.domain),
             )
 
-    @strawberry.type(name="Mutation")
-    class DonationMutation:
-        @strawberry.mutation(
-            description="Record a social donation with its restrictions.",
-            extensions=requires("donation:write"),
+        return await run_mutation(info, DonationPayload, work, service=care_service(Donations))
+
+    @strawberry.mutation(
+        description="Allocate part of a donation to a measure; never more than remains "
+        "(DONATION_EXCEEDED), even under concurrent requests.",
+        extensions=requires("donation:allocate"),
+    )
+    async def donation_allocate(
+        self, info: Info, input: DonationAllocateInput
+    ) -> DonationAllocatePayload:
+        async def work(donations: Donations) -> dict[str, Any]:
+            allocation = await donations.allocate(
+                decode_id(input.donation_id, "Donation", "input.donationId"),
+                decode_id(input.measure_id, "AssistanceMeasure", "input.measureId"),
+                input.amount,
+                input.allocated_on,
+            )
+            donation = await donations.get(Donation, allocation.donation_id, "input.donationId")
+            return {"allocation": allocation, "donation": donation}
+
+        return await run_mutation(
+            info, DonationAllocatePayload, work, service=care_service(Donations)
         )
-        async def donation_record(self, info: Info, input: DonationRecordInput) -> DonationPayload:
-            async def work(donations: Donations) -> Any:
-                return await donations.record(
-                    input.donor,
-                    input.amount,
-                    input.received_on,
-                    input.region_code,
-                    None if input.category is None else Category(input.category),
-                    None if input.domain is None else ProblemDomain(input.domain),
-                )
-
-            result = await run(info, Donations, work)
-            if isinstance(result, list):
-                return DonationPayload(donation=None, errors=result)
-            return DonationPayload(donation=result, errors=[])
-
-        @strawberry.mutation(
-            description="Allocate part of a donation to a measure; never more than remains "
-            "(DONATION_EXCEEDED), even under concurrent requests.",
-            extensions=requires("donation:allocate"),
-        )
-        async def donation_allocate(
-            self, info: Info, input: DonationAllocateInput
-        ) -> DonationAllocatePayload:
-            async def work(donations: Donations) -> Any:
-                allocation = await donations.allocate(
-                    decode_id(input.donation_id, "Donation", "input.donationId"),
-                    decode_id(input.measure_id, "AssistanceMeasure", "input.measureId"),
-                    input.amount,
-                    input.allocated_on,
-                )
-                return allocation, await donations.get(
-                    Donation, allocation.donation_id, "input.donationId"
-                )
-
-            result = await run(info, Donations, work)
-            if isinstance(result, list):
-                return DonationAllocatePayload(allocation=None, donation=None, errors=result)
-            allocation, donation = result
-            return DonationAllocatePayload(allocation=allocation, donation=donation, errors=[])
-
-    return DonationQuery, DonationMutation

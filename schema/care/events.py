@@ -20,14 +20,15 @@ from bangfu.core.care.models import Pairing
 from bangfu.core.db import path_within
 from bangfu.core.registry.models import Person
 from bangfu.core.security.models import User
-from bangfu.schema.care.common import StaffMember, key_of, region_path, run, staff
+from bangfu.schema.care.common import StaffMember, care_service, key_of, region_path, staff
 from bangfu.schema.care.loaders import load
-from bangfu.schema.connections import connection_types, paginate
-from types import SimpleNamespace as CoreTypes  # TEMPORARY
+from bangfu.schema.composed import PersonType
+from bangfu.schema.connections import Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
 from bangfu.schema.scan_cost import INDEXED, NARROWS, SCANS
+from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation
 
 SENSITIVE_KINDS = frozenset({CareEventKind.HOSPITALISATION})
@@ -41,12 +42,14 @@ class CareResponseType:
     help_given: str | None = strawberry.field(description="What help was given, if any.")
 
     @strawberry.field(description="The global ID of the response.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("CareResponse", self.id))  # type: ignore[attr-defined]
+    @staticmethod
+    def id(root: CareResponse) -> strawberry.ID:
+        return strawberry.ID(to_global_id("CareResponse", root.id))
 
     @strawberry.field
-    async def responder(self, info: Info) -> StaffMember | None:
-        return await staff(info, self.responder_id)  # type: ignore[attr-defined,no-any-return]
+    @staticmethod
+    async def responder(root: CareResponse, info: Info) -> StaffMember | None:
+        return await staff(info, root.responder_id)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -73,7 +76,7 @@ class CareEscalation:
     async def organisation(self, info: Info) -> Organisation | None:
         if self.organisation_id is None:
             return None
-        return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[no-any-return]
+        return await info.context.loaders["organisation"].load(self.organisation_id)
 
 
 @strawberry.input(description="Filters for care events; all given filters must hold.")
@@ -122,7 +125,9 @@ class CareHolidayEventsRaiseInput:
 
 @strawberry.type(name="CareHolidayEventsPayload")
 class CareHolidayEventsPayload:
-    raised: int = strawberry.field(description="Events raised now (0 when raised before).")
+    raised: int = strawberry.field(
+        default=0, description="Events raised now (0 when raised before)."
+    )
     holiday_date: dt.date | None
     errors: list[CoreError]
 
@@ -167,220 +172,237 @@ def _paired_with(official_id: int | None) -> Select[Any]:
     )
 
 
-def build(core: CoreTypes) -> tuple[type, type]:
-    Person_ = core.Person
+@strawberry.type(name="CareEvent", description="Something that calls for care (五个关心).")
+class CareEventType:
+    kind: CareEventKind
+    occurred_on: dt.date = strawberry.field(description="For HOLIDAY: the holiday.")
+    deadline: dt.date = strawberry.field(description="Answer on or before this day.")
+    raised_by: str = strawberry.field(
+        description="The module (plugin name), `user:<name>` or `holiday-calendar`."
+    )
+    source: str | None = strawberry.field(description="The record that raised it, if any.")
+    answered_on: dt.date | None = strawberry.field(description="Day of the first response.")
 
-    @strawberry.type(name="CareEvent", description="Something that calls for care (五个关心).")
-    class CareEventType:
-        kind: CareEventKind
-        occurred_on: dt.date = strawberry.field(description="For HOLIDAY: the holiday.")
-        deadline: dt.date = strawberry.field(description="Answer on or before this day.")
-        raised_by: str = strawberry.field(
-            description="The module (plugin name), `user:<name>` or `holiday-calendar`."
+    @strawberry.field(description="The global ID of the event.")
+    @staticmethod
+    def id(root: CareEvent) -> strawberry.ID:
+        return strawberry.ID(to_global_id("CareEvent", root.id))
+
+    @strawberry.field(
+        description="What happened; for hospitalisations (health data) only with "
+        "registry:read-sensitive, null otherwise."
+    )
+    @staticmethod
+    def summary(root: CareEvent, info: Info) -> str | None:
+        if root.kind in SENSITIVE_KINDS and not info.context.allowed("registry:read-sensitive"):
+            return None
+        return root.summary
+
+    @strawberry.field(description="Computed on today's date (Asia/Shanghai), never stored.")
+    @staticmethod
+    async def due_state(root: CareEvent, info: Info) -> DueState:
+        return DueState(await load(info, "care_due_state", root.id))
+
+    @strawberry.field(description="The person; null when you may not see them.")
+    @staticmethod
+    async def person(root: CareEvent, info: Info) -> PersonType | None:
+        return await info.context.loaders["person"].load(root.person_id)
+
+    @strawberry.field(description="The official paired with the person now, if any.")
+    @staticmethod
+    async def responsible_official(root: CareEvent, info: Info) -> StaffMember | None:
+        pairing = await load(info, "care_active_pairing_of_person", root.person_id)
+        return None if pairing is None else await staff(info, pairing.official_id)
+
+    @strawberry.field(description="Visits and calls, first (the one that answered) first.")
+    @staticmethod
+    async def responses(root: CareEvent, info: Info) -> list[CareResponseType]:
+        return await load(info, "care_responses", root.id)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, CareEvent)
+
+
+@strawberry.type(name="CareEventEdge", description="A CareEvent and its cursor.")
+class CareEventEdge:
+    cursor: str
+    node: CareEventType
+
+
+@strawberry.type(name="CareEventConnection", description="A page of CareEvent objects.")
+class CareEventConnection(Page):
+    edges: list[CareEventEdge]
+    nodes: list[CareEventType]
+
+
+@strawberry.type(name="CareEventPayload")
+class CareEventPayload:
+    care_event: CareEventType | None
+    errors: list[CoreError]
+
+
+@strawberry.type(name="CareEventRespondPayload")
+class CareEventRespondPayload:
+    response: CareResponseType | None
+    care_event: CareEventType | None
+    errors: list[CoreError]
+
+
+@strawberry.type(name="Query")
+class CareEventQuery:
+    @strawberry.field(description="One care event by global ID.", extensions=requires("care:read"))
+    async def care_event(self, info: Info, id: strawberry.ID) -> CareEventType | None:
+        key = key_of(id, "CareEvent")
+        return None if key < 0 else await load(info, "care_event", key)
+
+    @strawberry.field(
+        description="Care events in your area by area, kind, due state ..., a page at a time.",
+        extensions=requires("care:read"),
+    )
+    async def care_events(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        filter: CareEventFilter | None = None,
+    ) -> CareEventConnection:
+        statement = await events_statement(info, filter)
+        return await paginate(
+            info.context,
+            CareEventConnection,
+            CareEventEdge,
+            statement,
+            CareEvent,
+            first=first,
+            after=after,
         )
-        source: str | None = strawberry.field(description="The record that raised it, if any.")
-        answered_on: dt.date | None = strawberry.field(description="Day of the first response.")
 
-        @strawberry.field(description="The global ID of the event.")
-        def id(self) -> strawberry.ID:
-            return strawberry.ID(to_global_id("CareEvent", self.id))  # type: ignore[attr-defined]
-
-        @strawberry.field(
-            description="What happened; for hospitalisations (health data) only with "
-            "registry:read-sensitive, null otherwise."
+    @strawberry.field(
+        description="Your open events: those of the persons paired with you, not answered yet.",
+        extensions=requires("care:read"),
+    )
+    async def my_care_events(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        include_answered: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
+    ) -> CareEventConnection:
+        statement = await events_statement(
+            info, CareEventFilter(paired_with_me=True, open_only=not include_answered)
         )
-        def summary(self, info: Info) -> str | None:
-            if self.kind in SENSITIVE_KINDS and not info.context.allowed("registry:read-sensitive"):
-                return None
-            return self.summary  # type: ignore[no-any-return]
-
-        @strawberry.field(description="Computed on today's date (Asia/Shanghai), never stored.")
-        async def due_state(self, info: Info) -> DueState:
-            return DueState(await load(info, "care_due_state", self.id))  # type: ignore[attr-defined]
-
-        @strawberry.field(description="The person; null when you may not see them.")
-        async def person(self, info: Info) -> Person_ | None:  # type: ignore[valid-type]
-            return await info.context.loaders["person"].load(self.person_id)  # type: ignore[attr-defined]
-
-        @strawberry.field(description="The official paired with the person now, if any.")
-        async def responsible_official(self, info: Info) -> StaffMember | None:
-            pairing = await load(info, "care_active_pairing_of_person", self.person_id)  # type: ignore[attr-defined]
-            return None if pairing is None else await staff(info, pairing.official_id)
-
-        @strawberry.field(description="Visits and calls, first (the one that answered) first.")
-        async def responses(self, info: Info) -> list[CareResponseType]:
-            return await load(info, "care_responses", self.id)  # type: ignore[attr-defined,no-any-return]
-
-        @classmethod
-        def is_type_of(cls, obj: Any, _info: Any) -> bool:
-            return isinstance(obj, CareEvent)
-
-    edge, connection = connection_types(CareEventType, "CareEvent")
-
-    @strawberry.type(name="CareEventPayload")
-    class CareEventPayload:
-        care_event: CareEventType | None
-        errors: list[CoreError]
-
-    @strawberry.type(name="CareEventRespondPayload")
-    class CareEventRespondPayload:
-        response: CareResponseType | None
-        care_event: CareEventType | None
-        errors: list[CoreError]
-
-    @strawberry.type(name="Query")
-    class CareEventQuery:
-        @strawberry.field(
-            description="One care event by global ID.", extensions=requires("care:read")
+        return await paginate(
+            info.context,
+            CareEventConnection,
+            CareEventEdge,
+            statement,
+            CareEvent,
+            first=first,
+            after=after,
         )
-        async def care_event(self, info: Info, id: strawberry.ID) -> CareEventType | None:
-            key = key_of(id, "CareEvent")
-            return None if key < 0 else await load(info, "care_event", key)
 
-        @strawberry.field(
-            description="Care events in your area by area, kind, due state ..., a page at a time.",
-            extensions=requires("care:read"),
+    @strawberry.field(
+        description="How many events matching the filter are in each due state.",
+        extensions=requires("care:read"),
+        metadata=SCANS,
+    )
+    async def care_event_counts(
+        self, info: Info, filter: CareEventFilter | None = None
+    ) -> list[CareEventCount]:
+        context = info.context
+        state = due_state_of(context.settings, context.today).label("due_state")
+        inner = (await events_statement(info, filter)).with_only_columns(state).subquery()
+        statement = select(inner.c.due_state, func.count()).group_by(inner.c.due_state)
+        async with context.read() as session:
+            found = dict((await session.execute(statement)).all())
+        return [CareEventCount(due_state=s, count=int(found.get(s.value, 0))) for s in DueState]
+
+    @strawberry.field(
+        description="The escalation list: overdue events per responsible organisation, most first.",
+        extensions=requires("care:read"),
+        metadata=SCANS,
+    )
+    async def care_escalation(self, info: Info) -> list[CareEscalation]:
+        context = info.context
+        overdue = func.count(CareEvent.id)
+        statement = (
+            select(User.organisation_id, overdue, func.min(CareEvent.deadline))
+            .select_from(CareEvent)
+            .outerjoin(
+                Pairing,
+                and_(Pairing.person_id == CareEvent.person_id, Pairing.end_date.is_(None)),
+            )
+            .outerjoin(User, User.id == Pairing.official_id)
+            .where(due_state_of(context.settings, context.today) == DueState.OVERDUE.value)
+            .group_by(User.organisation_id)
+            .order_by(overdue.desc(), User.organisation_id)
         )
-        async def care_events(
-            self,
-            info: Info,
-            first: int,
-            after: str | None = None,
-            filter: CareEventFilter | None = None,
-        ) -> connection:  # type: ignore[valid-type]
-            statement = await events_statement(info, filter)
-            return await paginate(
-                info.context, connection, edge, statement, CareEvent, first=first, after=after
+        async with context.read() as session:
+            rows = (await session.execute(statement)).all()
+        return [
+            CareEscalation(organisation_id=org, overdue=count, oldest_deadline=oldest)
+            for org, count, oldest in rows
+        ]
+
+
+@strawberry.type(name="Mutation")
+class CareEventMutation:
+    @strawberry.mutation(
+        description="Raise a care event; its deadline follows the SLA of its kind.",
+        extensions=requires("care:raise"),
+    )
+    async def care_event_raise(self, info: Info, input: CareEventRaiseInput) -> CareEventPayload:
+        async def work(events: CareEvents) -> CareEvent:
+            return await events.raise_event(
+                decode_id(input.person_id, "Person", "input.personId"),
+                CareEventKind(input.kind),
+                input.occurred_on,
+                input.summary,
             )
 
-        @strawberry.field(
-            description="Your open events: those of the persons paired with you, not answered yet.",
-            extensions=requires("care:read"),
-        )
-        async def my_care_events(
-            self,
-            info: Info,
-            first: int,
-            after: str | None = None,
-            include_answered: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
-        ) -> connection:  # type: ignore[valid-type]
-            statement = await events_statement(
-                info, CareEventFilter(paired_with_me=True, open_only=not include_answered)
+        return await run_mutation(info, CareEventPayload, work, service=care_service(CareEvents))
+
+    @strawberry.mutation(
+        description="Record a visit or call answering a care event; the first answers it. "
+        "The paired official answers their persons' events; care:respond-any any in your area.",
+        extensions=requires("care:respond"),
+    )
+    async def care_event_respond(
+        self, info: Info, input: CareEventRespondInput
+    ) -> CareEventRespondPayload:
+        may_answer_any = info.context.allowed("care:respond-any")
+
+        async def work(events: CareEvents) -> dict[str, Any]:
+            response = await events.respond(
+                decode_id(input.event_id, "CareEvent", "input.eventId"),
+                ResponseKind(input.kind),
+                input.responded_on,
+                input.notes,
+                input.help_given,
+                may_answer_any=may_answer_any,
             )
-            return await paginate(
-                info.context, connection, edge, statement, CareEvent, first=first, after=after
-            )
+            event = await events.get(CareEvent, response.event_id, "input.eventId")
+            return {"response": response, "care_event": event}
 
-        @strawberry.field(
-            description="How many events matching the filter are in each due state.",
-            extensions=requires("care:read"),
-            metadata=SCANS,
+        return await run_mutation(
+            info, CareEventRespondPayload, work, service=care_service(CareEvents)
         )
-        async def care_event_counts(
-            self, info: Info, filter: CareEventFilter | None = None
-        ) -> list[CareEventCount]:
-            context = info.context
-            state = due_state_of(context.settings, context.today).label("due_state")
-            inner = (await events_statement(info, filter)).with_only_columns(state).subquery()
-            statement = select(inner.c.due_state, func.count()).group_by(inner.c.due_state)
-            async with context.read() as session:
-                found = dict((await session.execute(statement)).all())
-            return [CareEventCount(due_state=s, count=int(found.get(s.value, 0))) for s in DueState]
 
-        @strawberry.field(
-            description="The escalation list: overdue events per responsible organisation, "
-            "most first.",
-            extensions=requires("care:read"),
-            metadata=SCANS,
+    @strawberry.mutation(
+        description="Raise the holiday's events for every person with an active pairing "
+        "(in your area), once: running it again raises nothing new.",
+        extensions=requires("care:holidays"),
+    )
+    async def care_holiday_events_raise(
+        self, info: Info, input: CareHolidayEventsRaiseInput
+    ) -> CareHolidayEventsPayload:
+        holiday = Holiday(input.holiday)
+
+        async def work(events: CareEvents) -> dict[str, Any]:
+            day, raised = await events.raise_holiday_events(holiday, input.year)
+            return {"holiday_date": day, "raised": raised}
+
+        return await run_mutation(
+            info, CareHolidayEventsPayload, work, service=care_service(CareEvents)
         )
-        async def care_escalation(self, info: Info) -> list[CareEscalation]:
-            context = info.context
-            overdue = func.count(CareEvent.id)
-            statement = (
-                select(User.organisation_id, overdue, func.min(CareEvent.deadline))
-                .select_from(CareEvent)
-                .outerjoin(
-                    Pairing,
-                    and_(Pairing.person_id == CareEvent.person_id, Pairing.end_date.is_(None)),
-                )
-                .outerjoin(User, User.id == Pairing.official_id)
-                .where(due_state_of(context.settings, context.today) == DueState.OVERDUE.value)
-                .group_by(User.organisation_id)
-                .order_by(overdue.desc(), User.organisation_id)
-            )
-            async with context.read() as session:
-                rows = (await session.execute(statement)).all()
-            return [
-                CareEscalation(organisation_id=org, overdue=count, oldest_deadline=oldest)
-                for org, count, oldest in rows
-            ]
-
-    @strawberry.type(name="Mutation")
-    class CareEventMutation:
-        @strawberry.mutation(
-            description="Raise a care event; its deadline follows the SLA of its kind.",
-            extensions=requires("care:raise"),
-        )
-        async def care_event_raise(
-            self, info: Info, input: CareEventRaiseInput
-        ) -> CareEventPayload:
-            async def work(events: CareEvents) -> Any:
-                return await events.raise_event(
-                    decode_id(input.person_id, "Person", "input.personId"),
-                    CareEventKind(input.kind),
-                    input.occurred_on,
-                    input.summary,
-                )
-
-            result = await run(info, CareEvents, work)
-            if isinstance(result, list):
-                return CareEventPayload(care_event=None, errors=result)
-            return CareEventPayload(care_event=result, errors=[])
-
-        @strawberry.mutation(
-            description="Record a visit or call answering a care event; the first answers it. "
-            "The paired official answers their persons' events; care:respond-any any in your area.",
-            extensions=requires("care:respond"),
-        )
-        async def care_event_respond(
-            self, info: Info, input: CareEventRespondInput
-        ) -> CareEventRespondPayload:
-            may_answer_any = info.context.allowed("care:respond-any")
-
-            async def work(events: CareEvents) -> Any:
-                response = await events.respond(
-                    decode_id(input.event_id, "CareEvent", "input.eventId"),
-                    ResponseKind(input.kind),
-                    input.responded_on,
-                    input.notes,
-                    input.help_given,
-                    may_answer_any=may_answer_any,
-                )
-                return response, await events.get(CareEvent, response.event_id, "input.eventId")
-
-            result = await run(info, CareEvents, work)
-            if isinstance(result, list):
-                return CareEventRespondPayload(response=None, care_event=None, errors=result)
-            response, event = result
-            return CareEventRespondPayload(response=response, care_event=event, errors=[])
-
-        @strawberry.mutation(
-            description="Raise the holiday's events for every person with an active pairing "
-            "(in your area), once: running it again raises nothing new.",
-            extensions=requires("care:holidays"),
-        )
-        async def care_holiday_events_raise(
-            self, info: Info, input: CareHolidayEventsRaiseInput
-        ) -> CareHolidayEventsPayload:
-            holiday = Holiday(input.holiday)
-
-            async def work(events: CareEvents) -> Any:
-                return await events.raise_holiday_events(holiday, input.year)
-
-            result = await run(info, CareEvents, work)
-            if isinstance(result, list):
-                return CareHolidayEventsPayload(raised=0, holiday_date=None, errors=result)
-            day, raised = result
-            return CareHolidayEventsPayload(raised=raised, holiday_date=day, errors=[])
-
-    return CareEventQuery, CareEventMutation

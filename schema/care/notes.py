@@ -85,7 +85,7 @@ def _reads(info: Info, field: str) -> DataLoader[NoteKey, bool]:
     found = loaders.get(name)
     if found is None:
         found = loaders[name] = DataLoader(_audited(info.context, f"query:{field}"))
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _audited(

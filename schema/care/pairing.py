@@ -1,7 +1,7 @@
 """GraphQL of one-to-one pairing (一包一, R6): pairings, five knowns, officials."""
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 from sqlalchemy import select
@@ -21,15 +21,16 @@ from bangfu.core.db import path_within
 from bangfu.core.registry.models import Person
 from bangfu.core.security.masking import SENSITIVE_TEXT
 from bangfu.core.security.models import User
-from bangfu.schema.care.common import StaffMember, key_of, region_path, run, staff
+from bangfu.schema.care.common import StaffMember, care_service, key_of, region_path, staff
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
-from bangfu.schema.connections import connection_types, paginate
-from types import SimpleNamespace as CoreTypes  # TEMPORARY
+from bangfu.schema.composed import PersonConnection, PersonEdge, PersonType
+from bangfu.schema.connections import Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
 from bangfu.schema.scan_cost import INDEXED, NARROWS, SCANS, RegionCode
+from bangfu.schema.transactions import run_mutation
 
 
 @strawberry.type(
@@ -121,228 +122,242 @@ class PairingFilter:
     )
 
 
-def build(core: CoreTypes) -> tuple[type, type]:
-    Person_ = core.Person
+@strawberry.type(
+    name="Pairing", description="An official responsible for a hardship person (一包一)."
+)
+class PairingType:
+    start_date: dt.date
+    end_date: dt.date | None = strawberry.field(description="Empty while the pairing holds.")
+    end_reason: str | None
 
-    @strawberry.type(
-        name="Pairing", description="An official responsible for a hardship person (一包一)."
+    @strawberry.field(description="The global ID of the pairing.")
+    @staticmethod
+    def id(root: Pairing) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Pairing", root.id))
+
+    @strawberry.field
+    @staticmethod
+    def active(root: Pairing) -> bool:
+        return root.end_date is None
+
+    @strawberry.field(description="The paired person; null when you may not see them.")
+    @staticmethod
+    async def person(root: Pairing, info: Info) -> PersonType | None:
+        return await info.context.loaders["person"].load(root.person_id)
+
+    @strawberry.field(description="The paired official.")
+    @staticmethod
+    async def official(root: Pairing, info: Info) -> StaffMember | None:
+        return await staff(info, root.official_id)
+
+    @strawberry.field(description="The five knowns and how complete and fresh they are.")
+    @staticmethod
+    async def five_knowns(root: Pairing, info: Info) -> FiveKnowns:
+        return five_knowns(info, await load(info, "care_five_knowns", root.id))
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, Pairing)
+
+
+@strawberry.type(name="PairedOfficial", description="An official and the persons paired with them.")
+class PairedOfficial:
+    @strawberry.field
+    @staticmethod
+    def official(root: User) -> StaffMember:
+        return cast(Any, root)  # the official's row, shown as a StaffMember
+
+    @strawberry.field(description="Active pairings with persons you may see.")
+    @staticmethod
+    async def pairings(root: User, info: Info) -> list[PairingType]:
+        return await load(info, "care_active_pairings_of_official", root.id)
+
+    @strawberry.field(description="How many persons are paired with the official (in your area).")
+    @staticmethod
+    async def paired_count(root: User, info: Info) -> int:
+        return len(await load(info, "care_active_pairings_of_official", root.id))
+
+    @strawberry.field(description="Paired with more persons than the configured threshold.")
+    @staticmethod
+    async def overloaded(root: User, info: Info) -> bool:
+        count = len(await load(info, "care_active_pairings_of_official", root.id))
+        return count > info.context.settings.pairing_overload_threshold
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, User)
+
+
+@strawberry.type(name="PairingEdge", description="A Pairing and its cursor.")
+class PairingEdge:
+    cursor: str
+    node: PairingType
+
+
+@strawberry.type(name="PairingConnection", description="A page of Pairing objects.")
+class PairingConnection(Page):
+    edges: list[PairingEdge]
+    nodes: list[PairingType]
+
+
+@strawberry.type(name="PairedOfficialEdge", description="A PairedOfficial and its cursor.")
+class PairedOfficialEdge:
+    cursor: str
+    node: PairedOfficial
+
+
+@strawberry.type(name="PairedOfficialConnection", description="A page of PairedOfficial objects.")
+class PairedOfficialConnection(Page):
+    edges: list[PairedOfficialEdge]
+    nodes: list[PairedOfficial]
+
+
+@strawberry.type(name="PairingPayload")
+class PairingPayload:
+    pairing: PairingType | None
+    errors: list[CoreError]
+
+
+@strawberry.type(name="Query")
+class PairingQuery:
+    @strawberry.field(description="One pairing by global ID.", extensions=requires("care:read"))
+    async def pairing(self, info: Info, id: strawberry.ID) -> PairingType | None:
+        key = key_of(id, "Pairing")
+        return None if key < 0 else await load(info, "care_pairing", key)
+
+    @strawberry.field(
+        description="Pairings in your area (active ones by default), a page at a time.",
+        extensions=requires("care:read"),
     )
-    class PairingType:
-        start_date: dt.date
-        end_date: dt.date | None = strawberry.field(description="Empty while the pairing holds.")
-        end_reason: str | None
+    async def pairings(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        filter: PairingFilter | None = None,
+    ) -> PairingConnection:
+        filter = filter or PairingFilter()
+        statement = select(Pairing)
+        if filter.active_only:
+            statement = statement.where(Pairing.end_date.is_(None))
+        if filter.person_id is not None:
+            statement = statement.where(Pairing.person_id == key_of(filter.person_id, "Person"))
+        if filter.official_id is not None:
+            statement = statement.where(Pairing.official_id == key_of(filter.official_id, "User"))
+        path = await region_path(info, filter.region_code)
+        if path is not None:
+            statement = statement.where(
+                Pairing.person_id.in_(select(Person.id).where(path_within(Person.area_path, path)))
+            )
+        return await paginate(
+            info.context,
+            PairingConnection,
+            PairingEdge,
+            statement,
+            Pairing,
+            first=first,
+            after=after,
+        )
 
-        @strawberry.field(description="The global ID of the pairing.")
-        def id(self) -> strawberry.ID:
-            return strawberry.ID(to_global_id("Pairing", self.id))  # type: ignore[attr-defined]
-
-        @strawberry.field
-        def active(self) -> bool:
-            return self.end_date is None
-
-        @strawberry.field(description="The paired person; null when you may not see them.")
-        async def person(self, info: Info) -> Person_ | None:  # type: ignore[valid-type]
-            return await info.context.loaders["person"].load(self.person_id)  # type: ignore[attr-defined]
-
-        @strawberry.field(description="The paired official.")
-        async def official(self, info: Info) -> StaffMember | None:
-            return await staff(info, self.official_id)  # type: ignore[attr-defined,no-any-return]
-
-        @strawberry.field(description="The five knowns and how complete and fresh they are.")
-        async def five_knowns(self, info: Info) -> FiveKnowns:
-            return five_knowns(info, await load(info, "care_five_knowns", self.id))  # type: ignore[attr-defined]
-
-        @classmethod
-        def is_type_of(cls, obj: Any, _info: Any) -> bool:
-            return isinstance(obj, Pairing)
-
-    @strawberry.type(
-        name="PairedOfficial", description="An official and the persons paired with them."
+    @strawberry.field(
+        description="Hardship persons (holding a category today) with no active pairing.",
+        extensions=requires("care:read"),
+        metadata=SCANS,  # an anti-join over the area's persons
     )
-    class PairedOfficial:
-        @strawberry.field
-        def official(self) -> StaffMember:
-            return self  # type: ignore[return-value]
-
-        @strawberry.field(description="Active pairings with persons you may see.")
-        async def pairings(self, info: Info) -> list[PairingType]:
-            return await load(info, "care_active_pairings_of_official", self.id)  # type: ignore[attr-defined,no-any-return]
-
-        @strawberry.field(
-            description="How many persons are paired with the official (in your area)."
+    async def unpaired_persons(
+        self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
+    ) -> PersonConnection:
+        statement = unpaired_hardship_persons(info.context.today)
+        path = await region_path(info, region_code)
+        if path is not None:
+            statement = statement.where(path_within(Person.area_path, path))
+        return await paginate(
+            info.context,
+            PersonConnection,
+            PersonEdge,
+            statement,
+            Person,
+            first=first,
+            after=after,
         )
-        async def paired_count(self, info: Info) -> int:
-            return len(await load(info, "care_active_pairings_of_official", self.id))  # type: ignore[attr-defined]
 
-        @strawberry.field(description="Paired with more persons than the configured threshold.")
-        async def overloaded(self, info: Info) -> bool:
-            count = len(await load(info, "care_active_pairings_of_official", self.id))  # type: ignore[attr-defined]
-            return count > info.context.settings.pairing_overload_threshold
-
-        @classmethod
-        def is_type_of(cls, obj: Any, _info: Any) -> bool:
-            return isinstance(obj, User)
-
-    pairing_edge, pairing_connection = connection_types(PairingType, "Pairing")
-    official_edge, official_connection = connection_types(PairedOfficial, "PairedOfficial")
-
-    @strawberry.type(name="PairingPayload")
-    class PairingPayload:
-        pairing: PairingType | None
-        errors: list[CoreError]
-
-    def payload(result: Any) -> PairingPayload:
-        if isinstance(result, list):
-            return PairingPayload(pairing=None, errors=result)
-        return PairingPayload(pairing=result, errors=[])
-
-    @strawberry.type(name="Query")
-    class PairingQuery:
-        @strawberry.field(description="One pairing by global ID.", extensions=requires("care:read"))
-        async def pairing(self, info: Info, id: strawberry.ID) -> PairingType | None:
-            key = key_of(id, "Pairing")
-            return None if key < 0 else await load(info, "care_pairing", key)
-
-        @strawberry.field(
-            description="Pairings in your area (active ones by default), a page at a time.",
-            extensions=requires("care:read"),
+    @strawberry.field(
+        description="Officials with their paired persons (in your area). `overloadedOnly`: "
+        "only those paired with more persons than the threshold (`moreThan`, by default "
+        "the setting BANGFU_PAIRING_OVERLOAD_THRESHOLD).",
+        extensions=requires("care:read"),
+        metadata=SCANS,  # a GROUP BY over the area's pairings
+    )
+    async def paired_officials(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        overloaded_only: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
+        more_than: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
+    ) -> PairedOfficialConnection:
+        threshold = 0
+        if overloaded_only or more_than is not None:
+            threshold = (
+                info.context.settings.pairing_overload_threshold if more_than is None else more_than
+            )
+        return await paginate(
+            info.context,
+            PairedOfficialConnection,
+            PairedOfficialEdge,
+            officials_with_pairings(threshold),
+            User,
+            first=first,
+            after=after,
         )
-        async def pairings(
-            self,
-            info: Info,
-            first: int,
-            after: str | None = None,
-            filter: PairingFilter | None = None,
-        ) -> pairing_connection:  # type: ignore[valid-type]
-            filter = filter or PairingFilter()
-            statement = select(Pairing)
-            if filter.active_only:
-                statement = statement.where(Pairing.end_date.is_(None))
-            if filter.person_id is not None:
-                statement = statement.where(Pairing.person_id == key_of(filter.person_id, "Person"))
-            if filter.official_id is not None:
-                statement = statement.where(
-                    Pairing.official_id == key_of(filter.official_id, "User")
-                )
-            path = await region_path(info, filter.region_code)
-            if path is not None:
-                statement = statement.where(
-                    Pairing.person_id.in_(
-                        select(Person.id).where(path_within(Person.area_path, path))
-                    )
-                )
-            return await paginate(
-                info.context,
-                pairing_connection,
-                pairing_edge,
-                statement,
-                Pairing,
-                first=first,
-                after=after,
+
+
+@strawberry.type(name="Mutation")
+class PairingMutation:
+    @strawberry.mutation(
+        description="Pair a hardship person with an official; refused (ALREADY_PAIRED) "
+        "while the person has an active pairing.",
+        extensions=requires("pairing:write"),
+    )
+    async def pairing_start(self, info: Info, input: PairingStartInput) -> PairingPayload:
+        async def work(pairings: Pairings) -> Pairing:
+            return await pairings.start(
+                decode_id(input.person_id, "Person", "input.personId"),
+                decode_id(input.official_id, "User", "input.officialId"),
+                input.start_date,
             )
 
-        @strawberry.field(
-            description="Hardship persons (holding a category today) with no active pairing.",
-            extensions=requires("care:read"),
-            metadata=SCANS,  # an anti-join over the area's persons
-        )
-        async def unpaired_persons(
-            self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
-        ) -> core.PersonConnection:  # type: ignore[name-defined]
-            statement = unpaired_hardship_persons(info.context.today)
-            path = await region_path(info, region_code)
-            if path is not None:
-                statement = statement.where(path_within(Person.area_path, path))
-            return await paginate(
-                info.context,
-                core.PersonConnection,
-                core.PersonEdge,
-                statement,
-                Person,
-                first=first,
-                after=after,
+        return await run_mutation(info, PairingPayload, work, service=care_service(Pairings))
+
+    @strawberry.mutation(
+        description="End a pairing (it stays as hand-over history); then start the next.",
+        extensions=requires("pairing:write"),
+    )
+    async def pairing_end(self, info: Info, input: PairingEndInput) -> PairingPayload:
+        async def work(pairings: Pairings) -> Pairing:
+            return await pairings.end(
+                decode_id(input.id, "Pairing", "input.id"), input.end_date, input.reason
             )
 
-        @strawberry.field(
-            description="Officials with their paired persons (in your area). `overloadedOnly`: "
-            "only those paired with more persons than the threshold (`moreThan`, by default "
-            "the setting BANGFU_PAIRING_OVERLOAD_THRESHOLD).",
-            extensions=requires("care:read"),
-            metadata=SCANS,  # a GROUP BY over the area's pairings
-        )
-        async def paired_officials(
-            self,
-            info: Info,
-            first: int,
-            after: str | None = None,
-            overloaded_only: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
-            more_than: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
-        ) -> official_connection:  # type: ignore[valid-type]
-            threshold = 0
-            if overloaded_only or more_than is not None:
-                threshold = (
-                    info.context.settings.pairing_overload_threshold
-                    if more_than is None
-                    else more_than
-                )
-            return await paginate(
-                info.context,
-                official_connection,
-                official_edge,
-                officials_with_pairings(threshold),
-                User,
-                first=first,
-                after=after,
-            )
+        return await run_mutation(info, PairingPayload, work, service=care_service(Pairings))
 
-    @strawberry.type(name="Mutation")
-    class PairingMutation:
-        @strawberry.mutation(
-            description="Pair a hardship person with an official; refused (ALREADY_PAIRED) "
-            "while the person has an active pairing.",
-            extensions=requires("pairing:write"),
-        )
-        async def pairing_start(self, info: Info, input: PairingStartInput) -> PairingPayload:
-            async def work(pairings: Pairings) -> Any:
-                return await pairings.start(
-                    decode_id(input.person_id, "Person", "input.personId"),
-                    decode_id(input.official_id, "User", "input.officialId"),
-                    input.start_date,
-                )
+    @strawberry.mutation(
+        description="Record five-knowns items of an active pairing: the paired official's "
+        "own, or any with pairing:write.",
+        extensions=requires("pairing:five-knowns"),
+    )
+    async def pairing_five_knowns_update(
+        self, info: Info, input: PairingFiveKnownsUpdateInput
+    ) -> PairingPayload:
+        today = info.context.today
+        items = [
+            FiveKnownData(FiveKnownItem(i.item), i.note, i.verified_on or today)
+            for i in input.items
+        ]
+        may_manage = info.context.allowed("pairing:write")
 
-            return payload(await run(info, Pairings, work))
+        async def work(pairings: Pairings) -> Pairing:
+            pairing_id = decode_id(input.pairing_id, "Pairing", "input.pairingId")
+            return await pairings.update_five_knowns(pairing_id, items, may_manage=may_manage)
 
-        @strawberry.mutation(
-            description="End a pairing (it stays as hand-over history); then start the next.",
-            extensions=requires("pairing:write"),
-        )
-        async def pairing_end(self, info: Info, input: PairingEndInput) -> PairingPayload:
-            async def work(pairings: Pairings) -> Any:
-                return await pairings.end(
-                    decode_id(input.id, "Pairing", "input.id"), input.end_date, input.reason
-                )
-
-            return payload(await run(info, Pairings, work))
-
-        @strawberry.mutation(
-            description="Record five-knowns items of an active pairing: the paired official's "
-            "own, or any with pairing:write.",
-            extensions=requires("pairing:five-knowns"),
-        )
-        async def pairing_five_knowns_update(
-            self, info: Info, input: PairingFiveKnownsUpdateInput
-        ) -> PairingPayload:
-            today = info.context.today
-            items = [
-                FiveKnownData(FiveKnownItem(i.item), i.note, i.verified_on or today)
-                for i in input.items
-            ]
-            may_manage = info.context.allowed("pairing:write")
-
-            async def work(pairings: Pairings) -> Any:
-                pairing_id = decode_id(input.pairing_id, "Pairing", "input.pairingId")
-                return await pairings.update_five_knowns(pairing_id, items, may_manage=may_manage)
-
-            return payload(await run(info, Pairings, work))
-
-    return PairingQuery, PairingMutation
+        return await run_mutation(info, PairingPayload, work, service=care_service(Pairings))

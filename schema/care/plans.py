@@ -15,14 +15,16 @@ from bangfu.core.care.plans import MeasureData, Plans, unanswered_key_problems
 from bangfu.core.care.screening_models import Problem
 from bangfu.core.db import path_within
 from bangfu.core.registry.models import Household
-from bangfu.schema.care.common import key_of, region_path, run
+from bangfu.schema.care.common import care_service, key_of, region_path
 from bangfu.schema.care.loaders import load, load_many
-from bangfu.schema.connections import connection_types, paginate
-from types import SimpleNamespace as CoreTypes  # TEMPORARY
+from bangfu.schema.care.screening import ProblemType
+from bangfu.schema.composed import HouseholdType
+from bangfu.schema.connections import Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
 from bangfu.schema.scan_cost import SCANS, RegionCode
+from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation
 
 
@@ -47,199 +49,221 @@ class AssistanceMeasureStatusChangeInput:
     reason: str | None = strawberry.field(default=None, description="Required to cancel.")
 
 
-def build(core: CoreTypes, problem_type: type) -> tuple[type, type, type]:
-    Household_ = core.Household
+@strawberry.type(name="AssistanceMeasure", description="A measure of a household's plan.")
+class MeasureType:
+    domain: ProblemDomain
+    description: str
+    deadline: dt.date
+    status: MeasureStatus
+    status_reason: str | None = strawberry.field(description="Why it was cancelled, say.")
+    funding_source: FundingSource
+    version: int = strawberry.field(description="Pass as `expectedVersion`.")
 
-    @strawberry.type(name="AssistanceMeasure", description="A measure of a household's plan.")
-    class MeasureType:
-        domain: ProblemDomain
-        description: str
-        deadline: dt.date
-        status: MeasureStatus
-        status_reason: str | None = strawberry.field(description="Why it was cancelled, say.")
-        funding_source: FundingSource
-        version: int = strawberry.field(description="Pass as `expectedVersion`.")
+    @strawberry.field(description="The global ID of the measure.")
+    @staticmethod
+    def id(root: Measure) -> strawberry.ID:
+        return strawberry.ID(to_global_id("AssistanceMeasure", root.id))
 
-        @strawberry.field(description="The global ID of the measure.")
-        def id(self) -> strawberry.ID:
-            return strawberry.ID(to_global_id("AssistanceMeasure", self.id))  # type: ignore[attr-defined]
+    @strawberry.field(description="The problems it answers.")
+    @staticmethod
+    async def problems(root: Measure, info: Info) -> list[ProblemType]:
+        return await load(info, "care_problems_of_measure", root.id)
 
-        @strawberry.field(description="The problems it answers.")
-        async def problems(self, info: Info) -> list[problem_type]:  # type: ignore[valid-type]
-            return await load(info, "care_problems_of_measure", self.id)  # type: ignore[attr-defined,no-any-return]
+    @strawberry.field
+    @staticmethod
+    async def responsible_organisation(root: Measure, info: Info) -> Organisation | None:
+        return await info.context.loaders["organisation"].load(root.responsible_organisation_id)
 
-        @strawberry.field
-        async def responsible_organisation(self, info: Info) -> Organisation | None:
-            return await info.context.loaders["organisation"].load(  # type: ignore[no-any-return]
-                self.responsible_organisation_id  # type: ignore[attr-defined]
+    @strawberry.field(description="Donations allocated to it, in yuan (in your area).")
+    @staticmethod
+    async def allocated(root: Measure, info: Info) -> decimal.Decimal:
+        rows = await load(info, "care_allocations_of_measure", root.id)
+        return to_yuan(sum(r.amount_fen for r in rows))
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, Measure)
+
+
+@strawberry.type(name="AssistancePlan", description="A household's one plan (一户一策).")
+class PlanType:
+    @strawberry.field(description="The global ID of the plan.")
+    @staticmethod
+    def id(root: AssistancePlan) -> strawberry.ID:
+        return strawberry.ID(to_global_id("AssistancePlan", root.id))
+
+    @strawberry.field
+    @staticmethod
+    async def household(root: AssistancePlan, info: Info) -> HouseholdType | None:
+        return await info.context.loaders["household"].load(root.household_id)
+
+    @strawberry.field
+    @staticmethod
+    async def measures(root: AssistancePlan, info: Info) -> list[MeasureType]:
+        return await load(info, "care_measures_of_plan", root.id)
+
+    @strawberry.field(description="The key problems of the household's latest screening.")
+    @staticmethod
+    async def key_problems(root: AssistancePlan, info: Info) -> list[ProblemType]:
+        rows = await load(info, "care_current_problems", root.household_id)
+        return [p for p in rows if p.is_key]
+
+    @strawberry.field(description="Key problems no measure (not cancelled) answers yet.")
+    @staticmethod
+    async def unanswered_key_problems(root: AssistancePlan, info: Info) -> list[ProblemType]:
+        rows = await load(info, "care_current_problems", root.household_id)
+        key = [p for p in rows if p.is_key]
+        answers = await load_many(info, "care_measures_of_problem", [p.id for p in key])
+        return [
+            p
+            for p, measures in zip(key, answers, strict=True)
+            if all(m.status is MeasureStatus.CANCELLED for m in measures)
+        ]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, AssistancePlan)
+
+
+@strawberry.type(name="AssistancePlanEdge", description="A AssistancePlan and its cursor.")
+class AssistancePlanEdge:
+    cursor: str
+    node: PlanType
+
+
+@strawberry.type(name="AssistancePlanConnection", description="A page of AssistancePlan objects.")
+class AssistancePlanConnection(Page):
+    edges: list[AssistancePlanEdge]
+    nodes: list[PlanType]
+
+
+@strawberry.type(name="ProblemEdge", description="A Problem and its cursor.")
+class ProblemEdge:
+    cursor: str
+    node: ProblemType
+
+
+@strawberry.type(name="ProblemConnection", description="A page of Problem objects.")
+class ProblemConnection(Page):
+    edges: list[ProblemEdge]
+    nodes: list[ProblemType]
+
+
+@strawberry.type(name="AssistanceMeasurePayload")
+class MeasurePayload:
+    measure: MeasureType | None
+    assistance_plan: PlanType | None
+    errors: list[CoreError]
+
+
+@strawberry.type(name="Query")
+class PlanQuery:
+    @strawberry.field(
+        description="A household's plan (null: none yet).", extensions=requires("care:read")
+    )
+    async def assistance_plan(self, info: Info, household_id: strawberry.ID) -> PlanType | None:
+        key = key_of(household_id, "Household")
+        return None if key < 0 else await load(info, "care_plan_of_household", key)
+
+    @strawberry.field(
+        description="Plans in your area, a page at a time.", extensions=requires("care:read")
+    )
+    async def assistance_plans(
+        self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
+    ) -> AssistancePlanConnection:
+        statement = select(AssistancePlan)
+        path = await region_path(info, region_code)
+        if path is not None:
+            statement = statement.where(
+                AssistancePlan.household_id.in_(
+                    select(Household.id).where(path_within(Household.area_path, path))
+                )
             )
-
-        @strawberry.field(description="Donations allocated to it, in yuan (in your area).")
-        async def allocated(self, info: Info) -> decimal.Decimal:
-            rows = await load(info, "care_allocations_of_measure", self.id)  # type: ignore[attr-defined]
-            return to_yuan(sum(r.amount_fen for r in rows))
-
-        @classmethod
-        def is_type_of(cls, obj: Any, _info: Any) -> bool:
-            return isinstance(obj, Measure)
-
-    @strawberry.type(name="AssistancePlan", description="A household's one plan (一户一策).")
-    class PlanType:
-        @strawberry.field(description="The global ID of the plan.")
-        def id(self) -> strawberry.ID:
-            return strawberry.ID(to_global_id("AssistancePlan", self.id))  # type: ignore[attr-defined]
-
-        @strawberry.field
-        async def household(self, info: Info) -> Household_ | None:  # type: ignore[valid-type]
-            return await info.context.loaders["household"].load(self.household_id)  # type: ignore[attr-defined]
-
-        @strawberry.field
-        async def measures(self, info: Info) -> list[MeasureType]:
-            return await load(info, "care_measures_of_plan", self.id)  # type: ignore[attr-defined,no-any-return]
-
-        @strawberry.field(description="The key problems of the household's latest screening.")
-        async def key_problems(self, info: Info) -> list[problem_type]:  # type: ignore[valid-type]
-            rows = await load(info, "care_current_problems", self.household_id)  # type: ignore[attr-defined]
-            return [p for p in rows if p.is_key]
-
-        @strawberry.field(description="Key problems no measure (not cancelled) answers yet.")
-        async def unanswered_key_problems(self, info: Info) -> list[problem_type]:  # type: ignore[valid-type]
-            rows = await load(info, "care_current_problems", self.household_id)  # type: ignore[attr-defined]
-            key = [p for p in rows if p.is_key]
-            answers = await load_many(info, "care_measures_of_problem", [p.id for p in key])
-            return [
-                p
-                for p, measures in zip(key, answers, strict=True)
-                if all(m.status is MeasureStatus.CANCELLED for m in measures)
-            ]
-
-        @classmethod
-        def is_type_of(cls, obj: Any, _info: Any) -> bool:
-            return isinstance(obj, AssistancePlan)
-
-    plan_edge, plan_connection = connection_types(PlanType, "AssistancePlan")
-    problem_edge, problem_connection = connection_types(problem_type, "Problem")
-
-    @strawberry.type(name="AssistanceMeasurePayload")
-    class MeasurePayload:
-        measure: MeasureType | None
-        assistance_plan: PlanType | None
-        errors: list[CoreError]
-
-    def payload(result: Any) -> MeasurePayload:
-        if isinstance(result, list):
-            return MeasurePayload(measure=None, assistance_plan=None, errors=result)
-        measure, plan = result
-        return MeasurePayload(measure=measure, assistance_plan=plan, errors=[])
-
-    @strawberry.type(name="Query")
-    class PlanQuery:
-        @strawberry.field(
-            description="A household's plan (null: none yet).", extensions=requires("care:read")
+        return await paginate(
+            info.context,
+            AssistancePlanConnection,
+            AssistancePlanEdge,
+            statement,
+            AssistancePlan,
+            first=first,
+            after=after,
         )
-        async def assistance_plan(self, info: Info, household_id: strawberry.ID) -> PlanType | None:
-            key = key_of(household_id, "Household")
-            return None if key < 0 else await load(info, "care_plan_of_household", key)
 
-        @strawberry.field(
-            description="Plans in your area, a page at a time.", extensions=requires("care:read")
-        )
-        async def assistance_plans(
-            self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
-        ) -> plan_connection:  # type: ignore[valid-type]
-            statement = select(AssistancePlan)
-            path = await region_path(info, region_code)
-            if path is not None:
-                statement = statement.where(
-                    AssistancePlan.household_id.in_(
-                        select(Household.id).where(path_within(Household.area_path, path))
-                    )
+    @strawberry.field(
+        description="Current key problems that no measure answers yet, with or without a "
+        "plan: what the plans still lack (R5).",
+        extensions=requires("care:read"),
+        metadata=SCANS,  # an anti-join over the area's problems and measures
+    )
+    async def unanswered_key_problems(
+        self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
+    ) -> ProblemConnection:
+        statement = unanswered_key_problems()
+        path = await region_path(info, region_code)
+        if path is not None:
+            statement = statement.where(
+                Problem.household_id.in_(
+                    select(Household.id).where(path_within(Household.area_path, path))
                 )
-            return await paginate(
-                info.context,
-                plan_connection,
-                plan_edge,
-                statement,
-                AssistancePlan,
-                first=first,
-                after=after,
             )
-
-        @strawberry.field(
-            description="Current key problems that no measure answers yet, with or without a "
-            "plan: what the plans still lack (R5).",
-            extensions=requires("care:read"),
-            metadata=SCANS,  # an anti-join over the area's problems and measures
+        return await paginate(
+            info.context,
+            ProblemConnection,
+            ProblemEdge,
+            statement,
+            Problem,
+            first=first,
+            after=after,
         )
-        async def unanswered_key_problems(
-            self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
-        ) -> problem_connection:  # type: ignore[valid-type]
-            statement = unanswered_key_problems()
-            path = await region_path(info, region_code)
-            if path is not None:
-                statement = statement.where(
-                    Problem.household_id.in_(
-                        select(Household.id).where(path_within(Household.area_path, path))
-                    )
-                )
-            return await paginate(
-                info.context,
-                problem_connection,
-                problem_edge,
-                statement,
-                Problem,
-                first=first,
-                after=after,
+
+
+@strawberry.type(name="Mutation")
+class PlanMutation:
+    @strawberry.mutation(
+        description="Add a measure to a household's plan (created on first use).",
+        extensions=requires("plan:write"),
+    )
+    async def assistance_measure_add(
+        self, info: Info, input: AssistanceMeasureAddInput
+    ) -> MeasurePayload:
+        async def work(plans: Plans) -> dict[str, Any]:
+            data = MeasureData(
+                domain=ProblemDomain(input.domain),
+                description=input.description,
+                problem_ids=[
+                    decode_id(p, "Problem", f"input.problemIds.{i}")
+                    for i, p in enumerate(input.problem_ids)
+                ],
+                responsible_organisation_id=decode_id(
+                    input.responsible_organisation_id,
+                    "Organisation",
+                    "input.responsibleOrganisationId",
+                ),
+                deadline=input.deadline,
+                funding_source=FundingSource(input.funding_source),
             )
+            household_id = decode_id(input.household_id, "Household", "input.householdId")
+            measure = await plans.add_measure(household_id, data)
+            return {"measure": measure, "assistance_plan": await plans.plan_of(household_id)}
 
-    @strawberry.type(name="Mutation")
-    class PlanMutation:
-        @strawberry.mutation(
-            description="Add a measure to a household's plan (created on first use).",
-            extensions=requires("plan:write"),
-        )
-        async def assistance_measure_add(
-            self, info: Info, input: AssistanceMeasureAddInput
-        ) -> MeasurePayload:
-            async def work(plans: Plans) -> Any:
-                data = MeasureData(
-                    domain=ProblemDomain(input.domain),
-                    description=input.description,
-                    problem_ids=[
-                        decode_id(p, "Problem", f"input.problemIds.{i}")
-                        for i, p in enumerate(input.problem_ids)
-                    ],
-                    responsible_organisation_id=decode_id(
-                        input.responsible_organisation_id,
-                        "Organisation",
-                        "input.responsibleOrganisationId",
-                    ),
-                    deadline=input.deadline,
-                    funding_source=FundingSource(input.funding_source),
-                )
-                household_id = decode_id(input.household_id, "Household", "input.householdId")
-                measure = await plans.add_measure(household_id, data)
-                return measure, await plans.plan_of(household_id)
+        return await run_mutation(info, MeasurePayload, work, service=care_service(Plans))
 
-            return payload(await run(info, Plans, work))
+    @strawberry.mutation(
+        description="Move a measure on (PLANNED → UNDER_WAY → DONE, or CANCELLED with a "
+        "reason); `expectedVersion` guards against lost updates.",
+        extensions=requires("plan:write"),
+    )
+    async def assistance_measure_status_change(
+        self, info: Info, input: AssistanceMeasureStatusChangeInput
+    ) -> MeasurePayload:
+        async def work(plans: Plans) -> dict[str, Any]:
+            measure = await plans.change_status(
+                decode_id(input.id, "AssistanceMeasure", "input.id"),
+                input.expected_version,
+                MeasureStatus(input.status),
+                input.reason,
+            )
+            plan = await plans.get(AssistancePlan, measure.plan_id, "input.id")
+            return {"measure": measure, "assistance_plan": plan}
 
-        @strawberry.mutation(
-            description="Move a measure on (PLANNED → UNDER_WAY → DONE, or CANCELLED with a "
-            "reason); `expectedVersion` guards against lost updates.",
-            extensions=requires("plan:write"),
-        )
-        async def assistance_measure_status_change(
-            self, info: Info, input: AssistanceMeasureStatusChangeInput
-        ) -> MeasurePayload:
-            async def work(plans: Plans) -> Any:
-                measure = await plans.change_status(
-                    decode_id(input.id, "AssistanceMeasure", "input.id"),
-                    input.expected_version,
-                    MeasureStatus(input.status),
-                    input.reason,
-                )
-                return measure, await plans.get(AssistancePlan, measure.plan_id, "input.id")
-
-            return payload(await run(info, Plans, work))
-
-    return PlanQuery, PlanMutation, MeasureType
+        return await run_mutation(info, MeasurePayload, work, service=care_service(Plans))

@@ -24,15 +24,16 @@ from bangfu.core.care.screening_models import (
 from bangfu.core.registry import models
 from bangfu.core.registry.models import Household
 from bangfu.core.security.masking import SENSITIVE_TEXT
-from bangfu.schema.care.common import StaffMember, key_of, region_path, run, staff
+from bangfu.schema.care.common import StaffMember, care_service, key_of, region_path, staff
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
-from bangfu.schema.connections import connection_types, paginate
-from types import SimpleNamespace as CoreTypes  # TEMPORARY
+from bangfu.schema.composed import HouseholdConnection, HouseholdEdge, HouseholdType, PersonType
+from bangfu.schema.connections import Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
 from bangfu.schema.scan_cost import SCANS, RegionCode
+from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation, Region
 
 
@@ -52,7 +53,7 @@ class ScreeningCoverage:
     async def region(self, info: Info) -> Region | None:
         if self.region_code is None:
             return None
-        return await info.context.loaders["region"].load(self.region_code)  # type: ignore[no-any-return]
+        return await info.context.loaders["region"].load(self.region_code)
 
     @staticmethod
     def of(row: CoverageRow | None) -> "ScreeningCoverage":
@@ -104,263 +105,290 @@ class ScreeningVisitRecordInput:
     )
 
 
-def build(core: CoreTypes) -> tuple[type, type, type]:
-    Person_, Household_ = core.Person, core.Household
+@strawberry.type(name="Problem", description="A problem found by screening (R5).")
+class ProblemType:
+    domain: ProblemDomain
+    description: str | None = strawberry.field(
+        description="What was found, in the visitor's words: sensitive (PIPL art. 28), "
+        "only with registry:read-sensitive; null with FORBIDDEN otherwise.",
+        extensions=note_access("Problem", "description"),
+    )
+    severity: Severity
+    is_key: bool = strawberry.field(description="A key problem (重点问题).")
 
-    @strawberry.type(name="Problem", description="A problem found by screening (R5).")
-    class ProblemType:
-        domain: ProblemDomain
-        description: str | None = strawberry.field(
-            description="What was found, in the visitor's words: sensitive (PIPL art. 28), "
-            "only with registry:read-sensitive; null with FORBIDDEN otherwise.",
-            extensions=note_access("Problem", "description"),
-        )
-        severity: Severity
-        is_key: bool = strawberry.field(description="A key problem (重点问题).")
+    @strawberry.field(description="The global ID of the problem.")
+    @staticmethod
+    def id(root: Problem) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Problem", root.id))
 
-        @strawberry.field(description="The global ID of the problem.")
-        def id(self) -> strawberry.ID:
-            return strawberry.ID(to_global_id("Problem", self.id))  # type: ignore[attr-defined]
+    @strawberry.field(description="The member concerned, if any.")
+    @staticmethod
+    async def person(root: Problem, info: Info) -> PersonType | None:
+        if root.person_id is None:
+            return None
+        return await info.context.loaders["person"].load(root.person_id)
 
-        @strawberry.field(description="The member concerned, if any.")
-        async def person(self, info: Info) -> Person_ | None:  # type: ignore[valid-type]
-            if self.person_id is None:  # type: ignore[attr-defined]
-                return None
-            return await info.context.loaders["person"].load(self.person_id)  # type: ignore[attr-defined]
+    @strawberry.field(description="Whether a measure that is not cancelled answers it.")
+    @staticmethod
+    async def answered(root: Problem, info: Info) -> bool:
+        measures = await load(info, "care_measures_of_problem", root.id)
+        return any(m.status is not MeasureStatus.CANCELLED for m in measures)
 
-        @strawberry.field(description="Whether a measure that is not cancelled answers it.")
-        async def answered(self, info: Info) -> bool:
-            measures = await load(info, "care_measures_of_problem", self.id)  # type: ignore[attr-defined]
-            return any(m.status is not MeasureStatus.CANCELLED for m in measures)
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, Problem)
 
-        @classmethod
-        def is_type_of(cls, obj: Any, _info: Any) -> bool:
-            return isinstance(obj, Problem)
 
-    @strawberry.type(name="ScreeningVisit", description="A screening visit of a household.")
-    class ScreeningVisitType:
-        visited_on: dt.date
-        outcome: VisitOutcome
-        notes: str | None = strawberry.field(
-            description="The visitor's notes: sensitive (PIPL art. 28), only with "
-            "registry:read-sensitive; null with FORBIDDEN otherwise.",
-            extensions=note_access("ScreeningVisit", "notes"),
-        )
-
-        @strawberry.field(description="The global ID of the visit.")
-        def id(self) -> strawberry.ID:
-            return strawberry.ID(to_global_id("ScreeningVisit", self.id))  # type: ignore[attr-defined]
-
-        @strawberry.field
-        async def household(self, info: Info) -> Household_ | None:  # type: ignore[valid-type]
-            return await info.context.loaders["household"].load(self.household_id)  # type: ignore[attr-defined]
-
-        @strawberry.field(description="The user who recorded the visit.")
-        async def visitor(self, info: Info) -> StaffMember | None:
-            return await staff(info, self.visitor_id)  # type: ignore[attr-defined,no-any-return]
-
-        @strawberry.field(description="The organisation that visited.")
-        async def organisation(self, info: Info) -> Organisation | None:
-            return await info.context.loaders["organisation"].load(self.organisation_id)  # type: ignore[attr-defined,no-any-return]
-
-        @strawberry.field
-        async def problems(self, info: Info) -> list[ProblemType]:
-            return await load(info, "care_problems_of_visit", self.id)  # type: ignore[attr-defined,no-any-return]
-
-        @classmethod
-        def is_type_of(cls, obj: Any, _info: Any) -> bool:
-            return isinstance(obj, ScreeningVisit)
-
-    visit_edge, visit_connection = connection_types(ScreeningVisitType, "ScreeningVisit")
-
-    @strawberry.type(name="ScreeningCampaign", description="A screening campaign (排查, R5).")
-    class ScreeningCampaignType:
-        name: str
-        starts_on: dt.date
-        ends_on: dt.date
-
-        @strawberry.field(description="The global ID of the campaign.")
-        def id(self) -> strawberry.ID:
-            return strawberry.ID(to_global_id("ScreeningCampaign", self.id))  # type: ignore[attr-defined]
-
-        @strawberry.field(description="The target area.")
-        async def region(self, info: Info) -> Region:
-            return await info.context.loaders["region"].load(self.region_code)  # type: ignore[attr-defined,no-any-return]
-
-        @strawberry.field(
-            description="Coverage per region of `level` (one SQL aggregate), optionally only "
-            "below `regionCode`; only targets in your area are counted.",
-            metadata=SCANS,
-        )
-        async def coverage(
-            self, info: Info, level: models.RegionLevel, region_code: RegionCode = None
-        ) -> list[ScreeningCoverage]:
-            within = await region_path(info, region_code)
-            statement = coverage_statement(self.id, models.RegionLevel(level), within)  # type: ignore[attr-defined]
-            async with info.context.read() as session:
-                rows = (await session.execute(statement)).all()
-            return [ScreeningCoverage.of(CoverageRow(*row)) for row in rows]
-
-        @strawberry.field(
-            description="Coverage of every target in your area together.", metadata=SCANS
-        )
-        async def totals(self, info: Info) -> ScreeningCoverage:
-            statement = coverage_statement(self.id, models.RegionLevel.CITY)  # type: ignore[attr-defined]
-            async with info.context.read() as session:
-                rows = (await session.execute(statement)).all()
-            return ScreeningCoverage.of(CoverageRow(*rows[0]) if rows else None)
-
-        @strawberry.field(
-            description="Target households nobody has visited yet, in your area.",
-            metadata=SCANS,  # an anti-join over the campaign's targets
-        )
-        async def households_not_visited(
-            self, info: Info, first: int, after: str | None = None
-        ) -> core.HouseholdConnection:  # type: ignore[name-defined]
-            return await paginate(
-                info.context,
-                core.HouseholdConnection,
-                core.HouseholdEdge,
-                not_yet_visited(self.id),  # type: ignore[attr-defined]
-                Household,
-                first=first,
-                after=after,
-            )
-
-        @strawberry.field(description="The campaign's visits in your area, oldest first.")
-        async def visits(
-            self, info: Info, first: int, after: str | None = None
-        ) -> visit_connection:  # type: ignore[valid-type]
-            statement = select(ScreeningVisit).where(ScreeningVisit.campaign_id == self.id)  # type: ignore[attr-defined]
-            return await paginate(
-                info.context,
-                visit_connection,
-                visit_edge,
-                statement,
-                ScreeningVisit,
-                first=first,
-                after=after,
-            )
-
-        @classmethod
-        def is_type_of(cls, obj: Any, _info: Any) -> bool:
-            return isinstance(obj, ScreeningCampaign)
-
-    campaign_edge, campaign_connection = connection_types(
-        ScreeningCampaignType, "ScreeningCampaign"
+@strawberry.type(name="ScreeningVisit", description="A screening visit of a household.")
+class ScreeningVisitType:
+    visited_on: dt.date
+    outcome: VisitOutcome
+    notes: str | None = strawberry.field(
+        description="The visitor's notes: sensitive (PIPL art. 28), only with "
+        "registry:read-sensitive; null with FORBIDDEN otherwise.",
+        extensions=note_access("ScreeningVisit", "notes"),
     )
 
-    @strawberry.type(name="ScreeningCampaignPayload")
-    class ScreeningCampaignPayload:
-        screening_campaign: ScreeningCampaignType | None
-        target_count: int | None = strawberry.field(description="Households frozen as targets.")
-        errors: list[CoreError]
+    @strawberry.field(description="The global ID of the visit.")
+    @staticmethod
+    def id(root: ScreeningVisit) -> strawberry.ID:
+        return strawberry.ID(to_global_id("ScreeningVisit", root.id))
 
-    @strawberry.type(name="ScreeningVisitPayload")
-    class ScreeningVisitPayload:
-        screening_visit: ScreeningVisitType | None
-        household: Household_ | None  # type: ignore[valid-type]
-        errors: list[CoreError]
+    @strawberry.field
+    @staticmethod
+    async def household(root: ScreeningVisit, info: Info) -> HouseholdType | None:
+        return await info.context.loaders["household"].load(root.household_id)
 
-    @strawberry.type(name="Query")
-    class ScreeningQuery:
-        @strawberry.field(
-            description="One campaign by global ID.", extensions=requires("care:read")
+    @strawberry.field(description="The user who recorded the visit.")
+    @staticmethod
+    async def visitor(root: ScreeningVisit, info: Info) -> StaffMember | None:
+        return await staff(info, root.visitor_id)
+
+    @strawberry.field(description="The organisation that visited.")
+    @staticmethod
+    async def organisation(root: ScreeningVisit, info: Info) -> Organisation | None:
+        return await info.context.loaders["organisation"].load(root.organisation_id)
+
+    @strawberry.field
+    @staticmethod
+    async def problems(root: ScreeningVisit, info: Info) -> list[ProblemType]:
+        return await load(info, "care_problems_of_visit", root.id)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, ScreeningVisit)
+
+
+@strawberry.type(name="ScreeningVisitEdge", description="A ScreeningVisit and its cursor.")
+class ScreeningVisitEdge:
+    cursor: str
+    node: ScreeningVisitType
+
+
+@strawberry.type(name="ScreeningVisitConnection", description="A page of ScreeningVisit objects.")
+class ScreeningVisitConnection(Page):
+    edges: list[ScreeningVisitEdge]
+    nodes: list[ScreeningVisitType]
+
+
+@strawberry.type(name="ScreeningCampaign", description="A screening campaign (排查, R5).")
+class ScreeningCampaignType:
+    name: str
+    starts_on: dt.date
+    ends_on: dt.date
+
+    @strawberry.field(description="The global ID of the campaign.")
+    @staticmethod
+    def id(root: ScreeningCampaign) -> strawberry.ID:
+        return strawberry.ID(to_global_id("ScreeningCampaign", root.id))
+
+    @strawberry.field(description="The target area.")
+    @staticmethod
+    async def region(root: ScreeningCampaign, info: Info) -> Region:
+        return await info.context.loaders["region"].load(root.region_code)
+
+    @strawberry.field(
+        description="Coverage per region of `level` (one SQL aggregate), optionally only "
+        "below `regionCode`; only targets in your area are counted.",
+        metadata=SCANS,
+    )
+    @staticmethod
+    async def coverage(
+        root: ScreeningCampaign,
+        info: Info,
+        level: models.RegionLevel,
+        region_code: RegionCode = None,
+    ) -> list[ScreeningCoverage]:
+        within = await region_path(info, region_code)
+        statement = coverage_statement(root.id, models.RegionLevel(level), within)
+        async with info.context.read() as session:
+            rows = (await session.execute(statement)).all()
+        return [ScreeningCoverage.of(CoverageRow(*row)) for row in rows]
+
+    @strawberry.field(description="Coverage of every target in your area together.", metadata=SCANS)
+    @staticmethod
+    async def totals(root: ScreeningCampaign, info: Info) -> ScreeningCoverage:
+        statement = coverage_statement(root.id, models.RegionLevel.CITY)
+        async with info.context.read() as session:
+            rows = (await session.execute(statement)).all()
+        return ScreeningCoverage.of(CoverageRow(*rows[0]) if rows else None)
+
+    @strawberry.field(
+        description="Target households nobody has visited yet, in your area.",
+        metadata=SCANS,  # an anti-join over the campaign's targets
+    )
+    @staticmethod
+    async def households_not_visited(
+        root: ScreeningCampaign, info: Info, first: int, after: str | None = None
+    ) -> HouseholdConnection:
+        return await paginate(
+            info.context,
+            HouseholdConnection,
+            HouseholdEdge,
+            not_yet_visited(root.id),
+            Household,
+            first=first,
+            after=after,
         )
-        async def screening_campaign(
-            self, info: Info, id: strawberry.ID
-        ) -> ScreeningCampaignType | None:
-            key = key_of(id, "ScreeningCampaign")
-            return None if key < 0 else await load(info, "care_campaign", key)
 
-        @strawberry.field(
-            description="Campaigns over your area or an area around it, newest first.",
-            extensions=requires("care:read"),
+    @strawberry.field(description="The campaign's visits in your area, oldest first.")
+    @staticmethod
+    async def visits(
+        root: ScreeningCampaign, info: Info, first: int, after: str | None = None
+    ) -> ScreeningVisitConnection:
+        statement = select(ScreeningVisit).where(ScreeningVisit.campaign_id == root.id)
+        return await paginate(
+            info.context,
+            ScreeningVisitConnection,
+            ScreeningVisitEdge,
+            statement,
+            ScreeningVisit,
+            first=first,
+            after=after,
         )
-        async def screening_campaigns(
-            self, info: Info, first: int, after: str | None = None
-        ) -> campaign_connection:  # type: ignore[valid-type]
-            return await paginate(
-                info.context,
-                campaign_connection,
-                campaign_edge,
-                select(ScreeningCampaign),
-                ScreeningCampaign,
-                first=first,
-                after=after,
-                newest_first=True,
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, ScreeningCampaign)
+
+
+@strawberry.type(name="ScreeningCampaignEdge", description="A ScreeningCampaign and its cursor.")
+class ScreeningCampaignEdge:
+    cursor: str
+    node: ScreeningCampaignType
+
+
+@strawberry.type(
+    name="ScreeningCampaignConnection", description="A page of ScreeningCampaign objects."
+)
+class ScreeningCampaignConnection(Page):
+    edges: list[ScreeningCampaignEdge]
+    nodes: list[ScreeningCampaignType]
+
+
+@strawberry.type(name="ScreeningCampaignPayload")
+class ScreeningCampaignPayload:
+    screening_campaign: ScreeningCampaignType | None
+    target_count: int | None = strawberry.field(description="Households frozen as targets.")
+    errors: list[CoreError]
+
+
+@strawberry.type(name="ScreeningVisitPayload")
+class ScreeningVisitPayload:
+    screening_visit: ScreeningVisitType | None
+    household: HouseholdType | None
+    errors: list[CoreError]
+
+
+@strawberry.type(name="Query")
+class ScreeningQuery:
+    @strawberry.field(description="One campaign by global ID.", extensions=requires("care:read"))
+    async def screening_campaign(
+        self, info: Info, id: strawberry.ID
+    ) -> ScreeningCampaignType | None:
+        key = key_of(id, "ScreeningCampaign")
+        return None if key < 0 else await load(info, "care_campaign", key)
+
+    @strawberry.field(
+        description="Campaigns over your area or an area around it, newest first.",
+        extensions=requires("care:read"),
+    )
+    async def screening_campaigns(
+        self, info: Info, first: int, after: str | None = None
+    ) -> ScreeningCampaignConnection:
+        return await paginate(
+            info.context,
+            ScreeningCampaignConnection,
+            ScreeningCampaignEdge,
+            select(ScreeningCampaign),
+            ScreeningCampaign,
+            first=first,
+            after=after,
+            newest_first=True,
+        )
+
+
+@strawberry.type(name="Mutation")
+class ScreeningMutation:
+    @strawberry.mutation(
+        description="Start a campaign; its targets are frozen now: every household in the "
+        "area with a member holding a hardship category on `startsOn`.",
+        extensions=requires("screening:write"),
+    )
+    async def screening_campaign_create(
+        self, info: Info, input: ScreeningCampaignCreateInput
+    ) -> ScreeningCampaignPayload:
+        async def work(screening: Screening) -> dict[str, Any]:
+            campaign = await screening.create_campaign(
+                input.name, input.region_code, input.starts_on, input.ends_on
             )
-
-    @strawberry.type(name="Mutation")
-    class ScreeningMutation:
-        @strawberry.mutation(
-            description="Start a campaign; its targets are frozen now: every household in the "
-            "area with a member holding a hardship category on `startsOn`.",
-            extensions=requires("screening:write"),
-        )
-        async def screening_campaign_create(
-            self, info: Info, input: ScreeningCampaignCreateInput
-        ) -> ScreeningCampaignPayload:
-            async def work(screening: Screening) -> Any:
-                campaign = await screening.create_campaign(
-                    input.name, input.region_code, input.starts_on, input.ends_on
+            count = await screening.session.scalar(
+                select(func.count(ScreeningTarget.id)).where(
+                    ScreeningTarget.campaign_id == campaign.id
                 )
-                count = await screening.session.scalar(
-                    select(func.count(ScreeningTarget.id)).where(
-                        ScreeningTarget.campaign_id == campaign.id
-                    )
-                )
-                return campaign, int(count or 0)
-
-            result = await run(info, Screening, work)
-            if isinstance(result, list):
-                return ScreeningCampaignPayload(
-                    screening_campaign=None, target_count=None, errors=result
-                )
-            campaign, count = result
-            return ScreeningCampaignPayload(
-                screening_campaign=campaign, target_count=count, errors=[]
             )
+            return {"screening_campaign": campaign, "target_count": int(count or 0)}
 
-        @strawberry.mutation(
-            description="Record a screening visit; a visit that met the household sets or "
-            "clears the key-household and key-person flags from the problems found.",
-            extensions=requires("screening:visit"),
+        return await run_mutation(
+            info, ScreeningCampaignPayload, work, service=care_service(Screening)
         )
-        async def screening_visit_record(
-            self, info: Info, input: ScreeningVisitRecordInput
-        ) -> ScreeningVisitPayload:
-            async def work(screening: Screening) -> Any:
-                problems = [
-                    ProblemData(
-                        domain=ProblemDomain(p.domain),
-                        description=p.description,
-                        severity=Severity(p.severity),
-                        is_key=p.is_key,
-                        person_id=None
-                        if p.person_id is None
-                        else decode_id(p.person_id, "Person", f"input.problems.{i}.personId"),
-                    )
-                    for i, p in enumerate(input.problems)
-                ]
-                household_id = decode_id(input.household_id, "Household", "input.householdId")
-                visit = await screening.record_visit(
-                    decode_id(input.campaign_id, "ScreeningCampaign", "input.campaignId"),
-                    household_id,
-                    input.visited_on,
-                    VisitOutcome(input.outcome),
-                    input.notes,
-                    problems,
-                    None
-                    if input.organisation_id is None
-                    else decode_id(input.organisation_id, "Organisation", "input.organisationId"),
+
+    @strawberry.mutation(
+        description="Record a screening visit; a visit that met the household sets or "
+        "clears the key-household and key-person flags from the problems found.",
+        extensions=requires("screening:visit"),
+    )
+    async def screening_visit_record(
+        self, info: Info, input: ScreeningVisitRecordInput
+    ) -> ScreeningVisitPayload:
+        async def work(screening: Screening) -> dict[str, Any]:
+            problems = [
+                ProblemData(
+                    domain=ProblemDomain(p.domain),
+                    description=p.description,
+                    severity=Severity(p.severity),
+                    is_key=p.is_key,
+                    person_id=None
+                    if p.person_id is None
+                    else decode_id(p.person_id, "Person", f"input.problems.{i}.personId"),
                 )
-                return visit, await screening.get(Household, household_id, "input.householdId")
+                for i, p in enumerate(input.problems)
+            ]
+            household_id = decode_id(input.household_id, "Household", "input.householdId")
+            visit = await screening.record_visit(
+                decode_id(input.campaign_id, "ScreeningCampaign", "input.campaignId"),
+                household_id,
+                input.visited_on,
+                VisitOutcome(input.outcome),
+                input.notes,
+                problems,
+                None
+                if input.organisation_id is None
+                else decode_id(input.organisation_id, "Organisation", "input.organisationId"),
+            )
+            household = await screening.get(Household, household_id, "input.householdId")
+            return {"screening_visit": visit, "household": household}
 
-            result = await run(info, Screening, work)
-            if isinstance(result, list):
-                return ScreeningVisitPayload(screening_visit=None, household=None, errors=result)
-            visit, household = result
-            return ScreeningVisitPayload(screening_visit=visit, household=household, errors=[])
-
-    return ScreeningQuery, ScreeningMutation, ProblemType
+        return await run_mutation(
+            info, ScreeningVisitPayload, work, service=care_service(Screening)
+        )
