@@ -364,7 +364,7 @@ class Harness:
         response = await self.post(query, variables, token=token)
         if response.status_code != 200:
             raise AssertionError(f"HTTP {response.status_code}: {response.text}")
-        return json.loads(response.text)  # type: ignore[no-any-return]
+        return json.loads(response.text)
 
     async def ok(
         self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
@@ -373,7 +373,7 @@ class Harness:
         answer = await self.gql(query, variables, token=token)
         if answer.get("errors"):
             raise AssertionError(f"GraphQL errors: {answer['errors']}")
-        return answer["data"]  # type: ignore[no-any-return]
+        return answer["data"]
 
     def count_statements(self) -> StatementCounter:
         """``with h.count_statements() as counter:`` counts the SQL statements run inside."""
