@@ -21,8 +21,8 @@ from bangfu.plugins.housing.models import (
     RenovationProject,
     SafetyAppraisal,
 )
-from bangfu.plugins.housing.mutations import build_mutation_types
-from bangfu.plugins.housing.queries import build_query_types
+from bangfu.plugins.housing.mutations import HousingMutation
+from bangfu.plugins.housing.queries import HousingQuery
 from bangfu.plugins.housing.types import HousingHouseholdFields
 
 NAME = "housing"
@@ -64,13 +64,13 @@ def bangfu_graphql_type_extensions() -> Mapping[str, Sequence[type]]:
 
 
 @hookimpl
-def bangfu_graphql_query_types(core_types: Any) -> Sequence[type]:
-    return build_query_types(core_types)
+def bangfu_graphql_query_types() -> Sequence[type]:
+    return [HousingQuery]
 
 
 @hookimpl
-def bangfu_graphql_mutation_types(core_types: Any) -> Sequence[type]:
-    return build_mutation_types(core_types)
+def bangfu_graphql_mutation_types() -> Sequence[type]:
+    return [HousingMutation]
 
 
 @hookimpl
