@@ -24,7 +24,7 @@ from bangfu.plugins.medical.models import (
     MedicalCondition,
 )
 from bangfu.plugins.medical.mutations import MedicalMutation
-from bangfu.plugins.medical.queries import build_query
+from bangfu.plugins.medical.queries import MedicalQuery
 from bangfu.plugins.medical.settings import medical_settings
 from bangfu.plugins.medical.types import MedicalPersonFields
 
@@ -65,12 +65,12 @@ def bangfu_graphql_type_extensions() -> Mapping[str, Sequence[type]]:
 
 
 @hookimpl
-def bangfu_graphql_query_types(core_types: Any) -> Sequence[type]:
-    return [build_query(core_types)]
+def bangfu_graphql_query_types() -> Sequence[type]:
+    return [MedicalQuery]
 
 
 @hookimpl
-def bangfu_graphql_mutation_types(core_types: Any) -> Sequence[type]:
+def bangfu_graphql_mutation_types() -> Sequence[type]:
     return [MedicalMutation]
 
 
