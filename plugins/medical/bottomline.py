@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.bottomline import Finding, Indicator, Status
+from bangfu.plugin import Finding, Indicator, Status
 from bangfu.plugins.medical.amounts import percent
 from bangfu.plugins.medical.models import Hospitalisation, InsuranceEnrolment, MedicalAidClaim
 from bangfu.plugins.medical.settings import MedicalSettings

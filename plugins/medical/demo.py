@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.calendar import age_on, today
 from bangfu.core.care.demo_rows import insert_objects
+from bangfu.plugin import age_on, today
 from bangfu.plugins.medical.models import (
     Hospitalisation,
     InsuranceEnrolment,

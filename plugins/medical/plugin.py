@@ -9,10 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.bottomline import Finding
-from bangfu.core.plugins import PluginInfo, hookimpl
-from bangfu.core.roster.columns import RosterColumns
-from bangfu.core.security.permissions import Action, plugin_actions
+from bangfu.plugin import Action, Finding, PluginInfo, RosterColumns, hookimpl, plugin_actions
 from bangfu.plugins.medical import bottomline, demo, roster
 from bangfu.plugins.medical.access import read_diagnosis_action
 from bangfu.plugins.medical.errors import MedicalErrorCode
