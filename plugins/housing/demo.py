@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.calendar import today
-from bangfu.core.registry.models import Organisation
+from bangfu.plugin import Organisation, today
 from bangfu.plugins.housing.models import (
     AidKind,
     DisasterKind,

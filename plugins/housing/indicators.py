@@ -24,8 +24,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.bottomline import Finding, Indicator, Status
-from bangfu.core.registry.models import Membership
+from bangfu.plugin import Finding, Indicator, Membership, Status
 from bangfu.plugins.housing.models import (
     ACTIVE_RENOVATION,
     DANGEROUS_GRADES,

@@ -4,13 +4,13 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from bangfu.plugin import by_key, grouped
 from bangfu.plugins.housing.models import (
     DisasterReport,
     HousingAid,
     RenovationProject,
     SafetyAppraisal,
 )
-from bangfu.schema.loaders import by_key, grouped
 
 
 def register(context: Any) -> None:

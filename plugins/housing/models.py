@@ -16,8 +16,7 @@ from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, 
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bangfu.core.db import Base, utcnow
-from bangfu.core.registry import HouseholdScoped
+from bangfu.plugin import Base, HouseholdScoped, utcnow
 
 
 def _enum(cls: type[enum.Enum], name: str, length: int = 32) -> Enum:

@@ -9,10 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.bottomline import Finding
-from bangfu.core.plugins import PluginInfo, hookimpl
-from bangfu.core.roster.columns import RosterColumns
-from bangfu.core.security.permissions import Action, plugin_actions
+from bangfu.plugin import Action, Finding, PluginInfo, RosterColumns, hookimpl, plugin_actions
 from bangfu.plugins.housing import demo, indicators, loaders, roster
 from bangfu.plugins.housing.errors import HousingErrorCode
 from bangfu.plugins.housing.models import (
@@ -21,8 +18,8 @@ from bangfu.plugins.housing.models import (
     RenovationProject,
     SafetyAppraisal,
 )
-from bangfu.plugins.housing.mutations import build_mutation_types
-from bangfu.plugins.housing.queries import build_query_types
+from bangfu.plugins.housing.mutations import HousingMutation
+from bangfu.plugins.housing.queries import HousingQuery
 from bangfu.plugins.housing.types import HousingHouseholdFields
 
 NAME = "housing"
@@ -64,13 +61,13 @@ def bangfu_graphql_type_extensions() -> Mapping[str, Sequence[type]]:
 
 
 @hookimpl
-def bangfu_graphql_query_types(core_types: Any) -> Sequence[type]:
-    return build_query_types(core_types)
+def bangfu_graphql_query_types() -> Sequence[type]:
+    return [HousingQuery]
 
 
 @hookimpl
-def bangfu_graphql_mutation_types(core_types: Any) -> Sequence[type]:
-    return build_mutation_types(core_types)
+def bangfu_graphql_mutation_types() -> Sequence[type]:
+    return [HousingMutation]
 
 
 @hookimpl

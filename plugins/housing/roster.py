@@ -6,7 +6,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.roster.columns import (
+from bangfu.core.roster.tables import lookup
+from bangfu.core.roster.values import day
+from bangfu.plugin import (
     Change,
     RosterColumn,
     RosterColumns,
@@ -15,8 +17,6 @@ from bangfu.core.roster.columns import (
     RosterValueError,
     RosterWriteContext,
 )
-from bangfu.core.roster.tables import lookup
-from bangfu.core.roster.values import day
 from bangfu.plugins.housing.models import SafetyAppraisal, SafetyGrade
 
 GRADES = {

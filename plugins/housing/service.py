@@ -1,9 +1,9 @@
 """Housing use cases: appraisals, renovation, aid and disaster reports.
 
-Every method runs in the caller's transaction (``bangfu.schema.transactions.in_transaction``) as
+Every method runs in the caller's transaction (``bangfu.plugin.run_mutation``) as
 the session's actor, so area scoping applies: a household outside the actor's area is
 ``NOT_FOUND``, like an absent one. Input is checked first and a
-:class:`bangfu.core.errors.DomainError` is raised on anything wrong; the caller rolls back, so
+:class:`bangfu.plugin.DomainError` is raised on anything wrong; the caller rolls back, so
 nothing is ever half-written. ``field`` arguments are the dotted input paths named in
 the errors (``input.householdId``).
 """
@@ -17,11 +17,19 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.care.events import CareEventKind, CareEventRaised
 from bangfu.core.db import flush_or_version_conflict
-from bangfu.core.errors import DomainError, FieldError
-from bangfu.core.registry.models import CategoryAssignment, Household, Membership, Person
 from bangfu.core.registry.service import Registry
+from bangfu.plugin import (
+    CareEventKind,
+    CareEventRaised,
+    CategoryAssignment,
+    DomainError,
+    FieldError,
+    Household,
+    Membership,
+    Person,
+    to_global_id,
+)
 from bangfu.plugins.housing.errors import HousingErrorCode as Code
 from bangfu.plugins.housing.models import (
     DANGEROUS_GRADES,
@@ -37,7 +45,6 @@ from bangfu.plugins.housing.models import (
     SafetyAppraisal,
     SafetyGrade,
 )
-from bangfu.schema.relay import to_global_id
 
 NAME = "housing"
 MAX_AMOUNT = decimal.Decimal("9999999999.99")  # Numeric(12, 2)

@@ -5,6 +5,8 @@ so a page of households costs the same number of statements whatever its size. I
 opaque global IDs made of the model's name and key (the same IDs the audit trail shows).
 """
 
+from __future__ import annotations
+
 import datetime as dt
 import decimal
 from typing import Any
@@ -12,6 +14,17 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from bangfu.plugin import (
+    Error,
+    Household,
+    OrganisationType,
+    direct,
+    prefetchable,
+    ready,
+    requires,
+    then,
+    to_global_id,
+)
 from bangfu.plugins.housing.models import (
     ACTIVE_RENOVATION,
     DANGEROUS_GRADES,
@@ -25,11 +38,6 @@ from bangfu.plugins.housing.models import (
     SafetyAppraisal,
     SafetyGrade,
 )
-from bangfu.schema.errors import Error
-from bangfu.schema.permissions import requires
-from bangfu.schema.prefetch import direct, prefetchable, ready, then
-from bangfu.schema.relay import to_global_id
-from bangfu.schema.types import Organisation
 
 SafetyGradeType = strawberry.enum(
     SafetyGrade,
@@ -73,21 +81,24 @@ class HousingSafetyAppraisal:
     report_reference: str | None = strawberry.field(description="The appraisal report's number.")
 
     @strawberry.field(description="The global ID of the appraisal.")
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return _id(self)
+    def id(root: SafetyAppraisal) -> strawberry.ID:
+        return _id(root)
 
     @strawberry.field(description="C (partly) or D (wholly dangerous).")
+    @staticmethod
     @direct
-    def dangerous(self) -> bool:
-        return self.grade in DANGEROUS_GRADES
+    def dangerous(root: SafetyAppraisal) -> bool:
+        return root.grade in DANGEROUS_GRADES
 
     @strawberry.field(description="The appraising organisation, when it is in the registry.")
-    async def appraising_organisation(self, info: Info) -> Organisation | None:
-        key = self.appraising_organisation_id  # type: ignore[attr-defined]
+    @staticmethod
+    async def appraising_organisation(root: SafetyAppraisal, info: Info) -> OrganisationType | None:
+        key = root.appraising_organisation_id
         if key is None:
             return None
-        return await info.context.loaders["organisation"].load(key)  # type: ignore[no-any-return]
+        return await info.context.loaders["organisation"].load(key)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -97,7 +108,7 @@ class HousingSafetyAppraisal:
 async def _appraisal(info: Info, key: int | None) -> HousingSafetyAppraisal | None:
     if key is None:
         return None
-    return await info.context.loaders["housing_appraisal"].load(key)  # type: ignore[no-any-return]
+    return await info.context.loaders["housing_appraisal"].load(key)
 
 
 @strawberry.type(
@@ -123,22 +134,28 @@ class HousingRenovationProject:
     )
 
     @strawberry.field(description="The global ID of the project.")
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return _id(self)
+    def id(root: RenovationProject) -> strawberry.ID:
+        return _id(root)
 
     @strawberry.field(description="PLANNED, APPROVED or UNDER_WAY: the house is being dealt with.")
+    @staticmethod
     @direct
-    def active(self) -> bool:
-        return self.status in ACTIVE_RENOVATION
+    def active(root: RenovationProject) -> bool:
+        return root.status in ACTIVE_RENOVATION
 
     @strawberry.field(description="The C or D appraisal the project answers.")
-    async def appraisal(self, info: Info) -> HousingSafetyAppraisal | None:
-        return await _appraisal(info, self.appraisal_id)  # type: ignore[attr-defined]
+    @staticmethod
+    async def appraisal(root: RenovationProject, info: Info) -> HousingSafetyAppraisal | None:
+        return await _appraisal(info, root.appraisal_id)
 
     @strawberry.field(description="The A or B appraisal on which the project was accepted.")
-    async def acceptance_appraisal(self, info: Info) -> HousingSafetyAppraisal | None:
-        return await _appraisal(info, self.acceptance_appraisal_id)  # type: ignore[attr-defined]
+    @staticmethod
+    async def acceptance_appraisal(
+        root: RenovationProject, info: Info
+    ) -> HousingSafetyAppraisal | None:
+        return await _appraisal(info, root.acceptance_appraisal_id)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -160,14 +177,16 @@ class HousingAidType:
     )
 
     @strawberry.field(description="The global ID of the aid.")
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return _id(self)
+    def id(root: HousingAid) -> strawberry.ID:
+        return _id(root)
 
     @strawberry.field(description="Whether today lies in the period.")
+    @staticmethod
     @direct
-    def active(self, info: Info) -> bool:
-        return self.period_start <= info.context.today <= self.period_end
+    def active(root: HousingAid, info: Info) -> bool:
+        return root.period_start <= info.context.today <= root.period_end
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -189,13 +208,15 @@ class HousingDisasterReport:
     response: str | None = strawberry.field(description="What was done.")
 
     @strawberry.field(description="The global ID of the report.")
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return _id(self)
+    def id(root: DisasterReport) -> strawberry.ID:
+        return _id(root)
 
     @strawberry.field(description="A response is recorded.")
-    def responded(self) -> bool:
-        return self.responded_on is not None
+    @staticmethod
+    def responded(root: DisasterReport) -> bool:
+        return root.responded_on is not None
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -210,41 +231,50 @@ class HousingOnHousehold:
         return ready(info.context.loaders["housing_appraisals"], self.household_id)
 
     @strawberry.field(description="The newest appraisal (by date), if the dwelling was appraised.")
+    @staticmethod
     @prefetchable
-    def latest_appraisal(self, info: Info) -> HousingSafetyAppraisal | None:
-        return then(self._appraisals(info), lambda rows: rows[0] if rows else None)  # type: ignore[no-any-return]
+    def latest_appraisal(root: HousingOnHousehold, info: Info) -> HousingSafetyAppraisal | None:
+        return then(root._appraisals(info), lambda rows: rows[0] if rows else None)
 
     @strawberry.field(description="Every appraisal, newest first.")
+    @staticmethod
     @prefetchable
-    def appraisals(self, info: Info) -> list[HousingSafetyAppraisal]:
-        return self._appraisals(info)  # type: ignore[no-any-return]
+    def appraisals(root: HousingOnHousehold, info: Info) -> list[HousingSafetyAppraisal]:
+        return root._appraisals(info)
 
     @strawberry.field(description="The latest appraisal is C or D.")
+    @staticmethod
     @prefetchable
-    def dangerous(self, info: Info) -> bool:
-        return then(  # type: ignore[no-any-return]
-            self._appraisals(info), lambda rows: bool(rows) and rows[0].grade in DANGEROUS_GRADES
+    def dangerous(root: HousingOnHousehold, info: Info) -> bool:
+        return then(
+            root._appraisals(info), lambda rows: bool(rows) and rows[0].grade in DANGEROUS_GRADES
         )
 
     @strawberry.field(description="The renovation not yet accepted, if any (at most one).")
-    async def open_renovation(self, info: Info) -> HousingRenovationProject | None:
-        rows = await info.context.loaders["housing_renovations"].load(self.household_id)
+    @staticmethod
+    async def open_renovation(
+        root: HousingOnHousehold, info: Info
+    ) -> HousingRenovationProject | None:
+        rows = await info.context.loaders["housing_renovations"].load(root.household_id)
         return next((r for r in rows if r.status is not RenovationStatus.ACCEPTED), None)
 
     @strawberry.field(description="Every renovation project, newest first.")
+    @staticmethod
     @prefetchable
-    def renovations(self, info: Info) -> list[HousingRenovationProject]:
-        return ready(info.context.loaders["housing_renovations"], self.household_id)  # type: ignore[no-any-return]
+    def renovations(root: HousingOnHousehold, info: Info) -> list[HousingRenovationProject]:
+        return ready(info.context.loaders["housing_renovations"], root.household_id)
 
     @strawberry.field(description="Rental subsidies and public rental housing, newest first.")
+    @staticmethod
     @prefetchable
-    def aid(self, info: Info) -> list[HousingAidType]:
-        return ready(info.context.loaders["housing_aid"], self.household_id)  # type: ignore[no-any-return]
+    def aid(root: HousingOnHousehold, info: Info) -> list[HousingAidType]:
+        return ready(info.context.loaders["housing_aid"], root.household_id)
 
     @strawberry.field(description="Disaster reports, newest first.")
+    @staticmethod
     @prefetchable
-    def disasters(self, info: Info) -> list[HousingDisasterReport]:
-        return ready(info.context.loaders["housing_disasters"], self.household_id)  # type: ignore[no-any-return]
+    def disasters(root: HousingOnHousehold, info: Info) -> list[HousingDisasterReport]:
+        return ready(info.context.loaders["housing_disasters"], root.household_id)
 
 
 @strawberry.type
@@ -255,6 +285,7 @@ class HousingHouseholdFields:
         description="Dwelling safety, renovation, housing aid and disasters (housing plugin).",
         extensions=requires("housing:read"),
     )
+    @staticmethod
     @prefetchable
-    def housing(self) -> HousingOnHousehold | None:
-        return HousingOnHousehold(household_id=self.id)  # type: ignore[attr-defined]
+    def housing(root: Household) -> HousingOnHousehold | None:
+        return HousingOnHousehold(household_id=root.id)

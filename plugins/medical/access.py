@@ -21,14 +21,9 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
-from bangfu.core.care.models import Pairing
-from bangfu.core.security.actor import Actor, Role
-from bangfu.core.security.audit import Outcome
-from bangfu.core.security.permissions import Action
+from bangfu.plugin import Action, Actor, Outcome, Pairing, Role, audit_event, to_global_id
 from bangfu.plugins.medical.models import Hospitalisation
-from bangfu.schema.audit import audit_event
 from bangfu.schema.permissions import IsAuthenticated
-from bangfu.schema.relay import to_global_id
 
 READ_DIAGNOSIS = "medical:read-diagnosis"
 # The audit rows of reads (and refusals) of the guarded fields: one per request and kind

@@ -2,7 +2,7 @@
 
 import decimal
 
-from bangfu.core.errors import FieldError
+from bangfu.plugin import FieldError
 from bangfu.plugins.medical.errors import MedicalErrorCode
 
 FEN = decimal.Decimal("0.01")

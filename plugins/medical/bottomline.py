@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.bottomline import Finding, Indicator, Status
+from bangfu.plugin import Finding, Indicator, Status
 from bangfu.plugins.medical.amounts import percent
 from bangfu.plugins.medical.models import Hospitalisation, InsuranceEnrolment, MedicalAidClaim
 from bangfu.plugins.medical.settings import MedicalSettings
@@ -131,8 +131,10 @@ async def _unclaimed_stays(
     ).all()
     reasons: dict[int, list[str]] = defaultdict(list)
     for stay in sorted(stays, key=lambda s: (s.admitted_on, s.id)):
-        in_hospital = stay.discharged_on is None or stay.discharged_on > as_of
-        deadline = (stay.admitted_on if in_hospital else stay.discharged_on) + days  # type: ignore[operator]
+        discharged_on = stay.discharged_on
+        in_hospital = discharged_on is None or discharged_on > as_of
+        counted_from = stay.admitted_on if discharged_on is None or in_hospital else discharged_on
+        deadline = counted_from + days
         if deadline >= as_of or deadline < as_of - dt.timedelta(
             days=settings.hospitalisation_lookback_days
         ):

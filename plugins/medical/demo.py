@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.calendar import age_on, today
+from bangfu.plugin import age_on, today
 from bangfu.plugins.medical.models import (
     Hospitalisation,
     InsuranceEnrolment,

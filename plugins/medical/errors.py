@@ -4,8 +4,7 @@ import enum
 
 import strawberry
 
-from bangfu.core.errors import FieldError
-from bangfu.schema.errors import Error, payload_errors
+from bangfu.plugin import Error
 
 
 class MedicalErrorCode(enum.StrEnum):
@@ -25,9 +24,3 @@ class MedicalErrorCode(enum.StrEnum):
 @strawberry.type(name="MedicalError", description="One problem with a medical mutation's input.")
 class MedicalError(Error):
     pass
-
-
-def to_medical_errors(errors: list[FieldError]) -> list[MedicalError]:
-    """Payload errors from the errors of a rolled-back transaction (core's codes too:
-    ``decode_id`` answers core's NOT_FOUND for a malformed or foreign ID)."""
-    return payload_errors(MedicalError, errors)

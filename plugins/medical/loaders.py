@@ -4,6 +4,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from bangfu.plugin import by_key, grouped
 from bangfu.plugins.medical.access import active_pairings, audit_loaders
 from bangfu.plugins.medical.models import (
     Hospitalisation,
@@ -11,7 +12,6 @@ from bangfu.plugins.medical.models import (
     MedicalAidClaim,
     MedicalCondition,
 )
-from bangfu.schema.loaders import by_key, grouped
 
 
 def medical_loaders(context: Any) -> dict[str, DataLoader[Any, Any]]:

@@ -21,8 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bangfu.core.db import Base, utcnow
-from bangfu.core.registry import PersonScoped
+from bangfu.plugin import Base, PersonScoped, utcnow
 
 MONEY = Numeric(12, 2)
 

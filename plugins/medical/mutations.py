@@ -1,19 +1,20 @@
 """Medical mutations: noun first, one input, a payload with the record and ``errors``.
 
 Only the medical department and city administrators write (``medical:write``). Every
-mutation runs in one transaction (``bangfu.schema.transactions.in_transaction``) and is audited
+mutation runs in one transaction (``bangfu.plugin.run_mutation``) and is audited
 by core; the audit trail masks the diagnosis and its code (their names say "diagnosis").
 """
 
 import datetime as dt
 import decimal
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from bangfu.plugins.medical.errors import MedicalError, to_medical_errors
+from bangfu.plugin import decode_id, requires, run_mutation
+from bangfu.plugins.medical.errors import MedicalError
 from bangfu.plugins.medical.models import InsuranceScheme
 from bangfu.plugins.medical.service import ClaimParts, MedicalRecords
 from bangfu.plugins.medical.settings import medical_settings
@@ -23,11 +24,7 @@ from bangfu.plugins.medical.types import (
     MedicalHospitalisation,
     MedicalInsurance,
 )
-from bangfu.schema.permissions import requires
-from bangfu.schema.relay import decode_id
-from bangfu.schema.transactions import in_transaction
 
-T = TypeVar("T")
 WRITE = "medical:write"
 
 
@@ -120,26 +117,16 @@ class MedicalClaimPayload:
     errors: list[MedicalError]
 
 
-async def _run(
-    info: Info, work: Callable[[MedicalRecords], Awaitable[T]]
-) -> tuple[Any, list[MedicalError]]:
-    """``work`` in one transaction; on a DomainError, nothing and the payload errors."""
-    context = info.context
-
-    def records(session: Any) -> MedicalRecords:
-        return MedicalRecords(
-            session=session,
-            actor=context.actor,
-            cipher=context.cipher,
-            host=context.host,
-            settings=medical_settings(),
-            today=context.today,
-        )
-
-    result = await in_transaction(info, lambda session: work(records(session)))
-    if isinstance(result, list):
-        return None, to_medical_errors(result)
-    return result, []
+def medical_records(session: AsyncSession, context: Any) -> MedicalRecords:
+    """The medical use cases in the mutation's transaction, as the request's actor."""
+    return MedicalRecords(
+        session=session,
+        actor=context.actor,
+        cipher=context.cipher,
+        host=context.host,
+        settings=medical_settings(),
+        today=context.today,
+    )
 
 
 def _person(value: strawberry.ID) -> int:
@@ -155,18 +142,17 @@ class MedicalMutation:
     async def medical_insurance_record(
         self, info: Info, input: MedicalInsuranceRecordInput
     ) -> MedicalInsurancePayload:
-        enrolment, errors = await _run(
-            info,
-            lambda records: records.record_insurance(
+        async def work(records: MedicalRecords) -> Any:
+            return await records.record_insurance(
                 _person(input.person_id),
                 input.year,
                 InsuranceScheme(input.scheme),
                 input.premium,
                 input.premium_paid_by_government,
                 input.critical_illness_covered,
-            ),
-        )
-        return MedicalInsurancePayload(insurance=enrolment, errors=errors)
+            )
+
+        return await run_mutation(info, MedicalInsurancePayload, work, service=medical_records)
 
     @strawberry.mutation(
         description="Record a chronic or serious condition (the diagnosis is sensitive).",
@@ -175,17 +161,16 @@ class MedicalMutation:
     async def medical_condition_record(
         self, info: Info, input: MedicalConditionRecordInput
     ) -> MedicalConditionPayload:
-        condition, errors = await _run(
-            info,
-            lambda records: records.record_condition(
+        async def work(records: MedicalRecords) -> Any:
+            return await records.record_condition(
                 _person(input.person_id),
                 input.diagnosis_code,
                 input.diagnosis,
                 input.serious,
                 input.diagnosed_on,
-            ),
-        )
-        return MedicalConditionPayload(condition=condition, errors=errors)
+            )
+
+        return await run_mutation(info, MedicalConditionPayload, work, service=medical_records)
 
     @strawberry.mutation(
         description="Record a stay in hospital; admission for a serious illness raises a "
@@ -195,17 +180,18 @@ class MedicalMutation:
     async def medical_hospitalisation_record(
         self, info: Info, input: MedicalHospitalisationRecordInput
     ) -> MedicalHospitalisationPayload:
-        stay, errors = await _run(
-            info,
-            lambda records: records.record_hospitalisation(
+        async def work(records: MedicalRecords) -> Any:
+            return await records.record_hospitalisation(
                 _person(input.person_id),
                 input.hospital,
                 input.admitted_on,
                 input.discharged_on,
                 input.serious,
-            ),
+            )
+
+        return await run_mutation(
+            info, MedicalHospitalisationPayload, work, service=medical_records
         )
-        return MedicalHospitalisationPayload(hospitalisation=stay, errors=errors)
 
     @strawberry.mutation(
         description="Record the discharge of a person still in hospital.",
@@ -214,13 +200,14 @@ class MedicalMutation:
     async def medical_hospitalisation_discharge(
         self, info: Info, input: MedicalHospitalisationDischargeInput
     ) -> MedicalHospitalisationPayload:
-        stay, errors = await _run(
-            info,
-            lambda records: records.discharge(
+        async def work(records: MedicalRecords) -> Any:
+            return await records.discharge(
                 decode_id(input.id, "MedicalHospitalisation", "input.id"), input.discharged_on
-            ),
+            )
+
+        return await run_mutation(
+            info, MedicalHospitalisationPayload, work, service=medical_records
         )
-        return MedicalHospitalisationPayload(hospitalisation=stay, errors=errors)
 
     @strawberry.mutation(
         description="Record a one-stop settlement (一站式结算) of medical costs.",
@@ -229,9 +216,8 @@ class MedicalMutation:
     async def medical_claim_settle(
         self, info: Info, input: MedicalClaimSettleInput
     ) -> MedicalClaimPayload:
-        claim, errors = await _run(
-            info,
-            lambda records: records.settle_claim(
+        async def work(records: MedicalRecords) -> Any:
+            return await records.settle_claim(
                 _person(input.person_id),
                 None
                 if input.hospitalisation_id is None
@@ -246,6 +232,6 @@ class MedicalMutation:
                     out_of_pocket=input.out_of_pocket,
                 ),
                 input.settled_on,
-            ),
-        )
-        return MedicalClaimPayload(claim=claim, errors=errors)
+            )
+
+        return await run_mutation(info, MedicalClaimPayload, work, service=medical_records)

@@ -9,10 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.bottomline import Finding
-from bangfu.core.plugins import PluginInfo, hookimpl
-from bangfu.core.roster.columns import RosterColumns
-from bangfu.core.security.permissions import Action, plugin_actions
+from bangfu.plugin import Action, Finding, PluginInfo, RosterColumns, hookimpl, plugin_actions
 from bangfu.plugins.medical import bottomline, demo, roster
 from bangfu.plugins.medical.access import read_diagnosis_action
 from bangfu.plugins.medical.errors import MedicalErrorCode
@@ -24,7 +21,7 @@ from bangfu.plugins.medical.models import (
     MedicalCondition,
 )
 from bangfu.plugins.medical.mutations import MedicalMutation
-from bangfu.plugins.medical.queries import build_query
+from bangfu.plugins.medical.queries import MedicalQuery
 from bangfu.plugins.medical.settings import medical_settings
 from bangfu.plugins.medical.types import MedicalPersonFields
 
@@ -65,12 +62,12 @@ def bangfu_graphql_type_extensions() -> Mapping[str, Sequence[type]]:
 
 
 @hookimpl
-def bangfu_graphql_query_types(core_types: Any) -> Sequence[type]:
-    return [build_query(core_types)]
+def bangfu_graphql_query_types() -> Sequence[type]:
+    return [MedicalQuery]
 
 
 @hookimpl
-def bangfu_graphql_mutation_types(core_types: Any) -> Sequence[type]:
+def bangfu_graphql_mutation_types() -> Sequence[type]:
     return [MedicalMutation]
 
 

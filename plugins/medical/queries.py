@@ -2,7 +2,6 @@
 
 Both are one SQL statement per page (plus one COUNT when ``totalCount`` is asked), with
 the aggregates in SQL, and both are area-scoped by the ORM like everything else.
-Built inside the hook (they return the composed ``Person``): no ``from __future__``.
 """
 
 import datetime as dt
@@ -13,15 +12,22 @@ import strawberry
 from sqlalchemy import BigInteger, Select, cast, func, or_, select
 from strawberry.types import Info
 
-from bangfu.core.db import path_within
-from bangfu.core.registry.models import CategoryAssignment, Person
+from bangfu.plugin import (
+    INDEXED,
+    SCANS,
+    CategoryAssignment,
+    Person,
+    PersonConnection,
+    PersonEdge,
+    RegionCode,
+    paginate,
+    path_within,
+    requires,
+)
 from bangfu.plugins.medical.amounts import ratio_error
 from bangfu.plugins.medical.models import InsuranceEnrolment, MedicalAidClaim
 from bangfu.plugins.medical.settings import medical_settings
-from bangfu.schema.connections import paginate
 from bangfu.schema.failures import InputError
-from bangfu.schema.permissions import requires
-from bangfu.schema.scan_cost import INDEXED, SCANS, RegionCode
 
 
 async def _in_region(info: Info, statement: Select[Any], region_code: str | None) -> Select[Any]:
@@ -78,68 +84,63 @@ def high_out_of_pocket_statement(year: int, ratio: decimal.Decimal) -> Select[An
     return select(Person).where(Person.id.in_(above))
 
 
-def build_query(core_types: Any) -> type:
-    PersonConnection = core_types.PersonConnection
-
-    @strawberry.type
-    class MedicalQuery:
-        @strawberry.field(
-            description="Persons who held a hardship category in `year` (this year by "
-            "default) and have no basic medical insurance for it, in your area or in "
-            "`regionCode`; a page at a time.",
-            extensions=requires("medical:read"),
-            metadata=SCANS,  # every hardship person of the area against the enrolments
+@strawberry.type
+class MedicalQuery:
+    @strawberry.field(
+        description="Persons who held a hardship category in `year` (this year by "
+        "default) and have no basic medical insurance for it, in your area or in "
+        "`regionCode`; a page at a time.",
+        extensions=requires("medical:read"),
+        metadata=SCANS,  # every hardship person of the area against the enrolments
+    )
+    async def medical_uninsured(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        region_code: RegionCode = None,
+        year: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
+    ) -> PersonConnection:
+        statement = await _in_region(info, uninsured_statement(_year(info, year)), region_code)
+        return await paginate(
+            info.context,
+            PersonConnection,
+            PersonEdge,
+            statement,
+            Person,
+            first=first,
+            after=after,
         )
-        async def medical_uninsured(
-            self,
-            info: Info,
-            first: int,
-            after: str | None = None,
-            region_code: RegionCode = None,
-            year: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
-        ) -> PersonConnection:  # type: ignore[valid-type]
-            statement = await _in_region(info, uninsured_statement(_year(info, year)), region_code)
-            return await paginate(
-                info.context,
-                core_types.PersonConnection,
-                core_types.PersonEdge,
-                statement,
-                Person,
-                first=first,
-                after=after,
-            )
 
-        @strawberry.field(
-            description="Persons whose medical-aid claims settled in `year` (this year by "
-            "default) left them more than `ratio` of the total to pay themselves "
-            "(0.1 = 10 %; the configured threshold by default).",
-            extensions=requires("medical:read"),
-            metadata=SCANS,  # the year's claims of every person of the area, summed
+    @strawberry.field(
+        description="Persons whose medical-aid claims settled in `year` (this year by "
+        "default) left them more than `ratio` of the total to pay themselves "
+        "(0.1 = 10 %; the configured threshold by default).",
+        extensions=requires("medical:read"),
+        metadata=SCANS,  # the year's claims of every person of the area, summed
+    )
+    async def medical_high_out_of_pocket(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        region_code: RegionCode = None,
+        ratio: Annotated[decimal.Decimal | None, strawberry.argument(metadata=INDEXED)] = None,
+        year: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
+    ) -> PersonConnection:
+        chosen = medical_settings().out_of_pocket_threshold if ratio is None else ratio
+        problem = ratio_error(chosen)
+        if problem is not None:
+            raise InputError(f"ratio: {problem}")
+        statement = await _in_region(
+            info, high_out_of_pocket_statement(_year(info, year), chosen), region_code
         )
-        async def medical_high_out_of_pocket(
-            self,
-            info: Info,
-            first: int,
-            after: str | None = None,
-            region_code: RegionCode = None,
-            ratio: Annotated[decimal.Decimal | None, strawberry.argument(metadata=INDEXED)] = None,
-            year: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
-        ) -> PersonConnection:  # type: ignore[valid-type]
-            chosen = medical_settings().out_of_pocket_threshold if ratio is None else ratio
-            problem = ratio_error(chosen)
-            if problem is not None:
-                raise InputError(f"ratio: {problem}")
-            statement = await _in_region(
-                info, high_out_of_pocket_statement(_year(info, year), chosen), region_code
-            )
-            return await paginate(
-                info.context,
-                core_types.PersonConnection,
-                core_types.PersonEdge,
-                statement,
-                Person,
-                first=first,
-                after=after,
-            )
-
-    return MedicalQuery
+        return await paginate(
+            info.context,
+            PersonConnection,
+            PersonEdge,
+            statement,
+            Person,
+            first=first,
+            after=after,
+        )

@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.roster.columns import (
+from bangfu.core.roster.tables import lookup
+from bangfu.core.roster.values import yes_no, yuan
+from bangfu.plugin import (
     Change,
     RosterColumn,
     RosterColumns,
@@ -15,8 +17,6 @@ from bangfu.core.roster.columns import (
     RosterTarget,
     RosterWriteContext,
 )
-from bangfu.core.roster.tables import lookup
-from bangfu.core.roster.values import yes_no, yuan
 from bangfu.plugins.medical.models import InsuranceEnrolment, InsuranceScheme
 
 SCHEMES = {

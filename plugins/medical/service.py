@@ -14,13 +14,18 @@ import decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.care.events import CareEventKind, CareEventRaised
-from bangfu.core.errors import DomainError, FieldError
 from bangfu.core.plugins import PluginHost
-from bangfu.core.registry.models import Person
 from bangfu.core.registry.service import Registry
-from bangfu.core.security.actor import Actor
 from bangfu.core.security.crypto import FieldCipher
+from bangfu.plugin import (
+    Actor,
+    CareEventKind,
+    CareEventRaised,
+    DomainError,
+    FieldError,
+    Person,
+    to_global_id,
+)
 from bangfu.plugins.medical import diagnoses
 from bangfu.plugins.medical.amounts import amount_error
 from bangfu.plugins.medical.errors import MedicalErrorCode
@@ -32,7 +37,6 @@ from bangfu.plugins.medical.models import (
     MedicalCondition,
 )
 from bangfu.plugins.medical.settings import MedicalSettings
-from bangfu.schema.relay import to_global_id
 
 NAME = "medical"
 MAX_DIAGNOSIS = 500

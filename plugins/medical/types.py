@@ -5,16 +5,19 @@ query pays only for what it selects, and a page of persons costs the same number
 statements whatever its size.
 """
 
+from __future__ import annotations
+
 import datetime as dt
 import decimal
 import logging
-from typing import Any, cast
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
 from bangfu.core.security.crypto import DecryptionError
+from bangfu.plugin import Person, direct, person_data, prefetchable, ready, then, to_global_id
 from bangfu.plugins.medical import diagnoses
 from bangfu.plugins.medical.access import diagnosis_access
 from bangfu.plugins.medical.amounts import ratio
@@ -26,9 +29,6 @@ from bangfu.plugins.medical.models import (
     MedicalCondition,
 )
 from bangfu.plugins.medical.settings import medical_settings
-from bangfu.schema.access import person_data
-from bangfu.schema.prefetch import direct, prefetchable, ready, then
-from bangfu.schema.relay import to_global_id
 
 log = logging.getLogger("bangfu.medical")
 
@@ -65,23 +65,26 @@ class MedicalConditionType:
     diagnosed_on: dt.date
 
     @strawberry.field(description="The global ID of the condition.")
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("MedicalCondition", cast(Any, self).id))
+    def id(root: MedicalCondition) -> strawberry.ID:
+        return strawberry.ID(to_global_id("MedicalCondition", root.id))
 
     @strawberry.field(
         description="Code from the configured list of conditions (sensitive).",
         extensions=diagnosis_access(),
     )
-    def diagnosis_code(self) -> str | None:
-        return cast(Any, self).diagnosis_code  # type: ignore[no-any-return]
+    @staticmethod
+    def diagnosis_code(root: MedicalCondition) -> str | None:
+        return root.diagnosis_code
 
     @strawberry.field(
         description="Name of the condition, from the configured list (sensitive).",
         extensions=diagnosis_access(),
     )
-    def diagnosis_name(self) -> str | None:
-        code = cast(Any, self).diagnosis_code
+    @staticmethod
+    def diagnosis_name(root: MedicalCondition) -> str | None:
+        code = root.diagnosis_code
         return medical_settings().conditions.get(code, code)
 
     @strawberry.field(
@@ -90,14 +93,14 @@ class MedicalConditionType:
         "an UNREADABLE_VALUE error, never garbage.",
         extensions=diagnosis_access(),
     )
-    def diagnosis(self, info: Info) -> str | None:
-        row = cast(MedicalCondition, self)
-        if row.diagnosis_cipher is None:
+    @staticmethod
+    def diagnosis(root: MedicalCondition, info: Info) -> str | None:
+        if root.diagnosis_cipher is None:
             return None
         try:
-            return diagnoses.unseal(info.context.cipher, row.person_id, row.diagnosis_cipher)
+            return diagnoses.unseal(info.context.cipher, root.person_id, root.diagnosis_cipher)
         except DecryptionError:
-            log.error("medical condition %s: stored diagnosis failed its integrity check", row.id)
+            log.error("medical condition %s: stored diagnosis failed its integrity check", root.id)
             raise GraphQLError(
                 "the stored value failed its integrity check; the incident is logged",
                 extensions={"code": "UNREADABLE_VALUE"},
@@ -118,17 +121,19 @@ class MedicalHospitalisation:
     serious: bool = strawberry.field(description="Admitted for a serious illness.")
 
     @strawberry.field(description="The global ID of the hospitalisation.")
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("MedicalHospitalisation", cast(Any, self).id))
+    def id(root: Hospitalisation) -> strawberry.ID:
+        return strawberry.ID(to_global_id("MedicalHospitalisation", root.id))
 
     @strawberry.field(
         description="The hospital (sensitive: its name may tell the illness); masked like "
         "the diagnoses of conditions.",
         extensions=diagnosis_access(),
     )
-    def hospital(self) -> str | None:
-        return cast(Any, self).hospital  # type: ignore[no-any-return]
+    @staticmethod
+    def hospital(root: Hospitalisation) -> str | None:
+        return root.hospital
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -151,21 +156,23 @@ class MedicalClaim:
     settled_on: dt.date
 
     @strawberry.field(description="The global ID of the claim.")
+    @staticmethod
     @direct
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("MedicalClaim", cast(Any, self).id))
+    def id(root: MedicalAidClaim) -> strawberry.ID:
+        return strawberry.ID(to_global_id("MedicalClaim", root.id))
 
     @strawberry.field(description="outOfPocket / totalCost, exact, rounded half up to 4 places.")
-    def out_of_pocket_ratio(self) -> decimal.Decimal:
-        row = cast(MedicalAidClaim, self)
-        return ratio(row.out_of_pocket, row.total_cost)
+    @staticmethod
+    def out_of_pocket_ratio(root: MedicalAidClaim) -> decimal.Decimal:
+        return ratio(root.out_of_pocket, root.total_cost)
 
     @strawberry.field(description="The hospitalisation settled, if the claim names one.")
-    async def hospitalisation(self, info: Info) -> MedicalHospitalisation | None:
-        hospitalisation_id = cast(MedicalAidClaim, self).hospitalisation_id
+    @staticmethod
+    async def hospitalisation(root: MedicalAidClaim, info: Info) -> MedicalHospitalisation | None:
+        hospitalisation_id = root.hospitalisation_id
         if hospitalisation_id is None:
             return None
-        return await info.context.loaders["medical_hospitalisation"].load(hospitalisation_id)  # type: ignore[no-any-return]
+        return await info.context.loaders["medical_hospitalisation"].load(hospitalisation_id)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -189,57 +196,68 @@ class MedicalOnPerson:
     person_id: strawberry.Private[int]
 
     @strawberry.field(description="Enrolled in basic medical insurance for this calendar year.")
+    @staticmethod
     @prefetchable
-    def insured_this_year(self, info: Info) -> bool:
-        return then(self._this_year(info), lambda row: row is not None)  # type: ignore[no-any-return]
+    def insured_this_year(root: MedicalOnPerson, info: Info) -> bool:
+        return then(root._this_year(info), lambda row: row is not None)
 
     @strawberry.field(description="Covered by critical-illness insurance (大病保险) this year.")
+    @staticmethod
     @prefetchable
-    def critical_illness_covered_this_year(self, info: Info) -> bool:
-        return then(  # type: ignore[no-any-return]
-            self._this_year(info), lambda row: row is not None and row.critical_illness_covered
+    def critical_illness_covered_this_year(root: MedicalOnPerson, info: Info) -> bool:
+        return then(
+            root._this_year(info), lambda row: row is not None and row.critical_illness_covered
         )
 
     @strawberry.field(description="Basic medical insurance, every year on record, newest first.")
+    @staticmethod
     @prefetchable
-    def insurance(self, info: Info) -> list[MedicalInsurance]:
-        return ready(info.context.loaders["medical_insurance"], self.person_id)  # type: ignore[no-any-return]
+    def insurance(root: MedicalOnPerson, info: Info) -> list[MedicalInsurance]:
+        return ready(info.context.loaders["medical_insurance"], root.person_id)
 
     @strawberry.field(description="How many chronic or serious conditions are recorded.")
-    async def condition_count(self, info: Info) -> int:
-        return len(await info.context.loaders["medical_conditions"].load(self.person_id))
+    @staticmethod
+    async def condition_count(root: MedicalOnPerson, info: Info) -> int:
+        return len(await info.context.loaders["medical_conditions"].load(root.person_id))
 
     @strawberry.field(description="Whether any recorded condition is serious (大病).")
-    async def has_serious_condition(self, info: Info) -> bool:
-        conditions = await info.context.loaders["medical_conditions"].load(self.person_id)
+    @staticmethod
+    async def has_serious_condition(root: MedicalOnPerson, info: Info) -> bool:
+        conditions = await info.context.loaders["medical_conditions"].load(root.person_id)
         return any(c.serious for c in conditions)
 
     @strawberry.field(
         description="Chronic and serious conditions, newest first; what each is is masked "
         "unless you may read diagnoses."
     )
+    @staticmethod
     @prefetchable
-    def conditions(self, info: Info) -> list[MedicalConditionType]:
-        return ready(info.context.loaders["medical_conditions"], self.person_id)  # type: ignore[no-any-return]
+    def conditions(root: MedicalOnPerson, info: Info) -> list[MedicalConditionType]:
+        return ready(info.context.loaders["medical_conditions"], root.person_id)
 
     @strawberry.field(description="Stays in hospital, newest first.")
+    @staticmethod
     @prefetchable
-    def hospitalisations(self, info: Info) -> list[MedicalHospitalisation]:
-        return ready(info.context.loaders["medical_hospitalisations"], self.person_id)  # type: ignore[no-any-return]
+    def hospitalisations(root: MedicalOnPerson, info: Info) -> list[MedicalHospitalisation]:
+        return ready(info.context.loaders["medical_hospitalisations"], root.person_id)
 
     @strawberry.field(description="Medical-aid claims settled, newest first.")
+    @staticmethod
     @prefetchable
-    def claims(self, info: Info) -> list[MedicalClaim]:
-        return ready(info.context.loaders["medical_claims"], self.person_id)  # type: ignore[no-any-return]
+    def claims(root: MedicalOnPerson, info: Info) -> list[MedicalClaim]:
+        return ready(info.context.loaders["medical_claims"], root.person_id)
 
     @strawberry.field(
         description="Totals of the claims settled this calendar year; null without any."
     )
-    async def out_of_pocket_this_year(self, info: Info) -> MedicalOutOfPocket | None:
+    @staticmethod
+    async def out_of_pocket_this_year(
+        root: MedicalOnPerson, info: Info
+    ) -> MedicalOutOfPocket | None:
         year = info.context.today.year
         claims = [
             c
-            for c in await info.context.loaders["medical_claims"].load(self.person_id)
+            for c in await info.context.loaders["medical_claims"].load(root.person_id)
             if c.settled_on.year == year
         ]
         if not claims:
@@ -268,6 +286,7 @@ class MedicalPersonFields:
         "masked), hospitalisations and medical-aid claims (medical plugin).",
         extensions=person_data("medical:read", child="medical:read-sensitive"),
     )
+    @staticmethod
     @prefetchable
-    def medical(self) -> MedicalOnPerson | None:
-        return MedicalOnPerson(person_id=cast(Any, self).id)
+    def medical(root: Person) -> MedicalOnPerson | None:
+        return MedicalOnPerson(person_id=root.id)
