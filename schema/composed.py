@@ -3,8 +3,8 @@
 Only ``Person`` and ``Household`` are composed at start (core's fields plus every plugin's
 mixin). Every other type is declared once, at module level, and names them through
 :data:`PersonType` and :data:`HouseholdType`: ``strawberry.lazy`` references to this
-module's attributes ``ComposedPerson`` and ``ComposedHousehold``, which :func:`composing` sets to the
-classes of the schema being built (one build at a time). Strawberry resolves a lazy
+module's attributes ``ComposedPerson`` and ``ComposedHousehold``, which :func:`composing`
+sets to the classes of the schema being built (one build at a time). Strawberry resolves a lazy
 reference when it converts the schema, so each schema gets the classes it composed.
 
 For mypy the two names are the rows they stand for (``models.Person``, ``models.Household``):

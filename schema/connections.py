@@ -26,25 +26,6 @@ class Page:
 PAGE_FIELDS = frozenset({"edges", "nodes", "pageInfo"})
 
 
-def connection_types(node: type, name: str) -> tuple[type, type]:
-    """Build ``<name>Edge`` and ``<name>Connection`` for the Strawberry type ``node``."""
-    edge = strawberry.type(
-        type(f"{name}Edge", (), {"__annotations__": {"cursor": str, "node": node}}),
-        name=f"{name}Edge",
-        description=f"A {name} and its cursor.",
-    )
-    connection = strawberry.type(
-        type(
-            f"{name}Connection",
-            (Page,),
-            {"__annotations__": {"edges": list[edge], "nodes": list[node]}},  # type: ignore[valid-type]
-        ),
-        name=f"{name}Connection",
-        description=f"A page of {name} objects.",
-    )
-    return edge, connection
-
-
 async def paginate(
     context: Any,
     connection: type,

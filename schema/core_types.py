@@ -59,9 +59,7 @@ def compose(name: str, base: type, mixins: list[tuple[str, type]], description: 
                     f"{python_owners[python]} and {plugin}"
                 )
             field = next(
-                f
-                for f in mixin.__strawberry_definition__.fields
-                if f.python_name == python
+                f for f in mixin.__strawberry_definition__.fields if f.python_name == python
             )
             if not _is_nullable(field):
                 raise SchemaCompositionError(

@@ -8,12 +8,11 @@ composed at schema build from core's codes and every plugin's declared codes
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import TypeVar
 
 import strawberry
 from strawberry.types.enum import EnumValue
 
-from bangfu.core.errors import DomainError, ErrorCode, FieldError
+from bangfu.core.errors import ErrorCode
 
 ErrorCodeType = strawberry.enum(
     ErrorCode,
@@ -49,22 +48,6 @@ class Error:
     )
 
 
-E = TypeVar("E", bound="Error")
-
-
 @strawberry.type(name="CoreError", description="One problem with a core mutation's input.")
 class CoreError(Error):
     pass
-
-
-def payload_errors(cls: type[E], errors: Sequence[FieldError]) -> list[E]:
-    """Payload errors of type ``cls`` from the errors of a rolled-back transaction."""
-    return [cls(field=e.field, message=e.message, code=e.code) for e in errors]
-
-
-def errors_of(exc: DomainError) -> list[CoreError]:
-    return payload_errors(CoreError, exc.errors)
-
-
-def to_error(error: FieldError) -> CoreError:
-    return CoreError(field=error.field, message=error.message, code=error.code)

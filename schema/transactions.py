@@ -20,7 +20,6 @@ from bangfu.core.errors import DomainError, FieldError
 
 P = TypeVar("P")
 S = TypeVar("S")
-T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,18 +135,3 @@ async def run_mutation(
     except DomainError as exc:
         return refused(payload, exc.errors)
     return succeeded(payload, result)
-
-
-async def in_transaction(
-    info: Info, work: Callable[[AsyncSession], Awaitable[T]]
-) -> T | list[FieldError]:
-    """Deprecated in favour of :func:`run_mutation` (kept for plugins of contract 1.x).
-
-    Runs ``work`` as :func:`run_mutation` does; returns its result, or the errors of a
-    :class:`~bangfu.core.errors.DomainError` with everything rolled back.
-    """
-    try:
-        async with info.context.write() as session:
-            return await work(session)
-    except DomainError as exc:
-        return exc.errors

@@ -249,7 +249,7 @@ def test_a_contract_1_hook_taking_core_types_is_refused_with_the_reason() -> Non
 
     old = plugin("oldstyle", bangfu_graphql_query_types=lambda core_types: [Query])
     with pytest.raises(
-        PluginError, match="(?s)bangfu_graphql_query_types.*core_types.*contract 2.0 removed"
+        PluginError, match=r"(?s)bangfu_graphql_query_types.*core_types.*contract 2.0 removed"
     ):
         get_plugin_manager(entry_points=False, plugins=[old])
 
