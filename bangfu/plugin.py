@@ -70,14 +70,16 @@ Mutations and errors
     as the payload's own error type; :class:`ErrorCode` (every code, core's and the
     plugins', e.g. ``NOT_FOUND``, ``FUTURE_DATE``); :class:`Error` is the interface every
     payload error type implements and :class:`CoreError` core's own;
-    :func:`text_problems` checks a text's presence and length; :func:`audit_event`
+    :func:`text_problems` checks a text's presence and length, :func:`length_errors` a
+    text against its column's length; :func:`audit_event`
     records an audit row and :class:`Outcome` is its outcome.
 
 Scan costs
     Every argument of a connection (each field of its ``filter`` input) declares what it
     reads, as field ``metadata``: :data:`INDEXED`, :data:`NARROWS` (a region code, also as
     the :data:`RegionCode` argument type), :data:`SCANS`, :data:`JUDGES`, or
-    :func:`scan_cost`; the query limits price a document by them.
+    :func:`scan_cost`; the query limits price a document by them. :data:`SEARCH` marks a
+    filter matched with ``LIKE`` (bounded by ``BANGFU_MAX_SEARCH_LENGTH``).
 
 Roster columns, the bottom line and the assessment
     :class:`RosterColumns`, :class:`RosterColumn`, :class:`RosterTarget`,
@@ -137,6 +139,7 @@ from bangfu.core.security import SYSTEM, Actor, ActorKind, Role
 from bangfu.core.security.audit import Outcome
 from bangfu.core.security.models import AuditEvent, User
 from bangfu.core.security.permissions import Action, plugin_actions
+from bangfu.core.text_limits import length_errors
 from bangfu.schema.access import person_data, public
 from bangfu.schema.audit import audit_event
 from bangfu.schema.composed import (
@@ -150,6 +153,7 @@ from bangfu.schema.composed import (
 from bangfu.schema.connections import Page, paginate
 from bangfu.schema.core_types import Membership as MembershipType
 from bangfu.schema.errors import CoreError, Error
+from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.loaders import by_key, grouped
 from bangfu.schema.permissions import Allowed, requires
 from bangfu.schema.prefetch import direct, prefetchable, ready, then
@@ -164,6 +168,7 @@ __all__ = [
     "JUDGES",
     "NARROWS",
     "SCANS",
+    "SEARCH",
     "SYSTEM",
     "Action",
     "Actor",
@@ -233,6 +238,7 @@ __all__ = [
     "direct",
     "grouped",
     "hookimpl",
+    "length_errors",
     "migrate",
     "paginate",
     "path_within",
