@@ -140,7 +140,7 @@ def main(argv: list[str]) -> int:
         return run([str(BIN / "python"), "-m", "bench", *argv[1:]])
     ensure_environment()
     if argv[0] == "run":
-        return run([str(BIN / "bangfu"), "serve", "--demo", *argv[1:]])
+        return run([str(BIN / "bangfu"), "serve", "--demo", "--worker", *argv[1:]])
     for step in (
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
