@@ -62,7 +62,9 @@ def _migrated(settings: Settings) -> bool:
     if settings.is_sqlite:
         asyncio.run(upgrade(settings, host))
         return True
-    if migrate.pending(settings.database_url, host.migration_dirs(), schema=settings.database_schema):
+    if migrate.pending(
+        settings.database_url, host.migration_dirs(), schema=settings.database_schema
+    ):
         print(
             "bangfu worker: the database is not at the latest migration; "
             "run `bangfu db upgrade` first",

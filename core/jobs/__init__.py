@@ -18,7 +18,7 @@ whose message the job wrote for operators.
 
 import dataclasses
 import datetime as dt
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,11 +32,16 @@ __all__ = [
     "Job",
     "JobContext",
     "JobFailure",
+    "JobFunction",
     "JobRegistry",
     "Schedule",
     "core_jobs",
     "default_registry",
 ]
+
+
+#: A job's ``run``: ``async def run(context: JobContext, **kwargs) -> str | None``.
+JobFunction = Callable[..., Coroutine[Any, Any, str | None]]
 
 
 class JobFailure(Exception):
@@ -106,7 +111,7 @@ class Job:
     A failed run is tried again ``retries`` times, ``retry_delay`` seconds apart."""
 
     name: str
-    run: Callable[..., Awaitable[str | None]]
+    run: JobFunction
     schedule: Schedule | None = None
     retries: int = 3
     retry_delay: float = 60
@@ -142,12 +147,12 @@ class JobRegistry:
         retries: int = 3,
         retry_delay: float = 60,
         description: str = "",
-    ) -> Callable[[Callable[..., Awaitable[str | None]]], Callable[..., Awaitable[str | None]]]:
+    ) -> Callable[[JobFunction], JobFunction]:
         """Decorator form of :meth:`add`."""
 
         def register(
-            run: Callable[..., Awaitable[str | None]],
-        ) -> Callable[..., Awaitable[str | None]]:
+            run: JobFunction,
+        ) -> JobFunction:
             self.add(Job(name, run, schedule, retries, retry_delay, description))
             return run
 
@@ -176,8 +181,3 @@ def core_jobs() -> list[Job]:
 def default_registry(extra: "list[Job] | tuple[Job, ...]" = ()) -> JobRegistry:
     """Core's jobs and ``extra`` (plugins' jobs, once a hook provides them)."""
     return JobRegistry([*core_jobs(), *extra])
-
-
-def job_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments a job's ``run`` takes besides its context (JSON-able)."""
-    return {key: value for key, value in kwargs.items() if key != "period"}

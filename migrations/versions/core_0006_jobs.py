@@ -32,7 +32,8 @@ HUEY_POSTGRES_DDL = (
     "id bigserial primary key, queue text not null, "
     "data bytea not null, "
     "priority double precision not null default 0.0)",
-    "create index if not exists huey_task_queue_priority_id on huey_task (queue, priority desc, id)",
+    "create index if not exists huey_task_queue_priority_id "
+    "on huey_task (queue, priority desc, id)",
     "create table if not exists huey_counter ("
     "queue text not null, key text not null, "
     "value bigint not null default 0, primary key(queue, key))",
