@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Bootstrap for a fresh machine with only Python 3.11+.
 
-    python3 dev.py run     # install into .venv, migrate, load demo data, serve GraphiQL
+    python3 dev.py run     # install into .venv, migrate, load demo data, serve GraphiQL and
+                           # run the job worker beside it (bangfu serve --demo --worker)
     python3 dev.py test    # install into .venv, then lint, type-check and run every test
     python3 dev.py bench   # install with the profilers, then the benchmark (bench/README.md)
     python3 dev.py lock    # refresh requirements.lock from pyproject.toml's ranges
