@@ -14,6 +14,7 @@ from bangfu.core.calendar import CHINA
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
 from bangfu.core.jobs import JobRegistry, default_registry
+from bangfu.core.security import logmask
 
 
 def add_commands(commands: Any) -> None:
@@ -82,6 +83,7 @@ def worker_command(settings: Settings, *, once: bool, threads: int) -> int:
         return 2
     if not _migrated(settings):
         return 2
+    logmask.install()  # as the server's: no ID number in a logged failure
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -19,7 +19,7 @@ from huey.storage import PostgresStorage
 from sqlalchemy import func, select, text
 
 from bangfu.cli import main
-from bangfu.core.calendar import today
+from bangfu.core.calendar import Holiday, today
 from bangfu.core.care.event_models import CareEvent
 from bangfu.core.care.jobs import HOLIDAY_EVENTS, holidays_due
 from bangfu.core.config import Settings
@@ -69,10 +69,10 @@ def test_schedules() -> None:
     assert every.period(dt.datetime(2026, 12, 6, 0, 0, 9, tzinfo=dt.UTC)) == (
         "2026-12-06T00:00:00+00:00"
     )
-    assert (
-        holidays_due(dt.date(2026, 12, 20), 14) == []
-        or holidays_due(dt.date(2026, 12, 20), 14)[0][0].slug == "new-year"
-    )
+    assert holidays_due(dt.date(2026, 12, 20), 14) == [
+        (Holiday.NEW_YEAR, 2027, dt.date(2027, 1, 1))
+    ]
+    assert holidays_due(dt.date(2026, 12, 20), 11) == []
     with pytest.raises(ValueError):
         Job("Bad Name", HOLIDAY_EVENTS.run)
     with pytest.raises(ValueError):
