@@ -4,6 +4,7 @@ runs, and several workers sharing one queue without running a job twice.
 Each test runs on SQLite and, when ``BANGFU_TEST_DATABASE_URL`` is set, on PostgreSQL."""
 
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -20,6 +21,7 @@ from sqlalchemy import func, select, text
 
 from bangfu.cli import main
 from bangfu.core.calendar import Holiday, today
+from bangfu.core.care import jobs as care_jobs
 from bangfu.core.care.event_models import CareEvent
 from bangfu.core.care.jobs import HOLIDAY_EVENTS, holidays_due
 from bangfu.core.config import Settings
@@ -90,7 +92,9 @@ async def test_the_holiday_job_raises_the_events_once(world: World) -> None:
     settings = h.settings.model_copy(update={"holiday_events_lead_days": 100})
     due = holidays_due(today(), 100)
     assert due
-    queue = JobQueue(settings, JobRegistry([HOLIDAY_EVENTS]), blocking=False)
+    # Due from midnight (the real job waits until 01:00), whenever the test runs.
+    job = dataclasses.replace(HOLIDAY_EVENTS, schedule=Daily(dt.time(0, 0)))
+    queue = JobQueue(settings, JobRegistry([job]), blocking=False)
     try:
         assert await asyncio.to_thread(queue.run_once) == 1  # today's period: claimed, run
         assert await asyncio.to_thread(queue.run_once) == 0  # the period is done
@@ -221,7 +225,7 @@ async def test_two_workers_run_a_job_once_and_a_periodic_job_once_per_period(
         task_id = queue.enqueue("test.once")
     finally:
         queue.close()
-    await asyncio.sleep(2 * jobs_worker.TICK_SECONDS + 1.5)  # two or three periods
+    await asyncio.sleep(3 * jobs_worker.TICK_SECONDS + 0.5)  # three or four periods
     await asyncio.to_thread(stop)
     lines = [line.split() for line in log.read_text().splitlines()]
     assert [line[:2] for line in lines if line[0] == "test.once"] == [["test.once", "-"]]
@@ -244,6 +248,9 @@ def test_worker_and_jobs_commands(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("BANGFU_DATABASE_URL", "sqlite+aiosqlite:///bangfu.db")
     monkeypatch.delenv("BANGFU_DATABASE_SCHEMA", raising=False)
+    # Due from midnight (the real job waits until 01:00), whenever the test runs.
+    daily = dataclasses.replace(HOLIDAY_EVENTS, schedule=Daily(dt.time(0, 0)))
+    monkeypatch.setattr(care_jobs, "HOLIDAY_EVENTS", daily)
     assert main(["worker", "--once"]) == 0
     assert "bangfu worker: ran 1 job" in capsys.readouterr().out
     assert (tmp_path / "bangfu.jobs.db").exists()
