@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Bootstrap for a fresh machine with only Python 3.11+.
 
-    python3 dev.py run     # install into .venv, migrate, load demo data, serve GraphiQL
+    python3 dev.py run     # install into .venv, migrate, load demo data, serve GraphiQL and
+                           # run the job worker beside it (bangfu serve --demo --worker)
     python3 dev.py test    # install into .venv, then lint, type-check and run every test
     python3 dev.py bench   # install with the profilers, then the benchmark (bench/README.md)
     python3 dev.py lock    # refresh requirements.lock from pyproject.toml's ranges
@@ -144,7 +145,7 @@ def main(argv: list[str]) -> int:
         return run([str(BIN / "python"), "-m", "bench", *argv[1:]])
     ensure_environment()
     if argv[0] == "run":
-        return run([str(BIN / "bangfu"), "serve", "--demo", *argv[1:]])
+        return run([str(BIN / "bangfu"), "serve", "--demo", "--worker", *argv[1:]])
     for step in (
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],

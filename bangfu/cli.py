@@ -5,12 +5,13 @@ import argparse
 import asyncio
 import logging
 import os
+import subprocess
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from bangfu import accounts_cli, report_cli, roster_cli
+from bangfu import accounts_cli, jobs_cli, report_cli, roster_cli
 from bangfu.core.calendar import Holiday
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
@@ -30,6 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", help="bind address (default BANGFU_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default BANGFU_PORT or 8000)")
     serve.add_argument("--workers", type=int, default=1, help="server processes")
+    serve.add_argument(
+        "--worker",
+        action="store_true",
+        help="also run the job worker (bangfu worker) in a child process",
+    )
 
     db = commands.add_parser("db", help="database commands")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -76,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     care_holidays.add_argument("--holiday", required=True, choices=[h.slug for h in Holiday])
     care_holidays.add_argument("--year", required=True, type=int)
     report_cli.add_commands(commands)  # bangfu report roster|assessment
+    jobs_cli.add_commands(commands)  # bangfu worker, bangfu jobs runs|list|enqueue
     audit = commands.add_parser("audit", help="audit trail commands")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check the hash chain of the audit trail")
@@ -107,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(
                 holidays_command(Settings(), Holiday.from_slug(args.holiday), args.year)
             )
+        if args.command in ("worker", "jobs"):
+            return jobs_cli.run(args, Settings())
         if args.command == "report":
             return asyncio.run(report_cli.run(args, Settings(), load_host()))
         if args.command == "audit":
@@ -295,15 +304,38 @@ def serve_command(args: argparse.Namespace) -> int:
     )
     where = "GraphiQL" if settings.is_development else "GraphQL endpoint"
     print(f"\n{where}: http://{settings.host}:{settings.port}/graphql\n", flush=True)
-    uvicorn.run(
-        "bangfu.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=args.workers,
-        log_level="info",
-    )
+    worker = start_worker() if args.worker else None
+    try:
+        uvicorn.run(
+            "bangfu.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            log_level="info",
+        )
+    finally:
+        if worker is not None:
+            stop_worker(worker)
     return 0
+
+
+def start_worker() -> "subprocess.Popen[bytes]":
+    """``bangfu worker`` in a child process, with this process's settings (the database is
+    migrated already)."""
+    print("starting the job worker (bangfu worker) in a child process", flush=True)
+    return subprocess.Popen([sys.executable, "-m", "bangfu.cli", "worker"])
+
+
+def stop_worker(worker: "subprocess.Popen[bytes]") -> None:
+    """Let the worker finish its running jobs (SIGTERM), and stop it if it takes long."""
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 def plugin_new_command(name: str, directory: Path) -> int:

@@ -282,6 +282,12 @@ class Settings(BaseSettings):
     idempotency_retention_hours: int = Field(
         default=24, ge=1, description="How long a mutation's Idempotency-Key is remembered."
     )
+    jobs_check_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="How often each worker (bangfu worker) checks which periodic jobs are due.",
+    )
     graphiql: bool | None = Field(default=None, description="None: on in development only.")
     introspection: bool | None = Field(default=None, description="None: on in development only.")
     suggestions: bool | None = Field(
@@ -296,6 +302,13 @@ class Settings(BaseSettings):
     )
     care_due_soon_days: int = Field(
         default=1, ge=0, description="An open event is DUE_SOON this many days before its deadline."
+    )
+    holiday_events_lead_days: int = Field(
+        default=14,
+        ge=0,
+        le=300,
+        description="The daily job care.holiday-events raises a major holiday's care events "
+        "this many days before the holiday (bangfu worker).",
     )
     five_knowns_stale_days: int = Field(
         default=365, ge=1, description="A five-knowns item verified longer ago is stale."

@@ -64,6 +64,9 @@ CORE_PACKAGE_DIR = Path(__file__).resolve().parent
 SCRIPT_LOCATION = CORE_PACKAGE_DIR.parent / "migrations"
 CORE_VERSIONS = SCRIPT_LOCATION / "versions"
 CORE_BRANCH = "core"
+#: The job library's queue tables on PostgreSQL (bangfu.core.jobs.queue.POSTGRES_TABLES):
+#: created by core_0006 with Huey's own DDL, not described by a model.
+JOB_QUEUE_TABLES = frozenset({"huey_kv", "huey_schedule", "huey_task", "huey_counter"})
 PluginDirs = Mapping[str, str | os.PathLike[str]] | Sequence[str | os.PathLike[str]]
 
 _T = TypeVar("_T")
@@ -262,8 +265,9 @@ def context_options(config: Config, dialect_name: str) -> dict[str, Any]:
         if name in owned:
             return True
         # Another plugin's table (imported, but not migrated here) is not ours to judge;
-        # a table in the database that no model knows is reported.
-        return reflected and name not in known
+        # a table in the database that no model knows is reported, except the job
+        # library's queue (core_0006 creates it on PostgreSQL; Huey owns its shape).
+        return reflected and name not in known and name not in JOB_QUEUE_TABLES
 
     return {
         "compare_type": True,

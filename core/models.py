@@ -5,6 +5,7 @@ from bangfu.core.care import event_models as care_events
 from bangfu.core.care import models as care
 from bangfu.core.care import plan_models as care_plans
 from bangfu.core.care import screening_models as care_screening
+from bangfu.core.jobs import models as jobs
 from bangfu.core.registry import models as registry
 from bangfu.core.security import models as security
 
@@ -14,6 +15,7 @@ __all__ = [
     "care_events",
     "care_plans",
     "care_screening",
+    "jobs",
     "registry",
     "security",
 ]

@@ -59,6 +59,11 @@ class Db:
         return asyncio.run(go())
 
     def tables(self) -> set[str]:
+        """The tables of core and the plugins (without the job library's queue, which
+        core_0006 creates on PostgreSQL only: see test_the_job_queue_tables)."""
+        return self.run(lambda c: set(inspect(c).get_table_names())) - migrate.JOB_QUEUE_TABLES
+
+    def all_tables(self) -> set[str]:
         return self.run(lambda c: set(inspect(c).get_table_names()))
 
     def upgrade(self, plugin_dirs: Any = PLUGIN_DIRS, revision: str = "heads") -> None:
@@ -125,6 +130,16 @@ def test_upgrade_check_downgrade(db: Db, caplog: pytest.LogCaptureFixture) -> No
 
     assert db.tables() == {"alembic_version"}  # Alembic keeps its (empty) table
     assert db.current() == set()
+
+
+def test_the_job_queue_tables(db: Db) -> None:
+    """Huey's queue tables: in the database on PostgreSQL (several machines share them),
+    in a file of their own beside the database on SQLite."""
+    db.upgrade(revision="core@head")
+    queue = migrate.JOB_QUEUE_TABLES if db.url.startswith("postgresql") else set()
+    assert db.all_tables() == _owned("core") | {"alembic_version"} | queue
+    db.downgrade()
+    assert db.all_tables() == {"alembic_version"}
 
 
 def test_each_branch_creates_only_its_own_tables(db: Db) -> None:

@@ -1,11 +1,32 @@
 """``bangfu care ...`` commands: the care work run from the command line, as the system."""
 
+import datetime as dt
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bangfu.core.calendar import Holiday
 from bangfu.core.care.care_events import CareEvents
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
 from bangfu.core.errors import DomainError
 from bangfu.core.security import SYSTEM, audit
+
+
+async def raise_holiday(
+    session: AsyncSession, settings: Settings, holiday: Holiday, year: int, operation: str
+) -> tuple[dt.date, int]:
+    """Raise the holiday's events as the system in the session's transaction, audited as
+    ``operation``; returns the holiday's date and how many events were raised now (0 on
+    a second run). A DomainError (a year too far from today) leaves nothing."""
+    day, raised = await CareEvents(session, SYSTEM, settings).raise_holiday_events(holiday, year)
+    await audit.record(
+        session,
+        SYSTEM,
+        operation,
+        audit.Outcome.OK,
+        details={"holiday": holiday.slug, "year": year, "raised": raised},
+    )
+    return day, raised
 
 
 async def holidays_command(settings: Settings, holiday: Holiday, year: int) -> int:
@@ -17,19 +38,12 @@ async def holidays_command(settings: Settings, holiday: Holiday, year: int) -> i
             session.info["actor"] = SYSTEM
             async with session.begin():
                 try:
-                    day, raised = await CareEvents(session, SYSTEM, settings).raise_holiday_events(
-                        holiday, year
+                    day, raised = await raise_holiday(
+                        session, settings, holiday, year, "cli:care.holidays"
                     )
                 except DomainError as exc:
                     print(f"bangfu care holidays: {exc}")
                     return 1
-                await audit.record(
-                    session,
-                    SYSTEM,
-                    "cli:care.holidays",
-                    audit.Outcome.OK,
-                    details={"holiday": holiday.slug, "year": year, "raised": raised},
-                )
     finally:
         await engine.dispose()
     print(f"raised {raised} {holiday.slug} events for {year} (the holiday is on {day.isoformat()})")
