@@ -8,7 +8,10 @@ page of persons. An indicator no installed module decides stays UNKNOWN, never O
 """
 
 import dataclasses
+import datetime as dt
 import enum
+
+from bangfu.core.calendar import age_on
 
 
 class Indicator(enum.StrEnum):
@@ -51,10 +54,42 @@ class Status(enum.StrEnum):
 
 @dataclasses.dataclass(frozen=True)
 class Finding:
-    """One module's verdict on one indicator of one person, with the reasons."""
+    """One module's verdict on one indicator of one person, with the reasons.
+
+    ``valid_until`` is the first day on which the calendar alone may change this finding
+    (its status or its reasons) while nothing is written: a birthday that crosses an age
+    the rule tests or that its reasons name, a category's ``valid_to`` + 1, a new school
+    year, a deadline. ``None``: only a write can change it. Earlier is always safe (the
+    person is judged again that day, for nothing); later leaves a stale verdict stored.
+    """
 
     person_id: int
     indicator: Indicator
     status: Status
     reasons: tuple[str, ...] = ()
     module: str = ""
+    valid_until: dt.date | None = None
+
+
+def earliest(*days: dt.date | None) -> dt.date | None:
+    """The earliest of ``days`` that is not ``None`` (``None`` when all are)."""
+    given = [day for day in days if day is not None]
+    return min(given) if given else None
+
+
+def birthday(birth_date: dt.date, age: int) -> dt.date:
+    """The day a person born on ``birth_date`` turns ``age`` (29 February → 1 March)."""
+    try:
+        return birth_date.replace(year=birth_date.year + age)
+    except ValueError:  # born on 29 February, a common year
+        return dt.date(birth_date.year + age, 3, 1)
+
+
+def next_birthday(birth_date: dt.date, as_of: dt.date) -> dt.date:
+    """The first birthday after ``as_of`` (the age — and any reason naming it — changes)."""
+    age = (
+        as_of.year
+        - birth_date.year
+        - ((as_of.month, as_of.day) < (birth_date.month, birth_date.day))
+    )
+    return birthday(birth_date, age + 1)

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.bottomline import BOTTOM_LINE, GOALS, Finding, Indicator, Status, core_rules
+from bangfu.core.bottomline import (
+    BOTTOM_LINE,
+    GOALS,
+    Finding,
+    Indicator,
+    Status,
+    core_rules,
+    earliest,
+)
 from bangfu.core.care.common import active_hardship_persons
 from bangfu.core.config import Settings
 from bangfu.core.db import path_within
@@ -39,6 +47,9 @@ class Verdict:
     status: Status
     reasons: tuple[str, ...]
     modules: tuple[str, ...]
+    #: The first day the calendar alone may change it: the earliest of its findings'
+    #: (a finding that does not decide today may decide then). None: only a write can.
+    valid_until: dt.date | None = None
 
     @property
     def is_goal(self) -> bool:
@@ -68,6 +79,7 @@ def combine(person_findings: Sequence[Finding]) -> BottomLine:
             deciding[0].status,
             tuple(reason for f in deciding for reason in f.reasons),
             tuple(dict.fromkeys(f.module for f in deciding)),
+            earliest(*(f.valid_until for f in found)),
         )
     return verdicts
 
