@@ -87,9 +87,4 @@ def birthday(birth_date: dt.date, age: int) -> dt.date:
 
 def next_birthday(birth_date: dt.date, as_of: dt.date) -> dt.date:
     """The first birthday after ``as_of`` (the age — and any reason naming it — changes)."""
-    age = (
-        as_of.year
-        - birth_date.year
-        - ((as_of.month, as_of.day) < (birth_date.month, birth_date.day))
-    )
-    return birthday(birth_date, age + 1)
+    return birthday(birth_date, age_on(birth_date, as_of) + 1)
