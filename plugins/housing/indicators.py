@@ -14,6 +14,19 @@ Judged per person from their current household's dwelling, as of a day:
 - No finding for a person without a current household.
 
 Four statements per page, whatever its size.
+
+**When the calendar alone changes it** (``Finding.valid_until``): on the day a dated row
+takes effect — an appraisal becoming the latest, a renovation's step (planned, approved,
+started, completed, accepted), a disaster occurring or answered. The service refuses
+those dates in the future, so for today's judgement of what it wrote this is ``None``;
+a day in the past, or rows written with later dates (imports), have such days. The
+statements read the rows dated after ``as_of`` too, and the verdict is judged again in
+memory on each of those days: the first that differs is ``valid_until``. The household
+is the current membership (no end date), whatever the day: no calendar dependency.
+
+An undecided home (``UNKNOWN``) that a dated row will decide later gets a finding with
+status ``UNKNOWN`` carrying that day (the only way to say it); without such a day it
+gets none, as before.
 """
 
 import datetime as dt
@@ -21,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.plugin import Finding, Indicator, Membership, Status
@@ -31,10 +44,10 @@ from bangfu.plugins.housing.models import (
     DisasterReport,
     RenovationProject,
     RenovationStatus,
+    SafetyAppraisal,
     SafetyGrade,
 )
 from bangfu.plugins.housing.service import renovation_status_on
-from bangfu.plugins.housing.statements import latest_appraisals
 
 GRADE_WORDS = {
     SafetyGrade.A: "safe",
@@ -42,6 +55,10 @@ GRADE_WORDS = {
     SafetyGrade.C: "partly dangerous",
     SafetyGrade.D: "wholly dangerous",
 }
+
+#: An appraisal as the rule reads it: (appraised on, ID, grade).
+Appraisal = tuple[dt.date, int, SafetyGrade]
+Verdict = tuple[Status, tuple[str, ...]]
 
 
 async def good_home(persons: Sequence[Any], session: AsyncSession, as_of: dt.date) -> list[Finding]:
@@ -58,43 +75,62 @@ async def good_home(persons: Sequence[Any], session: AsyncSession, as_of: dt.dat
     if not households:
         return []
 
-    latest = latest_appraisals(as_of)
-    appraisal_rows = await session.execute(
-        select(latest.c.household_id, latest.c.grade, latest.c.appraised_on).where(
-            latest.c.rank == 1, latest.c.household_id.in_(households)
+    # The latest appraisal on as_of, and every later one (each becomes the latest on its day).
+    later = SafetyAppraisal.appraised_on > as_of
+    ranked = (
+        select(
+            SafetyAppraisal.id,
+            SafetyAppraisal.household_id,
+            SafetyAppraisal.grade,
+            SafetyAppraisal.appraised_on,
+            later.label("later"),
+            func.row_number()
+            .over(
+                partition_by=(SafetyAppraisal.household_id, later),
+                order_by=(SafetyAppraisal.appraised_on.desc(), SafetyAppraisal.id.desc()),
+            )
+            .label("rank"),
         )
+        .where(SafetyAppraisal.household_id.in_(households))
+        .subquery("appraisal")
     )
-    appraisal = {
-        row.household_id: (SafetyGrade(row.grade), row.appraised_on) for row in appraisal_rows
-    }
+    appraisals: dict[int, list[Appraisal]] = defaultdict(list)
+    for row in await session.execute(
+        select(ranked.c.household_id, ranked.c.appraised_on, ranked.c.id, ranked.c.grade).where(
+            or_(ranked.c.rank == 1, ranked.c.later)
+        )
+    ):
+        appraisals[row.household_id].append((row.appraised_on, row.id, SafetyGrade(row.grade)))
 
-    renovations = await session.scalars(
-        select(RenovationProject).where(
+    # Renovations not accepted on as_of, planned by then or later.
+    renovations: dict[int, list[RenovationProject]] = defaultdict(list)
+    for project in await session.scalars(
+        select(RenovationProject)
+        .where(
             RenovationProject.household_id.in_(households),
-            RenovationProject.planned_on <= as_of,
             or_(RenovationProject.accepted_on.is_(None), RenovationProject.accepted_on > as_of),
         )
-    )
-    renovation = {r.household_id: r for r in renovations}
+        .order_by(RenovationProject.planned_on, RenovationProject.id)
+    ):
+        renovations[project.household_id].append(project)
 
-    disasters = await session.scalars(
+    # Disasters not answered on as_of, occurred by then or later.
+    disasters: dict[int, list[DisasterReport]] = defaultdict(list)
+    for report in await session.scalars(
         select(DisasterReport)
         .where(
             DisasterReport.household_id.in_(households),
-            DisasterReport.occurred_on <= as_of,
             or_(DisasterReport.responded_on.is_(None), DisasterReport.responded_on > as_of),
         )
         .order_by(DisasterReport.occurred_on, DisasterReport.id)
-    )
-    open_disasters: dict[int, list[DisasterReport]] = defaultdict(list)
-    for report in disasters:
-        open_disasters[report.household_id].append(report)
+    ):
+        disasters[report.household_id].append(report)
 
     verdicts = {
-        household_id: _verdict(
-            appraisal.get(household_id),
-            renovation.get(household_id),
-            open_disasters.get(household_id, []),
+        household_id: _judged(
+            appraisals.get(household_id, []),
+            renovations.get(household_id, []),
+            disasters.get(household_id, []),
             as_of,
         )
         for household_id in households
@@ -102,31 +138,85 @@ async def good_home(persons: Sequence[Any], session: AsyncSession, as_of: dt.dat
     findings = []
     for person_id in person_ids:
         household_id = household_of.get(person_id)
-        verdict = verdicts.get(household_id) if household_id is not None else None
-        if verdict is not None:
-            status, reasons = verdict
-            findings.append(Finding(person_id, Indicator.GOOD_HOME, status, reasons))
+        if household_id is None:
+            continue
+        status, reasons, valid_until = verdicts[household_id]
+        if status is Status.UNKNOWN and valid_until is None:
+            continue  # undecided, and no dated row will decide it
+        findings.append(
+            Finding(person_id, Indicator.GOOD_HOME, status, reasons, valid_until=valid_until)
+        )
     return findings
 
 
+def _judged(
+    appraisals: list[Appraisal],
+    renovations: list[RenovationProject],
+    disasters: list[DisasterReport],
+    as_of: dt.date,
+) -> tuple[Status, tuple[str, ...], dt.date | None]:
+    """The household's verdict on ``as_of`` and the first later day it differs."""
+
+    def verdict_on(day: dt.date) -> Verdict:
+        appraisal = max((a for a in appraisals if a[0] <= day), default=None)
+        renovation = None
+        for project in renovations:  # by planning date: the latest planned counts
+            if project.planned_on <= day and (
+                project.accepted_on is None or project.accepted_on > day
+            ):
+                renovation = project
+        open_disasters = [
+            d
+            for d in disasters
+            if d.occurred_on <= day and (d.responded_on is None or d.responded_on > day)
+        ]
+        return _verdict(appraisal, renovation, open_disasters, day)
+
+    turns: set[dt.date] = {appraised_on for appraised_on, _, _ in appraisals}
+    for project in renovations:
+        turns.update(
+            day
+            for day in (
+                project.planned_on,
+                project.approved_on,
+                project.started_on,
+                project.completed_on,
+                project.accepted_on,
+            )
+            if day is not None
+        )
+    for report in disasters:
+        turns.add(report.occurred_on)
+        if report.responded_on is not None:
+            turns.add(report.responded_on)
+    today = verdict_on(as_of)
+    for day in sorted(day for day in turns if day > as_of):
+        if verdict_on(day) != today:
+            return (*today, day)
+    return (*today, None)
+
+
 def _verdict(
-    appraisal: tuple[SafetyGrade, dt.date] | None,
+    appraisal: Appraisal | None,
     renovation: RenovationProject | None,
     disasters: list[DisasterReport],
     as_of: dt.date,
-) -> tuple[Status, tuple[str, ...]] | None:
+) -> Verdict:
+    """``UNKNOWN`` (with what is known) where the rule decides nothing."""
     risks = [
         f"dwelling damaged by {d.kind.lower()} on {d.occurred_on}, no response recorded"
         for d in disasters
     ]
     if appraisal is None:
-        return (Status.AT_RISK, tuple(risks)) if risks else None
-    grade, appraised_on = appraisal
+        return (Status.AT_RISK, tuple(risks)) if risks else (Status.UNKNOWN, ("never appraised",))
+    appraised_on, _, grade = appraisal
     described = f"latest appraisal grade {grade} ({GRADE_WORDS[grade]}) on {appraised_on}"
     if grade in DANGEROUS_GRADES:
         status = renovation_status_on(renovation, as_of) if renovation is not None else None
         if status in ACTIVE_RENOVATION:
-            return (Status.AT_RISK, tuple(risks)) if risks else None
+            if risks:
+                return Status.AT_RISK, tuple(risks)
+            return Status.UNKNOWN, (f"{described}, a renovation in hand",)
         if status is RenovationStatus.COMPLETED:
             assert renovation is not None
             risks.insert(

@@ -147,8 +147,13 @@ async def test_good_home_follows_the_latest_appraisal_renovation_and_disasters(
     assert earlier[flooded_head.id].status is Status.OK
     assert earlier[c_head.id].status is Status.AT_RISK
     assert d_head.id in earlier
-    assert safe_head.id not in earlier  # appraised later than that day
-    assert unknown_flooded_head.id not in earlier
+    # Undecided on that day, but a dated row decides them later: UNKNOWN until that day.
+    assert earlier[safe_head.id].status is Status.UNKNOWN  # appraised later than that day
+    assert earlier[safe_head.id].reasons == ("never appraised",)
+    assert earlier[safe_head.id].valid_until == a.appraised_on
+    assert earlier[unknown_flooded_head.id].status is Status.UNKNOWN
+    assert earlier[unknown_flooded_head.id].valid_until == day - dt.timedelta(days=3)
+    assert unknown_head.id not in earlier  # nothing will ever decide it
 
 
 async def test_good_home_costs_the_same_statements_for_any_page(harness: Harness) -> None:
