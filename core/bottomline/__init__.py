@@ -8,6 +8,7 @@ page of persons. An indicator no installed module decides stays UNKNOWN, never O
 """
 
 import dataclasses
+import datetime as dt
 import enum
 
 
@@ -51,10 +52,16 @@ class Status(enum.StrEnum):
 
 @dataclasses.dataclass(frozen=True)
 class Finding:
-    """One module's verdict on one indicator of one person, with the reasons."""
+    """One module's verdict on one indicator of one person, with the reasons.
+
+    ``valid_until``: the first day this finding may change by the calendar alone (a
+    deadline passes, a child comes of age), if the rule can tell; None when only a
+    write can change it.
+    """
 
     person_id: int
     indicator: Indicator
     status: Status
     reasons: tuple[str, ...] = ()
     module: str = ""
+    valid_until: dt.date | None = None

@@ -35,6 +35,9 @@ from bangfu.core.registry.models import Category, CategoryAssignment, Membership
 ADULT_AGE = 18
 PARENTLESS = {str(Category.ORPHAN), str(Category.DE_FACTO_UNSUPPORTED_CHILD)}
 CORE = "core"
+#: The version of these rules: change it with any change of what they decide, and
+#: ``bangfu bottomline refresh`` judges the stored verdicts again.
+RULES_VERSION = "1"
 
 
 def _active(on: dt.date) -> Any:

@@ -39,6 +39,8 @@ class Verdict:
     status: Status
     reasons: tuple[str, ...]
     modules: tuple[str, ...]
+    #: The first day any finding behind the verdict may change by the calendar alone.
+    valid_until: dt.date | None = None
 
     @property
     def is_goal(self) -> bool:
@@ -68,6 +70,7 @@ def combine(person_findings: Sequence[Finding]) -> BottomLine:
             deciding[0].status,
             tuple(reason for f in deciding for reason in f.reasons),
             tuple(dict.fromkeys(f.module for f in deciding)),
+            min((f.valid_until for f in found if f.valid_until is not None), default=None),
         )
     return verdicts
 
