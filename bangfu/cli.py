@@ -231,12 +231,11 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
     """Load demo data unless it is there already; demo users are (re)created either way."""
     from sqlalchemy import select
 
+    from bangfu.core.bottomline import stored
     from bangfu.core.demo import create_demo_users
     from bangfu.core.demo import load_demo as load
     from bangfu.core.registry.models import Household
     from bangfu.core.security.crypto import FieldCipher, load_master_key
-
-    from bangfu.core.bottomline import stored
 
     engine = make_engine(settings.database_url, schema=settings.database_schema, pooled=False)
     # Every person the demo writes is judged in its commit (bangfu.core.bottomline.stored).

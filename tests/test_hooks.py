@@ -401,8 +401,12 @@ async def test_hook_bangfu_bottom_line_affected(tmp_path: Path) -> None:
 
     test_plugin = plugin("hooktest", bangfu_bottom_line_affected=affected)
     async with Harness.start(tmp_path, plugins=False, extra_plugins=[test_plugin]) as h:
-        _, (first,) = await h.household("141023", [("HEAD", "甲", make("141023", dt.date(1980, 1, 1), 11))])
-        _, (neighbour,) = await h.household("141024", [("HEAD", "邻居", make("141024", dt.date(1980, 1, 1), 13))])
+        _, (first,) = await h.household(
+            "141023", [("HEAD", "甲", make("141023", dt.date(1980, 1, 1), 11))]
+        )
+        _, (neighbour,) = await h.household(
+            "141024", [("HEAD", "邻居", make("141024", dt.date(1980, 1, 1), 13))]
+        )
         async with h.session() as session:
             before = {
                 row.person_id: row.judged_on for row in await session.scalars(select(StoredVerdict))

@@ -136,9 +136,7 @@ async def test_category_assign_judges_the_household_again(
     await assert_current(world.h)
 
 
-async def test_member_add_judges_the_household_again(
-    world: World, judged: list[set[int]]
-) -> None:
+async def test_member_add_judges_the_household_again(world: World, judged: list[set[int]]) -> None:
     family, alone = await two_households(world)
     await assign(world, family[1])
     judged.clear()
@@ -191,9 +189,7 @@ async def test_refused_writes_change_no_verdict(world: World, judged: list[set[i
     await assert_current(world.h)
 
 
-async def test_a_plugin_write_judges_its_person_again(
-    world: World, judged: list[set[int]]
-) -> None:
+async def test_a_plugin_write_judges_its_person_again(world: World, judged: list[set[int]]) -> None:
     h = world.h
     family, _alone = await two_households(world)
     await assign(world, family[1])
@@ -232,7 +228,9 @@ async def test_check_after_the_demo_and_after_tampering(
     capsys.readouterr()
     async with h.session() as session:
         persons = await session.scalar(select(func.count(StoredVerdict.person_id.distinct())))
-        versions = dict((await session.execute(select(RulesVersion.module, RulesVersion.version))).all())
+        versions = dict(
+            (await session.execute(select(RulesVersion.module, RulesVersion.version))).all()
+        )
     assert persons and persons > 20
     assert versions == h.host.rules_versions()
     check = argparse.Namespace(bottomline_command="check", sample=None, region=None)

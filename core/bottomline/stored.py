@@ -30,13 +30,12 @@ import logging
 import random
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Engine, and_, delete, event, func, insert, or_, select
+from sqlalchemy import Connection, Engine, Table, and_, delete, event, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import async_session as async_session_of
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, attributes
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction, attributes
 from sqlalchemy.util import await_only
 
 from bangfu.core import calendar
@@ -54,7 +53,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("bangfu.bottomline")
 
 PENDING_KEY = "bangfu_bottom_line_pending"
-TABLE = StoredVerdict.__table__
+TABLE = cast(Table, StoredVerdict.__table__)
+RULES = cast(Table, RulesVersion.__table__)
 _attached: "weakref.WeakKeyDictionary[Engine, tuple[PluginHost, Settings]]" = (
     weakref.WeakKeyDictionary()
 )
@@ -317,7 +317,7 @@ async def store(
     judged = 0
     for chunk in _chunks(person_ids):
         persons = list(
-            (await session.scalars(select(Person).where(Person.id.in_(chunk)).order_by(Person.id)))
+            await session.scalars(select(Person).where(Person.id.in_(chunk)).order_by(Person.id))
         )
         rows = await fresh_rows(session, persons, host, settings, as_of)
         await session.execute(delete(TABLE).where(TABLE.c.person_id.in_(chunk)))
@@ -387,18 +387,16 @@ async def rebuild(
     if path is None:
         async with sessions() as session, session.begin():
             session.info["actor"] = SYSTEM
-            await session.execute(
-                delete(TABLE).where(TABLE.c.person_id.not_in(select(Person.id)))
-            )
+            await session.execute(delete(TABLE).where(TABLE.c.person_id.not_in(select(Person.id))))
             await record_versions(session, host.rules_versions())
     return judged
 
 
 async def record_versions(session: AsyncSession, versions: dict[str, str]) -> None:
     """Store ``versions`` as the rules the verdicts were judged with."""
-    await session.execute(delete(RulesVersion.__table__))
+    await session.execute(delete(RULES))
     await session.execute(
-        insert(RulesVersion.__table__),
+        insert(RULES),
         [{"module": module, "version": version} for module, version in sorted(versions.items())],
     )
 
