@@ -292,3 +292,23 @@ async def test_the_setting_off_stores_nothing(switched_off: Harness) -> None:
     assert await stored_rows(h) == {}
     check = argparse.Namespace(bottomline_command="check", sample=None, region=None)
     assert await bottomline_cli.run(check, h.settings, h.host) == 2
+
+
+async def test_a_roster_import_stores_the_verdicts_of_its_persons(world: World) -> None:
+    from tests.roster_files import XLSX, household, workbook
+
+    h = world.h
+    head, child = id_number(), id_number(dt.date(2014, 3, 1))
+    rows = household(
+        XIANGFEN_VILLAGE, (head, "王建国"), (child, "王小明", "子女"), categories="低保"
+    )
+    response = await h.client.post(
+        "/import/roster",
+        content=workbook(rows),
+        headers={"Content-Type": XLSX, "Authorization": f"Bearer {world.xiangfen}"},
+    )
+    assert response.status_code == 200 and response.json()["committed"], response.text
+    stored_now = await stored_rows(h)
+    assert len({p for p, _i in stored_now}) == 2
+    assert any(row[3] for row in stored_now.values())  # the dibao holder: a hardship person
+    await assert_current(h)
