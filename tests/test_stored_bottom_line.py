@@ -312,3 +312,39 @@ async def test_a_roster_import_stores_the_verdicts_of_its_persons(world: World) 
     assert len({p for p, _i in stored_now}) == 2
     assert any(row[3] for row in stored_now.values())  # the dibao holder: a hardship person
     await assert_current(h)
+
+
+PERSON_UPDATE = """
+mutation($input: PersonUpdateInput!) {
+  personUpdate(input: $input) { person { version } errors { field code } } }"""
+
+
+async def test_person_update_judges_again_only_what_rules_read(
+    world: World, judged: list[set[int]]
+) -> None:
+    family, _alone = await two_households(world)
+    await assign(world, family[1])
+    judged.clear()
+
+    async def update(version: int, **fields: Any) -> int:
+        data = await world.h.ok(
+            PERSON_UPDATE,
+            {
+                "input": {
+                    "id": to_global_id("Person", family[0]),
+                    "expectedVersion": version,
+                    **fields,
+                }
+            },
+            token=world.xiangfen,
+        )
+        assert data["personUpdate"]["errors"] == []
+        return int(data["personUpdate"]["person"]["version"])
+
+    version = await update(1, name="王建民", phone="13800000000")
+    assert judged == []  # a name and a phone number decide no verdict
+    await update(version, deceased=True)
+    assert judged == [set(family)]  # the household's adults changed
+    after = await stored_rows(world.h)
+    assert after[(family[0], "FOOD")][1] == ("deceased",)
+    await assert_current(world.h)

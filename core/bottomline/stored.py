@@ -32,7 +32,19 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, delete, event, func, insert, or_, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import async_session as async_session_of
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction, attributes
@@ -71,8 +83,12 @@ class Pending:
     def __bool__(self) -> bool:
         return bool(self.persons or self.households or self.rows)
 
-    def note(self, obj: Any, deleted: bool = False) -> None:
+    def note(self, obj: Any, deleted: bool = False, changed: bool = False) -> None:
+        """``changed``: an existing row was updated (a change of only the columns its
+        model declares ``__bottom_line_inert__`` affects nobody)."""
         if isinstance(obj, StoredVerdict | RulesVersion):
+            return
+        if changed and _inert_change(obj):
             return
         scope = getattr(type(obj), "__area_scope__", None)
         if isinstance(obj, Person):
@@ -113,6 +129,15 @@ class Pending:
                 target.add(row[key])
 
 
+def _inert_change(obj: Any) -> bool:
+    """Whether the flush changed only columns no bottom-line rule reads."""
+    inert = getattr(type(obj), "__bottom_line_inert__", None)
+    if not inert:
+        return False
+    state = inspect(obj)
+    return all(attr.key in inert for attr in state.attrs if attr.history.has_changes())
+
+
 # ---------------------------------------------------------------------------
 # Attaching an engine, and the listeners
 # ---------------------------------------------------------------------------
@@ -150,7 +175,7 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
     for obj in session.new:
         pending.note(obj)
     for obj in session.dirty:
-        pending.note(obj)
+        pending.note(obj, changed=True)
     for obj in session.deleted:
         pending.note(obj, deleted=True)
 
