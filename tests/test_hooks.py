@@ -385,7 +385,7 @@ async def test_hook_bangfu_bottom_line_affected(tmp_path: Path) -> None:
 
     from bangfu.core.bottomline.models import StoredVerdict
     from bangfu.core.idnumber import make
-    from bangfu.core.registry.models import Person
+    from bangfu.core.registry.models import HukouType, Person
 
     seen: list[list[Any]] = []
 
@@ -416,7 +416,9 @@ async def test_hook_bangfu_bottom_line_affected(tmp_path: Path) -> None:
             await session.execute(
                 StoredVerdict.__table__.delete().where(StoredVerdict.person_id == neighbour.id)
             )
-            (await session.get_one(Person, first.id)).name = "改名"
+            changed = await session.get_one(Person, first.id)
+            changed.name = "改名"
+            changed.hukou_type = HukouType.RURAL  # a name alone changes no verdict
         assert any(isinstance(r, Person) and r.id == first.id for r in seen[-1])
         async with h.session() as session:
             judged = set(await session.scalars(select(StoredVerdict.person_id)))
