@@ -348,3 +348,41 @@ async def test_person_update_judges_again_only_what_rules_read(
     after = await stored_rows(world.h)
     assert after[(family[0], "FOOD")][1] == ("deceased",)
     await assert_current(world.h)
+
+
+async def test_concurrent_writes_to_one_household_leave_current_verdicts(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writes judging the same persons at once: each judges them under a lock, after
+    the other's commit (PostgreSQL: an advisory lock per person; SQLite: one writer)."""
+    import asyncio
+
+    store = stored.store
+
+    async def slow(*args: Any) -> int:
+        await asyncio.sleep(0.2)  # both writes have flushed before either judges
+        return await store(*args)
+
+    monkeypatch.setattr(stored, "store", slow)
+    family, _alone = await two_households(world)
+    h = world.h
+    # A rebuild (not audited, so not serialised by the audit chain) beside a write.
+    rebuilt, answer = await asyncio.gather(
+        stored.rebuild(h.services.sessions, h.host, h.settings),
+        assign(world, family[1], category="ORPHAN", monthlyAllowance="800.00"),
+    )
+    assert rebuilt > 0 and answer["errors"] == []
+    await assert_current(h)
+    households = [await two_households(world) for _ in range(3)]
+    results = await asyncio.gather(
+        *(
+            assign(world, person, category=category, monthlyAllowance=allowance)
+            for family, _alone in households
+            for person, category, allowance in (
+                (family[0], "DIBAO", None),
+                (family[1], "ORPHAN", "800.00"),
+            )
+        )
+    )
+    assert all(result["errors"] == [] for result in results), results
+    await assert_current(world.h)

@@ -44,6 +44,7 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import async_session as async_session_of
@@ -338,18 +339,44 @@ async def store(
     as_of: dt.date,
 ) -> int:
     """Judge these persons and replace their stored rows (a person that no longer exists
-    loses them); in pages, in the session's transaction. Returns the persons judged."""
+    loses them); in pages, in the session's transaction. Returns the persons judged.
+
+    Two transactions never judge one person at once: each reads what the other
+    committed. PostgreSQL: an advisory lock per person, taken in ID order (no deadlock),
+    held to the end of the transaction. SQLite has one writer: the rows are deleted
+    first, which takes the write lock before anything is read (the driver begins a
+    transaction only at the first write; reads before it see no lock).
+    """
     judged = 0
     for chunk in _chunks(person_ids):
+        await lock_persons(session, chunk)
+        await session.execute(delete(TABLE).where(TABLE.c.person_id.in_(chunk)))
         persons = list(
             await session.scalars(select(Person).where(Person.id.in_(chunk)).order_by(Person.id))
         )
         rows = await fresh_rows(session, persons, host, settings, as_of)
-        await session.execute(delete(TABLE).where(TABLE.c.person_id.in_(chunk)))
         if rows:
             await session.execute(insert(TABLE), rows)
         judged += len(persons)
     return judged
+
+
+#: The first key of the advisory locks of persons being judged (PostgreSQL).
+LOCK_SPACE = 17017
+
+
+async def lock_persons(session: AsyncSession, person_ids: list[int]) -> None:
+    """PostgreSQL: wait for, and hold to the end of the transaction, the judging lock of
+    each person, in ID order (``person_ids`` is sorted)."""
+    if session.get_bind().dialect.name != "postgresql" or not person_ids:
+        return
+    await session.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(:space, locked.id)) FROM "
+            "(SELECT unnest(CAST(:ids AS integer[])) AS id ORDER BY 1) AS locked"
+        ),
+        {"space": LOCK_SPACE, "ids": person_ids},
+    )
 
 
 # ---------------------------------------------------------------------------
