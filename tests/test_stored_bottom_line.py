@@ -386,3 +386,38 @@ async def test_concurrent_writes_to_one_household_leave_current_verdicts(
     )
     assert all(result["errors"] == [] for result in results), results
     await assert_current(world.h)
+
+
+async def test_a_verdict_says_when_the_calendar_changes_it(world: World) -> None:
+    """A category that ends: the day after, the refresh judges the household again."""
+    h = world.h
+    family, _alone = await two_households(world)
+    ends = today() + dt.timedelta(days=5)
+    answer = await assign(world, family[1], validTo=ends.isoformat())
+    assert answer["errors"] == []
+    rows = await valid_until(h)
+    later = ends + dt.timedelta(days=1)
+    # The holder's verdicts change the day after; the adult at home holds nothing.
+    assert {p: d for p, d in rows.items() if p in family} == {family[0]: None, family[1]: later}
+    sessions = h.services.sessions
+    assert await stored.check(sessions, h.host, h.settings, as_of=ends) == []
+    stale = await stored.check(sessions, h.host, h.settings, as_of=later)
+    assert {d.person_id for d in stale} == {family[1]}
+    await stored.refresh(sessions, h.host, h.settings, as_of=ends)  # versions recorded
+    done = await stored.refresh(sessions, h.host, h.settings, as_of=later)
+    assert (done.due, done.judged) == (1, 1)
+    assert await stored.check(sessions, h.host, h.settings, as_of=later) == []
+    assert (await valid_until(h))[family[1]] is None
+
+
+async def valid_until(h: Harness) -> dict[int, dt.date | None]:
+    """The day each person's FOOD verdict (core's) may change by the calendar."""
+    async with h.session() as session:
+        return {
+            person_id: day
+            for person_id, day in await session.execute(
+                select(StoredVerdict.person_id, StoredVerdict.valid_until).where(
+                    StoredVerdict.indicator == "FOOD"
+                )
+            )
+        }
