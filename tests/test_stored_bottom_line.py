@@ -421,3 +421,29 @@ async def valid_until(h: Harness) -> dict[int, dt.date | None]:
                 )
             )
         }
+
+
+async def test_bulk_updates_and_deletes_judge_the_rows_they_match(world: World) -> None:
+    from sqlalchemy import delete
+
+    from bangfu.core.registry.models import CategoryAssignment
+
+    h = world.h
+    family, alone = await two_households(world)
+    await assign(world, family[1])
+    await assign(world, alone[0])
+    async with h.session() as session, session.begin():
+        await session.execute(
+            update(CategoryAssignment)
+            .where(CategoryAssignment.person_id == family[1])
+            .values(monthly_allowance=None)
+            .execution_options(synchronize_session=False)
+        )
+    assert (await stored_rows(h))[(family[1], "FOOD")][0] == "AT_RISK"
+    await assert_current(h)
+    async with h.session() as session, session.begin():
+        await session.execute(
+            delete(CategoryAssignment).where(CategoryAssignment.person_id == alone[0])
+        )
+    assert (await stored_rows(h))[(alone[0], "FOOD")][0] == "NOT_APPLICABLE"
+    await assert_current(h)

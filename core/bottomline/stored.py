@@ -182,12 +182,41 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
 
 
 def _on_execute(state: ORMExecuteState) -> None:
-    if not state.is_insert or attached(state.session) is None:
+    if not (state.is_insert or state.is_update or state.is_delete):
         return
     mapper = state.bind_mapper
-    if mapper is None or state.parameters is None:
+    if mapper is None or attached(state.session) is None:
         return
-    _pending(state.session).note_values(mapper.class_, state.parameters)
+    if state.is_insert:
+        if state.parameters is not None:
+            _pending(state.session).note_values(mapper.class_, state.parameters)
+        return
+    _note_bulk(mapper.class_, state)
+
+
+def _note_bulk(cls: Any, state: ORMExecuteState) -> None:
+    """An ORM bulk UPDATE or DELETE names no rows: the persons or households of the rows
+    its WHERE clause matches are read first (one SELECT, scoped like the statement)."""
+    if cls in (StoredVerdict, RulesVersion):
+        return
+    scope = getattr(cls, "__area_scope__", None)
+    key = {"person": "person_id", "household": "household_id"}.get(scope or "")
+    if cls is Person or cls is Household:
+        key = "id"
+    if key is None:
+        return
+    values = getattr(state.statement, "_values", None) or {}
+    columns = {getattr(k, "key", None) or str(k) for k in values}
+    if state.is_update and columns and columns <= getattr(cls, "__bottom_line_inert__", set()):
+        return
+    column = getattr(cls, key)
+    where = getattr(state.statement, "whereclause", None)
+    matched = select(column) if where is None else select(column).where(where)
+    found = {v for v in state.session.execute(matched).scalars() if v is not None}
+    pending = _pending(state.session)
+    (pending.households if cls is Household or scope == "household" else pending.persons).update(
+        found
+    )
 
 
 def _before_commit(session: Session) -> None:
