@@ -197,8 +197,9 @@ def _on_execute(state: ORMExecuteState) -> None:
 def _note_bulk(cls: Any, state: ORMExecuteState) -> None:
     """An ORM bulk UPDATE or DELETE names no rows: the persons or households of the rows
     its WHERE clause matches are read first (one SELECT, scoped like the statement)."""
-    if cls in (StoredVerdict, RulesVersion):
-        return
+    table = getattr(getattr(state.statement, "table", None), "name", None)
+    if cls in (StoredVerdict, RulesVersion) or table != cls.__table__.name:
+        return  # a statement on another table (whose subquery names this model)
     scope = getattr(cls, "__area_scope__", None)
     key = {"person": "person_id", "household": "household_id"}.get(scope or "")
     if cls is Person or cls is Household:
