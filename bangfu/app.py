@@ -33,6 +33,7 @@ from strawberry.types.unset import UNSET
 from bangfu import idempotency
 from bangfu.core import request_scope, text_limits
 from bangfu.core.admission import Busy
+from bangfu.core.bottomline import stored as stored_bottom_line
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
 from bangfu.core.db_health import (
@@ -261,6 +262,7 @@ def create_app(
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout_seconds,
     )
+    stored_bottom_line.attach(engine, host, settings)  # verdicts kept current by each write
     services = Services(
         settings=settings,
         sessions=make_sessionmaker(engine),

@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from bangfu import accounts_cli, jobs_cli, report_cli, roster_cli
+from bangfu import accounts_cli, bottomline_cli, jobs_cli, report_cli, roster_cli
 from bangfu.core.calendar import Holiday
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
@@ -83,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     care_holidays.add_argument("--year", required=True, type=int)
     report_cli.add_commands(commands)  # bangfu report roster|assessment
     jobs_cli.add_commands(commands)  # bangfu worker, bangfu jobs runs|list|enqueue
+    bottomline_cli.add_commands(commands)  # bangfu bottomline rebuild|check|refresh
     audit = commands.add_parser("audit", help="audit trail commands")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check the hash chain of the audit trail")
@@ -116,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command in ("worker", "jobs"):
             return jobs_cli.run(args, Settings())
+        if args.command == "bottomline":
+            return asyncio.run(bottomline_cli.run(args, Settings(), load_host()))
         if args.command == "report":
             return asyncio.run(report_cli.run(args, Settings(), load_host()))
         if args.command == "audit":
@@ -237,12 +240,15 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
     """Load demo data unless it is there already; demo users are (re)created either way."""
     from sqlalchemy import select
 
+    from bangfu.core.bottomline import stored
     from bangfu.core.registry.models import Household
     from bangfu.core.security.crypto import FieldCipher, load_master_key
     from bangfu.demo import create_demo_users
     from bangfu.demo import load_demo as load
 
     engine = make_engine(settings.database_url, schema=settings.database_schema, pooled=False)
+    # Every person the demo writes is judged in its commit (bangfu.core.bottomline.stored).
+    keep = stored.attach(engine, host, settings)
     try:
         async with make_sessionmaker(engine)() as session:
             session.info["actor"] = SYSTEM
@@ -263,6 +269,8 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
                     f"demo data: {summary.households} households, {summary.persons} persons, "
                     f"{summary.categories} category assignments"
                 )
+                if keep:  # everyone is judged in this commit, with today's rules
+                    await stored.record_versions(session, host.rules_versions())
                 return True
     finally:
         await engine.dispose()

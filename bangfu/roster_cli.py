@@ -9,6 +9,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from bangfu.core.bottomline import stored as stored_bottom_line
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
 from bangfu.core.plugins import PluginHost, get_plugin_manager
@@ -96,6 +97,7 @@ async def _import(settings: Settings, host: PluginHost, args: argparse.Namespace
     scoping.install()
     audit.install()
     engine = make_engine(settings.database_url, schema=settings.database_schema, pooled=False)
+    stored_bottom_line.attach(engine, host, settings)  # the import's verdicts, in its commit
     try:
         sessions = make_sessionmaker(engine)
         area_path = None

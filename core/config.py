@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     login_max_delay_minutes: int = Field(default=15, ge=1, description="The longest wait.")
     max_page_size: int = Field(default=100, ge=1, le=1000)
     sql_echo: bool = False
+    stored_bottom_line: bool = Field(
+        default=True,
+        description="Keep every person's bottom-line verdicts stored (core_bottom_line_verdict), "
+        "judged again in the transaction of every write that changes their inputs "
+        "(bangfu.core.bottomline.stored). Off: nothing is stored or kept current.",
+    )
     fast_path: bool = Field(
         default=True,
         description="The fast path: plain leaf fields and direct resolvers skip "

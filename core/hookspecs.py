@@ -10,7 +10,7 @@ where its docstring says the host awaits it.
 """
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +40,7 @@ hookspec = HookspecMarker("bangfu")
 #: plugin declares the versions it supports in ``PluginInfo.contract`` (a PEP 440
 #: specifier such as ``">=1.0,<2"``); the host refuses a plugin whose specifier does not
 #: admit this version, saying what to upgrade.
-HOOK_CONTRACT = "2.1"
+HOOK_CONTRACT = "2.2"
 
 # -------------------------------------------------------------------------
 # Start-up: who the plugin is, its tables and its actions
@@ -269,6 +269,26 @@ async def bangfu_bottom_line(
     :param session: a read session scoped to the caller.
     :param as_of: the day to judge (Asia/Shanghai).
     :returns: a sequence of :class:`bangfu.core.bottomline.Finding`.
+    """
+
+
+@hookspec
+async def bangfu_bottom_line_affected(
+    rows: Sequence[Any], session: "AsyncSession"
+) -> Iterable[int]:
+    """Name the persons whose bottom line a write's rows may change, beyond their own.
+
+    The stored verdicts are judged again before every write commits, for the persons of
+    the rows the write flushed: a person-scoped row's person, every member of a
+    household-scoped row's household. Implement this hook when a change of your rows
+    affects other persons too (everyone in a household, a guardian's wards). Return
+    nothing for rows that are not yours. May be ``async``; called once per transaction,
+    inside it, as the system actor.
+
+    :param rows: the ORM rows created, changed or deleted in the transaction (created and
+        changed rows as they are now, deleted ones as they were).
+    :param session: the write's session (its transaction, unscoped while the hook runs).
+    :returns: person IDs to judge again (any iterable; unknown IDs are ignored).
     """
 
 

@@ -1,5 +1,6 @@
 """Every core model, imported once so one MetaData holds all of core's tables."""
 
+from bangfu.core.bottomline import models as bottomline
 from bangfu.core.care import donation_models as care_donations
 from bangfu.core.care import event_models as care_events
 from bangfu.core.care import models as care
@@ -10,6 +11,7 @@ from bangfu.core.registry import models as registry
 from bangfu.core.security import models as security
 
 __all__ = [
+    "bottomline",
     "care",
     "care_donations",
     "care_events",

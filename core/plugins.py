@@ -65,6 +65,10 @@ class PluginInfo:
     description: str = ""
     contract: str = dataclasses.field(default_factory=_current_major)
     package: str | None = None
+    #: The version of the plugin's bottom-line rules (``bangfu_bottom_line``); the
+    #: plugin's ``version`` when None. A change makes ``bangfu bottomline refresh`` judge
+    #: the stored verdicts again.
+    rules_version: str | None = None
 
 
 def _hint(exc: pluggy.PluginValidationError) -> str:
@@ -128,6 +132,16 @@ class _CorePlugin:
     @hookimpl
     def bangfu_error_codes(self) -> Sequence[type[enum.Enum]]:
         return [ErrorCode]
+
+    @hookimpl
+    async def bangfu_bottom_line_affected(
+        self, rows: Sequence[Any], session: AsyncSession
+    ) -> set[int]:
+        """Core's rules read a household's allowances, members and adults, and a ward's
+        guardian: a change of a person or a category reaches them."""
+        from bangfu.core.bottomline.stored import core_affected
+
+        return await core_affected(rows, session)
 
     @hookimpl
     async def bangfu_care_event(self, session: AsyncSession, event: CareEventRaised) -> None:
@@ -448,6 +462,25 @@ class PluginHost:
             module = self.plugin_of(registered)
             findings += [f if f.module else dataclasses.replace(f, module=module) for f in found]
         return findings
+
+    async def bottom_line_affected(self, rows: Sequence[Any], session: AsyncSession) -> set[int]:
+        """Every module's further persons affected by ``rows`` (one call per module)."""
+        found: set[int] = set()
+        for _registered, result in _call_each(
+            self.pm, "bangfu_bottom_line_affected", rows=rows, session=session
+        ):
+            ids = await result if inspect.isawaitable(result) else result
+            found.update(int(i) for i in ids or ())
+        return found
+
+    def rules_versions(self) -> dict[str, str]:
+        """The bottom-line rules version of core and of every plugin."""
+        from bangfu.core.bottomline.core_rules import RULES_VERSION
+
+        versions = {CORE_NAME: RULES_VERSION}
+        for name, info in self.plugins.items():
+            versions[name] = info.rules_version or info.version
+        return versions
 
     async def assessment_indicators(
         self, session: AsyncSession, period: AssessmentPeriod

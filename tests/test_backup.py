@@ -562,7 +562,7 @@ def test_refusals_are_one_line(
     capsys.readouterr()
     assert main(["db", "restore", str(small.dump)]) == 1  # into the database it came from
     assert capsys.readouterr().err == (
-        "bangfu db restore: table core_household is not empty: restore needs an empty database\n"
+        "bangfu db restore: table core_bottom_line_rules is not empty: restore needs an empty database\n"
     )
     missing = small.dump.parent / "no-such-folder" / "b.jsonl.gz"
     assert main(["db", "backup", str(missing)]) == 1

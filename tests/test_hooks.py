@@ -476,6 +476,52 @@ async def test_hook_bangfu_bottom_line() -> None:
     ]
 
 
+async def test_hook_bangfu_bottom_line_affected(tmp_path: Path) -> None:
+    """A plugin names further persons a write affects; they are judged in its commit."""
+    from sqlalchemy import select
+
+    from bangfu.core.bottomline.models import StoredVerdict
+    from bangfu.core.idnumber import make
+    from bangfu.core.registry.models import HukouType, Person
+
+    seen: list[list[Any]] = []
+
+    async def affected(rows: Any, session: Any) -> list[int]:
+        seen.append(list(rows))
+        renamed = [r for r in rows if isinstance(r, Person) and r.name == "改名"]
+        if not renamed:
+            return []
+        return list(await session.scalars(select(Person.id).where(Person.name == "邻居")))
+
+    unit = host_of(plugin("hooktest", bangfu_bottom_line_affected=lambda rows, session: [3, 4]))
+    assert await unit.bottom_line_affected([object()], object()) == {3, 4}  # type: ignore[arg-type]
+
+    test_plugin = plugin("hooktest", bangfu_bottom_line_affected=affected)
+    async with Harness.start(tmp_path, plugins=False, extra_plugins=[test_plugin]) as h:
+        _, (first,) = await h.household(
+            "141023", [("HEAD", "甲", make("141023", dt.date(1980, 1, 1), 11))]
+        )
+        _, (neighbour,) = await h.household(
+            "141024", [("HEAD", "邻居", make("141024", dt.date(1980, 1, 1), 13))]
+        )
+        async with h.session() as session:
+            before = {
+                row.person_id: row.judged_on for row in await session.scalars(select(StoredVerdict))
+            }
+        assert set(before) == {first.id, neighbour.id}
+        async with h.session() as session, session.begin():
+            await session.execute(
+                StoredVerdict.__table__.delete().where(StoredVerdict.person_id == neighbour.id)
+            )
+            changed = await session.get_one(Person, first.id)
+            changed.name = "改名"
+            changed.hukou_type = HukouType.RURAL  # a name alone changes no verdict
+        assert any(isinstance(r, Person) and r.id == first.id for r in seen[-1])
+        async with h.session() as session:
+            judged = set(await session.scalars(select(StoredVerdict.person_id)))
+        assert judged == {first.id, neighbour.id}  # the neighbour's rows came back
+
+
 def test_hook_bangfu_roster_columns() -> None:
     async def write(session: Any, context: Any, values: Any) -> Change:
         return Change.UNCHANGED

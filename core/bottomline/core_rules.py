@@ -16,8 +16,15 @@ SOMEONE_IN_CHARGE
 
 Persons holding no hardship category today, and the dead, are ``NOT_APPLICABLE``. A page
 of persons costs five statements, whatever its size.
+
+Each finding says the first day it may change by the calendar alone (``valid_until``): the
+day after one of the person's categories ends or the day one begins, the day an active
+pairing ends or a planned one begins, the person's 18th birthday, and, through the
+household, the day after a member's allowance ends or a member's 18th birthday. (Not yet:
+a future category of another member.)
 """
 
+import dataclasses
 import datetime as dt
 import decimal
 from collections import defaultdict
@@ -35,6 +42,9 @@ from bangfu.core.registry.models import Category, CategoryAssignment, Membership
 ADULT_AGE = 18
 PARENTLESS = {str(Category.ORPHAN), str(Category.DE_FACTO_UNSUPPORTED_CHILD)}
 CORE = "core"
+#: The version of these rules: change it with any change of what they decide, and
+#: ``bangfu bottomline refresh`` judges the stored verdicts again.
+RULES_VERSION = "1"
 
 
 def _active(on: dt.date) -> Any:
@@ -59,14 +69,26 @@ async def judge(
         return []
     ids = [p.id for p in persons]
     own: dict[int, list[tuple[str, decimal.Decimal | None]]] = defaultdict(list)
-    for person_id, category, allowance in await session.execute(
+    changes: dict[int, set[dt.date]] = defaultdict(set)  # days a person's findings may change
+    starts: dict[int, set[dt.date]] = defaultdict(set)  # the days categories begin
+    for person_id, category, allowance, valid_from, valid_to in await session.execute(
         select(
             CategoryAssignment.person_id,
             CategoryAssignment.category,
             CategoryAssignment.monthly_allowance,
-        ).where(CategoryAssignment.person_id.in_(ids), _active(as_of))
+            CategoryAssignment.valid_from,
+            CategoryAssignment.valid_to,
+        ).where(
+            CategoryAssignment.person_id.in_(ids),
+            CategoryAssignment.valid_to.is_(None) | (CategoryAssignment.valid_to >= as_of),
+        )
     ):
+        if valid_from > as_of:  # begins later
+            starts[person_id].add(valid_from)
+            continue
         own[person_id].append((str(category), allowance))
+        if valid_to is not None:
+            changes[person_id].add(valid_to + dt.timedelta(days=1))
 
     # The household's allowances: every current member's, with the member count. Two
     # plain queries (an aliased self-join would escape the area criteria).
@@ -81,14 +103,16 @@ async def judge(
     members: dict[int, set[int]] = defaultdict(set)
     adults: dict[int, set[int]] = defaultdict(set)
     totals: dict[int, decimal.Decimal] = defaultdict(decimal.Decimal)
+    household_changes: dict[int, set[dt.date]] = defaultdict(set)
     if household_of:
-        for household_id, member_id, born, dead, allowance in await session.execute(
+        for household_id, member_id, born, dead, allowance, valid_to in await session.execute(
             select(
                 Membership.household_id,
                 Membership.person_id,
                 Person.birth_date,
                 Person.deceased,
                 CategoryAssignment.monthly_allowance,
+                CategoryAssignment.valid_to,
             )
             .join(Person, Person.id == Membership.person_id)
             .outerjoin(
@@ -103,21 +127,31 @@ async def judge(
             members[household_id].add(member_id)
             if not dead and age_on(born, as_of) >= ADULT_AGE:
                 adults[household_id].add(member_id)
+            elif not dead:
+                household_changes[household_id].add(birthday(born, ADULT_AGE))
             if allowance:
                 totals[household_id] += allowance
+                if valid_to is not None:
+                    household_changes[household_id].add(valid_to + dt.timedelta(days=1))
     household_size = {p: members[h] for p, h in household_of.items()}
     household_total = {p: totals[h] for p, h in household_of.items()}
     adults_at_home = {p: adults[h] - {p} for p, h in household_of.items()}
 
-    paired = set(
-        await session.scalars(
-            select(Pairing.person_id).where(
-                Pairing.person_id.in_(ids),
-                Pairing.start_date <= as_of,
-                Pairing.end_date.is_(None) | (Pairing.end_date > as_of),
-            )
+    paired: set[int] = set()
+    for person_id, start, end in await session.execute(
+        select(Pairing.person_id, Pairing.start_date, Pairing.end_date).where(
+            Pairing.person_id.in_(ids),
+            Pairing.end_date.is_(None) | (Pairing.end_date > as_of),
         )
-    )
+    ):
+        if start > as_of:  # planned
+            changes[person_id].add(start)
+            continue
+        paired.add(person_id)
+        if end is not None:
+            changes[person_id].add(end)
+    for person_id, household_id in household_of.items():
+        changes[person_id] |= household_changes[household_id]
     guardian_ids = {p.guardian_id for p in persons if p.guardian_id is not None}
     dead_guardians: set[int] = set()
     if guardian_ids:
@@ -130,23 +164,40 @@ async def judge(
     findings: list[Finding] = []
     for person in persons:
         categories = own.get(person.id, [])
+        # The days the findings may change: a category beginning, and for a holder of
+        # one its end, a pairing's, coming of age, the household's allowances and adults.
+        days = set(starts[person.id])
+        if categories:
+            days |= changes[person.id]
+            if age_on(person.birth_date, as_of) < ADULT_AGE:
+                days.add(birthday(person.birth_date, ADULT_AGE))
+        until = None if person.deceased else min((d for d in days if d > as_of), default=None)
         if person.deceased or not categories:
             reason = "deceased" if person.deceased else "holds no hardship category today"
             findings += [
-                Finding(person.id, indicator, Status.NOT_APPLICABLE, (reason,), CORE)
+                Finding(person.id, indicator, Status.NOT_APPLICABLE, (reason,), CORE, until)
                 for indicator in (Indicator.FOOD, Indicator.EAT_WELL, Indicator.SOMEONE_IN_CHARGE)
             ]
             continue
-        findings += _food(person.id, categories, household_total, household_size, eat_well_yuan)
+        found = _food(person.id, categories, household_total, household_size, eat_well_yuan)
         has_adult = bool(adults_at_home.get(person.id))
         orphan = any(c in PARENTLESS for c, _a in categories)
         needs_pairing = any(c in pairing_categories for c, _a in categories)
-        findings.append(
+        found.append(
             _in_charge(
                 person, as_of, person.id in paired, needs_pairing, dead_guardians, has_adult, orphan
             )
         )
+        findings += [dataclasses.replace(f, valid_until=until) for f in found]
     return findings
+
+
+def birthday(born: dt.date, years: int) -> dt.date:
+    """The day a person born on ``born`` turns ``years`` (29 February: 1 March)."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return dt.date(born.year + years, 3, 1)
 
 
 def _food(

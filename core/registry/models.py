@@ -3,7 +3,7 @@
 import datetime as dt
 import decimal
 import enum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     CheckConstraint,
@@ -151,6 +151,20 @@ class Person(AreaPathScoped, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version}
+    #: Columns no bottom-line rule reads: a change of only these judges nobody again
+    #: (``bangfu.core.bottomline.stored``). A rule must never read them.
+    __bottom_line_inert__: ClassVar[frozenset[str]] = frozenset(
+        {
+            "name",
+            "phone",
+            "id_number_digest",
+            "id_number_cipher",
+            "id_number_masked",
+            "version",
+            "created_at",
+            "updated_at",
+        }
+    )
 
     @classmethod
     def __paired_criteria__(cls, person_ids: Select[Any]) -> ColumnElement[bool]:
@@ -181,6 +195,10 @@ class Household(AreaPathScoped, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version}
+    #: Columns no bottom-line rule reads (see ``Person``).
+    __bottom_line_inert__: ClassVar[frozenset[str]] = frozenset(
+        {"address", "version", "created_at", "updated_at"}
+    )
 
     @classmethod
     def __paired_criteria__(cls, person_ids: Select[Any]) -> ColumnElement[bool]:
