@@ -191,14 +191,16 @@ async def judge(
             continue
         own_until = own_change.get(person.id)
         household = household_of.get(person.id)
-        food_until = earliest(
+        # EAT_WELL names the larger of their own and the household's allowances; FOOD looks
+        # at the household only without an allowance of their own.
+        eat_until = earliest(
             own_until, allowance_change.get(household) if household is not None else None
         )
+        food_until = own_until if any(a for _c, a in categories) else eat_until
+        food, eat = _food(person.id, categories, household_total, household_size, eat_well_yuan)
         findings += [
-            dataclasses.replace(finding, valid_until=food_until)
-            for finding in _food(
-                person.id, categories, household_total, household_size, eat_well_yuan
-            )
+            dataclasses.replace(food, valid_until=food_until),
+            dataclasses.replace(eat, valid_until=eat_until),
         ]
         has_adult = bool(adults_at_home.get(person.id))
         orphan = any(c in PARENTLESS for c, _a in categories)
