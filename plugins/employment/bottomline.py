@@ -21,8 +21,8 @@ WELL_EMPLOYED
 
 Both findings carry ``valid_until``, the first day the calendar alone may change them: the
 16th or 60th birthday, the day after a status or a period under way ends, the start of a
-later status or period (the four statements load those too) and, out of work, the 91st
-day out of work. The reasons name dates, not counts of days. A person with nothing on
+later status or period (the four statements load those too) and, out of work, the day
+91 days after the first day out of work. The reasons name dates, not counts of days. A person with nothing on
 record but a record starting later gets UNKNOWN findings that say so, to carry the day.
 """
 
@@ -158,7 +158,7 @@ def judge_person(
                 for indicator in (Indicator.WORK, Indicator.WELL_EMPLOYED)
             ]
         if idle_since is not None and (as_of - idle_since).days <= IDLE_DAYS:
-            # Out of work: AT_RISK from the 91st day on.
+            # Out of work: AT_RISK once more than 90 days have passed.
             until = earliest(until, idle_since + dt.timedelta(days=IDLE_DAYS + 1))
     return [dataclasses.replace(finding, valid_until=until) for finding in findings]
 
