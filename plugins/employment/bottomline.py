@@ -22,8 +22,9 @@ WELL_EMPLOYED
 Both findings carry ``valid_until``, the first day the calendar alone may change them: the
 16th or 60th birthday, the day after a status or a period under way ends, the start of a
 later status or period (the four statements load those too) and, out of work, the day
-91 days after the first day out of work. The reasons name dates, not counts of days. A person with nothing on
-record but a record starting later gets UNKNOWN findings that say so, to carry the day.
+WORK turns ``AT_RISK`` (91 days after the first day out of work). The reasons name dates,
+not counts of days. A person with nothing on record but a record starting later gets
+UNKNOWN findings that say so, to carry the day.
 """
 
 import dataclasses
