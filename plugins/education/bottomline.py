@@ -55,8 +55,8 @@ async def judge(persons: Sequence[Any], session: AsyncSession, as_of: dt.date) -
         .where(Enrolment.person_id.in_(ids))
         .order_by(Enrolment.start_date.desc(), Enrolment.id.desc())
     ):
-        if period.start_date > as_of:
-            next_start[period.person_id] = period.start_date  # newest first: the earliest comes last
+        if period.start_date > as_of:  # newest first: the earliest comes last
+            next_start[period.person_id] = period.start_date
         else:
             periods[period.person_id].append(period)
 
@@ -80,6 +80,7 @@ async def judge(persons: Sequence[Any], session: AsyncSession, as_of: dt.date) -
             )
             .order_by(CategoryAssignment.person_id, CategoryAssignment.category)
         ):
+            change: dt.date | None = None
             if valid_from > as_of:
                 change = valid_from
             else:
@@ -186,7 +187,9 @@ def good_school(
         return Finding(person.id, Indicator.GOOD_SCHOOL, Status.NOT_APPLICABLE)
     if not categories:  # not in hardship: until a category starts
         return Finding(person.id, Indicator.GOOD_SCHOOL, Status.NOT_APPLICABLE, valid_until=change)
-    until = earliest(change, birthday(person.birth_date, ADULT_AGE), next_school_year(as_of))
+    until: dt.date | None = earliest(
+        change, birthday(person.birth_date, ADULT_AGE), next_school_year(as_of)
+    )
 
     def finding(status: Status, *reasons: str) -> Finding:
         return Finding(person.id, Indicator.GOOD_SCHOOL, status, reasons, valid_until=until)

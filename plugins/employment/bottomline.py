@@ -146,6 +146,7 @@ def judge_person(
     age = age_on(person.birth_date, as_of)
     if age >= WORKING_AGE.stop:
         return findings
+    until: dt.date | None
     if age < WORKING_AGE.start:
         until = birthday(person.birth_date, WORKING_AGE.start)
     else:
