@@ -17,11 +17,14 @@ SOMEONE_IN_CHARGE
 Persons holding no hardship category today, and the dead, are ``NOT_APPLICABLE``. A page
 of persons costs five statements, whatever its size.
 
-Each finding says the first day it may change by the calendar alone (``valid_until``): the
-day after one of the person's categories ends or the day one begins, the day an active
-pairing ends or a planned one begins, the person's 18th birthday, and, through the
-household, the day after a member's allowance ends or a member's 18th birthday. (Not yet:
-a future category of another member.)
+Each finding's ``valid_until`` is the first day the calendar alone may change it: the
+next boundary of the person's own categories (a future row's ``valid_from``, a current
+row's ``valid_to`` + 1; all three findings, since they say who is in hardship on the day),
+for FOOD and EAT_WELL also of the allowances of the household's members, and for
+SOMEONE_IN_CHARGE the person's 18th birthday, a pairing's start or end, and (for a child
+who relies on an adult at home) a household member's 18th birthday. The queries that
+load today's rows load the future ones too (rows not yet ended), so the count stays five.
+The dead are judged again only after a write.
 """
 
 import dataclasses
@@ -34,7 +37,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.bottomline import Finding, Indicator, Status
+from bangfu.core.bottomline import Finding, Indicator, Status, birthday, earliest
 from bangfu.core.calendar import age_on
 from bangfu.core.care.models import Pairing
 from bangfu.core.registry.models import Category, CategoryAssignment, Membership, Person
@@ -44,13 +47,19 @@ PARENTLESS = {str(Category.ORPHAN), str(Category.DE_FACTO_UNSUPPORTED_CHILD)}
 CORE = "core"
 #: The version of these rules: change it with any change of what they decide, and
 #: ``bangfu bottomline refresh`` judges the stored verdicts again.
-RULES_VERSION = "1"
+RULES_VERSION = "2"  # 2: valid_until on every finding
 
 
-def _active(on: dt.date) -> Any:
-    return (CategoryAssignment.valid_from <= on) & (
-        CategoryAssignment.valid_to.is_(None) | (CategoryAssignment.valid_to >= on)
-    )
+def _not_ended(on: dt.date) -> Any:
+    """Rows holding on ``on`` or starting later: today's and the next boundaries."""
+    return CategoryAssignment.valid_to.is_(None) | (CategoryAssignment.valid_to >= on)
+
+
+def _boundary(valid_from: dt.date, valid_to: dt.date | None, on: dt.date) -> dt.date | None:
+    """The next day a row not yet ended on ``on`` starts or stops holding."""
+    if valid_from > on:
+        return valid_from
+    return valid_to + dt.timedelta(days=1) if valid_to is not None else None
 
 
 def yuan(amount: decimal.Decimal) -> str:
@@ -69,8 +78,8 @@ async def judge(
         return []
     ids = [p.id for p in persons]
     own: dict[int, list[tuple[str, decimal.Decimal | None]]] = defaultdict(list)
-    changes: dict[int, set[dt.date]] = defaultdict(set)  # days a person's findings may change
-    starts: dict[int, set[dt.date]] = defaultdict(set)  # the days categories begin
+    # The next day the person's own categories change: who is in hardship, which category.
+    own_change: dict[int, dt.date | None] = {}
     for person_id, category, allowance, valid_from, valid_to in await session.execute(
         select(
             CategoryAssignment.person_id,
@@ -78,17 +87,13 @@ async def judge(
             CategoryAssignment.monthly_allowance,
             CategoryAssignment.valid_from,
             CategoryAssignment.valid_to,
-        ).where(
-            CategoryAssignment.person_id.in_(ids),
-            CategoryAssignment.valid_to.is_(None) | (CategoryAssignment.valid_to >= as_of),
-        )
+        ).where(CategoryAssignment.person_id.in_(ids), _not_ended(as_of))
     ):
-        if valid_from > as_of:  # begins later
-            starts[person_id].add(valid_from)
-            continue
-        own[person_id].append((str(category), allowance))
-        if valid_to is not None:
-            changes[person_id].add(valid_to + dt.timedelta(days=1))
+        own_change[person_id] = earliest(
+            own_change.get(person_id), _boundary(valid_from, valid_to, as_of)
+        )
+        if valid_from <= as_of:
+            own[person_id].append((str(category), allowance))
 
     # The household's allowances: every current member's, with the member count. Two
     # plain queries (an aliased self-join would escape the area criteria).
@@ -103,21 +108,33 @@ async def judge(
     members: dict[int, set[int]] = defaultdict(set)
     adults: dict[int, set[int]] = defaultdict(set)
     totals: dict[int, decimal.Decimal] = defaultdict(decimal.Decimal)
-    household_changes: dict[int, set[dt.date]] = defaultdict(set)
+    # The next day an allowance of the household starts or stops; the next day a living
+    # child of the household turns 18 (who counts as an adult at home).
+    allowance_change: dict[int, dt.date | None] = {}
+    coming_of_age: dict[int, dict[int, dt.date]] = defaultdict(dict)
     if household_of:
-        for household_id, member_id, born, dead, allowance, valid_to in await session.execute(
+        for (
+            household_id,
+            member_id,
+            born,
+            dead,
+            allowance,
+            valid_from,
+            valid_to,
+        ) in await session.execute(
             select(
                 Membership.household_id,
                 Membership.person_id,
                 Person.birth_date,
                 Person.deceased,
                 CategoryAssignment.monthly_allowance,
+                CategoryAssignment.valid_from,
                 CategoryAssignment.valid_to,
             )
             .join(Person, Person.id == Membership.person_id)
             .outerjoin(
                 CategoryAssignment,
-                (CategoryAssignment.person_id == Membership.person_id) & _active(as_of),
+                (CategoryAssignment.person_id == Membership.person_id) & _not_ended(as_of),
             )
             .where(
                 Membership.household_id.in_(set(household_of.values())),
@@ -125,33 +142,36 @@ async def judge(
             )
         ):
             members[household_id].add(member_id)
-            if not dead and age_on(born, as_of) >= ADULT_AGE:
-                adults[household_id].add(member_id)
-            elif not dead:
-                household_changes[household_id].add(birthday(born, ADULT_AGE))
-            if allowance:
+            if not dead:
+                if age_on(born, as_of) >= ADULT_AGE:
+                    adults[household_id].add(member_id)
+                else:
+                    coming_of_age[household_id][member_id] = birthday(born, ADULT_AGE)
+            if valid_from is None or not allowance:
+                continue
+            allowance_change[household_id] = earliest(
+                allowance_change.get(household_id), _boundary(valid_from, valid_to, as_of)
+            )
+            if valid_from <= as_of:
                 totals[household_id] += allowance
-                if valid_to is not None:
-                    household_changes[household_id].add(valid_to + dt.timedelta(days=1))
     household_size = {p: members[h] for p, h in household_of.items()}
     household_total = {p: totals[h] for p, h in household_of.items()}
     adults_at_home = {p: adults[h] - {p} for p, h in household_of.items()}
 
     paired: set[int] = set()
+    # The next day a pairing starts or ends (a pairing holds up to, not on, its end date).
+    pairing_change: dict[int, dt.date | None] = {}
     for person_id, start, end in await session.execute(
         select(Pairing.person_id, Pairing.start_date, Pairing.end_date).where(
             Pairing.person_id.in_(ids),
             Pairing.end_date.is_(None) | (Pairing.end_date > as_of),
         )
     ):
-        if start > as_of:  # planned
-            changes[person_id].add(start)
-            continue
-        paired.add(person_id)
-        if end is not None:
-            changes[person_id].add(end)
-    for person_id, household_id in household_of.items():
-        changes[person_id] |= household_changes[household_id]
+        if start <= as_of:
+            paired.add(person_id)
+        pairing_change[person_id] = earliest(
+            pairing_change.get(person_id), start if start > as_of else end
+        )
     guardian_ids = {p.guardian_id for p in persons if p.guardian_id is not None}
     dead_guardians: set[int] = set()
     if guardian_ids:
@@ -164,40 +184,42 @@ async def judge(
     findings: list[Finding] = []
     for person in persons:
         categories = own.get(person.id, [])
-        # The days the findings may change: a category beginning, and for a holder of
-        # one its end, a pairing's, coming of age, the household's allowances and adults.
-        days = set(starts[person.id])
-        if categories:
-            days |= changes[person.id]
-            if age_on(person.birth_date, as_of) < ADULT_AGE:
-                days.add(birthday(person.birth_date, ADULT_AGE))
-        until = None if person.deceased else min((d for d in days if d > as_of), default=None)
         if person.deceased or not categories:
             reason = "deceased" if person.deceased else "holds no hardship category today"
+            until = None if person.deceased else own_change.get(person.id)
             findings += [
                 Finding(person.id, indicator, Status.NOT_APPLICABLE, (reason,), CORE, until)
                 for indicator in (Indicator.FOOD, Indicator.EAT_WELL, Indicator.SOMEONE_IN_CHARGE)
             ]
             continue
-        found = _food(person.id, categories, household_total, household_size, eat_well_yuan)
+        own_until = own_change.get(person.id)
+        household = household_of.get(person.id)
+        # EAT_WELL names the larger of their own and the household's allowances; FOOD looks
+        # at the household only without an allowance of their own.
+        eat_until = earliest(
+            own_until, allowance_change.get(household) if household is not None else None
+        )
+        food_until = own_until if any(a for _c, a in categories) else eat_until
+        food, eat = _food(person.id, categories, household_total, household_size, eat_well_yuan)
+        findings += [
+            dataclasses.replace(food, valid_until=food_until),
+            dataclasses.replace(eat, valid_until=eat_until),
+        ]
         has_adult = bool(adults_at_home.get(person.id))
         orphan = any(c in PARENTLESS for c, _a in categories)
         needs_pairing = any(c in pairing_categories for c, _a in categories)
-        found.append(
-            _in_charge(
-                person, as_of, person.id in paired, needs_pairing, dead_guardians, has_adult, orphan
-            )
+        in_charge = _in_charge(
+            person, as_of, person.id in paired, needs_pairing, dead_guardians, has_adult, orphan
         )
-        findings += [dataclasses.replace(f, valid_until=until) for f in found]
+        until = earliest(own_until, pairing_change.get(person.id))
+        if age_on(person.birth_date, as_of) < ADULT_AGE:
+            until = earliest(until, birthday(person.birth_date, ADULT_AGE))
+            if person.guardian_id is None and not orphan and household is not None:
+                # Whether an adult lives at home: another child of the household may come of age.
+                others = coming_of_age.get(household, {})
+                until = earliest(until, *(d for m, d in others.items() if m != person.id))
+        findings.append(dataclasses.replace(in_charge, valid_until=until))
     return findings
-
-
-def birthday(born: dt.date, years: int) -> dt.date:
-    """The day a person born on ``born`` turns ``years`` (29 February: 1 March)."""
-    try:
-        return born.replace(year=born.year + years)
-    except ValueError:
-        return dt.date(born.year + years, 3, 1)
 
 
 def _food(

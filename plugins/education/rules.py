@@ -45,6 +45,11 @@ def school_year(day: dt.date) -> tuple[dt.date, dt.date]:
     return dt.date(start_year, 9, 1), dt.date(start_year + 1, 8, 31)
 
 
+def next_school_year(day: dt.date) -> dt.date:
+    """The first day of the school year after the one holding ``day`` (1 September)."""
+    return dt.date(school_year(day)[1].year, 9, 1)
+
+
 def in_effect(enrolment: Enrolment, day: dt.date) -> bool:
     """Whether the period holds on ``day``: from its start, up to (not on) its end date."""
     return enrolment.start_date <= day and (enrolment.end_date is None or enrolment.end_date > day)

@@ -18,6 +18,13 @@ WELL_EMPLOYED
     the highest of the income on the status, the placement's wage and the welfare post's
     subsidy. ``AT_RISK`` when in work below it or with no income on record, in training,
     or out of work. ``UNKNOWN`` as for WORK.
+
+Both findings carry ``valid_until``, the first day the calendar alone may change them: the
+16th or 60th birthday, the day after a status or a period under way ends, the start of a
+later status or period (the four statements load those too) and, out of work, the day
+WORK turns ``AT_RISK`` (91 days after the first day out of work). The reasons name dates,
+not counts of days. A person with nothing on record but a record starting later gets
+UNKNOWN findings that say so, to carry the day.
 """
 
 import dataclasses
@@ -30,7 +37,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.bottomline import Finding, Indicator, Status
+from bangfu.core.bottomline import Finding, Indicator, Status, birthday, earliest
 from bangfu.core.calendar import age_on
 from bangfu.plugins.employment.models import (
     NOT_EXPECTED_TO_WORK,
@@ -54,12 +61,14 @@ _NOT_EXPECTED = {
 
 @dataclasses.dataclass
 class Records:
-    """One person's employment records that began on or before the day judged."""
+    """One person's employment records that began on or before the day judged, and the
+    first day a later one begins (``upcoming``)."""
 
     statuses: list[WorkStatusRecord] = dataclasses.field(default_factory=list)
     trainings: list[Training] = dataclasses.field(default_factory=list)
     placements: list[JobPlacement] = dataclasses.field(default_factory=list)
     welfare_posts: list[PublicWelfarePost] = dataclasses.field(default_factory=list)
+    upcoming: dt.date | None = None
 
     def any(self) -> bool:
         return bool(self.statuses or self.trainings or self.placements or self.welfare_posts)
@@ -68,28 +77,35 @@ class Records:
 async def load_records(
     session: AsyncSession, person_ids: Sequence[int], as_of: dt.date
 ) -> dict[int, Records]:
-    """Every person's records up to ``as_of``: one statement per table."""
+    """Every person's records up to ``as_of``, and the first day a later one begins: one
+    statement per table."""
     found: dict[int, Records] = defaultdict(Records)
     if not person_ids:
         return found
+
+    def upcoming(person_id: int, day: dt.date) -> None:
+        found[person_id].upcoming = earliest(found[person_id].upcoming, day)
+
     statuses = await session.scalars(
-        select(WorkStatusRecord).where(
-            WorkStatusRecord.person_id.in_(person_ids), WorkStatusRecord.since <= as_of
-        )
+        select(WorkStatusRecord).where(WorkStatusRecord.person_id.in_(person_ids))
     )
     for status in statuses:
-        found[status.person_id].statuses.append(status)
+        if status.since > as_of:
+            upcoming(status.person_id, status.since)
+        else:
+            found[status.person_id].statuses.append(status)
     periods: tuple[tuple[Any, str], ...] = (
         (Training, "trainings"),
         (JobPlacement, "placements"),
         (PublicWelfarePost, "welfare_posts"),
     )
     for model, attribute in periods:
-        rows = await session.scalars(
-            select(model).where(model.person_id.in_(person_ids), model.start_date <= as_of)
-        )
+        rows = await session.scalars(select(model).where(model.person_id.in_(person_ids)))
         for row in rows:
-            getattr(found[row.person_id], attribute).append(row)
+            if row.start_date > as_of:
+                upcoming(row.person_id, row.start_date)
+            else:
+                getattr(found[row.person_id], attribute).append(row)
     return found
 
 
@@ -102,12 +118,17 @@ def _day_after_last_end(rows: Sequence[Any], day: dt.date, end: str) -> dt.date 
     return max(ends) + dt.timedelta(days=1) if ends else None
 
 
-def birthday(birth_date: dt.date, age: int) -> dt.date:
-    """The day a person turns ``age`` (1 March for those born on 29 February)."""
-    try:
-        return birth_date.replace(year=birth_date.year + age)
-    except ValueError:
-        return dt.date(birth_date.year + age, 3, 1)
+def _next_change(records: Records, as_of: dt.date) -> dt.date | None:
+    """The first day after ``as_of`` a status or a period under way ends (the day after
+    its last day), or a later one begins."""
+    ends = [s.until for s in records.statuses if s.until is not None and s.until >= as_of]
+    ends += [
+        r.end_date
+        for rows in (records.trainings, records.placements, records.welfare_posts)
+        for r in rows
+        if r.end_date is not None and r.end_date >= as_of
+    ]
+    return earliest(records.upcoming, *(end + dt.timedelta(days=1) for end in ends))
 
 
 def _yuan(amount: decimal.Decimal) -> str:
@@ -117,13 +138,45 @@ def _yuan(amount: decimal.Decimal) -> str:
 def judge_person(
     person: Any, records: Records, as_of: dt.date, minimum_wage: decimal.Decimal
 ) -> list[Finding]:
-    """WORK and WELL_EMPLOYED for one person (see the module docstring)."""
+    """WORK and WELL_EMPLOYED for one person (see the module docstring), each with the
+    first day the calendar alone may change them."""
+    findings, idle_since = _judge_on(person, records, as_of, minimum_wage)
+    if person.deceased:
+        return findings
+    age = age_on(person.birth_date, as_of)
+    if age >= WORKING_AGE.stop:
+        return findings
+    until: dt.date | None
+    if age < WORKING_AGE.start:
+        until = birthday(person.birth_date, WORKING_AGE.start)
+    else:
+        until = earliest(
+            birthday(person.birth_date, WORKING_AGE.stop), _next_change(records, as_of)
+        )
+        if not findings and records.upcoming is not None:
+            reason = f"nothing on record before {records.upcoming.isoformat()}"
+            findings = [
+                Finding(person.id, indicator, Status.UNKNOWN, (reason,))
+                for indicator in (Indicator.WORK, Indicator.WELL_EMPLOYED)
+            ]
+        if idle_since is not None and (as_of - idle_since).days <= IDLE_DAYS:
+            # Out of work: AT_RISK once more than 90 days have passed.
+            until = earliest(until, idle_since + dt.timedelta(days=IDLE_DAYS + 1))
+    return [dataclasses.replace(finding, valid_until=until) for finding in findings]
 
-    def both(status: Status, work: str, well: str | None = None) -> list[Finding]:
+
+def _judge_on(
+    person: Any, records: Records, as_of: dt.date, minimum_wage: decimal.Decimal
+) -> tuple[list[Finding], dt.date | None]:
+    """The findings on ``as_of`` and, out of work, the first day out of work."""
+
+    def both(
+        status: Status, work: str, well: str | None = None
+    ) -> tuple[list[Finding], dt.date | None]:
         return [
             Finding(person.id, Indicator.WORK, status, (work,)),
             Finding(person.id, Indicator.WELL_EMPLOYED, status, (well or work,)),
-        ]
+        ], None
 
     age = age_on(person.birth_date, as_of)
     if person.deceased:
@@ -134,7 +187,7 @@ def judge_person(
     if status is not None and status.status in NOT_EXPECTED_TO_WORK:
         return both(Status.NOT_APPLICABLE, _NOT_EXPECTED[status.status])
     if status is None and not records.any():
-        return []  # nothing known: both stay UNKNOWN
+        return [], None  # nothing known: both stay UNKNOWN
 
     placement = _under_way(records.placements, as_of)
     welfare_post = _under_way(records.welfare_posts, as_of)
@@ -178,14 +231,14 @@ def judge_person(
         return [
             Finding(person.id, Indicator.WORK, Status.OK, tuple(work)),
             Finding(person.id, Indicator.WELL_EMPLOYED, well[0], (well[1],)),
-        ]
+        ], None
     if in_training is not None:
         return [
             Finding(person.id, Indicator.WORK, Status.OK, (in_training,)),
             Finding(
                 person.id, Indicator.WELL_EMPLOYED, Status.AT_RISK, (f"{in_training}, not in work",)
             ),
-        ]
+        ], None
 
     # Neither working nor training: since when?
     candidates = [
@@ -199,12 +252,12 @@ def judge_person(
     idle_since = max(day for day in candidates if day is not None)
     days = (as_of - idle_since).days
     doing = "seeking work" if status is not None else "no work status"
-    reason = f"{doing}; no work or training since {idle_since.isoformat()} ({days} days)"
+    reason = f"{doing}; no work or training since {idle_since.isoformat()}"
     work_status = Status.AT_RISK if days > IDLE_DAYS else Status.OK
     return [
         Finding(person.id, Indicator.WORK, work_status, (reason,)),
         Finding(person.id, Indicator.WELL_EMPLOYED, Status.AT_RISK, (reason,)),
-    ]
+    ], idle_since
 
 
 async def judge(

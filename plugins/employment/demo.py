@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bangfu.core.bottomline import birthday
 from bangfu.core.calendar import age_on
-from bangfu.plugins.employment.bottomline import birthday
 from bangfu.plugins.employment.models import (
     JobPlacement,
     PublicWelfarePost,

@@ -154,14 +154,14 @@ async def test_school_and_good_school(world: World) -> None:
         "无记录十二": (
             Status.AT_RISK,
             (
-                "of compulsory-education age (12) and not enrolled at any school",
+                "of compulsory-education age (6 to 15) and not enrolled at any school",
                 "no enrolment recorded",
             ),
         ),
         "未到学龄八": (
             Status.AT_RISK,
             (
-                "of compulsory-education age (8) and not enrolled at any school",
+                "of compulsory-education age (6 to 15) and not enrolled at any school",
                 f"recorded as not yet of school age on {LONG_AGO}",
             ),
         ),
@@ -169,7 +169,7 @@ async def test_school_and_good_school(world: World) -> None:
         "类别已过期九": (
             Status.AT_RISK,
             (
-                "of compulsory-education age (9) and not enrolled at any school",
+                "of compulsory-education age (6 to 15) and not enrolled at any school",
                 "no enrolment recorded",
             ),
         ),

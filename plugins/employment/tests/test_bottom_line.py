@@ -164,14 +164,14 @@ async def test_work_and_well_employed(harness: Harness) -> None:
 
     assert verdict("seeking_long") == (Status.AT_RISK, Status.AT_RISK)
     assert reasons("seeking_long") == (
-        f"seeking work; no work or training since {ago(120).isoformat()} (120 days)"
+        f"seeking work; no work or training since {ago(120).isoformat()}"
     )
     assert verdict("seeking_short") == (Status.OK, Status.AT_RISK)  # 30 days: not yet
-    assert f"since {ago(30).isoformat()} (30 days)" in reasons("seeking_short")
+    assert f"since {ago(30).isoformat()}" in reasons("seeking_short")
     assert verdict("lost_job") == (Status.AT_RISK, Status.AT_RISK)
-    assert f"since {ago(99).isoformat()} (99 days)" in reasons("lost_job")
+    assert f"since {ago(99).isoformat()}" in reasons("lost_job")
     assert verdict("trained_lately") == (Status.OK, Status.AT_RISK)
-    assert f"since {ago(39).isoformat()} (39 days)" in reasons("trained_lately")
+    assert f"since {ago(39).isoformat()}" in reasons("trained_lately")
     assert verdict("training_now") == (Status.OK, Status.AT_RISK)
     assert reasons("training_now") == "in training (育婴员)"
 
