@@ -14,10 +14,17 @@ from bangfu.core.bottomline.evaluate import (
     BATCH,
     BottomLine,
     Summary,
-    evaluate,
     pages,
     summarise,
 )
+from bangfu.core.bottomline.reading import (
+    at_risk_persons,
+    prepare_area,
+    read_lines,
+    summary_from_table,
+)
+from bangfu.core.registry.models import Person
+from bangfu.schema.connections import paginate
 from bangfu.schema.permissions import requires
 from bangfu.schema.prefetch import direct, prefetch
 from bangfu.schema.relay import check_first, decode_cursor, encode_cursor, page_info
@@ -85,7 +92,9 @@ def bottom_line_loader(context: Any) -> DataLoader[int, BottomLine | None]:
     async def load(keys: Sequence[int]) -> list[BottomLine | None]:
         persons = [p for p in await context.loaders["person"].load_many(list(keys)) if p]
         async with context.read() as session:
-            lines = await evaluate(persons, session, context.host, context.today, context.settings)
+            lines = await read_lines(
+                persons, session, context.host, context.today, context.settings
+            )
         return [lines.get(key) for key in keys]
 
     return DataLoader(load)
@@ -169,11 +178,28 @@ class BottomLineQuery:
         region = await info.context.loaders["region"].load(region_code)
         if region is None:
             raise ValueError(f"regionCode: unknown region code {region_code!r}")
-        async with info.context.read() as session:
-            summary = await summarise(
-                session, info.context.host, region.path, info.context.today, info.context.settings
-            )
+        context = info.context
+        async with context.read() as session:
+            if await _prepared(context, session, region.path):
+                summary = await summary_from_table(session, region.path)
+            else:
+                summary = await summarise(
+                    session, context.host, region.path, context.today, context.settings
+                )
         return await present_summary(info, region, summary)
+
+
+async def _prepared(context: Any, session: Any, path: str | None) -> bool:
+    """Whether the stored verdicts answer for the area (``bangfu.core.bottomline.reading``);
+    the rows due today are judged again first."""
+    return await prepare_area(
+        session,
+        context.services.sessions,
+        context.host,
+        context.settings,
+        path,
+        context.today,
+    )
 
 
 #: Persons evaluated per page when the at-risk filter scans an area.
@@ -198,6 +224,19 @@ async def at_risk_connection(
     """
     context = info.context
     check_first(first, context.settings.max_page_size)
+    async with context.read() as session:
+        stored = await _prepared(context, session, context.actor.area_path)
+    if stored:
+        return await paginate(
+            context,
+            connection,
+            edge,
+            statement.where(Person.id.in_(at_risk_persons(indicator))),
+            Person,
+            first=first,
+            after=after,
+            info=info,
+        )
     start = decode_cursor(after) if after is not None else None
 
     def risky(page: list[Any], lines: dict[int, BottomLine]) -> list[Any]:
@@ -206,7 +245,7 @@ async def at_risk_connection(
     found: list[Any] = []
     async with context.read() as session:
         async for page in pages(session, statement, FILTER_BATCH, start):
-            lines = await evaluate(page, session, context.host, context.today, context.settings)
+            lines = await read_lines(page, session, context.host, context.today, context.settings)
             found += risky(page, lines)
             if len(found) > first:
                 break
@@ -218,7 +257,9 @@ async def at_risk_connection(
         count = 0
         async with context.read() as session:
             async for page in pages(session, statement, BATCH):
-                lines = await evaluate(page, session, context.host, context.today, context.settings)
+                lines = await read_lines(
+                    page, session, context.host, context.today, context.settings
+                )
                 count += len(risky(page, lines))
         return count
 

@@ -28,11 +28,11 @@ from bangfu.core.assessment.types import (
 )
 from bangfu.core.bottomline import BOTTOM_LINE, Status
 from bangfu.core.bottomline.evaluate import (
-    evaluate,
     hardship_persons,
     pages,
     pairing_persons,
 )
+from bangfu.core.bottomline.reading import read_lines
 from bangfu.core.calendar import CHINA
 from bangfu.core.care.due import due_state
 from bangfu.core.care.enums import DueState, FiveKnownItem, MeasureStatus, VisitOutcome
@@ -464,7 +464,7 @@ async def _bottom_line(
     """Hardship persons with no bottom-line indicator at risk on the day (per county and
     per paired official)."""
     async for page in pages(session, hardship_persons(period.region_path, period.as_of)):
-        lines = await evaluate(page, session, host, period.as_of, settings)
+        lines = await read_lines(page, session, host, period.as_of, settings)
         officials = {
             person_id: (username, name)
             for person_id, username, name in await session.execute(

@@ -34,7 +34,7 @@ class StoredVerdict(AreaPathScoped, Base):
     status: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list[str]] = mapped_column(JSON)
     modules: Mapped[str] = mapped_column(String(200))
-    judged_on: Mapped[dt.date]
+    judged_on: Mapped[dt.date] = mapped_column(index=True)
     valid_until: Mapped[dt.date | None] = mapped_column(index=True)
     hardship: Mapped[bool]
 

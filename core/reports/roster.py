@@ -19,7 +19,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.bottomline import BOTTOM_LINE, GOALS, Status
-from bangfu.core.bottomline.evaluate import evaluate, hardship_persons, pages
+from bangfu.core.bottomline.evaluate import hardship_persons, pages
+from bangfu.core.bottomline.reading import read_lines
 from bangfu.core.calendar import age_on
 from bangfu.core.care.event_models import CareEvent
 from bangfu.core.care.models import Pairing
@@ -86,7 +87,7 @@ async def write_roster(
     sheet.append([_bold(sheet, title) for title in HEADER])
     written = 0
     async for page in pages(session, hardship_persons(region.path, as_of)):
-        lines = await evaluate(page, session, host, as_of, settings)
+        lines = await read_lines(page, session, host, as_of, settings)
         extra = await _page_details(session, [p.id for p in page], as_of)
         for person in page:
             written += 1

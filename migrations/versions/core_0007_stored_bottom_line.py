@@ -68,9 +68,18 @@ def upgrade() -> None:
         ["valid_until"],
         unique=False,
     )
+    op.create_index(
+        op.f("ix_core_bottom_line_verdict_judged_on"),
+        "core_bottom_line_verdict",
+        ["judged_on"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_core_bottom_line_verdict_judged_on"), table_name="core_bottom_line_verdict"
+    )
     op.drop_index(
         op.f("ix_core_bottom_line_verdict_valid_until"), table_name="core_bottom_line_verdict"
     )

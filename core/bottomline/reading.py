@@ -1,0 +1,181 @@
+"""Reading the bottom line from the stored verdicts, exactly as a fresh judgement would say.
+
+Every statement here names the model ``StoredVerdict``, so the reader's area scoping
+applies to it as to the persons. A stored row holds for the day ``D`` when it was judged
+on or before ``D`` and its ``valid_until`` is after ``D`` (or empty: only a write changes
+it), and no module's rules version changed since (``core_bottom_line_rules``). Every read
+goes through here:
+
+- :func:`read_lines` answers like :func:`~bangfu.core.bottomline.evaluate.evaluate` for a
+  page of persons: the stored rows where they hold, a fresh judgement for the others;
+- :func:`prepare_area` decides whether an area can be answered from the table alone (the
+  at-risk filter, the summary): rows that fell due (the calendar passed their
+  ``valid_until`` and the worker's refresh has not run yet) are judged again and stored
+  first, as the system actor; when a rules version changed, or none is recorded yet (a
+  database migrated but not yet rebuilt), it says no and the caller judges afresh, as
+  before the table existed;
+- :func:`summary_from_table` is the summary as one ``GROUP BY``.
+
+``BANGFU_STORED_BOTTOM_LINE=false`` turns all of this off: every read judges afresh.
+``tests/test_stored_bottom_line_reads.py`` keeps the two ways identical.
+"""
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bangfu.core.bottomline import Indicator, Status
+from bangfu.core.bottomline.evaluate import (
+    INDICATORS,
+    BottomLine,
+    Summary,
+    Verdict,
+    child_code,
+    evaluate,
+)
+from bangfu.core.bottomline.models import StoredVerdict as V
+from bangfu.core.bottomline.stored import changed_modules, store
+from bangfu.core.config import Settings
+from bangfu.core.db import path_within
+from bangfu.core.registry.models import Person
+from bangfu.core.security.actor import SYSTEM
+
+if TYPE_CHECKING:
+    from bangfu.core.plugins import PluginHost
+
+_INDICATOR = {str(i): i for i in INDICATORS}
+_STATUS = {str(s): s for s in Status}
+
+
+def holds_on(day: dt.date) -> Any:
+    """The stored rows that hold on ``day``."""
+    return and_(V.judged_on <= day, or_(V.valid_until.is_(None), V.valid_until > day))
+
+
+async def rules_current(session: AsyncSession, host: "PluginHost") -> bool:
+    """Whether the stored verdicts were judged with the rules installed now."""
+    return not await changed_modules(session, host)
+
+
+def _line(rows: Sequence[Any]) -> BottomLine | None:
+    by_indicator = {_INDICATOR[row.indicator]: row for row in rows if row.indicator in _INDICATOR}
+    if len(by_indicator) != len(INDICATORS):
+        return None
+    return {
+        indicator: Verdict(
+            indicator,
+            _STATUS[row.status],
+            tuple(row.reasons),
+            tuple(m for m in row.modules.split(",") if m),
+            row.valid_until,
+        )
+        for indicator, row in ((i, by_indicator[i]) for i in INDICATORS)
+    }
+
+
+async def read_lines(
+    persons: Sequence[Person],
+    session: AsyncSession,
+    host: "PluginHost",
+    as_of: dt.date,
+    settings: Settings,
+    *,
+    current: bool | None = None,
+) -> dict[int, BottomLine]:
+    """The bottom line of a page of persons on ``as_of``: what
+    :func:`~bangfu.core.bottomline.evaluate.evaluate` says, read from the stored rows
+    that hold that day; the persons without such rows are judged afresh (in one call).
+
+    ``current``: whether the rules versions are unchanged, if the caller knows already.
+    """
+    if not persons or not settings.stored_bottom_line:
+        return await evaluate(persons, session, host, as_of, settings)
+    if current is None:
+        current = await rules_current(session, host)
+    lines: dict[int, BottomLine] = {}
+    if current:
+        ids = [p.id for p in persons]
+        rows: dict[int, list[Any]] = {}
+        for row in await session.scalars(select(V).where(V.person_id.in_(ids), holds_on(as_of))):
+            rows.setdefault(row.person_id, []).append(row)
+        for person_id, found in rows.items():
+            line = _line(found)
+            if line is not None:
+                lines[person_id] = line
+    missing = [p for p in persons if p.id not in lines]
+    if missing:
+        lines |= await evaluate(missing, session, host, as_of, settings)
+    return lines
+
+
+async def prepare_area(
+    session: AsyncSession,
+    writer: async_sessionmaker[AsyncSession] | None,
+    host: "PluginHost",
+    settings: Settings,
+    path: str | None,
+    as_of: dt.date,
+) -> bool:
+    """Whether the persons of the area under ``path`` (None: the whole city) can be
+    answered from the table alone on ``as_of``, after judging again (with ``writer``, as
+    the system actor) the rows of the area that fell due. ``session`` is the caller's read
+    session (area-scoped); it must not hold a snapshot older than the writer's commit
+    (SQLite reads outside a write see every commit; PostgreSQL reads committed)."""
+    if not settings.stored_bottom_line:
+        return False
+    if not await rules_current(session, host):
+        return False
+    # Every person has rows once the rules versions are recorded: a whole rebuild records
+    # them (``bangfu bottomline rebuild|refresh``, the demo, the worker's refresh), and
+    # every writer of the service judges the persons it writes in its commit.
+    in_area = _within(V.area_path, path)
+    due = set(
+        await session.scalars(
+            select(V.person_id).where(in_area, V.valid_until.is_not(None), V.valid_until <= as_of)
+        )
+    )
+    # Judged for a later day than asked (a clock set back): judged again for this one.
+    due |= set(await session.scalars(select(V.person_id).where(in_area, V.judged_on > as_of)))
+    if due:
+        if writer is None:
+            return False
+        async with writer() as write, write.begin():
+            write.info["actor"] = SYSTEM
+            await store(write, due, host, settings, as_of)
+    return True
+
+
+def _within(column: Any, path: str | None) -> Any:
+    return true() if path is None else path_within(column, path)
+
+
+async def summary_from_table(session: AsyncSession, region_path: str) -> Summary:
+    """:func:`~bangfu.core.bottomline.evaluate.summarise` from the stored rows: one
+    ``GROUP BY`` over the hardship persons' rows of the area (call :func:`prepare_area`
+    first)."""
+    summary = Summary()
+    statement = (
+        select(V.area_path, V.indicator, V.status, func.count())
+        .where(path_within(V.area_path, region_path), V.hardship.is_(True))
+        .group_by(V.area_path, V.indicator, V.status)
+    )
+    first = str(INDICATORS[0])
+    for area_path, indicator, status, count in await session.execute(statement):
+        if indicator not in _INDICATOR:
+            continue
+        code = child_code(area_path, region_path)
+        if indicator == first:
+            summary.persons[code] += count
+        counter: Counter[tuple[Indicator, Status]] = summary.counts[code]
+        counter[(_INDICATOR[indicator], _STATUS[status])] += count
+    return summary
+
+
+def at_risk_persons(indicator: Indicator) -> Any:
+    """The ids of persons whose stored ``indicator`` is AT_RISK (after
+    :func:`prepare_area`)."""
+    return select(V.person_id).where(V.indicator == str(indicator), V.status == str(Status.AT_RISK))

@@ -1,0 +1,191 @@
+"""Reads from the stored verdicts answer exactly as judging afresh does.
+
+Two apps on the same demo database, one with ``BANGFU_STORED_BOTTOM_LINE`` on (reads from
+``core_bottom_line_verdict``: ``Person.bottomLine``, the at-risk filter as one SQL
+condition, ``bottomLineSummary`` as one ``GROUP BY``, the assessment) and one with it off
+(every read judges afresh). For every demo role and a partner API client, each document
+gives the same data, errors and audit rows; then the calendar moves on past verdicts'
+``valid_until`` and they still agree (the stored side judges the due persons first).
+"""
+
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from bangfu.core import calendar
+from bangfu.core.bottomline import BOTTOM_LINE, GOALS, stored
+from bangfu.core.bottomline.models import StoredVerdict
+from bangfu.core.bottomline.reading import prepare_area
+from bangfu.core.security.actor import SYSTEM
+from bangfu.demo import create_demo_users, load_demo
+from bangfu.pytest_plugin import PG_SKIP_REASON
+from bangfu.testing import Harness
+from tests.test_fast_path_differential import ROLES, _run, _tokens
+
+pytestmark = pytest.mark.anyio
+
+HOUSEHOLDS = 60
+LINE = "bottomLine { atRisk indicators { indicator status isGoal reasons modules } }"
+COUNTS = "indicators { indicator ok atRisk notApplicable unknown }"
+SUMMARY = (
+    "query($region: String!) { bottomLineSummary(regionCode: $region) { persons "
+    + COUNTS
+    + " regions { region { code name } persons "
+    + COUNTS
+    + " } } }"
+)
+AT_RISK = (
+    "query($indicator: Indicator!, $after: String, $region: String) { "
+    "persons(first: 7, after: $after, filter: {atRisk: $indicator, regionCode: $region}) { "
+    "totalCount pageInfo { hasNextPage endCursor } nodes { id name " + LINE + " } } }"
+)
+HOUSEHOLDS_PAGE = (
+    "{ households(first: 10) { nodes { id members { person { id name " + LINE + " } } } } }"
+)
+ASSESSMENT = (
+    "query($region: String!, $year: Int!) { assessment(regionCode: $region, year: $year) { "
+    "units { unit { key kind name } score rank eligible "
+    "indicators { indicator numerator denominator ratio items { label met note } } } } }"
+)
+
+
+@dataclasses.dataclass
+class Pair:
+    stored: Harness
+    computed: Harness
+    tokens: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+async def pair(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Pair]:
+    database_url = None
+    if request.param == "postgresql":
+        database_url = os.environ.get("BANGFU_TEST_DATABASE_URL")
+        if not database_url:
+            pytest.skip(PG_SKIP_REASON)
+    folder = tmp_path_factory.mktemp(f"stored-reads-{request.param}")
+    async with Harness.start(folder, database_url=database_url) as h:
+        assert h.settings.stored_bottom_line
+        async with h.session() as session, session.begin():
+            await create_demo_users(session)
+            await load_demo(session, h.cipher, h.host, households=HOUSEHOLDS, seed=17)
+        # A whole rebuild records the rules versions: from then on reads use the table.
+        await stored.rebuild(h.services.sessions, h.host, h.settings)
+        if database_url is not None:
+            async with h.engine.begin() as connection:
+                await connection.execute(text("ANALYZE"))
+        tokens = await _tokens(h)
+        computed = Harness(h.settings.model_copy(update={"stored_bottom_line": False}), h.host)
+        try:
+            yield Pair(h, computed, tokens)
+        finally:
+            await computed.client.aclose()
+            await computed.engine.dispose()
+
+
+def documents() -> dict[str, tuple[str, dict[str, Any]]]:
+    found: dict[str, tuple[str, dict[str, Any]]] = {
+        "summary_city": (SUMMARY, {"region": "141000"}),
+        "summary_county": (SUMMARY, {"region": "141023"}),
+        "households": (HOUSEHOLDS_PAGE, {}),
+        "assessment": (ASSESSMENT, {"region": "141000", "year": calendar.today().year}),
+    }
+    for indicator in (*BOTTOM_LINE, *GOALS):
+        found[f"at_risk_{indicator}"] = (AT_RISK, {"indicator": str(indicator)})
+        found[f"at_risk_{indicator}_county"] = (
+            AT_RISK,
+            {"indicator": str(indicator), "region": "141023"},
+        )
+    return found
+
+
+async def _compare(pair: Pair, role: str) -> list[str]:
+    differences = []
+    token = pair.tokens[role]
+    for name, (query, variables) in documents().items():
+        stored_answer = await _run(pair.stored, query, variables, token)
+        computed = await _run(pair.computed, query, variables, token)
+        for part in ("data", "errors", "audit"):
+            if getattr(stored_answer, part) != getattr(computed, part):
+                differences.append(
+                    f"{name}: {part} differ\n  stored:   {getattr(stored_answer, part)!r:.1500}"
+                    f"\n  computed: {getattr(computed, part)!r:.1500}"
+                )
+        # The next page of an at-risk list too, by the cursor either gave.
+        data = stored_answer.data or {}
+        page = (data.get("persons") or {}).get("pageInfo") or {}
+        if page.get("hasNextPage"):
+            more = {**variables, "after": page["endCursor"]}
+            a = await _run(pair.stored, query, more, token)
+            b = await _run(pair.computed, query, more, token)
+            if (a.data, a.errors) != (b.data, b.errors):
+                differences.append(f"{name} page 2: {a.data!r:.800} != {b.data!r:.800}")
+    return differences
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_stored_and_computed_reads_answer_alike(pair: Pair, role: str) -> None:
+    assert not await _compare(pair, role)
+
+
+async def test_the_stored_side_reads_the_table(pair: Pair) -> None:
+    """Not vacuous: every person has ten rows, the area is answered from the table, and
+    the administrator's documents find persons at risk."""
+    async with pair.stored.session() as session:
+        persons = await session.scalar(text("SELECT count(*) FROM core_person"))
+        rows = await session.scalar(select(func.count()).select_from(StoredVerdict))
+        assert rows == persons * 10
+        assert await prepare_area(
+            session,
+            pair.stored.services.sessions,
+            pair.stored.host,
+            pair.stored.settings,
+            None,
+            calendar.today(),
+        )
+    # The summary of the city: one GROUP BY and a few lookups, not a page of judgements
+    # per thousand persons (each with every module's statements).
+    with pair.stored.count_statements() as on:
+        await pair.stored.ok(SUMMARY, {"region": "141000"}, token=pair.tokens["admin"])
+    with pair.computed.count_statements() as off:
+        await pair.computed.ok(SUMMARY, {"region": "141000"}, token=pair.tokens["admin"])
+    grouped = [sql for sql in on.statements if "GROUP BY" in sql and "core_bottom_line" in sql]
+    assert len(grouped) == 1, on.statements
+    assert on.count < 12 < off.count, (on.count, off.count)
+    at_risk = 0
+    for indicator in BOTTOM_LINE:
+        answer = await pair.stored.ok(
+            AT_RISK, {"indicator": str(indicator)}, token=pair.tokens["admin"]
+        )
+        at_risk += answer["persons"]["totalCount"]
+    assert at_risk > 0
+
+
+async def test_after_the_calendar_moves_the_stored_side_judges_what_fell_due(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day past the earliest ``valid_until``: the stored side judges those persons again
+    before it answers (the worker's refresh has not run), and both sides still agree."""
+    async with pair.stored.session() as session:
+        session.info["actor"] = SYSTEM
+        first_due = await session.scalar(select(func.min(StoredVerdict.valid_until)))
+    assert first_due is not None
+    later = max(first_due, calendar.today() + dt.timedelta(days=1))
+    monkeypatch.setattr(calendar, "today", lambda: later)
+    assert not await _compare(pair, "admin")
+    async with pair.stored.session() as session:
+        session.info["actor"] = SYSTEM
+        stale = await session.scalar(select(func.count()).where(StoredVerdict.valid_until <= later))
+    assert stale == 0
