@@ -111,6 +111,19 @@ def documents() -> dict[str, tuple[str, dict[str, Any]]]:
     return found
 
 
+def _first_difference(a: Any, b: Any, path: str = "") -> str:
+    """Where two answers first differ, and how."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{path}.{key}")
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return _first_difference(x, y, f"{path}[{i}]")
+    return f"{path}: {a!r:.600} != {b!r:.600}"
+
+
 async def _compare(pair: Pair, role: str) -> list[str]:
     differences = []
     token = pair.tokens[role]
@@ -119,10 +132,8 @@ async def _compare(pair: Pair, role: str) -> list[str]:
         computed = await _run(pair.computed, query, variables, token)
         for part in ("data", "errors", "audit"):
             if getattr(stored_answer, part) != getattr(computed, part):
-                differences.append(
-                    f"{name}: {part} differ\n  stored:   {getattr(stored_answer, part)!r:.1500}"
-                    f"\n  computed: {getattr(computed, part)!r:.1500}"
-                )
+                where = _first_difference(getattr(stored_answer, part), getattr(computed, part))
+                differences.append(f"{name}: {part} differ at {where}")
         # The next page of an at-risk list too, by the cursor either gave.
         data = stored_answer.data or {}
         page = (data.get("persons") or {}).get("pageInfo") or {}

@@ -229,7 +229,8 @@ def _food(
     household_size: dict[int, set[int]],
     eat_well_yuan: decimal.Decimal,
 ) -> list[Finding]:
-    allowances = [(c, a) for c, a in categories if a]
+    # In a fixed order (the rows come in whatever order the database gives them).
+    allowances = sorted((c, a) for c, a in categories if a)
     own_total = sum((a for _c, a in allowances), decimal.Decimal())
     members = len(household_size.get(person_id, ())) or 1
     per_member = household_total.get(person_id, decimal.Decimal()) / members
