@@ -263,3 +263,57 @@ def test_worker_and_jobs_commands(
     assert main(["jobs", "runs", "--limit", "5"]) == 0
     out = capsys.readouterr().out
     assert out.count("care.holiday-events") == 2 and out.count("SUCCEEDED") == 2
+
+
+async def test_the_refresh_job_judges_what_the_calendar_made_due(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``bottomline.refresh`` (daily): after the calendar passes verdicts' ``valid_until``,
+    exactly those persons are judged again, and its run says how many."""
+    from bangfu.core import calendar
+    from bangfu.core.bottomline import stored
+    from bangfu.core.bottomline.jobs import REFRESH
+    from bangfu.core.bottomline.models import StoredVerdict
+    from bangfu.core.security.actor import SYSTEM
+    from bangfu.demo import load_demo
+
+    await queue_tables(harness)
+    async with harness.session() as session, session.begin():
+        await load_demo(session, harness.cipher, harness.host, households=30, seed=5)
+    await stored.rebuild(harness.services.sessions, harness.host, harness.settings)
+    async with harness.session() as session:
+        session.info["actor"] = SYSTEM
+        first_due = await session.scalar(select(func.min(StoredVerdict.valid_until)))
+        assert first_due is not None
+        due = set(
+            await session.scalars(
+                select(StoredVerdict.person_id).where(StoredVerdict.valid_until <= first_due)
+            )
+        )
+    real_today = calendar.today()
+    monkeypatch.setattr(calendar, "today", lambda: first_due)
+    job = dataclasses.replace(REFRESH, schedule=None)
+    queue = JobQueue(harness.settings, JobRegistry([job]), blocking=False)
+    try:
+        queue.enqueue(REFRESH.name)
+        assert await asyncio.to_thread(queue.run_once) == 1
+    finally:
+        queue.close()
+    (run,) = await runs(harness)
+    assert (run.job, run.outcome) == ("bottomline.refresh", "SUCCEEDED")
+    assert run.detail == f"judged {len(due)} persons ({len(due)} due)"
+    async with harness.session() as session:
+        session.info["actor"] = SYSTEM
+        left = await session.scalar(
+            select(func.count()).where(StoredVerdict.valid_until <= first_due)
+        )
+        judged_today = set(
+            await session.scalars(
+                select(StoredVerdict.person_id).where(StoredVerdict.judged_on == first_due)
+            )
+        )
+    assert left == 0
+    # Judged on the rebuild's day too when that is the first day due; else exactly those.
+    assert due <= judged_today
+    if first_due > real_today:
+        assert judged_today == due
