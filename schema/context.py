@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 
 from bangfu.core import calendar
 from bangfu.core.admission import Admission, Busy
+from bangfu.core.bottomline.reading import Readiness
 from bangfu.core.config import Settings
 from bangfu.core.log_throttle import FailureLog
 from bangfu.core.plugins import PluginHost
@@ -39,6 +40,8 @@ class Services:
     #: Failures logged once per interval (``bangfu.core.log_throttle``).
     failures: FailureLog = dataclasses.field(default_factory=FailureLog)
     area_sizes: AreaSizes = dataclasses.field(default_factory=AreaSizes)
+    #: Whether reads use the stored bottom line (``bangfu.core.bottomline.reading``).
+    verdicts: Readiness = dataclasses.field(default_factory=Readiness)
     admission: Admission = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:

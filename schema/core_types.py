@@ -22,7 +22,7 @@ from bangfu.schema.bottomline import BottomLineType, present_line
 from bangfu.schema.composed import HouseholdType, PersonType
 from bangfu.schema.prefetch import direct, prefetchable, ready, then
 from bangfu.schema.relay import Node, to_global_id
-from bangfu.schema.scan_cost import JUDGED_PERSON, scan_cost
+from bangfu.schema.scan_cost import JUDGES_ONE
 from bangfu.schema.types import CategoryAssignment, Disability, Region
 
 
@@ -251,7 +251,7 @@ class PersonCore(Node):
         description="The five bottom-line indicators and the five goals, judged today, "
         "with the reasons and the deciding modules (R3).",
         extensions=child_guarded,
-        metadata=scan_cost(fixed=JUDGED_PERSON),  # one person judged, for each person
+        metadata=JUDGES_ONE,  # one person judged (or read from the table), for each person
     )
     @staticmethod
     @prefetchable

@@ -99,6 +99,7 @@ class QueryGuard(SchemaExtension):
 
     def __init__(self, *, settings: Settings) -> None:
         self.settings = settings
+        self.prices_bottom_line = False  # set by check_cost: the document reads the bottom line
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -130,14 +131,32 @@ class QueryGuard(SchemaExtension):
             needs_area = True
             return 0
 
-        errors, cost = self.check_cost(schema, document, operation, variables, unknown_area)
+        errors, cost = self.check_cost(
+            schema, document, operation, variables, unknown_area, stored_bottom_line=False
+        )
+        stored = False
+        if self.prices_bottom_line and services is not None:
+            # The bottom line is cheap when read from the stored verdicts (asked again at
+            # most every area_size_refresh_seconds): only documents that read it ask.
+            stored = await services.verdicts.check(
+                services.sessions,
+                services.host,
+                self.settings,
+                self.settings.area_size_refresh_seconds,
+            )
+            if stored:
+                errors, cost = self.check_cost(
+                    schema, document, operation, variables, unknown_area, stored_bottom_line=True
+                )
         if needs_area and not errors and services is not None and actor is not None:
             # Only a document that reads whole areas needs their sizes (counting them again
             # when they are old): requests without such filters run no statement for them.
             sizes = services.area_sizes
             await sizes.refresh_if_older(services.sessions, self.settings.area_size_refresh_seconds)
             area = partial(sizes.persons, actor.area_path)
-            errors, cost = self.check_cost(schema, document, operation, variables, area)
+            errors, cost = self.check_cost(
+                schema, document, operation, variables, area, stored_bottom_line=stored
+            )
         if errors:
             context.result = ExecutionResult(data=None, errors=errors)
             yield
@@ -210,8 +229,12 @@ class QueryGuard(SchemaExtension):
         operation: OperationDefinitionNode,
         variables: dict[str, Any],
         area: Callable[[str | None], int] = lambda _region: 0,
+        stored_bottom_line: bool | None = None,
     ) -> tuple[list[GraphQLError], float]:
         """The errors refusing the operation (none if it may run) and its whole cost.
+
+        ``stored_bottom_line``: whether reads use the stored verdicts now (default: the
+        setting), which makes the bottom line's filters cheap.
 
         ``area(region_code)``: estimated persons in the actor's area, or in that region of
         it (``bangfu.core.registry.area_sizes``).
@@ -226,9 +249,13 @@ class QueryGuard(SchemaExtension):
             operation=operation,
             area=area,
             scan_cap=settings.max_scan_cost,
+            stored_bottom_line=(
+                settings.stored_bottom_line if stored_bottom_line is None else stored_bottom_line
+            ),
         )
         try:
             cost, scan = counter.operation(operation)
+            self.prices_bottom_line = counter.prices_bottom_line
         except (_TooDeep, RecursionError):  # pragma: no cover (refused before validation)
             cost, scan = settings.max_query_cost + 1, 0.0
         if counter.errors:
@@ -284,8 +311,12 @@ class CostCounter:
         operation: OperationDefinitionNode | None = None,
         area: Callable[[str | None], int] = lambda _region: 0,
         scan_cap: float = math.inf,
+        stored_bottom_line: bool = False,
     ) -> None:
         self.schema = schema
+        self.stored_bottom_line = stored_bottom_line
+        #: Whether a field or filter priced differently with the stored bottom line was met.
+        self.prices_bottom_line = False
         self.cap = cap
         self.scan_cap = scan_cap
         self.max_page_size = max_page_size
@@ -369,7 +400,8 @@ class CostCounter:
         region: str | None = None
         own = declared(definition)
         if own is not None:
-            costs.append(own)
+            self.prices_bottom_line |= own.stored is not None
+            costs.append(own.reading(self.stored_bottom_line))
         for name, argument in definition.args.items():
             value = self.argument(node, name)
             if value is None:
@@ -386,6 +418,8 @@ class CostCounter:
                 cost = declared(element)
                 if cost is None:
                     continue
+                self.prices_bottom_line |= cost.stored is not None
+                cost = cost.reading(self.stored_bottom_line)
                 costs.append(cost)
                 if cost.narrows and isinstance(given_value, str):
                     region = given_value

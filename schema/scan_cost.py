@@ -58,6 +58,13 @@ class ScanCost:
     fixed: float = 0
     per_person: float = 0
     narrows: bool = False
+    #: What it costs instead when the bottom line is read from the stored verdicts
+    #: (``BANGFU_STORED_BOTTOM_LINE``, on by default); None: the same.
+    stored: "ScanCost | None" = None
+
+    def reading(self, stored_bottom_line: bool) -> "ScanCost":
+        """The cost that applies with the stored bottom line on or off."""
+        return self.stored if stored_bottom_line and self.stored is not None else self
 
     @property
     def metadata(self) -> dict[str, "ScanCost"]:
@@ -78,8 +85,13 @@ NARROWS = ScanCost(narrows=True).metadata
 SCANS = ScanCost(per_person=0.1).metadata
 #: Judging one person's bottom line in Python, in the unit of a field.
 JUDGED_PERSON = 25
-#: Every person of the area is judged in Python (the bottom line): 25 a person.
-JUDGES = ScanCost(per_person=JUDGED_PERSON).metadata
+#: Reading one person's stored verdicts (ten rows), in the unit of a field.
+STORED_PERSON = 1
+#: Every person of the area is judged in Python (the bottom line): 25 a person; with the
+#: stored verdicts, SQL reads the area's rows of one indicator (an index range): ``SCANS``.
+JUDGES = ScanCost(per_person=JUDGED_PERSON, stored=ScanCost(per_person=0.1)).metadata
+#: One person's bottom line (``Person.bottomLine``): judged, or read from ten stored rows.
+JUDGES_ONE = ScanCost(fixed=JUDGED_PERSON, stored=ScanCost(fixed=STORED_PERSON)).metadata
 
 
 #: The type of an optional ``regionCode`` argument of a field: it narrows what it reads.

@@ -98,6 +98,24 @@ async def test_many_aliases_of_an_area_filter_are_refused_before_anything_runs(
     await scanned.refused(at_risk(27, ', regionCode: "141024"'))
 
 
+async def test_with_the_stored_bottom_line_the_area_filter_is_priced_as_sql(
+    scanned: Scanned,
+) -> None:
+    """Once the verdicts are stored (a whole rebuild records the rules), the at-risk filter
+    is one SQL condition over the area's rows (0.1 a person, like a substring search), and
+    the document refused above runs; with the rules unrecorded it is priced as judging."""
+    from bangfu.core.bottomline import stored
+
+    h = scanned.h
+    await stored.rebuild(h.services.sessions, h.host, h.settings)
+    data = await scanned.accepted(at_risk(27))
+    assert {name for name in data if name.startswith("a")} == {f"a{i}" for i in range(27)}
+    await scanned.accepted(
+        '{ s1: bottomLineSummary(regionCode: "141023") { persons } '
+        's2: bottomLineSummary(regionCode: "141023") { persons } }'
+    )
+
+
 async def test_the_count_of_an_area_filter_reads_the_area_again(scanned: Scanned) -> None:
     # 25 × 8 persons = 200 a read: five aliases cost 1,000, or 2,000 with their counts.
     await scanned.accepted(at_risk(5, selection="totalCount"))

@@ -20,7 +20,9 @@ goes through here:
 ``tests/test_stored_bottom_line_reads.py`` keeps the two ways identical.
 """
 
+import asyncio
 import datetime as dt
+import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -179,3 +181,33 @@ def at_risk_persons(indicator: Indicator) -> Any:
     """The ids of persons whose stored ``indicator`` is AT_RISK (after
     :func:`prepare_area`)."""
     return select(V.person_id).where(V.indicator == str(indicator), V.status == str(Status.AT_RISK))
+
+
+class Readiness:
+    """Whether reads use the stored verdicts (the rules versions recorded and unchanged),
+    asked again at most every ``max_age`` seconds: the query limits price a document by it
+    before anything runs (``bangfu.schema.limits``)."""
+
+    def __init__(self) -> None:
+        self.ready = False
+        self._taken: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def check(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        host: "PluginHost",
+        settings: Settings,
+        max_age: float,
+    ) -> bool:
+        if not settings.stored_bottom_line:
+            return False
+        if self._taken is not None and time.monotonic() - self._taken < max_age:
+            return self.ready
+        async with self._lock:
+            if self._taken is None or time.monotonic() - self._taken >= max_age:
+                async with sessions() as session:
+                    session.info["actor"] = SYSTEM
+                    self.ready = await rules_current(session, host)
+                self._taken = time.monotonic()
+        return self.ready
