@@ -168,7 +168,8 @@ async def present_summary(info: Info, region: Any, summary: Summary) -> BottomLi
 class BottomLineQuery:
     @strawberry.field(
         description="The bottom line of every hardship person of a region (your area only), "
-        "per indicator and child region (R3). Evaluated in pages of 1,000 persons.",
+        "per indicator and child region (R3). Counted from the stored verdicts (until they are "
+        "built, judged in pages of 1,000 persons).",
         extensions=requires("registry:read"),
         metadata=JUDGES,
     )

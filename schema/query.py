@@ -54,9 +54,10 @@ class PersonFilter:
     )
     at_risk: Indicator | None = strawberry.field(
         default=None,
-        description="Only persons for whom this indicator is AT_RISK today (R3). Judged by "
-        "the modules, not stored: the area is evaluated in pages of 200 persons, so this "
-        "filter costs by the persons of the area it reads (see the API guide's limits).",
+        description="Only persons for whom this indicator is AT_RISK today (R3). Read from "
+        "the stored verdicts, kept current by every write and by the calendar; until they "
+        "are built (or after a plugin changed) the area is judged in pages of 200 persons. "
+        "Either way it costs by the persons of the area it reads (the API guide's limits).",
         metadata=JUDGES,
     )
 
