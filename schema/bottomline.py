@@ -18,9 +18,9 @@ from bangfu.core.bottomline.evaluate import (
     summarise,
 )
 from bangfu.core.bottomline.reading import (
-    at_risk_persons,
     prepare_area,
     read_lines,
+    stored_at_risk,
     summary_from_table,
 )
 from bangfu.core.registry.models import Person
@@ -232,7 +232,7 @@ async def at_risk_connection(
             context,
             connection,
             edge,
-            statement.where(Person.id.in_(at_risk_persons(indicator))),
+            statement.where(stored_at_risk(indicator)),
             Person,
             first=first,
             after=after,

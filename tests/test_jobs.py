@@ -249,10 +249,14 @@ def test_worker_and_jobs_commands(
     monkeypatch.setenv("BANGFU_DATABASE_URL", "sqlite+aiosqlite:///bangfu.db")
     monkeypatch.delenv("BANGFU_DATABASE_SCHEMA", raising=False)
     # Due from midnight (the real job waits until 01:00), whenever the test runs.
+    from bangfu.core.bottomline import jobs as bottom_line_jobs
+
     daily = dataclasses.replace(HOLIDAY_EVENTS, schedule=Daily(dt.time(0, 0)))
     monkeypatch.setattr(care_jobs, "HOLIDAY_EVENTS", daily)
-    assert main(["worker", "--once"]) == 0
-    assert "bangfu worker: ran 1 job" in capsys.readouterr().out
+    refresh = dataclasses.replace(bottom_line_jobs.REFRESH, schedule=Daily(dt.time(0, 0)))
+    monkeypatch.setattr(bottom_line_jobs, "REFRESH", refresh)
+    assert main(["worker", "--once"]) == 0  # both daily jobs: the refresh and the holidays
+    assert "bangfu worker: ran 2 jobs" in capsys.readouterr().out
     assert (tmp_path / "bangfu.jobs.db").exists()
     assert main(["jobs", "list"]) == 0
     assert "care.holiday-events" in capsys.readouterr().out
@@ -262,7 +266,8 @@ def test_worker_and_jobs_commands(
     assert "bangfu worker: ran 1 job" in capsys.readouterr().out
     assert main(["jobs", "runs", "--limit", "5"]) == 0
     out = capsys.readouterr().out
-    assert out.count("care.holiday-events") == 2 and out.count("SUCCEEDED") == 2
+    assert out.count("care.holiday-events") == 2 and out.count("bottomline.refresh") == 1
+    assert out.count("SUCCEEDED") == 3
 
 
 async def test_the_refresh_job_judges_what_the_calendar_made_due(
