@@ -6,21 +6,16 @@ judged on D holds on every day before its ``valid_until`` and changes on that da
 """
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from anyio.from_thread import start_blocking_portal
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from bangfu.core.bottomline import Finding, Status
-from bangfu.core.calendar import today
 from bangfu.core.registry.models import Person
-from bangfu.demo import load_demo
 from bangfu.plugins.medical.tests.helpers import claim, family, insure, stay
 from bangfu.testing import Harness
+from bangfu.testing_time import check_valid_until_exactly
 
 MEDICAL = ("MEDICAL_CARE", "ILLNESS_TREATED_WELL")
 AS_OF = dt.date(2026, 3, 10)
@@ -144,83 +139,6 @@ def test_findings_on_the_demo_hold_until_valid_until(
 ) -> None:
     """Judged on D, every finding is the same on every day E before its valid_until
     (within 800 days when None), and differs on valid_until itself."""
-    run_property(tmp_path, database_url, ["medical"], lambda f: f.indicator.value in MEDICAL)
-
-
-def run_property(
-    tmp_path: Path,
-    database_url: str | None,
-    plugins: list[str],
-    mine: Callable[[Finding], bool],
-) -> None:
-    day = today()
-    anchors = [
-        D(year, month, 1) for year in (day.year - 1, day.year, day.year + 1) for month in (1, 9)
-    ] + [day]
-    near_boundaries = st.builds(
-        lambda anchor, shift: anchor + dt.timedelta(days=shift),
-        st.sampled_from(anchors),
-        st.integers(-3, 3),
+    check_valid_until_exactly(
+        tmp_path, database_url, ["medical"], lambda f: f.indicator.value in MEDICAL
     )
-    anywhere = st.builds(lambda shift: day + dt.timedelta(days=shift), st.integers(-500, 400))
-    with start_blocking_portal("asyncio") as portal:
-        with portal.wrap_async_context_manager(
-            Harness.start(tmp_path, database_url=database_url, plugins=plugins)
-        ) as h:
-
-            async def load() -> None:
-                async with h.session() as session, session.begin():
-                    await load_demo(session, h.cipher, h.host, households=60, seed=17, today=day)
-
-            portal.call(load)
-            cache: dict[dt.date, dict[tuple[int, str], Finding]] = {}
-
-            async def all_findings(on: dt.date) -> dict[tuple[int, str], Finding]:
-                async with h.session() as session:
-                    rows = list((await session.scalars(select(Person).order_by(Person.id))).all())
-                    found = await h.host.bottom_line(rows, session, on)
-                return {(f.person_id, f.indicator.value): f for f in found if mine(f)}
-
-            def judged(on: dt.date) -> dict[tuple[int, str], Finding]:
-                if on not in cache:
-                    cache[on] = portal.call(all_findings, on)
-                return cache[on]
-
-            def same(a: Finding | None, b: Finding | None) -> bool:
-                if a is None or b is None:
-                    return a is b
-                return (a.status, a.reasons) == (b.status, b.reasons)
-
-            @settings(max_examples=100, deadline=None, database=None)
-            @given(
-                first=st.one_of(near_boundaries, anywhere),
-                shift=st.integers(1, 800),
-                pick=st.integers(0, 10**6),
-            )
-            def holds(first: dt.date, shift: int, pick: int) -> None:
-                on_first = judged(first)
-                assert on_first, "the demo gives findings"
-                later = first + dt.timedelta(days=shift)
-                on_later = judged(later)
-                for key in on_first.keys() | on_later.keys():
-                    finding = on_first.get(key)
-                    if finding is None:  # no finding: none until a write
-                        assert key not in on_later, (first, later, on_later[key])
-                        continue
-                    assert finding.valid_until is None or finding.valid_until > first
-                    if finding.valid_until is None or later < finding.valid_until:
-                        assert same(finding, on_later.get(key)), (first, later, finding)
-                # Exact: one finding with a valid_until (chosen by pick), the day before it
-                # and the day itself.
-                dated = sorted(
-                    (k, f.valid_until) for k, f in on_first.items() if f.valid_until is not None
-                )
-                if dated:
-                    key, valid_until = dated[pick % len(dated)]
-                    assert valid_until is not None
-                    eve = judged(valid_until - dt.timedelta(days=1)).get(key)
-                    assert same(on_first[key], eve), (first, key, valid_until)
-                    changed = judged(valid_until).get(key)
-                    assert not same(on_first[key], changed), (first, key, valid_until)
-
-            holds()
