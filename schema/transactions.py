@@ -54,17 +54,13 @@ def _read_shape(payload: type) -> _PayloadShape:
             continue
         data.append(field.python_name)
         default = field.default
-        defaults[field.python_name] = None if _missing(default) else default
+        defaults[field.python_name] = None if default is dataclasses.MISSING else default
     if not isinstance(error_type, type) or get_object_definition(error_type) is None:
         raise TypeError(
             f"{payload.__qualname__}: a mutation payload needs a field `errors: list[<error "
             "type>]` whose error type implements the Error interface"
         )
     return _PayloadShape(error_type, tuple(data), defaults)
-
-
-def _missing(value: Any) -> bool:
-    return value is dataclasses.MISSING or type(value).__name__ == "_MISSING_TYPE"
 
 
 def refused(payload: type[P], errors: list[FieldError]) -> P:

@@ -10,12 +10,13 @@ the benchmark's queries — gives the same data, the same errors (path, message,
 the same audit rows (what each request adds, without ids, times and request IDs).
 """
 
+import contextlib
 import dataclasses
 import json
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,31 +159,57 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-async def pair(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Pair]:
+@contextlib.asynccontextmanager
+async def demo_twins(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    other: dict[str, Any],
+    *,
+    households: int,
+    seed: int,
+    prepare: Callable[[Harness], Awaitable[Any]] | None = None,
+) -> AsyncIterator[tuple[Harness, Harness, dict[str, str]]]:
+    """Two apps on one demo database (``request.param``: sqlite or postgresql): one with
+    the default settings, one with ``other`` changed; and a token per demo role."""
     database_url = None
     if request.param == "postgresql":
         database_url = os.environ.get("BANGFU_TEST_DATABASE_URL")
         if not database_url:
             pytest.skip(PG_SKIP_REASON)
-    folder = tmp_path_factory.mktemp(f"differential-{request.param}")
-    async with Harness.start(folder, database_url=database_url) as fast:
-        assert fast.settings.fast_path
-        async with fast.session() as session, session.begin():
+    folder = tmp_path_factory.mktemp(f"{name}-{request.param}")
+    async with Harness.start(folder, database_url=database_url) as h:
+        async with h.session() as session, session.begin():
             await create_demo_users(session)
-            await load_demo(session, fast.cipher, fast.host, households=HOUSEHOLDS, seed=16)
+            await load_demo(session, h.cipher, h.host, households=households, seed=seed)
+        if prepare is not None:
+            await prepare(h)
         if database_url is not None:  # the planner must know the new rows (operations.md)
-            async with fast.engine.begin() as connection:  # committed, or the stats are lost
+            async with h.engine.begin() as connection:  # committed, or the stats are lost
                 await connection.execute(text("ANALYZE"))
-        tokens = await _tokens(fast)
-        plain = Harness(fast.settings.model_copy(update={"fast_path": False}), fast.host)
+        tokens = await _tokens(h)
+        twin = Harness(h.settings.model_copy(update=other), h.host)
         try:
-            yield Pair(fast, plain, tokens, await _documents(fast, tokens))
+            yield h, twin, tokens
         finally:
-            await plain.client.aclose()
-            await plain.engine.dispose()
+            await twin.client.aclose()
+            await twin.engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+async def pair(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Pair]:
+    async with demo_twins(
+        request,
+        tmp_path_factory,
+        "differential",
+        {"fast_path": False},
+        households=HOUSEHOLDS,
+        seed=16,
+    ) as (fast, plain, tokens):
+        assert fast.settings.fast_path
+        yield Pair(fast, plain, tokens, await _documents(fast, tokens))
 
 
 async def _tokens(h: Harness) -> dict[str, str]:

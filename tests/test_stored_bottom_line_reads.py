@@ -10,7 +10,6 @@ gives the same data, errors and audit rows; then the calendar moves on past verd
 
 import dataclasses
 import datetime as dt
-import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,10 +21,8 @@ from bangfu.core.bottomline import BOTTOM_LINE, GOALS, stored
 from bangfu.core.bottomline.models import StoredVerdict
 from bangfu.core.bottomline.reading import prepare_area
 from bangfu.core.security.actor import SYSTEM
-from bangfu.demo import create_demo_users, load_demo
-from bangfu.pytest_plugin import PG_SKIP_REASON
 from bangfu.testing import Harness
-from tests.test_fast_path_differential import ROLES, _run, _tokens
+from tests.test_fast_path_differential import ROLES, _run, demo_twins
 
 pytestmark = pytest.mark.anyio
 
@@ -70,29 +67,21 @@ def anyio_backend() -> str:
 async def pair(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Pair]:
-    database_url = None
-    if request.param == "postgresql":
-        database_url = os.environ.get("BANGFU_TEST_DATABASE_URL")
-        if not database_url:
-            pytest.skip(PG_SKIP_REASON)
-    folder = tmp_path_factory.mktemp(f"stored-reads-{request.param}")
-    async with Harness.start(folder, database_url=database_url) as h:
-        assert h.settings.stored_bottom_line
-        async with h.session() as session, session.begin():
-            await create_demo_users(session)
-            await load_demo(session, h.cipher, h.host, households=HOUSEHOLDS, seed=17)
+    async def rebuild(h: Harness) -> None:
         # A whole rebuild records the rules versions: from then on reads use the table.
         await stored.rebuild(h.services.sessions, h.host, h.settings)
-        if database_url is not None:
-            async with h.engine.begin() as connection:
-                await connection.execute(text("ANALYZE"))
-        tokens = await _tokens(h)
-        computed = Harness(h.settings.model_copy(update={"stored_bottom_line": False}), h.host)
-        try:
-            yield Pair(h, computed, tokens)
-        finally:
-            await computed.client.aclose()
-            await computed.engine.dispose()
+
+    async with demo_twins(
+        request,
+        tmp_path_factory,
+        "stored-reads",
+        {"stored_bottom_line": False},
+        households=HOUSEHOLDS,
+        seed=17,
+        prepare=rebuild,
+    ) as (h, computed, tokens):
+        assert h.settings.stored_bottom_line
+        yield Pair(h, computed, tokens)
 
 
 def documents() -> dict[str, tuple[str, dict[str, Any]]]:

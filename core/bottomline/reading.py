@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, func, or_, select, true
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bangfu.core.bottomline import Indicator, Status
@@ -157,10 +157,6 @@ async def prepare_area(
             write.info["actor"] = SYSTEM
             await store(write, due, host, settings, as_of)
     return True
-
-
-def _within(column: Any, path: str | None) -> Any:
-    return true() if path is None else path_within(column, path)
 
 
 async def summary_from_table(session: AsyncSession, region_path: str) -> Summary:
