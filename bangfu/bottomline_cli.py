@@ -7,7 +7,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from bangfu.core.bottomline import stored
+from bangfu.core.bottomline import stored, tally
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
 from bangfu.core.plugins import PluginHost
@@ -64,15 +64,20 @@ async def run(args: argparse.Namespace, settings: Settings, host: PluginHost) ->
             print(f"judged {judged} persons again")
             return 0
         if args.bottomline_command == "check":
-            differences = await stored.check(sessions, host, settings, path, sample=args.sample)
-            for difference in differences[:SHOWN]:
+            found: list[Any] = list(
+                await stored.check(sessions, host, settings, path, sample=args.sample)
+            )
+            async with sessions() as session:
+                session.info["actor"] = SYSTEM
+                found += await tally.differences(session, path)
+            for difference in found[:SHOWN]:
                 print(difference)
-            if len(differences) > SHOWN:
-                print(f"... and {len(differences) - SHOWN} more")
-            if differences:
-                print(f"{command}: {len(differences)} differences", file=sys.stderr)
+            if len(found) > SHOWN:
+                print(f"... and {len(found) - SHOWN} more")
+            if found:
+                print(f"{command}: {len(found)} differences", file=sys.stderr)
                 return 1
-            print("the stored verdicts equal a fresh judgement")
+            print("the stored verdicts equal a fresh judgement; the tally equals their counts")
             return 0
         with _bar(None, "refresh") as bar:
             done = await stored.refresh(sessions, host, settings, progress=bar.update)

@@ -43,6 +43,14 @@ LINE = " bottomLine { atRisk indicators { indicator status reasons modules } }"
 ASSESSMENT = (
     'query { assessment(regionCode: "141000", year: %d) { units { unit { key } score rank } } }'
 )
+FIRST_PERSON = (
+    'query { persons(first: 1, filter: {regionCode: "%s", category: DIBAO}) '
+    "{ nodes { id version hukouType } } }"
+)
+PERSON_UPDATE = (
+    "mutation($i: PersonUpdateInput!) { personUpdate(input: $i) { person { version } "
+    "errors { code message } } }"
+)
 GROUP_BY = (
     "SELECT area_path, indicator, status, count(*) FROM core_bottom_line_verdict "
     "WHERE area_path >= :lower AND area_path < :upper AND hardship "
@@ -131,6 +139,35 @@ async def main(database_url: str, key_file: str, rounds: int, slow_rounds: int) 
             rounds,
         )
         rows.append(("households page, bottomLine vs without", w, n, "≤1.3×"))
+        # personUpdate, judged in its transaction vs not (the service before the stored
+        # bottom line): both sides change the same person's hukou back and forth; the
+        # last write is the stored side's, so the person's verdicts stay current.
+        person = (await stored.post(FIRST_PERSON % COUNTY))["data"]["persons"]["nodes"][0]
+        state = {"version": person["version"], "hukou": person["hukouType"]}
+
+        def update(side: Side) -> Callable[[], Awaitable[None]]:
+            async def write() -> None:
+                hukou = "URBAN" if state["hukou"] == "RURAL" else "RURAL"
+                answer = await side.post(
+                    PERSON_UPDATE,
+                    {
+                        "i": {
+                            "id": person["id"],
+                            "expectedVersion": state["version"],
+                            "hukouType": hukou,
+                        }
+                    },
+                )
+                payload = answer["data"]["personUpdate"]
+                if payload["errors"]:
+                    raise RuntimeError(str(payload["errors"]))
+                state["version"], state["hukou"] = payload["person"]["version"], hukou
+
+            return write
+
+        u, b = await interleaved(update(stored), update(computed), rounds)
+        await update(stored)()
+        rows.append(("personUpdate, judged in its transaction vs not", u, b, "≤1.5×"))
         year = time.localtime().tm_year
         try:
             a, _ = await interleaved(

@@ -60,10 +60,12 @@ class RestoreError(RuntimeError):
 
 
 def tables() -> list[Table]:
-    """Every table in dependency order (parents before children)."""
+    """Every table in dependency order (parents before children), but those the database
+    derives itself (``info={"derived": True}``: the bottom line's tally, which the
+    verdicts' triggers fill again as they are restored)."""
     import bangfu.core.models  # noqa: F401  (all core tables are known)
 
-    return list(Base.metadata.sorted_tables)
+    return [t for t in Base.metadata.sorted_tables if not t.info.get("derived")]
 
 
 def _encoder(table: Table) -> dict[str, Callable[[Any], Any]]:

@@ -133,6 +133,12 @@ class Settings(BaseSettings):
         "judged again in the transaction of every write that changes their inputs "
         "(bangfu.core.bottomline.stored). Off: nothing is stored or kept current.",
     )
+    bottom_line_tally: bool = Field(
+        default=True,
+        description="bottomLineSummary reads the counts that triggers keep per area, indicator "
+        "and status (core_bottom_line_tally). Off: it counts the stored verdicts with one "
+        "GROUP BY over the area (same answers, slower at city scale).",
+    )
     fast_path: bool = Field(
         default=True,
         description="The fast path: plain leaf fields and direct resolvers skip "

@@ -182,7 +182,11 @@ class BottomLineQuery:
         context = info.context
         async with context.read() as session:
             if await _prepared(context, session, region.path):
-                summary = await summary_from_table(session, region.path)
+                summary = await summary_from_table(
+                    session,
+                    region.path,
+                    tally=context.settings.bottom_line_tally and not context.actor.paired_only,
+                )
             else:
                 summary = await summarise(
                     session, context.host, region.path, context.today, context.settings
@@ -216,12 +220,16 @@ async def at_risk_connection(
     *,
     first: int,
     after: str | None,
+    within: str | None = None,
 ) -> Any:
-    """A page of the persons of ``statement`` whose ``indicator`` is AT_RISK.
+    """A page of the persons of ``statement`` whose ``indicator`` is AT_RISK
+    (``within``: the path of a region ``statement`` keeps to).
 
-    The bottom line is judged by modules, not stored, so the persons are evaluated in
-    keyset pages of ``FILTER_BATCH`` (each plugin called once per page) until ``first + 1``
-    are found; ``totalCount`` evaluates the whole area the same way, only when asked.
+    When the stored verdicts answer for the area (``prepare_area``): one SQL condition on
+    them, then an ordinary keyset page. Otherwise (the setting off, a rules version
+    changed) the persons are judged in keyset pages of ``FILTER_BATCH`` (each plugin
+    called once per page) until ``first + 1`` are found; ``totalCount`` judges the whole
+    area the same way, only when asked.
     """
     context = info.context
     check_first(first, context.settings.max_page_size)
@@ -232,7 +240,7 @@ async def at_risk_connection(
             context,
             connection,
             edge,
-            statement.where(stored_at_risk(indicator)),
+            statement.where(stored_at_risk(indicator, within)),
             Person,
             first=first,
             after=after,

@@ -203,6 +203,11 @@ class CoreQuery:
                 filter.at_risk,
                 first=first,
                 after=after,
+                within=(
+                    await region_path(info, filter.region_code)
+                    if filter.region_code is not None
+                    else None
+                ),
             )
         return await paginate(
             info.context,

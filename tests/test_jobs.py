@@ -255,8 +255,9 @@ def test_worker_and_jobs_commands(
     monkeypatch.setattr(care_jobs, "HOLIDAY_EVENTS", daily)
     refresh = dataclasses.replace(bottom_line_jobs.REFRESH, schedule=Daily(dt.time(0, 0)))
     monkeypatch.setattr(bottom_line_jobs, "REFRESH", refresh)
-    assert main(["worker", "--once"]) == 0  # both daily jobs: the refresh and the holidays
-    assert "bangfu worker: ran 2 jobs" in capsys.readouterr().out
+    # Both daily jobs (the refresh and the holidays) and the tally's compaction (every 10 min).
+    assert main(["worker", "--once"]) == 0
+    assert "bangfu worker: ran 3 jobs" in capsys.readouterr().out
     assert (tmp_path / "bangfu.jobs.db").exists()
     assert main(["jobs", "list"]) == 0
     assert "care.holiday-events" in capsys.readouterr().out
@@ -267,7 +268,8 @@ def test_worker_and_jobs_commands(
     assert main(["jobs", "runs", "--limit", "5"]) == 0
     out = capsys.readouterr().out
     assert out.count("care.holiday-events") == 2 and out.count("bottomline.refresh") == 1
-    assert out.count("SUCCEEDED") == 3
+    assert out.count("bottomline.compact-tally") == 1
+    assert out.count("SUCCEEDED") == 4
 
 
 async def test_the_refresh_job_judges_what_the_calendar_made_due(

@@ -2,8 +2,9 @@
 
 Two apps on the same demo database, one with ``BANGFU_STORED_BOTTOM_LINE`` on (reads from
 ``core_bottom_line_verdict``: ``Person.bottomLine``, the at-risk filter as one SQL
-condition, ``bottomLineSummary`` as one ``GROUP BY``, the assessment) and one with it off
-(every read judges afresh). For every demo role and a partner API client, each document
+condition, ``bottomLineSummary`` from the tally the triggers keep, the assessment) and one
+with it off (every read judges afresh); a third with only ``BANGFU_BOTTOM_LINE_TALLY`` off
+(the summary as one ``GROUP BY`` over the verdicts) answers the summaries alike. For every demo role and a partner API client, each document
 gives the same data, errors and audit rows; then the calendar moves on past verdicts'
 ``valid_until`` and they still agree (the stored side judges the due persons first).
 """
@@ -56,6 +57,7 @@ class Pair:
     stored: Harness
     computed: Harness
     tokens: dict[str, str]
+    counted: Harness  # the stored side with the tally off: the summary counts the verdicts
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +82,13 @@ async def pair(
         seed=17,
         prepare=rebuild,
     ) as (h, computed, tokens):
-        assert h.settings.stored_bottom_line
-        yield Pair(h, computed, tokens)
+        assert h.settings.stored_bottom_line and h.settings.bottom_line_tally
+        counted = Harness(h.settings.model_copy(update={"bottom_line_tally": False}), h.host)
+        try:
+            yield Pair(h, computed, tokens, counted)
+        finally:
+            await counted.client.aclose()
+            await counted.engine.dispose()
 
 
 def documents() -> dict[str, tuple[str, dict[str, Any]]]:
@@ -123,6 +130,12 @@ async def _compare(pair: Pair, role: str) -> list[str]:
             if getattr(stored_answer, part) != getattr(computed, part):
                 where = _first_difference(getattr(stored_answer, part), getattr(computed, part))
                 differences.append(f"{name}: {part} differ at {where}")
+        if name.startswith("summary"):  # the tally and counting the verdicts, alike
+            counted = await _run(pair.counted, query, variables, token)
+            for part in ("data", "errors", "audit"):
+                if getattr(stored_answer, part) != getattr(counted, part):
+                    where = _first_difference(getattr(stored_answer, part), getattr(counted, part))
+                    differences.append(f"{name}, tally off: {part} differ at {where}")
         # The next page of an at-risk list too, by the cursor either gave.
         data = stored_answer.data or {}
         page = (data.get("persons") or {}).get("pageInfo") or {}
@@ -163,7 +176,12 @@ async def test_the_stored_side_reads_the_table(pair: Pair) -> None:
         await pair.computed.ok(SUMMARY, {"region": "141000"}, token=pair.tokens["admin"])
     grouped = [sql for sql in on.statements if "GROUP BY" in sql and "core_bottom_line" in sql]
     assert len(grouped) == 1, on.statements
+    assert "core_bottom_line_tally" in grouped[0]
     assert on.count < 12 < off.count, (on.count, off.count)
+    with pair.counted.count_statements() as counting:
+        await pair.counted.ok(SUMMARY, {"region": "141000"}, token=pair.tokens["admin"])
+    assert [s for s in counting.statements if "core_bottom_line_verdict" in s and "GROUP BY" in s]
+    assert not [s for s in counting.statements if "core_bottom_line_tally" in s]
     at_risk = 0
     for indicator in BOTTOM_LINE:
         answer = await pair.stored.ok(

@@ -10,7 +10,7 @@ that work off the first reader of the day.
 
 import datetime as dt
 
-from bangfu.core.jobs import Daily, Job, JobContext
+from bangfu.core.jobs import Daily, Every, Job, JobContext
 
 
 async def refresh_due_verdicts(context: JobContext) -> str:
@@ -33,4 +33,25 @@ REFRESH = Job(
     retry_delay=600,
     description="judge again the verdicts the calendar or a rules change made due "
     "(bangfu bottomline refresh)",
+)
+
+
+async def compact_tally(context: JobContext) -> str:
+    from bangfu.core.bottomline import tally
+    from bangfu.core.security.actor import SYSTEM
+
+    async with context.sessions() as session, session.begin():
+        session.info["actor"] = SYSTEM
+        folded = await tally.compact(session)
+    return f"folded the slots of {folded} keys"
+
+
+COMPACT_TALLY = Job(
+    name="bottomline.compact-tally",
+    run=compact_tally,
+    schedule=Every(600),
+    retries=1,
+    retry_delay=60,
+    description="fold the bottom line's tally into one row per area, indicator and status "
+    "(PostgreSQL: one slot per writing transaction until then)",
 )

@@ -14,7 +14,8 @@ goes through here:
   first, as the system actor; when a rules version changed, or none is recorded yet (a
   database migrated but not yet rebuilt), it says no and the caller judges afresh, as
   before the table existed;
-- :func:`summary_from_table` is the summary as one ``GROUP BY``.
+- :func:`summary_from_table` is the summary from the tally the triggers keep (or as one
+  ``GROUP BY`` over the verdicts).
 
 ``BANGFU_STORED_BOTTOM_LINE=false`` turns all of this off: every read judges afresh.
 ``tests/test_stored_bottom_line_reads.py`` keeps the two ways identical.
@@ -27,7 +28,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bangfu.core.bottomline import Indicator, Status
@@ -41,6 +42,7 @@ from bangfu.core.bottomline.evaluate import (
 )
 from bangfu.core.bottomline.models import StoredVerdict as V
 from bangfu.core.bottomline.stored import changed_modules, store
+from bangfu.core.bottomline.tally import counted, counts
 from bangfu.core.config import Settings
 from bangfu.core.db import path_within
 from bangfu.core.registry.models import Person
@@ -159,18 +161,18 @@ async def prepare_area(
     return True
 
 
-async def summary_from_table(session: AsyncSession, region_path: str) -> Summary:
-    """:func:`~bangfu.core.bottomline.evaluate.summarise` from the stored rows: one
-    ``GROUP BY`` over the hardship persons' rows of the area (call :func:`prepare_area`
-    first)."""
+async def summary_from_table(
+    session: AsyncSession, region_path: str, *, tally: bool = True
+) -> Summary:
+    """:func:`~bangfu.core.bottomline.evaluate.summarise` from the stored rows (call
+    :func:`prepare_area` first): the area's rows of the tally the triggers keep
+    (:mod:`bangfu.core.bottomline.tally`), or with ``tally`` False one ``GROUP BY`` over
+    the hardship persons' verdicts of the area. A paired official's session sees only the
+    verdicts of their own persons, and no tally: count the verdicts for them."""
+    found = await (counts if tally else counted)(session, region_path)
     summary = Summary()
-    statement = (
-        select(V.area_path, V.indicator, V.status, func.count())
-        .where(path_within(V.area_path, region_path), V.hardship.is_(True))
-        .group_by(V.area_path, V.indicator, V.status)
-    )
     first = str(INDICATORS[0])
-    for area_path, indicator, status, count in await session.execute(statement):
+    for (area_path, indicator, status), count in found.items():
         if indicator not in _INDICATOR:
             continue
         code = child_code(area_path, region_path)
@@ -181,15 +183,21 @@ async def summary_from_table(session: AsyncSession, region_path: str) -> Summary
     return summary
 
 
-def stored_at_risk(indicator: Indicator) -> Any:
+def stored_at_risk(indicator: Indicator, path: str | None = None) -> Any:
     """The condition on ``Person``: its stored ``indicator`` is AT_RISK (after
-    :func:`prepare_area`). A correlated ``EXISTS`` on the table's primary key (person,
-    indicator): the keyset page of persons probes one row each and stops when full."""
-    return exists().where(
-        V.person_id == Person.id,
-        V.indicator == str(indicator),
-        V.status == str(Status.AT_RISK),
+    :func:`prepare_area`); ``path`` narrows the verdicts to an area the statement keeps to
+    anyway (a filter's region), the reader's own area applies to them as to the persons.
+
+    The persons at risk of the area come from one range of the covering index (indicator,
+    status, area, person), ordered by person: the keyset page walks them and stops when
+    full, however few of the area's persons are at risk.
+    """
+    at_risk = select(V.person_id).where(
+        V.indicator == str(indicator), V.status == str(Status.AT_RISK)
     )
+    if path is not None:
+        at_risk = at_risk.where(path_within(V.area_path, path))
+    return Person.id.in_(at_risk)
 
 
 class Readiness:

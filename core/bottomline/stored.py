@@ -52,6 +52,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTran
 from sqlalchemy.util import await_only
 
 from bangfu.core import calendar
+from bangfu.core.bottomline import tally
 from bangfu.core.bottomline.evaluate import BATCH, BottomLine, evaluate
 from bangfu.core.bottomline.models import RulesVersion, StoredVerdict
 from bangfu.core.care.common import active_hardship_persons
@@ -448,7 +449,7 @@ async def rebuild(
 ) -> int:
     """Judge every person of the area again, a page (one transaction) at a time; a
     rebuild of the whole city also drops rows of persons it no longer has and records the
-    rules versions. Returns the persons judged."""
+    rules versions. Then the tally is compacted. Returns the persons judged."""
     as_of = as_of or calendar.today()
     judged, last = 0, None
     while True:
@@ -466,11 +467,12 @@ async def rebuild(
             progress(len(ids))
         if len(ids) < batch:
             break
-    if path is None:
-        async with sessions() as session, session.begin():
-            session.info["actor"] = SYSTEM
+    async with sessions() as session, session.begin():
+        session.info["actor"] = SYSTEM
+        if path is None:
             await session.execute(delete(TABLE).where(TABLE.c.person_id.not_in(select(Person.id))))
             await record_versions(session, host.rules_versions())
+        await tally.compact(session)
     return judged
 
 

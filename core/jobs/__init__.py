@@ -173,10 +173,10 @@ class JobRegistry:
 
 def core_jobs() -> list[Job]:
     """Core's jobs. A core module with a job adds it here."""
-    from bangfu.core.bottomline.jobs import REFRESH
+    from bangfu.core.bottomline.jobs import COMPACT_TALLY, REFRESH
     from bangfu.core.care.jobs import HOLIDAY_EVENTS
 
-    return [REFRESH, HOLIDAY_EVENTS]
+    return [REFRESH, COMPACT_TALLY, HOLIDAY_EVENTS]
 
 
 def default_registry(extra: "list[Job] | tuple[Job, ...]" = ()) -> JobRegistry:
