@@ -8,7 +8,6 @@ judges the same persons again for today, so the data set is left as it was::
     .venv/bin/python -m bench.refresh_day [--database-url URL] [--days 1]
 """
 
-import argparse
 import asyncio
 import datetime as dt
 import os
@@ -24,6 +23,7 @@ from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
 from bangfu.core.plugins import PluginHost, get_plugin_manager
 from bangfu.core.security.actor import SYSTEM
+from bench.stored_bottom_line import city_arguments
 
 
 async def main(database_url: str, key_file: str, days: int) -> None:
@@ -64,12 +64,7 @@ async def main(database_url: str, key_file: str, days: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "sqlite+aiosqlite:///bench-data/city.db"),
-    )
-    parser.add_argument("--key-file", default="bench-data/bench.key")
+    parser = city_arguments(__doc__.split("\n")[0])
     parser.add_argument("--days", type=int, default=1)
     args = parser.parse_args()
     asyncio.run(main(args.database_url, args.key_file, args.days))

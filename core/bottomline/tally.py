@@ -65,7 +65,8 @@ async def compact(session: AsyncSession) -> int:
     time."""
     folded = 0
     if session.get_bind().dialect.name == "postgresql":
-        folded = max((await session.execute(text(_COMPACT))).rowcount, 0)
+        result = await session.execute(text(_COMPACT))
+        folded = max(int(result.rowcount or 0), 0)  # type: ignore[attr-defined]
     await session.execute(text("DELETE FROM core_bottom_line_tally WHERE slot = 0 AND n = 0"))
     return folded
 
