@@ -3,6 +3,7 @@ the summary's counts, whatever writes them; it always equals counting the verdic
 compaction changes no count; a restored backup has it again; on PostgreSQL two writers of
 one village's counts never wait for each other."""
 
+import argparse
 import asyncio
 import datetime as dt
 from collections import Counter
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text, update
 
+from bangfu import bottomline_cli
 from bangfu.core import backup
 from bangfu.core.bottomline import tally
 from bangfu.core.bottomline.models import BottomLineTally
@@ -115,3 +117,22 @@ async def test_writers_of_one_village_do_not_wait_for_each_other(
     kept, differences = await state(harness)
     assert differences == []
     assert kept[(area, "TALLY_TEST", "AT_RISK")] == 2
+
+
+async def test_check_finds_a_tampered_tally(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await demo(harness, households=10)
+    check = argparse.Namespace(bottomline_command="check", sample=None, region=None)
+    assert await bottomline_cli.run(check, harness.settings, harness.host) == 0
+    assert "the tally equals their counts" in capsys.readouterr().out
+    async with harness.session() as session, session.begin():
+        area = await session.scalar(select(BottomLineTally.area_path).limit(1))
+        await session.execute(
+            update(BottomLineTally)
+            .where(BottomLineTally.area_path == area, BottomLineTally.indicator == "FOOD")
+            .values(n=BottomLineTally.n + 5)
+        )
+    assert await bottomline_cli.run(check, harness.settings, harness.host) == 1
+    out = capsys.readouterr().out
+    assert f"tally {area} FOOD" in out and "counted" in out
