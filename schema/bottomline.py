@@ -1,6 +1,7 @@
 """GraphQL of the bottom line and the goals (R3): ``Person.bottomLine``, the at-risk filter
 and ``bottomLineSummary``."""
 
+import asyncio
 from collections.abc import Sequence
 from typing import Annotated, Any, cast
 
@@ -86,16 +87,24 @@ def present_line(line: BottomLine) -> BottomLineType:
     )
 
 
-def bottom_line_loader(context: Any) -> DataLoader[int, BottomLine | None]:
-    """Per request: the bottom line of every person a page asks for, in one evaluation."""
+def bottom_line_loader(context: Any) -> DataLoader[int, BottomLineType | None]:
+    """Per request: the bottom line of every person a page asks for, in one evaluation,
+    presented (``Person.bottomLine`` returns the loaded value as it is: no coroutine per
+    person when a page loads them ahead, no second object when the executor asks)."""
 
-    async def load(keys: Sequence[int]) -> list[BottomLine | None]:
-        persons = [p for p in await context.loaders["person"].load_many(list(keys)) if p]
+    async def load(keys: Sequence[int]) -> list[BottomLineType | None]:
+        loading = [context.loaders["person"].load(key) for key in keys]
+        if all(future.done() for future in loading):  # the page loaded them already
+            found = [future.result() for future in loading]
+        else:
+            found = await asyncio.gather(*loading)
+        persons = [p for p in found if p]
         async with context.read() as session:
             lines = await read_lines(
                 persons, session, context.host, context.today, context.settings
             )
-        return [lines.get(key) for key in keys]
+        presented = {key: present_line(line) for key, line in lines.items()}
+        return [presented.get(key) for key in keys]
 
     return DataLoader(load)
 
