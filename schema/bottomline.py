@@ -1,8 +1,9 @@
 """GraphQL of the bottom line and the goals (R3): ``Person.bottomLine``, the at-risk filter
 and ``bottomLineSummary``."""
 
+import asyncio
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 from sqlalchemy import Select
@@ -12,6 +13,7 @@ from strawberry.types import Info
 from bangfu.core.bottomline import BOTTOM_LINE, GOALS, Indicator, Status
 from bangfu.core.bottomline.evaluate import (
     BATCH,
+    INDICATORS,
     BottomLine,
     Summary,
     pages,
@@ -26,7 +28,7 @@ from bangfu.core.bottomline.reading import (
 from bangfu.core.registry.models import Person
 from bangfu.schema.connections import paginate
 from bangfu.schema.permissions import requires
-from bangfu.schema.prefetch import direct, prefetch
+from bangfu.schema.prefetch import prefetch
 from bangfu.schema.relay import check_first, decode_cursor, encode_cursor, page_info
 from bangfu.schema.scan_cost import JUDGES, NARROWS
 from bangfu.schema.types import Region
@@ -45,8 +47,16 @@ IndicatorStatusType = strawberry.enum(
 )
 
 
-@strawberry.type(name="IndicatorVerdict", description="One indicator of one person (R3).")
+@strawberry.type(
+    name="IndicatorVerdict",
+    description="One indicator of one person (R3).",
+)
 class IndicatorVerdict:
+    """Declares the GraphQL type only: its objects are the immutable
+    :class:`~bangfu.core.bottomline.evaluate.Verdict` themselves (the same fields,
+    ``is_goal`` its property), shared by every person of a page with the same verdict,
+    so a page builds no object per person and indicator (see :func:`present_line`)."""
+
     indicator: Indicator
     status: Status
     reasons: list[str] = strawberry.field(description="Why, in the deciding modules' words.")
@@ -64,38 +74,37 @@ class BottomLineType:
     indicators: list[IndicatorVerdict] = strawberry.field(
         description="The ten indicators, bottom line first."
     )
-
-    @strawberry.field(description="The indicators at risk.")
-    @direct
-    def at_risk(self) -> list[Indicator]:
-        return [v.indicator for v in self.indicators if v.status is Status.AT_RISK]
+    # A plain attribute, not a resolver: the executor's short path for leaves reads it.
+    at_risk: list[Indicator] = strawberry.field(description="The indicators at risk.")
 
 
 def present_line(line: BottomLine) -> BottomLineType:
+    verdicts = [line[i] for i in INDICATORS]
     return BottomLineType(
-        indicators=[
-            IndicatorVerdict(
-                indicator=v.indicator,
-                status=v.status,
-                reasons=list(v.reasons),
-                modules=list(v.modules),
-                is_goal=v.is_goal,
-            )
-            for v in (line[i] for i in (*BOTTOM_LINE, *GOALS))
-        ]
+        # Verdicts stand for IndicatorVerdict objects (see IndicatorVerdict).
+        indicators=cast(list[IndicatorVerdict], verdicts),
+        at_risk=[v.indicator for v in verdicts if v.status is Status.AT_RISK],
     )
 
 
-def bottom_line_loader(context: Any) -> DataLoader[int, BottomLine | None]:
-    """Per request: the bottom line of every person a page asks for, in one evaluation."""
+def bottom_line_loader(context: Any) -> DataLoader[int, BottomLineType | None]:
+    """Per request: the bottom line of every person a page asks for, in one evaluation,
+    presented (``Person.bottomLine`` returns the loaded value as it is: no coroutine per
+    person when a page loads them ahead, no second object when the executor asks)."""
 
-    async def load(keys: Sequence[int]) -> list[BottomLine | None]:
-        persons = [p for p in await context.loaders["person"].load_many(list(keys)) if p]
+    async def load(keys: Sequence[int]) -> list[BottomLineType | None]:
+        loading = [context.loaders["person"].load(key) for key in keys]
+        if all(future.done() for future in loading):  # the page loaded them already
+            found = [future.result() for future in loading]
+        else:
+            found = await asyncio.gather(*loading)
+        persons = [p for p in found if p]
         async with context.read() as session:
             lines = await read_lines(
                 persons, session, context.host, context.today, context.settings
             )
-        return [lines.get(key) for key in keys]
+        presented = {key: present_line(line) for key, line in lines.items()}
+        return [presented.get(key) for key in keys]
 
     return DataLoader(load)
 

@@ -18,7 +18,7 @@ from bangfu.core.registry import models
 from bangfu.core.registry.persons import masked_id_number
 from bangfu.core.security.crypto import DecryptionError
 from bangfu.schema.access import person_data
-from bangfu.schema.bottomline import BottomLineType, present_line
+from bangfu.schema.bottomline import BottomLineType
 from bangfu.schema.composed import HouseholdType, PersonType
 from bangfu.schema.prefetch import direct, prefetchable, ready, then
 from bangfu.schema.relay import Node, to_global_id
@@ -256,10 +256,7 @@ class PersonCore(Node):
     @staticmethod
     @prefetchable
     def bottom_line(root: models.Person, info: Info) -> BottomLineType | None:
-        return then(
-            ready(info.context.loaders["bottom_line"], root.id),
-            lambda line: None if line is None else present_line(line),
-        )
+        return ready(info.context.loaders["bottom_line"], root.id)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:

@@ -23,12 +23,13 @@ goes through here:
 
 import asyncio
 import datetime as dt
+import json
 import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Text, and_, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bangfu.core.bottomline import Indicator, Status
@@ -65,20 +66,29 @@ async def rules_current(session: AsyncSession, host: "PluginHost") -> bool:
     return not await changed_modules(session, host)
 
 
-def _line(rows: Sequence[Any]) -> BottomLine | None:
-    by_indicator = {_INDICATOR[row.indicator]: row for row in rows if row.indicator in _INDICATOR}
-    if len(by_indicator) != len(INDICATORS):
+def _verdict(
+    indicator: str, status: str, reasons: str, modules: str, valid_until: dt.date | None
+) -> Verdict | None:
+    """One stored row's verdict, ``reasons`` its JSON text (None: not an indicator of
+    this version)."""
+    if indicator not in _INDICATOR:
         return None
-    return {
-        indicator: Verdict(
-            indicator,
-            _STATUS[row.status],
-            tuple(row.reasons),
-            tuple(m for m in row.modules.split(",") if m),
-            row.valid_until,
-        )
-        for indicator, row in ((i, by_indicator[i]) for i in INDICATORS)
-    }
+    return Verdict(
+        _INDICATOR[indicator],
+        _STATUS[status],
+        tuple(json.loads(reasons)),
+        tuple(m for m in modules.split(",") if m),
+        valid_until,
+    )
+
+
+def _line(found: dict[str, Verdict]) -> BottomLine | None:
+    """A person's line from its verdicts by indicator name, in the order of ``INDICATORS``
+    (as :func:`~bangfu.core.bottomline.evaluate.evaluate` gives it); None when one is
+    missing (the person is judged afresh)."""
+    if len(found) != len(INDICATORS):
+        return None
+    return {indicator: found[name] for name, indicator in _INDICATOR.items()}
 
 
 async def read_lines(
@@ -103,12 +113,34 @@ async def read_lines(
     lines: dict[int, BottomLine] = {}
     if current:
         ids = [p.id for p in persons]
-        rows: dict[int, list[Any]] = {}
-        # Columns, not entities: ten rows a person, no identity map to fill.
-        columns = select(V.person_id, V.indicator, V.status, V.reasons, V.modules, V.valid_until)
-        for row in await session.execute(columns.where(V.person_id.in_(ids), holds_on(as_of))):
-            rows.setdefault(row.person_id, []).append(row)
-        for person_id, found in rows.items():
+        # Columns, not entities: ten rows a person, no identity map to fill. The reasons as
+        # their JSON text: a page holds about a quarter as many distinct verdicts as rows,
+        # each decoded and built once (a Verdict is immutable: persons share it).
+        columns = select(
+            V.person_id,
+            V.indicator,
+            V.status,
+            cast(V.reasons, Text),
+            V.modules,
+            V.valid_until,
+        )
+        result = await session.execute(columns.where(V.person_id.in_(ids), holds_on(as_of)))
+        made: dict[tuple[Any, ...], Verdict | None] = {}
+        by_person: dict[int, dict[str, Verdict]] = {}
+        for person_id, indicator, status, reasons, modules, valid_until in result:
+            key = (indicator, status, reasons, modules, valid_until)
+            verdict = made.get(key)
+            if verdict is None:
+                if key in made:  # not an indicator of this version
+                    continue
+                verdict = made[key] = _verdict(*key)
+                if verdict is None:
+                    continue
+            found = by_person.get(person_id)
+            if found is None:
+                found = by_person[person_id] = {}
+            found[indicator] = verdict
+        for person_id, found in by_person.items():
             line = _line(found)
             if line is not None:
                 lines[person_id] = line
