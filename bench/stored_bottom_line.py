@@ -108,7 +108,15 @@ async def main(database_url: str, key_file: str, rounds: int, slow_rounds: int) 
     base = Settings(database_url=database_url, secret_key_file=Path(key_file))
     stored = Side(base)
     # Judging a county is over the default scan budget: lift it to time the old way.
-    computed = Side(base.model_copy(update={"stored_bottom_line": False, "max_scan_cost": 10**12}))
+    computed = Side(
+        base.model_copy(
+            update={
+                "stored_bottom_line": False,
+                "max_scan_cost": 10**12,
+                "request_timeout_seconds": 600,
+            }
+        )
+    )
     await stored.start()
     await computed.start()
     engine = make_engine(database_url, pooled=False)

@@ -43,6 +43,7 @@ async def compact_tally(context: JobContext) -> str:
     async with context.sessions() as session, session.begin():
         session.info["actor"] = SYSTEM
         folded = await tally.compact(session)
+    await tally.vacuum(context.sessions)
     return f"folded the slots of {folded} keys"
 
 

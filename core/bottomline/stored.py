@@ -449,7 +449,8 @@ async def rebuild(
 ) -> int:
     """Judge every person of the area again, a page (one transaction) at a time; a
     rebuild of the whole city also drops rows of persons it no longer has and records the
-    rules versions. Then the tally is compacted. Returns the persons judged."""
+    rules versions. Then the tally is compacted and (PostgreSQL) rewritten. Returns the
+    persons judged."""
     as_of = as_of or calendar.today()
     judged, last = 0, None
     while True:
@@ -476,6 +477,7 @@ async def rebuild(
             await session.execute(delete(TABLE).where(gone))
             await record_versions(session, host.rules_versions())
         await tally.compact(session)
+    await tally.vacuum(sessions, full=True)
     return judged
 
 
