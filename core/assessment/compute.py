@@ -173,21 +173,38 @@ class _Units:
 
     def __init__(self, counties: dict[str, Region]) -> None:
         self.counties = counties
+        # One Unit per county path, organisation and official: a city has thousands of
+        # officials and hundreds of area paths, met in tens of thousands of rows.
+        self._known: dict[tuple[str, str | None, str | None], Unit | None] = {}
 
     def county(self, path: str) -> Unit | None:
+        key = ("", path, None)
+        if key not in self._known:
+            self._known[key] = self._county(path)
+        return self._known[key]
+
+    def _county(self, path: str) -> Unit | None:
         for code in path.split("/")[:3]:
             region = self.counties.get(code)
             if region is not None:
                 return Unit(UnitKind.REGION, region.code, region.name)
         return None
 
-    @staticmethod
-    def organisation(code: str | None, name: str | None) -> Unit | None:
-        return None if code is None else Unit(UnitKind.ORGANISATION, code, name or code)
+    def organisation(self, code: str | None, name: str | None) -> Unit | None:
+        key = ("o", code, name)
+        if key not in self._known:
+            self._known[key] = (
+                None if code is None else Unit(UnitKind.ORGANISATION, code, name or code)
+            )
+        return self._known[key]
 
-    @staticmethod
-    def official(username: str | None, name: str | None) -> Unit | None:
-        return None if username is None else Unit(UnitKind.OFFICIAL, username, name or username)
+    def official(self, username: str | None, name: str | None) -> Unit | None:
+        key = ("u", username, name)
+        if key not in self._known:
+            self._known[key] = (
+                None if username is None else Unit(UnitKind.OFFICIAL, username, name or username)
+            )
+        return self._known[key]
 
 
 class ItemLister:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 
 from bangfu.core.assessment.types import AssessmentPeriod, Unit
 from bangfu.core.bottomline import BOTTOM_LINE, Status
-from bangfu.core.bottomline.evaluate import INDICATORS, pairing_persons
+from bangfu.core.bottomline.evaluate import INDICATORS, hardship_persons, pairing_persons
 from bangfu.core.bottomline.models import StoredVerdict
 from bangfu.core.bottomline.reading import prepare_area
 from bangfu.core.care.due import due_state
@@ -126,14 +126,10 @@ async def _pairing_and_five_knowns(
     tally: Tally,
     settings: Settings,
 ) -> None:
+    """One statement for both: the persons of the pairing categories with their active
+    pairing (if any), its official and organisation, grouped by those; the persons
+    count for pairing coverage, their pairings for five-knowns freshness."""
     persons = pairing_persons(period.region_path, period.as_of, settings.pairing_categories)
-    rows = await session.execute(
-        persons.with_only_columns(Person.area_path, func.count(Pairing.id), func.count())
-        .outerjoin(Pairing, _active_on(period.as_of))
-        .group_by(Person.area_path)
-    )
-    for path, met_count, count in rows:
-        tally.add("pairing_coverage", [units.county(path)], met_count, count)
     # Five knowns: a pairing is fresh when all five items were verified recently enough
     # (``bangfu.core.care.pairing.is_stale``: older than the stale days is stale).
     cutoff = period.as_of - dt.timedelta(days=settings.five_knowns_stale_days)
@@ -143,7 +139,9 @@ async def _pairing_and_five_knowns(
         .group_by(FiveKnown.pairing_id)
         .subquery()
     )
-    all_fresh = _met(func.coalesce(fresh.c.fresh, 0) >= len(FiveKnownItem))
+    all_fresh = _met(
+        and_(Pairing.id.is_not(None), func.coalesce(fresh.c.fresh, 0) >= len(FiveKnownItem))
+    )
     columns = (
         Person.area_path,
         User.username,
@@ -151,25 +149,28 @@ async def _pairing_and_five_knowns(
         Organisation.code,
         Organisation.name,
     )
-    fresh_rows: Any = await session.execute(
-        persons.with_only_columns(*columns, all_fresh, func.count())
-        .join(Pairing, _active_on(period.as_of))
+    rows: Any = await session.execute(
+        persons.with_only_columns(*columns, all_fresh, func.count(Pairing.id), func.count())
+        .outerjoin(Pairing, _active_on(period.as_of))
         .outerjoin(User, User.id == Pairing.official_id)
         .outerjoin(Organisation, Organisation.id == User.organisation_id)
         .outerjoin(fresh, fresh.c.pairing_id == Pairing.id)
         .group_by(*columns)
     )
-    for path, username, official, org_code, org_name, met_count, count in fresh_rows:
-        tally.add(
-            "five_knowns_freshness",
-            [
-                units.county(path),
-                units.official(username, official),
-                units.organisation(org_code, org_name),
-            ],
-            met_count,
-            count,
-        )
+    for path, username, official, org_code, org_name, fresh_count, paired, count in rows:
+        county = units.county(path)
+        tally.add("pairing_coverage", [county], paired, count)
+        if paired:
+            tally.add(
+                "five_knowns_freshness",
+                [
+                    county,
+                    units.official(username, official),
+                    units.organisation(org_code, org_name),
+                ],
+                fresh_count,
+                paired,
+            )
 
 
 async def _care_timeliness(
@@ -270,10 +271,15 @@ async def _plan_completion(
 async def _bottom_line(
     session: AsyncSession, period: AssessmentPeriod, units: "_Units", tally: Tally
 ) -> None:
-    """Hardship persons (their stored rows say so) and those of them with a bottom-line
-    indicator at risk, per area path and per official paired on the day."""
+    """Hardship persons, and those of them with a bottom-line indicator at risk (their
+    stored rows), per area path and per official paired on the day.
+
+    The persons per area path are the list's own (``hardship_persons``, from the
+    persons' index); the persons at risk are few, read as rows from the stored verdicts'
+    (indicator, status, area) index and counted here: a ``GROUP BY`` by area would make
+    SQLite walk every row of the area in area order instead."""
     V = StoredVerdict
-    persons = (
+    hardship = (
         V.indicator == str(INDICATORS[0]),  # one row per person
         V.hardship.is_(True),
         path_within(V.area_path, period.region_path),
@@ -289,35 +295,31 @@ async def _bottom_line(
         Pairing.start_date <= period.as_of,
         or_(Pairing.end_date.is_(None), Pairing.end_date > period.as_of),
     )
-    risky: dict[str, int] = {}
+    risky: dict[str, set[int]] = defaultdict(set)
+    for person_id, path in await session.execute(select(V.person_id, V.area_path).where(*at_risk)):
+        risky[path].add(person_id)
+    persons = hardship_persons(period.region_path, period.as_of)
     for path, count in await session.execute(
-        select(V.area_path, func.count(V.person_id.distinct()))
-        .where(*at_risk)
-        .group_by(V.area_path)
+        persons.with_only_columns(Person.area_path, func.count()).group_by(Person.area_path)
     ):
-        risky[path] = count
-    for path, count in await session.execute(
-        select(V.area_path, func.count()).where(*persons).group_by(V.area_path)
-    ):
-        tally.add("bottom_line_coverage", [units.county(path)], count - risky.get(path, 0), count)
+        at = len(risky.get(path, ()))
+        tally.add("bottom_line_coverage", [units.county(path)], count - at, count)
     officials = (User.username, User.display_name)
-    risky_of: dict[tuple[str, str], int] = {}
-    for username, name, count in await session.execute(
-        select(*officials, func.count(V.person_id.distinct()))
-        .select_from(V)
+    risky_of: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for person_id, username, name in await session.execute(
+        select(V.person_id, *officials)
         .join(Pairing, active)
         .join(User, User.id == Pairing.official_id)
         .where(*at_risk)
-        .group_by(*officials)
     ):
-        risky_of[(username, name)] = count
+        risky_of[(username, name)].add(person_id)
     for username, name, count in await session.execute(
         select(*officials, func.count())
         .select_from(V)
         .join(Pairing, active)
         .join(User, User.id == Pairing.official_id)
-        .where(*persons)
+        .where(*hardship)
         .group_by(*officials)
     ):
-        at = risky_of.get((username, name), 0)
+        at = len(risky_of.get((username, name), ()))
         tally.add("bottom_line_coverage", [units.official(username, name)], count - at, count)
