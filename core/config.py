@@ -139,6 +139,14 @@ class Settings(BaseSettings):
         "and status (core_bottom_line_tally). Off: it counts the stored verdicts with one "
         "GROUP BY over the area (same answers, slower at city scale).",
     )
+    assessment_counts: bool = Field(
+        default=True,
+        description="The assessment's figures (numerators, denominators, scores, ranks, "
+        "eligibility) from SQL counts per unit and indicator, bottom-line coverage from the "
+        "stored verdicts (bangfu.core.assessment.counts); the lists behind the figures are "
+        "built only when asked for (the items field, the workbook). Off: every figure is "
+        "counted from its list, built in full for every request; same answers, slower.",
+    )
     fast_path: bool = Field(
         default=True,
         description="The fast path: plain leaf fields and direct resolvers skip "

@@ -52,9 +52,14 @@ class AssessmentScoreType:
     threshold: float | None = strawberry.field(description="Below it: not eligible.")
     below_threshold: bool
     _score: strawberry.Private[IndicatorScore]
+    _assessment: strawberry.Private[Assessment]
 
     @strawberry.field(description="The items behind the figure; `unmetOnly` for what to fix.")
-    def items(self, unmet_only: bool = False) -> list[AssessmentItemType]:
+    async def items(self, info: Info, unmet_only: bool = False) -> list[AssessmentItemType]:
+        # Counted figures (BANGFU_ASSESSMENT_COUNTS) build their list now, once per
+        # indicator and request, in the request's read session (scoped like the figures).
+        async with info.context.read() as session:
+            found = await self._assessment.items_of(session, self._score)
         return [
             AssessmentItemType(
                 label=item.label,
@@ -64,7 +69,7 @@ class AssessmentScoreType:
                 if item.person_id is None
                 else strawberry.ID(to_global_id("Person", item.person_id)),
             )
-            for item in self._score.items
+            for item in found
             if not (unmet_only and item.met)
         ]
 
@@ -121,6 +126,7 @@ def present_unit(result: UnitResult, assessment: Assessment) -> AssessedUnitType
                 and score.ratio is not None
                 and score.ratio < threshold,
                 _score=score,
+                _assessment=assessment,
             )
         )
     return AssessedUnitType(
@@ -177,7 +183,13 @@ class AssessmentQuery:
         async with context.read() as session:
             try:
                 result = await assess(
-                    session, context.host, context.settings, year, region_code, context.today
+                    session,
+                    context.host,
+                    context.settings,
+                    year,
+                    region_code,
+                    context.today,
+                    writer=context.services.sessions,
                 )
             except AssessmentError as exc:
                 raise ValueError(str(exc)) from exc

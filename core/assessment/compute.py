@@ -8,6 +8,12 @@ a unit below any threshold is not eligible for commendation (不得纳入评先�
 
 Every indicator is one or two queries over the whole area (rows, not a query per unit or
 person); bottom-line coverage evaluates the persons in pages of 1,000.
+
+With ``BANGFU_ASSESSMENT_COUNTS`` (the default) the figures are SQL counts per unit
+(``bangfu.core.assessment.counts``, :class:`CountedScore`) and the lists are built by
+:class:`ItemLister` only when asked for, one indicator at a time; the workbook asks for
+every list (``assess(..., items=True)``). Off: the lists are built for every request and
+counted, as above.
 """
 
 import dataclasses
@@ -17,7 +23,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bangfu.core.assessment.types import (
     AssessmentItem,
@@ -69,6 +75,27 @@ class AssessmentError(ValueError):
         self.field = field
 
 
+@dataclasses.dataclass(frozen=True)
+class CountedScore(IndicatorScore):
+    """A figure counted in SQL (``bangfu.core.assessment.counts``): ``items`` is empty,
+    the list behind it comes from :meth:`Assessment.items_of`."""
+
+    met: int = 0
+    total: int = 0
+
+    @property
+    def numerator(self) -> int:
+        return self.met
+
+    @property
+    def denominator(self) -> int:
+        return self.total
+
+    @property
+    def ratio(self) -> float | None:
+        return self.met / self.total if self.total else None
+
+
 @dataclasses.dataclass
 class UnitResult:
     """One unit's indicators, score, rank and commendation eligibility."""
@@ -92,9 +119,19 @@ class Assessment:
     weights: dict[str, float]
     thresholds: dict[str, float]
     units: list[UnitResult]
+    lister: "ItemLister | None" = None
 
     def of_kind(self, kind: UnitKind) -> list[UnitResult]:
         return [u for u in self.units if u.unit.kind is kind]
+
+    async def items_of(
+        self, session: AsyncSession, score: IndicatorScore
+    ) -> tuple[AssessmentItem, ...]:
+        """The list behind ``score``: built now (its whole indicator, once) when the
+        figure was counted in SQL. ``session``: a read session of the same actor."""
+        if isinstance(score, CountedScore) and self.lister is not None:
+            return await self.lister.items(session, score.indicator, score.unit)
+        return score.items
 
 
 async def period_of(
@@ -136,21 +173,100 @@ class _Units:
 
     def __init__(self, counties: dict[str, Region]) -> None:
         self.counties = counties
+        # One Unit per county path, organisation and official: a city has thousands of
+        # officials and hundreds of area paths, met in tens of thousands of rows.
+        self._known: dict[tuple[str, str | None, str | None], Unit | None] = {}
 
     def county(self, path: str) -> Unit | None:
+        key = ("", path, None)
+        if key not in self._known:
+            self._known[key] = self._county(path)
+        return self._known[key]
+
+    def _county(self, path: str) -> Unit | None:
         for code in path.split("/")[:3]:
             region = self.counties.get(code)
             if region is not None:
                 return Unit(UnitKind.REGION, region.code, region.name)
         return None
 
-    @staticmethod
-    def organisation(code: str | None, name: str | None) -> Unit | None:
-        return None if code is None else Unit(UnitKind.ORGANISATION, code, name or code)
+    def organisation(self, code: str | None, name: str | None) -> Unit | None:
+        key = ("o", code, name)
+        if key not in self._known:
+            self._known[key] = (
+                None if code is None else Unit(UnitKind.ORGANISATION, code, name or code)
+            )
+        return self._known[key]
 
-    @staticmethod
-    def official(username: str | None, name: str | None) -> Unit | None:
-        return None if username is None else Unit(UnitKind.OFFICIAL, username, name or username)
+    def official(self, username: str | None, name: str | None) -> Unit | None:
+        key = ("u", username, name)
+        if key not in self._known:
+            self._known[key] = (
+                None if username is None else Unit(UnitKind.OFFICIAL, username, name or username)
+            )
+        return self._known[key]
+
+
+class ItemLister:
+    """The lists behind counted figures, built on demand: the first request for an
+    indicator builds its list for every unit of the area (the same statements as
+    without counts), kept for the rest of the request."""
+
+    def __init__(
+        self,
+        host: "PluginHost",
+        settings: Settings,
+        period: AssessmentPeriod,
+        units: "_Units",
+    ) -> None:
+        self.host = host
+        self.settings = settings
+        self.period = period
+        self.units = units
+        self._lists: dict[str, dict[Unit, tuple[AssessmentItem, ...]]] = {}
+
+    async def items(
+        self, session: AsyncSession, indicator: str, unit: Unit
+    ) -> tuple[AssessmentItem, ...]:
+        if indicator not in self._lists:
+            collect = _Collector()
+            await _list(
+                indicator, session, self.host, self.period, self.units, collect, self.settings
+            )
+            for code in _SHARED.get(indicator, (indicator,)):
+                self._lists[code] = {}
+            for (code, found), items in collect.items.items():
+                self._lists.setdefault(code, {})[found] = tuple(items)
+        return self._lists[indicator].get(unit, ())
+
+
+#: Indicators whose lists one statement builds together.
+_SHARED = {
+    "pairing_coverage": ("pairing_coverage", "five_knowns_freshness"),
+    "five_knowns_freshness": ("pairing_coverage", "five_knowns_freshness"),
+}
+
+
+async def _list(
+    indicator: str | None,
+    session: AsyncSession,
+    host: "PluginHost",
+    period: AssessmentPeriod,
+    units: "_Units",
+    collect: "_Collector",
+    settings: Settings,
+) -> None:
+    """Build the list of one core indicator (or of all six: ``indicator`` None)."""
+    if indicator in (None, "screening_coverage"):
+        await _screening(session, period, units, collect)
+    if indicator in (None, *_SHARED):
+        await _pairing_and_five_knowns(session, period, units, collect, settings)
+    if indicator in (None, "care_timeliness"):
+        await _care_timeliness(session, period, units, collect, settings)
+    if indicator in (None, "plan_completion"):
+        await _plan_completion(session, period, units, collect)
+    if indicator in (None, "bottom_line_coverage"):
+        await _bottom_line(session, host, period, units, collect, settings)
 
 
 async def assess(
@@ -160,9 +276,18 @@ async def assess(
     year: int,
     region_code: str,
     today: dt.date,
+    *,
+    writer: async_sessionmaker[AsyncSession] | None = None,
+    items: bool = False,
 ) -> Assessment:
     """The assessment of ``region_code`` (a city or county) for ``year``, in the session's
-    area. :raises AssessmentError: a bad year or region."""
+    area. :raises AssessmentError: a bad year or region.
+
+    ``items``: build every list now (the workbook); otherwise, with
+    ``settings.assessment_counts``, the figures are counted in SQL and the lists built
+    on demand (:meth:`Assessment.items_of`). ``writer``: the service's sessions, to judge
+    again the stored verdicts that fell due (``bangfu.core.bottomline.reading.prepare_area``).
+    """
     period, region = await period_of(session, year, region_code, today)
     counties = {
         r.code: r
@@ -174,12 +299,23 @@ async def assess(
     }
     units = _Units(counties)
     collect = _Collector()
-    await _screening(session, period, units, collect)
-    await _pairing_and_five_knowns(session, period, units, collect, settings)
-    await _care_timeliness(session, period, units, collect, settings)
-    await _plan_completion(session, period, units, collect)
-    await _bottom_line(session, host, period, units, collect, settings)
-    scores = collect.scores() + await host.assessment_indicators(session, period)
+    lister: ItemLister | None = None
+    scores: list[IndicatorScore]
+    if settings.assessment_counts and not items:
+        from bangfu.core.assessment.counts import count_core
+
+        tally, counted = await count_core(session, host, period, units, settings, today, writer)
+        if not counted:  # the stored verdicts cannot answer: the list, as before
+            await _bottom_line(session, host, period, units, collect, settings)
+        scores = [
+            CountedScore(indicator, TITLES[indicator], unit, (), met, total)
+            for (indicator, unit), (met, total) in tally.counts.items()
+        ] + collect.scores()
+        lister = ItemLister(host, settings, period, units)
+    else:
+        await _list(None, session, host, period, units, collect, settings)
+        scores = collect.scores()
+    scores += await host.assessment_indicators(session, period)
     titles = dict(TITLES)
     by_unit: dict[Unit, dict[str, IndicatorScore]] = defaultdict(dict)
     for score in scores:
@@ -200,6 +336,7 @@ async def assess(
         dict(settings.assessment_weights),
         dict(settings.assessment_thresholds),
         results,
+        lister,
     )
 
 

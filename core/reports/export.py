@@ -139,7 +139,8 @@ async def export_assessment(
     async with sessions() as session:
         session.info["actor"] = actor
         try:
-            result = await assess(session, host, settings, year, region_code, today)
+            # Every list goes into the workbook: built with the figures, no counts apart.
+            result = await assess(session, host, settings, year, region_code, today, items=True)
         except AssessmentError as exc:
             field = "region" if exc.field == "regionCode" else exc.field
             raise ExportError(field, str(exc).split(": ", 1)[1]) from exc
