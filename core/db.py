@@ -7,9 +7,9 @@ the host checks both at start.
 import datetime as dt
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, DateTime, MetaData, String, and_, event
 from sqlalchemy.dialects import postgresql
@@ -43,6 +43,9 @@ class Base(DeclarativeBase):
 # Materialised region paths ("141000/141023/") compare bytewise, so a subtree is a range
 # that an ordinary B-tree index serves: PostgreSQL needs the "C" collation for that.
 PathString = String(200).with_variant(postgresql.VARCHAR(200, collation="C"), "postgresql")
+
+
+_T = TypeVar("_T")
 
 
 def path_within(
@@ -230,3 +233,10 @@ async def flush_or_version_conflict(session: AsyncSession, field: str) -> None:
             else "the record was changed meanwhile: read it again"
         )
         raise DomainError.of(field, message, ErrorCode.VERSION_CONFLICT) from exc
+
+
+def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    """``items`` in slices of ``size``: an ``IN`` list a statement can take (asyncpg takes
+    at most 32,767 parameters; SQLite's limit is lower on old builds)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

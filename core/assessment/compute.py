@@ -48,7 +48,7 @@ from bangfu.core.care.pairing import is_stale
 from bangfu.core.care.plan_models import Measure
 from bangfu.core.care.screening_models import ScreeningCampaign, ScreeningTarget
 from bangfu.core.config import Settings
-from bangfu.core.db import path_within
+from bangfu.core.db import chunks, path_within
 from bangfu.core.registry.models import Household, Organisation, Person, Region, RegionLevel
 from bangfu.core.security.models import User
 
@@ -65,6 +65,8 @@ TITLES = {
     "/ persons)",
 }
 FIRST_YEAR = 2000
+#: IDs per IN list (asyncpg takes at most 32,767 parameters: a city has more pairings).
+IN_CHUNK = 10_000
 
 
 class AssessmentError(ValueError):
@@ -451,10 +453,10 @@ async def _pairing_and_five_knowns(
                 (person_id, name, path, pairing_id, username, official, org_code, org_name)
             )
     fresh: dict[int, set[FiveKnownItem]] = defaultdict(set)
-    if paired:
+    for some in chunks([p[3] for p in paired], IN_CHUNK):
         for pairing_id, item, verified_on in await session.execute(
             select(FiveKnown.pairing_id, FiveKnown.item, FiveKnown.verified_on).where(
-                FiveKnown.pairing_id.in_([p[3] for p in paired])
+                FiveKnown.pairing_id.in_(some)
             )
         ):
             if not is_stale(verified_on, period.as_of, settings.five_knowns_stale_days):

@@ -57,7 +57,7 @@ from bangfu.core.bottomline.evaluate import BATCH, BottomLine, evaluate
 from bangfu.core.bottomline.models import RulesVersion, StoredVerdict
 from bangfu.core.care.common import active_hardship_persons
 from bangfu.core.config import Settings
-from bangfu.core.db import path_within
+from bangfu.core.db import chunks, path_within
 from bangfu.core.registry.models import CategoryAssignment, Household, Membership, Person, Region
 from bangfu.core.security.actor import SYSTEM
 
@@ -260,9 +260,8 @@ def install() -> None:
 
 
 def _chunks(ids: Iterable[int], size: int = BATCH) -> Iterable[list[int]]:
-    ordered = sorted(set(ids))
-    for start in range(0, len(ordered), size):
-        yield ordered[start : start + size]
+    for chunk in chunks(sorted(set(ids)), size):
+        yield list(chunk)
 
 
 async def members(session: AsyncSession, households: Iterable[int]) -> set[int]:

@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bangfu.core.calendar import today as china_today
+from bangfu.core.db import chunks
 from bangfu.core.errors import DomainError, ErrorCode
 from bangfu.core.registry.models import (
     CategoryAssignment,
@@ -492,7 +493,7 @@ class RosterImport:
 
     async def _existing(self, session: AsyncSession, digests: set[str]) -> dict[str, _Existing]:
         found: dict[str, _Existing] = {}
-        for chunk in _chunks(sorted(digests), _IN_CHUNK):
+        for chunk in chunks(sorted(digests), _IN_CHUNK):
             result = await session.execute(
                 select(Person.id_number_digest, Person.id, Person.area_path)
                 .where(Person.id_number_digest.in_(chunk))
@@ -507,7 +508,7 @@ class RosterImport:
         self, session: AsyncSession, person_ids: Iterable[int]
     ) -> dict[int, Membership]:
         found: dict[int, Membership] = {}
-        for chunk in _chunks(sorted(person_ids), _IN_CHUNK):
+        for chunk in chunks(sorted(person_ids), _IN_CHUNK):
             rows = await session.scalars(
                 select(Membership).where(
                     Membership.person_id.in_(chunk), Membership.end_date.is_(None)
@@ -541,7 +542,7 @@ class RosterImport:
         # Heads first, so every member's household exists when the member is written.
         ordered = sorted(rows, key=lambda r: (not r.is_head, r.row))
         self.progress.start("writing", len(ordered))
-        for chunk in _chunks(ordered, CHUNK):
+        for chunk in chunks(ordered, CHUNK):
             await _Chunk(self, session, households, report).write(list(chunk))
             session.expunge_all()
             self.progress.advance(len(chunk))
@@ -689,7 +690,7 @@ class _Chunk:
     async def _load(self, model: Any, key: Any, values: list[Any]) -> dict[Any, Any]:
         found: dict[Any, Any] = {}
         wanted = sorted({v for v in values if v})
-        for chunk in _chunks(wanted, _IN_CHUNK):
+        for chunk in chunks(wanted, _IN_CHUNK):
             for obj in await self.session.scalars(select(model).where(key.in_(chunk))):
                 found[getattr(obj, key.key)] = obj
         return found
@@ -767,7 +768,7 @@ class _Chunk:
 
     async def _memberships(self, person_ids: list[int]) -> dict[int, Membership]:
         found: dict[int, Membership] = {}
-        for chunk in _chunks(sorted(set(person_ids)), _IN_CHUNK):
+        for chunk in chunks(sorted(set(person_ids)), _IN_CHUNK):
             rows = await self.session.scalars(
                 select(Membership).where(
                     Membership.person_id.in_(chunk), Membership.end_date.is_(None)
@@ -809,7 +810,7 @@ class _Chunk:
 
     async def _held_categories(self, person_ids: list[int]) -> dict[int, set[Any]]:
         held: dict[int, set[Any]] = {}
-        for chunk in _chunks(sorted(set(person_ids)), _IN_CHUNK):
+        for chunk in chunks(sorted(set(person_ids)), _IN_CHUNK):
             result = await self.session.execute(
                 select(CategoryAssignment.person_id, CategoryAssignment.category).where(
                     CategoryAssignment.person_id.in_(chunk),
@@ -882,11 +883,6 @@ def _county(path: str) -> str:
     """The county-level code of a region path (``141000/141023/...`` gives ``141023``)."""
     parts = [p for p in path.split("/") if p]
     return parts[1] if len(parts) > 1 else parts[0]
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def import_actions(
