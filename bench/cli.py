@@ -29,7 +29,14 @@ from bangfu.schema.relay import encode_cursor, to_global_id
 from bench import generate, queries
 from bench.bound_server import BOUND_PATH
 from bench.lower_bound import Connection
-from bench.measure import BOUND_APP, GraphQLClient, Latency, Server, interleaved, load
+from bench.measure import (
+    BOUND_APP,
+    GraphQLClient,
+    Latency,
+    Server,
+    alternating_load,
+    interleaved,
+)
 
 COUNTY = "141023"  # 襄汾县
 DEEP_ROWS = 50_000
@@ -310,21 +317,30 @@ async def measure(
             return GraphQLClient(http, bound_server.url, token, f"{BOUND_PATH}/{kind}")
 
         rows = await measure_mix(mix, endpoints, bound, args.warmup, args.requests, args.budget)
-        for endpoint in endpoints:
-            side, server = endpoint.side, servers[endpoint.side.key]
-            memory_now[side.key].append(server.memory_mb())
-            if 1 in workers:
-                await load_test(figures, side, endpoint.client, mix, args, 1)
-                memory_now[side.key].append(server.memory_mb())
-            figures[side.field("memory")]["1"] = server.peak_memory_mb()
+        for side in the_sides:
+            memory_now[side.key].append(servers[side.key].memory_mb())
+        if 1 in workers:
+            clients = {endpoint.side.key: endpoint.client for endpoint in endpoints}
+            await load_tests(figures, the_sides, clients, mix, args, 1)
+            for side in the_sides:
+                memory_now[side.key].append(servers[side.key].memory_mb())
+        for side in the_sides:
+            figures[side.field("memory")]["1"] = servers[side.key].peak_memory_mb()
     for count in sorted(set(workers) - {1}):
-        for number, side in enumerate(the_sides):
-            server = Server({**env, **side.env}, args.port + 1 + number, count)
-            async with server.running(), httpx.AsyncClient(timeout=60) as http:
-                await load_test(
-                    figures, side, GraphQLClient(http, server.url, token), mix, args, count
-                )
-                figures[side.field("memory")][str(count)] = server.peak_memory_mb()
+        async with contextlib.AsyncExitStack() as stack:
+            http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
+            servers = {
+                side.key: Server({**env, **side.env}, args.port + 1 + number, count)
+                for number, side in enumerate(the_sides)
+            }
+            for server in servers.values():
+                await stack.enter_async_context(server.running())
+            clients = {
+                side.key: GraphQLClient(http, servers[side.key].url, token) for side in the_sides
+            }
+            await load_tests(figures, the_sides, clients, mix, args, count)
+            for side in the_sides:
+                figures[side.field("memory")][str(count)] = servers[side.key].peak_memory_mb()
     return {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
@@ -341,24 +357,30 @@ async def measure(
     }
 
 
-async def load_test(
+async def load_tests(
     figures: dict[str, dict[str, Any]],
-    side: Side,
-    client: GraphQLClient,
+    the_sides: list[Side],
+    clients: dict[str, GraphQLClient],
     mix: list[Query],
     args: argparse.Namespace,
     workers: int,
 ) -> None:
-    """The mix but the reports from ``--concurrency`` clients for ``--seconds``."""
-    calls = [
-        functools.partial(client.post, query.document, query.variables)
-        for query in mix
-        if query.document is not None and query.name not in REPORTS
-    ]
-    rate, failures = await load(calls, args.concurrency, args.seconds)
-    figures[side.field("throughput")][str(workers)] = rate
-    figures[side.field("failed")][str(workers)] = failures
-    print(f"  load, {workers} worker(s), {side.label}: {rate:.1f} requests/s", flush=True)
+    """The mix but the reports from ``--concurrency`` clients for ``--seconds``, each side
+    in turns with the other (:func:`bench.measure.alternating_load`)."""
+    calls = {
+        key: [
+            functools.partial(client.post, query.document, query.variables)
+            for query in mix
+            if query.document is not None and query.name not in REPORTS
+        ]
+        for key, client in clients.items()
+    }
+    measured = await alternating_load(calls, args.concurrency, args.seconds)
+    for side in the_sides:
+        rate, failures = measured[side.key]
+        figures[side.field("throughput")][str(workers)] = rate
+        figures[side.field("failed")][str(workers)] = failures
+        print(f"  load, {workers} worker(s), {side.label}: {rate:.1f} requests/s", flush=True)
 
 
 async def login(client: GraphQLClient) -> str:

@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +208,29 @@ class GraphQLClient:
 async def load(calls: Sequence[Call], concurrency: int, seconds: float) -> tuple[float, int]:
     """Requests per second, and how many failed (the server's 30-second limit, say):
     ``concurrency`` clients cycling through ``calls`` for ``seconds``."""
+    done, failed, elapsed = await _load(calls, concurrency, seconds)
+    return done / elapsed, failed
+
+
+async def alternating_load(
+    calls: Mapping[str, Sequence[Call]], concurrency: int, seconds: float, turn: float = 4.0
+) -> dict[str, tuple[float, int]]:
+    """:func:`load` of each side for ``seconds`` in all, in turns of about ``turn`` seconds
+    taken in the order A B, B A, A B, ..., so that the sides' throughputs are measured over
+    the same stretch of time, as their latencies are in :func:`interleaved`."""
+    turns = max(1, round(seconds / turn))
+    totals = {name: [0, 0, 0.0] for name in calls}
+    order = list(calls)
+    for turn in range(turns):
+        for name in order if turn % 2 == 0 else order[::-1]:
+            done, failed, elapsed = await _load(calls[name], concurrency, seconds / turns)
+            totals[name][0] += done
+            totals[name][1] += failed
+            totals[name][2] += elapsed
+    return {name: (done / elapsed, int(failed)) for name, (done, failed, elapsed) in totals.items()}
+
+
+async def _load(calls: Sequence[Call], concurrency: int, seconds: float) -> tuple[int, int, float]:
     done = failed = 0
     deadline = time.monotonic() + seconds
 
@@ -224,4 +247,4 @@ async def load(calls: Sequence[Call], concurrency: int, seconds: float) -> tuple
 
     started = time.monotonic()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    return done / (time.monotonic() - started), failed
+    return done, failed, time.monotonic() - started

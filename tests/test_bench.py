@@ -257,6 +257,29 @@ async def test_the_loop_interleaves_the_sides_and_drops_a_failing_one() -> None:
     assert latencies["bound"].samples == latencies["a"].samples == 3
 
 
+async def test_the_load_tests_of_the_sides_take_turns() -> None:
+    import asyncio
+
+    from bench.measure import alternating_load
+
+    seen: list[str] = []
+
+    def call(name: str) -> Any:
+        async def post() -> None:
+            if not seen or seen[-1] != name:
+                seen.append(name)
+            await asyncio.sleep(0.002)
+
+        return post
+
+    measured = await alternating_load(
+        {"a": [call("a")], "b": [call("b")]}, concurrency=2, seconds=0.08, turn=0.02
+    )
+    assert seen == ["a", "b", "a", "b", "a"]  # A B, B A, A B, B A
+    assert set(measured) == {"a", "b"}
+    assert all(rate > 0 and failed == 0 for rate, failed in measured.values())
+
+
 def test_the_sides_differ_in_one_setting_and_the_variables_given() -> None:
     a, b = cli.sides("fast_path", ["BANGFU_DATABASE_POOL_SIZE=3"], [])
     assert (a.label, a.env) == (
