@@ -476,7 +476,8 @@ def table(results: dict[str, Any]) -> str:
     )
     top = f"{'':<30} {'bound ms':^15}" + "".join(f" {names[k] + ' ms':^17}" for k in keys)
     ratios = [f"{names[k]}/bound" for k in keys] + (["A/B"] if "b" in keys else [])
-    top += f" {'ratio of medians':^{8 * len(ratios) - 1}} {'SQL':^{5 * len(keys) - 1}}"
+    over = "ratio of medians" if len(ratios) > 1 else "ratio"
+    top += f" {over:^{8 * len(ratios) - 1}} {'SQL':^{5 * len(keys) - 1}}"
     head = (
         f"{'query':<30} {'median':>7} {'p95':>7}"
         + "".join(f" {'median':>8} {'p95':>8}" for _ in keys)
