@@ -1,4 +1,4 @@
-"""Timing helpers: the served app under uvicorn on loopback, latencies, load, memory."""
+"""Timing helpers: the served apps under uvicorn on loopback, latencies, load, memory."""
 
 import asyncio
 import contextlib
@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,33 +33,74 @@ class Latency:
         return cls(statistics.median(ordered) * 1000, p95 * 1000, len(ordered))
 
 
-async def timed(
-    call: Callable[[], Awaitable[Any]], warmup: int, count: int, budget: float | None = None
-) -> Latency:
-    """``warmup`` calls, then ``count`` timed calls one after another; with ``budget``
-    (seconds), a slow query stops early: the warm-up after a quarter of it, the timed
-    calls once it is spent and at least three were made."""
+Call = Callable[[], Awaitable[Any]]
+
+
+async def interleaved(
+    calls: dict[str, Call], warmup: int, count: int, budget: float | None = None
+) -> tuple[dict[str, Latency], dict[str, str]]:
+    """Each side's latency, timed in one loop: rounds of one call per side, each call timed
+    alone, so that every side sees the same load of the machine. The order turns by one
+    each round (A B C, B C A, C A B), so that no side always comes first or always follows
+    the same one. ``warmup`` untimed rounds first, then ``count`` timed rounds; with
+    ``budget`` (seconds), a slow query stops early: the warm-up after a quarter of it, the
+    timed rounds once it is spent and at least three were made. A side whose call raises
+    ``RuntimeError`` (an HTTP error status) leaves the loop: its message is returned
+    instead of a latency."""
+    order = list(calls)
+    seconds: dict[str, list[float]] = {name: [] for name in order}
+    failed: dict[str, str] = {}
+
+    async def one_round(number: int, timing: bool) -> None:
+        turn = number % len(order)
+        for name in order[turn:] + order[:turn]:
+            if name in failed:
+                continue
+            began = time.perf_counter()
+            try:
+                await calls[name]()
+            except RuntimeError as error:
+                failed[name] = str(error)[:120]
+                continue
+            if timing:
+                seconds[name].append(time.perf_counter() - began)
+
     started = time.perf_counter()
-    for _ in range(warmup):
-        await call()
+    for number in range(warmup):
+        await one_round(number, timing=False)
         if budget is not None and time.perf_counter() - started > budget / 4:
             break
     started = time.perf_counter()
-    seconds: list[float] = []
-    for _ in range(count):
-        began = time.perf_counter()
-        await call()
-        seconds.append(time.perf_counter() - began)
-        if budget is not None and len(seconds) >= 3 and time.perf_counter() - started > budget:
+    for number in range(count):
+        await one_round(number, timing=True)
+        if budget is not None and number >= 2 and time.perf_counter() - started > budget:
             break
-    return Latency.of(seconds)
+    latencies = {
+        name: Latency.of(taken) for name, taken in seconds.items() if taken and name not in failed
+    }
+    return latencies, failed
+
+
+async def timed(call: Call, warmup: int, count: int, budget: float | None = None) -> Latency:
+    """One side alone: ``warmup`` calls, then ``count`` timed calls (see :func:`interleaved`)."""
+    latencies, failed = await interleaved({"call": call}, warmup, count, budget)
+    if failed:
+        raise RuntimeError(failed["call"])
+    return latencies["call"]
+
+
+SERVICE_APP = "bench.server:create_app"
+BOUND_APP = "bench.bound_server:create_app"
 
 
 class Server:
-    """``bench.server:create_app`` under uvicorn with ``workers`` processes, on 127.0.0.1."""
+    """An app factory (the service by default, or :data:`BOUND_APP`) under uvicorn with
+    ``workers`` processes, on 127.0.0.1; ``env`` is added to this process's environment."""
 
-    def __init__(self, env: dict[str, str], port: int, workers: int) -> None:
-        self.env, self.port, self.workers = env, port, workers
+    def __init__(
+        self, env: dict[str, str], port: int, workers: int, app: str = SERVICE_APP
+    ) -> None:
+        self.env, self.port, self.workers, self.app = env, port, workers, app
         self.process: subprocess.Popen[bytes] | None = None
         self.url = f"http://{HOST}:{port}"
 
@@ -69,7 +110,7 @@ class Server:
             sys.executable,
             "-m",
             "uvicorn",
-            "bench.server:create_app",
+            self.app,
             "--factory",
             "--host",
             HOST,
@@ -122,21 +163,37 @@ class Server:
 
     def peak_memory_mb(self) -> float:
         """The largest peak resident set (VmHWM) of the server's processes, in MB."""
-        peak = 0
+        return self._largest("VmHWM:")
+
+    def memory_mb(self) -> float:
+        """The largest resident set now (VmRSS) of the server's processes, in MB."""
+        return self._largest("VmRSS:")
+
+    def _largest(self, field: str) -> float:
+        largest = 0
         for pid in self._processes():
             with contextlib.suppress(OSError):
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak = max(peak, int(line.split()[1]))
-        return peak / 1024
+                    if line.startswith(field):
+                        largest = max(largest, int(line.split()[1]))
+        return largest / 1024
 
     async def statements(self, client: httpx.AsyncClient) -> int:
         return int((await client.get(f"{self.url}{STATEMENTS_PATH}")).json()["statements"])
 
 
 class GraphQLClient:
-    def __init__(self, client: httpx.AsyncClient, url: str, token: str | None = None) -> None:
-        self.client, self.url, self.token = client, f"{url}/graphql", token
+    """POSTs GraphQL requests (``{"query", "variables"}``, the bearer token) to ``url`` +
+    ``path``: the service's ``/graphql``, or a lower bound's ``/bound/<kind>``."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        token: str | None = None,
+        path: str = "/graphql",
+    ) -> None:
+        self.client, self.url, self.token = client, f"{url}{path}", token
 
     async def post(self, query: str, variables: dict[str, Any] | None = None) -> bytes:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -148,11 +205,32 @@ class GraphQLClient:
         return response.content
 
 
-async def load(
-    calls: list[Callable[[], Awaitable[Any]]], concurrency: int, seconds: float
-) -> tuple[float, int]:
+async def load(calls: Sequence[Call], concurrency: int, seconds: float) -> tuple[float, int]:
     """Requests per second, and how many failed (the server's 30-second limit, say):
     ``concurrency`` clients cycling through ``calls`` for ``seconds``."""
+    done, failed, elapsed = await _load(calls, concurrency, seconds)
+    return done / elapsed, failed
+
+
+async def alternating_load(
+    calls: Mapping[str, Sequence[Call]], concurrency: int, seconds: float, turn: float = 4.0
+) -> dict[str, tuple[float, int]]:
+    """:func:`load` of each side for ``seconds`` in all, in turns of about ``turn`` seconds
+    taken in the order A B, B A, A B, ..., so that the sides' throughputs are measured over
+    the same stretch of time, as their latencies are in :func:`interleaved`."""
+    turns = max(1, round(seconds / turn))
+    totals = {name: [0, 0, 0.0] for name in calls}
+    order = list(calls)
+    for turn in range(turns):
+        for name in order if turn % 2 == 0 else order[::-1]:
+            done, failed, elapsed = await _load(calls[name], concurrency, seconds / turns)
+            totals[name][0] += done
+            totals[name][1] += failed
+            totals[name][2] += elapsed
+    return {name: (done / elapsed, int(failed)) for name, (done, failed, elapsed) in totals.items()}
+
+
+async def _load(calls: Sequence[Call], concurrency: int, seconds: float) -> tuple[int, int, float]:
     done = failed = 0
     deadline = time.monotonic() + seconds
 
@@ -169,4 +247,4 @@ async def load(
 
     started = time.monotonic()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    return done / (time.monotonic() - started), failed
+    return done, failed, time.monotonic() - started

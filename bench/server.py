@@ -2,7 +2,10 @@
 
 uvicorn runs ``bench.server:create_app`` (a factory) on 127.0.0.1 only. The one addition,
 ``GET /__bench/statements``, returns how many SQL statements this worker process has sent
-so far; it exists only in this benchmark process, never in the service.
+so far; it exists only in this benchmark process, never in the service. Each side of a
+comparison (``python -m bench --compare-setting``) is one such server, with its settings
+from the environment (``BANGFU_<NAME>``). The lower bound has its own app,
+:mod:`bench.bound_server`, served the same way.
 """
 
 import itertools
@@ -23,9 +26,16 @@ def _count(*_args: Any) -> None:
     _seen[0] = next(_statements) + 1
 
 
-def create_app() -> Any:
-    event.listen(Engine, "before_cursor_execute", _count)
-    service = create_service()
+def count_statements(on: bool = True) -> None:
+    """Count every statement any engine of this process sends (``on=False`` stops it)."""
+    if on and not event.contains(Engine, "before_cursor_execute", _count):
+        event.listen(Engine, "before_cursor_execute", _count)
+    elif not on and event.contains(Engine, "before_cursor_execute", _count):
+        event.remove(Engine, "before_cursor_execute", _count)
+
+
+def counted(service: Any) -> Any:
+    """``service`` (an ASGI app) with ``GET /__bench/statements`` in front of it."""
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == STATEMENTS_PATH:
@@ -42,3 +52,8 @@ def create_app() -> Any:
         await service(scope, receive, send)
 
     return app
+
+
+def create_app() -> Any:
+    count_statements()
+    return counted(create_service())
