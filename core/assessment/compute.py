@@ -382,20 +382,16 @@ async def _screening(
     session: AsyncSession, period: AssessmentPeriod, units: _Units, collect: _Collector
 ) -> None:
     """Target households of campaigns running in the year, visited or not (per county)."""
+    from bangfu.core.assessment.counts import screening_targets
+
     rows = await session.execute(
-        select(
+        screening_targets(period)
+        .with_only_columns(
             ScreeningTarget.household_path,
             ScreeningTarget.last_outcome,
             ScreeningTarget.last_visited_on,
             Household.address,
             ScreeningCampaign.name,
-        )
-        .join(ScreeningCampaign, ScreeningCampaign.id == ScreeningTarget.campaign_id)
-        .join(Household, Household.id == ScreeningTarget.household_id)
-        .where(
-            path_within(ScreeningTarget.household_path, period.region_path),
-            ScreeningCampaign.starts_on <= period.ends_on,
-            ScreeningCampaign.ends_on >= period.starts_on,
         )
         .order_by(ScreeningTarget.id)
     )

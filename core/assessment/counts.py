@@ -92,12 +92,11 @@ async def count_core(
     return tally, counted
 
 
-async def _screening(
-    session: AsyncSession, period: AssessmentPeriod, units: "_Units", tally: Tally
-) -> None:
-    met = _met(ScreeningTarget.last_outcome == VisitOutcome.VISITED)
-    rows = await session.execute(
-        select(ScreeningTarget.household_path, met, func.count())
+def screening_targets(period: AssessmentPeriod) -> Any:
+    """The target households of the screening campaigns of the period in its area (the
+    rows of screening coverage, listed or counted): select the columns wanted."""
+    return (
+        select(ScreeningTarget.id)
         .join(ScreeningCampaign, ScreeningCampaign.id == ScreeningTarget.campaign_id)
         .join(Household, Household.id == ScreeningTarget.household_id)
         .where(
@@ -105,6 +104,16 @@ async def _screening(
             ScreeningCampaign.starts_on <= period.ends_on,
             ScreeningCampaign.ends_on >= period.starts_on,
         )
+    )
+
+
+async def _screening(
+    session: AsyncSession, period: AssessmentPeriod, units: "_Units", tally: Tally
+) -> None:
+    met = _met(ScreeningTarget.last_outcome == VisitOutcome.VISITED)
+    rows = await session.execute(
+        screening_targets(period)
+        .with_only_columns(ScreeningTarget.household_path, met, func.count())
         .group_by(ScreeningTarget.household_path)
     )
     for path, met_count, count in rows:
