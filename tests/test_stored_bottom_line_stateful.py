@@ -129,7 +129,7 @@ class Stats:
     refused: dict[str, int] = dataclasses.field(default_factory=dict)  # refused, per mutation
     moves: int = 0
     due: int = 0  # stored rows the calendar made due before a refresh
-    changed: int = 0  # verdicts (status or reasons) a refresh changed
+    changed: int = 0  # verdicts (status or reasons) the calendar changed
 
 
 def days(low: int, high: int) -> st.SearchStrategy[int]:
@@ -355,7 +355,7 @@ class StoredVerdicts(RuleBasedStateMachine):
             self.persons[person] = born
 
     @rule(which=WHO, born=births())
-    def add_member(self, which: int, born: dt.date) -> None:
+    def new_member(self, which: int, born: dt.date) -> None:
         household, members = self.households[which % len(self.households)]
         data = self.write(
             "householdMemberAdd",
@@ -890,6 +890,7 @@ class StoredVerdicts(RuleBasedStateMachine):
     def _move(self, forward: int, indicator: str, area_reads: bool) -> None:
         """Days pass: reads answer as a fresh judgement before the worker's refresh; after
         it, the table equals a fresh judgement (the invariant)."""
+        before = self.run(self._statuses())
         self.clock.offset += forward
         self.stats.moves += 1
         self.stats.due += self.run(self._due())
@@ -905,7 +906,6 @@ class StoredVerdicts(RuleBasedStateMachine):
                 ours = self.run(self.h.ok(document, variables, token=self.world.admin))
                 fresh = self.run(self.twin.ok(document, variables, token=self.world.admin))
                 assert ours == fresh, document
-        before = self.run(self._statuses())
         self.run(stored.refresh(self.h.services.sessions, self.h.host, self.h.settings))
         after = self.run(self._statuses())
         self.stats.changed += sum(1 for key, seen in before.items() if after.get(key) != seen)
@@ -984,7 +984,7 @@ def test_stored_verdicts_stay_current(database_url: str | None) -> None:
     )
     written = {area for area in areas if any(name.startswith(area) for name in stats.written)}
     assert len(written) >= len(areas) - 2, stats.written
-    assert sum(stats.written.values()) > 40, stats.written
+    assert sum(stats.written.values()) > 20, stats.written
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
