@@ -192,6 +192,19 @@ class Education:
                     Code.INVALID_STATUS_CHANGE,
                 )
             )
+        elif (
+            status is not None
+            and status is not EnrolmentStatus.NOT_YET_OF_SCHOOL_AGE
+            and enrolment.status is EnrolmentStatus.NOT_YET_OF_SCHOOL_AGE
+        ):
+            # No school was recorded for it (the database's check would refuse the row).
+            errors.append(
+                FieldError(
+                    "input.status",
+                    f"a period not yet of school age cannot end as {status.value}",
+                    Code.INVALID_STATUS_CHANGE,
+                )
+            )
         errors += _length(reason, 200, "input.reason")
         if errors:
             raise DomainError(*errors)

@@ -10,7 +10,7 @@ WORK
     post under way) or in training (by status, or a training under way).
     Otherwise ``AT_RISK`` once the person has had none of those for more than 90 days
     (the reason says since when), ``OK`` before that (the reason says since when too).
-    Nothing is said (``UNKNOWN``) of a working-age person with no record at all.
+    ``UNKNOWN`` for a working-age person with no record at all ("nothing on record").
 
 WELL_EMPLOYED
     ``NOT_APPLICABLE`` as for WORK. ``OK`` when in work earning at least the minimum
@@ -23,8 +23,9 @@ Both findings carry ``valid_until``, the first day the calendar alone may change
 16th or 60th birthday, the day after a status or a period under way ends, the start of a
 later status or period (the four statements load those too) and, out of work, the day
 WORK turns ``AT_RISK`` (91 days after the first day out of work). The reasons name dates,
-not counts of days. A person with nothing on record but a record starting later gets
-UNKNOWN findings that say so, to carry the day.
+not counts of days. A working-age person with nothing on record gets UNKNOWN findings
+that say so ("nothing on record", or "nothing on record before" the day a record starts),
+to carry the day: the 60th birthday makes them NOT_APPLICABLE.
 """
 
 import dataclasses
@@ -153,8 +154,12 @@ def judge_person(
         until = earliest(
             birthday(person.birth_date, WORKING_AGE.stop), _next_change(records, as_of)
         )
-        if not findings and records.upcoming is not None:
-            reason = f"nothing on record before {records.upcoming.isoformat()}"
+        if not findings:
+            # Nothing known: still UNKNOWN, but the 60th birthday (NOT_APPLICABLE) or a
+            # record starting later changes that, and only a finding can carry the day.
+            reason = "nothing on record"
+            if records.upcoming is not None:
+                reason += f" before {records.upcoming.isoformat()}"
             findings = [
                 Finding(person.id, indicator, Status.UNKNOWN, (reason,))
                 for indicator in (Indicator.WORK, Indicator.WELL_EMPLOYED)

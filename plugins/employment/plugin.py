@@ -50,6 +50,9 @@ def bangfu_plugin_info() -> PluginInfo:
         title="Employment assistance (就业救助)",
         version="0.2.0",
         contract=">=2.0,<3",
+        # 0.2.1: a working-age person with nothing on record gets UNKNOWN findings that
+        # carry the 60th birthday (the stored verdicts are judged again).
+        rules_version="0.2.1",
         owners=("DEPARTMENT:employment",),
         description="Work status and its history, training, job placement and "
         "public-welfare posts; the WORK and WELL_EMPLOYED indicators.",

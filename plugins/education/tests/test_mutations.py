@@ -286,6 +286,20 @@ async def test_ending_without_a_current_enrolment(world: World) -> None:
     assert await world.counts() == (1, 0)
 
 
+async def test_a_period_not_yet_of_school_age_cannot_end_at_school(world: World) -> None:
+    """Found by the stateful test of the stored verdicts: ending it as DROPPED_OUT or
+    GRADUATED (a status that needs a school) was an internal error, not a refusal."""
+    waiting = await record(
+        world, status="NOT_YET_OF_SCHOOL_AGE", schoolName=None, stage=None, grade=None
+    )
+    assert waiting["errors"] == []
+    for status in ("DROPPED_OUT", "GRADUATED", "ENROLLED"):
+        wrong = await end(world, endDate=today().isoformat(), status=status)
+        assert codes(wrong) == {("input.status", "INVALID_STATUS_CHANGE")}, status
+    assert (await end(world, endDate=today().isoformat()))["errors"] == []
+    assert await world.counts() == (1, 0)
+
+
 async def test_bad_amounts_are_refused(world: World) -> None:
     for amount in ("-5.00", "0", "0.00", "12.345", "NaN", "Infinity", "1e20", "10000000000.00"):
         payload = await grant(world, amount=amount)

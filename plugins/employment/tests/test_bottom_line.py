@@ -181,8 +181,9 @@ async def test_work_and_well_employed(harness: Harness) -> None:
     assert reasons("welfare_post") == "public-welfare post 护林员"
     assert verdict("hired_later") == (Status.AT_RISK, Status.AT_RISK)
 
-    # Nothing on record for a working-age person: nothing is said (UNKNOWN).
-    assert (persons["nothing_known"].id, Indicator.WORK) not in found
+    # Nothing on record for a working-age person: UNKNOWN, and it says so.
+    assert verdict("nothing_known") == (Status.UNKNOWN, Status.UNKNOWN)
+    assert reasons("nothing_known") == "nothing on record"
 
 
 async def test_not_applicable_to_children_students_retirees_and_those_unable(

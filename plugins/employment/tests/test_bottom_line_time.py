@@ -117,7 +117,23 @@ def test_nothing_yet_but_a_record_later() -> None:
     found = judged(ADULT, later)
     assert {f.status for f in found.values()} == {Status.UNKNOWN}
     assert {f.valid_until for f in found.values()} == {dt.date(2026, 8, 1)}
-    assert judge_person(ADULT, Records(), AS_OF, WAGE) == []
+
+
+def test_nothing_on_record_until_sixty() -> None:
+    """Found by the stateful test of the stored verdicts: nothing on record, and no
+    finding, left UNKNOWN stored past the 60th birthday (NOT_APPLICABLE afresh)."""
+    fifty_nine = person(dt.date(1966, 9, 1))
+    found = judged(fifty_nine, Records())
+    assert {(f.status, f.reasons) for f in found.values()} == {
+        (Status.UNKNOWN, ("nothing on record",))
+    }
+    assert {f.valid_until for f in found.values()} == {dt.date(2026, 9, 1)}
+    eve = judged(fifty_nine, Records(), dt.date(2026, 8, 31))
+    assert {(f.status, f.reasons) for f in eve.values()} == {
+        (Status.UNKNOWN, ("nothing on record",))
+    }
+    sixty = judged(fifty_nine, Records(), dt.date(2026, 9, 1))
+    assert {f.status for f in sixty.values()} == {Status.NOT_APPLICABLE}
 
 
 @pytest.mark.anyio
