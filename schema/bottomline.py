@@ -43,7 +43,8 @@ IndicatorType = strawberry.enum(
 IndicatorStatusType = strawberry.enum(
     Status,
     name="IndicatorStatus",
-    description="OK, AT_RISK, NOT_APPLICABLE, or UNKNOWN when no installed module decides it.",
+    description="OK, AT_RISK, NOT_APPLICABLE, or UNKNOWN: no installed module decides it, or "
+    "the module that does has nothing on record to decide by (its reasons say so).",
 )
 
 
@@ -61,7 +62,8 @@ class IndicatorVerdict:
     status: Status
     reasons: list[str] = strawberry.field(description="Why, in the deciding modules' words.")
     modules: list[str] = strawberry.field(
-        description="The modules that decided (`core` or a plugin's name); empty when UNKNOWN."
+        description="The modules that decided (`core` or a plugin's name); empty when no "
+        "installed module decides the indicator."
     )
     is_goal: bool = strawberry.field(description="A goal (目标) rather than a bottom-line item.")
 

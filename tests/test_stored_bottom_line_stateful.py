@@ -964,6 +964,9 @@ def test_stored_verdicts_stay_current(database_url: str | None) -> None:
             deadline=None,
             suppress_health_check=list(HealthCheck),
             database=None,
+            # The same sequences every run: the suite must not pass or fail by the draw
+            # (a longer random search: raise max_examples and drop this, by hand).
+            derandomize=True,
         ),
     )
     assert len(stats.checks) > 50 and max(stats.checks) > 3, stats.checks
