@@ -2,6 +2,7 @@
 and ``bottomLineSummary``."""
 
 import asyncio
+import enum
 from collections.abc import Sequence
 from typing import Annotated, Any, cast
 
@@ -25,6 +26,7 @@ from bangfu.core.bottomline.reading import (
     stored_at_risk,
     summary_from_table,
 )
+from bangfu.core.bottomline.stored import changed_modules, recorded_versions
 from bangfu.core.registry.models import Person
 from bangfu.schema.connections import paginate
 from bangfu.schema.permissions import requires
@@ -175,8 +177,55 @@ async def present_summary(info: Info, region: Any, summary: Summary) -> BottomLi
     )
 
 
+@strawberry.enum(
+    description="Where the bottom line's reads come from. CURRENT: the stored verdicts, "
+    "judged with the rules installed now. REBUILDING: a module's rules changed (installed, "
+    "upgraded or removed) since the verdicts were judged; the worker's refresh (or `bangfu "
+    "bottomline refresh`) is judging them again, and until it is done reads judge afresh "
+    "(right, slower). NOT_BUILT: the verdicts were never built (`bangfu bottomline "
+    "rebuild`); reads judge afresh. OFF: nothing is stored (BANGFU_STORED_BOTTOM_LINE=false); "
+    "reads judge afresh."
+)
+class BottomLineStorage(enum.StrEnum):
+    CURRENT = "CURRENT"
+    REBUILDING = "REBUILDING"
+    NOT_BUILT = "NOT_BUILT"
+    OFF = "OFF"
+
+
+@strawberry.type(description="Whether the bottom line is read from the stored verdicts.")
+class BottomLineState:
+    storage: BottomLineStorage
+    rebuilding: list[str] = strawberry.field(
+        description="The modules whose rules changed since the verdicts were judged, each "
+        "as `module (installed|changed|removed)`; empty unless REBUILDING."
+    )
+
+
 @strawberry.type
 class BottomLineQuery:
+    @strawberry.field(
+        description="Whether the bottom line's reads (bottomLine, the at-risk filter, "
+        "summaries, the assessment) come from the stored verdicts, or are judged afresh while "
+        "they are built or rebuilt.",
+        extensions=requires("registry:read"),
+    )
+    async def bottom_line_state(self, info: Info) -> BottomLineState:
+        context = info.context
+        if not context.settings.stored_bottom_line:
+            return BottomLineState(storage=BottomLineStorage.OFF, rebuilding=[])
+        async with context.read() as session:
+            recorded = await recorded_versions(session)
+            changes = await changed_modules(session, context.host)
+        if not recorded:
+            return BottomLineState(storage=BottomLineStorage.NOT_BUILT, rebuilding=[])
+        if changes:
+            return BottomLineState(
+                storage=BottomLineStorage.REBUILDING,
+                rebuilding=[f"{module} ({how})" for module, how in sorted(changes.items())],
+            )
+        return BottomLineState(storage=BottomLineStorage.CURRENT, rebuilding=[])
+
     @strawberry.field(
         description="The bottom line of every hardship person of a region (your area only), "
         "per indicator and child region (R3). Counted from the stored verdicts (until they are "

@@ -447,3 +447,36 @@ async def test_bulk_updates_and_deletes_judge_the_rows_they_match(world: World) 
         )
     assert (await stored_rows(h))[(alone[0], "FOOD")][0] == "NOT_APPLICABLE"
     await assert_current(h)
+
+
+STATE = "{ bottomLineState { storage rebuilding } }"
+
+
+async def test_the_state_says_whether_reads_come_from_the_stored_verdicts(world: World) -> None:
+    """Never built, current, rebuilding after a module's rules changed (reads judge afresh
+    meanwhile), current again after the refresh."""
+    h = world.h
+
+    async def state() -> dict[str, Any]:
+        return (await h.ok(STATE, token=world.xiangfen))["bottomLineState"]
+
+    assert await state() == {"storage": "NOT_BUILT", "rebuilding": []}
+    await stored.rebuild(h.services.sessions, h.host, h.settings)
+    assert await state() == {"storage": "CURRENT", "rebuilding": []}
+    async with h.session() as session, session.begin():
+        await session.execute(
+            update(RulesVersion).where(RulesVersion.module == "education").values(version="0")
+        )
+        session.add(RulesVersion(module="retired-plugin", version="1"))
+    assert await state() == {
+        "storage": "REBUILDING",
+        "rebuilding": ["education (changed)", "retired-plugin (removed)"],
+    }
+    await stored.refresh(h.services.sessions, h.host, h.settings)
+    assert await state() == {"storage": "CURRENT", "rebuilding": []}
+
+
+async def test_the_state_says_off(switched_off: Harness) -> None:
+    token = await switched_off.actor("admin", roles=[Role.CITY_ADMINISTRATOR], region="141000")
+    answer = await switched_off.ok(STATE, token=token)
+    assert answer["bottomLineState"] == {"storage": "OFF", "rebuilding": []}

@@ -572,15 +572,17 @@ class Refreshed:
     judged: int = 0
 
 
+async def recorded_versions(session: AsyncSession) -> dict[str, str]:
+    """The rules version of each module the stored verdicts were judged with (none: never
+    built)."""
+    rows = await session.execute(select(RulesVersion.module, RulesVersion.version))
+    return {module: version for module, version in rows}
+
+
 async def changed_modules(session: AsyncSession, host: "PluginHost") -> dict[str, str]:
     """Modules whose rules version differs from the one stored (installed, upgraded or
     removed), with how: ``installed``, ``changed`` or ``removed``."""
-    stored = {
-        module: version
-        for module, version in await session.execute(
-            select(RulesVersion.module, RulesVersion.version)
-        )
-    }
+    stored = await recorded_versions(session)
     now = host.rules_versions()
     changes = {m: "installed" for m in now if m not in stored}
     changes |= {m: "changed" for m in now if m in stored and stored[m] != now[m]}
