@@ -76,7 +76,7 @@ class BottomLineTally(AreaPathScoped, Base):
 
     - SQLite has one writer: every change adds to slot 0, so the table stays one row per
       (area, indicator, status).
-    - PostgreSQL: each transaction adds to a slot of its own (its transaction ID), so
+    - PostgreSQL: each transaction adds to a slot of its own (from its transaction ID), so
       concurrent writers never wait for each other's counters (and cannot deadlock on
       them). :func:`bangfu.core.bottomline.tally.compact` folds the slots into slot 0 (the
       worker every few minutes, and every rebuild).
@@ -89,7 +89,7 @@ class BottomLineTally(AreaPathScoped, Base):
     area_path: Mapped[str] = mapped_column(PathString, primary_key=True)
     indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), primary_key=True)
-    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(BigInteger)
 
 

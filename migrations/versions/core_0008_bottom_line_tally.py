@@ -27,11 +27,15 @@ _SQLITE_ADD = """INSERT INTO core_bottom_line_tally (area_path, indicator, statu
 SELECT {row}.area_path, {row}.indicator, {row}.status, 0, {n} WHERE {row}.hardship
 ON CONFLICT (area_path, indicator, status, slot) DO UPDATE SET n = n + excluded.n;"""
 _PG_ADD = """INSERT INTO core_bottom_line_tally (area_path, indicator, status, slot, n)
-    SELECT area_path, indicator, status, txid_current(), {n} FROM {rows}
+    SELECT area_path, indicator, status, {slot}, {n} FROM {rows}
     WHERE hardship GROUP BY area_path, indicator, status
     ON CONFLICT (area_path, indicator, status, slot)
     DO UPDATE SET n = core_bottom_line_tally.n + excluded.n;"""
 _EVENTS = ("insert", "delete", "update")
+#: PostgreSQL: the writing transaction's own slot, 1 to 2**31 - 1 (0 is the folded count).
+#: Transactions alive at once are fewer than 2**31 IDs apart, so their slots differ; were
+#: two ever to share one, the second would only wait for the first (the counts add up).
+_SLOT = "CAST(mod(txid_current(), 2147483646) + 1 AS integer)"
 
 
 def _sqlite() -> list[str]:
@@ -54,10 +58,10 @@ def _postgresql() -> list[str]:
         "CREATE FUNCTION core_bottom_line_tally_add() RETURNS trigger LANGUAGE plpgsql AS $$\n"
         "BEGIN\n"
         "  IF TG_OP IN ('DELETE', 'UPDATE') THEN\n    "
-        + _PG_ADD.format(n="-count(*)", rows="old_rows")
+        + _PG_ADD.format(slot=_SLOT, n="-count(*)", rows="old_rows")
         + "\n  END IF;\n"
         "  IF TG_OP IN ('INSERT', 'UPDATE') THEN\n    "
-        + _PG_ADD.format(n="count(*)", rows="new_rows")
+        + _PG_ADD.format(slot=_SLOT, n="count(*)", rows="new_rows")
         + "\n  END IF;\n"
         "  RETURN NULL;\n"
         "END $$"
@@ -94,7 +98,7 @@ def upgrade() -> None:
         ),
         sa.Column("indicator", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("slot", sa.BigInteger(), nullable=False),
+        sa.Column("slot", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(
             "area_path", "indicator", "status", "slot", name=op.f("pk_core_bottom_line_tally")
