@@ -44,7 +44,7 @@ from bangfu.core.care.due import due_state
 from bangfu.core.care.enums import DueState, FiveKnownItem, MeasureStatus, VisitOutcome
 from bangfu.core.care.event_models import CareEvent
 from bangfu.core.care.models import FiveKnown, Pairing
-from bangfu.core.care.pairing import is_stale
+from bangfu.core.care.pairing import is_stale, pairing_holds_on
 from bangfu.core.care.plan_models import Measure
 from bangfu.core.care.screening_models import ScreeningCampaign, ScreeningTarget
 from bangfu.core.config import Settings
@@ -414,11 +414,7 @@ async def _pairing_and_five_knowns(
 ) -> None:
     """Hardship persons paired on the day (per county); pairings with all five knowns
     fresh (per county, official and the official's organisation)."""
-    active = and_(
-        Pairing.person_id == Person.id,
-        Pairing.start_date <= period.as_of,
-        or_(Pairing.end_date.is_(None), Pairing.end_date > period.as_of),
-    )
+    active = and_(Pairing.person_id == Person.id, pairing_holds_on(period.as_of))
     rows = await session.execute(
         pairing_persons(period.region_path, period.as_of, settings.pairing_categories)
         .with_only_columns(
@@ -548,8 +544,11 @@ async def _plan_completion(
     """Plan measures due in the year (deadline passed, or done), not cancelled: done by the
     deadline? Per county and per responsible organisation. A measure's last change is when
     it was done (a DONE measure is final)."""
+    from bangfu.core.assessment.counts import measures_due
+
     rows = await session.execute(
-        select(
+        measures_due(period)
+        .with_only_columns(
             Measure.id,
             Measure.description,
             Measure.deadline,
@@ -559,15 +558,6 @@ async def _plan_completion(
             Household.address,
             Organisation.code,
             Organisation.name,
-        )
-        .join(Household, Household.id == Measure.household_id)
-        .join(Organisation, Organisation.id == Measure.responsible_organisation_id)
-        .where(
-            path_within(Household.area_path, period.region_path),
-            Measure.status != MeasureStatus.CANCELLED,
-            Measure.deadline >= period.starts_on,
-            Measure.deadline <= period.ends_on,
-            or_(Measure.status == MeasureStatus.DONE, Measure.deadline < period.as_of),
         )
         .order_by(Measure.id)
     )
@@ -605,11 +595,7 @@ async def _bottom_line(
             for person_id, username, name in await session.execute(
                 select(Pairing.person_id, User.username, User.display_name)
                 .join(User, User.id == Pairing.official_id)
-                .where(
-                    Pairing.person_id.in_([p.id for p in page]),
-                    Pairing.start_date <= period.as_of,
-                    or_(Pairing.end_date.is_(None), Pairing.end_date > period.as_of),
-                )
+                .where(Pairing.person_id.in_([p.id for p in page]), pairing_holds_on(period.as_of))
             )
         }
         for person in page:

@@ -32,6 +32,7 @@ from bangfu.core.care.due import due_state
 from bangfu.core.care.enums import DueState, FiveKnownItem, MeasureStatus, VisitOutcome
 from bangfu.core.care.event_models import CareEvent
 from bangfu.core.care.models import FiveKnown, Pairing
+from bangfu.core.care.pairing import pairing_holds_on
 from bangfu.core.care.plan_models import Measure
 from bangfu.core.care.screening_models import ScreeningCampaign, ScreeningTarget
 from bangfu.core.config import Settings
@@ -107,6 +108,24 @@ def screening_targets(period: AssessmentPeriod) -> Any:
     )
 
 
+def measures_due(period: AssessmentPeriod) -> Any:
+    """The plan measures due in the period in its area (deadline passed, or done), not
+    cancelled, with their household and responsible organisation (the rows of plan
+    completion, listed or counted): select the columns wanted."""
+    return (
+        select(Measure.id)
+        .join(Household, Household.id == Measure.household_id)
+        .join(Organisation, Organisation.id == Measure.responsible_organisation_id)
+        .where(
+            path_within(Household.area_path, period.region_path),
+            Measure.status != MeasureStatus.CANCELLED,
+            Measure.deadline >= period.starts_on,
+            Measure.deadline <= period.ends_on,
+            or_(Measure.status == MeasureStatus.DONE, Measure.deadline < period.as_of),
+        )
+    )
+
+
 async def _screening(
     session: AsyncSession, period: AssessmentPeriod, units: "_Units", tally: Tally
 ) -> None:
@@ -118,14 +137,6 @@ async def _screening(
     )
     for path, met_count, count in rows:
         tally.add("screening_coverage", [units.county(path)], met_count, count)
-
-
-def _active_on(day: dt.date) -> Any:
-    return and_(
-        Pairing.person_id == Person.id,
-        Pairing.start_date <= day,
-        or_(Pairing.end_date.is_(None), Pairing.end_date > day),
-    )
 
 
 async def _pairing_and_five_knowns(
@@ -160,7 +171,7 @@ async def _pairing_and_five_knowns(
     )
     rows: Any = await session.execute(
         persons.with_only_columns(*columns, all_fresh, func.count(Pairing.id), func.count())
-        .outerjoin(Pairing, _active_on(period.as_of))
+        .outerjoin(Pairing, and_(Pairing.person_id == Person.id, pairing_holds_on(period.as_of)))
         .outerjoin(User, User.id == Pairing.official_id)
         .outerjoin(Organisation, Organisation.id == User.organisation_id)
         .outerjoin(fresh, fresh.c.pairing_id == Pairing.id)
@@ -258,18 +269,7 @@ async def _plan_completion(
     )
     columns = (Household.area_path, Organisation.code, Organisation.name)
     rows = await session.execute(
-        select(*columns, done, func.count())
-        .select_from(Measure)
-        .join(Household, Household.id == Measure.household_id)
-        .join(Organisation, Organisation.id == Measure.responsible_organisation_id)
-        .where(
-            path_within(Household.area_path, period.region_path),
-            Measure.status != MeasureStatus.CANCELLED,
-            Measure.deadline >= period.starts_on,
-            Measure.deadline <= period.ends_on,
-            or_(Measure.status == MeasureStatus.DONE, Measure.deadline < period.as_of),
-        )
-        .group_by(*columns)
+        measures_due(period).with_only_columns(*columns, done, func.count()).group_by(*columns)
     )
     for path, oc, on, met_count, count in rows:
         tally.add(
@@ -299,11 +299,7 @@ async def _bottom_line(
         V.hardship.is_(True),
         path_within(V.area_path, period.region_path),
     )
-    active = and_(
-        Pairing.person_id == V.person_id,
-        Pairing.start_date <= period.as_of,
-        or_(Pairing.end_date.is_(None), Pairing.end_date > period.as_of),
-    )
+    active = and_(Pairing.person_id == V.person_id, pairing_holds_on(period.as_of))
     risky: dict[str, set[int]] = defaultdict(set)
     for person_id, path in await session.execute(select(V.person_id, V.area_path).where(*at_risk)):
         risky[path].add(person_id)

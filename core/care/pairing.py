@@ -5,7 +5,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 from bangfu.core.care.common import CareService, active_hardship_persons
 from bangfu.core.care.enums import FiveKnownItem
@@ -24,6 +24,11 @@ class FiveKnownData:
     item: FiveKnownItem
     note: str
     verified_on: dt.date
+
+
+def pairing_holds_on(day: Any) -> ColumnElement[bool]:
+    """The pairing held on ``day`` (a date or a column): started, and not ended by then."""
+    return and_(Pairing.start_date <= day, or_(Pairing.end_date.is_(None), Pairing.end_date > day))
 
 
 def active_pairings() -> Select[Any]:
