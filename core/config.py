@@ -155,6 +155,16 @@ class Settings(BaseSettings):
         "plain Strawberry execution with DataLoaders, same answers, slower.",
     )
 
+    compiled: bool = Field(
+        default=True,
+        description="Compiled execution: a query's root fields over the registry (persons, "
+        "households, person, household) run as a plan of one or two SQL statements that "
+        "build the answer's JSON in the database (bangfu.schema.compiled); `bangfu explain` "
+        "shows a document's plan. A root field the planner cannot compile, or one whose "
+        "answer would carry an error, runs on the ordinary path. Off: every field through "
+        "the ordinary path, same answers, slower.",
+    )
+
     # Transport and query-cost limits (see SECURITY.md: "Transport", "Query cost").
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
