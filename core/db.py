@@ -4,6 +4,7 @@ Plugins put their models on ``Base.metadata`` too, with tables prefixed ``<plugi
 the host checks both at start.
 """
 
+import base64
 import datetime as dt
 import re
 import time
@@ -125,6 +126,7 @@ def make_engine(
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_functions)
         event.listen(engine.sync_engine, "connect", _sqlite_deadline_handler)
         event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_arm_deadline)
         event.listen(engine.sync_engine.pool, "checkin", _sqlite_disarm_deadline)
@@ -164,6 +166,20 @@ def _sqlite_disarm_deadline(_dbapi_connection: Any, record: Any) -> None:
     holder = record.info.get("bangfu_deadline") if record is not None else None
     if holder is not None:
         holder.at = None
+
+
+def global_id(type_name: str, key: Any) -> str | None:
+    """``bangfu_global_id(type, key)`` on SQLite: base64 of ``Type:key`` (a global ID, as
+    ``bangfu.schema.relay.to_global_id`` makes it), for plans that build JSON in SQL."""
+    if key is None:
+        return None
+    return base64.b64encode(f"{type_name}:{key}".encode()).decode()
+
+
+def _sqlite_functions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.run_async(
+        lambda driver: driver.create_function("bangfu_global_id", 2, global_id, deterministic=True)
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

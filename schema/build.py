@@ -128,7 +128,8 @@ def _build(
         suggestions=settings.suggestions_enabled,
         # Plain leaf fields skip graphql-core's per-field machinery (schema/execution.py),
         # unless the fast path is off (then the walk of schema/prefetch.py is off too).
-        execution_context_class=Executor if settings.fast_path else None,
+        # Compiled execution (schema/compiled.py) runs in the same executor.
+        execution_context_class=Executor if settings.fast_path or settings.compiled else None,
     )
     if settings.fast_path:
         install_direct_resolvers(schema._schema)

@@ -16,6 +16,7 @@ which raises the ordinary error. Field middleware (none in Bangfu) turns it off.
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,17 +28,21 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    OperationType,
     is_leaf_type,
 )
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.utils.str_converters import to_camel_case
 
+from bangfu.schema import compiled
 from bangfu.schema.access import core_guard
 from bangfu.schema.permissions import Guard
 from bangfu.schema.prefetch import DIRECT
 
 _PLAN = "_bangfu_leaf_plan"
+
+log = logging.getLogger("bangfu.compiled")
 
 #: The versions this module and ``bangfu.schema.prefetch`` were tested with: they use private
 #: parts of both (pyproject.toml pins the same ranges; tests/test_fast_path_versions.py
@@ -104,8 +109,14 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         path: Any,
         position_context: Any,
     ) -> Any:
+        if path.prev is None and self._compiling:
+            plan = compiled.plan_for(self, field_details_list, path.key)
+            if isinstance(plan, compiled.RootPlan):
+                return self._run_plan(
+                    plan, parent_type, source, field_details_list, path, position_context
+                )
         middleware = self.middleware_manager
-        if middleware is None or middleware._middleware_resolvers is None:
+        if self._fast and (middleware is None or middleware._middleware_resolvers is None):
             node = field_details_list[0].node
             field = parent_type.fields.get(node.name.value)
             plan = None if field is None or node.arguments else _plan(field)
@@ -118,6 +129,44 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
+
+    @functools.cached_property
+    def _fast(self) -> bool:
+        settings = getattr(self.context_value, "settings", None)
+        return settings is None or bool(settings.fast_path)
+
+    @functools.cached_property
+    def _compiling(self) -> bool:
+        """Whether this operation's root fields may run as plans: a query, with
+        compiled execution on, in the service's own context."""
+        settings = getattr(self.context_value, "settings", None)
+        return (
+            settings is not None
+            and bool(getattr(settings, "compiled", False))
+            and self.operation.operation is OperationType.QUERY
+            and hasattr(self.context_value, "services")
+        )
+
+    async def _run_plan(
+        self,
+        plan: "compiled.RootPlan",
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Any,
+        position_context: Any,
+    ) -> Any:
+        """The plan's answer, or the ordinary path's when the plan gives way."""
+        try:
+            return await compiled.run(plan, self, field_details_list)
+        except compiled.Fallback:
+            pass
+        except Exception:  # a defect of the plan: answer on the ordinary path, say so
+            log.warning("compiled plan of %s failed; ordinary path used", path.key, exc_info=True)
+        result = super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+        return await result if inspect.isawaitable(result) else result
 
     @functools.cached_property
     def _info(self) -> _ContextOnly:

@@ -1,0 +1,941 @@
+"""Compiled execution: a root field becomes a plan of one or two SQL statements.
+
+graphql-core executes a page of households field by field: about 25,000 Python calls
+for 100 households with their members, each a resolver, a permission check and a
+``complete_value``. A plan does the same work once per document: the selection set,
+with its fragments, aliases and ``@skip``/``@include`` applied, is turned into a SQL
+statement that builds the answer's JSON in the database (``bangfu.schema.compiled_sql``),
+one document per node of the page. The documents go into the response as they are
+(``orjson.Fragment``) unless a field must be finished in Python (an ID number is
+decrypted and masked after the statement).
+
+Security is not written a second time:
+
+* area scoping and a paired official's limits are the ORM's loader criteria
+  (``bangfu.core.security.scoping``), which apply to every entity of the statement,
+  nested ones included, exactly as they do to the loaders of the ordinary path;
+* field permissions are each field's own :class:`~bangfu.schema.permissions.Guard`: the
+  planner asks core's permissions (``allows``) for the actor once, when it plans;
+* a child's guarded data is refused per person: the plan marks such a person in its
+  document, and the root field is then run on the ordinary path, which nulls the fields,
+  says why and writes the audit rows.
+
+A plan answers only where it gives what the ordinary path would. Anything else — a field
+without an SQL form (a plugin's, ``bottomLine``), a permission the actor lacks, an
+argument the ordinary path would refuse, a marked document — runs that root field on
+the ordinary path (``bangfu explain`` says which and why). ``BANGFU_COMPILED=false``
+turns plans off; tests/test_compiled_differential.py keeps both paths identical.
+
+Plans are kept per document, operation, root field, directive variables and permission
+profile (kind, roles, scopes, department) in a bounded LRU cache; the actor's area is
+not part of the plan: the loader criteria bind it when the statement runs.
+"""
+
+import collections
+import dataclasses
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLIncludeDirective,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    SelectionSetNode,
+    get_named_type,
+)
+from graphql.execution.values import get_argument_values, get_directive_values
+from sqlalchemy import Select, and_, bindparam, case, func, literal, select
+from sqlalchemy.orm import aliased
+
+from bangfu.core.registry import models
+from bangfu.core.registry.persons import masked_id_number
+from bangfu.schema.access import ChildDataGuard, core_guard
+from bangfu.schema.compiled_sql import FALLBACK_KEY, MAX_KEYS, Sql
+from bangfu.schema.permissions import Allowed, IsAuthenticated
+from bangfu.schema.relay import check_first, decode_cursor, decode_global_id, encode_cursor
+
+log = logging.getLogger("bangfu.compiled")
+
+#: How many plans a process keeps (least recently used go first).
+PLAN_CACHE_SIZE = 512
+
+#: Bound parameters every plan may use: today's date, its year and its ``MMDD``.
+TODAY = bindparam("bangfu_today", type_=models.Date())
+YEAR = bindparam("bangfu_year", type_=models.Integer())
+MONTH_DAY = bindparam("bangfu_month_day", type_=models.String())
+
+
+def today_parameters(today: dt.date) -> dict[str, Any]:
+    return {
+        "bangfu_today": today,
+        "bangfu_year": today.year,
+        "bangfu_month_day": today.strftime("%m%d"),
+    }
+
+
+class NotCompiled(Exception):
+    """Why a root field runs on the ordinary path (shown by ``bangfu explain``)."""
+
+
+class Fallback(Exception):
+    """Raised while running a plan: this request's root field takes the ordinary path."""
+
+
+# ---------------------------------------------------------------------------------------
+# SQL forms of the fields
+# ---------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Computed:
+    """A value computed from the row: ``build(row, sql)``."""
+
+    build: Callable[[Any, Sql], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class One:
+    """At most one object of ``target``: ``where(row, target_alias)`` finds it."""
+
+    target: str
+    where: Callable[[Any, Any], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Many:
+    """A list of ``target``: ``where(row, target_alias, arguments)``, in ``order``."""
+
+    target: str
+    where: Callable[[Any, Any, dict[str, Any]], Any]
+    order: Callable[[Any], list[Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Embedded:
+    """An object of ``target`` read from the same row; null unless ``present(row)``."""
+
+    target: str
+    present: Callable[[Any], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Finished:
+    """SQL gives ``raw(row, sql)``; Python finishes it after the statement with
+    ``finish(raw, context)`` (a failure runs the root field on the ordinary path)."""
+
+    raw: Callable[[Any, Sql], Any]
+    finish: Callable[[Any, Any], Any]
+
+
+Form = Computed | One | Many | Embedded | Finished
+
+_M = models.Membership
+_current = _M.end_date.is_(None)
+
+
+def _active(row: Any) -> Any:
+    return and_(row.valid_from <= TODAY, (row.valid_to.is_(None)) | (row.valid_to >= TODAY))
+
+
+def _current_membership(person: Any, column: Any) -> Any:
+    membership = aliased(models.Membership)
+    return (
+        select(getattr(membership, column.key))
+        .where(membership.person_id == person.id, membership.end_date.is_(None))
+        .correlate(person)
+        .order_by(membership.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _head(household: Any) -> Any:
+    membership = aliased(models.Membership)
+    return (
+        select(membership.person_id)
+        .where(
+            membership.household_id == household.id,
+            membership.end_date.is_(None),
+            membership.relation == models.Relation.HEAD,
+        )
+        .correlate(household)
+        .order_by(membership.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _finish_id_number(raw: Any, context: Any) -> Any:
+    if raw is None:
+        return None
+    holder = _Cipher(bytes.fromhex(raw))
+    try:
+        return masked_id_number(context.cipher, holder)  # type: ignore[arg-type]
+    except Exception as exc:  # the ordinary path says what failed, at its path
+        raise Fallback("the ID number did not decrypt") from exc
+
+
+class _Cipher:
+    """What ``masked_id_number`` reads of a person."""
+
+    __slots__ = ("id_number_cipher",)
+
+    def __init__(self, cipher: bytes) -> None:
+        self.id_number_cipher = cipher
+
+
+def _gid(type_name: str) -> Computed:
+    return Computed(lambda row, sql: sql.global_id(type_name, row.id))
+
+
+#: Object type → (model, forms of the fields that are not plain columns). A plain field
+#: (no resolver, read with ``getattr``) is the model's column of the same name.
+FORMS: dict[str, tuple[type[Any] | None, dict[str, Form]]] = {
+    "Person": (
+        models.Person,
+        {
+            "id": _gid("Person"),
+            "age": Computed(lambda row, sql: sql.age(row.birth_date, YEAR, MONTH_DAY)),
+            "idNumber": Finished(lambda row, sql: sql.hex(row.id_number_cipher), _finish_id_number),
+            "region": One("Region", lambda row, region: region.code == row.region_code),
+            "guardian": One("Person", lambda row, person: person.id == row.guardian_id),
+            "household": One(
+                "Household",
+                lambda row, household: (
+                    household.id == _current_membership(row, models.Membership.household_id)
+                ),
+            ),
+            "relationToHead": Computed(
+                lambda row, sql: _current_membership(row, models.Membership.relation)
+            ),
+            "memberships": Many(
+                "Membership",
+                lambda row, m, _args: m.person_id == row.id,
+                lambda m: [m.start_date, m.id],
+            ),
+            "categories": Many(
+                "CategoryAssignment",
+                lambda row, c, args: (
+                    and_(c.person_id == row.id, _active(c))
+                    if args.get("activeOnly", True)
+                    else c.person_id == row.id
+                ),
+                lambda c: [c.valid_from, c.id],
+            ),
+            "disability": Embedded(
+                "Disability",
+                lambda row: and_(
+                    row.disability_category.is_not(None), row.disability_grade.is_not(None)
+                ),
+            ),
+        },
+    ),
+    "Disability": (
+        models.Person,
+        {
+            "category": Computed(lambda row, sql: row.disability_category),
+            "grade": Computed(lambda row, sql: row.disability_grade),
+            "certifiedOn": Computed(lambda row, sql: row.disability_certified_on),
+        },
+    ),
+    "Household": (
+        models.Household,
+        {
+            "id": _gid("Household"),
+            "region": One("Region", lambda row, region: region.code == row.region_code),
+            "members": Many(
+                "Membership",
+                lambda row, m, args: (
+                    m.household_id == row.id
+                    if args.get("includeEnded", False)
+                    else and_(m.household_id == row.id, m.end_date.is_(None))
+                ),
+                lambda m: [m.id],
+            ),
+            "head": One("Person", lambda row, person: person.id == _head(row)),
+        },
+    ),
+    "Membership": (
+        models.Membership,
+        {
+            "id": _gid("Membership"),
+            "person": One("Person", lambda row, person: person.id == row.person_id),
+            "household": One("Household", lambda row, household: household.id == row.household_id),
+        },
+    ),
+    "Region": (
+        models.Region,
+        {
+            "parent": One("Region", lambda row, region: region.code == row.parent_code),
+            "children": Many(
+                "Region",
+                lambda row, region, _args: region.parent_code == row.code,
+                lambda region: [region.sort_key, region.code],
+            ),
+        },
+    ),
+    "Organisation": (
+        models.Organisation,
+        {
+            "id": _gid("Organisation"),
+            "region": One("Region", lambda row, region: region.code == row.region_code),
+        },
+    ),
+    "CategoryAssignment": (
+        models.CategoryAssignment,
+        {
+            "id": _gid("CategoryAssignment"),
+            "active": Computed(lambda row, sql: sql.boolean(_active(row))),
+            "certifyingOrganisation": One(
+                "Organisation",
+                lambda row, organisation: organisation.id == row.certifying_organisation_id,
+            ),
+        },
+    ),
+}
+
+#: Root fields a plan can answer: connections and lookups by global ID.
+CONNECTIONS = {"persons": "Person", "households": "Household"}
+LOOKUPS = {"person": "Person", "household": "Household"}
+
+
+# ---------------------------------------------------------------------------------------
+# Plans
+# ---------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class ObjectPlan:
+    """An object type's selected fields, as a document built from one row."""
+
+    type_name: str
+    model: type[Any]
+    #: (response name, what to build) in the order of the selection.
+    fields: list[tuple[str, Any]]
+    #: Fields finished in Python: response name → finisher.
+    finish: dict[str, Callable[[Any, Any], Any]]
+    #: Nested objects with something to finish: response name → (plan, many).
+    nested_finish: dict[str, tuple["ObjectPlan", bool]]
+    #: Persons under 14 are marked for the ordinary path (a child guard refuses them).
+    child_check: bool = False
+
+    @property
+    def finishes(self) -> bool:
+        return bool(self.finish or self.nested_finish)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Leaf:
+    build: Callable[[Any, Sql], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Typename:
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Nested:
+    form: One | Many | Embedded
+    plan: ObjectPlan
+    arguments: dict[str, Any]
+    non_null: bool
+
+
+@dataclasses.dataclass
+class RootPlan:
+    """One root field: a connection or a lookup, with its node's plan."""
+
+    field: str
+    kind: str  # "connection" or "lookup"
+    node: ObjectPlan | None
+    #: Connection parts: response name → "totalCount" | "pageInfo" | "nodes" | "edges" |
+    #: "__typename", with sub-selections for pageInfo and edges.
+    parts: list[tuple[str, str, Any]]
+    typename: str
+    #: The statement that builds one node's document (its root entity is ``entity``),
+    #: built once per plan.
+    #: The plan of ``edges { node }`` when it is selected (its own document).
+    edge_node: ObjectPlan | None = None
+    entity: Any = None
+    document: Any = None
+    edge_document: Any = None
+
+    @property
+    def statements(self) -> int:
+        """How many statements the plan runs at most (``bangfu explain``)."""
+        kinds = {kind for _, kind, _ in self.parts}
+        if self.kind == "lookup":
+            return 1
+        return int(bool(kinds & {"nodes", "edges", "pageInfo"})) + int("totalCount" in kinds)
+
+
+class Planner:
+    """Turns a root field's selection into a :class:`RootPlan` for one actor's profile."""
+
+    def __init__(self, schema: GraphQLSchema, executor: Any, sql: Sql) -> None:
+        self.schema = schema
+        self.executor = executor
+        self.context = executor.context_value
+        self.sql = sql
+        self.hooks = bool(self.context.host.pm.hook.bangfu_permission_allowed.get_hookimpls())
+
+    # -- selections -------------------------------------------------------------
+
+    def _included(self, node: Any) -> bool:
+        variables = self.executor.variable_values
+        skip = get_directive_values(GraphQLSkipDirective, node, variables)
+        if skip and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, variables)
+        return not (include and include.get("if") is False)
+
+    def collect(
+        self, type_: GraphQLObjectType, selection_sets: list[SelectionSetNode]
+    ) -> dict[str, list[FieldNode]]:
+        """Response name → field nodes, fragments followed, directives applied."""
+        found: dict[str, list[FieldNode]] = {}
+        seen: set[str] = set()
+
+        def walk(selection_set: SelectionSetNode) -> None:
+            for node in selection_set.selections:
+                if not self._included(node):
+                    continue
+                if isinstance(node, FieldNode):
+                    name = node.alias.value if node.alias else node.name.value
+                    found.setdefault(name, []).append(node)
+                elif isinstance(node, InlineFragmentNode):
+                    if node.type_condition is None or self._applies(node.type_condition, type_):
+                        walk(node.selection_set)
+                elif isinstance(node, FragmentSpreadNode):
+                    name = node.name.value
+                    fragment = self.executor.fragments.get(name)
+                    definition = getattr(fragment, "definition", fragment)
+                    if name in seen or definition is None:
+                        continue
+                    if self._applies(definition.type_condition, type_):
+                        seen.add(name)
+                        walk(definition.selection_set)
+
+        for selection_set in selection_sets:
+            walk(selection_set)
+        return found
+
+    def _applies(self, condition: Any, type_: GraphQLObjectType) -> bool:
+        named = self.schema.get_type(condition.name.value)
+        if named is None:
+            return False
+        return named is type_ or (
+            not isinstance(named, GraphQLObjectType) and self.schema.is_sub_type(named, type_)  # type: ignore[arg-type]
+        )
+
+    def arguments(self, field: Any, node: FieldNode) -> dict[str, Any]:
+        try:
+            return get_argument_values(field, node, self.executor.variable_values)
+        except Exception as exc:
+            raise NotCompiled(f"argument of {node.name.value}: {exc}") from exc
+
+    # -- permissions ------------------------------------------------------------
+
+    def readable(self, type_name: str, name: str, field: Any) -> str | None:
+        """Whether the actor may read the field: None (yes), "child" (not a child's), or
+        raises NotCompiled (the ordinary path refuses it and says why)."""
+        definition = field.extensions.get("strawberry-definition")
+        guard = core_guard(definition)
+        if guard is None:
+            return None
+        if guard is False:
+            raise NotCompiled(f"{type_name}.{name} has a permission only the ordinary path runs")
+        outcome = None
+        for permission in guard.permissions:
+            if isinstance(permission, ChildDataGuard):
+                if self.hooks:
+                    raise NotCompiled(
+                        f"{type_name}.{name}: a plugin decides permissions per person"
+                    )
+                if not self.context.allowed(permission.action):
+                    outcome = "child"
+            elif isinstance(permission, IsAuthenticated):
+                if not self.context.actor.is_authenticated:
+                    raise NotCompiled(f"{type_name}.{name} needs a login")
+            elif isinstance(permission, Allowed):
+                if not self.context.allowed(permission.action):
+                    raise NotCompiled(f"{type_name}.{name} needs {permission.action}")
+            else:  # pragma: no cover - core_guard lets only core's permissions through
+                raise NotCompiled(
+                    f"{type_name}.{name} has a permission only the ordinary path runs"
+                )
+        return outcome
+
+    # -- objects ----------------------------------------------------------------
+
+    def object(
+        self, type_: GraphQLObjectType, nodes: list[FieldNode], depth: int = 0
+    ) -> ObjectPlan:
+        if depth > 12:
+            raise NotCompiled("the selection is nested too deeply to compile")
+        known = FORMS.get(type_.name)
+        if known is None:
+            raise NotCompiled(f"type {type_.name} has no SQL form")
+        model, forms = known
+        assert model is not None
+        selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
+        plan = ObjectPlan(type_.name, model, [], {}, {})
+        collected = self.collect(type_, selection_sets)
+        if len(collected) > MAX_KEYS:
+            raise NotCompiled(f"more than {MAX_KEYS} fields selected on one {type_.name}")
+        for response, children in collected.items():
+            name = children[0].name.value
+            if name == "__typename":
+                plan.fields.append((response, _Typename(type_.name)))
+                continue
+            field = type_.fields.get(name)
+            if field is None:
+                raise NotCompiled(f"{type_.name}.{name} is unknown")
+            if self.readable(type_.name, name, field) == "child":
+                plan.child_check = True
+            form = forms.get(name)
+            if form is None:
+                form = self._plain(type_, name, field, model)
+            arguments = self.arguments(field, children[0]) if field.args else {}
+            if field.args and any(
+                self.arguments(field, other) != arguments for other in children[1:]
+            ):
+                raise NotCompiled(f"{type_.name}.{name} is selected with differing arguments")
+            if isinstance(form, Computed):
+                plan.fields.append((response, _Leaf(form.build)))
+            elif isinstance(form, Finished):
+                plan.fields.append((response, _Leaf(form.raw)))
+                plan.finish[response] = form.finish
+            else:
+                target = get_named_type(field.type)
+                assert isinstance(target, GraphQLObjectType)
+                inner = self.object(target, children, depth + 1)
+                non_null = isinstance(field.type, GraphQLNonNull)
+                plan.fields.append((response, _Nested(form, inner, arguments, non_null)))
+                if inner.finishes:
+                    plan.nested_finish[response] = (inner, isinstance(form, Many))
+        return plan
+
+    def _plain(self, type_: GraphQLObjectType, name: str, field: Any, model: type[Any]) -> Form:
+        definition = field.extensions.get("strawberry-definition")
+        if (
+            definition is None
+            or getattr(definition, "base_resolver", None) is not None
+            or field.args
+            or definition.default_resolver is not getattr
+        ):
+            raise NotCompiled(f"{type_.name}.{name} has no SQL form")
+        column = getattr(model, definition.python_name, None)
+        if column is None or not hasattr(column, "property"):
+            raise NotCompiled(f"{type_.name}.{name} is not a column of {model.__name__}")
+        leaf = get_named_type(field.type)
+        if isinstance(leaf, GraphQLObjectType) or isinstance(
+            _unwrap_non_null(field.type), GraphQLList
+        ):
+            raise NotCompiled(f"{type_.name}.{name} has no SQL form")
+        key = definition.python_name
+        if leaf.name == "Boolean":
+            return Computed(lambda row, sql: sql.boolean(getattr(row, key)))
+        if leaf.name == "Decimal":
+            scale = getattr(column.type, "scale", None)
+            return Computed(lambda row, sql: sql.decimal(getattr(row, key), scale))
+        if leaf.name not in ("String", "Int", "Date", "ID") and not hasattr(leaf, "values"):
+            raise NotCompiled(f"{type_.name}.{name}: scalar {leaf.name} has no SQL form")
+        return Computed(lambda row, sql: getattr(row, key))
+
+    # -- documents --------------------------------------------------------------
+
+    def document(self, plan: ObjectPlan, row: Any) -> Any:
+        """The JSON document of ``plan`` for ``row`` (an entity or alias)."""
+        sql = self.sql
+        pairs: list[tuple[str, Any]] = []
+        for response, part in plan.fields:
+            if isinstance(part, _Typename):
+                pairs.append((response, literal(part.name)))
+            elif isinstance(part, _Leaf):
+                pairs.append((response, part.build(row, sql)))
+            else:
+                pairs.append((response, self._nested(part, row)))
+        document = sql.object(pairs)
+        if plan.child_check:
+            young = sql.age(row.birth_date, YEAR, MONTH_DAY) < 14
+            document = case((young, sql.fallback()), else_=document)
+        return document
+
+    def _nested(self, part: _Nested, row: Any) -> Any:
+        sql = self.sql
+        form = part.form
+        if isinstance(form, Embedded):
+            value = self.document(part.plan, row)
+            found = case((form.present(row), value), else_=literal(None))
+            if part.non_null:
+                found = func.coalesce(found, sql.fallback())
+            return found
+        target = aliased(part.plan.model)
+        if isinstance(form, One):
+            value = (
+                select(self.document(part.plan, target))
+                .where(form.where(row, target))
+                .correlate(row)
+                .limit(1)
+                .scalar_subquery()
+            )
+            value = sql.nested(value)
+            if part.non_null:
+                value = func.coalesce(value, sql.fallback())
+            return value
+        rows = (
+            select(target.id if hasattr(target, "id") else target.code)
+            .where(form.where(row, target, part.arguments))
+            .correlate(row)
+        )
+        return sql.nested(sql.array(rows, self.document(part.plan, target), form.order(target)))
+
+    # -- root fields ------------------------------------------------------------
+
+    def root(self, field_name: str, nodes: list[FieldNode]) -> RootPlan:
+        query = self.schema.query_type
+        assert query is not None
+        field = query.fields[field_name]
+        self.readable("Query", field_name, field)
+        if field_name in LOOKUPS:
+            type_ = get_named_type(field.type)
+            assert isinstance(type_, GraphQLObjectType)
+            node = self.object(type_, nodes)
+            plan = RootPlan(field_name, "lookup", node, [], type_.name)
+        else:
+            plan = self._connection(field_name, field, nodes)
+        model = models.Person if plan.typename.startswith("Person") else models.Household
+        plan.entity = aliased(model)
+        if plan.node is not None:
+            plan.document = self.sql.text(self.document(plan.node, plan.entity))
+        if plan.edge_node is not None:
+            plan.edge_document = self.sql.text(self.document(plan.edge_node, plan.entity))
+        return plan
+
+    def _connection(self, field_name: str, field: Any, nodes: list[FieldNode]) -> RootPlan:
+        connection = get_named_type(field.type)
+        assert isinstance(connection, GraphQLObjectType)
+        node_type = self.schema.get_type(CONNECTIONS[field_name])
+        assert isinstance(node_type, GraphQLObjectType)
+        parts: list[tuple[str, str, Any]] = []
+        node_nodes: list[FieldNode] = []
+        edge_nodes: list[FieldNode] = []
+        collected = self.collect(
+            connection, [n.selection_set for n in nodes if n.selection_set is not None]
+        )
+        for response, children in collected.items():
+            name = children[0].name.value
+            if name in ("totalCount", "__typename"):
+                parts.append((response, name, None))
+            elif name == "pageInfo":
+                page_info = get_named_type(connection.fields[name].type)
+                assert isinstance(page_info, GraphQLObjectType)
+                inner = self.collect(
+                    page_info, [c.selection_set for c in children if c.selection_set]
+                )
+                parts.append((response, name, [(r, c[0].name.value) for r, c in inner.items()]))
+            elif name == "nodes":
+                parts.append((response, name, None))
+                node_nodes += children
+            elif name == "edges":
+                edge = get_named_type(connection.fields[name].type)
+                assert isinstance(edge, GraphQLObjectType)
+                inner = self.collect(edge, [c.selection_set for c in children if c.selection_set])
+                edge_parts = []
+                for r, c in inner.items():
+                    edge_parts.append((r, c[0].name.value))
+                    if c[0].name.value == "node":
+                        edge_nodes += c
+                parts.append((response, name, edge_parts))
+            else:
+                raise NotCompiled(f"{connection.name}.{name} has no SQL form")
+        node = self.object(node_type, node_nodes) if node_nodes else None
+        plan = RootPlan(field_name, "connection", node, parts, connection.name)
+        plan.edge_node = self.object(node_type, edge_nodes) if edge_nodes else None
+        return plan
+
+
+def _unwrap_non_null(type_: GraphQLOutputType) -> GraphQLOutputType:
+    return type_.of_type if isinstance(type_, GraphQLNonNull) else type_  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------------------
+# The cache and running a plan
+# ---------------------------------------------------------------------------------------
+
+
+def profile(actor: Any) -> tuple[Any, ...]:
+    """What a plan's permission decisions depend on (never the area: that is bound)."""
+    return (actor.kind, tuple(sorted(actor.roles)), tuple(sorted(actor.scopes)), actor.department)
+
+
+class Plans:
+    """The process's plans (bounded, least recently used first out)."""
+
+    def __init__(self, size: int = PLAN_CACHE_SIZE) -> None:
+        self.size = size
+        self._plans: collections.OrderedDict[Any, RootPlan | NotCompiled] = (
+            collections.OrderedDict()
+        )
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Any, make: Callable[[], RootPlan]) -> RootPlan | NotCompiled:
+        with self._lock:
+            found = self._plans.get(key)
+            if found is not None:
+                self._plans.move_to_end(key)
+                self.hits += 1
+                return found
+        try:
+            made: RootPlan | NotCompiled = make()
+        except NotCompiled as reason:
+            made = reason
+        with self._lock:
+            self.misses += 1
+            self._plans[key] = made
+            while len(self._plans) > self.size:
+                self._plans.popitem(last=False)
+        return made
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
+
+PLANS = Plans()
+
+
+def plan_key(executor: Any, response_name: str) -> tuple[Any, ...] | None:
+    """The cache key of a root field's plan; None when the document has no source text."""
+    operation = executor.operation
+    location = operation.loc
+    if location is None:
+        return None
+    directive_variables = tuple(
+        sorted(
+            (name, repr(value))
+            for name, value in executor.variable_values.coerced.items()
+            if value is None or isinstance(value, bool)
+        )
+    )
+    return (
+        location.source.body,
+        operation.name.value if operation.name else None,
+        response_name,
+        directive_variables,
+        profile(executor.context_value.actor),
+        id(executor.schema),
+    )
+
+
+def dialect_of(context: Any) -> str:
+    return str(context.services.sessions.kw["bind"].dialect.name)
+
+
+def plan_for(executor: Any, field_details_list: Any, response_name: str) -> RootPlan | NotCompiled:
+    if any(details.fragment_variable_values is not None for details in field_details_list):
+        return NotCompiled("fragment variables are not compiled")
+    nodes = [details.node for details in field_details_list]
+    field_name = nodes[0].name.value
+    if field_name not in CONNECTIONS and field_name not in LOOKUPS:
+        return NotCompiled(f"root field {field_name} is not compiled")
+    key = plan_key(executor, response_name)
+    if key is None:
+        return NotCompiled("the document has no source text")
+
+    def make() -> RootPlan:
+        actor = executor.context_value.actor
+        dialect = dialect_of(executor.context_value)
+        if actor.paired_only and dialect == "sqlite":
+            # Each nested entity carries the pairing criteria; nested pages of them
+            # exceed SQLite's parser stack.
+            raise NotCompiled("a paired official's criteria nest too deeply for SQLite")
+        planner = Planner(executor.schema, executor, Sql(dialect_of(executor.context_value)))
+        return planner.root(field_name, nodes)
+
+    return PLANS.get(key, make)
+
+
+class _InfoLike:
+    """What the filters' statements read of ``info``: the context."""
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+
+async def run(plan: RootPlan, executor: Any, field_details_list: Any) -> Any:
+    """The root field's value; raises :class:`Fallback` for the ordinary path."""
+    context = executor.context_value
+    node = field_details_list[0].node
+    query = executor.schema.query_type
+    field = query.fields[node.name.value]
+    try:
+        arguments = get_argument_values(field, node, executor.variable_values)
+    except Exception as exc:
+        raise Fallback("arguments") from exc
+    parameters = today_parameters(context.today)
+    if plan.kind == "lookup":
+        return await _lookup(plan, context, arguments, parameters)
+    return await _connection(plan, context, arguments, parameters)
+
+
+async def _lookup(
+    plan: RootPlan, context: Any, arguments: dict[str, Any], parameters: dict[str, Any]
+) -> Any:
+    try:
+        type_name, key = decode_global_id(arguments["id"])
+    except ValueError as exc:
+        raise Fallback("not a global ID") from exc
+    if type_name != plan.typename:
+        raise Fallback("a global ID of another type")
+    entity = plan.entity
+    statement = select(plan.document).where(entity.id == key)
+    async with context.read() as session:
+        found = (await session.execute(statement, parameters)).scalar_one_or_none()
+    if found is None:
+        return None
+    assert plan.node is not None
+    return _present(plan.node, context, [found])[0]
+
+
+async def _connection(
+    plan: RootPlan, context: Any, arguments: dict[str, Any], parameters: dict[str, Any]
+) -> Any:
+    from bangfu.schema import query as core_query
+
+    first = arguments["first"]
+    after = arguments.get("after")
+    try:
+        check_first(first, context.settings.max_page_size)
+        cursor = decode_cursor(after) if after is not None else None
+    except ValueError as exc:
+        raise Fallback("arguments") from exc
+    model = models.Person if plan.field == "persons" else models.Household
+    filter_ = _filter(plan.field, arguments.get("filter"))
+    info = _InfoLike(context)
+    try:
+        if plan.field == "persons":
+            if filter_ is not None and filter_.at_risk is not None:
+                raise Fallback("the at-risk filter reads the stored bottom line")
+            statement: Select[Any] = await core_query.persons_statement(info, filter_)  # type: ignore[arg-type]
+        else:
+            statement = await core_query.households_statement(info, filter_)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise Fallback("filter") from exc
+    kinds = {kind for _, kind, _ in plan.parts}
+    rows: list[Any] = []
+    if kinds & {"nodes", "edges", "pageInfo"}:
+        page = statement.with_only_columns(model.id).order_by(model.id).limit(first + 1)
+        if cursor is not None:
+            page = page.where(model.id > cursor)
+        entity = plan.entity
+        columns = [entity.id, plan.document, plan.edge_document]
+        columns = [c for c in columns if c is not None]
+        statement_page = select(*columns).where(entity.id.in_(page)).order_by(entity.id)
+        async with context.read() as session:
+            rows = list((await session.execute(statement_page, parameters)).all())
+    has_next = len(rows) > first
+    rows = rows[:first]
+    total = None
+    if "totalCount" in kinds:
+        counted = statement.with_only_columns(func.count(model.id)).order_by(None)
+        async with context.read() as session:
+            total = int((await session.execute(counted)).scalar_one())
+    column = 1
+    nodes: list[Any] = []
+    edge_nodes: list[Any] = []
+    if plan.node is not None:
+        nodes = _present(plan.node, context, [row[column] for row in rows])
+        column += 1
+    if plan.edge_node is not None:
+        edge_nodes = _present(plan.edge_node, context, [row[column] for row in rows])
+    result: dict[str, Any] = {}
+    for response, kind, inner in plan.parts:
+        if kind == "__typename":
+            result[response] = plan.typename
+        elif kind == "totalCount":
+            result[response] = total
+        elif kind == "nodes":
+            result[response] = nodes
+        elif kind == "pageInfo":
+            values = {
+                "hasNextPage": has_next,
+                "hasPreviousPage": after is not None,
+                "startCursor": encode_cursor(rows[0][0]) if rows else None,
+                "endCursor": encode_cursor(rows[-1][0]) if rows else None,
+                "__typename": "PageInfo",
+            }
+            result[response] = {r: values[name] for r, name in inner}
+        else:  # edges
+            edge_type = plan.typename.removesuffix("Connection") + "Edge"
+            result[response] = [
+                {
+                    r: (
+                        encode_cursor(row[0])
+                        if name == "cursor"
+                        else document
+                        if name == "node"
+                        else edge_type
+                    )
+                    for r, name in inner
+                }
+                for row, document in zip(rows, edge_nodes or [None] * len(rows), strict=True)
+            ]
+    return result
+
+
+def _filter(field: str, value: Any) -> Any:
+    """The filter argument as the resolver gets it (graphql-core gives the input's
+    Python object when Strawberry declared one, else a dict)."""
+    if value is None or not isinstance(value, dict):
+        return value
+    from bangfu.schema import query as core_query
+
+    cls = core_query.PersonFilter if field == "persons" else core_query.HouseholdFilter
+    from strawberry.utils.str_converters import to_snake_case
+
+    return cls(**{to_snake_case(k): v for k, v in value.items()})
+
+
+def _present(node: ObjectPlan, context: Any, documents: list[str]) -> list[Any]:
+    """The documents as the response holds them: raw JSON where nothing is finished
+    (over HTTP), else parsed and finished; a marked document means the ordinary path."""
+    marker = '{"' + FALLBACK_KEY + '"'
+    for document in documents:
+        if marker in document:
+            raise Fallback("a field the ordinary path refuses")
+    if not node.finishes and getattr(context, "request", None) is not None:
+        return [orjson.Fragment(document) for document in documents]
+    parsed = [orjson.loads(document) for document in documents]
+    if node.finishes:
+        for value in parsed:
+            _finish(node, value, context)
+    return parsed
+
+
+def _finish(plan: ObjectPlan, value: Any, context: Any) -> None:
+    if value is None:
+        return
+    for response, finisher in plan.finish.items():
+        value[response] = finisher(value[response], context)
+    for response, (inner, many) in plan.nested_finish.items():
+        found = value.get(response)
+        if many:
+            for item in found or ():
+                _finish(inner, item, context)
+        else:
+            _finish(inner, found, context)

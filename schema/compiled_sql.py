@@ -1,0 +1,132 @@
+"""JSON built by the database, in each dialect's words.
+
+PostgreSQL has ``json_build_object`` and ``json_agg``; SQLite has ``json_object`` and
+``json_group_array``. SQLite drops the JSON subtype of a value that leaves a subquery, so
+every nested document is wrapped in ``json(...)`` there, or it would arrive as a string.
+Booleans are stored as 0 and 1 on SQLite and become ``true``/``false`` here; decimals are
+written as the ORM reads them (``500.00`` at the column's scale); global IDs are base64
+of ``Type:key``, as ``bangfu.schema.relay.to_global_id`` makes them (SQLite: the
+``bangfu_global_id`` function registered on each connection by ``bangfu.core.db``).
+"""
+
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    Text,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.elements import ColumnElement
+
+#: What a document holds where the plan cannot give the answer the ordinary path would
+#: (a refused field, a null in a non-null place): its root field is then run again on the
+#: ordinary path, which gives the error. A string value never contains these bytes: JSON
+#: writes its quotes escaped.
+FALLBACK_KEY = "__bangfu_fallback"
+FALLBACK_BYTES = b'{"' + FALLBACK_KEY.encode() + b'"'
+
+#: The most keys of one JSON object a plan builds (PostgreSQL takes 100 arguments).
+MAX_KEYS = 50
+
+
+class Sql:
+    """The JSON expressions of one dialect (``postgresql`` or ``sqlite``)."""
+
+    def __init__(self, dialect: str) -> None:
+        if dialect not in ("postgresql", "sqlite"):
+            raise ValueError(f"compiled execution knows PostgreSQL and SQLite, not {dialect}")
+        self.postgresql = dialect == "postgresql"
+
+    def object(self, pairs: list[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
+        arguments: list[Any] = []
+        for key, value in pairs:
+            arguments += [literal(key, String), value]
+        if self.postgresql:
+            return func.json_build_object(*arguments)
+        return func.json_object(*arguments)
+
+    def nested(self, document: Any) -> ColumnElement[Any]:
+        """A document from a subquery, kept a document (not a string) in its parent."""
+        if self.postgresql:
+            return type_coerce(document, _Json())
+        return func.json(document)
+
+    def array(self, documents: Select[Any], document: Any, order: list[Any]) -> Any:
+        """The JSON array of ``document`` over the rows of ``documents``, in ``order``."""
+        if self.postgresql:
+            aggregated = func.coalesce(
+                func.json_agg(aggregate_order_by(document, *order)),
+                literal_column("'[]'::json"),
+            )
+            return documents.with_only_columns(aggregated).scalar_subquery()
+        inner = documents.with_only_columns(document.label("doc")).order_by(*order).subquery()
+        return (
+            Select(func.json_group_array(func.json(inner.c.doc))).select_from(inner)
+        ).scalar_subquery()
+
+    def boolean(self, column: Any) -> ColumnElement[Any]:
+        if self.postgresql:
+            return column  # type: ignore[no-any-return]
+        return case(
+            (column.is_(None), literal(None)),
+            (column != 0, func.json("true")),
+            else_=func.json("false"),
+        )
+
+    def decimal(self, column: Any, scale: int | None) -> ColumnElement[Any]:
+        if self.postgresql:
+            return cast(column, Text)
+        if scale is None:
+            return cast(column, Text)
+        return case(
+            (column.is_(None), literal(None)),
+            else_=func.printf(f"%.{int(scale)}f", column),
+        )
+
+    def global_id(self, type_name: str, key: Any) -> ColumnElement[Any]:
+        if self.postgresql:
+            text = literal(f"{type_name}:", Text).op("||")(cast(key, Text))
+            return func.encode(func.convert_to(text, "UTF8"), "base64")
+        return func.bangfu_global_id(type_name, key)
+
+    def hex(self, column: Any) -> ColumnElement[Any]:
+        if self.postgresql:
+            return func.encode(column, "hex")
+        return func.hex(column)
+
+    def age(self, birth_date: Any, year: Any, month_day: Any) -> ColumnElement[Any]:
+        """Completed years on the day whose year and ``MMDD`` are bound, as
+        ``bangfu.core.calendar.age_on`` counts them."""
+        if self.postgresql:
+            born = cast(func.extract("year", birth_date), Integer)
+            later = cast(func.to_char(birth_date, "MMDD") > month_day, Integer)
+        else:
+            born = cast(func.strftime("%Y", birth_date), Integer)
+            later = cast(func.strftime("%m%d", birth_date) > month_day, Integer)
+        return year - born - later  # type: ignore[no-any-return]
+
+    def fallback(self) -> ColumnElement[Any]:
+        marker = '{"' + FALLBACK_KEY + '":1}'
+        if self.postgresql:
+            return literal_column(f"'{marker}'::json")
+        return func.json(literal(marker))
+
+    def text(self, document: Any) -> ColumnElement[Any]:
+        """The document as text for the driver (asyncpg would decode ``json`` itself)."""
+        if self.postgresql:
+            return cast(document, Text)
+        return document  # type: ignore[no-any-return]
+
+
+class _Json(Text):
+    """A value of PostgreSQL's ``json`` type, passed on as it is."""
+
+    cache_ok = True
