@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from bangfu import accounts_cli, bottomline_cli, jobs_cli, report_cli, roster_cli
+from bangfu import accounts_cli, bottomline_cli, explain_cli, jobs_cli, report_cli, roster_cli
 from bangfu.core.calendar import Holiday
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
@@ -57,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=2026)
 
     commands.add_parser("plugins", help="list the loaded plugins")
+    explain_cli.add_parser(commands)
     schema_command = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema_command.add_argument(
         "--builtin",
@@ -119,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return jobs_cli.run(args, Settings())
         if args.command == "bottomline":
             return asyncio.run(bottomline_cli.run(args, Settings(), load_host()))
+        if args.command == "explain":
+            return explain_cli.run(args, Settings(), load_host())
         if args.command == "report":
             return asyncio.run(report_cli.run(args, Settings(), load_host()))
         if args.command == "audit":

@@ -62,6 +62,9 @@ Fast fields
     :func:`prefetchable` and :func:`direct` mark plain resolvers; :func:`ready` and
     :func:`then` read a DataLoader without awaiting when the value is already loaded;
     :func:`by_key` and :func:`grouped` build the batch functions of a plugin's loaders.
+    For compiled execution, :func:`sql_model` (a type's rows) and the field metadata
+    :func:`sql_value`, :func:`sql_one`, :func:`sql_many` and :func:`sql_same_row` give a
+    field its SQL form (``bangfu.schema.sql_forms``).
 
 Mutations and errors
     :func:`run_mutation` runs a mutation's work in one audited write transaction and
@@ -159,6 +162,7 @@ from bangfu.schema.permissions import Allowed, requires
 from bangfu.schema.prefetch import direct, prefetchable, ready, then
 from bangfu.schema.relay import check_first, decode_id, to_global_id
 from bangfu.schema.scan_cost import INDEXED, JUDGES, NARROWS, SCANS, RegionCode, scan_cost
+from bangfu.schema.sql_forms import sql_many, sql_model, sql_one, sql_same_row, sql_value
 from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation as OrganisationType
 
@@ -250,6 +254,11 @@ __all__ = [
     "requires",
     "run_mutation",
     "scan_cost",
+    "sql_many",
+    "sql_model",
+    "sql_one",
+    "sql_same_row",
+    "sql_value",
     "text_problems",
     "then",
     "to_global_id",

@@ -64,6 +64,16 @@ from bangfu.schema.access import ChildDataGuard, core_guard
 from bangfu.schema.compiled_sql import FALLBACK_KEY, MAX_KEYS, Sql
 from bangfu.schema.permissions import Allowed, IsAuthenticated
 from bangfu.schema.relay import check_first, decode_cursor, decode_global_id, encode_cursor
+from bangfu.schema.sql_forms import (
+    Computed,
+    Embedded,
+    Finished,
+    Form,
+    Many,
+    One,
+    form_of,
+    model_of,
+)
 
 log = logging.getLogger("bangfu.compiled")
 
@@ -96,49 +106,6 @@ class Fallback(Exception):
 # SQL forms of the fields
 # ---------------------------------------------------------------------------------------
 
-
-@dataclasses.dataclass(frozen=True)
-class Computed:
-    """A value computed from the row: ``build(row, sql)``."""
-
-    build: Callable[[Any, Sql], Any]
-
-
-@dataclasses.dataclass(frozen=True)
-class One:
-    """At most one object of ``target``: ``where(row, target_alias)`` finds it."""
-
-    target: str
-    where: Callable[[Any, Any], Any]
-
-
-@dataclasses.dataclass(frozen=True)
-class Many:
-    """A list of ``target``: ``where(row, target_alias, arguments)``, in ``order``."""
-
-    target: str
-    where: Callable[[Any, Any, dict[str, Any]], Any]
-    order: Callable[[Any], list[Any]]
-
-
-@dataclasses.dataclass(frozen=True)
-class Embedded:
-    """An object of ``target`` read from the same row; null unless ``present(row)``."""
-
-    target: str
-    present: Callable[[Any], Any]
-
-
-@dataclasses.dataclass(frozen=True)
-class Finished:
-    """SQL gives ``raw(row, sql)``; Python finishes it after the statement with
-    ``finish(raw, context)`` (a failure runs the root field on the ordinary path)."""
-
-    raw: Callable[[Any, Sql], Any]
-    finish: Callable[[Any, Any], Any]
-
-
-Form = Computed | One | Many | Embedded | Finished
 
 _M = models.Membership
 _current = _M.end_date.is_(None)
@@ -485,11 +452,9 @@ class Planner:
     ) -> ObjectPlan:
         if depth > 12:
             raise NotCompiled("the selection is nested too deeply to compile")
-        known = FORMS.get(type_.name)
-        if known is None:
+        model, forms = FORMS.get(type_.name, (model_of(type_), {}))
+        if model is None:
             raise NotCompiled(f"type {type_.name} has no SQL form")
-        model, forms = known
-        assert model is not None
         selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
         plan = ObjectPlan(type_.name, model, [], {}, {})
         collected = self.collect(type_, selection_sets)
@@ -503,9 +468,10 @@ class Planner:
             field = type_.fields.get(name)
             if field is None:
                 raise NotCompiled(f"{type_.name}.{name} is unknown")
-            if self.readable(type_.name, name, field) == "child":
+            # A child guard refuses on a Person only (on other sources it allows).
+            if self.readable(type_.name, name, field) == "child" and type_.name == "Person":
                 plan.child_check = True
-            form = forms.get(name)
+            form = forms.get(name) or form_of(field.extensions.get("strawberry-definition"))
             if form is None:
                 form = self._plain(type_, name, field, model)
             arguments = self.arguments(field, children[0]) if field.args else {}
@@ -579,6 +545,8 @@ class Planner:
         form = part.form
         if isinstance(form, Embedded):
             value = self.document(part.plan, row)
+            if form.present is None:
+                return value
             found = case((form.present(row), value), else_=literal(None))
             if part.non_null:
                 found = func.coalesce(found, sql.fallback())

@@ -11,9 +11,23 @@ import decimal
 from typing import Any
 
 import strawberry
+from sqlalchemy import and_
 from strawberry.types import Info
 
-from bangfu.plugin import Error, Person, direct, person_data, prefetchable, ready, to_global_id
+from bangfu.plugin import (
+    Error,
+    Person,
+    direct,
+    person_data,
+    prefetchable,
+    ready,
+    sql_many,
+    sql_model,
+    sql_one,
+    sql_same_row,
+    sql_value,
+    to_global_id,
+)
 from bangfu.plugins.employment.models import (
     JobPlacement,
     PublicWelfarePost,
@@ -41,18 +55,22 @@ class EmploymentError(Error):
     """Core's codes or the plugin's (``EmploymentErrorCode``); built by ``run_mutation``."""
 
 
+@sql_model(WorkStatusRecord)
 @strawberry.type(
     name="EmploymentUnableToWork",
     description="Why a person cannot work: sensitive (health data).",
 )
 class EmploymentUnableToWork:
-    reason: UnableReason | None
+    reason: UnableReason | None = strawberry.field(
+        metadata=sql_value(lambda row, _sql: row.unable_reason)
+    )
     disability_grade: int | None = strawberry.field(
         description="GB/T 26341 grade 1 (most severe) to 4, when the reason is DISABILITY."
     )
-    detail: str | None
+    detail: str | None = strawberry.field(metadata=sql_value(lambda row, _sql: row.reason_detail))
 
 
+@sql_model(WorkStatusRecord)
 @strawberry.type(
     name="EmploymentStatus",
     description="A person's work status from a date; the one without `until` is current.",
@@ -68,7 +86,10 @@ class EmploymentStatus:
     since: dt.date
     until: dt.date | None = strawberry.field(description="Empty while current.")
 
-    @strawberry.field(description="Global ID of this status record.")
+    @strawberry.field(
+        description="Global ID of this status record.",
+        metadata=sql_value(lambda row, sql: sql.global_id("EmploymentStatus", row.id)),
+    )
     @staticmethod
     @direct
     def id(root: WorkStatusRecord) -> strawberry.ID:
@@ -78,6 +99,10 @@ class EmploymentStatus:
         description="Why the person cannot work (UNABLE_TO_WORK only): sensitive, needs "
         "employment:read-sensitive.",
         extensions=SENSITIVE,
+        metadata=sql_same_row(
+            "EmploymentUnableToWork",
+            lambda row: row.status == WorkStatus.UNABLE_TO_WORK,
+        ),
     )
     @staticmethod
     @direct
@@ -162,17 +187,31 @@ def _under_way(rows: list[Any], day: dt.date) -> Any:
     )
 
 
+@sql_model(Person)
 @strawberry.type(name="EmploymentOnPerson", description="A person's work (就业救助, R3).")
 class EmploymentOnPerson:
     person_id: strawberry.Private[int]
 
-    @strawberry.field(description="The status without an end, if any.")
+    @strawberry.field(
+        description="The status without an end, if any.",
+        metadata=sql_one(
+            "EmploymentStatus",
+            lambda person, status: and_(status.person_id == person.id, status.until.is_(None)),
+        ),
+    )
     @staticmethod
     @prefetchable
     def current_status(root: EmploymentOnPerson, info: Info) -> EmploymentStatus | None:
         return ready(info.context.loaders["employment_current_status"], root.person_id)
 
-    @strawberry.field(description="Every status on record, the newest first.")
+    @strawberry.field(
+        description="Every status on record, the newest first.",
+        metadata=sql_many(
+            "EmploymentStatus",
+            lambda person, status, _arguments: status.person_id == person.id,
+            lambda status: [status.since.desc(), status.id.desc()],
+        ),
+    )
     @staticmethod
     @prefetchable
     def history(root: EmploymentOnPerson, info: Info) -> list[EmploymentStatus]:
@@ -219,6 +258,7 @@ class EmploymentPersonFields:
         description="Work: status and its history, trainings, placements and public-welfare "
         "posts (employment plugin). A child's needs employment:read-sensitive.",
         extensions=person_data("employment:read", child="employment:read-sensitive"),
+        metadata=sql_same_row("EmploymentOnPerson"),
     )
     @staticmethod
     @prefetchable
