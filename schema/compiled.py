@@ -707,6 +707,7 @@ def plan_key(executor: Any, response_name: str) -> tuple[Any, ...] | None:
         directive_variables,
         profile(executor.context_value.actor),
         id(executor.schema),
+        dialect_of(executor.context_value),
     )
 
 

@@ -163,6 +163,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             pass
         except Exception:  # a defect of the plan: answer on the ordinary path, say so
             log.warning("compiled plan of %s failed; ordinary path used", path.key, exc_info=True)
+            async with self.context_value.read() as session:
+                await session.rollback()  # PostgreSQL refuses more in a failed transaction
         result = super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )

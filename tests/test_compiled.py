@@ -1,0 +1,185 @@
+"""Compiled execution (``bangfu.schema.compiled``): a page in a statement or two, the same
+answer as the ordinary path, the ordinary path wherever a plan cannot answer, and
+``bangfu explain`` saying which is which.
+
+tests/test_compiled_differential.py compares the two paths on many documents and roles;
+these tests pin what a user of the plans sees: the statements a page costs, the
+fallbacks, the cache and the command.
+"""
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from bangfu import cli
+from bangfu.core.security import Role
+from bangfu.demo import load_demo
+from bangfu.schema import compiled
+from bangfu.testing import Harness
+
+pytestmark = pytest.mark.anyio
+
+PAGE = """
+query Page($first: Int!, $after: String) {
+  households(first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id } }
+    nodes {
+      id address isKeyHousehold version __typename
+      region { code name level parent { name } }
+      head { name }
+      members {
+        id relation startDate
+        person {
+          id name idNumber age sex phone hukouType relationToHead
+          categories { category monthlyAllowance active certifyingOrganisation { name kind } }
+          employment { currentStatus { id status since monthlyIncome } history { status } }
+        }
+      }
+    }
+  }
+}"""
+
+CHILD_FIELDS = """
+query { persons(first: 100) { nodes { id name age phone hukouType } } }
+"""
+
+
+async def _cli(arguments: list[str]) -> int:
+    """``bangfu ...`` as a user runs it (its own event loop, so in a thread)."""
+    return await anyio.to_thread.run_sync(cli.main, arguments)
+
+
+async def _twin(h: Harness) -> Harness:
+    return Harness(h.settings.model_copy(update={"compiled": False}), h.host)
+
+
+async def _demo(h: Harness) -> None:
+    async with h.session() as session, session.begin():
+        await load_demo(
+            session, h.cipher, h.host, households=60, seed=5, today=dt.date(2026, 11, 28)
+        )
+
+
+async def test_a_page_is_one_statement_and_its_count_another(harness: Harness) -> None:
+    h = harness
+    await _demo(h)
+    token = await h.actor("city", roles=[Role.CITY_ADMINISTRATOR])
+    plain = await _twin(h)
+    try:
+        counts = {}
+        for first in (10, 50):
+            with h.count_statements() as counter:
+                data = await h.ok(PAGE, {"first": first}, token=token)
+            counts[first] = counter.count
+            with plain.count_statements() as plain_counter:
+                expected = await plain.ok(PAGE, {"first": first}, token=token)
+            assert data == expected
+            assert len(data["households"]["nodes"]) == first
+            assert plain_counter.count > counter.count
+        # The token's lookup, the page's documents and the count: whatever the page size.
+        assert counts[10] == counts[50] <= 4
+        after = data["households"]["pageInfo"]["endCursor"]
+        second = await h.ok(PAGE, {"first": 5, "after": after}, token=token)
+        assert second == await plain.ok(PAGE, {"first": 5, "after": after}, token=token)
+        assert second["households"]["pageInfo"]["hasPreviousPage"] is True
+    finally:
+        await plain.client.aclose()
+        await plain.engine.dispose()
+
+
+async def test_a_refused_child_field_is_answered_by_the_ordinary_path(harness: Harness) -> None:
+    """A partner client without ``registry:read-sensitive`` asks for children's phones: the
+    plan gives way, and the answer, its errors and its audit rows are the ordinary ones."""
+    h = harness
+    await _demo(h)
+    token = await h.api_client("partner-a")
+    plain = await _twin(h)
+    try:
+        compiled_answer = await h.gql(CHILD_FIELDS, token=token)
+        plain_answer = await plain.gql(CHILD_FIELDS, token=token)
+        assert compiled_answer["data"] == plain_answer["data"]
+
+        def located(answer: dict[str, Any]) -> list[tuple[Any, ...]]:
+            return sorted(
+                (tuple(e["path"]), e["message"], e["extensions"]["code"]) for e in answer["errors"]
+            )
+
+        assert located(compiled_answer) == located(plain_answer)
+        assert any(p[-1] == "phone" for p, _, _ in located(compiled_answer))
+    finally:
+        await plain.client.aclose()
+        await plain.engine.dispose()
+
+
+async def test_invalid_arguments_get_the_ordinary_errors(harness: Harness) -> None:
+    h = harness
+    await _demo(h)
+    token = await h.actor("city", roles=[Role.CITY_ADMINISTRATOR])
+    plain = await _twin(h)
+    try:
+        for variables in ({"first": 0}, {"first": 101}, {"first": 5, "after": "not-a-cursor"}):
+            assert await h.gql(PAGE, variables, token=token) == await plain.gql(
+                PAGE, variables, token=token
+            )
+        unknown = '{ persons(first: 5, filter: {regionCode: "999999"}) { totalCount } }'
+        answer = await h.gql(unknown, token=token)
+        assert answer == await plain.gql(unknown, token=token)
+        assert "unknown region code" in answer["errors"][0]["message"]
+    finally:
+        await plain.client.aclose()
+        await plain.engine.dispose()
+
+
+def test_the_plan_cache_is_bounded() -> None:
+    plans = compiled.Plans(size=2)
+    made: list[str] = []
+
+    def make(name: str) -> Any:
+        def build() -> Any:
+            made.append(name)
+            raise compiled.NotCompiled(name)
+
+        return build
+
+    for key in ("a", "b", "a", "c", "b"):
+        plans.get(key, make(key))
+    assert len(plans) == 2
+    # "a" was kept when used again; "b" went out for "c" and was planned again.
+    assert made == ["a", "b", "c", "b"]
+
+
+async def test_explain_says_what_compiles_and_why_not(
+    harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    h = harness
+    await h.actor("city", roles=[Role.CITY_ADMINISTRATOR])
+    document = tmp_path / "page.graphql"
+    document.write_text(
+        PAGE[: PAGE.rindex("}")]
+        + "  persons(first: 3) { nodes { bottomLine { atRisk } } }\n  me { username }\n}"
+    )
+    monkeypatch.setenv("BANGFU_DATABASE_URL", h.settings.database_url)
+    if h.settings.database_schema:
+        monkeypatch.setenv("BANGFU_DATABASE_SCHEMA", h.settings.database_schema)
+    code = await _cli(
+        ["explain", str(document), "--as", "city", "--variables", '{"first": 3}', "--sql"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "households: compiled, 2 statement(s)" in out
+    assert "finished in Python: members.person.idNumber" in out
+    assert "persons: ordinary path (Person.bottomLine has no SQL form)" in out
+    assert "me: ordinary path (root field me is not compiled)" in out
+    assert "SELECT" in out
+    assert await _cli(["explain", str(document), "--as", "nobody"]) == 2
+    assert "no user 'nobody'" in capsys.readouterr().err
+    monkeypatch.setenv("BANGFU_COMPILED", "false")
+    assert (
+        await _cli(["explain", str(document), "--as", "city", "--variables", '{"first": 3}']) == 0
+    )
+    assert "BANGFU_COMPILED is off" in capsys.readouterr().out
