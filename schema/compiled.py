@@ -422,7 +422,7 @@ class Planner:
         guard = core_guard(definition)
         if guard is None:
             return None
-        if guard is False:
+        if guard is False or guard is True:
             raise NotCompiled(f"{type_name}.{name} has a permission only the ordinary path runs")
         outcome = None
         for permission in guard.permissions:
@@ -547,7 +547,7 @@ class Planner:
             value = self.document(part.plan, row)
             if form.present is None:
                 return value
-            found = case((form.present(row), value), else_=literal(None))
+            found: Any = case((form.present(row), value), else_=literal(None))
             if part.non_null:
                 found = func.coalesce(found, sql.fallback())
             return found
@@ -637,7 +637,7 @@ class Planner:
 
 
 def _unwrap_non_null(type_: GraphQLOutputType) -> GraphQLOutputType:
-    return type_.of_type if isinstance(type_, GraphQLNonNull) else type_  # type: ignore[return-value]
+    return type_.of_type if isinstance(type_, GraphQLNonNull) else type_
 
 
 # ---------------------------------------------------------------------------------------

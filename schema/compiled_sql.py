@@ -74,7 +74,7 @@ class Sql:
 
     def boolean(self, column: Any) -> ColumnElement[Any]:
         if self.postgresql:
-            return column  # type: ignore[no-any-return]
+            return column
         return case(
             (column.is_(None), literal(None)),
             (column != 0, func.json("true")),
@@ -111,7 +111,7 @@ class Sql:
         else:
             born = cast(func.strftime("%Y", birth_date), Integer)
             later = cast(func.strftime("%m%d", birth_date) > month_day, Integer)
-        return year - born - later  # type: ignore[no-any-return]
+        return year - born - later
 
     def fallback(self) -> ColumnElement[Any]:
         marker = '{"' + FALLBACK_KEY + '":1}'
@@ -123,7 +123,7 @@ class Sql:
         """The document as text for the driver (asyncpg would decode ``json`` itself)."""
         if self.postgresql:
             return cast(document, Text)
-        return document  # type: ignore[no-any-return]
+        return document
 
 
 class _Json(Text):

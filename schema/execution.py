@@ -110,10 +110,10 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         if path.prev is None and self._compiling:
-            plan = compiled.plan_for(self, field_details_list, path.key)
-            if isinstance(plan, compiled.RootPlan):
+            root_plan = compiled.plan_for(self, field_details_list, path.key)
+            if isinstance(root_plan, compiled.RootPlan):
                 return self._run_plan(
-                    plan, parent_type, source, field_details_list, path, position_context
+                    root_plan, parent_type, source, field_details_list, path, position_context
                 )
         middleware = self.middleware_manager
         if self._fast and (middleware is None or middleware._middleware_resolvers is None):
