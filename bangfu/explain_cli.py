@@ -143,7 +143,7 @@ def _finished(plan: Any) -> str:
         if node is None:
             return
         names.extend(prefix + name for name in node.finish)
-        for name, (inner, _many) in node.nested_finish.items():
+        for name, (inner, _many) in node.nested_walk.items():
             walk(inner, f"{prefix}{name}.")
 
     walk(plan.node, "")

@@ -36,6 +36,7 @@ import dataclasses
 import datetime as dt
 import logging
 import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -61,7 +62,7 @@ from sqlalchemy.orm import aliased
 from bangfu.core.registry import models
 from bangfu.core.registry.persons import masked_id_number
 from bangfu.schema.access import ChildDataGuard, core_guard
-from bangfu.schema.compiled_sql import FALLBACK_KEY, MAX_KEYS, Sql
+from bangfu.schema.compiled_sql import DENIED_KEY, FALLBACK_KEY, MAX_KEYS, Sql
 from bangfu.schema.permissions import Allowed, IsAuthenticated
 from bangfu.schema.relay import check_first, decode_cursor, decode_global_id, encode_cursor
 from bangfu.schema.sql_forms import (
@@ -292,14 +293,36 @@ class ObjectPlan:
     fields: list[tuple[str, Any]]
     #: Fields finished in Python: response name → finisher.
     finish: dict[str, Callable[[Any, Any], Any]]
-    #: Nested objects with something to finish: response name → (plan, many).
-    nested_finish: dict[str, tuple["ObjectPlan", bool]]
-    #: Persons under 14 are marked for the ordinary path (a child guard refuses them).
-    child_check: bool = False
+    #: Nested objects with something to finish or refuse: response name → (plan, many).
+    nested_walk: dict[str, tuple["ObjectPlan", bool]]
+    #: Fields a child guard refuses for a person under 14: response name → the guard
+    #: (the document holds a marker there; Python nulls it, locates the error and writes
+    #: the audit row, as the ordinary path does).
+    guarded: dict[str, ChildDataGuard] = dataclasses.field(default_factory=dict)
+    #: Per response name: the field's name, its nodes (for error locations), arguments.
+    names: dict[str, str] = dataclasses.field(default_factory=dict)
+    nodes_of: dict[str, list[FieldNode]] = dataclasses.field(default_factory=dict)
+    arguments_of: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @property
     def finishes(self) -> bool:
-        return bool(self.finish or self.nested_finish)
+        """Whether every document must be read in Python (something is finished)."""
+        return bool(self.finish) or any(p.finishes for p, _ in self.nested_walk.values())
+
+    @property
+    def walks(self) -> bool:
+        return bool(self.finish or self.guarded or self.nested_walk)
+
+
+@dataclasses.dataclass
+class Denial:
+    """A field refused for a child: where, which nodes, by which guard."""
+
+    path: list[str | int]
+    nodes: list[FieldNode]
+    guard: ChildDataGuard
+    field: str
+    arguments: dict[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -335,6 +358,10 @@ class RootPlan:
     #: built once per plan.
     #: The plan of ``edges { node }`` when it is selected (its own document).
     edge_node: ObjectPlan | None = None
+    #: The response names of ``nodes``, ``edges`` and the edge's ``node``.
+    nodes_name: str = "nodes"
+    edges_name: str = "edges"
+    edge_node_name: str = "node"
     entity: Any = None
     document: Any = None
     edge_document: Any = None
@@ -415,16 +442,16 @@ class Planner:
 
     # -- permissions ------------------------------------------------------------
 
-    def readable(self, type_name: str, name: str, field: Any) -> str | None:
-        """Whether the actor may read the field: None (yes), "child" (not a child's), or
-        raises NotCompiled (the ordinary path refuses it and says why)."""
+    def readable(self, type_name: str, name: str, field: Any) -> ChildDataGuard | None:
+        """Whether the actor may read the field: None (yes), the child guard that refuses
+        a child's value, or raises NotCompiled (the ordinary path refuses it, says why)."""
         definition = field.extensions.get("strawberry-definition")
         guard = core_guard(definition)
         if guard is None:
             return None
         if guard is False or guard is True:
             raise NotCompiled(f"{type_name}.{name} has a permission only the ordinary path runs")
-        outcome = None
+        outcome: ChildDataGuard | None = None
         for permission in guard.permissions:
             if isinstance(permission, ChildDataGuard):
                 if self.hooks:
@@ -432,7 +459,7 @@ class Planner:
                         f"{type_name}.{name}: a plugin decides permissions per person"
                     )
                 if not self.context.allowed(permission.action):
-                    outcome = "child"
+                    outcome = permission
             elif isinstance(permission, IsAuthenticated):
                 if not self.context.actor.is_authenticated:
                     raise NotCompiled(f"{type_name}.{name} needs a login")
@@ -469,8 +496,11 @@ class Planner:
             if field is None:
                 raise NotCompiled(f"{type_.name}.{name} is unknown")
             # A child guard refuses on a Person only (on other sources it allows).
-            if self.readable(type_.name, name, field) == "child" and type_.name == "Person":
-                plan.child_check = True
+            refusing = self.readable(type_.name, name, field)
+            if refusing is not None and type_.name == "Person":
+                plan.guarded[response] = refusing
+            plan.names[response] = name
+            plan.nodes_of[response] = children
             form = forms.get(name) or form_of(field.extensions.get("strawberry-definition"))
             if form is None:
                 form = self._plain(type_, name, field, model)
@@ -479,6 +509,7 @@ class Planner:
                 self.arguments(field, other) != arguments for other in children[1:]
             ):
                 raise NotCompiled(f"{type_.name}.{name} is selected with differing arguments")
+            plan.arguments_of[response] = arguments
             if isinstance(form, Computed):
                 plan.fields.append((response, _Leaf(form.build)))
             elif isinstance(form, Finished):
@@ -490,8 +521,8 @@ class Planner:
                 inner = self.object(target, children, depth + 1)
                 non_null = isinstance(field.type, GraphQLNonNull)
                 plan.fields.append((response, _Nested(form, inner, arguments, non_null)))
-                if inner.finishes:
-                    plan.nested_finish[response] = (inner, isinstance(form, Many))
+                if inner.walks:
+                    plan.nested_walk[response] = (inner, isinstance(form, Many))
         return plan
 
     def _plain(self, type_: GraphQLObjectType, name: str, field: Any, model: type[Any]) -> Form:
@@ -535,9 +566,11 @@ class Planner:
             else:
                 pairs.append((response, self._nested(part, row)))
         document = sql.object(pairs)
-        if plan.child_check:
+        if plan.guarded:
+            # A child's document: each refused field holds a marker instead of its value.
             young = sql.age(row.birth_date, YEAR, MONTH_DAY) < 14
-            document = case((young, sql.fallback()), else_=document)
+            child = sql.object([(r, sql.denied() if r in plan.guarded else v) for r, v in pairs])
+            document = case((young, child), else_=document)
         return document
 
     def _nested(self, part: _Nested, row: Any) -> Any:
@@ -630,9 +663,21 @@ class Planner:
                 parts.append((response, name, edge_parts))
             else:
                 raise NotCompiled(f"{connection.name}.{name} has no SQL form")
+        responses = collections.Counter(kind for _, kind, _ in parts)
+        if responses["nodes"] > 1 or responses["edges"] > 1:
+            raise NotCompiled(f"{field_name}: nodes or edges selected under several names")
         node = self.object(node_type, node_nodes) if node_nodes else None
         plan = RootPlan(field_name, "connection", node, parts, connection.name)
         plan.edge_node = self.object(node_type, edge_nodes) if edge_nodes else None
+        for response, kind, inner in parts:
+            if kind == "nodes":
+                plan.nodes_name = response
+            elif kind == "edges":
+                plan.edges_name = response
+                names = [r for r, name in inner if name == "node"]
+                if len(names) > 1:
+                    raise NotCompiled(f"{field_name}: an edge's node under several names")
+                plan.edge_node_name = names[0] if names else "node"
         return plan
 
 
@@ -746,7 +791,7 @@ class _InfoLike:
         self.context = context
 
 
-async def run(plan: RootPlan, executor: Any, field_details_list: Any) -> Any:
+async def run(plan: RootPlan, executor: Any, field_details_list: Any, response: str) -> Any:
     """The root field's value; raises :class:`Fallback` for the ordinary path."""
     context = executor.context_value
     node = field_details_list[0].node
@@ -757,13 +802,23 @@ async def run(plan: RootPlan, executor: Any, field_details_list: Any) -> Any:
     except Exception as exc:
         raise Fallback("arguments") from exc
     parameters = today_parameters(context.today)
+    denials: list[Denial] = []
     if plan.kind == "lookup":
-        return await _lookup(plan, context, arguments, parameters)
-    return await _connection(plan, context, arguments, parameters)
+        value = await _lookup(plan, context, arguments, parameters, response, denials)
+    else:
+        value = await _connection(plan, context, arguments, parameters, response, denials)
+    if denials:
+        await refuse(executor, denials)
+    return value
 
 
 async def _lookup(
-    plan: RootPlan, context: Any, arguments: dict[str, Any], parameters: dict[str, Any]
+    plan: RootPlan,
+    context: Any,
+    arguments: dict[str, Any],
+    parameters: dict[str, Any],
+    response: str,
+    denials: list[Denial],
 ) -> Any:
     try:
         type_name, key = decode_global_id(arguments["id"])
@@ -778,11 +833,16 @@ async def _lookup(
     if found is None:
         return None
     assert plan.node is not None
-    return _present(plan.node, context, [found])[0]
+    return _present(plan.node, context, [found], [], denials, (response,))[0]
 
 
 async def _connection(
-    plan: RootPlan, context: Any, arguments: dict[str, Any], parameters: dict[str, Any]
+    plan: RootPlan,
+    context: Any,
+    arguments: dict[str, Any],
+    parameters: dict[str, Any],
+    response: str,
+    denials: list[Denial],
 ) -> Any:
     from bangfu.schema import query as core_query
 
@@ -828,10 +888,19 @@ async def _connection(
     nodes: list[Any] = []
     edge_nodes: list[Any] = []
     if plan.node is not None:
-        nodes = _present(plan.node, context, [row[column] for row in rows])
+        nodes = _present(
+            plan.node, context, [row[column] for row in rows], [response, plan.nodes_name], denials
+        )
         column += 1
     if plan.edge_node is not None:
-        edge_nodes = _present(plan.edge_node, context, [row[column] for row in rows])
+        edge_nodes = _present(
+            plan.edge_node,
+            context,
+            [row[column] for row in rows],
+            [response, plan.edges_name],
+            denials,
+            (plan.edge_node_name,),
+        )
     result: dict[str, Any] = {}
     for response, kind, inner in plan.parts:
         if kind == "__typename":
@@ -880,31 +949,100 @@ def _filter(field: str, value: Any) -> Any:
     return cls(**{to_snake_case(k): v for k, v in value.items()})
 
 
-def _present(node: ObjectPlan, context: Any, documents: list[str]) -> list[Any]:
-    """The documents as the response holds them: raw JSON where nothing is finished
-    (over HTTP), else parsed and finished; a marked document means the ordinary path."""
-    marker = '{"' + FALLBACK_KEY + '"'
-    for document in documents:
-        if marker in document:
+def _present(
+    node: ObjectPlan,
+    context: Any,
+    documents: list[str],
+    path: list[str | int],
+    denials: list[Denial],
+    below: tuple[str, ...] = (),
+) -> list[Any]:
+    """The documents as the response holds them: raw JSON where nothing is finished or
+    refused (over HTTP), else parsed, finished and refused fields nulled (``denials``);
+    a fallback marker means the ordinary path. ``path`` leads to the list of documents,
+    ``below`` from an item of it to the document (``edges``: the edge's ``node``)."""
+    fallback = '{"' + FALLBACK_KEY + '"'
+    denied = '{"' + DENIED_KEY + '"'
+    raw = getattr(context, "request", None) is not None and not node.finishes
+    presented: list[Any] = []
+    for index, document in enumerate(documents):
+        if fallback in document:
             raise Fallback("a field the ordinary path refuses")
-    if not node.finishes and getattr(context, "request", None) is not None:
-        return [orjson.Fragment(document) for document in documents]
-    parsed = [orjson.loads(document) for document in documents]
-    if node.finishes:
-        for value in parsed:
-            _finish(node, value, context)
-    return parsed
+        if raw and denied not in document:
+            presented.append(orjson.Fragment(document))
+            continue
+        value = orjson.loads(document)
+        if node.walks:
+            _walk(node, value, context, [*path, index, *below], denials)
+        presented.append(value)
+    return presented
 
 
-def _finish(plan: ObjectPlan, value: Any, context: Any) -> None:
+def _walk(
+    plan: ObjectPlan, value: Any, context: Any, path: list[str | int], denials: list[Denial]
+) -> None:
     if value is None:
         return
+    for response, guard in plan.guarded.items():
+        found = value.get(response)
+        if isinstance(found, dict) and DENIED_KEY in found:
+            value[response] = None
+            denials.append(
+                Denial(
+                    [*path, response],
+                    plan.nodes_of[response],
+                    guard,
+                    plan.names[response],
+                    plan.arguments_of.get(response, {}),
+                )
+            )
     for response, finisher in plan.finish.items():
         value[response] = finisher(value[response], context)
-    for response, (inner, many) in plan.nested_finish.items():
+    for response, (inner, many) in plan.nested_walk.items():
         found = value.get(response)
         if many:
-            for item in found or ():
-                _finish(inner, item, context)
+            for index, item in enumerate(found or ()):
+                _walk(inner, item, context, [*path, response, index], denials)
         else:
-            _finish(inner, found, context)
+            _walk(inner, found, context, [*path, response], denials)
+
+
+async def refuse(executor: Any, denials: list[Denial]) -> None:
+    """The errors and audit rows of the refused fields, as the ordinary path makes them:
+    one located error per field and object, one ``denied`` row per field and action."""
+    from graphql import located_error
+    from graphql.pyutils import Path
+
+    from bangfu.schema.audit import audit_denial
+
+    written: set[tuple[str, str]] = set()
+    for denial in denials:
+        try:
+            denial.guard.on_unauthorized()
+            raise PermissionError(denial.guard.message)  # pragma: no cover - it raises
+        except Exception as raised:
+            path: Any = None
+            for key in denial.path:
+                path = Path(path, key, None)
+            executor.collected_errors.add(
+                located_error(raised, denial.nodes, list(denial.path)), path
+            )
+        if (denial.field, denial.guard.action) in written:
+            continue
+        written.add((denial.field, denial.guard.action))
+        await audit_denial(
+            _DenialInfo(executor, denial.field),  # type: ignore[arg-type]
+            denial.guard.action,
+            "FORBIDDEN",
+            denial.arguments,
+        )
+
+
+class _DenialInfo:
+    """What ``audit_denial`` reads of ``info`` for a field of ``Person``."""
+
+    def __init__(self, executor: Any, field: str) -> None:
+        self.context = executor.context_value
+        self.operation = executor.operation
+        self.path = types.SimpleNamespace(typename="Person")
+        self.field_name = field

@@ -32,6 +32,8 @@ from sqlalchemy.sql.elements import ColumnElement
 #: writes its quotes escaped.
 FALLBACK_KEY = "__bangfu_fallback"
 FALLBACK_BYTES = b'{"' + FALLBACK_KEY.encode() + b'"'
+#: What a document holds in place of a field refused for a child (nulled in Python).
+DENIED_KEY = "__bangfu_denied"
 
 #: The most keys of one JSON object a plan builds (PostgreSQL takes 100 arguments).
 MAX_KEYS = 50
@@ -115,6 +117,12 @@ class Sql:
 
     def fallback(self) -> ColumnElement[Any]:
         marker = '{"' + FALLBACK_KEY + '":1}'
+        if self.postgresql:
+            return literal_column(f"'{marker}'::json")
+        return func.json(literal(marker))
+
+    def denied(self) -> ColumnElement[Any]:
+        marker = '{"' + DENIED_KEY + '":1}'
         if self.postgresql:
             return literal_column(f"'{marker}'::json")
         return func.json(literal(marker))

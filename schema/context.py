@@ -92,6 +92,14 @@ class Context:
                 self._session.info["actor"] = self.actor
             yield self._session
 
+    async def discard_read_session(self) -> None:
+        """Close the read session after a failed statement; the next read opens another.
+        Objects the loaders hold stay as loaded (closing detaches them, never expires)."""
+        async with self._lock:
+            session, self._session = self._session, None
+            if session is not None:
+                await session.close()
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A transaction as this actor: committed on success, rolled back on any error.

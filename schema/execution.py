@@ -32,6 +32,7 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.pyutils import Undefined
+from sqlalchemy.exc import DBAPIError
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.utils.str_converters import to_camel_case
 
@@ -158,13 +159,13 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """The plan's answer, or the ordinary path's when the plan gives way."""
         try:
-            return await compiled.run(plan, self, field_details_list)
+            return await compiled.run(plan, self, field_details_list, path.key)
         except compiled.Fallback:
             pass
-        except Exception:  # a defect of the plan: answer on the ordinary path, say so
+        except Exception as error:  # a defect of the plan: answer on the ordinary path, say so
             log.warning("compiled plan of %s failed; ordinary path used", path.key, exc_info=True)
-            async with self.context_value.read() as session:
-                await session.rollback()  # PostgreSQL refuses more in a failed transaction
+            if isinstance(error, DBAPIError):  # PostgreSQL refuses more in that transaction
+                await self.context_value.discard_read_session()
         result = super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )

@@ -13,9 +13,11 @@ from typing import Any
 
 import anyio
 import pytest
+from sqlalchemy import func, select
 
 from bangfu import cli
 from bangfu.core.security import Role
+from bangfu.core.security.models import AuditEvent
 from bangfu.demo import load_demo
 from bangfu.schema import compiled
 from bangfu.testing import Harness
@@ -52,6 +54,24 @@ query { persons(first: 100) { nodes { id name age phone hukouType } } }
 async def _cli(arguments: list[str]) -> int:
     """``bangfu ...`` as a user runs it (its own event loop, so in a thread)."""
     return await anyio.to_thread.run_sync(cli.main, arguments)
+
+
+async def _with_audit(h: Harness, query: str, token: str) -> tuple[Any, list[tuple[str, str]]]:
+    """The answer and the audit rows the request added (operation, outcome), sorted."""
+    async with h.session() as session:
+        last = await session.scalar(select(func.max(AuditEvent.id)))
+    answer = await h.gql(query, token=token)
+    async with h.session() as session:
+        rows = await session.execute(
+            select(AuditEvent.operation, AuditEvent.outcome, AuditEvent.details).where(
+                AuditEvent.id > (last or 0)
+            )
+        )
+        added = sorted(
+            (operation, str(outcome.value if hasattr(outcome, "value") else outcome))
+            for operation, outcome, _details in rows
+        )
+    return answer, added
 
 
 async def _twin(h: Harness) -> Harness:
@@ -100,9 +120,12 @@ async def test_a_refused_child_field_is_answered_by_the_ordinary_path(harness: H
     token = await h.api_client("partner-a")
     plain = await _twin(h)
     try:
-        compiled_answer = await h.gql(CHILD_FIELDS, token=token)
-        plain_answer = await plain.gql(CHILD_FIELDS, token=token)
+        compiled_answer, compiled_rows = await _with_audit(h, CHILD_FIELDS, token)
+        plain_answer, plain_rows = await _with_audit(plain, CHILD_FIELDS, token)
         assert compiled_answer["data"] == plain_answer["data"]
+        # One denied row per field and action, as the ordinary path writes it.
+        assert compiled_rows == plain_rows
+        assert ("query:Person.phone", "denied") in compiled_rows
 
         def located(answer: dict[str, Any]) -> list[tuple[Any, ...]]:
             return sorted(
