@@ -56,9 +56,12 @@ from graphql import (
     get_named_type,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
-from sqlalchemy import Select, and_, bindparam, case, func, literal, select
+from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from bangfu.core.bottomline import GOALS, Status
+from bangfu.core.bottomline.evaluate import INDICATORS
+from bangfu.core.bottomline.models import StoredVerdict
 from bangfu.core.registry import models
 from bangfu.core.registry.persons import masked_id_number
 from bangfu.schema.access import ChildDataGuard, core_guard
@@ -273,6 +276,77 @@ FORMS: dict[str, tuple[type[Any] | None, dict[str, Form]]] = {
     ),
 }
 
+_V = StoredVerdict
+_INDICATOR_NAMES = [indicator.value for indicator in INDICATORS]
+#: The order of a line's indicators: bottom line first (``INDICATORS``).
+_INDICATOR_ORDER = {name: index for index, name in enumerate(_INDICATOR_NAMES)}
+
+
+def _holding(verdict: Any, person: Any) -> Any:
+    """The stored verdicts of ``person`` that hold today, of this version's indicators
+    (``bangfu.core.bottomline.reading.read_lines``)."""
+    return and_(
+        verdict.person_id == person.id,
+        verdict.indicator.in_(_INDICATOR_NAMES),
+        verdict.judged_on <= TODAY,
+        or_(verdict.valid_until.is_(None), verdict.valid_until > TODAY),
+    )
+
+
+def _in_order(verdict: Any) -> list[Any]:
+    return [case(_INDICATOR_ORDER, value=verdict.indicator)]
+
+
+def _complete_line(person: Any) -> Any:
+    """Whether every indicator of the person has a stored verdict holding today; a person
+    without is judged afresh in Python, on the ordinary path."""
+    verdict = aliased(StoredVerdict)
+    counted = (
+        select(func.count()).where(_holding(verdict, person)).correlate(person).scalar_subquery()
+    )
+    return counted == len(_INDICATOR_NAMES)
+
+
+FORMS.update(
+    {
+        "BottomLine": (
+            models.Person,
+            {
+                "indicators": Many(
+                    "IndicatorVerdict",
+                    lambda row, verdict, _arguments: _holding(verdict, row),
+                    _in_order,
+                ),
+                "atRisk": Computed(
+                    lambda row, sql: _at_risk(row, sql),
+                ),
+            },
+        ),
+        "IndicatorVerdict": (
+            StoredVerdict,
+            {
+                "reasons": Computed(lambda row, sql: sql.json_column(row.reasons)),
+                "modules": Computed(lambda row, sql: sql.names(row.modules)),
+                "isGoal": Computed(
+                    lambda row, sql: sql.boolean(row.indicator.in_([g.value for g in GOALS]))
+                ),
+            },
+        ),
+    }
+)
+FORMS["Person"][1]["bottomLine"] = Embedded("BottomLine", complete=_complete_line)
+
+
+def _at_risk(person: Any, sql: Sql) -> Any:
+    verdict = aliased(StoredVerdict)
+    rows = (
+        select(verdict.indicator)
+        .where(_holding(verdict, person), verdict.status == Status.AT_RISK.value)
+        .correlate(person)
+    )
+    return sql.scalars(rows, verdict.indicator, _in_order(verdict))
+
+
 #: Root fields a plan can answer: connections and lookups by global ID.
 CONNECTIONS = {"persons": "Person", "households": "Household"}
 LOOKUPS = {"person": "Person", "household": "Household"}
@@ -298,7 +372,7 @@ class ObjectPlan:
     #: Fields a child guard refuses for a person under 14: response name → the guard
     #: (the document holds a marker there; Python nulls it, locates the error and writes
     #: the audit row, as the ordinary path does).
-    guarded: dict[str, ChildDataGuard] = dataclasses.field(default_factory=dict)
+    guarded: dict[str, "Refusal"] = dataclasses.field(default_factory=dict)
     #: Per response name: the field's name, its nodes (for error locations), arguments.
     names: dict[str, str] = dataclasses.field(default_factory=dict)
     nodes_of: dict[str, list[FieldNode]] = dataclasses.field(default_factory=dict)
@@ -314,13 +388,23 @@ class ObjectPlan:
         return bool(self.finish or self.guarded or self.nested_walk)
 
 
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    """How a field's guard refuses it: ``child`` for a person under 14 (that guard comes
+    first), ``always`` for everyone else (a permission the actor lacks); one may be None."""
+
+    child: ChildDataGuard | None
+    always: Any
+
+
 @dataclasses.dataclass
 class Denial:
     """A field refused for a child: where, which nodes, by which guard."""
 
     path: list[str | int]
     nodes: list[FieldNode]
-    guard: ChildDataGuard
+    guard: Any
+    type_name: str
     field: str
     arguments: dict[str, Any]
 
@@ -358,6 +442,8 @@ class RootPlan:
     #: built once per plan.
     #: The plan of ``edges { node }`` when it is selected (its own document).
     edge_node: ObjectPlan | None = None
+    #: Whether it reads the stored verdicts (``bottomLine``).
+    verdicts: bool = False
     #: The response names of ``nodes``, ``edges`` and the edge's ``node``.
     nodes_name: str = "nodes"
     edges_name: str = "edges"
@@ -383,6 +469,8 @@ class Planner:
         self.executor = executor
         self.context = executor.context_value
         self.sql = sql
+        #: Whether the plan reads the stored bottom line (checked current when it runs).
+        self.verdicts = False
         self.hooks = bool(self.context.host.pm.hook.bangfu_permission_allowed.get_hookimpls())
 
     # -- selections -------------------------------------------------------------
@@ -442,35 +530,39 @@ class Planner:
 
     # -- permissions ------------------------------------------------------------
 
-    def readable(self, type_name: str, name: str, field: Any) -> ChildDataGuard | None:
-        """Whether the actor may read the field: None (yes), the child guard that refuses
-        a child's value, or raises NotCompiled (the ordinary path refuses it, says why)."""
+    def readable(self, type_name: str, name: str, field: Any) -> "Refusal | None":
+        """Whether the actor may read the field: None (yes), or how it is refused — for a
+        child (per person), always, or both — as the field's guard would refuse it: its
+        permissions in order, the first that says no. Raises NotCompiled for a guard the
+        planner cannot decide (a permission of the ordinary path only)."""
         definition = field.extensions.get("strawberry-definition")
         guard = core_guard(definition)
         if guard is None:
             return None
         if guard is False or guard is True:
             raise NotCompiled(f"{type_name}.{name} has a permission only the ordinary path runs")
-        outcome: ChildDataGuard | None = None
+        child: ChildDataGuard | None = None
         for permission in guard.permissions:
             if isinstance(permission, ChildDataGuard):
+                if type_name != "Person":
+                    continue  # a child guard refuses on a Person only
                 if self.hooks:
                     raise NotCompiled(
                         f"{type_name}.{name}: a plugin decides permissions per person"
                     )
-                if not self.context.allowed(permission.action):
-                    outcome = permission
+                if child is None and not self.context.allowed(permission.action):
+                    child = permission
             elif isinstance(permission, IsAuthenticated):
                 if not self.context.actor.is_authenticated:
-                    raise NotCompiled(f"{type_name}.{name} needs a login")
+                    return Refusal(child, permission)
             elif isinstance(permission, Allowed):
                 if not self.context.allowed(permission.action):
-                    raise NotCompiled(f"{type_name}.{name} needs {permission.action}")
+                    return Refusal(child, permission)
             else:  # pragma: no cover - core_guard lets only core's permissions through
                 raise NotCompiled(
                     f"{type_name}.{name} has a permission only the ordinary path runs"
                 )
-        return outcome
+        return None if child is None else Refusal(child, None)
 
     # -- objects ----------------------------------------------------------------
 
@@ -482,6 +574,8 @@ class Planner:
         model, forms = FORMS.get(type_.name, (model_of(type_), {}))
         if model is None:
             raise NotCompiled(f"type {type_.name} has no SQL form")
+        if model is StoredVerdict:
+            self.verdicts = True
         selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
         plan = ObjectPlan(type_.name, model, [], {}, {})
         collected = self.collect(type_, selection_sets)
@@ -495,9 +589,10 @@ class Planner:
             field = type_.fields.get(name)
             if field is None:
                 raise NotCompiled(f"{type_.name}.{name} is unknown")
-            # A child guard refuses on a Person only (on other sources it allows).
             refusing = self.readable(type_.name, name, field)
-            if refusing is not None and type_.name == "Person":
+            if refusing is not None:
+                if isinstance(field.type, GraphQLNonNull):
+                    raise NotCompiled(f"{type_.name}.{name} is refused and cannot be null")
                 plan.guarded[response] = refusing
             plan.names[response] = name
             plan.nodes_of[response] = children
@@ -565,11 +660,18 @@ class Planner:
                 pairs.append((response, part.build(row, sql)))
             else:
                 pairs.append((response, self._nested(part, row)))
-        document = sql.object(pairs)
-        if plan.guarded:
-            # A child's document: each refused field holds a marker instead of its value.
+        refused = plan.guarded
+        always = {r for r, refusal in refused.items() if refusal.always is not None}
+        document = sql.object([(r, sql.denied(1) if r in always else v) for r, v in pairs])
+        if any(refusal.child is not None for refusal in refused.values()):
+            # A child's document: each field refused for a child holds its marker.
             young = sql.age(row.birth_date, YEAR, MONTH_DAY) < 14
-            child = sql.object([(r, sql.denied() if r in plan.guarded else v) for r, v in pairs])
+            child = sql.object(
+                [
+                    (r, sql.denied(0 if refused[r].child is not None else 1) if r in refused else v)
+                    for r, v in pairs
+                ]
+            )
             document = case((young, child), else_=document)
         return document
 
@@ -578,6 +680,8 @@ class Planner:
         form = part.form
         if isinstance(form, Embedded):
             value = self.document(part.plan, row)
+            if form.complete is not None:
+                value = case((form.complete(row), value), else_=sql.fallback())
             if form.present is None:
                 return value
             found: Any = case((form.present(row), value), else_=literal(None))
@@ -598,7 +702,8 @@ class Planner:
                 value = func.coalesce(value, sql.fallback())
             return value
         rows = (
-            select(target.id if hasattr(target, "id") else target.code)
+            select(literal(1))
+            .select_from(target)
             .where(form.where(row, target, part.arguments))
             .correlate(row)
         )
@@ -618,6 +723,7 @@ class Planner:
             plan = RootPlan(field_name, "lookup", node, [], type_.name)
         else:
             plan = self._connection(field_name, field, nodes)
+        plan.verdicts = self.verdicts
         model = models.Person if plan.typename.startswith("Person") else models.Household
         plan.entity = aliased(model)
         if plan.node is not None:
@@ -730,6 +836,9 @@ class Plans:
 
 
 PLANS = Plans()
+#: How root fields ran in this process: "compiled", or "fallback: <reason>" (tests and
+#: the benchmark read it; it is not exported anywhere).
+STATS: collections.Counter[str] = collections.Counter()
 
 
 def plan_key(executor: Any, response_name: str) -> tuple[Any, ...] | None:
@@ -802,6 +911,8 @@ async def run(plan: RootPlan, executor: Any, field_details_list: Any, response: 
     except Exception as exc:
         raise Fallback("arguments") from exc
     parameters = today_parameters(context.today)
+    if plan.verdicts:
+        await _check_verdicts(context)
     denials: list[Denial] = []
     if plan.kind == "lookup":
         value = await _lookup(plan, context, arguments, parameters, response, denials)
@@ -810,6 +921,18 @@ async def run(plan: RootPlan, executor: Any, field_details_list: Any, response: 
     if denials:
         await refuse(executor, denials)
     return value
+
+
+async def _check_verdicts(context: Any) -> None:
+    """The stored verdicts answer only when kept and judged with today's rules; else a
+    person's line is judged in Python, on the ordinary path."""
+    from bangfu.core.bottomline.reading import rules_current
+
+    if not context.settings.stored_bottom_line:
+        raise Fallback("the bottom line is not stored")
+    async with context.read() as session:
+        if not await rules_current(session, context.host):
+            raise Fallback("the stored bottom line is being rebuilt")
 
 
 async def _lookup(
@@ -983,7 +1106,7 @@ def _walk(
 ) -> None:
     if value is None:
         return
-    for response, guard in plan.guarded.items():
+    for response, refusal in plan.guarded.items():
         found = value.get(response)
         if isinstance(found, dict) and DENIED_KEY in found:
             value[response] = None
@@ -991,7 +1114,8 @@ def _walk(
                 Denial(
                     [*path, response],
                     plan.nodes_of[response],
-                    guard,
+                    refusal.child if found[DENIED_KEY] == 0 else refusal.always,
+                    plan.type_name,
                     plan.names[response],
                     plan.arguments_of.get(response, {}),
                 )
@@ -1027,22 +1151,27 @@ async def refuse(executor: Any, denials: list[Denial]) -> None:
             executor.collected_errors.add(
                 located_error(raised, denial.nodes, list(denial.path)), path
             )
-        if (denial.field, denial.guard.action) in written:
+        if isinstance(denial.guard, IsAuthenticated):
+            action, code = denial.guard.action or "authenticate", "UNAUTHENTICATED"
+        else:
+            action, code = denial.guard.action, "FORBIDDEN"
+        key = (denial.type_name, denial.field, action)
+        if key in written:
             continue
-        written.add((denial.field, denial.guard.action))
+        written.add(key)
         await audit_denial(
-            _DenialInfo(executor, denial.field),  # type: ignore[arg-type]
-            denial.guard.action,
-            "FORBIDDEN",
+            _DenialInfo(executor, denial.type_name, denial.field),  # type: ignore[arg-type]
+            action,
+            code,
             denial.arguments,
         )
 
 
 class _DenialInfo:
-    """What ``audit_denial`` reads of ``info`` for a field of ``Person``."""
+    """What ``audit_denial`` reads of ``info`` for a field of ``type_name``."""
 
-    def __init__(self, executor: Any, field: str) -> None:
+    def __init__(self, executor: Any, type_name: str, field: str) -> None:
         self.context = executor.context_value
         self.operation = executor.operation
-        self.path = types.SimpleNamespace(typename="Person")
+        self.path = types.SimpleNamespace(typename=type_name)
         self.field_name = field

@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal_column,
     type_coerce,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -74,6 +75,31 @@ class Sql:
             Select(func.json_group_array(func.json(inner.c.doc))).select_from(inner)
         ).scalar_subquery()
 
+    def scalars(self, values: Select[Any], value: Any, order: list[Any]) -> Any:
+        """The JSON array of a scalar ``value`` over the rows of ``values``, in ``order``."""
+        if self.postgresql:
+            aggregated = func.coalesce(
+                func.json_agg(aggregate_order_by(value, *order)),
+                literal_column("'[]'::json"),
+            )
+            return values.with_only_columns(aggregated).scalar_subquery()
+        inner = values.with_only_columns(value.label("value")).order_by(*order).subquery()
+        return (Select(func.json_group_array(inner.c.value)).select_from(inner)).scalar_subquery()
+
+    def json_column(self, column: Any) -> ColumnElement[Any]:
+        """A JSON column's value as a document (SQLite stores it as text)."""
+        if self.postgresql:
+            return column  # type: ignore[no-any-return]
+        return func.json(column)
+
+    def names(self, column: Any) -> ColumnElement[Any]:
+        """A comma-separated list of plain names (``core,medical``) as a JSON array of
+        strings; empty for ``''``. The names are identifiers: no quote to escape."""
+        text = literal('["', Text) + func.replace(column, ",", '","') + literal('"]', Text)
+        listed = cast(text, postgresql.JSON) if self.postgresql else func.json(text)
+        empty = literal_column("'[]'::json") if self.postgresql else func.json("[]")
+        return case((column == "", empty), else_=listed)
+
     def boolean(self, column: Any) -> ColumnElement[Any]:
         if self.postgresql:
             return column
@@ -121,8 +147,9 @@ class Sql:
             return literal_column(f"'{marker}'::json")
         return func.json(literal(marker))
 
-    def denied(self) -> ColumnElement[Any]:
-        marker = '{"' + DENIED_KEY + '":1}'
+    def denied(self, which: int) -> ColumnElement[Any]:
+        """The marker of a refused field: ``which`` refusal of the field (0: a child's)."""
+        marker = '{"' + DENIED_KEY + '":' + str(int(which)) + "}"
         if self.postgresql:
             return literal_column(f"'{marker}'::json")
         return func.json(literal(marker))

@@ -159,9 +159,11 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """The plan's answer, or the ordinary path's when the plan gives way."""
         try:
-            return await compiled.run(plan, self, field_details_list, path.key)
-        except compiled.Fallback:
-            pass
+            value = await compiled.run(plan, self, field_details_list, path.key)
+            compiled.STATS["compiled"] += 1
+            return value
+        except compiled.Fallback as reason:
+            compiled.STATS[f"fallback: {reason}"] += 1
         except Exception as error:  # a defect of the plan: answer on the ordinary path, say so
             log.warning("compiled plan of %s failed; ordinary path used", path.key, exc_info=True)
             if isinstance(error, DBAPIError):  # PostgreSQL refuses more in that transaction

@@ -58,10 +58,13 @@ class Many:
 
 @dataclasses.dataclass(frozen=True)
 class Embedded:
-    """An object of ``target`` read from the same row; null unless ``present(row)``."""
+    """An object of ``target`` read from the same row; null unless ``present(row)``.
+    ``complete(row)``, when given, is a condition without which the plan cannot answer
+    for that row (the root field then runs on the ordinary path)."""
 
     target: str
     present: Callable[[Any], Any] | None = None
+    complete: Callable[[Any], Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -47,7 +47,8 @@ query Page($first: Int!, $after: String) {
 }"""
 
 CHILD_FIELDS = """
-query { persons(first: 100) { nodes { id name age phone hukouType } } }
+query { persons(first: 100) { nodes { id name age phone hukouType birthDate disability { grade }
+  employment { currentStatus { status unableToWork { reason } } } } } }
 """
 
 
@@ -112,20 +113,24 @@ async def test_a_page_is_one_statement_and_its_count_another(harness: Harness) -
         await plain.engine.dispose()
 
 
-async def test_a_refused_child_field_is_answered_by_the_ordinary_path(harness: Harness) -> None:
-    """A partner client without ``registry:read-sensitive`` asks for children's phones: the
-    plan gives way, and the answer, its errors and its audit rows are the ordinary ones."""
+async def test_refused_fields_are_nulled_as_the_ordinary_path_does(harness: Harness) -> None:
+    """A partner client without ``registry:read-sensitive`` asks for children's phones and
+    everyone's birth date: the plan nulls them, with the ordinary path's errors (path,
+    message, code) and audit rows."""
     h = harness
     await _demo(h)
     token = await h.api_client("partner-a")
     plain = await _twin(h)
     try:
+        compiled_before = compiled.STATS["compiled"]
         compiled_answer, compiled_rows = await _with_audit(h, CHILD_FIELDS, token)
         plain_answer, plain_rows = await _with_audit(plain, CHILD_FIELDS, token)
         assert compiled_answer["data"] == plain_answer["data"]
         # One denied row per field and action, as the ordinary path writes it.
         assert compiled_rows == plain_rows
-        assert ("query:Person.phone", "denied") in compiled_rows
+        assert ("query:Person.phone", "denied") in compiled_rows  # a child's
+        assert ("query:Person.birthDate", "denied") in compiled_rows  # everyone's
+        assert compiled.STATS["compiled"] > compiled_before
 
         def located(answer: dict[str, Any]) -> list[tuple[Any, ...]]:
             return sorted(
@@ -184,7 +189,8 @@ async def test_explain_says_what_compiles_and_why_not(
     document = tmp_path / "page.graphql"
     document.write_text(
         PAGE[: PAGE.rindex("}")]
-        + "  persons(first: 3) { nodes { bottomLine { atRisk } } }\n  me { username }\n}"
+        + "  persons(first: 3) { nodes { medical { conditions { diagnosisName } } } }\n"
+        + "  me { username }\n}"
     )
     monkeypatch.setenv("BANGFU_DATABASE_URL", h.settings.database_url)
     if h.settings.database_schema:
@@ -196,7 +202,8 @@ async def test_explain_says_what_compiles_and_why_not(
     assert code == 0, out
     assert "households: compiled, 2 statement(s)" in out
     assert "finished in Python: members.person.idNumber" in out
-    assert "persons: ordinary path (Person.bottomLine has no SQL form)" in out
+    # A diagnosis is guarded by the medical plugin's own audited check: never compiled.
+    assert "persons: ordinary path (" in out
     assert "me: ordinary path (root field me is not compiled)" in out
     assert "SELECT" in out
     assert await _cli(["explain", str(document), "--as", "nobody"]) == 2
