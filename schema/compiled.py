@@ -1139,15 +1139,15 @@ async def refuse(executor: Any, denials: list[Denial]) -> None:
 
     from bangfu.schema.audit import audit_denial
 
-    written: set[tuple[str, str]] = set()
+    written: set[tuple[str, str, str]] = set()
     for denial in denials:
         try:
             denial.guard.on_unauthorized()
             raise PermissionError(denial.guard.message)  # pragma: no cover - it raises
         except Exception as raised:
             path: Any = None
-            for key in denial.path:
-                path = Path(path, key, None)
+            for step in denial.path:
+                path = Path(path, step, None)
             executor.collected_errors.add(
                 located_error(raised, denial.nodes, list(denial.path)), path
             )
@@ -1155,10 +1155,10 @@ async def refuse(executor: Any, denials: list[Denial]) -> None:
             action, code = denial.guard.action or "authenticate", "UNAUTHENTICATED"
         else:
             action, code = denial.guard.action, "FORBIDDEN"
-        key = (denial.type_name, denial.field, action)
-        if key in written:
+        once = (denial.type_name, denial.field, action)
+        if once in written:
             continue
-        written.add(key)
+        written.add(once)
         await audit_denial(
             _DenialInfo(executor, denial.type_name, denial.field),  # type: ignore[arg-type]
             action,

@@ -89,7 +89,7 @@ class Sql:
     def json_column(self, column: Any) -> ColumnElement[Any]:
         """A JSON column's value as a document (SQLite stores it as text)."""
         if self.postgresql:
-            return column  # type: ignore[no-any-return]
+            return column
         return func.json(column)
 
     def names(self, column: Any) -> ColumnElement[Any]:
