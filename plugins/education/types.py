@@ -12,6 +12,8 @@ import decimal
 from typing import Any
 
 import strawberry
+from sqlalchemy import BigInteger, String, and_, case, cast, extract, func, literal, not_, select
+from sqlalchemy.orm import aliased
 from strawberry.types import Info
 
 from bangfu.plugin import (
@@ -22,17 +24,29 @@ from bangfu.plugin import (
     person_data,
     prefetchable,
     ready,
+    sql_many,
+    sql_model,
+    sql_one,
+    sql_same_row,
+    sql_value,
     to_global_id,
 )
 from bangfu.plugins.education import loaders, models
 from bangfu.plugins.education.models import (
+    AT_SCHOOL,
     AidKind,
     Enrolment,
     EnrolmentStatus,
     FundingSource,
     SchoolStage,
 )
-from bangfu.plugins.education.rules import at_school, in_effect, of_compulsory_age
+from bangfu.plugins.education.rules import (
+    COMPULSORY_FROM_AGE,
+    COMPULSORY_TO_AGE,
+    at_school,
+    in_effect,
+    of_compulsory_age,
+)
 from bangfu.schema.relay import Node
 from bangfu.schema.types import Region
 
@@ -54,6 +68,89 @@ FundingSourceType = strawberry.enum(
 )
 
 
+# ---------------------------------------------------------------------------------------
+# SQL forms (compiled execution, docs/plugins/hooks.md "Compiled fields: SQL forms"): each
+# gives exactly what the resolver beside it gives, in the loaders' order.
+# ---------------------------------------------------------------------------------------
+
+
+def _today() -> tuple[Any, Any, Any]:
+    """Today as the plan binds it: the date, its year and its ``MMDD``. A plugin should
+    need only bangfu.plugin: this import stands in until bangfu.plugin offers today's
+    date for SQL forms."""
+    from bangfu.schema.compiled import MONTH_DAY, TODAY, YEAR
+
+    return TODAY, YEAR, MONTH_DAY
+
+
+def _in_this_school_year(day: Any) -> Any:
+    """``day`` lies in the school year holding today (``rules.school_year``)."""
+    _, year, month_day = _today()
+    this = year - case((month_day < "0901", 1), else_=0)
+    of_day = extract("year", day) - case((extract("month", day) < 9, 1), else_=0)
+    return of_day == this
+
+
+def _cents(amount: Any) -> Any:
+    """An amount in yuan (two places) as whole fen, exact on both databases."""
+    return cast(func.round(amount * 100), BigInteger)
+
+
+def _yuan(cents: Any) -> Any:
+    """Whole fen as the text of a ``Decimal`` with two places (``1250.00``)."""
+    fen = cents % 100
+    return (
+        cast(cents // 100, String)
+        + literal(".", String)
+        + case((fen < 10, literal("0", String)), else_=literal("", String))
+        + cast(fen, String)
+    )
+
+
+def _aid_total(person: Any) -> Any:
+    """``aidTotalThisSchoolYear``: the sum of the loader's rows, ``0.00`` without any."""
+    aid = aliased(models.EducationAid)
+    cents = (
+        select(cast(func.coalesce(func.sum(_cents(aid.amount)), 0), BigInteger))
+        .where(aid.person_id == person.id, _in_this_school_year(aid.granted_on))
+        .correlate(person)
+        .scalar_subquery()
+    )
+    return _yuan(cents)
+
+
+def _unaccounted_for(person: Any, sql: Any) -> Any:
+    """Alive, of compulsory-education age today, and no ENROLLED or SUSPENDED period
+    holding today (``rules.in_effect``: from its start, up to, not on, its end)."""
+    today, year, month_day = _today()
+    period = aliased(Enrolment)
+    at_school_today = (
+        select(period.id)
+        .where(
+            period.person_id == person.id,
+            period.status.in_(AT_SCHOOL),
+            period.start_date <= today,
+            (period.end_date.is_(None)) | (period.end_date > today),
+        )
+        .correlate(person)
+        .exists()
+    )
+    return sql.boolean(
+        and_(
+            not_(person.deceased),
+            sql.age(person.birth_date, year, month_day).between(
+                COMPULSORY_FROM_AGE, COMPULSORY_TO_AGE
+            ),
+            not_(at_school_today),
+        )
+    )
+
+
+def _enrolment_order(enrolment: Any) -> list[Any]:
+    return [enrolment.start_date.desc(), enrolment.id.desc()]
+
+
+@sql_model(Enrolment)
 @strawberry.type(
     name="EducationEnrolment",
     description="A period of a child's schooling with its status; current while it has no "
@@ -72,19 +169,28 @@ class EducationEnrolment:
     )
     end_reason: str | None
 
-    @strawberry.field(description="The global ID of the enrolment.")
+    @strawberry.field(
+        description="The global ID of the enrolment.",
+        metadata=sql_value(lambda row, sql: sql.global_id("EducationEnrolment", row.id)),
+    )
     @staticmethod
     @direct
     def id(root: Enrolment) -> strawberry.ID:
         return strawberry.ID(to_global_id("EducationEnrolment", root.id))
 
-    @strawberry.field(description="Whether this is the child's current period (no end date).")
+    @strawberry.field(
+        description="Whether this is the child's current period (no end date).",
+        metadata=sql_value(lambda row, sql: sql.boolean(row.end_date.is_(None))),
+    )
     @staticmethod
     @direct
     def current(root: Enrolment) -> bool:
         return root.end_date is None
 
-    @strawberry.field(description="The region of the school.")
+    @strawberry.field(
+        description="The region of the school.",
+        metadata=sql_one("Region", lambda row, region: region.code == row.school_region_code),
+    )
     @staticmethod
     async def school_region(root: Enrolment, info: Info) -> Region | None:
         if root.school_region_code is None:
@@ -105,6 +211,7 @@ class EducationEnrolment:
         return isinstance(obj, Enrolment)
 
 
+@sql_model(models.EducationAid)
 @strawberry.type(name="EducationAid", description="Education aid granted to a child (教育资助).")
 class EducationAid:
     kind: AidKind
@@ -119,13 +226,22 @@ class EducationAid:
     donor: str | None = strawberry.field(description="The donor, for SOCIAL_DONATION.")
     note: str | None
 
-    @strawberry.field(description="The global ID of the aid.")
+    @strawberry.field(
+        description="The global ID of the aid.",
+        metadata=sql_value(lambda row, sql: sql.global_id("EducationAid", row.id)),
+    )
     @staticmethod
     @direct
     def id(root: models.EducationAid) -> strawberry.ID:
         return strawberry.ID(to_global_id("EducationAid", root.id))
 
-    @strawberry.field(description="The organisation that granted the aid.")
+    @strawberry.field(
+        description="The organisation that granted the aid.",
+        metadata=sql_one(
+            "Organisation",
+            lambda row, organisation: organisation.id == row.granting_organisation_id,
+        ),
+    )
     @staticmethod
     async def granting_organisation(
         root: models.EducationAid, info: Info
@@ -137,6 +253,7 @@ class EducationAid:
         return isinstance(obj, models.EducationAid)
 
 
+@sql_model(Person)
 @strawberry.type(
     name="EducationOnPerson",
     description="A person's schooling and education aid (教育救助, R3 有学上, 上好学).",
@@ -144,13 +261,29 @@ class EducationAid:
 class EducationOnPerson:
     person: strawberry.Private[Person]
 
-    @strawberry.field(description="The period without an end date, if any.")
+    @strawberry.field(
+        description="The period without an end date, if any.",
+        metadata=sql_one(
+            "EducationEnrolment",
+            # At most one: a partial unique index says so.
+            lambda person, enrolment: and_(
+                enrolment.person_id == person.id, enrolment.end_date.is_(None)
+            ),
+        ),
+    )
     @staticmethod
     @prefetchable
     def current_enrolment(root: EducationOnPerson, info: Info) -> EducationEnrolment | None:
         return ready(info.context.loaders[loaders.CURRENT_ENROLMENT], root.person.id)
 
-    @strawberry.field(description="Every period of schooling, newest first, the current included.")
+    @strawberry.field(
+        description="Every period of schooling, newest first, the current included.",
+        metadata=sql_many(
+            "EducationEnrolment",
+            lambda person, enrolment, _arguments: enrolment.person_id == person.id,
+            _enrolment_order,
+        ),
+    )
     @staticmethod
     @prefetchable
     def history(root: EducationOnPerson, info: Info) -> list[EducationEnrolment]:
@@ -158,7 +291,8 @@ class EducationOnPerson:
 
     @strawberry.field(
         description="Of compulsory-education age (6 to 15) today with no period ENROLLED or "
-        "SUSPENDED holding today: the child is unaccounted for."
+        "SUSPENDED holding today: the child is unaccounted for.",
+        metadata=sql_value(_unaccounted_for),
     )
     @staticmethod
     async def unaccounted_for(root: EducationOnPerson, info: Info) -> bool:
@@ -169,14 +303,24 @@ class EducationOnPerson:
         return not any(at_school(p) and in_effect(p, today) for p in periods)
 
     @strawberry.field(
-        description="Aid granted this school year (1 September to 31 August), oldest first."
+        description="Aid granted this school year (1 September to 31 August), oldest first.",
+        metadata=sql_many(
+            "EducationAid",
+            lambda person, aid, _arguments: and_(
+                aid.person_id == person.id, _in_this_school_year(aid.granted_on)
+            ),
+            lambda aid: [aid.granted_on, aid.id],
+        ),
     )
     @staticmethod
     @prefetchable
     def aid_this_school_year(root: EducationOnPerson, info: Info) -> list[EducationAid]:
         return ready(info.context.loaders[loaders.AID_THIS_SCHOOL_YEAR], root.person.id)
 
-    @strawberry.field(description="The total of `aidThisSchoolYear`, in exact yuan.")
+    @strawberry.field(
+        description="The total of `aidThisSchoolYear`, in exact yuan.",
+        metadata=sql_value(lambda person, _sql: _aid_total(person)),
+    )
     @staticmethod
     async def aid_total_this_school_year(root: EducationOnPerson, info: Info) -> decimal.Decimal:
         rows = await info.context.loaders[loaders.AID_THIS_SCHOOL_YEAR].load(root.person.id)
@@ -192,6 +336,7 @@ class EducationPersonFields:
         description="Schooling and education aid (education plugin); for a child under 14 "
         "it needs education:read-sensitive.",
         extensions=person_data("education:read", child="education:read-sensitive"),
+        metadata=sql_same_row("EducationOnPerson"),
     )
     @staticmethod
     @prefetchable

@@ -12,6 +12,8 @@ import decimal
 from typing import Any
 
 import strawberry
+from sqlalchemy import and_, select
+from sqlalchemy.orm import aliased
 from strawberry.types import Info
 
 from bangfu.plugin import (
@@ -22,6 +24,11 @@ from bangfu.plugin import (
     prefetchable,
     ready,
     requires,
+    sql_many,
+    sql_model,
+    sql_one,
+    sql_same_row,
+    sql_value,
     then,
     to_global_id,
 )
@@ -66,11 +73,53 @@ def _id(obj: Any) -> strawberry.ID:
     return strawberry.ID(to_global_id(type(obj).__name__, obj.id))
 
 
+# ---------------------------------------------------------------------------------------
+# SQL forms (compiled execution, docs/plugins/hooks.md "Compiled fields: SQL forms"): each
+# gives exactly what the resolver beside it gives, in the loaders' order.
+# ---------------------------------------------------------------------------------------
+
+
+def _sql_id(model: type[Any]) -> dict[str, Any]:
+    """The form of ``_id``: the global ID of the model's name and the row's key."""
+    return sql_value(lambda row, sql: sql.global_id(model.__name__, row.id))
+
+
+def _today() -> Any:
+    # Today's date as the plan binds it. A plugin should need only bangfu.plugin: this
+    # import stands in until bangfu.plugin offers today's date for SQL forms.
+    from bangfu.schema.compiled import TODAY
+
+    return TODAY
+
+
+def _first(household: Any, model: Any, order: Any, *where: Any) -> Any:
+    """The key of the household's first row of ``model`` in ``order`` (the loader's),
+    among those meeting ``where(row)``: what ``rows[0]`` of the loader is."""
+    other = aliased(model)
+    return (
+        select(other.id)
+        .where(other.household_id == household.id, *(w(other) for w in where))
+        .correlate(household)
+        .order_by(*order(other))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _appraisal_order(a: Any) -> list[Any]:
+    return [a.appraised_on.desc(), a.id.desc()]
+
+
+def _renovation_order(r: Any) -> list[Any]:
+    return [r.planned_on.desc(), r.id.desc()]
+
+
 @strawberry.type(description="One problem with a housing mutation's input. Nothing was changed.")
 class HousingError(Error):
     pass
 
 
+@sql_model(SafetyAppraisal)
 @strawberry.type(name="HousingSafetyAppraisal", description="A dwelling safety appraisal.")
 class HousingSafetyAppraisal:
     grade: SafetyGrade
@@ -80,19 +129,30 @@ class HousingSafetyAppraisal:
     )
     report_reference: str | None = strawberry.field(description="The appraisal report's number.")
 
-    @strawberry.field(description="The global ID of the appraisal.")
+    @strawberry.field(
+        description="The global ID of the appraisal.", metadata=_sql_id(SafetyAppraisal)
+    )
     @staticmethod
     @direct
     def id(root: SafetyAppraisal) -> strawberry.ID:
         return _id(root)
 
-    @strawberry.field(description="C (partly) or D (wholly dangerous).")
+    @strawberry.field(
+        description="C (partly) or D (wholly dangerous).",
+        metadata=sql_value(lambda row, sql: sql.boolean(row.grade.in_(DANGEROUS_GRADES))),
+    )
     @staticmethod
     @direct
     def dangerous(root: SafetyAppraisal) -> bool:
         return root.grade in DANGEROUS_GRADES
 
-    @strawberry.field(description="The appraising organisation, when it is in the registry.")
+    @strawberry.field(
+        description="The appraising organisation, when it is in the registry.",
+        metadata=sql_one(
+            "Organisation",
+            lambda row, organisation: organisation.id == row.appraising_organisation_id,
+        ),
+    )
     @staticmethod
     async def appraising_organisation(root: SafetyAppraisal, info: Info) -> OrganisationType | None:
         key = root.appraising_organisation_id
@@ -111,6 +171,7 @@ async def _appraisal(info: Info, key: int | None) -> HousingSafetyAppraisal | No
     return await info.context.loaders["housing_appraisal"].load(key)
 
 
+@sql_model(RenovationProject)
 @strawberry.type(
     name="HousingRenovationProject",
     description="Renovation of a dangerous (C or D) house (农村危房改造).",
@@ -133,24 +194,40 @@ class HousingRenovationProject:
         description="Send it as `expectedVersion` to `housingRenovationAdvance`."
     )
 
-    @strawberry.field(description="The global ID of the project.")
+    @strawberry.field(
+        description="The global ID of the project.", metadata=_sql_id(RenovationProject)
+    )
     @staticmethod
     @direct
     def id(root: RenovationProject) -> strawberry.ID:
         return _id(root)
 
-    @strawberry.field(description="PLANNED, APPROVED or UNDER_WAY: the house is being dealt with.")
+    @strawberry.field(
+        description="PLANNED, APPROVED or UNDER_WAY: the house is being dealt with.",
+        metadata=sql_value(lambda row, sql: sql.boolean(row.status.in_(ACTIVE_RENOVATION))),
+    )
     @staticmethod
     @direct
     def active(root: RenovationProject) -> bool:
         return root.status in ACTIVE_RENOVATION
 
-    @strawberry.field(description="The C or D appraisal the project answers.")
+    @strawberry.field(
+        description="The C or D appraisal the project answers.",
+        metadata=sql_one(
+            "HousingSafetyAppraisal", lambda row, appraisal: appraisal.id == row.appraisal_id
+        ),
+    )
     @staticmethod
     async def appraisal(root: RenovationProject, info: Info) -> HousingSafetyAppraisal | None:
         return await _appraisal(info, root.appraisal_id)
 
-    @strawberry.field(description="The A or B appraisal on which the project was accepted.")
+    @strawberry.field(
+        description="The A or B appraisal on which the project was accepted.",
+        metadata=sql_one(
+            "HousingSafetyAppraisal",
+            lambda row, appraisal: appraisal.id == row.acceptance_appraisal_id,
+        ),
+    )
     @staticmethod
     async def acceptance_appraisal(
         root: RenovationProject, info: Info
@@ -162,6 +239,7 @@ class HousingRenovationProject:
         return isinstance(obj, RenovationProject)
 
 
+@sql_model(HousingAid)
 @strawberry.type(
     name="HousingAid", description="A rental subsidy or a public rental housing allocation."
 )
@@ -176,13 +254,20 @@ class HousingAidType:
         description="The allocated dwelling, for PUBLIC_RENTAL_HOUSING."
     )
 
-    @strawberry.field(description="The global ID of the aid.")
+    @strawberry.field(description="The global ID of the aid.", metadata=_sql_id(HousingAid))
     @staticmethod
     @direct
     def id(root: HousingAid) -> strawberry.ID:
         return _id(root)
 
-    @strawberry.field(description="Whether today lies in the period.")
+    @strawberry.field(
+        description="Whether today lies in the period.",
+        metadata=sql_value(
+            lambda row, sql: sql.boolean(
+                and_(row.period_start <= _today(), row.period_end >= _today())
+            )
+        ),
+    )
     @staticmethod
     @direct
     def active(root: HousingAid, info: Info) -> bool:
@@ -193,6 +278,7 @@ class HousingAidType:
         return isinstance(obj, HousingAid)
 
 
+@sql_model(DisasterReport)
 @strawberry.type(
     name="HousingDisasterReport",
     description="The household's dwelling damaged by a disaster; open until responded to.",
@@ -207,13 +293,16 @@ class HousingDisasterReport:
     )
     response: str | None = strawberry.field(description="What was done.")
 
-    @strawberry.field(description="The global ID of the report.")
+    @strawberry.field(description="The global ID of the report.", metadata=_sql_id(DisasterReport))
     @staticmethod
     @direct
     def id(root: DisasterReport) -> strawberry.ID:
         return _id(root)
 
-    @strawberry.field(description="A response is recorded.")
+    @strawberry.field(
+        description="A response is recorded.",
+        metadata=sql_value(lambda row, sql: sql.boolean(row.responded_on.is_not(None))),
+    )
     @staticmethod
     def responded(root: DisasterReport) -> bool:
         return root.responded_on is not None
@@ -223,6 +312,22 @@ class HousingDisasterReport:
         return isinstance(obj, DisasterReport)
 
 
+@sql_model(Household)
+def _latest_dangerous(household: Any) -> Any:
+    """Whether the household's latest appraisal (the loader's ``rows[0]``) is C or D:
+    false without any appraisal."""
+    latest = aliased(SafetyAppraisal)
+    return (
+        select(latest.id)
+        .where(
+            latest.id == _first(household, SafetyAppraisal, _appraisal_order),
+            latest.grade.in_(DANGEROUS_GRADES),
+        )
+        .exists()
+    )
+
+
+@sql_model(Household)
 @strawberry.type(name="HousingOnHousehold", description="A household's dwelling (住房救助).")
 class HousingOnHousehold:
     household_id: strawberry.Private[int]
@@ -230,19 +335,37 @@ class HousingOnHousehold:
     def _appraisals(self, info: Info) -> Any:
         return ready(info.context.loaders["housing_appraisals"], self.household_id)
 
-    @strawberry.field(description="The newest appraisal (by date), if the dwelling was appraised.")
+    @strawberry.field(
+        description="The newest appraisal (by date), if the dwelling was appraised.",
+        metadata=sql_one(
+            "HousingSafetyAppraisal",
+            lambda household, appraisal: (
+                appraisal.id == _first(household, SafetyAppraisal, _appraisal_order)
+            ),
+        ),
+    )
     @staticmethod
     @prefetchable
     def latest_appraisal(root: HousingOnHousehold, info: Info) -> HousingSafetyAppraisal | None:
         return then(root._appraisals(info), lambda rows: rows[0] if rows else None)
 
-    @strawberry.field(description="Every appraisal, newest first.")
+    @strawberry.field(
+        description="Every appraisal, newest first.",
+        metadata=sql_many(
+            "HousingSafetyAppraisal",
+            lambda household, appraisal, _arguments: appraisal.household_id == household.id,
+            _appraisal_order,
+        ),
+    )
     @staticmethod
     @prefetchable
     def appraisals(root: HousingOnHousehold, info: Info) -> list[HousingSafetyAppraisal]:
         return root._appraisals(info)
 
-    @strawberry.field(description="The latest appraisal is C or D.")
+    @strawberry.field(
+        description="The latest appraisal is C or D.",
+        metadata=sql_value(lambda household, sql: sql.boolean(_latest_dangerous(household))),
+    )
     @staticmethod
     @prefetchable
     def dangerous(root: HousingOnHousehold, info: Info) -> bool:
@@ -250,7 +373,21 @@ class HousingOnHousehold:
             root._appraisals(info), lambda rows: bool(rows) and rows[0].grade in DANGEROUS_GRADES
         )
 
-    @strawberry.field(description="The renovation not yet accepted, if any (at most one).")
+    @strawberry.field(
+        description="The renovation not yet accepted, if any (at most one).",
+        metadata=sql_one(
+            "HousingRenovationProject",
+            lambda household, project: (
+                project.id
+                == _first(
+                    household,
+                    RenovationProject,
+                    _renovation_order,
+                    lambda r: r.status != RenovationStatus.ACCEPTED,
+                )
+            ),
+        ),
+    )
     @staticmethod
     async def open_renovation(
         root: HousingOnHousehold, info: Info
@@ -258,19 +395,40 @@ class HousingOnHousehold:
         rows = await info.context.loaders["housing_renovations"].load(root.household_id)
         return next((r for r in rows if r.status is not RenovationStatus.ACCEPTED), None)
 
-    @strawberry.field(description="Every renovation project, newest first.")
+    @strawberry.field(
+        description="Every renovation project, newest first.",
+        metadata=sql_many(
+            "HousingRenovationProject",
+            lambda household, project, _arguments: project.household_id == household.id,
+            _renovation_order,
+        ),
+    )
     @staticmethod
     @prefetchable
     def renovations(root: HousingOnHousehold, info: Info) -> list[HousingRenovationProject]:
         return ready(info.context.loaders["housing_renovations"], root.household_id)
 
-    @strawberry.field(description="Rental subsidies and public rental housing, newest first.")
+    @strawberry.field(
+        description="Rental subsidies and public rental housing, newest first.",
+        metadata=sql_many(
+            "HousingAid",
+            lambda household, aid, _arguments: aid.household_id == household.id,
+            lambda aid: [aid.period_start.desc(), aid.id.desc()],
+        ),
+    )
     @staticmethod
     @prefetchable
     def aid(root: HousingOnHousehold, info: Info) -> list[HousingAidType]:
         return ready(info.context.loaders["housing_aid"], root.household_id)
 
-    @strawberry.field(description="Disaster reports, newest first.")
+    @strawberry.field(
+        description="Disaster reports, newest first.",
+        metadata=sql_many(
+            "HousingDisasterReport",
+            lambda household, report, _arguments: report.household_id == household.id,
+            lambda report: [report.occurred_on.desc(), report.id.desc()],
+        ),
+    )
     @staticmethod
     @prefetchable
     def disasters(root: HousingOnHousehold, info: Info) -> list[HousingDisasterReport]:
@@ -284,6 +442,7 @@ class HousingHouseholdFields:
     @strawberry.field(
         description="Dwelling safety, renovation, housing aid and disasters (housing plugin).",
         extensions=requires("housing:read"),
+        metadata=sql_same_row("HousingOnHousehold"),
     )
     @staticmethod
     @prefetchable

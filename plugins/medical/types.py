@@ -14,10 +14,25 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from sqlalchemy import BigInteger, String, case, cast, extract, func, literal, select
+from sqlalchemy.orm import aliased
 from strawberry.types import Info
 
 from bangfu.core.security.crypto import DecryptionError
-from bangfu.plugin import Person, direct, person_data, prefetchable, ready, then, to_global_id
+from bangfu.plugin import (
+    Person,
+    direct,
+    person_data,
+    prefetchable,
+    ready,
+    sql_many,
+    sql_model,
+    sql_one,
+    sql_same_row,
+    sql_value,
+    then,
+    to_global_id,
+)
 from bangfu.plugins.medical import diagnoses
 from bangfu.plugins.medical.access import diagnosis_access
 from bangfu.plugins.medical.amounts import ratio
@@ -35,6 +50,99 @@ log = logging.getLogger("bangfu.medical")
 InsuranceSchemeType = strawberry.enum(InsuranceScheme, name="MedicalInsuranceScheme")
 
 
+# ---------------------------------------------------------------------------------------
+# SQL forms (compiled execution, docs/plugins/hooks.md "Compiled fields: SQL forms"): each
+# gives exactly what the resolver beside it gives, in the loaders' order. Which illness a
+# person has (diagnosisCode, diagnosisName, diagnosis, hospital) has none: its guard is
+# ours (access.DiagnosisGuard, which audits every read), so a page selecting it runs on
+# the ordinary path.
+# ---------------------------------------------------------------------------------------
+
+
+def _year() -> Any:
+    # Today's year as the plan binds it. A plugin should need only bangfu.plugin: this
+    # import stands in until bangfu.plugin offers today's date for SQL forms.
+    from bangfu.schema.compiled import YEAR
+
+    return YEAR
+
+
+def _sql_id(type_name: str) -> dict[str, Any]:
+    return sql_value(lambda row, sql: sql.global_id(type_name, row.id))
+
+
+def _cents(amount: Any) -> Any:
+    """An amount in yuan (two places) as whole fen, exact on both databases (SQLite keeps
+    the column as a float)."""
+    return cast(func.round(amount * 100), BigInteger)
+
+
+def _padded(number: Any, places: int) -> Any:
+    """A whole number from 0 to 10**places - 1 as text of ``places`` digits."""
+    zeros = [
+        (number < 10**digits, literal("0" * (places - digits), String))
+        for digits in range(1, places)
+    ]
+    return case(*zeros, else_=literal("", String)) + cast(number, String)
+
+
+def _decimal_text(units: Any, places: int) -> Any:
+    """A whole, non-negative number of ``10**-places`` as the text of a ``Decimal`` with
+    ``places`` places (``125000`` and 2: ``1250.00``)."""
+    scale = 10**places
+    return cast(units // scale, String) + literal(".", String) + _padded(units % scale, places)
+
+
+def _ratio(part_cents: Any, whole_cents: Any) -> Any:
+    """``amounts.ratio``: part / whole rounded half up to 4 places, in whole numbers
+    (exact on both databases): floor((2 * 10000 * part + whole) / (2 * whole))."""
+    return _decimal_text((part_cents * 20000 + whole_cents) // (whole_cents * 2), 4)
+
+
+def _this_year(person: Any, build: Any) -> Any:
+    """``build(claim)`` over the person's claims settled this calendar year."""
+    claim = aliased(MedicalAidClaim)
+    return (
+        select(build(claim))
+        .where(claim.person_id == person.id, extract("year", claim.settled_on) == _year())
+        .correlate(person)
+        .scalar_subquery()
+    )
+
+
+def _sum_cents(column: str) -> Any:
+    """The cents of ``column`` summed over this year's claims (null without any)."""
+    return lambda person: cast(
+        _this_year(person, lambda claim: func.sum(_cents(getattr(claim, column)))), BigInteger
+    )
+
+
+_total_cents = _sum_cents("total_cost")
+_paid_cents = _sum_cents("out_of_pocket")
+
+
+def _exists(model: Any, person: Any, *where: Any) -> Any:
+    """Whether the person has a row of ``model`` meeting ``where(row)``."""
+    row = aliased(model)
+    return (
+        select(row.id)
+        .where(row.person_id == person.id, *(w(row) for w in where))
+        .correlate(person)
+        .exists()
+    )
+
+
+def _condition_count(person: Any) -> Any:
+    condition = aliased(MedicalCondition)
+    return (
+        select(func.count(condition.id))
+        .where(condition.person_id == person.id)
+        .correlate(person)
+        .scalar_subquery()
+    )
+
+
+@sql_model(InsuranceEnrolment)
 @strawberry.type(
     name="MedicalInsurance",
     description="Basic medical insurance for one year, and critical-illness cover that year.",
@@ -53,6 +161,7 @@ class MedicalInsurance:
         return isinstance(obj, InsuranceEnrolment)
 
 
+@sql_model(MedicalCondition)
 @strawberry.type(
     name="MedicalCondition",
     description="A chronic or serious illness. That it exists, and whether it is serious, "
@@ -64,7 +173,9 @@ class MedicalConditionType:
     serious: bool = strawberry.field(description="A serious illness (大病).")
     diagnosed_on: dt.date
 
-    @strawberry.field(description="The global ID of the condition.")
+    @strawberry.field(
+        description="The global ID of the condition.", metadata=_sql_id("MedicalCondition")
+    )
     @staticmethod
     @direct
     def id(root: MedicalCondition) -> strawberry.ID:
@@ -111,6 +222,7 @@ class MedicalConditionType:
         return isinstance(obj, MedicalCondition)
 
 
+@sql_model(Hospitalisation)
 @strawberry.type(
     name="MedicalHospitalisation",
     description="A stay in hospital; `dischargedOn` is empty while the person is there.",
@@ -120,7 +232,10 @@ class MedicalHospitalisation:
     discharged_on: dt.date | None
     serious: bool = strawberry.field(description="Admitted for a serious illness.")
 
-    @strawberry.field(description="The global ID of the hospitalisation.")
+    @strawberry.field(
+        description="The global ID of the hospitalisation.",
+        metadata=_sql_id("MedicalHospitalisation"),
+    )
     @staticmethod
     @direct
     def id(root: Hospitalisation) -> strawberry.ID:
@@ -140,6 +255,7 @@ class MedicalHospitalisation:
         return isinstance(obj, Hospitalisation)
 
 
+@sql_model(MedicalAidClaim)
 @strawberry.type(
     name="MedicalClaim",
     description="A one-stop settlement (一站式结算) of medical costs, in yuan: the four "
@@ -155,18 +271,29 @@ class MedicalClaim:
     out_of_pocket: decimal.Decimal = strawberry.field(description="Paid by the person.")
     settled_on: dt.date
 
-    @strawberry.field(description="The global ID of the claim.")
+    @strawberry.field(description="The global ID of the claim.", metadata=_sql_id("MedicalClaim"))
     @staticmethod
     @direct
     def id(root: MedicalAidClaim) -> strawberry.ID:
         return strawberry.ID(to_global_id("MedicalClaim", root.id))
 
-    @strawberry.field(description="outOfPocket / totalCost, exact, rounded half up to 4 places.")
+    @strawberry.field(
+        description="outOfPocket / totalCost, exact, rounded half up to 4 places.",
+        metadata=sql_value(
+            lambda row, _sql: _ratio(_cents(row.out_of_pocket), _cents(row.total_cost))
+        ),
+    )
     @staticmethod
     def out_of_pocket_ratio(root: MedicalAidClaim) -> decimal.Decimal:
         return ratio(root.out_of_pocket, root.total_cost)
 
-    @strawberry.field(description="The hospitalisation settled, if the claim names one.")
+    @strawberry.field(
+        description="The hospitalisation settled, if the claim names one.",
+        metadata=sql_one(
+            "MedicalHospitalisation",
+            lambda row, stay: stay.id == row.hospitalisation_id,
+        ),
+    )
     @staticmethod
     async def hospitalisation(root: MedicalAidClaim, info: Info) -> MedicalHospitalisation | None:
         hospitalisation_id = root.hospitalisation_id
@@ -179,29 +306,55 @@ class MedicalClaim:
         return isinstance(obj, MedicalAidClaim)
 
 
+@sql_model(Person)  # compiled: this year's claims of the person's row, summed
 @strawberry.type(
     name="MedicalOutOfPocket", description="What a person paid themselves, over a year's claims."
 )
 class MedicalOutOfPocket:
-    year: int
-    total_cost: decimal.Decimal
-    out_of_pocket: decimal.Decimal
+    year: int = strawberry.field(metadata=sql_value(lambda _person, _sql: _year()))
+    total_cost: decimal.Decimal = strawberry.field(
+        metadata=sql_value(lambda person, _sql: _decimal_text(_total_cents(person), 2))
+    )
+    out_of_pocket: decimal.Decimal = strawberry.field(
+        metadata=sql_value(lambda person, _sql: _decimal_text(_paid_cents(person), 2))
+    )
     ratio: decimal.Decimal = strawberry.field(
-        description="outOfPocket / totalCost, exact, rounded half up to 4 places."
+        description="outOfPocket / totalCost, exact, rounded half up to 4 places.",
+        metadata=sql_value(lambda person, _sql: _ratio(_paid_cents(person), _total_cents(person))),
     )
 
 
+@sql_model(Person)
 @strawberry.type(name="MedicalOnPerson", description="A person's medical cover and care (R3).")
 class MedicalOnPerson:
     person_id: strawberry.Private[int]
 
-    @strawberry.field(description="Enrolled in basic medical insurance for this calendar year.")
+    @strawberry.field(
+        description="Enrolled in basic medical insurance for this calendar year.",
+        metadata=sql_value(
+            lambda person, sql: sql.boolean(
+                _exists(InsuranceEnrolment, person, lambda i: i.year == _year())
+            )
+        ),
+    )
     @staticmethod
     @prefetchable
     def insured_this_year(root: MedicalOnPerson, info: Info) -> bool:
         return then(root._this_year(info), lambda row: row is not None)
 
-    @strawberry.field(description="Covered by critical-illness insurance (大病保险) this year.")
+    @strawberry.field(
+        description="Covered by critical-illness insurance (大病保险) this year.",
+        metadata=sql_value(
+            lambda person, sql: sql.boolean(
+                _exists(
+                    InsuranceEnrolment,
+                    person,
+                    lambda i: i.year == _year(),
+                    lambda i: i.critical_illness_covered,
+                )
+            )
+        ),
+    )
     @staticmethod
     @prefetchable
     def critical_illness_covered_this_year(root: MedicalOnPerson, info: Info) -> bool:
@@ -209,18 +362,34 @@ class MedicalOnPerson:
             root._this_year(info), lambda row: row is not None and row.critical_illness_covered
         )
 
-    @strawberry.field(description="Basic medical insurance, every year on record, newest first.")
+    @strawberry.field(
+        description="Basic medical insurance, every year on record, newest first.",
+        metadata=sql_many(
+            "MedicalInsurance",
+            lambda person, insurance, _arguments: insurance.person_id == person.id,
+            # One enrolment a year per person (a unique constraint): no tie to break.
+            lambda insurance: [insurance.year.desc()],
+        ),
+    )
     @staticmethod
     @prefetchable
     def insurance(root: MedicalOnPerson, info: Info) -> list[MedicalInsurance]:
         return ready(info.context.loaders["medical_insurance"], root.person_id)
 
-    @strawberry.field(description="How many chronic or serious conditions are recorded.")
+    @strawberry.field(
+        description="How many chronic or serious conditions are recorded.",
+        metadata=sql_value(lambda person, _sql: _condition_count(person)),
+    )
     @staticmethod
     async def condition_count(root: MedicalOnPerson, info: Info) -> int:
         return len(await info.context.loaders["medical_conditions"].load(root.person_id))
 
-    @strawberry.field(description="Whether any recorded condition is serious (大病).")
+    @strawberry.field(
+        description="Whether any recorded condition is serious (大病).",
+        metadata=sql_value(
+            lambda person, sql: sql.boolean(_exists(MedicalCondition, person, lambda c: c.serious))
+        ),
+    )
     @staticmethod
     async def has_serious_condition(root: MedicalOnPerson, info: Info) -> bool:
         conditions = await info.context.loaders["medical_conditions"].load(root.person_id)
@@ -228,27 +397,50 @@ class MedicalOnPerson:
 
     @strawberry.field(
         description="Chronic and serious conditions, newest first; what each is is masked "
-        "unless you may read diagnoses."
+        "unless you may read diagnoses.",
+        metadata=sql_many(
+            "MedicalCondition",
+            lambda person, condition, _arguments: condition.person_id == person.id,
+            lambda condition: [condition.diagnosed_on.desc(), condition.id.desc()],
+        ),
     )
     @staticmethod
     @prefetchable
     def conditions(root: MedicalOnPerson, info: Info) -> list[MedicalConditionType]:
         return ready(info.context.loaders["medical_conditions"], root.person_id)
 
-    @strawberry.field(description="Stays in hospital, newest first.")
+    @strawberry.field(
+        description="Stays in hospital, newest first.",
+        metadata=sql_many(
+            "MedicalHospitalisation",
+            lambda person, stay, _arguments: stay.person_id == person.id,
+            lambda stay: [stay.admitted_on.desc(), stay.id.desc()],
+        ),
+    )
     @staticmethod
     @prefetchable
     def hospitalisations(root: MedicalOnPerson, info: Info) -> list[MedicalHospitalisation]:
         return ready(info.context.loaders["medical_hospitalisations"], root.person_id)
 
-    @strawberry.field(description="Medical-aid claims settled, newest first.")
+    @strawberry.field(
+        description="Medical-aid claims settled, newest first.",
+        metadata=sql_many(
+            "MedicalClaim",
+            lambda person, claim, _arguments: claim.person_id == person.id,
+            lambda claim: [claim.settled_on.desc(), claim.id.desc()],
+        ),
+    )
     @staticmethod
     @prefetchable
     def claims(root: MedicalOnPerson, info: Info) -> list[MedicalClaim]:
         return ready(info.context.loaders["medical_claims"], root.person_id)
 
     @strawberry.field(
-        description="Totals of the claims settled this calendar year; null without any."
+        description="Totals of the claims settled this calendar year; null without any.",
+        metadata=sql_same_row(
+            "MedicalOutOfPocket",
+            lambda person: _this_year(person, lambda claim: func.count(claim.id)) > 0,
+        ),
     )
     @staticmethod
     async def out_of_pocket_this_year(
@@ -285,6 +477,7 @@ class MedicalPersonFields:
         description="Medical cover and care: insurance, conditions (what they are is "
         "masked), hospitalisations and medical-aid claims (medical plugin).",
         extensions=person_data("medical:read", child="medical:read-sensitive"),
+        metadata=sql_same_row("MedicalOnPerson"),
     )
     @staticmethod
     @prefetchable
