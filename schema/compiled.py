@@ -956,7 +956,7 @@ async def _lookup(
     if found is None:
         return None
     assert plan.node is not None
-    return _present(plan.node, context, [found], [], denials, (response,))[0]
+    return _present(plan.node, context, [found], [response], denials, lookup=True)[0]
 
 
 async def _connection(
@@ -1079,11 +1079,13 @@ def _present(
     path: list[str | int],
     denials: list[Denial],
     below: tuple[str, ...] = (),
+    lookup: bool = False,
 ) -> list[Any]:
     """The documents as the response holds them: raw JSON where nothing is finished or
     refused (over HTTP), else parsed, finished and refused fields nulled (``denials``);
     a fallback marker means the ordinary path. ``path`` leads to the list of documents,
-    ``below`` from an item of it to the document (``edges``: the edge's ``node``)."""
+    ``below`` from an item of it to the document (``edges``: the edge's ``node``); a
+    ``lookup``'s one document is at ``path`` itself."""
     fallback = '{"' + FALLBACK_KEY + '"'
     denied = '{"' + DENIED_KEY + '"'
     raw = getattr(context, "request", None) is not None and not node.finishes
@@ -1096,7 +1098,8 @@ def _present(
             continue
         value = orjson.loads(document)
         if node.walks:
-            _walk(node, value, context, [*path, index, *below], denials)
+            where = [*path, *below] if lookup else [*path, index, *below]
+            _walk(node, value, context, where, denials)
         presented.append(value)
     return presented
 

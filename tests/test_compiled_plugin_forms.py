@@ -303,9 +303,9 @@ def outcomes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     outcomes: list[tuple[str, str]] = []
     run = compiled.run
 
-    async def watch(plan: Any, executor: Any, field_details_list: Any) -> Any:
+    async def watch(plan: Any, executor: Any, field_details_list: Any, response: str) -> Any:
         try:
-            value = await run(plan, executor, field_details_list)
+            value = await run(plan, executor, field_details_list, response)
         except compiled.Fallback:
             outcomes.append((plan.field, "gave way"))
             raise
