@@ -111,10 +111,6 @@ class Fallback(Exception):
 # ---------------------------------------------------------------------------------------
 
 
-_M = models.Membership
-_current = _M.end_date.is_(None)
-
-
 def _active(row: Any) -> Any:
     return and_(row.valid_from <= TODAY, (row.valid_to.is_(None)) | (row.valid_to >= TODAY))
 
@@ -276,7 +272,6 @@ FORMS: dict[str, tuple[type[Any] | None, dict[str, Form]]] = {
     ),
 }
 
-_V = StoredVerdict
 _INDICATOR_NAMES = [indicator.value for indicator in INDICATORS]
 #: The order of a line's indicators: bottom line first (``INDICATORS``).
 _INDICATOR_ORDER = {name: index for index, name in enumerate(_INDICATOR_NAMES)}

@@ -32,7 +32,6 @@ from sqlalchemy.sql.elements import ColumnElement
 #: ordinary path, which gives the error. A string value never contains these bytes: JSON
 #: writes its quotes escaped.
 FALLBACK_KEY = "__bangfu_fallback"
-FALLBACK_BYTES = b'{"' + FALLBACK_KEY.encode() + b'"'
 #: What a document holds in place of a field refused for a child (nulled in Python).
 DENIED_KEY = "__bangfu_denied"
 
