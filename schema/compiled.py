@@ -52,7 +52,9 @@ from graphql import (
     GraphQLSchema,
     GraphQLSkipDirective,
     InlineFragmentNode,
+    Node,
     SelectionSetNode,
+    VariableNode,
     get_named_type,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
@@ -842,22 +844,62 @@ def plan_key(executor: Any, response_name: str) -> tuple[Any, ...] | None:
     location = operation.loc
     if location is None:
         return None
-    directive_variables = tuple(
+    # Variables of the root fields' own arguments (first, after, filter, id) are bound when
+    # the plan runs; any other (a directive's condition, a nested field's argument) shapes
+    # the plan, so its value is part of the key.
+    shaping = tuple(
         sorted(
             (name, repr(value))
             for name, value in executor.variable_values.coerced.items()
-            if value is None or isinstance(value, bool)
+            if name not in _root_variables(executor)
         )
     )
     return (
         location.source.body,
         operation.name.value if operation.name else None,
         response_name,
-        directive_variables,
+        shaping,
         profile(executor.context_value.actor),
         id(executor.schema),
         dialect_of(executor.context_value),
     )
+
+
+def _root_variables(executor: Any) -> frozenset[str]:
+    """The variables used only in the arguments of the operation's root fields (kept on
+    the executor: computed once per request)."""
+    found = getattr(executor, "_bangfu_root_variables", None)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    operation = executor.operation
+    in_roots: set[str] = set()
+    elsewhere: set[str] = set()
+
+    def names(node: Any, into: set[str]) -> None:
+        if isinstance(node, VariableNode):
+            into.add(node.name.value)
+        elif isinstance(node, Node):
+            for key in node.keys:
+                value = getattr(node, key, None)
+                for item in value if isinstance(value, tuple | list) else (value,):
+                    if isinstance(item, Node):
+                        names(item, into)
+
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode):
+            for argument in selection.arguments or ():
+                names(argument.value, in_roots)
+            for directive in selection.directives or ():
+                names(directive, elsewhere)
+            if selection.selection_set is not None:
+                names(selection.selection_set, elsewhere)
+        else:
+            names(selection, elsewhere)
+    for definition in executor.fragments.values():
+        names(getattr(definition, "definition", definition), elsewhere)
+    found = frozenset(in_roots - elsewhere)
+    executor._bangfu_root_variables = found
+    return found
 
 
 def dialect_of(context: Any) -> str:

@@ -111,7 +111,11 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         if path.prev is None and self._compiling:
-            root_plan = compiled.plan_for(self, field_details_list, path.key)
+            try:
+                root_plan = compiled.plan_for(self, field_details_list, path.key)
+            except Exception:  # a defect of the planner: the ordinary path answers
+                log.warning("planning %s failed; ordinary path used", path.key, exc_info=True)
+                root_plan = None
             if isinstance(root_plan, compiled.RootPlan):
                 return self._run_plan(
                     root_plan, parent_type, source, field_details_list, path, position_context

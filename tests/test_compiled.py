@@ -213,3 +213,32 @@ async def test_explain_says_what_compiles_and_why_not(
         await _cli(["explain", str(document), "--as", "city", "--variables", '{"first": 3}']) == 0
     )
     assert "BANGFU_COMPILED is off" in capsys.readouterr().out
+
+
+SHAPED = """
+query($active: Boolean!, $ended: Boolean!, $first: Int!) {
+  households(first: $first) {
+    nodes { members(includeEnded: $ended) { person { categories(activeOnly: $active) { category validTo } } } }
+  }
+}"""
+
+
+async def test_variables_that_shape_a_plan_are_part_of_its_key(harness: Harness) -> None:
+    """A nested argument's variable changes the plan, a root argument's does not: the same
+    document with other values answers as the ordinary path does each time."""
+    h = harness
+    await _demo(h)
+    token = await h.actor("city", roles=[Role.CITY_ADMINISTRATOR])
+    plain = await _twin(h)
+    try:
+        answers = []
+        for active, ended, first in ((True, False, 20), (False, True, 20), (True, False, 7)):
+            variables = {"active": active, "ended": ended, "first": first}
+            data = await h.ok(SHAPED, variables, token=token)
+            assert data == await plain.ok(SHAPED, variables, token=token)
+            answers.append(data)
+        assert answers[0] != answers[1]
+        assert len(answers[2]["households"]["nodes"]) == 7
+    finally:
+        await plain.client.aclose()
+        await plain.engine.dispose()
