@@ -2,9 +2,10 @@
 
 For each plugin, a page that selects its fields compiles (``bangfu explain`` says so for
 an administrator), and compiled execution answers exactly as the ordinary path does —
-the same data, the same errors — for an administrator, a county officer (``xiangfen``)
-and the plugin's department officer, on SQLite and PostgreSQL, on today's date and on
-days either side of a school year's and a calendar year's turn. The plans must really
+the same data, the same errors — for an administrator, a county officer (``xiangfen``),
+the plugin's department officer and a paired official (whose plans run on PostgreSQL
+only), on SQLite and PostgreSQL, on today's date and, for the administrator, on days
+either side of a school year's and a calendar year's turn. The plans must really
 answer: a plan that fails (a defect of a form) would be hidden by the ordinary path, so
 the test watches ``compiled.run`` and refuses any failure.
 
@@ -213,8 +214,18 @@ async def _edges(h: Harness) -> dict[str, int]:
                 .order_by(models.Person.id)
             )
         )
-        child = next(p for p in people if 7 <= calendar.age_on(p.birth_date, today) <= 14)
-        adult = next(p for p in people if calendar.age_on(p.birth_date, today) >= 30)
+        aided = set(await session.scalars(select(education.EducationAid.person_id)))
+        claimed = set(await session.scalars(select(medical.MedicalAidClaim.person_id)))
+        child = next(
+            p
+            for p in people
+            if 7 <= calendar.age_on(p.birth_date, today) <= 14
+            and not p.deceased
+            and p.id not in aided
+        )
+        adult = next(
+            p for p in people if calendar.age_on(p.birth_date, today) >= 30 and p.id not in claimed
+        )
         household_id = await session.scalar(
             select(models.Membership.household_id).where(
                 models.Membership.person_id == adult.id, models.Membership.end_date.is_(None)
@@ -340,14 +351,14 @@ def _variables(document: str, edges: dict[str, int]) -> list[dict[str, Any]]:
 
 async def _compare(twins: Twins, plugin: str, outcomes: list[tuple[str, str]]) -> list[str]:
     """Compare the compiled and the ordinary answers of the plugin's documents (every
-    page of a connection) for its three users, on each day; what the plans did."""
+    page of a connection) for its users, on each day; what the plans did."""
     officer, documents = PLUGINS[plugin]
     done: list[str] = []
     for day in (None, *DAYS):
         with pytest.MonkeyPatch.context() as patch:
             if day is not None:
                 patch.setattr(calendar, "today", lambda day=day: day)
-            for username in ("admin", "xiangfen", officer):
+            for username in ("admin", "xiangfen", officer, "paired"):
                 if day is not None and username != "admin":
                     continue  # the days matter to the data, not to the permissions
                 token = twins.tokens[username]
@@ -432,3 +443,66 @@ async def test_explain_says_the_plugin_fields_compile(
     for root in ("households", "persons", "household" if plugin == "housing" else "person"):
         assert f"\n  {root}: compiled, 1 statement(s)" in out, out
     assert "ordinary path" not in out, out
+
+
+async def test_the_edge_rows_are_answered_exactly(
+    twins: Twins, outcomes: list[tuple[str, str]]
+) -> None:
+    """What the compiled plans answer on the edges, as the resolvers define it."""
+    token = twins.tokens["admin"]
+    today = calendar.today()
+    child = await twins.on.ok(
+        PERSON_DOCUMENTS["person"].replace("FIELDS", EDUCATION),
+        {"id": to_global_id("Person", twins.edges["child"])},
+        token=token,
+    )
+    schooling = child["person"]["education"]
+    assert schooling["currentEnrolment"] is None
+    assert [p["endDate"] for p in schooling["history"]] == [today.isoformat()]
+    assert schooling["unaccountedFor"] is True
+    assert sorted(a["amount"] for a in schooling["aidThisSchoolYear"]) == [
+        "0.10",
+        "0.20",
+        "333.33",
+    ]
+    assert schooling["aidTotalThisSchoolYear"] == "333.63"
+    adult = await twins.on.ok(
+        PERSON_DOCUMENTS["person"].replace("FIELDS", MEDICAL),
+        {"id": to_global_id("Person", twins.edges["adult"])},
+        token=token,
+    )
+    claims = adult["person"]["medical"]["claims"]
+    assert [(c["totalCost"], c["outOfPocketRatio"]) for c in claims] == [
+        ("3.00", "0.3333"),  # settled the same day, the later row first
+        ("200.00", "0.1235"),  # 0.12345, halfway: rounded up
+        ("0.30", "0.3333"),
+    ]
+    assert adult["person"]["medical"]["outOfPocketThisYear"] == {
+        "year": today.year,
+        "totalCost": "203.00",
+        "outOfPocket": "25.69",
+        "ratio": "0.1266",
+    }
+    household = await twins.on.ok(
+        HOUSEHOLD_DOCUMENTS["household"].replace("FIELDS", HOUSING),
+        {"id": to_global_id("Household", twins.edges["household"])},
+        token=token,
+    )
+    dwelling = household["household"]["housing"]
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    assert (dwelling["latestAppraisal"]["grade"], dwelling["latestAppraisal"]["appraisedOn"]) == (
+        "D",
+        tomorrow,
+    )
+    assert dwelling["dangerous"] is True
+    assert [a["grade"] for a in dwelling["appraisals"][:2]] == ["D", "B"]
+    ending_today = [a for a in dwelling["aid"] if a["periodEnd"] == today.isoformat()]
+    assert [(a["monthlyAmount"], a["active"]) for a in ending_today] == [
+        ("300.50", True),
+        ("300.50", True),
+    ]
+    assert outcomes == [
+        ("person", "answered"),
+        ("person", "answered"),
+        ("household", "answered"),
+    ]
