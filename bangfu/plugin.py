@@ -64,7 +64,8 @@ Fast fields
     :func:`by_key` and :func:`grouped` build the batch functions of a plugin's loaders.
     For compiled execution, :func:`sql_model` (a type's rows) and the field metadata
     :func:`sql_value`, :func:`sql_one`, :func:`sql_many` and :func:`sql_same_row` give a
-    field its SQL form (``bangfu.schema.sql_forms``).
+    field its SQL form (``bangfu.schema.sql_forms``); :data:`SQL_TODAY`, :data:`SQL_YEAR`
+    and :data:`SQL_MONTH_DAY` are today in such a form.
 
 Mutations and errors
     :func:`run_mutation` runs a mutation's work in one audited write transaction and
@@ -162,7 +163,16 @@ from bangfu.schema.permissions import Allowed, requires
 from bangfu.schema.prefetch import direct, prefetchable, ready, then
 from bangfu.schema.relay import check_first, decode_id, to_global_id
 from bangfu.schema.scan_cost import INDEXED, JUDGES, NARROWS, SCANS, RegionCode, scan_cost
-from bangfu.schema.sql_forms import sql_many, sql_model, sql_one, sql_same_row, sql_value
+from bangfu.schema.sql_forms import (
+    SQL_MONTH_DAY,
+    SQL_TODAY,
+    SQL_YEAR,
+    sql_many,
+    sql_model,
+    sql_one,
+    sql_same_row,
+    sql_value,
+)
 from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation as OrganisationType
 
@@ -173,6 +183,9 @@ __all__ = [
     "NARROWS",
     "SCANS",
     "SEARCH",
+    "SQL_MONTH_DAY",
+    "SQL_TODAY",
+    "SQL_YEAR",
     "SYSTEM",
     "Action",
     "Actor",

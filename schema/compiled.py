@@ -58,7 +58,7 @@ from graphql import (
     get_named_type,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
-from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from bangfu.core.bottomline import GOALS, Status
@@ -71,6 +71,9 @@ from bangfu.schema.compiled_sql import DENIED_KEY, FALLBACK_KEY, MAX_KEYS, Sql
 from bangfu.schema.permissions import Allowed, IsAuthenticated
 from bangfu.schema.relay import check_first, decode_cursor, decode_global_id, encode_cursor
 from bangfu.schema.sql_forms import (
+    SQL_MONTH_DAY,
+    SQL_TODAY,
+    SQL_YEAR,
     Computed,
     Embedded,
     Finished,
@@ -87,9 +90,7 @@ log = logging.getLogger("bangfu.compiled")
 PLAN_CACHE_SIZE = 512
 
 #: Bound parameters every plan may use: today's date, its year and its ``MMDD``.
-TODAY = bindparam("bangfu_today", type_=models.Date())
-YEAR = bindparam("bangfu_year", type_=models.Integer())
-MONTH_DAY = bindparam("bangfu_month_day", type_=models.String())
+TODAY, YEAR, MONTH_DAY = SQL_TODAY, SQL_YEAR, SQL_MONTH_DAY
 
 
 def today_parameters(today: dt.date) -> dict[str, Any]:
@@ -609,7 +610,8 @@ class Planner:
                 plan.finish[response] = form.finish
             else:
                 target = get_named_type(field.type)
-                assert isinstance(target, GraphQLObjectType)
+                if not isinstance(target, GraphQLObjectType):
+                    raise NotCompiled(f"{type_.name}.{name}: {target.name} is not an object type")
                 inner = self.object(target, children, depth + 1)
                 non_null = isinstance(field.type, GraphQLNonNull)
                 plan.fields.append((response, _Nested(form, inner, arguments, non_null)))

@@ -7,6 +7,7 @@ field without one still works: its root field runs on the ordinary path.
 
 * A type's rows: ``@sql_model(Model)`` on a Strawberry type says which model its objects
   are rows of. Its plain fields (no resolver) are the model's columns of the same name.
+* ``SQL_TODAY``, ``SQL_YEAR``, ``SQL_MONTH_DAY``: today, bound when the plan runs.
 * A field's form, as field ``metadata``:
 
   - ``sql_value(build)``: a value from the row, ``build(row, sql)``;
@@ -24,12 +25,20 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sqlalchemy import Date, Integer, String, bindparam
+
 #: The metadata key of a field's SQL form.
 SQL_FORM = "bangfu_sql_form"
 #: The attribute ``sql_model`` sets on a Strawberry type.
 SQL_MODEL = "__bangfu_sql_model__"
 
 T = TypeVar("T")
+
+#: Today (Asia/Shanghai), its year and its ``MMDD``, as a plan binds them when it runs:
+#: for a form that depends on the day (what holds today, this year's enrolment).
+SQL_TODAY = bindparam("bangfu_today", type_=Date())
+SQL_YEAR = bindparam("bangfu_year", type_=Integer())
+SQL_MONTH_DAY = bindparam("bangfu_month_day", type_=String())
 
 
 @dataclasses.dataclass(frozen=True)

@@ -169,16 +169,18 @@ async def demo_twins(
     households: int,
     seed: int,
     prepare: Callable[[Harness], Awaitable[Any]] | None = None,
+    base: dict[str, Any] | None = None,
 ) -> AsyncIterator[tuple[Harness, Harness, dict[str, str]]]:
     """Two apps on one demo database (``request.param``: sqlite or postgresql): one with
-    the default settings, one with ``other`` changed; and a token per demo role."""
+    the default settings (or ``base``), one with ``other`` changed; and a token per demo
+    role."""
     database_url = None
     if request.param == "postgresql":
         database_url = os.environ.get("BANGFU_TEST_DATABASE_URL")
         if not database_url:
             pytest.skip(PG_SKIP_REASON)
     folder = tmp_path_factory.mktemp(f"{name}-{request.param}")
-    async with Harness.start(folder, database_url=database_url) as h:
+    async with Harness.start(folder, database_url=database_url, settings=base) as h:
         async with h.session() as session, session.begin():
             await create_demo_users(session)
             await load_demo(session, h.cipher, h.host, households=households, seed=seed)
@@ -207,8 +209,12 @@ async def pair(
         {"fast_path": False},
         households=HOUSEHOLDS,
         seed=16,
+        # Compiled execution off on both sides: the registry's pages run through the
+        # executor whose fast path this compares (tests/test_compiled_differential.py
+        # compares compiled execution with it).
+        base={"compiled": False},
     ) as (fast, plain, tokens):
-        assert fast.settings.fast_path
+        assert fast.settings.fast_path and not fast.settings.compiled
         yield Pair(fast, plain, tokens, await _documents(fast, tokens))
 
 

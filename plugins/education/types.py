@@ -17,6 +17,9 @@ from sqlalchemy.orm import aliased
 from strawberry.types import Info
 
 from bangfu.plugin import (
+    SQL_MONTH_DAY,
+    SQL_TODAY,
+    SQL_YEAR,
     Error,
     OrganisationType,
     Person,
@@ -75,12 +78,8 @@ FundingSourceType = strawberry.enum(
 
 
 def _today() -> tuple[Any, Any, Any]:
-    """Today as the plan binds it: the date, its year and its ``MMDD``. A plugin should
-    need only bangfu.plugin: this import stands in until bangfu.plugin offers today's
-    date for SQL forms."""
-    from bangfu.schema.compiled import MONTH_DAY, TODAY, YEAR
-
-    return TODAY, YEAR, MONTH_DAY
+    """Today as the plan binds it: the date, its year and its ``MMDD``."""
+    return SQL_TODAY, SQL_YEAR, SQL_MONTH_DAY
 
 
 def _in_this_school_year(day: Any) -> Any:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 from strawberry.types import Info
 
 from bangfu.plugin import (
+    SQL_TODAY,
     Error,
     Household,
     OrganisationType,
@@ -85,11 +86,8 @@ def _sql_id(model: type[Any]) -> dict[str, Any]:
 
 
 def _today() -> Any:
-    # Today's date as the plan binds it. A plugin should need only bangfu.plugin: this
-    # import stands in until bangfu.plugin offers today's date for SQL forms.
-    from bangfu.schema.compiled import TODAY
-
-    return TODAY
+    # Today's date as the plan binds it.
+    return SQL_TODAY
 
 
 def _first(household: Any, model: Any, order: Any, *where: Any) -> Any:

@@ -20,6 +20,7 @@ from strawberry.types import Info
 
 from bangfu.core.security.crypto import DecryptionError
 from bangfu.plugin import (
+    SQL_YEAR,
     Person,
     direct,
     person_data,
@@ -60,11 +61,8 @@ InsuranceSchemeType = strawberry.enum(InsuranceScheme, name="MedicalInsuranceSch
 
 
 def _year() -> Any:
-    # Today's year as the plan binds it. A plugin should need only bangfu.plugin: this
-    # import stands in until bangfu.plugin offers today's date for SQL forms.
-    from bangfu.schema.compiled import YEAR
-
-    return YEAR
+    # Today's year as the plan binds it.
+    return SQL_YEAR
 
 
 def _sql_id(type_name: str) -> dict[str, Any]:
