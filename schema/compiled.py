@@ -872,7 +872,7 @@ def _root_variables(executor: Any) -> frozenset[str]:
     the executor: computed once per request)."""
     found = getattr(executor, "_bangfu_root_variables", None)
     if found is not None:
-        return found  # type: ignore[no-any-return]
+        return found
     operation = executor.operation
     in_roots: set[str] = set()
     elsewhere: set[str] = set()
