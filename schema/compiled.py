@@ -874,6 +874,15 @@ def _root_variables(executor: Any) -> frozenset[str]:
     if found is not None:
         return found
     operation = executor.operation
+    location = operation.loc
+    key = (
+        location.source.body if location is not None else id(operation),
+        operation.name.value if operation.name else None,
+    )
+    known = _ROOT_VARIABLES.get(key)
+    if known is not None:
+        executor._bangfu_root_variables = known
+        return known
     in_roots: set[str] = set()
     elsewhere: set[str] = set()
 
@@ -901,7 +910,18 @@ def _root_variables(executor: Any) -> frozenset[str]:
         names(getattr(definition, "definition", definition), elsewhere)
     found = frozenset(in_roots - elsewhere)
     executor._bangfu_root_variables = found
+    if location is not None:
+        with PLANS._lock:
+            _ROOT_VARIABLES[key] = found
+            if len(_ROOT_VARIABLES) > PLAN_CACHE_SIZE:
+                _ROOT_VARIABLES.popitem(last=False)
     return found
+
+
+#: The root fields' own variables, per document text and operation name.
+_ROOT_VARIABLES: collections.OrderedDict[tuple[Any, Any], frozenset[str]] = (
+    collections.OrderedDict()
+)
 
 
 def dialect_of(context: Any) -> str:

@@ -60,6 +60,7 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -80,11 +81,18 @@ MAX_FRAGMENT_NESTING = 32
 OVERLAP_VALIDATION_BUDGET = 20_000
 
 
+#: Documents kept parsed (each at most ``max_tokens`` long): a document is parsed once,
+#: not once per request (parsing the benchmark's person query cost more than running it).
+PARSED_DOCUMENTS = 512
+
+
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Factories of the schema extensions that enforce the limits (one set per request)."""
     overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = OVERLAP_VALIDATION_BUDGET
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        # After the token limit: it sets the parser's limit, which is part of the key.
+        partial(ParserCache, maxsize=PARSED_DOCUMENTS),
         partial(QueryGuard, settings=settings),
         partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
         partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
@@ -104,7 +112,7 @@ class QueryGuard(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is not None and context.pre_execution_errors is None:
-            error = self.check_shape(context.schema._schema, context.graphql_document)
+            error = self.shape_of(context.schema._schema, context.graphql_document, context.query)
             if error is not None:
                 # Validation is skipped when errors are already there: one error is answered.
                 context.pre_execution_errors = [error]
@@ -183,6 +191,31 @@ class QueryGuard(SchemaExtension):
                     errors=[GraphQLError(busy.message, extensions={"code": "TOO_MANY_REQUESTS"})],
                 )
             yield
+
+    def shape_of(
+        self, schema: GraphQLSchema, document: DocumentNode, text: str | None
+    ) -> GraphQLError | None:
+        """:meth:`check_shape`, kept per schema, document text and limits (like validation:
+        it depends on nothing else)."""
+        if text is None:
+            return self.check_shape(schema, document)
+        settings = self.settings
+        key = (
+            schema,
+            text,
+            settings.max_directives,
+            settings.max_query_cost,
+            settings.max_query_depth,
+            settings.max_page_size,
+        )
+        found = _shapes.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = _shapes[key] = self.check_shape(schema, document)
+            if len(_shapes) > PARSED_DOCUMENTS:
+                _shapes.popitem(last=False)
+        else:
+            _shapes.move_to_end(key)
+        return found  # type: ignore[return-value]
 
     def check_shape(self, schema: GraphQLSchema, document: DocumentNode) -> GraphQLError | None:
         settings = self.settings
@@ -287,6 +320,10 @@ class QueryGuard(SchemaExtension):
 
 class _TooDeep(Exception):
     pass
+
+
+_UNKNOWN = object()
+_shapes: "OrderedDict[tuple[Any, ...], GraphQLError | None]" = OrderedDict()
 
 
 Cost = tuple[int, float]
