@@ -677,6 +677,8 @@ class Planner:
     def _nested(self, part: _Nested, row: Any) -> Any:
         sql = self.sql
         form = part.form
+        if isinstance(form, Embedded) and part.plan.type_name == "BottomLine":
+            return self._bottom_line(part.plan, row)
         if isinstance(form, Embedded):
             value = self.document(part.plan, row)
             if form.complete is not None:
@@ -707,6 +709,37 @@ class Planner:
             .correlate(row)
         )
         return sql.nested(sql.array(rows, self.document(part.plan, target), form.order(target)))
+
+    def _bottom_line(self, plan: ObjectPlan, person: Any) -> Any:
+        """A person's line in one pass over the stored verdicts holding today: one grouped
+        subquery gives the indicators, the indicators at risk and whether all ten are
+        there (else the ordinary path judges the person). The forms of ``BottomLine`` say
+        the same thing field by field; this is their one-scan plan."""
+        sql = self.sql
+        verdict = aliased(StoredVerdict)
+        order = _in_order(verdict)
+        at_risk = verdict.status == Status.AT_RISK.value
+        rows = select(literal(1)).select_from(verdict).where(_holding(verdict, person))
+        rows = rows.correlate(person)
+        documents: dict[str, Any] = {}
+        for response, part in plan.fields:
+            if isinstance(part, _Nested):  # indicators
+                documents[response] = self.document(part.plan, verdict)
+            elif isinstance(part, _Leaf):  # atRisk
+                documents[response] = verdict.indicator
+        aggregated = sql.grouped(
+            rows,
+            documents,
+            order,
+            {r: at_risk for r, part in plan.fields if isinstance(part, _Leaf)},
+        )
+        pairs = [
+            (r, literal(part.name) if isinstance(part, _Typename) else aggregated.columns[r])
+            for r, part in plan.fields
+        ]
+        complete = aggregated.count == len(_INDICATOR_NAMES)
+        document = case((complete, sql.object(pairs)), else_=sql.fallback())
+        return sql.nested(aggregated.select(document).scalar_subquery())
 
     # -- root fields ------------------------------------------------------------
 

@@ -99,6 +99,38 @@ class Sql:
         empty = literal_column("'[]'::json") if self.postgresql else func.json("[]")
         return case((column == "", empty), else_=listed)
 
+    def grouped(
+        self,
+        rows: Select[Any],
+        values: dict[str, Any],
+        order: list[Any],
+        only: dict[str, Any],
+    ) -> "Grouped":
+        """Several JSON arrays over the same rows in one scan: ``values[name]`` (a document,
+        or a scalar when ``name`` is in ``only``, whose condition filters its rows), each in
+        ``order``; and the rows' count."""
+        if self.postgresql:
+            columns: dict[str, Any] = {}
+            for name, value in values.items():
+                aggregated: Any = func.json_agg(aggregate_order_by(value, *order))
+                if name in only:
+                    aggregated = aggregated.filter(only[name])
+                columns[name] = func.coalesce(aggregated, literal_column("'[]'::json"))
+            return Grouped(rows, columns, func.count())
+        labelled = [value.label(f"v{index}") for index, value in enumerate(values.values())]
+        conditions = [condition.label(f"c{index}") for index, condition in enumerate(only.values())]
+        inner = rows.with_only_columns(*labelled, *conditions).order_by(*order).subquery()
+        filters = {name: inner.c[f"c{index}"] for index, name in enumerate(only)}
+        columns = {}
+        for index, name in enumerate(values):
+            value = inner.c[f"v{index}"]
+            if name in filters:
+                columns[name] = func.json_group_array(value).filter(filters[name] != 0)
+            else:
+                columns[name] = func.json_group_array(func.json(value))
+        over: Select[Any] = Select(literal(1)).select_from(inner)
+        return Grouped(over, columns, func.count())
+
     def boolean(self, column: Any) -> ColumnElement[Any]:
         if self.postgresql:
             return column
@@ -158,6 +190,19 @@ class Sql:
         if self.postgresql:
             return cast(document, Text)
         return document
+
+
+class Grouped:
+    """Aggregates over one scan of rows: ``columns`` by name, the ``count``; ``select(x)``
+    is the statement of ``x`` over those rows."""
+
+    def __init__(self, rows: Select[Any], columns: dict[str, Any], count: Any) -> None:
+        self.rows = rows
+        self.columns = columns
+        self.count = count
+
+    def select(self, value: Any) -> Select[Any]:
+        return self.rows.with_only_columns(value)
 
 
 class _Json(Text):
