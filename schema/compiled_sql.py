@@ -128,7 +128,7 @@ class Sql:
                 columns[name] = func.json_group_array(value).filter(filters[name] != 0)
             else:
                 columns[name] = func.json_group_array(func.json(value))
-        over: Select[Any] = Select(literal(1)).select_from(inner)
+        over: Any = Select(literal(1)).select_from(inner)
         return Grouped(over, columns, func.count())
 
     def boolean(self, column: Any) -> ColumnElement[Any]:
