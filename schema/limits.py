@@ -27,6 +27,7 @@
 """
 
 import contextlib
+import json
 import math
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -139,9 +140,19 @@ class QueryGuard(SchemaExtension):
             needs_area = True
             return 0
 
-        errors, cost = self.check_cost(
-            schema, document, operation, variables, unknown_area, stored_bottom_line=False
-        )
+        key = _cost_key(schema, context.query, operation, variables, self.settings)
+        known = _costs.get(key) if key is not None else None
+        if known is not None:  # the same document with the same variables: the same cost
+            _costs.move_to_end(key)
+            errors, cost, self.prices_bottom_line, needs_area = known
+        else:
+            errors, cost = self.check_cost(
+                schema, document, operation, variables, unknown_area, stored_bottom_line=False
+            )
+            if key is not None and not errors:  # a refusal's errors are not shared
+                _costs[key] = (errors, cost, self.prices_bottom_line, needs_area)
+                if len(_costs) > PARSED_DOCUMENTS:
+                    _costs.popitem(last=False)
         stored = False
         if self.prices_bottom_line and services is not None:
             # The bottom line is cheap when read from the stored verdicts (asked again at
@@ -323,6 +334,35 @@ class _TooDeep(Exception):
 
 
 _UNKNOWN = object()
+#: The cost of a document's operation with given variables, before the area is known and
+#: without the stored bottom line: (errors, cost, prices_bottom_line, needs_area).
+_costs: "OrderedDict[tuple[Any, ...], tuple[list[GraphQLError], float, bool, bool]]" = OrderedDict()
+
+
+def _cost_key(
+    schema: GraphQLSchema,
+    text: str | None,
+    operation: OperationDefinitionNode,
+    variables: dict[str, Any],
+    settings: Settings,
+) -> tuple[Any, ...] | None:
+    """What a document's static cost depends on: None when it cannot be told (no text, or
+    variables that do not serialise)."""
+    if text is None:
+        return None
+    try:
+        frozen = json.dumps(variables, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    return (
+        schema,
+        text,
+        operation.name.value if operation.name else None,
+        frozen,
+        id(settings),
+    )
+
+
 _shapes: "OrderedDict[tuple[Any, ...], GraphQLError | None]" = OrderedDict()
 
 
