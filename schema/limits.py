@@ -142,7 +142,7 @@ class QueryGuard(SchemaExtension):
 
         key = _cost_key(schema, context.query, operation, variables, self.settings)
         known = _costs.get(key) if key is not None else None
-        if known is not None:  # the same document with the same variables: the same cost
+        if known is not None and key is not None:  # the same document and variables: same cost
             _costs.move_to_end(key)
             errors, cost, self.prices_bottom_line, needs_area = known
         else:
