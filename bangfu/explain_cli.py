@@ -126,6 +126,8 @@ def explain(executor: Any, *, show_sql: bool = False, dialect: Any = None) -> st
             f"  {response}: compiled, {plan.statements} statement(s); "
             f"nodes finished in Python: {_finished(plan)}"
         )
+        for field, reason in _deferred(plan):
+            lines.append(f"    {field}: resolved on the ordinary path per object ({reason})")
         if show_sql:
             for document in (plan.document, plan.edge_document):
                 if document is not None:
@@ -136,16 +138,28 @@ def explain(executor: Any, *, show_sql: bool = False, dialect: Any = None) -> st
     return "\n".join(lines)
 
 
-def _finished(plan: Any) -> str:
-    names: list[str] = []
+def _each(plan: Any, pick: Any) -> dict[str, Any]:
+    """``pick(node)`` (name → value) for every object of the plan's nodes, keyed by the
+    field's place in the node (``members.person.idNumber``)."""
+    found: dict[str, Any] = {}
 
     def walk(node: Any, prefix: str) -> None:
         if node is None:
             return
-        names.extend(prefix + name for name in node.finish)
+        for name, value in pick(node).items():
+            found[prefix + name] = value
         for name, (inner, _many) in node.nested_walk.items():
             walk(inner, f"{prefix}{name}.")
 
     walk(plan.node, "")
     walk(plan.edge_node, "")
-    return ", ".join(sorted(set(names))) or "none"
+    return found
+
+
+def _deferred(plan: Any) -> list[tuple[str, str]]:
+    """The fields left to the ordinary path, with why."""
+    return sorted(_each(plan, lambda node: node.deferred).items())
+
+
+def _finished(plan: Any) -> str:
+    return ", ".join(sorted(_each(plan, lambda node: node.finish))) or "none"

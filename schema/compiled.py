@@ -31,9 +31,11 @@ profile (kind, roles, scopes, department) in a bounded LRU cache; the actor's ar
 not part of the plan: the loader criteria bind it when the statement runs.
 """
 
+import asyncio
 import collections
 import dataclasses
 import datetime as dt
+import inspect
 import logging
 import threading
 import types
@@ -67,7 +69,7 @@ from bangfu.core.bottomline.models import StoredVerdict
 from bangfu.core.registry import models
 from bangfu.core.registry.persons import masked_id_number
 from bangfu.schema.access import ChildDataGuard, core_guard
-from bangfu.schema.compiled_sql import DENIED_KEY, FALLBACK_KEY, MAX_KEYS, Sql
+from bangfu.schema.compiled_sql import DEFER_KEY, DENIED_KEY, FALLBACK_KEY, MAX_KEYS, Sql
 from bangfu.schema.permissions import Allowed, IsAuthenticated
 from bangfu.schema.relay import check_first, decode_cursor, decode_global_id, encode_cursor
 from bangfu.schema.sql_forms import (
@@ -345,6 +347,10 @@ def _at_risk(person: Any, sql: Sql) -> Any:
     return sql.scalars(rows, verdict.indicator, _in_order(verdict))
 
 
+#: Types whose fields without an SQL form are resolved on the ordinary path, per object,
+#: after the statement: their objects are the rows the request's loaders give.
+DEFERRABLE = {"Person": "person", "Household": "household"}
+
 #: Root fields a plan can answer: connections and lookups by global ID.
 CONNECTIONS = {"persons": "Person", "households": "Household"}
 LOOKUPS = {"person": "Person", "household": "Household"}
@@ -375,6 +381,9 @@ class ObjectPlan:
     names: dict[str, str] = dataclasses.field(default_factory=dict)
     nodes_of: dict[str, list[FieldNode]] = dataclasses.field(default_factory=dict)
     arguments_of: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    #: Fields without an SQL form, resolved on the ordinary path for each object after the
+    #: statement: response name → why.
+    deferred: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def finishes(self) -> bool:
@@ -383,7 +392,7 @@ class ObjectPlan:
 
     @property
     def walks(self) -> bool:
-        return bool(self.finish or self.guarded or self.nested_walk)
+        return bool(self.finish or self.guarded or self.nested_walk or self.deferred)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -410,6 +419,24 @@ class Denial:
 @dataclasses.dataclass(frozen=True)
 class _Leaf:
     build: Callable[[Any, Sql], Any]
+
+
+@dataclasses.dataclass
+class Deferral:
+    """A field left to the ordinary path in one object: where, of which row, and the
+    document (``holder``) that gets its value."""
+
+    path: list[str | int]
+    type_name: str
+    key: int
+    nodes: list[FieldNode]
+    holder: dict[str, Any]
+    response: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Deferred:
+    """A field the ordinary path resolves (see ``ObjectPlan.deferred``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -587,37 +614,62 @@ class Planner:
             field = type_.fields.get(name)
             if field is None:
                 raise NotCompiled(f"{type_.name}.{name} is unknown")
-            refusing = self.readable(type_.name, name, field)
-            if refusing is not None:
-                if isinstance(field.type, GraphQLNonNull):
-                    raise NotCompiled(f"{type_.name}.{name} is refused and cannot be null")
-                plan.guarded[response] = refusing
-            plan.names[response] = name
-            plan.nodes_of[response] = children
-            form = forms.get(name) or form_of(field.extensions.get("strawberry-definition"))
-            if form is None:
-                form = self._plain(type_, name, field, model)
-            arguments = self.arguments(field, children[0]) if field.args else {}
-            if field.args and any(
-                self.arguments(field, other) != arguments for other in children[1:]
-            ):
-                raise NotCompiled(f"{type_.name}.{name} is selected with differing arguments")
-            plan.arguments_of[response] = arguments
-            if isinstance(form, Computed):
-                plan.fields.append((response, _Leaf(form.build)))
-            elif isinstance(form, Finished):
-                plan.fields.append((response, _Leaf(form.raw)))
-                plan.finish[response] = form.finish
-            else:
-                target = get_named_type(field.type)
-                if not isinstance(target, GraphQLObjectType):
-                    raise NotCompiled(f"{type_.name}.{name}: {target.name} is not an object type")
-                inner = self.object(target, children, depth + 1)
-                non_null = isinstance(field.type, GraphQLNonNull)
-                plan.fields.append((response, _Nested(form, inner, arguments, non_null)))
-                if inner.walks:
-                    plan.nested_walk[response] = (inner, isinstance(form, Many))
+            try:
+                self._field(plan, type_, model, forms, response, name, field, children, depth)
+            except NotCompiled as reason:
+                if type_.name not in DEFERRABLE or isinstance(field.type, GraphQLNonNull):
+                    raise
+                # The ordinary path resolves this field of each object, after the statement.
+                for part in (plan.guarded, plan.finish, plan.nested_walk, plan.arguments_of):
+                    part.pop(response, None)
+                plan.fields = [(r, p) for r, p in plan.fields if r != response]
+                plan.fields.append((response, _Deferred()))
+                plan.deferred[response] = str(reason)
+                plan.names[response] = name
+                plan.nodes_of[response] = children
         return plan
+
+    def _field(
+        self,
+        plan: ObjectPlan,
+        type_: GraphQLObjectType,
+        model: type[Any],
+        forms: dict[str, Form],
+        response: str,
+        name: str,
+        field: Any,
+        children: list[FieldNode],
+        depth: int,
+    ) -> None:
+        """Plan one selected field of ``plan`` (NotCompiled when it has no SQL form)."""
+        refusing = self.readable(type_.name, name, field)
+        if refusing is not None:
+            if isinstance(field.type, GraphQLNonNull):
+                raise NotCompiled(f"{type_.name}.{name} is refused and cannot be null")
+            plan.guarded[response] = refusing
+        plan.names[response] = name
+        plan.nodes_of[response] = children
+        form = forms.get(name) or form_of(field.extensions.get("strawberry-definition"))
+        if form is None:
+            form = self._plain(type_, name, field, model)
+        arguments = self.arguments(field, children[0]) if field.args else {}
+        if field.args and any(self.arguments(field, other) != arguments for other in children[1:]):
+            raise NotCompiled(f"{type_.name}.{name} is selected with differing arguments")
+        plan.arguments_of[response] = arguments
+        if isinstance(form, Computed):
+            plan.fields.append((response, _Leaf(form.build)))
+        elif isinstance(form, Finished):
+            plan.fields.append((response, _Leaf(form.raw)))
+            plan.finish[response] = form.finish
+        else:
+            target = get_named_type(field.type)
+            if not isinstance(target, GraphQLObjectType):
+                raise NotCompiled(f"{type_.name}.{name}: {target.name} is not an object type")
+            inner = self.object(target, children, depth + 1)
+            non_null = isinstance(field.type, GraphQLNonNull)
+            plan.fields.append((response, _Nested(form, inner, arguments, non_null)))
+            if inner.walks:
+                plan.nested_walk[response] = (inner, isinstance(form, Many))
 
     def _plain(self, type_: GraphQLObjectType, name: str, field: Any, model: type[Any]) -> Form:
         definition = field.extensions.get("strawberry-definition")
@@ -657,6 +709,8 @@ class Planner:
                 pairs.append((response, literal(part.name)))
             elif isinstance(part, _Leaf):
                 pairs.append((response, part.build(row, sql)))
+            elif isinstance(part, _Deferred):
+                pairs.append((response, sql.deferred(row.id)))
             else:
                 pairs.append((response, self._nested(part, row)))
         refused = plan.guarded
@@ -1005,11 +1059,15 @@ async def run(plan: RootPlan, executor: Any, field_details_list: Any, response: 
     parameters = today_parameters(context.today)
     if plan.verdicts:
         await _check_verdicts(context)
-    denials: list[Denial] = []
+    found: list[Any] = []  # refused fields (Denial) and fields left to the ordinary path
     if plan.kind == "lookup":
-        value = await _lookup(plan, context, arguments, parameters, response, denials)
+        value = await _lookup(plan, context, arguments, parameters, response, found)
     else:
-        value = await _connection(plan, context, arguments, parameters, response, denials)
+        value = await _connection(plan, context, arguments, parameters, response, found)
+    deferrals = [item for item in found if isinstance(item, Deferral)]
+    if deferrals:
+        await resolve_deferred(executor, deferrals)
+    denials = [item for item in found if isinstance(item, Denial)]
     if denials:
         await refuse(executor, denials)
     return value
@@ -1033,7 +1091,7 @@ async def _lookup(
     arguments: dict[str, Any],
     parameters: dict[str, Any],
     response: str,
-    denials: list[Denial],
+    denials: list[Any],
 ) -> Any:
     try:
         type_name, key = decode_global_id(arguments["id"])
@@ -1057,7 +1115,7 @@ async def _connection(
     arguments: dict[str, Any],
     parameters: dict[str, Any],
     response: str,
-    denials: list[Denial],
+    denials: list[Any],
 ) -> Any:
     from bangfu.schema import query as core_query
 
@@ -1169,7 +1227,7 @@ def _present(
     context: Any,
     documents: list[str],
     path: list[str | int],
-    denials: list[Denial],
+    denials: list[Any],
     below: tuple[str, ...] = (),
     lookup: bool = False,
 ) -> list[Any]:
@@ -1180,12 +1238,13 @@ def _present(
     ``lookup``'s one document is at ``path`` itself."""
     fallback = '{"' + FALLBACK_KEY + '"'
     denied = '{"' + DENIED_KEY + '"'
+    deferred = '{"' + DEFER_KEY + '"'
     raw = getattr(context, "request", None) is not None and not node.finishes
     presented: list[Any] = []
     for index, document in enumerate(documents):
         if fallback in document:
             raise Fallback("a field the ordinary path refuses")
-        if raw and denied not in document:
+        if raw and denied not in document and deferred not in document:
             presented.append(orjson.Fragment(document))
             continue
         value = orjson.loads(document)
@@ -1197,7 +1256,7 @@ def _present(
 
 
 def _walk(
-    plan: ObjectPlan, value: Any, context: Any, path: list[str | int], denials: list[Denial]
+    plan: ObjectPlan, value: Any, context: Any, path: list[str | int], denials: list[Any]
 ) -> None:
     if value is None:
         return
@@ -1215,6 +1274,20 @@ def _walk(
                     plan.arguments_of.get(response, {}),
                 )
             )
+    for response in plan.deferred:
+        found = value.get(response)
+        if isinstance(found, dict) and DEFER_KEY in found:
+            value[response] = None  # until the ordinary path has resolved it
+            denials.append(
+                Deferral(
+                    [*path, response],
+                    plan.type_name,
+                    found[DEFER_KEY],
+                    plan.nodes_of[response],
+                    value,
+                    response,
+                )
+            )
     for response, finisher in plan.finish.items():
         value[response] = finisher(value[response], context)
     for response, (inner, many) in plan.nested_walk.items():
@@ -1224,6 +1297,41 @@ def _walk(
                 _walk(inner, item, context, [*path, response, index], denials)
         else:
             _walk(inner, found, context, [*path, response], denials)
+
+
+async def resolve_deferred(executor: Any, deferrals: list[Deferral]) -> None:
+    """Resolve each field left to the ordinary path, of each object, as graphql-core
+    does: its resolver on the row the request's loader gives, its permission, its errors
+    at their paths and its audit rows; all of them at once, so loaders batch."""
+    from graphql.execution.collect_fields import FieldDetails
+    from graphql.pyutils import Path
+
+    context = executor.context_value
+    rows: dict[str, dict[int, Any]] = {}
+    for type_name, loader in DEFERRABLE.items():
+        keys = sorted({d.key for d in deferrals if d.type_name == type_name})
+        if keys:
+            rows[type_name] = dict(
+                zip(keys, await context.loaders[loader].load_many(keys), strict=True)
+            )
+    pending: list[tuple[Deferral, Any]] = []
+    for deferral in deferrals:
+        source = rows[deferral.type_name].get(deferral.key)
+        if source is None:  # the statement saw it, the loader does not: answer afresh
+            raise Fallback("an object of a deferred field is not visible")
+        parent_type = executor.schema.get_type(deferral.type_name)
+        path: Any = None
+        for step in deferral.path[:-1]:
+            path = Path(path, step, None)
+        path = Path(path, deferral.path[-1], deferral.type_name)
+        details = [FieldDetails(node, None) for node in deferral.nodes]
+        pending.append((deferral, executor.execute_field(parent_type, source, details, path, None)))
+    awaited = [value for _, value in pending if inspect.isawaitable(value)]
+    results = iter(await asyncio.gather(*awaited)) if awaited else iter(())
+    for deferral, value in pending:
+        if inspect.isawaitable(value):
+            value = next(results)
+        deferral.holder[deferral.response] = value
 
 
 async def refuse(executor: Any, denials: list[Denial]) -> None:

@@ -34,6 +34,8 @@ from sqlalchemy.sql.elements import ColumnElement
 FALLBACK_KEY = "__bangfu_fallback"
 #: What a document holds in place of a field refused for a child (nulled in Python).
 DENIED_KEY = "__bangfu_denied"
+#: What a document holds in place of a field the ordinary path resolves: the row's key.
+DEFER_KEY = "__bangfu_defer"
 
 #: The most keys of one JSON object a plan builds (PostgreSQL takes 100 arguments).
 MAX_KEYS = 50
@@ -184,6 +186,10 @@ class Sql:
         if self.postgresql:
             return literal_column(f"'{marker}'::json")
         return func.json(literal(marker))
+
+    def deferred(self, key: Any) -> ColumnElement[Any]:
+        """The marker of a field resolved on the ordinary path for the row with ``key``."""
+        return self.object([(DEFER_KEY, key)])
 
     def text(self, document: Any) -> ColumnElement[Any]:
         """The document as text for the driver (asyncpg would decode ``json`` itself)."""

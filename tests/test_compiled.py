@@ -202,8 +202,10 @@ async def test_explain_says_what_compiles_and_why_not(
     assert code == 0, out
     assert "households: compiled, 2 statement(s)" in out
     assert "finished in Python: members.person.idNumber" in out
-    # A diagnosis is guarded by the medical plugin's own audited check: never compiled.
-    assert "persons: ordinary path (" in out
+    # A diagnosis is guarded by the medical plugin's own audited check: the plan leaves
+    # the person's medical data to the ordinary path, object by object.
+    assert "persons: compiled, 1 statement(s)" in out
+    assert "medical: resolved on the ordinary path per object (" in out
     assert "me: ordinary path (root field me is not compiled)" in out
     assert "SELECT" in out
     assert await _cli(["explain", str(document), "--as", "nobody"]) == 2
@@ -239,6 +241,47 @@ async def test_variables_that_shape_a_plan_are_part_of_its_key(harness: Harness)
             answers.append(data)
         assert answers[0] != answers[1]
         assert len(answers[2]["households"]["nodes"]) == 7
+    finally:
+        await plain.client.aclose()
+        await plain.engine.dispose()
+
+
+DIAGNOSES = """
+query {
+  persons(first: 60) {
+    nodes { id name medical { conditions { serious diagnosisName } hospitalisations { hospital } } }
+  }
+}"""
+
+
+async def test_a_field_without_sql_form_is_resolved_on_the_ordinary_path(
+    harness: Harness,
+) -> None:
+    """A diagnosis is guarded by the medical plugin's own audited check, which has no SQL
+    form: the plan answers the page and leaves ``medical`` to the ordinary path, object by
+    object; the data, the errors and the audit rows (reads and refusals) are the ordinary
+    path's."""
+    h = harness
+    await _demo(h)
+    city = await h.actor("city", roles=[Role.CITY_ADMINISTRATOR])
+    county = await h.actor("county", roles=[Role.CIVIL_AFFAIRS_OFFICER], region="141023")
+    plain = await _twin(h)
+    try:
+        audited: list[list[tuple[str, str]]] = []
+        for token in (city, county):
+            before = compiled.STATS["compiled"]
+            answer, rows = await _with_audit(h, DIAGNOSES, token)
+            expected, expected_rows = await _with_audit(plain, DIAGNOSES, token)
+            assert compiled.STATS["compiled"] == before + 1  # the plan answered
+            assert answer["data"] == expected["data"]
+            assert sorted(map(str, answer.get("errors", []))) == sorted(
+                map(str, expected.get("errors", []))
+            )
+            assert rows == expected_rows
+            audited.append(rows)
+        # The administrator's reads of diagnoses are audited; the county officer's refused.
+        assert ("query:MedicalCondition.diagnosis", "ok") in audited[0]
+        assert audited[1] == [("query:MedicalCondition.diagnosis", "denied")]
     finally:
         await plain.client.aclose()
         await plain.engine.dispose()
