@@ -16,14 +16,17 @@ Security is not written a second time:
   nested ones included, exactly as they do to the loaders of the ordinary path;
 * field permissions are each field's own :class:`~bangfu.schema.permissions.Guard`: the
   planner asks core's permissions (``allows``) for the actor once, when it plans;
-* a child's guarded data is refused per person: the plan marks such a person in its
-  document, and the root field is then run on the ordinary path, which nulls the fields,
-  says why and writes the audit rows.
+* a field the actor may not read — anyone's, or a child's under 14 — holds a marker in the
+  document; Python nulls it and adds the ordinary path's error at its path and its
+  ``denied`` audit row.
 
-A plan answers only where it gives what the ordinary path would. Anything else — a field
-without an SQL form (a plugin's, ``bottomLine``), a permission the actor lacks, an
-argument the ordinary path would refuse, a marked document — runs that root field on
-the ordinary path (``bangfu explain`` says which and why). ``BANGFU_COMPILED=false``
+A plan answers only where it gives what the ordinary path would. A field of ``Person`` or
+``Household`` without an SQL form (a plugin's that declares none, a diagnosis under the
+medical plugin's own audited check) is resolved on the ordinary path for each object after
+the statement, on the row the request's loader gives. Anything else the plan cannot do —
+a field without a form deeper down, an argument the ordinary path would refuse, a person
+whose bottom line is not stored in full — runs that root field on the ordinary path
+(``bangfu explain`` says which and why). ``BANGFU_COMPILED=false``
 turns plans off; tests/test_compiled_differential.py keeps both paths identical.
 
 Plans are kept per document, operation, root field, directive variables and permission
