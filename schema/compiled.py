@@ -602,8 +602,8 @@ class Planner:
         model, forms = FORMS.get(type_.name, (model_of(type_), {}))
         if model is None:
             raise NotCompiled(f"type {type_.name} has no SQL form")
-        if model is StoredVerdict:
-            self.verdicts = True
+        if model is StoredVerdict or type_.name == "BottomLine":
+            self.verdicts = True  # checked current when the plan runs
         selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
         plan = ObjectPlan(type_.name, model, [], {}, {})
         collected = self.collect(type_, selection_sets)

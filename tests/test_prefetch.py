@@ -7,6 +7,8 @@ and ``@skip``.
 """
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,6 +70,16 @@ query($id: ID!) {
 
 async def _no_walk(*_args: Any, **_kwargs: Any) -> None:
     return None
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, database_url: str | None) -> AsyncIterator[Harness]:
+    """The app with compiled execution off: these pages run through the executor whose
+    walk ahead this tests (compiled execution answers them without it)."""
+    async with Harness.start(
+        tmp_path, database_url=database_url, settings={"compiled": False}
+    ) as h:
+        yield h
 
 
 @pytest.fixture
