@@ -63,7 +63,8 @@ Fast fields
     :func:`then` read a DataLoader without awaiting when the value is already loaded;
     :func:`by_key` and :func:`grouped` build the batch functions of a plugin's loaders.
     For compiled execution, :func:`sql_model` (a type's rows) and the field metadata
-    :func:`sql_value`, :func:`sql_one`, :func:`sql_many` and :func:`sql_same_row` give a
+    :func:`sql_value`, :func:`sql_global_id` (an ``id``), :func:`sql_one`, :func:`sql_many`
+    and :func:`sql_same_row` give a
     field its SQL form (``bangfu.schema.sql_forms``); :data:`SQL_TODAY`, :data:`SQL_YEAR`
     and :data:`SQL_MONTH_DAY` are today in such a form.
 
@@ -167,6 +168,7 @@ from bangfu.schema.sql_forms import (
     SQL_MONTH_DAY,
     SQL_TODAY,
     SQL_YEAR,
+    sql_global_id,
     sql_many,
     sql_model,
     sql_one,
@@ -267,6 +269,7 @@ __all__ = [
     "requires",
     "run_mutation",
     "scan_cost",
+    "sql_global_id",
     "sql_many",
     "sql_model",
     "sql_one",

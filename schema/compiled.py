@@ -76,6 +76,7 @@ from bangfu.schema.compiled_sql import DEFER_KEY, DENIED_KEY, FALLBACK_KEY, MAX_
 from bangfu.schema.permissions import Allowed, IsAuthenticated
 from bangfu.schema.relay import check_first, decode_cursor, decode_global_id, encode_cursor
 from bangfu.schema.sql_forms import (
+    SQL_FORM,
     SQL_MONTH_DAY,
     SQL_TODAY,
     SQL_YEAR,
@@ -87,6 +88,7 @@ from bangfu.schema.sql_forms import (
     One,
     form_of,
     model_of,
+    sql_global_id,
 )
 
 log = logging.getLogger("bangfu.compiled")
@@ -170,8 +172,8 @@ class _Cipher:
         self.id_number_cipher = cipher
 
 
-def _gid(type_name: str) -> Computed:
-    return Computed(lambda row, sql: sql.global_id(type_name, row.id))
+def _gid(type_name: str) -> Form:
+    return sql_global_id(type_name)[SQL_FORM]
 
 
 #: Object type → (model, forms of the fields that are not plain columns). A plain field

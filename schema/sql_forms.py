@@ -102,6 +102,11 @@ def sql_value(build: Callable[[Any, Any], Any]) -> dict[str, Any]:
     return {SQL_FORM: Computed(build)}
 
 
+def sql_global_id(type_name: str) -> dict[str, Any]:
+    """The form of an ``id`` field: the global ID of ``type_name`` and the row's key."""
+    return {SQL_FORM: Computed(lambda row, sql: sql.global_id(type_name, row.id))}
+
+
 def sql_one(target: str, where: Callable[[Any, Any], Any]) -> dict[str, Any]:
     return {SQL_FORM: One(target, where)}
 

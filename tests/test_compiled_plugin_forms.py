@@ -20,7 +20,6 @@ import datetime as dt
 import decimal
 import json
 import os
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -31,10 +30,7 @@ from sqlalchemy import delete, func, select, text
 
 from bangfu import cli
 from bangfu.core import calendar
-from bangfu.core.db import utcnow
 from bangfu.core.registry import models
-from bangfu.core.security.auth import token_digest
-from bangfu.core.security.models import AccessToken, User
 from bangfu.demo import create_demo_users, load_demo
 from bangfu.plugin import to_global_id
 from bangfu.plugins.education import models as education
@@ -43,6 +39,7 @@ from bangfu.plugins.medical import models as medical
 from bangfu.pytest_plugin import PG_SKIP_REASON
 from bangfu.schema import compiled
 from bangfu.testing import Harness
+from tests.test_fast_path_differential import _tokens
 
 pytestmark = pytest.mark.anyio
 
@@ -180,22 +177,6 @@ async def twins(
 ) -> AsyncIterator[Twins]:
     async with _twins(request, tmp_path_factory) as found:
         yield found
-
-
-async def _tokens(h: Harness) -> dict[str, str]:
-    tokens: dict[str, str] = {}
-    async with h.session() as session, session.begin():
-        for user in await session.scalars(select(User).where(User.is_demo.is_(True))):
-            user.is_demo = False  # demo logins work only in demo mode; these everywhere
-            tokens[user.username] = token = secrets.token_urlsafe(16)
-            session.add(
-                AccessToken(
-                    digest=token_digest(token),
-                    user_id=user.id,
-                    expires_at=utcnow().replace(year=utcnow().year + 1),
-                )
-            )
-    return tokens
 
 
 def _yuan(text: str) -> decimal.Decimal:

@@ -119,6 +119,7 @@ PUBLIC_NAMES = [
     "run_mutation",
     "text_problems",
     "length_errors",
+    "sql_global_id",
     "sql_many",
     "sql_model",
     "sql_one",

@@ -27,6 +27,7 @@ from bangfu.plugin import (
     person_data,
     prefetchable,
     ready,
+    sql_global_id,
     sql_many,
     sql_model,
     sql_one,
@@ -170,7 +171,7 @@ class EducationEnrolment:
 
     @strawberry.field(
         description="The global ID of the enrolment.",
-        metadata=sql_value(lambda row, sql: sql.global_id("EducationEnrolment", row.id)),
+        metadata=sql_global_id("EducationEnrolment"),
     )
     @staticmethod
     @direct
@@ -227,7 +228,7 @@ class EducationAid:
 
     @strawberry.field(
         description="The global ID of the aid.",
-        metadata=sql_value(lambda row, sql: sql.global_id("EducationAid", row.id)),
+        metadata=sql_global_id("EducationAid"),
     )
     @staticmethod
     @direct

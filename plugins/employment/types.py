@@ -21,6 +21,7 @@ from bangfu.plugin import (
     person_data,
     prefetchable,
     ready,
+    sql_global_id,
     sql_many,
     sql_model,
     sql_one,
@@ -88,7 +89,7 @@ class EmploymentStatus:
 
     @strawberry.field(
         description="Global ID of this status record.",
-        metadata=sql_value(lambda row, sql: sql.global_id("EmploymentStatus", row.id)),
+        metadata=sql_global_id("EmploymentStatus"),
     )
     @staticmethod
     @direct

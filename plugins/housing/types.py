@@ -25,6 +25,7 @@ from bangfu.plugin import (
     prefetchable,
     ready,
     requires,
+    sql_global_id,
     sql_many,
     sql_model,
     sql_one,
@@ -82,7 +83,7 @@ def _id(obj: Any) -> strawberry.ID:
 
 def _sql_id(model: type[Any]) -> dict[str, Any]:
     """The form of ``_id``: the global ID of the model's name and the row's key."""
-    return sql_value(lambda row, sql: sql.global_id(model.__name__, row.id))
+    return sql_global_id(model.__name__)
 
 
 def _today() -> Any:

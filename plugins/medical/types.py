@@ -26,6 +26,7 @@ from bangfu.plugin import (
     person_data,
     prefetchable,
     ready,
+    sql_global_id,
     sql_many,
     sql_model,
     sql_one,
@@ -66,7 +67,7 @@ def _year() -> Any:
 
 
 def _sql_id(type_name: str) -> dict[str, Any]:
-    return sql_value(lambda row, sql: sql.global_id(type_name, row.id))
+    return sql_global_id(type_name)
 
 
 def _cents(amount: Any) -> Any:
