@@ -802,13 +802,15 @@ class Planner:
 
     # -- root fields ------------------------------------------------------------
 
-    def root(self, field_name: str, nodes: list[FieldNode]) -> RootPlan:
+    def root(
+        self, field_name: str, nodes: list[FieldNode], node_type: str | None = None
+    ) -> RootPlan:
         query = self.schema.query_type
         assert query is not None
         field = query.fields[field_name]
         self.readable("Query", field_name, field)
-        if field_name in LOOKUPS:
-            type_ = get_named_type(field.type)
+        if field_name in LOOKUPS or node_type is not None:
+            type_ = self.schema.get_type(node_type) if node_type else get_named_type(field.type)
             assert isinstance(type_, GraphQLObjectType)
             node = self.object(type_, nodes)
             plan = RootPlan(field_name, "lookup", node, [], type_.name)
@@ -1025,11 +1027,17 @@ def plan_for(executor: Any, field_details_list: Any, response_name: str) -> Root
         return NotCompiled("fragment variables are not compiled")
     nodes = [details.node for details in field_details_list]
     field_name = nodes[0].name.value
-    if field_name not in CONNECTIONS and field_name not in LOOKUPS:
+    node_type = None
+    if field_name == "node":  # a lookup of the type its ID names
+        node_type = _node_type(executor, nodes[0])
+        if node_type not in LOOKUPS.values():
+            return NotCompiled(f"node of type {node_type or 'unknown'} is not compiled")
+    elif field_name not in CONNECTIONS and field_name not in LOOKUPS:
         return NotCompiled(f"root field {field_name} is not compiled")
     key = plan_key(executor, response_name)
     if key is None:
         return NotCompiled("the document has no source text")
+    key = (*key, node_type)
 
     def make() -> RootPlan:
         actor = executor.context_value.actor
@@ -1039,9 +1047,19 @@ def plan_for(executor: Any, field_details_list: Any, response_name: str) -> Root
             # exceed SQLite's parser stack.
             raise NotCompiled("a paired official's criteria nest too deeply for SQLite")
         planner = Planner(executor.schema, executor, Sql(dialect_of(executor.context_value)))
-        return planner.root(field_name, nodes)
+        return planner.root(field_name, nodes, node_type)
 
     return PLANS.get(key, make)
+
+
+def _node_type(executor: Any, node: FieldNode) -> str | None:
+    """The type ``node(id:)`` asks for, from its argument; None for no valid ID."""
+    field = executor.schema.query_type.fields["node"]
+    try:
+        arguments = get_argument_values(field, node, executor.variable_values)
+        return decode_global_id(arguments["id"])[0]
+    except Exception:  # the ordinary path answers an invalid ID
+        return None
 
 
 class _InfoLike:

@@ -285,3 +285,34 @@ async def test_a_field_without_sql_form_is_resolved_on_the_ordinary_path(
     finally:
         await plain.client.aclose()
         await plain.engine.dispose()
+
+
+NODE = """
+query($id: ID!) {
+  node(id: $id) {
+    id __typename
+    ... on Person { name age idNumber household { address members { relation } } }
+    ... on Household { address head { name } }
+  }
+}"""
+
+
+async def test_node_is_a_lookup_of_the_type_its_id_names(harness: Harness) -> None:
+    h = harness
+    await _demo(h)
+    token = await h.actor("city", roles=[Role.CITY_ADMINISTRATOR])
+    plain = await _twin(h)
+    try:
+        page = await h.ok("{ households(first: 1) { nodes { id head { id } } } }", token=token)
+        household = page["households"]["nodes"][0]
+        ids = [household["id"], household["head"]["id"], "T3JnYW5pc2F0aW9uOjE=", "bad"]
+        for global_id in ids:
+            before = compiled.STATS["compiled"]
+            answer = await h.gql(NODE, {"id": global_id}, token=token)
+            assert answer == await plain.gql(NODE, {"id": global_id}, token=token)
+            # A person or a household is the plan's; anything else the ordinary path's.
+            assert compiled.STATS["compiled"] == before + (global_id in ids[:2])
+        assert answer["data"] == {"node": None}
+    finally:
+        await plain.client.aclose()
+        await plain.engine.dispose()
