@@ -472,6 +472,8 @@ class RootPlan:
     #: built once per plan.
     #: The plan of ``edges { node }`` when it is selected (its own document).
     edge_node: ObjectPlan | None = None
+    #: Its key in the cache (``Plans.refuse`` drops it when the database refuses it).
+    key: Any = None
     #: Whether it reads the stored verdicts (``bottomLine``).
     verdicts: bool = False
     #: The response names of ``nodes``, ``edges`` and the edge's ``node``.
@@ -924,6 +926,13 @@ class Plans:
                 self._plans.popitem(last=False)
         return made
 
+    def refuse(self, key: Any, reason: str) -> None:
+        """Keep ``key``'s plan as not compiled: the database refused its statement (SQLite's
+        parser stack, which a paired official's criteria on every nested table can
+        exceed). Tried once per process, then the ordinary path answers at once."""
+        with self._lock:
+            self._plans[key] = NotCompiled(reason)
+
     def __len__(self) -> int:
         return len(self._plans)
 
@@ -1040,14 +1049,10 @@ def plan_for(executor: Any, field_details_list: Any, response_name: str) -> Root
     key = (*key, node_type)
 
     def make() -> RootPlan:
-        actor = executor.context_value.actor
-        dialect = dialect_of(executor.context_value)
-        if actor.paired_only and dialect == "sqlite":
-            # Each nested entity carries the pairing criteria; nested pages of them
-            # exceed SQLite's parser stack.
-            raise NotCompiled("a paired official's criteria nest too deeply for SQLite")
         planner = Planner(executor.schema, executor, Sql(dialect_of(executor.context_value)))
-        return planner.root(field_name, nodes, node_type)
+        plan = planner.root(field_name, nodes, node_type)
+        plan.key = key
+        return plan
 
     return PLANS.get(key, make)
 
