@@ -137,3 +137,25 @@ async def test_check_finds_a_tampered_tally(
     assert await bottomline_cli.run(check, harness.settings, harness.host) == 1
     out = capsys.readouterr().out
     assert f"tally {area} FOOD" in out and "counted" in out
+
+
+async def test_a_rebuild_leaves_the_planner_statistics_of_the_verdicts(
+    harness: Harness,
+) -> None:
+    """After ``bangfu bottomline rebuild`` PostgreSQL's planner knows the new verdicts
+    (ANALYZE): with the old statistics a compiled page read the city's range of the area
+    index for every person. SQLite keeps no such statistics: nothing to do there."""
+    from bangfu.core.bottomline import stored
+
+    await demo(harness)
+    await stored.rebuild(harness.services.sessions, harness.host, harness.settings)
+    async with harness.session() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            return
+        analysed = await session.scalar(
+            text(
+                "SELECT coalesce(last_analyze, last_autoanalyze) FROM pg_stat_user_tables "
+                "WHERE relname = 'core_bottom_line_verdict' AND schemaname = current_schema()"
+            )
+        )
+    assert analysed is not None
