@@ -29,9 +29,12 @@ whose bottom line is not stored in full — runs that root field on the ordinary
 (``bangfu explain`` says which and why). ``BANGFU_COMPILED=false``
 turns plans off; tests/test_compiled_differential.py keeps both paths identical.
 
-Plans are kept per document, operation, root field, directive variables and permission
-profile (kind, roles, scopes, department) in a bounded LRU cache; the actor's area is
-not part of the plan: the loader criteria bind it when the statement runs.
+The root fields planned are ``persons``, ``households``, ``person``, ``household`` and
+``node`` (of a person or a household). Plans are kept per document, operation, root
+field, the values of the variables that shape them (all but the root fields' own
+arguments, which are bound when the plan runs) and permission profile (kind, roles,
+scopes, department), in a bounded LRU cache; the actor's area is not part of the plan:
+the loader criteria bind it when the statement runs.
 """
 
 import asyncio
@@ -39,7 +42,6 @@ import collections
 import dataclasses
 import datetime as dt
 import inspect
-import logging
 import threading
 import types
 from collections.abc import Callable
@@ -90,8 +92,6 @@ from bangfu.schema.sql_forms import (
     model_of,
     sql_global_id,
 )
-
-log = logging.getLogger("bangfu.compiled")
 
 #: How many plans a process keeps (least recently used go first).
 PLAN_CACHE_SIZE = 512
