@@ -468,8 +468,6 @@ class RootPlan:
     #: "__typename", with sub-selections for pageInfo and edges.
     parts: list[tuple[str, str, Any]]
     typename: str
-    #: The statement that builds one node's document (its root entity is ``entity``),
-    #: built once per plan.
     #: The plan of ``edges { node }`` when it is selected (its own document).
     edge_node: ObjectPlan | None = None
     #: Its key in the cache (``Plans.refuse`` drops it when the database refuses it).
@@ -480,6 +478,8 @@ class RootPlan:
     nodes_name: str = "nodes"
     edges_name: str = "edges"
     edge_node_name: str = "node"
+    #: The expressions that build one node's document from the row ``entity`` (and the
+    #: edge's node's), built once per plan.
     entity: Any = None
     document: Any = None
     edge_document: Any = None
