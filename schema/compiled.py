@@ -891,9 +891,15 @@ def _unwrap_non_null(type_: GraphQLOutputType) -> GraphQLOutputType:
 # ---------------------------------------------------------------------------------------
 
 
-def profile(actor: Any) -> tuple[Any, ...]:
-    """What a plan's permission decisions depend on (never the area: that is bound)."""
-    return (actor.kind, tuple(sorted(actor.roles)), tuple(sorted(actor.scopes)), actor.department)
+def profile(actor: Any, host: Any = None) -> tuple[Any, ...]:
+    """What a plan's permission decisions depend on (never the area: that is bound). Core
+    decides by kind, roles, scopes and department; a plugin that votes on permissions
+    (``bangfu_permission_allowed``) may look at anything of the actor, so then the plan is
+    the actor's own."""
+    found = (actor.kind, tuple(sorted(actor.roles)), tuple(sorted(actor.scopes)), actor.department)
+    if host is not None and host.pm.hook.bangfu_permission_allowed.get_hookimpls():
+        found += (actor.id, actor.name, actor.organisation_id, actor.area_path)
+    return found
 
 
 class Plans:
@@ -964,7 +970,7 @@ def plan_key(executor: Any, response_name: str) -> tuple[Any, ...] | None:
         operation.name.value if operation.name else None,
         response_name,
         shaping,
-        profile(executor.context_value.actor),
+        profile(executor.context_value.actor, executor.context_value.host),
         id(executor.schema),
         dialect_of(executor.context_value),
     )
