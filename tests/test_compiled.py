@@ -16,6 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bangfu import cli
+from bangfu.core.calendar import age_on, today
+from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.core.registry.models import Person
 from bangfu.core.security import Role
 from bangfu.core.security.models import AuditEvent
 from bangfu.demo import load_demo
@@ -316,3 +319,56 @@ async def test_node_is_a_lookup_of_the_type_its_id_names(harness: Harness) -> No
     finally:
         await plain.client.aclose()
         await plain.engine.dispose()
+
+
+class VetoByName:
+    """A plugin that refuses the registry to one user by name, and every child's sensitive
+    data to everyone (a rule a city might add): decisions beyond roles."""
+
+    @hookimpl
+    def bangfu_plugin_info(self) -> PluginInfo:
+        return PluginInfo(name="veto", title="Veto by name (test)", version="0.0.1")
+
+    @hookimpl
+    def bangfu_permission_allowed(self, actor: Any, action: str, resource: Any) -> bool | None:
+        if action == "registry:read" and actor.name == "vetoed":
+            return False
+        if action == "registry:read-sensitive" and isinstance(resource, Person):
+            return False if age_on(resource.birth_date, today()) < 14 else None
+        return None
+
+
+VETOED_PAGE = """
+{ persons(first: 40) { nodes { id name birthDate phone disability { grade } } } }
+"""
+
+
+async def test_a_plugin_that_votes_per_actor_gets_plans_of_its_own(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """Two users with the same roles, one vetoed by a plugin: neither gets the other's plan,
+    and each answer (data, errors, audit rows) is the ordinary path's."""
+    async with Harness.start(
+        tmp_path, database_url=database_url, extra_plugins=[VetoByName()]
+    ) as h:
+        await _demo(h)
+        allowed = await h.actor("allowed", roles=[Role.CITY_ADMINISTRATOR])
+        vetoed = await h.actor("vetoed", roles=[Role.CITY_ADMINISTRATOR])
+        plain = Harness(h.settings.model_copy(update={"compiled": False}), h.host)
+        try:
+            answers = {}
+            for name, token in (("allowed", allowed), ("vetoed", vetoed), ("allowed2", allowed)):
+                answer, rows = await _with_audit(h, VETOED_PAGE, token)
+                expected, expected_rows = await _with_audit(plain, VETOED_PAGE, token)
+                assert answer["data"] == expected["data"]
+                assert sorted(map(str, answer.get("errors", []))) == sorted(
+                    map(str, expected.get("errors", []))
+                )
+                assert rows == expected_rows
+                answers[name] = answer
+            assert answers["vetoed"]["data"] is None
+            assert answers["vetoed"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+            assert any(p["birthDate"] for p in answers["allowed2"]["data"]["persons"]["nodes"])
+        finally:
+            await plain.client.aclose()
+            await plain.engine.dispose()
