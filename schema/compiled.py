@@ -896,7 +896,12 @@ def profile(actor: Any, host: Any = None) -> tuple[Any, ...]:
     decides by kind, roles, scopes and department; a plugin that votes on permissions
     (``bangfu_permission_allowed``) may look at anything of the actor, so then the plan is
     the actor's own."""
-    found = (actor.kind, tuple(sorted(actor.roles)), tuple(sorted(actor.scopes)), actor.department)
+    found: tuple[Any, ...] = (
+        actor.kind,
+        tuple(sorted(actor.roles)),
+        tuple(sorted(actor.scopes)),
+        actor.department,
+    )
     if host is not None and host.pm.hook.bangfu_permission_allowed.get_hookimpls():
         found += (actor.id, actor.name, actor.organisation_id, actor.area_path)
     return found

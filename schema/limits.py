@@ -140,19 +140,26 @@ class QueryGuard(SchemaExtension):
             needs_area = True
             return 0
 
-        key = _cost_key(schema, context.query, operation, variables, self.settings)
-        known = _costs.get(key) if key is not None else None
-        if known is not None and key is not None:  # the same document and variables: same cost
-            _costs.move_to_end(key)
-            errors, cost, self.prices_bottom_line, needs_area = known
-        else:
+        def static_cost(stored: bool) -> tuple[list[GraphQLError], float]:
+            """The cost before the area is known, kept per document, variables and
+            whether the bottom line is stored (admitted documents only)."""
+            nonlocal needs_area
+            key = _cost_key(schema, context.query, operation, variables, self.settings, stored)
+            known = _costs.get(key) if key is not None else None
+            if known is not None and key is not None:
+                _costs.move_to_end(key)
+                errors, cost, self.prices_bottom_line, needs_area = known
+                return errors, cost
             errors, cost = self.check_cost(
-                schema, document, operation, variables, unknown_area, stored_bottom_line=False
+                schema, document, operation, variables, unknown_area, stored_bottom_line=stored
             )
             if key is not None and not errors:  # a refusal's errors are not shared
                 _costs[key] = (errors, cost, self.prices_bottom_line, needs_area)
                 if len(_costs) > PARSED_DOCUMENTS:
                     _costs.popitem(last=False)
+            return errors, cost
+
+        errors, cost = static_cost(False)
         stored = False
         if self.prices_bottom_line and services is not None:
             # The bottom line is cheap when read from the stored verdicts (asked again at
@@ -164,9 +171,7 @@ class QueryGuard(SchemaExtension):
                 self.settings.area_size_refresh_seconds,
             )
             if stored:
-                errors, cost = self.check_cost(
-                    schema, document, operation, variables, unknown_area, stored_bottom_line=True
-                )
+                errors, cost = static_cost(True)
         if needs_area and not errors and services is not None and actor is not None:
             # Only a document that reads whole areas needs their sizes (counting them again
             # when they are old): requests without such filters run no statement for them.
@@ -345,6 +350,7 @@ def _cost_key(
     operation: OperationDefinitionNode,
     variables: dict[str, Any],
     settings: Settings,
+    stored: bool,
 ) -> tuple[Any, ...] | None:
     """What a document's static cost depends on: None when it cannot be told (no text, or
     variables that do not serialise)."""
@@ -360,6 +366,7 @@ def _cost_key(
         operation.name.value if operation.name else None,
         frozen,
         id(settings),
+        stored,
     )
 
 
