@@ -92,16 +92,25 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return await super().run(request, context, root_value)
         token = _bearer(request)
         actor = ANONYMOUS
+        session = None
         if token is not None:
-            async with self.services.sessions() as session:
-                session.info["actor"] = ANONYMOUS
+            # The session that finds the token's actor becomes the request's read session
+            # (one connection checkout, not two: a count's whole cost is a few round trips).
+            session = self.services.sessions()
+            session.info["actor"] = ANONYMOUS
+            try:
                 found = await actor_for_token(session, token, self.services.settings)
+            except BaseException:
+                await session.close()
+                raise
             if found is None:
+                await session.close()
                 raise HTTPException(401, "invalid, expired or revoked token")
             actor = found
+            session.info["actor"] = actor
         elif not await _only_public_fields(request, self.services.settings.max_tokens):
             raise HTTPException(401, AUTHENTICATION_REQUIRED)
-        ctx = Context(self.services, actor, request=request, token=token)
+        ctx = Context(self.services, actor, request=request, token=token, session=session)
         ctx.loaders.update(core_loaders(ctx))
         self.services.host.extend_context(ctx)
         execute = super().run

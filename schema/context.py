@@ -57,7 +57,12 @@ class Context:
     """
 
     def __init__(
-        self, services: Services, actor: Actor, request: Any = None, token: str | None = None
+        self,
+        services: Services,
+        actor: Actor,
+        request: Any = None,
+        token: str | None = None,
+        session: AsyncSession | None = None,
     ) -> None:
         self.services = services
         self.actor = actor
@@ -66,7 +71,8 @@ class Context:
         self.today = calendar.today()
         self.loaders: dict[str, DataLoader[Any, Any]] = {}
         self._decisions: dict[str, bool] = {}
-        self._session: AsyncSession | None = None
+        #: The read session (``session``: one opened already, for this actor).
+        self._session: AsyncSession | None = session
         self._lock = asyncio.Lock()
         #: Set when admission refused the request (``bangfu.schema.limits``): answered 429.
         self.busy: Busy | None = None
