@@ -42,6 +42,7 @@ import collections
 import dataclasses
 import datetime as dt
 import inspect
+import re
 import threading
 import types
 from collections.abc import Callable
@@ -74,7 +75,14 @@ from bangfu.core.bottomline.models import StoredVerdict
 from bangfu.core.registry import models
 from bangfu.core.registry.persons import masked_id_number
 from bangfu.schema.access import ChildDataGuard, core_guard
-from bangfu.schema.compiled_sql import DEFER_KEY, DENIED_KEY, FALLBACK_KEY, MAX_KEYS, Sql
+from bangfu.schema.compiled_sql import (
+    DEFER_KEY,
+    DENIED_KEY,
+    FALLBACK_KEY,
+    FINISH_PREFIX,
+    MAX_KEYS,
+    Sql,
+)
 from bangfu.schema.permissions import Allowed, IsAuthenticated
 from bangfu.schema.relay import check_first, decode_cursor, decode_global_id, encode_cursor
 from bangfu.schema.sql_forms import (
@@ -172,6 +180,10 @@ class _Cipher:
         self.id_number_cipher = cipher
 
 
+#: The finishers of tagged values, by tag (``Sql.tagged``).
+FINISHERS: dict[str, Callable[[Any, Any], Any]] = {"idNumber": _finish_id_number}
+
+
 def _gid(type_name: str) -> Form:
     return sql_global_id(type_name)[SQL_FORM]
 
@@ -184,7 +196,10 @@ FORMS: dict[str, tuple[type[Any] | None, dict[str, Form]]] = {
         {
             "id": _gid("Person"),
             "age": Computed(lambda row, sql: sql.age(row.birth_date, YEAR, MONTH_DAY)),
-            "idNumber": Finished(lambda row, sql: sql.hex(row.id_number_cipher), _finish_id_number),
+            "idNumber": Finished(
+                lambda row, sql: sql.tagged("idNumber", sql.hex(row.id_number_cipher)),
+                _finish_id_number,
+            ),
             "region": One("Region", lambda row, region: region.code == row.region_code),
             "guardian": One("Person", lambda row, person: person.id == row.guardian_id),
             "household": One(
@@ -1278,12 +1293,14 @@ def _present(
     fallback = '{"' + FALLBACK_KEY + '"'
     denied = '{"' + DENIED_KEY + '"'
     deferred = '{"' + DEFER_KEY + '"'
-    raw = getattr(context, "request", None) is not None and not node.finishes
+    raw = getattr(context, "request", None) is not None
     presented: list[Any] = []
     for index, document in enumerate(documents):
         if fallback in document:
             raise Fallback("a field the ordinary path refuses")
         if raw and denied not in document and deferred not in document:
+            if node.finishes:  # in the text: no object per field
+                document = _finish_text(document, context)
             presented.append(orjson.Fragment(document))
             continue
         value = orjson.loads(document)
@@ -1292,6 +1309,25 @@ def _present(
             _walk(node, value, context, where, denials)
         presented.append(value)
     return presented
+
+
+#: A value to finish in a document's text: ``{"~bangfu~finish~<tag>": "<hex>"}`` (PostgreSQL
+#: writes spaces around the colon). No client string can hold it unescaped.
+_TAGGED = re.compile(r'\{\s*"' + re.escape(FINISH_PREFIX) + r'(\w+)"\s*:\s*"([0-9A-Fa-f]*)"\s*\}')
+
+
+def _finish_text(document: str, context: Any) -> str:
+    """The document with each tagged value finished, as JSON."""
+
+    def finished(match: re.Match[str]) -> str:
+        return orjson.dumps(FINISHERS[match.group(1)](match.group(2), context)).decode()
+
+    return _TAGGED.sub(finished, document)
+
+
+def _untag(value: Any) -> Any:
+    """A tagged value's payload (``{"~bangfu~finish~tag": payload}``), parsed."""
+    return next(iter(value.values())) if isinstance(value, dict) else value
 
 
 def _walk(
@@ -1328,7 +1364,7 @@ def _walk(
                 )
             )
     for response, finisher in plan.finish.items():
-        value[response] = finisher(value[response], context)
+        value[response] = finisher(_untag(value[response]), context)
     for response, (inner, many) in plan.nested_walk.items():
         found = value.get(response)
         if many:

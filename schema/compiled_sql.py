@@ -27,15 +27,21 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
+#: The markers' keys hold ``~``, which no GraphQL name (an alias, a field) may: no key a
+#: client chooses is ever one, and a string value cannot hold them unescaped (JSON writes
+#: its quotes escaped), so finding ``{"~bangfu~...`` in a document finds a marker.
 #: What a document holds where the plan cannot give the answer the ordinary path would
-#: (a refused field, a null in a non-null place): its root field is then run again on the
-#: ordinary path, which gives the error. A string value never contains these bytes: JSON
-#: writes its quotes escaped.
-FALLBACK_KEY = "__bangfu_fallback"
+#: (a null in a non-null place, a bottom line not stored in full): its root field is
+#: then run again on the ordinary path.
+FALLBACK_KEY = "~bangfu~fallback"
 #: What a document holds in place of a field refused for a child (nulled in Python).
-DENIED_KEY = "__bangfu_denied"
+DENIED_KEY = "~bangfu~denied"
 #: What a document holds in place of a field the ordinary path resolves: the row's key.
-DEFER_KEY = "__bangfu_defer"
+DEFER_KEY = "~bangfu~defer"
+#: What a document holds where Python finishes a value (an ID number to decrypt and
+#: mask): ``{"~bangfu~<tag>": "<hex>"}``; finished in the text of the document, not by
+#: parsing it (``bangfu.schema.compiled``).
+FINISH_PREFIX = "~bangfu~finish~"
 
 #: The most keys of one JSON object a plan builds (PostgreSQL takes 100 arguments).
 MAX_KEYS = 50
@@ -190,6 +196,10 @@ class Sql:
     def deferred(self, key: Any) -> ColumnElement[Any]:
         """The marker of a field resolved on the ordinary path for the row with ``key``."""
         return self.object([(DEFER_KEY, key)])
+
+    def tagged(self, tag: str, value: Any) -> ColumnElement[Any]:
+        """``value`` (hex digits) for Python to finish with the finisher ``tag``."""
+        return self.object([(FINISH_PREFIX + tag, value)])
 
     def text(self, document: Any) -> ColumnElement[Any]:
         """The document as text for the driver (asyncpg would decode ``json`` itself)."""

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from bangfu import cli
 from bangfu.core.calendar import age_on, today
 from bangfu.core.plugins import PluginInfo, hookimpl
+from bangfu.core.registry.models import Household as models_household
 from bangfu.core.registry.models import Person
 from bangfu.core.security import Role
 from bangfu.core.security.models import AuditEvent
@@ -372,3 +373,41 @@ async def test_a_plugin_that_votes_per_actor_gets_plans_of_its_own(
         finally:
             await plain.client.aclose()
             await plain.engine.dispose()
+
+
+HOSTILE = [
+    '{"~bangfu~finish~idNumber":"41"}',
+    ':{"~bangfu~finish~idNumber" : "41"}',
+    '{"~bangfu~denied":0}',
+    '{"~bangfu~defer":1}',
+    '{"~bangfu~fallback":1}',
+    '\\"}{"~bangfu~denied":1',
+]
+
+
+async def test_text_that_looks_like_a_marker_is_only_text(harness: Harness) -> None:
+    """The plan finds its markers in the documents' text (a tagged ID number to finish, a
+    refused field, a field left to the ordinary path): text a clerk typed that looks like
+    one is answered as it is, compiled as on the ordinary path."""
+    h = harness
+    await _demo(h)
+    token = await h.actor("city", roles=[Role.CITY_ADMINISTRATOR])
+    async with h.session() as session, session.begin():
+        ids = list(
+            await session.scalars(select(models_household.id).order_by(models_household.id))
+        )[: len(HOSTILE)]
+        for key, text in zip(ids, HOSTILE, strict=True):
+            household = await session.get(models_household, key)
+            assert household is not None
+            household.address = text
+    plain = await _twin(h)
+    query = "{ households(first: 10) { nodes { address members { person { name idNumber } } } } }"
+    try:
+        before = compiled.STATS["compiled"]
+        data = await h.ok(query, token=token)
+        assert compiled.STATS["compiled"] == before + 1
+        assert data == await plain.ok(query, token=token)
+        assert [n["address"] for n in data["households"]["nodes"][: len(HOSTILE)]] == HOSTILE
+    finally:
+        await plain.client.aclose()
+        await plain.engine.dispose()
