@@ -964,6 +964,19 @@ class Plans:
 
 
 PLANS = Plans()
+
+
+def refused_by_database(error: BaseException) -> bool:
+    """Whether the database refused a plan's statement as such (SQLite's parser stack, SQL
+    PostgreSQL does not accept), as opposed to failing for the moment (unavailable, a
+    timeout): only then is the plan not tried again."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    if isinstance(error, ProgrammingError):
+        return True
+    return isinstance(error, OperationalError) and "parser stack overflow" in str(error)
+
+
 #: How root fields ran in this process: "compiled", or "fallback: <reason>" (tests and
 #: the benchmark read it; it is not exported anywhere).
 STATS: collections.Counter[str] = collections.Counter()

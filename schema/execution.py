@@ -172,7 +172,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             log.warning("compiled plan of %s failed; ordinary path used", path.key, exc_info=True)
             if isinstance(error, DBAPIError):  # PostgreSQL refuses more in that transaction
                 await self.context_value.discard_read_session()
-                compiled.PLANS.refuse(plan.key, f"the database refused the plan: {error.orig}")
+            if compiled.refused_by_database(error):  # never tried again by this process
+                compiled.PLANS.refuse(plan.key, f"the database refused the plan: {error}")
                 compiled.STATS["fallback: the database refused the plan"] += 1
         result = super().execute_field(
             parent_type, source, field_details_list, path, position_context

@@ -22,9 +22,10 @@ from bangfu.core.registry.models import Household as models_household
 from bangfu.core.registry.models import Person
 from bangfu.core.security import Role
 from bangfu.core.security.models import AuditEvent
-from bangfu.demo import load_demo
+from bangfu.demo import create_demo_users, load_demo
 from bangfu.schema import compiled
 from bangfu.testing import Harness
+from tests.test_fast_path_differential import _tokens
 
 pytestmark = pytest.mark.anyio
 
@@ -408,6 +409,35 @@ async def test_text_that_looks_like_a_marker_is_only_text(harness: Harness) -> N
         assert compiled.STATS["compiled"] == before + 1
         assert data == await plain.ok(query, token=token)
         assert [n["address"] for n in data["households"]["nodes"][: len(HOSTILE)]] == HOSTILE
+    finally:
+        await plain.client.aclose()
+        await plain.engine.dispose()
+
+
+DEEP = """
+{ persons(first: 5) { nodes { memberships { household { members { person { name } } } } } } }
+"""
+
+
+async def test_a_plan_the_database_refuses_is_not_tried_again(harness: Harness) -> None:
+    """A paired official's criteria on every nested table exceed SQLite's parser stack on a
+    deep page: the ordinary path answers, and the process does not try that plan again.
+    PostgreSQL runs the plan."""
+    h = harness
+    async with h.session() as session, session.begin():
+        await create_demo_users(session)
+        await load_demo(session, h.cipher, h.host, households=30, seed=16)
+    tokens = await _tokens(h)
+    plain = await _twin(h)
+    try:
+        refused = "fallback: the database refused the plan"
+        for attempt in range(2):
+            before = compiled.STATS[refused]
+            answer = await h.gql(DEEP, token=tokens["paired"])
+            assert answer == await plain.gql(DEEP, token=tokens["paired"])
+            assert answer["data"]["persons"]["nodes"]  # the official's persons
+            if h.settings.database_url.startswith("sqlite"):
+                assert compiled.STATS[refused] == before + (attempt == 0)
     finally:
         await plain.client.aclose()
         await plain.engine.dispose()
