@@ -23,7 +23,8 @@ Security is not written a second time:
 A plan answers only where it gives what the ordinary path would. A field of ``Person`` or
 ``Household`` without an SQL form (a plugin's that declares none, a diagnosis under the
 medical plugin's own audited check) is resolved on the ordinary path for each object after
-the statement, on the row the request's loader gives. Anything else the plan cannot do —
+the statement, on the row the request's loader gives (in an operation of one root field:
+see ``Planner.defer``). Anything else the plan cannot do —
 a field without a form deeper down, an argument the ordinary path would refuse, a person
 whose bottom line is not stored in full — runs that root field on the ordinary path
 (``bangfu explain`` says which and why). ``BANGFU_COMPILED=false``
@@ -518,6 +519,12 @@ class Planner:
         self.sql = sql
         #: Whether the plan reads the stored bottom line (checked current when it runs).
         self.verdicts = False
+        #: Whether fields without an SQL form may be left to the ordinary path per object:
+        #: only in an operation of one root field. With several, the ordinary path loads
+        #: (and audits: a diagnosis read is one audit row per kind of record and request)
+        #: what all of them select in one batch, and a plan's own batch would split it.
+        operation = executor.operation
+        self.defer = len(self.collect(schema.query_type, [operation.selection_set])) == 1
         self.hooks = bool(self.context.host.pm.hook.bangfu_permission_allowed.get_hookimpls())
 
     # -- selections -------------------------------------------------------------
@@ -639,7 +646,11 @@ class Planner:
             try:
                 self._field(plan, type_, model, forms, response, name, field, children, depth)
             except NotCompiled as reason:
-                if type_.name not in DEFERRABLE or isinstance(field.type, GraphQLNonNull):
+                if (
+                    not self.defer
+                    or type_.name not in DEFERRABLE
+                    or isinstance(field.type, GraphQLNonNull)
+                ):
                     raise
                 # The ordinary path resolves this field of each object, after the statement.
                 for part in (plan.guarded, plan.finish, plan.nested_walk, plan.arguments_of):

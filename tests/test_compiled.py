@@ -207,12 +207,18 @@ async def test_explain_says_what_compiles_and_why_not(
     assert code == 0, out
     assert "households: compiled, 2 statement(s)" in out
     assert "finished in Python: members.person.idNumber" in out
-    # A diagnosis is guarded by the medical plugin's own audited check: the plan leaves
-    # the person's medical data to the ordinary path, object by object.
-    assert "persons: compiled, 1 statement(s)" in out
-    assert "medical: resolved on the ordinary path per object (" in out
+    # A diagnosis is guarded by the medical plugin's own audited check, which has no SQL
+    # form; beside other root fields, its root field runs on the ordinary path.
+    assert "persons: ordinary path (MedicalCondition.diagnosisName has a permission" in out
     assert "me: ordinary path (root field me is not compiled)" in out
     assert "SELECT" in out
+    # Alone, the plan answers it and leaves the person's medical data to the ordinary path.
+    alone = tmp_path / "alone.graphql"
+    alone.write_text(DIAGNOSES)
+    assert await _cli(["explain", str(alone), "--as", "city"]) == 0
+    out = capsys.readouterr().out
+    assert "persons: compiled, 1 statement(s)" in out
+    assert "medical: resolved on the ordinary path per object (" in out
     assert await _cli(["explain", str(document), "--as", "nobody"]) == 2
     assert "no user 'nobody'" in capsys.readouterr().err
     monkeypatch.setenv("BANGFU_COMPILED", "false")
