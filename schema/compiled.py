@@ -523,8 +523,9 @@ class Planner:
         #: only in an operation of one root field. With several, the ordinary path loads
         #: (and audits: a diagnosis read is one audit row per kind of record and request)
         #: what all of them select in one batch, and a plan's own batch would split it.
-        operation = executor.operation
-        self.defer = len(self.collect(schema.query_type, [operation.selection_set])) == 1
+        root = schema.query_type
+        assert root is not None
+        self.defer = len(self.collect(root, [executor.operation.selection_set])) == 1
         self.hooks = bool(self.context.host.pm.hook.bangfu_permission_allowed.get_hookimpls())
 
     # -- selections -------------------------------------------------------------
