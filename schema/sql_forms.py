@@ -3,7 +3,8 @@
 A field with an SQL form is built by the plan's statement (``bangfu.schema.compiled``)
 instead of by its resolver, on every path that compiles; the resolver stays the
 definition for everything else, and the differential test keeps the two identical. A
-field without one still works: its root field runs on the ordinary path.
+field without one still works: a field of ``Person`` or ``Household`` is then resolved on
+the ordinary path for each object, any other sends its root field to the ordinary path.
 
 * A type's rows: ``@sql_model(Model)`` on a Strawberry type says which model its objects
   are rows of. Its plain fields (no resolver) are the model's columns of the same name.
@@ -11,6 +12,7 @@ field without one still works: its root field runs on the ordinary path.
 * A field's form, as field ``metadata``:
 
   - ``sql_value(build)``: a value from the row, ``build(row, sql)``;
+  - ``sql_global_id("Type")``: an ``id`` field, the row's global ID;
   - ``sql_one("Type", where)``: at most one object, ``where(row, target)``;
   - ``sql_many("Type", where, order)``: a list, ``where(row, target, arguments)`` in
     ``order(target)`` — exactly the resolver's order;
