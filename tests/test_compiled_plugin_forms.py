@@ -19,27 +19,24 @@ import contextlib
 import datetime as dt
 import decimal
 import json
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 
 from bangfu import cli
 from bangfu.core import calendar
 from bangfu.core.registry import models
-from bangfu.demo import create_demo_users, load_demo
 from bangfu.plugin import to_global_id
 from bangfu.plugins.education import models as education
 from bangfu.plugins.housing import models as housing
 from bangfu.plugins.medical import models as medical
-from bangfu.pytest_plugin import PG_SKIP_REASON
 from bangfu.schema import compiled
 from bangfu.testing import Harness
-from tests.test_fast_path_differential import _tokens
+from tests.test_fast_path_differential import demo_twins
 
 pytestmark = pytest.mark.anyio
 
@@ -147,28 +144,24 @@ class Twins:
 
 @contextlib.asynccontextmanager
 async def _twins(request: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Twins]:
-    database_url = None
-    if request.param == "postgresql":
-        database_url = os.environ.get("BANGFU_TEST_DATABASE_URL")
-        if not database_url:
-            pytest.skip(PG_SKIP_REASON)
-    folder = tmp_path_factory.mktemp(f"plugin-forms-{request.param}")
-    async with Harness.start(folder, database_url=database_url) as on:
-        assert on.settings.compiled
-        async with on.session() as session, session.begin():
-            await create_demo_users(session)
-            await load_demo(session, on.cipher, on.host, households=HOUSEHOLDS, seed=SEED)
-        edges = await _edges(on)
-        if database_url is not None:
-            async with on.engine.begin() as connection:
-                await connection.execute(text("ANALYZE"))
-        tokens = await _tokens(on)
-        off = Harness(on.settings.model_copy(update={"compiled": False}), on.host)
-        try:
-            yield Twins(on, off, tokens, edges)
-        finally:
-            await off.client.aclose()
-            await off.engine.dispose()
+    """The demo twins of the differential tests (compiled on and off on one database),
+    with the hand-made edge rows added before ANALYZE."""
+    edges: list[Any] = []
+
+    async def prepare(h: Harness) -> None:
+        edges.append(await _edges(h))
+
+    async with demo_twins(
+        request,
+        tmp_path_factory,
+        "plugin-forms",
+        {"compiled": False},
+        households=HOUSEHOLDS,
+        seed=SEED,
+        prepare=prepare,
+    ) as (on, off, tokens):
+        assert on.settings.compiled and not off.settings.compiled
+        yield Twins(on, off, tokens, edges[0])
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
