@@ -11,10 +11,12 @@ import decimal
 from typing import Any
 
 import strawberry
-from sqlalchemy import and_
+from sqlalchemy import and_, inspect, or_, select
+from sqlalchemy.orm import aliased
 from strawberry.types import Info
 
 from bangfu.plugin import (
+    SQL_TODAY,
     Error,
     Person,
     direct,
@@ -121,6 +123,7 @@ class EmploymentStatus:
         return isinstance(obj, WorkStatusRecord)
 
 
+@sql_model(Training)
 @strawberry.type(name="EmploymentTraining", description="A vocational training (职业技能培训).")
 class EmploymentTraining:
     course: str
@@ -129,7 +132,10 @@ class EmploymentTraining:
     end_date: dt.date | None = strawberry.field(description="The (planned) last day.")
     completed: bool
 
-    @strawberry.field(description="Global ID; `employmentTrainingComplete` takes it.")
+    @strawberry.field(
+        description="Global ID; `employmentTrainingComplete` takes it.",
+        metadata=sql_global_id("EmploymentTraining"),
+    )
     @staticmethod
     @direct
     def id(root: Training) -> strawberry.ID:
@@ -140,6 +146,7 @@ class EmploymentTraining:
         return isinstance(obj, Training)
 
 
+@sql_model(JobPlacement)
 @strawberry.type(name="EmploymentPlacement", description="A job placement (就业安置).")
 class EmploymentPlacement:
     employer: str
@@ -148,7 +155,9 @@ class EmploymentPlacement:
     end_date: dt.date | None = strawberry.field(description="Empty while the job lasts.")
     monthly_wage: decimal.Decimal = strawberry.field(description="Yuan a month (exact).")
 
-    @strawberry.field(description="Global ID of this placement.")
+    @strawberry.field(
+        description="Global ID of this placement.", metadata=sql_global_id("EmploymentPlacement")
+    )
     @staticmethod
     @direct
     def id(root: JobPlacement) -> strawberry.ID:
@@ -159,6 +168,7 @@ class EmploymentPlacement:
         return isinstance(obj, JobPlacement)
 
 
+@sql_model(PublicWelfarePost)
 @strawberry.type(
     name="EmploymentWelfarePost",
     description="A public-welfare post (公益性岗位) for a fixed period.",
@@ -169,7 +179,10 @@ class EmploymentWelfarePost:
     start_date: dt.date
     end_date: dt.date
 
-    @strawberry.field(description="Global ID of this welfare post.")
+    @strawberry.field(
+        description="Global ID of this welfare post.",
+        metadata=sql_global_id("EmploymentWelfarePost"),
+    )
     @staticmethod
     @direct
     def id(root: PublicWelfarePost) -> strawberry.ID:
@@ -186,6 +199,34 @@ def _under_way(rows: list[Any], day: dt.date) -> Any:
         (r for r in rows if r.start_date <= day and (r.end_date is None or r.end_date >= day)),
         None,
     )
+
+
+def _latest_first(row: Any) -> list[Any]:
+    """The loaders' order of trainings, placements and welfare posts."""
+    return [row.start_date.desc(), row.id.desc()]
+
+
+def _under_way_sql(person: Any, row: Any) -> Any:
+    """The SQL form of :func:`_under_way`: the first row, in the loader's order, of the
+    person's rows of this kind whose period covers today."""
+    other = aliased(_model_of(row))
+    first = (
+        select(other.id)
+        .where(
+            other.person_id == person.id,
+            other.start_date <= SQL_TODAY,
+            or_(other.end_date.is_(None), other.end_date >= SQL_TODAY),
+        )
+        .correlate(person)
+        .order_by(*_latest_first(other))
+        .limit(1)
+        .scalar_subquery()
+    )
+    return row.id == first
+
+
+def _model_of(row: Any) -> Any:
+    return inspect(row).mapper.class_
 
 
 @sql_model(Person)
@@ -218,31 +259,58 @@ class EmploymentOnPerson:
     def history(root: EmploymentOnPerson, info: Info) -> list[EmploymentStatus]:
         return ready(info.context.loaders["employment_status_history"], root.person_id)
 
-    @strawberry.field(description="Trainings, the latest start first.")
+    @strawberry.field(
+        description="Trainings, the latest start first.",
+        metadata=sql_many(
+            "EmploymentTraining",
+            lambda person, row, _arguments: row.person_id == person.id,
+            _latest_first,
+        ),
+    )
     @staticmethod
     @prefetchable
     def trainings(root: EmploymentOnPerson, info: Info) -> list[EmploymentTraining]:
         return ready(info.context.loaders["employment_trainings"], root.person_id)
 
-    @strawberry.field(description="Job placements, the latest start first.")
+    @strawberry.field(
+        description="Job placements, the latest start first.",
+        metadata=sql_many(
+            "EmploymentPlacement",
+            lambda person, row, _arguments: row.person_id == person.id,
+            _latest_first,
+        ),
+    )
     @staticmethod
     @prefetchable
     def placements(root: EmploymentOnPerson, info: Info) -> list[EmploymentPlacement]:
         return ready(info.context.loaders["employment_placements"], root.person_id)
 
-    @strawberry.field(description="The placement under way today, if any.")
+    @strawberry.field(
+        description="The placement under way today, if any.",
+        metadata=sql_one("EmploymentPlacement", lambda person, row: _under_way_sql(person, row)),
+    )
     @staticmethod
     async def current_placement(root: EmploymentOnPerson, info: Info) -> EmploymentPlacement | None:
         rows = await info.context.loaders["employment_placements"].load(root.person_id)
         return _under_way(rows, info.context.today)
 
-    @strawberry.field(description="Public-welfare posts, the latest start first.")
+    @strawberry.field(
+        description="Public-welfare posts, the latest start first.",
+        metadata=sql_many(
+            "EmploymentWelfarePost",
+            lambda person, row, _arguments: row.person_id == person.id,
+            _latest_first,
+        ),
+    )
     @staticmethod
     @prefetchable
     def welfare_posts(root: EmploymentOnPerson, info: Info) -> list[EmploymentWelfarePost]:
         return ready(info.context.loaders["employment_welfare_posts"], root.person_id)
 
-    @strawberry.field(description="The public-welfare post held today, if any.")
+    @strawberry.field(
+        description="The public-welfare post held today, if any.",
+        metadata=sql_one("EmploymentWelfarePost", lambda person, row: _under_way_sql(person, row)),
+    )
     @staticmethod
     async def current_welfare_post(
         root: EmploymentOnPerson, info: Info
