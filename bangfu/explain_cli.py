@@ -15,6 +15,7 @@ from typing import Any
 
 from graphql import GraphQLError, OperationType, parse, validate
 from graphql.execution import Executor
+from graphql.execution.collect_fields import FieldDetails
 from sqlalchemy import select
 
 from bangfu.core.config import Settings
@@ -37,14 +38,6 @@ def add_parser(commands: Any) -> None:
     explain.add_argument("--operation", help="the operation's name (documents with several)")
     explain.add_argument("--variables", default="{}", help="the variables, as JSON")
     explain.add_argument("--sql", action="store_true", help="also print each plan's SQL")
-
-
-class _Details:
-    """What ``compiled.plan_for`` reads of graphql-core's field details."""
-
-    def __init__(self, node: Any) -> None:
-        self.node = node
-        self.fragment_variable_values = None
 
 
 def run(args: argparse.Namespace, settings: Settings, host: PluginHost) -> int:
@@ -117,7 +110,7 @@ def explain(executor: Any, *, show_sql: bool = False, dialect: Any = None) -> st
     planner = compiled.Planner(executor.schema, executor, compiled.Sql("sqlite"))
     total = 0
     for response, nodes in planner.collect(root, [operation.selection_set]).items():
-        plan = compiled.plan_for(executor, [_Details(n) for n in nodes], response)
+        plan = compiled.plan_for(executor, [FieldDetails(n, None) for n in nodes], response)
         if isinstance(plan, compiled.NotCompiled):
             lines.append(f"  {response}: ordinary path ({plan})")
             continue

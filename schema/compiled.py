@@ -501,6 +501,11 @@ class RootPlan:
     edge_document: Any = None
 
     @property
+    def model(self) -> type[Any]:
+        """The rows the root field answers with (persons or households)."""
+        return models.Person if self.typename.startswith("Person") else models.Household
+
+    @property
     def statements(self) -> int:
         """How many statements the plan runs at most (``bangfu explain``)."""
         kinds = {kind for _, kind, _ in self.parts}
@@ -846,8 +851,7 @@ class Planner:
         else:
             plan = self._connection(field_name, field, nodes)
         plan.verdicts = self.verdicts
-        model = models.Person if plan.typename.startswith("Person") else models.Household
-        plan.entity = aliased(model)
+        plan.entity = aliased(plan.model)
         if plan.node is not None:
             plan.document = self.sql.text(self.document(plan.node, plan.entity))
         if plan.edge_node is not None:
@@ -1205,7 +1209,7 @@ async def _connection(
         cursor = decode_cursor(after) if after is not None else None
     except ValueError as exc:
         raise Fallback("arguments") from exc
-    model = models.Person if plan.field == "persons" else models.Household
+    model = plan.model
     filter_ = _filter(plan.field, arguments.get("filter"))
     info = _InfoLike(context)
     try:
