@@ -6,6 +6,7 @@
     python3 dev.py test    # install into .venv, then lint, type-check and run every test
     python3 dev.py bench   # install with the profilers, then the benchmark (bench/README.md)
     python3 dev.py lock    # refresh requirements.lock from pyproject.toml's ranges
+    python3 dev.py messages  # extract the messages, update the Chinese catalog, compile it
 
 It creates ``.venv`` beside this file on first use and reinstalls only when
 ``pyproject.toml`` or ``requirements.lock`` changes. Every install takes the exact versions
@@ -135,7 +136,7 @@ def run(command: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test", "bench", "lock"):
+    if not argv or argv[0] not in ("run", "test", "bench", "lock", "messages"):
         print(__doc__)
         return 2
     if argv[0] == "lock":
@@ -144,6 +145,8 @@ def main(argv: list[str]) -> int:
         ensure_environment("test,bench")
         return run([str(BIN / "python"), "-m", "bench", *argv[1:]])
     ensure_environment()
+    if argv[0] == "messages":
+        return run([str(BIN / "python"), "-m", "bangfu.messages"])
     if argv[0] == "run":
         return run([str(BIN / "bangfu"), "serve", "--demo", "--worker", *argv[1:]])
     for step in (

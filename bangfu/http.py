@@ -37,7 +37,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bangfu.core import request_scope
+from bangfu.core import i18n, request_scope
 from bangfu.core.config import Settings
 from bangfu.core.db_health import (
     RETRY_AFTER_SECONDS,
@@ -116,16 +116,24 @@ class TransportGuard:
         request_id = request_scope.new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = False
+        # The language of every message of this request (bangfu.core.i18n).
+        language = i18n.negotiate(_header(scope, b"accept-language"), self.settings.language)
 
         async def send_with_id(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                headers["Content-Language"] = "zh-Hans" if language == "zh" else language
+                headers.add_vary_header("Accept-Language")
             await send(message)
 
         client = scope.get("client")
-        with request_scope.serving(request_id, client[0] if client else None):
+        with (
+            request_scope.serving(request_id, client[0] if client else None),
+            i18n.speaking(language),
+        ):
             try:
                 if scope["path"].rstrip("/") == self.path:
                     receive = await self._check(scope, receive)
@@ -404,6 +412,14 @@ def _too_large(settings: Settings) -> RequestRefused:
 
 def _too_deep(what: str, max_depth: int) -> RequestRefused:
     return RequestRefused(400, f"{what} is nested deeper than {max_depth} levels", "BAD_REQUEST")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The first value of the header ``name`` (lower case), or None."""
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _headers(scope: Scope) -> dict[str, str]:

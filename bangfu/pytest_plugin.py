@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from bangfu.core import i18n
 from bangfu.testing import Harness
+
+# Tests read English messages unless they choose Chinese (the service's default): the
+# harness's requests (Harness.start), and what services write outside a request.
+i18n.set_default("en")
 
 PG_SKIP_REASON = "BANGFU_TEST_DATABASE_URL is not set: PostgreSQL runs skipped"
 

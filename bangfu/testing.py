@@ -179,7 +179,9 @@ class Harness:
             database_url=database_url,
             database_schema=schema,
             secret_key_file=tmp_path / "unused.key",
-            **(settings or {}),
+            # Tests read English messages unless they choose Chinese (the service's
+            # default): settings={"language": "zh"}, or an Accept-Language header.
+            **({"language": "en"} | (settings or {})),
         )
         host = PluginHost(get_plugin_manager(entry_points=plugins, plugins=extra_plugins))
         template_key = tuple(sorted(host.plugins))
@@ -349,19 +351,34 @@ class Harness:
         return token
 
     async def post(
-        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        language: str | None = None,
     ) -> httpx.Response:
-        """POST one GraphQL request to ``/graphql``; the HTTP response, whatever its status."""
+        """POST one GraphQL request to ``/graphql``; the HTTP response, whatever its status.
+
+        ``language`` is sent as ``Accept-Language`` (``zh-CN``, ``en``); without it the
+        messages are in the harness's ``language`` setting (English unless chosen)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if language:
+            headers["Accept-Language"] = language
         return await self.client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
 
     async def gql(
-        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        language: str | None = None,
     ) -> dict[str, Any]:
         """The JSON answer of one GraphQL request (data and errors)."""
-        response = await self.post(query, variables, token=token)
+        response = await self.post(query, variables, token=token, language=language)
         if response.status_code != 200:
             raise AssertionError(f"HTTP {response.status_code}: {response.text}")
         return json.loads(response.text)

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bangfu.core import i18n
 from bangfu.core.care.events import CareEventKind
 
 
@@ -86,6 +87,11 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    language: str = Field(
+        default="zh",
+        description="The language of messages when a request's Accept-Language names none "
+        "Bangfu speaks, and of the commands: zh (Simplified Chinese) or en.",
+    )
     profile: Profile = Profile.DEVELOPMENT
     secret_key: SecretStr | None = Field(
         default=None,
@@ -374,6 +380,14 @@ class Settings(BaseSettings):
         description="Lowest share (0 to 1) of each indicator a unit may have and still be "
         "eligible for commendation (不得纳入评先树优 below it), JSON like the weights.",
     )
+
+    @field_validator("language")
+    @classmethod
+    def _spoken_language(cls, value: str) -> str:
+        spoken = i18n.normalise(value)
+        if spoken is None:
+            raise ValueError(f"Bangfu speaks {', '.join(i18n.LANGUAGES)}, not {value!r}")
+        return spoken
 
     @field_validator("pairing_categories")
     @classmethod

@@ -7,6 +7,8 @@ after the transaction is rolled back, so bad input never changes anything.
 import dataclasses
 import enum
 
+from bangfu.core.i18n import _
+
 
 class ErrorCode(enum.StrEnum):
     """Core's machine-readable reasons; the generic ones are shared by plugins.
@@ -82,7 +84,7 @@ def text_problems(
 ) -> list[FieldError]:
     """``REQUIRED`` for a missing or blank text that is needed, ``TOO_LONG`` past ``limit``."""
     if value is None or not value.strip():
-        return [FieldError(field, "is required", ErrorCode.REQUIRED)] if required else []
+        return [FieldError(field, _("is required"), ErrorCode.REQUIRED)] if required else []
     if len(value) > limit:
-        return [FieldError(field, f"at most {limit} characters", ErrorCode.TOO_LONG)]
+        return [FieldError(field, _("at most {limit} characters", limit=limit), ErrorCode.TOO_LONG)]
     return []

@@ -1,0 +1,153 @@
+"""Messages in the reader's language: gettext catalogs, extracted and compiled with Babel.
+
+Every message a person reads is written once, whole, in English, as a gettext *msgid*
+marked with :func:`_` (or :func:`ngettext` for counts), with named placeholders for what
+varies::
+
+    _("at most {limit} characters", limit=limit)
+
+The catalog ``bangfu/locale/zh/LC_MESSAGES/bangfu.po`` holds each message in Simplified
+Chinese; ``bangfu.mo`` beside it is its compiled form, which the service reads.
+``python3 dev.py messages`` extracts the msgids from the source, updates the catalog and
+compiles it; ``tests/test_messages.py`` fails when a msgid has no translation, when the
+compiled catalog is out of date, or when a message is glued together from translated
+fragments (word order differs between the languages, so only whole messages translate).
+
+The language is per request (``Accept-Language``, :func:`negotiate`) or per command
+(``BANGFU_LANGUAGE``); Chinese when nothing says otherwise. Codes (``extensions.code``,
+payload error codes) never change with the language.
+"""
+
+import contextlib
+import contextvars
+import gettext
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+#: The languages Bangfu speaks: Simplified Chinese (the default) and English (the msgids).
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+DOMAIN = "bangfu"
+
+
+_default = DEFAULT_LANGUAGE
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "bangfu_language", default=None
+)
+
+
+def _locale_dir() -> Path:
+    # Installed, core/ is bangfu/core/: the catalogs are bangfu/locale. In a checkout,
+    # core/ is beside bangfu/. Either way the catalogs are in the package named bangfu.
+    import bangfu
+
+    return Path(bangfu.__file__).resolve().parent / "locale"
+
+
+@cache
+def _translations(language: str) -> gettext.NullTranslations:
+    if language == "en":
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, localedir=_locale_dir(), languages=[language])
+
+
+def language() -> str:
+    """The language of the messages being written now."""
+    return _current.get() or _default
+
+
+def set_default(language_: str) -> None:
+    """The language when no request or command chose one (``Settings.language``)."""
+    global _default
+    _default = normalise(language_) or DEFAULT_LANGUAGE
+
+
+@contextlib.contextmanager
+def speaking(language_: str | None) -> Iterator[str]:
+    """Write messages in ``language_`` (one of :data:`LANGUAGES`) inside the block."""
+    token = _current.set(normalise(language_) if language_ else None)
+    try:
+        yield language()
+    finally:
+        _current.reset(token)
+
+
+def use(language_: str | None) -> None:
+    """Write this context's messages in ``language_`` (a request's task, a command)."""
+    _current.set(normalise(language_) if language_ else None)
+
+
+def _format(text: str, values: dict[str, object]) -> str:
+    return text.format(**values) if values else text
+
+
+def _(message: str, /, **values: object) -> str:
+    """``message`` (a literal English msgid) in the current language, placeholders filled."""
+    return _format(_translations(language()).gettext(message), values)
+
+
+def ngettext(singular: str, plural: str, n: int, /, **values: object) -> str:
+    """The singular or plural form for ``n`` in the current language, placeholders filled."""
+    return _format(_translations(language()).ngettext(singular, plural, n), values)
+
+
+def N_(message: str, /) -> str:
+    """Mark ``message`` for the catalog without translating it (a constant translated later
+    with ``_(variable)``, e.g. a table of messages)."""
+    return message
+
+
+def translate_in(language_: str, message: str, /, **values: object) -> str:
+    """``message`` in ``language_``, whatever the current language."""
+    with speaking(language_):
+        return _(message, **values)
+
+
+_TAG = re.compile(r"^([A-Za-z]{1,8})(?:[-_][A-Za-z0-9]{1,8})*$")
+
+
+def normalise(tag: str | None) -> str | None:
+    """One of :data:`LANGUAGES` for a language tag (``zh-CN``, ``zh-Hans``, ``en_GB``,
+    ``EN``), or None for a tag Bangfu does not speak."""
+    if not tag:
+        return None
+    match = _TAG.match(tag.strip())
+    if match is None:
+        return None
+    primary = match.group(1).lower()
+    return primary if primary in LANGUAGES else None
+
+
+def negotiate(header: str | None, default: str | None = None) -> str:
+    """The language to answer in for an ``Accept-Language`` header (RFC 9110 §12.5.4).
+
+    The highest-weighted tag Bangfu speaks wins; ties keep the header's order; ``*``
+    and a header with nothing Bangfu speaks give ``default`` (the setting). A malformed
+    header is read as far as it makes sense, never refused: it only chooses a language.
+    """
+    fallback = normalise(default) or _default
+    if not header:
+        return fallback
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate(header[:1000].split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            name, _eq, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value.strip())
+                except ValueError:
+                    weight = 0.0
+                if not 0.0 <= weight <= 1.0:
+                    weight = 0.0
+        if weight <= 0.0:
+            continue
+        spoken = fallback if tag.strip() == "*" else normalise(tag)
+        if spoken is None:
+            continue
+        if best is None or weight > best[0]:
+            best = (weight, position, spoken)
+    return best[2] if best else fallback
