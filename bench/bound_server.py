@@ -8,7 +8,7 @@ not HTTP, which a perfect server pays too.
 
 ``POST /bound/<kind>`` takes the very body the service is sent (``{"query", "variables"}``,
 with the same ``Authorization`` header, unread) and answers with the JSON the service
-answers, ``bottomLine`` left out (:mod:`bench.lower_bound`):
+answers (:mod:`bench.lower_bound`), ``bottomLine`` included when the query selects it:
 
 ``households``
     the households page, ``variables.first`` and ``variables.after`` (a cursor);
@@ -61,7 +61,9 @@ class Bound:
             await self.connection.close()
             self.opened = False
 
-    async def answer(self, kind: str, variables: dict[str, Any], today: dt.date) -> bytes:
+    async def answer(
+        self, kind: str, variables: dict[str, Any], today: dt.date, bottom_line: bool = False
+    ) -> bytes:
         async with self.lock:
             if not self.opened:
                 await self.connection.open()
@@ -70,11 +72,11 @@ class Bound:
             if kind == "households":
                 after = variables.get("after")
                 return await bound.households_page(
-                    int(variables["first"]), decode_cursor(after) if after else None
+                    int(variables["first"]), decode_cursor(after) if after else None, bottom_line
                 )
             if kind == "person":
                 _type, key = decode_global_id(variables["id"])
-                return await bound.person_by_id(key)
+                return await bound.person_by_id(key, bottom_line)
             if kind == "count":
                 count = await bound.count_persons(await self.path(variables["region"]))
                 return dumps({"data": {"persons": {"totalCount": count}}})
@@ -99,7 +101,10 @@ def create_app(settings: Settings | None = None, *, cipher: FieldCipher | None =
         if kind not in KINDS:
             return JSONResponse({"error": f"no lower bound for {kind!r}"}, status_code=404)
         body = orjson.loads(await request.body())
-        answer = await bound.answer(kind, body.get("variables") or {}, china_today())
+        query = body.get("query") or ""
+        answer = await bound.answer(
+            kind, body.get("variables") or {}, china_today(), "bottomLine" in query
+        )
         return Response(answer, media_type="application/json")
 
     async def ready(_request: Request) -> Response:
