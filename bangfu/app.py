@@ -52,7 +52,7 @@ from bangfu.idempotency import principal_of, run_idempotent
 from bangfu.reports import report_routes
 from bangfu.roster_route import routes as roster_routes
 from bangfu.schema.build import build_schema
-from bangfu.schema.context import Context, Services
+from bangfu.schema.context import Context, Loaders, Services
 from bangfu.schema.loaders import core_loaders
 
 log = logging.getLogger("bangfu")
@@ -111,8 +111,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         elif not await _only_public_fields(request, self.services.settings.max_tokens):
             raise HTTPException(401, AUTHENTICATION_REQUIRED)
         ctx = Context(self.services, actor, request=request, token=token, session=session)
-        ctx.loaders.update(core_loaders(ctx))
-        self.services.host.extend_context(ctx)
+        ctx.loaders = Loaders(partial(_fill_loaders, ctx, self.services.host))
         execute = super().run
 
         async def run_graphql() -> Response:
@@ -135,6 +134,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return busy_response(busy)
         finally:
             await ctx.close()
+
+
+def _fill_loaders(ctx: Context, host: PluginHost) -> None:
+    """Core's loaders, then every plugin's (``bangfu_graphql_context``): once per request,
+    when it first asks for a loader (:class:`bangfu.schema.context.Loaders`)."""
+    ctx.loaders.update(core_loaders(ctx))
+    host.extend_context(ctx)
 
 
 def _admission_key(actor: Actor) -> str:

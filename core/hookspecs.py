@@ -175,7 +175,8 @@ def bangfu_error_codes() -> Sequence[type[enum.Enum]]:
 def bangfu_graphql_context(context: Any) -> None:
     """Add the plugin's per-request DataLoaders to the request context.
 
-    Called once per GraphQL request, before execution. Register loaders with
+    Called once per GraphQL request, when it first asks for a loader (a request that
+    loads nothing, such as a compiled page or a count, never calls it). Register loaders with
     ``context.loaders[<name>] = DataLoader(...)`` (names prefixed with the plugin's name).
 
     :param context: the request's :class:`bangfu.schema.context.Context`.

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -26,6 +26,8 @@ log = logging.getLogger("bangfu.context")
 
 #: How long :meth:`Context.close` waits for fields still giving up the read session.
 CLOSE_WAIT_SECONDS = 10.0
+#: Region paths a process keeps (a city has a few thousand regions).
+MAX_KNOWN_REGIONS = 20_000
 
 
 @dataclasses.dataclass
@@ -43,9 +45,43 @@ class Services:
     #: Whether reads use the stored bottom line (``bangfu.core.bottomline.reading``).
     verdicts: Readiness = dataclasses.field(default_factory=Readiness)
     admission: Admission = dataclasses.field(init=False)
+    #: Regions' paths by code (``Context.region_path``): a path is its code's place in
+    #: the tree and never changes, so a filter's region is looked up once per process.
+    region_paths: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.admission = Admission(self.settings)
+
+
+class Loaders(dict[str, DataLoader[Any, Any]]):
+    """A request's DataLoaders by name, made when the request first asks for one.
+
+    ``fill`` registers them all (core's, then every plugin's ``bangfu_graphql_context``),
+    once, before any loader is read: a request that loads nothing (a compiled page, a
+    count) does not build the fifty loaders it would never use."""
+
+    def __init__(self, fill: Callable[[], None] | None = None) -> None:
+        super().__init__()
+        self._fill = fill
+
+    def _filled(self) -> None:
+        fill, self._fill = self._fill, None
+        if fill is not None:
+            fill()
+
+    def __missing__(self, name: str) -> DataLoader[Any, Any]:
+        if self._fill is None:
+            raise KeyError(name)
+        self._filled()
+        return self[name]
+
+    def __contains__(self, name: object) -> bool:
+        self._filled()
+        return super().__contains__(name)
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        self._filled()
+        return super().get(name, default)
 
 
 class Context:
@@ -69,7 +105,7 @@ class Context:
         self.request = request
         self.token = token
         self.today = calendar.today()
-        self.loaders: dict[str, DataLoader[Any, Any]] = {}
+        self.loaders: dict[str, DataLoader[Any, Any]] = Loaders()
         self._decisions: dict[str, bool] = {}
         #: The read session (``session``: one opened already, for this actor).
         self._session: AsyncSession | None = session
@@ -88,6 +124,21 @@ class Context:
     @property
     def settings(self) -> Settings:
         return self.services.settings
+
+    async def region_path(self, code: str) -> str | None:
+        """The path of the region ``code``, or None when there is no such region. Known
+        paths are kept for the process (:attr:`Services.region_paths`); an unknown code is
+        asked again next time (it may have been added since)."""
+        known = self.services.region_paths
+        path = known.get(code)
+        if path is None:
+            region = await self.loaders["region"].load(code)
+            if region is None:
+                return None
+            if len(known) >= MAX_KNOWN_REGIONS:
+                known.clear()
+            path = known[code] = region.path
+        return path
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -148,3 +199,11 @@ class Context:
             log.debug("the read session could not be closed (%s): dropped", type(exc).__name__)
             with contextlib.suppress(Exception):
                 await session.invalidate()
+
+
+async def filter_region_path(context: Context, code: str) -> str:
+    """The path of a filter's region; an unknown code is a request error."""
+    path = await context.region_path(code)
+    if path is None:
+        raise ValueError(f"filter.regionCode: unknown region code {code!r}")
+    return path

@@ -23,6 +23,7 @@ from bangfu.schema.composed import (
     PersonType,
 )
 from bangfu.schema.connections import paginate
+from bangfu.schema.context import filter_region_path
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.permissions import requires
 from bangfu.schema.prefetch import prefetch
@@ -81,13 +82,6 @@ class HouseholdFilter:
     )
 
 
-async def region_path(info: Info, code: str) -> str:
-    region = await info.context.loaders["region"].load(code)
-    if region is None:
-        raise ValueError(f"filter.regionCode: unknown region code {code!r}")
-    return region.path
-
-
 def active_category(category: models.Category, info: Info) -> Select[Any]:
     today = info.context.today
     return select(models.CategoryAssignment.person_id).where(
@@ -112,7 +106,9 @@ async def persons_statement(info: Info, filter: PersonFilter | None) -> Select[A
         return statement
     if filter.region_code is not None:
         statement = statement.where(
-            path_within(models.Person.area_path, await region_path(info, filter.region_code))
+            path_within(
+                models.Person.area_path, await filter_region_path(info.context, filter.region_code)
+            )
         )
     if filter.category is not None:
         statement = statement.where(models.Person.id.in_(active_category(filter.category, info)))
@@ -130,7 +126,10 @@ async def households_statement(info: Info, filter: HouseholdFilter | None) -> Se
     current = models.Membership.end_date.is_(None)
     if filter.region_code is not None:
         statement = statement.where(
-            path_within(models.Household.area_path, await region_path(info, filter.region_code))
+            path_within(
+                models.Household.area_path,
+                await filter_region_path(info.context, filter.region_code),
+            )
         )
     if filter.category is not None:
         statement = statement.where(
@@ -204,7 +203,7 @@ class CoreQuery:
                 first=first,
                 after=after,
                 within=(
-                    await region_path(info, filter.region_code)
+                    await filter_region_path(info.context, filter.region_code)
                     if filter.region_code is not None
                     else None
                 ),

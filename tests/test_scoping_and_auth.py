@@ -75,6 +75,26 @@ def test_a_model_without_a_scope_stops_the_service() -> None:
         scoping.Base = original  # type: ignore[misc]
 
 
+async def test_a_read_marked_global_only_is_scoped_when_it_reads_a_scoped_table(
+    world: World,
+) -> None:
+    """``bangfu_global_only`` (the token lookup's mark) spares a statement the area's
+    criteria only when every table it reads is global: a scoped one in it is scoped."""
+    from bangfu.core.registry.models import Person, Region
+    from bangfu.core.security.auth import actor_for_token
+
+    h = world.h
+    await create_household(h, world.xiangfen)
+    async with h.session() as session:
+        hongtong = await actor_for_token(session, world.hongtong, h.settings)
+    assert hongtong is not None
+    async with h.session(hongtong) as session:
+        marked = select(Person.name).execution_options(bangfu_global_only=True)
+        assert (await session.scalars(marked)).all() == []
+        regions = select(Region.code).execution_options(bangfu_global_only=True)
+        assert "141023" in (await session.scalars(regions)).all()
+
+
 READ = """
 query($id: ID!, $region: String) {
   node(id: $id) { id ... on Person { name } }

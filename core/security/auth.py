@@ -375,6 +375,7 @@ async def actor_for_token(session: AsyncSession, token: str, settings: Settings)
             .join(Region, Region.code == User.region_code)
             .join(Organisation, Organisation.id == User.organisation_id)
             .where(AccessToken.digest == token_digest(token))
+            .execution_options(bangfu_global_only=True)
         )
     ).first()
     if row is None:

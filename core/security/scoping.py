@@ -10,7 +10,7 @@ import functools
 from typing import Any
 
 from sqlalchemy import and_, event, false
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.orm.interfaces import ORMOption
 
 from bangfu.core.db import Base, path_bounds
@@ -26,10 +26,17 @@ class UnscopedModelError(RuntimeError):
 
 def scoped_models() -> list[type[Any]]:
     """Every mapped class that is area-scoped; fails on a class that declares nothing."""
+    return list(_scoped_models(Base))
+
+
+@functools.cache
+def _scoped_models(base: type[Any]) -> tuple[type[Any], ...]:
+    """:func:`scoped_models`, found once per set of mappers (a new mapper, as a test or a
+    plugin loaded later maps one, clears it: :func:`install`)."""
     import bangfu.core.models  # noqa: F401  (every core model is mapped before we look)
 
     scoped: list[type[Any]] = []
-    for mapper in Base.registry.mappers:
+    for mapper in base.registry.mappers:
         cls = mapper.class_
         scope = getattr(cls, "__area_scope__", None)
         if scope not in SCOPES:
@@ -40,7 +47,7 @@ def scoped_models() -> list[type[Any]]:
             )
         if scope != "global":
             scoped.append(cls)
-    return scoped
+    return tuple(scoped)
 
 
 def area_options(actor: Actor | None) -> tuple[ORMOption, ...]:
@@ -49,7 +56,7 @@ def area_options(actor: Actor | None) -> tuple[ORMOption, ...]:
         return ()
     models = scoped_models()
     if actor is None or actor.area_path is None:
-        return tuple(with_loader_criteria(cls, false(), include_aliases=True) for cls in models)
+        return _no_rows(len(models))
     if actor.paired_only:
         # A paired official sees the persons paired with them while the pairing holds,
         # their households, and rows about them: nothing else, even in their area.
@@ -63,6 +70,16 @@ def area_options(actor: Actor | None) -> tuple[ORMOption, ...]:
             for cls in models
         )
     return _area_options(actor.area_path, len(models))
+
+
+@functools.lru_cache(maxsize=8)
+def _no_rows(_model_count: int) -> tuple[ORMOption, ...]:
+    """The criteria of an actor without an area (anonymous, the token lookup's session):
+    no row of any scoped model. Built once per process (per number of scoped models, for
+    tests that map models later), not for every statement."""
+    return tuple(
+        with_loader_criteria(cls, false(), include_aliases=True) for cls in scoped_models()
+    )
 
 
 @functools.lru_cache(maxsize=512)
@@ -135,6 +152,12 @@ def _scope_statement(state: ORMExecuteState) -> None:
         # The one unscoped read: whether a unique key (an ID number digest) is taken
         # anywhere in the city. It returns a key only, which callers compare and drop.
         return
+    if state.execution_options.get("bangfu_global_only") and all(
+        getattr(mapper.class_, "__area_scope__", None) == "global" for mapper in state.all_mappers
+    ):
+        # A read of global tables only (the token lookup): no criteria to add, and none
+        # to turn into the statement's cache key. A scoped table in it gets them all.
+        return
     options = info.get("_area_options")
     if options is None or info.get("_area_options_actor") is not info.get("actor"):
         options = area_options(info.get("actor"))
@@ -148,3 +171,9 @@ def install() -> None:
     """Register the listener on every ORM session (idempotent)."""
     if not event.contains(Session, "do_orm_execute", _scope_statement):
         event.listen(Session, "do_orm_execute", _scope_statement)
+    if not event.contains(Mapper, "after_mapper_constructed", _mapper_added):
+        event.listen(Mapper, "after_mapper_constructed", _mapper_added)
+
+
+def _mapper_added(_mapper: Mapper[Any], _cls: type[Any]) -> None:
+    _scoped_models.cache_clear()

@@ -14,6 +14,7 @@ from bangfu.core.care.events import CareEventKind
 from bangfu.core.errors import DomainError
 from bangfu.core.security.models import User
 from bangfu.schema.care.loaders import load
+from bangfu.schema.context import filter_region_path
 from bangfu.schema.relay import decode_id, to_global_id
 from bangfu.schema.types import Organisation
 
@@ -81,12 +82,7 @@ def care_service(service: type[S]) -> Callable[[AsyncSession, Any], S]:
 
 async def region_path(info: Info, code: str | None) -> str | None:
     """The path of a filter's region; an unknown code is a request error."""
-    if code is None:
-        return None
-    region = await info.context.loaders["region"].load(code)
-    if region is None:
-        raise ValueError(f"filter.regionCode: unknown region code {code!r}")
-    return region.path
+    return None if code is None else await filter_region_path(info.context, code)
 
 
 def key_of(global_id: strawberry.ID | str, type_name: str) -> int:
