@@ -72,7 +72,7 @@ from sqlalchemy.orm import aliased
 
 from bangfu.core.bottomline import GOALS, Status
 from bangfu.core.bottomline.evaluate import INDICATORS
-from bangfu.core.bottomline.models import StoredVerdict
+from bangfu.core.bottomline.models import RulesVersion, StoredVerdict
 from bangfu.core.registry import models
 from bangfu.core.registry.persons import masked_id_number
 from bangfu.schema.access import ChildDataGuard, core_guard
@@ -312,6 +312,19 @@ def _holding(verdict: Any, person: Any) -> Any:
         verdict.judged_on <= TODAY,
         or_(verdict.valid_until.is_(None), verdict.valid_until > TODAY),
     )
+
+
+def _rules_current(versions: dict[str, str]) -> Any:
+    """Whether the stored verdicts were judged with the rules installed now (``versions``,
+    each module's), as :func:`bangfu.core.bottomline.reading.rules_current` asks it, but
+    inside the statement: two uncorrelated counts the database takes once, not a round
+    trip of their own. When they are not, every line falls back to the ordinary path,
+    which judges afresh."""
+    rules = aliased(RulesVersion)
+    recorded = select(func.count()).select_from(rules).scalar_subquery()
+    pairs = [and_(rules.module == m, rules.version == v) for m, v in sorted(versions.items())]
+    matching = select(func.count()).select_from(rules).where(or_(*pairs)).scalar_subquery()
+    return and_(recorded == len(versions), matching == len(versions))
 
 
 def _in_order(verdict: Any) -> list[Any]:
@@ -830,7 +843,10 @@ class Planner:
             (r, literal(part.name) if isinstance(part, _Typename) else aggregated.columns[r])
             for r, part in plan.fields
         ]
-        complete = aggregated.count == len(_INDICATOR_NAMES)
+        complete = and_(
+            aggregated.count == len(_INDICATOR_NAMES),
+            _rules_current(self.context.host.rules_versions()),
+        )
         document = case((complete, sql.object(pairs)), else_=sql.fallback())
         return sql.nested(aggregated.select(document).scalar_subquery())
 
@@ -1141,7 +1157,7 @@ async def run(plan: RootPlan, executor: Any, field_details_list: Any, response: 
         raise Fallback("arguments") from exc
     parameters = today_parameters(context.today)
     if plan.verdicts:
-        await _check_verdicts(context)
+        _check_verdicts(context)
     found: list[Any] = []  # refused fields (Denial) and fields left to the ordinary path
     if plan.kind == "lookup":
         value = await _lookup(plan, context, arguments, parameters, response, found)
@@ -1156,16 +1172,12 @@ async def run(plan: RootPlan, executor: Any, field_details_list: Any, response: 
     return value
 
 
-async def _check_verdicts(context: Any) -> None:
-    """The stored verdicts answer only when kept and judged with today's rules; else a
-    person's line is judged in Python, on the ordinary path."""
-    from bangfu.core.bottomline.reading import rules_current
-
+def _check_verdicts(context: Any) -> None:
+    """The stored verdicts answer only when kept (the setting, here) and judged with
+    today's rules (in the statement: :func:`_rules_current`); else a person's line is
+    judged in Python, on the ordinary path."""
     if not context.settings.stored_bottom_line:
         raise Fallback("the bottom line is not stored")
-    async with context.read() as session:
-        if not await rules_current(session, context.host):
-            raise Fallback("the stored bottom line is being rebuilt")
 
 
 async def _lookup(
@@ -1326,7 +1338,7 @@ def _present(
     presented: list[Any] = []
     for index, document in enumerate(documents):
         if fallback in document:
-            raise Fallback("a field the ordinary path refuses")
+            raise Fallback("a value only the ordinary path gives (a line not stored as current)")
         if raw and denied not in document and deferred not in document:
             if node.finishes:  # in the text: no object per field
                 document = _finish_text(document, context)

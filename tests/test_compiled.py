@@ -447,3 +447,53 @@ async def test_a_plan_the_database_refuses_is_not_tried_again(harness: Harness) 
     finally:
         await plain.client.aclose()
         await plain.engine.dispose()
+
+
+LINES = """
+query { persons(first: 100) { nodes { id name bottomLine { atRisk indicators {
+  indicator status reasons modules isGoal } } } } }"""
+
+
+async def test_a_line_judged_by_other_rules_is_judged_afresh(harness: Harness) -> None:
+    """The stored verdicts answer a plan only while they were judged with the rules
+    installed now (checked inside the statement, no round trip of its own); after a
+    module's rules changed, the whole field is the ordinary path's, which judges afresh,
+    until the refresh has judged again."""
+    from sqlalchemy import update
+
+    from bangfu.core.bottomline import stored
+    from bangfu.core.bottomline.models import RulesVersion
+
+    h = harness
+    await _demo(h)
+    await stored.rebuild(h.services.sessions, h.host, h.settings)
+    city = await h.actor("city", roles=[Role.CITY_ADMINISTRATOR])
+    plain = await _twin(h)
+    await h.gql(LINES, token=city)  # the query limits' own check of the rules, kept a while
+    try:
+        fallback = "fallback: a value only the ordinary path gives (a line not stored as current)"
+        for rules_changed in (False, True, False):
+            if rules_changed:
+                async with h.session() as session, session.begin():
+                    await session.execute(
+                        update(RulesVersion)
+                        .where(RulesVersion.module == "education")
+                        .values(version="0")
+                    )
+            before = compiled.STATS.copy()
+            with h.count_statements() as counter:
+                answer = await h.gql(LINES, token=city)
+            expected = await plain.gql(LINES, token=city)
+            assert answer == expected and "errors" not in answer
+            answered = compiled.STATS["compiled"] - before["compiled"]
+            fell_back = compiled.STATS[fallback] - before[fallback]
+            if rules_changed:
+                assert (answered, fell_back) == (0, 1)
+            else:
+                # The token lookup and the page: nothing asks for the rules' versions.
+                assert (answered, fell_back, counter.count) == (1, 0, 2), counter.statements
+            if rules_changed:
+                await stored.refresh(h.services.sessions, h.host, h.settings)
+    finally:
+        await plain.client.aclose()
+        await plain.engine.dispose()
