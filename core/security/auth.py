@@ -31,8 +31,9 @@ import dataclasses
 import datetime as dt
 import math
 from collections.abc import Sequence
+from typing import Protocol
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bangfu.core.config import Settings
@@ -368,36 +369,62 @@ async def actor_for_token(session: AsyncSession, token: str, settings: Settings)
     """
     if is_client_token(token):
         return await clients.actor_for_client_token(session, token)
-    row = (
-        await session.execute(
-            select(AccessToken, User, Region.path, Organisation.department)
-            .join(User, User.id == AccessToken.user_id)
-            .join(Region, Region.code == User.region_code)
-            .join(Organisation, Organisation.id == User.organisation_id)
-            .where(AccessToken.digest == token_digest(token))
-            .execution_options(bangfu_global_only=True)
-        )
-    ).first()
+    row = (await session.execute(_TOKEN_LOOKUP, {"digest": token_digest(token)})).first()
     if row is None:
         return None
-    record, user, area_path, department = row
     now = utcnow()
     idle_limit = dt.timedelta(minutes=settings.token_idle_minutes)
     if (
-        record.revoked_at is not None
-        or not user.is_active
-        or (user.is_demo and not settings.demo)
-        or aware(record.expires_at) <= now
-        or aware(record.last_used_at) + idle_limit <= now
+        row.revoked_at is not None
+        or not row.is_active
+        or (row.is_demo and not settings.demo)
+        or aware(row.expires_at) <= now
+        or aware(row.last_used_at) + idle_limit <= now
     ):
         return None
-    if aware(record.last_used_at) + _TOUCH_EVERY <= now:
-        record.last_used_at = now
+    if aware(row.last_used_at) + _TOUCH_EVERY <= now:
+        await session.execute(
+            update(AccessToken).where(AccessToken.id == row.token_id).values(last_used_at=now)
+        )
         await session.commit()
-    return actor_for_user(user, area_path, department)
+    return actor_for_user(row, row.path, row.department)
 
 
-def actor_for_user(user: User, area_path: str | None, department: str | None) -> Actor:
+#: A token's user, area and department, and whether it holds: one statement, built once
+#: (columns, not ORM objects: a request pays this lookup before anything else).
+_TOKEN_LOOKUP = (
+    select(
+        AccessToken.id.label("token_id"),
+        AccessToken.expires_at,
+        AccessToken.last_used_at,
+        AccessToken.revoked_at,
+        User.id,
+        User.username,
+        User.organisation_id,
+        User.roles,
+        User.is_active,
+        User.is_demo,
+        Region.path,
+        Organisation.department,
+    )
+    .join(User, User.id == AccessToken.user_id)
+    .join(Region, Region.code == User.region_code)
+    .join(Organisation, Organisation.id == User.organisation_id)
+    .where(AccessToken.digest == bindparam("digest"))
+    .execution_options(bangfu_global_only=True)
+)
+
+
+class UserLike(Protocol):
+    """What an actor is made of: a :class:`User`, or a row of its columns."""
+
+    id: int
+    username: str
+    organisation_id: int
+    roles: list[str]
+
+
+def actor_for_user(user: UserLike, area_path: str | None, department: str | None) -> Actor:
     return Actor(
         kind=ActorKind.USER,
         name=user.username,
