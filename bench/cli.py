@@ -588,8 +588,8 @@ def table(results: dict[str, Any]) -> str:
     lines.append(
         "bound = the same data by hand-written SQL, served by bench/bound_server.py over the "
         "same HTTP stack; ratios of medians timed in one loop; SQL = statements per request, "
-        "the token lookup included; same = identical JSON (bound: each side's answer without "
-        "bottomLine; A/B: the two sides' answers)"
+        "the token lookup included; same = identical JSON (bound: each side's whole answer, "
+        "bottomLine included; A/B: the two sides' answers)"
     )
     return "\n".join(lines)
 

@@ -67,7 +67,7 @@ from graphql import (
     get_named_type,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from bangfu.core.bottomline import GOALS, Status
@@ -75,6 +75,7 @@ from bangfu.core.bottomline.evaluate import INDICATORS
 from bangfu.core.bottomline.models import RulesVersion, StoredVerdict
 from bangfu.core.registry import models
 from bangfu.core.registry.persons import masked_id_number
+from bangfu.core.security import scoping
 from bangfu.schema.access import ChildDataGuard, core_guard
 from bangfu.schema.compiled_sql import (
     DEFER_KEY,
@@ -512,6 +513,8 @@ class RootPlan:
     entity: Any = None
     document: Any = None
     edge_document: Any = None
+    #: Its statements, built once per shape and area (:func:`_prepared`).
+    prepared: dict[Any, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def model(self) -> type[Any]:
@@ -1194,10 +1197,17 @@ async def _lookup(
         raise Fallback("not a global ID") from exc
     if type_name != plan.typename:
         raise Fallback("a global ID of another type")
-    entity = plan.entity
-    statement = select(plan.document).where(entity.id == key)
     async with context.read() as session:
-        found = (await session.execute(statement, parameters)).scalar_one_or_none()
+        statement = _prepared(
+            plan,
+            "lookup",
+            lambda: select(plan.document).where(plan.entity.id == bindparam("bangfu_key")),
+            context,
+            session,
+        )
+        found = (
+            await session.execute(statement, {**parameters, "bangfu_key": key})
+        ).scalar_one_or_none()
     if found is None:
         return None
     assert plan.node is not None
@@ -1235,22 +1245,39 @@ async def _connection(
         raise Fallback("filter") from exc
     kinds = {kind for _, kind, _ in plan.parts}
     rows: list[Any] = []
-    if kinds & {"nodes", "edges", "pageInfo"}:
-        page = statement.with_only_columns(model.id).order_by(model.id).limit(first + 1)
+    # Without a filter, a page's statements are the same for every request but for the
+    # page's size and cursor: built once (bound parameters), their cache keys memoised.
+    shape = None if filter_ is not None else ("page", cursor is not None)
+
+    def page_statement() -> Select[Any]:
+        page = statement.with_only_columns(model.id).order_by(model.id)
+        page = page.limit(bindparam("bangfu_limit", type_=Integer))
         if cursor is not None:
-            page = page.where(model.id > cursor)
+            page = page.where(model.id > bindparam("bangfu_after", type_=Integer))
         entity = plan.entity
         columns = [entity.id, plan.document, plan.edge_document]
         columns = [c for c in columns if c is not None]
-        statement_page = select(*columns).where(entity.id.in_(page)).order_by(entity.id)
+        return select(*columns).where(entity.id.in_(page)).order_by(entity.id)
+
+    if kinds & {"nodes", "edges", "pageInfo"}:
+        values = {**parameters, "bangfu_limit": first + 1}
+        if cursor is not None:
+            values["bangfu_after"] = cursor
         async with context.read() as session:
-            rows = list((await session.execute(statement_page, parameters)).all())
+            prepared = _prepared(plan, shape, page_statement, context, session)
+            rows = list((await session.execute(prepared, values)).all())
     has_next = len(rows) > first
     rows = rows[:first]
     total = None
     if "totalCount" in kinds:
-        counted = statement.with_only_columns(func.count(model.id)).order_by(None)
         async with context.read() as session:
+            counted = _prepared(
+                plan,
+                None if shape is None else "count",
+                lambda: statement.with_only_columns(func.count(model.id)).order_by(None),
+                context,
+                session,
+            )
             total = int((await session.execute(counted)).scalar_one())
     column = 1
     nodes: list[Any] = []
@@ -1302,6 +1329,33 @@ async def _connection(
                 for row, document in zip(rows, edge_nodes or [None] * len(rows), strict=True)
             ]
     return result
+
+
+#: Statements a plan keeps (shapes × areas); past it, they are built again.
+PREPARED_PER_PLAN = 32
+
+
+def _prepared(
+    plan: RootPlan, shape: Any, build: Callable[[], Any], context: Any, session: Any
+) -> Any:
+    """The statement ``build`` makes, kept on the plan for its ``shape`` (None: build a new
+    one) and the area's criteria, which it carries already (``bangfu_area_options``): a
+    statement used again has its cache key memoised, where a new one of the same shape has
+    SQLAlchemy walk all of it on every request (a person's document is a large tree).
+    A paired official's criteria are made per request: their statements are not kept."""
+    options = scoping.session_options(session)
+    if shape is None or context.actor.paired_only:
+        return build()
+    key = (shape, options)
+    statement = plan.prepared.get(key)
+    if statement is None:
+        statement = build()
+        if options:
+            statement = statement.options(*options).execution_options(bangfu_area_options=options)
+        if len(plan.prepared) >= PREPARED_PER_PLAN:
+            plan.prepared.clear()
+        plan.prepared[key] = statement
+    return statement
 
 
 def _filter(field: str, value: Any) -> Any:

@@ -79,7 +79,7 @@ class Loaders(dict[str, DataLoader[Any, Any]]):
         self._filled()
         return super().__contains__(name)
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         self._filled()
         return super().get(name, default)
 

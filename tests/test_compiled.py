@@ -497,3 +497,42 @@ async def test_a_line_judged_by_other_rules_is_judged_afresh(harness: Harness) -
     finally:
         await plain.client.aclose()
         await plain.engine.dispose()
+
+
+AREA_PAGE = """
+query($after: String) { households(first: 5, after: $after) {
+  pageInfo { endCursor } nodes { id region { code } members { person { name } } } } }"""
+
+
+async def test_statements_kept_by_a_plan_keep_each_area_to_itself(harness: Harness) -> None:
+    """A plan keeps its page and lookup statements with the area's criteria in them: two
+    counties taking turns on the same plan, the city and a paired official each read what
+    the ordinary path gives them, never the other's rows."""
+    h = harness
+    await _demo(h)
+    async with h.session() as session, session.begin():
+        await create_demo_users(session)
+    tokens = await _tokens(h)
+    plain = await _twin(h)
+    try:
+        pages: dict[str, Any] = {}
+        for name in ["xiangfen", "admin", "hongtong", "paired", "xiangfen", "paired", "hongtong"]:
+            for after in (None, "cursor"):
+                variables = {"after": None}
+                if after is not None:
+                    variables["after"] = pages[name]["households"]["pageInfo"]["endCursor"]
+                before = compiled.STATS["compiled"]
+                answer = await h.gql(AREA_PAGE, variables, token=tokens[name])
+                expected = await plain.gql(AREA_PAGE, variables, token=tokens[name])
+                assert answer == expected, name
+                assert compiled.STATS["compiled"] == before + 1
+                if after is None:
+                    pages[name] = answer["data"]
+        regions = {
+            name: {n["region"]["code"][:6] for n in page["households"]["nodes"]}
+            for name, page in pages.items()
+        }
+        assert regions["xiangfen"] == {"141023"} and regions["hongtong"] == {"141024"}
+    finally:
+        await plain.client.aclose()
+        await plain.engine.dispose()

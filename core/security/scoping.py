@@ -158,13 +158,23 @@ def _scope_statement(state: ORMExecuteState) -> None:
         # A read of global tables only (the token lookup): no criteria to add, and none
         # to turn into the statement's cache key. A scoped table in it gets them all.
         return
+    options = session_options(state.session)
+    if options and state.execution_options.get("bangfu_area_options") is not options:
+        state.statement = state.statement.options(*options)
+
+
+def session_options(session: Session) -> tuple[ORMOption, ...]:
+    """The criteria :func:`area_options` gives the actor of ``session``, kept for the
+    session. A statement built once with exactly these (the same tuple) and marked
+    ``execution_options(bangfu_area_options=<it>)`` is not given them twice: its cache
+    key, memoised on the statement, is then not computed again for every request."""
+    info = session.info
     options = info.get("_area_options")
     if options is None or info.get("_area_options_actor") is not info.get("actor"):
         options = area_options(info.get("actor"))
         info["_area_options"] = options
         info["_area_options_actor"] = info.get("actor")
-    if options:
-        state.statement = state.statement.options(*options)
+    return options
 
 
 def install() -> None:
