@@ -18,6 +18,7 @@ A string over its bound refuses the whole request with ``BAD_USER_INPUT``, namin
 argument as a dotted path (``filter.search``, ``input.members.0.person.name``).
 """
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,7 +48,9 @@ from graphql import (
     StringValueNode,
     ValueNode,
     VariableNode,
+    Visitor,
     get_operation_ast,
+    visit,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -75,7 +78,16 @@ class InputLengthGuard(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if document is not None and context.result is None:
+        shortest_bound = min(self.settings.max_search_length, self.settings.max_text_length)
+        if (
+            document is not None
+            and context.result is None
+            and context.query is not None
+            and _longest_literal(context.query, document) <= shortest_bound
+            and _longest_value(context.variables) <= shortest_bound
+        ):
+            pass  # no string of this request can be over any bound: nothing to walk
+        elif document is not None and context.result is None:
             operation = get_operation_ast(document, context.operation_name)
             if operation is not None:
                 walk = _Walk(context.schema._schema, document, context.variables or {}, self)
@@ -193,6 +205,41 @@ class _Walk:
                     extensions={"code": "BAD_USER_INPUT"},
                 )
             )
+
+
+#: The longest string literal of each document text (:func:`_longest_literal`).
+_LONGEST: "OrderedDict[str, int]" = OrderedDict()
+LONGEST_KEPT = 512
+
+
+def _longest_literal(text: str, document: DocumentNode) -> int:
+    """The length of the longest string literal in ``document`` (parsed from ``text``),
+    found once per text: a document whose literals and variables are all shorter than
+    the shortest bound needs no walk."""
+    found = _LONGEST.get(text)
+    if found is None:
+        lengths = [0]
+
+        class _Strings(Visitor):
+            def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
+                lengths.append(len(node.value))
+
+        visit(document, _Strings())
+        found = _LONGEST[text] = max(lengths)
+        if len(_LONGEST) > LONGEST_KEPT:
+            _LONGEST.popitem(last=False)
+    return found
+
+
+def _longest_value(value: Any) -> int:
+    """The length of the longest string in a variables' JSON value."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return max((_longest_value(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return max((_longest_value(v) for v in value), default=0)
+    return 0
 
 
 def _named(type_: Any) -> Any:

@@ -80,6 +80,19 @@ async def test_a_search_up_to_the_limit_still_searches(world: World) -> None:
         assert [n["name"] for n in data["persons"]["nodes"]] == found
 
 
+async def test_a_document_seen_before_is_checked_again_for_its_new_values(world: World) -> None:
+    """What the guard keeps per document text (its longest literal) never lets a longer
+    variable value, or the same over-long literal sent again, through."""
+    h = world.h
+    for text in ("建国", "建" * 101, "建国", "建" * 101):
+        answer = await h.gql(PERSONS, {"s": text}, token=world.admin)
+        assert ("errors" in answer) is (len(text) > 100), text
+    literal = '{ persons(first: 1, filter: {search: "%s"}) { totalCount } }' % ("x" * 101)
+    for _ in range(2):
+        answer = await h.gql(literal, token=world.admin)
+        assert refusal(answer)[0] == "filter.search: at most 100 characters (this one has 101)"
+
+
 async def test_every_other_string_has_a_ceiling_named_by_its_path(world: World) -> None:
     h = world.h
     ceiling = h.settings.max_text_length
