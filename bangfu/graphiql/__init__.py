@@ -19,8 +19,9 @@ FOLDER = Path(__file__).resolve().parent
 ASSETS_PATH = "/graphiql"
 
 #: Only this origin: scripts, styles and the GraphQL requests. GraphiQL's fonts and icons
-#: are ``data:`` URIs; its editor sets inline styles. No frames, no form submission (the
-#: login form is sent by script, so a submitted form can never put the password in a URL).
+#: are ``data:`` URIs; its dialogs add ``<style>`` elements (Radix's scroll lock), so inline
+#: styles are allowed, inline scripts are not. No frames, no form submission (the login
+#: form is sent by script, so a submitted form can never put the password in a URL).
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'none'",
