@@ -62,21 +62,23 @@
 
   // --- The token: this tab only --------------------------------------------------------
 
+  var inMemory = {}; // where the token is kept when the browser allows no sessionStorage
+
   function sessionGet(key) {
     try {
       return window.sessionStorage.getItem(key);
     } catch (e) {
-      return memoryToken[key] || null; // storage turned off: keep it in memory
+      return inMemory[key] || null;
     }
   }
-  var memoryToken = {};
+
   function sessionSet(key, value) {
     try {
       if (value === null) window.sessionStorage.removeItem(key);
       else window.sessionStorage.setItem(key, value);
     } catch (e) {
-      if (value === null) delete memoryToken[key];
-      else memoryToken[key] = value;
+      if (value === null) delete inMemory[key];
+      else inMemory[key] = value;
     }
   }
 
@@ -84,7 +86,9 @@
 
   // GraphiQL keeps its tabs, query history and settings through this object. In memory,
   // they last as long as the page. A value that holds a password argument (a `login`
-  // typed into the editor anyway) is refused: GraphiQL then keeps no history entry of it.
+  // typed into the editor anyway) is refused, the value before it kept: GraphiQL then
+  // adds no history entry for it, not even in memory (its QueryStore keeps an entry only
+  // once the storage took it).
   var PASSWORD = /password["\\]*\s*:/i;
   function memoryStorage() {
     var items = new Map();
@@ -93,10 +97,7 @@
         return items.has(key) ? items.get(key) : null;
       },
       setItem: function (key, value) {
-        if (PASSWORD.test(String(value))) {
-          items.delete(key);
-          throw new Error("not kept: it holds a password");
-        }
+        if (PASSWORD.test(String(value))) throw new Error("not kept: it holds a password");
         items.set(key, String(value));
       },
       removeItem: function (key) {
