@@ -52,7 +52,8 @@ class DevTools:
         self.events: list[dict[str, Any]] = []
         self.arrived = threading.Condition()
         self.session: str | None = None
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reading = threading.Thread(target=self._read, daemon=True)
+        self.reading.start()
 
     def _read(self) -> None:
         buffered = b""
@@ -197,6 +198,8 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
         "about:blank",
     ]
 
+    log = (tmp_path / "chromium.log").open("wb")
+
     def pipes_on_3_and_4() -> None:  # the browser reads commands on 3, answers on 4
         os.dup2(to_browser, 3)
         os.dup2(to_us, 4)
@@ -206,7 +209,7 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
         preexec_fn=pipes_on_3_and_4,
         close_fds=False,  # Python's own descriptors are close-on-exec; 3 and 4 are not
         stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "chromium.log").open("wb"),
+        stderr=log,
     )
     os.close(to_browser)
     os.close(to_us)
@@ -220,12 +223,16 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
             tools.send(f"{domain}.enable")
         yield tools
     finally:
+        tools.writer.close()
         process.terminate()
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        tools.reading.join(10)  # the browser is gone: its end of the pipe is closed
+        tools.reader.close()
+        log.close()
 
 
 def _type(browser: DevTools, element_id: str, text: str) -> None:
@@ -342,6 +349,7 @@ def test_graphiql_works_offline_and_keeps_the_password_nowhere(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(revoked, timeout=5)
     assert refused.value.code == 401
+    refused.value.close()
     stored = browser.evaluate(EVERYTHING_STORED)
     assert token not in stored and PASSWORD not in stored
 
