@@ -1,7 +1,8 @@
 """GraphiQL in a real browser, with the network cut off (issue 19).
 
 Debian's headless ``chromium`` (``.ci/run`` installs it; no browser is ever downloaded)
-opens Bangfu's GraphiQL page served by ``bangfu serve`` on a free localhost port. Every
+opens Bangfu's GraphiQL page, served as ``bangfu serve --demo`` serves it (uvicorn, a small
+demo database) on a free localhost port. Every
 host but 127.0.0.1 resolves to nothing and every other request goes to a dead proxy, so
 the page works only if all it needs comes from Bangfu. The test logs in through the
 page's form, runs the README's query, reads the answer from the page, takes a
