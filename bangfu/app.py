@@ -30,6 +30,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
+from bangfu import graphiql as graphiql_page
 from bangfu import idempotency
 from bangfu.core import request_scope, text_limits
 from bangfu.core.admission import Busy
@@ -86,6 +87,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return orjson.dumps(data)
         except TypeError:
             return json.dumps(data, separators=(",", ":")).encode()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Bangfu's own GraphiQL page (bangfu/graphiql): every asset served from here,
+        nothing from a CDN; login through its form, never in a URL or the history."""
+        return graphiql_page.page_response()
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):
@@ -288,6 +294,7 @@ def create_app(
     graphql = GraphQLEndpoint(
         services,
         schema=schema,
+        # Any IDE name turns the page on; render_graphql_ide serves Bangfu's own.
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=settings.graphiql_enabled,
         subscription_protocols=(),  # no subscriptions: no WebSocket protocol at all
@@ -332,6 +339,7 @@ def create_app(
             Route("/readyz", readyz),
             *roster_routes(services),
             *report_routes(services),
+            *([graphiql_page.assets()] if settings.graphiql_enabled else []),
         ],
         lifespan=lifespan,
         # Request IDs, then body size, media type, JSON and method checks of /graphql.

@@ -79,6 +79,13 @@ def test_the_wheel_installs_only_the_bangfu_package(wheel: Path) -> None:
     assert "bangfu/migrations/script.py.mako" in names
     assert any(n.startswith("bangfu/plugins/medical/migrations/versions/") for n in names)
     assert b"education = bangfu.plugins.education.plugin" in entry_points
+    # The GraphiQL page and all it loads (GraphiQL, React, their licences): served by
+    # Bangfu itself, from the installed package.
+    static = ROOT / "bangfu" / "graphiql" / "static"
+    shipped = {f"bangfu/graphiql/static/{p.name}" for p in static.iterdir() if p.is_file()}
+    assert "bangfu/graphiql/static/graphiql.min.js" in shipped
+    assert "bangfu/graphiql/static/LICENSE-react.txt" in shipped
+    assert {"bangfu/graphiql/__init__.py", "bangfu/graphiql/index.html", *shipped} <= set(names)
 
 
 def test_the_wheel_works_beside_the_pypi_package_schema(wheel: Path, tmp_path: Path) -> None:
@@ -109,6 +116,9 @@ from bangfu.schema.build import build_schema
 import bangfu.plugins.education.plugin as education
 assert education.__file__.startswith({str(target)!r}), education.__file__
 assert schema.__file__.startswith({str(target)!r}), schema.__file__
+from bangfu import graphiql
+assert "帮扶 Bangfu" in graphiql.page()
+assert (graphiql.FOLDER / "static" / "react-dom.production.min.js").stat().st_size > 100_000
 sys.exit(main(["db", "upgrade"]))
 """
     env = {
