@@ -12,6 +12,7 @@ from bangfu.core.care import enums
 from bangfu.core.care.common import CareService
 from bangfu.core.care.events import CareEventKind
 from bangfu.core.errors import DomainError
+from bangfu.core.i18n import _
 from bangfu.core.security.models import User
 from bangfu.schema.care.loaders import load
 from bangfu.schema.relay import decode_id, to_global_id
@@ -85,7 +86,7 @@ async def region_path(info: Info, code: str | None) -> str | None:
         return None
     region = await info.context.loaders["region"].load(code)
     if region is None:
-        raise ValueError(f"filter.regionCode: unknown region code {code!r}")
+        raise ValueError(_("filter.regionCode: unknown region code {code}", code=repr(code)))
     return region.path
 
 
