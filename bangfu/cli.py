@@ -12,15 +12,32 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bangfu import accounts_cli, bottomline_cli, explain_cli, jobs_cli, report_cli, roster_cli
+from bangfu.core import i18n
 from bangfu.core.calendar import Holiday
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
 from bangfu.core.hookspecs import HOOK_CONTRACT
+from bangfu.core.i18n import _
 from bangfu.core.plugins import PluginError, PluginHost, builtin_plugin_names, get_plugin_manager
 from bangfu.core.security import SYSTEM
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with i18n.speaking(command_language()):
+        return _main(argv)
+
+
+def command_language() -> str:
+    """The language of the commands' messages: ``BANGFU_LANGUAGE`` (``Settings.language``,
+    Chinese unless set). Invalid settings do not stop it: the command then says what is wrong
+    with them, in the language the variable names if it names one Bangfu speaks."""
+    try:
+        return Settings().language
+    except Exception:
+        return i18n.normalise(os.environ.get("BANGFU_LANGUAGE")) or i18n.DEFAULT_LANGUAGE
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="bangfu", description="Bangfu (帮扶): registry and GraphQL API for hardship groups."
     )
@@ -139,9 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(build_schema(host).as_str())
             return 0
     except PluginError as exc:
-        print(f"bangfu: plugin error: {exc}", file=sys.stderr)
+        print(_("bangfu: plugin error: {error}", error=exc), file=sys.stderr)
         return 2
-    parser.error("unknown command")
+    parser.error(_("unknown command"))
     return 2
 
 
@@ -151,7 +168,7 @@ def db_command(args: argparse.Namespace) -> int:
     settings, host = Settings(), load_host()
     if args.db_command == "upgrade":
         asyncio.run(upgrade(settings, host))
-        print("database is at the latest migration")
+        print(_("database is at the latest migration"))
         return 0
 
     async def run() -> dict[str, int]:
@@ -184,13 +201,34 @@ def db_command(args: argparse.Namespace) -> int:
             print_failure(exc, args.debug)
         return 1
     except Exception as exc:  # one line, never a traceback that could quote a row
-        outcome = "nothing was restored" if args.db_command == "restore" else "no file written"
         reason = str(exc) if isinstance(exc, OSError) else type(exc).__name__
-        print(f"{command}: failed ({reason}); {outcome}", file=sys.stderr)
+        if args.db_command == "restore":
+            failed = _(
+                "{command}: failed ({reason}); nothing was restored", command=command, reason=reason
+            )
+        else:
+            failed = _(
+                "{command}: failed ({reason}); no file written", command=command, reason=reason
+            )
+        print(failed, file=sys.stderr)
         print_failure(exc, args.debug)
         return 1
-    verb = "wrote" if args.db_command == "backup" else "restored"
-    print(f"{verb} {sum(counts.values())} rows of {len(counts)} tables ({args.file})")
+    rows, tables = sum(counts.values()), len(counts)
+    if args.db_command == "backup":
+        done = _(
+            "wrote {rows} rows of {tables} tables ({file})",
+            rows=rows,
+            tables=tables,
+            file=args.file,
+        )
+    else:
+        done = _(
+            "restored {rows} rows of {tables} tables ({file})",
+            rows=rows,
+            tables=tables,
+            file=args.file,
+        )
+    print(done)
     return 0
 
 
@@ -199,7 +237,7 @@ def print_failure(exc: BaseException, debug: bool) -> None:
     a message may quote a row (a database's DETAIL line, a value that did not parse). The
     engine hides statement parameters; the statement's text is shown."""
     if not debug:
-        print("(--debug shows where it failed)", file=sys.stderr)
+        print(_("(--debug shows where it failed)"), file=sys.stderr)
         return
     chain: list[BaseException] = []
     link: BaseException | None = exc
@@ -258,9 +296,15 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
             async with session.begin():
                 await create_demo_users(session, host)
                 if await session.scalar(select(Household.id).limit(1)) is not None:
-                    print("demo data: the database has households already; not loading again")
+                    print(_("demo data: the database has households already; not loading again"))
                     return False
-                print(f"demo data: loading {households} Linfen households ...", flush=True)
+                print(
+                    _(
+                        "demo data: loading {households} Linfen households ...",
+                        households=households,
+                    ),
+                    flush=True,
+                )
                 summary = await load(
                     session,
                     FieldCipher(load_master_key(settings)),
@@ -269,8 +313,13 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
                     seed=seed,
                 )
                 print(
-                    f"demo data: {summary.households} households, {summary.persons} persons, "
-                    f"{summary.categories} category assignments"
+                    _(
+                        "demo data: {households} households, {persons} persons, {categories} "
+                        "category assignments",
+                        households=summary.households,
+                        persons=summary.persons,
+                        categories=summary.categories,
+                    )
                 )
                 if keep:  # everyone is judged in this commit, with today's rules
                     await stored.record_versions(session, host.rules_versions())
@@ -282,7 +331,8 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
 def print_demo_logins(host: PluginHost) -> None:
     from bangfu.demo import DEMO_PASSWORD, all_demo_users
 
-    print(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    print()
+    print(_("Demo logins (password for all: {password}):", password=DEMO_PASSWORD))
     for _owner, user in all_demo_users(host):
         roles = ", ".join(user.roles)
         where = user.region_code or user.organisation_code
@@ -313,8 +363,12 @@ def serve_command(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    where = "GraphiQL" if settings.is_development else "GraphQL endpoint"
-    print(f"\n{where}: http://{settings.host}:{settings.port}/graphql\n", flush=True)
+    address = f"http://{settings.host}:{settings.port}/graphql"
+    if settings.is_development:
+        where = _("GraphiQL: {address}", address=address)
+    else:
+        where = _("GraphQL endpoint: {address}", address=address)
+    print(f"\n{where}\n", flush=True)
     worker = start_worker() if args.worker else None
     try:
         uvicorn.run(
@@ -334,7 +388,7 @@ def serve_command(args: argparse.Namespace) -> int:
 def start_worker() -> "subprocess.Popen[bytes]":
     """``bangfu worker`` in a child process, with this process's settings (the database is
     migrated already)."""
-    print("starting the job worker (bangfu worker) in a child process", flush=True)
+    print(_("starting the job worker (bangfu worker) in a child process"), flush=True)
     return subprocess.Popen([sys.executable, "-m", "bangfu.cli", "worker"])
 
 
@@ -357,19 +411,21 @@ def plugin_new_command(name: str, directory: Path) -> int:
     except (PluginNameError, FileExistsError) as exc:
         print(f"bangfu: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {target}")
-    print(f"next: pip install -e {target} && cd {target} && python -m pytest")
+    print(_("wrote {target}", target=target))
+    print(_("next: pip install -e {target} && cd {target} && python -m pytest", target=target))
     return 0
 
 
 def plugins_command() -> int:
     host = load_host()
-    print(f"hook contract {HOOK_CONTRACT}")
+    print(_("hook contract {contract}", contract=HOOK_CONTRACT))
     for info in host.plugins.values():
         actions = sorted(a for a in host.actions if a.startswith(f"{info.name}:"))
         print(f"{info.name:<12} {info.version:<8} {info.title}")
-        print(f"{'':<12} owners: {', '.join(info.owners) or '-'}; actions: {', '.join(actions)}")
-        print(f"{'':<12} supports contract {info.contract}")
+        owners = ", ".join(info.owners) or "-"
+        listed = ", ".join(actions)
+        print(" " * 12, _("owners: {owners}; actions: {actions}", owners=owners, actions=listed))
+        print(" " * 12, _("supports contract {contract}", contract=info.contract))
     return 0
 
 
