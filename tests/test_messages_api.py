@@ -44,6 +44,16 @@ CASES: dict[str, tuple[tuple[str, dict[str, Any], str | None], str | None, str, 
         "the check character (the last one) does not match the other 17: a digit was "
         "probably mistyped; compare the number with the ID card",
     ),
+    "login refused (the README's example)": (
+        (
+            'mutation { login(username: "nobody", password: "wrong") { errors { code message } } }',
+            {},
+            None,
+        ),
+        "INVALID_CREDENTIALS",
+        "用户名或密码错误",
+        "wrong user name or password",
+    ),
     "permission": (
         (CREATE_HOUSEHOLD, {}, "supervisor"),
         "FORBIDDEN",
