@@ -57,7 +57,7 @@ async def _run(args: argparse.Namespace, text: str, settings: Settings, host: Pl
     try:
         variables = json.loads(args.variables)
         if not isinstance(variables, dict):
-            raise ValueError("not a JSON object")
+            raise ValueError(_("not a JSON object"))
     except ValueError as exc:
         print(_("bangfu explain: --variables: {error}", error=exc), file=sys.stderr)
         return 2
