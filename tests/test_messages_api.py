@@ -10,7 +10,14 @@ import pytest
 from bangfu.core import i18n, idnumber
 from bangfu.core.security import Role
 from bangfu.testing import Harness
-from tests.helpers import CREATE_HOUSEHOLD, XIANGFEN_VILLAGE, World, id_number, make_world
+from tests.helpers import (
+    CREATE_HOUSEHOLD,
+    XIANGFEN_VILLAGE,
+    World,
+    create_household,
+    id_number,
+    make_world,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -250,3 +257,25 @@ async def test_unknown_operation_name_from_strawberry(harness: Harness) -> None:
     )
     assert response.status_code == 400
     assert '文档中没有名为 "Z" 的操作。' in response.text
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+async def test_a_refused_field_reads_the_same_on_both_paths(
+    tmp_path: Path, database_url: str | None, compiled: bool
+) -> None:
+    """Compiled execution (schema/compiled.py) refuses with the ordinary path's message,
+    in the request's language."""
+    async with Harness.start(
+        tmp_path, database_url=database_url, settings={"language": "zh", "compiled": compiled}
+    ) as h:
+        world = await make_world(h)
+        await create_household(h, world.xiangfen)
+        document = "{ households(first: 5) { nodes { members { person { name birthDate } } } } }"
+        for language, expected in (
+            ("zh-CN", "查看此敏感字段需要 registry:read-sensitive 权限"),
+            (None, "查看此敏感字段需要 registry:read-sensitive 权限"),
+            ("en", "this sensitive field needs registry:read-sensitive"),
+        ):
+            answer = (await h.post(document, token=world.supervisor, language=language)).json()
+            refusals = {(e["message"], e["extensions"]["code"]) for e in answer["errors"]}
+            assert refusals == {(expected, "FORBIDDEN")}
