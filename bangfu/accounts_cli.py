@@ -55,10 +55,10 @@ class UsageError(Exception):
 
 def add_commands(commands: Any) -> None:
     """Add ``user`` and ``client`` to the ``bangfu`` command's sub-commands."""
-    user = commands.add_parser("user", help="user accounts")
+    user = commands.add_parser("user", help=_("user accounts"))
     user_commands = user.add_subparsers(dest="user_command", required=True)
     create = user_commands.add_parser(
-        "create", help="create a user (the password is asked for, or read from stdin)"
+        "create", help=_("create a user (the password is asked for, or read from stdin)")
     )
     create.add_argument("username", metavar="USERNAME")
     create.add_argument("--organisation", required=True, metavar="CODE")
@@ -68,43 +68,43 @@ def add_commands(commands: Any) -> None:
         action="append",
         required=True,
         metavar="ROLE",
-        help=f"repeat for several roles: {', '.join(USER_ROLES)}",
+        help=_("repeat for several roles: {roles}", roles=", ".join(USER_ROLES)),
     )
     create.add_argument("--display-name")
     _password_argument(create)
     disable = user_commands.add_parser(
-        "disable", help="disable an account and revoke its tokens at once"
+        "disable", help=_("disable an account and revoke its tokens at once")
     )
     disable.add_argument("username", metavar="USERNAME")
     reset = user_commands.add_parser(
-        "reset-password", help="set a new password, lift a lock, revoke the old tokens"
+        "reset-password", help=_("set a new password, lift a lock, revoke the old tokens")
     )
     reset.add_argument("username", metavar="USERNAME")
     _password_argument(reset)
 
-    client = commands.add_parser("client", help="API clients of partner organisations")
+    client = commands.add_parser("client", help=_("API clients of partner organisations"))
     client_commands = client.add_subparsers(dest="client_command", required=True)
     create = client_commands.add_parser(
-        "create", help="create a read-only API client and print its token once"
+        "create", help=_("create a read-only API client and print its token once")
     )
     create.add_argument("name", metavar="NAME")
     create.add_argument("--organisation", required=True, metavar="CODE")
-    create.add_argument("--region", required=True, metavar="CODE", help="the area it reads")
+    create.add_argument("--region", required=True, metavar="CODE", help=_("the area it reads"))
     create.add_argument(
-        "--scope", action="append", metavar="SCOPE", help="'read' (the default and only one)"
+        "--scope", action="append", metavar="SCOPE", help=_("'read' (the default and only one)")
     )
     create.add_argument(
         "--plugin",
         action="append",
         default=[],
         metavar="NAME",
-        help="a plugin whose fields it may read (repeatable)",
+        help=_("a plugin whose fields it may read (repeatable)"),
     )
     create.add_argument(
         "--expires-days", type=int, default=clients.DEFAULT_EXPIRY_DAYS, metavar="DAYS"
     )
-    client_commands.add_parser("list", help="list API clients (never their tokens)")
-    revoke = client_commands.add_parser("revoke", help="revoke a client's token")
+    client_commands.add_parser("list", help=_("list API clients (never their tokens)"))
+    revoke = client_commands.add_parser("revoke", help=_("revoke a client's token"))
     revoke.add_argument("name", metavar="NAME")
 
 
@@ -112,7 +112,7 @@ def _password_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the password as one line from standard input instead of asking",
+        help=_("read the password as one line from standard input instead of asking"),
     )
 
 

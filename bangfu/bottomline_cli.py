@@ -20,21 +20,23 @@ SHOWN = 50
 
 def add_commands(commands: Any) -> None:
     bottomline = commands.add_parser(
-        "bottomline", help="the stored bottom-line verdicts: rebuild, check, refresh"
+        "bottomline", help=_("the stored bottom-line verdicts: rebuild, check, refresh")
     )
     actions = bottomline.add_subparsers(dest="bottomline_command", required=True)
-    rebuild = actions.add_parser("rebuild", help="judge every person of an area again")
-    rebuild.add_argument("--region", help="region code, e.g. 141023 (default: everyone)")
+    rebuild = actions.add_parser("rebuild", help=_("judge every person of an area again"))
+    rebuild.add_argument("--region", help=_("region code, e.g. 141023 (default: everyone)"))
     check = actions.add_parser(
         "check",
-        help="judge afresh and compare with what is stored; exit status 1 on any difference",
+        help=_("judge afresh and compare with what is stored; exit status 1 on any difference"),
     )
-    check.add_argument("--sample", type=int, help="judge only this many persons, at random")
-    check.add_argument("--region", help="region code, e.g. 141023 (default: everyone)")
+    check.add_argument("--sample", type=int, help=_("judge only this many persons, at random"))
+    check.add_argument("--region", help=_("region code, e.g. 141023 (default: everyone)"))
     actions.add_parser(
         "refresh",
-        help="judge again the persons whose verdict is due, and everything a changed "
-        "module's rules decided",
+        help=_(
+            "judge again the persons whose verdict is due, and everything a changed module's "
+            "rules decided"
+        ),
     )
 
 

@@ -39,72 +39,76 @@ def command_language() -> str:
 
 def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="bangfu", description="Bangfu (帮扶): registry and GraphQL API for hardship groups."
+        prog="bangfu", description=_("Bangfu (帮扶): registry and GraphQL API for hardship groups.")
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="migrate (SQLite) and run the service")
-    serve.add_argument("--demo", action="store_true", help="load Linfen demo data and demo users")
-    serve.add_argument("--host", help="bind address (default BANGFU_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default BANGFU_PORT or 8000)")
-    serve.add_argument("--workers", type=int, default=1, help="server processes")
+    serve = commands.add_parser("serve", help=_("migrate (SQLite) and run the service"))
+    serve.add_argument(
+        "--demo", action="store_true", help=_("load Linfen demo data and demo users")
+    )
+    serve.add_argument("--host", help=_("bind address (default BANGFU_HOST or 127.0.0.1)"))
+    serve.add_argument("--port", type=int, help=_("port (default BANGFU_PORT or 8000)"))
+    serve.add_argument("--workers", type=int, default=1, help=_("server processes"))
     serve.add_argument(
         "--worker",
         action="store_true",
-        help="also run the job worker (bangfu worker) in a child process",
+        help=_("also run the job worker (bangfu worker) in a child process"),
     )
 
-    db = commands.add_parser("db", help="database commands")
+    db = commands.add_parser("db", help=_("database commands"))
     db_commands = db.add_subparsers(dest="db_command", required=True)
-    db_commands.add_parser("upgrade", help="apply every migration (core and plugins)")
-    db_backup = db_commands.add_parser("backup", help="write every row to a file (gzip JSON lines)")
+    db_commands.add_parser("upgrade", help=_("apply every migration (core and plugins)"))
+    db_backup = db_commands.add_parser(
+        "backup", help=_("write every row to a file (gzip JSON lines)")
+    )
     db_restore = db_commands.add_parser(
-        "restore", help="load a backup into an empty database at the same migrations"
+        "restore", help=_("load a backup into an empty database at the same migrations")
     )
     for command in (db_backup, db_restore):
         command.add_argument("file", type=Path)
         command.add_argument(
             "--debug",
             action="store_true",
-            help="on failure, also print where it happened (a stack without any values)",
+            help=_("on failure, also print where it happened (a stack without any values)"),
         )
 
-    demo = commands.add_parser("demo", help="load Linfen demo data and demo users")
+    demo = commands.add_parser("demo", help=_("load Linfen demo data and demo users"))
     demo.add_argument("--households", type=int, default=3000)
     demo.add_argument("--seed", type=int, default=2026)
 
-    commands.add_parser("plugins", help="list the loaded plugins")
+    commands.add_parser("plugins", help=_("list the loaded plugins"))
     explain_cli.add_parser(commands)
-    schema_command = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema_command = commands.add_parser("schema", help=_("print the GraphQL schema (SDL)"))
     schema_command.add_argument(
         "--builtin",
         action="store_true",
-        help="core and the built-in plugins only (how the committed schema.graphql is printed)",
+        help=_("core and the built-in plugins only (how the committed schema.graphql is printed)"),
     )
-    plugin = commands.add_parser("plugin", help="plugin author commands")
+    plugin = commands.add_parser("plugin", help=_("plugin author commands"))
     plugin_commands = plugin.add_subparsers(dest="plugin_command", required=True)
     plugin_new = plugin_commands.add_parser(
-        "new", help="write a new pip-installable plugin package bangfu-NAME"
+        "new", help=_("write a new pip-installable plugin package bangfu-NAME")
     )
-    plugin_new.add_argument("name", help="the plugin's name: lower-case letters and digits")
+    plugin_new.add_argument("name", help=_("the plugin's name: lower-case letters and digits"))
     plugin_new.add_argument(
-        "--directory", type=Path, default=Path("."), help="where to write it (default: here)"
+        "--directory", type=Path, default=Path("."), help=_("where to write it (default: here)")
     )
     accounts_cli.add_commands(commands)  # bangfu user ..., bangfu client ...
     roster_cli.add_commands(commands)  # bangfu import roster|template
-    care = commands.add_parser("care", help="care work commands")
+    care = commands.add_parser("care", help=_("care work commands"))
     care_commands = care.add_subparsers(dest="care_command", required=True)
     care_holidays = care_commands.add_parser(
-        "holidays", help="raise a major holiday's care events for every paired person, once"
+        "holidays", help=_("raise a major holiday's care events for every paired person, once")
     )
     care_holidays.add_argument("--holiday", required=True, choices=[h.slug for h in Holiday])
     care_holidays.add_argument("--year", required=True, type=int)
     report_cli.add_commands(commands)  # bangfu report roster|assessment
     jobs_cli.add_commands(commands)  # bangfu worker, bangfu jobs runs|list|enqueue
     bottomline_cli.add_commands(commands)  # bangfu bottomline rebuild|check|refresh
-    audit = commands.add_parser("audit", help="audit trail commands")
+    audit = commands.add_parser("audit", help=_("audit trail commands"))
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="check the hash chain of the audit trail")
+    audit_commands.add_parser("verify", help=_("check the hash chain of the audit trail"))
 
     args = parser.parse_args(argv)
     try:

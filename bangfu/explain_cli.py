@@ -32,13 +32,13 @@ from bangfu.schema.context import Context, Services
 
 def add_parser(commands: Any) -> None:
     explain = commands.add_parser(
-        "explain", help="show how compiled execution plans a GraphQL document"
+        "explain", help=_("show how compiled execution plans a GraphQL document")
     )
-    explain.add_argument("document", help="a file with the GraphQL document, or - for stdin")
-    explain.add_argument("--as", dest="username", required=True, help="plan for this user")
-    explain.add_argument("--operation", help="the operation's name (documents with several)")
-    explain.add_argument("--variables", default="{}", help="the variables, as JSON")
-    explain.add_argument("--sql", action="store_true", help="also print each plan's SQL")
+    explain.add_argument("document", help=_("a file with the GraphQL document, or - for stdin"))
+    explain.add_argument("--as", dest="username", required=True, help=_("plan for this user"))
+    explain.add_argument("--operation", help=_("the operation's name (documents with several)"))
+    explain.add_argument("--variables", default="{}", help=_("the variables, as JSON"))
+    explain.add_argument("--sql", action="store_true", help=_("also print each plan's SQL"))
 
 
 def run(args: argparse.Namespace, settings: Settings, host: PluginHost) -> int:

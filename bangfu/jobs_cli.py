@@ -21,20 +21,20 @@ from bangfu.core.security import logmask
 def add_commands(commands: Any) -> None:
     """Add ``worker`` and ``jobs`` to the ``bangfu`` command's sub-commands."""
     worker = commands.add_parser(
-        "worker", help="run the scheduled and background jobs until interrupted"
+        "worker", help=_("run the scheduled and background jobs until interrupted")
     )
     worker.add_argument(
-        "--once", action="store_true", help="run what is due now, then exit (for cron, tests)"
+        "--once", action="store_true", help=_("run what is due now, then exit (for cron, tests)")
     )
-    worker.add_argument("--threads", type=int, default=1, help="jobs run at once (default 1)")
-    jobs = commands.add_parser("jobs", help="the jobs and the record of their runs")
+    worker.add_argument("--threads", type=int, default=1, help=_("jobs run at once (default 1)"))
+    jobs = commands.add_parser("jobs", help=_("the jobs and the record of their runs"))
     jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True)
-    runs = jobs_commands.add_parser("runs", help="print the record of runs, newest first")
-    runs.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
-    runs.add_argument("--job", help="only the runs of this job")
-    jobs_commands.add_parser("list", help="list the jobs and their schedules")
-    enqueue = jobs_commands.add_parser("enqueue", help="have a worker run a job now")
-    enqueue.add_argument("name", help="the job's name (bangfu jobs list)")
+    runs = jobs_commands.add_parser("runs", help=_("print the record of runs, newest first"))
+    runs.add_argument("--limit", type=int, default=20, help=_("how many runs (default 20)"))
+    runs.add_argument("--job", help=_("only the runs of this job"))
+    jobs_commands.add_parser("list", help=_("list the jobs and their schedules"))
+    enqueue = jobs_commands.add_parser("enqueue", help=_("have a worker run a job now"))
+    enqueue.add_argument("name", help=_("the job's name (bangfu jobs list)"))
 
 
 def registry() -> JobRegistry:
