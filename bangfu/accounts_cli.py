@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
 from bangfu.core.errors import DomainError
+from bangfu.core.i18n import _
 from bangfu.core.security import SYSTEM, audit, clients, users
 from bangfu.core.security.passwords import PasswordPolicyError, check_policy
 from bangfu.core.security.users import USER_ROLES
@@ -49,15 +50,15 @@ class UsageError(Exception):
     """A refused command: the argument at fault and why."""
 
     def __init__(self, argument: str, message: str) -> None:
-        super().__init__(f"argument {argument}: {message}")
+        super().__init__(_("argument {argument}: {message}", argument=argument, message=message))
 
 
 def add_commands(commands: Any) -> None:
     """Add ``user`` and ``client`` to the ``bangfu`` command's sub-commands."""
-    user = commands.add_parser("user", help="user accounts")
+    user = commands.add_parser("user", help=_("user accounts"))
     user_commands = user.add_subparsers(dest="user_command", required=True)
     create = user_commands.add_parser(
-        "create", help="create a user (the password is asked for, or read from stdin)"
+        "create", help=_("create a user (the password is asked for, or read from stdin)")
     )
     create.add_argument("username", metavar="USERNAME")
     create.add_argument("--organisation", required=True, metavar="CODE")
@@ -67,43 +68,43 @@ def add_commands(commands: Any) -> None:
         action="append",
         required=True,
         metavar="ROLE",
-        help=f"repeat for several roles: {', '.join(USER_ROLES)}",
+        help=_("repeat for several roles: {roles}", roles=", ".join(USER_ROLES)),
     )
     create.add_argument("--display-name")
     _password_argument(create)
     disable = user_commands.add_parser(
-        "disable", help="disable an account and revoke its tokens at once"
+        "disable", help=_("disable an account and revoke its tokens at once")
     )
     disable.add_argument("username", metavar="USERNAME")
     reset = user_commands.add_parser(
-        "reset-password", help="set a new password, lift a lock, revoke the old tokens"
+        "reset-password", help=_("set a new password, lift a lock, revoke the old tokens")
     )
     reset.add_argument("username", metavar="USERNAME")
     _password_argument(reset)
 
-    client = commands.add_parser("client", help="API clients of partner organisations")
+    client = commands.add_parser("client", help=_("API clients of partner organisations"))
     client_commands = client.add_subparsers(dest="client_command", required=True)
     create = client_commands.add_parser(
-        "create", help="create a read-only API client and print its token once"
+        "create", help=_("create a read-only API client and print its token once")
     )
     create.add_argument("name", metavar="NAME")
     create.add_argument("--organisation", required=True, metavar="CODE")
-    create.add_argument("--region", required=True, metavar="CODE", help="the area it reads")
+    create.add_argument("--region", required=True, metavar="CODE", help=_("the area it reads"))
     create.add_argument(
-        "--scope", action="append", metavar="SCOPE", help="'read' (the default and only one)"
+        "--scope", action="append", metavar="SCOPE", help=_("'read' (the default and only one)")
     )
     create.add_argument(
         "--plugin",
         action="append",
         default=[],
         metavar="NAME",
-        help="a plugin whose fields it may read (repeatable)",
+        help=_("a plugin whose fields it may read (repeatable)"),
     )
     create.add_argument(
         "--expires-days", type=int, default=clients.DEFAULT_EXPIRY_DAYS, metavar="DAYS"
     )
-    client_commands.add_parser("list", help="list API clients (never their tokens)")
-    revoke = client_commands.add_parser("revoke", help="revoke a client's token")
+    client_commands.add_parser("list", help=_("list API clients (never their tokens)"))
+    revoke = client_commands.add_parser("revoke", help=_("revoke a client's token"))
     revoke.add_argument("name", metavar="NAME")
 
 
@@ -111,7 +112,7 @@ def _password_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the password as one line from standard input instead of asking",
+        help=_("read the password as one line from standard input instead of asking"),
     )
 
 
@@ -123,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
             return _user_command(settings, args)
         return _client_command(settings, args)
     except UsageError as exc:
-        print(f"bangfu: error: {exc}", file=sys.stderr)
+        print(_("bangfu: error: {error}", error=exc), file=sys.stderr)
         return 2
 
 
@@ -159,20 +160,20 @@ def read_password(args: argparse.Namespace, username: str) -> str:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
-            raise UsageError("--password-stdin", "no password on standard input")
+            raise UsageError("--password-stdin", _("no password on standard input"))
         return password
     if not sys.stdin.isatty():
         raise UsageError(
             "--password-stdin",
-            "standard input is not a terminal: give the password on stdin with --password-stdin",
+            _("standard input is not a terminal: give the password on stdin with --password-stdin"),
         )
-    password = getpass.getpass(f"New password for {username}: ")
+    password = getpass.getpass(_("New password for {username}: ", username=username))
     try:
         check_policy(password, username)
     except PasswordPolicyError as exc:
         raise UsageError("password", str(exc)) from None
-    if getpass.getpass("Repeat the password: ") != password:
-        raise UsageError("password", "the two passwords differ")
+    if getpass.getpass(_("Repeat the password: ")) != password:
+        raise UsageError("password", _("the two passwords differ"))
     return password
 
 
@@ -219,7 +220,14 @@ def _user_command(settings: Settings, args: argparse.Namespace) -> int:
                 return ", ".join(user.roles)
 
             roles = _database(settings, create)
-            print(f"created user {username} ({roles}) in region {args.region}")
+            print(
+                _(
+                    "created user {username} ({roles}) in region {region}",
+                    username=username,
+                    roles=roles,
+                    region=args.region,
+                )
+            )
             return 0
         if args.user_command == "disable":
 
@@ -237,7 +245,13 @@ def _user_command(settings: Settings, args: argparse.Namespace) -> int:
                 return revoked
 
             revoked = _database(settings, disable)
-            print(f"disabled user {username}; revoked {revoked} token(s)")
+            print(
+                _(
+                    "disabled user {username}; revoked {revoked} token(s)",
+                    username=username,
+                    revoked=revoked,
+                )
+            )
             return 0
         # reset-password
 
@@ -259,7 +273,9 @@ def _user_command(settings: Settings, args: argparse.Namespace) -> int:
             )
 
         _database(settings, reset)
-        print(f"new password set for {username}; lock lifted, old tokens revoked")
+        print(
+            _("new password set for {username}; lock lifted, old tokens revoked", username=username)
+        )
         return 0
     except DomainError as exc:
         raise _refused(exc, _USER_ARGUMENTS) from None
@@ -300,8 +316,16 @@ def _client_command(settings: Settings, args: argparse.Namespace) -> int:
                 return token, list(client.scopes)
 
             token, scopes = _database(settings, create)
-            print(f"created API client {args.name} (scopes: {' '.join(scopes)})")
-            print("Its token is shown only this once; give it to the partner over a safe channel:")
+            print(
+                _(
+                    "created API client {name} (scopes: {scopes})",
+                    name=args.name,
+                    scopes=" ".join(scopes),
+                )
+            )
+            print(
+                _("Its token is shown only this once; give it to the partner over a safe channel:")
+            )
             print(f"  {token}")
             return 0
         if args.client_command == "list":
@@ -331,9 +355,9 @@ def _client_command(settings: Settings, args: argparse.Namespace) -> int:
             return revoked
 
         if _database(settings, revoke):
-            print(f"revoked API client {args.name}")
+            print(_("revoked API client {name}", name=args.name))
         else:
-            print(f"API client {args.name} was revoked already")
+            print(_("API client {name} was revoked already", name=args.name))
         return 0
     except DomainError as exc:
         raise _refused(exc, _CLIENT_ARGUMENTS) from None
@@ -362,8 +386,11 @@ def first_start_admin(settings: Settings) -> str | None:
         created = _database(settings, ensure)
     except DBAPIError as exc:
         print(
-            "bangfu: warning: could not check for an administrator account "
-            f"({type(exc.orig).__name__}); has `bangfu db upgrade` been run?",
+            _(
+                "bangfu: warning: could not check for an administrator account ({error}); "
+                "has `bangfu db upgrade` been run?",
+                error=type(exc.orig).__name__,
+            ),
             file=sys.stderr,
         )
         return None
@@ -371,11 +398,15 @@ def first_start_admin(settings: Settings) -> str | None:
         return None
     username, password = created
     print(
-        "\nFirst start: no active user, so an administrator account was created.\n"
-        f"  user name: {username}\n"
-        f"  password:  {password}\n"
-        "The password is shown only this once. Log in and keep it safe, or set another with\n"
-        f"`bangfu user reset-password {username}`.\n",
+        _(
+            "\nFirst start: no active user, so an administrator account was created.\n"
+            "  user name: {username}\n"
+            "  password:  {password}\n"
+            "The password is shown only this once. Log in and keep it safe, or set another with\n"
+            "`bangfu user reset-password {username}`.\n",
+            username=username,
+            password=password,
+        ),
         flush=True,
     )
     return password

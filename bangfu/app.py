@@ -43,6 +43,7 @@ from bangfu.core.db_health import (
     cannot_write,
     check_writable,
 )
+from bangfu.core.i18n import N_, _
 from bangfu.core.log_throttle import FailureLog
 from bangfu.core.plugins import PluginHost, get_plugin_manager
 from bangfu.core.security import ANONYMOUS, Actor, audit, logmask, scoping
@@ -54,6 +55,7 @@ from bangfu.reports import report_routes
 from bangfu.roster_route import routes as roster_routes
 from bangfu.schema.build import build_schema
 from bangfu.schema.context import Context, Loaders, Services
+from bangfu.schema.graphql_messages import translated
 from bangfu.schema.loaders import core_loaders
 
 log = logging.getLogger("bangfu")
@@ -111,17 +113,20 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 raise
             if found is None:
                 await session.close()
-                raise HTTPException(401, "invalid, expired or revoked token")
+                raise HTTPException(401, _("invalid, expired or revoked token"))
             actor = found
             session.info["actor"] = actor
         elif not await _only_public_fields(request, self.services.settings.max_tokens):
-            raise HTTPException(401, AUTHENTICATION_REQUIRED)
+            raise HTTPException(401, _(AUTHENTICATION_REQUIRED))
         ctx = Context(self.services, actor, request=request, token=token, session=session)
         ctx.loaders = Loaders(partial(_fill_loaders, ctx, self.services.host))
         execute = super().run
 
         async def run_graphql() -> Response:
-            response = await execute(request, context=ctx, root_value=root_value)
+            try:
+                response = await execute(request, context=ctx, root_value=root_value)
+            except HTTPException as refused:  # Strawberry's own reasons are English
+                raise HTTPException(refused.status_code, translated(refused.reason)) from None
             if ctx.busy is not None:  # the expensive lane refused it (schema/limits.py)
                 return busy_response(ctx.busy)
             return response
@@ -163,7 +168,7 @@ def busy_response(busy: Busy) -> Response:
     )
 
 
-AUTHENTICATION_REQUIRED = (
+AUTHENTICATION_REQUIRED = N_(
     "authentication required: log in and send the token as 'Authorization: Bearer ...'"
 )
 # What a request without a token may ask for: logging in, and what the service is.
@@ -227,9 +232,9 @@ def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if not header:
         return None
-    scheme, _, value = header.partition(" ")
+    scheme, _sep, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise HTTPException(401, "the Authorization header must be 'Bearer <token>'")
+        raise HTTPException(401, _("the Authorization header must be 'Bearer <token>'"))
     return value.strip()
 
 

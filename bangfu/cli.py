@@ -12,82 +12,103 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bangfu import accounts_cli, bottomline_cli, explain_cli, jobs_cli, report_cli, roster_cli
+from bangfu.core import i18n
 from bangfu.core.calendar import Holiday
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
 from bangfu.core.hookspecs import HOOK_CONTRACT
+from bangfu.core.i18n import _
 from bangfu.core.plugins import PluginError, PluginHost, builtin_plugin_names, get_plugin_manager
 from bangfu.core.security import SYSTEM
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with i18n.speaking(command_language()):
+        return _main(argv)
+
+
+def command_language() -> str:
+    """The language of the commands' messages: ``BANGFU_LANGUAGE`` (``Settings.language``,
+    Chinese unless set). Invalid settings do not stop it: the command then says what is wrong
+    with them, in the language the variable names if it names one Bangfu speaks."""
+    try:
+        return Settings().language
+    except Exception:
+        return i18n.normalise(os.environ.get("BANGFU_LANGUAGE")) or i18n.DEFAULT_LANGUAGE
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="bangfu", description="Bangfu (帮扶): registry and GraphQL API for hardship groups."
+        prog="bangfu", description=_("Bangfu (帮扶): registry and GraphQL API for hardship groups.")
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="migrate (SQLite) and run the service")
-    serve.add_argument("--demo", action="store_true", help="load Linfen demo data and demo users")
-    serve.add_argument("--host", help="bind address (default BANGFU_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default BANGFU_PORT or 8000)")
-    serve.add_argument("--workers", type=int, default=1, help="server processes")
+    serve = commands.add_parser("serve", help=_("migrate (SQLite) and run the service"))
+    serve.add_argument(
+        "--demo", action="store_true", help=_("load Linfen demo data and demo users")
+    )
+    serve.add_argument("--host", help=_("bind address (default BANGFU_HOST or 127.0.0.1)"))
+    serve.add_argument("--port", type=int, help=_("port (default BANGFU_PORT or 8000)"))
+    serve.add_argument("--workers", type=int, default=1, help=_("server processes"))
     serve.add_argument(
         "--worker",
         action="store_true",
-        help="also run the job worker (bangfu worker) in a child process",
+        help=_("also run the job worker (bangfu worker) in a child process"),
     )
 
-    db = commands.add_parser("db", help="database commands")
+    db = commands.add_parser("db", help=_("database commands"))
     db_commands = db.add_subparsers(dest="db_command", required=True)
-    db_commands.add_parser("upgrade", help="apply every migration (core and plugins)")
-    db_backup = db_commands.add_parser("backup", help="write every row to a file (gzip JSON lines)")
+    db_commands.add_parser("upgrade", help=_("apply every migration (core and plugins)"))
+    db_backup = db_commands.add_parser(
+        "backup", help=_("write every row to a file (gzip JSON lines)")
+    )
     db_restore = db_commands.add_parser(
-        "restore", help="load a backup into an empty database at the same migrations"
+        "restore", help=_("load a backup into an empty database at the same migrations")
     )
     for command in (db_backup, db_restore):
         command.add_argument("file", type=Path)
         command.add_argument(
             "--debug",
             action="store_true",
-            help="on failure, also print where it happened (a stack without any values)",
+            help=_("on failure, also print where it happened (a stack without any values)"),
         )
 
-    demo = commands.add_parser("demo", help="load Linfen demo data and demo users")
+    demo = commands.add_parser("demo", help=_("load Linfen demo data and demo users"))
     demo.add_argument("--households", type=int, default=3000)
     demo.add_argument("--seed", type=int, default=2026)
 
-    commands.add_parser("plugins", help="list the loaded plugins")
+    commands.add_parser("plugins", help=_("list the loaded plugins"))
     explain_cli.add_parser(commands)
-    schema_command = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema_command = commands.add_parser("schema", help=_("print the GraphQL schema (SDL)"))
     schema_command.add_argument(
         "--builtin",
         action="store_true",
-        help="core and the built-in plugins only (how the committed schema.graphql is printed)",
+        help=_("core and the built-in plugins only (how the committed schema.graphql is printed)"),
     )
-    plugin = commands.add_parser("plugin", help="plugin author commands")
+    plugin = commands.add_parser("plugin", help=_("plugin author commands"))
     plugin_commands = plugin.add_subparsers(dest="plugin_command", required=True)
     plugin_new = plugin_commands.add_parser(
-        "new", help="write a new pip-installable plugin package bangfu-NAME"
+        "new", help=_("write a new pip-installable plugin package bangfu-NAME")
     )
-    plugin_new.add_argument("name", help="the plugin's name: lower-case letters and digits")
+    plugin_new.add_argument("name", help=_("the plugin's name: lower-case letters and digits"))
     plugin_new.add_argument(
-        "--directory", type=Path, default=Path("."), help="where to write it (default: here)"
+        "--directory", type=Path, default=Path("."), help=_("where to write it (default: here)")
     )
     accounts_cli.add_commands(commands)  # bangfu user ..., bangfu client ...
     roster_cli.add_commands(commands)  # bangfu import roster|template
-    care = commands.add_parser("care", help="care work commands")
+    care = commands.add_parser("care", help=_("care work commands"))
     care_commands = care.add_subparsers(dest="care_command", required=True)
     care_holidays = care_commands.add_parser(
-        "holidays", help="raise a major holiday's care events for every paired person, once"
+        "holidays", help=_("raise a major holiday's care events for every paired person, once")
     )
     care_holidays.add_argument("--holiday", required=True, choices=[h.slug for h in Holiday])
     care_holidays.add_argument("--year", required=True, type=int)
     report_cli.add_commands(commands)  # bangfu report roster|assessment
     jobs_cli.add_commands(commands)  # bangfu worker, bangfu jobs runs|list|enqueue
     bottomline_cli.add_commands(commands)  # bangfu bottomline rebuild|check|refresh
-    audit = commands.add_parser("audit", help="audit trail commands")
+    audit = commands.add_parser("audit", help=_("audit trail commands"))
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="check the hash chain of the audit trail")
+    audit_commands.add_parser("verify", help=_("check the hash chain of the audit trail"))
 
     args = parser.parse_args(argv)
     try:
@@ -139,9 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(build_schema(host).as_str())
             return 0
     except PluginError as exc:
-        print(f"bangfu: plugin error: {exc}", file=sys.stderr)
+        print(_("bangfu: plugin error: {error}", error=exc), file=sys.stderr)
         return 2
-    parser.error("unknown command")
+    parser.error(_("unknown command"))
     return 2
 
 
@@ -151,7 +172,7 @@ def db_command(args: argparse.Namespace) -> int:
     settings, host = Settings(), load_host()
     if args.db_command == "upgrade":
         asyncio.run(upgrade(settings, host))
-        print("database is at the latest migration")
+        print(_("database is at the latest migration"))
         return 0
 
     async def run() -> dict[str, int]:
@@ -184,13 +205,34 @@ def db_command(args: argparse.Namespace) -> int:
             print_failure(exc, args.debug)
         return 1
     except Exception as exc:  # one line, never a traceback that could quote a row
-        outcome = "nothing was restored" if args.db_command == "restore" else "no file written"
         reason = str(exc) if isinstance(exc, OSError) else type(exc).__name__
-        print(f"{command}: failed ({reason}); {outcome}", file=sys.stderr)
+        if args.db_command == "restore":
+            failed = _(
+                "{command}: failed ({reason}); nothing was restored", command=command, reason=reason
+            )
+        else:
+            failed = _(
+                "{command}: failed ({reason}); no file written", command=command, reason=reason
+            )
+        print(failed, file=sys.stderr)
         print_failure(exc, args.debug)
         return 1
-    verb = "wrote" if args.db_command == "backup" else "restored"
-    print(f"{verb} {sum(counts.values())} rows of {len(counts)} tables ({args.file})")
+    rows, tables = sum(counts.values()), len(counts)
+    if args.db_command == "backup":
+        done = _(
+            "wrote {rows} rows of {tables} tables ({file})",
+            rows=rows,
+            tables=tables,
+            file=args.file,
+        )
+    else:
+        done = _(
+            "restored {rows} rows of {tables} tables ({file})",
+            rows=rows,
+            tables=tables,
+            file=args.file,
+        )
+    print(done)
     return 0
 
 
@@ -199,7 +241,7 @@ def print_failure(exc: BaseException, debug: bool) -> None:
     a message may quote a row (a database's DETAIL line, a value that did not parse). The
     engine hides statement parameters; the statement's text is shown."""
     if not debug:
-        print("(--debug shows where it failed)", file=sys.stderr)
+        print(_("(--debug shows where it failed)"), file=sys.stderr)
         return
     chain: list[BaseException] = []
     link: BaseException | None = exc
@@ -258,9 +300,15 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
             async with session.begin():
                 await create_demo_users(session, host)
                 if await session.scalar(select(Household.id).limit(1)) is not None:
-                    print("demo data: the database has households already; not loading again")
+                    print(_("demo data: the database has households already; not loading again"))
                     return False
-                print(f"demo data: loading {households} Linfen households ...", flush=True)
+                print(
+                    _(
+                        "demo data: loading {households} Linfen households ...",
+                        households=households,
+                    ),
+                    flush=True,
+                )
                 summary = await load(
                     session,
                     FieldCipher(load_master_key(settings)),
@@ -269,8 +317,13 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
                     seed=seed,
                 )
                 print(
-                    f"demo data: {summary.households} households, {summary.persons} persons, "
-                    f"{summary.categories} category assignments"
+                    _(
+                        "demo data: {households} households, {persons} persons, {categories} "
+                        "category assignments",
+                        households=summary.households,
+                        persons=summary.persons,
+                        categories=summary.categories,
+                    )
                 )
                 if keep:  # everyone is judged in this commit, with today's rules
                     await stored.record_versions(session, host.rules_versions())
@@ -282,7 +335,8 @@ async def load_demo(settings: Settings, host: PluginHost, households: int, seed:
 def print_demo_logins(host: PluginHost) -> None:
     from bangfu.demo import DEMO_PASSWORD, all_demo_users
 
-    print(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    print()
+    print(_("Demo logins (password for all: {password}):", password=DEMO_PASSWORD))
     for _owner, user in all_demo_users(host):
         roles = ", ".join(user.roles)
         where = user.region_code or user.organisation_code
@@ -313,8 +367,12 @@ def serve_command(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    where = "GraphiQL" if settings.is_development else "GraphQL endpoint"
-    print(f"\n{where}: http://{settings.host}:{settings.port}/graphql\n", flush=True)
+    address = f"http://{settings.host}:{settings.port}/graphql"
+    if settings.is_development:
+        where = _("GraphiQL: {address}", address=address)
+    else:
+        where = _("GraphQL endpoint: {address}", address=address)
+    print(f"\n{where}\n", flush=True)
     worker = start_worker() if args.worker else None
     try:
         uvicorn.run(
@@ -334,7 +392,7 @@ def serve_command(args: argparse.Namespace) -> int:
 def start_worker() -> "subprocess.Popen[bytes]":
     """``bangfu worker`` in a child process, with this process's settings (the database is
     migrated already)."""
-    print("starting the job worker (bangfu worker) in a child process", flush=True)
+    print(_("starting the job worker (bangfu worker) in a child process"), flush=True)
     return subprocess.Popen([sys.executable, "-m", "bangfu.cli", "worker"])
 
 
@@ -357,19 +415,21 @@ def plugin_new_command(name: str, directory: Path) -> int:
     except (PluginNameError, FileExistsError) as exc:
         print(f"bangfu: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {target}")
-    print(f"next: pip install -e {target} && cd {target} && python -m pytest")
+    print(_("wrote {target}", target=target))
+    print(_("next: pip install -e {target} && cd {target} && python -m pytest", target=target))
     return 0
 
 
 def plugins_command() -> int:
     host = load_host()
-    print(f"hook contract {HOOK_CONTRACT}")
+    print(_("hook contract {contract}", contract=HOOK_CONTRACT))
     for info in host.plugins.values():
         actions = sorted(a for a in host.actions if a.startswith(f"{info.name}:"))
         print(f"{info.name:<12} {info.version:<8} {info.title}")
-        print(f"{'':<12} owners: {', '.join(info.owners) or '-'}; actions: {', '.join(actions)}")
-        print(f"{'':<12} supports contract {info.contract}")
+        owners = ", ".join(info.owners) or "-"
+        listed = ", ".join(actions)
+        print(" " * 12, _("owners: {owners}; actions: {actions}", owners=owners, actions=listed))
+        print(" " * 12, _("supports contract {contract}", contract=info.contract))
     return 0
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
+from bangfu.core.i18n import _
 from bangfu.core.plugins import PluginHost
 from bangfu.core.security import SYSTEM
 from bangfu.core.security.auth import _actor_of
@@ -31,20 +32,23 @@ from bangfu.schema.context import Context, Services
 
 def add_parser(commands: Any) -> None:
     explain = commands.add_parser(
-        "explain", help="show how compiled execution plans a GraphQL document"
+        "explain", help=_("show how compiled execution plans a GraphQL document")
     )
-    explain.add_argument("document", help="a file with the GraphQL document, or - for stdin")
-    explain.add_argument("--as", dest="username", required=True, help="plan for this user")
-    explain.add_argument("--operation", help="the operation's name (documents with several)")
-    explain.add_argument("--variables", default="{}", help="the variables, as JSON")
-    explain.add_argument("--sql", action="store_true", help="also print each plan's SQL")
+    explain.add_argument("document", help=_("a file with the GraphQL document, or - for stdin"))
+    explain.add_argument("--as", dest="username", required=True, help=_("plan for this user"))
+    explain.add_argument("--operation", help=_("the operation's name (documents with several)"))
+    explain.add_argument("--variables", default="{}", help=_("the variables, as JSON"))
+    explain.add_argument("--sql", action="store_true", help=_("also print each plan's SQL"))
 
 
 def run(args: argparse.Namespace, settings: Settings, host: PluginHost) -> int:
     try:
         text = sys.stdin.read() if args.document == "-" else Path(args.document).read_text()
     except OSError as exc:
-        print(f"bangfu explain: {args.document}: {exc.strerror}", file=sys.stderr)
+        print(
+            f"bangfu explain: {args.document}: {exc.strerror}",
+            file=sys.stderr,
+        )
         return 2
     return asyncio.run(_run(args, text, settings, host))
 
@@ -53,19 +57,25 @@ async def _run(args: argparse.Namespace, text: str, settings: Settings, host: Pl
     try:
         variables = json.loads(args.variables)
         if not isinstance(variables, dict):
-            raise ValueError("not a JSON object")
+            raise ValueError(_("not a JSON object"))
     except ValueError as exc:
-        print(f"bangfu explain: --variables: {exc}", file=sys.stderr)
+        print(_("bangfu explain: --variables: {error}", error=exc), file=sys.stderr)
         return 2
     schema = build_schema(host, settings)._schema
     try:
         document = parse(text, max_tokens=settings.max_tokens)
     except GraphQLError as exc:
-        print(f"bangfu explain: the document does not parse: {exc.message}", file=sys.stderr)
+        print(
+            _("bangfu explain: the document does not parse: {message}", message=exc.message),
+            file=sys.stderr,
+        )
         return 2
     errors = validate(schema, document)
     if errors:
-        print(f"bangfu explain: the document is not valid: {errors[0].message}", file=sys.stderr)
+        print(
+            _("bangfu explain: the document is not valid: {message}", message=errors[0].message),
+            file=sys.stderr,
+        )
         return 2
     engine = make_engine(settings.database_url, schema=settings.database_schema, pooled=False)
     sessions = make_sessionmaker(engine)
@@ -74,7 +84,10 @@ async def _run(args: argparse.Namespace, text: str, settings: Settings, host: Pl
             session.info["actor"] = SYSTEM
             user = await session.scalar(select(User).where(User.username == args.username))
             if user is None:
-                print(f"bangfu explain: --as: no user {args.username!r}", file=sys.stderr)
+                print(
+                    _("bangfu explain: --as: no user {username}", username=repr(args.username)),
+                    file=sys.stderr,
+                )
                 return 2
             actor = await _actor_of(session, user)
         services = Services(settings=settings, sessions=sessions, host=host, cipher=None)  # type: ignore[arg-type]
@@ -88,7 +101,7 @@ async def _run(args: argparse.Namespace, text: str, settings: Settings, host: Pl
         )
         if isinstance(built, list):
             for error in built:
-                print(f"bangfu explain: {error.message}", file=sys.stderr)
+                print(_("bangfu explain: {message}", message=error.message), file=sys.stderr)
             return 2
         print(explain(built, show_sql=args.sql, dialect=engine.dialect))
         return 0

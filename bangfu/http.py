@@ -45,6 +45,7 @@ from bangfu.core.db_health import (
     DatabaseUnavailable,
     is_unavailable,
 )
+from bangfu.core.i18n import _
 from bangfu.core.log_throttle import FailureLog
 
 log = logging.getLogger("bangfu.http")
@@ -84,7 +85,7 @@ def unavailable_response() -> Response:
     ``Idempotency-Key``, for ``login``); retry after ``Retry-After`` seconds."""
     return error_response(
         503,
-        UNAVAILABLE_MESSAGE,
+        _(UNAVAILABLE_MESSAGE),
         "SERVICE_UNAVAILABLE",
         {"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
@@ -158,7 +159,7 @@ class TransportGuard:
                 else:
                     response = error_response(
                         500,
-                        "Unexpected error: the request could not be completed.",
+                        _("Unexpected error: the request could not be completed."),
                         "INTERNAL_SERVER_ERROR",
                     )
                 await response(scope, receive, send_with_id)
@@ -173,7 +174,7 @@ class TransportGuard:
             return receive
         raise RequestRefused(
             405,
-            "GraphQL requests are POST (or GET for queries)",
+            _("GraphQL requests are POST (or GET for queries)"),
             "METHOD_NOT_ALLOWED",
             _allow(self.settings),
         )
@@ -183,18 +184,18 @@ class TransportGuard:
         if not settings.graphiql_enabled:
             raise RequestRefused(
                 405,
-                "GraphQL requests are POST with a JSON body here",
+                _("GraphQL requests are POST with a JSON body here"),
                 "METHOD_NOT_ALLOWED",
                 _allow(settings),
             )
         raw = scope.get("query_string", b"")
         if len(raw) > settings.max_body_bytes:
-            raise RequestRefused(414, "the query string is too long", "URI_TOO_LONG")
+            raise RequestRefused(414, _("the query string is too long"), "URI_TOO_LONG")
         try:
             params = parse_qs(raw.decode("utf-8", errors="strict"), keep_blank_values=True)
         except UnicodeDecodeError:
             raise RequestRefused(
-                400, "the query string is not valid UTF-8", "BAD_REQUEST"
+                400, _("the query string is not valid UTF-8"), "BAD_REQUEST"
             ) from None
         for name in ("variables", "extensions"):
             for value in params.get(name, []):
@@ -207,7 +208,9 @@ class TransportGuard:
             if operation is not None and operation is not OperationType.QUERY:
                 raise RequestRefused(
                     405,
-                    f"{operation.value}s are not allowed over GET: use POST",
+                    _("mutations are not allowed over GET: use POST")
+                    if operation is OperationType.MUTATION
+                    else _("subscriptions are not allowed over GET: use POST"),
                     "METHOD_NOT_ALLOWED",
                     {"Allow": "POST"},
                 )
@@ -219,20 +222,20 @@ class TransportGuard:
         if media_type not in JSON_MEDIA_TYPES:
             raise RequestRefused(
                 415,
-                "the request body must be JSON (Content-Type: application/json)",
+                _("the request body must be JSON (Content-Type: application/json)"),
                 "UNSUPPORTED_MEDIA_TYPE",
             )
         charset = params.get("charset")
         if charset is not None and charset.lower() not in ("utf-8", "utf8"):
-            raise RequestRefused(415, "the request body must be UTF-8", "UNSUPPORTED_MEDIA_TYPE")
+            raise RequestRefused(415, _("the request body must be UTF-8"), "UNSUPPORTED_MEDIA_TYPE")
         if headers.get("content-encoding", "identity").lower() not in ("identity", ""):
             raise RequestRefused(
-                415, "compressed request bodies are not accepted", "UNSUPPORTED_MEDIA_TYPE"
+                415, _("compressed request bodies are not accepted"), "UNSUPPORTED_MEDIA_TYPE"
             )
         length = headers.get("content-length")
         if length is not None:
             if not length.isdigit():
-                raise RequestRefused(400, "invalid Content-Length", "BAD_REQUEST")
+                raise RequestRefused(400, _("invalid Content-Length"), "BAD_REQUEST")
             if int(length) > settings.max_body_bytes:
                 raise _too_large(settings)
         body = await _read_body(receive, settings.max_body_bytes)
@@ -240,9 +243,9 @@ class TransportGuard:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise RequestRefused(
-                400, "the request body is not valid UTF-8", "BAD_REQUEST"
+                400, _("the request body is not valid UTF-8"), "BAD_REQUEST"
             ) from None
-        payload = load_json(text, settings.max_json_depth, what="the request body")
+        payload = load_json(text, settings.max_json_depth, what=BODY)
         check_request_object(payload)
         # The view below recognises only the plain, lower-case media type.
         scope["headers"] = [
@@ -252,6 +255,10 @@ class TransportGuard:
         return _replay(body, receive)
 
 
+#: ``what`` of :func:`load_json` for the request's body (else a parameter's name).
+BODY = "the request body"
+
+
 def load_json(text: str, max_depth: int, *, what: str) -> Any:
     """``json.loads`` that answers 400 for malformed or too deeply nested JSON."""
     try:
@@ -259,7 +266,12 @@ def load_json(text: str, max_depth: int, *, what: str) -> Any:
     except RecursionError:
         raise _too_deep(what, max_depth) from None
     except ValueError:
-        raise RequestRefused(400, f"{what} is not valid JSON", "BAD_REQUEST") from None
+        message = (
+            _("the request body is not valid JSON")
+            if what == BODY
+            else _("{name} is not valid JSON", name=what)
+        )
+        raise RequestRefused(400, message, "BAD_REQUEST") from None
     # Cheap first: a document with few brackets cannot be deep.
     if text.count("[") + text.count("{") > max_depth and json_depth(value, max_depth) > max_depth:
         raise _too_deep(what, max_depth)
@@ -289,18 +301,20 @@ def check_request_object(payload: Any) -> None:
     """A GraphQL-over-HTTP request: one object with a string query (no batches)."""
     if isinstance(payload, list):
         raise RequestRefused(
-            400, "batched requests (a JSON array) are not supported: send one", "BAD_REQUEST"
+            400, _("batched requests (a JSON array) are not supported: send one"), "BAD_REQUEST"
         )
     if not isinstance(payload, dict):
-        raise RequestRefused(400, "the request body must be a JSON object", "BAD_REQUEST")
+        raise RequestRefused(400, _("the request body must be a JSON object"), "BAD_REQUEST")
     query = payload.get("query")
     if not isinstance(query, str):
-        raise RequestRefused(400, "the request needs a `query` string", "BAD_REQUEST")
+        raise RequestRefused(400, _("the request needs a `query` string"), "BAD_REQUEST")
     for name in ("variables", "extensions"):
         if not isinstance(payload.get(name), dict | None):
-            raise RequestRefused(400, f"`{name}` must be an object or null", "BAD_REQUEST")
+            raise RequestRefused(
+                400, _("`{name}` must be an object or null", name=name), "BAD_REQUEST"
+            )
     if not isinstance(payload.get("operationName"), str | None):
-        raise RequestRefused(400, "`operationName` must be a string or null", "BAD_REQUEST")
+        raise RequestRefused(400, _("`operationName` must be a string or null"), "BAD_REQUEST")
 
 
 def operation_type(query: str, operation_name: str | None, max_tokens: int) -> OperationType | None:
@@ -335,8 +349,11 @@ async def run_with_time_limit(
     )
     return error_response(
         504,
-        f"the request took longer than {seconds:g} seconds and was cancelled; nothing it "
-        "was doing was kept",
+        _(
+            "the request took longer than {seconds} seconds and was cancelled; nothing it "
+            "was doing was kept",
+            seconds=format(seconds, "g"),
+        ),
         "TIMEOUT",
     )
 
@@ -406,12 +423,19 @@ def _allow(settings: Settings) -> dict[str, str]:
 
 def _too_large(settings: Settings) -> RequestRefused:
     return RequestRefused(
-        413, f"the request body is larger than {settings.max_body_bytes} bytes", "PAYLOAD_TOO_LARGE"
+        413,
+        _("the request body is larger than {limit} bytes", limit=settings.max_body_bytes),
+        "PAYLOAD_TOO_LARGE",
     )
 
 
 def _too_deep(what: str, max_depth: int) -> RequestRefused:
-    return RequestRefused(400, f"{what} is nested deeper than {max_depth} levels", "BAD_REQUEST")
+    message = (
+        _("the request body is nested deeper than {limit} levels", limit=max_depth)
+        if what == BODY
+        else _("{name} is nested deeper than {limit} levels", name=what, limit=max_depth)
+    )
+    return RequestRefused(400, message, "BAD_REQUEST")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -432,7 +456,7 @@ def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
     media_type, *rest = content_type.split(";")
     params: dict[str, str] = {}
     for item in rest:
-        key, _, value = item.partition("=")
+        key, _sep, value = item.partition("=")
         params[key.strip().lower()] = value.strip().strip('"')
     return media_type.strip().lower(), params
 
@@ -443,12 +467,14 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise RequestRefused(400, "the client disconnected", "BAD_REQUEST")
+            raise RequestRefused(400, _("the client disconnected"), "BAD_REQUEST")
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise RequestRefused(
-                413, f"the request body is larger than {limit} bytes", "PAYLOAD_TOO_LARGE"
+                413,
+                _("the request body is larger than {limit} bytes", limit=limit),
+                "PAYLOAD_TOO_LARGE",
             )
         chunks.append(chunk)
         if not message.get("more_body", False):

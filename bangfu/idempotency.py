@@ -51,6 +51,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bangfu.core.db import transaction, utcnow
+from bangfu.core.i18n import N_, _
 from bangfu.core.security.actor import Actor
 from bangfu.core.security.audit import CHANGES_KEY
 from bangfu.core.security.models import IdempotencyRecord
@@ -63,7 +64,7 @@ log = logging.getLogger("bangfu.idempotency")
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 200
 _BODY_CONTEXT = "core_idempotency_record.response_body"
-ANSWER_LOST = (
+ANSWER_LOST = N_(
     "the request with this Idempotency-Key was carried out, but the server stopped before "
     "it could keep the answer: do not send it again; read the records it changed instead"
 )
@@ -126,7 +127,10 @@ async def run_idempotent(
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
         return error_response(
             400,
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters",
+            _(
+                "Idempotency-Key must be 1 to {limit} visible ASCII characters",
+                limit=MAX_KEY_LENGTH,
+            ),
             "INVALID_IDEMPOTENCY_KEY",
         )
     try:
@@ -216,7 +220,7 @@ class _Store:
         if found.request_digest != digest:
             return error_response(
                 422,
-                "Idempotency-Key reused with a different request: use a new key",
+                _("Idempotency-Key reused with a different request: use a new key"),
                 "IDEMPOTENCY_KEY_REUSED",
             )
         if found.status_code is not None and found.response_body is not None:
@@ -248,7 +252,7 @@ class _Store:
 
     async def _answer_lost(self, found: IdempotencyRecord) -> Response:
         """Something of the dead owner's request committed: its answer becomes final."""
-        response = error_response(200, ANSWER_LOST, "IDEMPOTENCY_ANSWER_LOST")
+        response = error_response(200, _(ANSWER_LOST), "IDEMPOTENCY_ANSWER_LOST")
         # A GraphQL answer without data (the response to a request that ran), not a refusal.
         answer = {"data": None, **json.loads(bytes(response.body))}
         response = Response(json.dumps(answer).encode(), media_type="application/json")
@@ -320,7 +324,7 @@ def _unchanged(found: IdempotencyRecord) -> list[Any]:
 def _in_progress() -> Response:
     return error_response(
         409,
-        "a request with this Idempotency-Key is in progress: retry later",
+        _("a request with this Idempotency-Key is in progress: retry later"),
         "IDEMPOTENCY_KEY_IN_PROGRESS",
         {"Retry-After": "1"},
     )

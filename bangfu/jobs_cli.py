@@ -13,6 +13,7 @@ from typing import Any
 from bangfu.core.calendar import CHINA
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
+from bangfu.core.i18n import _, ngettext
 from bangfu.core.jobs import JobRegistry, default_registry
 from bangfu.core.security import logmask
 
@@ -20,20 +21,20 @@ from bangfu.core.security import logmask
 def add_commands(commands: Any) -> None:
     """Add ``worker`` and ``jobs`` to the ``bangfu`` command's sub-commands."""
     worker = commands.add_parser(
-        "worker", help="run the scheduled and background jobs until interrupted"
+        "worker", help=_("run the scheduled and background jobs until interrupted")
     )
     worker.add_argument(
-        "--once", action="store_true", help="run what is due now, then exit (for cron, tests)"
+        "--once", action="store_true", help=_("run what is due now, then exit (for cron, tests)")
     )
-    worker.add_argument("--threads", type=int, default=1, help="jobs run at once (default 1)")
-    jobs = commands.add_parser("jobs", help="the jobs and the record of their runs")
+    worker.add_argument("--threads", type=int, default=1, help=_("jobs run at once (default 1)"))
+    jobs = commands.add_parser("jobs", help=_("the jobs and the record of their runs"))
     jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True)
-    runs = jobs_commands.add_parser("runs", help="print the record of runs, newest first")
-    runs.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
-    runs.add_argument("--job", help="only the runs of this job")
-    jobs_commands.add_parser("list", help="list the jobs and their schedules")
-    enqueue = jobs_commands.add_parser("enqueue", help="have a worker run a job now")
-    enqueue.add_argument("name", help="the job's name (bangfu jobs list)")
+    runs = jobs_commands.add_parser("runs", help=_("print the record of runs, newest first"))
+    runs.add_argument("--limit", type=int, default=20, help=_("how many runs (default 20)"))
+    runs.add_argument("--job", help=_("only the runs of this job"))
+    jobs_commands.add_parser("list", help=_("list the jobs and their schedules"))
+    enqueue = jobs_commands.add_parser("enqueue", help=_("have a worker run a job now"))
+    enqueue.add_argument("name", help=_("the job's name (bangfu jobs list)"))
 
 
 def registry() -> JobRegistry:
@@ -67,8 +68,10 @@ def _migrated(settings: Settings) -> bool:
         settings.database_url, host.migration_dirs(), schema=settings.database_schema
     ):
         print(
-            "bangfu worker: the database is not at the latest migration; "
-            "run `bangfu db upgrade` first",
+            _(
+                "bangfu worker: the database is not at the latest migration; "
+                "run `bangfu db upgrade` first"
+            ),
             file=sys.stderr,
         )
         return False
@@ -79,7 +82,7 @@ def worker_command(settings: Settings, *, once: bool, threads: int) -> int:
     from bangfu.core.jobs.queue import JobQueue
 
     if threads < 1:
-        print("bangfu worker: argument --threads: at least 1", file=sys.stderr)
+        print(_("bangfu worker: argument --threads: at least 1"), file=sys.stderr)
         return 2
     if not _migrated(settings):
         return 2
@@ -91,10 +94,17 @@ def worker_command(settings: Settings, *, once: bool, threads: int) -> int:
     try:
         if once:
             ran = queue.run_once()
-            print(f"bangfu worker: ran {ran} job{'s' if ran != 1 else ''}")
+            print(
+                ngettext(
+                    "bangfu worker: ran {count} job",
+                    "bangfu worker: ran {count} jobs",
+                    ran,
+                    count=ran,
+                )
+            )
         else:
             jobs = ", ".join(job.name for job in queue.registry)
-            print(f"bangfu worker: running {jobs} (Ctrl-C stops)", flush=True)
+            print(_("bangfu worker: running {jobs} (Ctrl-C stops)", jobs=jobs), flush=True)
             queue.run_worker(threads)
     finally:
         queue.close()
@@ -107,14 +117,23 @@ def enqueue_command(settings: Settings, name: str) -> int:
     jobs = registry()
     if name not in jobs:
         known = ", ".join(job.name for job in jobs)
-        print(f"bangfu jobs enqueue: no job {name!r} (jobs: {known})", file=sys.stderr)
+        print(
+            _("bangfu jobs enqueue: no job {name} (jobs: {known})", name=repr(name), known=known),
+            file=sys.stderr,
+        )
         return 2
     queue = JobQueue(settings, jobs, blocking=False)
     try:
         task_id = queue.enqueue(name)
     finally:
         queue.close()
-    print(f"enqueued {name} (task {task_id}); a running `bangfu worker` will run it")
+    print(
+        _(
+            "enqueued {name} (task {task_id}); a running `bangfu worker` will run it",
+            name=name,
+            task_id=task_id,
+        )
+    )
     return 0
 
 
@@ -127,7 +146,7 @@ async def runs_command(settings: Settings, limit: int, job: str | None) -> int:
     finally:
         await engine.dispose()
     if not runs:
-        print("no job has run yet")
+        print(_("no job has run yet"))
         return 0
     print(
         f"{'started (Asia/Shanghai)':<20} {'finished':<9} {'job':<24} {'outcome':<11} "

@@ -9,6 +9,8 @@ import re
 import string
 from pathlib import Path
 
+from bangfu.core.i18n import _
+
 TEMPLATE_DIR = Path(__file__).parent / "plugin_template"
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9]{1,29}")
 
@@ -21,11 +23,14 @@ def check_name(name: str) -> None:
     """Plugin names prefix tables, actions and GraphQL fields, so they are plain words."""
     if not NAME_PATTERN.fullmatch(name):
         raise PluginNameError(
-            f"plugin name {name!r}: use 2 to 30 lower-case letters and digits, starting "
-            "with a letter (it prefixes tables, actions and GraphQL fields)"
+            _(
+                "plugin name {name}: use 2 to 30 lower-case letters and digits, starting "
+                "with a letter (it prefixes tables, actions and GraphQL fields)",
+                name=repr(name),
+            )
         )
     if name in {"core", "registry", "care", "audit", "plugin", "plugins"}:
-        raise PluginNameError(f"plugin name {name!r} is taken by Bangfu itself")
+        raise PluginNameError(_("plugin name {name} is taken by Bangfu itself", name=repr(name)))
 
 
 def new_plugin(name: str, directory: Path) -> Path:
@@ -39,7 +44,9 @@ def new_plugin(name: str, directory: Path) -> Path:
     }
     target = directory / values["dist"]
     if target.exists():
-        raise FileExistsError(f"{target} already exists; choose another name or folder")
+        raise FileExistsError(
+            _("{target} already exists; choose another name or folder", target=target)
+        )
     for source in sorted(TEMPLATE_DIR.rglob("*.tmpl")):
         relative = source.relative_to(TEMPLATE_DIR).with_suffix("")
         path = target / str(relative).replace("__package__", values["package"]).replace(

@@ -16,8 +16,10 @@ from bangfu.core import i18n
 from bangfu.testing import Harness
 
 # Tests read English messages unless they choose Chinese (the service's default): the
-# harness's requests (Harness.start), and what services write outside a request.
+# harness's requests (Harness.start), what services write outside a request, and the
+# commands (BANGFU_LANGUAGE, which `bangfu.cli` reads; a test may set it to zh).
 i18n.set_default("en")
+os.environ.setdefault("BANGFU_LANGUAGE", "en")
 
 PG_SKIP_REASON = "BANGFU_TEST_DATABASE_URL is not set: PostgreSQL runs skipped"
 

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from bangfu.core.config import Settings
+from bangfu.core.i18n import _
 
 
 class Busy(Exception):
@@ -63,7 +64,10 @@ class Admission:
         limit = self.settings.max_requests_per_actor
         if self.running[actor] >= limit:
             raise Busy(
-                f"you have {limit} requests running already: wait for them to finish",
+                _(
+                    "you have {limit} requests running already: wait for them to finish",
+                    limit=limit,
+                ),
                 RETRY_REQUEST_SECONDS,
             )
         self.running[actor] += 1
@@ -78,16 +82,22 @@ class Admission:
         settings = self.settings
         if self.expensive_of_actor[actor] >= settings.max_expensive_per_actor:
             raise Busy(
-                f"you have {settings.max_expensive_per_actor} costly requests running "
-                "already: wait for them to finish, or ask for less",
+                _(
+                    "you have {limit} costly requests running already: wait for them to "
+                    "finish, or ask for less",
+                    limit=settings.max_expensive_per_actor,
+                ),
                 RETRY_EXPENSIVE_SECONDS,
             )
         if address is not None and (
             self.expensive_of_address[address] >= settings.max_expensive_per_address
         ):
             raise Busy(
-                f"{settings.max_expensive_per_address} costly requests from your address are "
-                "running already: wait for them to finish",
+                _(
+                    "{limit} costly requests from your address are running already: wait for "
+                    "them to finish",
+                    limit=settings.max_expensive_per_address,
+                ),
                 RETRY_EXPENSIVE_SECONDS,
             )
         self.expensive_of_actor[actor] += 1
@@ -116,7 +126,7 @@ class Admission:
                     await self.lane.acquire()
         except TimeoutError:
             raise Busy(
-                "the service is busy with other costly requests: try again shortly",
+                _("the service is busy with other costly requests: try again shortly"),
                 RETRY_EXPENSIVE_SECONDS,
             ) from None
 

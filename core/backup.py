@@ -47,6 +47,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bangfu.core.db import Base
+from bangfu.core.i18n import _
 
 FORMAT = "bangfu-backup/1"
 # Written by every `bangfu db upgrade`: replaced by the backup's copy on restore.
@@ -206,9 +207,13 @@ def _read(path: Path) -> Iterator[dict[str, Any]]:
                     raise ValueError
                 yield record
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
-        raise RestoreError(f"{path} is not a readable gzip file (after line {number})") from exc
+        raise RestoreError(
+            _("{path} is not a readable gzip file (after line {number})", path=path, number=number)
+        ) from exc
     except ValueError as exc:
-        raise RestoreError(f"{path}: line {number} is not a backup record") from exc
+        raise RestoreError(
+            _("{path}: line {number} is not a backup record", path=path, number=number)
+        ) from exc
 
 
 async def restore(engine: AsyncEngine, path: Path, revisions: set[str]) -> dict[str, int]:
@@ -220,11 +225,15 @@ async def restore(engine: AsyncEngine, path: Path, revisions: set[str]) -> dict[
     records = _read(path)
     header = next(records, None)
     if header is None or header.get("format") != FORMAT:
-        raise RestoreError(f"{path} is not a Bangfu backup ({FORMAT})")
+        raise RestoreError(_("{path} is not a Bangfu backup ({format})", path=path, format=FORMAT))
     if set(header.get("revisions", ())) != revisions:
         raise RestoreError(
-            f"the backup is at revisions {sorted(header.get('revisions', ()))}, the database "
-            f"at {sorted(revisions)}: migrate to the same revisions first"
+            _(
+                "the backup is at revisions {backup}, the database at {database}: migrate to "
+                "the same revisions first",
+                backup=sorted(header.get("revisions", ())),
+                database=sorted(revisions),
+            )
         )
     by_name = {table.name: table for table in tables()}
     loader: _Loader | None = None
@@ -245,7 +254,7 @@ async def restore(engine: AsyncEngine, path: Path, revisions: set[str]) -> dict[
                 await loader.add(record)
             await loader.finish()
             if expected is None:
-                raise RestoreError(f"{path} is truncated: its end marker is missing")
+                raise RestoreError(_("{path} is truncated: its end marker is missing", path=path))
             _check_counts(expected, loader.counts)
             if connection.dialect.name == "postgresql":
                 await _reset_sequences(connection, list(by_name.values()))
@@ -260,17 +269,24 @@ async def _check_empty(connection: AsyncConnection, by_name: dict[str, Table]) -
         if table.name in REFERENCE_TABLES:
             continue
         if await connection.scalar(select(func.count()).select_from(table)):
-            raise RestoreError(f"table {table.name} is not empty: restore needs an empty database")
+            raise RestoreError(
+                _("table {name} is not empty: restore needs an empty database", name=table.name)
+            )
 
 
 def _check_counts(expected: Any, counts: dict[str, int]) -> None:
     if not isinstance(expected, dict):
-        raise RestoreError("the backup's end marker is damaged")
+        raise RestoreError(_("the backup's end marker is damaged"))
     for name in sorted(set(expected) | set(counts)):
         if (expected.get(name) or 0) != counts.get(name, 0):
             raise RestoreError(
-                f"table {name}: the backup's end marker counts {expected.get(name) or 0} "
-                f"rows, the file holds {counts.get(name, 0)}"
+                _(
+                    "table {name}: the backup's end marker counts {expected} rows, the file "
+                    "holds {found}",
+                    name=name,
+                    expected=expected.get(name) or 0,
+                    found=counts.get(name, 0),
+                )
             )
 
 
@@ -313,7 +329,7 @@ class _Loader:
     async def add(self, record: dict[str, Any]) -> None:
         name, row = record.get("table"), record.get("row")
         if not isinstance(name, str) or not isinstance(row, dict):
-            raise RestoreError("the backup holds a line that is not a table's row")
+            raise RestoreError(_("the backup holds a line that is not a table's row"))
         if self.table is None or name != self.table.name:
             await self._flush()
             self._start(name)
@@ -339,9 +355,13 @@ class _Loader:
     def _start(self, name: str) -> None:
         table = self.by_name.get(name)
         if table is None:
-            raise RestoreError(f"the backup holds table {name}, which this database lacks")
+            raise RestoreError(
+                _("the backup holds table {name}, which this database lacks", name=name)
+            )
         if name in self.done:
-            raise RestoreError(f"table {name}: its rows are not together in the backup")
+            raise RestoreError(
+                _("table {name}: its rows are not together in the backup", name=name)
+            )
         if self.table is not None:
             self.done.add(self.table.name)
         self.table = table
@@ -361,8 +381,19 @@ class _Loader:
         assert self.table is not None
         if row.keys() != self.columns:
             odd = sorted(row.keys() - self.columns) or sorted(self.columns - row.keys())
-            lacks = "this database" if row.keys() - self.columns else "the backup"
-            raise RestoreError(f"table {self.table.name}: {lacks} lacks column {odd[0]}")
+            if row.keys() - self.columns:
+                message = _(
+                    "table {name}: this database lacks column {column}",
+                    name=self.table.name,
+                    column=odd[0],
+                )
+            else:
+                message = _(
+                    "table {name}: the backup lacks column {column}",
+                    name=self.table.name,
+                    column=odd[0],
+                )
+            raise RestoreError(message)
         values = dict(row)
         for name, (kind, decode) in self.decoders.items():
             if values[name] is not None:
@@ -370,8 +401,13 @@ class _Loader:
                     values[name] = decode(values[name])
                 except (ValueError, TypeError, ArithmeticError, binascii.Error) as exc:
                     raise RestoreError(
-                        f"table {self.table.name}: column {name} holds a value that is "
-                        f"not a {kind}; nothing was restored"
+                        _(
+                            "table {name}: column {column} holds a value that is not a {kind}; "
+                            "nothing was restored",
+                            name=self.table.name,
+                            column=name,
+                            kind=kind,
+                        )
                     ) from exc
         held: list[str] = []
         for constraint in self.later:
@@ -394,8 +430,13 @@ class _Loader:
         if required:
             assert self.table is not None
             raise RestoreError(
-                f"table {self.table.name}: column {required[0]} refers to "
-                f"{constraint.referred_table.name} rows the backup lists after it"
+                _(
+                    "table {name}: column {column} refers to {referred} rows the backup lists "
+                    "after it",
+                    name=self.table.name,
+                    column=required[0],
+                    referred=constraint.referred_table.name,
+                )
             )
         return names
 

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from bangfu.core.i18n import _
+
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
@@ -103,5 +105,7 @@ def holiday_date(holiday: Holiday, year: int) -> dt.date:
         if day.year == year
     ]
     if not days:
-        raise LookupError(f"the calendar has no {holiday.slug} in {year}")
+        raise LookupError(
+            _("the calendar has no {holiday} in {year}", holiday=holiday.slug, year=year)
+        )
     return min(days)

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bangfu.core import i18n
 from bangfu.core.care.events import CareEventKind
+from bangfu.core.i18n import _
 
 
 class Profile(enum.StrEnum):
@@ -386,7 +387,13 @@ class Settings(BaseSettings):
     def _spoken_language(cls, value: str) -> str:
         spoken = i18n.normalise(value)
         if spoken is None:
-            raise ValueError(f"Bangfu speaks {', '.join(i18n.LANGUAGES)}, not {value!r}")
+            raise ValueError(
+                _(
+                    "Bangfu speaks {languages}, not {given}",
+                    languages=", ".join(i18n.LANGUAGES),
+                    given=repr(value),
+                )
+            )
         return spoken
 
     @field_validator("pairing_categories")
@@ -394,21 +401,21 @@ class Settings(BaseSettings):
     def _known_categories(cls, value: list[str]) -> list[str]:
         unknown = sorted(set(value) - set(ALL_CATEGORIES))
         if unknown:
-            raise ValueError(f"unknown categories {', '.join(unknown)}")
+            raise ValueError(_("unknown categories {categories}", categories=", ".join(unknown)))
         return value
 
     @field_validator("assessment_weights")
     @classmethod
     def _complete_weights(cls, value: dict[str, float]) -> dict[str, float]:
         if any(weight < 0 for weight in value.values()):
-            raise ValueError("assessment weights must not be negative")
+            raise ValueError(_("assessment weights must not be negative"))
         return {**DEFAULT_ASSESSMENT_WEIGHTS, **value}
 
     @field_validator("assessment_thresholds")
     @classmethod
     def _complete_thresholds(cls, value: dict[str, float]) -> dict[str, float]:
         if any(not 0 <= threshold <= 1 for threshold in value.values()):
-            raise ValueError("assessment thresholds are shares between 0 and 1")
+            raise ValueError(_("assessment thresholds are shares between 0 and 1"))
         return {**DEFAULT_ASSESSMENT_THRESHOLDS, **value}
 
     @field_validator("care_sla")
@@ -421,7 +428,7 @@ class Settings(BaseSettings):
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError(
-                "database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+                _("database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
             )
         return value
 

@@ -218,6 +218,7 @@ async def flush_or_version_conflict(session: AsyncSession, field: str) -> None:
     from sqlalchemy.orm.exc import StaleDataError
 
     from bangfu.core.errors import DomainError, ErrorCode
+    from bangfu.core.i18n import _
 
     # What each versioned row was read as, taken now: after a failed flush the objects
     # are expired and must not be touched.
@@ -244,9 +245,13 @@ async def flush_or_version_conflict(session: AsyncSession, field: str) -> None:
                 label, current = " ".join(words).lower(), now
                 break
         message = (
-            f"the {label} was changed meanwhile: current version is {current}"
+            _(
+                "the {record} was changed meanwhile: current version is {version}",
+                record=label,
+                version=current,
+            )
             if current is not None
-            else "the record was changed meanwhile: read it again"
+            else _("the record was changed meanwhile: read it again")
         )
         raise DomainError.of(field, message, ErrorCode.VERSION_CONFLICT) from exc
 

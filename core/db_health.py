@@ -16,7 +16,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-UNAVAILABLE_MESSAGE = "the service is unavailable, try again later"
+from bangfu.core.i18n import N_
+
+UNAVAILABLE_MESSAGE = N_("the service is unavailable, try again later")
 #: Seconds a client should wait before it retries a 503 (the ``Retry-After`` header).
 RETRY_AFTER_SECONDS = 5
 

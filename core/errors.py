@@ -7,7 +7,7 @@ after the transaction is rolled back, so bad input never changes anything.
 import dataclasses
 import enum
 
-from bangfu.core.i18n import _
+from bangfu.core.i18n import N_, _
 
 
 class ErrorCode(enum.StrEnum):
@@ -88,3 +88,27 @@ def text_problems(
     if len(value) > limit:
         return [FieldError(field, _("at most {limit} characters", limit=limit), ErrorCode.TOO_LONG)]
     return []
+
+
+#: What a client reads when an ID names nothing it may see, per type (the GraphQL type or
+#: the model); other types get the general message naming the type.
+_NOT_FOUND = {
+    "Person": N_("no Person with this ID"),
+    "Household": N_("no Household with this ID"),
+    "Organisation": N_("no Organisation with this ID"),
+    "CategoryAssignment": N_("no CategoryAssignment with this ID"),
+    "Donation": N_("no Donation with this ID"),
+    "Pairing": N_("no Pairing with this ID"),
+    "CareEvent": N_("no CareEvent with this ID"),
+    "ScreeningCampaign": N_("no ScreeningCampaign with this ID"),
+    "AssistanceMeasure": N_("no AssistanceMeasure with this ID"),
+    "Measure": N_("no Measure with this ID"),
+    "Problem": N_("no Problem with this ID"),
+    "User": N_("no User with this ID"),
+}
+
+
+def not_found(type_name: str) -> str:
+    """``NOT_FOUND``'s message for an ID of ``type_name`` (absent and out of area alike)."""
+    message = _NOT_FOUND.get(type_name)
+    return _(message) if message else _("no {type} with this ID", type=type_name)

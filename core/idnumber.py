@@ -30,6 +30,8 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 from stdnum.iso7064 import mod_11_2
 
+from bangfu.core.i18n import _
+
 __all__ = [
     "MIN_BIRTH_DATE",
     "IdNumber",
@@ -70,7 +72,6 @@ _MASK_MIDDLE = "*" * 8
 _RE_DECIMAL = re.compile(r"[0-9]+\.[0-9]*", re.ASCII)
 
 #: The fix for every kind of damage a spreadsheet does to a number stored as a number.
-TEXT_FIX = "format the ID column as text and re-enter the number from the ID card"
 
 
 class Sex(enum.StrEnum):
@@ -163,7 +164,7 @@ def check_character(first17: str) -> str:
     ``first17`` must be exactly 17 ASCII digits.
     """
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
-        raise IdNumberError("the first 17 characters must be 17 digits")
+        raise IdNumberError(_("the first 17 characters must be 17 digits"))
     result: str = mod_11_2.calc_check_digit(first17)
     return result
 
@@ -175,7 +176,9 @@ def upgrade_legacy(number15: str) -> str:
     Only the format is checked here; use :func:`parse` for full validation.
     """
     if not _RE_15.fullmatch(number15):
-        raise IdNumberError("a first-generation ID number must be exactly 15 digits")
+        raise IdNumberError(
+            _("a first-generation ID number must be exactly 15 digits: compare it with the ID card")
+        )
     first17 = number15[:6] + "19" + number15[6:]
     return first17 + check_character(first17)
 
@@ -188,26 +191,45 @@ def _birth_date(canonical: str) -> datetime.date:
     """Extract the birth date, raising IdNumberError if it is not a real date."""
     year, month, day = int(canonical[6:10]), int(canonical[10:12]), int(canonical[12:14])
     if not 1 <= month <= 12:
-        raise IdNumberError("birth date has an invalid month")
+        raise IdNumberError(
+            _(
+                "the birth date (the 8 digits from the 7th) has an invalid month: check those "
+                "8 digits against the ID card"
+            )
+        )
     try:
         return datetime.date(year, month, day)
     except ValueError:
-        raise IdNumberError("birth date is not a real calendar date") from None
+        raise IdNumberError(
+            _(
+                "the birth date (the 8 digits from the 7th) is not a real calendar date: "
+                "check those 8 digits against the ID card"
+            )
+        ) from None
 
 
 def _address_warnings(canonical: str, birth_date: datetime.date) -> tuple[str, ...]:
     """Warn (not fail) when the address code was not in use in the birth year."""
-    return _address_warnings_of(canonical[:6], birth_date.year)
+    if not _address_warnings_of(canonical[:6], birth_date.year):
+        return ()
+    return (
+        _(
+            "address code {code} was not in use in {year}",
+            code=canonical[:6],
+            year=birth_date.year,
+        ),
+    )
 
 
 @functools.lru_cache(maxsize=8192)
 def _address_warnings_of(code: str, year: int) -> tuple[str, ...]:
     # stdnum's lookup depends on the address code and the birth year only, and is slow
     # (a roster of 20,000 rows spent most of its parsing here): remembered.
+    # The warning is written by the caller, in the reader's language (not kept here).
     try:
         ric.get_birth_place(f"{code}{year:04d}0101000")
     except ValidationError:
-        return (f"address code {code} was not in use in {year}",)
+        return (code, str(year))
     return ()
 
 
@@ -218,43 +240,77 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
     Asia/Shanghai.  Raises :class:`IdNumberError` with a specific reason.
     """
     if not isinstance(raw, str):
-        raise IdNumberError("ID number must be text")
+        raise IdNumberError(_("the ID number must be text"))
     text = normalise(raw)
     if not text:
-        raise IdNumberError("ID number is empty")
+        raise IdNumberError(_("the ID number is empty: enter the 18 characters from the ID card"))
     if _RE_SCIENTIFIC.fullmatch(text):
         raise IdNumberError(
-            "ID number looks like scientific notation (was it formatted as a number "
-            "in a spreadsheet?); enter it as text"
+            _(
+                "the ID number looks like scientific notation (was it formatted as a number "
+                "in a spreadsheet?): enter it as text"
+            )
         )
     if any(ch.isspace() for ch in text):
-        raise IdNumberError("ID number must not contain spaces")
+        raise IdNumberError(
+            _("the ID number contains spaces: delete them and enter the characters only")
+        )
 
     legacy = len(text) == 15
     if legacy:
         if not _RE_15.fullmatch(text):
-            raise IdNumberError("a first-generation ID number must be exactly 15 digits")
+            raise IdNumberError(
+                _(
+                    "a first-generation ID number must be exactly 15 digits: compare it with the "
+                    "ID card"
+                )
+            )
         canonical = upgrade_legacy(text)
     elif len(text) == 18:
         if not _RE_18.fullmatch(text):
-            raise IdNumberError("ID number must be 17 digits followed by a digit or X")
+            raise IdNumberError(
+                _(
+                    "the ID number must be 17 digits followed by a digit or X: compare it with "
+                    "the ID card"
+                )
+            )
         if text[17] != check_character(text[:17]):
-            raise IdNumberError("check character does not match (ISO 7064 MOD 11-2)")
+            raise IdNumberError(
+                _(
+                    "the check character (the last one) does not match the other 17: a digit "
+                    "was probably mistyped; compare the number with the ID card"
+                )
+            )
         canonical = text
     else:
         raise IdNumberError(
-            f"ID number must be 18 characters (or 15 digits for a first-generation "
-            f"number), got {len(text)}"
+            _(
+                "the ID number has {count} characters; it must have 18 characters (or 15 digits "
+                "for a first-generation number): compare it with the ID card",
+                count=len(text),
+            )
         )
 
     if canonical[:2] not in _PROVINCE_CODES:
-        raise IdNumberError("address code does not start with a valid province code")
+        raise IdNumberError(
+            _("the first 2 digits are not a province code: compare the number with the ID card")
+        )
 
     birth_date = _birth_date(canonical)
     if birth_date < MIN_BIRTH_DATE:
-        raise IdNumberError("birth date is before 1900-01-01")
+        raise IdNumberError(
+            _(
+                "the birth date (the 8 digits from the 7th) is before 1900: check those 8 "
+                "digits against the ID card"
+            )
+        )
     if birth_date > (today if today is not None else _today_in_china()):
-        raise IdNumberError("birth date is in the future")
+        raise IdNumberError(
+            _(
+                "the birth date (the 8 digits from the 7th) is in the future: check those 8 "
+                "digits against the ID card"
+            )
+        )
 
     return IdNumber(
         value=canonical,
@@ -323,37 +379,51 @@ def spreadsheet_damage(cell: object) -> str | None:
     - full-width digits or ``Ｘ``; a lowercase ``x``; spaces anywhere in the cell.
     """
     if isinstance(cell, bool):
-        return f"the cell holds TRUE/FALSE, not an ID number; {TEXT_FIX}"
+        return _(
+            "the cell holds TRUE/FALSE, not an ID number; format the ID column as text and "
+            "re-enter the number from the ID card"
+        )
     if isinstance(cell, int | float):
-        return (
+        return _(
             "the cell holds a number, not text: a spreadsheet keeps only 15 digits of a "
-            f"number and may show it as 1.41023E+17; {TEXT_FIX}"
+            "number and may show it as 1.41023E+17; format the ID column as text and "
+            "re-enter the number from the ID card"
         )
     if not isinstance(cell, str):
-        return f"the cell does not hold text; {TEXT_FIX}"
+        return _(
+            "the cell does not hold text; format the ID column as text and re-enter the "
+            "number from the ID card"
+        )
     if any(ch.isspace() for ch in cell):
-        return "the ID number contains spaces; delete them and enter the 18 characters only"
+        return _("the ID number contains spaces; delete them and enter the 18 characters only")
     ascii_text = unicodedata.normalize("NFKC", cell)
     if _RE_SCIENTIFIC.fullmatch(ascii_text):
-        return f"the ID number is in scientific notation (like 1.41023E+17); {TEXT_FIX}"
+        return _(
+            "the ID number is in scientific notation (like 1.41023E+17); format the ID column "
+            "as text and re-enter the number from the ID card"
+        )
     if _RE_DECIMAL.fullmatch(ascii_text):
-        return f"the ID number has a decimal point, so it was stored as a number; {TEXT_FIX}"
+        return _(
+            "the ID number has a decimal point, so it was stored as a number; format the ID "
+            "column as text and re-enter the number from the ID card"
+        )
     if ascii_text != cell:
-        return (
+        return _(
             "the ID number contains full-width characters (such as １ or Ｘ); "
             "re-enter it with half-width digits and X"
         )
     if len(cell) == 18 and cell[17] == "x":
-        return "the check character is a lowercase x; enter it as an uppercase X"
+        return _("the check character is a lowercase x; enter it as an uppercase X")
     if (
         _RE_18.fullmatch(cell)
         and cell.endswith("0")
         and cell[15:].strip("0") == ""
         and cell[17] != check_character(cell[:17])
     ):
-        return (
+        return _(
             "the digits after the 15th are zeros and the check character does not match: "
-            f"the spreadsheet stored the number as a number and lost them; {TEXT_FIX}"
+            "the spreadsheet stored the number as a number and lost them; format the ID "
+            "column as text and re-enter the number from the ID card"
         )
     return None
 
@@ -367,7 +437,7 @@ def parse_spreadsheet_cell(cell: object, *, today: datetime.date | None = None) 
     Raises :class:`IdNumberError` with the reason and the fix.
     """
     if cell is None or cell == "":
-        raise IdNumberError("the ID number is empty")
+        raise IdNumberError(_("the ID number is empty"))
     damage = spreadsheet_damage(cell)
     if damage is not None:
         raise IdNumberError(damage)
@@ -376,7 +446,7 @@ def parse_spreadsheet_cell(cell: object, *, today: datetime.date | None = None) 
     if cell.endswith("000"):
         # Its check character matches, but a number stored as a number ends the same way
         # one time in eleven: accepted, with a warning to compare it with the card.
-        warning = (
+        warning = _(
             "the ID number ends in 000, as numbers damaged by a spreadsheet do; "
             "compare it with the ID card"
         )

@@ -30,6 +30,7 @@ from bangfu.core.config import Settings
 from bangfu.core.db import Base
 from bangfu.core.errors import ErrorCode
 from bangfu.core.hookspecs import HOOK_CONTRACT
+from bangfu.core.i18n import _
 from bangfu.core.roster.columns import KEY_PATTERN, RosterColumns
 from bangfu.core.roster.headers import CORE_COLUMNS
 from bangfu.core.security.actor import Actor, Role
@@ -71,15 +72,22 @@ class PluginInfo:
     rules_version: str | None = None
 
 
-def _hint(exc: pluggy.PluginValidationError) -> str:
-    """What to change for a validation error of a known incompatible change."""
+def _contract_error(exc: pluggy.PluginValidationError, name: str | None) -> str:
+    """The refusal of a plugin whose hooks do not match the contract, with what to change
+    for a known incompatible change."""
     if "core_types" in str(exc):
-        return (
-            "\n(hook contract 2.0 removed core_types: declare the types at module level, refer "
-            "to Person and Household through bangfu.plugin.PersonType and HouseholdType, and "
-            "return them from a hook without arguments)"
+        # Translators: {error} is pluggy's own (English) message.
+        return _(
+            "plugin {name} does not match the hook contract: {error}\n(hook contract 2.0 "
+            "removed core_types: declare the types at module level, refer to Person and "
+            "Household through bangfu.plugin.PersonType and HouseholdType, and return them "
+            "from a hook without arguments)",
+            name=name or "?",
+            error=exc,
         )
-    return ""
+    if name is None:
+        return _("a plugin does not match the hook contract: {error}", error=exc)
+    return _("plugin {name} does not match the hook contract: {error}", name=name, error=exc)
 
 
 class DemoUser(NamedTuple):
@@ -105,21 +113,42 @@ def check_contract(info: PluginInfo, offered: str = HOOK_CONTRACT) -> None:
         supported = SpecifierSet(info.contract)
     except InvalidSpecifier as exc:
         raise PluginError(
-            f"plugin {info.name}: contract {info.contract!r} is not a version specifier "
-            "such as '>=1.0,<2'"
+            _(
+                "plugin {name}: contract {contract} is not a version specifier such as '>=1.0,<2'",
+                name=info.name,
+                contract=repr(info.contract),
+            )
         ) from exc
     if Version(offered) in supported:
         return
-    package = info.package or f"the package of plugin {info.name}"
     lower_bounds = [Version(s.version) for s in supported if s.operator in (">=", ">", "~=")]
+    values = {
+        "name": info.name,
+        "version": info.version,
+        "contract": info.contract,
+        "offered": offered,
+    }
     if lower_bounds and Version(offered) < max(lower_bounds):
-        remedy = f"upgrade Bangfu to a release whose hook contract is in {info.contract}"
+        message = _(
+            "plugin {name} {version} supports hook contract {contract}, but this Bangfu offers "
+            "{offered}: upgrade Bangfu to a release whose hook contract is in {contract}",
+            **values,
+        )
+    elif info.package:
+        message = _(
+            "plugin {name} {version} supports hook contract {contract}, but this Bangfu offers "
+            "{offered}: upgrade {package} to a release that supports hook contract {offered}",
+            package=info.package,
+            **values,
+        )
     else:
-        remedy = f"upgrade {package} to a release that supports hook contract {offered}"
-    raise PluginError(
-        f"plugin {info.name} {info.version} supports hook contract {info.contract}, "
-        f"but this Bangfu offers {offered}: {remedy}"
-    )
+        message = _(
+            "plugin {name} {version} supports hook contract {contract}, but this Bangfu offers "
+            "{offered}: upgrade the package of plugin {name} to a release that supports hook "
+            "contract {offered}",
+            **values,
+        )
+    raise PluginError(message)
 
 
 class _CorePlugin:
@@ -183,28 +212,34 @@ def get_plugin_manager(
         found = {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
         if wanted is not None and (missing := wanted - set(found)):
             raise PluginError(
-                f"no installed plugin named {', '.join(sorted(missing))} "
-                f"(entry points in {ENTRY_POINT_GROUP!r}: {', '.join(sorted(found)) or 'none'})"
+                _(
+                    "no installed plugin named {missing} (entry points in {group}: {found})",
+                    missing=", ".join(sorted(missing)),
+                    group=repr(ENTRY_POINT_GROUP),
+                    found=", ".join(sorted(found)) or "-",
+                )
             )
         for name, ep in sorted(found.items()):
             if wanted is None or name in wanted:
                 try:
                     pm.register(ep.load(), name=name)
                 except pluggy.PluginValidationError as exc:
-                    raise PluginError(
-                        f"plugin {name} does not match the hook contract: {exc}{_hint(exc)}"
-                    ) from exc
+                    raise PluginError(_contract_error(exc, name)) from exc
     try:
         for plugin in plugins:
             pm.register(plugin)
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"a plugin does not match the hook contract: {exc}{_hint(exc)}") from exc
+        raise PluginError(_contract_error(exc, None)) from exc
     for hook_name in SYNC_HOOKS:
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             if inspect.iscoroutinefunction(impl.function):
                 raise PluginError(
-                    f"plugin {impl.plugin_name}: {hook_name} must not be async (it is not awaited)"
+                    _(
+                        "plugin {plugin_name}: {hook_name} must not be async (it is not awaited)",
+                        plugin_name=impl.plugin_name,
+                        hook_name=hook_name,
+                    )
                 )
     return pm
 
@@ -252,17 +287,29 @@ class PluginHost:
         self._name_of: dict[str, str] = {CORE_NAME: CORE_NAME}
         for registered, info in _call_each(pm, "bangfu_plugin_info"):
             if not isinstance(info, PluginInfo):
-                raise PluginError(f"plugin {registered}: bangfu_plugin_info must return PluginInfo")
+                raise PluginError(
+                    _(
+                        "plugin {registered}: bangfu_plugin_info must return PluginInfo",
+                        registered=registered,
+                    )
+                )
             if info.name in self.plugins or info.name == CORE_NAME:
-                raise PluginError(f"two plugins are named {info.name!r}")
+                raise PluginError(_("two plugins are named {name}", name=repr(info.name)))
             if not info.name.isidentifier() or not info.name.islower():
-                raise PluginError(f"plugin name {info.name!r} must be a lower-case identifier")
+                raise PluginError(
+                    _("plugin name {name} must be a lower-case identifier", name=repr(info.name))
+                )
             check_contract(info)
             self.plugins[info.name] = info
             self._name_of[registered] = info.name
         for plugin_name, _plugin in pm.list_name_plugin():
             if plugin_name not in self._name_of:
-                raise PluginError(f"plugin {plugin_name} does not implement bangfu_plugin_info")
+                raise PluginError(
+                    _(
+                        "plugin {plugin_name} does not implement bangfu_plugin_info",
+                        plugin_name=plugin_name,
+                    )
+                )
         self.models = self._collect_models()
         self.actions = self._collect_actions()
         self.roster_columns = self._collect_roster_columns()
@@ -279,17 +326,28 @@ class PluginHost:
                 table = getattr(cls, "__table__", None)
                 if table is None or table.metadata is not Base.metadata:
                     raise PluginError(
-                        f"plugin {plugin}: model {cls.__qualname__} "
-                        "is not mapped on bangfu.core.db.Base"
+                        _(
+                            "plugin {plugin}: model {model} is not mapped on bangfu.core.db.Base",
+                            plugin=plugin,
+                            model=cls.__qualname__,
+                        )
                     )
                 if not table.name.startswith(f"{plugin}_"):
                     raise PluginError(
-                        f"plugin {plugin}: table {table.name!r} must be named {plugin}_..."
+                        _(
+                            "plugin {plugin}: table {name} must be named {plugin}_...",
+                            plugin=plugin,
+                            name=repr(table.name),
+                        )
                     )
                 if getattr(cls, "__area_scope__", None) is None:
                     raise PluginError(
-                        f"plugin {plugin}: model {cls.__qualname__} declares no area scope "
-                        "(inherit PersonScoped, HouseholdScoped, AreaPathScoped or GlobalModel)"
+                        _(
+                            "plugin {plugin}: model {model} declares no area scope (inherit "
+                            "PersonScoped, HouseholdScoped, AreaPathScoped or GlobalModel)",
+                            plugin=plugin,
+                            model=cls.__qualname__,
+                        )
                     )
                 models.append(cls)
         return models
@@ -304,12 +362,23 @@ class PluginHost:
         for plugin, action in declared:
             if action.name in owner:
                 raise PluginError(
-                    f"action {action.name!r} is defined twice ({owner[action.name]} and {plugin})"
+                    _(
+                        "action {name} is defined twice ({first} and {plugin})",
+                        name=repr(action.name),
+                        first=owner[action.name],
+                        plugin=plugin,
+                    )
                 )
             owner[action.name] = plugin
         for plugin, action in declared:
             if plugin != CORE_NAME and not action.name.startswith(f"{plugin}:"):
-                raise PluginError(f"plugin {plugin}: action {action.name!r} must start {plugin}:")
+                raise PluginError(
+                    _(
+                        "plugin {plugin}: action {name} must start {plugin}:",
+                        plugin=plugin,
+                        name=repr(action.name),
+                    )
+                )
         return {action.name: action for _plugin, action in declared}
 
     def _collect_roster_columns(self) -> list[tuple[str, RosterColumns]]:
@@ -325,21 +394,33 @@ class PluginHost:
             for group in groups:
                 if not isinstance(group, RosterColumns):
                     raise PluginError(
-                        f"plugin {plugin}: bangfu_roster_columns must return RosterColumns"
+                        _(
+                            "plugin {plugin}: bangfu_roster_columns must return RosterColumns",
+                            plugin=plugin,
+                        )
                     )
                 for column in group.columns:
                     if not (
                         KEY_PATTERN.fullmatch(column.key) and column.key.startswith(f"{plugin}_")
                     ):
                         raise PluginError(
-                            f"plugin {plugin}: roster column {column.key!r} must be lower "
-                            f"snake case starting {plugin}_"
+                            _(
+                                "plugin {plugin}: roster column {key} must be lower snake case "
+                                "starting {plugin}_",
+                                plugin=plugin,
+                                key=repr(column.key),
+                            )
                         )
                     for header in (column.key, column.header_zh):
                         if header in seen:
                             raise PluginError(
-                                f"roster header {header!r} is declared twice "
-                                f"({seen[header]} and {plugin})"
+                                _(
+                                    "roster header {header} is declared twice ({first} and "
+                                    "{plugin})",
+                                    header=repr(header),
+                                    first=seen[header],
+                                    plugin=plugin,
+                                )
                             )
                         seen[header] = plugin
                 found.append((plugin, group))
@@ -355,12 +436,18 @@ class PluginHost:
             plugin = self.plugin_of(registered)
             for codes in enums:
                 if not (isinstance(codes, type) and issubclass(codes, enum.Enum)):
-                    raise PluginError(f"plugin {plugin}: bangfu_error_codes must return enums")
+                    raise PluginError(
+                        _("plugin {plugin}: bangfu_error_codes must return enums", plugin=plugin)
+                    )
                 for member in codes:
                     if member.value != member.name or not CODE_PATTERN.fullmatch(member.name):
                         raise PluginError(
-                            f"plugin {plugin}: error code {member.name!r} must be upper snake "
-                            "case with its name as its value"
+                            _(
+                                "plugin {plugin}: error code {name} must be upper snake case with "
+                                "its name as its value",
+                                plugin=plugin,
+                                name=repr(member.name),
+                            )
                         )
                     owners = declared.setdefault(member.name, [])
                     if plugin not in owners:
@@ -434,10 +521,16 @@ class PluginHost:
             plugin = self.plugin_of(registered)
             for user in users:
                 if not isinstance(user, DemoUser):
-                    raise PluginError(f"plugin {plugin}: bangfu_demo_users must return DemoUser")
+                    raise PluginError(
+                        _("plugin {plugin}: bangfu_demo_users must return DemoUser", plugin=plugin)
+                    )
                 if not user.username.startswith(plugin):
                     raise PluginError(
-                        f"plugin {plugin}: demo user {user.username!r} must start with {plugin}"
+                        _(
+                            "plugin {plugin}: demo user {username} must start with {plugin}",
+                            plugin=plugin,
+                            username=repr(user.username),
+                        )
                     )
                 found.append((plugin, user))
         return found
@@ -499,11 +592,19 @@ class PluginHost:
             for score in found:
                 if not isinstance(score, IndicatorScore):
                     raise PluginError(
-                        f"plugin {plugin}: bangfu_assessment_indicators must return IndicatorScore"
+                        _(
+                            "plugin {plugin}: bangfu_assessment_indicators must return "
+                            "IndicatorScore",
+                            plugin=plugin,
+                        )
                     )
                 if plugin != CORE_NAME and not score.indicator.startswith(f"{plugin}_"):
                     raise PluginError(
-                        f"plugin {plugin}: indicator {score.indicator!r} must start {plugin}_"
+                        _(
+                            "plugin {plugin}: indicator {indicator} must start {plugin}_",
+                            plugin=plugin,
+                            indicator=repr(score.indicator),
+                        )
                     )
                 scores.append(score)
         return scores
@@ -516,7 +617,11 @@ class PluginHost:
             path = Path(folder)
             if not path.is_dir():
                 raise PluginError(
-                    f"plugin {self.plugin_of(registered)}: no migrations folder {path}"
+                    _(
+                        "plugin {plugin}: no migrations folder {path}",
+                        plugin=self.plugin_of(registered),
+                        path=path,
+                    )
                 )
             dirs[self.plugin_of(registered)] = path
         return dirs

@@ -16,6 +16,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from bangfu.core.errors import DomainError, ErrorCode, FieldError
+from bangfu.core.i18n import _
 
 #: Free-text notes kept in TEXT columns (visit notes, responses, five-knowns notes).
 MAX_NOTES = 4000
@@ -30,7 +31,7 @@ def length_errors(field: str, value: str | None, limit: Any) -> list[FieldError]
         length = limit.property.columns[0].type.length
     if value is None or len(value) <= length:
         return []
-    return [FieldError(field, f"at most {length} characters", ErrorCode.TOO_LONG)]
+    return [FieldError(field, _("at most {limit} characters", limit=length), ErrorCode.TOO_LONG)]
 
 
 def check_length(field: str, value: str | None, limit: Any) -> None:
@@ -60,7 +61,7 @@ def too_long(obj: Any) -> list[FieldError]:
             errors.append(
                 FieldError(
                     camel_case(attribute.key),
-                    f"at most {length} characters",
+                    _("at most {limit} characters", limit=length),
                     ErrorCode.TOO_LONG,
                 )
             )

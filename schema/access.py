@@ -20,6 +20,7 @@ from strawberry.types import Info
 from strawberry.types.base import get_object_definition
 
 from bangfu.core.calendar import age_on
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Person
 from bangfu.schema.audit import audit_denial
 from bangfu.schema.permissions import Allowed, Guard, IsAuthenticated
@@ -46,7 +47,10 @@ class ChildDataGuard(BasePermission):
 
     def __init__(self, action: str) -> None:
         self.action = action
-        self.message = f"data of a child under {CHILD_AGE} needs {action}"
+
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        return _("data of a child under {age} needs {action}", age=CHILD_AGE, action=self.action)
 
     def allows(self, source: Any, info: Info) -> bool:
         return (
@@ -65,9 +69,9 @@ class ChildDataGuard(BasePermission):
 class SensitiveGuard(Allowed):
     """Sensitive personal data (disability, diagnoses) needs ``action`` for anyone's."""
 
-    def __init__(self, action: str) -> None:
-        super().__init__(action)
-        self.message = f"this sensitive field needs {action}"
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        return _("this sensitive field needs {action}", action=self.action)
 
 
 def person_data(

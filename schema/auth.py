@@ -34,6 +34,7 @@ from strawberry.types import Info
 
 from bangfu.core import request_scope
 from bangfu.core.errors import DomainError
+from bangfu.core.i18n import N_, _
 from bangfu.core.security import audit, auth
 from bangfu.core.security.actor import ANONYMOUS, ActorKind, Role
 from bangfu.core.security.models import User
@@ -45,8 +46,8 @@ from bangfu.schema.transactions import refused
 RoleType = strawberry.enum(Role, name="Role", description="Roles that actions are granted to.")
 
 LOGIN_FIELD = "login"
-SEVERAL_LOGINS = "one login per request: this request has {count} login fields and was refused"
-CLIENT_READ_ONLY = "API clients are read-only: mutations are refused"
+SEVERAL_LOGINS = N_("one login per request: this request has {count} login fields and was refused")
+CLIENT_READ_ONLY = N_("API clients are read-only: mutations are refused")
 
 
 def request_id_of(context: Any) -> str | None:
@@ -164,14 +165,14 @@ class AuthenticationChecks(SchemaExtension):
             usernames = [_username(field, execution.variables or {}) for field in logins]
             await _record_batched_logins(context, [u for u in usernames if u is not None])
             return GraphQLError(
-                SEVERAL_LOGINS.format(count=len(logins)),
+                _(SEVERAL_LOGINS, count=len(logins)),
                 extensions={"code": "TOO_MANY_LOGINS"},
             )
         actor = getattr(context, "actor", ANONYMOUS)
         if actor.kind is ActorKind.CLIENT:
             fields = sorted({f.name.value for f in _root_fields(operation, _fragments(document))})
             await _record_client_mutation(context, fields)
-            return GraphQLError(CLIENT_READ_ONLY, extensions={"code": "FORBIDDEN"})
+            return GraphQLError(_(CLIENT_READ_ONLY), extensions={"code": "FORBIDDEN"})
         return None
 
 

@@ -27,6 +27,7 @@ from bangfu.core.bottomline.reading import (
     summary_from_table,
 )
 from bangfu.core.bottomline.stored import changed_modules, recorded_versions
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Person
 from bangfu.schema.connections import paginate
 from bangfu.schema.permissions import requires
@@ -238,7 +239,7 @@ class BottomLineQuery:
     ) -> BottomLineSummary:
         region = await info.context.loaders["region"].load(region_code)
         if region is None:
-            raise ValueError(f"regionCode: unknown region code {region_code!r}")
+            raise ValueError(_("regionCode: unknown region code {code}", code=repr(region_code)))
         context = info.context
         async with context.read() as session:
             if await _prepared(context, session, region.path):

@@ -15,6 +15,7 @@ from bangfu.core import calendar
 from bangfu.core.admission import Admission, Busy
 from bangfu.core.bottomline.reading import Readiness
 from bangfu.core.config import Settings
+from bangfu.core.i18n import _
 from bangfu.core.log_throttle import FailureLog
 from bangfu.core.plugins import PluginHost
 from bangfu.core.registry.area_sizes import AreaSizes
@@ -205,5 +206,5 @@ async def filter_region_path(context: Context, code: str) -> str:
     """The path of a filter's region; an unknown code is a request error."""
     path = await context.region_path(code)
     if path is None:
-        raise ValueError(f"filter.regionCode: unknown region code {code!r}")
+        raise ValueError(_("filter.regionCode: unknown region code {code}", code=repr(code)))
     return path

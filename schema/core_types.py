@@ -14,6 +14,7 @@ from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from bangfu.core.calendar import age_on
+from bangfu.core.i18n import _
 from bangfu.core.registry import models
 from bangfu.core.registry.persons import masked_id_number
 from bangfu.core.security.crypto import DecryptionError
@@ -68,7 +69,7 @@ def compose(name: str, base: type, mixins: list[tuple[str, type]], description: 
                 )
             owners[graphql] = plugin
             python_owners[python] = plugin
-    composed = type(name, (base, *(mixin for _, mixin in mixins)), {})
+    composed = type(name, (base, *(mixin for _plugin, mixin in mixins)), {})
     return strawberry.type(composed, name=name, description=description)
 
 
@@ -151,7 +152,7 @@ class PersonCore(Node):
         try:
             return masked_id_number(info.context.cipher, root)
         except DecryptionError as exc:
-            raise PermissionError("the stored ID number failed its integrity check") from exc
+            raise PermissionError(_("the stored ID number failed its integrity check")) from exc
 
     @strawberry.field(
         description="Completed years of age today (Asia/Shanghai).", extensions=public_part
@@ -317,7 +318,7 @@ def build_core_types(extensions: list[tuple[str, str, type]]) -> tuple[type, typ
     :returns: the composed ``Person`` and ``Household``; every other type refers to them
         through ``bangfu.schema.composed`` (set them there with ``composing`` to build).
     """
-    unknown = {type_name for _, type_name, _ in extensions} - {"Person", "Household"}
+    unknown = {type_name for _plugin, type_name, _mixin in extensions} - {"Person", "Household"}
     if unknown:
         raise SchemaCompositionError(
             f"plugins may extend Person and Household only, not {', '.join(sorted(unknown))}"

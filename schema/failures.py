@@ -28,11 +28,13 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from bangfu.core import request_scope
 from bangfu.core.db_health import UNAVAILABLE_MESSAGE, is_unavailable
 from bangfu.core.errors import DomainError
+from bangfu.core.i18n import N_, _
 from bangfu.core.log_throttle import FailureLog
+from bangfu.schema.graphql_messages import translated
 
 log = logging.getLogger("bangfu.errors")
 
-MASKED_MESSAGE = "Unexpected error: the request could not be completed."
+MASKED_MESSAGE = N_("Unexpected error: the request could not be completed.")
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
@@ -97,7 +99,7 @@ class GuardedSchema(strawberry.Schema):
             unavailable = is_unavailable(_original(error))
             return copy_error(
                 error,
-                UNAVAILABLE_MESSAGE if unavailable else MASKED_MESSAGE,
+                _(UNAVAILABLE_MESSAGE) if unavailable else _(MASKED_MESSAGE),
                 extensions={
                     "code": "SERVICE_UNAVAILABLE" if unavailable else "INTERNAL_SERVER_ERROR",
                     "requestId": _request_id(error),
@@ -111,9 +113,13 @@ class GuardedSchema(strawberry.Schema):
             error = copy_error(
                 error, extensions={**(error.extensions or {}), "code": "BAD_USER_INPUT"}
             )
-        if not self.suggestions and "Did you mean" in error.message:
-            return copy_error(error, without_suggestions(error.message))
-        return error
+        message = error.message
+        if not self.suggestions and "Did you mean" in message:
+            message = without_suggestions(message)
+        # graphql-core's own messages are English: in the reader's language where their
+        # shape is known (Bangfu's own are written in it already).
+        message = translated(message)
+        return error if message == error.message else copy_error(error, message)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

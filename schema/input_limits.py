@@ -55,6 +55,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from bangfu.core.config import Settings
+from bangfu.core.i18n import _
 
 #: Metadata of a field or argument matched as a search: ``strawberry.field(metadata=SEARCH)``.
 SEARCH = {"bangfu.search": True}
@@ -200,7 +201,12 @@ class _Walk:
         if len(text) > bound and len(self.errors) < MAX_ERRORS:
             self.errors.append(
                 GraphQLError(
-                    f"{path}: at most {bound} characters (this one has {len(text)})",
+                    _(
+                        "{field}: at most {limit} characters (this one has {length})",
+                        field=path,
+                        limit=bound,
+                        length=len(text),
+                    ),
                     nodes=node,
                     extensions={"code": "BAD_USER_INPUT"},
                 )

@@ -67,9 +67,10 @@ from strawberry.extensions import (
 )
 from strawberry.schema.schema import validate_document
 
-from bangfu.core import request_scope
+from bangfu.core import i18n, request_scope
 from bangfu.core.admission import Busy
 from bangfu.core.config import Settings
+from bangfu.core.i18n import _
 from bangfu.schema.scan_cost import ScanCost, declared, is_connection
 
 MAX_FRAGMENT_NESTING = 32
@@ -223,6 +224,7 @@ class QueryGuard(SchemaExtension):
             settings.max_query_cost,
             settings.max_query_depth,
             settings.max_page_size,
+            i18n.language(),  # the refusal is written in the request's language
         )
         found = _shapes.get(key, _UNKNOWN)
         if found is _UNKNOWN:
@@ -238,8 +240,11 @@ class QueryGuard(SchemaExtension):
         directives = count_directives(document)
         if directives > settings.max_directives:
             return GraphQLError(
-                f"the document uses {directives} directives; at most "
-                f"{settings.max_directives} are allowed",
+                _(
+                    "the document uses {count} directives; at most {limit} are allowed",
+                    count=directives,
+                    limit=settings.max_directives,
+                ),
                 extensions={"code": "QUERY_TOO_COMPLEX"},
             )
         counter = CostCounter(
@@ -254,19 +259,26 @@ class QueryGuard(SchemaExtension):
                         break
         except (_TooDeep, RecursionError):
             return GraphQLError(
-                f"the document nests fragments or fields too deeply (fragments at most "
-                f"{MAX_FRAGMENT_NESTING} levels, fields at most {settings.max_query_depth})",
+                _(
+                    "the document nests fragments or fields too deeply (fragments at most "
+                    "{fragments} levels, fields at most {fields})",
+                    fragments=MAX_FRAGMENT_NESTING,
+                    fields=settings.max_query_depth,
+                ),
                 extensions={"code": "QUERY_TOO_COMPLEX"},
             )
         if counter.unknown:
             # The depth limiter cannot walk a spread of an unknown fragment: answer
             # graphql-core's own validation error for it here.
             name, spread = counter.unknown[0]
+            # In graphql-core's words (English): translated with its other messages.
             return GraphQLError(f"Unknown fragment '{name}'.", nodes=[spread])
         if size > settings.max_query_cost:
             return GraphQLError(
-                f"the document selects more than {settings.max_query_cost} fields once its "
-                "fragments are expanded",
+                _(
+                    "the document selects more than {limit} fields once its fragments are expanded",
+                    limit=settings.max_query_cost,
+                ),
                 extensions={"code": "QUERY_TOO_COMPLEX"},
             )
         return None
@@ -312,25 +324,37 @@ class QueryGuard(SchemaExtension):
         if cost > settings.max_query_cost:
             return [
                 GraphQLError(
-                    f"the query is too costly: its static cost is over the budget of "
-                    f"{settings.max_query_cost} (each field costs 1; `first: n` multiplies "
-                    "the cost of its selection by n): ask for smaller pages or fewer fields",
+                    _(
+                        "the query is too costly: its static cost is over the budget of "
+                        "{budget} (each field costs 1; `first: n` multiplies the cost of its "
+                        "selection by n): ask for smaller pages or fewer fields",
+                        budget=settings.max_query_cost,
+                    ),
                     extensions={"code": "QUERY_TOO_COSTLY"},
                 )
             ], cost + scan
         if scan > settings.max_scan_cost:
             budget = settings.max_scan_cost
             # The count stops just past the budget: beyond it, no exact figure.
-            figure = f"about {math.ceil(scan)}" if scan < budget + 1 else f"more than {budget}"
-            return [
-                GraphQLError(
+            if scan < budget + 1:
+                message = _(
                     "the query reads too much: filters and fields that read a whole area "
                     "cost by the persons in it (the at-risk filter 25 a person, a filter "
-                    f"scanning rows 0.1), and this one comes to {figure}, over the budget of "
-                    f"{budget}: narrow it with a regionCode, or ask for fewer of them at once",
-                    extensions={"code": "QUERY_TOO_COSTLY"},
+                    "scanning rows 0.1), and this one comes to about {cost}, over the budget "
+                    "of {budget}: narrow it with a regionCode, or ask for fewer of them at once",
+                    cost=math.ceil(scan),
+                    budget=budget,
                 )
-            ], cost + scan
+            else:
+                message = _(
+                    "the query reads too much: filters and fields that read a whole area "
+                    "cost by the persons in it (the at-risk filter 25 a person, a filter "
+                    "scanning rows 0.1), and this one comes to more than {budget}, over the "
+                    "budget of {budget}: narrow it with a regionCode, or ask for fewer of them "
+                    "at once",
+                    budget=budget,
+                )
+            return [GraphQLError(message, extensions={"code": "QUERY_TOO_COSTLY"})], cost + scan
         return [], cost + scan
 
 
@@ -541,7 +565,7 @@ class CostCounter:
             if not 1 <= first <= self.max_page_size:
                 self.errors.append(
                     GraphQLError(
-                        f"first: must be between 1 and {self.max_page_size}",
+                        _("first: must be between 1 and {maximum}", maximum=self.max_page_size),
                         nodes=[node],
                         extensions={"code": "BAD_USER_INPUT"},
                     )

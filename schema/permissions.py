@@ -15,14 +15,21 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 from strawberry.utils.await_maybe import await_maybe
 
+from bangfu.core.i18n import _
 from bangfu.schema.audit import audit_denial
 
 
 class IsAuthenticated(BasePermission):
     """The request carries a valid token."""
 
-    message = "authentication required: log in and send the token as 'Authorization: Bearer ...'"
     error_extensions = {"code": "UNAUTHENTICATED"}
+
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        # Read when refusing: in the language of the request.
+        return _(
+            "authentication required: log in and send the token as 'Authorization: Bearer ...'"
+        )
 
     def __init__(self, action: str | None = None) -> None:
         self.action = action  # what the field needs after the login (for the audit row)
@@ -44,7 +51,10 @@ class Allowed(BasePermission):
 
     def __init__(self, action: str) -> None:
         self.action = action
-        self.message = f"you are not allowed to {action}"
+
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        return _("you are not allowed to {action}", action=self.action)
 
     def allows(self, source: Any, info: Info) -> bool:
         return bool(info.context.actor.is_authenticated and info.context.allowed(self.action))

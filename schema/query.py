@@ -10,6 +10,7 @@ from strawberry.types import Info
 from bangfu.core import idnumber
 from bangfu.core.bottomline import Indicator
 from bangfu.core.db import path_within
+from bangfu.core.i18n import _
 from bangfu.core.registry import models
 from bangfu.core.registry.persons import id_number_digest
 from bangfu.schema.access import public
@@ -168,7 +169,7 @@ class CoreQuery:
     )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_NODES:
-            raise ValueError(f"ids: at most {MAX_NODES} IDs per request")
+            raise ValueError(_("ids: at most {maximum} IDs per request", maximum=MAX_NODES))
         return list(await asyncio.gather(*(load_node(info, id) for id in ids)))
 
     @strawberry.field(description="One person by global ID.", extensions=requires("registry:read"))

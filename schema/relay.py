@@ -6,7 +6,8 @@ from typing import Any
 
 import strawberry
 
-from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.errors import DomainError, ErrorCode, not_found
+from bangfu.core.i18n import _
 
 
 def to_global_id(type_name: str, pk: int | str) -> str:
@@ -27,10 +28,10 @@ def parse_key(text: str) -> int:
     row can have — raises ValueError, and so means "no such object", never a query.
     """
     if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_KEY)):
-        raise ValueError("not a valid key")
+        raise ValueError(_("not a valid key"))
     key = int(text)
     if not 1 <= key <= MAX_KEY:
-        raise ValueError("not a valid key")
+        raise ValueError(_("not a valid key"))
     return key
 
 
@@ -40,10 +41,10 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(global_id.encode(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError("not a valid global ID") from exc
+        raise ValueError(_("not a valid global ID")) from exc
     type_name, sep, pk = decoded.partition(":")
     if not sep or not type_name:
-        raise ValueError("not a valid global ID")
+        raise ValueError(_("not a valid global ID"))
     parse_key(pk)
     return type_name, pk
 
@@ -66,7 +67,7 @@ def decode_id(global_id: str | strawberry.ID, expected: str, field: str) -> int:
             raise ValueError
         return key
     except ValueError as exc:
-        raise DomainError.of(field, f"no {expected} with this ID", ErrorCode.NOT_FOUND) from exc
+        raise DomainError.of(field, not_found(expected), ErrorCode.NOT_FOUND) from exc
 
 
 @strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
@@ -89,17 +90,17 @@ def encode_cursor(pk: int) -> str:
 def decode_cursor(cursor: str) -> int:
     """The key a cursor points after; ValueError (a request error) when it is not one."""
     try:
-        kind, _, pk = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
+        kind, _sep, pk = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
         if kind != "cursor":
             raise ValueError
         return parse_key(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError("after: not a valid cursor") from exc
+        raise ValueError(_("after: not a valid cursor")) from exc
 
 
 def check_first(first: int, max_page_size: int) -> None:
     if not 1 <= first <= max_page_size:
-        raise ValueError(f"first: must be between 1 and {max_page_size}")
+        raise ValueError(_("first: must be between 1 and {maximum}", maximum=max_page_size))
 
 
 def page_info(rows: list[Any], has_next: bool, after: str | None) -> PageInfo:

@@ -7,7 +7,8 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.errors import DomainError, ErrorCode, not_found
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Person
 from bangfu.core.registry.persons import read_id_number
 from bangfu.core.security import audit
@@ -63,22 +64,26 @@ async def _reveal(info: Info, session: AsyncSession, input: PersonRevealInput) -
     if not MIN_REASON <= len(reason) <= MAX_REASON:
         raise DomainError.of(
             "input.reason",
-            f"give a reason of {MIN_REASON} to {MAX_REASON} characters",
+            _(
+                "give a reason of {minimum} to {maximum} characters",
+                minimum=MIN_REASON,
+                maximum=MAX_REASON,
+            ),
             ErrorCode.INVALID_INPUT,
         )
     if not input.fields:
-        raise DomainError.of("input.fields", "name at least one field", ErrorCode.INVALID_INPUT)
+        raise DomainError.of("input.fields", _("name at least one field"), ErrorCode.INVALID_INPUT)
     person_id = decode_id(input.id, "Person", "input.id")
     person = await session.get(Person, person_id)
     if person is None:
-        raise DomainError.of("input.id", "no Person with this ID", ErrorCode.NOT_FOUND)
+        raise DomainError.of("input.id", not_found("Person"), ErrorCode.NOT_FOUND)
     try:
         id_number = read_id_number(info.context.cipher, person)
     except DecryptionError as exc:
         log.error("person %s: stored ID number failed its integrity check", person.id)
         raise DomainError.of(
             "input.id",
-            "the stored value failed its integrity check; the incident is logged",
+            _("the stored value failed its integrity check; the incident is logged"),
             ErrorCode.UNREADABLE_VALUE,
         ) from exc
     await audit.record(

@@ -49,6 +49,7 @@ from bangfu.core.care.plan_models import Measure
 from bangfu.core.care.screening_models import ScreeningCampaign, ScreeningTarget
 from bangfu.core.config import Settings
 from bangfu.core.db import chunks, path_within
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Household, Organisation, Person, Region, RegionLevel
 from bangfu.core.security.models import User
 
@@ -141,12 +142,15 @@ async def period_of(
 ) -> tuple[AssessmentPeriod, Region]:
     """Check the arguments and build the period; :class:`AssessmentError` names the bad one."""
     if not FIRST_YEAR <= year <= today.year:
-        raise AssessmentError("year", f"must be between {FIRST_YEAR} and {today.year}")
+        raise AssessmentError(
+            "year",
+            _("must be between {first} and {last}", first=FIRST_YEAR, last=today.year),
+        )
     region = await session.get(Region, region_code)
     if region is None:
-        raise AssessmentError("regionCode", f"unknown region code {region_code!r}")
+        raise AssessmentError("regionCode", _("unknown region code {code}", code=repr(region_code)))
     if region.level not in (RegionLevel.CITY, RegionLevel.COUNTY):
-        raise AssessmentError("regionCode", "assess a city or a county-level division")
+        raise AssessmentError("regionCode", _("assess a city or a county-level division"))
     starts, ends = dt.date(year, 1, 1), dt.date(year, 12, 31)
     period = AssessmentPeriod(year, region.code, region.path, starts, ends, min(ends, today))
     return period, region

@@ -22,6 +22,7 @@ from bangfu.core.care.events import CareEventKind, CareEventRaised
 from bangfu.core.care.models import Pairing
 from bangfu.core.config import Settings
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Person
 from bangfu.core.text_limits import MAX_NOTES
 
@@ -58,7 +59,7 @@ async def record_event(
         if found is not None:
             return found
     if await session.get(Person, event.person_id) is None:
-        raise DomainError.of("personId", "no Person with this ID", ErrorCode.NOT_FOUND)
+        raise DomainError.of("personId", _("no Person with this ID"), ErrorCode.NOT_FOUND)
     row = CareEvent(
         person_id=event.person_id,
         kind=kind,
@@ -124,7 +125,7 @@ class CareEvents(CareService):
             if paired is None:
                 raise DomainError.of(
                     "input.eventId",
-                    "only the person's paired official may answer this event",
+                    _("only the person's paired official may answer this event"),
                     ErrorCode.FORBIDDEN,
                 )
         responded_on = responded_on or self.today
@@ -133,7 +134,7 @@ class CareEvents(CareService):
             errors.append(
                 FieldError(
                     "input.respondedOn",
-                    "a response cannot precede the event",
+                    _("a response cannot precede the event"),
                     ErrorCode.INVALID_DATE_RANGE,
                 )
             )
@@ -169,7 +170,9 @@ class CareEvents(CareService):
         events were raised now."""
         if abs(year - self.today.year) > 1:
             raise DomainError.of(
-                "input.year", "raise holiday events within a year of today", ErrorCode.INVALID_YEAR
+                "input.year",
+                _("raise holiday events within a year of today"),
+                ErrorCode.INVALID_YEAR,
             )
         try:
             day = holiday_date(holiday, year)

@@ -9,6 +9,7 @@ from bangfu.core.care.care_events import CareEvents
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
 from bangfu.core.errors import DomainError
+from bangfu.core.i18n import _
 from bangfu.core.security import SYSTEM, audit
 
 
@@ -42,9 +43,17 @@ async def holidays_command(settings: Settings, holiday: Holiday, year: int) -> i
                         session, settings, holiday, year, "cli:care.holidays"
                     )
                 except DomainError as exc:
-                    print(f"bangfu care holidays: {exc}")
+                    print(_("bangfu care holidays: {error}", error=exc))
                     return 1
     finally:
         await engine.dispose()
-    print(f"raised {raised} {holiday.slug} events for {year} (the holiday is on {day.isoformat()})")
+    print(
+        _(
+            "raised {raised} {holiday} events for {year} (the holiday is on {day})",
+            raised=raised,
+            holiday=holiday.slug,
+            year=year,
+            day=day.isoformat(),
+        )
+    )
     return 0

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bangfu.core.calendar import today
 from bangfu.core.config import Settings
 from bangfu.core.db import flush_or_version_conflict
-from bangfu.core.errors import DomainError, ErrorCode, FieldError
+from bangfu.core.errors import DomainError, ErrorCode, FieldError, not_found
+from bangfu.core.i18n import N_, _
 from bangfu.core.registry.models import CategoryAssignment, Organisation, Person, Region
 from bangfu.core.security.actor import Actor
 
@@ -23,13 +24,13 @@ _RACES = (
     (
         ("uq_core_pairing_active_person", "core_pairing.person_id"),
         "input.personId",
-        "the person has an active pairing already: end it first",
+        N_("the person has an active pairing already: end it first"),
         ErrorCode.ALREADY_PAIRED,
     ),
     (
         ("uq_core_assistance_plan_household_id", "core_assistance_plan.household_id"),
         "input.householdId",
-        "the household's plan was created meanwhile: try again",
+        N_("the household's plan was created meanwhile: try again"),
         ErrorCode.VERSION_CONFLICT,
     ),
 )
@@ -59,7 +60,7 @@ class CareService:
         """A row the actor may see, or NOT_FOUND (absent and out of area look the same)."""
         row = await self.session.get(model, pk)
         if row is None:
-            raise DomainError.of(field, f"no {model.__name__} with this ID", ErrorCode.NOT_FOUND)
+            raise DomainError.of(field, not_found(model.__name__), ErrorCode.NOT_FOUND)
         return row
 
     async def person(self, person_id: int, field: str) -> Person:
@@ -69,7 +70,7 @@ class CareService:
         found = await self.session.get(Organisation, organisation_id)
         if found is None:
             raise DomainError.of(
-                field, "no Organisation with this ID", ErrorCode.UNKNOWN_ORGANISATION
+                field, _("no Organisation with this ID"), ErrorCode.UNKNOWN_ORGANISATION
             )
         return found
 
@@ -77,10 +78,12 @@ class CareService:
         """A region inside the actor's area, or UNKNOWN_REGION / OUT_OF_AREA."""
         region = await self.session.get(Region, code)
         if region is None:
-            raise DomainError.of(field, f"unknown region code {code!r}", ErrorCode.UNKNOWN_REGION)
+            raise DomainError.of(
+                field, _("unknown region code {code}", code=repr(code)), ErrorCode.UNKNOWN_REGION
+            )
         if not self.covers(region.path):
             raise DomainError.of(
-                field, f"region {code} is outside your area", ErrorCode.OUT_OF_AREA
+                field, _("region {code} is outside your area", code=code), ErrorCode.OUT_OF_AREA
             )
         return region
 
@@ -99,7 +102,7 @@ class CareService:
     def future_day(self, day: dt.date, field: str) -> list[FieldError]:
         """``FUTURE_DATE`` for a day after today, to collect with the input's other errors."""
         if day > self.today:
-            return [FieldError(field, "the day cannot be in the future", ErrorCode.FUTURE_DATE)]
+            return [FieldError(field, _("the day cannot be in the future"), ErrorCode.FUTURE_DATE)]
         return []
 
     def not_after_today(self, day: dt.date, field: str) -> None:
@@ -122,5 +125,5 @@ class CareService:
             text = str(exc.orig)
             for names, field, message, code in _RACES:
                 if any(name in text for name in names):
-                    raise DomainError.of(field, message, code) from exc
+                    raise DomainError.of(field, _(message), code) from exc
             raise

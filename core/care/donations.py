@@ -17,6 +17,7 @@ from bangfu.core.care.enums import FundingSource, MeasureStatus, ProblemDomain
 from bangfu.core.care.plan_models import Measure
 from bangfu.core.db import path_within
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Category, CategoryAssignment, Household, Membership, Region
 
 FEN = decimal.Decimal("0.01")
@@ -33,7 +34,9 @@ def amount_problems(amount: decimal.Decimal, field: str) -> list[FieldError]:
     ):
         return [
             FieldError(
-                field, "a positive amount in yuan with at most 2 decimals", ErrorCode.INVALID_AMOUNT
+                field,
+                _("a positive amount in yuan with at most 2 decimals"),
+                ErrorCode.INVALID_AMOUNT,
             )
         ]
     return []
@@ -87,12 +90,12 @@ class Donations(CareService):
 
     async def _own_region(self) -> str:
         if self.actor.area_path is None:
-            raise DomainError.of("input.regionCode", "give the region", ErrorCode.REQUIRED)
+            raise DomainError.of("input.regionCode", _("give the region"), ErrorCode.REQUIRED)
         code = await self.session.scalar(
             select(Region.code).where(Region.path == self.actor.area_path)
         )
         if code is None:
-            raise DomainError.of("input.regionCode", "give the region", ErrorCode.REQUIRED)
+            raise DomainError.of("input.regionCode", _("give the region"), ErrorCode.REQUIRED)
         return code
 
     async def allocate(
@@ -113,7 +116,7 @@ class Donations(CareService):
         )
         if donation is None:
             raise DomainError.of(
-                "input.donationId", "no Donation with this ID", ErrorCode.NOT_FOUND
+                "input.donationId", _("no Donation with this ID"), ErrorCode.NOT_FOUND
             )
         measure = await self.get(Measure, measure_id, "input.measureId")
         await self._check_restrictions(donation, measure)
@@ -132,7 +135,7 @@ class Donations(CareService):
             remaining = donation.amount_fen - donation.allocated_fen
             raise DomainError.of(
                 "input.amount",
-                f"only {to_yuan(remaining)} yuan of the donation remain",
+                _("only {amount} yuan of the donation remain", amount=to_yuan(remaining)),
                 ErrorCode.DONATION_EXCEEDED,
             )
         allocation = DonationAllocation(
@@ -153,15 +156,17 @@ class Donations(CareService):
         if measure.funding_source is not FundingSource.SOCIAL_DONATION:
             raise DomainError.of(
                 field,
-                "the measure is not funded by social donations",
+                _("the measure is not funded by social donations"),
                 ErrorCode.DONATION_RESTRICTED,
             )
         if measure.status is MeasureStatus.CANCELLED:
-            raise DomainError.of(field, "the measure is cancelled", ErrorCode.DONATION_RESTRICTED)
+            raise DomainError.of(
+                field, _("the measure is cancelled"), ErrorCode.DONATION_RESTRICTED
+            )
         if donation.domain is not None and measure.domain is not donation.domain:
             raise DomainError.of(
                 field,
-                f"the donation is for {donation.domain.value} measures only",
+                _("the donation is for {domain} measures only", domain=donation.domain.value),
                 ErrorCode.DONATION_RESTRICTED,
             )
         inside = await self.session.scalar(
@@ -173,7 +178,7 @@ class Donations(CareService):
         if inside is None:
             raise DomainError.of(
                 field,
-                "the household lies outside the donation's area",
+                _("the household lies outside the donation's area"),
                 ErrorCode.DONATION_RESTRICTED,
             )
         if donation.category is not None and not await self._holds(
@@ -181,7 +186,10 @@ class Donations(CareService):
         ):
             raise DomainError.of(
                 field,
-                f"the donation is for households with a member holding {donation.category.value}",
+                _(
+                    "the donation is for households with a member holding {category}",
+                    category=donation.category.value,
+                ),
                 ErrorCode.DONATION_RESTRICTED,
             )
 

@@ -11,6 +11,7 @@ from bangfu.core.care.common import CareService, active_hardship_persons
 from bangfu.core.care.enums import FiveKnownItem
 from bangfu.core.care.models import FiveKnown, Pairing
 from bangfu.core.errors import DomainError, ErrorCode, FieldError
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Person, Region
 from bangfu.core.security.actor import Role
 from bangfu.core.security.models import User
@@ -87,7 +88,7 @@ class Pairings(CareService):
         ):
             raise DomainError.of(
                 field,
-                "no active user with the PAIRED_OFFICIAL role in your area",
+                _("no active user with the PAIRED_OFFICIAL role in your area"),
                 ErrorCode.NOT_AN_OFFICIAL,
             )
         return user, region
@@ -102,7 +103,7 @@ class Pairings(CareService):
             errors.append(
                 FieldError(
                     "input.officialId",
-                    "the person lives outside the official's area",
+                    _("the person lives outside the official's area"),
                     ErrorCode.NOT_AN_OFFICIAL,
                 )
             )
@@ -110,7 +111,7 @@ class Pairings(CareService):
             errors.append(
                 FieldError(
                     "input.personId",
-                    "the person holds no hardship category on the start date",
+                    _("the person holds no hardship category on the start date"),
                     ErrorCode.NOT_A_HARDSHIP_PERSON,
                 )
             )
@@ -124,14 +125,17 @@ class Pairings(CareService):
         if any(p.end_date is None for p in history):
             raise DomainError.of(
                 "input.personId",
-                "the person has an active pairing already: end it first",
+                _("the person has an active pairing already: end it first"),
                 ErrorCode.ALREADY_PAIRED,
             )
         last_end = max((p.end_date for p in history if p.end_date is not None), default=None)
         if last_end is not None and start_date < last_end:
             raise DomainError.of(
                 "input.startDate",
-                f"the previous pairing ended on {last_end.isoformat()}: start on or after it",
+                _(
+                    "the previous pairing ended on {date}: start on or after it",
+                    date=last_end.isoformat(),
+                ),
                 ErrorCode.INVALID_DATE_RANGE,
             )
         pairing = Pairing(person_id=person.id, official_id=official.id, start_date=start_date)
@@ -145,17 +149,17 @@ class Pairings(CareService):
         end_date = end_date or self.today
         if pairing.end_date is not None:
             raise DomainError.of(
-                "input.id", "the pairing has ended already", ErrorCode.ALREADY_ENDED
+                "input.id", _("the pairing has ended already"), ErrorCode.ALREADY_ENDED
             )
         self.not_after_today(end_date, "input.endDate")
         if end_date < pairing.start_date:
             raise DomainError.of(
                 "input.endDate",
-                "the pairing would end before it began",
+                _("the pairing would end before it began"),
                 ErrorCode.INVALID_DATE_RANGE,
             )
         if not reason.strip():
-            raise DomainError.of("input.reason", "give a reason", ErrorCode.REQUIRED)
+            raise DomainError.of("input.reason", _("give a reason"), ErrorCode.REQUIRED)
         check_length("input.reason", reason.strip(), Pairing.end_reason)
         pairing.end_date = end_date
         pairing.end_reason = reason.strip()
@@ -171,12 +175,12 @@ class Pairings(CareService):
         if pairing.official_id != self.actor.id and not may_manage:
             raise DomainError.of(
                 "input.pairingId",
-                "only the paired official keeps the five knowns of this pairing",
+                _("only the paired official keeps the five knowns of this pairing"),
                 ErrorCode.FORBIDDEN,
             )
         if pairing.end_date is not None:
             raise DomainError.of(
-                "input.pairingId", "the pairing has ended", ErrorCode.ALREADY_ENDED
+                "input.pairingId", _("the pairing has ended"), ErrorCode.ALREADY_ENDED
             )
         errors = self._five_known_errors(items)
         if errors:
@@ -202,23 +206,27 @@ class Pairings(CareService):
         errors: list[FieldError] = []
         seen: set[FiveKnownItem] = set()
         if not items:
-            errors.append(FieldError("input.items", "give at least one item", ErrorCode.REQUIRED))
+            errors.append(
+                FieldError("input.items", _("give at least one item"), ErrorCode.REQUIRED)
+            )
         for index, data in enumerate(items):
             field = f"input.items.{index}"
             if data.item in seen:
-                errors.append(FieldError(field, "the item is given twice", ErrorCode.DUPLICATE))
+                errors.append(FieldError(field, _("the item is given twice"), ErrorCode.DUPLICATE))
             seen.add(data.item)
             if not data.note.strip() or len(data.note) > 4000:
                 errors.append(
                     FieldError(
-                        f"{field}.note", "a note of 1 to 4000 characters", ErrorCode.INVALID_INPUT
+                        f"{field}.note",
+                        _("a note of 1 to 4000 characters"),
+                        ErrorCode.INVALID_INPUT,
                     )
                 )
             if data.verified_on > self.today:
                 errors.append(
                     FieldError(
                         f"{field}.verifiedOn",
-                        "the day cannot be in the future",
+                        _("the day cannot be in the future"),
                         ErrorCode.FUTURE_DATE,
                     )
                 )

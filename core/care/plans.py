@@ -12,6 +12,7 @@ from bangfu.core.care.enums import FundingSource, MeasureStatus, ProblemDomain, 
 from bangfu.core.care.plan_models import AssistancePlan, Measure, MeasureProblem
 from bangfu.core.care.screening_models import Problem, ScreeningVisit
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Household
 from bangfu.core.text_limits import check_length
 
@@ -103,7 +104,7 @@ class Plans(CareService):
                 errors.append(
                     FieldError(
                         f"input.problemIds.{index}",
-                        "no problem of this household with this ID",
+                        _("no problem of this household with this ID"),
                         ErrorCode.NOT_FOUND,
                     )
                 )
@@ -135,20 +136,27 @@ class Plans(CareService):
         if measure.version != expected_version:
             raise DomainError.of(
                 "input.expectedVersion",
-                f"the measure was changed meanwhile: current version is {measure.version}",
+                _(
+                    "the measure was changed meanwhile: current version is {version}",
+                    version=measure.version,
+                ),
                 ErrorCode.VERSION_CONFLICT,
             )
         if status not in TRANSITIONS[measure.status]:
             raise DomainError.of(
                 "input.status",
-                f"a {measure.status.value} measure cannot become {status.value}",
+                _(
+                    "a {current} measure cannot become {new}",
+                    current=measure.status.value,
+                    new=status.value,
+                ),
                 ErrorCode.INVALID_STATUS_CHANGE,
             )
         reason = (reason or "").strip() or None
         check_length("input.reason", reason, Measure.status_reason)
         if status is MeasureStatus.CANCELLED and reason is None:
             raise DomainError.of(
-                "input.reason", "say why the measure is cancelled", ErrorCode.REQUIRED
+                "input.reason", _("say why the measure is cancelled"), ErrorCode.REQUIRED
             )
         measure.status = status
         measure.status_reason = reason

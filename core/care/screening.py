@@ -17,6 +17,7 @@ from bangfu.core.care.screening_models import (
 )
 from bangfu.core.db import path_within
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Household, Membership, Person, Region, RegionLevel
 from bangfu.core.text_limits import MAX_NOTES, length_errors
 
@@ -112,7 +113,7 @@ class Screening(CareService):
             errors.append(
                 FieldError(
                     "input.endsOn",
-                    "the campaign would end before it began",
+                    _("the campaign would end before it began"),
                     ErrorCode.INVALID_DATE_RANGE,
                 )
             )
@@ -170,13 +171,13 @@ class Screening(CareService):
         if target is None:
             raise DomainError.of(
                 "input.householdId",
-                "the household is not a target of this campaign",
+                _("the household is not a target of this campaign"),
                 ErrorCode.NOT_A_TARGET,
             )
         organisation_id = organisation_id or self.actor.organisation_id
         if organisation_id is None:
             raise DomainError.of(
-                "input.organisationId", "say which organisation visited", ErrorCode.REQUIRED
+                "input.organisationId", _("say which organisation visited"), ErrorCode.REQUIRED
             )
         await self.organisation(organisation_id, "input.organisationId")
         members = set(
@@ -243,8 +244,11 @@ class Screening(CareService):
             errors.append(
                 FieldError(
                     "input.visitedOn",
-                    f"a visit falls within the campaign ({campaign.starts_on.isoformat()} to "
-                    f"{campaign.ends_on.isoformat()})",
+                    _(
+                        "a visit falls within the campaign ({start} to {end})",
+                        start=campaign.starts_on.isoformat(),
+                        end=campaign.ends_on.isoformat(),
+                    ),
                     ErrorCode.INVALID_DATE_RANGE,
                 )
             )
@@ -252,7 +256,7 @@ class Screening(CareService):
             errors.append(
                 FieldError(
                     "input.problems",
-                    "problems are recorded only when the household was visited",
+                    _("problems are recorded only when the household was visited"),
                     ErrorCode.INVALID_INPUT,
                 )
             )
@@ -263,7 +267,7 @@ class Screening(CareService):
                 errors.append(
                     FieldError(
                         f"{field}.personId",
-                        "the person is not a current member of the household",
+                        _("the person is not a current member of the household"),
                         ErrorCode.NOT_A_MEMBER,
                     )
                 )

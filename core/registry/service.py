@@ -17,6 +17,7 @@ from bangfu.core import idnumber
 from bangfu.core.calendar import today
 from bangfu.core.db import flush_or_version_conflict
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import (
     Category,
     CategoryAssignment,
@@ -72,10 +73,12 @@ class Registry:
         """A region inside the actor's area, or UNKNOWN_REGION / OUT_OF_AREA."""
         region = await self.session.get(Region, code)
         if region is None:
-            raise DomainError.of(field, f"unknown region code {code!r}", ErrorCode.UNKNOWN_REGION)
+            raise DomainError.of(
+                field, _("unknown region code {code}", code=repr(code)), ErrorCode.UNKNOWN_REGION
+            )
         if not self.covers(region.path):
             raise DomainError.of(
-                field, f"region {code} is outside your area", ErrorCode.OUT_OF_AREA
+                field, _("region {code} is outside your area", code=code), ErrorCode.OUT_OF_AREA
             )
         return region
 
@@ -88,20 +91,20 @@ class Registry:
     async def person(self, person_id: int, field: str) -> Person:
         person = await self.session.get(Person, person_id)
         if person is None:  # absent and out of area look the same
-            raise DomainError.of(field, "no Person with this ID", ErrorCode.NOT_FOUND)
+            raise DomainError.of(field, _("no Person with this ID"), ErrorCode.NOT_FOUND)
         return person
 
     async def household(self, household_id: int, field: str) -> Household:
         household = await self.session.get(Household, household_id)
         if household is None:
-            raise DomainError.of(field, "no Household with this ID", ErrorCode.NOT_FOUND)
+            raise DomainError.of(field, _("no Household with this ID"), ErrorCode.NOT_FOUND)
         return household
 
     async def organisation(self, organisation_id: int, field: str) -> Organisation:
         organisation = await self.session.get(Organisation, organisation_id)
         if organisation is None:
             raise DomainError.of(
-                field, "no Organisation with this ID", ErrorCode.UNKNOWN_ORGANISATION
+                field, _("no Organisation with this ID"), ErrorCode.UNKNOWN_ORGANISATION
             )
         return organisation
 
@@ -140,7 +143,7 @@ class Registry:
         )
         if owner is not None and owner != exclude:
             raise DomainError.of(
-                field, "this ID number is already registered", ErrorCode.DUPLICATE_ID_NUMBER
+                field, _("this ID number is already registered"), ErrorCode.DUPLICATE_ID_NUMBER
             )
 
     def validate_person(self, data: PersonData, field: str) -> list[FieldError]:
@@ -193,7 +196,10 @@ class Registry:
         if person.version != expected_version:
             raise DomainError.of(
                 "input.expectedVersion",
-                f"the person was changed meanwhile: current version is {person.version}",
+                _(
+                    "the person was changed meanwhile: current version is {version}",
+                    version=person.version,
+                ),
                 ErrorCode.VERSION_CONFLICT,
             )
         errors: list[FieldError] = []
@@ -228,7 +234,7 @@ class Registry:
                     errors.append(
                         FieldError(
                             "input.guardianId",
-                            "a person cannot be their own guardian",
+                            _("a person cannot be their own guardian"),
                             ErrorCode.INVALID_INPUT,
                         )
                     )
@@ -256,15 +262,17 @@ class Registry:
         if not heads:
             raise DomainError.of(
                 "input.members",
-                "a household needs exactly one HEAD member",
+                _("a household needs exactly one HEAD member"),
                 ErrorCode.HOUSEHOLD_WITHOUT_HEAD,
             )
         if len(heads) > 1:
             raise DomainError.of(
-                "input.members", "a household has exactly one HEAD member", ErrorCode.MULTIPLE_HEADS
+                "input.members",
+                _("a household has exactly one HEAD member"),
+                ErrorCode.MULTIPLE_HEADS,
             )
         if len(members) > 50:
-            raise DomainError.of("input.members", "at most 50 members", ErrorCode.INVALID_INPUT)
+            raise DomainError.of("input.members", _("at most 50 members"), ErrorCode.INVALID_INPUT)
         start = start or today()
         household = Household(region_code=region.code, area_path=region.path, address=address)
         self.session.add(household)
@@ -297,7 +305,9 @@ class Registry:
             if key in seen:
                 errors.append(
                     FieldError(
-                        field, f"the same person as member {seen[key]}", ErrorCode.ALREADY_A_MEMBER
+                        field,
+                        _("the same person as member {member}", member=seen[key]),
+                        ErrorCode.ALREADY_A_MEMBER,
                     )
                 )
             seen[key] = index
@@ -309,7 +319,7 @@ class Registry:
     async def _member_person(self, member: MemberData, region: Region, field: str) -> Person:
         if (member.person is None) == (member.person_id is None):
             raise DomainError.of(
-                field, "give either person (a new person) or personId", ErrorCode.INVALID_INPUT
+                field, _("give either person (a new person) or personId"), ErrorCode.INVALID_INPUT
             )
         if member.person is not None:
             return await self.create_person(member.person, region, f"{field}.person")
@@ -318,7 +328,7 @@ class Registry:
         if await self.current_membership(person.id) is not None:
             raise DomainError.of(
                 f"{field}.personId",
-                "the person belongs to another household: remove them there first",
+                _("the person belongs to another household: remove them there first"),
                 ErrorCode.ALREADY_IN_A_HOUSEHOLD,
             )
         self.move(person, region)
@@ -335,7 +345,7 @@ class Registry:
         if member.relation == Relation.HEAD:
             raise DomainError.of(
                 "input.relation",
-                "a household has one head: use householdHeadChange",
+                _("a household has one head: use householdHeadChange"),
                 ErrorCode.MULTIPLE_HEADS,
             )
         region = await self.region(household.region_code, "input.householdId")
@@ -343,7 +353,9 @@ class Registry:
             current = await self.current_membership(member.person_id)
             if current is not None and current.household_id == household.id:
                 raise DomainError.of(
-                    "input.personId", "the person is already a member", ErrorCode.ALREADY_A_MEMBER
+                    "input.personId",
+                    _("the person is already a member"),
+                    ErrorCode.ALREADY_A_MEMBER,
                 )
         person = await self._member_person(member, region, "input")
         await self.flush()
@@ -369,19 +381,19 @@ class Registry:
         )
         if membership is None:
             raise DomainError.of(
-                "input.personId", "the person is not a current member", ErrorCode.NOT_A_MEMBER
+                "input.personId", _("the person is not a current member"), ErrorCode.NOT_A_MEMBER
             )
         if membership.relation == Relation.HEAD:
             raise DomainError.of(
                 "input.personId",
-                "the head cannot be removed: change the head first",
+                _("the head cannot be removed: change the head first"),
                 ErrorCode.HEAD_CANNOT_BE_REMOVED,
             )
         end = end or today()
         if end < membership.start_date:
             raise DomainError.of(
                 "input.endDate",
-                "the membership would end before it began",
+                _("the membership would end before it began"),
                 ErrorCode.INVALID_DATE_RANGE,
             )
         membership.end_date = end
@@ -401,7 +413,7 @@ class Registry:
         if former_head_relation == Relation.HEAD:
             raise DomainError.of(
                 "input.formerHeadRelation",
-                "the former head cannot stay HEAD",
+                _("the former head cannot stay HEAD"),
                 ErrorCode.MULTIPLE_HEADS,
             )
         members = await self.current_members(household.id)
@@ -409,17 +421,19 @@ class Registry:
         new_head = next((m for m in members if m.person_id == new_head_id), None)
         if new_head is None:
             raise DomainError.of(
-                "input.newHeadId", "the new head must be a current member", ErrorCode.NOT_A_MEMBER
+                "input.newHeadId",
+                _("the new head must be a current member"),
+                ErrorCode.NOT_A_MEMBER,
             )
         if new_head is old_head:
             raise DomainError.of(
-                "input.newHeadId", "this person is the head already", ErrorCode.INVALID_INPUT
+                "input.newHeadId", _("this person is the head already"), ErrorCode.INVALID_INPUT
             )
         on = on or today()
         if on < max(old_head.start_date, new_head.start_date):
             raise DomainError.of(
                 "input.date",
-                "the change would predate the memberships",
+                _("the change would predate the memberships"),
                 ErrorCode.INVALID_DATE_RANGE,
             )
         for ended in (old_head, new_head):
@@ -468,7 +482,7 @@ class Registry:
             errors.append(
                 FieldError(
                     "input.validTo",
-                    "the category would end before it began",
+                    _("the category would end before it began"),
                     ErrorCode.INVALID_DATE_RANGE,
                 )
             )
@@ -478,7 +492,7 @@ class Registry:
             errors.append(
                 FieldError(
                     "input.monthlyAllowance",
-                    "a non-negative amount in yuan with at most 2 decimals",
+                    _("a non-negative amount in yuan with at most 2 decimals"),
                     ErrorCode.INVALID_AMOUNT,
                 )
             )
@@ -500,7 +514,7 @@ class Registry:
         if overlapping is not None:
             raise DomainError.of(
                 "input.category",
-                f"the person already holds {category.value} in this period",
+                _("the person already holds {category} in this period", category=category.value),
                 ErrorCode.OVERLAP,
             )
         assignment = CategoryAssignment(
@@ -524,16 +538,19 @@ class Registry:
         assignment = await self.session.get(CategoryAssignment, assignment_id)
         if assignment is None:
             raise DomainError.of(
-                "input.id", "no CategoryAssignment with this ID", ErrorCode.NOT_FOUND
+                "input.id", _("no CategoryAssignment with this ID"), ErrorCode.NOT_FOUND
             )
         if assignment.valid_to is not None and assignment.valid_to <= valid_to:
             raise DomainError.of(
-                "input.id", "the category has ended already", ErrorCode.ALREADY_ENDED
+                "input.id", _("the category has ended already"), ErrorCode.ALREADY_ENDED
             )
         if valid_to < assignment.valid_from:
             raise DomainError.of(
                 "input.validTo",
-                f"the category would end before it began ({assignment.valid_from.isoformat()})",
+                _(
+                    "the category would end before it began ({start})",
+                    start=assignment.valid_from.isoformat(),
+                ),
                 ErrorCode.INVALID_DATE_RANGE,
             )
         assignment.valid_to = valid_to
@@ -550,12 +567,12 @@ class Registry:
             text = str(exc.orig).lower()
             if "id_number_digest" in text:
                 raise DomainError.of(
-                    None, "this ID number is already registered", ErrorCode.DUPLICATE_ID_NUMBER
+                    None, _("this ID number is already registered"), ErrorCode.DUPLICATE_ID_NUMBER
                 ) from exc
             if "membership" in text:
                 raise DomainError.of(
                     None,
-                    "the membership conflicts with a current one",
+                    _("the membership conflicts with a current one"),
                     ErrorCode.ALREADY_IN_A_HOUSEHOLD,
                 ) from exc
             raise
@@ -565,18 +582,20 @@ def _disability_errors(category: int | None, grade: int | None, field: str) -> l
     if category is None and grade is None:
         return []
     if category is None or grade is None:
-        return [FieldError(field, "give both category and grade", ErrorCode.INVALID_INPUT)]
+        return [FieldError(field, _("give both category and grade"), ErrorCode.INVALID_INPUT)]
     errors = []
     if not 1 <= category <= 7:
         errors.append(
             FieldError(
-                f"{field}.category", "GB/T 26341 categories are 1 to 7", ErrorCode.INVALID_INPUT
+                f"{field}.category", _("GB/T 26341 categories are 1 to 7"), ErrorCode.INVALID_INPUT
             )
         )
     if not 1 <= grade <= 4:
         errors.append(
             FieldError(
-                f"{field}.grade", "GB/T 26341 grades are 1 to 4", ErrorCode.INVALID_DISABILITY_GRADE
+                f"{field}.grade",
+                _("GB/T 26341 grades are 1 to 4"),
+                ErrorCode.INVALID_DISABILITY_GRADE,
             )
         )
     return errors

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 from bangfu.core import request_scope
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker, utcnow
+from bangfu.core.i18n import _
 from bangfu.core.security.actor import SYSTEM, Actor
 from bangfu.core.security.audit_area import area_of
 from bangfu.core.security.masking import SENSITIVE_MARK, mask_column
@@ -176,19 +177,26 @@ async def verify(session: AsyncSession, *, batch: int = 5000) -> list[ChainBreak
         for event in rows:
             if event.id != expected_id:
                 breaks.append(
-                    ChainBreak(event.id, f"rows {expected_id}..{event.id - 1} are missing")
+                    ChainBreak(
+                        event.id,
+                        _(
+                            "rows {first}..{last} are missing",
+                            first=expected_id,
+                            last=event.id - 1,
+                        ),
+                    )
                 )
             if event.previous_hash != previous:
-                breaks.append(ChainBreak(event.id, "does not link to the row before it"))
+                breaks.append(ChainBreak(event.id, _("does not link to the row before it")))
             if event_hash(event) != event.hash:
-                breaks.append(ChainBreak(event.id, "content does not match its hash (edited)"))
+                breaks.append(ChainBreak(event.id, _("content does not match its hash (edited)")))
             previous = event.hash
             expected_id = event.id + 1
             last_id = event.id
     head = await session.get(AuditHead, _HEAD_ID)
     if head is not None and head.last_hash != previous:
         breaks.append(
-            ChainBreak(last_id, "the chain's end is not the recorded head (rows removed)")
+            ChainBreak(last_id, _("the chain's end is not the recorded head (rows removed)"))
         )
     return breaks
 
@@ -213,11 +221,17 @@ async def verify_command(settings: Settings) -> int:
     """``bangfu audit verify``: 0 when the chain holds, 1 (with each break listed) if not."""
     events, breaks = await verify_database(settings)
     if not breaks:
-        print(f"audit trail intact: {events} events")
+        print(_("audit trail intact: {events} events", events=events))
         return 0
-    print(f"audit trail BROKEN: {len(breaks)} break(s) in {events} events")
+    print(
+        _(
+            "audit trail BROKEN: {count} break(s) in {events} events",
+            count=len(breaks),
+            events=events,
+        )
+    )
     for found in breaks:
-        print(f"  event {found.event_id}: {found.reason}")
+        print(_("  event {event_id}: {reason}", event_id=found.event_id, reason=found.reason))
     return 1
 
 

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bangfu.core.config import Settings
 from bangfu.core.db import utcnow
 from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.i18n import N_, _
 from bangfu.core.registry.models import Organisation, Region
 from bangfu.core.security import audit, clients
 from bangfu.core.security.actor import ANONYMOUS, Actor, ActorKind, Role
@@ -60,7 +61,7 @@ __all__ = [
 ]
 
 #: The one answer to every refused login, whatever the reason.
-LOGIN_REFUSED = "wrong user name or password"
+LOGIN_REFUSED = N_("wrong user name or password")
 
 # Refresh a token's last use at most this often: not one write per request.
 _TOUCH_EVERY = dt.timedelta(minutes=1)
@@ -90,7 +91,7 @@ def recordable_username(username: str) -> str:
 
 
 def _refused() -> DomainError:
-    return DomainError.of(None, LOGIN_REFUSED, ErrorCode.INVALID_CREDENTIALS)
+    return DomainError.of(None, _(LOGIN_REFUSED), ErrorCode.INVALID_CREDENTIALS)
 
 
 async def login(

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.db import utcnow
 from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Organisation, Region
 from bangfu.core.security.actor import Actor, ActorKind, Role
 from bangfu.core.security.models import ApiClient
@@ -74,25 +75,34 @@ async def create_client(
 ) -> tuple[str, ApiClient]:
     """A new client and its token (the only time the token exists in clear). Flushes."""
     if not _NAME.match(name):
-        raise _invalid("name", "a client name has 2 to 100 letters, digits or . _ - @")
+        raise _invalid("name", _("a client name has 2 to 100 letters, digits or . _ - @"))
     if await session.scalar(select(ApiClient.id).where(ApiClient.name == name)) is not None:
-        raise _invalid("name", f"a client named {name!r} exists already")
+        raise _invalid("name", _("a client named {name} exists already", name=repr(name)))
     organisation = await find_organisation(session, organisation_code)
     region = await find_region(session, region_code, organisation)
     granted: list[str] = []
     for scope in scopes or (READ_SCOPE,):
         if scope not in KNOWN_SCOPES:
-            raise _invalid("scope", f"unknown scope {scope!r} (clients are read-only: use 'read')")
+            raise _invalid(
+                "scope",
+                _("unknown scope {scope} (clients are read-only: use 'read')", scope=repr(scope)),
+            )
         if scope not in granted:
             granted.append(scope)
     for plugin in plugins:
         if plugin not in known_plugins:
             loaded = ", ".join(sorted(known_plugins)) or "none"
-            raise _invalid("plugin", f"unknown plugin {plugin!r} (loaded: {loaded})")
+            raise _invalid(
+                "plugin",
+                _("unknown plugin {plugin} (loaded: {loaded})", plugin=repr(plugin), loaded=loaded),
+            )
         if plugin_scope(plugin) not in granted:
             granted.append(plugin_scope(plugin))
     if not 1 <= expires_days <= MAX_EXPIRY_DAYS:
-        raise _invalid("expires_days", f"give between 1 and {MAX_EXPIRY_DAYS} days")
+        raise _invalid(
+            "expires_days",
+            _("give between 1 and {maximum} days", maximum=MAX_EXPIRY_DAYS),
+        )
     token = new_token(CLIENT_TOKEN_PREFIX)
     now = utcnow()
     client = ApiClient(
@@ -141,7 +151,7 @@ async def revoke_client(session: AsyncSession, name: str) -> bool:
     """Revoke a client's token; False when it was revoked already."""
     client = await session.scalar(select(ApiClient).where(ApiClient.name == name))
     if client is None:
-        raise _invalid("name", f"no client named {name!r}", ErrorCode.NOT_FOUND)
+        raise _invalid("name", _("no client named {name}", name=repr(name)), ErrorCode.NOT_FOUND)
     result = await session.execute(
         update(ApiClient)
         .where(ApiClient.id == client.id, ApiClient.revoked_at.is_(None))

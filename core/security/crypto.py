@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bangfu.core.config import Settings
+from bangfu.core.i18n import _
 
 _FORMAT_VERSION = b"\x01"
 _NONCE_BYTES = 12
@@ -31,7 +32,7 @@ class FieldCipher:
 
     def __init__(self, master_key: bytes) -> None:
         if len(master_key) != 32:
-            raise ValueError("the master key must be 32 bytes")
+            raise ValueError(_("the master key must be 32 bytes"))
         self._aead = AESGCM(_derive(master_key, b"bangfu field encryption v1"))
         self._mac_key = _derive(master_key, b"bangfu lookup digest v1")
 
@@ -68,9 +69,9 @@ def load_master_key(settings: Settings) -> bytes:
         try:
             key = base64.b64decode(settings.secret_key.get_secret_value(), validate=True)
         except ValueError as exc:
-            raise ValueError("BANGFU_SECRET_KEY is not valid base64") from exc
+            raise ValueError(_("BANGFU_SECRET_KEY is not valid base64")) from exc
         if len(key) != 32:
-            raise ValueError("BANGFU_SECRET_KEY must decode to 32 bytes")
+            raise ValueError(_("BANGFU_SECRET_KEY must decode to 32 bytes"))
         return key
     return _key_from_file(settings.secret_key_file)
 
@@ -79,11 +80,11 @@ def _key_from_file(path: Path) -> bytes:
     if path.exists():
         if path.stat().st_mode & 0o077:
             raise PermissionError(
-                f"key file {path} must not be readable by group or others (chmod 600)"
+                _("key file {path} must not be readable by group or others (chmod 600)", path=path)
             )
         key = base64.b64decode(path.read_bytes().strip())
         if len(key) != 32:
-            raise ValueError(f"key file {path} does not hold a 32-byte key")
+            raise ValueError(_("key file {path} does not hold a 32-byte key", path=path))
         return key
     key = secrets.token_bytes(32)
     # Created with 0600 from the start: never a moment when others could read it.

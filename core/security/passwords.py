@@ -11,6 +11,8 @@ import string
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from bangfu.core.i18n import _
+
 _hasher = PasswordHasher()  # Argon2id with argon2-cffi's (RFC 9106 low-memory) parameters
 
 MIN_LENGTH = 8
@@ -35,13 +37,15 @@ def character_classes(password: str) -> int:
 def check_policy(password: str, username: str) -> None:
     """At least 8 characters, three character classes, not containing the user name."""
     if len(password) < MIN_LENGTH:
-        raise PasswordPolicyError(f"the password must have at least {MIN_LENGTH} characters")
+        raise PasswordPolicyError(
+            _("the password must have at least {min_length} characters", min_length=MIN_LENGTH)
+        )
     if character_classes(password) < 3:
         raise PasswordPolicyError(
-            "the password must mix three of: lower case, upper case, digits, other characters"
+            _("the password must mix three of: lower case, upper case, digits, other characters")
         )
     if username and username.lower() in password.lower():
-        raise PasswordPolicyError("the password must not contain the user name")
+        raise PasswordPolicyError(_("the password must not contain the user name"))
 
 
 def hash_password(password: str) -> str:
@@ -68,7 +72,7 @@ _ALPHABET = string.ascii_letters + string.digits + "-_.!#%+="
 def generate_password(username: str, length: int = 20) -> str:
     """A random password that satisfies the policy (for accounts created by the service)."""
     while True:
-        candidate = "".join(secrets.choice(_ALPHABET) for _ in range(length))
+        candidate = "".join(secrets.choice(_ALPHABET) for _index in range(length))
         try:
             check_policy(candidate, username)
         except PasswordPolicyError:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.db import utcnow
 from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Organisation, Region
 from bangfu.core.registry.reference import CITY_CODE, civil_affairs_code, ensure_reference_data
 from bangfu.core.security.actor import Role
@@ -38,7 +39,9 @@ async def find_organisation(session: AsyncSession, code: str) -> Organisation:
     organisation = await session.scalar(select(Organisation).where(Organisation.code == code))
     if organisation is None:
         raise _invalid(
-            "organisation", f"unknown organisation {code!r}", ErrorCode.UNKNOWN_ORGANISATION
+            "organisation",
+            _("unknown organisation {code}", code=repr(code)),
+            ErrorCode.UNKNOWN_ORGANISATION,
         )
     return organisation
 
@@ -47,13 +50,19 @@ async def find_region(session: AsyncSession, code: str, organisation: Organisati
     """The region ``code``, which must lie within the organisation's own region."""
     region = await session.get(Region, code)
     if region is None:
-        raise _invalid("region", f"unknown region {code!r}", ErrorCode.UNKNOWN_REGION)
+        raise _invalid(
+            "region", _("unknown region {code}", code=repr(code)), ErrorCode.UNKNOWN_REGION
+        )
     home = await session.get(Region, organisation.region_code)
     if home is not None and not region.path.startswith(home.path):
         raise _invalid(
             "region",
-            f"region {code} lies outside the region {home.code} of organisation "
-            f"{organisation.code}",
+            _(
+                "region {code} lies outside the region {home} of organisation {organisation}",
+                code=code,
+                home=home.code,
+                organisation=organisation.code,
+            ),
             ErrorCode.OUT_OF_AREA,
         )
     return region
@@ -62,7 +71,7 @@ async def find_region(session: AsyncSession, code: str, organisation: Organisati
 def parse_roles(values: Sequence[str]) -> list[Role]:
     """Role names (case does not matter), at least one, each a role a user may hold."""
     if not values:
-        raise _invalid("role", "give at least one role")
+        raise _invalid("role", _("give at least one role"))
     roles: list[Role] = []
     for value in values:
         try:
@@ -70,10 +79,14 @@ def parse_roles(values: Sequence[str]) -> list[Role]:
         except ValueError:
             raise _invalid(
                 "role",
-                f"unknown role {value!r} (one of: {', '.join(USER_ROLES)})",
+                _(
+                    "unknown role {role} (one of: {roles})",
+                    role=repr(value),
+                    roles=", ".join(USER_ROLES),
+                ),
             ) from None
         if role not in USER_ROLES:
-            raise _invalid("role", f"{role} is for API clients, not for users")
+            raise _invalid("role", _("{role} is for API clients, not for users", role=role))
         if role not in roles:
             roles.append(role)
     return roles
@@ -91,10 +104,12 @@ async def check_new_user(
     if not _USERNAME.match(username):
         raise _invalid(
             "username",
-            "a user name has 2 to 64 letters, digits or the characters . _ - @",
+            _("a user name has 2 to 64 letters, digits or the characters . _ - @"),
         )
     if await session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise _invalid("username", f"a user named {username!r} exists already")
+        raise _invalid(
+            "username", _("a user named {username} exists already", username=repr(username))
+        )
     organisation = await find_organisation(session, organisation_code)
     region = await find_region(session, region_code, organisation)
     return organisation, region, parse_roles(roles)
@@ -144,7 +159,9 @@ async def create_user(
 async def get_user(session: AsyncSession, username: str) -> User:
     user = await session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise _invalid("username", f"no user named {username!r}", ErrorCode.NOT_FOUND)
+        raise _invalid(
+            "username", _("no user named {username}", username=repr(username)), ErrorCode.NOT_FOUND
+        )
     return user
 
 

@@ -11,6 +11,7 @@ from strawberry.types import Info
 from bangfu.core.care.donation_models import Donation, DonationAllocation
 from bangfu.core.care.donations import Donations, to_yuan
 from bangfu.core.care.enums import ProblemDomain
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Category
 from bangfu.schema.care.common import StaffMember, care_service, key_of, staff
 from bangfu.schema.care.loaders import load
@@ -55,11 +56,12 @@ class RemainderGuard(Allowed):
     reader sees it only when it allocates (it needs the remainder, and
     ``DONATION_EXCEEDED`` would tell it)."""
 
-    def __init__(self, action: str) -> None:
-        super().__init__(action)
-        self.message = (
-            f"the remainder of a donation wider than your area needs {action}: it tells "
-            "what was allocated elsewhere"
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        return _(
+            "the remainder of a donation wider than your area needs {action}: it tells "
+            "what was allocated elsewhere",
+            action=self.action,
         )
 
     def allows(self, source: Any, info: Info) -> bool:

@@ -23,6 +23,7 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
+from bangfu.core.i18n import _
 from bangfu.core.security.audit import Outcome
 from bangfu.schema.access import ChildDataGuard
 from bangfu.schema.audit import audit_denial, audit_event
@@ -42,7 +43,13 @@ class NoteGuard(BasePermission):
     and, for a child under 14, :data:`CHILD_DATA`). Reads and refusals are audited."""
 
     error_extensions = {"code": "FORBIDDEN"}
-    message = f"care notes are sensitive personal information: they need {READ_NOTES}"
+
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        return _(
+            "care notes are sensitive personal information: they need {action}",
+            action=READ_NOTES,
+        )
 
     def __init__(self, record_type: str, attribute: str) -> None:
         """:param record_type: the model of the source (the type its audit targets name).
@@ -93,7 +100,7 @@ def _audited(
 ) -> Callable[[Sequence[NoteKey]], Coroutine[Any, Any, list[bool]]]:
     async def load(keys: Sequence[NoteKey]) -> list[bool]:
         about: set[str] = set()
-        for _, _, household, person in keys:
+        for _type, _key, household, person in keys:
             if person is not None:
                 about.add(to_global_id("Person", person))
             elif household is not None:
@@ -102,7 +109,8 @@ def _audited(
             context,
             operation,
             Outcome.OK,
-            targets=sorted(about) + [to_global_id(kind, record) for kind, record, _, _ in keys],
+            targets=sorted(about)
+            + [to_global_id(kind, record) for kind, record, _household, _person in keys],
             details={"action": READ_NOTES, "records": len(keys)},
         )
         return [True] * len(keys)
