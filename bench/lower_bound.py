@@ -27,6 +27,7 @@ from bangfu.core.registry.persons import ID_NUMBER_CONTEXT
 from bangfu.core.security.crypto import FieldCipher
 from bangfu.schema.relay import encode_cursor, to_global_id
 
+
 def dumps(data: Any) -> bytes:
     return orjson.dumps(data)
 
