@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bangfu.app import tune_garbage_collector
+from bangfu.app import tune_process
 from bangfu.core.calendar import today as china_today
 from bangfu.core.config import Settings
 from bangfu.core.security.crypto import FieldCipher, load_master_key
@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None, *, cipher: FieldCipher | None =
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        tune_garbage_collector()  # as the service's processes do: the bound loses nothing
+        tune_process()  # as the service's processes do: the bound loses nothing
         try:
             yield
         finally:

@@ -23,7 +23,7 @@ from bench import generate, queries
 async def run(args: argparse.Namespace) -> None:
     from pyinstrument import Profiler
 
-    from bangfu.app import create_app, tune_garbage_collector
+    from bangfu.app import create_app, tune_process
     from bangfu.cli import load_host
     from bangfu.core.config import Settings
     from bangfu.schema.build import build_schema
@@ -36,7 +36,7 @@ async def run(args: argparse.Namespace) -> None:
         "count": (queries.PERSONS_COUNT, {"region": "141023"}),
     }[args.query]
     app = create_app(settings)
-    tune_garbage_collector()  # as the server's lifespan does
+    tune_process()  # as the server's lifespan does
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         login = await client.post(
