@@ -293,6 +293,8 @@ async def measure(
         side.field(what): {} for side in the_sides for what in ("throughput", "failed", "memory")
     }
     memory_now: dict[str, list[float]] = {side.key: [] for side in the_sides}
+    #: Each side's memory a fifth of the way into the load test (warmed up under load).
+    memory_warm: dict[str, float] = {}
     token = ""
     async with contextlib.AsyncExitStack() as stack:
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
@@ -321,7 +323,12 @@ async def measure(
             memory_now[side.key].append(servers[side.key].memory_mb())
         if 1 in workers:
             clients = {endpoint.side.key: endpoint.client for endpoint in endpoints}
-            await load_tests(figures, the_sides, clients, mix, args, 1)
+
+            def warmed() -> None:
+                for side in the_sides:
+                    memory_warm[side.key] = servers[side.key].memory_mb()
+
+            await load_tests(figures, the_sides, clients, mix, args, 1, warmed)
             for side in the_sides:
                 memory_now[side.key].append(servers[side.key].memory_mb())
         for side in the_sides:
@@ -351,6 +358,7 @@ async def measure(
         "rows": rows,
         **figures,
         "memory_now": memory_now,
+        "memory_warm": memory_warm,
         "concurrency": args.concurrency,
         "requests": args.requests,
         "seconds": args.seconds,
@@ -364,9 +372,11 @@ async def load_tests(
     mix: list[Query],
     args: argparse.Namespace,
     workers: int,
+    warmed: Callable[[], None] | None = None,
 ) -> None:
     """The mix but the reports from ``--concurrency`` clients for ``--seconds``, each side
-    in turns with the other (:func:`bench.measure.alternating_load`)."""
+    in turns with the other (:func:`bench.measure.alternating_load`; ``warmed`` is called
+    a fifth of the way in)."""
     calls = {
         key: [
             functools.partial(client.post, query.document, query.variables)
@@ -375,7 +385,7 @@ async def load_tests(
         ]
         for key, client in clients.items()
     }
-    measured = await alternating_load(calls, args.concurrency, args.seconds)
+    measured = await alternating_load(calls, args.concurrency, args.seconds, warmed=warmed)
     for side in the_sides:
         rate, failures = measured[side.key]
         figures[side.field("throughput")][str(workers)] = rate
@@ -584,6 +594,17 @@ def table(results: dict[str, Any]) -> str:
             "server memory (largest process, 1 worker), after the timed rounds -> after the "
             f"load test: {', '.join(grown)}"
         )
+    warm = [
+        f"{names[k]} {results['memory_warm'][k]:.0f} -> {now[1]:.0f} MB "
+        f"({now[1] / results['memory_warm'][k]:.2f}x)"
+        for k, now in results.get("memory_now", {}).items()
+        if len(now) == 2 and k in results.get("memory_warm", {})
+    ]
+    if warm:
+        lines.append(
+            "server memory (1 worker), a fifth into the load test (warmed up under the mix) "
+            f"-> at its end: {', '.join(warm)}"
+        )
     lines.extend(targets(results))
     lines.append(
         "bound = the same data by hand-written SQL, served by bench/bound_server.py over the "
@@ -620,6 +641,11 @@ def targets(results: dict[str, Any]) -> list[str]:
             checks.append((f"throughput A / B, {workers} worker(s)", rate / other, 5.0, True))
     checks.append(("server peak memory, MB", max(results["memory"].values()), 300.0, False))
     now = results.get("memory_now", {}).get("a", [])
+    warm = results.get("memory_warm", {}).get("a")
+    if len(now) == 2 and warm:
+        # The target's "after warm-up": a fifth into the load test, the mix at the same
+        # concurrency as the rest (the timed rounds before it send one request at a time).
+        checks.append(("memory end of load / warmed under load", now[1] / warm, 1.2, False))
     if len(now) == 2:
         checks.append(("memory after load / after timing", now[1] / now[0], 1.2, False))
     lines = ["", "targets (issue 18), side A:"]

@@ -213,15 +213,22 @@ async def load(calls: Sequence[Call], concurrency: int, seconds: float) -> tuple
 
 
 async def alternating_load(
-    calls: Mapping[str, Sequence[Call]], concurrency: int, seconds: float, turn: float = 4.0
+    calls: Mapping[str, Sequence[Call]],
+    concurrency: int,
+    seconds: float,
+    turn: float = 4.0,
+    warmed: Callable[[], None] | None = None,
 ) -> dict[str, tuple[float, int]]:
     """:func:`load` of each side for ``seconds`` in all, in turns of about ``turn`` seconds
     taken in the order A B, B A, A B, ..., so that the sides' throughputs are measured over
-    the same stretch of time, as their latencies are in :func:`interleaved`."""
+    the same stretch of time, as their latencies are in :func:`interleaved`. ``warmed`` is
+    called once a fifth of the turns are done (each side warmed up under the load)."""
     turns = max(1, round(seconds / turn))
     totals = {name: [0, 0, 0.0] for name in calls}
     order = list(calls)
     for turn in range(turns):
+        if warmed is not None and turn == max(1, turns // 5) and turns > 1:
+            warmed()
         for name in order if turn % 2 == 0 else order[::-1]:
             done, failed, elapsed = await _load(calls[name], concurrency, seconds / turns)
             totals[name][0] += done

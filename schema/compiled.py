@@ -67,7 +67,7 @@ from graphql import (
     get_named_type,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
-from sqlalchemy import Integer, Select, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, case, func, literal, or_, select, text
 from sqlalchemy.orm import aliased
 
 from bangfu.core.bottomline import GOALS, Status
@@ -1205,13 +1205,35 @@ async def _lookup(
             context,
             session,
         )
-        found = (
-            await session.execute(statement, {**parameters, "bangfu_key": key})
-        ).scalar_one_or_none()
+        values = {**parameters, "bangfu_key": key}
+        if dialect_of(context) == "postgresql":
+            found = await _generic_plan(session, statement, values)
+        else:
+            found = (await session.execute(statement, values)).scalar_one_or_none()
     if found is None:
         return None
     assert plan.node is not None
     return _present(plan.node, context, [found], [response], denials, lookup=True)[0]
+
+
+_PLAN_MODE = text("SELECT set_config('plan_cache_mode', :mode, true)")
+
+
+async def _generic_plan(session: Any, statement: Any, values: dict[str, Any]) -> Any:
+    """A lookup's one value, run with PostgreSQL's generic plan of the statement.
+
+    The service plans every execution for its values (``plan_cache_mode =
+    force_custom_plan``, :func:`bangfu.core.db.make_engine`: a generic plan of a long
+    ``IN`` list scanned a table). A person's document is thirty subqueries, each driven by
+    the one key: planning them took 4–5 ms, running them half a millisecond, and the plan
+    is the same for every key. So the lookup alone runs with the prepared statement's
+    generic plan (made once per connection), and the transaction's setting is put back
+    before anything else runs in it (after a failure the session is discarded:
+    ``Executor._run_plan``)."""
+    await session.execute(_PLAN_MODE, {"mode": "force_generic_plan"})
+    found = (await session.execute(statement, values)).scalar_one_or_none()
+    await session.execute(_PLAN_MODE, {"mode": "force_custom_plan"})
+    return found
 
 
 async def _connection(
