@@ -111,7 +111,8 @@ async def write(
         None if organisation_id is None else await session.get(Organisation, organisation_id)
     )
     if organisation is None or organisation.kind != kind:
-        raise RosterValueError(_(NOT_A_MEMBER[kind]), column="befriending_organisation")
+        refusal = NOT_A_MEMBER[kind]
+        raise RosterValueError(_(refusal), column="befriending_organisation")
     existing = await session.scalar(
         select(Relationship).where(
             Relationship.person_id == context.person.id,
