@@ -153,11 +153,11 @@ async def test_plugin_cells_are_validated_and_need_the_plugins_permission(world:
     ).json()
     reasons = {(p["row"], p["column"]): p["reason"] for p in report["problems"]}
     assert reasons == {
-        (3, "education_grade"): "a PRIMARY grade is 1 to 6",
-        (
-            3,
-            "medical_insurance_scheme",
-        ): "unknown insurance scheme '医保': use one of 城乡居民医保, 职工医保",
+        (3, "education_grade"): "a primary school (PRIMARY) grade is 1 to 6",
+        (3, "medical_insurance_scheme"): (
+            "本年参保险种 (insurance scheme): '医保' is not an insurance scheme: write "
+            "城乡居民医保 or 职工医保"
+        ),
         (3, "housing_safety_grade"): "a household column: fill it on the head's row only",
     }
     # A county civil-affairs officer may import persons but not the departments' records.
