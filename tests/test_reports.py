@@ -31,8 +31,12 @@ query($report: ReportKind!, $code: String!, $year: Int) {
   reportLink(report: $report, regionCode: $code, year: $year) { url expiresAt } }"""
 
 
-async def get(world: World, url: str, token: str | None = None) -> Any:
+async def get(
+    world: World, url: str, token: str | None = None, language: str | None = None
+) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if language:
+        headers["Accept-Language"] = language
     return await world.h.client.get(url, headers=headers)
 
 
@@ -60,7 +64,7 @@ async def test_roster_workbook_through_the_route(world: World) -> None:
     sheet = book.worksheets[0]
     rows = rows_of(sheet)
     header = rows[0]
-    assert header[:8] == (
+    assert header[:10] == (
         "No.",
         "County",
         "Village",
@@ -68,7 +72,9 @@ async def test_roster_workbook_through_the_route(world: World) -> None:
         "ID number",
         "Sex",
         "Age",
-        "Categories",
+        "Hardship categories",
+        "Certified since",
+        "Monthly allowance (yuan)",
     )
     by_name = {row[3]: dict(zip(header, row, strict=True)) for row in rows[1:]}
     assert set(by_name) == {"孤老甲", "孤儿乙", "低保丙"}  # the uncle holds no category
@@ -79,13 +85,17 @@ async def test_roster_workbook_through_the_route(world: World) -> None:
     id_column = header.index("ID number") + 1
     assert sheet.cell(row=2, column=id_column).data_type == "s"
     assert elder["County"] == "襄汾县" and elder["Village"] == "东关村"
-    assert elder["Categories"] == "SPECIAL_HARDSHIP"
-    assert elder["FOOD"] == "OK" and elder["SOMEONE_IN_CHARGE"] == "OK"
+    assert elder["Hardship categories"] == "person in special hardship"
+    assert elder["food (bottom line)"] == "no risk"
+    assert elder["someone in charge (bottom line)"] == "no risk"
     assert elder["Paired official"] == "paired-xf"
     assert elder["Open care events"] == 1
     orphan = by_name["孤儿乙"]
-    assert orphan["FOOD"] == "AT_RISK"
-    assert "SOMEONE_IN_CHARGE: a child without parental care" in orphan["At risk because"]
+    assert orphan["food (bottom line)"] == "at risk"
+    assert (
+        "someone in charge (bottom line): a child without parental care"
+        in orphan["At risk because"]
+    )
     [row] = await audit_rows(world, "export:roster")
     assert row.outcome == "ok" and row.actor_name == "admin"
     assert row.details == {
@@ -207,18 +217,19 @@ async def test_assessment_workbook_has_ranking_indicator_sheets_and_charts(world
         "bottom_line_coverage",
     ]
     ranking = rows_of(book["Ranking"])
-    header = ranking[1]
-    first = dict(zip(header, ranking[2], strict=True))
-    assert (first["Kind"], first["Key"], first["Rank"]) == ("REGION", "141023", 1)
+    header = ranking[2]
+    first = dict(zip(header, ranking[3], strict=True))
+    assert (first["Kind"], first["Key"], first["Rank"]) == ("county", "141023", 1)
     hongtong = next(dict(zip(header, r, strict=True)) for r in ranking if r[1] == "141024")
     assert hongtong["Eligible"] == "no"
     assert "pairing_coverage 0.0% (0/1)" in hongtong["Not eligible because"]
-    assert hongtong["pairing_coverage"] == 0
+    pairing_title = "Pairing coverage (persons paired / persons of the pairing categories)"
+    assert hongtong[pairing_title] == 0
     assert len(book["Ranking"]._charts) == 1
     pairing = rows_of(book["pairing_coverage"])
-    xiangfen = next(r for r in pairing if r[:2] == ("REGION", "141023"))
+    xiangfen = next(r for r in pairing if r[:2] == ("county", "141023"))
     assert xiangfen[3:7] == (1, 2, 0.5, "yes")
-    assert ("REGION", "141023", "襄汾县", "孤儿乙", "no", "no active pairing") in [
+    assert ("county", "141023", "襄汾县", "孤儿乙", "no", "no active pairing") in [
         r[:6] for r in pairing
     ]
     assert len(book["pairing_coverage"]._charts) == 1
