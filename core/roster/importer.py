@@ -435,7 +435,8 @@ class RosterImport:
         if self.may(action) or row.row in self._refused:
             return
         self._refused.add(row.row)
-        report.problems.append(Problem(row.row, None, _(_REFUSALS[doing])))
+        refusal = _REFUSALS[doing]
+        report.problems.append(Problem(row.row, None, _(refusal)))
 
     # -- 3. against the database ---------------------------------------------------
 
