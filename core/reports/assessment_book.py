@@ -60,7 +60,7 @@ def write_assessment(assessment: Assessment) -> bytes:
 
 
 def _unit_columns() -> list[str]:
-    return [_("Kind"), _("Key"), _("Name")]
+    return [_("Kind"), _("Key"), _("Assessed unit")]
 
 
 def _unit(result: UnitResult) -> list[Any]:
