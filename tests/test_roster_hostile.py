@@ -131,7 +131,9 @@ def test_hostile_files_are_refused_by_the_command(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     materialised: list[Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("BANGFU_LANGUAGE", "en")
     url, schema = env["url"], env["schema"]
     assert url is not None
     assert main(["db", "upgrade"]) == 0
@@ -141,7 +143,7 @@ def test_hostile_files_are_refused_by_the_command(
         capsys.readouterr()
         assert main(["import", "roster", str(path), "--dry-run"]) == 1, name
         out = capsys.readouterr().out
-        assert f"file: {message}" in out, (name, out)
+        assert f"The file: {message}" in out, (name, out)
         assert "The file was refused; nothing was written." in out
     assert materialised == []
     assert asyncio.run(_count(url, schema, Person)) == 0
