@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from bangfu.core.db import utcnow
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Region, RegionLevel
 from bangfu.core.reports import links
 from bangfu.core.reports.export import ExportError, check_reason
@@ -49,23 +50,25 @@ class ReportQuery:
         context = info.context
         kind = str(getattr(report, "value", report))
         if context.actor.id is None:
-            raise ValueError("report: only a user can download reports")
+            raise ValueError(_("report: only a user can download reports"))
         region = await context.loaders["region"].load(region_code)
         if region is None:
-            raise ValueError(f"regionCode: unknown region code {region_code!r}")
+            raise ValueError(_("regionCode: unknown region code '{code}'", code=region_code))
         assert isinstance(region, Region)
         if region.level not in (RegionLevel.CITY, RegionLevel.COUNTY):
-            raise ValueError("regionCode: export a city or a county-level division")
+            raise ValueError(_("regionCode: export a city or a county-level division"))
         params = {"region": region_code}
         if kind == ReportKind.ASSESSMENT.value:
             if year is None or not 2000 <= year <= context.today.year:
-                raise ValueError(f"year: give a year between 2000 and {context.today.year}")
+                raise ValueError(
+                    _("year: give a year between 2000 and {last}", last=context.today.year)
+                )
             params["year"] = str(year)
         if full_id_numbers:
             if kind != ReportKind.ROSTER.value:
-                raise ValueError("fullIdNumbers: only the roster has ID numbers")
+                raise ValueError(_("fullIdNumbers: only the roster has ID numbers"))
             if not context.allowed("registry:reveal"):
-                raise ValueError("fullIdNumbers: full ID numbers need registry:reveal")
+                raise ValueError(_("fullIdNumbers: full ID numbers need registry:reveal"))
             params["idNumbers"] = "full"
             try:
                 params["reason"] = check_reason(reason)

@@ -122,6 +122,12 @@ async def test_roster_masks_id_numbers_and_keeps_to_the_area(world: World) -> No
 async def test_refusals_change_nothing_but_the_audit(world: World) -> None:
     await setup(world)
     assert (await get(world, "/reports/roster.xlsx?region=141000")).status_code == 401
+    refused = await get(world, "/reports/roster.xlsx?region=141000", language="zh-CN")
+    assert refused.json()["errors"][0]["message"] == (
+        "请先登录，并发送 'Authorization: Bearer <token>'，或打开 reportLink 生成的链接"
+        "（链接几分钟后失效）"
+    )
+    assert refused.json()["errors"][0]["code"] == "UNAUTHENTICATED"
     response = await get(world, "/reports/roster.xlsx?region=141000", "not-a-token")
     assert response.status_code == 401
     token, _ = await official(world.h, "paired-report")
@@ -181,6 +187,10 @@ async def test_report_link_opens_once_signed_and_only_as_issued(world: World) ->
     assert "year: give a year between 2000" in answer["errors"][0]["message"]
     answer = await world.h.gql(LINK, {"report": "ROSTER", "code": "1"}, token=world.admin)
     assert "regionCode: unknown region code '1'" in answer["errors"][0]["message"]
+    answer = await world.h.gql(
+        LINK, {"report": "ROSTER", "code": "1"}, token=world.admin, language="zh-CN"
+    )
+    assert answer["errors"][0]["message"] == "regionCode：未知的区划代码“1”"
     full = LINK.replace("year: $year", "year: $year, fullIdNumbers: true, reason: $reason")
     full = full.replace("$year: Int", "$year: Int, $reason: String")
     answer = await world.h.gql(full, {"report": "ROSTER", "code": "141023"}, token=world.admin)
