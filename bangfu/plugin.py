@@ -99,6 +99,10 @@ Care events
 
 Days
     :func:`today` (today in Asia/Shanghai) and :func:`age_on` (whole years on a day).
+
+Messages in the users' language
+    :class:`Messages` (contract 2.4): a plugin's own gettext catalog, read in the
+    request's language (Chinese by default, English on request) like Bangfu's.
 """
 
 from bangfu.core import migrate
@@ -117,6 +121,7 @@ from bangfu.core.care.models import Pairing
 from bangfu.core.db import Base, path_within, utcnow
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.hookspecs import HOOK_CONTRACT
+from bangfu.core.i18n import Messages
 from bangfu.core.plugins import DemoUser, PluginError, PluginInfo, hookimpl
 from bangfu.core.registry.models import (
     Category,
@@ -220,6 +225,7 @@ __all__ = [
     "IndicatorScore",
     "Membership",
     "MembershipType",
+    "Messages",
     "Organisation",
     "OrganisationKind",
     "OrganisationType",

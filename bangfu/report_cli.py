@@ -10,9 +10,11 @@ from typing import Any
 
 from tqdm import tqdm
 
+from bangfu.core import i18n
 from bangfu.core.calendar import today
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
+from bangfu.core.i18n import _
 from bangfu.core.plugins import PluginHost
 from bangfu.core.reports.export import ExportError, export_assessment, export_roster
 from bangfu.core.security import SYSTEM
@@ -37,11 +39,22 @@ def add_commands(commands: Any) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings, host: PluginHost) -> int:
+    """The command, workbook and messages in the language of ``BANGFU_LANGUAGE``."""
+    with i18n.speaking(settings.language):
+        return await _run(args, settings, host)
+
+
+async def _run(args: argparse.Namespace, settings: Settings, host: PluginHost) -> int:
     engine = make_engine(settings.database_url, schema=settings.database_schema, pooled=False)
     sessions = make_sessionmaker(engine)
     try:
         if args.report_command == "roster":
-            with tqdm(unit=" persons", desc=f"roster {args.region}", file=sys.stderr) as bar:
+            persons = _("persons")
+            with tqdm(
+                unit=f" {persons}",
+                desc=_("roster {region}", region=args.region),
+                file=sys.stderr,
+            ) as bar:
 
                 def total(count: int) -> None:
                     bar.total = count
@@ -61,7 +74,9 @@ async def run(args: argparse.Namespace, settings: Settings, host: PluginHost) ->
                 )
         else:
             with tqdm(
-                total=1, desc=f"assessment {args.year} {args.region}", file=sys.stderr
+                total=1,
+                desc=_("assessment {year} {region}", year=args.year, region=args.region),
+                file=sys.stderr,
             ) as bar:
                 export = await export_assessment(
                     sessions, host, settings, SYSTEM, args.year, args.region, today()
@@ -73,6 +88,8 @@ async def run(args: argparse.Namespace, settings: Settings, host: PluginHost) ->
     finally:
         await engine.dispose()
     args.out.write_bytes(export.content)
-    what = "persons" if args.report_command == "roster" else "units"
-    print(f"wrote {args.out} ({export.rows} {what})")
+    if args.report_command == "roster":
+        print(_("wrote {file} ({rows} persons)", file=args.out, rows=export.rows))
+    else:
+        print(_("wrote {file} ({rows} assessed units)", file=args.out, rows=export.rows))
     return 0

@@ -6,6 +6,8 @@ signed ``link`` parameter that GraphQL's ``reportLink`` hands out, so that a bro
 open it. ID numbers are masked unless ``idNumbers=full`` with a ``reason`` (and
 ``registry:reveal``). Needs ``report:export``; area scoping applies; every export is audited
 (``bangfu.core.reports.export``), and so is every refusal of an authenticated actor.
+The workbook and the messages are in the language of ``Accept-Language`` (Chinese unless
+it asks for English; ``BANGFU_LANGUAGE`` sets the default).
 """
 
 import uuid
@@ -18,6 +20,7 @@ from starlette.routing import Route
 from bangfu.core import request_scope
 from bangfu.core.calendar import today
 from bangfu.core.db import utcnow
+from bangfu.core.i18n import _
 from bangfu.core.reports import links
 from bangfu.core.reports.export import (
     XLSX,
@@ -75,8 +78,10 @@ def report_routes(services: Services) -> list[Route]:
             return _refusal(
                 401,
                 "UNAUTHENTICATED",
-                "send 'Authorization: Bearer <token>' or open a link from reportLink "
-                "(links expire)",
+                _(
+                    "log in first and send 'Authorization: Bearer <token>', or open a link "
+                    "from reportLink (links expire after a few minutes)"
+                ),
             )
         request_id = request_scope.request_id() or uuid.uuid4().hex
         full = params.get("idNumbers") == "full"
@@ -87,7 +92,11 @@ def report_routes(services: Services) -> list[Route]:
             return _refusal(
                 403,
                 "FORBIDDEN",
-                f"downloading reports needs {ACTION}; full ID numbers need registry:reveal",
+                _(
+                    "your account may not download this report: reports need the permission "
+                    "{action}, and full ID numbers also registry:reveal",
+                    action=ACTION,
+                ),
             )
         try:
             export = await _export(services, actor, path, params, request_id)
@@ -112,7 +121,7 @@ async def _export(
     services: Services, actor: Actor, path: str, params: dict[str, str], request_id: str
 ) -> Export:
     if not params["region"]:
-        raise ExportError("region", "give a region code")
+        raise ExportError("region", _("give a region code, e.g. region=141023"))
     if path == ROSTER_PATH:
         full = params.get("idNumbers") == "full"
         reason = check_reason(params.get("reason")) if full else None
@@ -131,7 +140,7 @@ async def _export(
     try:
         year = int(params["year"])
     except ValueError:
-        raise ExportError("year", "give the year as a number, e.g. 2026") from None
+        raise ExportError("year", _("give the year as a number, e.g. year=2026")) from None
     return await export_assessment(
         services.sessions,
         services.host,

@@ -9,9 +9,11 @@ from typing import Any
 
 from tqdm import tqdm
 
+from bangfu.core import i18n
 from bangfu.core.bottomline import stored as stored_bottom_line
 from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
+from bangfu.core.i18n import _
 from bangfu.core.plugins import PluginHost, get_plugin_manager
 from bangfu.core.registry.models import Region
 from bangfu.core.roster.importer import RosterImport
@@ -66,15 +68,21 @@ class _Bar:
 
 
 def run(args: argparse.Namespace) -> int:
+    """The command, in the language of ``BANGFU_LANGUAGE`` (Chinese unless it says en)."""
+    settings = Settings()
+    with i18n.speaking(settings.language):
+        return _run(args, settings)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     host = PluginHost(get_plugin_manager())
     if args.import_command == "template":
         template(host.roster_columns, args.file)
-        print(f"wrote the roster template to {args.file}")
+        print(_("wrote the roster template to {file}", file=args.file))
         return 0
     if not args.file.is_file():
-        print(f"bangfu import roster: no file {args.file}", file=sys.stderr)
+        print(_("bangfu import roster: there is no file {file}", file=args.file), file=sys.stderr)
         return 2
-    settings = Settings()
     report = asyncio.run(_import(settings, host, args))
     if report is None:
         return 2
@@ -84,12 +92,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
         for problem in report.problems:
-            where = f"row {problem.row}" if problem.row else "file"
-            column = f", {problem.column}" if problem.column else ""
-            print(f"{where}{column}: {problem.reason}")
+            print(report.describe(problem))
         print(report.summary())
         if args.report and report.headers is not None:
-            print(f"annotated copy: {args.report}")
+            print(_("the annotated copy, each problem marked: {file}", file=args.report))
     return 0 if report.ok else 3 if report.retry else 1
 
 
@@ -106,7 +112,13 @@ async def _import(settings: Settings, host: PluginHost, args: argparse.Namespace
                 session.info["actor"] = SYSTEM
                 region = await session.get(Region, args.area)
             if region is None:
-                print(f"bangfu import roster: unknown region {args.area}", file=sys.stderr)
+                print(
+                    _(
+                        "bangfu import roster: --area {code} is not a registered region code",
+                        code=args.area,
+                    ),
+                    file=sys.stderr,
+                )
                 return None
             area_path = region.path
         bar = _Bar()

@@ -4,7 +4,9 @@ Authenticated like ``/graphql`` (``Authorization: Bearer ...``); the body is the
 itself (``Content-Type`` of an .xlsx workbook or ``text/csv``), at most
 ``max_roster_bytes``. ``?dryRun=true`` validates and writes nothing; ``?report=xlsx``
 answers with the annotated copy of the workbook instead of JSON. The import runs as the
-caller, in the caller's area, and is audited (core/roster).
+caller, in the caller's area, and is audited (core/roster). The answer, the annotated copy
+and the template's instructions are in the language of ``Accept-Language`` (Chinese by
+default, ``BANGFU_LANGUAGE``); the codes and keys are the same in every language.
 """
 
 import asyncio
@@ -16,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bangfu.core.i18n import N_, _
 from bangfu.core.roster import TEMPLATE_PATH, UPLOAD_PATH
 from bangfu.core.roster.importer import AUDIT_OPERATION, RosterImport, import_actions
 from bangfu.core.roster.limits import RosterLimits
@@ -27,6 +30,8 @@ from bangfu.schema.context import Services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KINDS = {XLSX: ".xlsx", "text/csv": ".csv"}
+LOG_IN = N_("log in first, and send the token as 'Authorization: Bearer ...'")
+TOO_LARGE = N_("a roster file has at most {limit:,} bytes: split the roster into several files")
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -49,7 +54,7 @@ def routes(services: Services) -> list[Route]:
     async def upload(request: Request) -> Response:
         actor = await _actor(services, request)
         if actor is None:
-            return _error(401, "UNAUTHENTICATED", "log in and send 'Authorization: Bearer ...'")
+            return _error(401, "UNAUTHENTICATED", _(LOG_IN))
         actions = import_actions(services.host.roster_columns, services.host.actions)
         if not any(services.host.allowed(actor, action) for action in actions):
             async with services.sessions() as session, session.begin():
@@ -62,15 +67,29 @@ def routes(services: Services) -> list[Route]:
                     details={"action": "registry:write", "code": "FORBIDDEN"},
                 )
             return _error(
-                403, "FORBIDDEN", f"importing a roster needs one of: {', '.join(actions)}"
+                403,
+                "FORBIDDEN",
+                _(
+                    "your account may not import rosters: importing needs one of the "
+                    "permissions {actions}; ask your county's administrator",
+                    actions=", ".join(actions),
+                ),
             )
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         suffix = KINDS.get(media)
         if suffix is None:
-            return _error(415, "UNSUPPORTED_MEDIA_TYPE", f"send the file as {XLSX} or text/csv")
+            return _error(
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+                _(
+                    "send the roster as an Excel workbook (Content-Type {xlsx}) or a CSV file "
+                    "(text/csv)",
+                    xlsx=XLSX,
+                ),
+            )
         limit = services.settings.max_roster_bytes
         if int(request.headers.get("content-length") or 0) > limit:
-            return _error(413, "PAYLOAD_TOO_LARGE", f"a roster file has at most {limit} bytes")
+            return _error(413, "PAYLOAD_TOO_LARGE", _(TOO_LARGE, limit=limit))
         folder = tempfile.TemporaryDirectory(prefix="bangfu-roster-")
         source = Path(folder.name) / f"roster{suffix}"
         size = 0
@@ -79,9 +98,7 @@ def routes(services: Services) -> list[Route]:
                 size += len(chunk)
                 if size > limit:
                     folder.cleanup()
-                    return _error(
-                        413, "PAYLOAD_TOO_LARGE", f"a roster file has at most {limit} bytes"
-                    )
+                    return _error(413, "PAYLOAD_TOO_LARGE", _(TOO_LARGE, limit=limit))
                 handle.write(chunk)
         dry_run = request.query_params.get("dryRun", "").lower() in ("1", "true", "yes")
         name = request.query_params.get("fileName") or source.name
@@ -116,7 +133,7 @@ def routes(services: Services) -> list[Route]:
     async def template_file(request: Request) -> Response:
         actor = await _actor(services, request)
         if actor is None:
-            return _error(401, "UNAUTHENTICATED", "log in and send 'Authorization: Bearer ...'")
+            return _error(401, "UNAUTHENTICATED", _(LOG_IN))
         folder = tempfile.TemporaryDirectory(prefix="bangfu-template-")
         path = Path(folder.name) / "roster-template.xlsx"
         await asyncio.to_thread(template, services.host.roster_columns, path)

@@ -151,3 +151,55 @@ def negotiate(header: str | None, default: str | None = None) -> str:
         if best is None or weight > best[0]:
             best = (weight, position, spoken)
     return best[2] if best else fallback
+
+
+@cache
+def _catalog(domain: str, localedir: str, language_: str) -> gettext.NullTranslations:
+    if language_ == "en":
+        return gettext.NullTranslations()
+    # A catalog that is not there reads as English: a plugin without a translation works.
+    return gettext.translation(domain, localedir=localedir, languages=[language_], fallback=True)
+
+
+class Messages:
+    """A plugin's own catalog, for a plugin shipped as a package of its own.
+
+    Bangfu's built-in plugins share Bangfu's catalog; a plugin installed apart brings its
+    messages in a gettext domain of its own, compiled under ``localedir``
+    (``<localedir>/zh/LC_MESSAGES/<domain>.mo``). Its messages follow the same rules as
+    Bangfu's (whole English msgids, named placeholders) and are read in the same
+    language: the request's (``Accept-Language``) or the command's, else the setting.
+    English, a message the catalog lacks, and a catalog that is missing read as the
+    English msgid::
+
+        messages = Messages("bangfu_welfare", Path(__file__).parent / "locale")
+        _, ngettext, N_ = messages.gettext, messages.ngettext, messages.N_
+
+        _("at most {limit} characters", limit=500)
+
+    :param domain: the catalog's gettext domain, usually the plugin's package name.
+    :param localedir: the folder holding ``zh/LC_MESSAGES/<domain>.mo``.
+    """
+
+    def __init__(self, domain: str, localedir: str | Path) -> None:
+        self.domain = domain
+        self.localedir = str(Path(localedir).resolve())
+
+    def translations(self, language_: str | None = None) -> gettext.NullTranslations:
+        """The catalog in ``language_`` (default: the current language)."""
+        return _catalog(self.domain, self.localedir, language_ or language())
+
+    def gettext(self, message: str, /, **values: object) -> str:
+        """``message`` (a literal English msgid) in the current language, placeholders
+        filled: what :func:`_` is for Bangfu's own catalog (bind it as ``_``)."""
+        return _format(self.translations().gettext(message), values)
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: object) -> str:
+        """The singular or plural form for ``n`` in the current language, placeholders
+        filled (as :func:`ngettext`)."""
+        return _format(self.translations().ngettext(singular, plural, n), values)
+
+    @staticmethod
+    def N_(message: str, /) -> str:
+        """Mark ``message`` for the catalog without translating it (as :func:`N_`)."""
+        return message

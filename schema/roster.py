@@ -27,7 +27,7 @@ class RosterColumnInfo:
             required=column.required,
             household=column.target.value == "HOUSEHOLD",
             plugin=column.plugin,
-            description=column.description,
+            description=column.explained,
             example=column.example,
         )
 

@@ -63,3 +63,9 @@ def read_workbook(content: bytes) -> list[list[Any]]:
     book = openpyxl.load_workbook(io.BytesIO(content))
     sheet = book.worksheets[0]
     return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def bare(problems: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Problems of a report with row, column and reason only (without the texts built
+    from them: columnName, cell, message)."""
+    return [{k: p[k] for k in ("row", "column", "reason")} for p in problems]

@@ -71,6 +71,7 @@ PUBLIC_NAMES = [
     "IndicatorScore",
     "Membership",
     "MembershipType",
+    "Messages",
     "Organisation",
     "OrganisationKind",
     "OrganisationType",

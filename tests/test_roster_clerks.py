@@ -11,7 +11,7 @@ import pytest
 from bangfu.cli import main
 from tests.helpers import XIANGFEN_VILLAGE, World, id_number
 from tests.hostile_files import Formula, xlsx
-from tests.roster_files import HEADERS_ZH, household, workbook
+from tests.roster_files import HEADERS_ZH, bare, household, workbook
 from tests.test_cli import env as env
 from tests.test_roster_import import audit_rows, checksum_wrong, counts, upload
 
@@ -66,7 +66,7 @@ async def test_a_title_row_above_the_header_hides_no_problem(world: World) -> No
     response = await upload(h, world.xiangfen, content, report="xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
     assert sheet.cell(row=1, column=1).value == "东关村困难群众花名册"
-    assert sheet.cell(row=4, column=len(HEADERS_ZH) + 1).value == "问题 / problems"
+    assert sheet.cell(row=4, column=len(HEADERS_ZH) + 1).value == "problems"
     assert marked(sheet, 6, 2) and marked(sheet, 7, 4)
     assert not marked(sheet, 5, 2)
     # Without the missing rows' problems, the same file imports.
@@ -79,14 +79,14 @@ async def test_a_title_row_above_the_header_hides_no_problem(world: World) -> No
 async def test_a_file_without_a_header_says_where_one_was_looked_for(world: World) -> None:
     rows = [["东关村困难群众花名册"], *([f"说明 {n}"] for n in range(12))]
     report = (await upload(world.h, world.xiangfen, xlsx(rows))).json()
-    assert report["problems"] == [
+    assert bare(report["problems"]) == [
         {
             "row": 1,
             "column": None,
             "reason": "no header row was found in the first 10 rows: the header row names the "
-            "columns, e.g. 户主身份证号 / head_id_number, 身份证号 / id_number, 姓名 / name and "
-            "与户主关系 / relation; start from the template (bangfu import template, or GET "
-            "/import/roster/template)",
+            "columns, e.g. 户主身份证号, 身份证号, 姓名 and 与户主关系 (or head_id_number, "
+            "id_number, name and relation); start from the template (bangfu import template, "
+            "or GET /import/roster/template)",
         }
     ]
     # The header row that names some columns is taken to be the header, and what it
@@ -98,8 +98,8 @@ async def test_a_file_without_a_header_says_where_one_was_looked_for(world: Worl
     }
     assert (
         2,
-        "the required column 姓名 / name is missing from the header row: add it (the template "
-        "has every column)",
+        "the column 姓名 / name is missing from the header row, and every roster needs it: add "
+        "it (the template has every column)",
     ) in reasons
     assert await audit_rows(world.h) == [("roster.import", "failed", False)] * 2
 
@@ -137,11 +137,12 @@ async def test_the_annotated_copy_marks_the_rows_the_answer_names(world: World) 
     assert (
         marked(copy, first, 3) and "check character" in copy.cell(row=first, column=3).comment.text
     )
-    assert marked(copy, second, 5) and "relation" in copy.cell(row=second, column=5).comment.text
+    assert marked(copy, second, 5) and "「表哥」" in copy.cell(row=second, column=5).comment.text
     assert not marked(copy, first - 6, 3) and not marked(copy, second - 6, 5)
     assert copy.cell(row=first, column=3).value == rows[85][2]
     problems_column = len(HEADERS_ZH) + 2
-    assert copy.cell(row=1, column=problems_column).value == "问题 / problems"
+    assert copy.cell(row=1, column=problems_column).value == "problems"
+    assert copy.cell(row=first, column=problems_column).value.startswith("id_number: the ID")
     assert "check character" in copy.cell(row=first, column=problems_column).value
     assert copy.cell(row=12, column=3).value is None  # a blank row, copied blank
 
@@ -166,14 +167,18 @@ async def test_a_formula_in_an_imported_column_is_refused_by_its_cell(world: Wor
     ]
     response = await upload(h, world.xiangfen, xlsx(rows))
     assert response.status_code == 422
-    assert response.json()["problems"] == [
-        {
-            "row": 3,
-            "column": "name",
-            "reason": "cell D3 holds a formula, and a roster takes typed values only: copy the "
-            "column and paste it back as values (选择性粘贴 → 数值)",
-        }
-    ]
+    [problem] = response.json()["problems"]
+    assert problem == {
+        "row": 3,
+        "column": "name",
+        "columnName": "name",
+        "cell": "D3",
+        "reason": "the cell holds a formula, and a roster takes typed values only: copy the "
+        "column and paste it back as values (选择性粘贴 → 数值)",
+        "message": 'Row 3, column "name" (cell D3): the cell holds a formula, and a roster '
+        "takes typed values only: copy the column and paste it back as values "
+        "(选择性粘贴 → 数值)",
+    }
     assert (await counts(h))["Person"] == 0
     # A formula in a column that is not imported (序号 = ROW()-1) does not matter.
     rows[2][3] = "王小明"
@@ -192,20 +197,31 @@ async def test_a_bad_head_row_is_the_one_problem_of_its_household(world: World) 
         (id_number(), "丁", "父母"),
     )
     report = (await upload(world.h, world.xiangfen, workbook(rows))).json()
-    assert report["problems"] == [{"row": 2, "column": "name", "reason": "a name is required"}]
+    assert bare(report["problems"]) == [
+        {
+            "row": 2,
+            "column": "name",
+            "reason": "the name is empty: write the person's name as on the ID card",
+        }
+    ]
     assert report["badRows"] == 1
     # A household whose head is neither in the file nor registered: each row says so.
     orphaned = [[id_number(), id_number(), "戊", "子女", None, None, None]]
     report = (await upload(world.h, world.xiangfen, workbook(orphaned))).json()
     assert [p["reason"] for p in report["problems"]] == [
-        "no head with this head_id_number is registered in your area, and the file has no row "
-        "for this head: add the head's row (relation 户主), or correct head_id_number"
+        "no head with this head's ID number is registered in your area, and the file has no "
+        "row for this head: add the head's own row (relation 户主), or correct the head's ID "
+        "number (户主身份证号)"
     ]
 
 
 def test_the_command_speaks_in_whole_sentences(
-    env: dict[str, str | None], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    env: dict[str, str | None],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("BANGFU_LANGUAGE", "en")
     assert main(["db", "upgrade"]) == 0
     roster = tmp_path / "roster.xlsx"
     rows = household("141023", (id_number(), "王建国"), (id_number(), "王小明", "表哥"))
@@ -216,7 +232,7 @@ def test_the_command_speaks_in_whole_sentences(
     assert "1 problem was found, in row 3; nothing was written." in captured.out
     assert "problems in" not in captured.out and "1 rows" not in captured.out
     # The bar counts the rows it validates, out of how many there are: never "0 rows".
-    assert "validating" in captured.err and "/2 " in captured.err
+    assert "checking the rows" in captured.err and "/2 " in captured.err
     assert "0 rows" not in captured.err
 
     rows[1][3] = "子女"
@@ -229,6 +245,6 @@ def test_the_command_speaks_in_whole_sentences(
     roster.write_bytes(workbook(rows, headers=HEADERS_ZH[:2]))
     assert main(["import", "roster", str(roster)]) == 1
     out = capsys.readouterr().out
-    assert "row 1: the required column 姓名 / name is missing from the header row" in out
+    assert "Header row 1: the column 姓名 / name is missing from the header row" in out
     assert "The file was refused; nothing was written." in out
     assert "of 0" not in out

@@ -14,7 +14,10 @@ from tests.test_cli import _count
 from tests.test_cli import env as env
 
 
-def test_the_template_has_text_id_columns_and_instructions(tmp_path: Path) -> None:
+def test_the_template_has_text_id_columns_and_instructions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BANGFU_LANGUAGE", "en")
     out = tmp_path / "template.xlsx"
     assert main(["import", "template", str(out)]) == 0
     book = openpyxl.load_workbook(out)
@@ -36,8 +39,12 @@ def test_the_template_has_text_id_columns_and_instructions(tmp_path: Path) -> No
 
 
 def test_import_roster_dry_run_then_real_then_again(
-    env: dict[str, str | None], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    env: dict[str, str | None],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("BANGFU_LANGUAGE", "en")
     url, schema = env["url"], env["schema"]
     assert url is not None
     assert main(["db", "upgrade"]) == 0
@@ -70,7 +77,7 @@ def test_import_roster_dry_run_then_real_then_again(
     report = tmp_path / "report.xlsx"
     assert main(["import", "roster", str(roster), "--report", str(report)]) == 1
     out = capsys.readouterr().out
-    assert "row 4, id_number: the ID number is in scientific notation" in out
+    assert 'Row 4, column "id_number" (cell B4): the ID number is in scientific notation' in out
     sheet = openpyxl.load_workbook(report).worksheets[0]
-    assert "scientific notation" in sheet.cell(row=4, column=8).value
+    assert sheet.cell(row=4, column=8).value.startswith("id_number: the ID number is in scientific")
     assert asyncio.run(_count(url, schema, Person)) == 2

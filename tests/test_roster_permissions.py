@@ -24,7 +24,7 @@ from bangfu.core.security.models import AuditEvent
 from bangfu.core.security.permissions import Action
 from bangfu.testing import Harness
 from tests.helpers import XIANGFEN_VILLAGE, World, id_number, make_world
-from tests.roster_files import HEADERS_ZH, workbook
+from tests.roster_files import HEADERS_ZH, bare, workbook
 from tests.test_roster_import import audit_rows, counts, upload
 
 pytestmark = pytest.mark.anyio
@@ -161,14 +161,20 @@ async def test_a_member_may_not_create_or_change_core_data(setting: Setting) -> 
         report = response.json()
         assert not report["committed"] and report["counts"] == {}
         assert {(p["row"], p["column"]): p["reason"] for p in report["problems"]} == {
-            (2, None): "row 2 would certify a hardship category: you may not write hardship "
-            "categories (困难类别) (permission category:write)",
-            (3, None): "row 3 would change the person's details: you may not write persons "
-            "and households (permission registry:write)",
-            (4, None): "row 4 would create a person: you may not write persons and "
-            "households (permission registry:write)",
-            (5, None): "row 5 would create a household: you may not write persons and "
-            "households (permission registry:write)",
+            (2, None): "this row would certify a hardship category (困难类别) the person does "
+            "not hold yet, and your account may not write hardship categories (permission "
+            "category:write): ask the civil-affairs bureau to certify it, or clear the "
+            "categories cell",
+            (3, None): "this row would change the person's registered details (name, phone, "
+            "hukou, disability), and your account may not write persons and households "
+            "(permission registry:write): ask your county's administrator for it, or make the "
+            "row match the registered details",
+            (4, None): "this row would register a new person, and your account may not write "
+            "persons and households (permission registry:write): ask your county's "
+            "administrator for it, or leave the row out",
+            (5, None): "this row would register a new household, and your account may not "
+            "write persons and households (permission registry:write): ask your county's "
+            "administrator for it, or leave the household out",
         }
     assert await counts(h) == before
     assert await notes(h) == []
@@ -179,7 +185,8 @@ async def test_a_member_may_not_create_or_change_core_data(setting: Setting) -> 
     # The same file is the civil-affairs officer's to import, but not the probe column.
     officer = (await upload(h, s.world.xiangfen, workbook(rows, headers=HEADERS))).json()
     assert {(p["row"], p["column"]): p["reason"] for p in officer["problems"]} == {
-        (row, "probe_note"): "you may not write the probe columns (permission probe:write)"
+        (row, "probe_note"): "your account may not fill the columns of probe (permission "
+        "probe:write): ask your county's administrator for it, or clear these columns"
         for row in (2, 3, 4)
     }
     assert await counts(h) == before
@@ -194,7 +201,7 @@ async def test_a_plugin_refusing_a_row_while_writing_is_a_problem_of_the_row(
     assert response.status_code == 422, response.text
     report = response.json()
     assert report["failure"] is None and not report["committed"]
-    assert report["problems"] == [
+    assert bare(report["problems"]) == [
         {"row": 3, "column": "probe_note", "reason": "this note is refused for you"}
     ]
     assert await notes(h) == []  # the first row's note was written, then rolled back
@@ -206,6 +213,7 @@ async def test_a_user_with_no_write_action_is_refused_by_the_route(setting: Sett
     response = await upload(h, setting.world.supervisor, workbook(rows_of(setting), HEADERS))
     assert response.status_code == 403
     assert response.json()["error"]["message"] == (
-        "importing a roster needs one of: registry:write, probe:write"
+        "your account may not import rosters: importing needs one of the permissions "
+        "registry:write, probe:write; ask your county's administrator"
     )
     assert await audit_rows(h) == [("roster.import", "denied", False)]

@@ -20,7 +20,7 @@ from bangfu.core.roster.columns import (
 )
 from bangfu.testing import Harness
 from tests.helpers import XIANGFEN_VILLAGE, World, id_number, make_world
-from tests.roster_files import HEADERS_ZH, workbook
+from tests.roster_files import HEADERS_ZH, bare, workbook
 from tests.test_roster_import import audit_rows, counts, upload
 
 pytestmark = pytest.mark.anyio
@@ -153,11 +153,11 @@ async def test_plugin_cells_are_validated_and_need_the_plugins_permission(world:
     ).json()
     reasons = {(p["row"], p["column"]): p["reason"] for p in report["problems"]}
     assert reasons == {
-        (3, "education_grade"): "a PRIMARY grade is 1 to 6",
-        (
-            3,
-            "medical_insurance_scheme",
-        ): "unknown insurance scheme '医保': use one of 城乡居民医保, 职工医保",
+        (3, "education_grade"): "a primary school (PRIMARY) grade is 1 to 6",
+        (3, "medical_insurance_scheme"): (
+            "本年参保险种 (insurance scheme): '医保' is not an insurance scheme: write "
+            "城乡居民医保 or 职工医保"
+        ),
         (3, "housing_safety_grade"): "a household column: fill it on the head's row only",
     }
     # A county civil-affairs officer may import persons but not the departments' records.
@@ -168,7 +168,8 @@ async def test_plugin_cells_are_validated_and_need_the_plugins_permission(world:
     ).json()
     refused = {(p["row"], p["column"]): p["reason"] for p in report["problems"]}
     assert refused[(3, "education_school")] == (
-        "you may not write the education columns (permission education:write)"
+        "your account may not fill the columns of education (permission education:write): ask "
+        "your county's administrator for it, or clear these columns"
     )
     assert (await counts(h))["Person"] == 0
 
@@ -255,7 +256,7 @@ async def test_a_plugin_parse_error_is_reported_like_any_bad_cell(
     report = (
         await upload(world.h, world.admin, workbook(rows, headers=[*HEADERS_ZH, "probe_flag"]))
     ).json()
-    assert report["problems"] == [
+    assert bare(report["problems"]) == [
         {"row": 2, "column": "probe_flag", "reason": "probe values are never 'bad'"}
     ]
     assert plugin.written == []

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bangfu.core.assessment.compute import AssessmentError, assess
 from bangfu.core.config import Settings
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Region, RegionLevel
 from bangfu.core.reports.assessment_book import write_assessment
 from bangfu.core.reports.roster import count_roster, write_roster
@@ -54,7 +55,13 @@ def check_reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not MIN_REASON <= len(text) <= MAX_REASON:
         raise ExportError(
-            "reason", f"full ID numbers need a reason of {MIN_REASON} to {MAX_REASON} characters"
+            "reason",
+            _(
+                "full ID numbers need a reason of {least} to {most} characters: say why the "
+                "full numbers are needed",
+                least=MIN_REASON,
+                most=MAX_REASON,
+            ),
         )
     return text
 
@@ -62,9 +69,16 @@ def check_reason(reason: str | None) -> str:
 async def region_of(session: AsyncSession, code: str) -> Region:
     region = await session.get(Region, code)
     if region is None:
-        raise ExportError("region", f"unknown region code {code!r}")
+        raise ExportError("region", _("unknown region code '{code}'", code=code))
     if region.level not in (RegionLevel.CITY, RegionLevel.COUNTY):
-        raise ExportError("region", "export a city or a county-level division")
+        raise ExportError(
+            "region",
+            _(
+                "region {code} is not a city or a county: reports are written for a city or "
+                "a county-level division; give its code (e.g. 141023)",
+                code=code,
+            ),
+        )
     return region
 
 

@@ -1,12 +1,18 @@
 """The hardship roster of an area: one row per living person holding a hardship category,
 with categories, the ten indicators, the paired official and open care events.
 
+Written in the language being written (the request's, or ``BANGFU_LANGUAGE``): headers and
+labels (男, 低保, 有风险), regions by name, the certification day as a date, the monthly
+allowance as money (¥#,##0.00), columns as wide as their values (a Chinese character
+counts two).
+
 ID numbers are written as text, masked (first 6 and last 4 characters) unless the caller
 passes ``full_id_numbers`` for an actor allowed to reveal them. Persons are read and
 judged in keyset pages of 1,000 (a constant number of statements per page).
 """
 
 import datetime as dt
+import decimal
 from collections import defaultdict
 from collections.abc import Callable
 from io import BytesIO
@@ -14,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,9 +33,18 @@ from bangfu.core.care.event_models import CareEvent
 from bangfu.core.care.models import Pairing
 from bangfu.core.config import Settings
 from bangfu.core.db import path_within
+from bangfu.core.i18n import N_, _
 from bangfu.core.registry.models import CategoryAssignment, Person, Region
 from bangfu.core.registry.persons import masked_id_number, read_id_number
-from bangfu.core.reports.cells import safe_row
+from bangfu.core.reports.cells import (
+    DATE_FORMAT,
+    MONEY_FORMAT,
+    column_width,
+    display_width,
+    safe_row,
+    text_cell,
+)
+from bangfu.core.reports.labels import CATEGORY, INDICATOR, SEX, STATUS, label, listing
 from bangfu.core.security.crypto import DecryptionError, FieldCipher
 from bangfu.core.security.models import User
 
@@ -36,21 +52,31 @@ if TYPE_CHECKING:
     from bangfu.core.plugins import PluginHost
 
 INDICATORS = (*BOTTOM_LINE, *GOALS)
-HEADER = (
-    "No.",
-    "County",
-    "Village",
-    "Name",
-    "ID number",
-    "Sex",
-    "Age",
-    "Categories",
-    *(indicator.value for indicator in INDICATORS),
-    "At risk because",
-    "Paired official",
-    "Open care events",
+#: The columns: (key, header msgid, width in character widths). Headers are written in the
+#: language being written; the keys name the columns for the code and the tests.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("number", N_("No."), 6),
+    ("county", N_("County"), 14),
+    ("village", N_("Village"), 16),
+    ("name", N_("Name"), 10),
+    ("id_number", N_("ID number"), 21),
+    ("sex", N_("Sex"), 6),
+    ("age", N_("Age"), 6),
+    ("categories", N_("Hardship categories"), 24),
+    ("certified", N_("Certified since"), 12),
+    ("allowance", N_("Monthly allowance (yuan)"), 14),
+    *((indicator.value, INDICATOR[indicator.value], 12) for indicator in INDICATORS),
+    ("at_risk_because", N_("At risk because"), 60),
+    ("official", N_("Paired official"), 12),
+    ("open_events", N_("Open care events"), 10),
 )
-ID_COLUMN = HEADER.index("ID number")
+KEYS = tuple(key for key, _header, _width in COLUMNS)
+ID_COLUMN = KEYS.index("id_number")
+
+
+def header() -> list[str]:
+    """The header row in the language being written."""
+    return [_(title) for _key, title, _width in COLUMNS]
 
 
 async def count_roster(session: AsyncSession, region_path: str, as_of: dt.date) -> int:
@@ -82,9 +108,14 @@ async def write_roster(
     }
     names[region.code] = region.name
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(f"Roster {region.code}"[:31])
+    sheet = book.create_sheet(_("Roster {code}", code=region.code)[:31])
+    titles = header()
+    for index, ((_key, _title, width), title) in enumerate(zip(COLUMNS, titles, strict=True)):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = column_width(
+            [width, display_width(title)]
+        )
     sheet.freeze_panes = "E2"
-    sheet.append([_bold(sheet, title) for title in HEADER])
+    sheet.append([_bold(sheet, title) for title in titles])
     written = 0
     async for page in pages(session, hardship_persons(region.path, as_of)):
         lines = await read_lines(page, session, host, as_of, settings)
@@ -96,9 +127,15 @@ async def write_roster(
                 extra["officials"].get(person.id, ""),
                 extra["open_events"].get(person.id, 0),
             )
+            certified = extra["certified"].get(person.id)
+            allowance = extra["allowances"].get(person.id)
             line = lines[person.id]
             reasons = [
-                f"{i.value}: {'; '.join(line[i].reasons)}"
+                _(
+                    "{indicator}: {reasons}",
+                    indicator=label(INDICATOR, i.value),
+                    reasons="; ".join(line[i].reasons),
+                )
                 for i in INDICATORS
                 if line[i].status is Status.AT_RISK
             ]
@@ -110,11 +147,13 @@ async def write_roster(
                 names.get(person.region_code, person.region_code),
                 person.name,
                 _id_cell(sheet, cipher, person, full_id_numbers),
-                person.sex.value if person.sex else "",
+                label(SEX, person.sex.value) if person.sex else "",
                 age_on(person.birth_date, as_of),
-                ", ".join(sorted(categories)),
-                *(line[i].status.value for i in INDICATORS),
-                "\n".join(reasons),
+                listing([label(CATEGORY, c) for c in sorted(categories)]),
+                _formatted(sheet, certified, DATE_FORMAT),
+                _formatted(sheet, allowance, MONEY_FORMAT),
+                *(label(STATUS, line[i].status.value) for i in INDICATORS),
+                _wrapped(sheet, "\n".join(reasons)),
                 official,
                 open_events,
             ]
@@ -133,11 +172,28 @@ def _bold(sheet: Any, value: str) -> WriteOnlyCell:
     return cell
 
 
+def _formatted(sheet: Any, value: Any, number_format: str) -> Any:
+    """A date or an amount as itself, shown with ``number_format``; None stays blank."""
+    if value is None:
+        return None
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    return cell
+
+
+def _wrapped(sheet: Any, text: str) -> Any:
+    if not text:
+        return ""
+    cell = text_cell(sheet, text)
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    return cell
+
+
 def _id_cell(sheet: Any, cipher: FieldCipher, person: Person, full: bool) -> WriteOnlyCell:
     try:
         value = read_id_number(cipher, person) if full else masked_id_number(cipher, person)
     except DecryptionError:
-        value = "(unreadable)"
+        value = _("(unreadable)")
     cell = WriteOnlyCell(sheet, value=value)
     cell.number_format = "@"  # text: Excel must not turn 18 digits into a number
     return cell
@@ -146,16 +202,28 @@ def _id_cell(sheet: Any, cipher: FieldCipher, person: Person, full: bool) -> Wri
 async def _page_details(
     session: AsyncSession, ids: list[int], as_of: dt.date
 ) -> dict[str, dict[int, Any]]:
-    """Categories, paired official and open care events of a page: three statements."""
+    """Categories (with the first day certified and the monthly allowance), paired official
+    and open care events of a page: three statements."""
     categories: dict[int, list[str]] = defaultdict(list)
-    for person_id, category in await session.execute(
-        select(CategoryAssignment.person_id, CategoryAssignment.category).where(
+    certified: dict[int, dt.date] = {}
+    allowances: dict[int, decimal.Decimal] = {}
+    for person_id, category, valid_from, allowance in await session.execute(
+        select(
+            CategoryAssignment.person_id,
+            CategoryAssignment.category,
+            CategoryAssignment.valid_from,
+            CategoryAssignment.monthly_allowance,
+        ).where(
             CategoryAssignment.person_id.in_(ids),
             CategoryAssignment.valid_from <= as_of,
             or_(CategoryAssignment.valid_to.is_(None), CategoryAssignment.valid_to >= as_of),
         )
     ):
         categories[person_id].append(str(category))
+        if person_id not in certified or valid_from < certified[person_id]:
+            certified[person_id] = valid_from
+        if allowance is not None:
+            allowances[person_id] = allowances.get(person_id, decimal.Decimal(0)) + allowance
     officials = {
         person_id: name
         for person_id, name in await session.execute(
@@ -172,4 +240,10 @@ async def _page_details(
             .group_by(CareEvent.person_id)
         )
     }
-    return {"categories": categories, "officials": officials, "open_events": open_events}
+    return {
+        "categories": categories,
+        "certified": certified,
+        "allowances": allowances,
+        "officials": officials,
+        "open_events": open_events,
+    }

@@ -45,7 +45,9 @@ class Change(enum.StrEnum):
 class RosterValueError(ValueError):
     """A cell's value is unacceptable; ``reason`` is the sentence shown beside the cell.
 
-    Say what is wrong and how to fix it, e.g. ``"grade must be a whole number from 1 to 6"``.
+    Say what is wrong and how to fix it, as one whole message through the catalog, e.g.
+    ``_("「{text}」 is not a grade: write a whole number from 1 to 6", text=text)``; the
+    importer names the row and the column around it, so the reason does not repeat them.
 
     Raised by ``parse``, it marks the cell being parsed. A group's ``write`` may raise it
     too, for a rule ``check`` cannot decide because it depends on who imports or on the

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from bangfu.core.i18n import N_, _, language
 from bangfu.core.roster.columns import RosterColumns, RosterTarget
 
 
@@ -32,16 +33,30 @@ class Column:
 
     @property
     def title(self) -> str:
-        """The bilingual header the template writes."""
+        """The bilingual header the template writes (a partner system reads either)."""
         return f"{self.header_zh} / {self.key}"
+
+    @property
+    def name(self) -> str:
+        """The column's header in the language being written: ``身份证号`` or ``id_number``."""
+        return self.header_zh if language() == "zh" else self.key
+
+    @property
+    def explained(self) -> str:
+        """The description in the language being written: core's are in the catalog; a
+        plugin's too when the plugin marked it with ``N_()``, else as the plugin wrote it."""
+        description = self.description
+        return _(description) if description else ""
 
 
 CORE_COLUMNS: tuple[Column, ...] = (
     Column(
         "head_id_number",
         "户主身份证号",
-        "The ID number of the household's head: every row of one household carries it; "
-        "on the head's own row it is the head's ID number again.",
+        N_(
+            "The ID number of the household's head: every row of one household carries it; "
+            "on the head's own row it is the head's ID number again."
+        ),
         "141023198507041235",
         required=True,
         text=True,
@@ -50,19 +65,24 @@ CORE_COLUMNS: tuple[Column, ...] = (
     Column(
         "id_number",
         "身份证号",
-        "The person's resident ID number: 18 characters (15-digit first-generation numbers "
-        "are upgraded). Format the column as text.",
+        N_(
+            "The person's resident ID number, copied from the ID card: 18 characters "
+            "(15-digit first-generation numbers are upgraded). Format the column as text."
+        ),
         "141023201403011234",
         required=True,
         text=True,
         aliases=("身份证号码", "公民身份号码", "公民身份证号"),
     ),
-    Column("name", "姓名", "The person's name.", "王小明", required=True),
+    Column("name", "姓名", N_("The person's name, as on the ID card."), "王小明", required=True),
     Column(
         "relation",
         "与户主关系",
-        "户主 (HEAD), 配偶 (SPOUSE), 子女 (CHILD), 父母 (PARENT), 孙子女 (GRANDCHILD), "
-        "祖父母 (GRANDPARENT), 兄弟姐妹 (SIBLING), 其他亲属 (OTHER_RELATIVE), 其他 (OTHER).",
+        N_(
+            "The relation to the head: 户主 (on the head's own row), 配偶, 子女, 父母, 孙子女, "
+            "祖父母, 兄弟姐妹, 其他亲属 or 其他 (in English: HEAD, SPOUSE, CHILD, PARENT, "
+            "GRANDCHILD, GRANDPARENT, SIBLING, OTHER_RELATIVE, OTHER)."
+        ),
         "子女",
         required=True,
         aliases=("relation_to_head", "关系"),
@@ -70,8 +90,10 @@ CORE_COLUMNS: tuple[Column, ...] = (
     Column(
         "region_code",
         "区划代码",
-        "The region (village) code of the household, on the head's row; a member's row "
-        "leaves it blank or repeats it.",
+        N_(
+            "The household's region: the village's 12-digit code, on the head's row; a "
+            "member's row leaves it blank or repeats it."
+        ),
         "141023100201",
         text=True,
         aliases=("行政区划代码",),
@@ -80,36 +102,65 @@ CORE_COLUMNS: tuple[Column, ...] = (
     Column(
         "address",
         "家庭住址",
-        "The household's address, on the head's row.",
+        N_("The household's address, on the head's row only."),
         "东关村 12 号",
         aliases=("住址",),
         target=RosterTarget.HOUSEHOLD,
     ),
-    Column("phone", "联系电话", "A phone number.", "13812345678", text=True, aliases=("电话",)),
-    Column("hukou_type", "户口性质", "城镇 (URBAN) or 农村 (RURAL).", "农村"),
+    Column(
+        "phone",
+        "联系电话",
+        N_("A phone number: digits only, one number per cell."),
+        "13812345678",
+        text=True,
+        aliases=("电话",),
+    ),
+    Column(
+        "hukou_type",
+        "户口性质",
+        N_("The hukou: 城镇 or 农村 (in English: URBAN or RURAL)."),
+        "农村",
+    ),
     Column(
         "categories",
         "困难类别",
-        "Hardship categories, separated by 、 or ;: 孤儿, 事实无人抚养儿童, 困境儿童, 特困人员, "
-        "低保, 贫困残疾人, 困难优抚安置对象 (or ORPHAN, DE_FACTO_UNSUPPORTED_CHILD, ...). Listed "
-        "categories the person does not hold are certified; none is ended.",
+        N_(
+            "Hardship categories, separated by 、 or ；: 孤儿, 事实无人抚养儿童, 困境儿童, "
+            "特困人员, 低保, 贫困残疾人, 困难优抚安置对象 (in English: ORPHAN, "
+            "DE_FACTO_UNSUPPORTED_CHILD, ...). A listed category the person does not hold yet "
+            "is certified; none is ended."
+        ),
         "孤儿",
         aliases=("hardship_categories", "类别"),
     ),
     Column(
         "category_valid_from",
         "认定日期",
-        "The day the listed categories were certified (YYYY-MM-DD); blank means the import day.",
+        N_(
+            "The day the listed categories were certified, e.g. 2024-03-01 (a date cell is "
+            "fine); blank means the import day."
+        ),
         "2024-03-01",
         aliases=("certified_on",),
     ),
     Column(
         "disability_category",
         "残疾类别",
-        "GB/T 26341 category 1 to 7 (视力, 听力, 言语, 肢体, 智力, 精神, 多重); with the grade.",
-        "4",
+        N_(
+            "The disability category as on the disability certificate (GB/T 26341): 视力, "
+            "听力, 言语, 肢体, 智力, 精神 or 多重, or its number 1 to 7; together with the grade."
+        ),
+        "肢体",
     ),
-    Column("disability_grade", "残疾等级", "GB/T 26341 grade 1 to 4; with the category.", "2"),
+    Column(
+        "disability_grade",
+        "残疾等级",
+        N_(
+            "The disability grade as on the disability certificate: 一级, 二级, 三级 or 四级, "
+            "or its number 1 to 4; together with the category."
+        ),
+        "二级",
+    ),
 )
 
 
@@ -176,8 +227,14 @@ def match_headers(cells: Sequence[object], columns: Sequence[Column]) -> HeaderM
         column = found
         if column.key in seen:
             problems.append(
-                f"column {text!r} repeats {column.header_zh} / {column.key} "
-                f"(column {seen[column.key] + 1}): keep one"
+                _(
+                    "the header 「{header}」 (column {letter}) names the same column as column "
+                    "{first} ({title}): keep one of the two columns",
+                    header=text,
+                    letter=_letters(index + 1),
+                    first=_letters(seen[column.key] + 1),
+                    title=column.title,
+                )
             )
             continue
         seen[column.key] = index
@@ -185,10 +242,22 @@ def match_headers(cells: Sequence[object], columns: Sequence[Column]) -> HeaderM
     for column in columns:
         if column.required and column.key not in seen:
             problems.append(
-                f"the required column {column.title} is missing from the header row: add it "
-                "(the template has every column)"
+                _(
+                    "the column {title} is missing from the header row, and every roster needs "
+                    "it: add it (the template has every column)",
+                    title=column.title,
+                )
             )
     return HeaderMap(by_index, ignored, problems)
+
+
+def _letters(column: int) -> str:
+    """A spreadsheet's column letters (1 = A, 27 = AA)."""
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def find_header(

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bangfu.core.calendar import today as china_today
 from bangfu.core.db import chunks
 from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.i18n import N_, _
 from bangfu.core.registry.models import (
     CategoryAssignment,
     Household,
@@ -62,7 +63,6 @@ from bangfu.core.roster.lock import ImportBusy, import_lock
 from bangfu.core.roster.read import RosterFileError, Sheet, open_roster
 from bangfu.core.roster.report import Report
 from bangfu.core.roster.rows import Problem, RosterRow, parse_row
-from bangfu.core.roster.xlsx_check import cell_name
 from bangfu.core.security import audit
 from bangfu.core.security.actor import Actor
 from bangfu.core.security.crypto import FieldCipher
@@ -75,42 +75,64 @@ AUDIT_OPERATION = "roster.import"
 REGISTRY_WRITE = "registry:write"
 CATEGORY_WRITE = "category:write"
 #: A row refused for a core permission, by what it would do: whole sentences.
-_REGISTRY = "you may not write persons and households (permission registry:write)"
 _REFUSALS = {
-    "create a person": "row {row} would create a person: " + _REGISTRY,
-    "change the person's details": "row {row} would change the person's details: " + _REGISTRY,
-    "change the household's region or address": (
-        "row {row} would change the household's region or address: " + _REGISTRY
+    "create a person": N_(
+        "this row would register a new person, and your account may not write persons and "
+        "households (permission registry:write): ask your county's administrator for it, or "
+        "leave the row out"
     ),
-    "create a household": "row {row} would create a household: " + _REGISTRY,
-    "change the person's relation": "row {row} would change the person's relation: " + _REGISTRY,
-    "add the person to a household": (
-        "row {row} would add the person to a household: " + _REGISTRY
+    "change the person's details": N_(
+        "this row would change the person's registered details (name, phone, hukou, "
+        "disability), and your account may not write persons and households (permission "
+        "registry:write): ask your county's administrator for it, or make the row match the "
+        "registered details"
     ),
-    "certify a hardship category": (
-        "row {row} would certify a hardship category: you may not write hardship "
-        "categories (困难类别) (permission category:write)"
+    "change the household's region or address": N_(
+        "this row would change the household's region or address, and your account may not "
+        "write persons and households (permission registry:write): ask your county's "
+        "administrator for it, or make the row match the registered household"
+    ),
+    "create a household": N_(
+        "this row would register a new household, and your account may not write persons "
+        "and households (permission registry:write): ask your county's administrator for it, "
+        "or leave the household out"
+    ),
+    "change the person's relation": N_(
+        "this row would change the person's relation to the head, and your account may not "
+        "write persons and households (permission registry:write): ask your county's "
+        "administrator for it, or write the registered relation"
+    ),
+    "add the person to a household": N_(
+        "this row would add the person to a household, and your account may not write "
+        "persons and households (permission registry:write): ask your county's administrator "
+        "for it, or leave the row out"
+    ),
+    "certify a hardship category": N_(
+        "this row would certify a hardship category (困难类别) the person does not hold yet, "
+        "and your account may not write hardship categories (permission category:write): ask "
+        "the civil-affairs bureau to certify it, or clear the categories cell"
     ),
 }
-NO_HEADER = (
+NO_HEADER = N_(
     "no header row was found in the first {rows} rows: the header row names the columns, "
-    "e.g. 户主身份证号 / head_id_number, 身份证号 / id_number, 姓名 / name and 与户主关系 / "
-    "relation; start from the template (bangfu import template, or GET {template})"
+    "e.g. 户主身份证号, 身份证号, 姓名 and 与户主关系 (or head_id_number, id_number, name and "
+    "relation); start from the template (bangfu import template, or GET {template})"
 )
-NO_DATA = "the file has no data rows below its header row: add the roster's rows"
-FORMULA = (
-    "cell {cell} holds a formula, and a roster takes typed values only: copy the column and "
+NO_DATA = N_("the file has no data rows below its header row: add the roster's rows")
+FORMULA = N_(
+    "the cell holds a formula, and a roster takes typed values only: copy the column and "
     "paste it back as values (选择性粘贴 → 数值)"
 )
-NO_HEAD = (
-    "no head with this head_id_number is registered in your area, and the file has no row "
-    "for this head: add the head's row (relation 户主), or correct head_id_number"
+NO_HEAD = N_(
+    "no head with this head's ID number is registered in your area, and the file has no row "
+    "for this head: add the head's own row (relation 户主), or correct the head's ID number "
+    "(户主身份证号)"
 )
-BUSY = (
+BUSY = N_(
     "another roster import was running for longer than this one may wait; nothing was "
     "written: send the file again in a few minutes"
 )
-CONFLICT = (
+CONFLICT = N_(
     "the import stopped at row {row}: another change registered some of the same persons or "
     "households at the same moment; nothing was written: send the file again"
 )
@@ -237,7 +259,7 @@ class RosterImport:
                 await session.rollback()
             except ImportBusy:
                 await session.rollback()
-                report.failure, report.retry = BUSY, True
+                report.failure, report.retry = _(BUSY), True
             except Exception as exc:
                 await session.rollback()
                 report.failure = self._failure(exc, report)
@@ -250,7 +272,7 @@ class RosterImport:
     # -- 1. parse ----------------------------------------------------------------
 
     def _parse(self, path: Path, report: Report) -> list[RosterRow]:
-        self.progress.start("reading the file", None)
+        self.progress.start(_("reading the file"), None)
         with open_roster(path, self.limits) as sheet:
             return self._parse_sheet(sheet, report)
 
@@ -264,10 +286,12 @@ class RosterImport:
             if len(leading) == HEADER_SEARCH_ROWS:
                 break
         if not leading:
-            raise RosterFileError("the file is empty: it needs a header row and data rows")
+            raise RosterFileError(
+                _("the file is empty: it needs a header row and the roster's rows below it")
+            )
         header = find_header(leading, columns)
         if header is None:
-            message = NO_HEADER.format(rows=HEADER_SEARCH_ROWS, template=TEMPLATE_PATH)
+            message = _(NO_HEADER, rows=HEADER_SEARCH_ROWS, template=TEMPLATE_PATH)
             report.header_row = leading[0][0]
             report.headers = match_headers((), columns)
             report.headers.problems = [message]
@@ -282,7 +306,7 @@ class RosterImport:
         self._formulas(sheet, headers.by_index, report)
         data = [found for found in leading if found[0] > report.header_row]
         total = None if sheet.used_rows is None else max(0, sheet.used_rows - len(leading))
-        self.progress.start("validating", None if total is None else total + len(data))
+        self.progress.start(_("checking the rows"), None if total is None else total + len(data))
         for number, cells in itertools.chain(data, sheet.rows):
             report.rows += 1
             parsed = parse_row(number, cells, headers.by_index, groups, self.today)
@@ -298,7 +322,7 @@ class RosterImport:
                 self.progress.advance(100)
         self.progress.advance(report.rows % 100)
         if report.rows == 0:
-            report.problems.append(Problem(report.header_row, None, NO_DATA))
+            report.problems.append(Problem(report.header_row, None, _(NO_DATA)))
         return rows
 
     def _formulas(self, sheet: Sheet, by_index: dict[int, Column], report: Report) -> None:
@@ -309,8 +333,7 @@ class RosterImport:
         for index, column in by_index.items():
             for number in sheet.formulas.get(index, ()):
                 if number > report.header_row:
-                    cell = cell_name(number, index + 1)
-                    report.problems.append(Problem(number, column.key, FORMULA.format(cell=cell)))
+                    report.problems.append(Problem(number, column.key, _(FORMULA)))
 
     # -- 2. the file as a whole ----------------------------------------------------
 
@@ -321,7 +344,15 @@ class RosterImport:
             first = seen.setdefault(row.id_number.value, row.row)
             if first != row.row:
                 report.problems.append(
-                    Problem(row.row, "id_number", f"the same ID number as row {first}")
+                    Problem(
+                        row.row,
+                        "id_number",
+                        _(
+                            "the same ID number is already on row {first}: a person is listed "
+                            "once; delete one of the two rows, or correct the ID number",
+                            first=first,
+                        ),
+                    )
                 )
             household = households.setdefault(row.head_id_number, _Household())
             household.rows.append(row)
@@ -340,7 +371,12 @@ class RosterImport:
                         Problem(
                             row.row,
                             "region_code",
-                            f"differs from the head's row {head.row}: leave it blank or repeat it",
+                            _(
+                                "the region code differs from the one on the head's row "
+                                "{head_row}: a household has one region; leave it blank on a "
+                                "member's row, or repeat the head's",
+                                head_row=head.row,
+                            ),
                         )
                     )
         return households
@@ -383,7 +419,13 @@ class RosterImport:
                         Problem(
                             row.row,
                             next(iter(values), None),
-                            f"you may not write the {plugin} columns (permission {action})",
+                            _(
+                                "your account may not fill the columns of {plugin} "
+                                "(permission {action}): ask your county's administrator for "
+                                "it, or clear these columns",
+                                plugin=plugin,
+                                action=action,
+                            ),
                         )
                     )
 
@@ -393,7 +435,8 @@ class RosterImport:
         if self.may(action) or row.row in self._refused:
             return
         self._refused.add(row.row)
-        report.problems.append(Problem(row.row, None, _REFUSALS[doing].format(row=row.row)))
+        refusal = _REFUSALS[doing]
+        report.problems.append(Problem(row.row, None, _(refusal)))
 
     # -- 3. against the database ---------------------------------------------------
 
@@ -425,7 +468,7 @@ class RosterImport:
                 # gets what a head unknown here gets, so it tells nothing more.
                 if head is None and key not in self._bad_heads:
                     for row in household.rows:
-                        bad(row, "head_id_number", NO_HEAD)
+                        bad(row, "head_id_number", _(NO_HEAD))
                 continue
             membership = memberships.get(registered.person_id) if registered else None
             if membership is not None and membership.relation is Relation.HEAD:
@@ -435,26 +478,52 @@ class RosterImport:
                     bad(
                         row,
                         "head_id_number",
-                        "this head is a member, not the head, of a registered household: "
-                        "change the head there first",
+                        _(
+                            "the person named as head is registered as a member, not the "
+                            "head, of a household: change that household's head first "
+                            "(householdHeadChange), or correct the head's ID number"
+                        ),
                     )
                 continue
             elif head is None:
                 # A head's row with problems of its own is the one cause: said there, once.
                 if key not in self._bad_heads:
                     for row in household.rows:
-                        bad(row, "head_id_number", NO_HEAD)
+                        bad(row, "head_id_number", _(NO_HEAD))
                 continue
             code = head.region_code if head is not None else None
             if code is None and household.household_id is None:
                 assert head is not None
-                bad(head, "region_code", "a new household needs its region code on the head's row")
+                bad(
+                    head,
+                    "region_code",
+                    _(
+                        "this household is new, so its region is needed: write the village's "
+                        "12-digit region code (区划代码) on the head's row"
+                    ),
+                )
             elif code is not None:
                 region = regions.get(code)
                 if region is None:
-                    bad(head, "region_code", f"unknown region code {code}")  # type: ignore[arg-type]
+                    bad(
+                        head,  # type: ignore[arg-type]
+                        "region_code",
+                        _(
+                            "region code {code} is not a registered region: check it against "
+                            "the region list (a village's code has 12 digits)",
+                            code=code,
+                        ),
+                    )
                 elif not self.covers(region.path):
-                    bad(head, "region_code", f"region {code} is outside your area")  # type: ignore[arg-type]
+                    bad(
+                        head,  # type: ignore[arg-type]
+                        "region_code",
+                        _(
+                            "region {code} is outside your area: you may import households of "
+                            "your own area only; correct the code, or leave the household out",
+                            code=code,
+                        ),
+                    )
                 else:
                     household.region = region
         elsewhere: list[outside.Outside] = []
@@ -473,13 +542,25 @@ class RosterImport:
                 bad(
                     row,
                     "id_number",
-                    "this person is a current member of another household: remove them there first",
+                    _(
+                        "this person is a current member of another household: end that "
+                        "membership first (the person moved out), or correct the head's ID "
+                        "number"
+                    ),
                 )
             elif membership.relation is not row.relation and Relation.HEAD in (
                 membership.relation,
                 row.relation,
             ):
-                bad(row, "relation", "a household's head changes through householdHeadChange")
+                bad(
+                    row,
+                    "relation",
+                    _(
+                        "the row changes who is the household's head, which a roster cannot "
+                        "do: change the head in Bangfu (householdHeadChange), then import "
+                        "the file"
+                    ),
+                )
         problems, self._outside = await outside.answer(
             session,
             self.actor,
@@ -541,7 +622,7 @@ class RosterImport:
     ) -> None:
         # Heads first, so every member's household exists when the member is written.
         ordered = sorted(rows, key=lambda r: (not r.is_head, r.row))
-        self.progress.start("writing", len(ordered))
+        self.progress.start(_("writing"), len(ordered))
         for chunk in chunks(ordered, CHUNK):
             await _Chunk(self, session, households, report).write(list(chunk))
             session.expunge_all()
@@ -549,19 +630,25 @@ class RosterImport:
 
     def _failure(self, exc: Exception, report: Report) -> str:
         where = getattr(exc, "roster_row", None)
-        at = f" at row {where}" if where else ""
+        at = f" at row {where}" if where else ""  # the log's
         if isinstance(exc, IntegrityError | _ChangedMeanwhile):
             # Another writer (a mutation, not an import: imports wait for each other)
             # registered the same person meanwhile. Retrying sees it registered.
             log.warning("roster import conflicted%s: %s", at, type(exc).__name__)
             report.retry = True
-            return CONFLICT.format(row=where or "?")
+            return _(CONFLICT, row=where or "?")
         if isinstance(exc, DomainError):
             reason = str(exc)
         else:
             log.exception("roster import failed%s", at)
-            reason = "an unexpected error (details are in the server log)"
-        return f"the import stopped{at}: {reason}; nothing was written"
+            reason = _("an unexpected error (details are in the server log)")
+        if where:
+            return _(
+                "the import stopped at row {row}: {reason}; nothing was written",
+                row=where,
+                reason=reason,
+            )
+        return _("the import stopped: {reason}; nothing was written", reason=reason)
 
     def _audit_details(self, report: Report) -> dict[str, Any]:
         details: dict[str, Any] = {
@@ -843,7 +930,10 @@ class _Chunk:
             if organisation is None:
                 raise DomainError.of(
                     "categories",
-                    "no civil-affairs bureau is registered to certify categories",
+                    _(
+                        "no civil-affairs bureau is registered to certify hardship categories: "
+                        "ask the administrator to register the county's civil-affairs bureau"
+                    ),
                     ErrorCode.UNKNOWN_ORGANISATION,
                 )
             batch.add(

@@ -17,22 +17,23 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.calendar import CHINA
+from bangfu.core.i18n import N_, _
 from bangfu.core.roster.rows import Problem
 from bangfu.core.security import audit
 from bangfu.core.security.actor import Actor
 from bangfu.core.security.models import AuditEvent
 
 OPERATION = "roster.outside_area"
-ANSWER = (
+ANSWER = N_(
     "this person is registered outside your area: leave the row out, or ask the city's "
     "civil-affairs bureau to move the person's registration to your area first"
 )
-TOO_MANY_IN_FILE = (
+TOO_MANY_IN_FILE = N_(
     "more than {limit:,} rows of this file name persons registered outside your area, and "
     "a file may be told about at most {limit:,}: nothing is said about which rows; ask the "
     "city's civil-affairs bureau to check the file"
 )
-TOO_MANY_TODAY = (
+TOO_MANY_TODAY = N_(
     "the rows of this file that name persons registered outside your area would exceed the "
     "{limit:,} such answers a user gets per day: nothing is said about which rows; ask the "
     "city's civil-affairs bureau to check the file, or import it tomorrow"
@@ -75,10 +76,11 @@ async def answer(
     if not found:
         return [], []
     if len(found) > per_file:
-        return [Problem(0, None, TOO_MANY_IN_FILE.format(limit=per_file))], []
+        return [Problem(0, None, _(TOO_MANY_IN_FILE, limit=per_file))], []
     if await answered_today(session, actor, today) + len(found) > per_day:
-        return [Problem(0, None, TOO_MANY_TODAY.format(limit=per_day))], []
-    return [Problem(o.row, "id_number", ANSWER) for o in found], found
+        return [Problem(0, None, _(TOO_MANY_TODAY, limit=per_day))], []
+    answer_ = _(ANSWER)
+    return [Problem(o.row, "id_number", answer_) for o in found], found
 
 
 async def record(

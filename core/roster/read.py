@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bangfu.core.i18n import _
 from bangfu.core.roster.limits import RosterLimits
 from bangfu.core.roster.xlsx_check import (
     WorkbookRefused,
@@ -39,8 +40,19 @@ class RosterFileError(ValueError):
 def kind_of(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
+        if not suffix:
+            raise RosterFileError(
+                _(
+                    "the file's name has no type: a roster is an Excel workbook (.xlsx) or a "
+                    "CSV file (.csv); save it as one of them"
+                )
+            )
         raise RosterFileError(
-            f"a roster is an Excel workbook (.xlsx) or a CSV file, not {suffix or 'no suffix'}"
+            _(
+                "a roster is an Excel workbook (.xlsx) or a CSV file (.csv), not a {suffix} "
+                "file: open it in Excel and save it as an Excel workbook (.xlsx)",
+                suffix=suffix,
+            )
         )
     return suffix[1:]
 
@@ -64,11 +76,17 @@ def open_roster(path: Path, limits: RosterLimits) -> Iterator[Sheet]:
     kind = kind_of(path)
     size = path.stat().st_size
     if size == 0:
-        raise RosterFileError("the file is empty: it needs a header row and data rows")
+        raise RosterFileError(
+            _("the file is empty: it needs a header row and the roster's rows below it")
+        )
     if size > limits.max_file_bytes:
         raise RosterFileError(
-            f"the file has {size / 2**20:,.1f} MiB, more than the "
-            f"{limits.max_file_bytes / 2**20:,.0f} MiB a roster may: split it into several files"
+            _(
+                "the file has {size:,.1f} MiB, more than the {limit:,.0f} MiB a roster may: "
+                "split it into several files",
+                size=size / 2**20,
+                limit=limits.max_file_bytes / 2**20,
+            )
         )
     if kind == "csv":
         yield Sheet(_non_blank(_csv_rows(path, limits)), {}, None)
@@ -123,14 +141,21 @@ def _csv_rows(path: Path, limits: RosterLimits) -> Iterator[tuple[Any, ...]]:
                 yield tuple(cell if cell else None for cell in row)
         except UnicodeDecodeError as exc:
             raise RosterFileError(
-                f"the CSV file cannot be read after line {reader.line_num}: "
-                f"it is not {encoding} text throughout"
+                _(
+                    "the CSV file cannot be read after line {line}: it is not {encoding} text "
+                    "throughout; open it in Excel and save it as an Excel workbook (.xlsx)",
+                    line=reader.line_num,
+                    encoding=encoding,
+                )
             ) from exc
         except csv.Error as exc:
             # The csv module's own limit on a field (131,072 characters) or a stray quote.
             raise RosterFileError(
-                f"the CSV file cannot be read at line {reader.line_num + 1}: a cell is longer "
-                "than a roster cell may be, or a quote is not closed; correct that line"
+                _(
+                    "the CSV file cannot be read at line {line}: a cell is longer than a "
+                    "roster cell may be, or a quote is not closed; correct that line",
+                    line=reader.line_num + 1,
+                )
             ) from exc
 
 
@@ -151,7 +176,12 @@ def _csv_encoding(path: Path) -> str:
         except (StopIteration, csv.Error):
             pass
         return encoding
-    raise RosterFileError("the CSV file is neither UTF-8 nor GB 18030 text")
+    raise RosterFileError(
+        _(
+            "the CSV file is neither UTF-8 nor GB 18030 text: open it in Excel and save it as "
+            "an Excel workbook (.xlsx)"
+        )
+    )
 
 
 def cell_text(value: Any) -> str | None:

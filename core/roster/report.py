@@ -4,12 +4,21 @@ import dataclasses
 from collections import Counter
 from typing import Any
 
+from bangfu.core.i18n import N_, _, ngettext
 from bangfu.core.roster.columns import Change
-from bangfu.core.roster.headers import HeaderMap
+from bangfu.core.roster.headers import HeaderMap, _letters
 from bangfu.core.roster.rows import Problem
 
 #: How many problems the JSON answer lists (the annotated workbook shows them all).
 MAX_LISTED_PROBLEMS = 1000
+#: What the counts count, for a person (a plugin's counts keep the plugin's name).
+COUNTED = {
+    "rows": N_("rows"),
+    "persons": N_("persons"),
+    "households": N_("households"),
+    "memberships": N_("household members"),
+    "categories": N_("hardship categories"),
+}
 
 
 @dataclasses.dataclass
@@ -49,8 +58,70 @@ class Report:
         self.problems.sort(key=lambda p: (p.row, p.column or ""))
         self.warnings.sort(key=lambda p: (p.row, p.column or ""))
 
+    def column_name(self, key: str | None) -> str | None:
+        """The header of column ``key`` in the language being written (身份证号 / id_number)."""
+        if key is None:
+            return None
+        if self.headers is not None:
+            for column in self.headers.by_index.values():
+                if column.key == key:
+                    return column.name
+        return key
+
+    def cell(self, problem: Problem) -> str | None:
+        """The problem's cell (``B5``), when its column is in the file."""
+        if problem.column is None or not problem.row or self.headers is None:
+            return None
+        index = self.headers.index_of(problem.column)
+        return None if index is None else f"{_letters(index + 1)}{problem.row}"
+
+    def describe(self, problem: Problem) -> str:
+        """The problem as one sentence naming its row and column: what to correct where."""
+        reason = problem.reason
+        if not problem.row:
+            return _("The file: {reason}", reason=reason)
+        if problem.row == self.header_row and problem.column is None:
+            return _("Header row {row}: {reason}", row=problem.row, reason=reason)
+        if problem.column is None:
+            return _("Row {row}: {reason}", row=problem.row, reason=reason)
+        column = self.column_name(problem.column)
+        cell = self.cell(problem)
+        if cell is None:
+            return _(
+                'Row {row}, column "{column}": {reason}',
+                row=problem.row,
+                column=column,
+                reason=reason,
+            )
+        return _(
+            'Row {row}, column "{column}" (cell {cell}): {reason}',
+            row=problem.row,
+            column=column,
+            cell=cell,
+            reason=reason,
+        )
+
+    def _problem(self, problem: Problem) -> dict[str, Any]:
+        return {
+            **problem.as_dict(),
+            "columnName": self.column_name(problem.column),
+            "cell": self.cell(problem),
+            "message": self.describe(problem),
+        }
+
+    def counted(self, what: str) -> str:
+        """What a count is about, in the language being written."""
+        label = COUNTED.get(what)
+        return _(label) if label is not None else what
+
     def as_dict(self) -> dict[str, Any]:
-        """The JSON answer: every bad row with column and reason (the first 1,000)."""
+        """The JSON answer: every bad row with column and reason (the first 1,000).
+
+        Each problem has ``row`` and ``column`` (the column's key), ``columnName`` (its
+        header in the request's language), ``cell`` (``B5``) when the column is in the file,
+        ``reason`` (what is wrong and how to fix it) and ``message`` (all of it in a
+        sentence). Codes and keys never change with the language; the texts do.
+        """
         return {
             "file": self.file_name,
             "dryRun": self.dry_run,
@@ -58,10 +129,10 @@ class Report:
             "committed": self.committed,
             "rows": self.rows,
             "badRows": self.bad_rows,
-            "problems": [p.as_dict() for p in self.problems[:MAX_LISTED_PROBLEMS]],
+            "problems": [self._problem(p) for p in self.problems[:MAX_LISTED_PROBLEMS]],
             "problemsListed": min(len(self.problems), MAX_LISTED_PROBLEMS),
             "problemsTotal": len(self.problems),
-            "warnings": [p.as_dict() for p in self.warnings[:MAX_LISTED_PROBLEMS]],
+            "warnings": [self._problem(p) for p in self.warnings[:MAX_LISTED_PROBLEMS]],
             "ignoredColumns": self.ignored_columns,
             "failure": self.failure,
             "retryable": self.retry,
@@ -73,32 +144,56 @@ class Report:
 
     def summary(self) -> str:
         """A few lines for the command line: whole sentences, counts as a table."""
-        lines = [self._verdict()]
+        counts = []
         for what, counter in self.counts.items():
             created, updated, unchanged = (counter.get(c, 0) for c in Change)
-            lines.append(f"  {what}: created {created}, updated {updated}, unchanged {unchanged}")
-        return "\n".join(lines)
+            counts.append(
+                _(
+                    "{what}: created {created}, updated {updated}, unchanged {unchanged}",
+                    what=self.counted(what),
+                    created=created,
+                    updated=updated,
+                    unchanged=unchanged,
+                )
+            )
+        return "\n".join([self._verdict(), *(f"  {line}" for line in counts)])
 
     def _verdict(self) -> str:
-        # One whole sentence per case (they will be translated as they stand).
+        # One whole sentence per case.
         if self.failure:
             return self.failure
         if self.problems:
             problems, bad = len(self.problems), self.bad_rows
             if bad == 0:
-                return "The file was refused; nothing was written."
+                return _("The file was refused; nothing was written.")
             if bad == 1 and problems == 1:
-                return f"1 problem was found, in row {self.problems[0].row}; nothing was written."
+                return _(
+                    "1 problem was found, in row {row}; nothing was written.",
+                    row=self.problems[0].row,
+                )
             if bad == 1:
-                return f"{problems} problems were found in one row; nothing was written."
-            return (
-                f"{problems} problems were found in {bad} of the {self.rows} rows; "
-                "nothing was written."
+                return _(
+                    "{problems} problems were found in one row; nothing was written.",
+                    problems=problems,
+                )
+            return ngettext(
+                "{problems} problems were found in {bad} of the {rows} row; nothing was written.",
+                "{problems} problems were found in {bad} of the {rows} rows; nothing was written.",
+                self.rows,
+                problems=problems,
+                bad=bad,
+                rows=self.rows,
             )
         if self.dry_run:
-            if self.rows == 1:
-                return "The 1 row is valid; this was a dry run: nothing was written."
-            return f"All {self.rows} rows are valid; this was a dry run: nothing was written."
-        if self.rows == 1:
-            return "The 1 row is valid and was written."
-        return f"All {self.rows} rows are valid and were written."
+            return ngettext(
+                "The {rows} row is valid; this was a dry run: nothing was written.",
+                "All {rows} rows are valid; this was a dry run: nothing was written.",
+                self.rows,
+                rows=self.rows,
+            )
+        return ngettext(
+            "The {rows} row is valid and was written.",
+            "All {rows} rows are valid and were written.",
+            self.rows,
+            rows=self.rows,
+        )

@@ -3,10 +3,12 @@
 import dataclasses
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bangfu.core import idnumber
+from bangfu.core.i18n import _
 from bangfu.core.registry.models import Category, HukouType, Relation
 from bangfu.core.roster.columns import RosterColumns, RosterSubject, RosterTarget, RosterValueError
 from bangfu.core.roster.headers import Column
@@ -81,6 +83,25 @@ HUKOU: dict[str, HukouType] = {
     "农业": HukouType.RURAL,
 }
 
+#: GB/T 26341-2010's disability categories (残疾类别), by number and by name.
+DISABILITY_CATEGORIES: dict[int, tuple[str, ...]] = {
+    1: ("视力", "视力残疾", "visual", "vision"),
+    2: ("听力", "听力残疾", "hearing"),
+    3: ("言语", "言语残疾", "speech"),
+    4: ("肢体", "肢体残疾", "physical"),
+    5: ("智力", "智力残疾", "intellectual"),
+    6: ("精神", "精神残疾", "mental"),
+    7: ("多重", "多重残疾", "multiple"),
+}
+#: Its grades (残疾等级): 一级 (the most severe) to 四级.
+DISABILITY_GRADES: dict[int, tuple[str, ...]] = {
+    1: ("一级", "一", "1级", "壹级"),
+    2: ("二级", "二", "2级", "贰级"),
+    3: ("三级", "三", "3级", "叁级"),
+    4: ("四级", "四", "4级", "肆级"),
+}
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
 _PHONE = re.compile(r"\+?[0-9][0-9-]{4,30}", re.ASCII)
 _REGION = re.compile(r"[0-9]{6}(?:[0-9]{3}(?:[0-9]{3})?)?", re.ASCII)
 
@@ -124,15 +145,118 @@ class RosterRow:
 
 def _categories(text: str) -> tuple[Category, ...]:
     names = [p for p in re.split(r"[、,，;；/\s]+", text) if p]
-    accepted = "孤儿, 事实无人抚养儿童, 困境儿童, 特困人员, 低保, 贫困残疾人, 困难优抚安置对象"
+    accepted = "孤儿、事实无人抚养儿童、困境儿童、特困人员、低保、贫困残疾人、困难优抚安置对象"
     found = tuple(dict.fromkeys(lookup(CATEGORIES, n, "category", accepted) for n in names))
     return found
 
 
-def _whole(text: str, low: int, high: int, what: str) -> int:
-    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
-        raise RosterValueError(f"{what} must be a whole number from {low} to {high}")
-    return int(text)
+def _key(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+_CATEGORY_NAMES = {
+    _key(name): number for number, names in DISABILITY_CATEGORIES.items() for name in names
+}
+_GRADE_NAMES = {_key(name): number for number, names in DISABILITY_GRADES.items() for name in names}
+
+
+def disability_category(text: str) -> int:
+    """A disability category (GB/T 26341) by name (肢体, 肢体残疾) or number (4)."""
+    key = _key(text)
+    if key.isascii() and key.isdigit() and 1 <= int(key) <= 7:
+        return int(key)
+    if key in _CATEGORY_NAMES:
+        return _CATEGORY_NAMES[key]
+    raise RosterValueError(
+        _(
+            "「{text}」 is not a disability category: write the category's name as on the "
+            "disability certificate (视力, 听力, 言语, 肢体, 智力, 精神 or 多重), or its "
+            "number from 1 to 7",
+            text=text,
+        )
+    )
+
+
+def disability_grade(text: str) -> int:
+    """A disability grade (GB/T 26341) by name (二级, 二) or number (2)."""
+    key = _key(text)
+    if key.isascii() and key.isdigit() and 1 <= int(key) <= 4:
+        return int(key)
+    if key in _GRADE_NAMES:
+        return _GRADE_NAMES[key]
+    if key in _ROMAN:
+        return _ROMAN[key]
+    raise RosterValueError(
+        _(
+            "「{text}」 is not a disability grade: write the grade as on the disability "
+            "certificate (一级, 二级, 三级 or 四级), or its number from 1 to 4",
+            text=text,
+        )
+    )
+
+
+_EIGHTEEN = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
+
+
+def id_number_reason(cell: object, error: idnumber.IdNumberError, today: dt.date) -> str:
+    """What is wrong with an ID number cell and how to fix it, in a clerk's words.
+
+    What a spreadsheet did to the cell (a number, scientific notation, full-width digits)
+    keeps :mod:`bangfu.core.idnumber`'s reason; a number mistyped from the card is said
+    here with the fix: compare it with the ID card.
+    """
+    if cell is None or (isinstance(cell, str) and not cell.strip()):
+        return _(
+            "the ID number is empty: copy the 18-character number from the ID card "
+            "(or from the household register, 户口簿)"
+        )
+    if idnumber.spreadsheet_damage(cell) is not None or not isinstance(cell, str):
+        return error.reason
+    text = idnumber.normalise(cell)
+    if len(text) not in (15, 18) and text.isascii() and text.rstrip("X").isdigit():
+        return _(
+            "the ID number has {count} characters, but a resident ID number has 18 (or 15 "
+            "digits for a first-generation card): a digit is missing or one too many; "
+            "compare it with the ID card",
+            count=len(text),
+        )
+    if len(text) == 18 and not _EIGHTEEN.fullmatch(text):
+        return _(
+            "the ID number has a character that is not a digit: it is 17 digits followed by "
+            "a digit or X (the last character only); compare it with the ID card"
+        )
+    canonical = text
+    if len(text) == 15 and text.isdigit():
+        canonical = text[:6] + "19" + text[6:] + "0"
+    if len(canonical) == 18 and canonical.isascii():
+        birth = canonical[6:14]
+        try:
+            born = dt.date(int(birth[:4]), int(birth[4:6]), int(birth[6:]))
+        except ValueError:
+            return _(
+                "the birth date in the ID number ({digits}: year, month, day) is not a real "
+                "date: a digit was probably mistyped; compare the number with the ID card",
+                digits=birth,
+            )
+        if born > today:
+            return _(
+                "the birth date in the ID number ({date}) is in the future: a digit was "
+                "probably mistyped; compare the number with the ID card",
+                date=born.isoformat(),
+            )
+        if born < idnumber.MIN_BIRTH_DATE:
+            return _(
+                "the birth date in the ID number ({date}) is before 1900: a digit was "
+                "probably mistyped; compare the number with the ID card",
+                date=born.isoformat(),
+            )
+    if len(text) == 18 and text[17] != idnumber.check_character(text[:17]):
+        return _(
+            "the ID number's last character (the check character) does not fit the 17 digits "
+            "before it: one digit was probably mistyped, or two were swapped; compare the "
+            "number with the ID card digit by digit"
+        )
+    return error.reason
 
 
 @dataclasses.dataclass(slots=True)
@@ -166,14 +290,36 @@ def parse_row(
         problems.append(Problem(number, key, reason))
 
     def id_cell(key: str) -> idnumber.IdNumber | None:
+        cell = raw.get(key)
         try:
-            parsed = idnumber.parse_spreadsheet_cell(raw.get(key), today=today)
+            parsed = idnumber.parse_spreadsheet_cell(cell, today=today)
         except idnumber.IdNumberError as exc:
-            bad(key, exc.reason)
+            bad(key, id_number_reason(cell, exc, today))
             return None
         if parsed.upgraded_from_legacy and key == "id_number":
-            warnings.append(Problem(number, key, "a 15-digit number, upgraded to 18 characters"))
-        warnings.extend(Problem(number, key, w) for w in parsed.warnings if "000" in w)
+            warnings.append(
+                Problem(
+                    number,
+                    key,
+                    _(
+                        "a 15-digit first-generation ID number: it was upgraded to the "
+                        "18-character number {number}; check that this is the number on the "
+                        "person's current ID card",
+                        number=parsed.value,
+                    ),
+                )
+            )
+        if isinstance(cell, str) and cell.strip().endswith("000"):
+            warnings.append(
+                Problem(
+                    number,
+                    key,
+                    _(
+                        "the ID number ends in 000, as numbers damaged by a spreadsheet do; "
+                        "it was accepted, but compare it with the ID card"
+                    ),
+                )
+            )
         return parsed
 
     person_id = id_cell("id_number")
@@ -181,16 +327,34 @@ def parse_row(
     text = {key: cell_text(value) for key, value in raw.items() if key in _CORE_KEYS}
     name = text.get("name")
     if name is None:
-        bad("name", "a name is required")
+        bad("name", _("the name is empty: write the person's name as on the ID card"))
     elif len(name) > 100:
-        bad("name", "a name has at most 100 characters")
+        bad(
+            "name",
+            _(
+                "the name has {count} characters, more than the 100 a name may have: write "
+                "the name only, as on the ID card",
+                count=len(name),
+            ),
+        )
     relation = None
     relation_text = text.get("relation")
     if relation_text is None:
-        bad("relation", "the relation to the head is required (户主 on the head's row)")
+        bad(
+            "relation",
+            _(
+                "the relation to the head is empty: write 户主 on the head's own row, and "
+                "配偶, 子女, 父母 etc. on the other members' rows"
+            ),
+        )
     else:
         try:
-            relation = lookup(RELATIONS, relation_text, "relation", "户主, 配偶, 子女, ...")
+            relation = lookup(
+                RELATIONS,
+                relation_text,
+                "relation",
+                "户主、配偶、子女、父母、孙子女、祖父母、兄弟姐妹、其他亲属、其他",
+            )
         except RosterValueError as exc:
             bad("relation", exc.reason)
     row = RosterRow(
@@ -201,11 +365,22 @@ def parse_row(
         relation,  # type: ignore[arg-type]
     )
     if person_id and head_id and relation is not None:
-        if (relation is Relation.HEAD) != (person_id.value == head_id.value):
+        if relation is Relation.HEAD and person_id.value != head_id.value:
             bad(
                 "relation",
-                "the head's row has relation 户主 and its own ID number as the head's; "
-                "every other row has another relation",
+                _(
+                    "the relation is 户主 but the ID number is not the head's ID number of "
+                    "this row: on the head's own row both ID numbers are the same; on a "
+                    "member's row write the member's relation to the head (配偶, 子女, ...)"
+                ),
+            )
+        elif relation is not Relation.HEAD and person_id.value == head_id.value:
+            bad(
+                "relation",
+                _(
+                    "the ID number is the same as the head's ID number, so this is the head's "
+                    "own row: write 户主 as the relation, or correct one of the two ID numbers"
+                ),
             )
     _optional_core(row, text, bad)
     _plugin_cells(row, raw, groups, bad, today)
@@ -235,19 +410,42 @@ def _optional_core(row: RosterRow, text: Mapping[str, str | None], bad: Any) -> 
     region = text.get("region_code")
     if region is not None:
         if not _REGION.fullmatch(region):
-            bad("region_code", "a region code is 6, 9 or 12 digits")
+            bad(
+                "region_code",
+                _(
+                    "「{code}」 is not a region code: a region code has 6, 9 or 12 digits "
+                    "(a village's has 12, e.g. 141023100201); format the column as text so "
+                    "that no digit is lost",
+                    code=region,
+                ),
+            )
         row.region_code = region
     address = text.get("address")
     if address is not None:
         if len(address) > 200:
-            bad("address", "an address has at most 200 characters")
+            bad(
+                "address",
+                _(
+                    "the address has {count} characters, more than the 200 an address may "
+                    "have: shorten it",
+                    count=len(address),
+                ),
+            )
         row.address = address
     if (phone := text.get("phone")) is not None:
         if not _PHONE.fullmatch(phone):
-            bad("phone", "a phone number has digits (and - or a leading +) only")
+            bad(
+                "phone",
+                _(
+                    "「{phone}」 is not a phone number: write digits only (a - between the "
+                    "area code and the number, or a leading +, is allowed); one number per "
+                    "cell",
+                    phone=phone,
+                ),
+            )
         row.phone = phone
     for key, attribute, parser in (
-        ("hukou_type", "hukou_type", lambda t: lookup(HUKOU, t, "hukou type", "城镇, 农村")),
+        ("hukou_type", "hukou_type", lambda t: lookup(HUKOU, t, "hukou type", "城镇、农村")),
         ("categories", "categories", _categories),
         ("category_valid_from", "category_valid_from", day),
     ):
@@ -256,25 +454,60 @@ def _optional_core(row: RosterRow, text: Mapping[str, str | None], bad: Any) -> 
                 setattr(row, attribute, parser(value))
             except RosterValueError as exc:
                 bad(key, exc.reason)
-    category, grade = text.get("disability_category"), text.get("disability_grade")
-    if (category is None) != (grade is None):
-        missing = "disability_grade" if grade is None else "disability_category"
-        bad(missing, "give both the disability category and grade, or neither")
-    elif category is not None and grade is not None:
-        try:
-            row.disability = (
-                _whole(category, 1, 7, "a disability category"),
-                _whole(grade, 1, 4, "a disability grade"),
-            )
-        except RosterValueError as exc:
-            bad(
-                "disability_category" if "category" in exc.reason else "disability_grade",
-                exc.reason,
-            )
+    _disability(row, text, bad)
     if row.category_valid_from is not None and not row.categories:
-        bad("category_valid_from", "a certification day needs categories in the same row")
+        bad(
+            "category_valid_from",
+            _(
+                "a certification date is given but no hardship category: fill 困难类别 in the "
+                "same row, or clear the date"
+            ),
+        )
     if not row.is_head and row.address is not None:
-        bad("address", "the address goes on the head's row only")
+        bad(
+            "address",
+            _(
+                "the address is filled on a member's row: write the household's address on "
+                "the head's row (relation 户主) only, and leave it blank here"
+            ),
+        )
+
+
+def _disability(row: RosterRow, text: Mapping[str, str | None], bad: Any) -> None:
+    """The disability category and grade: both or neither; each cell flagged on its own."""
+    category_text, grade_text = text.get("disability_category"), text.get("disability_grade")
+    if category_text is None and grade_text is None:
+        return
+    if grade_text is None:
+        bad(
+            "disability_grade",
+            _(
+                "a disability category is given without its grade: write the grade as on the "
+                "disability certificate (一级 to 四级), or clear the category"
+            ),
+        )
+    if category_text is None:
+        bad(
+            "disability_category",
+            _(
+                "a disability grade is given without its category: write the category as on "
+                "the disability certificate (视力, 听力, 言语, 肢体, 智力, 精神 or 多重), or "
+                "clear the grade"
+            ),
+        )
+    category = grade = None
+    if category_text is not None:
+        try:
+            category = disability_category(category_text)
+        except RosterValueError as exc:
+            bad("disability_category", exc.reason)
+    if grade_text is not None:
+        try:
+            grade = disability_grade(grade_text)
+        except RosterValueError as exc:
+            bad("disability_grade", exc.reason)
+    if category is not None and grade is not None:
+        row.disability = (category, grade)
 
 
 def _plugin_cells(
@@ -291,7 +524,13 @@ def _plugin_cells(
             if text is None:
                 continue
             if group.target is RosterTarget.HOUSEHOLD and not row.is_head:
-                bad(column.key, "a household column: fill it on the head's row only")
+                bad(
+                    column.key,
+                    _(
+                        "this column is about the household: fill it on the head's row "
+                        "(relation 户主) only, and leave it blank on the members' rows"
+                    ),
+                )
                 continue
             try:
                 values[column.key] = column.parse(text)

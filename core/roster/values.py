@@ -4,6 +4,7 @@ import datetime as dt
 import decimal
 import re
 
+from bangfu.core.i18n import _
 from bangfu.core.roster.columns import RosterValueError
 
 YES = {"是", "有", "yes", "y", "true", "1", "√"}
@@ -16,9 +17,21 @@ def yuan(text: str) -> decimal.Decimal:
     try:
         amount = decimal.Decimal(text.replace(",", "").replace("元", "").strip())
     except decimal.InvalidOperation:
-        raise RosterValueError(f"{text!r} is not an amount in yuan") from None
+        raise RosterValueError(
+            _(
+                "「{text}」 is not an amount of money: write the amount in yuan as a number, "
+                "e.g. 1200 or 1,200.50",
+                text=text,
+            )
+        ) from None
     if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise RosterValueError("an amount in yuan is 0 or more, with at most 2 decimals")
+        raise RosterValueError(
+            _(
+                "「{text}」 is not a usable amount: an amount in yuan is 0 or more, with at most "
+                "2 decimals (fen), e.g. 1200 or 1,200.50",
+                text=text,
+            )
+        )
     return amount.quantize(decimal.Decimal("0.01"))
 
 
@@ -29,7 +42,7 @@ def yes_no(text: str) -> bool:
         return True
     if key in NO:
         return False
-    raise RosterValueError(f"{text!r} is not yes or no: write 是 or 否")
+    raise RosterValueError(_("「{text}」 is not yes or no: write 是 or 否", text=text))
 
 
 def day(text: str) -> dt.date:
@@ -40,4 +53,10 @@ def day(text: str) -> dt.date:
         year, month, day_ = (int(p) for p in parts)
         return dt.date(year, month, day_)
     except ValueError:
-        raise RosterValueError(f"{text!r} is not a date: write YYYY-MM-DD") from None
+        raise RosterValueError(
+            _(
+                "「{text}」 is not a date: write it as 2024-03-01 or 2024年3月1日, or format the "
+                "cell as a date",
+                text=text,
+            )
+        ) from None

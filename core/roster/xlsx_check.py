@@ -22,15 +22,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 from xml.parsers import expat
 
+from bangfu.core.i18n import N_, _
 from bangfu.core.roster.limits import MAX_PARTS, RosterLimits
 
 _CHUNK = 1 << 20
 _EOCD = b"PK\x05\x06"
-UNREADABLE = (
+UNREADABLE = N_(
     "the file is not a readable Excel workbook (.xlsx): open it in Excel and save it again "
     "as an Excel workbook (.xlsx)"
 )
-DAMAGED = (
+DAMAGED = N_(
     "the workbook is damaged (its part {part} does not unpack to the size it states): open "
     "it in Excel and save it again as an Excel workbook (.xlsx)"
 )
@@ -66,26 +67,33 @@ def cell_name(row: int, column: int) -> str:
 
 def beyond_rows(row: int, column: int, limit: int) -> str:
     """The refusal of a value below the last row a roster may use."""
-    return (
-        f"cell {cell_name(row, column)} holds a value on row {row:,}, but a roster has at "
-        f"most {limit:,} rows: delete everything below the roster's last row, or split the "
-        "roster into several files"
+    return _(
+        "cell {cell} holds a value on row {row:,}, but a roster has at most {limit:,} rows: "
+        "delete everything below the roster's last row, or split the roster into several files",
+        cell=cell_name(row, column),
+        row=row,
+        limit=limit,
     )
 
 
 def beyond_columns(row: int, column: int, limit: int) -> str:
     """The refusal of a value right of the last column a roster may use."""
-    return (
-        f"cell {cell_name(row, column)} holds a value in column {column:,}, but a roster has "
-        f"at most {limit:,} columns: delete the columns to the right of the roster"
+    return _(
+        "cell {cell} holds a value in column {column:,}, but a roster has at most {limit:,} "
+        "columns: delete the columns to the right of the roster",
+        cell=cell_name(row, column),
+        column=column,
+        limit=limit,
     )
 
 
 def too_long(row: int, column: int, limit: int) -> str:
     """The refusal of a cell longer than a roster cell may be."""
-    return (
-        f"cell {cell_name(row, column)} holds more than the {limit:,} characters a roster "
-        "cell may hold: shorten it, or keep long notes in another file"
+    return _(
+        "cell {cell} holds more than the {limit:,} characters a roster cell may hold: shorten "
+        "it, or keep long notes in another file",
+        cell=cell_name(row, column),
+        limit=limit,
     )
 
 
@@ -94,19 +102,25 @@ def sniff(path: Path) -> None:
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head:
-        raise WorkbookRefused("the file is empty: it needs a header row and data rows")
+        raise WorkbookRefused(
+            _("the file is empty: it needs a header row and the roster's rows below it")
+        )
     if head.startswith(b"%PDF"):
         raise WorkbookRefused(
-            "the file is a PDF document, not an Excel workbook: send the roster itself, "
-            "saved from Excel as an Excel workbook (.xlsx)"
+            _(
+                "the file is a PDF document, not an Excel workbook: send the roster itself, "
+                "saved from Excel as an Excel workbook (.xlsx)"
+            )
         )
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise WorkbookRefused(
-            "the file is an Excel 97-2003 workbook (.xls) or a workbook with a password: "
-            "open it in Excel, remove any password, and save it as an Excel workbook (.xlsx)"
+            _(
+                "the file is an Excel 97-2003 workbook (.xls) or a workbook with a password: "
+                "open it in Excel, remove any password, and save it as an Excel workbook (.xlsx)"
+            )
         )
     if not head.startswith(b"PK"):
-        raise WorkbookRefused(UNREADABLE)
+        raise WorkbookRefused(_(UNREADABLE))
 
 
 def check_workbook(path: Path, limits: RosterLimits) -> SheetFacts:
@@ -117,7 +131,7 @@ def check_workbook(path: Path, limits: RosterLimits) -> SheetFacts:
         with zipfile.ZipFile(path) as archive:
             return _check_archive(archive, limits)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError):
-        raise WorkbookRefused(UNREADABLE) from None
+        raise WorkbookRefused(_(UNREADABLE)) from None
 
 
 def _check_part_count(path: Path) -> None:
@@ -129,12 +143,15 @@ def _check_part_count(path: Path) -> None:
         tail = handle.read()
     at = tail.rfind(_EOCD)
     if at < 0 or len(tail) < at + 22:
-        raise WorkbookRefused(UNREADABLE)
+        raise WorkbookRefused(_(UNREADABLE))
     (entries,) = struct.unpack_from("<H", tail, at + 10)
     if entries > MAX_PARTS:  # 0xFFFF (a ZIP64 directory) is more than that too
         raise WorkbookRefused(
-            f"the workbook is made of more than {MAX_PARTS:,} parts, far more than a roster "
-            "needs: copy the roster into a new workbook and save that"
+            _(
+                "the workbook is made of more than {limit:,} parts, far more than a roster "
+                "needs: copy the roster into a new workbook and save that",
+                limit=MAX_PARTS,
+            )
         )
 
 
@@ -143,13 +160,17 @@ def _check_archive(archive: zipfile.ZipFile, limits: RosterLimits) -> SheetFacts
     unpacked = sum(part.file_size for part in parts)
     if unpacked > limits.max_unpacked_bytes:
         raise WorkbookRefused(
-            f"the workbook unpacks to {unpacked / 2**20:,.0f} MiB, more than the "
-            f"{limits.max_unpacked_bytes / 2**20:,.0f} MiB a roster may: remove other sheets, "
-            "pictures and formatting, or split the roster into several files"
+            _(
+                "the workbook unpacks to {size:,.0f} MiB, more than the {limit:,.0f} MiB a "
+                "roster may: remove other sheets, pictures and formatting, or split the roster "
+                "into several files",
+                size=unpacked / 2**20,
+                limit=limits.max_unpacked_bytes / 2**20,
+            )
         )
     if any(part.flag_bits & 0x1 for part in parts):
         raise WorkbookRefused(
-            "the workbook is encrypted: remove its password in Excel and save it again"
+            _("the workbook is encrypted: remove its password in Excel and save it again")
         )
     names = {part.filename for part in parts}
     sheet = _first_sheet(archive, names)
@@ -171,16 +192,16 @@ def _check_archive(archive: zipfile.ZipFile, limits: RosterLimits) -> SheetFacts
 def _first_sheet(archive: zipfile.ZipFile, names: set[str]) -> str:
     """The part of the workbook's first sheet (the order of ``<sheets>``, as readers do)."""
     if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
-        raise WorkbookRefused(UNREADABLE)
+        raise WorkbookRefused(_(UNREADABLE))
     first = _scan(archive, "xl/workbook.xml", _FirstSheet()).relationship
     targets = _scan(archive, "xl/_rels/workbook.xml.rels", _Relationships()).targets
     target = targets.get(first or "")
     if target is None:
-        raise WorkbookRefused("the workbook has no worksheet: put the roster on its first sheet")
+        raise WorkbookRefused(_("the workbook has no worksheet: put the roster on its first sheet"))
     part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
     part = posixpath.normpath(part)
     if part not in names:
-        raise WorkbookRefused(UNREADABLE)
+        raise WorkbookRefused(_(UNREADABLE))
     return part
 
 
@@ -210,7 +231,7 @@ def _local(name: str) -> str:
 
 def _refuse_doctype(*_args: Any) -> None:
     # Excel never writes a DTD; one is how entity-expansion bombs begin.
-    raise WorkbookRefused(UNREADABLE)
+    raise WorkbookRefused(_(UNREADABLE))
 
 
 H = TypeVar("H", bound=_Handler)
@@ -234,9 +255,9 @@ def _scan(archive: zipfile.ZipFile, name: str, handler: H) -> H:
         parser.Parse(b"", True)
         handler.finish()
     except expat.ExpatError:
-        raise WorkbookRefused(UNREADABLE) from None
+        raise WorkbookRefused(_(UNREADABLE)) from None
     except zipfile.BadZipFile:  # the CRC or the size differs from the directory's
-        raise WorkbookRefused(DAMAGED.format(part=name)) from None
+        raise WorkbookRefused(_(DAMAGED, part=name)) from None
     return handler
 
 
@@ -247,7 +268,7 @@ def _drain(archive: zipfile.ZipFile, name: str) -> None:
             while stream.read(_CHUNK):
                 pass
     except zipfile.BadZipFile:
-        raise WorkbookRefused(DAMAGED.format(part=name)) from None
+        raise WorkbookRefused(_(DAMAGED, part=name)) from None
 
 
 class _FirstSheet(_Handler):
@@ -398,7 +419,7 @@ def _number(text: str | None, default: int) -> int:
     if text is None:
         return default
     if not text.isascii() or not text.isdigit():
-        raise WorkbookRefused(UNREADABLE)
+        raise WorkbookRefused(_(UNREADABLE))
     return int(text)
 
 
@@ -407,7 +428,7 @@ def _reference(text: str) -> tuple[int, int]:
     letters = text.rstrip("0123456789")
     digits = text[len(letters) :]
     if not letters or not digits or not letters.isascii() or not letters.isalpha():
-        raise WorkbookRefused(UNREADABLE)
+        raise WorkbookRefused(_(UNREADABLE))
     if len(letters) > 7 or len(digits) > 12:  # no arithmetic on absurd references
         return 10**12, 10**12
     column = 0

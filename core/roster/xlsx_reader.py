@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bangfu.core.i18n import N_, _
 from bangfu.core.roster.xlsx_check import UNREADABLE, beyond_columns, beyond_rows, too_long
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ log = logging.getLogger("bangfu.roster")
 
 _UNREADABLE = 3  # exit status: calamine refused the file
 _REFUSED = 4  # exit status: a limit, with the message on stderr's last line
-LIMITS_EXCEEDED = (
+LIMITS_EXCEEDED = N_(
     "the workbook could not be read within the memory and time a roster may use: remove "
     "other sheets, pictures and formatting, or split the roster into several files"
 )
@@ -69,21 +70,21 @@ def read_sheet(source: Path, out: Path, limits: "RosterLimits") -> None:
         )
     except subprocess.TimeoutExpired:
         log.warning("the workbook reader ran out of time and was killed")
-        raise ReaderError(LIMITS_EXCEEDED) from None
+        raise ReaderError(_(LIMITS_EXCEEDED)) from None
     if done.returncode == 0:
         return
     message = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
     if done.returncode == _REFUSED:
-        raise ReaderError(message[0][:500])
+        raise ReaderError(_refusal(message[0]))
     if done.returncode == _UNREADABLE:
-        raise ReaderError(UNREADABLE)
+        raise ReaderError(_(UNREADABLE))
     # One line per refused file (the reader's own words, e.g. a failed allocation).
     log.warning(
         "the workbook reader ended with status %s: %s",
         done.returncode,
         " ".join(done.stderr.decode("utf-8", "replace").split())[:300],
     )
-    raise ReaderError(LIMITS_EXCEEDED)
+    raise ReaderError(_(LIMITS_EXCEEDED))
 
 
 def rows_of(out: Path) -> Iterator[tuple[Any, ...]]:
@@ -131,9 +132,23 @@ def _limit(memory: int, seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
 
 
-def _refuse(message: str) -> int:
-    print(message, file=sys.stderr)
+_REFUSALS = {"rows": beyond_rows, "columns": beyond_columns, "chars": too_long}
+
+
+def _refuse(kind: str, row: int, column: int, limit: int) -> int:
+    # Which limit and where, not a sentence: the parent writes it in the reader's language.
+    print(kind, row, column, limit, file=sys.stderr)
     return _REFUSED
+
+
+def _refusal(line: str) -> str:
+    """The sentence for the child's refusal line (``rows 60001 1 50000``)."""
+    kind, *numbers = line.split()
+    try:
+        row, column, limit = (int(n) for n in numbers)
+        return _REFUSALS[kind](row, column, limit)
+    except (KeyError, ValueError):
+        return _(LIMITS_EXCEEDED)
 
 
 def main(argv: list[str]) -> int:
@@ -153,9 +168,9 @@ def main(argv: list[str]) -> int:
         # The checks refused these already; this is the same limit, on what was read.
         last_row, last_column = (n + 1 for n in sheet.end)
         if last_row > max_rows:
-            return _refuse(beyond_rows(last_row, last_column, max_rows))
+            return _refuse("rows", last_row, last_column, max_rows)
         if last_column > max_columns:
-            return _refuse(beyond_columns(last_row, last_column, max_columns))
+            return _refuse("columns", last_row, last_column, max_columns)
     # Rows come from the sheet's first row, cells from its first used column (calamine).
     padding: list[Any] = [None] * (sheet.start[1] if sheet.start else 0)
     with out.open("w", encoding="utf-8") as handle:
@@ -163,7 +178,7 @@ def main(argv: list[str]) -> int:
             cells = [*padding, *(_encode(cell) for cell in row)]
             for column, cell in enumerate(cells, start=1):
                 if isinstance(cell, str) and len(cell) > max_chars:
-                    return _refuse(too_long(number, column, max_chars))
+                    return _refuse("chars", number, column, max_chars)
             handle.write(json.dumps(cells, ensure_ascii=False))
             handle.write("\n")
     workbook.close()

@@ -15,6 +15,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from bangfu.core.i18n import _
 from bangfu.core.registry.service import Registry
 from bangfu.plugin import DomainError, decode_id, requires, run_mutation
 from bangfu.plugins.education.models import AidKind, EnrolmentStatus, FundingSource, SchoolStage
@@ -117,7 +118,7 @@ def organisation_id(value: strawberry.ID) -> int:
         return decode_id(value, "Organisation", field)
     except DomainError as exc:
         raise DomainError.of(
-            field, "no Organisation with this ID", EducationErrorCode.UNKNOWN_ORGANISATION
+            field, _("no Organisation with this ID"), EducationErrorCode.UNKNOWN_ORGANISATION
         ) from exc
 
 

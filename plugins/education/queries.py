@@ -12,6 +12,7 @@ import strawberry
 from sqlalchemy import Select, or_, select
 from strawberry.types import Info
 
+from bangfu.core.i18n import _
 from bangfu.plugin import (
     NARROWS,
     SCANS,
@@ -78,7 +79,9 @@ class EducationEnrolmentFilter:
 async def region_path(info: Info, code: str, argument: str) -> str:
     region = await info.context.loaders["region"].load(code)
     if region is None:
-        raise ValueError(f"{argument}: unknown region code {code!r}")
+        raise ValueError(
+            _("{argument}: unknown region code {code}", argument=argument, code=repr(code))
+        )
     return region.path
 
 

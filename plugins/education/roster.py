@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bangfu.core.i18n import _
 from bangfu.core.roster.columns import (
     Change,
     RosterColumn,
@@ -17,6 +18,7 @@ from bangfu.core.roster.columns import (
 )
 from bangfu.core.roster.tables import lookup
 from bangfu.plugins.education.models import MAX_GRADE, Enrolment, EnrolmentStatus, SchoolStage
+from bangfu.plugins.education.service import grades_of
 
 STAGES = {
     **{s.value.lower(): s for s in SchoolStage},
@@ -31,6 +33,8 @@ STAGES = {
     "高等教育": SchoolStage.HIGHER,
     "大学": SchoolStage.HIGHER,
 }
+STAGE_NAMES = "学前, 小学, 初中, 高中, 中职, 高等教育"
+STATUS_NAMES = "在校, 休学, 辍学, 毕业, 未到入学年龄"
 STATUSES = {
     **{s.value.lower(): s for s in EnrolmentStatus},
     "在校": EnrolmentStatus.ENROLLED,
@@ -44,14 +48,54 @@ STATUSES = {
 
 def _school(text: str) -> str:
     if len(text) > 200:
-        raise RosterValueError("a school name has at most 200 characters")
+        raise RosterValueError(
+            _(
+                "就读学校 (school): a school name has at most {limit} characters, this one "
+                "{length}: shorten it",
+                limit=200,
+                length=len(text),
+            )
+        )
     return text
+
+
+def _stage(text: str) -> SchoolStage:
+    try:
+        return lookup(STAGES, text, "stage", STAGE_NAMES)
+    except RosterValueError:
+        raise RosterValueError(
+            _(
+                "学段 (stage): '{value}' is not a stage of schooling: write one of {accepted}",
+                value=text,
+                accepted=STAGE_NAMES,
+            )
+        ) from None
 
 
 def _grade(text: str) -> int:
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 8:
-        raise RosterValueError("a grade is a whole number from 1 to 8")
+        raise RosterValueError(
+            _(
+                "年级 (grade): '{value}' is not a grade: write a whole number from 1 to 8, "
+                "such as 3",
+                value=text,
+            )
+        )
     return int(text)
+
+
+def _status(text: str) -> EnrolmentStatus:
+    try:
+        return lookup(STATUSES, text, "status", STATUS_NAMES)
+    except RosterValueError:
+        raise RosterValueError(
+            _(
+                "在校状态 (status): '{value}' is not a schooling status: write one of "
+                "{accepted}, or leave it blank for 在校",
+                value=text,
+                accepted=STATUS_NAMES,
+            )
+        ) from None
 
 
 def _check(values: Mapping[str, Any], subject: RosterSubject) -> list[tuple[str, str]]:
@@ -60,11 +104,21 @@ def _check(values: Mapping[str, Any], subject: RosterSubject) -> list[tuple[str,
     problems = []
     if status is not EnrolmentStatus.NOT_YET_OF_SCHOOL_AGE:
         if "education_school" not in values:
-            problems.append(("education_school", "the school is needed with a stage or grade"))
+            problems.append(
+                (
+                    "education_school",
+                    _("就读学校 (school) is empty: fill in the school with the stage and grade"),
+                )
+            )
         if stage is None:
-            problems.append(("education_stage", "the stage is needed with a school or grade"))
+            problems.append(
+                (
+                    "education_stage",
+                    _("学段 (stage) is empty: fill in the stage with the school and grade"),
+                )
+            )
     if grade is not None and stage is not None and grade > MAX_GRADE[stage]:
-        problems.append(("education_grade", f"a {stage.value} grade is 1 to {MAX_GRADE[stage]}"))
+        problems.append(("education_grade", grades_of(stage)))
     return problems
 
 
@@ -116,7 +170,7 @@ def roster_columns() -> Sequence[RosterColumns]:
                 RosterColumn(
                     "education_stage",
                     "学段",
-                    lambda t: lookup(STAGES, t, "stage", "学前, 小学, 初中, 高中, 中职, 高等教育"),
+                    _stage,
                     "学前, 小学, 初中, 高中, 中职, 高等教育 (or PRIMARY, ...).",
                     "小学",
                 ),
@@ -126,7 +180,7 @@ def roster_columns() -> Sequence[RosterColumns]:
                 RosterColumn(
                     "education_status",
                     "在校状态",
-                    lambda t: lookup(STATUSES, t, "status", "在校, 休学, 辍学, 毕业, 未到入学年龄"),
+                    _status,
                     "在校 (default), 休学, 辍学, 毕业, 未到入学年龄.",
                     "在校",
                 ),

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.care.events import CareEventKind, CareEventRaised
 from bangfu.core.errors import DomainError, FieldError
+from bangfu.core.i18n import N_, _
 from bangfu.core.plugins import PluginHost
 from bangfu.core.registry.models import Person, Region
 from bangfu.core.registry.service import Registry
@@ -55,6 +56,28 @@ class EducationErrorCode(enum.StrEnum):
 
 
 Code = EducationErrorCode
+
+#: Which grades a stage has, one whole message each (a stage's name is not glued in).
+GRADES_OF_STAGE = {
+    SchoolStage.PRESCHOOL: N_("a preschool (PRESCHOOL) grade is 1 to {highest}"),
+    SchoolStage.PRIMARY: N_("a primary school (PRIMARY) grade is 1 to {highest}"),
+    SchoolStage.JUNIOR_SECONDARY: N_(
+        "a junior secondary school (JUNIOR_SECONDARY) grade is 1 to {highest}"
+    ),
+    SchoolStage.SENIOR_SECONDARY: N_(
+        "a senior secondary school (SENIOR_SECONDARY) grade is 1 to {highest}"
+    ),
+    SchoolStage.SECONDARY_VOCATIONAL: N_(
+        "a secondary vocational school (SECONDARY_VOCATIONAL) grade is 1 to {highest}"
+    ),
+    SchoolStage.HIGHER: N_("a higher education (HIGHER) grade is 1 to {highest}"),
+}
+
+
+def grades_of(stage: SchoolStage) -> str:
+    """Which grades ``stage`` has, in the reader's language."""
+    message = GRADES_OF_STAGE[stage]
+    return _(message, highest=MAX_GRADE[stage])
 
 
 @dataclasses.dataclass
@@ -120,14 +143,18 @@ class Education:
                 errors.append(
                     FieldError(
                         "input.endDate",
-                        "the enrolment would end before it began",
+                        _("the enrolment would end before it began: check the end date"),
                         Code.INVALID_DATE_RANGE,
                     )
                 )
             errors += self._not_in_future(data.end_date, "input.endDate")
         if data.start_date < person.birth_date:
             errors.append(
-                FieldError("input.startDate", "the child was not born yet", Code.INVALID_DATE_RANGE)
+                FieldError(
+                    "input.startDate",
+                    _("the child was not born yet on this day: check the start date"),
+                    Code.INVALID_DATE_RANGE,
+                )
             )
         errors += _length(data.end_reason, 200, "input.endReason")
         if data.school_region_code is not None:
@@ -169,14 +196,19 @@ class Education:
         )
         if enrolment is None:
             raise DomainError.of(
-                "input.personId", "the child has no current enrolment", Code.NO_CURRENT_ENROLMENT
+                "input.personId",
+                _("the child has no current enrolment to end"),
+                Code.NO_CURRENT_ENROLMENT,
             )
         errors: list[FieldError] = []
         if end_date < enrolment.start_date:
             errors.append(
                 FieldError(
                     "input.endDate",
-                    f"the enrolment would end before it began ({enrolment.start_date})",
+                    _(
+                        "the enrolment would end before it began ({start}): check the end date",
+                        start=enrolment.start_date,
+                    ),
                     Code.INVALID_DATE_RANGE,
                 )
             )
@@ -188,7 +220,10 @@ class Education:
             errors.append(
                 FieldError(
                     "input.status",
-                    "a period at school cannot end as NOT_YET_OF_SCHOOL_AGE",
+                    _(
+                        "a period at school cannot end as NOT_YET_OF_SCHOOL_AGE: choose how "
+                        "it ended"
+                    ),
                     Code.INVALID_STATUS_CHANGE,
                 )
             )
@@ -201,7 +236,11 @@ class Education:
             errors.append(
                 FieldError(
                     "input.status",
-                    f"a period not yet of school age cannot end as {status.value}",
+                    _(
+                        "a period not yet of school age cannot end as {status}: record the "
+                        "schooling as a new enrolment",
+                        status=status.value,
+                    ),
                     Code.INVALID_STATUS_CHANGE,
                 )
             )
@@ -234,14 +273,21 @@ class Education:
             .limit(1)
         )
         if clash is not None:
-            until = "now" if clash.end_date is None else str(clash.end_date)
             what = clash.school_name or clash.status.value
-            raise DomainError.of(
-                "input.startDate",
-                f"overlaps the enrolment at {what} from {clash.start_date} to {until}: "
-                "end that one first",
-                Code.OVERLAP,
-            )
+            if clash.end_date is None:
+                message = _(
+                    "overlaps the current enrolment at {school} since {start}: end that one first",
+                    school=what,
+                    start=clash.start_date,
+                )
+            else:
+                message = _(
+                    "overlaps the enrolment at {school} from {start} to {end}: end that one first",
+                    school=what,
+                    start=clash.start_date,
+                    end=clash.end_date,
+                )
+            raise DomainError.of("input.startDate", message, Code.OVERLAP)
 
     async def _raise_dropout(self, enrolment: Enrolment, occurred_on: dt.date) -> None:
         school = enrolment.school_name or "school"
@@ -263,14 +309,16 @@ class Education:
         if await self.session.get(Region, code) is None:
             return [
                 FieldError(
-                    "input.schoolRegionCode", f"unknown region code {code!r}", Code.UNKNOWN_REGION
+                    "input.schoolRegionCode",
+                    _("unknown region code {code}: use a region of the city", code=repr(code)),
+                    Code.UNKNOWN_REGION,
                 )
             ]
         return []
 
     def _not_in_future(self, day: dt.date, field: str) -> list[FieldError]:
         if day > self.today:
-            return [FieldError(field, f"{day} is in the future", Code.FUTURE_DATE)]
+            return [FieldError(field, _("{day} is in the future", day=day), Code.FUTURE_DATE)]
         return []
 
     # -- aid -------------------------------------------------------------------
@@ -282,19 +330,23 @@ class Education:
         errors += self._not_in_future(data.granted_on, "input.grantedOn")
         if data.granted_on < person.birth_date:
             errors.append(
-                FieldError("input.grantedOn", "the child was not born yet", Code.INVALID_DATE_RANGE)
+                FieldError(
+                    "input.grantedOn",
+                    _("the child was not born yet on this day: check the date of the grant"),
+                    Code.INVALID_DATE_RANGE,
+                )
             )
         programme, donor = _text(data.programme), _text(data.donor)
         if data.funding_source is FundingSource.GOVERNMENT_PROGRAMME and programme is None:
             errors.append(
                 FieldError(
                     "input.programme",
-                    "name the government programme that funds the aid",
+                    _("name the government programme that funds the aid"),
                     Code.REQUIRED,
                 )
             )
         if data.funding_source is FundingSource.SOCIAL_DONATION and donor is None:
-            errors.append(FieldError("input.donor", "name the donor of the aid", Code.REQUIRED))
+            errors.append(FieldError("input.donor", _("name the donor of the aid"), Code.REQUIRED))
         errors += _length(programme, 200, "input.programme")
         errors += _length(donor, 200, "input.donor")
         errors += _length(data.note, 500, "input.note")
@@ -331,7 +383,7 @@ def _text(value: str | None) -> str | None:
 
 def _length(value: str | None, limit: int, field: str) -> list[FieldError]:
     if value is not None and len(value.strip()) > limit:
-        return [FieldError(field, f"at most {limit} characters", Code.TOO_LONG)]
+        return [FieldError(field, _("at most {limit} characters", limit=limit), Code.TOO_LONG)]
     return []
 
 
@@ -342,21 +394,27 @@ def _school_errors(
     if status is not EnrolmentStatus.NOT_YET_OF_SCHOOL_AGE:
         if school_name is None:
             errors.append(
-                FieldError("input.schoolName", "the school's name is required", Code.REQUIRED)
+                FieldError("input.schoolName", _("the school's name is required"), Code.REQUIRED)
             )
         if stage is None:
             errors.append(
-                FieldError("input.stage", "the stage of schooling is required", Code.REQUIRED)
+                FieldError("input.stage", _("the stage of schooling is required"), Code.REQUIRED)
             )
     errors += _length(school_name, 200, "input.schoolName")
     if grade is not None:
         if stage is None:
-            errors.append(FieldError("input.grade", "a grade needs a stage", Code.INVALID_GRADE))
+            errors.append(
+                FieldError(
+                    "input.grade",
+                    _("a grade needs a stage: give the stage too"),
+                    Code.INVALID_GRADE,
+                )
+            )
         elif not 1 <= grade <= MAX_GRADE[stage]:
             errors.append(
                 FieldError(
                     "input.grade",
-                    f"a {stage.value} grade is 1 to {MAX_GRADE[stage]}",
+                    grades_of(stage),
                     Code.INVALID_GRADE,
                 )
             )
@@ -366,11 +424,11 @@ def _school_errors(
 def _amount_errors(amount: decimal.Decimal) -> list[FieldError]:
     message = None
     if not amount.is_finite():
-        message = "the amount must be a number of yuan"
+        message = _("the amount must be a number of yuan")
     elif amount <= 0:
-        message = "the amount must be more than 0 yuan"
+        message = _("the amount must be more than 0 yuan")
     elif amount > MAX_AMOUNT:
-        message = f"the amount must be at most {MAX_AMOUNT} yuan"
+        message = _("the amount must be at most {limit} yuan", limit=MAX_AMOUNT)
     elif amount != amount.quantize(CENT, rounding=decimal.ROUND_DOWN):
-        message = "the amount has at most 2 decimals (fen)"
+        message = _("the amount has at most 2 decimals (fen): round it to the fen")
     return [] if message is None else [FieldError("input.amount", message, Code.INVALID_AMOUNT)]

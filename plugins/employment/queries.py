@@ -6,6 +6,7 @@ import strawberry
 from sqlalchemy import Select, select
 from strawberry.types import Info
 
+from bangfu.core.i18n import _
 from bangfu.plugin import (
     SCANS,
     Person,
@@ -32,7 +33,7 @@ async def job_seekers_statement(info: Info, region_code: str | None) -> Select[A
     if region_code is not None:
         region = await info.context.loaders["region"].load(region_code)
         if region is None:
-            raise InputError(f"regionCode: unknown region code {region_code!r}")
+            raise InputError(_("regionCode: unknown region code {code}", code=repr(region_code)))
         statement = statement.where(path_within(Person.area_path, region.path))
     return statement
 

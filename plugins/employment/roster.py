@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bangfu.core.i18n import _
 from bangfu.core.roster.columns import (
     Change,
     RosterColumn,
@@ -41,18 +42,54 @@ ACCEPTED = "务工/就业, 自主创业, 求职, 培训, 无劳动能力, 在校
 WITH_EMPLOYER = frozenset({WorkStatus.EMPLOYED, WorkStatus.SELF_EMPLOYED})
 
 
+def _status(text: str) -> WorkStatus:
+    try:
+        return lookup(STATUSES, text, "work status", ACCEPTED)
+    except RosterValueError:
+        raise RosterValueError(
+            _(
+                "就业状态 (work status): '{value}' is not a work status: write one of {accepted}",
+                value=text,
+                accepted=ACCEPTED,
+            )
+        ) from None
+
+
 def _employer(text: str) -> str:
     if len(text) > 200:
-        raise RosterValueError("an employer has at most 200 characters")
+        raise RosterValueError(
+            _(
+                "工作单位 (employer): the name has at most {limit} characters, this one "
+                "{length}: shorten it",
+                limit=200,
+                length=len(text),
+            )
+        )
     return text
 
 
 def _check(values: Mapping[str, Any], subject: RosterSubject) -> list[tuple[str, str]]:
     status = values.get("employment_status")
     if status is None:
-        return [("employment_status", "the work status is needed with an employer")]
+        return [
+            (
+                "employment_status",
+                _(
+                    "就业状态 (work status) is empty: fill in the work status with the "
+                    "employer, such as 务工"
+                ),
+            )
+        ]
     if "employment_employer" in values and status not in WITH_EMPLOYER:
-        return [("employment_employer", "an employer goes with 务工/就业 or 自主创业 only")]
+        return [
+            (
+                "employment_employer",
+                _(
+                    "工作单位 (employer) goes with the work status 务工/就业 or 自主创业 only: "
+                    "empty the employer, or correct the work status"
+                ),
+            )
+        ]
     return []
 
 
@@ -102,7 +139,7 @@ def roster_columns() -> Sequence[RosterColumns]:
                 RosterColumn(
                     "employment_status",
                     "就业状态",
-                    lambda t: lookup(STATUSES, t, "work status", ACCEPTED),
+                    _status,
                     f"The current work status: {ACCEPTED}.",
                     "务工",
                 ),

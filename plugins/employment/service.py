@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.calendar import age_on
 from bangfu.core.errors import DomainError, FieldError
+from bangfu.core.i18n import N_, _
 from bangfu.core.registry.models import Person
 from bangfu.core.registry.service import Registry
 from bangfu.core.security.actor import Actor
@@ -75,12 +76,12 @@ class Problems:
         """``value`` stripped; REQUIRED when blank and needed, TOO_LONG over 200."""
         cleaned = (value or "").strip() or None
         if cleaned is None and required:
-            self.add(field, "must not be blank", Code.REQUIRED)
+            self.add(field, _("must not be blank"), Code.REQUIRED)
         elif cleaned is not None and len(cleaned) > TEXT_LENGTH:
-            self.add(field, f"at most {TEXT_LENGTH} characters", Code.TOO_LONG)
+            self.add(field, _("at most {limit} characters", limit=TEXT_LENGTH), Code.TOO_LONG)
         elif cleaned is not None and not cleaned.isprintable():
             # Control characters (NUL above all, which PostgreSQL refuses) are never meant.
-            self.add(field, "must not contain control characters", Code.INVALID_INPUT)
+            self.add(field, _("must not contain control characters"), Code.INVALID_INPUT)
         return cleaned
 
     def amount(
@@ -90,15 +91,17 @@ class Problems:
         if value is None:
             return None
         if not value.is_finite():
-            self.add(field, "must be a number of yuan", Code.INVALID_AMOUNT)
+            self.add(field, _("must be a number of yuan"), Code.INVALID_AMOUNT)
         elif value < 0:
-            self.add(field, "must not be negative", Code.INVALID_AMOUNT)
+            self.add(field, _("must not be negative"), Code.INVALID_AMOUNT)
         elif positive and value == 0:
-            self.add(field, "must be more than 0 yuan", Code.INVALID_AMOUNT)
+            self.add(field, _("must be more than 0 yuan"), Code.INVALID_AMOUNT)
         elif value > LARGEST_AMOUNT:
-            self.add(field, f"must not exceed {LARGEST_AMOUNT} yuan", Code.INVALID_AMOUNT)
+            self.add(
+                field, _("must not exceed {limit} yuan", limit=LARGEST_AMOUNT), Code.INVALID_AMOUNT
+            )
         elif value != value.quantize(FEN):
-            self.add(field, "at most two decimal places (fen)", Code.INVALID_AMOUNT)
+            self.add(field, _("at most two decimal places (fen)"), Code.INVALID_AMOUNT)
         else:
             return value.quantize(FEN)
         return None
@@ -106,16 +109,18 @@ class Problems:
     def period(self, start: dt.date, end: dt.date | None, end_field: str) -> None:
         if end is not None and end < start:
             self.add(
-                end_field, f"ends before it starts ({start.isoformat()})", Code.INVALID_DATE_RANGE
+                end_field,
+                _("ends before it starts ({start})", start=start.isoformat()),
+                Code.INVALID_DATE_RANGE,
             )
 
-    def working_age(self, person: Person, day: dt.date, field: str, what: str) -> None:
+    def working_age(self, person: Person, day: dt.date, field: str, too_young: str) -> None:
+        """``too_young``: the message (marked with ``N_``, placeholder ``{age}``) for a
+        person under working age on ``day``."""
         if day < person.birth_date:
-            self.add(field, "before the person was born", Code.INVALID_DATE_RANGE)
+            self.add(field, _("before the person was born"), Code.INVALID_DATE_RANGE)
         elif age_on(person.birth_date, day) < WORKING_AGE:
-            self.add(
-                field, f"{what} needs a person of at least {WORKING_AGE}", Code.UNDER_WORKING_AGE
-            )
+            self.add(field, _(too_young, age=WORKING_AGE), Code.UNDER_WORKING_AGE)
 
     def raise_any(self) -> None:
         if self.errors:
@@ -130,8 +135,13 @@ def overlapping(model: Any, start: dt.date, end: dt.date | None) -> Any:
     return condition
 
 
-def describe(start: dt.date, end: dt.date | None) -> str:
-    return f"{start.isoformat()} to {end.isoformat() if end else 'open end'}"
+#: Under working age, for each status that needs working age (whole messages).
+TOO_YOUNG_FOR = {
+    WorkStatus.EMPLOYED: N_("EMPLOYED needs a person of at least {age}"),
+    WorkStatus.SELF_EMPLOYED: N_("SELF_EMPLOYED needs a person of at least {age}"),
+    WorkStatus.SEEKING_WORK: N_("SEEKING_WORK needs a person of at least {age}"),
+    WorkStatus.IN_TRAINING: N_("IN_TRAINING needs a person of at least {age}"),
+}
 
 
 @dataclasses.dataclass
@@ -147,7 +157,9 @@ class Employment:
         """A living person in the actor's area, or NOT_FOUND / PERSON_DECEASED."""
         person = await Registry(self.session, self.actor, self.cipher).person(person_id, field)
         if person.deceased:
-            raise DomainError.of(field, "the person is recorded as deceased", Code.PERSON_DECEASED)
+            raise DomainError.of(
+                field, _("the person is recorded as deceased"), Code.PERSON_DECEASED
+            )
         return person
 
     async def current_status(self, person_id: int) -> WorkStatusRecord | None:
@@ -169,8 +181,12 @@ class Employment:
         if current is not None and data.since <= current.since:
             raise DomainError.of(
                 "input.since",
-                f"the current status ({current.status}) began on {current.since.isoformat()}; "
-                "a new status must begin after it",
+                _(
+                    "the current status ({status}) began on {since}; a new status must begin "
+                    "after it",
+                    status=current.status,
+                    since=current.since.isoformat(),
+                ),
                 Code.OUT_OF_ORDER,
             )
         return await self._open_status(
@@ -186,11 +202,11 @@ class Employment:
     ) -> tuple[str | None, decimal.Decimal | None, str | None]:
         status = WorkStatus(data.status)
         if data.since > self.today:
-            problems.add("input.since", "must not be in the future", Code.FUTURE_DATE)
+            problems.add("input.since", _("must not be in the future"), Code.FUTURE_DATE)
         elif status in AT_WORK_OR_LOOKING:
-            problems.working_age(person, data.since, "input.status", status.value)
+            problems.working_age(person, data.since, "input.status", TOO_YOUNG_FOR[status])
         elif data.since < person.birth_date:
-            problems.add("input.since", "before the person was born", Code.INVALID_DATE_RANGE)
+            problems.add("input.since", _("before the person was born"), Code.INVALID_DATE_RANGE)
         if status in WORKING:
             employer = problems.text(
                 data.employer, "input.employer", required=status is WorkStatus.EMPLOYED
@@ -199,29 +215,39 @@ class Employment:
         else:
             employer = income = None
             if data.employer is not None:
-                problems.add("input.employer", f"not for {status.value}", Code.NOT_APPLICABLE)
+                problems.add(
+                    "input.employer",
+                    _("not for {status}", status=status.value),
+                    Code.NOT_APPLICABLE,
+                )
             if data.monthly_income is not None:
-                problems.add("input.monthlyIncome", f"not for {status.value}", Code.NOT_APPLICABLE)
+                problems.add(
+                    "input.monthlyIncome",
+                    _("not for {status}", status=status.value),
+                    Code.NOT_APPLICABLE,
+                )
         detail = None
         if status is WorkStatus.UNABLE_TO_WORK:
             detail = problems.text(data.reason_detail, "input.unableToWork.detail", required=False)
             if data.unable_reason is None:
-                problems.add("input.unableToWork", "say why the person cannot work", Code.REQUIRED)
+                problems.add(
+                    "input.unableToWork", _("say why the person cannot work"), Code.REQUIRED
+                )
             elif data.unable_reason is UnableReason.DISABILITY:
                 if data.disability_grade is None or not 1 <= data.disability_grade <= 4:
                     problems.add(
                         "input.unableToWork.disabilityGrade",
-                        "a disability grade 1 to 4 (GB/T 26341) is needed",
+                        _("a disability grade 1 to 4 (GB/T 26341) is needed"),
                         Code.INVALID_DISABILITY_GRADE,
                     )
             elif data.disability_grade is not None:
                 problems.add(
                     "input.unableToWork.disabilityGrade",
-                    "only for the reason DISABILITY",
+                    _("only for the reason DISABILITY"),
                     Code.NOT_APPLICABLE,
                 )
         elif data.unable_reason is not None or data.reason_detail is not None:
-            problems.add("input.unableToWork", "only for UNABLE_TO_WORK", Code.NOT_APPLICABLE)
+            problems.add("input.unableToWork", _("only for UNABLE_TO_WORK"), Code.NOT_APPLICABLE)
         return employer, income, detail
 
     async def _open_status(
@@ -278,7 +304,12 @@ class Employment:
         course_ = problems.text(course, "input.course", required=True)
         provider_ = problems.text(provider, "input.provider", required=True)
         problems.period(start, end, "input.endDate")
-        problems.working_age(person, start, "input.startDate", "vocational training")
+        problems.working_age(
+            person,
+            start,
+            "input.startDate",
+            N_("vocational training needs a person of at least {age}"),
+        )
         problems.raise_any()
         other = await self.session.scalar(
             select(Training)
@@ -286,12 +317,20 @@ class Employment:
             .limit(1)
         )
         if other is not None:
-            raise DomainError.of(
-                "input.startDate",
-                f"overlaps the training {other.course!r} "
-                f"({describe(other.start_date, other.end_date)})",
-                Code.OVERLAP,
-            )
+            if other.end_date is None:
+                message = _(
+                    "overlaps the training {course} ({start} to open end)",
+                    course=repr(other.course),
+                    start=other.start_date.isoformat(),
+                )
+            else:
+                message = _(
+                    "overlaps the training {course} ({start} to {end})",
+                    course=repr(other.course),
+                    start=other.start_date.isoformat(),
+                    end=other.end_date.isoformat(),
+                )
+            raise DomainError.of("input.startDate", message, Code.OVERLAP)
         training = Training(
             person_id=person.id,
             course=course_,
@@ -308,17 +347,19 @@ class Employment:
         """Mark a training completed on ``end`` (default: its planned end, else today)."""
         training = await self.session.get(Training, training_id)
         if training is None:
-            raise DomainError.of("input.id", "no EmploymentTraining with this ID", Code.NOT_FOUND)
+            raise DomainError.of(
+                "input.id", _("no EmploymentTraining with this ID"), Code.NOT_FOUND
+            )
         if training.completed:
             raise DomainError.of(
                 "input.id",
-                f"completed already on {training.end_date}",
+                _("completed already on {day}", day=training.end_date),
                 Code.ALREADY_ENDED,
             )
         day = end or training.end_date or self.today
         problems = Problems()
         if day > self.today:
-            problems.add("input.endDate", "must not be in the future", Code.FUTURE_DATE)
+            problems.add("input.endDate", _("must not be in the future"), Code.FUTURE_DATE)
         problems.period(training.start_date, day, "input.endDate")
         problems.raise_any()
         training.end_date = day
@@ -345,7 +386,9 @@ class Employment:
         post_ = problems.text(post, "input.post", required=True)
         wage = problems.amount(monthly_wage, "input.monthlyWage", positive=True)
         problems.period(start, end, "input.endDate")
-        problems.working_age(person, start, "input.startDate", "a job")
+        problems.working_age(
+            person, start, "input.startDate", N_("a job needs a person of at least {age}")
+        )
         problems.raise_any()
         other = await self.session.scalar(
             select(JobPlacement)
@@ -353,12 +396,21 @@ class Employment:
             .limit(1)
         )
         if other is not None:
-            raise DomainError.of(
-                "input.startDate",
-                f"overlaps the placement at {other.employer} "
-                f"({describe(other.start_date, other.end_date)}): end that one first",
-                Code.OVERLAP,
-            )
+            if other.end_date is None:
+                message = _(
+                    "overlaps the placement at {employer} ({start} to open end): end that one "
+                    "first",
+                    employer=other.employer,
+                    start=other.start_date.isoformat(),
+                )
+            else:
+                message = _(
+                    "overlaps the placement at {employer} ({start} to {end}): end that one first",
+                    employer=other.employer,
+                    start=other.start_date.isoformat(),
+                    end=other.end_date.isoformat(),
+                )
+            raise DomainError.of("input.startDate", message, Code.OVERLAP)
         placement = JobPlacement(
             person_id=person.id,
             employer=employer_,
@@ -389,7 +441,12 @@ class Employment:
         post_ = problems.text(post, "input.post", required=True)
         subsidy = problems.amount(monthly_subsidy, "input.monthlySubsidy", positive=True)
         problems.period(start, end, "input.endDate")
-        problems.working_age(person, start, "input.startDate", "a public-welfare post")
+        problems.working_age(
+            person,
+            start,
+            "input.startDate",
+            N_("a public-welfare post needs a person of at least {age}"),
+        )
         problems.raise_any()
         other = await self.session.scalar(
             select(PublicWelfarePost)
@@ -400,12 +457,22 @@ class Employment:
             .limit(1)
         )
         if other is not None:
-            raise DomainError.of(
-                "input.startDate",
-                f"overlaps the public-welfare post {other.post!r} "
-                f"({describe(other.start_date, other.end_date)}): one post at a time",
-                Code.OVERLAP,
-            )
+            if other.end_date is None:
+                message = _(
+                    "overlaps the public-welfare post {post} ({start} to open end): one post "
+                    "at a time",
+                    post=repr(other.post),
+                    start=other.start_date.isoformat(),
+                )
+            else:
+                message = _(
+                    "overlaps the public-welfare post {post} ({start} to {end}): one post at "
+                    "a time",
+                    post=repr(other.post),
+                    start=other.start_date.isoformat(),
+                    end=other.end_date.isoformat(),
+                )
+            raise DomainError.of("input.startDate", message, Code.OVERLAP)
         welfare_post = PublicWelfarePost(
             person_id=person.id,
             post=post_,
@@ -428,6 +495,6 @@ class Employment:
         except IntegrityError as exc:
             raise DomainError.of(
                 "input.personId",
-                "the person's work status was changed meanwhile: read it again",
+                _("the person's work status was changed meanwhile: read it again"),
                 Code.VERSION_CONFLICT,
             ) from exc

@@ -4,6 +4,7 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
+from bangfu.core.i18n import _
 from bangfu.plugin import (
     SCANS,
     Household,
@@ -39,7 +40,9 @@ class HousingQuery:
         if region_code is not None:
             region = await info.context.loaders["region"].load(region_code)
             if region is None:
-                raise ValueError(f"regionCode: unknown region code {region_code!r}")
+                raise ValueError(
+                    _("regionCode: unknown region code {code}", code=repr(region_code))
+                )
             statement = statement.where(path_within(Household.area_path, region.path))
         return await paginate(
             info.context,

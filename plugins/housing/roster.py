@@ -1,11 +1,13 @@
 """The housing column of the roster: the dwelling's safety grade (房屋安全等级), per household."""
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bangfu.core.i18n import _
 from bangfu.core.roster.tables import lookup
 from bangfu.core.roster.values import day
 from bangfu.plugin import (
@@ -25,19 +27,69 @@ GRADES = {
 }
 
 
+def _grade(text: str) -> SafetyGrade:
+    try:
+        return lookup(GRADES, text, "safety grade", "A, B, C, D")
+    except RosterValueError:
+        raise RosterValueError(
+            _(
+                "房屋安全等级 (safety grade): '{value}' is not a safety grade: write A, B, C or D "
+                "as the appraisal report says",
+                value=text,
+            )
+        ) from None
+
+
+def _appraised_on(text: str) -> dt.date:
+    try:
+        return day(text)
+    except RosterValueError:
+        raise RosterValueError(
+            _(
+                "鉴定日期 (appraisal date): '{value}' is not a date: write the day of the "
+                "appraisal as YYYY-MM-DD, such as 2024-05-10",
+                value=text,
+            )
+        ) from None
+
+
 def _appraiser(text: str) -> str:
     if len(text) > 200:
-        raise RosterValueError("an appraiser has at most 200 characters")
+        raise RosterValueError(
+            _(
+                "鉴定机构 (appraiser): the name has at most {limit} characters, this one "
+                "{length}: shorten it",
+                limit=200,
+                length=len(text),
+            )
+        )
     return text
 
 
 def _check(values: Mapping[str, Any], subject: RosterSubject) -> list[tuple[str, str]]:
     problems = []
     if "housing_safety_grade" not in values:
-        problems.append(("housing_safety_grade", "the grade is needed with a date or appraiser"))
+        problems.append(
+            (
+                "housing_safety_grade",
+                _(
+                    "房屋安全等级 (safety grade) is empty: fill in the grade with the appraisal "
+                    "date or appraiser, or leave them empty too"
+                ),
+            )
+        )
     appraised = values.get("housing_appraised_on")
     if appraised is not None and appraised > subject.today:
-        problems.append(("housing_appraised_on", "the appraisal date is in the future"))
+        problems.append(
+            (
+                "housing_appraised_on",
+                _(
+                    "鉴定日期 (appraisal date): {day} is in the future: write the day the "
+                    "dwelling was appraised",
+                    day=appraised,
+                ),
+            )
+        )
     return problems
 
 
@@ -89,14 +141,14 @@ def roster_columns() -> Sequence[RosterColumns]:
                 RosterColumn(
                     "housing_safety_grade",
                     "房屋安全等级",
-                    lambda t: lookup(GRADES, t, "safety grade", "A, B, C, D"),
+                    _grade,
                     "The dwelling's safety grade A to D (on the head's row).",
                     "C",
                 ),
                 RosterColumn(
                     "housing_appraised_on",
                     "鉴定日期",
-                    day,
+                    _appraised_on,
                     "The day of the appraisal (default the import day).",
                     "2024-05-10",
                 ),

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.db import flush_or_version_conflict
+from bangfu.core.i18n import _
 from bangfu.core.registry.service import Registry
 from bangfu.plugin import (
     CareEventKind,
@@ -62,21 +63,28 @@ def global_id(obj: Any) -> str:
 def amount_errors(value: decimal.Decimal, field: str) -> list[FieldError]:
     """Exact yuan: not negative, whole fen, at most 10 digits before the point."""
     if not value.is_finite():
-        return [FieldError(field, "the amount must be a number of yuan", Code.INVALID_AMOUNT)]
+        return [FieldError(field, _("the amount must be a number of yuan"), Code.INVALID_AMOUNT)]
     if value < 0:
-        return [FieldError(field, f"the amount {value} is negative", Code.INVALID_AMOUNT)]
+        negative = _("the amount {amount} is negative", amount=value)
+        return [FieldError(field, negative, Code.INVALID_AMOUNT)]
     if value > MAX_AMOUNT:
-        return [FieldError(field, f"the amount {value} is too large", Code.INVALID_AMOUNT)]
+        too_large = _("the amount {amount} is too large", amount=value)
+        return [FieldError(field, too_large, Code.INVALID_AMOUNT)]
     if value != value.quantize(FEN):
         return [
-            FieldError(field, f"the amount {value} has fractions of a fen", Code.INVALID_AMOUNT)
+            FieldError(
+                field,
+                _("the amount {amount} has fractions of a fen: round it to the fen", amount=value),
+                Code.INVALID_AMOUNT,
+            )
         ]
     return []
 
 
 def not_future(day: dt.date, today: dt.date, field: str) -> list[FieldError]:
     if day > today:
-        return [FieldError(field, f"{day} is after today ({today})", Code.FUTURE_DATE)]
+        after = _("{day} is after today ({today})", day=day, today=today)
+        return [FieldError(field, after, Code.FUTURE_DATE)]
     return []
 
 
@@ -84,9 +92,9 @@ def text_errors(
     value: str | None, field: str, limit: int, *, required: bool = False
 ) -> list[FieldError]:
     if value is None or not value.strip():
-        return [FieldError(field, "a text is required", Code.REQUIRED)] if required else []
+        return [FieldError(field, _("a text is required"), Code.REQUIRED)] if required else []
     if len(value.strip()) > limit:
-        return [FieldError(field, f"at most {limit} characters", Code.TOO_LONG)]
+        return [FieldError(field, _("at most {limit} characters", limit=limit), Code.TOO_LONG)]
     return []
 
 
@@ -160,7 +168,9 @@ class HousingService:
     async def _get(self, model: type[Any], key: int, field: str) -> Any:
         row = await self.session.get(model, key)
         if row is None:  # absent and out of area look the same
-            raise DomainError.of(field, f"no {model.__name__} with this ID", Code.NOT_FOUND)
+            raise DomainError.of(
+                field, _("no {type} with this ID", type=model.__name__), Code.NOT_FOUND
+            )
         return row
 
     async def _flush(self, conflict: FieldError | None = None) -> None:
@@ -191,7 +201,7 @@ class HousingService:
             errors.append(
                 FieldError(
                     "input.appraiserName",
-                    "name the appraising body, or give appraisingOrganisationId",
+                    _("name the appraising body, or give appraisingOrganisationId"),
                     Code.REQUIRED,
                 )
             )
@@ -235,7 +245,7 @@ class HousingService:
             errors.append(
                 FieldError(
                     "input.programmeName",
-                    "a renovation funded by a government programme names the programme",
+                    _("a renovation funded by a government programme names the programme"),
                     Code.REQUIRED,
                 )
             )
@@ -243,7 +253,7 @@ class HousingService:
             errors.append(
                 FieldError(
                     "input.donor",
-                    "a renovation funded by a donation names the donor",
+                    _("a renovation funded by a donation names the donor"),
                     Code.REQUIRED,
                 )
             )
@@ -253,25 +263,29 @@ class HousingService:
         if latest is None:
             raise DomainError.of(
                 "input.householdId",
-                "the dwelling has never been appraised: record a C or D appraisal first",
+                _("the dwelling has never been appraised: record a C or D appraisal first"),
                 Code.NOT_APPRAISED,
             )
         if latest.grade not in DANGEROUS_GRADES:
             raise DomainError.of(
                 "input.householdId",
-                f"the latest appraisal ({latest.appraised_on}) grades the dwelling "
-                f"{latest.grade}: only C and D (dangerous) houses are renovated",
+                _(
+                    "the latest appraisal ({day}) grades the dwelling {grade}: only C and D "
+                    "(dangerous) houses are renovated",
+                    day=latest.appraised_on,
+                    grade=latest.grade,
+                ),
                 Code.NOT_DANGEROUS,
             )
         if planned_on < latest.appraised_on:
             raise DomainError.of(
                 "input.plannedOn",
-                f"planned before the appraisal it answers ({latest.appraised_on})",
+                _("planned before the appraisal it answers ({day})", day=latest.appraised_on),
                 Code.INVALID_DATE_RANGE,
             )
         already = FieldError(
             "input.householdId",
-            "the household already has a renovation that is not accepted yet",
+            _("the household already has a renovation that is not accepted yet"),
             Code.RENOVATION_ALREADY_OPEN,
         )
         if await self.open_renovation(household_id) is not None:
@@ -309,22 +323,36 @@ class HousingService:
         if project.version != expected_version:
             raise DomainError.of(
                 "input.expectedVersion",
-                f"the project is at version {project.version}, not {expected_version}",
+                _(
+                    "the project is at version {current}, not {expected}: read it again",
+                    current=project.version,
+                    expected=expected_version,
+                ),
                 Code.VERSION_CONFLICT,
             )
         expected = NEXT_STATUS.get(project.status)
         if status is not expected:
-            allowed = f"only to {expected}" if expected else "no further"
-            raise DomainError.of(
-                "input.status",
-                f"a renovation in status {project.status} moves {allowed}",
-                Code.INVALID_STATUS_CHANGE,
-            )
+            if expected:
+                message = _(
+                    "a renovation in status {status} moves only to {next}",
+                    status=project.status,
+                    next=expected,
+                )
+            else:
+                message = _(
+                    "a renovation in status {status} moves no further", status=project.status
+                )
+            raise DomainError.of("input.status", message, Code.INVALID_STATUS_CHANGE)
         previous = getattr(project, _PREVIOUS_DATE[project.status])
         if on < previous:
             raise DomainError.of(
                 "input.on",
-                f"{on} is before the project became {project.status} ({previous})",
+                _(
+                    "{day} is before the project became {status} ({since})",
+                    day=on,
+                    status=project.status,
+                    since=previous,
+                ),
                 Code.INVALID_DATE_RANGE,
             )
         if status is RenovationStatus.ACCEPTED:
@@ -334,7 +362,7 @@ class HousingService:
         elif acceptance_appraisal_id is not None:
             raise DomainError.of(
                 "input.acceptanceAppraisalId",
-                "only an acceptance takes an appraisal",
+                _("only an acceptance takes an appraisal"),
                 Code.INVALID_INPUT,
             )
         setattr(project, _STEP_DATE[status], on)
@@ -353,12 +381,18 @@ class HousingService:
             given: SafetyAppraisal = await self._get(SafetyAppraisal, appraisal_id, field)
             if given.household_id != project.household_id:
                 raise DomainError.of(
-                    field, "an appraisal of another household", Code.ACCEPTANCE_APPRAISAL_REQUIRED
+                    field,
+                    _("an appraisal of another household"),
+                    Code.ACCEPTANCE_APPRAISAL_REQUIRED,
                 )
             if latest is not None and latest.id != given.id:
                 raise DomainError.of(
                     field,
-                    f"a later appraisal ({latest.appraised_on}, grade {latest.grade}) exists",
+                    _(
+                        "a later appraisal ({day}, grade {grade}) exists",
+                        day=latest.appraised_on,
+                        grade=latest.grade,
+                    ),
                     Code.ACCEPTANCE_APPRAISAL_REQUIRED,
                 )
         completed_on = project.completed_on
@@ -366,15 +400,22 @@ class HousingService:
         if latest is None or latest.appraised_on < completed_on or latest.appraised_on > on:
             raise DomainError.of(
                 field,
-                f"acceptance needs a new appraisal of A or B dated from the completion "
-                f"({completed_on}) to the acceptance ({on})",
+                _(
+                    "acceptance needs a new appraisal of A or B dated from the completion "
+                    "({completed}) to the acceptance ({accepted})",
+                    completed=completed_on,
+                    accepted=on,
+                ),
                 Code.ACCEPTANCE_APPRAISAL_REQUIRED,
             )
         if latest.grade not in SAFE_GRADES:
             raise DomainError.of(
                 field,
-                f"the appraisal of {latest.appraised_on} grades the dwelling {latest.grade}: "
-                "acceptance needs A or B",
+                _(
+                    "the appraisal of {day} grades the dwelling {grade}: acceptance needs A or B",
+                    day=latest.appraised_on,
+                    grade=latest.grade,
+                ),
                 Code.ACCEPTANCE_APPRAISAL_REQUIRED,
             )
         return latest.id
@@ -397,7 +438,11 @@ class HousingService:
             errors.append(
                 FieldError(
                     "input.periodEnd",
-                    f"the period would end ({period_end}) before it starts ({period_start})",
+                    _(
+                        "the period would end ({end}) before it starts ({start})",
+                        end=period_end,
+                        start=period_start,
+                    ),
                     Code.INVALID_DATE_RANGE,
                 )
             )
@@ -405,7 +450,7 @@ class HousingService:
             errors.append(
                 FieldError(
                     "input.dwellingAddress",
-                    "a public rental housing allocation names the dwelling",
+                    _("a public rental housing allocation names the dwelling"),
                     Code.REQUIRED,
                 )
             )
@@ -424,7 +469,7 @@ class HousingService:
         if overlapping:
             raise DomainError.of(
                 "input.periodStart",
-                f"the household already has {kind} for part of this period",
+                _("the household already has {kind} for part of this period", kind=kind),
                 Code.OVERLAP,
             )
         aid = HousingAid(
@@ -506,12 +551,18 @@ class HousingService:
         report: DisasterReport = await self._get(DisasterReport, report_id, "input.id")
         if report.responded_on is not None:
             raise DomainError.of(
-                "input.id", f"already responded to on {report.responded_on}", Code.ALREADY_RESPONDED
+                "input.id",
+                _("already responded to on {day}", day=report.responded_on),
+                Code.ALREADY_RESPONDED,
             )
         if responded_on < report.occurred_on:
             raise DomainError.of(
                 "input.respondedOn",
-                f"{responded_on} is before the disaster ({report.occurred_on})",
+                _(
+                    "{day} is before the disaster ({occurred})",
+                    day=responded_on,
+                    occurred=report.occurred_on,
+                ),
                 Code.INVALID_DATE_RANGE,
             )
         report.responded_on = responded_on

@@ -21,6 +21,7 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
+from bangfu.core.i18n import _
 from bangfu.plugin import Action, Actor, Outcome, Pairing, Role, audit_event, to_global_id
 from bangfu.plugins.medical.models import Hospitalisation
 from bangfu.schema.permissions import IsAuthenticated
@@ -75,9 +76,16 @@ class DiagnosisGuard(BasePermission):
     current pairing with the row's person). Every read and refusal is audited."""
 
     error_extensions = {"code": "FORBIDDEN"}
-    message = (
-        f"which illness a person has is sensitive personal information: it needs {READ_DIAGNOSIS}"
-    )
+
+    def on_unauthorized(self) -> None:
+        # The message in the request's language, so written when refused, not at import.
+        raise self.error_class(
+            _(
+                "which illness a person has is sensitive personal information: it needs {action}",
+                action=READ_DIAGNOSIS,
+            ),
+            extensions=dict(self.error_extensions),
+        )
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         context = info.context

@@ -2,6 +2,7 @@
 
 import decimal
 
+from bangfu.core.i18n import _
 from bangfu.plugin import FieldError
 from bangfu.plugins.medical.errors import MedicalErrorCode
 
@@ -32,22 +33,23 @@ def amount_error(
         return FieldError(field, message, MedicalErrorCode.INVALID_AMOUNT)
 
     if not value.is_finite():
-        return refuse("an amount must be a number of yuan")
+        return refuse(_("an amount must be a number of yuan"))
     if value < 0:
-        return refuse("an amount cannot be negative")
+        return refuse(_("an amount cannot be negative"))
     if value > LARGEST:
-        return refuse(f"an amount cannot exceed {LARGEST} yuan")
+        return refuse(_("an amount cannot exceed {limit} yuan", limit=LARGEST))
     if value != value.quantize(FEN):
-        return refuse("an amount has at most two decimal places (fen)")
+        return refuse(_("an amount has at most two decimal places (fen)"))
     if positive and value == 0:
-        return refuse("the amount must be more than zero")
+        return refuse(_("the amount must be more than zero"))
     return None
 
 
 def ratio_error(value: decimal.Decimal) -> str | None:
-    """Why ``value`` is not a ratio between 0 and 1 with at most 4 places, or None."""
+    """Why ``value`` (the argument ``ratio``) is not a ratio between 0 and 1 with at most 4
+    places, or None."""
     if not value.is_finite() or not 0 <= value <= 1:  # NaN and infinities too
-        return "a ratio is between 0 and 1 (0.1 = 10 %)"
+        return _("ratio: a ratio is between 0 and 1 (0.1 = 10 %)")
     if value != value.quantize(RATIO_PLACES):
-        return "a ratio has at most 4 decimal places"
+        return _("ratio: a ratio has at most 4 decimal places")
     return None

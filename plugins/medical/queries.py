@@ -12,6 +12,7 @@ import strawberry
 from sqlalchemy import BigInteger, Select, cast, func, or_, select
 from strawberry.types import Info
 
+from bangfu.core.i18n import _
 from bangfu.plugin import (
     INDEXED,
     SCANS,
@@ -35,14 +36,20 @@ async def _in_region(info: Info, statement: Select[Any], region_code: str | None
         return statement
     region = await info.context.loaders["region"].load(region_code)
     if region is None:
-        raise InputError(f"regionCode: unknown region code {region_code!r}")
+        raise InputError(_("regionCode: unknown region code {code}", code=repr(region_code)))
     return statement.where(path_within(Person.area_path, region.path))
 
 
 def _year(info: Info, year: int | None) -> int:
     chosen = info.context.today.year if year is None else year
     if not 2000 <= chosen <= info.context.today.year + 1:
-        raise InputError(f"year: must be between 2000 and {info.context.today.year + 1}")
+        raise InputError(
+            _(
+                "year: must be between {first} and {last}",
+                first=2000,
+                last=info.context.today.year + 1,
+            )
+        )
     return chosen
 
 
@@ -131,7 +138,7 @@ class MedicalQuery:
         chosen = medical_settings().out_of_pocket_threshold if ratio is None else ratio
         problem = ratio_error(chosen)
         if problem is not None:
-            raise InputError(f"ratio: {problem}")
+            raise InputError(problem)
         statement = await _in_region(
             info, high_out_of_pocket_statement(_year(info, year), chosen), region_code
         )

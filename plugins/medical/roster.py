@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bangfu.core.i18n import _
 from bangfu.core.roster.tables import lookup
 from bangfu.core.roster.values import yes_no, yuan
 from bangfu.plugin import (
@@ -15,6 +16,7 @@ from bangfu.plugin import (
     RosterColumns,
     RosterSubject,
     RosterTarget,
+    RosterValueError,
     RosterWriteContext,
 )
 from bangfu.plugins.medical.models import InsuranceEnrolment, InsuranceScheme
@@ -31,9 +33,71 @@ SCHEMES = {
 }
 
 
+SCHEME_NAMES = "城乡居民医保, 职工医保"
+
+
+def _scheme(text: str) -> InsuranceScheme:
+    try:
+        return lookup(SCHEMES, text, "insurance scheme", SCHEME_NAMES)
+    except RosterValueError:
+        raise RosterValueError(
+            _(
+                "本年参保险种 (insurance scheme): '{value}' is not an insurance scheme: write "
+                "城乡居民医保 or 职工医保",
+                value=text,
+            )
+        ) from None
+
+
+def _premium(text: str) -> decimal.Decimal:
+    try:
+        return yuan(text)
+    except RosterValueError:
+        raise RosterValueError(
+            _(
+                "个人缴费 (premium): '{value}' is not an amount in yuan: write a number of 0 or "
+                "more with at most 2 decimals, such as 380.00",
+                value=text,
+            )
+        ) from None
+
+
+def _government_pays(text: str) -> bool:
+    try:
+        return yes_no(text)
+    except RosterValueError:
+        raise RosterValueError(
+            _(
+                "政府代缴 (premium paid by the government): '{value}' is not yes or no: "
+                "write 是 or 否",
+                value=text,
+            )
+        ) from None
+
+
+def _critical_illness(text: str) -> bool:
+    try:
+        return yes_no(text)
+    except RosterValueError:
+        raise RosterValueError(
+            _(
+                "大病保险 (critical-illness insurance): '{value}' is not yes or no: write 是 or 否",
+                value=text,
+            )
+        ) from None
+
+
 def _check(values: Mapping[str, Any], subject: RosterSubject) -> list[tuple[str, str]]:
     if "medical_insurance_scheme" not in values:
-        return [("medical_insurance_scheme", "the scheme is needed with a premium")]
+        return [
+            (
+                "medical_insurance_scheme",
+                _(
+                    "本年参保险种 (insurance scheme) is empty: fill in the scheme, or leave the "
+                    "other medical columns of the row empty too"
+                ),
+            )
+        ]
     return []
 
 
@@ -81,7 +145,7 @@ def roster_columns() -> Sequence[RosterColumns]:
                 RosterColumn(
                     "medical_insurance_scheme",
                     "本年参保险种",
-                    lambda t: lookup(SCHEMES, t, "insurance scheme", "城乡居民医保, 职工医保"),
+                    _scheme,
                     "This year's basic medical insurance: 城乡居民医保 (RESIDENT) or 职工医保 "
                     "(EMPLOYEE).",
                     "城乡居民医保",
@@ -89,21 +153,21 @@ def roster_columns() -> Sequence[RosterColumns]:
                 RosterColumn(
                     "medical_premium",
                     "个人缴费",
-                    yuan,
+                    _premium,
                     "This year's premium in yuan (default 0).",
                     "380.00",
                 ),
                 RosterColumn(
                     "medical_premium_paid_by_government",
                     "政府代缴",
-                    yes_no,
+                    _government_pays,
                     "Whether the government pays the premium: 是 or 否 (default 否).",
                     "是",
                 ),
                 RosterColumn(
                     "medical_critical_illness",
                     "大病保险",
-                    yes_no,
+                    _critical_illness,
                     "Whether critical-illness insurance covers the person this year: 是 or 否.",
                     "是",
                 ),

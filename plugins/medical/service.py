@@ -14,6 +14,7 @@ import decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bangfu.core.i18n import N_, _
 from bangfu.core.plugins import PluginHost
 from bangfu.core.registry.service import Registry
 from bangfu.core.security.crypto import FieldCipher
@@ -85,7 +86,11 @@ class MedicalRecords:
             errors.append(
                 FieldError(
                     "input.year",
-                    f"the year must be between {FIRST_YEAR} and {self.today.year + 1}",
+                    _(
+                        "the year must be between {first} and {last}",
+                        first=FIRST_YEAR,
+                        last=self.today.year + 1,
+                    ),
                     MedicalErrorCode.INVALID_YEAR,
                 )
             )
@@ -123,8 +128,10 @@ class MedicalRecords:
             errors.append(
                 FieldError(
                     "input.diagnosisCode",
-                    "not a condition on the configured list (see the medical plugin's "
-                    "settings for the codes)",
+                    _(
+                        "not a condition on the configured list (see the medical plugin's "
+                        "settings for the codes)"
+                    ),
                     MedicalErrorCode.UNKNOWN_CONDITION,
                 )
             )
@@ -133,7 +140,7 @@ class MedicalRecords:
             errors.append(
                 FieldError(
                     "input.diagnosis",
-                    f"a diagnosis has at most {MAX_DIAGNOSIS} characters",
+                    _("a diagnosis has at most {limit} characters", limit=MAX_DIAGNOSIS),
                     MedicalErrorCode.TOO_LONG,
                 )
             )
@@ -169,7 +176,7 @@ class MedicalRecords:
             errors.append(
                 FieldError(
                     "input.hospital",
-                    f"give the hospital's name (at most {MAX_HOSPITAL} characters)",
+                    _("give the hospital's name (at most {limit} characters)", limit=MAX_HOSPITAL),
                     MedicalErrorCode.TOO_LONG if name else MedicalErrorCode.REQUIRED,
                 )
             )
@@ -205,12 +212,12 @@ class MedicalRecords:
         stay = await self.session.get(Hospitalisation, hospitalisation_id)
         if stay is None:
             raise DomainError.of(
-                "input.id", "no MedicalHospitalisation with this ID", MedicalErrorCode.NOT_FOUND
+                "input.id", _("no MedicalHospitalisation with this ID"), MedicalErrorCode.NOT_FOUND
             )
         if stay.discharged_on is not None:
             raise DomainError.of(
                 "input.id",
-                f"already discharged on {stay.discharged_on}",
+                _("already discharged on {day}", day=stay.discharged_on),
                 MedicalErrorCode.ALREADY_ENDED,
             )
         _raise(self._discharge_errors(stay.admitted_on, discharged_on, "input.dischargedOn"))
@@ -251,8 +258,11 @@ class MedicalRecords:
                 errors.append(
                     FieldError(
                         "input.totalCost",
-                        f"the parts add up to {added} yuan, not the total of "
-                        f"{parts.total_cost} yuan",
+                        _(
+                            "the parts add up to {added} yuan, not the total of {total} yuan",
+                            added=added,
+                            total=parts.total_cost,
+                        ),
                         MedicalErrorCode.PARTS_DO_NOT_ADD_UP,
                     )
                 )
@@ -263,7 +273,7 @@ class MedicalRecords:
                 errors.append(
                     FieldError(
                         "input.hospitalisationId",
-                        "no MedicalHospitalisation of this person with this ID",
+                        _("no MedicalHospitalisation of this person with this ID"),
                         MedicalErrorCode.NOT_FOUND,
                     )
                 )
@@ -271,7 +281,7 @@ class MedicalRecords:
                 errors.append(
                     FieldError(
                         "input.settledOn",
-                        f"settled before the admission on {stay.admitted_on}",
+                        _("settled before the admission on {day}", day=stay.admitted_on),
                         MedicalErrorCode.INVALID_DATE_RANGE,
                     )
                 )
@@ -294,17 +304,11 @@ class MedicalRecords:
 
     def _day_errors(self, day: dt.date, field: str, person: Person, what: str) -> list[FieldError]:
         if day > self.today:
-            return [
-                FieldError(field, f"cannot be {what} in the future", MedicalErrorCode.FUTURE_DATE)
-            ]
+            future = IN_THE_FUTURE[what]
+            return [FieldError(field, _(future), MedicalErrorCode.FUTURE_DATE)]
         if day < person.birth_date:
-            return [
-                FieldError(
-                    field,
-                    f"cannot be {what} before being born",
-                    MedicalErrorCode.INVALID_DATE_RANGE,
-                )
-            ]
+            unborn = BEFORE_BIRTH[what]
+            return [FieldError(field, _(unborn), MedicalErrorCode.INVALID_DATE_RANGE)]
         return []
 
     def _discharge_errors(
@@ -314,17 +318,31 @@ class MedicalRecords:
             return [
                 FieldError(
                     field,
-                    f"discharged before the admission on {admitted_on}",
+                    _("discharged before the admission on {day}", day=admitted_on),
                     MedicalErrorCode.INVALID_DATE_RANGE,
                 )
             ]
         if discharged_on > self.today:
             return [
                 FieldError(
-                    field, "cannot be discharged in the future", MedicalErrorCode.FUTURE_DATE
+                    field, _("cannot be discharged in the future"), MedicalErrorCode.FUTURE_DATE
                 )
             ]
         return []
+
+
+#: A day in the future, and a day before the person was born, for each kind of event:
+#: whole messages (a verb glued in would not translate).
+IN_THE_FUTURE = {
+    "diagnosed": N_("cannot be diagnosed in the future"),
+    "admitted": N_("cannot be admitted in the future"),
+    "settled": N_("cannot be settled in the future"),
+}
+BEFORE_BIRTH = {
+    "diagnosed": N_("cannot be diagnosed before being born"),
+    "admitted": N_("cannot be admitted before being born"),
+    "settled": N_("cannot be settled before being born"),
+}
 
 
 def _raise(errors: list[FieldError]) -> None:

@@ -14,6 +14,8 @@ import functools
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bangfu.core.i18n import _
+
 # Chronic and serious illnesses covered by Shanxi's outpatient chronic/special disease
 # (门诊慢特病) and critical illness (大病) lists: the ones a county medical security bureau
 # asks about first. Codes are what the API stores and accepts; names are for people.
@@ -93,10 +95,15 @@ class MedicalSettings(BaseSettings):
     @classmethod
     def _codes(cls, value: dict[str, str]) -> dict[str, str]:
         if not value:
-            raise ValueError("give at least one condition")
+            raise ValueError(_("give at least one condition"))
         for code in value:
             if not (0 < len(code) <= 64 and code.replace("_", "").isalnum() and code.isupper()):
-                raise ValueError(f"condition code {code!r}: upper case letters, digits and _")
+                raise ValueError(
+                    _(
+                        "condition code {code}: upper case letters, digits and _",
+                        code=repr(code),
+                    )
+                )
         return value
 
     @model_validator(mode="after")
@@ -104,7 +111,12 @@ class MedicalSettings(BaseSettings):
         unknown = self.serious_conditions - set(self.conditions)
         # The default list may name codes a city left out of its own list: those are moot.
         if unknown and "serious_conditions" in self.model_fields_set:
-            raise ValueError(f"serious_conditions not in conditions: {', '.join(sorted(unknown))}")
+            raise ValueError(
+                _(
+                    "serious_conditions not in conditions: {codes}",
+                    codes=", ".join(sorted(unknown)),
+                )
+            )
         return self
 
     def is_serious(self, code: str) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy import BigInteger, String, case, cast, extract, func, literal, s
 from sqlalchemy.orm import aliased
 from strawberry.types import Info
 
+from bangfu.core.i18n import _
 from bangfu.core.security.crypto import DecryptionError
 from bangfu.plugin import (
     SQL_YEAR,
@@ -212,7 +213,7 @@ class MedicalConditionType:
         except DecryptionError:
             log.error("medical condition %s: stored diagnosis failed its integrity check", root.id)
             raise GraphQLError(
-                "the stored value failed its integrity check; the incident is logged",
+                _("the stored value failed its integrity check; the incident is logged"),
                 extensions={"code": "UNREADABLE_VALUE"},
             ) from None
 

@@ -28,6 +28,7 @@ from bangfu.plugin import (
     RosterValueError,
     RosterWriteContext,
 )
+from bangfu_befriending.messages import N_, _
 from bangfu_befriending.models import Relationship
 
 #: Accepted cell values, English and Chinese, for each owning organisation kind.
@@ -41,11 +42,24 @@ ORGANISATIONS = {
 }
 
 
-#: How the refusal names each kind.
-LABELS = {
-    OrganisationKind.TRADE_UNION: "工会 (trade union)",
-    OrganisationKind.WOMENS_FEDERATION: "妇联 (women's federation)",
-    OrganisationKind.YOUTH_LEAGUE: "共青团 (youth league)",
+#: The refusal of a row for an importer who is not a member of the row's kind, whole for
+#: each kind (a message is translated whole, never glued from pieces).
+NOT_A_MEMBER = {
+    OrganisationKind.TRADE_UNION: N_(
+        "only a member of a 工会 (trade union) imports its befriending (the importing user "
+        "becomes the volunteer): you are not one; let a member of that organisation import "
+        "this row"
+    ),
+    OrganisationKind.WOMENS_FEDERATION: N_(
+        "only a member of a 妇联 (women's federation) imports its befriending (the importing "
+        "user becomes the volunteer): you are not one; let a member of that organisation "
+        "import this row"
+    ),
+    OrganisationKind.YOUTH_LEAGUE: N_(
+        "only a member of a 共青团 (youth league) imports its befriending (the importing user "
+        "becomes the volunteer): you are not one; let a member of that organisation import "
+        "this row"
+    ),
 }
 
 
@@ -53,8 +67,10 @@ def parse_organisation(cell: str) -> OrganisationKind:
     kind = ORGANISATIONS.get(cell.strip().lower())
     if kind is None:
         raise RosterValueError(
-            "befriending organisation must be one of 工会, 妇联, 共青团 "
-            "(or trade_union, womens_federation, youth_league)"
+            _(
+                "结对帮扶组织 (befriending organisation) must be one of 工会, 妇联, 共青团 "
+                "(or trade_union, womens_federation, youth_league): write one of them"
+            )
         )
     return kind
 
@@ -63,7 +79,9 @@ def parse_since(cell: str) -> dt.date:
     try:
         return dt.date.fromisoformat(cell.strip())
     except ValueError:
-        raise RosterValueError("befriended since must be a date such as 2024-09-01") from None
+        raise RosterValueError(
+            _("结对日期 (befriended since) must be a date such as 2024-09-01: write it so")
+        ) from None
 
 
 def check(values: Mapping[str, Any], subject: RosterSubject) -> Sequence[tuple[str, str]]:
@@ -74,10 +92,12 @@ def check(values: Mapping[str, Any], subject: RosterSubject) -> Sequence[tuple[s
             if "befriending_organisation" in values
             else "befriending_organisation"
         )
-        problems.append((missing, "give both the organisation and the day, or neither"))
+        problems.append((missing, _("give both the organisation and the day, or neither")))
     since = values.get("befriending_since")
     if since is not None and since > subject.today:
-        problems.append(("befriending_since", f"{since} is in the future"))
+        problems.append(
+            ("befriending_since", _("{day} is in the future: write the first day", day=since))
+        )
     return problems
 
 
@@ -91,12 +111,8 @@ async def write(
         None if organisation_id is None else await session.get(Organisation, organisation_id)
     )
     if organisation is None or organisation.kind != kind:
-        raise RosterValueError(
-            f"only a member of a {LABELS[kind]} imports its befriending (the importing user "
-            "becomes the volunteer): you are not one; let a member of that organisation "
-            "import this row",
-            column="befriending_organisation",
-        )
+        refusal = NOT_A_MEMBER[kind]
+        raise RosterValueError(_(refusal), column="befriending_organisation")
     existing = await session.scalar(
         select(Relationship).where(
             Relationship.person_id == context.person.id,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.plugin import Actor, DomainError, FieldError, Organisation, Person
 from bangfu_befriending.access import OWNER_KINDS
+from bangfu_befriending.messages import _
 from bangfu_befriending.models import Contact, ContactKind, Flag, Relationship
 
 MAX_NOTE = 2000
@@ -41,15 +42,15 @@ Code = BefriendingErrorCode
 
 def note_problems(field: str, value: str | None, *, required: bool = False) -> list[FieldError]:
     if value is None or not value.strip():
-        return [FieldError(field, "write what happened", Code.REQUIRED)] if required else []
+        return [FieldError(field, _("write what happened"), Code.REQUIRED)] if required else []
     if len(value) > MAX_NOTE:
-        return [FieldError(field, f"at most {MAX_NOTE} characters", Code.TOO_LONG)]
+        return [FieldError(field, _("at most {limit} characters", limit=MAX_NOTE), Code.TOO_LONG)]
     return []
 
 
 def day_problems(field: str, day: dt.date, today: dt.date) -> list[FieldError]:
     if day > today:
-        return [FieldError(field, f"{day} is in the future", Code.FUTURE_DATE)]
+        return [FieldError(field, _("{day} is in the future", day=day), Code.FUTURE_DATE)]
     return []
 
 
@@ -58,10 +59,15 @@ def donation_problems(field: str, amount: decimal.Decimal | None) -> list[FieldE
     if amount is None:
         return []
     if not amount.is_finite() or amount <= 0 or amount > MAX_DONATION:
-        return [FieldError(field, "yuan: more than 0 and at most 1000000", Code.INVALID_AMOUNT)]
+        message = _(
+            "a donation is more than 0 and at most {limit} yuan: correct the amount",
+            limit=MAX_DONATION,
+        )
+        return [FieldError(field, message, Code.INVALID_AMOUNT)]
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
-        return [FieldError(field, "yuan: at most 2 decimals (fen)", Code.INVALID_AMOUNT)]
+        message = _("a donation has at most 2 decimals (fen): round it to the fen")
+        return [FieldError(field, message, Code.INVALID_AMOUNT)]
     return []
 
 
@@ -89,8 +95,10 @@ class Befriending:
             raise DomainError(
                 FieldError(
                     None,
-                    "only members of a trade union, women's federation or youth league "
-                    "keep befriending records",
+                    _(
+                        "only members of a trade union, women's federation or youth league "
+                        "keep befriending records"
+                    ),
                     Code.FORBIDDEN,
                 )
             )
@@ -100,7 +108,7 @@ class Befriending:
         # The session is area-scoped: a person outside the actor's area is not found.
         person = await self.session.get(Person, person_id)
         if person is None:
-            raise DomainError(FieldError(field, "no Person with this ID", Code.NOT_FOUND))
+            raise DomainError(FieldError(field, _("no Person with this ID"), Code.NOT_FOUND))
         return person
 
     async def current_relationship(self, person_id: int) -> Relationship | None:
@@ -119,7 +127,7 @@ class Befriending:
         if await self.current_relationship(person_id) is not None:
             problems.append(
                 FieldError(
-                    "input.personId", "you already befriend this person", Code.ALREADY_BEFRIENDED
+                    "input.personId", _("you already befriend this person"), Code.ALREADY_BEFRIENDED
                 )
             )
         fail_on(problems)
@@ -137,15 +145,22 @@ class Befriending:
         organisation = await self.owning_organisation()
         relationship = await self.session.get(Relationship, relationship_id)
         if relationship is None or relationship.organisation_id != organisation.id:
-            raise DomainError(FieldError("input.id", "no befriending with this ID", Code.NOT_FOUND))
+            raise DomainError(
+                FieldError("input.id", _("no befriending with this ID"), Code.NOT_FOUND)
+            )
         if relationship.until is not None:
-            raise DomainError(FieldError("input.id", "already ended", Code.ALREADY_ENDED))
+            raise DomainError(
+                FieldError("input.id", _("this befriending has ended already"), Code.ALREADY_ENDED)
+            )
         problems = day_problems("input.until", until, self.today)
         if until < relationship.since:
             problems.append(
                 FieldError(
                     "input.until",
-                    f"before it began ({relationship.since})",
+                    _(
+                        "the end is before the befriending began ({since})",
+                        since=relationship.since,
+                    ),
                     Code.INVALID_DATE_RANGE,
                 )
             )
@@ -175,13 +190,18 @@ class Befriending:
         relationship = await self.current_relationship(person_id)
         if relationship is None:
             problems.append(
-                FieldError("input.personId", "you do not befriend this person", Code.NOT_BEFRIENDED)
+                FieldError(
+                    "input.personId", _("you do not befriend this person"), Code.NOT_BEFRIENDED
+                )
             )
         elif contacted_on < relationship.since:
             problems.append(
                 FieldError(
                     "input.contactedOn",
-                    f"before the befriending began ({relationship.since})",
+                    _(
+                        "the contact is before the befriending began ({since})",
+                        since=relationship.since,
+                    ),
                     Code.INVALID_DATE_RANGE,
                 )
             )
@@ -208,7 +228,9 @@ class Befriending:
         await self.person(person_id, "input.personId")
         if await self.current_relationship(person_id) is None:
             problems.append(
-                FieldError("input.personId", "you do not befriend this person", Code.NOT_BEFRIENDED)
+                FieldError(
+                    "input.personId", _("you do not befriend this person"), Code.NOT_BEFRIENDED
+                )
             )
         fail_on(problems)
         flag = Flag(
@@ -226,9 +248,11 @@ class Befriending:
         organisation = await self.owning_organisation()
         flag = await self.session.get(Flag, flag_id)
         if flag is None or flag.organisation_id != organisation.id:
-            raise DomainError(FieldError("input.id", "no flag with this ID", Code.NOT_FOUND))
+            raise DomainError(FieldError("input.id", _("no flag with this ID"), Code.NOT_FOUND))
         if flag.closed_on is not None:
-            raise DomainError(FieldError("input.id", "already closed", Code.ALREADY_ENDED))
+            raise DomainError(
+                FieldError("input.id", _("this flag is closed already"), Code.ALREADY_ENDED)
+            )
         flag.closed_on = self.today
         return flag
 

@@ -27,6 +27,7 @@ from bangfu.plugin import (
     to_global_id,
 )
 from bangfu_befriending import access
+from bangfu_befriending.messages import _
 from bangfu_befriending.models import Contact, ContactKind, Flag, Relationship
 
 # Registers the enum under its GraphQL name; fields are annotated with ContactKind itself.
@@ -45,7 +46,16 @@ class EmotionalStateGuard(BasePermission):
     audited (one row per request, naming the persons and contacts)."""
 
     error_extensions = {"code": "FORBIDDEN"}
-    message = f"emotional-state notes are sensitive: they need {access.READ_SENSITIVE}"
+
+    def on_unauthorized(self) -> None:
+        # The message in the request's language, so written when refused, not at import.
+        raise self.error_class(
+            _(
+                "emotional-state notes are sensitive: they need {action}",
+                action=access.READ_SENSITIVE,
+            ),
+            extensions=dict(self.error_extensions),
+        )
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         if not await Allowed(access.READ_SENSITIVE).has_permission(source, info, **kwargs):

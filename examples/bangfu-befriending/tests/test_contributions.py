@@ -126,7 +126,7 @@ async def test_the_roster_columns_parse_check_and_write_idempotently(world: Worl
     future = today() + dt.timedelta(days=1)
     assert group.check({"befriending_since": future}, subject) == [
         ("befriending_organisation", "give both the organisation and the day, or neither"),
-        ("befriending_since", f"{future} is in the future"),
+        ("befriending_since", f"{future} is in the future: write the first day"),
     ]
     async with w.h.session() as session:
         volunteer = await session.scalar(select(User).where(User.username == "wf"))

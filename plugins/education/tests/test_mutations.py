@@ -341,3 +341,22 @@ async def test_aid_input_is_checked_all_at_once(world: World) -> None:
     malformed = await grant(world, grantingOrganisationId=gid(world.child))
     assert codes(malformed) == {("input.grantingOrganisationId", "UNKNOWN_ORGANISATION")}
     assert await world.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("zh-CN", "小学（PRIMARY）的年级为 1 至 6，请更正年级"),
+        ("en", "a primary school (PRIMARY) grade is 1 to 6"),
+    ],
+)
+async def test_an_error_reads_in_the_language_asked_for(
+    world: World, language: str, message: str
+) -> None:
+    response = await world.h.post(
+        RECORD, {"input": enrolment(world, grade=7)}, token=world.education, language=language
+    )
+    assert response.json()["data"]["educationEnrolmentRecord"] == {
+        "enrolment": None,
+        "errors": [{"field": "input.grade", "message": message, "code": "INVALID_GRADE"}],
+    }

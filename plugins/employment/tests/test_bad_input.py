@@ -375,3 +375,32 @@ async def test_nothing_is_recorded_for_a_deceased_person(harness: Harness, world
         {"personId": gid(world.elder), "status": "RETIRED"},
         world.employment_xiangfen,
     ) == [("input.personId", "PERSON_DECEASED")]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("zh-CN", "结束日期早于开始日期（{start}），请核对"),
+        ("en", "ends before it starts ({start})"),
+    ],
+)
+async def test_an_error_reads_in_the_language_asked_for(
+    harness: Harness, world: World, language: str, message: str
+) -> None:
+    start = days_ago(30)
+    response = await harness.post(
+        MUTATIONS["employmentTrainingRecord"],
+        {"input": training(world, endDate=iso(days_ago(31)))},
+        token=world.employment_xiangfen,
+        language=language,
+    )
+    assert response.json()["data"]["employmentTrainingRecord"] == {
+        "training": None,
+        "errors": [
+            {
+                "field": "input.endDate",
+                "message": message.format(start=iso(start)),
+                "code": "INVALID_DATE_RANGE",
+            }
+        ],
+    }

@@ -348,3 +348,29 @@ async def test_only_the_housing_department_and_city_administrators_write(
         data = await h.ok(APPRAISAL, variables, token=token)
         assert data["housingAppraisalRecord"]["errors"] == []
     await refused_anonymously(h, APPRAISAL, variables)
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("zh-CN", "该住房从未鉴定，请先登记 C 级或 D 级鉴定"),
+        ("en", "the dwelling has never been appraised: record a C or D appraisal first"),
+    ],
+)
+async def test_an_error_reads_in_the_language_asked_for(
+    harness: Harness, language: str, message: str
+) -> None:
+    h = harness
+    who = await actors(h)
+    home, _ = await household(h)
+    start = {
+        "householdId": gid(home),
+        "subsidyAmount": "20000",
+        "fundingSource": "GOVERNMENT_PROGRAMME",
+        "programmeName": "农村危房改造",
+    }
+    response = await h.post(START, {"input": start}, token=who.housing, language=language)
+    assert response.json()["data"]["housingRenovationStart"] == {
+        "renovation": None,
+        "errors": [{"field": "input.householdId", "message": message, "code": "NOT_APPRAISED"}],
+    }

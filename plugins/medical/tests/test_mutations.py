@@ -494,3 +494,32 @@ def claim_row(person_id: int, total: str, parts: tuple[str, str, str, str]) -> M
         out_of_pocket=paid,
         settled_on=today(),
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("zh-CN", "各项合计 999.99 元，与总费用 1000.00 元不符，请核对"),
+        ("en", "the parts add up to 999.99 yuan, not the total of 1000.00 yuan"),
+    ],
+)
+async def test_an_error_reads_in_the_language_asked_for(
+    harness: Harness, language: str, message: str
+) -> None:
+    h = harness
+    head, _ = await family(h)
+    token = await medical_officer(h)
+    claim = {
+        "personId": gid(head),
+        "settledOn": days_ago(1),
+        "totalCost": "1000.00",
+        "paidByInsurance": "600.00",
+        "paidByMedicalAid": "200.00",
+        "paidByDonations": "0",
+        "outOfPocket": "199.99",
+    }
+    response = await h.post(CLAIM, {"input": claim}, token=token, language=language)
+    assert response.json()["data"]["medicalClaimSettle"] == {
+        "claim": None,
+        "errors": [{"field": "input.totalCost", "message": message, "code": "PARTS_DO_NOT_ADD_UP"}],
+    }
