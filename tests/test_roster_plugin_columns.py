@@ -158,7 +158,8 @@ async def test_plugin_cells_are_validated_and_need_the_plugins_permission(world:
             "本年参保险种 (insurance scheme): '医保' is not an insurance scheme: write "
             "城乡居民医保 or 职工医保"
         ),
-        (3, "housing_safety_grade"): "a household column: fill it on the head's row only",
+        (3, "housing_safety_grade"): "this column is about the household: fill it on the head's "
+        "row (relation 户主) only, and leave it blank on the members' rows",
     }
     # A county civil-affairs officer may import persons but not the departments' records.
     report = (
