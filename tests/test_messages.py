@@ -2,6 +2,7 @@
 a message, the choice of language, and what a client reads."""
 
 import ast
+import re
 import string
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from bangfu.core import i18n
 from bangfu.core.config import Settings
 from bangfu.testing import Harness
 from tests.helpers import CREATE_HOUSEHOLD, XIANGFEN_VILLAGE, World, id_number, make_world
+from tests.test_compiled_differential import INVALID
 
 TRANSLATING = {"_", "ngettext", "N_"}
 
@@ -192,3 +194,60 @@ def test_a_language_bangfu_does_not_speak_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="Bangfu speaks zh, en, not 'fr'"):
         Settings(language="fr")
     assert Settings(language="zh-CN").language == "zh"
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+#: Refusals of every kind a client meets: arguments, IDs, filters, validation, syntax,
+#: variables, limits, payload errors (tests/test_compiled_differential.py's invalid inputs
+#: among them).
+REFUSED: list[tuple[str, dict[str, Any]]] = [
+    *INVALID.values(),
+    ("{ persons(first: 2) { nodes { nosuchfield } } }", {}),
+    ("{ persons(first: 2) { nodes { id }", {}),
+    ("query($n: Int!) { persons(first: $n) { totalCount } }", {"n": "many"}),
+    ("query($n: Int!) { persons(first: $n) { totalCount } }", {}),
+    ("{ persons(first: 2, sortBy: NAME) { totalCount } }", {}),
+    ("{ " + " ".join(f"a{i}: persons(first: 1) {{ totalCount }}" for i in range(40)) + " }", {}),
+    ("{ regions { " + "children { " * 14 + "code" + " }" * 14 + " } }", {}),
+    (
+        "query($i: HouseholdCreateInput!) { householdCreate(input: $i) { errors { message } } }",
+        {
+            "i": {
+                "regionCode": XIANGFEN_VILLAGE,
+                "members": [{"relation": "HEAD", "person": {"name": "", "idNumber": "123"}}],
+            }
+        },
+    ),
+]
+
+
+def _messages(answer: dict[str, Any]) -> list[str]:
+    found = [error["message"] for error in answer.get("errors") or ()]
+    for payload in (answer.get("data") or {}).values():
+        if isinstance(payload, dict):
+            found += [error["message"] for error in payload.get("errors") or ()]
+    return found
+
+
+@pytest.mark.anyio
+async def test_every_refusal_reads_in_chinese_by_default(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """Each kind of refusal, sent with no Accept-Language to a service left at its default
+    language, reads in Chinese (the code stays the code); with `en`, in English."""
+    async with Harness.start(tmp_path, database_url=database_url, settings={"language": "zh"}) as h:
+        world = await make_world(h)
+        refused = 0
+        for query, variables in REFUSED:
+            chinese = (await h.post(query, variables, token=world.xiangfen)).json()
+            english = (await h.post(query, variables, token=world.xiangfen, language="en")).json()
+            said = _messages(chinese)
+            if not said:  # a forged or foreign ID reads as absent: null, no message
+                assert chinese.get("data"), query
+                continue
+            refused += 1
+            assert all(CJK.search(message) for message in said), (query, said)
+            assert not any(CJK.search(message) for message in _messages(english)), query
+        assert refused >= len(REFUSED) - 4  # the four forged IDs
+        unauthenticated = await h.client.post("/graphql", json={"query": "{ me { username } }"})
+        assert CJK.search(unauthenticated.text), unauthenticated.text
