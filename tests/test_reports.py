@@ -190,7 +190,7 @@ async def test_report_link_opens_once_signed_and_only_as_issued(world: World) ->
     answer = await world.h.gql(
         LINK, {"report": "ROSTER", "code": "1"}, token=world.admin, language="zh-CN"
     )
-    assert answer["errors"][0]["message"] == "regionCode：未知的区划代码“1”"
+    assert answer["errors"][0]["message"] == "regionCode：行政区划代码 '1' 不存在"
     full = LINK.replace("year: $year", "year: $year, fullIdNumbers: true, reason: $reason")
     full = full.replace("$year: Int", "$year: Int, $reason: String")
     answer = await world.h.gql(full, {"report": "ROSTER", "code": "141023"}, token=world.admin)
