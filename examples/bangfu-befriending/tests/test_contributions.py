@@ -280,7 +280,8 @@ async def test_a_befriending_roster_imported_by_anyone_else_is_refused_row_by_ro
         (
             row,
             "befriending_organisation",
-            "you may not write the befriending columns (permission befriending:write)",
+            "your account may not fill the columns of befriending (permission "
+            "befriending:write): ask your county's administrator for it, or clear these columns",
         )
         for row in (2, 3)
     }
