@@ -46,13 +46,6 @@ def _locale_dir() -> Path:
     return Path(bangfu.__file__).resolve().parent / "locale"
 
 
-@cache
-def _translations(language: str) -> gettext.NullTranslations:
-    if language == "en":
-        return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, localedir=_locale_dir(), languages=[language])
-
-
 def language() -> str:
     """The language of the messages being written now."""
     return _current.get() or _default
@@ -74,35 +67,24 @@ def speaking(language_: str | None) -> Iterator[str]:
         _current.reset(token)
 
 
-def use(language_: str | None) -> None:
-    """Write this context's messages in ``language_`` (a request's task, a command)."""
-    _current.set(normalise(language_) if language_ else None)
-
-
 def _format(text: str, values: dict[str, object]) -> str:
     return text.format(**values) if values else text
 
 
 def _(message: str, /, **values: object) -> str:
     """``message`` (a literal English msgid) in the current language, placeholders filled."""
-    return _format(_translations(language()).gettext(message), values)
+    return _bangfu().gettext(message, **values)
 
 
 def ngettext(singular: str, plural: str, n: int, /, **values: object) -> str:
     """The singular or plural form for ``n`` in the current language, placeholders filled."""
-    return _format(_translations(language()).ngettext(singular, plural, n), values)
+    return _bangfu().ngettext(singular, plural, n, **values)
 
 
 def N_(message: str, /) -> str:
     """Mark ``message`` for the catalog without translating it (a constant translated later
     with ``_(variable)``, e.g. a table of messages)."""
     return message
-
-
-def translate_in(language_: str, message: str, /, **values: object) -> str:
-    """``message`` in ``language_``, whatever the current language."""
-    with speaking(language_):
-        return _(message, **values)
 
 
 _TAG = re.compile(r"^([A-Za-z]{1,8})(?:[-_][A-Za-z0-9]{1,8})*$")
@@ -203,3 +185,10 @@ class Messages:
     def N_(message: str, /) -> str:
         """Mark ``message`` for the catalog without translating it (as :func:`N_`)."""
         return message
+
+
+@cache
+def _bangfu() -> Messages:
+    """Bangfu's own catalog (core and the built-in plugins), a :class:`Messages` like a
+    plugin's."""
+    return Messages(DOMAIN, _locale_dir())

@@ -1365,9 +1365,9 @@ def _prepared(
     statement used again has its cache key memoised, where a new one of the same shape has
     SQLAlchemy walk all of it on every request (a person's document is a large tree).
     A paired official's criteria are made per request: their statements are not kept."""
-    options = scoping.session_options(session)
     if shape is None or context.actor.paired_only:
         return build()
+    options = scoping.session_options(session)
     key = (shape, options)
     statement = plan.prepared.get(key)
     if statement is None:
