@@ -67,12 +67,25 @@ from graphql import (
     get_named_type,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
-from sqlalchemy import Integer, Select, and_, bindparam, case, func, literal, or_, select, text
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import aliased
 
 from bangfu.core.bottomline import GOALS, Status
 from bangfu.core.bottomline.evaluate import INDICATORS
 from bangfu.core.bottomline.models import RulesVersion, StoredVerdict
+from bangfu.core.db import path_between, path_bounds
 from bangfu.core.registry import models
 from bangfu.core.registry.persons import masked_id_number
 from bangfu.core.security import scoping
@@ -85,6 +98,7 @@ from bangfu.schema.compiled_sql import (
     MAX_KEYS,
     Sql,
 )
+from bangfu.schema.context import filter_region_path
 from bangfu.schema.permissions import Allowed, IsAuthenticated
 from bangfu.schema.relay import check_first, decode_cursor, decode_global_id, encode_cursor
 from bangfu.schema.sql_forms import (
@@ -1256,16 +1270,19 @@ async def _connection(
     model = plan.model
     filter_ = _filter(plan.field, arguments.get("filter"))
     info = _InfoLike(context)
+    kinds = {kind for _, kind, _ in plan.parts}
+    if plan.field == "persons" and filter_ is not None and filter_.at_risk is not None:
+        raise Fallback("the at-risk filter reads the stored bottom line")
+    statement: Select[Any] = select(model)  # no page and a count of a region: not used
     try:
-        if plan.field == "persons":
-            if filter_ is not None and filter_.at_risk is not None:
-                raise Fallback("the at-risk filter reads the stored bottom line")
-            statement: Select[Any] = await core_query.persons_statement(info, filter_)  # type: ignore[arg-type]
-        else:
-            statement = await core_query.households_statement(info, filter_)  # type: ignore[arg-type]
+        within = await _within_area(context, filter_) if "totalCount" in kinds else None
+        if within is None or kinds & {"nodes", "edges", "pageInfo"}:
+            if plan.field == "persons":
+                statement = await core_query.persons_statement(info, filter_)  # type: ignore[arg-type]
+            else:
+                statement = await core_query.households_statement(info, filter_)  # type: ignore[arg-type]
     except ValueError as exc:
         raise Fallback("filter") from exc
-    kinds = {kind for _, kind, _ in plan.parts}
     rows: list[Any] = []
     # Without a filter, a page's statements are the same for every request but for the
     # page's size and cursor: built once (bound parameters), their cache keys memoised.
@@ -1293,14 +1310,22 @@ async def _connection(
     total = None
     if "totalCount" in kinds:
         async with context.read() as session:
-            counted = _prepared(
-                plan,
-                None if shape is None else "count",
-                lambda: statement.with_only_columns(func.count(model.id)).order_by(None),
-                context,
-                session,
-            )
-            total = int((await session.execute(counted)).scalar_one())
+            if within is not None:  # a region inside the actor's area: one range
+                counted = plan.prepared.get("count-within")
+                if counted is None:  # the same for every actor: no area criteria in it
+                    counted = plan.prepared["count-within"] = _count_within(model)
+                total = int((await session.execute(counted, within)).scalar_one())
+            else:
+                counted = _prepared(
+                    plan,
+                    None if shape is None else "count",
+                    lambda: statement.with_only_columns(
+                        func.count(), maintain_column_froms=True
+                    ).order_by(None),
+                    context,
+                    session,
+                )
+                total = int((await session.execute(counted)).scalar_one())
     column = 1
     nodes: list[Any] = []
     edge_nodes: list[Any] = []
@@ -1351,6 +1376,46 @@ async def _connection(
                 for row, document in zip(rows, edge_nodes or [None] * len(rows), strict=True)
             ]
     return result
+
+
+async def _within_area(context: Any, filter_: Any) -> dict[str, str] | None:
+    """The bounds of the filter's region when it is the filter's only condition and lies
+    inside the actor's area (not a paired official's): the count is then one range of the
+    area-path index, the actor's own range being implied (``scoping.WITHIN_AREA``)."""
+    actor = context.actor
+    if (
+        filter_ is None
+        or filter_.region_code is None
+        or actor.paired_only
+        or actor.area_path is None
+        or any(
+            getattr(filter_, f.name) is not None
+            for f in dataclasses.fields(filter_)
+            if f.name != "region_code"
+        )
+    ):
+        return None
+    path = await filter_region_path(context, filter_.region_code)
+    if not path.startswith(actor.area_path):
+        return None
+    lower, upper = path_bounds(path)
+    return {scoping.WITHIN_LOWER: lower, scoping.WITHIN_UPPER: upper}
+
+
+def _count_within(model: Any) -> Any:
+    """``count(*)`` of ``model``'s rows between two bound area paths (:func:`_within_area`)."""
+    return (
+        select(func.count())
+        .select_from(model)
+        .where(
+            path_between(
+                model.area_path,
+                bindparam(scoping.WITHIN_LOWER, type_=String),
+                bindparam(scoping.WITHIN_UPPER, type_=String),
+            )
+        )
+        .execution_options(**{scoping.WITHIN_AREA: True})
+    )
 
 
 #: Statements a plan keeps (shapes × areas); past it, they are built again.

@@ -63,7 +63,9 @@ async def paginate(
 
     async def total() -> int:
         # Same FROM and WHERE, one COUNT: ORM-enabled, so area scoping applies to it too.
-        counted = statement.with_only_columns(func.count(model.id)).order_by(None)
+        counted = statement.with_only_columns(func.count(), maintain_column_froms=True).order_by(
+            None
+        )
         async with context.read() as session:
             return int((await session.execute(counted)).scalar_one())
 

@@ -432,3 +432,94 @@ async def test_areas_take_turns_on_the_same_compiled_statements(world: World) ->
             township,
         ):
             assert seen(await h.ok(SCOPED_READ, token=token)) == expected[token]
+
+
+COUNT = "query($r: String!) { persons(first: 1, filter: {regionCode: $r}) { totalCount } }"
+
+
+async def test_counts_of_a_region_are_counted_within_the_actor_area(world: World) -> None:
+    """A count whose only filter is a region is one range of the area-path index when the
+    region lies inside the actor's area (the actor's range is implied); a region above or
+    beside the area is still cut to the area. The answers are the same either way, with
+    compiled execution on or off."""
+    h = world.h
+    township = await h.actor("township", roles=[Role.CIVIL_AFFAIRS_OFFICER], region="141023100")
+    await create_household(h, world.xiangfen)  # 3 persons in 141023100201
+    await create_household(h, world.hongtong, village=HONGTONG_VILLAGE)
+    expected = [
+        (world.admin, "141000", 6),
+        (world.admin, "141023", 3),
+        (world.xiangfen, "141023", 3),
+        (world.xiangfen, "141023100", 3),
+        (world.xiangfen, "141000", 3),  # the city, cut to the county
+        (world.xiangfen, "141024", 0),  # beside the area
+        (township, "141023", 3),  # above the area: cut to the township
+        (township, "141023100", 3),
+        (world.hongtong, "141023", 0),
+    ]
+    for compiled in (True, False):
+        h.settings.compiled = compiled
+        try:
+            for token, region, count in expected:
+                answer = await h.ok(COUNT, {"r": region}, token=token)
+                assert answer["persons"]["totalCount"] == count, (compiled, region, count)
+        finally:
+            h.settings.compiled = True
+
+
+async def test_a_statement_marked_within_the_area_is_scoped_unless_it_is(world: World) -> None:
+    """``scoping.WITHIN_AREA`` spares a statement the actor's criteria only when its bound
+    region lies inside the actor's area and it reads one area-path table: a mark on a
+    statement that reaches beside the area, joins another table or has bounds that are
+    not a region's gets the criteria all the same."""
+    from sqlalchemy import String, bindparam, func
+
+    from bangfu.core.db import path_between
+    from bangfu.core.registry.models import Household, Person
+    from bangfu.core.security.auth import actor_for_token
+
+    h = world.h
+    await create_household(h, world.xiangfen)
+    await create_household(h, world.hongtong, village=HONGTONG_VILLAGE)
+    marked = (
+        select(func.count())
+        .select_from(Person)
+        .where(
+            path_between(
+                Person.area_path,
+                bindparam(scoping.WITHIN_LOWER, type_=String),
+                bindparam(scoping.WITHIN_UPPER, type_=String),
+            )
+        )
+        .execution_options(**{scoping.WITHIN_AREA: True})
+    )
+    joined = (
+        select(func.count())
+        .select_from(Person)
+        .join(Household, Household.area_path == Person.area_path)
+        .where(
+            path_between(
+                Person.area_path,
+                bindparam(scoping.WITHIN_LOWER, type_=String),
+                bindparam(scoping.WITHIN_UPPER, type_=String),
+            )
+        )
+        .execution_options(**{scoping.WITHIN_AREA: True})
+    )
+
+    def bounds(lower: str, upper: str) -> dict[str, str]:
+        return {scoping.WITHIN_LOWER: lower, scoping.WITHIN_UPPER: upper}
+
+    async with h.session() as session:
+        xiangfen = await actor_for_token(session, world.xiangfen, h.settings)
+    assert xiangfen is not None
+    async with h.session(xiangfen) as session:
+        inside = bounds("141000/141023/", "141000/1410230")
+        assert (await session.execute(marked, inside)).scalar_one() == 3
+        beside = bounds("141000/141024/", "141000/1410240")
+        assert (await session.execute(marked, beside)).scalar_one() == 0
+        everything = bounds("141000/", "1410000")
+        assert (await session.execute(marked, everything)).scalar_one() == 3
+        wider = bounds("141000/141023/", "141000/141025")  # not a region's bounds
+        assert (await session.execute(marked, wider)).scalar_one() == 3
+        assert (await session.execute(joined, beside)).scalar_one() == 0
