@@ -64,7 +64,9 @@ def path_bounds(prefix: str) -> tuple[str, str]:
 
 
 def path_between(
-    column: "ColumnElement[str] | QueryableAttribute[str]", lower: str, upper: str
+    column: "ColumnElement[str] | QueryableAttribute[str]",
+    lower: "str | ColumnElement[str]",
+    upper: "str | ColumnElement[str]",
 ) -> ColumnElement[bool]:
     """``lower <= column < upper``: the bounds come from :func:`path_bounds`. Each bound is
     compared as it is (no Python operation on it), so inside a SQLAlchemy lambda both stay
