@@ -1273,7 +1273,7 @@ async def _connection(
     kinds = {kind for _, kind, _ in plan.parts}
     if plan.field == "persons" and filter_ is not None and filter_.at_risk is not None:
         raise Fallback("the at-risk filter reads the stored bottom line")
-    statement: Select[Any] = select(model)  # no page and a count of a region: not used
+    statement: Select[Any] = None  # type: ignore[assignment]  # a region's count needs none
     try:
         within = await _within_area(context, filter_) if "totalCount" in kinds else None
         if within is None or kinds & {"nodes", "edges", "pageInfo"}:
@@ -1314,7 +1314,8 @@ async def _connection(
                 counted = plan.prepared.get("count-within")
                 if counted is None:  # the same for every actor: no area criteria in it
                     counted = plan.prepared["count-within"] = _count_within(model)
-                total = int((await session.execute(counted, within)).scalar_one())
+                connection = await session.connection()
+                total = int((await connection.execute(counted, within)).scalar_one())
             else:
                 counted = _prepared(
                     plan,
@@ -1380,14 +1381,11 @@ async def _connection(
 
 async def _within_area(context: Any, filter_: Any) -> dict[str, str] | None:
     """The bounds of the filter's region when it is the filter's only condition and lies
-    inside the actor's area (not a paired official's): the count is then one range of the
-    area-path index, the actor's own range being implied (``scoping.WITHIN_AREA``)."""
-    actor = context.actor
+    inside the actor's area (``scoping.region_within_area``): the count is then one range
+    of the area-path index (:func:`_count_within`)."""
     if (
         filter_ is None
         or filter_.region_code is None
-        or actor.paired_only
-        or actor.area_path is None
         or any(
             getattr(filter_, f.name) is not None
             for f in dataclasses.fields(filter_)
@@ -1396,25 +1394,27 @@ async def _within_area(context: Any, filter_: Any) -> dict[str, str] | None:
     ):
         return None
     path = await filter_region_path(context, filter_.region_code)
-    if not path.startswith(actor.area_path):
+    if not scoping.region_within_area(context.actor, path):
         return None
     lower, upper = path_bounds(path)
-    return {scoping.WITHIN_LOWER: lower, scoping.WITHIN_UPPER: upper}
+    return {"lower": lower, "upper": upper}
 
 
 def _count_within(model: Any) -> Any:
-    """``count(*)`` of ``model``'s rows between two bound area paths (:func:`_within_area`)."""
+    """``count(*)`` of ``model``'s rows between two area paths, bound as ``lower`` and
+    ``upper``: a statement of the table (no ORM entity, so no area criteria), run only for a
+    region inside the actor's area (:func:`_within_area`)."""
+    table = model.__table__
     return (
         select(func.count())
-        .select_from(model)
+        .select_from(table)
         .where(
             path_between(
-                model.area_path,
-                bindparam(scoping.WITHIN_LOWER, type_=String),
-                bindparam(scoping.WITHIN_UPPER, type_=String),
+                table.c.area_path,
+                bindparam("lower", type_=String),
+                bindparam("upper", type_=String),
             )
         )
-        .execution_options(**{scoping.WITHIN_AREA: True})
     )
 
 

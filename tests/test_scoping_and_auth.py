@@ -4,7 +4,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy.sql.util import find_tables
 
 from bangfu.core.db import Base
 from bangfu.core.security import Role, scoping
@@ -75,24 +78,24 @@ def test_a_model_without_a_scope_stops_the_service() -> None:
         scoping.Base = original  # type: ignore[misc]
 
 
-async def test_a_read_marked_global_only_is_scoped_when_it_reads_a_scoped_table(
-    world: World,
-) -> None:
-    """``bangfu_global_only`` (the token lookup's mark) spares a statement the area's
-    criteria only when every table it reads is global: a scoped one in it is scoped."""
-    from bangfu.core.registry.models import Person, Region
-    from bangfu.core.security.auth import actor_for_token
+def test_the_token_lookup_reads_global_tables_only() -> None:
+    """The token lookup runs on the session's connection, where no area criteria are added:
+    every table it reads must be one that no area concerns."""
+    from bangfu.core.security.auth import _TOKEN_LOOKUP
 
-    h = world.h
-    await create_household(h, world.xiangfen)
-    async with h.session() as session:
-        hongtong = await actor_for_token(session, world.hongtong, h.settings)
-    assert hongtong is not None
-    async with h.session(hongtong) as session:
-        marked = select(Person.name).execution_options(bangfu_global_only=True)
-        assert (await session.scalars(marked)).all() == []
-        regions = select(Region.code).execution_options(bangfu_global_only=True)
-        assert "141023" in (await session.scalars(regions)).all()
+    global_tables = {
+        mapper.class_.__table__
+        for mapper in Base.registry.mappers
+        if getattr(mapper.class_, "__area_scope__", None) == "global"
+    }
+    read = set(find_tables(_TOKEN_LOOKUP))
+    assert {t.name for t in read} == {
+        "core_access_token",
+        "core_user",
+        "core_region",
+        "core_organisation",
+    }
+    assert read <= global_tables
 
 
 READ = """
@@ -467,59 +470,35 @@ async def test_counts_of_a_region_are_counted_within_the_actor_area(world: World
             h.settings.compiled = True
 
 
-async def test_a_statement_marked_within_the_area_is_scoped_unless_it_is(world: World) -> None:
-    """``scoping.WITHIN_AREA`` spares a statement the actor's criteria only when its bound
-    region lies inside the actor's area and it reads one area-path table: a mark on a
-    statement that reaches beside the area, joins another table or has bounds that are
-    not a region's gets the criteria all the same."""
-    from sqlalchemy import String, bindparam, func
+_segment = st.text(alphabet="0123456789/", min_size=1, max_size=8)
 
-    from bangfu.core.db import path_between
-    from bangfu.core.registry.models import Household, Person
-    from bangfu.core.security.auth import actor_for_token
 
-    h = world.h
-    await create_household(h, world.xiangfen)
-    await create_household(h, world.hongtong, village=HONGTONG_VILLAGE)
-    marked = (
-        select(func.count())
-        .select_from(Person)
-        .where(
-            path_between(
-                Person.area_path,
-                bindparam(scoping.WITHIN_LOWER, type_=String),
-                bindparam(scoping.WITHIN_UPPER, type_=String),
-            )
+@given(area=st.lists(_segment, min_size=1, max_size=3), region=st.lists(_segment, max_size=4))
+def test_a_region_within_the_area_lies_inside_its_bounds(
+    area: list[str], region: list[str]
+) -> None:
+    """``scoping.region_within_area`` says yes only when every path between the region's
+    bounds lies between the area's: the actor's own criteria are then implied. Paths are
+    made of any characters that sort around the separator; a paired official and an actor
+    without an area are always told no."""
+    from bangfu.core.db import path_bounds
+    from bangfu.core.security.actor import Actor, ActorKind
+
+    area_path = "/".join(area) + "/"
+    region_path = area_path + "/".join(region) + ("/" if region else "")
+    for path in (region_path, region_path[:-1] or "/", "/".join(region) + "/"):
+        actor = Actor(kind=ActorKind.USER, name="a", id=1, area_path=area_path)
+        if scoping.region_within_area(actor, path):
+            lower, upper = path_bounds(path)
+            area_lower, area_upper = path_bounds(area_path)
+            assert area_lower <= lower and upper <= area_upper
+        paired = Actor(
+            kind=ActorKind.USER,
+            name="p",
+            id=2,
+            area_path=area_path,
+            roles=frozenset({Role.PAIRED_OFFICIAL}),
         )
-        .execution_options(**{scoping.WITHIN_AREA: True})
-    )
-    joined = (
-        select(func.count())
-        .select_from(Person)
-        .join(Household, Household.area_path == Person.area_path)
-        .where(
-            path_between(
-                Person.area_path,
-                bindparam(scoping.WITHIN_LOWER, type_=String),
-                bindparam(scoping.WITHIN_UPPER, type_=String),
-            )
-        )
-        .execution_options(**{scoping.WITHIN_AREA: True})
-    )
-
-    def bounds(lower: str, upper: str) -> dict[str, str]:
-        return {scoping.WITHIN_LOWER: lower, scoping.WITHIN_UPPER: upper}
-
-    async with h.session() as session:
-        xiangfen = await actor_for_token(session, world.xiangfen, h.settings)
-    assert xiangfen is not None
-    async with h.session(xiangfen) as session:
-        inside = bounds("141000/141023/", "141000/1410230")
-        assert (await session.execute(marked, inside)).scalar_one() == 3
-        beside = bounds("141000/141024/", "141000/1410240")
-        assert (await session.execute(marked, beside)).scalar_one() == 0
-        everything = bounds("141000/", "1410000")
-        assert (await session.execute(marked, everything)).scalar_one() == 3
-        wider = bounds("141000/141023/", "141000/141025")  # not a region's bounds
-        assert (await session.execute(marked, wider)).scalar_one() == 3
-        assert (await session.execute(joined, beside)).scalar_one() == 0
+        assert paired.paired_only and not scoping.region_within_area(paired, path)
+        nowhere = Actor(kind=ActorKind.USER, name="n", id=3, area_path=None)
+        assert not scoping.region_within_area(nowhere, path)

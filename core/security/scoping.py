@@ -7,10 +7,9 @@ all go through it; none of them filters by area on its own.
 """
 
 import functools
-import weakref
 from typing import Any
 
-from sqlalchemy import Select, and_, event, false
+from sqlalchemy import and_, event, false
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -153,74 +152,27 @@ def _scope_statement(state: ORMExecuteState) -> None:
         # The one unscoped read: whether a unique key (an ID number digest) is taken
         # anywhere in the city. It returns a key only, which callers compare and drop.
         return
-    if state.execution_options.get("bangfu_global_only") and all(
-        getattr(mapper.class_, "__area_scope__", None) == "global" for mapper in state.all_mappers
-    ):
-        # A read of global tables only (the token lookup): no criteria to add, and none
-        # to turn into the statement's cache key. A scoped table in it gets them all.
-        return
-    if state.execution_options.get(WITHIN_AREA) and _within_area(state):
-        return
     options = session_options(state.session)
     if options and state.execution_options.get("bangfu_area_options") is not options:
         state.statement = state.statement.options(*options)
 
 
-#: An execution option: the statement reads one ``area_path``-scoped model between the
-#: bound parameters :data:`WITHIN_LOWER` and :data:`WITHIN_UPPER` (a region's bounds, from
-#: ``path_bounds``) and nothing else (the compiled count of a region, schema/compiled.py).
-#: When that region lies inside the actor's area the actor's range is implied, and adding
-#: it would make the database compare every row twice; this module checks the bounds.
-WITHIN_AREA = "bangfu_within_area"
-WITHIN_LOWER = "bangfu_within_lower"
-WITHIN_UPPER = "bangfu_within_upper"
+def region_within_area(actor: Actor | None, path: str) -> bool:
+    """Whether the region at ``path`` lies inside all that ``actor`` may read.
 
-
-def _within_area(state: ORMExecuteState) -> bool:
-    """Whether a :data:`WITHIN_AREA` statement's bounds lie inside its actor's area: one
-    mapper, scoped by its own ``area_path``, an actor who sees the whole area (not only
-    paired persons), and a region's exact bounds under the actor's path."""
-    actor = state.session.info.get("actor")
-    parameters = state.parameters
-    if (
-        actor is None
-        or actor.paired_only
-        or actor.area_path is None
-        or not isinstance(parameters, dict)
-        or not _reads_one_area_path_table(state.statement)
-    ):
-        return False
-    lower, upper = parameters.get(WITHIN_LOWER), parameters.get(WITHIN_UPPER)
-    if not isinstance(lower, str) or not isinstance(upper, str) or not lower.endswith("/"):
-        return False
-    return lower.startswith(actor.area_path) and path_bounds(lower) == (lower, upper)
-
-
-#: Statements :func:`_reads_one_area_path_table` has looked at (by ``id``, with a weak
-#: reference that tells a reused ``id`` apart): a plan's statement is asked once, not per
-#: request (finding a statement's FROM list costs more than counting a township).
-_ONE_TABLE: dict[int, tuple[weakref.ref[Any], bool]] = {}
-
-
-def _reads_one_area_path_table(statement: Any) -> bool:
-    """Whether ``statement`` is a SELECT from one table, of a model scoped by its own
-    ``area_path``."""
-    known = _ONE_TABLE.get(id(statement))
-    if known is not None and known[0]() is statement:
-        return known[1]
-    froms = statement.get_final_froms() if isinstance(statement, Select) else ()
-    verdict = len(froms) == 1 and froms[0] in _area_path_tables(len(scoped_models()))
-    if len(_ONE_TABLE) >= 256:
-        _ONE_TABLE.clear()
-    _ONE_TABLE[id(statement)] = (weakref.ref(statement), verdict)
-    return verdict
-
-
-@functools.lru_cache(maxsize=8)
-def _area_path_tables(_model_count: int) -> frozenset[Any]:
-    """The tables of the models scoped by their own ``area_path`` (the count is the key,
-    as in :func:`_scoping_plan`)."""
-    return frozenset(cls.__table__ for cls in scoped_models() if cls.__area_scope__ == "area_path")
+    Then rows of an ``area_path``-scoped model between the region's bounds
+    (``path_bounds(path)``) need no criteria of the actor's own: its range contains the
+    region's. A paired official reads paired persons only, never a whole region. The
+    compiled count of a region reads the area-path index once this way, without the
+    actor's range beside the region's (the database compared every row twice).
+    """
+    return (
+        actor is not None
+        and not actor.paired_only
+        and actor.area_path is not None
+        and path.endswith("/")
+        and path.startswith(actor.area_path)
+    )
 
 
 def session_options(session: Session) -> tuple[ORMOption, ...]:
