@@ -10,10 +10,12 @@ import re
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, DateTime, MetaData, String, and_, event
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -119,8 +121,6 @@ def make_engine(
         if statement_timeout is not None:
             server_settings["statement_timeout"] = str(max(1, int(statement_timeout * 1000)))
         kwargs["connect_args"] = {"server_settings": server_settings}
-        if pooled:
-            kwargs["pool_pre_ping"] = True
     if pooled:
         kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
     else:
@@ -132,7 +132,40 @@ def make_engine(
         event.listen(engine.sync_engine, "connect", _sqlite_deadline_handler)
         event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_arm_deadline)
         event.listen(engine.sync_engine.pool, "checkin", _sqlite_disarm_deadline)
+    elif pooled:
+        event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
+        event.listen(engine.sync_engine.pool, "checkout", partial(_ping_if_idle, engine))
     return engine
+
+
+#: A pooled PostgreSQL connection idle this long is pinged before it is used again.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["bangfu_checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(engine: AsyncEngine, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that waited in the pool :data:`PING_AFTER_IDLE_SECONDS` or longer;
+    a dead one is replaced (``DisconnectionError`` makes the pool connect afresh).
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout, which asyncpg's adapter does in a
+    transaction of its own: three round trips before each request's first statement, more
+    than a township's count costs. A connection used moments ago is alive unless the
+    server went away since; then the statement fails, SQLAlchemy invalidates the whole
+    pool, the request is answered 503 ``SERVICE_UNAVAILABLE`` (retryable), and the next
+    checkout connects afresh (docs/operations.md).
+    """
+    checked_in = record.info.get("bangfu_checked_in")
+    if checked_in is None or time.monotonic() - checked_in < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        alive = engine.dialect.do_ping(dbapi_connection)
+    except Exception as error:
+        raise DisconnectionError(f"an idle pooled connection did not answer: {error}") from error
+    if not alive:
+        raise DisconnectionError("an idle pooled connection did not answer")
 
 
 # Grace after the request deadline before a SQLite statement is interrupted: the request's
