@@ -20,7 +20,7 @@ from bangfu.core.db import path_within
 from bangfu.core.security.actor import Actor
 from bangfu.core.security.audit_area import is_city_level
 from bangfu.core.security.models import AuditEvent
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import CURSOR, Page, paginate
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.permissions import requires
 from bangfu.schema.scan_cost import INDEXED, scan_cost
@@ -84,16 +84,22 @@ def cast_json(value: dict[str, Any]) -> JSON:
     return cast(JSON, value)
 
 
-@strawberry.type(name="AuditEventEdge", description="A AuditEvent and its cursor.")
+@strawberry.type(name="AuditEventEdge", description="An audit event and its cursor.")
 class AuditEventEdge:
-    cursor: str
-    node: AuditEventType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: AuditEventType = strawberry.field(description="The audit event.")
 
 
-@strawberry.type(name="AuditEventConnection", description="A page of AuditEvent objects.")
+@strawberry.type(
+    name="AuditEventConnection", description="A page of audit events, with the total count."
+)
 class AuditEventConnection(Page):
-    edges: list[AuditEventEdge]
-    nodes: list[AuditEventType]
+    edges: list[AuditEventEdge] = strawberry.field(
+        description="The audit events of this page with their cursors, in order."
+    )
+    nodes: list[AuditEventType] = strawberry.field(
+        description="The audit events of this page, in order: `edges` without the cursors."
+    )
 
 
 @strawberry.input(description="Filters for `auditLog`; all given filters must hold.")

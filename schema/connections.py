@@ -9,6 +9,9 @@ from sqlalchemy import Select, func
 from bangfu.schema.prefetch import prefetch, selected
 from bangfu.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor, page_info
 
+#: The description of every edge's ``cursor`` (core's and plugins' connections).
+CURSOR = "An opaque cursor for this object: pass it as `after` to get the page that follows it."
+
 
 @strawberry.type
 class Page:

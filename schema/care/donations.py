@@ -16,7 +16,7 @@ from bangfu.core.registry.models import Category
 from bangfu.schema.care.common import StaffMember, care_service, key_of, staff
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.plans import MeasureType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import CURSOR, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import Allowed, Guard, IsAuthenticated, requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -154,16 +154,22 @@ class DonationType:
         return isinstance(obj, Donation)
 
 
-@strawberry.type(name="DonationEdge", description="A Donation and its cursor.")
+@strawberry.type(name="DonationEdge", description="A donation and its cursor.")
 class DonationEdge:
-    cursor: str
-    node: DonationType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: DonationType = strawberry.field(description="The donation.")
 
 
-@strawberry.type(name="DonationConnection", description="A page of Donation objects.")
+@strawberry.type(
+    name="DonationConnection", description="A page of donations, with the total count."
+)
 class DonationConnection(Page):
-    edges: list[DonationEdge]
-    nodes: list[DonationType]
+    edges: list[DonationEdge] = strawberry.field(
+        description="The donations of this page with their cursors, in order."
+    )
+    nodes: list[DonationType] = strawberry.field(
+        description="The donations of this page, in order: `edges` without the cursors."
+    )
 
 
 @strawberry.type(name="DonationPayload")

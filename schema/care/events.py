@@ -23,7 +23,7 @@ from bangfu.core.security.models import User
 from bangfu.schema.care.common import StaffMember, care_service, key_of, region_path, staff
 from bangfu.schema.care.loaders import load
 from bangfu.schema.composed import PersonType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import CURSOR, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -224,16 +224,22 @@ class CareEventType:
         return isinstance(obj, CareEvent)
 
 
-@strawberry.type(name="CareEventEdge", description="A CareEvent and its cursor.")
+@strawberry.type(name="CareEventEdge", description="A care event and its cursor.")
 class CareEventEdge:
-    cursor: str
-    node: CareEventType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: CareEventType = strawberry.field(description="The care event.")
 
 
-@strawberry.type(name="CareEventConnection", description="A page of CareEvent objects.")
+@strawberry.type(
+    name="CareEventConnection", description="A page of care events, with the total count."
+)
 class CareEventConnection(Page):
-    edges: list[CareEventEdge]
-    nodes: list[CareEventType]
+    edges: list[CareEventEdge] = strawberry.field(
+        description="The care events of this page with their cursors, in order."
+    )
+    nodes: list[CareEventType] = strawberry.field(
+        description="The care events of this page, in order: `edges` without the cursors."
+    )
 
 
 @strawberry.type(name="CareEventPayload")

@@ -25,7 +25,7 @@ from bangfu.schema.care.common import StaffMember, care_service, key_of, region_
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import PersonConnection, PersonEdge, PersonType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import CURSOR, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -188,28 +188,38 @@ class PairedOfficial:
         return isinstance(obj, User)
 
 
-@strawberry.type(name="PairingEdge", description="A Pairing and its cursor.")
+@strawberry.type(name="PairingEdge", description="A pairing and its cursor.")
 class PairingEdge:
-    cursor: str
-    node: PairingType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: PairingType = strawberry.field(description="The pairing.")
 
 
-@strawberry.type(name="PairingConnection", description="A page of Pairing objects.")
+@strawberry.type(name="PairingConnection", description="A page of pairings, with the total count.")
 class PairingConnection(Page):
-    edges: list[PairingEdge]
-    nodes: list[PairingType]
+    edges: list[PairingEdge] = strawberry.field(
+        description="The pairings of this page with their cursors, in order."
+    )
+    nodes: list[PairingType] = strawberry.field(
+        description="The pairings of this page, in order: `edges` without the cursors."
+    )
 
 
-@strawberry.type(name="PairedOfficialEdge", description="A PairedOfficial and its cursor.")
+@strawberry.type(name="PairedOfficialEdge", description="A paired official and its cursor.")
 class PairedOfficialEdge:
-    cursor: str
-    node: PairedOfficial
+    cursor: str = strawberry.field(description=CURSOR)
+    node: PairedOfficial = strawberry.field(description="The paired official.")
 
 
-@strawberry.type(name="PairedOfficialConnection", description="A page of PairedOfficial objects.")
+@strawberry.type(
+    name="PairedOfficialConnection", description="A page of paired officials, with the total count."
+)
 class PairedOfficialConnection(Page):
-    edges: list[PairedOfficialEdge]
-    nodes: list[PairedOfficial]
+    edges: list[PairedOfficialEdge] = strawberry.field(
+        description="The paired officials of this page with their cursors, in order."
+    )
+    nodes: list[PairedOfficial] = strawberry.field(
+        description="The paired officials of this page, in order: `edges` without the cursors."
+    )
 
 
 @strawberry.type(name="PairingPayload")

@@ -19,7 +19,7 @@ from bangfu.schema.care.common import care_service, key_of, region_path
 from bangfu.schema.care.loaders import load, load_many
 from bangfu.schema.care.screening import ProblemType
 from bangfu.schema.composed import HouseholdType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import CURSOR, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -125,28 +125,38 @@ class PlanType:
         return isinstance(obj, AssistancePlan)
 
 
-@strawberry.type(name="AssistancePlanEdge", description="A AssistancePlan and its cursor.")
+@strawberry.type(name="AssistancePlanEdge", description="An assistance plan and its cursor.")
 class AssistancePlanEdge:
-    cursor: str
-    node: PlanType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: PlanType = strawberry.field(description="The assistance plan.")
 
 
-@strawberry.type(name="AssistancePlanConnection", description="A page of AssistancePlan objects.")
+@strawberry.type(
+    name="AssistancePlanConnection", description="A page of assistance plans, with the total count."
+)
 class AssistancePlanConnection(Page):
-    edges: list[AssistancePlanEdge]
-    nodes: list[PlanType]
+    edges: list[AssistancePlanEdge] = strawberry.field(
+        description="The assistance plans of this page with their cursors, in order."
+    )
+    nodes: list[PlanType] = strawberry.field(
+        description="The assistance plans of this page, in order: `edges` without the cursors."
+    )
 
 
-@strawberry.type(name="ProblemEdge", description="A Problem and its cursor.")
+@strawberry.type(name="ProblemEdge", description="A problem and its cursor.")
 class ProblemEdge:
-    cursor: str
-    node: ProblemType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: ProblemType = strawberry.field(description="The problem.")
 
 
-@strawberry.type(name="ProblemConnection", description="A page of Problem objects.")
+@strawberry.type(name="ProblemConnection", description="A page of problems, with the total count.")
 class ProblemConnection(Page):
-    edges: list[ProblemEdge]
-    nodes: list[ProblemType]
+    edges: list[ProblemEdge] = strawberry.field(
+        description="The problems of this page with their cursors, in order."
+    )
+    nodes: list[ProblemType] = strawberry.field(
+        description="The problems of this page, in order: `edges` without the cursors."
+    )
 
 
 @strawberry.type(name="AssistanceMeasurePayload")

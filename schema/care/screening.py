@@ -28,7 +28,7 @@ from bangfu.schema.care.common import StaffMember, care_service, key_of, region_
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import HouseholdConnection, HouseholdEdge, HouseholdType, PersonType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import CURSOR, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -179,16 +179,22 @@ class ScreeningVisitType:
         return isinstance(obj, ScreeningVisit)
 
 
-@strawberry.type(name="ScreeningVisitEdge", description="A ScreeningVisit and its cursor.")
+@strawberry.type(name="ScreeningVisitEdge", description="A screening visit and its cursor.")
 class ScreeningVisitEdge:
-    cursor: str
-    node: ScreeningVisitType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: ScreeningVisitType = strawberry.field(description="The screening visit.")
 
 
-@strawberry.type(name="ScreeningVisitConnection", description="A page of ScreeningVisit objects.")
+@strawberry.type(
+    name="ScreeningVisitConnection", description="A page of screening visits, with the total count."
+)
 class ScreeningVisitConnection(Page):
-    edges: list[ScreeningVisitEdge]
-    nodes: list[ScreeningVisitType]
+    edges: list[ScreeningVisitEdge] = strawberry.field(
+        description="The screening visits of this page with their cursors, in order."
+    )
+    nodes: list[ScreeningVisitType] = strawberry.field(
+        description="The screening visits of this page, in order: `edges` without the cursors."
+    )
 
 
 @strawberry.type(name="ScreeningCampaign", description="A screening campaign (排查, R5).")
@@ -272,18 +278,23 @@ class ScreeningCampaignType:
         return isinstance(obj, ScreeningCampaign)
 
 
-@strawberry.type(name="ScreeningCampaignEdge", description="A ScreeningCampaign and its cursor.")
+@strawberry.type(name="ScreeningCampaignEdge", description="A screening campaign and its cursor.")
 class ScreeningCampaignEdge:
-    cursor: str
-    node: ScreeningCampaignType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: ScreeningCampaignType = strawberry.field(description="The screening campaign.")
 
 
 @strawberry.type(
-    name="ScreeningCampaignConnection", description="A page of ScreeningCampaign objects."
+    name="ScreeningCampaignConnection",
+    description="A page of screening campaigns, with the total count.",
 )
 class ScreeningCampaignConnection(Page):
-    edges: list[ScreeningCampaignEdge]
-    nodes: list[ScreeningCampaignType]
+    edges: list[ScreeningCampaignEdge] = strawberry.field(
+        description="The screening campaigns of this page with their cursors, in order."
+    )
+    nodes: list[ScreeningCampaignType] = strawberry.field(
+        description="The screening campaigns of this page, in order: `edges` without the cursors."
+    )
 
 
 @strawberry.type(name="ScreeningCampaignPayload")
