@@ -20,7 +20,7 @@ from bangfu.core.db import path_within
 from bangfu.core.security.actor import Actor
 from bangfu.core.security.audit_area import is_city_level
 from bangfu.core.security.models import AuditEvent
-from bangfu.schema.connections import CURSOR, Page, paginate
+from bangfu.schema.connections import CURSOR, After, First, Page, paginate
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.permissions import requires
 from bangfu.schema.scan_cost import INDEXED, scan_cost
@@ -196,8 +196,8 @@ class AuditQuery:
     async def audit_log(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First,
+        after: After = None,
         filter: AuditLogFilter | None = None,
     ) -> AuditEventConnection:
         statement = audit_statement(

@@ -116,3 +116,15 @@ def _module(definition: Any) -> str:
     origin = getattr(definition, "origin", None)  # a class, or a field's resolver
     origin = getattr(origin, "__func__", origin)  # a staticmethod's function
     return str(getattr(origin, "__module__", "") or "")
+
+
+#: The ``input`` argument of every core mutation.
+INPUT = strawberry.argument(
+    description="What to do. An input that is refused changes nothing: the payload's "
+    "`errors` say which field is wrong and why."
+)
+#: The ``errors`` field of every core payload.
+ERRORS = (
+    "Why the input was refused, one entry per problem; empty when the mutation succeeded. "
+    "When it is not empty nothing was changed."
+)

@@ -16,7 +16,7 @@ from bangfu.core.registry.models import Category
 from bangfu.schema.care.common import StaffMember, care_service, key_of, staff
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.plans import MeasureType
-from bangfu.schema.connections import CURSOR, Page, paginate
+from bangfu.schema.connections import CURSOR, After, First, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import Allowed, Guard, IsAuthenticated, requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -196,9 +196,7 @@ class DonationQuery:
         description="Donations for your area or an area around it, newest first.",
         extensions=requires("care:read"),
     )
-    async def donations(
-        self, info: Info, first: int, after: str | None = None
-    ) -> DonationConnection:
+    async def donations(self, info: Info, first: First, after: After = None) -> DonationConnection:
         return await paginate(
             info.context,
             DonationConnection,

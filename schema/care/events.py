@@ -23,7 +23,7 @@ from bangfu.core.security.models import User
 from bangfu.schema.care.common import StaffMember, care_service, key_of, region_path, staff
 from bangfu.schema.care.loaders import load
 from bangfu.schema.composed import PersonType
-from bangfu.schema.connections import CURSOR, Page, paginate
+from bangfu.schema.connections import CURSOR, After, First, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -269,8 +269,8 @@ class CareEventQuery:
     async def care_events(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First,
+        after: After = None,
         filter: CareEventFilter | None = None,
     ) -> CareEventConnection:
         statement = await events_statement(info, filter)
@@ -291,8 +291,8 @@ class CareEventQuery:
     async def my_care_events(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First,
+        after: After = None,
         include_answered: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
     ) -> CareEventConnection:
         statement = await events_statement(

@@ -25,7 +25,7 @@ from bangfu.schema.care.common import StaffMember, care_service, key_of, region_
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import PersonConnection, PersonEdge, PersonType
-from bangfu.schema.connections import CURSOR, Page, paginate
+from bangfu.schema.connections import CURSOR, After, First, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -242,8 +242,8 @@ class PairingQuery:
     async def pairings(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First,
+        after: After = None,
         filter: PairingFilter | None = None,
     ) -> PairingConnection:
         filter = filter or PairingFilter()
@@ -275,7 +275,7 @@ class PairingQuery:
         metadata=SCANS,  # an anti-join over the area's persons
     )
     async def unpaired_persons(
-        self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
+        self, info: Info, first: First, after: After = None, region_code: RegionCode = None
     ) -> PersonConnection:
         statement = unpaired_hardship_persons(info.context.today)
         path = await region_path(info, region_code)
@@ -301,8 +301,8 @@ class PairingQuery:
     async def paired_officials(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First,
+        after: After = None,
         overloaded_only: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
         more_than: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
     ) -> PairedOfficialConnection:

@@ -19,7 +19,7 @@ from bangfu.schema.care.common import care_service, key_of, region_path
 from bangfu.schema.care.loaders import load, load_many
 from bangfu.schema.care.screening import ProblemType
 from bangfu.schema.composed import HouseholdType
-from bangfu.schema.connections import CURSOR, Page, paginate
+from bangfu.schema.connections import CURSOR, After, First, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -179,7 +179,7 @@ class PlanQuery:
         description="Plans in your area, a page at a time.", extensions=requires("care:read")
     )
     async def assistance_plans(
-        self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
+        self, info: Info, first: First, after: After = None, region_code: RegionCode = None
     ) -> AssistancePlanConnection:
         statement = select(AssistancePlan)
         path = await region_path(info, region_code)
@@ -206,7 +206,7 @@ class PlanQuery:
         metadata=SCANS,  # an anti-join over the area's problems and measures
     )
     async def unanswered_key_problems(
-        self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
+        self, info: Info, first: First, after: After = None, region_code: RegionCode = None
     ) -> ProblemConnection:
         statement = unanswered_key_problems()
         path = await region_path(info, region_code)

@@ -28,7 +28,7 @@ from bangfu.schema.care.common import StaffMember, care_service, key_of, region_
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import HouseholdConnection, HouseholdEdge, HouseholdType, PersonType
-from bangfu.schema.connections import CURSOR, Page, paginate
+from bangfu.schema.connections import CURSOR, After, First, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -245,7 +245,7 @@ class ScreeningCampaignType:
     )
     @staticmethod
     async def households_not_visited(
-        root: ScreeningCampaign, info: Info, first: int, after: str | None = None
+        root: ScreeningCampaign, info: Info, first: First, after: After = None
     ) -> HouseholdConnection:
         return await paginate(
             info.context,
@@ -260,7 +260,7 @@ class ScreeningCampaignType:
     @strawberry.field(description="The campaign's visits in your area, oldest first.")
     @staticmethod
     async def visits(
-        root: ScreeningCampaign, info: Info, first: int, after: str | None = None
+        root: ScreeningCampaign, info: Info, first: First, after: After = None
     ) -> ScreeningVisitConnection:
         statement = select(ScreeningVisit).where(ScreeningVisit.campaign_id == root.id)
         return await paginate(
@@ -325,7 +325,7 @@ class ScreeningQuery:
         extensions=requires("care:read"),
     )
     async def screening_campaigns(
-        self, info: Info, first: int, after: str | None = None
+        self, info: Info, first: First, after: After = None
     ) -> ScreeningCampaignConnection:
         return await paginate(
             info.context,
