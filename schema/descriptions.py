@@ -128,3 +128,10 @@ ERRORS = (
     "Why the input was refused, one entry per problem; empty when the mutation succeeded. "
     "When it is not empty nothing was changed."
 )
+#: The ``id`` argument of every field that looks one object up by its global ID.
+GLOBAL_ID = strawberry.argument(
+    description="The object's global ID (its `id`). The answer is null when it names "
+    "nothing, or nothing you may see (the two look the same)."
+)
+#: The ``filter`` argument of every connection field that takes one.
+FILTER = strawberry.argument(description="Conditions the objects must meet; omitted: none.")

@@ -25,6 +25,7 @@ from bangfu.schema.composed import (
 )
 from bangfu.schema.connections import After, First, paginate
 from bangfu.schema.context import filter_region_path
+from bangfu.schema.descriptions import FILTER, GLOBAL_ID
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.permissions import requires
 from bangfu.schema.prefetch import prefetch
@@ -34,11 +35,6 @@ from bangfu.schema.scan_cost import JUDGES, NARROWS, SCANS
 from bangfu.schema.types import Organisation, PluginType, Region
 
 MAX_NODES = 100
-GLOBAL_ID = strawberry.argument(
-    description="The object's global ID (`id` of a Node); null is returned for one that "
-    "names nothing you may see."
-)
-FILTER = strawberry.argument(description="Conditions the objects must meet; omitted: none.")
 NODE_LOADERS = {"Person": "person", "Household": "household", "Organisation": "organisation"}
 
 
