@@ -73,8 +73,8 @@ class AuditEventType:
     )
     outcome: AuditOutcome = strawberry.field(description="How it ended.")
     request_id: str | None = strawberry.field(
-        description="The request's ID (the `X-Request-Id` response header, `extensions.requestId` of errors, the logs); "
-        "null for a command."
+        description="The request's ID (the `X-Request-Id` response header, the "
+        "`extensions.requestId` of errors, the logs); null for a command."
     )
     details: JSON = strawberry.field(
         description="Masked input, before/after of changed columns, error codes, action."
