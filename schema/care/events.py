@@ -24,6 +24,7 @@ from bangfu.schema.care.common import StaffMember, care_service, key_of, region_
 from bangfu.schema.care.loaders import load
 from bangfu.schema.composed import PersonType
 from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.descriptions import ERRORS, FILTER, GLOBAL_ID, INPUT
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -129,7 +130,7 @@ class CareHolidayEventsPayload:
         default=0, description="Events raised now (0 when raised before)."
     )
     holiday_date: dt.date | None
-    errors: list[CoreError]
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 async def events_statement(info: Info, filter: "CareEventFilter | None") -> Select[Any]:
@@ -245,20 +246,22 @@ class CareEventConnection(Page):
 @strawberry.type(name="CareEventPayload")
 class CareEventPayload:
     care_event: CareEventType | None
-    errors: list[CoreError]
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(name="CareEventRespondPayload")
 class CareEventRespondPayload:
     response: CareResponseType | None
     care_event: CareEventType | None
-    errors: list[CoreError]
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(name="Query")
 class CareEventQuery:
     @strawberry.field(description="One care event by global ID.", extensions=requires("care:read"))
-    async def care_event(self, info: Info, id: strawberry.ID) -> CareEventType | None:
+    async def care_event(
+        self, info: Info, id: Annotated[strawberry.ID, GLOBAL_ID]
+    ) -> CareEventType | None:
         key = key_of(id, "CareEvent")
         return None if key < 0 else await load(info, "care_event", key)
 
@@ -271,7 +274,7 @@ class CareEventQuery:
         info: Info,
         first: First,
         after: After = None,
-        filter: CareEventFilter | None = None,
+        filter: Annotated[CareEventFilter | None, FILTER] = None,
     ) -> CareEventConnection:
         statement = await events_statement(info, filter)
         return await paginate(
@@ -314,7 +317,7 @@ class CareEventQuery:
         metadata=SCANS,
     )
     async def care_event_counts(
-        self, info: Info, filter: CareEventFilter | None = None
+        self, info: Info, filter: Annotated[CareEventFilter | None, FILTER] = None
     ) -> list[CareEventCount]:
         context = info.context
         state = due_state_of(context.settings, context.today).label("due_state")
@@ -358,7 +361,9 @@ class CareEventMutation:
         description="Raise a care event; its deadline follows the SLA of its kind.",
         extensions=requires("care:raise"),
     )
-    async def care_event_raise(self, info: Info, input: CareEventRaiseInput) -> CareEventPayload:
+    async def care_event_raise(
+        self, info: Info, input: Annotated[CareEventRaiseInput, INPUT]
+    ) -> CareEventPayload:
         async def work(events: CareEvents) -> CareEvent:
             return await events.raise_event(
                 decode_id(input.person_id, "Person", "input.personId"),
@@ -375,7 +380,7 @@ class CareEventMutation:
         extensions=requires("care:respond"),
     )
     async def care_event_respond(
-        self, info: Info, input: CareEventRespondInput
+        self, info: Info, input: Annotated[CareEventRespondInput, INPUT]
     ) -> CareEventRespondPayload:
         may_answer_any = info.context.allowed("care:respond-any")
 
@@ -401,7 +406,7 @@ class CareEventMutation:
         extensions=requires("care:holidays"),
     )
     async def care_holiday_events_raise(
-        self, info: Info, input: CareHolidayEventsRaiseInput
+        self, info: Info, input: Annotated[CareHolidayEventsRaiseInput, INPUT]
     ) -> CareHolidayEventsPayload:
         holiday = Holiday(input.holiday)
 

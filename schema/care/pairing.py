@@ -26,6 +26,7 @@ from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import PersonConnection, PersonEdge, PersonType
 from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.descriptions import ERRORS, FILTER, GLOBAL_ID, INPUT
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -225,13 +226,15 @@ class PairedOfficialConnection(Page):
 @strawberry.type(name="PairingPayload")
 class PairingPayload:
     pairing: PairingType | None
-    errors: list[CoreError]
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(name="Query")
 class PairingQuery:
     @strawberry.field(description="One pairing by global ID.", extensions=requires("care:read"))
-    async def pairing(self, info: Info, id: strawberry.ID) -> PairingType | None:
+    async def pairing(
+        self, info: Info, id: Annotated[strawberry.ID, GLOBAL_ID]
+    ) -> PairingType | None:
         key = key_of(id, "Pairing")
         return None if key < 0 else await load(info, "care_pairing", key)
 
@@ -244,7 +247,7 @@ class PairingQuery:
         info: Info,
         first: First,
         after: After = None,
-        filter: PairingFilter | None = None,
+        filter: Annotated[PairingFilter | None, FILTER] = None,
     ) -> PairingConnection:
         filter = filter or PairingFilter()
         statement = select(Pairing)
@@ -329,7 +332,9 @@ class PairingMutation:
         "while the person has an active pairing.",
         extensions=requires("pairing:write"),
     )
-    async def pairing_start(self, info: Info, input: PairingStartInput) -> PairingPayload:
+    async def pairing_start(
+        self, info: Info, input: Annotated[PairingStartInput, INPUT]
+    ) -> PairingPayload:
         async def work(pairings: Pairings) -> Pairing:
             return await pairings.start(
                 decode_id(input.person_id, "Person", "input.personId"),
@@ -343,7 +348,9 @@ class PairingMutation:
         description="End a pairing (it stays as hand-over history); then start the next.",
         extensions=requires("pairing:write"),
     )
-    async def pairing_end(self, info: Info, input: PairingEndInput) -> PairingPayload:
+    async def pairing_end(
+        self, info: Info, input: Annotated[PairingEndInput, INPUT]
+    ) -> PairingPayload:
         async def work(pairings: Pairings) -> Pairing:
             return await pairings.end(
                 decode_id(input.id, "Pairing", "input.id"), input.end_date, input.reason
@@ -357,7 +364,7 @@ class PairingMutation:
         extensions=requires("pairing:five-knowns"),
     )
     async def pairing_five_knowns_update(
-        self, info: Info, input: PairingFiveKnownsUpdateInput
+        self, info: Info, input: Annotated[PairingFiveKnownsUpdateInput, INPUT]
     ) -> PairingPayload:
         today = info.context.today
         items = [

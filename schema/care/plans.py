@@ -2,7 +2,7 @@
 
 import datetime as dt
 import decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from bangfu.schema.care.loaders import load, load_many
 from bangfu.schema.care.screening import ProblemType
 from bangfu.schema.composed import HouseholdType
 from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.descriptions import ERRORS, INPUT
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -163,7 +164,7 @@ class ProblemConnection(Page):
 class MeasurePayload:
     measure: MeasureType | None
     assistance_plan: PlanType | None
-    errors: list[CoreError]
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(name="Query")
@@ -234,7 +235,7 @@ class PlanMutation:
         extensions=requires("plan:write"),
     )
     async def assistance_measure_add(
-        self, info: Info, input: AssistanceMeasureAddInput
+        self, info: Info, input: Annotated[AssistanceMeasureAddInput, INPUT]
     ) -> MeasurePayload:
         async def work(plans: Plans) -> dict[str, Any]:
             data = MeasureData(
@@ -264,7 +265,7 @@ class PlanMutation:
         extensions=requires("plan:write"),
     )
     async def assistance_measure_status_change(
-        self, info: Info, input: AssistanceMeasureStatusChangeInput
+        self, info: Info, input: Annotated[AssistanceMeasureStatusChangeInput, INPUT]
     ) -> MeasurePayload:
         async def work(plans: Plans) -> dict[str, Any]:
             measure = await plans.change_status(

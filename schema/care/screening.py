@@ -1,7 +1,7 @@
 """GraphQL of screening campaigns (排查, R5, R7): campaigns, visits, problems, coverage."""
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import func, select
@@ -29,6 +29,7 @@ from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import HouseholdConnection, HouseholdEdge, HouseholdType, PersonType
 from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.descriptions import ERRORS, INPUT
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -301,14 +302,14 @@ class ScreeningCampaignConnection(Page):
 class ScreeningCampaignPayload:
     screening_campaign: ScreeningCampaignType | None
     target_count: int | None = strawberry.field(description="Households frozen as targets.")
-    errors: list[CoreError]
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(name="ScreeningVisitPayload")
 class ScreeningVisitPayload:
     screening_visit: ScreeningVisitType | None
     household: HouseholdType | None
-    errors: list[CoreError]
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(name="Query")
@@ -347,7 +348,7 @@ class ScreeningMutation:
         extensions=requires("screening:write"),
     )
     async def screening_campaign_create(
-        self, info: Info, input: ScreeningCampaignCreateInput
+        self, info: Info, input: Annotated[ScreeningCampaignCreateInput, INPUT]
     ) -> ScreeningCampaignPayload:
         async def work(screening: Screening) -> dict[str, Any]:
             campaign = await screening.create_campaign(
@@ -370,7 +371,7 @@ class ScreeningMutation:
         extensions=requires("screening:visit"),
     )
     async def screening_visit_record(
-        self, info: Info, input: ScreeningVisitRecordInput
+        self, info: Info, input: Annotated[ScreeningVisitRecordInput, INPUT]
     ) -> ScreeningVisitPayload:
         async def work(screening: Screening) -> dict[str, Any]:
             problems = [
