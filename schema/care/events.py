@@ -37,9 +37,11 @@ SENSITIVE_KINDS = frozenset({CareEventKind.HOSPITALISATION})
 
 @strawberry.type(name="CareResponse", description="A visit or call answering a care event.")
 class CareResponseType:
-    kind: ResponseKind
-    responded_on: dt.date
-    notes: str
+    kind: ResponseKind = strawberry.field(description="A visit or a call.")
+    responded_on: dt.date = strawberry.field(description="The day of the visit or call.")
+    notes: str = strawberry.field(
+        description="What the official found and did, free text; empty when none were written."
+    )
     help_given: str | None = strawberry.field(description="What help was given, if any.")
 
     @strawberry.field(description="The global ID of the response.")
@@ -47,7 +49,7 @@ class CareResponseType:
     def id(root: CareResponse) -> strawberry.ID:
         return strawberry.ID(to_global_id("CareResponse", root.id))
 
-    @strawberry.field
+    @strawberry.field(description="The user who visited or called.")
     @staticmethod
     async def responder(root: CareResponse, info: Info) -> StaffMember | None:
         return await staff(info, root.responder_id)
@@ -59,8 +61,8 @@ class CareResponseType:
 
 @strawberry.type(name="CareEventCount", description="How many events are in a due state.")
 class CareEventCount:
-    due_state: DueState
-    count: int
+    due_state: DueState = strawberry.field(description="The due state counted.")
+    count: int = strawberry.field(description="How many matching events are in it (0 or more).")
 
 
 @strawberry.type(
@@ -70,10 +72,15 @@ class CareEventCount:
 )
 class CareEscalation:
     organisation_id: strawberry.Private[int | None]
-    overdue: int
-    oldest_deadline: dt.date
+    overdue: int = strawberry.field(description="How many of its events are OVERDUE.")
+    oldest_deadline: dt.date = strawberry.field(
+        description="The earliest deadline among them: how long the oldest has waited."
+    )
 
-    @strawberry.field
+    @strawberry.field(
+        description="The organisation the paired officials work for; null for the events of "
+        "persons with no active pairing."
+    )
     async def organisation(self, info: Info) -> Organisation | None:
         if self.organisation_id is None:
             return None
@@ -85,12 +92,20 @@ class CareEventFilter:
     region_code: str | None = strawberry.field(
         default=None, description="Persons living there.", metadata=NARROWS
     )
-    kinds: list[CareEventKind] | None = strawberry.field(default=None, metadata=SCANS)
-    due_states: list[DueState] | None = strawberry.field(default=None, metadata=SCANS)
+    kinds: list[CareEventKind] | None = strawberry.field(
+        default=None, description="Only events of one of these kinds.", metadata=SCANS
+    )
+    due_states: list[DueState] | None = strawberry.field(
+        default=None,
+        description="Only events in one of these due states (judged today).",
+        metadata=SCANS,
+    )
     open_only: bool = strawberry.field(
         default=False, description="Not answered yet.", metadata=SCANS
     )
-    person_id: strawberry.ID | None = strawberry.field(default=None, metadata=INDEXED)
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only the events of this person (a global ID).", metadata=INDEXED
+    )
     responsible_organisation_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="Events whose person's paired official works there.",
@@ -101,35 +116,49 @@ class CareEventFilter:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A situation that calls for care (`careEventRaise`, R6).")
 class CareEventRaiseInput:
-    person_id: strawberry.ID
-    kind: CareEventKind
+    person_id: strawberry.ID = strawberry.field(description="The person's global ID.")
+    kind: CareEventKind = strawberry.field(description="Which of the five cares.")
     occurred_on: dt.date = strawberry.field(description="For HOLIDAY: the holiday.")
-    summary: str = ""
+    summary: str = strawberry.field(
+        default="",
+        description="What happened, for the official (at most 500 characters); for a "
+        "hospitalisation it is health data, shown only with registry:read-sensitive.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A visit or call answering a care event (`careEventRespond`).")
 class CareEventRespondInput:
-    event_id: strawberry.ID
-    kind: ResponseKind
-    notes: str
-    help_given: str | None = None
+    event_id: strawberry.ID = strawberry.field(description="The care event's global ID.")
+    kind: ResponseKind = strawberry.field(description="A visit or a call.")
+    notes: str = strawberry.field(description="What the official found and did, free text.")
+    help_given: str | None = strawberry.field(
+        default=None, description="What help was given, if any, free text."
+    )
     responded_on: dt.date | None = strawberry.field(default=None, description="Today by default.")
 
 
-@strawberry.input
+@strawberry.input(
+    description="A major holiday whose care events to raise (`careHolidayEventsRaise`)."
+)
 class CareHolidayEventsRaiseInput:
-    holiday: Holiday
-    year: int
+    holiday: Holiday = strawberry.field(description="The holiday.")
+    year: int = strawberry.field(
+        description="The year of the holiday (its date follows China's official calendar)."
+    )
 
 
-@strawberry.type(name="CareHolidayEventsPayload")
+@strawberry.type(
+    name="CareHolidayEventsPayload", description="The result of `careHolidayEventsRaise`."
+)
 class CareHolidayEventsPayload:
     raised: int = strawberry.field(
         default=0, description="Events raised now (0 when raised before)."
     )
-    holiday_date: dt.date | None
+    holiday_date: dt.date | None = strawberry.field(
+        description="The holiday's date that year; null when the input was refused."
+    )
     errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
@@ -175,7 +204,7 @@ def _paired_with(official_id: int | None) -> Select[Any]:
 
 @strawberry.type(name="CareEvent", description="Something that calls for care (五个关心).")
 class CareEventType:
-    kind: CareEventKind
+    kind: CareEventKind = strawberry.field(description="Which of the five cares.")
     occurred_on: dt.date = strawberry.field(description="For HOLIDAY: the holiday.")
     deadline: dt.date = strawberry.field(description="Answer on or before this day.")
     raised_by: str = strawberry.field(
@@ -243,16 +272,23 @@ class CareEventConnection(Page):
     )
 
 
-@strawberry.type(name="CareEventPayload")
+@strawberry.type(name="CareEventPayload", description="The result of `careEventRaise`.")
 class CareEventPayload:
-    care_event: CareEventType | None
+    care_event: CareEventType | None = strawberry.field(
+        description="The event raised, with its deadline; null when the input was refused."
+    )
     errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type(name="CareEventRespondPayload")
+@strawberry.type(name="CareEventRespondPayload", description="The result of `careEventRespond`.")
 class CareEventRespondPayload:
-    response: CareResponseType | None
-    care_event: CareEventType | None
+    response: CareResponseType | None = strawberry.field(
+        description="The response recorded; null when the input was refused."
+    )
+    care_event: CareEventType | None = strawberry.field(
+        description="The event after the response (answered by the first one); null when the "
+        "input was refused."
+    )
     errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
@@ -296,7 +332,13 @@ class CareEventQuery:
         info: Info,
         first: First,
         after: After = None,
-        include_answered: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
+        include_answered: Annotated[
+            bool,
+            strawberry.argument(
+                description="Also the events already answered; by default only open ones.",
+                metadata=INDEXED,
+            ),
+        ] = False,
     ) -> CareEventConnection:
         statement = await events_statement(
             info, CareEventFilter(paired_with_me=True, open_only=not include_answered)
