@@ -40,13 +40,15 @@ from bangfu.schema.transactions import run_mutation
 class FiveKnownEntry:
     id: strawberry.Private[int]
     person_id: strawberry.Private[int]
-    item: FiveKnownItem
+    item: FiveKnownItem = strawberry.field(description="Which of the five knowns.")
     note: str | None = strawberry.field(
         description="What the official knows: sensitive (PIPL art. 28), only with "
         "registry:read-sensitive; null with FORBIDDEN otherwise.",
         extensions=note_access("FiveKnown", "note"),
     )
-    verified_on: dt.date
+    verified_on: dt.date = strawberry.field(
+        description="The day the official last checked the note with the person."
+    )
     stale: bool = strawberry.field(description="Verified longer ago than the staleness limit.")
 
 
@@ -82,12 +84,19 @@ def five_knowns(info: Info, rows: list[FiveKnown]) -> FiveKnowns:
 
 @strawberry.input(description="One five-knowns item to record.")
 class FiveKnownInput:
-    item: FiveKnownItem
-    note: str = strawberry.field(metadata=SENSITIVE_TEXT)
+    item: FiveKnownItem = strawberry.field(description="Which of the five knowns.")
+    note: str = strawberry.field(
+        description="What the official knows, free text: sensitive (PIPL art. 28), masked in "
+        "the audit trail and shown only with registry:read-sensitive.",
+        metadata=SENSITIVE_TEXT,
+    )
     verified_on: dt.date | None = strawberry.field(default=None, description="Today by default.")
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new one-to-one pairing (一包一) of an official with a hardship person "
+    "(`pairingStart`, R6)."
+)
 class PairingStartInput:
     person_id: strawberry.ID = strawberry.field(
         description="A hardship person without an active pairing."
@@ -98,23 +107,36 @@ class PairingStartInput:
     start_date: dt.date | None = strawberry.field(default=None, description="Today by default.")
 
 
-@strawberry.input
+@strawberry.input(description="A pairing to end (`pairingEnd`); it stays in the hand-over history.")
 class PairingEndInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The pairing's global ID.")
     reason: str = strawberry.field(description="Why, e.g. the hand-over to another official.")
     end_date: dt.date | None = strawberry.field(default=None, description="Today by default.")
 
 
-@strawberry.input
+@strawberry.input(
+    description="Five-knowns items to record or verify again (`pairingFiveKnownsUpdate`)."
+)
 class PairingFiveKnownsUpdateInput:
-    pairing_id: strawberry.ID
-    items: list[FiveKnownInput]
+    pairing_id: strawberry.ID = strawberry.field(description="The global ID of an active pairing.")
+    items: list[FiveKnownInput] = strawberry.field(
+        description="The items to record; each replaces that item's note and verification "
+        "day, the others stay as they are."
+    )
 
 
 @strawberry.input(description="Filters for `pairings`; all given filters must hold.")
 class PairingFilter:
-    person_id: strawberry.ID | None = strawberry.field(default=None, metadata=INDEXED)
-    official_id: strawberry.ID | None = strawberry.field(default=None, metadata=INDEXED)
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Only the pairings of this person (a global ID).",
+        metadata=INDEXED,
+    )
+    official_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Only the pairings of this official (the `StaffMember.id`).",
+        metadata=INDEXED,
+    )
     region_code: str | None = strawberry.field(
         default=None, description="Persons living there.", metadata=NARROWS
     )
@@ -127,16 +149,18 @@ class PairingFilter:
     name="Pairing", description="An official responsible for a hardship person (一包一)."
 )
 class PairingType:
-    start_date: dt.date
+    start_date: dt.date = strawberry.field(description="The first day of the pairing.")
     end_date: dt.date | None = strawberry.field(description="Empty while the pairing holds.")
-    end_reason: str | None
+    end_reason: str | None = strawberry.field(
+        description="Why it ended (a hand-over to another official, say); null while it holds."
+    )
 
     @strawberry.field(description="The global ID of the pairing.")
     @staticmethod
     def id(root: Pairing) -> strawberry.ID:
         return strawberry.ID(to_global_id("Pairing", root.id))
 
-    @strawberry.field
+    @strawberry.field(description="Whether the pairing holds now (no `endDate`).")
     @staticmethod
     def active(root: Pairing) -> bool:
         return root.end_date is None
@@ -163,7 +187,7 @@ class PairingType:
 
 @strawberry.type(name="PairedOfficial", description="An official and the persons paired with them.")
 class PairedOfficial:
-    @strawberry.field
+    @strawberry.field(description="The official.")
     @staticmethod
     def official(root: User) -> StaffMember:
         return cast(Any, root)  # the official's row, shown as a StaffMember
@@ -223,9 +247,14 @@ class PairedOfficialConnection(Page):
     )
 
 
-@strawberry.type(name="PairingPayload")
+@strawberry.type(
+    name="PairingPayload",
+    description="The result of `pairingStart`, `pairingEnd` or `pairingFiveKnownsUpdate`.",
+)
 class PairingPayload:
-    pairing: PairingType | None
+    pairing: PairingType | None = strawberry.field(
+        description="The pairing after the change; null when the input was refused."
+    )
     errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
@@ -306,8 +335,22 @@ class PairingQuery:
         info: Info,
         first: First,
         after: After = None,
-        overloaded_only: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
-        more_than: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
+        overloaded_only: Annotated[
+            bool,
+            strawberry.argument(
+                description="Only officials paired with more persons than the threshold "
+                "(`moreThan`, else BANGFU_PAIRING_OVERLOAD_THRESHOLD, 5 by default).",
+                metadata=INDEXED,
+            ),
+        ] = False,
+        more_than: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Only officials paired with more persons than this; implies "
+                "`overloadedOnly`.",
+                metadata=INDEXED,
+            ),
+        ] = None,
     ) -> PairedOfficialConnection:
         threshold = 0
         if overloaded_only or more_than is not None:
