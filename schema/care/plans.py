@@ -29,35 +29,46 @@ from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation
 
 
-@strawberry.input
+@strawberry.input(
+    description="A measure to add to a household's plan (`assistanceMeasureAdd`, 一户一策, R5)."
+)
 class AssistanceMeasureAddInput:
     household_id: strawberry.ID = strawberry.field(description="The plan is created on first use.")
-    domain: ProblemDomain
-    description: str
+    domain: ProblemDomain = strawberry.field(description="What the measure is about (R4).")
+    description: str = strawberry.field(
+        description="What will be done, free text (at most 1,000 characters)."
+    )
     problem_ids: list[strawberry.ID] = strawberry.field(description="Problems it answers.")
-    responsible_organisation_id: strawberry.ID
-    deadline: dt.date
-    funding_source: FundingSource
+    responsible_organisation_id: strawberry.ID = strawberry.field(
+        description="The global ID of the organisation that carries it out."
+    )
+    deadline: dt.date = strawberry.field(description="The day by which it should be done.")
+    funding_source: FundingSource = strawberry.field(
+        description="Who pays: a government programme or social donations (R4)."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new status for a measure (`assistanceMeasureStatusChange`); DONE and "
+    "CANCELLED are final."
+)
 class AssistanceMeasureStatusChangeInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The measure's global ID.")
     expected_version: int = strawberry.field(
         description="The `version` you read; a stale one gets VERSION_CONFLICT."
     )
-    status: MeasureStatus
+    status: MeasureStatus = strawberry.field(description="The new status.")
     reason: str | None = strawberry.field(default=None, description="Required to cancel.")
 
 
 @strawberry.type(name="AssistanceMeasure", description="A measure of a household's plan.")
 class MeasureType:
-    domain: ProblemDomain
-    description: str
-    deadline: dt.date
-    status: MeasureStatus
+    domain: ProblemDomain = strawberry.field(description="What the measure is about (R4).")
+    description: str = strawberry.field(description="What will be done, free text.")
+    deadline: dt.date = strawberry.field(description="The day by which it should be done.")
+    status: MeasureStatus = strawberry.field(description="Where it stands.")
     status_reason: str | None = strawberry.field(description="Why it was cancelled, say.")
-    funding_source: FundingSource
+    funding_source: FundingSource = strawberry.field(description="Who pays (R4).")
     version: int = strawberry.field(description="Pass as `expectedVersion`.")
 
     @strawberry.field(description="The global ID of the measure.")
@@ -70,7 +81,7 @@ class MeasureType:
     async def problems(root: Measure, info: Info) -> list[ProblemType]:
         return await load(info, "care_problems_of_measure", root.id)
 
-    @strawberry.field
+    @strawberry.field(description="The organisation that carries it out.")
     @staticmethod
     async def responsible_organisation(root: Measure, info: Info) -> Organisation | None:
         return await info.context.loaders["organisation"].load(root.responsible_organisation_id)
@@ -93,12 +104,12 @@ class PlanType:
     def id(root: AssistancePlan) -> strawberry.ID:
         return strawberry.ID(to_global_id("AssistancePlan", root.id))
 
-    @strawberry.field
+    @strawberry.field(description="The household; null when you may not see it.")
     @staticmethod
     async def household(root: AssistancePlan, info: Info) -> HouseholdType | None:
         return await info.context.loaders["household"].load(root.household_id)
 
-    @strawberry.field
+    @strawberry.field(description="Every measure of the plan, whatever its status.")
     @staticmethod
     async def measures(root: AssistancePlan, info: Info) -> list[MeasureType]:
         return await load(info, "care_measures_of_plan", root.id)
@@ -160,10 +171,17 @@ class ProblemConnection(Page):
     )
 
 
-@strawberry.type(name="AssistanceMeasurePayload")
+@strawberry.type(
+    name="AssistanceMeasurePayload",
+    description="The result of `assistanceMeasureAdd` or `assistanceMeasureStatusChange`.",
+)
 class MeasurePayload:
-    measure: MeasureType | None
-    assistance_plan: PlanType | None
+    measure: MeasureType | None = strawberry.field(
+        description="The measure as saved, with its new `version`; null when the input was refused."
+    )
+    assistance_plan: PlanType | None = strawberry.field(
+        description="The household's plan after the change; null when the input was refused."
+    )
     errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
@@ -172,7 +190,16 @@ class PlanQuery:
     @strawberry.field(
         description="A household's plan (null: none yet).", extensions=requires("care:read")
     )
-    async def assistance_plan(self, info: Info, household_id: strawberry.ID) -> PlanType | None:
+    async def assistance_plan(
+        self,
+        info: Info,
+        household_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The household's global ID; null is returned for one you may not see."
+            ),
+        ],
+    ) -> PlanType | None:
         key = key_of(household_id, "Household")
         return None if key < 0 else await load(info, "care_plan_of_household", key)
 
