@@ -120,7 +120,7 @@ child_guarded = person_data()
 
 class PersonCore(Node):
     name: str = strawberry.field(
-        description="Full name as registered, in Chinese characters.", extensions=public_part
+        description="Full name, as on the ID card.", extensions=public_part
     )
     sex: models.Sex | None = strawberry.field(
         description="Derived from the ID number.", extensions=child_guarded

@@ -33,7 +33,7 @@ class DisabilityInput:
 
 @strawberry.input(description="A new person. Birth date and sex are taken from the ID number.")
 class PersonInput:
-    name: str = strawberry.field(description="Full name, in Chinese characters.")
+    name: str = strawberry.field(description="Full name, as on the ID card.")
     id_number: str = strawberry.field(
         description="18 characters (15-digit legacy numbers are upgraded)."
     )
