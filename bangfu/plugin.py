@@ -56,7 +56,8 @@ GraphQL types and helpers
     (the fields every connection shares, the base of a plugin's own ``XConnection``);
     :class:`OrganisationType` (core's ``Organisation``); :func:`decode_id` and
     :func:`to_global_id` (Relay global IDs), :func:`check_first` (the ``first`` limit of
-    a page), :func:`paginate` (a keyset page of a statement).
+    a page), :func:`paginate` (a keyset page of a statement); :func:`graphql_enum` (an
+    enum with a description for each value, contract 2.5).
 
 Fast fields
     :func:`prefetchable` and :func:`direct` mark plain resolvers; :func:`ready` and
@@ -162,6 +163,7 @@ from bangfu.schema.composed import (
 )
 from bangfu.schema.connections import Page, paginate
 from bangfu.schema.core_types import Membership as MembershipType
+from bangfu.schema.descriptions import graphql_enum
 from bangfu.schema.errors import CoreError, Error
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.loaders import by_key, grouped
@@ -261,6 +263,7 @@ __all__ = [
     "check_first",
     "decode_id",
     "direct",
+    "graphql_enum",
     "grouped",
     "hookimpl",
     "length_errors",

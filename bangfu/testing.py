@@ -55,6 +55,7 @@ from bangfu.core.security.auth import token_digest
 from bangfu.core.security.crypto import FieldCipher
 from bangfu.core.security.models import AccessToken, User
 from bangfu.schema.build import build_schema
+from bangfu.schema.descriptions import missing_descriptions as _missing_descriptions
 
 __all__ = [
     "TEST_KEY",
@@ -64,11 +65,29 @@ __all__ = [
     "StatementCounter",
     "get_plugin_manager",
     "make_id_number",
+    "missing_descriptions",
 ]
 
 #: The field-encryption key of every harness (a test key, never a secret).
 TEST_KEY = b"bangfu-tests-not-a-secret-key-32"
 _HASH_FOR_TESTS = "$argon2id$v=19$m=65536,t=3,p=4$dGVzdHNhbHQ$not-a-usable-hash"
+
+
+def missing_descriptions(host: PluginHost, *, package: str | None = None) -> list[str]:
+    """The types, fields, arguments, input fields and enum values of the schema ``host``
+    builds that have no description, as ``"field Person.welfare (bangfu_welfare.types)"``.
+
+    ``package`` keeps those defined in that Python package (``"bangfu_welfare"``): a
+    plugin's test asserts ``missing_descriptions(host, package="bangfu_welfare") == []``.
+    """
+    found = _missing_descriptions(build_schema(host))
+    if package is not None:
+        found = [
+            item
+            for item in found
+            if item.module == package or item.module.startswith(package + ".")
+        ]
+    return [str(item) for item in found]
 
 
 class StatementCounter:

@@ -7,32 +7,46 @@ from strawberry.types import Info
 
 from bangfu.core.assessment.compute import Assessment, AssessmentError, UnitResult, assess
 from bangfu.core.assessment.types import IndicatorScore, UnitKind
+from bangfu.schema.descriptions import graphql_enum
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import to_global_id
 from bangfu.schema.scan_cost import JUDGES, NARROWS
 
-UnitKindType = strawberry.enum(
+UnitKindType = graphql_enum(
     UnitKind,
     name="AssessmentUnitKind",
     description="A county-level division, an organisation (department or mass organisation) "
     "or a paired official.",
+    values={
+        "REGION": "A county-level division (its county government answers for it); its "
+        "`key` is the region code.",
+        "ORGANISATION": "A department or mass organisation; its `key` is the organisation's "
+        "`code`.",
+        "OFFICIAL": "A paired official (包联干部); its `key` is the user name.",
+    },
 )
 
 
 @strawberry.type(name="AssessmentUnit", description="An assessed unit.")
 class AssessmentUnitType:
-    kind: UnitKind
+    kind: UnitKind = strawberry.field(description="What kind of unit it is.")
     key: str = strawberry.field(
         description="Region code, organisation code or the official's user name."
     )
-    name: str
+    name: str = strawberry.field(
+        description="The region's, the organisation's or the official's name, for people."
+    )
 
 
 @strawberry.type(name="AssessmentItem", description="One line of the list behind a figure.")
 class AssessmentItemType:
-    label: str
+    label: str = strawberry.field(
+        description="What the line is about (a person, a care event, a measure), for people."
+    )
     met: bool = strawberry.field(description="Counted in the numerator.")
-    note: str
+    note: str = strawberry.field(
+        description="Why it is met or not, for people; empty when there is nothing to add."
+    )
     person_id: strawberry.ID | None = strawberry.field(
         description="The person concerned (a Person global ID), if any."
     )
@@ -43,19 +57,29 @@ class AssessmentItemType:
     description="One indicator of one unit: numerator / denominator, with the list behind.",
 )
 class AssessmentScoreType:
-    indicator: str
-    title: str
-    numerator: int
-    denominator: int
+    indicator: str = strawberry.field(
+        description="The indicator's code (`AssessmentIndicator.code`): core's or a plugin's."
+    )
+    title: str = strawberry.field(description="The indicator's title, for people.")
+    numerator: int = strawberry.field(description="How many of the items due were met.")
+    denominator: int = strawberry.field(description="How many items were due.")
     ratio: float | None = strawberry.field(description="Null when nothing was due.")
     weight: float = strawberry.field(description="Its weight in the score (0: not scored).")
     threshold: float | None = strawberry.field(description="Below it: not eligible.")
-    below_threshold: bool
+    below_threshold: bool = strawberry.field(
+        description="Whether `ratio` is below `threshold`: the unit is then not eligible."
+    )
     _score: strawberry.Private[IndicatorScore]
     _assessment: strawberry.Private[Assessment]
 
     @strawberry.field(description="The items behind the figure; `unmetOnly` for what to fix.")
-    async def items(self, info: Info, unmet_only: bool = False) -> list[AssessmentItemType]:
+    async def items(
+        self,
+        info: Info,
+        unmet_only: Annotated[
+            bool, strawberry.argument(description="Only the items not met: what to fix.")
+        ] = False,
+    ) -> list[AssessmentItemType]:
         # Counted figures (BANGFU_ASSESSMENT_COUNTS) build their list now, once per
         # indicator and request, in the request's read session (scoped like the figures).
         async with info.context.read() as session:
@@ -76,7 +100,7 @@ class AssessmentScoreType:
 
 @strawberry.type(name="AssessedUnit", description="A unit's score, rank and eligibility.")
 class AssessedUnitType:
-    unit: AssessmentUnitType
+    unit: AssessmentUnitType = strawberry.field(description="The unit assessed.")
     score: float | None = strawberry.field(
         description="Weighted mean of the unit's shares, 0 to 100; null when nothing was due."
     )
@@ -85,25 +109,35 @@ class AssessedUnitType:
         description="Eligible for commendation: no indicator below its threshold "
         "(otherwise 不得纳入评先树优)."
     )
-    ineligible_reasons: list[str]
-    indicators: list[AssessmentScoreType]
+    ineligible_reasons: list[str] = strawberry.field(
+        description="Why the unit is not eligible, one line per indicator below its "
+        "threshold; empty when it is eligible."
+    )
+    indicators: list[AssessmentScoreType] = strawberry.field(
+        description="The unit's figure for each indicator that applies to its kind."
+    )
 
 
 @strawberry.type(name="AssessmentIndicator", description="An indicator, its weight and threshold.")
 class AssessmentIndicatorType:
-    code: str
-    title: str
-    weight: float
-    threshold: float | None
+    code: str = strawberry.field(description="Stable code of the indicator (core's or a plugin's).")
+    title: str = strawberry.field(description="The indicator's title, for people.")
+    weight: float = strawberry.field(description="Its weight in the score (0: not scored).")
+    threshold: float | None = strawberry.field(
+        description="The least ratio (0 to 1) a unit must reach to stay eligible for "
+        "commendation; null: none."
+    )
 
 
 @strawberry.type(name="Assessment", description="The annual assessment of an area (R9).")
 class AssessmentType:
-    year: int
-    region_code: str
-    region_name: str
+    year: int = strawberry.field(description="The calendar year assessed.")
+    region_code: str = strawberry.field(description="The city or county assessed.")
+    region_name: str = strawberry.field(description="Its name.")
     as_of: str = strawberry.field(description="The day judged (ISO date).")
-    indicators: list[AssessmentIndicatorType]
+    indicators: list[AssessmentIndicatorType] = strawberry.field(
+        description="Every indicator of the assessment, core's and the plugins'."
+    )
     units: list[AssessedUnitType] = strawberry.field(
         description="Counties, then organisations, then officials, each by rank."
     )
@@ -175,9 +209,24 @@ class AssessmentQuery:
     async def assessment(
         self,
         info: Info,
-        year: int,
-        region_code: Annotated[str, strawberry.argument(metadata=NARROWS)],
-        kind: UnitKind | None = None,
+        year: Annotated[
+            int,
+            strawberry.argument(
+                description="The calendar year, 2000 to this one; this year is judged as of "
+                "today (`asOf`)."
+            ),
+        ],
+        region_code: Annotated[
+            str,
+            strawberry.argument(
+                description="The code of a city or a county-level division, in your area.",
+                metadata=NARROWS,
+            ),
+        ],
+        kind: Annotated[
+            UnitKind | None,
+            strawberry.argument(description="Only units of this kind; omitted: every kind."),
+        ] = None,
     ) -> AssessmentType:
         context = info.context
         async with context.read() as session:

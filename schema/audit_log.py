@@ -7,7 +7,7 @@ sees every row.
 
 import datetime as dt
 import enum
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from sqlalchemy import ColumnElement, Select, String, and_, false, or_, select
@@ -20,7 +20,8 @@ from bangfu.core.db import path_within
 from bangfu.core.security.actor import Actor
 from bangfu.core.security.audit_area import is_city_level
 from bangfu.core.security.models import AuditEvent
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.descriptions import FILTER, graphql_enum
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.permissions import requires
 from bangfu.schema.scan_cost import INDEXED, scan_cost
@@ -31,11 +32,23 @@ from bangfu.schema.scan_cost import INDEXED, scan_cost
 AUDIT_TRAIL_SCAN = scan_cost(fixed=20_000)
 
 
-@strawberry.enum(name="AuditOutcome", description="How an audited operation ended.")
 class AuditOutcome(enum.StrEnum):
     OK = "ok"
     FAILED = "failed"
     DENIED = "denied"
+
+
+graphql_enum(
+    AuditOutcome,
+    name="AuditOutcome",
+    description="How an audited operation ended.",
+    values={
+        "OK": "It succeeded.",
+        "FAILED": "It was refused for its input (the error codes are in `details`) or "
+        "failed; nothing was changed.",
+        "DENIED": "It was refused for want of a permission or a valid login.",
+    },
+)
 
 
 @strawberry.type(
@@ -45,18 +58,24 @@ class AuditOutcome(enum.StrEnum):
 )
 class AuditEventType:
     sequence: int = strawberry.field(description="Position in the chain (1, 2, ...).")
-    at: dt.datetime
+    at: dt.datetime = strawberry.field(description="When it happened (UTC).")
     actor_kind: str = strawberry.field(description="USER, CLIENT, SYSTEM or ANONYMOUS.")
-    actor_name: str
-    roles: list[str]
+    actor_name: str = strawberry.field(
+        description="Who: the user name, the API client's name, the command for SYSTEM; the "
+        "name tried, for a refused login."
+    )
+    roles: list[str] = strawberry.field(description="The actor's roles at the time.")
     operation: str = strawberry.field(
         description="`mutation:<field>`, `query:<field>`, `login`, `export:<name>` ..."
     )
     targets: list[strawberry.ID] = strawberry.field(
         description="Global IDs of the objects concerned."
     )
-    outcome: AuditOutcome
-    request_id: str | None
+    outcome: AuditOutcome = strawberry.field(description="How it ended.")
+    request_id: str | None = strawberry.field(
+        description="The request's ID (the `X-Request-Id` response header, the "
+        "`extensions.requestId` of errors, the logs); null for a command."
+    )
     details: JSON = strawberry.field(
         description="Masked input, before/after of changed columns, error codes, action."
     )
@@ -84,16 +103,22 @@ def cast_json(value: dict[str, Any]) -> JSON:
     return cast(JSON, value)
 
 
-@strawberry.type(name="AuditEventEdge", description="A AuditEvent and its cursor.")
+@strawberry.type(name="AuditEventEdge", description="An audit event and its cursor.")
 class AuditEventEdge:
-    cursor: str
-    node: AuditEventType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: AuditEventType = strawberry.field(description="The audit event.")
 
 
-@strawberry.type(name="AuditEventConnection", description="A page of AuditEvent objects.")
+@strawberry.type(
+    name="AuditEventConnection", description="A page of audit events, with the total count."
+)
 class AuditEventConnection(Page):
-    edges: list[AuditEventEdge]
-    nodes: list[AuditEventType]
+    edges: list[AuditEventEdge] = strawberry.field(
+        description="The audit events of this page with their cursors, in order."
+    )
+    nodes: list[AuditEventType] = strawberry.field(
+        description="The audit events of this page, in order: `edges` without the cursors."
+    )
 
 
 @strawberry.input(description="Filters for `auditLog`; all given filters must hold.")
@@ -108,7 +133,9 @@ class AuditLogFilter:
         metadata={**INDEXED, **SEARCH},
     )
     # No index: the trail is read newest first until a page matches, up to all of it.
-    outcome: AuditOutcome | None = strawberry.field(default=None, metadata=AUDIT_TRAIL_SCAN)
+    outcome: AuditOutcome | None = strawberry.field(
+        default=None, description="Only events that ended this way.", metadata=AUDIT_TRAIL_SCAN
+    )
     from_: dt.datetime | None = strawberry.field(
         default=None, name="from", description="At or after this instant.", metadata=INDEXED
     )
@@ -190,9 +217,9 @@ class AuditQuery:
     async def audit_log(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        filter: AuditLogFilter | None = None,
+        first: First,
+        after: After = None,
+        filter: Annotated[AuditLogFilter | None, FILTER] = None,
     ) -> AuditEventConnection:
         statement = audit_statement(
             filter, postgresql=not info.context.settings.is_sqlite, reader=info.context.actor

@@ -11,7 +11,7 @@
 
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import (
@@ -39,11 +39,37 @@ from bangfu.core.security import audit, auth
 from bangfu.core.security.actor import ANONYMOUS, ActorKind, Role
 from bangfu.core.security.models import User
 from bangfu.schema.access import public
+from bangfu.schema.descriptions import graphql_enum
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import IsAuthenticated
 from bangfu.schema.transactions import refused
 
-RoleType = strawberry.enum(Role, name="Role", description="Roles that actions are granted to.")
+RoleType = graphql_enum(
+    Role,
+    name="Role",
+    description="Roles that actions are granted to, within the holder's area "
+    "(docs/security.md lists each role's actions). A user with several roles holds the "
+    "union of their actions.",
+    values={
+        "CITY_ADMINISTRATOR": "Everything in its area: read and write the registry, certify "
+        "categories, sensitive and children's data, reveal ID numbers, the audit trail, "
+        "every plugin's data.",
+        "CIVIL_AFFAIRS_OFFICER": "A civil-affairs (民政) officer: read and write the registry, "
+        "certify categories, sensitive and children's data, reveal ID numbers; not the "
+        "audit trail.",
+        "DEPARTMENT_OFFICER": "An officer of a department (education, health, housing, "
+        "human resources): reads the registry; reads sensitive data and writes only the "
+        "plugin whose department its organisation is.",
+        "PAIRED_OFFICIAL": "A paired official (包联干部, R6): with no other role, sees only "
+        "the persons paired with them, and does their care work.",
+        "MASS_ORGANISATION_MEMBER": "A member of a trade union, women's federation or youth "
+        "league (R8): read only, ID numbers masked, no sensitive or children's data.",
+        "SUPERVISOR": "Supervision (R9): read only (no sensitive or children's data), the "
+        "audit trail and the assessment.",
+        "PARTNER_CLIENT": "A partner organisation's API client: read only; a plugin's fields "
+        "only with that plugin's scope. Never a user's role.",
+    },
+)
 
 LOGIN_FIELD = "login"
 SEVERAL_LOGINS = N_("one login per request: this request has {count} login fields and was refused")
@@ -56,17 +82,28 @@ def request_id_of(context: Any) -> str | None:
 
 @strawberry.type(description="The result of `login`; send the token as `Authorization: Bearer`.")
 class LoginPayload:
-    token: str | None
-    expires_at: dt.datetime | None
-    errors: list[CoreError]
+    token: str | None = strawberry.field(
+        description="The bearer token, an opaque string to send as `Authorization: Bearer "
+        "<token>`; null when the login was refused."
+    )
+    expires_at: dt.datetime | None = strawberry.field(
+        description="When the token stops working (UTC); null when the login was refused."
+    )
+    errors: list[CoreError] = strawberry.field(
+        description="Why the login was refused: one error, the same whatever was wrong "
+        "(unknown user, wrong password, waiting after failures); empty on success."
+    )
 
 
 @strawberry.type(description="The logged-in user.")
 class Viewer:
-    username: str
-    display_name: str
-    roles: list[Role]
-    region_code: str
+    username: str = strawberry.field(description="The name you log in with.")
+    display_name: str = strawberry.field(description="Your name for people to read.")
+    roles: list[Role] = strawberry.field(description="Your roles: what you may do.")
+    region_code: str = strawberry.field(
+        description="The code of your area: you see and change only what lies in this "
+        "region or below it."
+    )
     organisation_id: strawberry.Private[int]
 
 
@@ -98,7 +135,12 @@ class AuthMutation:
         "attempts from there must wait longer and longer.",
         extensions=public(),
     )
-    async def login(self, info: Info, username: str, password: str) -> LoginPayload:
+    async def login(
+        self,
+        info: Info,
+        username: Annotated[str, strawberry.argument(description="Your user name.")],
+        password: Annotated[str, strawberry.argument(description="Your password.")],
+    ) -> LoginPayload:
         try:
             token, record, _user = await auth.login(
                 info.context.services.sessions,

@@ -30,24 +30,52 @@ from bangfu.core.bottomline.stored import changed_modules, recorded_versions
 from bangfu.core.i18n import _
 from bangfu.core.registry.models import Person
 from bangfu.schema.connections import paginate
+from bangfu.schema.descriptions import graphql_enum
 from bangfu.schema.permissions import requires
 from bangfu.schema.prefetch import prefetch
 from bangfu.schema.relay import check_first, decode_cursor, encode_cursor, page_info
 from bangfu.schema.scan_cost import JUDGES, NARROWS
 from bangfu.schema.types import Region
 
-IndicatorType = strawberry.enum(
+IndicatorType = graphql_enum(
     Indicator,
     name="Indicator",
     description="The five bottom-line indicators (兜底: food, medical care, school, work, "
     "someone in charge) and the five goals (eat well, illness treated well, good school, "
     "well employed, good home) of R3.",
+    values={
+        "FOOD": "Bottom line: has food to eat (有饭吃). Decided by core.",
+        "MEDICAL_CARE": "Bottom line: has a doctor to see (有医看). Decided by the medical "
+        "plugin; UNKNOWN without it.",
+        "SCHOOL": "Bottom line: has a school to attend (有学上). Decided by the education "
+        "plugin; UNKNOWN without it.",
+        "WORK": "Bottom line: has work to do (有事干). Decided by the employment plugin; "
+        "UNKNOWN without it.",
+        "SOMEONE_IN_CHARGE": "Bottom line: has someone looking after them (有人管). Decided "
+        "by core.",
+        "EAT_WELL": "Goal: eats well (吃好饭). Decided by core.",
+        "ILLNESS_TREATED_WELL": "Goal: gets illness treated well (看好病). Decided by the "
+        "medical plugin; UNKNOWN without it.",
+        "GOOD_SCHOOL": "Goal: goes to a good school (上好学). Decided by the education "
+        "plugin; UNKNOWN without it.",
+        "WELL_EMPLOYED": "Goal: is well employed (就好业). Decided by the employment "
+        "plugin; UNKNOWN without it.",
+        "GOOD_HOME": "Goal: lives in a good home (居好家). Decided by the housing plugin; "
+        "UNKNOWN without it.",
+    },
 )
-IndicatorStatusType = strawberry.enum(
+IndicatorStatusType = graphql_enum(
     Status,
     name="IndicatorStatus",
-    description="OK, AT_RISK, NOT_APPLICABLE, or UNKNOWN: no installed module decides it, or "
-    "the module that does has nothing on record to decide by (its reasons say so).",
+    description="How one indicator of one person stands (R3).",
+    values={
+        "OK": "Met: a deciding module found it met, and none found it at risk.",
+        "AT_RISK": "Not met: at least one deciding module found it at risk; the reasons say why.",
+        "NOT_APPLICABLE": "Does not apply to the person, as every deciding module found "
+        "(school for an adult, for instance).",
+        "UNKNOWN": "Not decided: no installed module decides it, or the module that does "
+        "has nothing on record to decide by (its reasons say so). Never counts as OK.",
+    },
 )
 
 
@@ -61,8 +89,11 @@ class IndicatorVerdict:
     ``is_goal`` its property), shared by every person of a page with the same verdict,
     so a page builds no object per person and indicator (see :func:`present_line`)."""
 
-    indicator: Indicator
-    status: Status
+    indicator: Indicator = strawberry.field(description="Which indicator.")
+    status: Status = strawberry.field(
+        description="How it stands: AT_RISK if any deciding module found it at risk, "
+        "else OK if any found it met."
+    )
     reasons: list[str] = strawberry.field(description="Why, in the deciding modules' words.")
     modules: list[str] = strawberry.field(
         description="The modules that decided (`core` or a plugin's name); empty when no "
@@ -119,11 +150,11 @@ def bottom_line_loader(context: Any) -> DataLoader[int, BottomLineType | None]:
     description="How many persons are in each status for one indicator.",
 )
 class IndicatorCount:
-    indicator: Indicator
-    ok: int
-    at_risk: int
-    not_applicable: int
-    unknown: int
+    indicator: Indicator = strawberry.field(description="Which indicator is counted.")
+    ok: int = strawberry.field(description="Persons for whom the indicator is OK.")
+    at_risk: int = strawberry.field(description="Persons for whom it is AT_RISK.")
+    not_applicable: int = strawberry.field(description="Persons to whom it does not apply.")
+    unknown: int = strawberry.field(description="Persons for whom no module decides it.")
 
 
 @strawberry.type(
@@ -132,7 +163,9 @@ class IndicatorCount:
 class RegionBottomLine:
     region: Region | None = strawberry.field(description="The child region.")
     persons: int = strawberry.field(description="Living persons holding a hardship category.")
-    indicators: list[IndicatorCount]
+    indicators: list[IndicatorCount] = strawberry.field(
+        description="The counts of the child region, one per indicator, bottom line first."
+    )
 
 
 @strawberry.type(
@@ -141,8 +174,11 @@ class RegionBottomLine:
     "applicable or unknown, in all and per child region (R3).",
 )
 class BottomLineSummary:
-    region: Region
-    persons: int
+    region: Region = strawberry.field(description="The region summarised (`regionCode`).")
+    persons: int = strawberry.field(
+        description="Living persons of the region holding a hardship category today: "
+        "each indicator's counts add up to this."
+    )
     indicators: list[IndicatorCount] = strawberry.field(description="The whole area.")
     regions: list[RegionBottomLine] = strawberry.field(description="Per child region.")
 
@@ -178,15 +214,6 @@ async def present_summary(info: Info, region: Any, summary: Summary) -> BottomLi
     )
 
 
-@strawberry.enum(
-    description="Where the bottom line's reads come from. CURRENT: the stored verdicts, "
-    "judged with the rules installed now. REBUILDING: a module's rules changed (installed, "
-    "upgraded or removed) since the verdicts were judged; the worker's refresh (or `bangfu "
-    "bottomline refresh`) is judging them again, and until it is done reads judge afresh "
-    "(right, slower). NOT_BUILT: the verdicts were never built (`bangfu bottomline "
-    "rebuild`); reads judge afresh. OFF: nothing is stored (BANGFU_STORED_BOTTOM_LINE=false); "
-    "reads judge afresh."
-)
 class BottomLineStorage(enum.StrEnum):
     CURRENT = "CURRENT"
     REBUILDING = "REBUILDING"
@@ -194,9 +221,26 @@ class BottomLineStorage(enum.StrEnum):
     OFF = "OFF"
 
 
+graphql_enum(
+    BottomLineStorage,
+    name="BottomLineStorage",
+    description="Where the bottom line's reads come from: the stored verdicts, or judged "
+    "afresh (the same answers, slower).",
+    values={
+        "CURRENT": "The stored verdicts, judged with the rules installed now.",
+        "REBUILDING": "A module's rules changed (installed, upgraded or removed) since the "
+        "verdicts were judged; the worker's refresh (or `bangfu bottomline refresh`) is "
+        "judging them again, and until it is done reads judge afresh (right, slower).",
+        "NOT_BUILT": "The verdicts were never built (`bangfu bottomline rebuild`); reads "
+        "judge afresh.",
+        "OFF": "Nothing is stored (BANGFU_STORED_BOTTOM_LINE=false); reads judge afresh.",
+    },
+)
+
+
 @strawberry.type(description="Whether the bottom line is read from the stored verdicts.")
 class BottomLineState:
-    storage: BottomLineStorage
+    storage: BottomLineStorage = strawberry.field(description="Where the reads come from now.")
     rebuilding: list[str] = strawberry.field(
         description="The modules whose rules changed since the verdicts were judged, each "
         "as `module (installed|changed|removed)`; empty unless REBUILDING."
@@ -235,7 +279,16 @@ class BottomLineQuery:
         metadata=JUDGES,
     )
     async def bottom_line_summary(
-        self, info: Info, region_code: Annotated[str, strawberry.argument(metadata=NARROWS)]
+        self,
+        info: Info,
+        region_code: Annotated[
+            str,
+            strawberry.argument(
+                description="Code of the region to summarise (GB/T 2260 or a township or "
+                "village code), within your area.",
+                metadata=NARROWS,
+            ),
+        ],
     ) -> BottomLineSummary:
         region = await info.context.loaders["region"].load(region_code)
         if region is None:

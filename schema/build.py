@@ -45,6 +45,17 @@ def starts_with_plugin_name(field: str, plugin: str) -> bool:
     return field.lower().startswith(plugin.replace("_", "").lower())
 
 
+#: The descriptions of the two roots (core's and the plugins' fields merged).
+ROOT_DESCRIPTIONS = {
+    "Query": "Everything one can read. Fields need a login (`Authorization: Bearer`) "
+    "unless they say otherwise; each answers within the caller's area. A plugin's root "
+    "fields start with its name.",
+    "Mutation": "Everything one can change, core's and the plugins'. Each (but `login` and "
+    "`logout`) takes one `input` and returns a payload whose `errors` say why an input was "
+    "refused. Every mutation leaves an audit row; API clients may run none.",
+}
+
+
 def merge_roots(name: str, parts: list[tuple[str, type]]) -> type:
     """One root type from several, refusing a field defined twice."""
     owners: dict[str, str] = {}
@@ -61,7 +72,7 @@ def merge_roots(name: str, parts: list[tuple[str, type]]) -> type:
                 )
             owners[field] = owner
     merged = type(name, tuple(part for _, part in parts), {})
-    return strawberry.type(merged, name=name)
+    return strawberry.type(merged, name=name, description=ROOT_DESCRIPTIONS.get(name))
 
 
 def build_schema(host: PluginHost, settings: Settings | None = None) -> strawberry.Schema:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
 
-from bangfu.schema.connections import Page
+from bangfu.schema.connections import CURSOR, Page
 
 if TYPE_CHECKING:
     from bangfu.core.registry.models import Household as _HouseholdRow
@@ -50,25 +50,35 @@ def composing(person: type, household: type) -> Iterator[None]:
         yield
 
 
-@strawberry.type(name="PersonEdge", description="A Person and its cursor.")
+@strawberry.type(name="PersonEdge", description="A person and its cursor.")
 class PersonEdge:
-    cursor: str
-    node: PersonType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: PersonType = strawberry.field(description="The person.")
 
 
-@strawberry.type(name="PersonConnection", description="A page of Person objects.")
+@strawberry.type(name="PersonConnection", description="A page of persons, with the total count.")
 class PersonConnection(Page):
-    edges: list[PersonEdge]
-    nodes: list[PersonType]
+    edges: list[PersonEdge] = strawberry.field(
+        description="The persons of this page with their cursors, in order."
+    )
+    nodes: list[PersonType] = strawberry.field(
+        description="The persons of this page, in order: `edges` without the cursors."
+    )
 
 
-@strawberry.type(name="HouseholdEdge", description="A Household and its cursor.")
+@strawberry.type(name="HouseholdEdge", description="A household and its cursor.")
 class HouseholdEdge:
-    cursor: str
-    node: HouseholdType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: HouseholdType = strawberry.field(description="The household.")
 
 
-@strawberry.type(name="HouseholdConnection", description="A page of Household objects.")
+@strawberry.type(
+    name="HouseholdConnection", description="A page of households, with the total count."
+)
 class HouseholdConnection(Page):
-    edges: list[HouseholdEdge]
-    nodes: list[HouseholdType]
+    edges: list[HouseholdEdge] = strawberry.field(
+        description="The households of this page with their cursors, in order."
+    )
+    nodes: list[HouseholdType] = strawberry.field(
+        description="The households of this page, in order: `edges` without the cursors."
+    )

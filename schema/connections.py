@@ -1,13 +1,32 @@
 """Cursor connections (Relay): keyset pagination on the primary key, lazy ``totalCount``."""
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select, func
 
 from bangfu.schema.prefetch import prefetch, selected
 from bangfu.schema.relay import PageInfo, check_first, decode_cursor, encode_cursor, page_info
+
+#: The description of every edge's ``cursor`` (core's and plugins' connections).
+CURSOR = "An opaque cursor for this object: pass it as `after` to get the page that follows it."
+
+#: The ``first`` and ``after`` arguments of every core connection field.
+First = Annotated[
+    int,
+    strawberry.argument(
+        description="How many objects to return: 1 to the largest page (100 unless "
+        "BANGFU_MAX_PAGE_SIZE says otherwise). Outside that range the field is refused."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Return the objects after this cursor (a previous page's "
+        "`pageInfo.endCursor`); omitted: from the start."
+    ),
+]
 
 
 @strawberry.type

@@ -7,7 +7,7 @@ read their parent row as ``root`` (typed as the row), never ``self``.
 """
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -82,11 +82,14 @@ def _is_nullable(field: Any) -> bool:
 @strawberry.type(name="Membership", description="A person's membership of a household.")
 class Membership:
     relation: models.Relation = strawberry.field(description="Relation to the head.")
-    start_date: dt.date
+    start_date: dt.date = strawberry.field(description="First day of the membership.")
     end_date: dt.date | None = strawberry.field(description="Empty while current.")
-    end_reason: str | None
+    end_reason: str | None = strawberry.field(
+        description="Why the membership ended (`householdMemberRemove`): moved, married, "
+        "died, free text; null while current."
+    )
 
-    @strawberry.field
+    @strawberry.field(description="The global ID of the membership.")
     @staticmethod
     @direct
     def id(root: models.Membership) -> strawberry.ID:
@@ -98,7 +101,7 @@ class Membership:
     def person(root: models.Membership, info: Info) -> PersonType | None:
         return ready(info.context.loaders["person"], root.person_id)
 
-    @strawberry.field
+    @strawberry.field(description="The household the person is, or was, a member of.")
     @staticmethod
     @prefetchable
     def household(root: models.Membership, info: Info) -> HouseholdType:
@@ -116,7 +119,9 @@ child_guarded = person_data()
 
 
 class PersonCore(Node):
-    name: str = strawberry.field(extensions=public_part)
+    name: str = strawberry.field(
+        description="Full name, as on the ID card.", extensions=public_part
+    )
     sex: models.Sex | None = strawberry.field(
         description="Derived from the ID number.", extensions=child_guarded
     )
@@ -125,9 +130,20 @@ class PersonCore(Node):
         "the whole number away, so it is shown only to roles whose duty needs it.",
         extensions=person_data(sensitive="registry:read-sensitive"),
     )
-    phone: str | None = strawberry.field(extensions=child_guarded)
-    hukou_type: models.HukouType | None = strawberry.field(extensions=child_guarded)
-    deceased: bool | None = strawberry.field(extensions=child_guarded)
+    phone: str | None = strawberry.field(
+        description="Telephone number as given; null when none is recorded or you may not see it.",
+        extensions=child_guarded,
+    )
+    hukou_type: models.HukouType | None = strawberry.field(
+        description="Household registration type (户口性质); null when not recorded or you "
+        "may not see it.",
+        extensions=child_guarded,
+    )
+    deceased: bool | None = strawberry.field(
+        description="Whether the person has died (recorded with `personUpdate`); null when "
+        "you may not see it.",
+        extensions=child_guarded,
+    )
     is_key_person: bool | None = strawberry.field(
         description="重点人: set by screening (R5).", extensions=child_guarded
     )
@@ -233,7 +249,15 @@ class PersonCore(Node):
     @staticmethod
     @prefetchable
     def categories(
-        root: models.Person, info: Info, active_only: bool = True
+        root: models.Person,
+        info: Info,
+        active_only: Annotated[
+            bool,
+            strawberry.argument(
+                description="Only the categories holding today; false: every assignment, "
+                "ended and future ones too."
+            ),
+        ] = True,
     ) -> list[CategoryAssignment]:
         rows = ready(info.context.loaders["categories"], root.id)
         if not active_only:
@@ -265,7 +289,9 @@ class PersonCore(Node):
 
 
 class HouseholdCore(Node):
-    address: str | None
+    address: str | None = strawberry.field(
+        description="Street address as registered, free text; null when not recorded."
+    )
     is_key_household: bool = strawberry.field(description="重点户: set by screening (R5).")
     version: int = strawberry.field(description="Pass as `expectedVersion` to update.")
 
@@ -275,7 +301,7 @@ class HouseholdCore(Node):
     def id(root: models.Household) -> strawberry.ID:
         return strawberry.ID(to_global_id("Household", root.id))
 
-    @strawberry.field
+    @strawberry.field(description="The region (usually a village) the household lives in.")
     @staticmethod
     @prefetchable
     def region(root: models.Household, info: Info) -> Region:
@@ -285,7 +311,12 @@ class HouseholdCore(Node):
     @staticmethod
     @prefetchable
     def members(
-        root: models.Household, info: Info, include_ended: bool = False
+        root: models.Household,
+        info: Info,
+        include_ended: Annotated[
+            bool,
+            strawberry.argument(description="Also the memberships that have ended (history)."),
+        ] = False,
     ) -> list[Membership]:
         loader = "members_with_history" if include_ended else "members"
         return ready(info.context.loaders[loader], root.id)

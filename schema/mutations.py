@@ -2,7 +2,7 @@
 
 import datetime as dt
 import decimal
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +12,7 @@ from bangfu.core.registry import models
 from bangfu.core.registry.service import MemberData, PersonData, Registry
 from bangfu.schema.composed import HouseholdType, PersonType
 from bangfu.schema.core_types import Membership
+from bangfu.schema.descriptions import ERRORS, INPUT
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id
@@ -25,18 +26,24 @@ T = TypeVar("T")
 class DisabilityInput:
     category: int = strawberry.field(description="1 to 7.")
     grade: int = strawberry.field(description="1 to 4.")
-    certified_on: dt.date | None = None
+    certified_on: dt.date | None = strawberry.field(
+        default=None, description="Date of the disability certificate (残疾人证), if known."
+    )
 
 
 @strawberry.input(description="A new person. Birth date and sex are taken from the ID number.")
 class PersonInput:
-    name: str
+    name: str = strawberry.field(description="Full name, as on the ID card.")
     id_number: str = strawberry.field(
         description="18 characters (15-digit legacy numbers are upgraded)."
     )
-    phone: str | None = None
-    hukou_type: models.HukouType | None = None
-    disability: DisabilityInput | None = None
+    phone: str | None = strawberry.field(default=None, description="Telephone number, if any.")
+    hukou_type: models.HukouType | None = strawberry.field(
+        default=None, description="Household registration type (户口性质), if known."
+    )
+    disability: DisabilityInput | None = strawberry.field(
+        default=None, description="The person's certified disability, if any."
+    )
 
     def data(self) -> PersonData:
         return PersonData(
@@ -52,15 +59,25 @@ class PersonInput:
 
 @strawberry.input(description="A member of a new household: a new `person`, or a `personId`.")
 class HouseholdMemberInput:
-    relation: models.Relation
-    person: PersonInput | None = None
-    person_id: strawberry.ID | None = None
+    relation: models.Relation = strawberry.field(
+        description="Relation to the head (HEAD for the head)."
+    )
+    person: PersonInput | None = strawberry.field(
+        default=None, description="A person not yet registered; give this or `personId`."
+    )
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The global ID of a registered person without a current household; give "
+        "this or `person`.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new household with its members (`householdCreate`).")
 class HouseholdCreateInput:
     region_code: str = strawberry.field(description="The village (or other region) it lives in.")
-    address: str | None = None
+    address: str | None = strawberry.field(
+        default=None, description="Street address, free text (at most 200 characters)."
+    )
     members: list[HouseholdMemberInput] = strawberry.field(
         description="The members; exactly one with relation HEAD."
     )
@@ -69,102 +86,160 @@ class HouseholdCreateInput:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A member to add to a household (`householdMemberAdd`): a new `person`, or a "
+    "`personId`."
+)
 class HouseholdMemberAddInput:
-    household_id: strawberry.ID
-    relation: models.Relation
-    person: PersonInput | None = None
-    person_id: strawberry.ID | None = None
-    start_date: dt.date | None = None
+    household_id: strawberry.ID = strawberry.field(description="The household's global ID.")
+    relation: models.Relation = strawberry.field(
+        description="Relation to the head; not HEAD (`householdHeadChange` changes the head)."
+    )
+    person: PersonInput | None = strawberry.field(
+        default=None, description="A person not yet registered; give this or `personId`."
+    )
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The global ID of a registered person without a current household; give "
+        "this or `person`.",
+    )
+    start_date: dt.date | None = strawberry.field(
+        default=None, description="When the membership begins (today by default)."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A membership to end (`householdMemberRemove`); it stays in the history."
+)
 class HouseholdMemberRemoveInput:
-    household_id: strawberry.ID
-    person_id: strawberry.ID
+    household_id: strawberry.ID = strawberry.field(description="The household's global ID.")
+    person_id: strawberry.ID = strawberry.field(
+        description="The global ID of the current member whose membership ends; not the head."
+    )
     end_date: dt.date | None = strawberry.field(default=None, description="Today by default.")
-    reason: str | None = None
+    reason: str | None = strawberry.field(
+        default=None, description="Why it ends (moved, married, died), free text."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new head for a household (`householdHeadChange`).")
 class HouseholdHeadChangeInput:
-    household_id: strawberry.ID
+    household_id: strawberry.ID = strawberry.field(description="The household's global ID.")
     new_head_id: strawberry.ID = strawberry.field(description="A current member (a Person ID).")
     former_head_relation: models.Relation = strawberry.field(
         description="The former head's relation to the new head."
     )
-    date: dt.date | None = None
+    date: dt.date | None = strawberry.field(
+        default=None, description="When the change takes effect (today by default)."
+    )
 
 
 @strawberry.input(description="Fields to change; omitted fields stay as they are.")
 class PersonUpdateInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The person's global ID.")
     expected_version: int = strawberry.field(
         description="The `version` you read; a stale one gets VERSION_CONFLICT."
     )
-    name: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A corrected name; null is ignored."
+    )
     id_number: str | None = strawberry.field(
         default=strawberry.UNSET, description="A corrected ID number (birth date and sex follow)."
     )
-    phone: str | None = strawberry.UNSET
-    hukou_type: models.HukouType | None = strawberry.UNSET
+    phone: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A new telephone number; null removes it."
+    )
+    hukou_type: models.HukouType | None = strawberry.field(
+        default=strawberry.UNSET, description="A new registration type; null removes it."
+    )
     disability: DisabilityInput | None = strawberry.field(
         default=strawberry.UNSET, description="null removes the disability."
     )
-    deceased: bool | None = strawberry.UNSET
+    deceased: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Whether the person has died; null is ignored.",
+    )
     guardian_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="null removes the guardian."
     )
 
 
-@strawberry.input
+@strawberry.input(description="A hardship category to certify for a person (`categoryAssign`, R2).")
 class CategoryAssignInput:
-    person_id: strawberry.ID
-    category: models.Category
-    valid_from: dt.date
-    valid_to: dt.date | None = None
-    certifying_organisation_id: strawberry.ID
-    evidence: str | None = None
+    person_id: strawberry.ID = strawberry.field(description="The person's global ID.")
+    category: models.Category = strawberry.field(description="The category certified.")
+    valid_from: dt.date = strawberry.field(description="First day the category holds.")
+    valid_to: dt.date | None = strawberry.field(
+        default=None, description="Last day it holds; omitted: until ended (`categoryEnd`)."
+    )
+    certifying_organisation_id: strawberry.ID = strawberry.field(
+        description="The global ID of the organisation that certifies it."
+    )
+    evidence: str | None = strawberry.field(
+        default=None,
+        description="What the certification rests on (a decision number, a document), free "
+        "text (at most 500 characters).",
+    )
     monthly_allowance: decimal.Decimal | None = strawberry.field(
         default=None, description='Yuan, exact (a string such as "650.00").'
     )
-    rule_version: str | None = None
+    rule_version: str | None = strawberry.field(
+        default=None,
+        description='The version of the qualifying rules applied ("2020" when omitted).',
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A category assignment to end (`categoryEnd`); the record stays.")
 class CategoryEndInput:
     id: strawberry.ID = strawberry.field(description="The CategoryAssignment.")
-    valid_to: dt.date
-    reason: str | None = None
+    valid_to: dt.date = strawberry.field(description="Last day the category holds.")
+    reason: str | None = strawberry.field(default=None, description="Why it ends, free text.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of `categoryAssign` or `categoryEnd`.")
 class CategoryAssignmentPayload:
-    category_assignment: CategoryAssignment | None
-    errors: list[CoreError]
+    category_assignment: CategoryAssignment | None = strawberry.field(
+        description="The category assignment as saved; null when the input was refused."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 def _given(value: Any) -> bool:
     return value is not strawberry.UNSET
 
 
-@strawberry.type(name="HouseholdPayload")
+@strawberry.type(
+    name="HouseholdPayload",
+    description="The result of `householdCreate` or `householdHeadChange`.",
+)
 class HouseholdPayload:
-    household: HouseholdType | None
-    errors: list[CoreError]
+    household: HouseholdType | None = strawberry.field(
+        description="The household as saved; null when the input was refused."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type(name="MembershipPayload")
+@strawberry.type(
+    name="MembershipPayload",
+    description="The result of `householdMemberAdd` or `householdMemberRemove`.",
+)
 class MembershipPayload:
-    membership: Membership | None
-    household: HouseholdType | None
-    errors: list[CoreError]
+    membership: Membership | None = strawberry.field(
+        description="The membership added or ended; null when the input was refused."
+    )
+    household: HouseholdType | None = strawberry.field(
+        description="The household with its members after the change; null when the input "
+        "was refused."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type(name="PersonPayload")
+@strawberry.type(name="PersonPayload", description="The result of `personUpdate`.")
 class PersonPayload:
-    person: PersonType | None
-    errors: list[CoreError]
+    person: PersonType | None = strawberry.field(
+        description="The person as saved, with the new `version`; null when the input was refused."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 def registry(session: AsyncSession, context: Any) -> Registry:
@@ -191,7 +266,9 @@ class CoreMutation:
         description="Register a household with its members (exactly one HEAD).",
         extensions=requires("registry:write"),
     )
-    async def household_create(self, info: Info, input: HouseholdCreateInput) -> HouseholdPayload:
+    async def household_create(
+        self, info: Info, input: Annotated[HouseholdCreateInput, INPUT]
+    ) -> HouseholdPayload:
         async def work(registry: Registry) -> Any:
             return await registry.create_household(
                 input.region_code, input.address, members(input.members), input.start_date
@@ -204,7 +281,7 @@ class CoreMutation:
         extensions=requires("registry:write"),
     )
     async def household_member_add(
-        self, info: Info, input: HouseholdMemberAddInput
+        self, info: Info, input: Annotated[HouseholdMemberAddInput, INPUT]
     ) -> MembershipPayload:
         async def work(registry: Registry) -> Any:
             member = MemberData(
@@ -228,7 +305,7 @@ class CoreMutation:
         extensions=requires("registry:write"),
     )
     async def household_member_remove(
-        self, info: Info, input: HouseholdMemberRemoveInput
+        self, info: Info, input: Annotated[HouseholdMemberRemoveInput, INPUT]
     ) -> MembershipPayload:
         async def work(registry: Registry) -> Any:
             household_id = decode_id(input.household_id, "Household", "input.householdId")
@@ -250,7 +327,7 @@ class CoreMutation:
         extensions=requires("registry:write"),
     )
     async def household_head_change(
-        self, info: Info, input: HouseholdHeadChangeInput
+        self, info: Info, input: Annotated[HouseholdHeadChangeInput, INPUT]
     ) -> HouseholdPayload:
         async def work(registry: Registry) -> Any:
             return await registry.change_head(
@@ -266,7 +343,9 @@ class CoreMutation:
         description="Change a person; `expectedVersion` guards against lost updates.",
         extensions=requires("registry:write"),
     )
-    async def person_update(self, info: Info, input: PersonUpdateInput) -> PersonPayload:
+    async def person_update(
+        self, info: Info, input: Annotated[PersonUpdateInput, INPUT]
+    ) -> PersonPayload:
         async def work(registry: Registry) -> Any:
             changes: dict[str, Any] = {}
             if _given(input.name) and input.name is not None:
@@ -301,7 +380,7 @@ class CoreMutation:
         extensions=requires("category:write"),
     )
     async def category_assign(
-        self, info: Info, input: CategoryAssignInput
+        self, info: Info, input: Annotated[CategoryAssignInput, INPUT]
     ) -> CategoryAssignmentPayload:
         async def work(registry: Registry) -> Any:
             return await registry.assign_category(
@@ -325,7 +404,9 @@ class CoreMutation:
         description="End a hardship category on a date; the record stays.",
         extensions=requires("category:write"),
     )
-    async def category_end(self, info: Info, input: CategoryEndInput) -> CategoryAssignmentPayload:
+    async def category_end(
+        self, info: Info, input: Annotated[CategoryEndInput, INPUT]
+    ) -> CategoryAssignmentPayload:
         async def work(registry: Registry) -> Any:
             return await registry.end_category(
                 decode_id(input.id, "CategoryAssignment", "input.id"),

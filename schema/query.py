@@ -1,7 +1,7 @@
 """The core ``Query`` root: Relay node lookup, persons, households, regions, plugins."""
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select, select
@@ -23,8 +23,9 @@ from bangfu.schema.composed import (
     PersonEdge,
     PersonType,
 )
-from bangfu.schema.connections import paginate
+from bangfu.schema.connections import After, First, paginate
 from bangfu.schema.context import filter_region_path
+from bangfu.schema.descriptions import FILTER, GLOBAL_ID
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.permissions import requires
 from bangfu.schema.prefetch import prefetch
@@ -47,7 +48,12 @@ class PersonFilter:
     category: models.Category | None = strawberry.field(
         default=None, description="Only persons holding this category today.", metadata=SCANS
     )
-    is_key_person: bool | None = strawberry.field(default=None, metadata=SCANS)
+    is_key_person: bool | None = strawberry.field(
+        default=None,
+        description="Only key persons (重点人, true) or only the others (false), as screening "
+        "flagged them (R5).",
+        metadata=SCANS,
+    )
     search: str | None = strawberry.field(
         default=None,
         description="A full ID number (exact match), or part of a name (matched literally); "
@@ -74,7 +80,12 @@ class HouseholdFilter:
         description="Only households with a current member holding this category.",
         metadata=SCANS,
     )
-    is_key_household: bool | None = strawberry.field(default=None, metadata=SCANS)
+    is_key_household: bool | None = strawberry.field(
+        default=None,
+        description="Only key households (重点户, true) or only the others (false), as "
+        "screening flagged them (R5).",
+        metadata=SCANS,
+    )
     search: str | None = strawberry.field(
         default=None,
         description="A current member's full ID number, or part of a member's name; at most "
@@ -160,26 +171,40 @@ class CoreQuery:
         "outside your area (the two look the same).",
         extensions=requires("registry:read"),
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(self, info: Info, id: Annotated[strawberry.ID, GLOBAL_ID]) -> Node | None:
         return await load_node(info, id)
 
     @strawberry.field(
         description=f"Objects by global ID, in order (at most {MAX_NODES}).",
         extensions=requires("registry:read"),
     )
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(
+                description=f"Global IDs, at most {MAX_NODES}; the answer has one entry per "
+                "ID, in the same order (null for one that names nothing you may see)."
+            ),
+        ],
+    ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise ValueError(_("ids: at most {maximum} IDs per request", maximum=MAX_NODES))
         return list(await asyncio.gather(*(load_node(info, id) for id in ids)))
 
     @strawberry.field(description="One person by global ID.", extensions=requires("registry:read"))
-    async def person(self, info: Info, id: strawberry.ID) -> PersonType | None:
+    async def person(
+        self, info: Info, id: Annotated[strawberry.ID, GLOBAL_ID]
+    ) -> PersonType | None:
         return await prefetched(info, await load_node(info, id, "Person"))
 
     @strawberry.field(
         description="One household by global ID.", extensions=requires("registry:read")
     )
-    async def household(self, info: Info, id: strawberry.ID) -> HouseholdType | None:
+    async def household(
+        self, info: Info, id: Annotated[strawberry.ID, GLOBAL_ID]
+    ) -> HouseholdType | None:
         return await prefetched(info, await load_node(info, id, "Household"))
 
     @strawberry.field(
@@ -189,9 +214,9 @@ class CoreQuery:
     async def persons(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        filter: PersonFilter | None = None,
+        first: First,
+        after: After = None,
+        filter: Annotated[PersonFilter | None, FILTER] = None,
     ) -> PersonConnection:
         statement = await persons_statement(info, filter)
         if filter is not None and filter.at_risk is not None:
@@ -227,9 +252,9 @@ class CoreQuery:
     async def households(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        filter: HouseholdFilter | None = None,
+        first: First,
+        after: After = None,
+        filter: Annotated[HouseholdFilter | None, FILTER] = None,
     ) -> HouseholdConnection:
         statement = await households_statement(info, filter)
         return await paginate(
@@ -247,7 +272,17 @@ class CoreQuery:
         description="Regions below `parentCode` (the top of the tree when omitted).",
         extensions=requires("registry:read"),
     )
-    async def regions(self, info: Info, parent_code: str | None = None) -> list[Region]:
+    async def regions(
+        self,
+        info: Info,
+        parent_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Code of the region whose children to list; omitted: the "
+                "regions at the top of the tree (the city)."
+            ),
+        ] = None,
+    ) -> list[Region]:
         if parent_code is None:
             async with info.context.read() as session:
                 rows = await session.scalars(
@@ -257,14 +292,34 @@ class CoreQuery:
         return await info.context.loaders["region_children"].load(parent_code)
 
     @strawberry.field(description="One region by code.", extensions=requires("registry:read"))
-    async def region(self, info: Info, code: str) -> Region | None:
+    async def region(
+        self,
+        info: Info,
+        code: Annotated[
+            str,
+            strawberry.argument(
+                description="The region's code: GB/T 2260 (6 digits) for the city and "
+                "counties, 9 digits for a township, 12 for a village."
+            ),
+        ],
+    ) -> Region | None:
         return await info.context.loaders["region"].load(code)
 
     @strawberry.field(
         description="Organisations, optionally of one region.",
         extensions=requires("registry:read"),
     )
-    async def organisations(self, info: Info, region_code: str | None = None) -> list[Organisation]:
+    async def organisations(
+        self,
+        info: Info,
+        region_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only the organisations serving exactly this region (not those "
+                "below it); omitted: all."
+            ),
+        ] = None,
+    ) -> list[Organisation]:
         statement = select(models.Organisation).order_by(models.Organisation.id)
         if region_code is not None:
             statement = statement.where(models.Organisation.region_code == region_code)

@@ -77,10 +77,19 @@ class Node:
 
 @strawberry.type(description="Where a page of a connection stands.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="Whether more objects follow this page: ask again with `after: endCursor`."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="Whether objects come before this page (true when `after` was given)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the first object of the page; null when the page is empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last object of the page, to pass as `after` for the "
+        "next page; null when the page is empty."
+    )
 
 
 def encode_cursor(pk: int) -> str:

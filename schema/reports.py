@@ -2,6 +2,7 @@
 
 import datetime as dt
 import enum
+from typing import Annotated
 from urllib.parse import urlencode
 
 import strawberry
@@ -12,21 +13,37 @@ from bangfu.core.i18n import _
 from bangfu.core.registry.models import Region, RegionLevel
 from bangfu.core.reports import links
 from bangfu.core.reports.export import ExportError, check_reason
+from bangfu.schema.descriptions import graphql_enum
 from bangfu.schema.permissions import requires
 
 PATHS = {"ROSTER": "/reports/roster.xlsx", "ASSESSMENT": "/reports/assessment.xlsx"}
 
 
-@strawberry.enum(description="The Excel reports one can download.")
 class ReportKind(enum.Enum):
     ROSTER = "ROSTER"
     ASSESSMENT = "ASSESSMENT"
 
 
+graphql_enum(
+    ReportKind,
+    name="ReportKind",
+    description="The Excel reports one can download.",
+    values={
+        "ROSTER": "The hardship roster (花名册) of a region: one row per living person "
+        "holding a hardship category, with the categories, the ten indicators, the paired "
+        "official and open care events; ID numbers masked unless asked in full.",
+        "ASSESSMENT": "The annual assessment (年度目标考核, R9) of a city or county for a "
+        "year: the ranking, a sheet per indicator with the lists behind the figures, charts.",
+    },
+)
+
+
 @strawberry.type(description="Where to download a report; open it before it expires.")
 class ReportLink:
     url: str = strawberry.field(description="A path on this service, with a signed `link`.")
-    expires_at: dt.datetime
+    expires_at: dt.datetime = strawberry.field(
+        description="When the link stops working (UTC): `reportLinkMinutes` after it was made."
+    )
 
 
 @strawberry.type
@@ -41,11 +58,34 @@ class ReportQuery:
     async def report_link(
         self,
         info: Info,
-        report: ReportKind,
-        region_code: str,
-        year: int | None = None,
-        full_id_numbers: bool = False,
-        reason: str | None = None,
+        report: Annotated[ReportKind, strawberry.argument(description="Which report.")],
+        region_code: Annotated[
+            str,
+            strawberry.argument(
+                description="The code of a city or a county-level division, in your area."
+            ),
+        ],
+        year: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The year assessed, 2000 to this one: needed for ASSESSMENT, "
+                "ignored for ROSTER."
+            ),
+        ] = None,
+        full_id_numbers: Annotated[
+            bool,
+            strawberry.argument(
+                description="Full ID numbers in the roster instead of masked ones: needs "
+                "registry:reveal and a `reason`. ROSTER only."
+            ),
+        ] = False,
+        reason: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Why you need the full ID numbers; kept in the audit trail with "
+                "your name. Needed with `fullIdNumbers`."
+            ),
+        ] = None,
     ) -> ReportLink:
         context = info.context
         kind = str(getattr(report, "value", report))

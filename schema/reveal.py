@@ -2,6 +2,7 @@
 
 import enum
 import logging
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from bangfu.core.registry.persons import read_id_number
 from bangfu.core.security import audit
 from bangfu.core.security.crypto import DecryptionError
 from bangfu.core.security.masking import mask_text
+from bangfu.schema.descriptions import ERRORS, INPUT, graphql_enum
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -25,15 +27,24 @@ MIN_REASON = 4
 MAX_REASON = 500
 
 
-@strawberry.enum(description="Fields `personReveal` can show in full.")
 class PersonRevealField(enum.Enum):
     ID_NUMBER = "ID_NUMBER"
 
 
-@strawberry.input
+graphql_enum(
+    PersonRevealField,
+    name="PersonRevealField",
+    description="Fields `personReveal` can show in full.",
+    values={"ID_NUMBER": "The full 18-character ID number (居民身份证号码), unmasked."},
+)
+
+
+@strawberry.input(description="Whose data to show in full, which, and why (`personReveal`).")
 class PersonRevealInput:
     id: strawberry.ID = strawberry.field(description="The Person.")
-    fields: list[PersonRevealField]
+    fields: list[PersonRevealField] = strawberry.field(
+        description="The fields to show in full; at least one."
+    )
     reason: str = strawberry.field(
         description="Why you need it (kept in the audit trail with your name)."
     )
@@ -41,8 +52,10 @@ class PersonRevealInput:
 
 @strawberry.type(description="The revealed values; fields not asked for stay null.")
 class PersonRevealPayload:
-    id_number: str | None
-    errors: list[CoreError]
+    id_number: str | None = strawberry.field(
+        description="The full ID number, when asked for and the input was accepted."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type
@@ -51,7 +64,9 @@ class RevealMutation:
         description="Show a person's full ID number, for a reason. Every reveal is audited.",
         extensions=requires("registry:reveal"),
     )
-    async def person_reveal(self, info: Info, input: PersonRevealInput) -> PersonRevealPayload:
+    async def person_reveal(
+        self, info: Info, input: Annotated[PersonRevealInput, INPUT]
+    ) -> PersonRevealPayload:
         async def work(session: AsyncSession) -> str:
             return await _reveal(info, session, input)
 

@@ -11,13 +11,17 @@ from bangfu.core.roster.headers import Column, columns_of
 class RosterColumnInfo:
     key: str = strawberry.field(description="The English header, e.g. `id_number`.")
     header_zh: str = strawberry.field(description="The Chinese header, e.g. `身份证号`.")
-    required: bool
+    required: bool = strawberry.field(
+        description="Whether the file must have this column: a file without it is refused."
+    )
     household: bool = strawberry.field(
         description="A household column: filled on the head's row only."
     )
     plugin: str | None = strawberry.field(description="The plugin that reads it; null for core.")
-    description: str
-    example: str
+    description: str = strawberry.field(
+        description="What to write in the column, for the person filling the roster in."
+    )
+    example: str = strawberry.field(description="A valid value, as it would be written.")
 
     @staticmethod
     def of(column: Column) -> "RosterColumnInfo":

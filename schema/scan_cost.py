@@ -95,7 +95,14 @@ JUDGES_ONE = ScanCost(fixed=JUDGED_PERSON, stored=ScanCost(fixed=STORED_PERSON))
 
 
 #: The type of an optional ``regionCode`` argument of a field: it narrows what it reads.
-RegionCode = Annotated[str | None, strawberry.argument(metadata=NARROWS)]
+RegionCode = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Only what lies in this region or below it (a region code within your "
+        "area); omitted: your whole area.",
+        metadata=NARROWS,
+    ),
+]
 
 
 class MissingScanCostError(RuntimeError):

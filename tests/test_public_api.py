@@ -106,6 +106,7 @@ PUBLIC_NAMES = [
     "check_first",
     "decode_id",
     "direct",
+    "graphql_enum",
     "grouped",
     "hookimpl",
     "migrate",
@@ -139,6 +140,7 @@ TESTING_NAMES = [
     "StatementCounter",
     "get_plugin_manager",
     "make_id_number",
+    "missing_descriptions",
 ]
 
 

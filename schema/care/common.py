@@ -15,41 +15,136 @@ from bangfu.core.errors import DomainError
 from bangfu.core.security.models import User
 from bangfu.schema.care.loaders import load
 from bangfu.schema.context import filter_region_path
+from bangfu.schema.descriptions import graphql_enum
 from bangfu.schema.relay import decode_id, to_global_id
 from bangfu.schema.types import Organisation
 
 S = TypeVar("S", bound=CareService)
 
-strawberry.enum(
+graphql_enum(
     enums.ProblemDomain,
     name="ProblemDomain",
     description="What a problem or measure is about (R4).",
+    values={
+        "LIVING": "Living assistance (生活救助): food, clothing, the cost of daily life.",
+        "EDUCATION": "Education assistance (教育救助): schooling, fees, dropping out.",
+        "MEDICAL": "Medical assistance (医疗救助): illness, insurance, treatment costs.",
+        "HOUSING": "Housing assistance (住房救助): unsafe or missing housing.",
+        "EMPLOYMENT": "Employment assistance (就业救助): work and income from work.",
+        "CARE": "Care (有人管): nobody looking after the person, guardianship, company.",
+    },
 )
-strawberry.enum(enums.VisitOutcome, name="VisitOutcome", description="How a screening visit went.")
-strawberry.enum(enums.Severity, name="Severity")
-strawberry.enum(
-    enums.MeasureStatus, name="MeasureStatus", description="DONE and CANCELLED are final."
+graphql_enum(
+    enums.VisitOutcome,
+    name="VisitOutcome",
+    description="How a screening visit (排查走访) went.",
+    values={
+        "VISITED": "The household was visited; its problems are recorded with the visit.",
+        "NOT_FOUND": "Nobody was found at the address; the household needs another visit.",
+        "REFUSED": "The household refused the visit.",
+    },
 )
-strawberry.enum(enums.FundingSource, name="FundingSource", description="Who pays (R4).")
-strawberry.enum(
-    enums.FiveKnownItem, name="FiveKnownItem", description="The five knowns (五个知晓)."
+graphql_enum(
+    enums.Severity,
+    name="Severity",
+    description="How serious a problem found by screening is, as the visitor judged it.",
+    values={
+        "LOW": "Minor.",
+        "MEDIUM": "Serious.",
+        "HIGH": "Grave. Whether a problem is key (重点问题) is recorded apart from its "
+        "severity (`Problem.isKey`).",
+    },
 )
-strawberry.enum(enums.ResponseKind, name="CareResponseKind")
-strawberry.enum(
+graphql_enum(
+    enums.MeasureStatus,
+    name="MeasureStatus",
+    description="Where a measure of an assistance plan stands. DONE and CANCELLED are final.",
+    values={
+        "PLANNED": "Agreed, not yet started.",
+        "UNDER_WAY": "Started, not finished.",
+        "DONE": "Carried out (final).",
+        "CANCELLED": "Dropped without being carried out (final).",
+    },
+)
+graphql_enum(
+    enums.FundingSource,
+    name="FundingSource",
+    description="Who pays for a measure (R4): government assistance or social donations.",
+    values={
+        "GOVERNMENT_PROGRAMME": "Government assistance (政府救助): paid by a public programme.",
+        "SOCIAL_DONATION": "Social donation (社会捐助): paid from donations (`donationAllocate`).",
+    },
+)
+graphql_enum(
+    enums.FiveKnownItem,
+    name="FiveKnownItem",
+    description="The five knowns (五个知晓) a paired official keeps about their person (R6).",
+    values={
+        "FAMILY_SITUATION": "Family situation (家庭情况).",
+        "ECONOMIC_SITUATION": "Economic situation (经济状况).",
+        "WISHES": "Wishes for the future (未来意愿).",
+        "DIFFICULTIES": "Current difficulties (当前困难).",
+        "MEDICAL_AND_SCHOOLING": "Medical care and schooling (就医就学情况).",
+    },
+)
+graphql_enum(
+    enums.ResponseKind,
+    name="CareResponseKind",
+    description="How a paired official answered a care event (R6).",
+    values={
+        "VISIT": "A visit in person (上门看望).",
+        "CALL": "A telephone or video call (电话问候).",
+    },
+)
+graphql_enum(
     enums.DueState,
     name="DueState",
     description="Where a care event stands against its deadline (Asia/Shanghai day); "
     "computed, never stored.",
+    values={
+        "NOT_DUE": "Open; the deadline is further away than the due-soon window "
+        "(BANGFU_CARE_DUE_SOON_DAYS, 1 day by default).",
+        "DUE_SOON": "Open; the deadline is today or within the due-soon window.",
+        "OVERDUE": "Open; the deadline has passed.",
+        "ANSWERED_ON_TIME": "Answered on or before the deadline.",
+        "ANSWERED_LATE": "Answered after the deadline.",
+    },
 )
-strawberry.enum(CareEventKind, name="CareEventKind", description="The five cares (五个关心).")
-strawberry.enum(Holiday, name="Holiday", description="Major holidays (China's calendar).")
+graphql_enum(
+    CareEventKind,
+    name="CareEventKind",
+    description="The five cares (五个关心) of R6: situations the paired official must act on "
+    "by a deadline.",
+    values={
+        "HOSPITALISATION": "Serious illness or hospitalisation (大病住院).",
+        "SCHOOL_DROPOUT": "A child dropping out of school (子女辍学).",
+        "DISASTER": "An accidental disaster (意外灾害).",
+        "BEREAVEMENT": "The death of a family member (家人去世).",
+        "HOLIDAY": "A major holiday (重大节日); its deadline falls before the holiday.",
+    },
+)
+graphql_enum(
+    Holiday,
+    name="Holiday",
+    description="The major holidays (重大节日) at which paired officials call on their "
+    "persons; dates follow China's official calendar.",
+    values={
+        "NEW_YEAR": "New Year's Day (元旦), 1 January.",
+        "SPRING_FESTIVAL": "Spring Festival (春节), the lunar new year.",
+        "QINGMING": "Qingming Festival (清明节), early April.",
+        "LABOUR_DAY": "Labour Day (劳动节), 1 May.",
+        "DRAGON_BOAT": "Dragon Boat Festival (端午节), 5th day of the 5th lunar month.",
+        "MID_AUTUMN": "Mid-Autumn Festival (中秋节), 15th day of the 8th lunar month.",
+        "NATIONAL_DAY": "National Day (国庆节), 1 October.",
+    },
+)
 
 
 @strawberry.type(
     name="StaffMember", description="A user who does care work: a paired official, a visitor."
 )
 class StaffMember:
-    display_name: str
+    display_name: str = strawberry.field(description="The user's name for people to read.")
 
     @strawberry.field(description="The global ID of the user.")
     @staticmethod

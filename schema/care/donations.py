@@ -2,7 +2,7 @@
 
 import datetime as dt
 import decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -16,7 +16,8 @@ from bangfu.core.registry.models import Category
 from bangfu.schema.care.common import StaffMember, care_service, key_of, staff
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.plans import MeasureType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.descriptions import ERRORS, GLOBAL_ID, INPUT
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import Allowed, Guard, IsAuthenticated, requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -24,11 +25,15 @@ from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Region
 
 
-@strawberry.input
+@strawberry.input(
+    description="A social donation received (`donationRecord`), with what it may be spent on."
+)
 class DonationRecordInput:
-    donor: str
+    donor: str = strawberry.field(
+        description="Who gave it: a person's or a company's name (at most 200 characters)."
+    )
     amount: decimal.Decimal = strawberry.field(description='Yuan, exact (a string "5000.00").')
-    received_on: dt.date
+    received_on: dt.date = strawberry.field(description="The day it was received.")
     region_code: str | None = strawberry.field(
         default=None, description="The area it may be spent in; your own area by default."
     )
@@ -40,13 +45,16 @@ class DonationRecordInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="Part of a donation to give to a plan measure (`donationAllocate`).")
 class DonationAllocateInput:
-    donation_id: strawberry.ID
+    donation_id: strawberry.ID = strawberry.field(description="The donation's global ID.")
     measure_id: strawberry.ID = strawberry.field(
         description="An AssistanceMeasure funded by SOCIAL_DONATION."
     )
-    amount: decimal.Decimal
+    amount: decimal.Decimal = strawberry.field(
+        description='Yuan, exact (a string "500.00"), more than 0 and at most what remains '
+        "of the donation."
+    )
     allocated_on: dt.date | None = strawberry.field(default=None, description="Today by default.")
 
 
@@ -75,7 +83,7 @@ class RemainderGuard(Allowed):
 
 @strawberry.type(name="DonationAllocation", description="Part of a donation given to a measure.")
 class AllocationType:
-    allocated_on: dt.date
+    allocated_on: dt.date = strawberry.field(description="The day it was allocated.")
 
     @strawberry.field(description="The global ID of the allocation.")
     @staticmethod
@@ -87,12 +95,12 @@ class AllocationType:
     def amount(root: DonationAllocation) -> decimal.Decimal:
         return to_yuan(root.amount_fen)
 
-    @strawberry.field
+    @strawberry.field(description="The assistance measure it funds; null when you may not see it.")
     @staticmethod
     async def measure(root: DonationAllocation, info: Info) -> MeasureType | None:
         return await load(info, "care_measure", root.measure_id)
 
-    @strawberry.field
+    @strawberry.field(description="The user who allocated it.")
     @staticmethod
     async def allocated_by(root: DonationAllocation, info: Info) -> StaffMember | None:
         return await staff(info, root.allocated_by_id)
@@ -104,8 +112,8 @@ class AllocationType:
 
 @strawberry.type(name="Donation", description="A social donation (社会捐助, R4).")
 class DonationType:
-    donor: str
-    received_on: dt.date
+    donor: str = strawberry.field(description="Who gave it.")
+    received_on: dt.date = strawberry.field(description="The day it was received.")
     category: Category | None = strawberry.field(description="Restriction, if any.")
     domain: ProblemDomain | None = strawberry.field(description="Restriction, if any.")
 
@@ -154,35 +162,50 @@ class DonationType:
         return isinstance(obj, Donation)
 
 
-@strawberry.type(name="DonationEdge", description="A Donation and its cursor.")
+@strawberry.type(name="DonationEdge", description="A donation and its cursor.")
 class DonationEdge:
-    cursor: str
-    node: DonationType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: DonationType = strawberry.field(description="The donation.")
 
 
-@strawberry.type(name="DonationConnection", description="A page of Donation objects.")
+@strawberry.type(
+    name="DonationConnection", description="A page of donations, with the total count."
+)
 class DonationConnection(Page):
-    edges: list[DonationEdge]
-    nodes: list[DonationType]
+    edges: list[DonationEdge] = strawberry.field(
+        description="The donations of this page with their cursors, in order."
+    )
+    nodes: list[DonationType] = strawberry.field(
+        description="The donations of this page, in order: `edges` without the cursors."
+    )
 
 
-@strawberry.type(name="DonationPayload")
+@strawberry.type(name="DonationPayload", description="The result of `donationRecord`.")
 class DonationPayload:
-    donation: DonationType | None
-    errors: list[CoreError]
+    donation: DonationType | None = strawberry.field(
+        description="The donation as recorded; null when the input was refused."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type(name="DonationAllocatePayload")
+@strawberry.type(name="DonationAllocatePayload", description="The result of `donationAllocate`.")
 class DonationAllocatePayload:
-    allocation: AllocationType | None
-    donation: DonationType | None
-    errors: list[CoreError]
+    allocation: AllocationType | None = strawberry.field(
+        description="The allocation made; null when the input was refused."
+    )
+    donation: DonationType | None = strawberry.field(
+        description="The donation after the allocation (its `remaining` lower); null when the "
+        "input was refused."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(name="Query")
 class DonationQuery:
     @strawberry.field(description="One donation by global ID.", extensions=requires("care:read"))
-    async def donation(self, info: Info, id: strawberry.ID) -> DonationType | None:
+    async def donation(
+        self, info: Info, id: Annotated[strawberry.ID, GLOBAL_ID]
+    ) -> DonationType | None:
         key = key_of(id, "Donation")
         return None if key < 0 else await load(info, "care_donation", key)
 
@@ -190,9 +213,7 @@ class DonationQuery:
         description="Donations for your area or an area around it, newest first.",
         extensions=requires("care:read"),
     )
-    async def donations(
-        self, info: Info, first: int, after: str | None = None
-    ) -> DonationConnection:
+    async def donations(self, info: Info, first: First, after: After = None) -> DonationConnection:
         return await paginate(
             info.context,
             DonationConnection,
@@ -211,7 +232,9 @@ class DonationMutation:
         description="Record a social donation with its restrictions.",
         extensions=requires("donation:write"),
     )
-    async def donation_record(self, info: Info, input: DonationRecordInput) -> DonationPayload:
+    async def donation_record(
+        self, info: Info, input: Annotated[DonationRecordInput, INPUT]
+    ) -> DonationPayload:
         async def work(donations: Donations) -> Donation:
             return await donations.record(
                 input.donor,
@@ -230,7 +253,7 @@ class DonationMutation:
         extensions=requires("donation:allocate"),
     )
     async def donation_allocate(
-        self, info: Info, input: DonationAllocateInput
+        self, info: Info, input: Annotated[DonationAllocateInput, INPUT]
     ) -> DonationAllocatePayload:
         async def work(donations: Donations) -> dict[str, Any]:
             allocation = await donations.allocate(

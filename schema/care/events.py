@@ -23,7 +23,8 @@ from bangfu.core.security.models import User
 from bangfu.schema.care.common import StaffMember, care_service, key_of, region_path, staff
 from bangfu.schema.care.loaders import load
 from bangfu.schema.composed import PersonType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.descriptions import ERRORS, FILTER, GLOBAL_ID, INPUT
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -36,9 +37,11 @@ SENSITIVE_KINDS = frozenset({CareEventKind.HOSPITALISATION})
 
 @strawberry.type(name="CareResponse", description="A visit or call answering a care event.")
 class CareResponseType:
-    kind: ResponseKind
-    responded_on: dt.date
-    notes: str
+    kind: ResponseKind = strawberry.field(description="A visit or a call.")
+    responded_on: dt.date = strawberry.field(description="The day of the visit or call.")
+    notes: str = strawberry.field(
+        description="What the official found and did, free text; empty when none were written."
+    )
     help_given: str | None = strawberry.field(description="What help was given, if any.")
 
     @strawberry.field(description="The global ID of the response.")
@@ -46,7 +49,7 @@ class CareResponseType:
     def id(root: CareResponse) -> strawberry.ID:
         return strawberry.ID(to_global_id("CareResponse", root.id))
 
-    @strawberry.field
+    @strawberry.field(description="The user who visited or called.")
     @staticmethod
     async def responder(root: CareResponse, info: Info) -> StaffMember | None:
         return await staff(info, root.responder_id)
@@ -58,8 +61,8 @@ class CareResponseType:
 
 @strawberry.type(name="CareEventCount", description="How many events are in a due state.")
 class CareEventCount:
-    due_state: DueState
-    count: int
+    due_state: DueState = strawberry.field(description="The due state counted.")
+    count: int = strawberry.field(description="How many matching events are in it (0 or more).")
 
 
 @strawberry.type(
@@ -69,10 +72,15 @@ class CareEventCount:
 )
 class CareEscalation:
     organisation_id: strawberry.Private[int | None]
-    overdue: int
-    oldest_deadline: dt.date
+    overdue: int = strawberry.field(description="How many of its events are OVERDUE.")
+    oldest_deadline: dt.date = strawberry.field(
+        description="The earliest deadline among them: how long the oldest has waited."
+    )
 
-    @strawberry.field
+    @strawberry.field(
+        description="The organisation the paired officials work for; null for the events of "
+        "persons with no active pairing."
+    )
     async def organisation(self, info: Info) -> Organisation | None:
         if self.organisation_id is None:
             return None
@@ -84,12 +92,20 @@ class CareEventFilter:
     region_code: str | None = strawberry.field(
         default=None, description="Persons living there.", metadata=NARROWS
     )
-    kinds: list[CareEventKind] | None = strawberry.field(default=None, metadata=SCANS)
-    due_states: list[DueState] | None = strawberry.field(default=None, metadata=SCANS)
+    kinds: list[CareEventKind] | None = strawberry.field(
+        default=None, description="Only events of one of these kinds.", metadata=SCANS
+    )
+    due_states: list[DueState] | None = strawberry.field(
+        default=None,
+        description="Only events in one of these due states (judged today).",
+        metadata=SCANS,
+    )
     open_only: bool = strawberry.field(
         default=False, description="Not answered yet.", metadata=SCANS
     )
-    person_id: strawberry.ID | None = strawberry.field(default=None, metadata=INDEXED)
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only the events of this person (a global ID).", metadata=INDEXED
+    )
     responsible_organisation_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="Events whose person's paired official works there.",
@@ -100,36 +116,50 @@ class CareEventFilter:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A situation that calls for care (`careEventRaise`, R6).")
 class CareEventRaiseInput:
-    person_id: strawberry.ID
-    kind: CareEventKind
+    person_id: strawberry.ID = strawberry.field(description="The person's global ID.")
+    kind: CareEventKind = strawberry.field(description="Which of the five cares.")
     occurred_on: dt.date = strawberry.field(description="For HOLIDAY: the holiday.")
-    summary: str = ""
+    summary: str = strawberry.field(
+        default="",
+        description="What happened, for the official (at most 500 characters); for a "
+        "hospitalisation it is health data, shown only with registry:read-sensitive.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A visit or call answering a care event (`careEventRespond`).")
 class CareEventRespondInput:
-    event_id: strawberry.ID
-    kind: ResponseKind
-    notes: str
-    help_given: str | None = None
+    event_id: strawberry.ID = strawberry.field(description="The care event's global ID.")
+    kind: ResponseKind = strawberry.field(description="A visit or a call.")
+    notes: str = strawberry.field(description="What the official found and did, free text.")
+    help_given: str | None = strawberry.field(
+        default=None, description="What help was given, if any, free text."
+    )
     responded_on: dt.date | None = strawberry.field(default=None, description="Today by default.")
 
 
-@strawberry.input
+@strawberry.input(
+    description="A major holiday whose care events to raise (`careHolidayEventsRaise`)."
+)
 class CareHolidayEventsRaiseInput:
-    holiday: Holiday
-    year: int
+    holiday: Holiday = strawberry.field(description="The holiday.")
+    year: int = strawberry.field(
+        description="The year of the holiday (its date follows China's official calendar)."
+    )
 
 
-@strawberry.type(name="CareHolidayEventsPayload")
+@strawberry.type(
+    name="CareHolidayEventsPayload", description="The result of `careHolidayEventsRaise`."
+)
 class CareHolidayEventsPayload:
     raised: int = strawberry.field(
         default=0, description="Events raised now (0 when raised before)."
     )
-    holiday_date: dt.date | None
-    errors: list[CoreError]
+    holiday_date: dt.date | None = strawberry.field(
+        description="The holiday's date that year; null when the input was refused."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 async def events_statement(info: Info, filter: "CareEventFilter | None") -> Select[Any]:
@@ -174,7 +204,7 @@ def _paired_with(official_id: int | None) -> Select[Any]:
 
 @strawberry.type(name="CareEvent", description="Something that calls for care (五个关心).")
 class CareEventType:
-    kind: CareEventKind
+    kind: CareEventKind = strawberry.field(description="Which of the five cares.")
     occurred_on: dt.date = strawberry.field(description="For HOLIDAY: the holiday.")
     deadline: dt.date = strawberry.field(description="Answer on or before this day.")
     raised_by: str = strawberry.field(
@@ -224,35 +254,50 @@ class CareEventType:
         return isinstance(obj, CareEvent)
 
 
-@strawberry.type(name="CareEventEdge", description="A CareEvent and its cursor.")
+@strawberry.type(name="CareEventEdge", description="A care event and its cursor.")
 class CareEventEdge:
-    cursor: str
-    node: CareEventType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: CareEventType = strawberry.field(description="The care event.")
 
 
-@strawberry.type(name="CareEventConnection", description="A page of CareEvent objects.")
+@strawberry.type(
+    name="CareEventConnection", description="A page of care events, with the total count."
+)
 class CareEventConnection(Page):
-    edges: list[CareEventEdge]
-    nodes: list[CareEventType]
+    edges: list[CareEventEdge] = strawberry.field(
+        description="The care events of this page with their cursors, in order."
+    )
+    nodes: list[CareEventType] = strawberry.field(
+        description="The care events of this page, in order: `edges` without the cursors."
+    )
 
 
-@strawberry.type(name="CareEventPayload")
+@strawberry.type(name="CareEventPayload", description="The result of `careEventRaise`.")
 class CareEventPayload:
-    care_event: CareEventType | None
-    errors: list[CoreError]
+    care_event: CareEventType | None = strawberry.field(
+        description="The event raised, with its deadline; null when the input was refused."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type(name="CareEventRespondPayload")
+@strawberry.type(name="CareEventRespondPayload", description="The result of `careEventRespond`.")
 class CareEventRespondPayload:
-    response: CareResponseType | None
-    care_event: CareEventType | None
-    errors: list[CoreError]
+    response: CareResponseType | None = strawberry.field(
+        description="The response recorded; null when the input was refused."
+    )
+    care_event: CareEventType | None = strawberry.field(
+        description="The event after the response (answered by the first one); null when the "
+        "input was refused."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(name="Query")
 class CareEventQuery:
     @strawberry.field(description="One care event by global ID.", extensions=requires("care:read"))
-    async def care_event(self, info: Info, id: strawberry.ID) -> CareEventType | None:
+    async def care_event(
+        self, info: Info, id: Annotated[strawberry.ID, GLOBAL_ID]
+    ) -> CareEventType | None:
         key = key_of(id, "CareEvent")
         return None if key < 0 else await load(info, "care_event", key)
 
@@ -263,9 +308,9 @@ class CareEventQuery:
     async def care_events(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        filter: CareEventFilter | None = None,
+        first: First,
+        after: After = None,
+        filter: Annotated[CareEventFilter | None, FILTER] = None,
     ) -> CareEventConnection:
         statement = await events_statement(info, filter)
         return await paginate(
@@ -285,9 +330,15 @@ class CareEventQuery:
     async def my_care_events(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        include_answered: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
+        first: First,
+        after: After = None,
+        include_answered: Annotated[
+            bool,
+            strawberry.argument(
+                description="Also the events already answered; by default only open ones.",
+                metadata=INDEXED,
+            ),
+        ] = False,
     ) -> CareEventConnection:
         statement = await events_statement(
             info, CareEventFilter(paired_with_me=True, open_only=not include_answered)
@@ -308,7 +359,7 @@ class CareEventQuery:
         metadata=SCANS,
     )
     async def care_event_counts(
-        self, info: Info, filter: CareEventFilter | None = None
+        self, info: Info, filter: Annotated[CareEventFilter | None, FILTER] = None
     ) -> list[CareEventCount]:
         context = info.context
         state = due_state_of(context.settings, context.today).label("due_state")
@@ -352,7 +403,9 @@ class CareEventMutation:
         description="Raise a care event; its deadline follows the SLA of its kind.",
         extensions=requires("care:raise"),
     )
-    async def care_event_raise(self, info: Info, input: CareEventRaiseInput) -> CareEventPayload:
+    async def care_event_raise(
+        self, info: Info, input: Annotated[CareEventRaiseInput, INPUT]
+    ) -> CareEventPayload:
         async def work(events: CareEvents) -> CareEvent:
             return await events.raise_event(
                 decode_id(input.person_id, "Person", "input.personId"),
@@ -369,7 +422,7 @@ class CareEventMutation:
         extensions=requires("care:respond"),
     )
     async def care_event_respond(
-        self, info: Info, input: CareEventRespondInput
+        self, info: Info, input: Annotated[CareEventRespondInput, INPUT]
     ) -> CareEventRespondPayload:
         may_answer_any = info.context.allowed("care:respond-any")
 
@@ -395,7 +448,7 @@ class CareEventMutation:
         extensions=requires("care:holidays"),
     )
     async def care_holiday_events_raise(
-        self, info: Info, input: CareHolidayEventsRaiseInput
+        self, info: Info, input: Annotated[CareHolidayEventsRaiseInput, INPUT]
     ) -> CareHolidayEventsPayload:
         holiday = Holiday(input.holiday)
 

@@ -25,7 +25,8 @@ from bangfu.schema.care.common import StaffMember, care_service, key_of, region_
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import PersonConnection, PersonEdge, PersonType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.descriptions import ERRORS, FILTER, GLOBAL_ID, INPUT
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -39,13 +40,15 @@ from bangfu.schema.transactions import run_mutation
 class FiveKnownEntry:
     id: strawberry.Private[int]
     person_id: strawberry.Private[int]
-    item: FiveKnownItem
+    item: FiveKnownItem = strawberry.field(description="Which of the five knowns.")
     note: str | None = strawberry.field(
         description="What the official knows: sensitive (PIPL art. 28), only with "
         "registry:read-sensitive; null with FORBIDDEN otherwise.",
         extensions=note_access("FiveKnown", "note"),
     )
-    verified_on: dt.date
+    verified_on: dt.date = strawberry.field(
+        description="The day the official last checked the note with the person."
+    )
     stale: bool = strawberry.field(description="Verified longer ago than the staleness limit.")
 
 
@@ -81,12 +84,19 @@ def five_knowns(info: Info, rows: list[FiveKnown]) -> FiveKnowns:
 
 @strawberry.input(description="One five-knowns item to record.")
 class FiveKnownInput:
-    item: FiveKnownItem
-    note: str = strawberry.field(metadata=SENSITIVE_TEXT)
+    item: FiveKnownItem = strawberry.field(description="Which of the five knowns.")
+    note: str = strawberry.field(
+        description="What the official knows, free text: sensitive (PIPL art. 28), masked in "
+        "the audit trail and shown only with registry:read-sensitive.",
+        metadata=SENSITIVE_TEXT,
+    )
     verified_on: dt.date | None = strawberry.field(default=None, description="Today by default.")
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new one-to-one pairing (一包一) of an official with a hardship person "
+    "(`pairingStart`, R6)."
+)
 class PairingStartInput:
     person_id: strawberry.ID = strawberry.field(
         description="A hardship person without an active pairing."
@@ -97,23 +107,36 @@ class PairingStartInput:
     start_date: dt.date | None = strawberry.field(default=None, description="Today by default.")
 
 
-@strawberry.input
+@strawberry.input(description="A pairing to end (`pairingEnd`); it stays in the hand-over history.")
 class PairingEndInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The pairing's global ID.")
     reason: str = strawberry.field(description="Why, e.g. the hand-over to another official.")
     end_date: dt.date | None = strawberry.field(default=None, description="Today by default.")
 
 
-@strawberry.input
+@strawberry.input(
+    description="Five-knowns items to record or verify again (`pairingFiveKnownsUpdate`)."
+)
 class PairingFiveKnownsUpdateInput:
-    pairing_id: strawberry.ID
-    items: list[FiveKnownInput]
+    pairing_id: strawberry.ID = strawberry.field(description="The global ID of an active pairing.")
+    items: list[FiveKnownInput] = strawberry.field(
+        description="The items to record; each replaces that item's note and verification "
+        "day, the others stay as they are."
+    )
 
 
 @strawberry.input(description="Filters for `pairings`; all given filters must hold.")
 class PairingFilter:
-    person_id: strawberry.ID | None = strawberry.field(default=None, metadata=INDEXED)
-    official_id: strawberry.ID | None = strawberry.field(default=None, metadata=INDEXED)
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Only the pairings of this person (a global ID).",
+        metadata=INDEXED,
+    )
+    official_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Only the pairings of this official (the `StaffMember.id`).",
+        metadata=INDEXED,
+    )
     region_code: str | None = strawberry.field(
         default=None, description="Persons living there.", metadata=NARROWS
     )
@@ -126,16 +149,18 @@ class PairingFilter:
     name="Pairing", description="An official responsible for a hardship person (一包一)."
 )
 class PairingType:
-    start_date: dt.date
+    start_date: dt.date = strawberry.field(description="The first day of the pairing.")
     end_date: dt.date | None = strawberry.field(description="Empty while the pairing holds.")
-    end_reason: str | None
+    end_reason: str | None = strawberry.field(
+        description="Why it ended (a hand-over to another official, say); null while it holds."
+    )
 
     @strawberry.field(description="The global ID of the pairing.")
     @staticmethod
     def id(root: Pairing) -> strawberry.ID:
         return strawberry.ID(to_global_id("Pairing", root.id))
 
-    @strawberry.field
+    @strawberry.field(description="Whether the pairing holds now (no `endDate`).")
     @staticmethod
     def active(root: Pairing) -> bool:
         return root.end_date is None
@@ -162,7 +187,7 @@ class PairingType:
 
 @strawberry.type(name="PairedOfficial", description="An official and the persons paired with them.")
 class PairedOfficial:
-    @strawberry.field
+    @strawberry.field(description="The official.")
     @staticmethod
     def official(root: User) -> StaffMember:
         return cast(Any, root)  # the official's row, shown as a StaffMember
@@ -188,40 +213,57 @@ class PairedOfficial:
         return isinstance(obj, User)
 
 
-@strawberry.type(name="PairingEdge", description="A Pairing and its cursor.")
+@strawberry.type(name="PairingEdge", description="A pairing and its cursor.")
 class PairingEdge:
-    cursor: str
-    node: PairingType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: PairingType = strawberry.field(description="The pairing.")
 
 
-@strawberry.type(name="PairingConnection", description="A page of Pairing objects.")
+@strawberry.type(name="PairingConnection", description="A page of pairings, with the total count.")
 class PairingConnection(Page):
-    edges: list[PairingEdge]
-    nodes: list[PairingType]
+    edges: list[PairingEdge] = strawberry.field(
+        description="The pairings of this page with their cursors, in order."
+    )
+    nodes: list[PairingType] = strawberry.field(
+        description="The pairings of this page, in order: `edges` without the cursors."
+    )
 
 
-@strawberry.type(name="PairedOfficialEdge", description="A PairedOfficial and its cursor.")
+@strawberry.type(name="PairedOfficialEdge", description="A paired official and its cursor.")
 class PairedOfficialEdge:
-    cursor: str
-    node: PairedOfficial
+    cursor: str = strawberry.field(description=CURSOR)
+    node: PairedOfficial = strawberry.field(description="The paired official.")
 
 
-@strawberry.type(name="PairedOfficialConnection", description="A page of PairedOfficial objects.")
+@strawberry.type(
+    name="PairedOfficialConnection", description="A page of paired officials, with the total count."
+)
 class PairedOfficialConnection(Page):
-    edges: list[PairedOfficialEdge]
-    nodes: list[PairedOfficial]
+    edges: list[PairedOfficialEdge] = strawberry.field(
+        description="The paired officials of this page with their cursors, in order."
+    )
+    nodes: list[PairedOfficial] = strawberry.field(
+        description="The paired officials of this page, in order: `edges` without the cursors."
+    )
 
 
-@strawberry.type(name="PairingPayload")
+@strawberry.type(
+    name="PairingPayload",
+    description="The result of `pairingStart`, `pairingEnd` or `pairingFiveKnownsUpdate`.",
+)
 class PairingPayload:
-    pairing: PairingType | None
-    errors: list[CoreError]
+    pairing: PairingType | None = strawberry.field(
+        description="The pairing after the change; null when the input was refused."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(name="Query")
 class PairingQuery:
     @strawberry.field(description="One pairing by global ID.", extensions=requires("care:read"))
-    async def pairing(self, info: Info, id: strawberry.ID) -> PairingType | None:
+    async def pairing(
+        self, info: Info, id: Annotated[strawberry.ID, GLOBAL_ID]
+    ) -> PairingType | None:
         key = key_of(id, "Pairing")
         return None if key < 0 else await load(info, "care_pairing", key)
 
@@ -232,9 +274,9 @@ class PairingQuery:
     async def pairings(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        filter: PairingFilter | None = None,
+        first: First,
+        after: After = None,
+        filter: Annotated[PairingFilter | None, FILTER] = None,
     ) -> PairingConnection:
         filter = filter or PairingFilter()
         statement = select(Pairing)
@@ -265,7 +307,7 @@ class PairingQuery:
         metadata=SCANS,  # an anti-join over the area's persons
     )
     async def unpaired_persons(
-        self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
+        self, info: Info, first: First, after: After = None, region_code: RegionCode = None
     ) -> PersonConnection:
         statement = unpaired_hardship_persons(info.context.today)
         path = await region_path(info, region_code)
@@ -291,10 +333,24 @@ class PairingQuery:
     async def paired_officials(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        overloaded_only: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
-        more_than: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
+        first: First,
+        after: After = None,
+        overloaded_only: Annotated[
+            bool,
+            strawberry.argument(
+                description="Only officials paired with more persons than the threshold "
+                "(`moreThan`, else BANGFU_PAIRING_OVERLOAD_THRESHOLD, 5 by default).",
+                metadata=INDEXED,
+            ),
+        ] = False,
+        more_than: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Only officials paired with more persons than this; implies "
+                "`overloadedOnly`.",
+                metadata=INDEXED,
+            ),
+        ] = None,
     ) -> PairedOfficialConnection:
         threshold = 0
         if overloaded_only or more_than is not None:
@@ -319,7 +375,9 @@ class PairingMutation:
         "while the person has an active pairing.",
         extensions=requires("pairing:write"),
     )
-    async def pairing_start(self, info: Info, input: PairingStartInput) -> PairingPayload:
+    async def pairing_start(
+        self, info: Info, input: Annotated[PairingStartInput, INPUT]
+    ) -> PairingPayload:
         async def work(pairings: Pairings) -> Pairing:
             return await pairings.start(
                 decode_id(input.person_id, "Person", "input.personId"),
@@ -333,7 +391,9 @@ class PairingMutation:
         description="End a pairing (it stays as hand-over history); then start the next.",
         extensions=requires("pairing:write"),
     )
-    async def pairing_end(self, info: Info, input: PairingEndInput) -> PairingPayload:
+    async def pairing_end(
+        self, info: Info, input: Annotated[PairingEndInput, INPUT]
+    ) -> PairingPayload:
         async def work(pairings: Pairings) -> Pairing:
             return await pairings.end(
                 decode_id(input.id, "Pairing", "input.id"), input.end_date, input.reason
@@ -347,7 +407,7 @@ class PairingMutation:
         extensions=requires("pairing:five-knowns"),
     )
     async def pairing_five_knowns_update(
-        self, info: Info, input: PairingFiveKnownsUpdateInput
+        self, info: Info, input: Annotated[PairingFiveKnownsUpdateInput, INPUT]
     ) -> PairingPayload:
         today = info.context.today
         items = [

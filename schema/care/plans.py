@@ -2,7 +2,7 @@
 
 import datetime as dt
 import decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -19,7 +19,8 @@ from bangfu.schema.care.common import care_service, key_of, region_path
 from bangfu.schema.care.loaders import load, load_many
 from bangfu.schema.care.screening import ProblemType
 from bangfu.schema.composed import HouseholdType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.descriptions import ERRORS, INPUT
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -28,35 +29,46 @@ from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation
 
 
-@strawberry.input
+@strawberry.input(
+    description="A measure to add to a household's plan (`assistanceMeasureAdd`, 一户一策, R5)."
+)
 class AssistanceMeasureAddInput:
     household_id: strawberry.ID = strawberry.field(description="The plan is created on first use.")
-    domain: ProblemDomain
-    description: str
+    domain: ProblemDomain = strawberry.field(description="What the measure is about (R4).")
+    description: str = strawberry.field(
+        description="What will be done, free text (at most 1,000 characters)."
+    )
     problem_ids: list[strawberry.ID] = strawberry.field(description="Problems it answers.")
-    responsible_organisation_id: strawberry.ID
-    deadline: dt.date
-    funding_source: FundingSource
+    responsible_organisation_id: strawberry.ID = strawberry.field(
+        description="The global ID of the organisation that carries it out."
+    )
+    deadline: dt.date = strawberry.field(description="The day by which it should be done.")
+    funding_source: FundingSource = strawberry.field(
+        description="Who pays: a government programme or social donations (R4)."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new status for a measure (`assistanceMeasureStatusChange`); DONE and "
+    "CANCELLED are final."
+)
 class AssistanceMeasureStatusChangeInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The measure's global ID.")
     expected_version: int = strawberry.field(
         description="The `version` you read; a stale one gets VERSION_CONFLICT."
     )
-    status: MeasureStatus
+    status: MeasureStatus = strawberry.field(description="The new status.")
     reason: str | None = strawberry.field(default=None, description="Required to cancel.")
 
 
 @strawberry.type(name="AssistanceMeasure", description="A measure of a household's plan.")
 class MeasureType:
-    domain: ProblemDomain
-    description: str
-    deadline: dt.date
-    status: MeasureStatus
+    domain: ProblemDomain = strawberry.field(description="What the measure is about (R4).")
+    description: str = strawberry.field(description="What will be done, free text.")
+    deadline: dt.date = strawberry.field(description="The day by which it should be done.")
+    status: MeasureStatus = strawberry.field(description="Where it stands.")
     status_reason: str | None = strawberry.field(description="Why it was cancelled, say.")
-    funding_source: FundingSource
+    funding_source: FundingSource = strawberry.field(description="Who pays (R4).")
     version: int = strawberry.field(description="Pass as `expectedVersion`.")
 
     @strawberry.field(description="The global ID of the measure.")
@@ -69,7 +81,7 @@ class MeasureType:
     async def problems(root: Measure, info: Info) -> list[ProblemType]:
         return await load(info, "care_problems_of_measure", root.id)
 
-    @strawberry.field
+    @strawberry.field(description="The organisation that carries it out.")
     @staticmethod
     async def responsible_organisation(root: Measure, info: Info) -> Organisation | None:
         return await info.context.loaders["organisation"].load(root.responsible_organisation_id)
@@ -92,12 +104,12 @@ class PlanType:
     def id(root: AssistancePlan) -> strawberry.ID:
         return strawberry.ID(to_global_id("AssistancePlan", root.id))
 
-    @strawberry.field
+    @strawberry.field(description="The household; null when you may not see it.")
     @staticmethod
     async def household(root: AssistancePlan, info: Info) -> HouseholdType | None:
         return await info.context.loaders["household"].load(root.household_id)
 
-    @strawberry.field
+    @strawberry.field(description="Every measure of the plan, whatever its status.")
     @staticmethod
     async def measures(root: AssistancePlan, info: Info) -> list[MeasureType]:
         return await load(info, "care_measures_of_plan", root.id)
@@ -125,35 +137,52 @@ class PlanType:
         return isinstance(obj, AssistancePlan)
 
 
-@strawberry.type(name="AssistancePlanEdge", description="A AssistancePlan and its cursor.")
+@strawberry.type(name="AssistancePlanEdge", description="An assistance plan and its cursor.")
 class AssistancePlanEdge:
-    cursor: str
-    node: PlanType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: PlanType = strawberry.field(description="The assistance plan.")
 
 
-@strawberry.type(name="AssistancePlanConnection", description="A page of AssistancePlan objects.")
+@strawberry.type(
+    name="AssistancePlanConnection", description="A page of assistance plans, with the total count."
+)
 class AssistancePlanConnection(Page):
-    edges: list[AssistancePlanEdge]
-    nodes: list[PlanType]
+    edges: list[AssistancePlanEdge] = strawberry.field(
+        description="The assistance plans of this page with their cursors, in order."
+    )
+    nodes: list[PlanType] = strawberry.field(
+        description="The assistance plans of this page, in order: `edges` without the cursors."
+    )
 
 
-@strawberry.type(name="ProblemEdge", description="A Problem and its cursor.")
+@strawberry.type(name="ProblemEdge", description="A problem and its cursor.")
 class ProblemEdge:
-    cursor: str
-    node: ProblemType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: ProblemType = strawberry.field(description="The problem.")
 
 
-@strawberry.type(name="ProblemConnection", description="A page of Problem objects.")
+@strawberry.type(name="ProblemConnection", description="A page of problems, with the total count.")
 class ProblemConnection(Page):
-    edges: list[ProblemEdge]
-    nodes: list[ProblemType]
+    edges: list[ProblemEdge] = strawberry.field(
+        description="The problems of this page with their cursors, in order."
+    )
+    nodes: list[ProblemType] = strawberry.field(
+        description="The problems of this page, in order: `edges` without the cursors."
+    )
 
 
-@strawberry.type(name="AssistanceMeasurePayload")
+@strawberry.type(
+    name="AssistanceMeasurePayload",
+    description="The result of `assistanceMeasureAdd` or `assistanceMeasureStatusChange`.",
+)
 class MeasurePayload:
-    measure: MeasureType | None
-    assistance_plan: PlanType | None
-    errors: list[CoreError]
+    measure: MeasureType | None = strawberry.field(
+        description="The measure as saved, with its new `version`; null when the input was refused."
+    )
+    assistance_plan: PlanType | None = strawberry.field(
+        description="The household's plan after the change; null when the input was refused."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(name="Query")
@@ -161,7 +190,16 @@ class PlanQuery:
     @strawberry.field(
         description="A household's plan (null: none yet).", extensions=requires("care:read")
     )
-    async def assistance_plan(self, info: Info, household_id: strawberry.ID) -> PlanType | None:
+    async def assistance_plan(
+        self,
+        info: Info,
+        household_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The household's global ID; null is returned for one you may not see."
+            ),
+        ],
+    ) -> PlanType | None:
         key = key_of(household_id, "Household")
         return None if key < 0 else await load(info, "care_plan_of_household", key)
 
@@ -169,7 +207,7 @@ class PlanQuery:
         description="Plans in your area, a page at a time.", extensions=requires("care:read")
     )
     async def assistance_plans(
-        self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
+        self, info: Info, first: First, after: After = None, region_code: RegionCode = None
     ) -> AssistancePlanConnection:
         statement = select(AssistancePlan)
         path = await region_path(info, region_code)
@@ -196,7 +234,7 @@ class PlanQuery:
         metadata=SCANS,  # an anti-join over the area's problems and measures
     )
     async def unanswered_key_problems(
-        self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
+        self, info: Info, first: First, after: After = None, region_code: RegionCode = None
     ) -> ProblemConnection:
         statement = unanswered_key_problems()
         path = await region_path(info, region_code)
@@ -224,7 +262,7 @@ class PlanMutation:
         extensions=requires("plan:write"),
     )
     async def assistance_measure_add(
-        self, info: Info, input: AssistanceMeasureAddInput
+        self, info: Info, input: Annotated[AssistanceMeasureAddInput, INPUT]
     ) -> MeasurePayload:
         async def work(plans: Plans) -> dict[str, Any]:
             data = MeasureData(
@@ -254,7 +292,7 @@ class PlanMutation:
         extensions=requires("plan:write"),
     )
     async def assistance_measure_status_change(
-        self, info: Info, input: AssistanceMeasureStatusChangeInput
+        self, info: Info, input: Annotated[AssistanceMeasureStatusChangeInput, INPUT]
     ) -> MeasurePayload:
         async def work(plans: Plans) -> dict[str, Any]:
             measure = await plans.change_status(

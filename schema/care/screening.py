@@ -1,7 +1,7 @@
 """GraphQL of screening campaigns (排查, R5, R7): campaigns, visits, problems, coverage."""
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import func, select
@@ -28,7 +28,8 @@ from bangfu.schema.care.common import StaffMember, care_service, key_of, region_
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import HouseholdConnection, HouseholdEdge, HouseholdType, PersonType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.descriptions import ERRORS, GLOBAL_ID, INPUT
 from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id, to_global_id
@@ -43,11 +44,13 @@ from bangfu.schema.types import Organisation, Region
 )
 class ScreeningCoverage:
     region_code: strawberry.Private[str | None]
-    targets: int
-    visited: int
-    not_found: int
-    refused: int
-    not_yet_visited: int
+    targets: int = strawberry.field(
+        description="Target households (frozen when the campaign was created)."
+    )
+    visited: int = strawberry.field(description="Targets whose latest visit was VISITED.")
+    not_found: int = strawberry.field(description="Targets whose latest visit was NOT_FOUND.")
+    refused: int = strawberry.field(description="Targets whose latest visit was REFUSED.")
+    not_yet_visited: int = strawberry.field(description="Targets with no visit yet.")
 
     @strawberry.field(description="The region (null for the totals).")
     async def region(self, info: Info) -> Region | None:
@@ -73,30 +76,45 @@ class ScreeningCoverage:
 
 @strawberry.input(description="A problem the visit found.")
 class ProblemInput:
-    domain: ProblemDomain
-    description: str = strawberry.field(metadata=SENSITIVE_TEXT)
-    severity: Severity
+    domain: ProblemDomain = strawberry.field(description="What the problem is about (R4).")
+    description: str = strawberry.field(
+        description="What was found, in the visitor's words (at most 1,000 characters): "
+        "sensitive (PIPL art. 28), masked in the audit trail.",
+        metadata=SENSITIVE_TEXT,
+    )
+    severity: Severity = strawberry.field(description="How serious it is.")
     is_key: bool = strawberry.field(default=False, description="A key problem (重点问题).")
     person_id: strawberry.ID | None = strawberry.field(
         default=None, description="The member concerned; makes them a key person if key."
     )
 
 
-@strawberry.input
+@strawberry.input(description="A new screening campaign (`screeningCampaignCreate`, 排查, R5).")
 class ScreeningCampaignCreateInput:
-    name: str
+    name: str = strawberry.field(
+        description="A name for people, `2026 春季排查` say (at most 200 characters)."
+    )
     region_code: str = strawberry.field(description="The target area.")
     starts_on: dt.date = strawberry.field(description="Targets: hardship members on this day.")
-    ends_on: dt.date
+    ends_on: dt.date = strawberry.field(description="The last day of the campaign.")
 
 
-@strawberry.input
+@strawberry.input(
+    description="A visit to a target household (`screeningVisitRecord`), with what it found."
+)
 class ScreeningVisitRecordInput:
-    campaign_id: strawberry.ID
-    household_id: strawberry.ID
-    visited_on: dt.date
-    outcome: VisitOutcome
-    notes: str | None = strawberry.field(default=None, metadata=SENSITIVE_TEXT)
+    campaign_id: strawberry.ID = strawberry.field(description="The campaign's global ID.")
+    household_id: strawberry.ID = strawberry.field(
+        description="The global ID of one of the campaign's target households."
+    )
+    visited_on: dt.date = strawberry.field(description="The day of the visit.")
+    outcome: VisitOutcome = strawberry.field(description="How the visit went.")
+    notes: str | None = strawberry.field(
+        default=None,
+        description="The visitor's notes, free text: sensitive (PIPL art. 28), masked in the "
+        "audit trail.",
+        metadata=SENSITIVE_TEXT,
+    )
     organisation_id: strawberry.ID | None = strawberry.field(
         default=None, description="Who visited; your own organisation by default."
     )
@@ -107,13 +125,13 @@ class ScreeningVisitRecordInput:
 
 @strawberry.type(name="Problem", description="A problem found by screening (R5).")
 class ProblemType:
-    domain: ProblemDomain
+    domain: ProblemDomain = strawberry.field(description="What the problem is about (R4).")
     description: str | None = strawberry.field(
         description="What was found, in the visitor's words: sensitive (PIPL art. 28), "
         "only with registry:read-sensitive; null with FORBIDDEN otherwise.",
         extensions=note_access("Problem", "description"),
     )
-    severity: Severity
+    severity: Severity = strawberry.field(description="How serious it is.")
     is_key: bool = strawberry.field(description="A key problem (重点问题).")
 
     @strawberry.field(description="The global ID of the problem.")
@@ -141,8 +159,8 @@ class ProblemType:
 
 @strawberry.type(name="ScreeningVisit", description="A screening visit of a household.")
 class ScreeningVisitType:
-    visited_on: dt.date
-    outcome: VisitOutcome
+    visited_on: dt.date = strawberry.field(description="The day of the visit.")
+    outcome: VisitOutcome = strawberry.field(description="How the visit went.")
     notes: str | None = strawberry.field(
         description="The visitor's notes: sensitive (PIPL art. 28), only with "
         "registry:read-sensitive; null with FORBIDDEN otherwise.",
@@ -154,7 +172,7 @@ class ScreeningVisitType:
     def id(root: ScreeningVisit) -> strawberry.ID:
         return strawberry.ID(to_global_id("ScreeningVisit", root.id))
 
-    @strawberry.field
+    @strawberry.field(description="The household visited; null when you may not see it.")
     @staticmethod
     async def household(root: ScreeningVisit, info: Info) -> HouseholdType | None:
         return await info.context.loaders["household"].load(root.household_id)
@@ -169,7 +187,7 @@ class ScreeningVisitType:
     async def organisation(root: ScreeningVisit, info: Info) -> Organisation | None:
         return await info.context.loaders["organisation"].load(root.organisation_id)
 
-    @strawberry.field
+    @strawberry.field(description="The problems the visit found (none unless VISITED).")
     @staticmethod
     async def problems(root: ScreeningVisit, info: Info) -> list[ProblemType]:
         return await load(info, "care_problems_of_visit", root.id)
@@ -179,23 +197,32 @@ class ScreeningVisitType:
         return isinstance(obj, ScreeningVisit)
 
 
-@strawberry.type(name="ScreeningVisitEdge", description="A ScreeningVisit and its cursor.")
+@strawberry.type(name="ScreeningVisitEdge", description="A screening visit and its cursor.")
 class ScreeningVisitEdge:
-    cursor: str
-    node: ScreeningVisitType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: ScreeningVisitType = strawberry.field(description="The screening visit.")
 
 
-@strawberry.type(name="ScreeningVisitConnection", description="A page of ScreeningVisit objects.")
+@strawberry.type(
+    name="ScreeningVisitConnection", description="A page of screening visits, with the total count."
+)
 class ScreeningVisitConnection(Page):
-    edges: list[ScreeningVisitEdge]
-    nodes: list[ScreeningVisitType]
+    edges: list[ScreeningVisitEdge] = strawberry.field(
+        description="The screening visits of this page with their cursors, in order."
+    )
+    nodes: list[ScreeningVisitType] = strawberry.field(
+        description="The screening visits of this page, in order: `edges` without the cursors."
+    )
 
 
 @strawberry.type(name="ScreeningCampaign", description="A screening campaign (排查, R5).")
 class ScreeningCampaignType:
-    name: str
-    starts_on: dt.date
-    ends_on: dt.date
+    name: str = strawberry.field(description="The campaign's name, for people.")
+    starts_on: dt.date = strawberry.field(
+        description="The first day: the targets are the households with a hardship member "
+        "on this day."
+    )
+    ends_on: dt.date = strawberry.field(description="The last day of the campaign.")
 
     @strawberry.field(description="The global ID of the campaign.")
     @staticmethod
@@ -216,7 +243,12 @@ class ScreeningCampaignType:
     async def coverage(
         root: ScreeningCampaign,
         info: Info,
-        level: models.RegionLevel,
+        level: Annotated[
+            models.RegionLevel,
+            strawberry.argument(
+                description="The level to count by: one entry per region of this level."
+            ),
+        ],
         region_code: RegionCode = None,
     ) -> list[ScreeningCoverage]:
         within = await region_path(info, region_code)
@@ -239,7 +271,7 @@ class ScreeningCampaignType:
     )
     @staticmethod
     async def households_not_visited(
-        root: ScreeningCampaign, info: Info, first: int, after: str | None = None
+        root: ScreeningCampaign, info: Info, first: First, after: After = None
     ) -> HouseholdConnection:
         return await paginate(
             info.context,
@@ -254,7 +286,7 @@ class ScreeningCampaignType:
     @strawberry.field(description="The campaign's visits in your area, oldest first.")
     @staticmethod
     async def visits(
-        root: ScreeningCampaign, info: Info, first: int, after: str | None = None
+        root: ScreeningCampaign, info: Info, first: First, after: After = None
     ) -> ScreeningVisitConnection:
         statement = select(ScreeningVisit).where(ScreeningVisit.campaign_id == root.id)
         return await paginate(
@@ -272,39 +304,53 @@ class ScreeningCampaignType:
         return isinstance(obj, ScreeningCampaign)
 
 
-@strawberry.type(name="ScreeningCampaignEdge", description="A ScreeningCampaign and its cursor.")
+@strawberry.type(name="ScreeningCampaignEdge", description="A screening campaign and its cursor.")
 class ScreeningCampaignEdge:
-    cursor: str
-    node: ScreeningCampaignType
+    cursor: str = strawberry.field(description=CURSOR)
+    node: ScreeningCampaignType = strawberry.field(description="The screening campaign.")
 
 
 @strawberry.type(
-    name="ScreeningCampaignConnection", description="A page of ScreeningCampaign objects."
+    name="ScreeningCampaignConnection",
+    description="A page of screening campaigns, with the total count.",
 )
 class ScreeningCampaignConnection(Page):
-    edges: list[ScreeningCampaignEdge]
-    nodes: list[ScreeningCampaignType]
+    edges: list[ScreeningCampaignEdge] = strawberry.field(
+        description="The screening campaigns of this page with their cursors, in order."
+    )
+    nodes: list[ScreeningCampaignType] = strawberry.field(
+        description="The screening campaigns of this page, in order: `edges` without the cursors."
+    )
 
 
-@strawberry.type(name="ScreeningCampaignPayload")
+@strawberry.type(
+    name="ScreeningCampaignPayload", description="The result of `screeningCampaignCreate`."
+)
 class ScreeningCampaignPayload:
-    screening_campaign: ScreeningCampaignType | None
+    screening_campaign: ScreeningCampaignType | None = strawberry.field(
+        description="The campaign created; null when the input was refused."
+    )
     target_count: int | None = strawberry.field(description="Households frozen as targets.")
-    errors: list[CoreError]
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type(name="ScreeningVisitPayload")
+@strawberry.type(name="ScreeningVisitPayload", description="The result of `screeningVisitRecord`.")
 class ScreeningVisitPayload:
-    screening_visit: ScreeningVisitType | None
-    household: HouseholdType | None
-    errors: list[CoreError]
+    screening_visit: ScreeningVisitType | None = strawberry.field(
+        description="The visit recorded; null when the input was refused."
+    )
+    household: HouseholdType | None = strawberry.field(
+        description="The household after the visit, its key flags (重点户, 重点人) updated; "
+        "null when the input was refused."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(name="Query")
 class ScreeningQuery:
     @strawberry.field(description="One campaign by global ID.", extensions=requires("care:read"))
     async def screening_campaign(
-        self, info: Info, id: strawberry.ID
+        self, info: Info, id: Annotated[strawberry.ID, GLOBAL_ID]
     ) -> ScreeningCampaignType | None:
         key = key_of(id, "ScreeningCampaign")
         return None if key < 0 else await load(info, "care_campaign", key)
@@ -314,7 +360,7 @@ class ScreeningQuery:
         extensions=requires("care:read"),
     )
     async def screening_campaigns(
-        self, info: Info, first: int, after: str | None = None
+        self, info: Info, first: First, after: After = None
     ) -> ScreeningCampaignConnection:
         return await paginate(
             info.context,
@@ -336,7 +382,7 @@ class ScreeningMutation:
         extensions=requires("screening:write"),
     )
     async def screening_campaign_create(
-        self, info: Info, input: ScreeningCampaignCreateInput
+        self, info: Info, input: Annotated[ScreeningCampaignCreateInput, INPUT]
     ) -> ScreeningCampaignPayload:
         async def work(screening: Screening) -> dict[str, Any]:
             campaign = await screening.create_campaign(
@@ -359,7 +405,7 @@ class ScreeningMutation:
         extensions=requires("screening:visit"),
     )
     async def screening_visit_record(
-        self, info: Info, input: ScreeningVisitRecordInput
+        self, info: Info, input: Annotated[ScreeningVisitRecordInput, INPUT]
     ) -> ScreeningVisitPayload:
         async def work(screening: Screening) -> dict[str, Any]:
             problems = [
