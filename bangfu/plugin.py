@@ -54,7 +54,9 @@ GraphQL types and helpers
     ``Membership``), :class:`PersonConnection`, :class:`PersonEdge`,
     :class:`HouseholdConnection`, :class:`HouseholdEdge` (their pages) and :class:`Page`
     (the fields every connection shares, the base of a plugin's own ``XConnection``);
-    :class:`OrganisationType` (core's ``Organisation``); :func:`decode_id` and
+    :class:`OrganisationType` (core's ``Organisation``); :func:`graphql_enum` (contract
+    2.5: a Python enum as a GraphQL enum with a description on every value);
+    :func:`decode_id` and
     :func:`to_global_id` (Relay global IDs), :func:`check_first` (the ``first`` limit of
     a page), :func:`paginate` (a keyset page of a statement).
 
@@ -162,6 +164,7 @@ from bangfu.schema.composed import (
 )
 from bangfu.schema.connections import Page, paginate
 from bangfu.schema.core_types import Membership as MembershipType
+from bangfu.schema.enum_values import graphql_enum
 from bangfu.schema.errors import CoreError, Error
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.loaders import by_key, grouped
@@ -261,6 +264,7 @@ __all__ = [
     "check_first",
     "decode_id",
     "direct",
+    "graphql_enum",
     "grouped",
     "hookimpl",
     "length_errors",

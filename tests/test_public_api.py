@@ -106,6 +106,7 @@ PUBLIC_NAMES = [
     "check_first",
     "decode_id",
     "direct",
+    "graphql_enum",
     "grouped",
     "hookimpl",
     "migrate",
