@@ -83,7 +83,9 @@ class EducationAidGrantInput:
     amount: decimal.Decimal = strawberry.field(
         description='Yuan, more than 0, at most 2 decimals: a string such as "1250.00".'
     )
-    granted_on: dt.date = strawberry.field(description="Not in the future.")
+    granted_on: dt.date = strawberry.field(
+        description="The day the aid was granted; not in the future."
+    )
     funding_source: FundingSource = strawberry.field(
         description="Where the money came from: name the `programme` or the `donor` with it."
     )

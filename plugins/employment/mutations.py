@@ -76,7 +76,7 @@ class EmploymentTrainingRecordInput:
 
 @strawberry.input(description="Mark a training completed.")
 class EmploymentTrainingCompleteInput:
-    id: strawberry.ID = strawberry.field(description="The EmploymentTraining.")
+    id: strawberry.ID = strawberry.field(description="The training (an EmploymentTraining ID).")
     end_date: dt.date | None = strawberry.field(
         default=None, description="The last day: the planned end, else today, by default."
     )

@@ -39,7 +39,9 @@ from bangfu.plugins.housing.types import (
 class HousingAppraisalRecordInput:
     household_id: strawberry.ID = strawberry.field(description="The household (a Household ID).")
     grade: SafetyGrade = strawberry.field(description="A, B, C (partly) or D (wholly dangerous).")
-    appraised_on: dt.date = strawberry.field(description="Not after today.")
+    appraised_on: dt.date = strawberry.field(
+        description="The day of the appraisal; not after today."
+    )
     appraising_organisation_id: strawberry.ID | None = strawberry.field(
         default=None, description="An Organisation of the registry that appraised it."
     )
@@ -76,7 +78,7 @@ class HousingRenovationStartInput:
 
 @strawberry.input(description="Move a renovation one step on.")
 class HousingRenovationAdvanceInput:
-    id: strawberry.ID = strawberry.field(description="The HousingRenovationProject.")
+    id: strawberry.ID = strawberry.field(description="The project (a HousingRenovationProject ID).")
     expected_version: int = strawberry.field(
         description="The `version` you read; a stale one gets VERSION_CONFLICT."
     )
@@ -123,7 +125,9 @@ class HousingAidGrantInput:
 class HousingDisasterReportInput:
     household_id: strawberry.ID = strawberry.field(description="The household (a Household ID).")
     kind: DisasterKind = strawberry.field(description="What damaged the dwelling.")
-    occurred_on: dt.date = strawberry.field(description="Not after today.")
+    occurred_on: dt.date = strawberry.field(
+        description="The day the disaster happened; not after today."
+    )
     damage: str = strawberry.field(
         description="What was damaged, and how badly; 1 to 1000 characters."
     )
@@ -131,7 +135,7 @@ class HousingDisasterReportInput:
 
 @strawberry.input(description="Record the response to a disaster report (once).")
 class HousingDisasterRespondInput:
-    id: strawberry.ID = strawberry.field(description="The HousingDisasterReport.")
+    id: strawberry.ID = strawberry.field(description="The report (a HousingDisasterReport ID).")
     response: str = strawberry.field(
         description="What was done (visit, relief, shelter); 1 to 1000 characters."
     )

@@ -215,7 +215,9 @@ async def _appraisal(info: Info, key: int | None) -> HousingSafetyAppraisal | No
 )
 class HousingRenovationProject:
     status: RenovationStatus = strawberry.field(description="Where the project stands.")
-    subsidy_amount: decimal.Decimal = strawberry.field(description="Yuan, exact.")
+    subsidy_amount: decimal.Decimal = strawberry.field(
+        description="The renovation subsidy, in yuan (exact)."
+    )
     funding_source: FundingSource = strawberry.field(description="Who pays the subsidy.")
     programme_name: str | None = strawberry.field(
         description="The government programme paying, for GOVERNMENT_PROGRAMME."
@@ -347,7 +349,7 @@ class HousingDisasterReport:
         return _id(root)
 
     @strawberry.field(
-        description="A response is recorded.",
+        description="Whether a response is recorded: the report is closed.",
         metadata=sql_value(lambda row, sql: sql.boolean(row.responded_on.is_not(None))),
     )
     @staticmethod

@@ -36,7 +36,9 @@ class MedicalInsuranceRecordInput:
         "corrects it."
     )
     scheme: InsuranceScheme = strawberry.field(description="The scheme enrolled in.")
-    premium: decimal.Decimal = strawberry.field(description='Yuan, exact ("380.00").')
+    premium: decimal.Decimal = strawberry.field(
+        description='The year\'s premium, in yuan, exact (a string such as "380.00").'
+    )
     premium_paid_by_government: bool = strawberry.field(
         default=False, description="The government paid the premium (hardship categories)."
     )
@@ -83,7 +85,7 @@ class MedicalHospitalisationRecordInput:
 
 @strawberry.input(description="The discharge of a person still in hospital.")
 class MedicalHospitalisationDischargeInput:
-    id: strawberry.ID = strawberry.field(description="The MedicalHospitalisation.")
+    id: strawberry.ID = strawberry.field(description="The stay (a MedicalHospitalisation ID).")
     discharged_on: dt.date = strawberry.field(
         description="The day the person left hospital; not before the admission, not in the future."
     )

@@ -280,11 +280,17 @@ class MedicalClaim:
         description="The total medical costs settled, in yuan: the sum of the four parts."
     )
     paid_by_insurance: decimal.Decimal = strawberry.field(
-        description="Basic and critical-illness insurance."
+        description="Paid by basic and critical-illness insurance, in yuan."
     )
-    paid_by_medical_aid: decimal.Decimal = strawberry.field(description="Medical aid (医疗救助).")
-    paid_by_donations: decimal.Decimal = strawberry.field(description="Charity and donations.")
-    out_of_pocket: decimal.Decimal = strawberry.field(description="Paid by the person.")
+    paid_by_medical_aid: decimal.Decimal = strawberry.field(
+        description="Paid by medical aid (医疗救助), in yuan."
+    )
+    paid_by_donations: decimal.Decimal = strawberry.field(
+        description="Paid by charity and donations, in yuan."
+    )
+    out_of_pocket: decimal.Decimal = strawberry.field(
+        description="Paid by the person themselves, in yuan."
+    )
     settled_on: dt.date = strawberry.field(description="The day the costs were settled.")
 
     @strawberry.field(description="The global ID of the claim.", metadata=_sql_id("MedicalClaim"))
