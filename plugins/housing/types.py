@@ -56,10 +56,13 @@ SafetyGradeType = graphql_enum(
     "dangerous, D wholly dangerous. The latest appraisal decides the goal GOOD_HOME "
     "(R3 居好家).",
     values={
-        SafetyGrade.A: "Safe: the structure meets normal use.",
-        SafetyGrade.B: "Basically safe: some members fall short, the structure is safe.",
-        SafetyGrade.C: "Partly dangerous (局部危房): a renovation may start.",
-        SafetyGrade.D: "Wholly dangerous (整幢危房): a renovation may start.",
+        SafetyGrade.A: "Safe: the structure bears normal use and no danger was found.",
+        SafetyGrade.B: "Basically safe: single members are dangerous, the main structure is "
+        "not affected.",
+        SafetyGrade.C: "Partly dangerous (局部危房): part of the load-bearing structure is "
+        "unsafe; a renovation may start.",
+        SafetyGrade.D: "Wholly dangerous (整幢危房): the load-bearing structure as a whole is "
+        "unsafe; a renovation may start.",
     },
 )
 RenovationStatusType = graphql_enum(
