@@ -28,22 +28,39 @@ E = TypeVar("E", bound=type[enum.Enum])
 _DEFINITION = "strawberry-definition"
 
 
-def graphql_enum(cls: E, *, name: str, description: str, values: Mapping[str, str]) -> E:
-    """Register ``cls`` as the GraphQL enum ``name`` with a description for each value.
+def graphql_enum(
+    cls: E, *, name: str, description: str, values: Mapping[enum.Enum | str, str]
+) -> E:
+    """Register ``cls`` as the GraphQL enum ``name`` with a description for each value;
+    returns ``cls`` as ``strawberry.enum`` does.
 
-    ``values`` maps every member name to its description; a missing or unknown name raises
-    ValueError when the module is imported, so a new member cannot go undescribed.
+    ``values`` maps every member (or its name) to its description. A member without a
+    description, or a key that is neither a member nor a member's name, raises ValueError
+    when the module is imported, so a new member cannot go undescribed.
     """
+    members = list(cls)
+    by_name: dict[str, str] = {}
+    foreign: list[str] = []
+    for key, text in values.items():
+        if isinstance(key, enum.Enum):
+            if key in members:
+                by_name[key.name] = text
+            else:
+                foreign.append(repr(key))
+        elif key in cls.__members__:
+            by_name[key] = text
+        else:
+            foreign.append(repr(key))
+    missing = [m.name for m in members if not (by_name.get(m.name) or "").strip()]
+    if missing or foreign:
+        raise ValueError(
+            f"graphql_enum({name}): describe every member and only those "
+            f"(missing: {', '.join(missing) or '-'}; not members: {', '.join(foreign) or '-'})"
+        )
     strawberry.enum(cls, name=name, description=description)
     definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
-    names = {value.name for value in definition.values}
-    if set(values) != names:
-        raise ValueError(
-            f"enum {name}: describe exactly its values; missing {sorted(names - set(values))}, "
-            f"unknown {sorted(set(values) - names)}"
-        )
     for value in definition.values:
-        value.description = values[value.name]
+        value.description = by_name[value.name]
     return cls
 
 

@@ -42,8 +42,8 @@ def test_the_generated_plugin_installs_and_its_tests_pass(tmp_path: Path) -> Non
         text=True,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    # 5 tests on SQLite; 3 of them again on PostgreSQL when BANGFU_TEST_DATABASE_URL is set.
-    assert re.search(r"^(5|8) passed", tests.stdout, flags=re.MULTILINE), tests.stdout
+    # 6 tests on SQLite; 4 of them again on PostgreSQL when BANGFU_TEST_DATABASE_URL is set.
+    assert re.search(r"^(6|10) passed", tests.stdout, flags=re.MULTILINE), tests.stdout
 
     # Then the guide's steps 4 to 9, pasted from docs/plugins/writing-a-plugin.md as a
     # reader would: the page's code must keep working.
@@ -67,7 +67,7 @@ def test_the_generated_plugin_installs_and_its_tests_pass(tmp_path: Path) -> Non
         text=True,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert re.search(r"^(6|10) passed", tests.stdout, flags=re.MULTILINE), tests.stdout
+    assert re.search(r"^(7|12) passed", tests.stdout, flags=re.MULTILINE), tests.stdout
 
 
 GUIDE = Path(__file__).parent.parent / "docs" / "plugins" / "writing-a-plugin.md"

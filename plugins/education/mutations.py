@@ -9,7 +9,7 @@ area is ``NOT_FOUND``.
 
 import datetime as dt
 import decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,7 +51,10 @@ class EducationEnrolmentRecordInput:
     end_date: dt.date | None = strawberry.field(
         default=None, description="For a past period: the day it ended (not in the future)."
     )
-    end_reason: str | None = None
+    end_reason: str | None = strawberry.field(
+        default=None,
+        description="For a past period: why it ended, in words (at most 200 characters).",
+    )
 
 
 @strawberry.input(
@@ -67,18 +70,25 @@ class EducationEnrolmentEndInput:
         description="How it ended: GRADUATED, DROPPED_OUT (raises a school-dropout care "
         "event), ...; omit to keep the status (a transfer to another school).",
     )
-    reason: str | None = None
+    reason: str | None = strawberry.field(
+        default=None,
+        description="Why it ended, in words (外出务工, a transfer, ...); at most 200 characters.",
+    )
 
 
 @strawberry.input(name="EducationAidGrantInput", description="Education aid granted to a child.")
 class EducationAidGrantInput:
     person_id: strawberry.ID = strawberry.field(description="The child (a Person ID).")
-    kind: AidKind
+    kind: AidKind = strawberry.field(description="The kind of aid.")
     amount: decimal.Decimal = strawberry.field(
         description='Yuan, more than 0, at most 2 decimals: a string such as "1250.00".'
     )
-    granted_on: dt.date = strawberry.field(description="Not in the future.")
-    funding_source: FundingSource
+    granted_on: dt.date = strawberry.field(
+        description="The day the aid was granted; not in the future."
+    )
+    funding_source: FundingSource = strawberry.field(
+        description="Where the money came from: name the `programme` or the `donor` with it."
+    )
     programme: str | None = strawberry.field(
         default=None, description="The government programme; required for GOVERNMENT_PROGRAMME."
     )
@@ -88,19 +98,34 @@ class EducationAidGrantInput:
     granting_organisation_id: strawberry.ID = strawberry.field(
         description="The Organisation that granted the aid."
     )
-    note: str | None = None
+    note: str | None = strawberry.field(
+        default=None, description="A free note; at most 500 characters."
+    )
 
 
-@strawberry.type(name="EducationEnrolmentPayload")
+@strawberry.type(
+    name="EducationEnrolmentPayload",
+    description="What `educationEnrolmentRecord` and `educationEnrolmentEnd` answer.",
+)
 class EducationEnrolmentPayload:
-    enrolment: EducationEnrolment | None
-    errors: list[EducationError]
+    enrolment: EducationEnrolment | None = strawberry.field(
+        description="The period recorded or ended; null when `errors` is not empty."
+    )
+    errors: list[EducationError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
-@strawberry.type(name="EducationAidPayload")
+@strawberry.type(name="EducationAidPayload", description="What `educationAidGrant` answers.")
 class EducationAidPayload:
-    aid: EducationAid | None
-    errors: list[EducationError]
+    aid: EducationAid | None = strawberry.field(
+        description="The aid recorded; null when `errors` is not empty."
+    )
+    errors: list[EducationError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
 def use_cases(session: AsyncSession, context: Any) -> Education:
@@ -129,7 +154,12 @@ class EducationMutation:
         extensions=requires(WRITE),
     )
     async def education_enrolment_record(
-        self, info: Info, input: EducationEnrolmentRecordInput
+        self,
+        info: Info,
+        input: Annotated[
+            EducationEnrolmentRecordInput,
+            strawberry.argument(description="The period and the child it belongs to."),
+        ],
     ) -> EducationEnrolmentPayload:
         async def work(education: Education) -> Any:
             return await education.record_enrolment(
@@ -153,7 +183,12 @@ class EducationMutation:
         extensions=requires(WRITE),
     )
     async def education_enrolment_end(
-        self, info: Info, input: EducationEnrolmentEndInput
+        self,
+        info: Info,
+        input: Annotated[
+            EducationEnrolmentEndInput,
+            strawberry.argument(description="The child, the day and how the period ended."),
+        ],
     ) -> EducationEnrolmentPayload:
         async def work(education: Education) -> Any:
             return await education.end_enrolment(
@@ -170,7 +205,11 @@ class EducationMutation:
         extensions=requires(WRITE),
     )
     async def education_aid_grant(
-        self, info: Info, input: EducationAidGrantInput
+        self,
+        info: Info,
+        input: Annotated[
+            EducationAidGrantInput, strawberry.argument(description="The aid and the child.")
+        ],
     ) -> EducationAidPayload:
         async def work(education: Education) -> Any:
             return await education.grant_aid(

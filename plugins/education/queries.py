@@ -6,7 +6,7 @@ education department and the roles whose duty needs children's data), like
 applies to every statement through the ORM, so neither query filters by area itself.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select, or_, select
@@ -21,7 +21,6 @@ from bangfu.plugin import (
     PersonConnection,
     PersonEdge,
     Region,
-    RegionCode,
     paginate,
     path_within,
     requires,
@@ -34,18 +33,24 @@ from bangfu.schema.input_limits import SEARCH
 READ = "education:read-sensitive"
 
 
-@strawberry.type(name="EducationEnrolmentEdge", description="A EducationEnrolment and its cursor.")
+@strawberry.type(name="EducationEnrolmentEdge", description="An EducationEnrolment and its cursor.")
 class EducationEnrolmentEdge:
-    cursor: str
-    node: EducationEnrolment
+    cursor: str = strawberry.field(
+        description="Where this edge is in the list: pass it as `after` for the next page."
+    )
+    node: EducationEnrolment = strawberry.field(description="The period of schooling.")
 
 
 @strawberry.type(
     name="EducationEnrolmentConnection", description="A page of EducationEnrolment objects."
 )
 class EducationEnrolmentConnection(Page):
-    edges: list[EducationEnrolmentEdge]
-    nodes: list[EducationEnrolment]
+    edges: list[EducationEnrolmentEdge] = strawberry.field(
+        description="The periods of this page with their cursors, by ID."
+    )
+    nodes: list[EducationEnrolment] = strawberry.field(
+        description="The periods of this page, by ID (the edges' nodes)."
+    )
 
 
 @strawberry.input(
@@ -59,8 +64,12 @@ class EducationEnrolmentFilter:
         "by default.",
         metadata={**SCANS, **SEARCH},
     )
-    stage: SchoolStage | None = strawberry.field(default=None, metadata=SCANS)
-    status: EnrolmentStatus | None = strawberry.field(default=None, metadata=SCANS)
+    stage: SchoolStage | None = strawberry.field(
+        default=None, description="Only periods at this stage of schooling.", metadata=SCANS
+    )
+    status: EnrolmentStatus | None = strawberry.field(
+        default=None, description="Only periods with this status.", metadata=SCANS
+    )
     region_code: str | None = strawberry.field(
         default=None,
         description="Only children living in this region or below it.",
@@ -147,9 +156,20 @@ class EducationQuery:
     async def education_enrolments(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        filter: EducationEnrolmentFilter | None = None,
+        first: Annotated[
+            int, strawberry.argument(description="How many periods to return: 1 to 100.")
+        ],
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last edge of the previous page (its "
+                "`pageInfo.endCursor`); omit it for the first page."
+            ),
+        ] = None,
+        filter: Annotated[
+            EducationEnrolmentFilter | None,
+            strawberry.argument(description="Only the periods matching every filter given."),
+        ] = None,
     ) -> EducationEnrolmentConnection:
         return await paginate(
             info.context,
@@ -171,9 +191,24 @@ class EducationQuery:
     async def education_unaccounted_children(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        region_code: RegionCode = None,
+        first: Annotated[
+            int, strawberry.argument(description="How many children to return: 1 to 100.")
+        ],
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last edge of the previous page (its "
+                "`pageInfo.endCursor`); omit it for the first page."
+            ),
+        ] = None,
+        region_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only children living in this region or below it (a region "
+                "code such as 141023); omit it for your whole area.",
+                metadata=NARROWS,
+            ),
+        ] = None,
     ) -> PersonConnection:
         return await paginate(
             info.context,

@@ -24,6 +24,7 @@ from bangfu.plugin import (
     OrganisationType,
     Person,
     direct,
+    graphql_enum,
     person_data,
     prefetchable,
     ready,
@@ -54,21 +55,56 @@ from bangfu.plugins.education.rules import (
 from bangfu.schema.relay import Node
 from bangfu.schema.types import Region
 
-SchoolStageType = strawberry.enum(
-    SchoolStage, name="EducationSchoolStage", description="学段: the stage of schooling."
+SchoolStageType = graphql_enum(
+    SchoolStage,
+    name="EducationSchoolStage",
+    description="The stage of schooling (学段).",
+    values={
+        SchoolStage.PRESCHOOL: "Kindergarten (学前教育), grades 1 to 3.",
+        SchoolStage.PRIMARY: "Primary school (小学), grades 1 to 6; compulsory.",
+        SchoolStage.JUNIOR_SECONDARY: "Junior secondary school (初中), grades 1 to 3; compulsory.",
+        SchoolStage.SENIOR_SECONDARY: "Senior secondary school (普通高中), grades 1 to 3.",
+        SchoolStage.SECONDARY_VOCATIONAL: "Secondary vocational school (中职), grades 1 to 3.",
+        SchoolStage.HIGHER: "Higher education (高等教育), years 1 to 8.",
+    },
 )
-EnrolmentStatusType = strawberry.enum(
+EnrolmentStatusType = graphql_enum(
     EnrolmentStatus,
     name="EducationEnrolmentStatus",
-    description="The status of a period of schooling. ENROLLED and SUSPENDED mean the child "
-    "has a school place.",
+    description="The status of a period of schooling (学籍状态). ENROLLED and SUSPENDED mean "
+    "the child has a school place (R3 有学上).",
+    values={
+        EnrolmentStatus.ENROLLED: "At school (在校).",
+        EnrolmentStatus.SUSPENDED: "Suspended (休学): still enrolled, not attending for now; "
+        "counts as having a school place.",
+        EnrolmentStatus.DROPPED_OUT: "Dropped out (辍学): left school before finishing. "
+        "Recording it raises a SCHOOL_DROPOUT care event for the child.",
+        EnrolmentStatus.GRADUATED: "Graduated (毕业): finished the stage.",
+        EnrolmentStatus.NOT_YET_OF_SCHOOL_AGE: "Not yet of school age (未到入学年龄): the "
+        "period has no school, stage or grade.",
+    },
 )
-AidKindType = strawberry.enum(AidKind, name="EducationAidKind", description="教育资助的种类.")
-FundingSourceType = strawberry.enum(
+AidKindType = graphql_enum(
+    AidKind,
+    name="EducationAidKind",
+    description="The kind of education aid (教育资助).",
+    values={
+        AidKind.TUITION_WAIVER: "Tuition waived or reduced (学费减免).",
+        AidKind.BOARDING_SUBSIDY: "Living subsidy for boarding pupils (寄宿生生活补助).",
+        AidKind.SCHOLARSHIP: "A scholarship or bursary (奖学金、助学金).",
+        AidKind.TRANSPORT: "A transport subsidy (交通补助).",
+        AidKind.OTHER: "Any other education aid; say what in `note`.",
+    },
+)
+FundingSourceType = graphql_enum(
     FundingSource,
     name="EducationFundingSource",
-    description="A GOVERNMENT_PROGRAMME (named in `programme`) or a SOCIAL_DONATION "
-    "(named in `donor`).",
+    description="Where the money of education aid came from (R4: government assistance "
+    "with social donations).",
+    values={
+        FundingSource.GOVERNMENT_PROGRAMME: "A government programme, named in `programme`.",
+        FundingSource.SOCIAL_DONATION: "A social donation (社会捐助), the donor named in `donor`.",
+    },
 )
 
 
@@ -157,17 +193,32 @@ def _enrolment_order(enrolment: Any) -> list[Any]:
     "end date.",
 )
 class EducationEnrolment:
-    school_name: str | None = strawberry.field(description="Empty only for NOT_YET_OF_SCHOOL_AGE.")
-    school_region_code: str | None
-    stage: SchoolStage | None
-    grade: int | None
-    status: EnrolmentStatus
-    start_date: dt.date
+    school_name: str | None = strawberry.field(
+        description="The school's name; null only for NOT_YET_OF_SCHOOL_AGE."
+    )
+    school_region_code: str | None = strawberry.field(
+        description="The code of the school's region (any region of the city, not only the "
+        "child's); null when not recorded."
+    )
+    stage: SchoolStage | None = strawberry.field(
+        description="The stage of schooling; null only for NOT_YET_OF_SCHOOL_AGE."
+    )
+    grade: int | None = strawberry.field(
+        description="The grade within the stage: 1 to 6 in PRIMARY, 1 to 3 in PRESCHOOL and "
+        "the secondary stages, 1 to 8 in HIGHER; null when not recorded."
+    )
+    status: EnrolmentStatus = strawberry.field(description="The status of the period.")
+    start_date: dt.date = strawberry.field(
+        description="The first day of the period (the period holds from this day)."
+    )
     end_date: dt.date | None = strawberry.field(
         description="The day the period ended (it no longer holds on that day); empty while "
         "current."
     )
-    end_reason: str | None
+    end_reason: str | None = strawberry.field(
+        description="Why the period ended, in words (a transfer, 外出务工, ...); null while "
+        "current or when none was given."
+    )
 
     @strawberry.field(
         description="The global ID of the enrolment.",
@@ -214,17 +265,20 @@ class EducationEnrolment:
 @sql_model(models.EducationAid)
 @strawberry.type(name="EducationAid", description="Education aid granted to a child (教育资助).")
 class EducationAid:
-    kind: AidKind
+    kind: AidKind = strawberry.field(description="The kind of aid.")
     amount: decimal.Decimal = strawberry.field(
         description='Yuan, exact to the fen (a string such as "1250.00").'
     )
-    granted_on: dt.date
-    funding_source: FundingSource
+    granted_on: dt.date = strawberry.field(
+        description="The day the aid was granted; it counts in the school year (1 September "
+        "to 31 August) holding this day."
+    )
+    funding_source: FundingSource = strawberry.field(description="Where the money came from.")
     programme: str | None = strawberry.field(
         description="The government programme, for GOVERNMENT_PROGRAMME."
     )
     donor: str | None = strawberry.field(description="The donor, for SOCIAL_DONATION.")
-    note: str | None
+    note: str | None = strawberry.field(description="A free note; null when none.")
 
     @strawberry.field(
         description="The global ID of the aid.",

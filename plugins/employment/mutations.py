@@ -8,7 +8,7 @@ officers and city administrators.
 
 import datetime as dt
 import decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,17 +30,22 @@ MONEY = 'Yuan, exact: a string such as "2350.00" (at most two decimal places).'
 
 @strawberry.input(description="Why a person cannot work (sensitive).")
 class EmploymentUnableToWorkInput:
-    reason: UnableReason
+    reason: UnableReason = strawberry.field(description="Why the person cannot work.")
     disability_grade: int | None = strawberry.field(
         default=None, description="1 to 4 (GB/T 26341); required when the reason is DISABILITY."
     )
-    detail: str | None = None
+    detail: str | None = strawberry.field(
+        default=None, description="A note on why, in words; at most 200 characters."
+    )
 
 
 @strawberry.input(description="A new work status; the current one ends the day before.")
 class EmploymentStatusRecordInput:
-    person_id: strawberry.ID
-    status: WorkStatus
+    person_id: strawberry.ID = strawberry.field(description="The person (a Person ID).")
+    status: WorkStatus = strawberry.field(
+        description="The new status. EMPLOYED, SELF_EMPLOYED, SEEKING_WORK and IN_TRAINING "
+        "need a person 16 or older on `since` (Labour Law art. 15)."
+    )
     since: dt.date | None = strawberry.field(
         default=None, description="Today by default; after the current status's `since`."
     )
@@ -55,30 +60,41 @@ class EmploymentStatusRecordInput:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A vocational training (职业技能培训) a person attends or will attend; one at "
+    "a time per person."
+)
 class EmploymentTrainingRecordInput:
-    person_id: strawberry.ID
-    course: str
-    provider: str
-    start_date: dt.date
+    person_id: strawberry.ID = strawberry.field(
+        description="The person (a Person ID), 16 or older on `startDate`."
+    )
+    course: str = strawberry.field(description="The course; 1 to 200 characters.")
+    provider: str = strawberry.field(description="Who gives it; 1 to 200 characters.")
+    start_date: dt.date = strawberry.field(description="The first day; it may be to come.")
     end_date: dt.date | None = strawberry.field(default=None, description="The planned last day.")
 
 
-@strawberry.input
+@strawberry.input(description="Mark a training completed.")
 class EmploymentTrainingCompleteInput:
-    id: strawberry.ID = strawberry.field(description="The EmploymentTraining.")
+    id: strawberry.ID = strawberry.field(description="The training (an EmploymentTraining ID).")
     end_date: dt.date | None = strawberry.field(
         default=None, description="The last day: the planned end, else today, by default."
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A job the person was placed in (就业安置); one at a time per person."
+)
 class EmploymentPlacementRecordInput:
-    person_id: strawberry.ID
-    employer: str
-    post: str
-    start_date: dt.date
-    end_date: dt.date | None = None
+    person_id: strawberry.ID = strawberry.field(
+        description="The person (a Person ID), 16 or older on `startDate`."
+    )
+    employer: str = strawberry.field(description="The employer; 1 to 200 characters.")
+    post: str = strawberry.field(description="The job; 1 to 200 characters.")
+    start_date: dt.date = strawberry.field(description="The first day; it may be to come.")
+    end_date: dt.date | None = strawberry.field(
+        default=None, description="The last day; omit it while the job lasts."
+    )
     monthly_wage: decimal.Decimal = strawberry.field(description=f"More than 0. {MONEY}")
     update_status: bool = strawberry.field(
         default=True,
@@ -87,12 +103,16 @@ class EmploymentPlacementRecordInput:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A public-welfare post (公益性岗位) for a fixed period; one at a time per person."
+)
 class EmploymentWelfarePostAssignInput:
-    person_id: strawberry.ID
+    person_id: strawberry.ID = strawberry.field(
+        description="The person (a Person ID), 16 or older on `startDate`."
+    )
     post: str = strawberry.field(description="The post, such as 村保洁员 or 护林员.")
     monthly_subsidy: decimal.Decimal = strawberry.field(description=f"More than 0. {MONEY}")
-    start_date: dt.date
+    start_date: dt.date = strawberry.field(description="The first day; it may be to come.")
     end_date: dt.date = strawberry.field(description="The end of the fixed period.")
     update_status: bool = strawberry.field(
         default=True,
@@ -101,34 +121,56 @@ class EmploymentWelfarePostAssignInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="What `employmentStatusRecord` answers.")
 class EmploymentStatusPayload:
-    work_status: EmploymentStatus | None
-    errors: list[EmploymentError]
+    work_status: EmploymentStatus | None = strawberry.field(
+        description="The status recorded; null when `errors` is not empty."
+    )
+    errors: list[EmploymentError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What `employmentTrainingRecord` and `employmentTrainingComplete` answer."
+)
 class EmploymentTrainingPayload:
-    training: EmploymentTraining | None
-    errors: list[EmploymentError]
+    training: EmploymentTraining | None = strawberry.field(
+        description="The training recorded or completed; null when `errors` is not empty."
+    )
+    errors: list[EmploymentError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What `employmentPlacementRecord` answers.")
 class EmploymentPlacementPayload:
-    placement: EmploymentPlacement | None
+    placement: EmploymentPlacement | None = strawberry.field(
+        description="The placement recorded; null when `errors` is not empty."
+    )
     work_status: EmploymentStatus | None = strawberry.field(
         description="The person's current work status after the change."
     )
-    errors: list[EmploymentError]
+    errors: list[EmploymentError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What `employmentWelfarePostAssign` answers.")
 class EmploymentWelfarePostPayload:
-    welfare_post: EmploymentWelfarePost | None
+    welfare_post: EmploymentWelfarePost | None = strawberry.field(
+        description="The post assigned; null when `errors` is not empty."
+    )
     work_status: EmploymentStatus | None = strawberry.field(
         description="The person's current work status after the change."
     )
-    errors: list[EmploymentError]
+    errors: list[EmploymentError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
 def use_cases(session: AsyncSession, context: Any) -> Employment:
@@ -148,7 +190,12 @@ class EmploymentMutation:
         extensions=requires("employment:write"),
     )
     async def employment_status_record(
-        self, info: Info, input: EmploymentStatusRecordInput
+        self,
+        info: Info,
+        input: Annotated[
+            EmploymentStatusRecordInput,
+            strawberry.argument(description="The person and their new status."),
+        ],
     ) -> EmploymentStatusPayload:
         unable = input.unable_to_work
 
@@ -171,7 +218,12 @@ class EmploymentMutation:
         extensions=requires("employment:write"),
     )
     async def employment_training_record(
-        self, info: Info, input: EmploymentTrainingRecordInput
+        self,
+        info: Info,
+        input: Annotated[
+            EmploymentTrainingRecordInput,
+            strawberry.argument(description="The person and the training."),
+        ],
     ) -> EmploymentTrainingPayload:
         async def work(employment: Employment) -> Any:
             return await employment.record_training(
@@ -188,7 +240,12 @@ class EmploymentMutation:
         description="Mark a training completed.", extensions=requires("employment:write")
     )
     async def employment_training_complete(
-        self, info: Info, input: EmploymentTrainingCompleteInput
+        self,
+        info: Info,
+        input: Annotated[
+            EmploymentTrainingCompleteInput,
+            strawberry.argument(description="The training and its last day."),
+        ],
     ) -> EmploymentTrainingPayload:
         async def work(employment: Employment) -> Any:
             training_id = decode_id(input.id, "EmploymentTraining", "input.id")
@@ -201,7 +258,12 @@ class EmploymentMutation:
         extensions=requires("employment:write"),
     )
     async def employment_placement_record(
-        self, info: Info, input: EmploymentPlacementRecordInput
+        self,
+        info: Info,
+        input: Annotated[
+            EmploymentPlacementRecordInput,
+            strawberry.argument(description="The person and the job."),
+        ],
     ) -> EmploymentPlacementPayload:
         async def work(employment: Employment) -> Any:
             person_id = person_key(input.person_id)
@@ -226,7 +288,12 @@ class EmploymentMutation:
         extensions=requires("employment:write"),
     )
     async def employment_welfare_post_assign(
-        self, info: Info, input: EmploymentWelfarePostAssignInput
+        self,
+        info: Info,
+        input: Annotated[
+            EmploymentWelfarePostAssignInput,
+            strawberry.argument(description="The person and the post."),
+        ],
     ) -> EmploymentWelfarePostPayload:
         async def work(employment: Employment) -> Any:
             person_id = person_key(input.person_id)

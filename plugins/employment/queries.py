@@ -1,6 +1,6 @@
 """Root queries of the employment plugin (``Person`` through ``bangfu.plugin.PersonConnection``)."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select, select
@@ -8,11 +8,11 @@ from strawberry.types import Info
 
 from bangfu.core.i18n import _
 from bangfu.plugin import (
+    NARROWS,
     SCANS,
     Person,
     PersonConnection,
     PersonEdge,
-    RegionCode,
     paginate,
     path_within,
     requires,
@@ -50,9 +50,24 @@ class EmploymentQuery:
     async def employment_job_seekers(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        region_code: RegionCode = None,
+        first: Annotated[
+            int, strawberry.argument(description="How many persons to return: 1 to 100.")
+        ],
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last edge of the previous page (its "
+                "`pageInfo.endCursor`); omit it for the first page."
+            ),
+        ] = None,
+        region_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only persons living in this region or below it (a region code "
+                "such as 141023); omit it for your whole area.",
+                metadata=NARROWS,
+            ),
+        ] = None,
     ) -> PersonConnection:
         statement = await job_seekers_statement(info, region_code)
         return await paginate(

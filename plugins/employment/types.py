@@ -20,6 +20,7 @@ from bangfu.plugin import (
     Error,
     Person,
     direct,
+    graphql_enum,
     person_data,
     prefetchable,
     ready,
@@ -40,11 +41,33 @@ from bangfu.plugins.employment.models import (
     WorkStatusRecord,
 )
 
-WorkStatusType = strawberry.enum(
-    WorkStatus, name="EmploymentWorkStatus", description="What a person does for a living."
+WorkStatusType = graphql_enum(
+    WorkStatus,
+    name="EmploymentWorkStatus",
+    description="What a person does for a living (就业状态). EMPLOYED and SELF_EMPLOYED count "
+    "as having work (R3 有事干, the WORK indicator); UNABLE_TO_WORK, STUDENT and RETIRED are "
+    "not expected to work.",
+    values={
+        WorkStatus.EMPLOYED: "Employed by an employer (named in `employer`).",
+        WorkStatus.SELF_EMPLOYED: "Self-employed or running a business (named in `employer`).",
+        WorkStatus.SEEKING_WORK: "Able to work and looking for work; listed by "
+        "`employmentJobSeekers`.",
+        WorkStatus.IN_TRAINING: "In vocational training (职业技能培训) instead of work.",
+        WorkStatus.UNABLE_TO_WORK: "Cannot work; the reason is in `unableToWork` (sensitive).",
+        WorkStatus.STUDENT: "At school or in higher education.",
+        WorkStatus.RETIRED: "Retired.",
+    },
 )
-UnableReasonType = strawberry.enum(
-    UnableReason, name="EmploymentUnableReason", description="Why a person cannot work."
+UnableReasonType = graphql_enum(
+    UnableReason,
+    name="EmploymentUnableReason",
+    description="Why a person cannot work (sensitive: health data, PIPL art. 28).",
+    values={
+        UnableReason.DISABILITY: "A disability; its GB/T 26341 grade (1 to 4) is in "
+        "`disabilityGrade`.",
+        UnableReason.ILLNESS: "An illness.",
+        UnableReason.AGE: "Age: too old to work.",
+    },
 )
 
 # Health data (PIPL art. 28): the department and the roles whose duty needs it.
@@ -65,12 +88,16 @@ class EmploymentError(Error):
 )
 class EmploymentUnableToWork:
     reason: UnableReason | None = strawberry.field(
-        metadata=sql_value(lambda row, _sql: row.unable_reason)
+        description="Why the person cannot work.",
+        metadata=sql_value(lambda row, _sql: row.unable_reason),
     )
     disability_grade: int | None = strawberry.field(
         description="GB/T 26341 grade 1 (most severe) to 4, when the reason is DISABILITY."
     )
-    detail: str | None = strawberry.field(metadata=sql_value(lambda row, _sql: row.reason_detail))
+    detail: str | None = strawberry.field(
+        description="A note on why the person cannot work, in words; null when none.",
+        metadata=sql_value(lambda row, _sql: row.reason_detail),
+    )
 
 
 @sql_model(WorkStatusRecord)
@@ -79,15 +106,18 @@ class EmploymentUnableToWork:
     description="A person's work status from a date; the one without `until` is current.",
 )
 class EmploymentStatus:
-    status: WorkStatus
+    status: WorkStatus = strawberry.field(description="The work status.")
     employer: str | None = strawberry.field(
         description="The employer (EMPLOYED), or the business (SELF_EMPLOYED)."
     )
     monthly_income: decimal.Decimal | None = strawberry.field(
         description="Declared monthly income from this work, in yuan (exact)."
     )
-    since: dt.date
-    until: dt.date | None = strawberry.field(description="Empty while current.")
+    since: dt.date = strawberry.field(description="The first day of this status.")
+    until: dt.date | None = strawberry.field(
+        description="The last day of this status (the day before the next one began); null "
+        "while current."
+    )
 
     @strawberry.field(
         description="Global ID of this status record.",
@@ -126,11 +156,15 @@ class EmploymentStatus:
 @sql_model(Training)
 @strawberry.type(name="EmploymentTraining", description="A vocational training (职业技能培训).")
 class EmploymentTraining:
-    course: str
-    provider: str
-    start_date: dt.date
-    end_date: dt.date | None = strawberry.field(description="The (planned) last day.")
-    completed: bool
+    course: str = strawberry.field(description="The course, such as 电工 or 家政服务.")
+    provider: str = strawberry.field(description="Who gives the training.")
+    start_date: dt.date = strawberry.field(description="The first day of the training.")
+    end_date: dt.date | None = strawberry.field(
+        description="The last day, planned or actual; null when not known."
+    )
+    completed: bool = strawberry.field(
+        description="Whether the person completed it (`employmentTrainingComplete`)."
+    )
 
     @strawberry.field(
         description="Global ID; `employmentTrainingComplete` takes it.",
@@ -149,10 +183,12 @@ class EmploymentTraining:
 @sql_model(JobPlacement)
 @strawberry.type(name="EmploymentPlacement", description="A job placement (就业安置).")
 class EmploymentPlacement:
-    employer: str
-    post: str
-    start_date: dt.date
-    end_date: dt.date | None = strawberry.field(description="Empty while the job lasts.")
+    employer: str = strawberry.field(description="The employer the person was placed with.")
+    post: str = strawberry.field(description="The job, such as 保安 or 流水线操作工.")
+    start_date: dt.date = strawberry.field(description="The first day of the job.")
+    end_date: dt.date | None = strawberry.field(
+        description="The last day of the job; null while it lasts."
+    )
     monthly_wage: decimal.Decimal = strawberry.field(description="Yuan a month (exact).")
 
     @strawberry.field(
@@ -174,10 +210,10 @@ class EmploymentPlacement:
     description="A public-welfare post (公益性岗位) for a fixed period.",
 )
 class EmploymentWelfarePost:
-    post: str
+    post: str = strawberry.field(description="The post, such as 村保洁员 or 护林员.")
     monthly_subsidy: decimal.Decimal = strawberry.field(description="Yuan a month (exact).")
-    start_date: dt.date
-    end_date: dt.date
+    start_date: dt.date = strawberry.field(description="The first day of the post.")
+    end_date: dt.date = strawberry.field(description="The last day of the fixed period.")
 
     @strawberry.field(
         description="Global ID of this welfare post.",

@@ -8,7 +8,7 @@ administrators) may call them; a household outside the actor's area is ``NOT_FOU
 
 import datetime as dt
 import decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,9 +37,11 @@ from bangfu.plugins.housing.types import (
 
 @strawberry.input(description="A dwelling safety appraisal (JGJ 125-2016).")
 class HousingAppraisalRecordInput:
-    household_id: strawberry.ID
+    household_id: strawberry.ID = strawberry.field(description="The household (a Household ID).")
     grade: SafetyGrade = strawberry.field(description="A, B, C (partly) or D (wholly dangerous).")
-    appraised_on: dt.date = strawberry.field(description="Not after today.")
+    appraised_on: dt.date = strawberry.field(
+        description="The day of the appraisal; not after today."
+    )
     appraising_organisation_id: strawberry.ID | None = strawberry.field(
         default=None, description="An Organisation of the registry that appraised it."
     )
@@ -47,7 +49,9 @@ class HousingAppraisalRecordInput:
         default=None,
         description="The appraisal body when not in the registry (one of the two is needed).",
     )
-    report_reference: str | None = None
+    report_reference: str | None = strawberry.field(
+        default=None, description="The appraisal report's number; at most 100 characters."
+    )
 
 
 @strawberry.input(description="Start renovating a C or D house: the project begins PLANNED.")
@@ -58,18 +62,23 @@ class HousingRenovationStartInput:
     subsidy_amount: decimal.Decimal = strawberry.field(
         description='Yuan, exact (a string such as "35000.00"); not negative.'
     )
-    funding_source: FundingSource
+    funding_source: FundingSource = strawberry.field(description="Who pays the subsidy.")
     programme_name: str | None = strawberry.field(
         default=None, description="Needed for GOVERNMENT_PROGRAMME."
     )
     donor: str | None = strawberry.field(default=None, description="Needed for SOCIAL_DONATION.")
-    planned_on: dt.date | None = strawberry.field(default=None, description="Today by default.")
-    note: str | None = None
+    planned_on: dt.date | None = strawberry.field(
+        default=None,
+        description="The day it was planned: today by default; not before the appraisal.",
+    )
+    note: str | None = strawberry.field(
+        default=None, description="A free note; at most 500 characters."
+    )
 
 
 @strawberry.input(description="Move a renovation one step on.")
 class HousingRenovationAdvanceInput:
-    id: strawberry.ID = strawberry.field(description="The HousingRenovationProject.")
+    id: strawberry.ID = strawberry.field(description="The project (a HousingRenovationProject ID).")
     expected_version: int = strawberry.field(
         description="The `version` you read; a stale one gets VERSION_CONFLICT."
     )
@@ -90,13 +99,18 @@ class HousingRenovationAdvanceInput:
 
 @strawberry.input(description="A rental subsidy or a public rental housing allocation.")
 class HousingAidGrantInput:
-    household_id: strawberry.ID
-    kind: AidKind
+    household_id: strawberry.ID = strawberry.field(description="The household (a Household ID).")
+    kind: AidKind = strawberry.field(description="The kind of aid.")
     monthly_amount: decimal.Decimal = strawberry.field(
         description="Yuan per month, exact; not negative."
     )
-    period_start: dt.date
-    period_end: dt.date = strawberry.field(description="Not before `periodStart`.")
+    period_start: dt.date = strawberry.field(
+        description="The first day of the aid; it may lie in the future. Two aids of the same "
+        "kind may not overlap."
+    )
+    period_end: dt.date = strawberry.field(
+        description="The last day of the aid (included); not before `periodStart`."
+    )
     dwelling_address: str | None = strawberry.field(
         default=None, description="The allocated dwelling; needed for PUBLIC_RENTAL_HOUSING."
     )
@@ -109,17 +123,25 @@ class HousingAidGrantInput:
     )
 )
 class HousingDisasterReportInput:
-    household_id: strawberry.ID
-    kind: DisasterKind
-    occurred_on: dt.date = strawberry.field(description="Not after today.")
-    damage: str = strawberry.field(description="What was damaged, and how badly.")
+    household_id: strawberry.ID = strawberry.field(description="The household (a Household ID).")
+    kind: DisasterKind = strawberry.field(description="What damaged the dwelling.")
+    occurred_on: dt.date = strawberry.field(
+        description="The day the disaster happened; not after today."
+    )
+    damage: str = strawberry.field(
+        description="What was damaged, and how badly; 1 to 1000 characters."
+    )
 
 
 @strawberry.input(description="Record the response to a disaster report (once).")
 class HousingDisasterRespondInput:
-    id: strawberry.ID = strawberry.field(description="The HousingDisasterReport.")
-    response: str = strawberry.field(description="What was done (visit, relief, shelter).")
-    responded_on: dt.date | None = strawberry.field(default=None, description="Today by default.")
+    id: strawberry.ID = strawberry.field(description="The report (a HousingDisasterReport ID).")
+    response: str = strawberry.field(
+        description="What was done (visit, relief, shelter); 1 to 1000 characters."
+    )
+    responded_on: dt.date | None = strawberry.field(
+        default=None, description="The day of the response: today by default; not after today."
+    )
 
 
 def housing_service(session: AsyncSession, context: Any) -> HousingService:
@@ -140,37 +162,73 @@ async def _with_household(
     return {name: row, "household": household, **more}
 
 
-@strawberry.type(name="HousingAppraisalPayload")
+@strawberry.type(
+    name="HousingAppraisalPayload", description="What `housingAppraisalRecord` answers."
+)
 class HousingAppraisalPayload:
-    appraisal: HousingSafetyAppraisal | None
-    household: HouseholdType | None
-    errors: list[HousingError]
+    appraisal: HousingSafetyAppraisal | None = strawberry.field(
+        description="The appraisal recorded; null when `errors` is not empty."
+    )
+    household: HouseholdType | None = strawberry.field(
+        description="The household it belongs to, as it is now; null when `errors` is not empty."
+    )
+    errors: list[HousingError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
-@strawberry.type(name="HousingRenovationPayload")
+@strawberry.type(
+    name="HousingRenovationPayload",
+    description="What `housingRenovationStart` and `housingRenovationAdvance` answer.",
+)
 class HousingRenovationPayload:
-    renovation: HousingRenovationProject | None
-    household: HouseholdType | None
-    errors: list[HousingError]
+    renovation: HousingRenovationProject | None = strawberry.field(
+        description="The project started or moved on; null when `errors` is not empty."
+    )
+    household: HouseholdType | None = strawberry.field(
+        description="The household it belongs to, as it is now; null when `errors` is not empty."
+    )
+    errors: list[HousingError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
-@strawberry.type(name="HousingAidPayload")
+@strawberry.type(name="HousingAidPayload", description="What `housingAidGrant` answers.")
 class HousingAidPayload:
-    aid: HousingAidType | None
-    household: HouseholdType | None
-    errors: list[HousingError]
+    aid: HousingAidType | None = strawberry.field(
+        description="The aid granted; null when `errors` is not empty."
+    )
+    household: HouseholdType | None = strawberry.field(
+        description="The household it belongs to, as it is now; null when `errors` is not empty."
+    )
+    errors: list[HousingError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
-@strawberry.type(name="HousingDisasterPayload")
+@strawberry.type(
+    name="HousingDisasterPayload",
+    description="What `housingDisasterReport` and `housingDisasterRespond` answer.",
+)
 class HousingDisasterPayload:
-    disaster: HousingDisasterReport | None
-    household: HouseholdType | None
+    disaster: HousingDisasterReport | None = strawberry.field(
+        description="The report recorded or responded to; null when `errors` is not empty."
+    )
+    household: HouseholdType | None = strawberry.field(
+        description="The household it belongs to, as it is now; null when `errors` is not empty."
+    )
     care_events_raised: int = strawberry.field(
         default=0,
         description="How many DISASTER care events the report raised (one per member in "
         "a hardship category).",
     )
-    errors: list[HousingError]
+    errors: list[HousingError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
 @strawberry.type
@@ -180,7 +238,12 @@ class HousingMutation:
         extensions=requires("housing:write"),
     )
     async def housing_appraisal_record(
-        self, info: Info, input: HousingAppraisalRecordInput
+        self,
+        info: Info,
+        input: Annotated[
+            HousingAppraisalRecordInput,
+            strawberry.argument(description="The household and the appraisal."),
+        ],
     ) -> HousingAppraisalPayload:
         async def work(service: HousingService) -> dict[str, Any]:
             appraisal = await service.record_appraisal(
@@ -204,7 +267,12 @@ class HousingMutation:
         extensions=requires("housing:write"),
     )
     async def housing_renovation_start(
-        self, info: Info, input: HousingRenovationStartInput
+        self,
+        info: Info,
+        input: Annotated[
+            HousingRenovationStartInput,
+            strawberry.argument(description="The household, the subsidy and who pays it."),
+        ],
     ) -> HousingRenovationPayload:
         async def work(service: HousingService) -> dict[str, Any]:
             project = await service.start_renovation(
@@ -228,7 +296,12 @@ class HousingMutation:
         extensions=requires("housing:write"),
     )
     async def housing_renovation_advance(
-        self, info: Info, input: HousingRenovationAdvanceInput
+        self,
+        info: Info,
+        input: Annotated[
+            HousingRenovationAdvanceInput,
+            strawberry.argument(description="The project, its version and its next status."),
+        ],
     ) -> HousingRenovationPayload:
         async def work(service: HousingService) -> dict[str, Any]:
             project = await service.advance_renovation(
@@ -250,7 +323,14 @@ class HousingMutation:
         description="Grant a rental subsidy or a public rental housing allocation.",
         extensions=requires("housing:write"),
     )
-    async def housing_aid_grant(self, info: Info, input: HousingAidGrantInput) -> HousingAidPayload:
+    async def housing_aid_grant(
+        self,
+        info: Info,
+        input: Annotated[
+            HousingAidGrantInput,
+            strawberry.argument(description="The household, the aid and its period."),
+        ],
+    ) -> HousingAidPayload:
         async def work(service: HousingService) -> dict[str, Any]:
             aid = await service.grant_aid(
                 decode_id(input.household_id, "Household", "input.householdId"),
@@ -272,7 +352,12 @@ class HousingMutation:
         extensions=requires("housing:write"),
     )
     async def housing_disaster_report(
-        self, info: Info, input: HousingDisasterReportInput
+        self,
+        info: Info,
+        input: Annotated[
+            HousingDisasterReportInput,
+            strawberry.argument(description="The household and what happened."),
+        ],
     ) -> HousingDisasterPayload:
         async def work(service: HousingService) -> dict[str, Any]:
             report, persons = await service.report_disaster(
@@ -292,7 +377,12 @@ class HousingMutation:
         extensions=requires("housing:write"),
     )
     async def housing_disaster_respond(
-        self, info: Info, input: HousingDisasterRespondInput
+        self,
+        info: Info,
+        input: Annotated[
+            HousingDisasterRespondInput,
+            strawberry.argument(description="The report and what was done."),
+        ],
     ) -> HousingDisasterPayload:
         async def work(service: HousingService) -> dict[str, Any]:
             report = await service.respond_to_disaster(

@@ -1,16 +1,18 @@
 """Root query fields of the housing plugin (``housingDangerous``)."""
 
+from typing import Annotated
+
 import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
 from bangfu.core.i18n import _
 from bangfu.plugin import (
+    NARROWS,
     SCANS,
     Household,
     HouseholdConnection,
     HouseholdEdge,
-    RegionCode,
     paginate,
     path_within,
     requires,
@@ -32,9 +34,27 @@ class HousingQuery:
     async def housing_dangerous(
         self,
         info: Info,
-        first: int = 20,
-        after: str | None = None,
-        region_code: RegionCode = None,
+        first: Annotated[
+            int,
+            strawberry.argument(
+                description="How many households to return: 1 to 100 (20 by default)."
+            ),
+        ] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last edge of the previous page (its "
+                "`pageInfo.endCursor`); omit it for the first page."
+            ),
+        ] = None,
+        region_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only households in this region or below it (a county, township "
+                "or village code such as 141023); omit it for your whole area.",
+                metadata=NARROWS,
+            ),
+        ] = None,
     ) -> HouseholdConnection:
         statement = select(Household).where(Household.id.in_(dangerous_household_ids()))
         if region_code is not None:

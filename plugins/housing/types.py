@@ -22,6 +22,7 @@ from bangfu.plugin import (
     Household,
     OrganisationType,
     direct,
+    graphql_enum,
     prefetchable,
     ready,
     requires,
@@ -48,26 +49,66 @@ from bangfu.plugins.housing.models import (
     SafetyGrade,
 )
 
-SafetyGradeType = strawberry.enum(
+SafetyGradeType = graphql_enum(
     SafetyGrade,
     name="HousingSafetyGrade",
-    description="JGJ 125-2016: C partly dangerous, D wholly dangerous.",
+    description="The safety grade of a dwelling (房屋安全等级, JGJ 125-2016): C partly "
+    "dangerous, D wholly dangerous. The latest appraisal decides the goal GOOD_HOME "
+    "(R3 居好家).",
+    values={
+        SafetyGrade.A: "Safe: the structure bears normal use and no danger was found.",
+        SafetyGrade.B: "Basically safe: single members are dangerous, the main structure is "
+        "not affected.",
+        SafetyGrade.C: "Partly dangerous (局部危房): part of the load-bearing structure is "
+        "unsafe; a renovation may start.",
+        SafetyGrade.D: "Wholly dangerous (整幢危房): the load-bearing structure as a whole is "
+        "unsafe; a renovation may start.",
+    },
 )
-RenovationStatusType = strawberry.enum(
+RenovationStatusType = graphql_enum(
     RenovationStatus,
     name="HousingRenovationStatus",
-    description="PLANNED → APPROVED → UNDER_WAY → COMPLETED → ACCEPTED, one step at a time.",
+    description="Where a renovation of a dangerous house stands: PLANNED → APPROVED → "
+    "UNDER_WAY → COMPLETED → ACCEPTED, one step at a time (`housingRenovationAdvance`).",
+    values={
+        RenovationStatus.PLANNED: "Planned: the first status; active.",
+        RenovationStatus.APPROVED: "Approved for funding; active.",
+        RenovationStatus.UNDER_WAY: "The works have started; active.",
+        RenovationStatus.COMPLETED: "The works are finished; no longer active, still open "
+        "until accepted on a new A or B appraisal.",
+        RenovationStatus.ACCEPTED: "Accepted (验收) on an A or B appraisal: the final status.",
+    },
 )
-FundingSourceType = strawberry.enum(
-    FundingSource, name="HousingFundingSource", description="Who pays a renovation's subsidy."
+FundingSourceType = graphql_enum(
+    FundingSource,
+    name="HousingFundingSource",
+    description="Who pays a renovation's subsidy (R4: government assistance with social "
+    "donations).",
+    values={
+        FundingSource.GOVERNMENT_PROGRAMME: "A government programme, named in `programmeName`.",
+        FundingSource.SOCIAL_DONATION: "A social donation (社会捐助), the donor named in `donor`.",
+    },
 )
-AidKindType = strawberry.enum(
+AidKindType = graphql_enum(
     AidKind,
     name="HousingAidKind",
-    description="RENTAL_SUBSIDY (租赁补贴) or PUBLIC_RENTAL_HOUSING (公租房实物配租).",
+    description="Housing aid other than renovation.",
+    values={
+        AidKind.RENTAL_SUBSIDY: "A rental subsidy (租赁补贴) paid each month.",
+        AidKind.PUBLIC_RENTAL_HOUSING: "A public rental dwelling allocated (公租房实物配租); its "
+        "address is in `dwellingAddress`.",
+    },
 )
-DisasterKindType = strawberry.enum(
-    DisasterKind, name="HousingDisasterKind", description="What damaged the dwelling."
+DisasterKindType = graphql_enum(
+    DisasterKind,
+    name="HousingDisasterKind",
+    description="What damaged the dwelling.",
+    values={
+        DisasterKind.FLOOD: "A flood.",
+        DisasterKind.FIRE: "A fire.",
+        DisasterKind.EARTHQUAKE: "An earthquake.",
+        DisasterKind.OTHER: "Anything else; `damage` says what happened.",
+    },
 )
 
 
@@ -121,8 +162,8 @@ class HousingError(Error):
 @sql_model(SafetyAppraisal)
 @strawberry.type(name="HousingSafetyAppraisal", description="A dwelling safety appraisal.")
 class HousingSafetyAppraisal:
-    grade: SafetyGrade
-    appraised_on: dt.date
+    grade: SafetyGrade = strawberry.field(description="The safety grade found.")
+    appraised_on: dt.date = strawberry.field(description="The day of the appraisal.")
     appraiser_name: str | None = strawberry.field(
         description="The appraisal body (房屋安全鉴定机构), when it is not a registry organisation."
     )
@@ -176,19 +217,29 @@ async def _appraisal(info: Info, key: int | None) -> HousingSafetyAppraisal | No
     description="Renovation of a dangerous (C or D) house (农村危房改造).",
 )
 class HousingRenovationProject:
-    status: RenovationStatus
-    subsidy_amount: decimal.Decimal = strawberry.field(description="Yuan, exact.")
-    funding_source: FundingSource
+    status: RenovationStatus = strawberry.field(description="Where the project stands.")
+    subsidy_amount: decimal.Decimal = strawberry.field(
+        description="The renovation subsidy, in yuan (exact)."
+    )
+    funding_source: FundingSource = strawberry.field(description="Who pays the subsidy.")
     programme_name: str | None = strawberry.field(
         description="The government programme paying, for GOVERNMENT_PROGRAMME."
     )
     donor: str | None = strawberry.field(description="Who donated, for SOCIAL_DONATION.")
-    planned_on: dt.date
-    approved_on: dt.date | None
-    started_on: dt.date | None
-    completed_on: dt.date | None
-    accepted_on: dt.date | None
-    note: str | None
+    planned_on: dt.date = strawberry.field(description="The day the project was planned.")
+    approved_on: dt.date | None = strawberry.field(
+        description="The day it was approved; null before APPROVED."
+    )
+    started_on: dt.date | None = strawberry.field(
+        description="The day the works started; null before UNDER_WAY."
+    )
+    completed_on: dt.date | None = strawberry.field(
+        description="The day the works were finished; null before COMPLETED."
+    )
+    accepted_on: dt.date | None = strawberry.field(
+        description="The day it was accepted; null before ACCEPTED."
+    )
+    note: str | None = strawberry.field(description="A free note; null when none.")
     version: int = strawberry.field(
         description="Send it as `expectedVersion` to `housingRenovationAdvance`."
     )
@@ -243,12 +294,12 @@ class HousingRenovationProject:
     name="HousingAid", description="A rental subsidy or a public rental housing allocation."
 )
 class HousingAidType:
-    kind: AidKind
+    kind: AidKind = strawberry.field(description="The kind of aid.")
     monthly_amount: decimal.Decimal = strawberry.field(
         description="Yuan per month, exact: the subsidy paid, or the rent waived."
     )
-    period_start: dt.date
-    period_end: dt.date
+    period_start: dt.date = strawberry.field(description="The first day of the aid.")
+    period_end: dt.date = strawberry.field(description="The last day of the aid (included).")
     dwelling_address: str | None = strawberry.field(
         description="The allocated dwelling, for PUBLIC_RENTAL_HOUSING."
     )
@@ -283,14 +334,16 @@ class HousingAidType:
     description="The household's dwelling damaged by a disaster; open until responded to.",
 )
 class HousingDisasterReport:
-    kind: DisasterKind
-    occurred_on: dt.date
-    damage: str
-    reported_on: dt.date
+    kind: DisasterKind = strawberry.field(description="What damaged the dwelling.")
+    occurred_on: dt.date = strawberry.field(description="The day the disaster happened.")
+    damage: str = strawberry.field(description="The damage to the dwelling, in words.")
+    reported_on: dt.date = strawberry.field(
+        description="The day it was reported (`housingDisasterReport`)."
+    )
     responded_on: dt.date | None = strawberry.field(
         description="When help was recorded (`housingDisasterRespond`); empty while open."
     )
-    response: str | None = strawberry.field(description="What was done.")
+    response: str | None = strawberry.field(description="What was done, in words; null while open.")
 
     @strawberry.field(description="The global ID of the report.", metadata=_sql_id(DisasterReport))
     @staticmethod
@@ -299,7 +352,7 @@ class HousingDisasterReport:
         return _id(root)
 
     @strawberry.field(
-        description="A response is recorded.",
+        description="Whether a response is recorded: the report is closed.",
         metadata=sql_value(lambda row, sql: sql.boolean(row.responded_on.is_not(None))),
     )
     @staticmethod

@@ -7,7 +7,7 @@ by core; the audit trail masks the diagnosis and its code (their names say "diag
 
 import datetime as dt
 import decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,10 +30,15 @@ WRITE = "medical:write"
 
 @strawberry.input(description="A person's basic medical insurance for one year.")
 class MedicalInsuranceRecordInput:
-    person_id: strawberry.ID
-    year: int
-    scheme: InsuranceScheme
-    premium: decimal.Decimal = strawberry.field(description='Yuan, exact ("380.00").')
+    person_id: strawberry.ID = strawberry.field(description="The person (a Person ID).")
+    year: int = strawberry.field(
+        description="The calendar year insured: 2000 to next year. Recording a year again "
+        "corrects it."
+    )
+    scheme: InsuranceScheme = strawberry.field(description="The scheme enrolled in.")
+    premium: decimal.Decimal = strawberry.field(
+        description='The year\'s premium, in yuan, exact (a string such as "380.00").'
+    )
     premium_paid_by_government: bool = strawberry.field(
         default=False, description="The government paid the premium (hardship categories)."
     )
@@ -44,7 +49,7 @@ class MedicalInsuranceRecordInput:
 
 @strawberry.input(description="A chronic or serious condition from the configured list.")
 class MedicalConditionRecordInput:
-    person_id: strawberry.ID
+    person_id: strawberry.ID = strawberry.field(description="The person (a Person ID).")
     diagnosis_code: str = strawberry.field(
         description="A code of the configured list (e.g. DIABETES, UREMIA)."
     )
@@ -54,14 +59,21 @@ class MedicalConditionRecordInput:
     serious: bool | None = strawberry.field(
         default=None, description="A serious illness (大病); by default as the list says."
     )
-    diagnosed_on: dt.date
+    diagnosed_on: dt.date = strawberry.field(
+        description="The day it was diagnosed; not in the future."
+    )
 
 
 @strawberry.input(description="A stay in hospital.")
 class MedicalHospitalisationRecordInput:
-    person_id: strawberry.ID
-    hospital: str
-    admitted_on: dt.date
+    person_id: strawberry.ID = strawberry.field(description="The person (a Person ID).")
+    hospital: str = strawberry.field(
+        description="The hospital's name (sensitive: it may tell the illness); at most 200 "
+        "characters."
+    )
+    admitted_on: dt.date = strawberry.field(
+        description="The day the person was admitted; not in the future."
+    )
     discharged_on: dt.date | None = strawberry.field(
         default=None, description="Empty while the person is still in hospital."
     )
@@ -73,48 +85,86 @@ class MedicalHospitalisationRecordInput:
 
 @strawberry.input(description="The discharge of a person still in hospital.")
 class MedicalHospitalisationDischargeInput:
-    id: strawberry.ID = strawberry.field(description="The MedicalHospitalisation.")
-    discharged_on: dt.date
+    id: strawberry.ID = strawberry.field(description="The stay (a MedicalHospitalisation ID).")
+    discharged_on: dt.date = strawberry.field(
+        description="The day the person left hospital; not before the admission, not in the future."
+    )
 
 
 @strawberry.input(
     description="A one-stop settlement: the four parts must add up to the total exactly."
 )
 class MedicalClaimSettleInput:
-    person_id: strawberry.ID
+    person_id: strawberry.ID = strawberry.field(description="The person (a Person ID).")
     hospitalisation_id: strawberry.ID | None = strawberry.field(
         default=None, description="The hospitalisation it settles, if any."
     )
-    total_cost: decimal.Decimal = strawberry.field(description="Yuan, exact.")
-    paid_by_insurance: decimal.Decimal
-    paid_by_medical_aid: decimal.Decimal
-    paid_by_donations: decimal.Decimal = decimal.Decimal("0.00")
-    out_of_pocket: decimal.Decimal
-    settled_on: dt.date
+    total_cost: decimal.Decimal = strawberry.field(
+        description="The total costs, in yuan: more than 0, at most 2 decimals, a string "
+        'such as "4820.50".'
+    )
+    paid_by_insurance: decimal.Decimal = strawberry.field(
+        description="Paid by basic and critical-illness insurance, in yuan; 0 or more."
+    )
+    paid_by_medical_aid: decimal.Decimal = strawberry.field(
+        description="Paid by medical aid (医疗救助), in yuan; 0 or more."
+    )
+    paid_by_donations: decimal.Decimal = strawberry.field(
+        default=decimal.Decimal("0.00"),
+        description="Paid by charity and donations, in yuan; 0 or more (0.00 by default).",
+    )
+    out_of_pocket: decimal.Decimal = strawberry.field(
+        description="Paid by the person, in yuan; 0 or more."
+    )
+    settled_on: dt.date = strawberry.field(
+        description="The day the costs were settled; not in the future."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What `medicalInsuranceRecord` answers.")
 class MedicalInsurancePayload:
-    insurance: MedicalInsurance | None
-    errors: list[MedicalError]
+    insurance: MedicalInsurance | None = strawberry.field(
+        description="The insurance recorded; null when `errors` is not empty."
+    )
+    errors: list[MedicalError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What `medicalConditionRecord` answers.")
 class MedicalConditionPayload:
-    condition: MedicalConditionType | None
-    errors: list[MedicalError]
+    condition: MedicalConditionType | None = strawberry.field(
+        description="The condition recorded; null when `errors` is not empty."
+    )
+    errors: list[MedicalError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What `medicalHospitalisationRecord` and `medicalHospitalisationDischarge` answer."
+)
 class MedicalHospitalisationPayload:
-    hospitalisation: MedicalHospitalisation | None
-    errors: list[MedicalError]
+    hospitalisation: MedicalHospitalisation | None = strawberry.field(
+        description="The stay recorded or ended; null when `errors` is not empty."
+    )
+    errors: list[MedicalError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What `medicalClaimSettle` answers.")
 class MedicalClaimPayload:
-    claim: MedicalClaim | None
-    errors: list[MedicalError]
+    claim: MedicalClaim | None = strawberry.field(
+        description="The settlement recorded; null when `errors` is not empty."
+    )
+    errors: list[MedicalError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
 def medical_records(session: AsyncSession, context: Any) -> MedicalRecords:
@@ -140,7 +190,12 @@ class MedicalMutation:
         extensions=requires(WRITE),
     )
     async def medical_insurance_record(
-        self, info: Info, input: MedicalInsuranceRecordInput
+        self,
+        info: Info,
+        input: Annotated[
+            MedicalInsuranceRecordInput,
+            strawberry.argument(description="The person, the year and the insurance."),
+        ],
     ) -> MedicalInsurancePayload:
         async def work(records: MedicalRecords) -> Any:
             return await records.record_insurance(
@@ -159,7 +214,12 @@ class MedicalMutation:
         extensions=requires(WRITE),
     )
     async def medical_condition_record(
-        self, info: Info, input: MedicalConditionRecordInput
+        self,
+        info: Info,
+        input: Annotated[
+            MedicalConditionRecordInput,
+            strawberry.argument(description="The person and the condition."),
+        ],
     ) -> MedicalConditionPayload:
         async def work(records: MedicalRecords) -> Any:
             return await records.record_condition(
@@ -178,7 +238,12 @@ class MedicalMutation:
         extensions=requires(WRITE),
     )
     async def medical_hospitalisation_record(
-        self, info: Info, input: MedicalHospitalisationRecordInput
+        self,
+        info: Info,
+        input: Annotated[
+            MedicalHospitalisationRecordInput,
+            strawberry.argument(description="The person and the stay."),
+        ],
     ) -> MedicalHospitalisationPayload:
         async def work(records: MedicalRecords) -> Any:
             return await records.record_hospitalisation(
@@ -198,7 +263,12 @@ class MedicalMutation:
         extensions=requires(WRITE),
     )
     async def medical_hospitalisation_discharge(
-        self, info: Info, input: MedicalHospitalisationDischargeInput
+        self,
+        info: Info,
+        input: Annotated[
+            MedicalHospitalisationDischargeInput,
+            strawberry.argument(description="The stay and the day of discharge."),
+        ],
     ) -> MedicalHospitalisationPayload:
         async def work(records: MedicalRecords) -> Any:
             return await records.discharge(
@@ -214,7 +284,12 @@ class MedicalMutation:
         extensions=requires(WRITE),
     )
     async def medical_claim_settle(
-        self, info: Info, input: MedicalClaimSettleInput
+        self,
+        info: Info,
+        input: Annotated[
+            MedicalClaimSettleInput,
+            strawberry.argument(description="The person, the costs and who paid them."),
+        ],
     ) -> MedicalClaimPayload:
         async def work(records: MedicalRecords) -> Any:
             return await records.settle_claim(

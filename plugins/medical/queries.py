@@ -15,12 +15,12 @@ from strawberry.types import Info
 from bangfu.core.i18n import _
 from bangfu.plugin import (
     INDEXED,
+    NARROWS,
     SCANS,
     CategoryAssignment,
     Person,
     PersonConnection,
     PersonEdge,
-    RegionCode,
     paginate,
     path_within,
     requires,
@@ -103,10 +103,31 @@ class MedicalQuery:
     async def medical_uninsured(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        region_code: RegionCode = None,
-        year: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
+        first: Annotated[
+            int, strawberry.argument(description="How many persons to return: 1 to 100.")
+        ],
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last edge of the previous page (its "
+                "`pageInfo.endCursor`); omit it for the first page."
+            ),
+        ] = None,
+        region_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only persons living in this region or below it (a region code "
+                "such as 141023); omit it for your whole area.",
+                metadata=NARROWS,
+            ),
+        ] = None,
+        year: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The calendar year, 2000 to next year; this year by default.",
+                metadata=INDEXED,
+            ),
+        ] = None,
     ) -> PersonConnection:
         statement = await _in_region(info, uninsured_statement(_year(info, year)), region_code)
         return await paginate(
@@ -129,11 +150,40 @@ class MedicalQuery:
     async def medical_high_out_of_pocket(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        region_code: RegionCode = None,
-        ratio: Annotated[decimal.Decimal | None, strawberry.argument(metadata=INDEXED)] = None,
-        year: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
+        first: Annotated[
+            int, strawberry.argument(description="How many persons to return: 1 to 100.")
+        ],
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last edge of the previous page (its "
+                "`pageInfo.endCursor`); omit it for the first page."
+            ),
+        ] = None,
+        region_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only persons living in this region or below it (a region code "
+                "such as 141023); omit it for your whole area.",
+                metadata=NARROWS,
+            ),
+        ] = None,
+        ratio: Annotated[
+            decimal.Decimal | None,
+            strawberry.argument(
+                description="The share of the total a person paid themselves, 0 to 1 with at "
+                'most 4 decimals (a string such as "0.10" = 10 %); those above it are listed. '
+                "BANGFU_MEDICAL_OUT_OF_POCKET_THRESHOLD (0.10) by default.",
+                metadata=INDEXED,
+            ),
+        ] = None,
+        year: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The calendar year, 2000 to next year; this year by default.",
+                metadata=INDEXED,
+            ),
+        ] = None,
     ) -> PersonConnection:
         chosen = medical_settings().out_of_pocket_threshold if ratio is None else ratio
         problem = ratio_error(chosen)

@@ -24,6 +24,7 @@ from bangfu.plugin import (
     SQL_YEAR,
     Person,
     direct,
+    graphql_enum,
     person_data,
     prefetchable,
     ready,
@@ -50,7 +51,16 @@ from bangfu.plugins.medical.settings import medical_settings
 
 log = logging.getLogger("bangfu.medical")
 
-InsuranceSchemeType = strawberry.enum(InsuranceScheme, name="MedicalInsuranceScheme")
+InsuranceSchemeType = graphql_enum(
+    InsuranceScheme,
+    name="MedicalInsuranceScheme",
+    description="The basic medical insurance scheme (基本医疗保险) a person is enrolled in.",
+    values={
+        InsuranceScheme.RESIDENT: "Urban and rural residents' basic medical insurance "
+        "(城乡居民基本医疗保险).",
+        InsuranceScheme.EMPLOYEE: "Employees' basic medical insurance (职工基本医疗保险).",
+    },
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -148,10 +158,12 @@ def _condition_count(person: Any) -> Any:
     description="Basic medical insurance for one year, and critical-illness cover that year.",
 )
 class MedicalInsurance:
-    year: int
-    scheme: InsuranceScheme
-    premium: decimal.Decimal = strawberry.field(description="Yuan.")
-    premium_paid_by_government: bool
+    year: int = strawberry.field(description="The calendar year insured (such as 2026).")
+    scheme: InsuranceScheme = strawberry.field(description="The scheme enrolled in.")
+    premium: decimal.Decimal = strawberry.field(description="The year's premium, in yuan (exact).")
+    premium_paid_by_government: bool = strawberry.field(
+        description="Whether the government paid the premium (资助参保) for the person."
+    )
     critical_illness_covered: bool = strawberry.field(
         description="Covered by critical-illness insurance (大病保险) that year."
     )
@@ -171,7 +183,7 @@ class MedicalInsurance:
 )
 class MedicalConditionType:
     serious: bool = strawberry.field(description="A serious illness (大病).")
-    diagnosed_on: dt.date
+    diagnosed_on: dt.date = strawberry.field(description="The day it was diagnosed.")
 
     @strawberry.field(
         description="The global ID of the condition.", metadata=_sql_id("MedicalCondition")
@@ -228,8 +240,10 @@ class MedicalConditionType:
     description="A stay in hospital; `dischargedOn` is empty while the person is there.",
 )
 class MedicalHospitalisation:
-    admitted_on: dt.date
-    discharged_on: dt.date | None
+    admitted_on: dt.date = strawberry.field(description="The day the person was admitted.")
+    discharged_on: dt.date | None = strawberry.field(
+        description="The day the person was discharged; null while in hospital."
+    )
     serious: bool = strawberry.field(description="Admitted for a serious illness.")
 
     @strawberry.field(
@@ -262,14 +276,22 @@ class MedicalHospitalisation:
     "parts add up to the total exactly.",
 )
 class MedicalClaim:
-    total_cost: decimal.Decimal
-    paid_by_insurance: decimal.Decimal = strawberry.field(
-        description="Basic and critical-illness insurance."
+    total_cost: decimal.Decimal = strawberry.field(
+        description="The total medical costs settled, in yuan: the sum of the four parts."
     )
-    paid_by_medical_aid: decimal.Decimal = strawberry.field(description="Medical aid (医疗救助).")
-    paid_by_donations: decimal.Decimal = strawberry.field(description="Charity and donations.")
-    out_of_pocket: decimal.Decimal = strawberry.field(description="Paid by the person.")
-    settled_on: dt.date
+    paid_by_insurance: decimal.Decimal = strawberry.field(
+        description="Paid by basic and critical-illness insurance, in yuan."
+    )
+    paid_by_medical_aid: decimal.Decimal = strawberry.field(
+        description="Paid by medical aid (医疗救助), in yuan."
+    )
+    paid_by_donations: decimal.Decimal = strawberry.field(
+        description="Paid by charity and donations, in yuan."
+    )
+    out_of_pocket: decimal.Decimal = strawberry.field(
+        description="Paid by the person themselves, in yuan."
+    )
+    settled_on: dt.date = strawberry.field(description="The day the costs were settled.")
 
     @strawberry.field(description="The global ID of the claim.", metadata=_sql_id("MedicalClaim"))
     @staticmethod
@@ -311,12 +333,17 @@ class MedicalClaim:
     name="MedicalOutOfPocket", description="What a person paid themselves, over a year's claims."
 )
 class MedicalOutOfPocket:
-    year: int = strawberry.field(metadata=sql_value(lambda _person, _sql: _year()))
+    year: int = strawberry.field(
+        description="The calendar year of the claims (this year).",
+        metadata=sql_value(lambda _person, _sql: _year()),
+    )
     total_cost: decimal.Decimal = strawberry.field(
-        metadata=sql_value(lambda person, _sql: _decimal_text(_total_cents(person), 2))
+        description="The total costs of the year's claims, in yuan (exact).",
+        metadata=sql_value(lambda person, _sql: _decimal_text(_total_cents(person), 2)),
     )
     out_of_pocket: decimal.Decimal = strawberry.field(
-        metadata=sql_value(lambda person, _sql: _decimal_text(_paid_cents(person), 2))
+        description="What the person paid themselves over the year's claims, in yuan (exact).",
+        metadata=sql_value(lambda person, _sql: _decimal_text(_paid_cents(person), 2)),
     )
     ratio: decimal.Decimal = strawberry.field(
         description="outOfPocket / totalCost, exact, rounded half up to 4 places.",

@@ -7,7 +7,7 @@ Every mutation runs its use case with ``run_mutation``: one audited transaction;
 
 import datetime as dt
 import decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -79,7 +79,7 @@ class BefriendingContactRecordInput:
     contacted_on: dt.date = strawberry.field(
         description="Not in the future, not before the befriending began."
     )
-    kind: ContactKind
+    kind: ContactKind = strawberry.field(description="How you kept in touch.")
     family_changes: str | None = strawberry.field(
         default=None, description="At most 2000 characters."
     )
@@ -107,22 +107,45 @@ class BefriendingFlagCloseInput:
     id: strawberry.ID = strawberry.field(description="A BefriendingFlag ID.")
 
 
-@strawberry.type(name="BefriendingRelationshipPayload")
+@strawberry.type(
+    name="BefriendingRelationshipPayload",
+    description="What `befriendingStart` and `befriendingEnd` answer.",
+)
 class BefriendingRelationshipPayload:
-    relationship: BefriendingRelationship | None
-    errors: list[BefriendingError]
+    relationship: BefriendingRelationship | None = strawberry.field(
+        description="The befriending started or ended; null when `errors` is not empty."
+    )
+    errors: list[BefriendingError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
-@strawberry.type(name="BefriendingContactPayload")
+@strawberry.type(
+    name="BefriendingContactPayload", description="What `befriendingContactRecord` answers."
+)
 class BefriendingContactPayload:
-    contact: BefriendingContact | None
-    errors: list[BefriendingError]
+    contact: BefriendingContact | None = strawberry.field(
+        description="The contact recorded; null when `errors` is not empty."
+    )
+    errors: list[BefriendingError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
-@strawberry.type(name="BefriendingFlagPayload")
+@strawberry.type(
+    name="BefriendingFlagPayload",
+    description="What `befriendingFlagRaise` and `befriendingFlagClose` answer.",
+)
 class BefriendingFlagPayload:
-    flag: BefriendingFlag | None
-    errors: list[BefriendingError]
+    flag: BefriendingFlag | None = strawberry.field(
+        description="The flag raised or closed; null when `errors` is not empty."
+    )
+    errors: list[BefriendingError] = strawberry.field(
+        description="Every problem with the input; empty on success. Nothing was changed "
+        "when there is one."
+    )
 
 
 def befriending(session: AsyncSession, context: Any) -> Befriending:
@@ -138,7 +161,12 @@ class BefriendingMutation:
         extensions=requires(access.WRITE),
     )
     async def befriending_start(
-        self, info: Info, input: BefriendingStartInput
+        self,
+        info: Info,
+        input: Annotated[
+            BefriendingStartInput,
+            strawberry.argument(description="The person and the first day."),
+        ],
     ) -> BefriendingRelationshipPayload:
         async def work(b: Befriending) -> Relationship:
             return await b.start(
@@ -151,7 +179,12 @@ class BefriendingMutation:
         description="End a befriending of your organisation.", extensions=requires(access.WRITE)
     )
     async def befriending_end(
-        self, info: Info, input: BefriendingEndInput
+        self,
+        info: Info,
+        input: Annotated[
+            BefriendingEndInput,
+            strawberry.argument(description="The befriending and its last day."),
+        ],
     ) -> BefriendingRelationshipPayload:
         async def work(b: Befriending) -> Relationship:
             return await b.end(
@@ -165,7 +198,12 @@ class BefriendingMutation:
         extensions=requires(access.WRITE),
     )
     async def befriending_contact_record(
-        self, info: Info, input: BefriendingContactRecordInput
+        self,
+        info: Info,
+        input: Annotated[
+            BefriendingContactRecordInput,
+            strawberry.argument(description="The person and the contact."),
+        ],
     ) -> BefriendingContactPayload:
         async def work(b: Befriending) -> Contact:
             return await b.record_contact(
@@ -186,7 +224,12 @@ class BefriendingMutation:
         extensions=requires(access.WRITE),
     )
     async def befriending_flag_raise(
-        self, info: Info, input: BefriendingFlagRaiseInput
+        self,
+        info: Info,
+        input: Annotated[
+            BefriendingFlagRaiseInput,
+            strawberry.argument(description="The person and what you saw."),
+        ],
     ) -> BefriendingFlagPayload:
         async def work(b: Befriending) -> Flag:
             return await b.raise_flag(
@@ -199,7 +242,11 @@ class BefriendingMutation:
         description="Close a flag of your organisation.", extensions=requires(access.WRITE)
     )
     async def befriending_flag_close(
-        self, info: Info, input: BefriendingFlagCloseInput
+        self,
+        info: Info,
+        input: Annotated[
+            BefriendingFlagCloseInput, strawberry.argument(description="The flag to close.")
+        ],
     ) -> BefriendingFlagPayload:
         async def work(b: Befriending) -> Flag:
             return await b.close_flag(decode_id(input.id, "BefriendingFlag", "input.id"))

@@ -23,6 +23,7 @@ from bangfu.plugin import (
     Outcome,
     Person,
     audit_event,
+    graphql_enum,
     person_data,
     to_global_id,
 )
@@ -30,8 +31,18 @@ from bangfu_befriending import access
 from bangfu_befriending.messages import _
 from bangfu_befriending.models import Contact, ContactKind, Flag, Relationship
 
-# Registers the enum under its GraphQL name; fields are annotated with ContactKind itself.
-strawberry.enum(ContactKind, name="BefriendingContactKind", description="VISIT, CALL or ACTIVITY.")
+# Registers the enum under its GraphQL name, a description on every value; fields are
+# annotated with ContactKind itself.
+graphql_enum(
+    ContactKind,
+    name="BefriendingContactKind",
+    description="How a befriending volunteer kept in touch with the person.",
+    values={
+        ContactKind.VISIT: "A visit to the person (走访).",
+        ContactKind.CALL: "A telephone or video call.",
+        ContactKind.ACTIVITY: "An activity the person took part in with the volunteer.",
+    },
+)
 
 
 @strawberry.type(
@@ -91,8 +102,10 @@ def audit_emotional_reads(context: Any) -> DataLoader[tuple[int, int], bool]:
     description="A volunteer of a mass organisation befriends a person (交朋友, R8).",
 )
 class BefriendingRelationship:
-    since: dt.date
-    until: dt.date | None = strawberry.field(description="Empty while it lasts.")
+    since: dt.date = strawberry.field(description="The first day of the befriending.")
+    until: dt.date | None = strawberry.field(
+        description="The last day of the befriending; null while it lasts."
+    )
 
     @strawberry.field(description="Global ID (for befriendingEnd).")
     @staticmethod
@@ -121,12 +134,14 @@ class BefriendingRelationship:
     "writing organisation, the person's paired official and city administrators.",
 )
 class BefriendingContact:
-    contacted_on: dt.date
-    kind: ContactKind
-    family_changes: str | None = strawberry.field(description="Changes in the family.")
-    help_given: str | None = strawberry.field(description="Help given, in words.")
+    contacted_on: dt.date = strawberry.field(description="The day of the contact.")
+    kind: ContactKind = strawberry.field(description="How the volunteer kept in touch.")
+    family_changes: str | None = strawberry.field(
+        description="Changes in the family, in words; null when none were noted."
+    )
+    help_given: str | None = strawberry.field(description="Help given, in words; null when none.")
     donation_yuan: decimal.Decimal | None = strawberry.field(
-        description="A donation handed over, in yuan (exact, 2 decimals)."
+        description="A donation handed over, in yuan (exact, 2 decimals); null when none."
     )
     emotional_state: str | None = strawberry.field(
         description="The person's emotional state (sensitive: needs "
@@ -150,9 +165,11 @@ class BefriendingContact:
     "person's paired official sees it.",
 )
 class BefriendingFlag:
-    raised_on: dt.date
-    note: str
-    closed_on: dt.date | None
+    raised_on: dt.date = strawberry.field(description="The day the flag was raised.")
+    note: str = strawberry.field(description="What the volunteer saw, in words.")
+    closed_on: dt.date | None = strawberry.field(
+        description="The day the flag was closed (`befriendingFlagClose`); null while open."
+    )
 
     @strawberry.field(description="Global ID (for befriendingFlagClose).")
     @staticmethod
