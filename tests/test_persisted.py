@@ -17,7 +17,8 @@ from bangfu.core.config import Settings
 from bangfu.core.registry.models import Household
 from bangfu.core.security import Role
 from bangfu.core.security.documents import NewDocument, add_documents, as_hash
-from bangfu.persisted import DocumentCache
+from bangfu.http import RequestRefused
+from bangfu.persisted import DocumentCache, named_document
 from bangfu.testing import Harness
 from tests.helpers import CREATE_HOUSEHOLD, XIANGFEN_VILLAGE, id_number, make_world
 
@@ -206,6 +207,55 @@ def test_a_hash_is_64_hex_digits_with_or_without_its_prefix(value: str) -> None:
         assert len(found) == 64 and set(found) <= set("0123456789abcdef")
     digest = sha(value)
     assert as_hash(digest) == digest == as_hash(f"sha256:{digest.upper()}")
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=70),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+HASHES = st.sampled_from(["0" * 64, "sha256:" + "A" * 64, "f" * 63, "", "sha256:"])
+
+
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "query": st.none() | st.text(max_size=30) | st.integers(),
+            "documentId": st.none() | HASHES | JSON,
+            "operationName": JSON,
+            "extensions": st.none()
+            | st.fixed_dictionaries(
+                {},
+                optional={
+                    "persistedQuery": JSON
+                    | st.fixed_dictionaries(
+                        {"version": st.sampled_from([1, 2, "1", None]), "sha256Hash": HASHES | JSON}
+                    )
+                },
+            ),
+        },
+    )
+)
+def test_any_request_object_names_a_document_or_is_a_clear_400(params: dict[str, Any]) -> None:
+    try:
+        named = named_document(params)
+    except RequestRefused as refused:
+        assert refused.status == 400 and refused.code == "BAD_REQUEST"
+        assert "`" in refused.message  # names the field at fault
+        return
+    assert named.sha256 is None or as_hash(named.sha256) == named.sha256
+    assert named.query is None or isinstance(named.query, str)
+
+
+async def test_a_refusal_speaks_the_callers_language(prod: Harness) -> None:
+    token = await prod.actor("clerk", roles=[Role.CIVIL_AFFAIRS_OFFICER])
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"}
+    refused = await prod.client.post("/graphql", json={"query": QUERY}, headers=headers)
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["message"].startswith("此处只运行已登记的文档")
 
 
 # --- Trusted documents (production) ---------------------------------------------------
