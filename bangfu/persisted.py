@@ -195,7 +195,10 @@ class PersistedDocuments:
         if not trusted and b"persistedQuery" not in body and b"documentId" not in body:
             await self.app(scope, _replay(body, receive), send)  # nothing to look at
             return
-        payload = json.loads(body)  # a JSON object: TransportGuard checked it
+        payload = json.loads(body)  # valid JSON: TransportGuard checked it
+        if not isinstance(payload, dict):  # the endpoint refuses it
+            await self.app(scope, _replay(body, receive), send)
+            return
         query = await self.document_for(named_document(payload), scope)
         if query is not None and query != payload.get("query"):
             payload["query"] = query
