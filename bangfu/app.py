@@ -54,6 +54,7 @@ from bangfu.core.security.auth import actor_for_token
 from bangfu.core.security.crypto import FieldCipher, load_master_key
 from bangfu.http import TransportGuard, error_response, run_with_time_limit
 from bangfu.idempotency import principal_of, run_idempotent
+from bangfu.persisted import PersistedDocuments
 from bangfu.reports import report_routes
 from bangfu.roster_route import routes as roster_routes
 from bangfu.schema.build import build_schema
@@ -385,7 +386,11 @@ def create_app(
         ],
         lifespan=lifespan,
         # Request IDs, then body size, media type, JSON and method checks of /graphql.
-        middleware=[Middleware(TransportGuard, settings=settings, failures=services.failures)],
+        middleware=[
+            Middleware(TransportGuard, settings=settings, failures=services.failures),
+            # A document named by its hash becomes its text (bangfu/persisted.py).
+            Middleware(PersistedDocuments, services=services, schema=schema._schema),
+        ],
     )
     app.state.services = services
     app.state.schema = schema

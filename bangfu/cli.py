@@ -11,7 +11,15 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from bangfu import accounts_cli, bottomline_cli, explain_cli, jobs_cli, report_cli, roster_cli
+from bangfu import (
+    accounts_cli,
+    bottomline_cli,
+    documents_cli,
+    explain_cli,
+    jobs_cli,
+    report_cli,
+    roster_cli,
+)
 from bangfu.core import i18n
 from bangfu.core.calendar import Holiday
 from bangfu.core.config import Settings
@@ -95,6 +103,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         "--directory", type=Path, default=Path("."), help=_("where to write it (default: here)")
     )
     accounts_cli.add_commands(commands)  # bangfu user ..., bangfu client ...
+    documents_cli.add_commands(commands)  # bangfu documents add|list|remove
     roster_cli.add_commands(commands)  # bangfu import roster|template
     care = commands.add_parser("care", help=_("care work commands"))
     care_commands = care.add_subparsers(dest="care_command", required=True)
@@ -129,6 +138,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
             return plugin_new_command(args.name, args.directory)
         if args.command in ("user", "client"):
             return accounts_cli.run(args)
+        if args.command == "documents":
+            return documents_cli.run(args)
         if args.command == "import":
             return roster_cli.run(args)
         if args.command == "care":

@@ -306,7 +306,8 @@ def check_request_object(payload: Any) -> None:
     if not isinstance(payload, dict):
         raise RequestRefused(400, _("the request body must be a JSON object"), "BAD_REQUEST")
     query = payload.get("query")
-    if not isinstance(query, str):
+    # Persisted documents (bangfu/persisted.py): a hash may stand for the query.
+    if not isinstance(query, str) and not (query is None and _names_document(payload)):
         raise RequestRefused(400, _("the request needs a `query` string"), "BAD_REQUEST")
     for name in ("variables", "extensions"):
         if not isinstance(payload.get(name), dict | None):
@@ -315,6 +316,15 @@ def check_request_object(payload: Any) -> None:
             )
     if not isinstance(payload.get("operationName"), str | None):
         raise RequestRefused(400, _("`operationName` must be a string or null"), "BAD_REQUEST")
+
+
+def _names_document(payload: dict[str, Any]) -> bool:
+    """Whether a request names a persisted document (``documentId``, or a
+    ``persistedQuery`` extension) instead of sending its ``query``."""
+    extensions = payload.get("extensions")
+    return "documentId" in payload or (
+        isinstance(extensions, dict) and "persistedQuery" in extensions
+    )
 
 
 def operation_type(query: str, operation_name: str | None, max_tokens: int) -> OperationType | None:

@@ -181,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         "BANGFU_DATABASE_URL": url,
         "BANGFU_SECRET_KEY_FILE": str(Path(args.key_file).resolve()),
         "BANGFU_PROFILE": "production",
+        # The benchmark sends its documents as text: it measures execution, not the
+        # trusted documents' lookup (docs/api.md, "Persisted documents").
+        "BANGFU_TRUSTED_DOCUMENTS": "false",
         "BANGFU_DEMO": "false",
     }
     os.environ.update(env)

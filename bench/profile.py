@@ -127,6 +127,7 @@ def main() -> None:
     os.environ["BANGFU_DATABASE_URL"] = args.database_url
     os.environ["BANGFU_SECRET_KEY_FILE"] = str(Path(args.key_file).resolve())
     os.environ["BANGFU_PROFILE"] = "production"
+    os.environ["BANGFU_TRUSTED_DOCUMENTS"] = "false"  # documents sent as text, as bench/cli.py
     asyncio.run(run(args))
 
 

@@ -330,6 +330,25 @@ class Settings(BaseSettings):
     suggestions: bool | None = Field(
         default=None, description="'Did you mean ...' hints; None: on in development only."
     )
+    # Persisted documents (bangfu.persisted; docs/api.md, "Persisted documents").
+    persisted_queries: bool | None = Field(
+        default=None,
+        description="Apollo's automatic persisted queries: a document sent once with its "
+        "SHA-256 is kept, and later requests may send the hash alone. None: on in "
+        "development only (never where trusted documents are on).",
+    )
+    persisted_queries_cache_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="Most bytes of documents each server process keeps for automatic "
+        "persisted queries (in memory; the least recently used are forgotten first).",
+    )
+    trusted_documents: bool | None = Field(
+        default=None,
+        description="Only the documents registered with `bangfu documents add` run, for "
+        "the client (or the users' applications) they are registered for; logging in and "
+        "out need none. None: on in production only.",
+    )
 
     # The care work (R4-R7): deadlines, staleness, load.
     care_sla: dict[CareEventKind, CareSla] = Field(
@@ -451,3 +470,15 @@ class Settings(BaseSettings):
     @property
     def suggestions_enabled(self) -> bool:
         return self.is_development if self.suggestions is None else self.suggestions
+
+    @property
+    def trusted_documents_enabled(self) -> bool:
+        if self.trusted_documents is None:
+            return not self.is_development
+        return self.trusted_documents
+
+    @property
+    def persisted_queries_enabled(self) -> bool:
+        if self.trusted_documents_enabled:
+            return False  # documents are registered by administrators only
+        return self.is_development if self.persisted_queries is None else self.persisted_queries

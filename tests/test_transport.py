@@ -30,7 +30,9 @@ async def dev(tmp_path: Path) -> AsyncIterator[World]:
 @pytest.fixture
 async def prod(tmp_path: Path) -> AsyncIterator[World]:
     (tmp_path / "prod").mkdir()
-    async with Harness.start(tmp_path / "prod", settings={"profile": "production"}) as h:
+    # Transport, not trusted documents (tests/test_persisted.py): documents run as text.
+    settings = {"profile": "production", "trusted_documents": False}
+    async with Harness.start(tmp_path / "prod", settings=settings) as h:
         yield await make_world(h)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
     event,
     false,
@@ -69,6 +70,26 @@ class ApiClient(GlobalModel, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class TrustedDocument(GlobalModel, Base):
+    """A GraphQL document an administrator registered (``bangfu documents add``): for one API
+    client, or, with no client, for the applications of the users who log in. Where trusted
+    documents are on (the production profile) these are the only documents that run,
+    besides logging in and out (``bangfu.persisted``). Stored by the SHA-256 of its text."""
+
+    __tablename__ = "core_trusted_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None: the users' set (the applications of staff who log in with a password).
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("core_api_client.id"), default=None)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # The names of its operations, space-separated (what `bangfu documents list` shows).
+    operations: Mapped[str] = mapped_column(String(500), default="")
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("client_id", "sha256"),)
 
 
 class LoginFailure(GlobalModel, Base):
