@@ -372,6 +372,9 @@ async def test_every_answer_forbids_sniffing_referrers_framing_and_caching(world
             assert response.headers[header] == value, name
         assert response.headers["cache-control"] == "no-store", name
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"], name
+    for name in ("roster template 401", "report"):
+        assert answers[name].status_code == 401, name
+        assert answers[name].headers["www-authenticate"] == 'Bearer realm="bangfu"', name
     # GraphiQL's page keeps its own policy (its scripts and styles from this origin).
     assert "script-src 'self'" in answers["graphiql"].headers["content-security-policy"]
     for name in ("graphql", "graphql error", "graphql 401", "healthz"):
