@@ -5,6 +5,7 @@ and a request error executes nothing (issue 20)."""
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import httpx
@@ -24,6 +25,35 @@ from tests.helpers import CREATE_HOUSEHOLD, XIANGFEN_VILLAGE, World, id_number
 pytestmark = pytest.mark.anyio
 
 MEDIA_TYPES = [JSON, GRAPHQL_RESPONSE]
+#: How the names of codes end, and the codes that end otherwise (for the documentation test).
+CODE_ENDINGS = (
+    "_FAILED",
+    "_REQUIRED",
+    "_NOT_FOUND",
+    "_VARIABLES",
+    "_DEEP",
+    "_ALIASES",
+    "_DIRECTIVES",
+    "_TOKENS",
+    "_COMPLEX",
+    "_COSTLY",
+    "_DISABLED",
+    "_INPUT",
+    "_REQUEST",
+    "_ALLOWED",
+    "_TYPE",
+    "_LARGE",
+    "_LONG",
+    "_KEY",
+    "_PROGRESS",
+    "_REUSED",
+    "_REQUESTS",
+    "_ERROR",
+    "_UNAVAILABLE",
+    "_LOST",
+    "_LOGINS",
+)
+KNOWN_CODES = {"UNAUTHENTICATED", "FORBIDDEN", "TIMEOUT"}
 ME = "{ me { username } }"
 
 
@@ -386,3 +416,29 @@ async def test_every_answer_forbids_sniffing_referrers_framing_and_caching(world
     asset = await h.client.get("/graphiql/graphiql.min.js")
     assert asset.status_code == 200 and "cache-control" not in asset.headers
     assert asset.headers["x-content-type-options"] == "nosniff"
+
+
+def test_every_top_level_code_is_in_the_api_guide() -> None:
+    """Each code the transport and the request checks give is documented (docs/api.md's
+    top-level errors and HTTP status codes)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sources = [
+        "bangfu/http.py",
+        "bangfu/app.py",
+        "bangfu/idempotency.py",
+        "schema/request_errors.py",
+        "schema/limits.py",
+        "schema/input_limits.py",
+        "schema/auth.py",
+    ]
+    pattern = re.compile(r'"([A-Z][A-Z_]{4,})"')
+    used = {
+        code
+        for source in sources
+        for code in pattern.findall((root / source).read_text(encoding="utf-8"))
+        if code.endswith(CODE_ENDINGS) or code in KNOWN_CODES
+    }
+    guide = (root / "docs" / "api.md").read_text(encoding="utf-8")
+    assert used and {code for code in used if f"`{code}`" not in guide} == set()
