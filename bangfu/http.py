@@ -96,7 +96,8 @@ def error_response(
     extensions: dict[str, Any] | None = None,
 ) -> Response:
     """A GraphQL response of one request error (no ``data``) with an HTTP status, for
-    answers GraphQL never saw; in the media type of the request (:func:`negotiate`)."""
+    answers GraphQL never saw. On the GraphQL path :class:`TransportGuard` gives it the
+    media type the request negotiated (:func:`negotiate`)."""
     members: dict[str, Any] = {"code": code, **(extensions or {})}
     if (request_id := request_scope.request_id()) is not None:
         members["requestId"] = request_id
