@@ -50,9 +50,16 @@ from bangfu.core.i18n import N_, _
 from bangfu.core.log_throttle import FailureLog
 from bangfu.core.plugins import PluginHost, get_plugin_manager
 from bangfu.core.security import ANONYMOUS, Actor, audit, logmask, scoping
-from bangfu.core.security.auth import actor_for_token
+from bangfu.core.security.auth import TokenRefusal, check_token
 from bangfu.core.security.crypto import FieldCipher, load_master_key
-from bangfu.http import TransportGuard, error_response, run_with_time_limit
+from bangfu.http import (
+    RequestRefused,
+    TransportGuard,
+    error_response,
+    graphql_answer,
+    run_with_time_limit,
+    www_authenticate,
+)
 from bangfu.idempotency import principal_of, run_idempotent
 from bangfu.persisted import PersistedDocuments
 from bangfu.reports import report_routes
@@ -83,6 +90,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             for error in response_data.get("errors") or ()
         ):
             raise DatabaseUnavailable
+        if isinstance(response_data, dict):  # a request error has no data (bangfu/http.py)
+            response_data, sub_response.status_code = graphql_answer(response_data)
         return super().create_response(response_data, sub_response)
 
     def encode_json(self, data: object) -> bytes:
@@ -111,17 +120,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             session = self.services.sessions()
             session.info["actor"] = ANONYMOUS
             try:
-                found = await actor_for_token(session, token, self.services.settings)
+                found = await check_token(session, token, self.services.settings)
             except BaseException:
                 await session.close()
                 raise
-            if found is None:
+            if isinstance(found, TokenRefusal):
                 await session.close()
-                raise HTTPException(401, _("invalid, expired or revoked token"))
+                raise unauthenticated(found)
             actor = found
             session.info["actor"] = actor
         elif not await _only_public_fields(request, self.services.settings.max_tokens):
-            raise HTTPException(401, _(AUTHENTICATION_REQUIRED))
+            raise unauthenticated("MISSING")
         ctx = Context(self.services, actor, request=request, token=token, session=session)
         ctx.loaders = Loaders(partial(_fill_loaders, ctx, self.services.host))
         execute = super().run
@@ -129,8 +138,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         async def run_graphql() -> Response:
             try:
                 response = await execute(request, context=ctx, root_value=root_value)
-            except HTTPException as refused:  # Strawberry's own reasons are English
-                raise HTTPException(refused.status_code, translated(refused.reason)) from None
+            except HTTPException as refused:  # Strawberry's own, in English and plain text
+                raise strawberry_refusal(refused) from None
             if ctx.busy is not None:  # the expensive lane refused it (schema/limits.py)
                 return busy_response(ctx.busy)
             return response
@@ -175,6 +184,49 @@ def busy_response(busy: Busy) -> Response:
 AUTHENTICATION_REQUIRED = N_(
     "authentication required: log in and send the token as 'Authorization: Bearer ...'"
 )
+
+
+def unauthenticated(reason: str) -> RequestRefused:
+    """HTTP 401 ``UNAUTHENTICATED`` with ``WWW-Authenticate: Bearer`` (RFC 6750) and the
+    reason in ``extensions.reason``: ``MISSING`` (no token, and the request asks for more
+    than the public fields), ``MALFORMED`` (an ``Authorization`` header that is not
+    ``Bearer <token>``), or a :class:`TokenRefusal` (``INVALID``, ``EXPIRED``,
+    ``REVOKED``)."""
+    return RequestRefused(
+        401,
+        _unauthenticated_message(reason),
+        "UNAUTHENTICATED",
+        www_authenticate(str(reason)),
+        {"reason": str(reason)},
+    )
+
+
+def _unauthenticated_message(reason: str) -> str:
+    if reason == "MISSING":
+        return _(AUTHENTICATION_REQUIRED)
+    if reason == "MALFORMED":
+        return _("the Authorization header must be 'Bearer <token>'")
+    if reason == TokenRefusal.EXPIRED:
+        return _("the token has expired: log in again")
+    if reason == TokenRefusal.REVOKED:
+        return _("the token was revoked: log in again")
+    return _("the token is not valid: log in again")
+
+
+#: The code of each status Strawberry's own view refuses a request with.
+STRAWBERRY_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+def strawberry_refusal(refused: HTTPException) -> RequestRefused:
+    """A refusal of Strawberry's view (a ``GET`` without ``query``: 400) as a GraphQL
+    response, its message in the reader's language."""
+    return RequestRefused(
+        refused.status_code,
+        translated(refused.reason),
+        STRAWBERRY_CODES.get(refused.status_code, "BAD_REQUEST"),
+    )
+
+
 # What a request without a token may ask for: logging in, and what the service is.
 PUBLIC_ROOT_FIELDS = frozenset({"login", "plugins", "__typename", "__schema", "__type"})
 
@@ -238,7 +290,7 @@ def _bearer(request: Request) -> str | None:
         return None
     scheme, _sep, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise HTTPException(401, _("the Authorization header must be 'Bearer <token>'"))
+        raise unauthenticated("MALFORMED")
     return value.strip()
 
 

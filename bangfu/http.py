@@ -13,8 +13,20 @@ path are checked before any GraphQL parsing or execution:
 - malformed JSON, invalid UTF-8, nesting beyond ``max_json_depth``, a batch (a JSON
   array) or a body that is not a GraphQL request object is 400;
 - ``GET`` runs queries only, and only where GraphiQL is on (the development profile):
-  a mutation over ``GET`` is 405, any ``GET`` in production is 405;
+  a mutation over ``GET`` is 405, any ``GET`` in production is 405; ``HEAD`` and every
+  other method are 405, with ``Allow``;
 - WebSocket upgrades are refused (there are no subscriptions).
+
+Every answer of the GraphQL path is a GraphQL response (GraphQL over HTTP): JSON with
+``errors`` and an ``extensions.code``, never plain text, in the media type the ``Accept``
+header prefers (:func:`negotiate`): ``application/graphql-response+json`` or
+``application/json`` (the default). A *request error* (nothing executed: the document did
+not parse, validate or name one operation, a variable or a limit refused it) has no
+``data``; it is HTTP 400 in ``application/graphql-response+json`` (403 for a refusal) and
+200 in ``application/json``, as the specification asks (:func:`graphql_answer`).
+
+Every response of the app carries :data:`SECURITY_HEADERS` (unless it set its own) and,
+except GraphiQL's static assets, ``Cache-Control: no-store``: answers are personal data.
 
 Whatever fails past these checks is answered masked, with the request ID: 503
 ``SERVICE_UNAVAILABLE`` with ``Retry-After`` (:func:`unavailable_response`) when the
@@ -28,7 +40,9 @@ gets the traceback once per failure and interval (:mod:`bangfu.core.log_throttle
 import asyncio
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -55,25 +69,40 @@ JSON_MEDIA_TYPES = frozenset({"application/json", "application/graphql-response+
 
 
 class RequestRefused(Exception):
-    """The request is refused before GraphQL sees it: an HTTP status and a reason."""
+    """The request is refused before GraphQL sees it: an HTTP status and a reason
+    (``extensions``: more members of the error's ``extensions`` besides its code)."""
 
-    def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str,
+        headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code
         self.headers = headers or {}
+        self.extensions = extensions or {}
 
 
 def error_response(
-    status: int, message: str, code: str, headers: dict[str, str] | None = None
+    status: int,
+    message: str,
+    code: str,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response:
-    """A GraphQL-shaped error body with an HTTP status, for answers GraphQL never saw."""
-    extensions: dict[str, Any] = {"code": code}
+    """A GraphQL response of one request error (no ``data``) with an HTTP status, for
+    answers GraphQL never saw. On the GraphQL path :class:`TransportGuard` gives it the
+    media type the request negotiated (:func:`negotiate`)."""
+    members: dict[str, Any] = {"code": code, **(extensions or {})}
     if (request_id := request_scope.request_id()) is not None:
-        extensions["requestId"] = request_id
+        members["requestId"] = request_id
     return JSONResponse(
-        {"errors": [{"message": message, "extensions": extensions}]},
+        {"errors": [{"message": message, "extensions": members}]},
         status_code=status,
         headers=headers,
     )
@@ -119,6 +148,9 @@ class TransportGuard:
         started = False
         # The language of every message of this request (bangfu.core.i18n).
         language = i18n.negotiate(_header(scope, b"accept-language"), self.settings.language)
+        graphql = scope["path"].rstrip("/") == self.path
+        media_type = negotiate(_header(scope, b"accept")) if graphql else JSON
+        cacheable = scope["path"].startswith(CACHEABLE_PREFIXES)
 
         async def send_with_id(message: Message) -> None:
             nonlocal started
@@ -128,48 +160,67 @@ class TransportGuard:
                 headers[REQUEST_ID_HEADER] = request_id
                 headers["Content-Language"] = "zh-Hans" if language == "zh" else language
                 headers.add_vary_header("Accept-Language")
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if not cacheable:
+                    headers.setdefault("Cache-Control", "no-store")
+                if graphql:
+                    headers.add_vary_header("Accept")
+                    if _media_type(headers.get("content-type", ""))[0] in JSON_MEDIA_TYPES:
+                        headers["Content-Type"] = f"{media_type}; charset=utf-8"
             await send(message)
 
         client = scope.get("client")
-        with (
-            request_scope.serving(request_id, client[0] if client else None),
-            i18n.speaking(language),
-        ):
-            try:
-                if scope["path"].rstrip("/") == self.path:
-                    receive = await self._check(scope, receive)
-                    if _wants_graphql_response(_headers(scope).get("accept", "")):
-                        await self.app(scope, receive, _graphql_response(send_with_id))
-                        return
-                await self.app(scope, receive, send_with_id)
-            except RequestRefused as refused:
+        media_token = _answer_media_type.set(media_type)
+        try:
+            with (
+                request_scope.serving(request_id, client[0] if client else None),
+                i18n.speaking(language),
+            ):
+                await self._serve(scope, receive, send_with_id, request_id, lambda: started)
+        finally:
+            _answer_media_type.reset(media_token)
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        request_id: str,
+        started: Callable[[], bool],
+    ) -> None:
+        try:
+            if scope["path"].rstrip("/") == self.path:
+                receive = await self._check(scope, receive)
+            await self.app(scope, receive, send)
+        except RequestRefused as refused:
+            response = error_response(
+                refused.status, refused.message, refused.code, refused.headers, refused.extensions
+            )
+            await response(scope, receive, send)
+        except Exception as exc:
+            if started():
+                raise
+            # Whatever failed (the database is down, a bug): the client gets a masked
+            # answer with the request ID, the log gets the details (once per interval).
+            if not isinstance(exc, DatabaseUnavailable):  # logged where it was found
+                self.failures.error(log, "request %s failed", request_id, error=exc)
+            if is_unavailable(exc):
+                response = unavailable_response()
+            else:
                 response = error_response(
-                    refused.status, refused.message, refused.code, refused.headers
+                    500,
+                    _("Unexpected error: the request could not be completed."),
+                    "INTERNAL_SERVER_ERROR",
                 )
-                await response(scope, receive, send_with_id)
-            except Exception as exc:
-                if started:
-                    raise
-                # Whatever failed (the database is down, a bug): the client gets a masked
-                # answer with the request ID, the log gets the details (once per interval).
-                if not isinstance(exc, DatabaseUnavailable):  # logged where it was found
-                    self.failures.error(log, "request %s failed", request_id, error=exc)
-                if is_unavailable(exc):
-                    response = unavailable_response()
-                else:
-                    response = error_response(
-                        500,
-                        _("Unexpected error: the request could not be completed."),
-                        "INTERNAL_SERVER_ERROR",
-                    )
-                await response(scope, receive, send_with_id)
+            await response(scope, receive, send)
 
     async def _check(self, scope: Scope, receive: Receive) -> Receive:
         """Refuse a bad request; return the ``receive`` to pass on (the body replayed)."""
         method = scope["method"]
         if method == "POST":
             return await self._check_post(scope, receive)
-        if method in ("GET", "HEAD"):
+        if method == "GET":
             self._check_get(scope)
             return receive
         raise RequestRefused(
@@ -369,62 +420,111 @@ async def run_with_time_limit(
 
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+#: Sent with every response unless it sets its own (GraphiQL's page has a policy of its
+#: own, which forbids framing too): no MIME sniffing, no ``Referer`` to other sites, never
+#: in a frame, and nothing a browser would load or run from an API answer.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+#: Paths whose answers hold no personal data and may be cached: GraphiQL's static assets.
+#: Everything else is ``Cache-Control: no-store`` unless it says otherwise.
+CACHEABLE_PREFIXES = ("/graphiql/",)
+
+_answer_media_type: ContextVar[str] = ContextVar("bangfu_answer_media_type", default=JSON)
 
 
-def _wants_graphql_response(accept: str) -> bool:
-    """The client asks for ``application/graphql-response+json`` before ``application/json``."""
-    types = [_media_type(part)[0] for part in accept.split(",")]
-    if GRAPHQL_RESPONSE not in types:
-        return False
-    return "application/json" not in types or (
-        types.index(GRAPHQL_RESPONSE) < types.index("application/json")
-    )
+def answer_media_type() -> str:
+    """The media type of the GraphQL answer of the request being served (:func:`negotiate`)."""
+    return _answer_media_type.get()
 
 
-def _graphql_response(send: Send) -> Send:
-    """Answer in ``application/graphql-response+json`` (GraphQL over HTTP): a request error
-    (the document did not parse or validate, or a limit refused it: no field ran, so no
-    error has a ``path``) is then HTTP 400 without ``data``."""
-    start: Message | None = None
-    chunks: list[bytes] = []
+def negotiate(accept: str | None) -> str:
+    """The media type of a GraphQL answer for the ``Accept`` header ``accept``.
 
-    async def send_graphql_response(message: Message) -> None:
-        nonlocal start
-        if message["type"] == "http.response.start":
-            start = message
-            return
-        if message["type"] != "http.response.body" or start is None:
-            await send(message)
-            return
-        chunks.append(message.get("body", b""))
-        if message.get("more_body", False):
-            return
-        body = b"".join(chunks)
-        headers = MutableHeaders(scope=start)
-        if start["status"] == 200 and headers.get("content-type", "").startswith(
-            "application/json"
-        ):
-            body, start["status"] = _request_error_as_400(body)
-            headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
-            headers["content-length"] = str(len(body))
-        await send(start)
-        await send({"type": "http.response.body", "body": body, "more_body": False})
-
-    return send_graphql_response
+    ``application/graphql-response+json`` when the client accepts it more than
+    ``application/json``: by a higher ``q``, else by naming it where the other is only
+    matched by a wildcard, else by naming it first. ``application/json`` otherwise: without
+    an ``Accept`` header, for ``*/*`` and ``application/*``, and when the header accepts
+    neither (the specification lets a server answer its default then, instead of 406).
+    """
+    if not accept:
+        return JSON
+    ranks = {
+        JSON: _acceptance(accept, JSON),
+        GRAPHQL_RESPONSE: _acceptance(accept, GRAPHQL_RESPONSE),
+    }
+    if ranks[GRAPHQL_RESPONSE] > ranks[JSON] and ranks[GRAPHQL_RESPONSE][0] > 0:
+        return GRAPHQL_RESPONSE
+    return JSON
 
 
-def _request_error_as_400(body: bytes) -> tuple[bytes, int]:
+def _acceptance(accept: str, media_type: str) -> tuple[float, int, int]:
+    """How much ``accept`` accepts ``media_type``: its quality, how specific the range that
+    gave it is (2 named, 1 ``type/*``, 0 ``*/*``, -1 none), and minus the range's position.
+    The most specific range decides (RFC 9110, 12.5.1)."""
+    kind = media_type.split("/")[0]
+    best: tuple[float, int, int] = (0.0, -1, 0)
+    for position, part in enumerate(accept.split(",")):
+        name, params = _media_type(part)
+        specificity = {media_type: 2, f"{kind}/*": 1, "*/*": 0}.get(name)
+        if specificity is None or specificity <= best[1]:
+            continue
+        best = (_quality(params.get("q")), specificity, -position)
+    return best
+
+
+def _quality(text: str | None) -> float:
+    """An ``Accept`` range's ``q`` between 0 and 1; 1 when absent or not a number."""
+    if text is None:
+        return 1.0
     try:
-        answer = json.loads(body)
+        value = float(text)
     except ValueError:
-        return body, 200
-    if not isinstance(answer, dict) or answer.get("data") is not None:
-        return body, 200
-    errors = answer.get("errors")
-    if not errors or any(isinstance(e, dict) and "path" in e for e in errors):
-        return body, 200
-    answer.pop("data", None)
-    return json.dumps(answer, separators=(",", ":")).encode(), 400
+        return 1.0
+    return min(max(value, 0.0), 1.0) if math.isfinite(value) else 1.0
+
+
+def graphql_answer(response: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """The body and HTTP status of a GraphQL result (``data``, ``errors``), by GraphQL over
+    HTTP.
+
+    A *request error* — ``data`` null and no error with a ``path``: nothing executed — has
+    no ``data`` at all. In ``application/graphql-response+json`` it is HTTP 400, 403 when
+    the request is refused (``FORBIDDEN``: an API client's mutation), 500 when the server
+    failed before executing; in ``application/json`` 200, as the specification asks of a
+    well-formed request. Anything that executed is 200 with its ``data``.
+    """
+    errors = response.get("errors")
+    if response.get("data") is not None or not errors or any("path" in e for e in errors):
+        return response, 200
+    answer = {name: value for name, value in response.items() if name != "data"}
+    if answer_media_type() != GRAPHQL_RESPONSE:
+        return answer, 200
+    codes = {(error.get("extensions") or {}).get("code") for error in errors}
+    if "INTERNAL_SERVER_ERROR" in codes:
+        return answer, 500
+    return answer, 403 if "FORBIDDEN" in codes else 400
+
+
+#: The realm of ``WWW-Authenticate`` (RFC 6750).
+REALM = "bangfu"
+
+
+def www_authenticate(reason: str) -> dict[str, str]:
+    """The ``WWW-Authenticate`` header of a 401 with ``extensions.reason`` ``reason``
+    (RFC 6750, 3): no error code when the request had no token at all, ``invalid_request``
+    for an ``Authorization`` header that is not ``Bearer <token>``, else ``invalid_token``."""
+    challenge = f'Bearer realm="{REALM}"'
+    if reason == "MALFORMED":
+        challenge += ', error="invalid_request"'
+    elif reason != "MISSING":
+        challenge += ', error="invalid_token"'
+    return {"WWW-Authenticate": challenge}
 
 
 def _allow(settings: Settings) -> dict[str, str]:

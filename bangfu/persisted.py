@@ -62,7 +62,7 @@ from bangfu.core.i18n import _
 from bangfu.core.security import ANONYMOUS
 from bangfu.core.security.auth import actor_for_token
 from bangfu.core.security.documents import as_hash, find_for_token, sha256_of
-from bangfu.http import RequestRefused, error_response
+from bangfu.http import GRAPHQL_RESPONSE, RequestRefused, answer_media_type, error_response
 from bangfu.schema.context import Services
 
 #: Root fields any caller may select in a document nobody registered: logging in and out,
@@ -185,7 +185,7 @@ class PersistedDocuments:
             # Answered here, through ``send``: a client that asked for
             # application/graphql-response+json gets its status (bangfu.http).
             response = error_response(
-                refused.status, refused.message, refused.code, refused.headers
+                refused.status, refused.message, refused.code, refused.headers, refused.extensions
             )
             await response(scope, receive, send)
 
@@ -353,10 +353,12 @@ def _operation_type(query: str, operation_name: Any, settings: Any) -> Operation
 
 class ProtocolAnswer(RequestRefused):
     """``PERSISTED_QUERY_NOT_FOUND`` or ``..._NOT_SUPPORTED``: a GraphQL request error
-    answered HTTP 200 (as Apollo Server does), never kept by a cache."""
+    answered HTTP 200 (as Apollo Server does), 400 in ``application/graphql-response+json``
+    (GraphQL over HTTP), never kept by a cache."""
 
     def __init__(self, message: str, code: str) -> None:
-        super().__init__(200, message, code, {"Cache-Control": "no-store"})
+        status = 400 if answer_media_type() == GRAPHQL_RESPONSE else 200
+        super().__init__(status, message, code, {"Cache-Control": "no-store"})
 
 
 def _bad_request(message: str) -> RequestRefused:

@@ -33,6 +33,7 @@ from bangfu.core.reports.export import (
 from bangfu.core.security import ANONYMOUS, audit
 from bangfu.core.security.actor import Actor
 from bangfu.core.security.auth import actor_for_token
+from bangfu.http import REALM
 from bangfu.schema.context import Services
 
 ROSTER_PATH = "/reports/roster.xlsx"
@@ -41,8 +42,12 @@ ACTION = "report:export"
 
 
 def _refusal(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    # A 401 says how to authenticate (RFC 6750), as /graphql's does.
+    headers = {"WWW-Authenticate": f'Bearer realm="{REALM}"'} if status == 401 else None
     return JSONResponse(
-        {"errors": [{"message": message, "code": code, "field": field}]}, status_code=status
+        {"errors": [{"message": message, "code": code, "field": field}]},
+        status_code=status,
+        headers=headers,
     )
 
 

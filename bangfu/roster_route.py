@@ -26,6 +26,7 @@ from bangfu.core.roster.workbook import annotated_copy, template
 from bangfu.core.security import ANONYMOUS, audit
 from bangfu.core.security.actor import Actor
 from bangfu.core.security.auth import actor_for_token
+from bangfu.http import REALM
 from bangfu.schema.context import Services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,7 +36,11 @@ TOO_LARGE = N_("a roster file has at most {limit:,} bytes: split the roster into
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+    # A 401 says how to authenticate (RFC 6750), as /graphql's does.
+    headers = {"WWW-Authenticate": f'Bearer realm="{REALM}"'} if status == 401 else None
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+    )
 
 
 async def _actor(services: Services, request: Request) -> Actor | None:

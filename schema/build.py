@@ -32,6 +32,7 @@ from bangfu.schema.limits import ValidationOnce, limit_extensions
 from bangfu.schema.mutations import CoreMutation
 from bangfu.schema.query import CoreQuery
 from bangfu.schema.reports import ReportQuery
+from bangfu.schema.request_errors import RequestErrors
 from bangfu.schema.reveal import RevealMutation
 from bangfu.schema.scan_cost import check_scan_costs
 
@@ -130,6 +131,7 @@ def _build(
         # The limits come first: they refuse a costly document, or one that carries a
         # string over its bound, before anything else runs.
         extensions=[
+            RequestErrors,  # first: it codes the errors of all the others
             *limit_extensions(settings),
             partial(InputLengthGuard, settings=settings),
             AuthenticationChecks,

@@ -146,3 +146,9 @@ def translated(message: str) -> str:
 def _suggestions(text: str) -> str:
     names = _QUOTED.findall(text)
     return "、".join(f"'{name}'" for name in names) if names else text
+
+
+def matches(msgid: str, message: str) -> bool:
+    """Whether ``message`` (in English, as graphql-core or Strawberry wrote it) has the
+    shape ``msgid`` of :data:`SHAPES`."""
+    return _pattern(msgid).match(message) is not None

@@ -245,7 +245,7 @@ class QueryGuard(SchemaExtension):
                     count=directives,
                     limit=settings.max_directives,
                 ),
-                extensions={"code": "QUERY_TOO_COMPLEX"},
+                extensions={"code": "TOO_MANY_DIRECTIVES"},
             )
         counter = CostCounter(
             schema, document, cap=settings.max_query_cost, max_page_size=settings.max_page_size
@@ -265,14 +265,18 @@ class QueryGuard(SchemaExtension):
                     fragments=MAX_FRAGMENT_NESTING,
                     fields=settings.max_query_depth,
                 ),
-                extensions={"code": "QUERY_TOO_COMPLEX"},
+                extensions={"code": "QUERY_TOO_DEEP"},
             )
         if counter.unknown:
             # The depth limiter cannot walk a spread of an unknown fragment: answer
             # graphql-core's own validation error for it here.
             name, spread = counter.unknown[0]
             # In graphql-core's words (English): translated with its other messages.
-            return GraphQLError(f"Unknown fragment '{name}'.", nodes=[spread])
+            return GraphQLError(
+                f"Unknown fragment '{name}'.",
+                nodes=[spread],
+                extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+            )
         if size > settings.max_query_cost:
             return GraphQLError(
                 _(
@@ -354,7 +358,7 @@ class QueryGuard(SchemaExtension):
                     "at once",
                     budget=budget,
                 )
-            return [GraphQLError(message, extensions={"code": "QUERY_TOO_COSTLY"})], cost + scan
+            return [GraphQLError(message, extensions={"code": "SCAN_TOO_COSTLY"})], cost + scan
         return [], cost + scan
 
 

@@ -66,7 +66,7 @@ async def test_expected_errors_stay_readable(probed: World) -> None:
         "/graphql", json={"query": "{ persons(first: 1) { totalCount } }"}
     )
     assert anonymous.status_code == 401
-    assert anonymous.text.startswith("authentication required")
+    assert anonymous.json()["errors"][0]["message"].startswith("authentication required")
 
     page = await h.gql("{ persons(first: 0) { totalCount } }", token=probed.admin)
     assert page["errors"][0]["message"] == "first: must be between 1 and 100"

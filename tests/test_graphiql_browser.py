@@ -357,7 +357,8 @@ def test_graphiql_works_offline_and_keeps_the_password_nowhere(
     # A revoked (or expired) token: the page says so and shows the login form again.
     browser.evaluate(f"sessionStorage.setItem('bangfu:token', {json.dumps(token)})")
     refused_answer = _run_query(browser)
-    assert refused_answer["errors"][0]["message"] == "invalid, expired or revoked token"
+    assert refused_answer["errors"][0]["message"] == "the token was revoked: log in again"
+    assert refused_answer["errors"][0]["extensions"]["reason"] == "REVOKED"
     assert "登录已失效" in browser.status()
     assert browser.evaluate("sessionStorage.getItem('bangfu:token')") is None
 

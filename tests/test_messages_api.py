@@ -85,13 +85,13 @@ CASES: dict[str, tuple[tuple[str, dict[str, Any], str | None], str | None, str, 
     ),
     "graphql-core validation": (
         ("{ households(first: 5) { nodes { nosuch } } }", {}, "xiangfen"),
-        None,
+        "GRAPHQL_VALIDATION_FAILED",
         "类型 'Household' 上没有字段 'nosuch'。",
         "Cannot query field 'nosuch' on type 'Household'.",
     ),
     "variable coercion": (
         ("query($n: Int!) { households(first: $n) { totalCount } }", {"n": "ten"}, "xiangfen"),
-        None,
+        "INVALID_VARIABLES",
         "变量 '$n' 的值无效：Int 类型只接受整数，收到的值为：'ten'",
         "Variable '$n' has invalid value: Int cannot represent non-integer value: 'ten'",
     ),
@@ -182,7 +182,9 @@ async def test_the_transport_answers_in_the_language(harness: Harness) -> None:
             json={"query": "{ households(first: 1) { totalCount } }"},
             headers={"Accept-Language": language},
         )
-        assert (response.status_code, response.text) == (401, expected)
+        error = response.json()["errors"][0]
+        assert (response.status_code, error["message"]) == (401, expected)
+        assert error["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 @pytest.mark.parametrize(
@@ -255,8 +257,10 @@ async def test_unknown_operation_name_from_strawberry(harness: Harness) -> None:
         json={"query": "query Q { __typename }", "operationName": "Z"},
         headers={"Accept-Language": "zh-CN"},
     )
-    assert response.status_code == 400
-    assert '文档中没有名为 "Z" 的操作。' in response.text
+    assert response.status_code == 200  # application/json: a request error is 200
+    error = response.json()["errors"][0]
+    assert error["message"] == "文档中没有名为 'Z' 的操作"
+    assert error["extensions"]["code"] == "OPERATION_NOT_FOUND"
 
 
 @pytest.mark.parametrize("compiled", [True, False])

@@ -44,7 +44,7 @@ class Scanned:
         assert answer.get("data") is None, answer
         assert self.probe.hits == before, "a resolver ran"
         (error,) = answer["errors"]
-        assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
+        assert error["extensions"]["code"] == "SCAN_TOO_COSTLY"
         return str(error["message"])
 
     async def accepted(self, query: str, variables: dict[str, Any] | None = None) -> Any:

@@ -206,8 +206,9 @@ async def test_graphiql_introspection_and_hints_follow_the_profile(dev: World, p
     assert "Did you mean 'persons' or 'person'?" in typo["errors"][0]["message"]
 
     closed = await prod.h.gql(introspect)
-    assert closed["data"] is None
+    assert "data" not in closed  # a request error: nothing executed
     assert "introspection" in closed["errors"][0]["message"].lower()
+    assert closed["errors"][0]["extensions"]["code"] == "INTROSPECTION_DISABLED"
     typo = await prod.h.gql("{ persns(first: 1) { totalCount } }", token=prod.admin)
     assert typo["errors"][0]["message"] == "Cannot query field 'persns' on type 'Query'."
     typo = await prod.h.gql("{ persons(frist: 1) { totalCount } }", token=prod.admin)
@@ -288,11 +289,12 @@ async def test_graphql_response_json_answers_request_errors_with_400(dev: World)
     assert executed.status_code == 200
     assert executed.json()["data"] is None and executed.json()["errors"][0]["path"] == ["persons"]
 
-    # Plain application/json keeps the classic answer.
+    # Plain application/json: 200 (the specification's SHOULD), without data all the same.
     classic = await h.client.post("/graphql", json={"query": "{"}, headers=bearer(dev.admin))
     assert classic.status_code == 200
-    assert classic.headers["content-type"] == "application/json"
-    assert classic.json()["data"] is None
+    assert classic.headers["content-type"] == "application/json; charset=utf-8"
+    assert "data" not in classic.json()
+    assert classic.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
 
 
 async def test_bodies_are_utf8_json_and_big_integers_fall_back(dev: World) -> None:

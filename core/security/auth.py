@@ -45,14 +45,22 @@ from bangfu.core.security import audit, clients
 from bangfu.core.security.actor import ANONYMOUS, Actor, ActorKind, Role
 from bangfu.core.security.models import AccessToken, LoginFailure, User
 from bangfu.core.security.passwords import DUMMY_HASH, verify_password
-from bangfu.core.security.tokens import USER_TOKEN_PREFIX, aware, is_client_token, new_token
+from bangfu.core.security.tokens import (
+    USER_TOKEN_PREFIX,
+    TokenRefusal,
+    aware,
+    is_client_token,
+    new_token,
+)
 from bangfu.core.security.tokens import token_digest as token_digest
 
 __all__ = [
     "LOGIN_REFUSED",
     "Refusal",
+    "TokenRefusal",
     "actor_for_token",
     "actor_for_user",
+    "check_token",
     "login",
     "logout",
     "record_refusals",
@@ -363,27 +371,31 @@ async def logout(session: AsyncSession, token: str) -> bool:
 
 
 async def actor_for_token(session: AsyncSession, token: str, settings: Settings) -> Actor | None:
-    """The actor a token stands for, or None when it is unknown, expired, idle or revoked.
+    """The actor a token stands for, or None when it is unknown, expired, idle or revoked."""
+    found = await check_token(session, token, settings)
+    return None if isinstance(found, TokenRefusal) else found
+
+
+async def check_token(
+    session: AsyncSession, token: str, settings: Settings
+) -> Actor | TokenRefusal:
+    """The actor a token stands for, or why it stands for no one.
 
     ``bfc_`` tokens are partner API clients' (:mod:`bangfu.core.security.clients`); any other
     token is looked up among users' tokens.
     """
     if is_client_token(token):
-        return await clients.actor_for_client_token(session, token)
+        return await clients.check_client_token(session, token)
     connection = await session.connection()
     row = (await connection.execute(_TOKEN_LOOKUP, {"digest": token_digest(token)})).first()
     if row is None:
-        return None
+        return TokenRefusal.INVALID
     now = utcnow()
     idle_limit = dt.timedelta(minutes=settings.token_idle_minutes)
-    if (
-        row.revoked_at is not None
-        or not row.is_active
-        or (row.is_demo and not settings.demo)
-        or aware(row.expires_at) <= now
-        or aware(row.last_used_at) + idle_limit <= now
-    ):
-        return None
+    if row.revoked_at is not None or not row.is_active or (row.is_demo and not settings.demo):
+        return TokenRefusal.REVOKED
+    if aware(row.expires_at) <= now or aware(row.last_used_at) + idle_limit <= now:
+        return TokenRefusal.EXPIRED
     if aware(row.last_used_at) + _TOUCH_EVERY <= now:
         await session.execute(
             update(AccessToken).where(AccessToken.id == row.token_id).values(last_used_at=now)

@@ -22,7 +22,13 @@ from bangfu.core.i18n import _
 from bangfu.core.registry.models import Organisation, Region
 from bangfu.core.security.actor import Actor, ActorKind, Role
 from bangfu.core.security.models import ApiClient
-from bangfu.core.security.tokens import CLIENT_TOKEN_PREFIX, aware, new_token, token_digest
+from bangfu.core.security.tokens import (
+    CLIENT_TOKEN_PREFIX,
+    TokenRefusal,
+    aware,
+    new_token,
+    token_digest,
+)
 from bangfu.core.security.users import find_organisation, find_region
 
 READ_SCOPE = "read"
@@ -160,8 +166,8 @@ async def revoke_client(session: AsyncSession, name: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def actor_for_client_token(session: AsyncSession, token: str) -> Actor | None:
-    """The client a ``bfc_`` token stands for, or None when unknown, expired or revoked."""
+async def check_client_token(session: AsyncSession, token: str) -> Actor | TokenRefusal:
+    """The client a ``bfc_`` token stands for, or why it stands for no one."""
     row = (
         await session.execute(
             select(ApiClient, Region.path)
@@ -170,10 +176,12 @@ async def actor_for_client_token(session: AsyncSession, token: str) -> Actor | N
         )
     ).first()
     if row is None:
-        return None
+        return TokenRefusal.INVALID
     client, area_path = row
-    if client.revoked_at is not None or aware(client.expires_at) <= utcnow():
-        return None
+    if client.revoked_at is not None:
+        return TokenRefusal.REVOKED
+    if aware(client.expires_at) <= utcnow():
+        return TokenRefusal.EXPIRED
     return Actor(
         kind=ActorKind.CLIENT,
         name=client.name,

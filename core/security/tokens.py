@@ -6,6 +6,7 @@ is kept in the database.
 """
 
 import datetime as dt
+import enum
 import hashlib
 import secrets
 
@@ -29,3 +30,17 @@ def is_client_token(token: str) -> bool:
 def aware(moment: dt.datetime) -> dt.datetime:
     """``moment`` as an aware UTC instant (SQLite returns naive datetimes; all are UTC)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class TokenRefusal(enum.StrEnum):
+    """Why a bearer token stands for no one: all a client is told (``extensions.reason``
+    of its 401). Only the token's holder can ask, so the word tells an attacker nothing
+    about tokens they do not hold."""
+
+    #: No user's or client's token has this digest (or it is not a token at all).
+    INVALID = "INVALID"
+    #: Past its lifetime, or unused for longer than the idle limit.
+    EXPIRED = "EXPIRED"
+    #: Logged out or revoked, its account disabled (or its password reset), or a demo
+    #: account's outside demo mode.
+    REVOKED = "REVOKED"

@@ -126,8 +126,8 @@
     });
   }
 
-  // The answer as GraphQL's JSON. A request refused before GraphQL ran may be answered
-  // with a line of text (401 for an expired token): it becomes the answer's one error.
+  // The answer as GraphQL's JSON: Bangfu's refusals (401 for an expired token) are JSON
+  // too; a text page from a proxy in between becomes the answer's one error.
   function readAnswer(response) {
     var type = response.headers.get("Content-Type") || "";
     if (type.indexOf("json") !== -1) return response.json();

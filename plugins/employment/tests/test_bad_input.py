@@ -223,7 +223,7 @@ async def test_a_non_numeric_wage_is_refused_by_the_schema(harness: Harness, wor
         {"input": placement(world, monthlyWage="两千")},
         token=world.employment_xiangfen,
     )
-    assert answer["data"] is None
+    assert answer.get("data") is None
     (error,) = answer["errors"]
     assert "monthlyWage" in error["message"] and "Decimal" in error["message"]
     assert await row_counts(h) == before
@@ -237,7 +237,7 @@ async def test_an_unknown_status_is_refused_by_the_schema(harness: Harness, worl
         {"input": {"personId": gid(world.worker), "status": "FARMING"}},
         token=world.employment_xiangfen,
     )
-    assert answer["data"] is None
+    assert answer.get("data") is None
     (error,) = answer["errors"]
     assert "status" in error["message"] and "EmploymentWorkStatus" in error["message"]
     assert await row_counts(h) == before

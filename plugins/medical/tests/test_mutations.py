@@ -462,7 +462,7 @@ async def test_only_the_medical_department_and_city_administrators_write(
     }
     for who, token in refused.items():
         answer = await h.gql(INSURANCE, variables, token=token)
-        assert answer["data"] is None or answer["data"]["medicalInsuranceRecord"] is None, who
+        assert answer.get("data") is None or answer["data"]["medicalInsuranceRecord"] is None, who
         assert {e["extensions"]["code"] for e in answer["errors"]} == {"FORBIDDEN"}, who
     assert (await row_counts(h))["medical_insurance_enrolment"] == 0
 

@@ -111,7 +111,7 @@ async def test_root_fields_need_medical_read(harness: Harness) -> None:
     unscoped = await h.api_client("partner", region="141023")
     for query in (UNINSURED, HIGH):
         answer = await h.gql(query, {"first": 10}, token=unscoped)
-        assert answer["data"] is None
+        assert answer.get("data") is None
         assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     anonymous = await h.post(UNINSURED, {"first": 10})
     assert "UNAUTHENTICATED" in anonymous.text or anonymous.status_code == 401
