@@ -165,9 +165,10 @@ from bangfu.schema.core_types import Membership as MembershipType
 from bangfu.schema.errors import CoreError, Error
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.loaders import by_key, grouped
+from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import Allowed, requires
 from bangfu.schema.prefetch import direct, prefetchable, ready, then
-from bangfu.schema.relay import check_first, decode_id, to_global_id
+from bangfu.schema.relay import Node, check_first, decode_id, to_global_id
 from bangfu.schema.scan_cost import INDEXED, JUDGES, NARROWS, SCANS, RegionCode, scan_cost
 from bangfu.schema.sql_forms import (
     SQL_MONTH_DAY,
@@ -226,6 +227,7 @@ __all__ = [
     "Membership",
     "MembershipType",
     "Messages",
+    "Node",
     "Organisation",
     "OrganisationKind",
     "OrganisationType",
@@ -265,6 +267,7 @@ __all__ = [
     "hookimpl",
     "length_errors",
     "migrate",
+    "node_source",
     "paginate",
     "path_within",
     "person_data",

@@ -21,6 +21,7 @@ from bangfu.core.security.crypto import DecryptionError
 from bangfu.schema.access import person_data
 from bangfu.schema.bottomline import BottomLineType
 from bangfu.schema.composed import HouseholdType, PersonType
+from bangfu.schema.nodes import node_source
 from bangfu.schema.prefetch import direct, prefetchable, ready, then
 from bangfu.schema.relay import Node, to_global_id
 from bangfu.schema.scan_cost import JUDGES_ONE
@@ -79,17 +80,18 @@ def _is_nullable(field: Any) -> bool:
     return isinstance(field.type, StrawberryOptional)
 
 
+@node_source(models.Membership)
 @strawberry.type(name="Membership", description="A person's membership of a household.")
-class Membership:
+class Membership(Node):
     relation: models.Relation = strawberry.field(description="Relation to the head.")
     start_date: dt.date
     end_date: dt.date | None = strawberry.field(description="Empty while current.")
     end_reason: str | None
 
-    @strawberry.field
+    @strawberry.field  # type: ignore[misc]
     @staticmethod
     @direct
-    def id(root: models.Membership) -> strawberry.ID:
+    def id(root: models.Membership) -> strawberry.ID:  # type: ignore[override]
         return strawberry.ID(to_global_id("Membership", root.id))
 
     @strawberry.field(description="The member; null when you may not see this person.")
@@ -115,6 +117,7 @@ public_part = person_data(child=None)
 child_guarded = person_data()
 
 
+@node_source(models.Person, loader="person")
 class PersonCore(Node):
     name: str = strawberry.field(extensions=public_part)
     sex: models.Sex | None = strawberry.field(
@@ -264,6 +267,7 @@ class PersonCore(Node):
         return isinstance(obj, models.Person)
 
 
+@node_source(models.Household, loader="household")
 class HouseholdCore(Node):
     address: str | None
     is_key_household: bool = strawberry.field(description="重点户: set by screening (R5).")

@@ -26,15 +26,15 @@ from bangfu.schema.composed import (
 from bangfu.schema.connections import paginate
 from bangfu.schema.context import filter_region_path
 from bangfu.schema.input_limits import SEARCH
+from bangfu.schema.nodes import load_node
 from bangfu.schema.permissions import requires
 from bangfu.schema.prefetch import prefetch
-from bangfu.schema.relay import Node, decode_global_id
+from bangfu.schema.relay import Node
 from bangfu.schema.roster import RosterImportInfo, roster_import_info
 from bangfu.schema.scan_cost import JUDGES, NARROWS, SCANS
 from bangfu.schema.types import Organisation, PluginType, Region
 
 MAX_NODES = 100
-NODE_LOADERS = {"Person": "person", "Household": "household", "Organisation": "organisation"}
 
 
 @strawberry.input(description="Filters for `persons`; all given filters must hold.")
@@ -288,16 +288,3 @@ async def prefetched(info: Info, obj: Any) -> Any:
     if obj is not None:
         await prefetch(info, [obj])
     return obj
-
-
-async def load_node(info: Info, global_id: str, expected: str | None = None) -> Any:
-    try:
-        type_name, key = decode_global_id(global_id)
-    except ValueError:
-        return None
-    if expected is not None and type_name != expected:
-        return None
-    loader = NODE_LOADERS.get(type_name)
-    if loader is None:
-        return None
-    return await info.context.loaders[loader].load(key)

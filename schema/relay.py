@@ -35,9 +35,9 @@ def parse_key(text: str) -> int:
     return key
 
 
-def from_global_id(global_id: str) -> tuple[str, str]:
-    """Split a global ID; a malformed one, or one whose key no row can have, raises
-    ValueError. The key part is always a valid :func:`parse_key` key."""
+def split_global_id(global_id: str) -> tuple[str, str]:
+    """The type name and the key text of a global ID, the key not checked yet; a malformed
+    ID raises ValueError."""
     try:
         decoded = base64.b64decode(global_id.encode(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
@@ -45,6 +45,25 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     type_name, sep, pk = decoded.partition(":")
     if not sep or not type_name:
         raise ValueError(_("not a valid global ID"))
+    return type_name, pk
+
+
+#: A region's code, the key of its global ID: GB/T 2260 digits, or a zone's local code.
+MAX_REGION_CODE = 12
+
+
+def parse_region_code(text: str) -> str:
+    """The region code of a ``Region`` global ID: 1 to 12 ASCII letters or digits; anything
+    else raises ValueError (no such region)."""
+    if not (text.isascii() and text.isalnum()) or len(text) > MAX_REGION_CODE:
+        raise ValueError(_("not a valid region code"))
+    return text
+
+
+def from_global_id(global_id: str) -> tuple[str, str]:
+    """Split a global ID; a malformed one, or one whose key no row can have, raises
+    ValueError. The key part is always a valid :func:`parse_key` key."""
+    type_name, pk = split_global_id(global_id)
     parse_key(pk)
     return type_name, pk
 

@@ -10,8 +10,10 @@ from strawberry.types import Info
 from bangfu.core.idnumber import Sex
 from bangfu.core.plugins import PluginInfo
 from bangfu.core.registry import models
+from bangfu.schema.nodes import node_source
 from bangfu.schema.prefetch import direct, prefetchable, ready
-from bangfu.schema.relay import Node, to_global_id
+from bangfu.schema.relay import Node, parse_region_code, to_global_id
+from bangfu.schema.sql_forms import sql_value
 
 SexType = strawberry.enum(Sex, name="Sex", description="Sex, derived from the ID number.")
 CategoryType = strawberry.enum(
@@ -25,13 +27,24 @@ RegionLevelType = strawberry.enum(models.RegionLevel, name="RegionLevel")
 OrganisationKindType = strawberry.enum(models.OrganisationKind, name="OrganisationKind")
 
 
+@node_source(models.Region, loader="region", key=parse_region_code)
 @strawberry.type(name="Region", description="A region of the GB/T 2260 tree (R1).")
-class Region:
+class Region(Node):
     code: str = strawberry.field(description="GB/T 2260 code (local codes for the zones).")
     name: str
     level: models.RegionLevel
     path: str = strawberry.field(description="Materialised path of codes, `141000/141023/`.")
     parent_code: str | None
+
+    @strawberry.field(  # type: ignore[misc]
+        description="The global ID of the region (`Region:<code>`, encoded): refetch it "
+        "with `node(id:)`; clients that cache by ID keep each region apart.",
+        metadata=sql_value(lambda row, sql: sql.global_id("Region", row.code)),
+    )
+    @staticmethod
+    @direct
+    def id(root: models.Region) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Region", root.code))
 
     @strawberry.field(description="The parent region.")
     @staticmethod
@@ -52,6 +65,7 @@ class Region:
         return isinstance(obj, (cls, models.Region))
 
 
+@node_source(models.Organisation, loader="organisation")
 @strawberry.type(name="Organisation", description="A unit that acts (R1, R7, R8).")
 class Organisation(Node):
     code: str
@@ -86,8 +100,9 @@ class Disability:
     certified_on: dt.date | None
 
 
+@node_source(models.CategoryAssignment)
 @strawberry.type(name="CategoryAssignment", description="A certified hardship category (R2).")
-class CategoryAssignment:
+class CategoryAssignment(Node):
     category: models.Category
     valid_from: dt.date
     valid_to: dt.date | None = strawberry.field(description="Empty while the category holds.")
@@ -98,10 +113,10 @@ class CategoryAssignment:
     )
     end_reason: str | None
 
-    @strawberry.field
+    @strawberry.field  # type: ignore[misc]
     @staticmethod
     @direct
-    def id(root: models.CategoryAssignment) -> strawberry.ID:
+    def id(root: models.CategoryAssignment) -> strawberry.ID:  # type: ignore[override]
         return strawberry.ID(to_global_id("CategoryAssignment", root.id))
 
     @strawberry.field(description="Whether the assignment holds today.")

@@ -21,9 +21,11 @@ from bangfu.plugin import (
     SQL_TODAY,
     SQL_YEAR,
     Error,
+    Node,
     OrganisationType,
     Person,
     direct,
+    node_source,
     person_data,
     prefetchable,
     ready,
@@ -51,7 +53,6 @@ from bangfu.plugins.education.rules import (
     in_effect,
     of_compulsory_age,
 )
-from bangfu.schema.relay import Node
 from bangfu.schema.types import Region
 
 SchoolStageType = strawberry.enum(
@@ -151,12 +152,21 @@ def _enrolment_order(enrolment: Any) -> list[Any]:
 
 
 @sql_model(Enrolment)
+# Read as Person.education reads it (educationEnrolments, a list of every child's periods,
+# needs education:read-sensitive): education:read, and for a child under 14
+# education:read-sensitive.
+@node_source(
+    Enrolment,
+    read="education:read",
+    child="education:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @strawberry.type(
     name="EducationEnrolment",
     description="A period of a child's schooling with its status; current while it has no "
     "end date.",
 )
-class EducationEnrolment:
+class EducationEnrolment(Node):
     school_name: str | None = strawberry.field(description="Empty only for NOT_YET_OF_SCHOOL_AGE.")
     school_region_code: str | None
     stage: SchoolStage | None
@@ -169,7 +179,7 @@ class EducationEnrolment:
     )
     end_reason: str | None
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="The global ID of the enrolment.",
         metadata=sql_global_id("EducationEnrolment"),
     )
@@ -212,8 +222,15 @@ class EducationEnrolment:
 
 
 @sql_model(models.EducationAid)
+# Read through Person.education: its rule (a child's aid needs education:read-sensitive).
+@node_source(
+    models.EducationAid,
+    read="education:read",
+    child="education:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @strawberry.type(name="EducationAid", description="Education aid granted to a child (教育资助).")
-class EducationAid:
+class EducationAid(Node):
     kind: AidKind
     amount: decimal.Decimal = strawberry.field(
         description='Yuan, exact to the fen (a string such as "1250.00").'
@@ -226,7 +243,7 @@ class EducationAid:
     donor: str | None = strawberry.field(description="The donor, for SOCIAL_DONATION.")
     note: str | None
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="The global ID of the aid.",
         metadata=sql_global_id("EducationAid"),
     )

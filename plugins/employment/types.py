@@ -18,8 +18,10 @@ from strawberry.types import Info
 from bangfu.plugin import (
     SQL_TODAY,
     Error,
+    Node,
     Person,
     direct,
+    node_source,
     person_data,
     prefetchable,
     ready,
@@ -73,12 +75,18 @@ class EmploymentUnableToWork:
     detail: str | None = strawberry.field(metadata=sql_value(lambda row, _sql: row.reason_detail))
 
 
+@node_source(
+    WorkStatusRecord,
+    read="employment:read",
+    child="employment:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(WorkStatusRecord)
 @strawberry.type(
     name="EmploymentStatus",
     description="A person's work status from a date; the one without `until` is current.",
 )
-class EmploymentStatus:
+class EmploymentStatus(Node):
     status: WorkStatus
     employer: str | None = strawberry.field(
         description="The employer (EMPLOYED), or the business (SELF_EMPLOYED)."
@@ -89,7 +97,7 @@ class EmploymentStatus:
     since: dt.date
     until: dt.date | None = strawberry.field(description="Empty while current.")
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="Global ID of this status record.",
         metadata=sql_global_id("EmploymentStatus"),
     )
@@ -123,16 +131,22 @@ class EmploymentStatus:
         return isinstance(obj, WorkStatusRecord)
 
 
+@node_source(
+    Training,
+    read="employment:read",
+    child="employment:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(Training)
 @strawberry.type(name="EmploymentTraining", description="A vocational training (职业技能培训).")
-class EmploymentTraining:
+class EmploymentTraining(Node):
     course: str
     provider: str
     start_date: dt.date
     end_date: dt.date | None = strawberry.field(description="The (planned) last day.")
     completed: bool
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="Global ID; `employmentTrainingComplete` takes it.",
         metadata=sql_global_id("EmploymentTraining"),
     )
@@ -146,16 +160,22 @@ class EmploymentTraining:
         return isinstance(obj, Training)
 
 
+@node_source(
+    JobPlacement,
+    read="employment:read",
+    child="employment:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(JobPlacement)
 @strawberry.type(name="EmploymentPlacement", description="A job placement (就业安置).")
-class EmploymentPlacement:
+class EmploymentPlacement(Node):
     employer: str
     post: str
     start_date: dt.date
     end_date: dt.date | None = strawberry.field(description="Empty while the job lasts.")
     monthly_wage: decimal.Decimal = strawberry.field(description="Yuan a month (exact).")
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="Global ID of this placement.", metadata=sql_global_id("EmploymentPlacement")
     )
     @staticmethod
@@ -168,18 +188,24 @@ class EmploymentPlacement:
         return isinstance(obj, JobPlacement)
 
 
+@node_source(
+    PublicWelfarePost,
+    read="employment:read",
+    child="employment:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(PublicWelfarePost)
 @strawberry.type(
     name="EmploymentWelfarePost",
     description="A public-welfare post (公益性岗位) for a fixed period.",
 )
-class EmploymentWelfarePost:
+class EmploymentWelfarePost(Node):
     post: str
     monthly_subsidy: decimal.Decimal = strawberry.field(description="Yuan a month (exact).")
     start_date: dt.date
     end_date: dt.date
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="Global ID of this welfare post.",
         metadata=sql_global_id("EmploymentWelfarePost"),
     )

@@ -20,8 +20,10 @@ from bangfu.plugin import (
     SQL_TODAY,
     Error,
     Household,
+    Node,
     OrganisationType,
     direct,
+    node_source,
     prefetchable,
     ready,
     requires,
@@ -118,9 +120,10 @@ class HousingError(Error):
     pass
 
 
+@node_source(SafetyAppraisal, read="housing:read", id_name="SafetyAppraisal")
 @sql_model(SafetyAppraisal)
 @strawberry.type(name="HousingSafetyAppraisal", description="A dwelling safety appraisal.")
-class HousingSafetyAppraisal:
+class HousingSafetyAppraisal(Node):
     grade: SafetyGrade
     appraised_on: dt.date
     appraiser_name: str | None = strawberry.field(
@@ -128,7 +131,7 @@ class HousingSafetyAppraisal:
     )
     report_reference: str | None = strawberry.field(description="The appraisal report's number.")
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="The global ID of the appraisal.", metadata=_sql_id(SafetyAppraisal)
     )
     @staticmethod
@@ -170,12 +173,13 @@ async def _appraisal(info: Info, key: int | None) -> HousingSafetyAppraisal | No
     return await info.context.loaders["housing_appraisal"].load(key)
 
 
+@node_source(RenovationProject, read="housing:read", id_name="RenovationProject")
 @sql_model(RenovationProject)
 @strawberry.type(
     name="HousingRenovationProject",
     description="Renovation of a dangerous (C or D) house (农村危房改造).",
 )
-class HousingRenovationProject:
+class HousingRenovationProject(Node):
     status: RenovationStatus
     subsidy_amount: decimal.Decimal = strawberry.field(description="Yuan, exact.")
     funding_source: FundingSource
@@ -193,7 +197,7 @@ class HousingRenovationProject:
         description="Send it as `expectedVersion` to `housingRenovationAdvance`."
     )
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="The global ID of the project.", metadata=_sql_id(RenovationProject)
     )
     @staticmethod
@@ -238,11 +242,12 @@ class HousingRenovationProject:
         return isinstance(obj, RenovationProject)
 
 
+@node_source(HousingAid, read="housing:read", id_name="HousingAid")
 @sql_model(HousingAid)
 @strawberry.type(
     name="HousingAid", description="A rental subsidy or a public rental housing allocation."
 )
-class HousingAidType:
+class HousingAidType(Node):
     kind: AidKind
     monthly_amount: decimal.Decimal = strawberry.field(
         description="Yuan per month, exact: the subsidy paid, or the rent waived."
@@ -253,7 +258,7 @@ class HousingAidType:
         description="The allocated dwelling, for PUBLIC_RENTAL_HOUSING."
     )
 
-    @strawberry.field(description="The global ID of the aid.", metadata=_sql_id(HousingAid))
+    @strawberry.field(description="The global ID of the aid.", metadata=_sql_id(HousingAid))  # type: ignore[misc]
     @staticmethod
     @direct
     def id(root: HousingAid) -> strawberry.ID:
@@ -277,12 +282,13 @@ class HousingAidType:
         return isinstance(obj, HousingAid)
 
 
+@node_source(DisasterReport, read="housing:read", id_name="DisasterReport")
 @sql_model(DisasterReport)
 @strawberry.type(
     name="HousingDisasterReport",
     description="The household's dwelling damaged by a disaster; open until responded to.",
 )
-class HousingDisasterReport:
+class HousingDisasterReport(Node):
     kind: DisasterKind
     occurred_on: dt.date
     damage: str
@@ -292,7 +298,7 @@ class HousingDisasterReport:
     )
     response: str | None = strawberry.field(description="What was done.")
 
-    @strawberry.field(description="The global ID of the report.", metadata=_sql_id(DisasterReport))
+    @strawberry.field(description="The global ID of the report.", metadata=_sql_id(DisasterReport))  # type: ignore[misc]
     @staticmethod
     @direct
     def id(root: DisasterReport) -> strawberry.ID:

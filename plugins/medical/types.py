@@ -22,8 +22,10 @@ from bangfu.core.i18n import _
 from bangfu.core.security.crypto import DecryptionError
 from bangfu.plugin import (
     SQL_YEAR,
+    Node,
     Person,
     direct,
+    node_source,
     person_data,
     prefetchable,
     ready,
@@ -161,6 +163,12 @@ class MedicalInsurance:
         return isinstance(obj, InsuranceEnrolment)
 
 
+@node_source(
+    MedicalCondition,
+    read="medical:read",
+    child="medical:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(MedicalCondition)
 @strawberry.type(
     name="MedicalCondition",
@@ -169,11 +177,11 @@ class MedicalInsurance:
     "only the medical department, city administrators and the person's paired official "
     "(PIPL art. 28): others get null and a FORBIDDEN error at those fields.",
 )
-class MedicalConditionType:
+class MedicalConditionType(Node):
     serious: bool = strawberry.field(description="A serious illness (大病).")
     diagnosed_on: dt.date
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="The global ID of the condition.", metadata=_sql_id("MedicalCondition")
     )
     @staticmethod
@@ -222,17 +230,23 @@ class MedicalConditionType:
         return isinstance(obj, MedicalCondition)
 
 
+@node_source(
+    Hospitalisation,
+    read="medical:read",
+    child="medical:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(Hospitalisation)
 @strawberry.type(
     name="MedicalHospitalisation",
     description="A stay in hospital; `dischargedOn` is empty while the person is there.",
 )
-class MedicalHospitalisation:
+class MedicalHospitalisation(Node):
     admitted_on: dt.date
     discharged_on: dt.date | None
     serious: bool = strawberry.field(description="Admitted for a serious illness.")
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="The global ID of the hospitalisation.",
         metadata=_sql_id("MedicalHospitalisation"),
     )
@@ -255,13 +269,19 @@ class MedicalHospitalisation:
         return isinstance(obj, Hospitalisation)
 
 
+@node_source(
+    MedicalAidClaim,
+    read="medical:read",
+    child="medical:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(MedicalAidClaim)
 @strawberry.type(
     name="MedicalClaim",
     description="A one-stop settlement (一站式结算) of medical costs, in yuan: the four "
     "parts add up to the total exactly.",
 )
-class MedicalClaim:
+class MedicalClaim(Node):
     total_cost: decimal.Decimal
     paid_by_insurance: decimal.Decimal = strawberry.field(
         description="Basic and critical-illness insurance."
@@ -271,7 +291,7 @@ class MedicalClaim:
     out_of_pocket: decimal.Decimal = strawberry.field(description="Paid by the person.")
     settled_on: dt.date
 
-    @strawberry.field(description="The global ID of the claim.", metadata=_sql_id("MedicalClaim"))
+    @strawberry.field(description="The global ID of the claim.", metadata=_sql_id("MedicalClaim"))  # type: ignore[misc]
     @staticmethod
     @direct
     def id(root: MedicalAidClaim) -> strawberry.ID:

@@ -18,8 +18,9 @@ from bangfu.schema.care.loaders import load
 from bangfu.schema.care.plans import MeasureType
 from bangfu.schema.connections import Page, paginate
 from bangfu.schema.errors import CoreError
+from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import Allowed, Guard, IsAuthenticated, requires
-from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.relay import Node, decode_id, to_global_id
 from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Region
 
@@ -73,11 +74,12 @@ class RemainderGuard(Allowed):
         return super().allows(source, info)
 
 
+@node_source(DonationAllocation, read="care:read")
 @strawberry.type(name="DonationAllocation", description="Part of a donation given to a measure.")
-class AllocationType:
+class AllocationType(Node):
     allocated_on: dt.date
 
-    @strawberry.field(description="The global ID of the allocation.")
+    @strawberry.field(description="The global ID of the allocation.")  # type: ignore[misc]
     @staticmethod
     def id(root: DonationAllocation) -> strawberry.ID:
         return strawberry.ID(to_global_id("DonationAllocation", root.id))
@@ -102,14 +104,15 @@ class AllocationType:
         return isinstance(obj, DonationAllocation)
 
 
+@node_source(Donation, read="care:read", loader="care_donation")
 @strawberry.type(name="Donation", description="A social donation (社会捐助, R4).")
-class DonationType:
+class DonationType(Node):
     donor: str
     received_on: dt.date
     category: Category | None = strawberry.field(description="Restriction, if any.")
     domain: ProblemDomain | None = strawberry.field(description="Restriction, if any.")
 
-    @strawberry.field(description="The global ID of the donation.")
+    @strawberry.field(description="The global ID of the donation.")  # type: ignore[misc]
     @staticmethod
     def id(root: Donation) -> strawberry.ID:
         return strawberry.ID(to_global_id("Donation", root.id))

@@ -25,8 +25,9 @@ from bangfu.schema.care.loaders import load
 from bangfu.schema.composed import PersonType
 from bangfu.schema.connections import Page, paginate
 from bangfu.schema.errors import CoreError
+from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import requires
-from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.relay import Node, decode_id, to_global_id
 from bangfu.schema.scan_cost import INDEXED, NARROWS, SCANS
 from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation
@@ -34,14 +35,15 @@ from bangfu.schema.types import Organisation
 SENSITIVE_KINDS = frozenset({CareEventKind.HOSPITALISATION})
 
 
+@node_source(CareResponse, read="care:read")
 @strawberry.type(name="CareResponse", description="A visit or call answering a care event.")
-class CareResponseType:
+class CareResponseType(Node):
     kind: ResponseKind
     responded_on: dt.date
     notes: str
     help_given: str | None = strawberry.field(description="What help was given, if any.")
 
-    @strawberry.field(description="The global ID of the response.")
+    @strawberry.field(description="The global ID of the response.")  # type: ignore[misc]
     @staticmethod
     def id(root: CareResponse) -> strawberry.ID:
         return strawberry.ID(to_global_id("CareResponse", root.id))
@@ -172,8 +174,9 @@ def _paired_with(official_id: int | None) -> Select[Any]:
     )
 
 
+@node_source(CareEvent, read="care:read", loader="care_event")
 @strawberry.type(name="CareEvent", description="Something that calls for care (五个关心).")
-class CareEventType:
+class CareEventType(Node):
     kind: CareEventKind
     occurred_on: dt.date = strawberry.field(description="For HOLIDAY: the holiday.")
     deadline: dt.date = strawberry.field(description="Answer on or before this day.")
@@ -183,7 +186,7 @@ class CareEventType:
     source: str | None = strawberry.field(description="The record that raised it, if any.")
     answered_on: dt.date | None = strawberry.field(description="Day of the first response.")
 
-    @strawberry.field(description="The global ID of the event.")
+    @strawberry.field(description="The global ID of the event.")  # type: ignore[misc]
     @staticmethod
     def id(root: CareEvent) -> strawberry.ID:
         return strawberry.ID(to_global_id("CareEvent", root.id))

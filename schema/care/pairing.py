@@ -27,8 +27,9 @@ from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import PersonConnection, PersonEdge, PersonType
 from bangfu.schema.connections import Page, paginate
 from bangfu.schema.errors import CoreError
+from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import requires
-from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.relay import Node, decode_id, to_global_id
 from bangfu.schema.scan_cost import INDEXED, NARROWS, SCANS, RegionCode
 from bangfu.schema.transactions import run_mutation
 
@@ -122,15 +123,16 @@ class PairingFilter:
     )
 
 
+@node_source(Pairing, read="care:read", loader="care_pairing")
 @strawberry.type(
     name="Pairing", description="An official responsible for a hardship person (一包一)."
 )
-class PairingType:
+class PairingType(Node):
     start_date: dt.date
     end_date: dt.date | None = strawberry.field(description="Empty while the pairing holds.")
     end_reason: str | None
 
-    @strawberry.field(description="The global ID of the pairing.")
+    @strawberry.field(description="The global ID of the pairing.")  # type: ignore[misc]
     @staticmethod
     def id(root: Pairing) -> strawberry.ID:
         return strawberry.ID(to_global_id("Pairing", root.id))

@@ -21,8 +21,9 @@ from bangfu.schema.care.screening import ProblemType
 from bangfu.schema.composed import HouseholdType
 from bangfu.schema.connections import Page, paginate
 from bangfu.schema.errors import CoreError
+from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import requires
-from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.relay import Node, decode_id, to_global_id
 from bangfu.schema.scan_cost import SCANS, RegionCode
 from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation
@@ -49,8 +50,9 @@ class AssistanceMeasureStatusChangeInput:
     reason: str | None = strawberry.field(default=None, description="Required to cancel.")
 
 
+@node_source(Measure, read="care:read", loader="care_measure")
 @strawberry.type(name="AssistanceMeasure", description="A measure of a household's plan.")
-class MeasureType:
+class MeasureType(Node):
     domain: ProblemDomain
     description: str
     deadline: dt.date
@@ -59,7 +61,7 @@ class MeasureType:
     funding_source: FundingSource
     version: int = strawberry.field(description="Pass as `expectedVersion`.")
 
-    @strawberry.field(description="The global ID of the measure.")
+    @strawberry.field(description="The global ID of the measure.")  # type: ignore[misc]
     @staticmethod
     def id(root: Measure) -> strawberry.ID:
         return strawberry.ID(to_global_id("AssistanceMeasure", root.id))
@@ -85,9 +87,10 @@ class MeasureType:
         return isinstance(obj, Measure)
 
 
+@node_source(AssistancePlan, read="care:read")
 @strawberry.type(name="AssistancePlan", description="A household's one plan (一户一策).")
-class PlanType:
-    @strawberry.field(description="The global ID of the plan.")
+class PlanType(Node):
+    @strawberry.field(description="The global ID of the plan.")  # type: ignore[misc]
     @staticmethod
     def id(root: AssistancePlan) -> strawberry.ID:
         return strawberry.ID(to_global_id("AssistancePlan", root.id))

@@ -30,8 +30,9 @@ from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import HouseholdConnection, HouseholdEdge, HouseholdType, PersonType
 from bangfu.schema.connections import Page, paginate
 from bangfu.schema.errors import CoreError
+from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import requires
-from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.relay import Node, decode_id, to_global_id
 from bangfu.schema.scan_cost import SCANS, RegionCode
 from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation, Region
@@ -105,8 +106,9 @@ class ScreeningVisitRecordInput:
     )
 
 
+@node_source(Problem, read="care:read")
 @strawberry.type(name="Problem", description="A problem found by screening (R5).")
-class ProblemType:
+class ProblemType(Node):
     domain: ProblemDomain
     description: str | None = strawberry.field(
         description="What was found, in the visitor's words: sensitive (PIPL art. 28), "
@@ -116,7 +118,7 @@ class ProblemType:
     severity: Severity
     is_key: bool = strawberry.field(description="A key problem (重点问题).")
 
-    @strawberry.field(description="The global ID of the problem.")
+    @strawberry.field(description="The global ID of the problem.")  # type: ignore[misc]
     @staticmethod
     def id(root: Problem) -> strawberry.ID:
         return strawberry.ID(to_global_id("Problem", root.id))
@@ -139,8 +141,9 @@ class ProblemType:
         return isinstance(obj, Problem)
 
 
+@node_source(ScreeningVisit, read="care:read", loader="care_visit")
 @strawberry.type(name="ScreeningVisit", description="A screening visit of a household.")
-class ScreeningVisitType:
+class ScreeningVisitType(Node):
     visited_on: dt.date
     outcome: VisitOutcome
     notes: str | None = strawberry.field(
@@ -149,7 +152,7 @@ class ScreeningVisitType:
         extensions=note_access("ScreeningVisit", "notes"),
     )
 
-    @strawberry.field(description="The global ID of the visit.")
+    @strawberry.field(description="The global ID of the visit.")  # type: ignore[misc]
     @staticmethod
     def id(root: ScreeningVisit) -> strawberry.ID:
         return strawberry.ID(to_global_id("ScreeningVisit", root.id))
@@ -191,13 +194,14 @@ class ScreeningVisitConnection(Page):
     nodes: list[ScreeningVisitType]
 
 
+@node_source(ScreeningCampaign, read="care:read", loader="care_campaign")
 @strawberry.type(name="ScreeningCampaign", description="A screening campaign (排查, R5).")
-class ScreeningCampaignType:
+class ScreeningCampaignType(Node):
     name: str
     starts_on: dt.date
     ends_on: dt.date
 
-    @strawberry.field(description="The global ID of the campaign.")
+    @strawberry.field(description="The global ID of the campaign.")  # type: ignore[misc]
     @staticmethod
     def id(root: ScreeningCampaign) -> strawberry.ID:
         return strawberry.ID(to_global_id("ScreeningCampaign", root.id))
