@@ -56,7 +56,11 @@ GraphQL types and helpers
     (the fields every connection shares, the base of a plugin's own ``XConnection``);
     :class:`OrganisationType` (core's ``Organisation``); :func:`decode_id` and
     :func:`to_global_id` (Relay global IDs), :func:`check_first` (the ``first`` limit of
-    a page), :func:`paginate` (a keyset page of a statement).
+    a page), :func:`paginate` (a keyset page of a statement, forward or backward) and the
+    paging arguments :data:`First`, :data:`After`, :data:`Last` and :data:`Before`;
+    :class:`Node` (Relay's interface: every type with an ``id`` implements it) and
+    :func:`node_source` (how ``node(id:)`` refetches a type's objects, within the
+    caller's area and permissions; contract 2.5).
 
 Fast fields
     :func:`prefetchable` and :func:`direct` mark plain resolvers; :func:`ready` and
@@ -160,7 +164,7 @@ from bangfu.schema.composed import (
     PersonEdge,
     PersonType,
 )
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import After, Before, First, Last, Page, paginate
 from bangfu.schema.core_types import Membership as MembershipType
 from bangfu.schema.errors import CoreError, Error
 from bangfu.schema.input_limits import SEARCH
@@ -198,12 +202,14 @@ __all__ = [
     "Action",
     "Actor",
     "ActorKind",
+    "After",
     "Allowed",
     "AreaPathScoped",
     "AssessmentItem",
     "AssessmentPeriod",
     "AuditEvent",
     "Base",
+    "Before",
     "CareEventKind",
     "CareEventRaised",
     "Category",
@@ -216,6 +222,7 @@ __all__ = [
     "ErrorCode",
     "FieldError",
     "Finding",
+    "First",
     "GlobalModel",
     "Household",
     "HouseholdConnection",
@@ -224,6 +231,7 @@ __all__ = [
     "HouseholdType",
     "Indicator",
     "IndicatorScore",
+    "Last",
     "Membership",
     "MembershipType",
     "Messages",

@@ -20,7 +20,7 @@ from bangfu.core.db import path_within
 from bangfu.core.security.actor import Actor
 from bangfu.core.security.audit_area import is_city_level
 from bangfu.core.security.models import AuditEvent
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import After, Before, First, Last, Page, paginate
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.permissions import requires
 from bangfu.schema.scan_cost import INDEXED, scan_cost
@@ -190,8 +190,10 @@ class AuditQuery:
     async def audit_log(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: AuditLogFilter | None = None,
     ) -> AuditEventConnection:
         statement = audit_statement(
@@ -205,6 +207,8 @@ class AuditQuery:
             AuditEvent,
             first=first,
             after=after,
+            last=last,
+            before=before,
             newest_first=True,
             present=AuditEventType.of,
         )

@@ -23,7 +23,7 @@ from bangfu.schema.composed import (
     PersonEdge,
     PersonType,
 )
-from bangfu.schema.connections import paginate
+from bangfu.schema.connections import After, Before, First, Last, paginate
 from bangfu.schema.context import filter_region_path
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.nodes import load_node
@@ -189,8 +189,10 @@ class CoreQuery:
     async def persons(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: PersonFilter | None = None,
     ) -> PersonConnection:
         statement = await persons_statement(info, filter)
@@ -203,6 +205,8 @@ class CoreQuery:
                 filter.at_risk,
                 first=first,
                 after=after,
+                last=last,
+                before=before,
                 within=(
                     await filter_region_path(info.context, filter.region_code)
                     if filter.region_code is not None
@@ -217,6 +221,8 @@ class CoreQuery:
             models.Person,
             first=first,
             after=after,
+            last=last,
+            before=before,
             info=info,
         )
 
@@ -227,8 +233,10 @@ class CoreQuery:
     async def households(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: HouseholdFilter | None = None,
     ) -> HouseholdConnection:
         statement = await households_statement(info, filter)
@@ -240,6 +248,8 @@ class CoreQuery:
             models.Household,
             first=first,
             after=after,
+            last=last,
+            before=before,
             info=info,
         )
 

@@ -16,6 +16,10 @@ from bangfu.core.i18n import _
 from bangfu.plugin import (
     NARROWS,
     SCANS,
+    After,
+    Before,
+    First,
+    Last,
     Page,
     Person,
     PersonConnection,
@@ -147,8 +151,10 @@ class EducationQuery:
     async def education_enrolments(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: EducationEnrolmentFilter | None = None,
     ) -> EducationEnrolmentConnection:
         return await paginate(
@@ -159,6 +165,8 @@ class EducationQuery:
             Enrolment,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -171,8 +179,10 @@ class EducationQuery:
     async def education_unaccounted_children(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         region_code: RegionCode = None,
     ) -> PersonConnection:
         return await paginate(
@@ -183,4 +193,6 @@ class EducationQuery:
             Person,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )

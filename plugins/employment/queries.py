@@ -9,6 +9,10 @@ from strawberry.types import Info
 from bangfu.core.i18n import _
 from bangfu.plugin import (
     SCANS,
+    After,
+    Before,
+    First,
+    Last,
     Person,
     PersonConnection,
     PersonEdge,
@@ -50,8 +54,10 @@ class EmploymentQuery:
     async def employment_job_seekers(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         region_code: RegionCode = None,
     ) -> PersonConnection:
         statement = await job_seekers_statement(info, region_code)
@@ -63,4 +69,6 @@ class EmploymentQuery:
             Person,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )

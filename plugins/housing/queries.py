@@ -7,9 +7,13 @@ from strawberry.types import Info
 from bangfu.core.i18n import _
 from bangfu.plugin import (
     SCANS,
+    After,
+    Before,
+    First,
     Household,
     HouseholdConnection,
     HouseholdEdge,
+    Last,
     RegionCode,
     paginate,
     path_within,
@@ -32,10 +36,14 @@ class HousingQuery:
     async def housing_dangerous(
         self,
         info: Info,
-        first: int = 20,
-        after: str | None = None,
+        first: First = 20,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         region_code: RegionCode = None,
     ) -> HouseholdConnection:
+        if last is not None:
+            first = None  # backward; `first` and `last` together are refused before this
         statement = select(Household).where(Household.id.in_(dangerous_household_ids()))
         if region_code is not None:
             region = await info.context.loaders["region"].load(region_code)
@@ -52,4 +60,6 @@ class HousingQuery:
             Household,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )

@@ -16,7 +16,11 @@ from bangfu.core.i18n import _
 from bangfu.plugin import (
     INDEXED,
     SCANS,
+    After,
+    Before,
     CategoryAssignment,
+    First,
+    Last,
     Person,
     PersonConnection,
     PersonEdge,
@@ -103,8 +107,10 @@ class MedicalQuery:
     async def medical_uninsured(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         region_code: RegionCode = None,
         year: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
     ) -> PersonConnection:
@@ -117,6 +123,8 @@ class MedicalQuery:
             Person,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -129,8 +137,10 @@ class MedicalQuery:
     async def medical_high_out_of_pocket(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         region_code: RegionCode = None,
         ratio: Annotated[decimal.Decimal | None, strawberry.argument(metadata=INDEXED)] = None,
         year: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
@@ -150,4 +160,6 @@ class MedicalQuery:
             Person,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )

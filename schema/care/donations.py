@@ -16,7 +16,7 @@ from bangfu.core.registry.models import Category
 from bangfu.schema.care.common import StaffMember, care_service, key_of, staff
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.plans import MeasureType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import After, Before, First, Last, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import Allowed, Guard, IsAuthenticated, requires
@@ -194,7 +194,12 @@ class DonationQuery:
         extensions=requires("care:read"),
     )
     async def donations(
-        self, info: Info, first: int, after: str | None = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> DonationConnection:
         return await paginate(
             info.context,
@@ -204,6 +209,8 @@ class DonationQuery:
             Donation,
             first=first,
             after=after,
+            last=last,
+            before=before,
             newest_first=True,
         )
 

@@ -23,7 +23,7 @@ from bangfu.core.security.models import User
 from bangfu.schema.care.common import StaffMember, care_service, key_of, region_path, staff
 from bangfu.schema.care.loaders import load
 from bangfu.schema.composed import PersonType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import After, Before, First, Last, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import requires
@@ -266,8 +266,10 @@ class CareEventQuery:
     async def care_events(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: CareEventFilter | None = None,
     ) -> CareEventConnection:
         statement = await events_statement(info, filter)
@@ -279,6 +281,8 @@ class CareEventQuery:
             CareEvent,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -288,8 +292,10 @@ class CareEventQuery:
     async def my_care_events(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         include_answered: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
     ) -> CareEventConnection:
         statement = await events_statement(
@@ -303,6 +309,8 @@ class CareEventQuery:
             CareEvent,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(

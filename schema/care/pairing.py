@@ -25,7 +25,7 @@ from bangfu.schema.care.common import StaffMember, care_service, key_of, region_
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import PersonConnection, PersonEdge, PersonType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import After, Before, First, Last, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import requires
@@ -234,8 +234,10 @@ class PairingQuery:
     async def pairings(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: PairingFilter | None = None,
     ) -> PairingConnection:
         filter = filter or PairingFilter()
@@ -259,6 +261,8 @@ class PairingQuery:
             Pairing,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -267,7 +271,13 @@ class PairingQuery:
         metadata=SCANS,  # an anti-join over the area's persons
     )
     async def unpaired_persons(
-        self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        region_code: RegionCode = None,
     ) -> PersonConnection:
         statement = unpaired_hardship_persons(info.context.today)
         path = await region_path(info, region_code)
@@ -281,6 +291,8 @@ class PairingQuery:
             Person,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -293,8 +305,10 @@ class PairingQuery:
     async def paired_officials(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         overloaded_only: Annotated[bool, strawberry.argument(metadata=INDEXED)] = False,
         more_than: Annotated[int | None, strawberry.argument(metadata=INDEXED)] = None,
     ) -> PairedOfficialConnection:
@@ -311,6 +325,8 @@ class PairingQuery:
             User,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
 

@@ -19,7 +19,7 @@ from bangfu.schema.care.common import care_service, key_of, region_path
 from bangfu.schema.care.loaders import load, load_many
 from bangfu.schema.care.screening import ProblemType
 from bangfu.schema.composed import HouseholdType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import After, Before, First, Last, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import requires
@@ -172,7 +172,13 @@ class PlanQuery:
         description="Plans in your area, a page at a time.", extensions=requires("care:read")
     )
     async def assistance_plans(
-        self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        region_code: RegionCode = None,
     ) -> AssistancePlanConnection:
         statement = select(AssistancePlan)
         path = await region_path(info, region_code)
@@ -190,6 +196,8 @@ class PlanQuery:
             AssistancePlan,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -199,7 +207,13 @@ class PlanQuery:
         metadata=SCANS,  # an anti-join over the area's problems and measures
     )
     async def unanswered_key_problems(
-        self, info: Info, first: int, after: str | None = None, region_code: RegionCode = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        region_code: RegionCode = None,
     ) -> ProblemConnection:
         statement = unanswered_key_problems()
         path = await region_path(info, region_code)
@@ -217,6 +231,8 @@ class PlanQuery:
             Problem,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
 

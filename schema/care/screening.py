@@ -28,7 +28,7 @@ from bangfu.schema.care.common import StaffMember, care_service, key_of, region_
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import HouseholdConnection, HouseholdEdge, HouseholdType, PersonType
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import After, Before, First, Last, Page, paginate
 from bangfu.schema.errors import CoreError
 from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import requires
@@ -243,7 +243,12 @@ class ScreeningCampaignType(Node):
     )
     @staticmethod
     async def households_not_visited(
-        root: ScreeningCampaign, info: Info, first: int, after: str | None = None
+        root: ScreeningCampaign,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> HouseholdConnection:
         return await paginate(
             info.context,
@@ -253,12 +258,19 @@ class ScreeningCampaignType(Node):
             Household,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(description="The campaign's visits in your area, oldest first.")
     @staticmethod
     async def visits(
-        root: ScreeningCampaign, info: Info, first: int, after: str | None = None
+        root: ScreeningCampaign,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ScreeningVisitConnection:
         statement = select(ScreeningVisit).where(ScreeningVisit.campaign_id == root.id)
         return await paginate(
@@ -269,6 +281,8 @@ class ScreeningCampaignType(Node):
             ScreeningVisit,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @classmethod
@@ -318,7 +332,12 @@ class ScreeningQuery:
         extensions=requires("care:read"),
     )
     async def screening_campaigns(
-        self, info: Info, first: int, after: str | None = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ScreeningCampaignConnection:
         return await paginate(
             info.context,
@@ -328,6 +347,8 @@ class ScreeningQuery:
             ScreeningCampaign,
             first=first,
             after=after,
+            last=last,
+            before=before,
             newest_first=True,
         )
 
