@@ -161,15 +161,16 @@ from bangfu.schema.composed import (
     PersonEdge,
     PersonType,
 )
-from bangfu.schema.connections import Page, paginate
+from bangfu.schema.connections import After, Before, First, Last, Page, paginate
 from bangfu.schema.core_types import Membership as MembershipType
 from bangfu.schema.descriptions import graphql_enum
 from bangfu.schema.errors import CoreError, Error
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.loaders import by_key, grouped
+from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import Allowed, requires
 from bangfu.schema.prefetch import direct, prefetchable, ready, then
-from bangfu.schema.relay import check_first, decode_id, to_global_id
+from bangfu.schema.relay import Node, check_first, decode_id, to_global_id
 from bangfu.schema.scan_cost import INDEXED, JUDGES, NARROWS, SCANS, RegionCode, scan_cost
 from bangfu.schema.sql_forms import (
     SQL_MONTH_DAY,
@@ -199,12 +200,14 @@ __all__ = [
     "Action",
     "Actor",
     "ActorKind",
+    "After",
     "Allowed",
     "AreaPathScoped",
     "AssessmentItem",
     "AssessmentPeriod",
     "AuditEvent",
     "Base",
+    "Before",
     "CareEventKind",
     "CareEventRaised",
     "Category",
@@ -217,6 +220,7 @@ __all__ = [
     "ErrorCode",
     "FieldError",
     "Finding",
+    "First",
     "GlobalModel",
     "Household",
     "HouseholdConnection",
@@ -225,9 +229,11 @@ __all__ = [
     "HouseholdType",
     "Indicator",
     "IndicatorScore",
+    "Last",
     "Membership",
     "MembershipType",
     "Messages",
+    "Node",
     "Organisation",
     "OrganisationKind",
     "OrganisationType",
@@ -268,6 +274,7 @@ __all__ = [
     "hookimpl",
     "length_errors",
     "migrate",
+    "node_source",
     "paginate",
     "path_within",
     "person_data",

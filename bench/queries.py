@@ -112,7 +112,8 @@ def _unwrap(type_: GraphQLType) -> GraphQLType:
 
 
 def selection(type_: GraphQLType, depth: int = 3) -> str:
-    """Every field without required arguments, down to ``depth`` levels ("" for a leaf)."""
+    """Every field without required arguments (connections, which need ``first`` or
+    ``last``, left out), down to ``depth`` levels ("" for a leaf)."""
     named = _unwrap(type_)
     if not isinstance(named, GraphQLObjectType):
         return ""
@@ -120,6 +121,8 @@ def selection(type_: GraphQLType, depth: int = 3) -> str:
     for name, field in named.fields.items():
         if any(isinstance(arg.type, GraphQLNonNull) for arg in field.args.values()):
             continue
+        if "first" in field.args:
+            continue  # a connection: it needs `first` or `last`
         inner = _unwrap(field.type)
         if not is_leaf_type(inner) and not isinstance(inner, GraphQLObjectType):
             continue  # an interface or union: no fields to select without fragments

@@ -20,7 +20,7 @@ from bangfu.core.db import path_within
 from bangfu.core.security.actor import Actor
 from bangfu.core.security.audit_area import is_city_level
 from bangfu.core.security.models import AuditEvent
-from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.connections import CURSOR, After, Before, First, Last, Page, paginate
 from bangfu.schema.descriptions import FILTER, graphql_enum
 from bangfu.schema.input_limits import SEARCH
 from bangfu.schema.permissions import requires
@@ -217,8 +217,10 @@ class AuditQuery:
     async def audit_log(
         self,
         info: Info,
-        first: First,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[AuditLogFilter | None, FILTER] = None,
     ) -> AuditEventConnection:
         statement = audit_statement(
@@ -232,6 +234,8 @@ class AuditQuery:
             AuditEvent,
             first=first,
             after=after,
+            last=last,
+            before=before,
             newest_first=True,
             present=AuditEventType.of,
         )

@@ -2,6 +2,7 @@
 and ``bottomLineSummary``."""
 
 import asyncio
+import collections
 import enum
 from collections.abc import Sequence
 from typing import Annotated, Any, cast
@@ -33,7 +34,7 @@ from bangfu.schema.connections import paginate
 from bangfu.schema.descriptions import graphql_enum
 from bangfu.schema.permissions import requires
 from bangfu.schema.prefetch import prefetch
-from bangfu.schema.relay import check_first, decode_cursor, encode_cursor, page_info
+from bangfu.schema.relay import check_page, decode_cursor, encode_cursor, page_info
 from bangfu.schema.scan_cost import JUDGES, NARROWS
 from bangfu.schema.types import Region
 
@@ -332,8 +333,10 @@ async def at_risk_connection(
     statement: Select[Any],
     indicator: Indicator,
     *,
-    first: int,
+    first: int | None,
     after: str | None,
+    last: int | None = None,
+    before: str | None = None,
     within: str | None = None,
 ) -> Any:
     """A page of the persons of ``statement`` whose ``indicator`` is AT_RISK
@@ -342,11 +345,12 @@ async def at_risk_connection(
     When the stored verdicts answer for the area (``prepare_area``): one SQL condition on
     them, then an ordinary keyset page. Otherwise (the setting off, a rules version
     changed) the persons are judged in keyset pages of ``FILTER_BATCH`` (each plugin
-    called once per page) until ``first + 1`` are found; ``totalCount`` judges the whole
+    called once per page) until ``first + 1`` are found — backward (``last``), up to
+    ``before`` or the end, keeping the last ``last + 1``; ``totalCount`` judges the whole
     area the same way, only when asked.
     """
     context = info.context
-    check_first(first, context.settings.max_page_size)
+    check_page(first, last, context.settings.max_page_size)
     async with context.read() as session:
         stored = await _prepared(context, session, context.actor.area_path)
     if stored:
@@ -358,22 +362,33 @@ async def at_risk_connection(
             Person,
             first=first,
             after=after,
+            last=last,
+            before=before,
             info=info,
         )
     start = decode_cursor(after) if after is not None else None
+    end = decode_cursor(before, "before") if before is not None else None
+    backward = first is None
+    size = last if backward else first
+    assert size is not None
 
     def risky(page: list[Any], lines: dict[int, BottomLine]) -> list[Any]:
         return [p for p in page if lines[p.id][indicator].status is Status.AT_RISK]
 
-    found: list[Any] = []
+    # Backward: only the last size + 1 found are kept, however many the area has.
+    found: collections.deque[Any] = collections.deque(maxlen=size + 1 if backward else None)
     async with context.read() as session:
         async for page in pages(session, statement, FILTER_BATCH, start):
-            lines = await read_lines(page, session, context.host, context.today, context.settings)
-            found += risky(page, lines)
-            if len(found) > first:
+            bounded = page if end is None else [p for p in page if p.id < end]
+            if bounded:
+                lines = await read_lines(
+                    bounded, session, context.host, context.today, context.settings
+                )
+                found.extend(risky(bounded, lines))
+            if len(bounded) < len(page) or (not backward and len(found) > size):
                 break
-    has_next = len(found) > first
-    rows = found[:first]
+    more = len(found) > size
+    rows = list(found)[-size:] if backward else list(found)[:size]
     await prefetch(info, rows, path=("nodes",))
 
     async def total() -> int:
@@ -389,6 +404,12 @@ async def at_risk_connection(
     return connection(
         edges=[edge(cursor=encode_cursor(row.id), node=row) for row in rows],
         nodes=rows,
-        page_info=page_info(rows, has_next, after),
+        page_info=page_info(
+            rows,
+            has_next=end is not None if backward else more,
+            after=after,
+            has_previous=more if backward else None,
+            before=before,
+        ),
         total=total,
     )

@@ -30,6 +30,7 @@ from bangfu.schema.failures import GuardedSchema
 from bangfu.schema.input_limits import InputLengthGuard
 from bangfu.schema.limits import ValidationOnce, limit_extensions
 from bangfu.schema.mutations import CoreMutation
+from bangfu.schema.nodes import node_sources
 from bangfu.schema.query import CoreQuery
 from bangfu.schema.reports import ReportQuery
 from bangfu.schema.request_errors import RequestErrors
@@ -147,4 +148,5 @@ def _build(
     if settings.fast_path:
         install_direct_resolvers(schema._schema)
     check_scan_costs(schema._schema)  # every filter of a connection is priced
+    node_sources(schema)  # every Node type, core's and plugins', can be refetched
     return schema

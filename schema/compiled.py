@@ -1260,8 +1260,11 @@ async def _connection(
 ) -> Any:
     from bangfu.schema import query as core_query
 
-    first = arguments["first"]
+    first = arguments.get("first")
     after = arguments.get("after")
+    if first is None or arguments.get("last") is not None or arguments.get("before") is not None:
+        # Backward pages (and a missing or doubled page size) take the ordinary path.
+        raise Fallback("backward paging is not compiled")
     try:
         check_first(first, context.settings.max_page_size)
         cursor = decode_cursor(after) if after is not None else None

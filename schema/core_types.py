@@ -21,6 +21,7 @@ from bangfu.core.security.crypto import DecryptionError
 from bangfu.schema.access import person_data
 from bangfu.schema.bottomline import BottomLineType
 from bangfu.schema.composed import HouseholdType, PersonType
+from bangfu.schema.nodes import node_source
 from bangfu.schema.prefetch import direct, prefetchable, ready, then
 from bangfu.schema.relay import Node, to_global_id
 from bangfu.schema.scan_cost import JUDGES_ONE
@@ -79,8 +80,9 @@ def _is_nullable(field: Any) -> bool:
     return isinstance(field.type, StrawberryOptional)
 
 
+@node_source(models.Membership)
 @strawberry.type(name="Membership", description="A person's membership of a household.")
-class Membership:
+class Membership(Node):
     relation: models.Relation = strawberry.field(description="Relation to the head.")
     start_date: dt.date = strawberry.field(description="First day of the membership.")
     end_date: dt.date | None = strawberry.field(description="Empty while current.")
@@ -89,7 +91,7 @@ class Membership:
         "died, free text; null while current."
     )
 
-    @strawberry.field(description="The global ID of the membership.")
+    @strawberry.field(description="The global ID of the membership.")  # type: ignore[misc]
     @staticmethod
     @direct
     def id(root: models.Membership) -> strawberry.ID:
@@ -118,6 +120,7 @@ public_part = person_data(child=None)
 child_guarded = person_data()
 
 
+@node_source(models.Person, loader="person")
 class PersonCore(Node):
     name: str = strawberry.field(
         description="Full name, as on the ID card.", extensions=public_part
@@ -288,6 +291,7 @@ class PersonCore(Node):
         return isinstance(obj, models.Person)
 
 
+@node_source(models.Household, loader="household")
 class HouseholdCore(Node):
     address: str | None = strawberry.field(
         description="Street address as registered, free text; null when not recorded."

@@ -16,11 +16,13 @@
    rules (fragment cycles among them);
 4. before execution (:class:`QueryGuard` again, with the request's variables): the
    static cost of the operation. Each field costs 1; a field with a ``first`` argument (a
-   connection) multiplies the cost of its selection by ``first`` (``max_page_size`` when
-   absent), ``nodes(ids:)`` by the number of IDs; ``first`` outside 1..``max_page_size``
-   is refused here too. Over the budget, no resolver runs. Likewise the *scan cost*: what
-   the filters and whole-area fields read, priced by the size of the area they read
-   (``bangfu.schema.scan_cost``), multiplied by the pages around them, over ``max_scan_cost``;
+   connection) multiplies the cost of its selection by ``first`` or ``last``
+   (``max_page_size`` when absent), ``nodes(ids:)`` by the number of IDs; ``first`` or
+   ``last`` outside 1..``max_page_size``, both, or neither (unless ``first`` has a
+   default) are refused here too. Over the budget, no resolver runs. Likewise the *scan
+   cost*: what the filters and whole-area fields read, priced by the size of the area
+   they read (``bangfu.schema.scan_cost``), multiplied by the pages around them, over
+   ``max_scan_cost``;
 5. then admission (``bangfu.core.admission``): a request whose static and scan cost together
    reach ``expensive_query_cost`` runs in the expensive lane, within the bounds per actor
    and per client address, or is refused with ``TOO_MANY_REQUESTS`` (HTTP 429).
@@ -51,6 +53,7 @@ from graphql import (
     Node,
     OperationDefinitionNode,
     SelectionSetNode,
+    Undefined,
     VariableNode,
     get_named_type,
     get_operation_ast,
@@ -564,17 +567,48 @@ class CostCounter:
             return 1
         if "first" in definition.args:
             first = self.argument(node, "first")
-            if not isinstance(first, int) or isinstance(first, bool):
-                return self.max_page_size
-            if not 1 <= first <= self.max_page_size:
+            last = self.argument(node, "last") if "last" in definition.args else None
+            if first is not None and last is not None:
                 self.errors.append(
                     GraphQLError(
-                        _("first: must be between 1 and {maximum}", maximum=self.max_page_size),
+                        _("first and last: give one of them, not both"),
                         nodes=[node],
                         extensions={"code": "BAD_USER_INPUT"},
                     )
                 )
-            return max(1, min(first, self.max_page_size))
+            written = {argument.name.value for argument in node.arguments or ()}
+            if (
+                first is None
+                and last is None
+                # A variable left out is the variables' own error (INVALID_VARIABLES); an
+                # explicit null is the resolver's to refuse.
+                and not written & {"first", "last"}
+                and definition.args["first"].default_value
+                in (
+                    None,
+                    Undefined,
+                )
+            ):
+                self.errors.append(
+                    GraphQLError(
+                        _("first or last: one of them is required"),
+                        nodes=[node],
+                        extensions={"code": "BAD_USER_INPUT"},
+                    )
+                )
+            size = first if first is not None else last
+            if not isinstance(size, int) or isinstance(size, bool):
+                return self.max_page_size
+            if not 1 <= size <= self.max_page_size:
+                message = (
+                    _("first: must be between 1 and {maximum}", maximum=self.max_page_size)
+                    if first is not None
+                    else _("last: must be between 1 and {maximum}", maximum=self.max_page_size)
+                )
+                self.errors.append(
+                    GraphQLError(message, nodes=[node], extensions={"code": "BAD_USER_INPUT"})
+                )
+            return max(1, min(size, self.max_page_size))
         if "ids" in definition.args:
             ids = self.argument(node, "ids")
             return max(1, len(ids)) if isinstance(ids, list) else 1

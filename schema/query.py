@@ -23,19 +23,19 @@ from bangfu.schema.composed import (
     PersonEdge,
     PersonType,
 )
-from bangfu.schema.connections import After, First, paginate
+from bangfu.schema.connections import After, Before, First, Last, paginate
 from bangfu.schema.context import filter_region_path
 from bangfu.schema.descriptions import FILTER, GLOBAL_ID
 from bangfu.schema.input_limits import SEARCH
+from bangfu.schema.nodes import load_node
 from bangfu.schema.permissions import requires
 from bangfu.schema.prefetch import prefetch
-from bangfu.schema.relay import Node, decode_global_id
+from bangfu.schema.relay import Node
 from bangfu.schema.roster import RosterImportInfo, roster_import_info
 from bangfu.schema.scan_cost import JUDGES, NARROWS, SCANS
 from bangfu.schema.types import Organisation, PluginType, Region
 
 MAX_NODES = 100
-NODE_LOADERS = {"Person": "person", "Household": "household", "Organisation": "organisation"}
 
 
 @strawberry.input(description="Filters for `persons`; all given filters must hold.")
@@ -214,8 +214,10 @@ class CoreQuery:
     async def persons(
         self,
         info: Info,
-        first: First,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[PersonFilter | None, FILTER] = None,
     ) -> PersonConnection:
         statement = await persons_statement(info, filter)
@@ -228,6 +230,8 @@ class CoreQuery:
                 filter.at_risk,
                 first=first,
                 after=after,
+                last=last,
+                before=before,
                 within=(
                     await filter_region_path(info.context, filter.region_code)
                     if filter.region_code is not None
@@ -242,6 +246,8 @@ class CoreQuery:
             models.Person,
             first=first,
             after=after,
+            last=last,
+            before=before,
             info=info,
         )
 
@@ -252,8 +258,10 @@ class CoreQuery:
     async def households(
         self,
         info: Info,
-        first: First,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[HouseholdFilter | None, FILTER] = None,
     ) -> HouseholdConnection:
         statement = await households_statement(info, filter)
@@ -265,6 +273,8 @@ class CoreQuery:
             models.Household,
             first=first,
             after=after,
+            last=last,
+            before=before,
             info=info,
         )
 
@@ -343,16 +353,3 @@ async def prefetched(info: Info, obj: Any) -> Any:
     if obj is not None:
         await prefetch(info, [obj])
     return obj
-
-
-async def load_node(info: Info, global_id: str, expected: str | None = None) -> Any:
-    try:
-        type_name, key = decode_global_id(global_id)
-    except ValueError:
-        return None
-    if expected is not None and type_name != expected:
-        return None
-    loader = NODE_LOADERS.get(type_name)
-    if loader is None:
-        return None
-    return await info.context.loaders[loader].load(key)

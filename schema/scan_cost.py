@@ -47,7 +47,7 @@ from graphql import (
 )
 
 METADATA_KEY = "bangfu.scan_cost"
-PAGING_ARGUMENTS = frozenset({"first", "after"})
+PAGING_ARGUMENTS = frozenset({"first", "after", "last", "before"})
 
 
 @dataclasses.dataclass(frozen=True)

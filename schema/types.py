@@ -11,8 +11,10 @@ from bangfu.core.idnumber import Sex
 from bangfu.core.plugins import PluginInfo
 from bangfu.core.registry import models
 from bangfu.schema.descriptions import graphql_enum
+from bangfu.schema.nodes import node_source
 from bangfu.schema.prefetch import direct, prefetchable, ready
-from bangfu.schema.relay import Node, to_global_id
+from bangfu.schema.relay import Node, parse_region_code, to_global_id
+from bangfu.schema.sql_forms import sql_value
 
 SexType = graphql_enum(
     Sex,
@@ -104,8 +106,9 @@ OrganisationKindType = graphql_enum(
 )
 
 
+@node_source(models.Region, loader="region", key=parse_region_code)
 @strawberry.type(name="Region", description="A region of the GB/T 2260 tree (R1).")
-class Region:
+class Region(Node):
     code: str = strawberry.field(description="GB/T 2260 code (local codes for the zones).")
     name: str = strawberry.field(description="Official Chinese name (尧都区).")
     level: models.RegionLevel = strawberry.field(description="Administrative level.")
@@ -113,6 +116,16 @@ class Region:
     parent_code: str | None = strawberry.field(
         description="Code of the region one level up; null for the city at the root."
     )
+
+    @strawberry.field(  # type: ignore[misc]
+        description="The global ID of the region (`Region:<code>`, encoded): refetch it "
+        "with `node(id:)`; clients that cache by ID keep each region apart.",
+        metadata=sql_value(lambda row, sql: sql.global_id("Region", row.code)),
+    )
+    @staticmethod
+    @direct
+    def id(root: models.Region) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Region", root.code))
 
     @strawberry.field(description="The parent region.")
     @staticmethod
@@ -133,6 +146,7 @@ class Region:
         return isinstance(obj, (cls, models.Region))
 
 
+@node_source(models.Organisation, loader="organisation")
 @strawberry.type(name="Organisation", description="A unit that acts (R1, R7, R8).")
 class Organisation(Node):
     code: str = strawberry.field(
@@ -173,8 +187,9 @@ class Disability:
     )
 
 
+@node_source(models.CategoryAssignment)
 @strawberry.type(name="CategoryAssignment", description="A certified hardship category (R2).")
-class CategoryAssignment:
+class CategoryAssignment(Node):
     category: models.Category = strawberry.field(description="The hardship category.")
     valid_from: dt.date = strawberry.field(
         description="First day the category holds (Asia/Shanghai date)."
@@ -192,7 +207,7 @@ class CategoryAssignment:
         description="Why the category was ended (`categoryEnd`); null while it holds."
     )
 
-    @strawberry.field(description="The global ID of the category assignment.")
+    @strawberry.field(description="The global ID of the category assignment.")  # type: ignore[misc]
     @staticmethod
     @direct
     def id(root: models.CategoryAssignment) -> strawberry.ID:

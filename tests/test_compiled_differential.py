@@ -101,6 +101,12 @@ def _encoded(text: str) -> str:
 INVALID: dict[str, tuple[str, dict[str, Any]]] = {
     "first_zero": ("{ persons(first: 0) { totalCount nodes { id name } } }", {}),
     "first_101": ("query($n: Int!) { households(first: $n) { nodes { id } } }", {"n": 101}),
+    "last_zero": ("{ persons(last: 0) { totalCount nodes { id name } } }", {}),
+    "first_and_last": ("{ households(first: 1, last: 1) { nodes { id } } }", {}),
+    "before_not_a_cursor": (
+        "query($b: String) { persons(last: 2, before: $b) { nodes { id } } }",
+        {"b": _encoded("not-a-cursor")},
+    ),
     "after_not_a_cursor": (
         "query($a: String) { persons(first: 2, after: $a) { nodes { id } } }",
         {"a": _encoded("not-a-cursor")},
@@ -376,7 +382,7 @@ async def test_the_documents_reach_what_they_are_meant_to(twins: Twins) -> None:
     """Not vacuous: the administrator gets the data of every example, benchmark and
     fast-path document without an error, and every invalid input is refused."""
     refused = set(INVALID) | {"person_foreign", "household_foreign"}
-    expected_errors = {"api.md#26"}  # `first: 500`, refused on purpose in the guide
+    expected_errors = {"api.md#27"}  # `first: 500`, refused on purpose in the guide
     for name, (query, variables) in twins.documents.items():
         answer = await _run(twins.compiled, query, variables, twins.tokens["admin"])
         if name in refused or name in expected_errors:

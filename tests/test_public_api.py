@@ -28,6 +28,10 @@ BANGFU_ROOTS = {"bangfu", "core", "schema", "plugins", "migrations"}
 #: The public names of bangfu.plugin. Removing a name or changing it incompatibly raises
 #: the major version of HOOK_CONTRACT (core/hookspecs.py); adding one the minor version.
 PUBLIC_NAMES = [
+    "After",
+    "Before",
+    "First",
+    "Last",
     "HOOK_CONTRACT",
     "INDEXED",
     "JUDGES",
@@ -72,6 +76,7 @@ PUBLIC_NAMES = [
     "Membership",
     "MembershipType",
     "Messages",
+    "Node",
     "Organisation",
     "OrganisationKind",
     "OrganisationType",
@@ -110,6 +115,7 @@ PUBLIC_NAMES = [
     "grouped",
     "hookimpl",
     "migrate",
+    "node_source",
     "paginate",
     "path_within",
     "person_data",

@@ -138,11 +138,11 @@ async def test_first_out_of_range_is_refused_before_execution(p: Probed, first: 
     assert await p.refused(query, {"n": first}) == expected
 
 
-async def test_connections_need_first(p: Probed) -> None:
+async def test_connections_need_first_or_last(p: Probed) -> None:
     messages = await p.refused("{ probeHits persons { totalCount } }")
-    assert messages == [
-        "Argument 'Query.persons(first:)' of type 'Int!' is required, but it was not provided."
-    ]
+    assert messages == ["first or last: one of them is required"]
+    messages = await p.refused("{ probeHits persons(first: 1, last: 1) { totalCount } }")
+    assert messages == ["first and last: give one of them, not both"]
     messages = await p.refused("{ probeHits persons(first: 10000000000) { totalCount } }")
     assert "Int cannot represent non 32-bit signed integer value" in messages[0]
 

@@ -16,6 +16,10 @@ from bangfu.core.i18n import _
 from bangfu.plugin import (
     NARROWS,
     SCANS,
+    After,
+    Before,
+    First,
+    Last,
     Page,
     Person,
     PersonConnection,
@@ -156,16 +160,10 @@ class EducationQuery:
     async def education_enrolments(
         self,
         info: Info,
-        first: Annotated[
-            int, strawberry.argument(description="How many periods to return: 1 to 100.")
-        ],
-        after: Annotated[
-            str | None,
-            strawberry.argument(
-                description="The cursor of the last edge of the previous page (its "
-                "`pageInfo.endCursor`); omit it for the first page."
-            ),
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[
             EducationEnrolmentFilter | None,
             strawberry.argument(description="Only the periods matching every filter given."),
@@ -179,6 +177,8 @@ class EducationQuery:
             Enrolment,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -191,16 +191,10 @@ class EducationQuery:
     async def education_unaccounted_children(
         self,
         info: Info,
-        first: Annotated[
-            int, strawberry.argument(description="How many children to return: 1 to 100.")
-        ],
-        after: Annotated[
-            str | None,
-            strawberry.argument(
-                description="The cursor of the last edge of the previous page (its "
-                "`pageInfo.endCursor`); omit it for the first page."
-            ),
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         region_code: Annotated[
             str | None,
             strawberry.argument(
@@ -218,4 +212,6 @@ class EducationQuery:
             Person,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )

@@ -21,10 +21,12 @@ from bangfu.plugin import (
     SQL_TODAY,
     SQL_YEAR,
     Error,
+    Node,
     OrganisationType,
     Person,
     direct,
     graphql_enum,
+    node_source,
     person_data,
     prefetchable,
     ready,
@@ -52,7 +54,6 @@ from bangfu.plugins.education.rules import (
     in_effect,
     of_compulsory_age,
 )
-from bangfu.schema.relay import Node
 from bangfu.schema.types import Region
 
 SchoolStageType = graphql_enum(
@@ -187,12 +188,21 @@ def _enrolment_order(enrolment: Any) -> list[Any]:
 
 
 @sql_model(Enrolment)
+# Read as Person.education reads it (educationEnrolments, a list of every child's periods,
+# needs education:read-sensitive): education:read, and for a child under 14
+# education:read-sensitive.
+@node_source(
+    Enrolment,
+    read="education:read",
+    child="education:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @strawberry.type(
     name="EducationEnrolment",
     description="A period of a child's schooling with its status; current while it has no "
     "end date.",
 )
-class EducationEnrolment:
+class EducationEnrolment(Node):
     school_name: str | None = strawberry.field(
         description="The school's name; null only for NOT_YET_OF_SCHOOL_AGE."
     )
@@ -220,7 +230,7 @@ class EducationEnrolment:
         "current or when none was given."
     )
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="The global ID of the enrolment.",
         metadata=sql_global_id("EducationEnrolment"),
     )
@@ -263,8 +273,15 @@ class EducationEnrolment:
 
 
 @sql_model(models.EducationAid)
+# Read through Person.education: its rule (a child's aid needs education:read-sensitive).
+@node_source(
+    models.EducationAid,
+    read="education:read",
+    child="education:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @strawberry.type(name="EducationAid", description="Education aid granted to a child (教育资助).")
-class EducationAid:
+class EducationAid(Node):
     kind: AidKind = strawberry.field(description="The kind of aid.")
     amount: decimal.Decimal = strawberry.field(
         description='Yuan, exact to the fen (a string such as "1250.00").'
@@ -280,7 +297,7 @@ class EducationAid:
     donor: str | None = strawberry.field(description="The donor, for SOCIAL_DONATION.")
     note: str | None = strawberry.field(description="A free note; null when none.")
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="The global ID of the aid.",
         metadata=sql_global_id("EducationAid"),
     )

@@ -10,6 +10,10 @@ from bangfu.core.i18n import _
 from bangfu.plugin import (
     NARROWS,
     SCANS,
+    After,
+    Before,
+    First,
+    Last,
     Person,
     PersonConnection,
     PersonEdge,
@@ -50,16 +54,10 @@ class EmploymentQuery:
     async def employment_job_seekers(
         self,
         info: Info,
-        first: Annotated[
-            int, strawberry.argument(description="How many persons to return: 1 to 100.")
-        ],
-        after: Annotated[
-            str | None,
-            strawberry.argument(
-                description="The cursor of the last edge of the previous page (its "
-                "`pageInfo.endCursor`); omit it for the first page."
-            ),
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         region_code: Annotated[
             str | None,
             strawberry.argument(
@@ -78,4 +76,6 @@ class EmploymentQuery:
             Person,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )

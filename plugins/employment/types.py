@@ -18,9 +18,11 @@ from strawberry.types import Info
 from bangfu.plugin import (
     SQL_TODAY,
     Error,
+    Node,
     Person,
     direct,
     graphql_enum,
+    node_source,
     person_data,
     prefetchable,
     ready,
@@ -100,12 +102,18 @@ class EmploymentUnableToWork:
     )
 
 
+@node_source(
+    WorkStatusRecord,
+    read="employment:read",
+    child="employment:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(WorkStatusRecord)
 @strawberry.type(
     name="EmploymentStatus",
     description="A person's work status from a date; the one without `until` is current.",
 )
-class EmploymentStatus:
+class EmploymentStatus(Node):
     status: WorkStatus = strawberry.field(description="The work status.")
     employer: str | None = strawberry.field(
         description="The employer (EMPLOYED), or the business (SELF_EMPLOYED)."
@@ -119,7 +127,7 @@ class EmploymentStatus:
         "while current."
     )
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="Global ID of this status record.",
         metadata=sql_global_id("EmploymentStatus"),
     )
@@ -153,9 +161,15 @@ class EmploymentStatus:
         return isinstance(obj, WorkStatusRecord)
 
 
+@node_source(
+    Training,
+    read="employment:read",
+    child="employment:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(Training)
 @strawberry.type(name="EmploymentTraining", description="A vocational training (职业技能培训).")
-class EmploymentTraining:
+class EmploymentTraining(Node):
     course: str = strawberry.field(description="The course, such as 电工 or 家政服务.")
     provider: str = strawberry.field(description="Who gives the training.")
     start_date: dt.date = strawberry.field(description="The first day of the training.")
@@ -166,7 +180,7 @@ class EmploymentTraining:
         description="Whether the person completed it (`employmentTrainingComplete`)."
     )
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="Global ID; `employmentTrainingComplete` takes it.",
         metadata=sql_global_id("EmploymentTraining"),
     )
@@ -180,9 +194,15 @@ class EmploymentTraining:
         return isinstance(obj, Training)
 
 
+@node_source(
+    JobPlacement,
+    read="employment:read",
+    child="employment:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(JobPlacement)
 @strawberry.type(name="EmploymentPlacement", description="A job placement (就业安置).")
-class EmploymentPlacement:
+class EmploymentPlacement(Node):
     employer: str = strawberry.field(description="The employer the person was placed with.")
     post: str = strawberry.field(description="The job, such as 保安 or 流水线操作工.")
     start_date: dt.date = strawberry.field(description="The first day of the job.")
@@ -191,7 +211,7 @@ class EmploymentPlacement:
     )
     monthly_wage: decimal.Decimal = strawberry.field(description="Yuan a month (exact).")
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="Global ID of this placement.", metadata=sql_global_id("EmploymentPlacement")
     )
     @staticmethod
@@ -204,18 +224,24 @@ class EmploymentPlacement:
         return isinstance(obj, JobPlacement)
 
 
+@node_source(
+    PublicWelfarePost,
+    read="employment:read",
+    child="employment:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(PublicWelfarePost)
 @strawberry.type(
     name="EmploymentWelfarePost",
     description="A public-welfare post (公益性岗位) for a fixed period.",
 )
-class EmploymentWelfarePost:
+class EmploymentWelfarePost(Node):
     post: str = strawberry.field(description="The post, such as 村保洁员 or 护林员.")
     monthly_subsidy: decimal.Decimal = strawberry.field(description="Yuan a month (exact).")
     start_date: dt.date = strawberry.field(description="The first day of the post.")
     end_date: dt.date = strawberry.field(description="The last day of the fixed period.")
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="Global ID of this welfare post.",
         metadata=sql_global_id("EmploymentWelfarePost"),
     )

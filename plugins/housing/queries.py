@@ -10,9 +10,13 @@ from bangfu.core.i18n import _
 from bangfu.plugin import (
     NARROWS,
     SCANS,
+    After,
+    Before,
+    First,
     Household,
     HouseholdConnection,
     HouseholdEdge,
+    Last,
     paginate,
     path_within,
     requires,
@@ -34,19 +38,10 @@ class HousingQuery:
     async def housing_dangerous(
         self,
         info: Info,
-        first: Annotated[
-            int,
-            strawberry.argument(
-                description="How many households to return: 1 to 100 (20 by default)."
-            ),
-        ] = 20,
-        after: Annotated[
-            str | None,
-            strawberry.argument(
-                description="The cursor of the last edge of the previous page (its "
-                "`pageInfo.endCursor`); omit it for the first page."
-            ),
-        ] = None,
+        first: First = 20,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         region_code: Annotated[
             str | None,
             strawberry.argument(
@@ -56,6 +51,8 @@ class HousingQuery:
             ),
         ] = None,
     ) -> HouseholdConnection:
+        if last is not None:
+            first = None  # backward; `first` and `last` together are refused before this
         statement = select(Household).where(Household.id.in_(dangerous_household_ids()))
         if region_code is not None:
             region = await info.context.loaders["region"].load(region_code)
@@ -72,4 +69,6 @@ class HousingQuery:
             Household,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )

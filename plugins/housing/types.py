@@ -20,9 +20,11 @@ from bangfu.plugin import (
     SQL_TODAY,
     Error,
     Household,
+    Node,
     OrganisationType,
     direct,
     graphql_enum,
+    node_source,
     prefetchable,
     ready,
     requires,
@@ -159,9 +161,10 @@ class HousingError(Error):
     pass
 
 
+@node_source(SafetyAppraisal, read="housing:read", id_name="SafetyAppraisal")
 @sql_model(SafetyAppraisal)
 @strawberry.type(name="HousingSafetyAppraisal", description="A dwelling safety appraisal.")
-class HousingSafetyAppraisal:
+class HousingSafetyAppraisal(Node):
     grade: SafetyGrade = strawberry.field(description="The safety grade found.")
     appraised_on: dt.date = strawberry.field(description="The day of the appraisal.")
     appraiser_name: str | None = strawberry.field(
@@ -169,7 +172,7 @@ class HousingSafetyAppraisal:
     )
     report_reference: str | None = strawberry.field(description="The appraisal report's number.")
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="The global ID of the appraisal.", metadata=_sql_id(SafetyAppraisal)
     )
     @staticmethod
@@ -211,12 +214,13 @@ async def _appraisal(info: Info, key: int | None) -> HousingSafetyAppraisal | No
     return await info.context.loaders["housing_appraisal"].load(key)
 
 
+@node_source(RenovationProject, read="housing:read", id_name="RenovationProject")
 @sql_model(RenovationProject)
 @strawberry.type(
     name="HousingRenovationProject",
     description="Renovation of a dangerous (C or D) house (农村危房改造).",
 )
-class HousingRenovationProject:
+class HousingRenovationProject(Node):
     status: RenovationStatus = strawberry.field(description="Where the project stands.")
     subsidy_amount: decimal.Decimal = strawberry.field(
         description="The renovation subsidy, in yuan (exact)."
@@ -244,7 +248,7 @@ class HousingRenovationProject:
         description="Send it as `expectedVersion` to `housingRenovationAdvance`."
     )
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="The global ID of the project.", metadata=_sql_id(RenovationProject)
     )
     @staticmethod
@@ -289,11 +293,12 @@ class HousingRenovationProject:
         return isinstance(obj, RenovationProject)
 
 
+@node_source(HousingAid, read="housing:read", id_name="HousingAid")
 @sql_model(HousingAid)
 @strawberry.type(
     name="HousingAid", description="A rental subsidy or a public rental housing allocation."
 )
-class HousingAidType:
+class HousingAidType(Node):
     kind: AidKind = strawberry.field(description="The kind of aid.")
     monthly_amount: decimal.Decimal = strawberry.field(
         description="Yuan per month, exact: the subsidy paid, or the rent waived."
@@ -304,7 +309,7 @@ class HousingAidType:
         description="The allocated dwelling, for PUBLIC_RENTAL_HOUSING."
     )
 
-    @strawberry.field(description="The global ID of the aid.", metadata=_sql_id(HousingAid))
+    @strawberry.field(description="The global ID of the aid.", metadata=_sql_id(HousingAid))  # type: ignore[misc]
     @staticmethod
     @direct
     def id(root: HousingAid) -> strawberry.ID:
@@ -328,12 +333,13 @@ class HousingAidType:
         return isinstance(obj, HousingAid)
 
 
+@node_source(DisasterReport, read="housing:read", id_name="DisasterReport")
 @sql_model(DisasterReport)
 @strawberry.type(
     name="HousingDisasterReport",
     description="The household's dwelling damaged by a disaster; open until responded to.",
 )
-class HousingDisasterReport:
+class HousingDisasterReport(Node):
     kind: DisasterKind = strawberry.field(description="What damaged the dwelling.")
     occurred_on: dt.date = strawberry.field(description="The day the disaster happened.")
     damage: str = strawberry.field(description="The damage to the dwelling, in words.")
@@ -345,7 +351,7 @@ class HousingDisasterReport:
     )
     response: str | None = strawberry.field(description="What was done, in words; null while open.")
 
-    @strawberry.field(description="The global ID of the report.", metadata=_sql_id(DisasterReport))
+    @strawberry.field(description="The global ID of the report.", metadata=_sql_id(DisasterReport))  # type: ignore[misc]
     @staticmethod
     @direct
     def id(root: DisasterReport) -> strawberry.ID:

@@ -17,7 +17,11 @@ from bangfu.plugin import (
     INDEXED,
     NARROWS,
     SCANS,
+    After,
+    Before,
     CategoryAssignment,
+    First,
+    Last,
     Person,
     PersonConnection,
     PersonEdge,
@@ -103,16 +107,10 @@ class MedicalQuery:
     async def medical_uninsured(
         self,
         info: Info,
-        first: Annotated[
-            int, strawberry.argument(description="How many persons to return: 1 to 100.")
-        ],
-        after: Annotated[
-            str | None,
-            strawberry.argument(
-                description="The cursor of the last edge of the previous page (its "
-                "`pageInfo.endCursor`); omit it for the first page."
-            ),
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         region_code: Annotated[
             str | None,
             strawberry.argument(
@@ -138,6 +136,8 @@ class MedicalQuery:
             Person,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -150,16 +150,10 @@ class MedicalQuery:
     async def medical_high_out_of_pocket(
         self,
         info: Info,
-        first: Annotated[
-            int, strawberry.argument(description="How many persons to return: 1 to 100.")
-        ],
-        after: Annotated[
-            str | None,
-            strawberry.argument(
-                description="The cursor of the last edge of the previous page (its "
-                "`pageInfo.endCursor`); omit it for the first page."
-            ),
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         region_code: Annotated[
             str | None,
             strawberry.argument(
@@ -200,4 +194,6 @@ class MedicalQuery:
             Person,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )

@@ -22,9 +22,11 @@ from bangfu.core.i18n import _
 from bangfu.core.security.crypto import DecryptionError
 from bangfu.plugin import (
     SQL_YEAR,
+    Node,
     Person,
     direct,
     graphql_enum,
+    node_source,
     person_data,
     prefetchable,
     ready,
@@ -173,6 +175,12 @@ class MedicalInsurance:
         return isinstance(obj, InsuranceEnrolment)
 
 
+@node_source(
+    MedicalCondition,
+    read="medical:read",
+    child="medical:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(MedicalCondition)
 @strawberry.type(
     name="MedicalCondition",
@@ -181,11 +189,11 @@ class MedicalInsurance:
     "only the medical department, city administrators and the person's paired official "
     "(PIPL art. 28): others get null and a FORBIDDEN error at those fields.",
 )
-class MedicalConditionType:
+class MedicalConditionType(Node):
     serious: bool = strawberry.field(description="A serious illness (大病).")
     diagnosed_on: dt.date = strawberry.field(description="The day it was diagnosed.")
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="The global ID of the condition.", metadata=_sql_id("MedicalCondition")
     )
     @staticmethod
@@ -234,19 +242,25 @@ class MedicalConditionType:
         return isinstance(obj, MedicalCondition)
 
 
+@node_source(
+    Hospitalisation,
+    read="medical:read",
+    child="medical:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(Hospitalisation)
 @strawberry.type(
     name="MedicalHospitalisation",
     description="A stay in hospital; `dischargedOn` is empty while the person is there.",
 )
-class MedicalHospitalisation:
+class MedicalHospitalisation(Node):
     admitted_on: dt.date = strawberry.field(description="The day the person was admitted.")
     discharged_on: dt.date | None = strawberry.field(
         description="The day the person was discharged; null while in hospital."
     )
     serious: bool = strawberry.field(description="Admitted for a serious illness.")
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]
         description="The global ID of the hospitalisation.",
         metadata=_sql_id("MedicalHospitalisation"),
     )
@@ -269,13 +283,19 @@ class MedicalHospitalisation:
         return isinstance(obj, Hospitalisation)
 
 
+@node_source(
+    MedicalAidClaim,
+    read="medical:read",
+    child="medical:read-sensitive",
+    person=lambda row: row.person_id,
+)
 @sql_model(MedicalAidClaim)
 @strawberry.type(
     name="MedicalClaim",
     description="A one-stop settlement (一站式结算) of medical costs, in yuan: the four "
     "parts add up to the total exactly.",
 )
-class MedicalClaim:
+class MedicalClaim(Node):
     total_cost: decimal.Decimal = strawberry.field(
         description="The total medical costs settled, in yuan: the sum of the four parts."
     )
@@ -293,7 +313,7 @@ class MedicalClaim:
     )
     settled_on: dt.date = strawberry.field(description="The day the costs were settled.")
 
-    @strawberry.field(description="The global ID of the claim.", metadata=_sql_id("MedicalClaim"))
+    @strawberry.field(description="The global ID of the claim.", metadata=_sql_id("MedicalClaim"))  # type: ignore[misc]
     @staticmethod
     @direct
     def id(root: MedicalAidClaim) -> strawberry.ID:

@@ -1,9 +1,10 @@
 """What the care schema modules share: enums, the staff type, the use cases' factory."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
@@ -12,11 +13,13 @@ from bangfu.core.care import enums
 from bangfu.core.care.common import CareService
 from bangfu.core.care.events import CareEventKind
 from bangfu.core.errors import DomainError
+from bangfu.core.registry.models import Region
 from bangfu.core.security.models import User
 from bangfu.schema.care.loaders import load
 from bangfu.schema.context import filter_region_path
 from bangfu.schema.descriptions import graphql_enum
-from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.nodes import node_source
+from bangfu.schema.relay import Node, decode_id, to_global_id
 from bangfu.schema.types import Organisation
 
 S = TypeVar("S", bound=CareService)
@@ -140,13 +143,38 @@ graphql_enum(
 )
 
 
+def _staff_of_area(context: Any) -> Callable[[Sequence[Any]], Awaitable[list[Any]]]:
+    """Users by key whose region lies inside the caller's area or contains it: the rule of
+    the pairing mutations' official (``Pairings.official``). Users are not area-scoped
+    rows, so ``node(id:)`` applies it here: anyone else reads as a user that does not
+    exist."""
+
+    async def load(keys: Sequence[Any]) -> list[Any]:
+        actor = context.actor
+        statement = select(User, Region.path).join(Region, Region.code == User.region_code)
+        statement = statement.where(User.id.in_(keys))
+        async with context.read() as session:
+            rows = (await session.execute(statement)).all()
+        area = actor.area_path
+        found = {
+            user.id: user
+            for user, path in rows
+            if actor.sees_everything
+            or (area is not None and (path.startswith(area) or area.startswith(path)))
+        }
+        return [found.get(key) for key in keys]
+
+    return load
+
+
+@node_source(User, read="care:read", id_name="User", batch=_staff_of_area)
 @strawberry.type(
     name="StaffMember", description="A user who does care work: a paired official, a visitor."
 )
-class StaffMember:
+class StaffMember(Node):
     display_name: str = strawberry.field(description="The user's name for people to read.")
 
-    @strawberry.field(description="The global ID of the user.")
+    @strawberry.field(description="The global ID of the user.")  # type: ignore[misc]
     @staticmethod
     def id(root: User) -> strawberry.ID:
         return strawberry.ID(to_global_id("User", root.id))

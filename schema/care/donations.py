@@ -16,11 +16,12 @@ from bangfu.core.registry.models import Category
 from bangfu.schema.care.common import StaffMember, care_service, key_of, staff
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.plans import MeasureType
-from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.connections import CURSOR, After, Before, First, Last, Page, paginate
 from bangfu.schema.descriptions import ERRORS, GLOBAL_ID, INPUT
 from bangfu.schema.errors import CoreError
+from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import Allowed, Guard, IsAuthenticated, requires
-from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.relay import Node, decode_id, to_global_id
 from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Region
 
@@ -81,11 +82,12 @@ class RemainderGuard(Allowed):
         return super().allows(source, info)
 
 
+@node_source(DonationAllocation, read="care:read")
 @strawberry.type(name="DonationAllocation", description="Part of a donation given to a measure.")
-class AllocationType:
+class AllocationType(Node):
     allocated_on: dt.date = strawberry.field(description="The day it was allocated.")
 
-    @strawberry.field(description="The global ID of the allocation.")
+    @strawberry.field(description="The global ID of the allocation.")  # type: ignore[misc]
     @staticmethod
     def id(root: DonationAllocation) -> strawberry.ID:
         return strawberry.ID(to_global_id("DonationAllocation", root.id))
@@ -110,14 +112,15 @@ class AllocationType:
         return isinstance(obj, DonationAllocation)
 
 
+@node_source(Donation, read="care:read", loader="care_donation")
 @strawberry.type(name="Donation", description="A social donation (社会捐助, R4).")
-class DonationType:
+class DonationType(Node):
     donor: str = strawberry.field(description="Who gave it.")
     received_on: dt.date = strawberry.field(description="The day it was received.")
     category: Category | None = strawberry.field(description="Restriction, if any.")
     domain: ProblemDomain | None = strawberry.field(description="Restriction, if any.")
 
-    @strawberry.field(description="The global ID of the donation.")
+    @strawberry.field(description="The global ID of the donation.")  # type: ignore[misc]
     @staticmethod
     def id(root: Donation) -> strawberry.ID:
         return strawberry.ID(to_global_id("Donation", root.id))
@@ -213,7 +216,14 @@ class DonationQuery:
         description="Donations for your area or an area around it, newest first.",
         extensions=requires("care:read"),
     )
-    async def donations(self, info: Info, first: First, after: After = None) -> DonationConnection:
+    async def donations(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> DonationConnection:
         return await paginate(
             info.context,
             DonationConnection,
@@ -222,6 +232,8 @@ class DonationQuery:
             Donation,
             first=first,
             after=after,
+            last=last,
+            before=before,
             newest_first=True,
         )
 

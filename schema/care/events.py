@@ -23,11 +23,12 @@ from bangfu.core.security.models import User
 from bangfu.schema.care.common import StaffMember, care_service, key_of, region_path, staff
 from bangfu.schema.care.loaders import load
 from bangfu.schema.composed import PersonType
-from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.connections import CURSOR, After, Before, First, Last, Page, paginate
 from bangfu.schema.descriptions import ERRORS, FILTER, GLOBAL_ID, INPUT
 from bangfu.schema.errors import CoreError
+from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import requires
-from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.relay import Node, decode_id, to_global_id
 from bangfu.schema.scan_cost import INDEXED, NARROWS, SCANS
 from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation
@@ -35,8 +36,9 @@ from bangfu.schema.types import Organisation
 SENSITIVE_KINDS = frozenset({CareEventKind.HOSPITALISATION})
 
 
+@node_source(CareResponse, read="care:read")
 @strawberry.type(name="CareResponse", description="A visit or call answering a care event.")
-class CareResponseType:
+class CareResponseType(Node):
     kind: ResponseKind = strawberry.field(description="A visit or a call.")
     responded_on: dt.date = strawberry.field(description="The day of the visit or call.")
     notes: str = strawberry.field(
@@ -44,7 +46,7 @@ class CareResponseType:
     )
     help_given: str | None = strawberry.field(description="What help was given, if any.")
 
-    @strawberry.field(description="The global ID of the response.")
+    @strawberry.field(description="The global ID of the response.")  # type: ignore[misc]
     @staticmethod
     def id(root: CareResponse) -> strawberry.ID:
         return strawberry.ID(to_global_id("CareResponse", root.id))
@@ -202,8 +204,9 @@ def _paired_with(official_id: int | None) -> Select[Any]:
     )
 
 
+@node_source(CareEvent, read="care:read", loader="care_event")
 @strawberry.type(name="CareEvent", description="Something that calls for care (五个关心).")
-class CareEventType:
+class CareEventType(Node):
     kind: CareEventKind = strawberry.field(description="Which of the five cares.")
     occurred_on: dt.date = strawberry.field(description="For HOLIDAY: the holiday.")
     deadline: dt.date = strawberry.field(description="Answer on or before this day.")
@@ -213,7 +216,7 @@ class CareEventType:
     source: str | None = strawberry.field(description="The record that raised it, if any.")
     answered_on: dt.date | None = strawberry.field(description="Day of the first response.")
 
-    @strawberry.field(description="The global ID of the event.")
+    @strawberry.field(description="The global ID of the event.")  # type: ignore[misc]
     @staticmethod
     def id(root: CareEvent) -> strawberry.ID:
         return strawberry.ID(to_global_id("CareEvent", root.id))
@@ -308,8 +311,10 @@ class CareEventQuery:
     async def care_events(
         self,
         info: Info,
-        first: First,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[CareEventFilter | None, FILTER] = None,
     ) -> CareEventConnection:
         statement = await events_statement(info, filter)
@@ -321,6 +326,8 @@ class CareEventQuery:
             CareEvent,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -330,8 +337,10 @@ class CareEventQuery:
     async def my_care_events(
         self,
         info: Info,
-        first: First,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         include_answered: Annotated[
             bool,
             strawberry.argument(
@@ -351,6 +360,8 @@ class CareEventQuery:
             CareEvent,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(

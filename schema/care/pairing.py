@@ -25,11 +25,12 @@ from bangfu.schema.care.common import StaffMember, care_service, key_of, region_
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import PersonConnection, PersonEdge, PersonType
-from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.connections import CURSOR, After, Before, First, Last, Page, paginate
 from bangfu.schema.descriptions import ERRORS, FILTER, GLOBAL_ID, INPUT
 from bangfu.schema.errors import CoreError
+from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import requires
-from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.relay import Node, decode_id, to_global_id
 from bangfu.schema.scan_cost import INDEXED, NARROWS, SCANS, RegionCode
 from bangfu.schema.transactions import run_mutation
 
@@ -145,17 +146,18 @@ class PairingFilter:
     )
 
 
+@node_source(Pairing, read="care:read", loader="care_pairing")
 @strawberry.type(
     name="Pairing", description="An official responsible for a hardship person (一包一)."
 )
-class PairingType:
+class PairingType(Node):
     start_date: dt.date = strawberry.field(description="The first day of the pairing.")
     end_date: dt.date | None = strawberry.field(description="Empty while the pairing holds.")
     end_reason: str | None = strawberry.field(
         description="Why it ended (a hand-over to another official, say); null while it holds."
     )
 
-    @strawberry.field(description="The global ID of the pairing.")
+    @strawberry.field(description="The global ID of the pairing.")  # type: ignore[misc]
     @staticmethod
     def id(root: Pairing) -> strawberry.ID:
         return strawberry.ID(to_global_id("Pairing", root.id))
@@ -274,8 +276,10 @@ class PairingQuery:
     async def pairings(
         self,
         info: Info,
-        first: First,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[PairingFilter | None, FILTER] = None,
     ) -> PairingConnection:
         filter = filter or PairingFilter()
@@ -299,6 +303,8 @@ class PairingQuery:
             Pairing,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -307,7 +313,13 @@ class PairingQuery:
         metadata=SCANS,  # an anti-join over the area's persons
     )
     async def unpaired_persons(
-        self, info: Info, first: First, after: After = None, region_code: RegionCode = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        region_code: RegionCode = None,
     ) -> PersonConnection:
         statement = unpaired_hardship_persons(info.context.today)
         path = await region_path(info, region_code)
@@ -321,6 +333,8 @@ class PairingQuery:
             Person,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -333,8 +347,10 @@ class PairingQuery:
     async def paired_officials(
         self,
         info: Info,
-        first: First,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         overloaded_only: Annotated[
             bool,
             strawberry.argument(
@@ -365,6 +381,8 @@ class PairingQuery:
             User,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
 

@@ -19,11 +19,12 @@ from bangfu.schema.care.common import care_service, key_of, region_path
 from bangfu.schema.care.loaders import load, load_many
 from bangfu.schema.care.screening import ProblemType
 from bangfu.schema.composed import HouseholdType
-from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.connections import CURSOR, After, Before, First, Last, Page, paginate
 from bangfu.schema.descriptions import ERRORS, INPUT
 from bangfu.schema.errors import CoreError
+from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import requires
-from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.relay import Node, decode_id, to_global_id
 from bangfu.schema.scan_cost import SCANS, RegionCode
 from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation
@@ -61,8 +62,9 @@ class AssistanceMeasureStatusChangeInput:
     reason: str | None = strawberry.field(default=None, description="Required to cancel.")
 
 
+@node_source(Measure, read="care:read", loader="care_measure")
 @strawberry.type(name="AssistanceMeasure", description="A measure of a household's plan.")
-class MeasureType:
+class MeasureType(Node):
     domain: ProblemDomain = strawberry.field(description="What the measure is about (R4).")
     description: str = strawberry.field(description="What will be done, free text.")
     deadline: dt.date = strawberry.field(description="The day by which it should be done.")
@@ -71,7 +73,7 @@ class MeasureType:
     funding_source: FundingSource = strawberry.field(description="Who pays (R4).")
     version: int = strawberry.field(description="Pass as `expectedVersion`.")
 
-    @strawberry.field(description="The global ID of the measure.")
+    @strawberry.field(description="The global ID of the measure.")  # type: ignore[misc]
     @staticmethod
     def id(root: Measure) -> strawberry.ID:
         return strawberry.ID(to_global_id("AssistanceMeasure", root.id))
@@ -97,9 +99,10 @@ class MeasureType:
         return isinstance(obj, Measure)
 
 
+@node_source(AssistancePlan, read="care:read")
 @strawberry.type(name="AssistancePlan", description="A household's one plan (一户一策).")
-class PlanType:
-    @strawberry.field(description="The global ID of the plan.")
+class PlanType(Node):
+    @strawberry.field(description="The global ID of the plan.")  # type: ignore[misc]
     @staticmethod
     def id(root: AssistancePlan) -> strawberry.ID:
         return strawberry.ID(to_global_id("AssistancePlan", root.id))
@@ -207,7 +210,13 @@ class PlanQuery:
         description="Plans in your area, a page at a time.", extensions=requires("care:read")
     )
     async def assistance_plans(
-        self, info: Info, first: First, after: After = None, region_code: RegionCode = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        region_code: RegionCode = None,
     ) -> AssistancePlanConnection:
         statement = select(AssistancePlan)
         path = await region_path(info, region_code)
@@ -225,6 +234,8 @@ class PlanQuery:
             AssistancePlan,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -234,7 +245,13 @@ class PlanQuery:
         metadata=SCANS,  # an anti-join over the area's problems and measures
     )
     async def unanswered_key_problems(
-        self, info: Info, first: First, after: After = None, region_code: RegionCode = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        region_code: RegionCode = None,
     ) -> ProblemConnection:
         statement = unanswered_key_problems()
         path = await region_path(info, region_code)
@@ -252,6 +269,8 @@ class PlanQuery:
             Problem,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
 

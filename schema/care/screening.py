@@ -28,11 +28,12 @@ from bangfu.schema.care.common import StaffMember, care_service, key_of, region_
 from bangfu.schema.care.loaders import load
 from bangfu.schema.care.notes import note_access
 from bangfu.schema.composed import HouseholdConnection, HouseholdEdge, HouseholdType, PersonType
-from bangfu.schema.connections import CURSOR, After, First, Page, paginate
+from bangfu.schema.connections import CURSOR, After, Before, First, Last, Page, paginate
 from bangfu.schema.descriptions import ERRORS, GLOBAL_ID, INPUT
 from bangfu.schema.errors import CoreError
+from bangfu.schema.nodes import node_source
 from bangfu.schema.permissions import requires
-from bangfu.schema.relay import decode_id, to_global_id
+from bangfu.schema.relay import Node, decode_id, to_global_id
 from bangfu.schema.scan_cost import SCANS, RegionCode
 from bangfu.schema.transactions import run_mutation
 from bangfu.schema.types import Organisation, Region
@@ -123,8 +124,9 @@ class ScreeningVisitRecordInput:
     )
 
 
+@node_source(Problem, read="care:read")
 @strawberry.type(name="Problem", description="A problem found by screening (R5).")
-class ProblemType:
+class ProblemType(Node):
     domain: ProblemDomain = strawberry.field(description="What the problem is about (R4).")
     description: str | None = strawberry.field(
         description="What was found, in the visitor's words: sensitive (PIPL art. 28), "
@@ -134,7 +136,7 @@ class ProblemType:
     severity: Severity = strawberry.field(description="How serious it is.")
     is_key: bool = strawberry.field(description="A key problem (重点问题).")
 
-    @strawberry.field(description="The global ID of the problem.")
+    @strawberry.field(description="The global ID of the problem.")  # type: ignore[misc]
     @staticmethod
     def id(root: Problem) -> strawberry.ID:
         return strawberry.ID(to_global_id("Problem", root.id))
@@ -157,8 +159,9 @@ class ProblemType:
         return isinstance(obj, Problem)
 
 
+@node_source(ScreeningVisit, read="care:read", loader="care_visit")
 @strawberry.type(name="ScreeningVisit", description="A screening visit of a household.")
-class ScreeningVisitType:
+class ScreeningVisitType(Node):
     visited_on: dt.date = strawberry.field(description="The day of the visit.")
     outcome: VisitOutcome = strawberry.field(description="How the visit went.")
     notes: str | None = strawberry.field(
@@ -167,7 +170,7 @@ class ScreeningVisitType:
         extensions=note_access("ScreeningVisit", "notes"),
     )
 
-    @strawberry.field(description="The global ID of the visit.")
+    @strawberry.field(description="The global ID of the visit.")  # type: ignore[misc]
     @staticmethod
     def id(root: ScreeningVisit) -> strawberry.ID:
         return strawberry.ID(to_global_id("ScreeningVisit", root.id))
@@ -215,8 +218,9 @@ class ScreeningVisitConnection(Page):
     )
 
 
+@node_source(ScreeningCampaign, read="care:read", loader="care_campaign")
 @strawberry.type(name="ScreeningCampaign", description="A screening campaign (排查, R5).")
-class ScreeningCampaignType:
+class ScreeningCampaignType(Node):
     name: str = strawberry.field(description="The campaign's name, for people.")
     starts_on: dt.date = strawberry.field(
         description="The first day: the targets are the households with a hardship member "
@@ -224,7 +228,7 @@ class ScreeningCampaignType:
     )
     ends_on: dt.date = strawberry.field(description="The last day of the campaign.")
 
-    @strawberry.field(description="The global ID of the campaign.")
+    @strawberry.field(description="The global ID of the campaign.")  # type: ignore[misc]
     @staticmethod
     def id(root: ScreeningCampaign) -> strawberry.ID:
         return strawberry.ID(to_global_id("ScreeningCampaign", root.id))
@@ -271,7 +275,12 @@ class ScreeningCampaignType:
     )
     @staticmethod
     async def households_not_visited(
-        root: ScreeningCampaign, info: Info, first: First, after: After = None
+        root: ScreeningCampaign,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> HouseholdConnection:
         return await paginate(
             info.context,
@@ -281,12 +290,19 @@ class ScreeningCampaignType:
             Household,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(description="The campaign's visits in your area, oldest first.")
     @staticmethod
     async def visits(
-        root: ScreeningCampaign, info: Info, first: First, after: After = None
+        root: ScreeningCampaign,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ScreeningVisitConnection:
         statement = select(ScreeningVisit).where(ScreeningVisit.campaign_id == root.id)
         return await paginate(
@@ -297,6 +313,8 @@ class ScreeningCampaignType:
             ScreeningVisit,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @classmethod
@@ -360,7 +378,12 @@ class ScreeningQuery:
         extensions=requires("care:read"),
     )
     async def screening_campaigns(
-        self, info: Info, first: First, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ScreeningCampaignConnection:
         return await paginate(
             info.context,
@@ -370,6 +393,8 @@ class ScreeningQuery:
             ScreeningCampaign,
             first=first,
             after=after,
+            last=last,
+            before=before,
             newest_first=True,
         )
 

@@ -7,10 +7,11 @@ resolvers read the row as ``root``, typed as the model.
 
 import datetime as dt
 import decimal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import strawberry
+from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
@@ -19,11 +20,13 @@ from strawberry.types import Info
 from bangfu.plugin import (
     Allowed,
     Error,
+    Node,
     OrganisationType,
     Outcome,
     Person,
     audit_event,
     graphql_enum,
+    node_source,
     person_data,
     to_global_id,
 )
@@ -97,17 +100,22 @@ def audit_emotional_reads(context: Any) -> DataLoader[tuple[int, int], bool]:
     return DataLoader(load)
 
 
+# node(id:) reads a relationship as Person.befriending does: befriending:read, and for a
+# child under 14 befriending:read-sensitive.
+@node_source(
+    Relationship, read=access.READ, child=access.READ_SENSITIVE, person=lambda r: r.person_id
+)
 @strawberry.type(
     name="BefriendingRelationship",
     description="A volunteer of a mass organisation befriends a person (交朋友, R8).",
 )
-class BefriendingRelationship:
+class BefriendingRelationship(Node):
     since: dt.date = strawberry.field(description="The first day of the befriending.")
     until: dt.date | None = strawberry.field(
         description="The last day of the befriending; null while it lasts."
     )
 
-    @strawberry.field(description="Global ID (for befriendingEnd).")
+    @strawberry.field(description="Global ID (for befriendingEnd).")  # type: ignore[misc]
     @staticmethod
     def id(root: Relationship) -> strawberry.ID:
         return strawberry.ID(to_global_id("BefriendingRelationship", root.id))
@@ -159,19 +167,40 @@ class BefriendingContact:
         return isinstance(obj, Contact)
 
 
+def readable_flags(context: Any) -> Callable[[Sequence[int]], Awaitable[list[Any]]]:
+    """node(id:)'s batch of flags: by key, only those the actor may read (``may_read``, as
+    ``befriendingOpenFlags`` and ``Person.befriending`` decide); the others read as absent."""
+
+    async def load(keys: Sequence[int]) -> list[Any]:
+        async with context.read() as session:  # area-scoped, like every read
+            rows = list((await session.scalars(select(Flag).where(Flag.id.in_(keys)))).all())
+        officials = await context.loaders["befriending_paired_officials"].load_many(
+            [row.person_id for row in rows]
+        )
+        found = {
+            row.id: row
+            for row, paired in zip(rows, officials, strict=True)
+            if access.may_read(context.actor, row.organisation_id, paired)
+        }
+        return [found.get(key) for key in keys]
+
+    return load
+
+
+@node_source(Flag, read=access.READ_CONTACTS, batch=readable_flags)
 @strawberry.type(
     name="BefriendingFlag",
     description="A volunteer's alarm that a person's emotional state has worsened; the "
     "person's paired official sees it.",
 )
-class BefriendingFlag:
+class BefriendingFlag(Node):
     raised_on: dt.date = strawberry.field(description="The day the flag was raised.")
     note: str = strawberry.field(description="What the volunteer saw, in words.")
     closed_on: dt.date | None = strawberry.field(
         description="The day the flag was closed (`befriendingFlagClose`); null while open."
     )
 
-    @strawberry.field(description="Global ID (for befriendingFlagClose).")
+    @strawberry.field(description="Global ID (for befriendingFlagClose).")  # type: ignore[misc]
     @staticmethod
     def id(root: Flag) -> strawberry.ID:
         return strawberry.ID(to_global_id("BefriendingFlag", root.id))

@@ -246,3 +246,42 @@ async def test_ending_a_befriending_and_closing_a_flag(world: World) -> None:
     read = await w.ok(PERSON, {"id": teen}, w.paired)
     assert read["person"]["befriending"]["openFlags"] == []
     assert read["person"]["befriending"]["relationships"][0]["until"] == days_ago(0)
+
+
+NODE = """query($id: ID!) { node(id: $id) { id ... on BefriendingFlag { note }
+  ... on BefriendingRelationship { since volunteer } } }"""
+
+
+async def test_node_refetches_flags_and_relationships_as_the_person_shows_them(
+    world: World,
+) -> None:
+    """``node(id:)`` reads a flag as ``befriendingOpenFlags`` does (the writing organisation,
+    the paired official, administrators) and a relationship as ``Person.befriending`` does
+    (a child's only with befriending:read-sensitive); to anyone else a flag reads as one
+    that does not exist."""
+    w = world
+    teen = gid(w.teen)
+    started = await w.ok(START, {"input": {"personId": teen, "since": days_ago(30)}}, w.womens)
+    relationship = started["befriendingStart"]["relationship"]["id"]
+    raised = await w.ok(FLAG, {"input": {"personId": teen, "note": "情绪低落"}}, w.womens)
+    flag = raised["befriendingFlagRaise"]["flag"]["id"]
+    absent = "QmVmcmllbmRpbmdGbGFnOjIxNDc0ODM2NDc="  # BefriendingFlag:2147483647
+    for reader in (w.womens, w.paired, w.admin):
+        found = await w.ok(NODE, {"id": flag}, reader)
+        assert found["node"] == {"id": flag, "note": "情绪低落"}
+    for reader in (w.union, w.other_paired):
+        assert await w.h.gql(NODE, {"id": flag}, token=reader) == await w.h.gql(
+            NODE, {"id": absent}, token=reader
+        )
+    found = await w.ok(NODE, {"id": relationship}, w.civil_affairs)
+    assert found["node"] == {"id": relationship, "since": days_ago(30), "volunteer": "wf"}
+    # A child's befriending: refused to the civil-affairs officer as on the person.
+    child = await w.ok(START, {"input": {"personId": gid(w.child), "since": days_ago(3)}}, w.womens)
+    child_relationship = child["befriendingStart"]["relationship"]["id"]
+    refused = await w.h.gql(NODE, {"id": child_relationship}, token=w.civil_affairs)
+    on_person = await w.h.gql(PUBLIC_PART, {"id": gid(w.child)}, token=w.civil_affairs)
+    assert refused["data"] == {"node": None}
+    assert refused["errors"][0]["message"] == on_person["errors"][0]["message"]
+    assert (await w.ok(NODE, {"id": child_relationship}, w.paired))["node"]["id"] == (
+        child_relationship
+    )
