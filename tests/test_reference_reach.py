@@ -22,6 +22,8 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bangfu.core.calendar import today
@@ -29,8 +31,9 @@ from bangfu.core.care.models import Pairing
 from bangfu.core.care.plan_models import Measure
 from bangfu.core.care.screening_models import ScreeningVisit
 from bangfu.core.registry.models import Category, CategoryAssignment
-from bangfu.core.security import Role
+from bangfu.core.security import SYSTEM, Actor, ActorKind, Role
 from bangfu.core.security.models import User
+from bangfu.core.security.references import reaches
 from bangfu.plugins.education.models import EducationAid
 from bangfu.plugins.housing.models import SafetyAppraisal
 from bangfu.schema.relay import to_global_id
@@ -39,6 +42,42 @@ from tests.helpers import World
 from tests.test_care_helpers import family, organisation_gid
 
 pytestmark = pytest.mark.anyio
+
+COUNTY_CODES = ("141002", "141023", "141024", "141081", "141071")
+_below = st.lists(st.sampled_from(("100", "101", "200")), max_size=2)
+
+
+def _path(county: str, below: list[str]) -> str:
+    """The path of ``county`` or of a township/village below it (codes lengthen)."""
+    codes = [county]
+    for part in below:
+        codes.append(codes[-1] + part)
+    return "141000/" + "".join(f"{c}/" for c in codes)
+
+
+@given(
+    st.sampled_from(COUNTY_CODES),
+    _below,
+    st.sampled_from(COUNTY_CODES),
+    _below,
+)
+def test_reach_is_the_own_subtree_and_the_regions_above(
+    county: str, own_below: list[str], target_county: str, target_below: list[str]
+) -> None:
+    area = _path(county, own_below)
+    actor = Actor(kind=ActorKind.USER, name="officer", area_path=area, roles=frozenset())
+    target = _path(target_county, target_below)
+    expected = target.startswith(area) or area.startswith(target)
+    assert reaches(actor, target) is expected
+    if target_county != county:
+        assert not reaches(actor, target)  # never another county's, at any level
+    assert reaches(actor, "141000/")  # the city's units cover every county
+    assert reaches(actor, area)
+    city = Actor(kind=ActorKind.USER, name="admin", area_path="141000/", roles=frozenset())
+    assert reaches(city, target) and reaches(SYSTEM, target)
+    nobody = Actor(kind=ActorKind.USER, name="nobody", roles=frozenset())
+    assert not reaches(nobody, target)
+
 
 OWN, CITY, OTHER, UNKNOWN = "own county's", "city-level", "another county's", "unknown"
 
