@@ -271,6 +271,7 @@ NOT_REFERENCES = {
     "screeningVisitRecord.input.campaignId": "ScreeningCampaign",
     "screeningVisitRecord.input.householdId": "Household",
     "screeningVisitRecord.input.problems.personId": "Person",
+    "login.username": "the user logging in, by name",
 }
 
 
@@ -283,6 +284,11 @@ BEFRIENDING = {
     "befriendingFlagRaise.input.personId": "Person",
     "befriendingFlagClose.input.id": "BefriendingFlag",
 }
+
+
+#: Words in an input field's name that say it names a region, a unit or a user, whatever
+#: its type (a code, a user name).
+NAMING_WORDS = ("region", "organisation", "official", "user")
 
 
 def _named(type_: Any) -> Any:
@@ -303,7 +309,8 @@ def _input_fields(prefix: str, type_: Any, seen: frozenset[str]) -> Iterator[tup
 
 
 def reference_like_fields(schema: GraphQLSchema) -> set[str]:
-    """Every ID input field of a mutation, and every one whose name says a region."""
+    """Every ID input field (or argument) of a mutation, and every one whose name says
+    it names a region, a unit or a user."""
     mutation = schema.mutation_type
     assert mutation is not None
     found = set()
@@ -312,7 +319,7 @@ def reference_like_fields(schema: GraphQLSchema) -> set[str]:
             for path, named in _input_fields(f"{name}.{arg_name}", arg.type, frozenset()):
                 leaf = path.rsplit(".", 1)[-1]
                 is_id = isinstance(named, GraphQLScalarType) and named.name == "ID"
-                if is_id or "region" in leaf.lower():
+                if is_id or any(word in leaf.lower() for word in NAMING_WORDS):
                     found.add(path)
     return found
 
