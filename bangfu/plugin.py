@@ -76,8 +76,11 @@ Mutations and errors
     as the payload's own error type; :class:`ErrorCode` (every code, core's and the
     plugins', e.g. ``NOT_FOUND``, ``FUTURE_DATE``); :class:`Error` is the interface every
     payload error type implements and :class:`CoreError` core's own;
-    :func:`text_problems` checks a text's presence and length, :func:`length_errors` a
-    text against its column's length; :func:`audit_event`
+    :func:`reachable_organisation` and :func:`reachable_user` (contract 2.5) load the
+    organisation or user a write names, refused like an unknown one when it is out of
+    the writer's reach (another county's), and :func:`reaches` is that rule for a
+    region's path; :func:`text_problems` checks a text's presence and length,
+    :func:`length_errors` a text against its column's length; :func:`audit_event`
     records an audit row and :class:`Outcome` is its outcome.
 
 Scan costs
@@ -150,6 +153,7 @@ from bangfu.core.security import SYSTEM, Actor, ActorKind, Role
 from bangfu.core.security.audit import Outcome
 from bangfu.core.security.models import AuditEvent, User
 from bangfu.core.security.permissions import Action, plugin_actions
+from bangfu.core.security.references import reachable_organisation, reachable_user, reaches
 from bangfu.core.text_limits import length_errors
 from bangfu.schema.access import person_data, public
 from bangfu.schema.audit import audit_event
@@ -281,6 +285,9 @@ __all__ = [
     "plugin_actions",
     "prefetchable",
     "public",
+    "reachable_organisation",
+    "reachable_user",
+    "reaches",
     "ready",
     "requires",
     "run_mutation",

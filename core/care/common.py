@@ -15,6 +15,7 @@ from bangfu.core.errors import DomainError, ErrorCode, FieldError, not_found
 from bangfu.core.i18n import N_, _
 from bangfu.core.registry.models import CategoryAssignment, Organisation, Person, Region
 from bangfu.core.security.actor import Actor
+from bangfu.core.security.references import reachable_organisation, reaches
 
 M = TypeVar("M")
 
@@ -67,12 +68,10 @@ class CareService:
         return await self.get(Person, person_id, field)
 
     async def organisation(self, organisation_id: int, field: str) -> Organisation:
-        found = await self.session.get(Organisation, organisation_id)
-        if found is None:
-            raise DomainError.of(
-                field, _("no Organisation with this ID"), ErrorCode.UNKNOWN_ORGANISATION
-            )
-        return found
+        """An organisation a write of the actor may refer to (within reach, see
+        :mod:`bangfu.core.security.references`), else UNKNOWN_ORGANISATION: an
+        organisation of another county looks like one that does not exist."""
+        return await reachable_organisation(self.session, self.actor, organisation_id, field)
 
     async def region(self, code: str, field: str) -> Region:
         """A region inside the actor's area, or UNKNOWN_REGION / OUT_OF_AREA."""
@@ -94,10 +93,11 @@ class CareService:
         area = self.actor.area_path
         return area is not None and path.startswith(area)
 
-    def within(self, path: str) -> bool:
-        """Whether the actor's area lies inside the region ``path`` (a wider area)."""
-        area = self.actor.area_path
-        return area is not None and area.startswith(path)
+    def reaches(self, path: str) -> bool:
+        """Whether a write of the actor may refer to a unit or user of the region
+        ``path``: inside the actor's area, or a wider region containing it
+        (:func:`bangfu.core.security.references.reaches`)."""
+        return reaches(self.actor, path)
 
     def future_day(self, day: dt.date, field: str) -> list[FieldError]:
         """``FUTURE_DATE`` for a day after today, to collect with the input's other errors."""

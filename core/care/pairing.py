@@ -73,9 +73,10 @@ class Pairings(CareService):
     async def official(self, user_id: int, field: str) -> tuple[User, Region]:
         """An active paired official one may pair with, and the official's area.
 
-        An official whose area neither lies inside the actor's area nor contains it gets
-        the same answer as a user that does not exist: which users of another county are
-        paired officials is not the actor's to learn.
+        An official out of the actor's reach (whose area neither lies inside the actor's
+        area nor contains it, :mod:`bangfu.core.security.references`) gets the same
+        answer as a user that does not exist: which users of another county are paired
+        officials is not the actor's to learn.
         """
         user = await self.session.get(User, user_id)
         region = None if user is None else await self.session.get(Region, user.region_code)
@@ -84,7 +85,7 @@ class Pairings(CareService):
             or region is None
             or not user.is_active
             or Role.PAIRED_OFFICIAL.value not in user.roles
-            or not (self.covers(region.path) or self.within(region.path))
+            or not self.reaches(region.path)
         ):
             raise DomainError.of(
                 field,

@@ -32,6 +32,7 @@ from bangfu.core.registry.models import (
 from bangfu.core.registry.persons import apply_id_number, id_number_digest, new_person
 from bangfu.core.security.actor import Actor
 from bangfu.core.security.crypto import FieldCipher
+from bangfu.core.security.references import reachable_organisation
 from bangfu.core.text_limits import check_length, length_errors
 
 _UNSET = object()
@@ -101,12 +102,10 @@ class Registry:
         return household
 
     async def organisation(self, organisation_id: int, field: str) -> Organisation:
-        organisation = await self.session.get(Organisation, organisation_id)
-        if organisation is None:
-            raise DomainError.of(
-                field, _("no Organisation with this ID"), ErrorCode.UNKNOWN_ORGANISATION
-            )
-        return organisation
+        """An organisation a write of the actor may refer to (within reach, see
+        :mod:`bangfu.core.security.references`), else UNKNOWN_ORGANISATION: an
+        organisation of another county looks like one that does not exist."""
+        return await reachable_organisation(self.session, self.actor, organisation_id, field)
 
     async def current_members(self, household_id: int) -> list[Membership]:
         rows = await self.session.scalars(
