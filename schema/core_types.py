@@ -125,7 +125,12 @@ class PersonCore(Node):
         "the whole number away, so it is shown only to roles whose duty needs it.",
         extensions=person_data(sensitive="registry:read-sensitive"),
     )
-    phone: str | None = strawberry.field(extensions=child_guarded)
+    phone: str | None = strawberry.field(
+        description="National digits of a mobile (13812345678) or landline (03572091234) "
+        "number of mainland China; a value stored before numbers were checked is shown "
+        "as it was written.",
+        extensions=child_guarded,
+    )
     hukou_type: models.HukouType | None = strawberry.field(extensions=child_guarded)
     deceased: bool | None = strawberry.field(extensions=child_guarded)
     is_key_person: bool | None = strawberry.field(

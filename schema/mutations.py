@@ -34,7 +34,12 @@ class PersonInput:
     id_number: str = strawberry.field(
         description="18 characters (15-digit legacy numbers are upgraded)."
     )
-    phone: str | None = None
+    phone: str | None = strawberry.field(
+        default=None,
+        description="A mobile or landline number of mainland China (13812345678, "
+        "0357-2091234, +86 allowed); stored as its national digits (13812345678, "
+        "03572091234). Anything else is refused with INVALID_PHONE_NUMBER.",
+    )
     hukou_type: models.HukouType | None = None
     disability: DisabilityInput | None = None
 
@@ -106,7 +111,11 @@ class PersonUpdateInput:
     id_number: str | None = strawberry.field(
         default=strawberry.UNSET, description="A corrected ID number (birth date and sex follow)."
     )
-    phone: str | None = strawberry.UNSET
+    phone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A mobile or landline number of mainland China, stored as its national "
+        "digits (see PersonInput.phone); null removes it.",
+    )
     hukou_type: models.HukouType | None = strawberry.UNSET
     disability: DisabilityInput | None = strawberry.field(
         default=strawberry.UNSET, description="null removes the disability."
