@@ -52,6 +52,7 @@ class ErrorCode(enum.StrEnum):
     # The care work (core/care).
     NOT_A_TARGET = "NOT_A_TARGET"
     NOT_A_HARDSHIP_PERSON = "NOT_A_HARDSHIP_PERSON"
+    NOT_A_MAJOR_HOLIDAY = "NOT_A_MAJOR_HOLIDAY"  # a HOLIDAY care event on no major holiday
     NOT_AN_OFFICIAL = "NOT_AN_OFFICIAL"
     ALREADY_PAIRED = "ALREADY_PAIRED"
     DONATION_EXCEEDED = "DONATION_EXCEEDED"
