@@ -129,7 +129,7 @@ async def load_screening_demo(
         for row in rows
     ]
     problem_ids = await insert_ids(session, Problem, problems)
-    visited = {visit["household_id"]: visit["visited_on"] for visit in visits}
+    visited: dict[int, dt.date] = {v["household_id"]: v["visited_on"] for v in visits}  # type: ignore[misc]
     plans, measures = await _plans(session, problems, problem_ids, visited, rng, today)
     donations = await _donations(session, measures, rng, today)
     return ScreeningDemo(len(targets), len(visits), plans, len(measures), donations)
