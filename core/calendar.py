@@ -3,6 +3,7 @@
 import datetime as dt
 import enum
 import functools
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -109,3 +110,36 @@ def holiday_date(holiday: Holiday, year: int) -> dt.date:
             _("the calendar has no {holiday} in {year}", holiday=holiday.slug, year=year)
         )
     return min(days)
+
+
+def holiday_days(holiday: Holiday, year: int) -> tuple[dt.date, dt.date]:
+    """The first and last day of ``holiday`` in ``year`` in the library's calendar (the
+    statutory days off, e.g. the eight days of the Spring Festival)."""
+    days = [
+        day
+        for day in _china(year).get_named(_HOLIDAY_NAMES[holiday], lookup="icontains")
+        if day.year == year
+    ]
+    if not days:
+        raise LookupError(
+            _("the calendar has no {holiday} in {year}", holiday=holiday.slug, year=year)
+        )
+    return min(days), max(days)
+
+
+def holiday_around(
+    day: dt.date, holidays: Iterable[Holiday], days_before: int
+) -> tuple[Holiday, dt.date, dt.date] | None:
+    """The holiday of ``holidays`` whose window holds ``day``, with the window: from
+    ``days_before`` days before its first day to its last day (the visits before a
+    festival count for it). None when ``day`` is in no window."""
+    for holiday in holidays:
+        for year in (day.year, day.year + 1):
+            try:
+                first, last = holiday_days(holiday, year)
+            except LookupError:  # a year the calendar does not know
+                continue
+            start = first - dt.timedelta(days=days_before)
+            if start <= day <= last:
+                return holiday, start, last
+    return None

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bangfu.core import i18n
+from bangfu.core.calendar import Holiday
 from bangfu.core.care.events import CareEventKind
 from bangfu.core.i18n import _
 
@@ -42,6 +43,15 @@ DEFAULT_CARE_SLA: dict[CareEventKind, CareSla] = {
 
 #: Who must have a paired official (一包一): orphans and the other individually certified
 #: categories; not dibao alone (docs/indicators.md).
+#: The major holidays whose care events count by default: New Year's Day with the Spring
+#: Festival (元旦春节 visits), the Mid-Autumn Festival and National Day (中秋国庆).
+CARE_HOLIDAYS = (
+    Holiday.NEW_YEAR,
+    Holiday.SPRING_FESTIVAL,
+    Holiday.MID_AUTUMN,
+    Holiday.NATIONAL_DAY,
+)
+
 PAIRING_CATEGORIES = (
     "ORPHAN",
     "DE_FACTO_UNSUPPORTED_CHILD",
@@ -365,6 +375,20 @@ class Settings(BaseSettings):
         le=300,
         description="The daily job care.holiday-events raises a major holiday's care events "
         "this many days before the holiday (bangfu worker).",
+    )
+    care_holidays: list[Holiday] = Field(
+        default_factory=lambda: list(CARE_HOLIDAYS),
+        description="The major holidays (重大节日) whose care events count, JSON: "
+        '["SPRING_FESTIVAL", "MID_AUTUMN", "NATIONAL_DAY"]. A HOLIDAY care event must '
+        "fall on or shortly before one of them; the holiday job and careHolidayEventsRaise "
+        "raise only these.",
+    )
+    care_holiday_days_before: int = Field(
+        default=30,
+        ge=0,
+        le=90,
+        description="A HOLIDAY care event may fall this many days before a major holiday's "
+        "first day (the visits before the festival), or on one of its days.",
     )
     five_knowns_stale_days: int = Field(
         default=365, ge=1, description="A five-knowns item verified longer ago is stale."

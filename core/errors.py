@@ -32,6 +32,7 @@ class ErrorCode(enum.StrEnum):
     INVALID_YEAR = "INVALID_YEAR"  # a year outside the range the operation accepts
     INVALID_DISABILITY_GRADE = "INVALID_DISABILITY_GRADE"  # GB/T 26341 grades are 1 to 4
     INVALID_ID_NUMBER = "INVALID_ID_NUMBER"
+    INVALID_PHONE_NUMBER = "INVALID_PHONE_NUMBER"  # not a mobile or landline number of China
     DUPLICATE_ID_NUMBER = "DUPLICATE_ID_NUMBER"
     VERSION_CONFLICT = "VERSION_CONFLICT"
     NOT_FOUND = "NOT_FOUND"
@@ -51,6 +52,7 @@ class ErrorCode(enum.StrEnum):
     # The care work (core/care).
     NOT_A_TARGET = "NOT_A_TARGET"
     NOT_A_HARDSHIP_PERSON = "NOT_A_HARDSHIP_PERSON"
+    NOT_A_MAJOR_HOLIDAY = "NOT_A_MAJOR_HOLIDAY"  # a HOLIDAY care event on no major holiday
     NOT_AN_OFFICIAL = "NOT_AN_OFFICIAL"
     ALREADY_PAIRED = "ALREADY_PAIRED"
     DONATION_EXCEEDED = "DONATION_EXCEEDED"

@@ -134,7 +134,9 @@ class PersonCore(Node):
         extensions=person_data(sensitive="registry:read-sensitive"),
     )
     phone: str | None = strawberry.field(
-        description="Telephone number as given; null when none is recorded or you may not see it.",
+        description="National digits of a mobile (13812345678) or landline (03572091234) "
+        "number of mainland China; a value stored before numbers were checked is shown "
+        "as it was written.",
         extensions=child_guarded,
     )
     hukou_type: models.HukouType | None = strawberry.field(

@@ -27,9 +27,11 @@ CORE_CODE_MEANINGS = {
     "INVALID_INPUT": "A value breaks a rule that no other code names.",
     "REQUIRED": "A field that is needed here is missing or blank.",
     "TOO_LONG": "A text is longer than its limit (the message gives the limit).",
+    "INVALID_PHONE_NUMBER": "Not a mobile or landline number of mainland China.",
     "INVALID_AMOUNT": "An amount of money that is negative (or zero where one is due), has "
     "more than 2 decimals, or is too large.",
-    "FUTURE_DATE": "A day after today for something that has happened already.",
+    "FUTURE_DATE": "A day after today for something that has happened already, or a start "
+    "(the day something takes effect) later than today.",
     "INVALID_DATE_RANGE": "An end before its start, or a day outside the range it must fall in.",
     "DUPLICATE": "The same thing given twice in one input.",
     "OVERLAP": "A period overlapping another of the same kind for the same person or household.",
@@ -60,7 +62,10 @@ CORE_CODE_MEANINGS = {
     "UNREADABLE_VALUE": "A stored value failed its integrity check (tampered, or another "
     "key); the incident is logged.",
     "NOT_A_TARGET": "The household is not a target of the screening campaign.",
-    "NOT_A_HARDSHIP_PERSON": "The person holds no current hardship category, so cannot be paired.",
+    "NOT_A_HARDSHIP_PERSON": "The person holds no current hardship category, so cannot be "
+    "paired nor have a care event raised by a user.",
+    "NOT_A_MAJOR_HOLIDAY": "A HOLIDAY care event on a day outside every counted major "
+    "holiday's window (BANGFU_CARE_HOLIDAYS).",
     "NOT_AN_OFFICIAL": "The user is no active paired official (PAIRED_OFFICIAL), or the "
     "person lives outside the official's area.",
     "ALREADY_PAIRED": "The person has an active pairing already: end it first.",

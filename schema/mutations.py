@@ -37,7 +37,12 @@ class PersonInput:
     id_number: str = strawberry.field(
         description="18 characters (15-digit legacy numbers are upgraded)."
     )
-    phone: str | None = strawberry.field(default=None, description="Telephone number, if any.")
+    phone: str | None = strawberry.field(
+        default=None,
+        description="A mobile or landline number of mainland China (13812345678, "
+        "0357-2091234, +86 allowed); stored as its national digits (13812345678, "
+        "03572091234). Anything else is refused with INVALID_PHONE_NUMBER.",
+    )
     hukou_type: models.HukouType | None = strawberry.field(
         default=None, description="Household registration type (户口性质), if known."
     )
@@ -147,7 +152,9 @@ class PersonUpdateInput:
         default=strawberry.UNSET, description="A corrected ID number (birth date and sex follow)."
     )
     phone: str | None = strawberry.field(
-        default=strawberry.UNSET, description="A new telephone number; null removes it."
+        default=strawberry.UNSET,
+        description="A mobile or landline number of mainland China, stored as its national "
+        "digits (see PersonInput.phone); null removes it.",
     )
     hukou_type: models.HukouType | None = strawberry.field(
         default=strawberry.UNSET, description="A new registration type; null removes it."

@@ -178,7 +178,7 @@ async def test_raise_and_respond(world: World) -> None:
 
 
 async def test_due_state_field_filter_and_counts_agree(world: World) -> None:
-    f = await family(world.h, categories=(None,) * 5)
+    f = await family(world.h, categories=(Category.SPECIAL_HARDSHIP,) * 5)
     token, gid = await official(world.h, "official-a")
     now = today()
     ago = now - dt.timedelta(days=5)

@@ -10,7 +10,7 @@ from bangfu.core.calendar import today
 from bangfu.core.care.models import Pairing
 from bangfu.core.care.pairing import Pairings
 from bangfu.core.errors import DomainError
-from bangfu.core.registry.models import Category
+from bangfu.core.registry.models import Category, CategoryAssignment
 from bangfu.core.security import SYSTEM, Role
 from bangfu.schema.relay import from_global_id, to_global_id
 from tests.helpers import HONGTONG_VILLAGE, World
@@ -298,3 +298,46 @@ async def test_the_database_refuses_a_second_active_pairing_in_a_race(world: Wor
         await two.rollback()
     assert caught.value.errors[0].code == "ALREADY_PAIRED"
     assert await active_rows(world, f.person_ids[0]) == 1
+
+
+async def test_unpaired_persons_are_those_who_need_a_pairing_unless_a_category_is_asked(
+    world: World,
+) -> None:
+    """Dibao members are supported through their household (docs/indicators.md): not
+    listed by default; a member holding dibao and a pairing category is."""
+    orphan = await family(world.h, categories=(Category.ORPHAN,))
+    dibao = await family(world.h, categories=(Category.DIBAO, Category.DIBAO))
+    both = await family(world.h, categories=(Category.DIBAO,))
+    async with world.h.session() as session, session.begin():
+        first = await session.scalar(
+            select(CategoryAssignment).where(CategoryAssignment.person_id == both.person_ids[0])
+        )
+        assert first is not None
+        session.add(
+            CategoryAssignment(
+                person_id=both.person_ids[0],
+                category=Category.POOR_DISABLED,
+                valid_from=first.valid_from,
+                certifying_organisation_id=first.certifying_organisation_id,
+            )
+        )
+    query = """query($category: Category) {
+      unpairedPersons(first: 10, category: $category) { totalCount nodes { id } } }"""
+
+    async def listed(category: str | None) -> list[str]:
+        data = await world.h.ok(query, {"category": category}, token=world.xiangfen)
+        page = data["unpairedPersons"]
+        assert page["totalCount"] == len(page["nodes"])
+        return [n["id"] for n in page["nodes"]]
+
+    assert await listed(None) == [orphan.person_gids[0], both.person_gids[0]]
+    assert await listed("DIBAO") == [*dibao.person_gids, both.person_gids[0]]
+    assert await listed("ORPHAN") == [orphan.person_gids[0]]
+    assert await listed("POOR_DISABLED") == [both.person_gids[0]]
+    assert await listed("SPECIAL_HARDSHIP") == []
+    bad = await world.h.client.post(
+        "/graphql",
+        json={"query": query, "variables": {"category": "NOBODY"}},
+        headers={"Authorization": f"Bearer {world.xiangfen}"},
+    )
+    assert "NOBODY" in bad.text and bad.json().get("data") is None

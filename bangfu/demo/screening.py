@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bangfu.core.calendar import CHINA
 from bangfu.core.care.donation_models import Donation, DonationAllocation
 from bangfu.core.care.enums import (
     FundingSource,
@@ -128,7 +129,8 @@ async def load_screening_demo(
         for row in rows
     ]
     problem_ids = await insert_ids(session, Problem, problems)
-    plans, measures = await _plans(session, problems, problem_ids, rng, today)
+    visited: dict[int, dt.date] = {v["household_id"]: v["visited_on"] for v in visits}  # type: ignore[misc]
+    plans, measures = await _plans(session, problems, problem_ids, visited, rng, today)
     donations = await _donations(session, measures, rng, today)
     return ScreeningDemo(len(targets), len(visits), plans, len(measures), donations)
 
@@ -189,14 +191,21 @@ def _problem(
     }
 
 
+def _started(day: dt.date) -> dt.datetime:
+    """10:00 in China on ``day``, the instant a plan was started, stored in UTC."""
+    return dt.datetime.combine(day, dt.time(10), tzinfo=CHINA).astimezone(dt.UTC)
+
+
 async def _plans(
     session: AsyncSession,
     problems: list[dict[str, Any]],
     problem_ids: list[int],
+    visited: dict[int, dt.date],
     rng: random.Random,
     today: dt.date,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """A plan for every household with key problems; 85% of them answered by a measure."""
+    """A plan for every household with key problems, started on the day of the visit that
+    found them; 85% of them answered by a measure, none due before its plan was started."""
     organisations = {
         o.code: o.id
         for o in await session.scalars(
@@ -210,7 +219,11 @@ async def _plans(
     plan_ids = dict(
         zip(
             households,
-            await insert_ids(session, AssistancePlan, [{"household_id": h} for h in households]),
+            await insert_ids(
+                session,
+                AssistancePlan,
+                [{"household_id": h, "created_at": _started(visited[h])} for h in households],
+            ),
             strict=True,
         )
     )
@@ -226,7 +239,10 @@ async def _plans(
                 "domain": problem["domain"],
                 "description": description,
                 "responsible_organisation_id": organisations[organisation],
-                "deadline": today + dt.timedelta(days=rng.randint(-20, 90)),
+                "deadline": max(
+                    visited[problem["household_id"]],
+                    today + dt.timedelta(days=rng.randint(-20, 90)),
+                ),
                 "status": status,
                 "status_reason": "已由其他渠道解决" if status is MeasureStatus.CANCELLED else None,
                 "funding_source": rng.choices(list(FundingSource), (7, 3))[0],

@@ -13,7 +13,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.core.calendar import Holiday, holiday_date
+from bangfu.core.calendar import Holiday, holiday_around, holiday_date
 from bangfu.core.care.common import CareService
 from bangfu.core.care.due import deadline_for, due_state
 from bangfu.core.care.enums import ResponseKind
@@ -81,9 +81,27 @@ class CareEvents(CareService):
         self, person_id: int, kind: CareEventKind, occurred_on: dt.date, summary: str
     ) -> CareEvent:
         await self.person(person_id, "input.personId")
-        errors = text_problems("input.summary", summary, 500, required=False)
-        if kind is not CareEventKind.HOLIDAY:
-            errors = self.future_day(occurred_on, "input.occurredOn") + errors
+        errors: list[FieldError] = []
+        # Care is for persons in hardship (docs/care.md): a person holding no category on
+        # the day nor today is refused. Events raised by modules are not held to this.
+        if not await self.is_hardship_person(
+            person_id, occurred_on
+        ) and not await self.is_hardship_person(person_id, self.today):
+            errors.append(
+                FieldError(
+                    "input.personId",
+                    _(
+                        "the person holds no hardship category: care events are raised for "
+                        "persons in hardship (certify a category first)"
+                    ),
+                    ErrorCode.NOT_A_HARDSHIP_PERSON,
+                )
+            )
+        if kind is CareEventKind.HOLIDAY:
+            errors += self.holiday_errors(occurred_on, "input.occurredOn")
+        else:
+            errors += self.future_day(occurred_on, "input.occurredOn")
+        errors += text_problems("input.summary", summary, 500, required=False)
         if errors:
             raise DomainError(*errors)
         return await record_event(
@@ -97,6 +115,27 @@ class CareEvents(CareService):
             ),
             self.settings,
         )
+
+    def holiday_errors(self, day: dt.date, field: str) -> list[FieldError]:
+        """``NOT_A_MAJOR_HOLIDAY`` unless ``day`` lies in the window of a major holiday that
+        counts (``BANGFU_CARE_HOLIDAYS``, ``BANGFU_CARE_HOLIDAY_DAYS_BEFORE``)."""
+        counted = self.settings.care_holidays
+        before = self.settings.care_holiday_days_before
+        if holiday_around(day, counted, before) is not None:
+            return []
+        return [
+            FieldError(
+                field,
+                _(
+                    "{day} is not a major holiday: a HOLIDAY care event falls on one of the "
+                    "days of {holidays}, or up to {days} days before it",
+                    day=day.isoformat(),
+                    holidays=", ".join(h.value for h in counted),
+                    days=before,
+                ),
+                ErrorCode.NOT_A_MAJOR_HOLIDAY,
+            )
+        ]
 
     async def respond(
         self,
@@ -168,6 +207,17 @@ class CareEvents(CareService):
         """A HOLIDAY event for every person with an active pairing, once per holiday and
         year: running it again raises nothing new. Returns the holiday's date and how many
         events were raised now."""
+        if holiday not in self.settings.care_holidays:
+            raise DomainError.of(
+                "input.holiday",
+                _(
+                    "{holiday} is not one of the major holidays whose care events count: "
+                    "{holidays} (the setting BANGFU_CARE_HOLIDAYS)",
+                    holiday=holiday.value,
+                    holidays=", ".join(h.value for h in self.settings.care_holidays),
+                ),
+                ErrorCode.NOT_A_MAJOR_HOLIDAY,
+            )
         if abs(year - self.today.year) > 1:
             raise DomainError.of(
                 "input.year",

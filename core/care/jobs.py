@@ -2,6 +2,7 @@
 the holidays due, i.e. within ``BANGFU_HOLIDAY_EVENTS_LEAD_DAYS`` from today."""
 
 import datetime as dt
+from collections.abc import Collection
 
 from bangfu.core.calendar import Holiday, holiday_date, today
 from bangfu.core.care.commands import raise_holiday
@@ -9,12 +10,14 @@ from bangfu.core.jobs import Daily, Job, JobContext
 from bangfu.core.security import SYSTEM
 
 
-def holidays_due(on: dt.date, lead_days: int) -> list[tuple[Holiday, int, dt.date]]:
-    """The major holidays whose first day lies within ``lead_days`` days from ``on``
-    (``on`` itself included), with their year and date, soonest first."""
+def holidays_due(
+    on: dt.date, lead_days: int, holidays: Collection[Holiday] = tuple(Holiday)
+) -> list[tuple[Holiday, int, dt.date]]:
+    """The major holidays of ``holidays`` whose first day lies within ``lead_days`` days
+    from ``on`` (``on`` itself included), with their year and date, soonest first."""
     due = []
     for year in (on.year, on.year + 1):
-        for holiday in Holiday:
+        for holiday in holidays:
             try:
                 day = holiday_date(holiday, year)
             except LookupError:  # a year the calendar does not know yet
@@ -28,7 +31,9 @@ async def raise_due_holiday_events(context: JobContext) -> str:
     """Raise the events of every holiday due, each in its own transaction, audited as
     ``job:care.holidays``. Idempotent: an event raised once is never raised again."""
     summary = []
-    for holiday, year, _ in holidays_due(today(), context.settings.holiday_events_lead_days):
+    for holiday, year, _ in holidays_due(
+        today(), context.settings.holiday_events_lead_days, context.settings.care_holidays
+    ):
         async with context.sessions() as session:
             session.info["actor"] = SYSTEM
             async with session.begin():

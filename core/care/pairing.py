@@ -2,7 +2,7 @@
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -12,7 +12,7 @@ from bangfu.core.care.enums import FiveKnownItem
 from bangfu.core.care.models import FiveKnown, Pairing
 from bangfu.core.errors import DomainError, ErrorCode, FieldError
 from bangfu.core.i18n import _
-from bangfu.core.registry.models import Person, Region
+from bangfu.core.registry.models import CategoryAssignment, Person, Region
 from bangfu.core.security.actor import Role
 from bangfu.core.security.models import User
 from bangfu.core.text_limits import check_length
@@ -37,11 +37,16 @@ def active_pairings() -> Select[Any]:
     return select(Pairing).where(Pairing.end_date.is_(None))
 
 
-def unpaired_hardship_persons(on: dt.date) -> Select[Any]:
-    """Living persons holding a hardship category on ``on`` with no active pairing."""
+def unpaired_hardship_persons(on: dt.date, categories: Collection[str]) -> Select[Any]:
+    """Living persons holding one of ``categories`` on ``on`` with no active pairing.
+
+    The callers pass the pairing categories (``Settings.pairing_categories``: every
+    category but dibao by default) for the persons who need a pairing, or one category.
+    """
+    holders = active_hardship_persons(on).where(CategoryAssignment.category.in_(categories))
     return select(Person).where(
         Person.deceased.is_(False),
-        Person.id.in_(active_hardship_persons(on)),
+        Person.id.in_(holders),
         Person.id.not_in(select(Pairing.person_id).where(Pairing.end_date.is_(None))),
     )
 

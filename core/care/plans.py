@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, select
 
+from bangfu.core.calendar import CHINA
 from bangfu.core.care.common import CareService
 from bangfu.core.care.enums import FundingSource, MeasureStatus, ProblemDomain, VisitOutcome
 from bangfu.core.care.plan_models import AssistancePlan, Measure, MeasureProblem
@@ -72,6 +73,14 @@ def unanswered_key_problems() -> Select[Any]:
     return current_problems().where(Problem.is_key.is_(True), ~answered(Problem.id))
 
 
+def plan_started_on(plan: AssistancePlan) -> dt.date:
+    """The day (in China) the plan was created: no measure of it is due before."""
+    created = plan.created_at
+    if created.tzinfo is None:  # SQLite returns the stored UTC instant without its zone
+        created = created.replace(tzinfo=dt.UTC)
+    return created.astimezone(CHINA).date()
+
+
 class Plans(CareService):
     """Assistance-plan use cases."""
 
@@ -91,6 +100,20 @@ class Plans(CareService):
         plan = await self.plan_of(household_id)
         await self.organisation(data.responsible_organisation_id, "input.responsibleOrganisationId")
         errors: list[FieldError] = text_problems("input.description", data.description, 1000)
+        started = plan_started_on(plan)
+        if data.deadline < started:
+            errors.append(
+                FieldError(
+                    "input.deadline",
+                    _(
+                        "the deadline {deadline} is before the household's plan was started "
+                        "on {started}: a measure is due on or after that day",
+                        deadline=data.deadline.isoformat(),
+                        started=started.isoformat(),
+                    ),
+                    ErrorCode.INVALID_DATE_RANGE,
+                )
+            )
         problem_ids = list(dict.fromkeys(data.problem_ids))
         found = set(
             await self.session.scalars(

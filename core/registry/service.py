@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core import idnumber
+from bangfu.core import phone as phones
 from bangfu.core.calendar import today
 from bangfu.core.db import flush_or_version_conflict
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
@@ -36,6 +37,18 @@ from bangfu.core.security.references import reachable_organisation
 from bangfu.core.text_limits import check_length, length_errors
 
 _UNSET = object()
+
+
+def phone_errors(field: str, value: str | None) -> list[FieldError]:
+    """``INVALID_PHONE_NUMBER`` unless ``value`` is None or a phone number of mainland
+    China (bangfu.core.phone); the caller stores ``phones.normalise(value)``."""
+    if value is None:
+        return []
+    try:
+        phones.normalise(value)
+    except phones.PhoneError as exc:
+        return [FieldError(field, exc.reason, ErrorCode.INVALID_PHONE_NUMBER)]
+    return []
 
 
 @dataclasses.dataclass
@@ -147,7 +160,7 @@ class Registry:
 
     def validate_person(self, data: PersonData, field: str) -> list[FieldError]:
         errors = text_problems(f"{field}.name", data.name, 100)
-        errors += length_errors(f"{field}.phone", data.phone, Person.phone)
+        errors += phone_errors(f"{field}.phone", data.phone)
         errors += _disability_errors(
             data.disability_category, data.disability_grade, f"{field}.disability"
         )
@@ -155,6 +168,8 @@ class Registry:
 
     async def create_person(self, data: PersonData, region: Region, field: str) -> Person:
         errors = self.validate_person(data, field)
+        if not errors and data.phone is not None:
+            data = dataclasses.replace(data, phone=phones.normalise(data.phone))
         try:
             number = self.parse_id_number(data.id_number, f"{field}.idNumber")
         except DomainError as exc:
@@ -214,8 +229,10 @@ class Registry:
             except DomainError as exc:
                 errors += exc.errors
         if phone is not _UNSET:
-            errors += length_errors("input.phone", phone, Person.phone)  # type: ignore[arg-type]
-            person.phone = phone  # type: ignore[assignment]
+            problems = phone_errors("input.phone", phone)  # type: ignore[arg-type]
+            errors += problems
+            if not problems:
+                person.phone = None if phone is None else phones.normalise(phone)  # type: ignore[arg-type]
         if hukou_type is not _UNSET:
             person.hukou_type = hukou_type  # type: ignore[assignment]
         if disability is not _UNSET:

@@ -110,7 +110,10 @@ CORE_COLUMNS: tuple[Column, ...] = (
     Column(
         "phone",
         "联系电话",
-        N_("A phone number: digits only, one number per cell."),
+        N_(
+            "A mobile or landline number of mainland China (13812345678, 0357-2091234), "
+            "one number per cell."
+        ),
         "13812345678",
         text=True,
         aliases=("电话",),

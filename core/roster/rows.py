@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bangfu.core import idnumber
+from bangfu.core import phone as phones
 from bangfu.core.i18n import _
 from bangfu.core.registry.models import Category, HukouType, Relation
 from bangfu.core.roster.columns import RosterColumns, RosterSubject, RosterTarget, RosterValueError
@@ -102,7 +103,6 @@ DISABILITY_GRADES: dict[int, tuple[str, ...]] = {
 }
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
-_PHONE = re.compile(r"\+?[0-9][0-9-]{4,30}", re.ASCII)
 _REGION = re.compile(r"[0-9]{6}(?:[0-9]{3}(?:[0-9]{3})?)?", re.ASCII)
 
 
@@ -432,18 +432,12 @@ def _optional_core(row: RosterRow, text: Mapping[str, str | None], bad: Any) -> 
                 ),
             )
         row.address = address
-    if (phone := text.get("phone")) is not None:
-        if not _PHONE.fullmatch(phone):
-            bad(
-                "phone",
-                _(
-                    "「{phone}」 is not a phone number: write digits only (a - between the "
-                    "area code and the number, or a leading +, is allowed); one number per "
-                    "cell",
-                    phone=phone,
-                ),
-            )
-        row.phone = phone
+    if (written := text.get("phone")) is not None:
+        try:
+            row.phone = phones.normalise(written)
+        except phones.PhoneError as exc:
+            bad("phone", _("「{phone}」 {reason}", phone=written, reason=exc.reason))
+            row.phone = written
     for key, attribute, parser in (
         ("hukou_type", "hukou_type", lambda t: lookup(HUKOU, t, "hukou type", "城镇、农村")),
         ("categories", "categories", _categories),

@@ -18,7 +18,7 @@ from bangfu.core.care.pairing import (
     unpaired_hardship_persons,
 )
 from bangfu.core.db import path_within
-from bangfu.core.registry.models import Person
+from bangfu.core.registry.models import Category, Person
 from bangfu.core.security.masking import SENSITIVE_TEXT
 from bangfu.core.security.models import User
 from bangfu.schema.care.common import StaffMember, care_service, key_of, region_path, staff
@@ -308,7 +308,9 @@ class PairingQuery:
         )
 
     @strawberry.field(
-        description="Hardship persons (holding a category today) with no active pairing.",
+        description="Living persons who need a pairing and have no active pairing: the "
+        "holders today of a pairing category (BANGFU_PAIRING_CATEGORIES: every category but "
+        "DIBAO by default), or of `category` when it is given.",
         extensions=requires("care:read"),
         metadata=SCANS,  # an anti-join over the area's persons
     )
@@ -320,8 +322,19 @@ class PairingQuery:
         last: Last = None,
         before: Before = None,
         region_code: RegionCode = None,
+        category: Annotated[
+            Category | None,
+            strawberry.argument(
+                description="Only holders of this category today, whether or not it is a "
+                "pairing category (DIBAO lists the dibao members nobody is paired with).",
+                metadata=SCANS,
+            ),
+        ] = None,
     ) -> PersonConnection:
-        statement = unpaired_hardship_persons(info.context.today)
+        categories = (
+            [str(category)] if category is not None else info.context.settings.pairing_categories
+        )
+        statement = unpaired_hardship_persons(info.context.today, categories)
         path = await region_path(info, region_code)
         if path is not None:
             statement = statement.where(path_within(Person.area_path, path))

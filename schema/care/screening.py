@@ -141,6 +141,15 @@ class ProblemType(Node):
     def id(root: Problem) -> strawberry.ID:
         return strawberry.ID(to_global_id("Problem", root.id))
 
+    @strawberry.field(
+        description="The household the problem was found in (every problem has one; "
+        "`person` names the member concerned, when the problem is one member's). null only "
+        "when you may not see the household."
+    )
+    @staticmethod
+    async def household(root: Problem, info: Info) -> HouseholdType | None:
+        return await info.context.loaders["household"].load(root.household_id)
+
     @strawberry.field(description="The member concerned, if any.")
     @staticmethod
     async def person(root: Problem, info: Info) -> PersonType | None:
