@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bangfu.core import idnumber
 from bangfu.core.calendar import today
 from bangfu.core.db import flush_or_version_conflict
+from bangfu.core.effective import check_start, future_start
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.i18n import _
 from bangfu.core.registry.models import (
@@ -273,6 +274,7 @@ class Registry:
             )
         if len(members) > 50:
             raise DomainError.of("input.members", _("at most 50 members"), ErrorCode.INVALID_INPUT)
+        check_start(start, "input.startDate")
         start = start or today()
         household = Household(region_code=region.code, area_path=region.path, address=address)
         self.session.add(household)
@@ -342,6 +344,7 @@ class Registry:
         self, household_id: int, member: MemberData, start: dt.date | None
     ) -> Membership:
         household = await self.household(household_id, "input.householdId")
+        check_start(start, "input.startDate")
         if member.relation == Relation.HEAD:
             raise DomainError.of(
                 "input.relation",
@@ -429,6 +432,7 @@ class Registry:
             raise DomainError.of(
                 "input.newHeadId", _("this person is the head already"), ErrorCode.INVALID_INPUT
             )
+        check_start(on, "input.date")
         on = on or today()
         if on < max(old_head.start_date, new_head.start_date):
             raise DomainError.of(
@@ -477,6 +481,7 @@ class Registry:
         errors = [
             *length_errors("input.evidence", evidence, CategoryAssignment.evidence),
             *length_errors("input.ruleVersion", rule_version, CategoryAssignment.rule_version),
+            *future_start(valid_from, "input.validFrom"),
         ]
         if valid_to is not None and valid_to < valid_from:
             errors.append(
