@@ -66,7 +66,9 @@ class ScreeningDemo:
 async def load_screening_demo(
     session: AsyncSession, households: Sequence[Household], rng: random.Random, today: dt.date
 ) -> ScreeningDemo:
-    start = today - dt.timedelta(days=60)
+    # A campaign that ended ten days ago: screening coverage counts a campaign from its end
+    # (docs/indicators.md), so the demo's assessment has its figures.
+    start = today - dt.timedelta(days=80)
     campaign = (
         await insert_ids(
             session,
@@ -77,7 +79,7 @@ async def load_screening_demo(
                     "region_code": CITY_CODE,
                     "area_path": f"{CITY_CODE}/",
                     "starts_on": start,
-                    "ends_on": today + dt.timedelta(days=30),
+                    "ends_on": today - dt.timedelta(days=10),
                     "created_by_id": None,
                 }
             ],
