@@ -251,3 +251,35 @@ async def test_the_roster_refuses_a_future_certification_date(world: World) -> N
     async with world.h.session() as session:
         starts = set(await session.scalars(select(CategoryAssignment.valid_from)))
     assert starts == {today(), YESTERDAY}
+
+
+async def test_a_disability_certified_after_today_is_refused(world: World) -> None:
+    """The disability's certification takes effect on its day: not after today, when a
+    person is created and when one is updated."""
+    disability = {"category": 1, "grade": 2, "certifiedOn": str(TOMORROW)}
+    head = {"name": "王建国", "idNumber": id_number(), "disability": disability}
+    answer = await world.h.ok(
+        HOUSEHOLD_CREATE,
+        {
+            "input": {
+                "regionCode": XIANGFEN_VILLAGE,
+                "members": [{"relation": "HEAD", "person": head}],
+            }
+        },
+        token=world.xiangfen,
+    )
+    refused(answer["householdCreate"], "input.members.0.person.disability.certifiedOn")
+    f = await family(world.h)
+    update = """mutation($input: PersonUpdateInput!) {
+      personUpdate(input: $input) { person { version } errors { field message code } } }"""
+    base = {"id": f.person_gids[0], "expectedVersion": 1}
+    answer = await world.h.ok(
+        update, {"input": base | {"disability": disability}}, token=world.xiangfen
+    )
+    refused(answer["personUpdate"], "input.disability.certifiedOn")
+    ok = await world.h.ok(
+        update,
+        {"input": base | {"disability": disability | {"certifiedOn": str(today())}}},
+        token=world.xiangfen,
+    )
+    assert ok["personUpdate"]["errors"] == []

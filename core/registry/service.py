@@ -153,6 +153,7 @@ class Registry:
         errors += _disability_errors(
             data.disability_category, data.disability_grade, f"{field}.disability"
         )
+        errors += future_start(data.disability_certified_on, f"{field}.disability.certifiedOn")
         return errors
 
     async def create_person(self, data: PersonData, region: Region, field: str) -> Person:
@@ -224,6 +225,7 @@ class Registry:
             parts: tuple[int | None, int | None, dt.date | None] = disability or (None, None, None)  # type: ignore[assignment]
             category, grade, certified_on = parts
             errors += _disability_errors(category, grade, "input.disability")
+            errors += future_start(certified_on, "input.disability.certifiedOn")
             person.disability_category = category
             person.disability_grade = grade
             person.disability_certified_on = certified_on
