@@ -153,7 +153,11 @@ def _current_membership(person: Any, column: Any) -> Any:
     membership = aliased(models.Membership)
     return (
         select(getattr(membership, column.key))
-        .where(membership.person_id == person.id, membership.end_date.is_(None))
+        .where(
+            membership.person_id == person.id,
+            membership.end_date.is_(None),
+            membership.start_date <= TODAY,
+        )
         .correlate(person)
         .order_by(membership.id.desc())
         .limit(1)
@@ -168,6 +172,7 @@ def _head(household: Any) -> Any:
         .where(
             membership.household_id == household.id,
             membership.end_date.is_(None),
+            membership.start_date <= TODAY,
             membership.relation == models.Relation.HEAD,
         )
         .correlate(household)
@@ -267,7 +272,7 @@ FORMS: dict[str, tuple[type[Any] | None, dict[str, Form]]] = {
                 lambda row, m, args: (
                     m.household_id == row.id
                     if args.get("includeEnded", False)
-                    else and_(m.household_id == row.id, m.end_date.is_(None))
+                    else and_(m.household_id == row.id, m.end_date.is_(None), m.start_date <= TODAY)
                 ),
                 lambda m: [m.id],
             ),

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
 
@@ -63,7 +63,9 @@ def core_loaders(context: Any) -> dict[str, DataLoader[Any, Any]]:
     """The loaders core resolvers use; plugins add theirs in ``bangfu_graphql_context``."""
     from bangfu.schema.bottomline import bottom_line_loader
 
-    current = Membership.end_date.is_(None)
+    # Current: not ended, and started (a start after today, written before the rule refused
+    # it, is not in force yet). The compiled forms say the same (schema/compiled.py).
+    current = and_(Membership.end_date.is_(None), Membership.start_date <= context.today)
     return {
         "bottom_line": bottom_line_loader(context),
         "region": DataLoader(by_key(context, Region, Region.code)),

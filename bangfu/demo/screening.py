@@ -67,6 +67,8 @@ class ScreeningDemo:
 async def load_screening_demo(
     session: AsyncSession, households: Sequence[Household], rng: random.Random, today: dt.date
 ) -> ScreeningDemo:
+    # A campaign of 60 days that ended yesterday: screening coverage counts a campaign from
+    # its end (docs/indicators.md), so the demo's assessment has its figures.
     start = today - dt.timedelta(days=60)
     campaign = (
         await insert_ids(
@@ -78,7 +80,7 @@ async def load_screening_demo(
                     "region_code": CITY_CODE,
                     "area_path": f"{CITY_CODE}/",
                     "starts_on": start,
-                    "ends_on": today + dt.timedelta(days=30),
+                    "ends_on": today - dt.timedelta(days=1),
                     "created_by_id": None,
                 }
             ],

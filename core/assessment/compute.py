@@ -385,7 +385,8 @@ def _rank(results: list[UnitResult]) -> None:
 async def _screening(
     session: AsyncSession, period: AssessmentPeriod, units: _Units, collect: _Collector
 ) -> None:
-    """Target households of campaigns running in the year, visited or not (per county)."""
+    """Target households of the year's campaigns that have ended, visited or not (per
+    county); a campaign still running does not count yet."""
     from bangfu.core.assessment.counts import screening_targets
 
     rows = await session.execute(

@@ -93,9 +93,23 @@ async def count_core(
     return tally, counted
 
 
+def campaigns_ended_before(period: AssessmentPeriod) -> dt.date:
+    """Screening campaigns count from their end: those whose last day is before this day.
+
+    In the current year it is the day judged (today): a campaign still running, its last
+    day included, does not count against coverage, and the finished campaigns' results
+    stand. In a year that is over (the day judged is 31 December) every campaign that
+    ended in the year counts. docs/indicators.md, "Screening coverage".
+    """
+    if period.as_of < period.ends_on:
+        return period.as_of
+    return period.ends_on + dt.timedelta(days=1)
+
+
 def screening_targets(period: AssessmentPeriod) -> Any:
-    """The target households of the screening campaigns of the period in its area (the
-    rows of screening coverage, listed or counted): select the columns wanted."""
+    """The target households of the screening campaigns of the period in its area that
+    have ended (:func:`campaigns_ended_before`; the rows of screening coverage, listed or
+    counted): select the columns wanted."""
     return (
         select(ScreeningTarget.id)
         .join(ScreeningCampaign, ScreeningCampaign.id == ScreeningTarget.campaign_id)
@@ -104,6 +118,7 @@ def screening_targets(period: AssessmentPeriod) -> Any:
             path_within(ScreeningTarget.household_path, period.region_path),
             ScreeningCampaign.starts_on <= period.ends_on,
             ScreeningCampaign.ends_on >= period.starts_on,
+            ScreeningCampaign.ends_on < campaigns_ended_before(period),
         )
     )
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
+from bangfu.core.calendar import today
 from bangfu.core.care.common import CareService, active_hardship_persons
 from bangfu.core.care.enums import FiveKnownItem
 from bangfu.core.care.models import FiveKnown, Pairing
+from bangfu.core.effective import check_start
 from bangfu.core.errors import DomainError, ErrorCode, FieldError
 from bangfu.core.i18n import _
 from bangfu.core.registry.models import CategoryAssignment, Person, Region
@@ -33,8 +35,10 @@ def pairing_holds_on(day: Any) -> ColumnElement[bool]:
 
 
 def active_pairings() -> Select[Any]:
-    """Pairings that have not ended (the partial unique index allows one per person)."""
-    return select(Pairing).where(Pairing.end_date.is_(None))
+    """Pairings that hold today: started (a start after today, written before the rule
+    refused it, is not in force yet) and not ended; the partial unique index allows one
+    per person."""
+    return select(Pairing).where(Pairing.end_date.is_(None), Pairing.start_date <= today())
 
 
 def unpaired_hardship_persons(on: dt.date, categories: Collection[str]) -> Select[Any]:
@@ -47,7 +51,9 @@ def unpaired_hardship_persons(on: dt.date, categories: Collection[str]) -> Selec
     return select(Person).where(
         Person.deceased.is_(False),
         Person.id.in_(holders),
-        Person.id.not_in(select(Pairing.person_id).where(Pairing.end_date.is_(None))),
+        Person.id.not_in(
+            select(Pairing.person_id).where(Pairing.end_date.is_(None), Pairing.start_date <= on)
+        ),
     )
 
 
@@ -101,6 +107,7 @@ class Pairings(CareService):
 
     async def start(self, person_id: int, official_id: int, start_date: dt.date | None) -> Pairing:
         """Pair a hardship person with an official; refused while another pairing is active."""
+        check_start(start_date, "input.startDate", today=self.today)
         start_date = start_date or self.today
         person = await self.person(person_id, "input.personId")
         official, region = await self.official(official_id, "input.officialId")

@@ -17,6 +17,7 @@ from bangfu.core import idnumber
 from bangfu.core import phone as phones
 from bangfu.core.calendar import today
 from bangfu.core.db import flush_or_version_conflict
+from bangfu.core.effective import check_start, future_start
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.i18n import _
 from bangfu.core.registry.models import (
@@ -164,6 +165,7 @@ class Registry:
         errors += _disability_errors(
             data.disability_category, data.disability_grade, f"{field}.disability"
         )
+        errors += future_start(data.disability_certified_on, f"{field}.disability.certifiedOn")
         return errors
 
     async def create_person(self, data: PersonData, region: Region, field: str) -> Person:
@@ -239,6 +241,7 @@ class Registry:
             parts: tuple[int | None, int | None, dt.date | None] = disability or (None, None, None)  # type: ignore[assignment]
             category, grade, certified_on = parts
             errors += _disability_errors(category, grade, "input.disability")
+            errors += future_start(certified_on, "input.disability.certifiedOn")
             person.disability_category = category
             person.disability_grade = grade
             person.disability_certified_on = certified_on
@@ -289,6 +292,7 @@ class Registry:
             )
         if len(members) > 50:
             raise DomainError.of("input.members", _("at most 50 members"), ErrorCode.INVALID_INPUT)
+        check_start(start, "input.startDate")
         start = start or today()
         household = Household(region_code=region.code, area_path=region.path, address=address)
         self.session.add(household)
@@ -358,6 +362,7 @@ class Registry:
         self, household_id: int, member: MemberData, start: dt.date | None
     ) -> Membership:
         household = await self.household(household_id, "input.householdId")
+        check_start(start, "input.startDate")
         if member.relation == Relation.HEAD:
             raise DomainError.of(
                 "input.relation",
@@ -445,6 +450,7 @@ class Registry:
             raise DomainError.of(
                 "input.newHeadId", _("this person is the head already"), ErrorCode.INVALID_INPUT
             )
+        check_start(on, "input.date")
         on = on or today()
         if on < max(old_head.start_date, new_head.start_date):
             raise DomainError.of(
@@ -493,6 +499,7 @@ class Registry:
         errors = [
             *length_errors("input.evidence", evidence, CategoryAssignment.evidence),
             *length_errors("input.ruleVersion", rule_version, CategoryAssignment.rule_version),
+            *future_start(valid_from, "input.validFrom"),
         ]
         if valid_to is not None and valid_to < valid_from:
             errors.append(

@@ -9,6 +9,7 @@ from typing import Any
 
 from bangfu.core import idnumber
 from bangfu.core import phone as phones
+from bangfu.core.effective import is_future_start
 from bangfu.core.i18n import _
 from bangfu.core.registry.models import Category, HukouType, Relation
 from bangfu.core.roster.columns import RosterColumns, RosterSubject, RosterTarget, RosterValueError
@@ -382,7 +383,7 @@ def parse_row(
                     "own row: write 户主 as the relation, or correct one of the two ID numbers"
                 ),
             )
-    _optional_core(row, text, bad)
+    _optional_core(row, text, bad, today)
     _plugin_cells(row, raw, groups, bad, today)
     head_of = None
     if head_id and (relation is Relation.HEAD or (person_id and person_id.value == head_id.value)):
@@ -406,7 +407,9 @@ _CORE_KEYS = frozenset(
 )
 
 
-def _optional_core(row: RosterRow, text: Mapping[str, str | None], bad: Any) -> None:
+def _optional_core(
+    row: RosterRow, text: Mapping[str, str | None], bad: Any, today: dt.date
+) -> None:
     region = text.get("region_code")
     if region is not None:
         if not _REGION.fullmatch(region):
@@ -449,6 +452,17 @@ def _optional_core(row: RosterRow, text: Mapping[str, str | None], bad: Any) -> 
             except RosterValueError as exc:
                 bad(key, exc.reason)
     _disability(row, text, bad)
+    if row.category_valid_from is not None and is_future_start(row.category_valid_from, today):
+        # The rule for every start date (bangfu.core.effective): not after today.
+        bad(
+            "category_valid_from",
+            _(
+                "认定日期 (certification date): {day} is after today ({today}): a category "
+                "cannot start in the future; write the day it was certified, today at the latest",
+                day=row.category_valid_from.isoformat(),
+                today=today.isoformat(),
+            ),
+        )
     if row.category_valid_from is not None and not row.categories:
         bad(
             "category_valid_from",

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.care.events import CareEventKind, CareEventRaised
+from bangfu.core.effective import future_start
 from bangfu.core.errors import DomainError, FieldError
 from bangfu.core.i18n import N_, _
 from bangfu.core.plugins import PluginHost
@@ -148,6 +149,7 @@ class Education:
                     )
                 )
             errors += self._not_in_future(data.end_date, "input.endDate")
+        errors += future_start(data.start_date, "input.startDate", today=self.today)
         if data.start_date < person.birth_date:
             errors.append(
                 FieldError(

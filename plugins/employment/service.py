@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.calendar import age_on
+from bangfu.core.effective import future_start
 from bangfu.core.errors import DomainError, FieldError
 from bangfu.core.i18n import N_, _
 from bangfu.core.registry.models import Person
@@ -71,6 +72,10 @@ class Problems:
 
     def add(self, field: str, message: str, code: Code) -> None:
         self.errors.append(FieldError(field, message, code))
+
+    def start(self, day: dt.date, field: str, today: dt.date) -> None:
+        """A start may not be after today (core's rule, bangfu.core.effective)."""
+        self.errors += future_start(day, field, today=today)
 
     def text(self, value: str | None, field: str, *, required: bool) -> str | None:
         """``value`` stripped; REQUIRED when blank and needed, TOO_LONG over 200."""
@@ -303,6 +308,7 @@ class Employment:
         problems = Problems()
         course_ = problems.text(course, "input.course", required=True)
         provider_ = problems.text(provider, "input.provider", required=True)
+        problems.start(start, "input.startDate", self.today)
         problems.period(start, end, "input.endDate")
         problems.working_age(
             person,
@@ -385,6 +391,7 @@ class Employment:
         employer_ = problems.text(employer, "input.employer", required=True)
         post_ = problems.text(post, "input.post", required=True)
         wage = problems.amount(monthly_wage, "input.monthlyWage", positive=True)
+        problems.start(start, "input.startDate", self.today)
         problems.period(start, end, "input.endDate")
         problems.working_age(
             person, start, "input.startDate", N_("a job needs a person of at least {age}")
@@ -440,6 +447,7 @@ class Employment:
         problems = Problems()
         post_ = problems.text(post, "input.post", required=True)
         subsidy = problems.amount(monthly_subsidy, "input.monthlySubsidy", positive=True)
+        problems.start(start, "input.startDate", self.today)
         problems.period(start, end, "input.endDate")
         problems.working_age(
             person,

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.db import flush_or_version_conflict
+from bangfu.core.effective import future_start
 from bangfu.core.i18n import _
 from bangfu.core.registry.service import Registry
 from bangfu.plugin import (
@@ -434,6 +435,7 @@ class HousingService:
         kind = AidKind(kind)
         errors = amount_errors(monthly_amount, "input.monthlyAmount")
         errors += text_errors(dwelling_address, "input.dwellingAddress", 200)
+        errors += future_start(period_start, "input.periodStart", today=self.today)
         if period_end < period_start:
             errors.append(
                 FieldError(

@@ -104,11 +104,11 @@ FACTORIES: dict[str, Callable[[Any], Callable[[Any], Any]]] = {
     "care_measures_of_problem": _measures_of_problems,
     "care_pairing": lambda c: by_key(c, Pairing, Pairing.id),
     "care_active_pairing_of_person": lambda c: by_key(
-        c, Pairing, Pairing.person_id, Pairing.end_date.is_(None)
+        c, Pairing, Pairing.person_id, Pairing.end_date.is_(None), Pairing.start_date <= c.today
     ),
     "care_pairings_of_person": lambda c: grouped(c, Pairing, Pairing.person_id),
     "care_active_pairings_of_official": lambda c: grouped(
-        c, Pairing, Pairing.official_id, Pairing.end_date.is_(None)
+        c, Pairing, Pairing.official_id, Pairing.end_date.is_(None), Pairing.start_date <= c.today
     ),
     "care_five_knowns": lambda c: grouped(c, FiveKnown, FiveKnown.pairing_id),
     "care_event": lambda c: by_key(c, CareEvent, CareEvent.id),

@@ -162,10 +162,12 @@ class PairingType(Node):
     def id(root: Pairing) -> strawberry.ID:
         return strawberry.ID(to_global_id("Pairing", root.id))
 
-    @strawberry.field(description="Whether the pairing holds now (no `endDate`).")
+    @strawberry.field(
+        description="Whether the pairing holds today: started (not after today) and not ended."
+    )
     @staticmethod
-    def active(root: Pairing) -> bool:
-        return root.end_date is None
+    def active(root: Pairing, info: Info) -> bool:
+        return root.end_date is None and root.start_date <= info.context.today
 
     @strawberry.field(description="The paired person; null when you may not see them.")
     @staticmethod
@@ -285,7 +287,9 @@ class PairingQuery:
         filter = filter or PairingFilter()
         statement = select(Pairing)
         if filter.active_only:
-            statement = statement.where(Pairing.end_date.is_(None))
+            statement = statement.where(
+                Pairing.end_date.is_(None), Pairing.start_date <= info.context.today
+            )
         if filter.person_id is not None:
             statement = statement.where(Pairing.person_id == key_of(filter.person_id, "Person"))
         if filter.official_id is not None:

@@ -209,6 +209,16 @@ async def test_an_enrolment_cannot_end_before_it_began(world: World) -> None:
     assert data["person"]["education"]["currentEnrolment"]["status"] == "ENROLLED"
 
 
+async def test_an_enrolment_cannot_start_after_today(world: World) -> None:
+    """Core's rule for every start date (docs/api.md, "Dates"): FUTURE_DATE, nothing
+    written; today is accepted."""
+    future = await record(world, startDate=(today() + dt.timedelta(days=1)).isoformat())
+    assert codes(future) == {("input.startDate", "FUTURE_DATE")}
+    assert future["enrolment"] is None
+    assert await world.counts() == (0, 0)
+    assert (await record(world, startDate=today().isoformat()))["errors"] == []
+
+
 async def test_overlapping_enrolments_are_refused(world: World) -> None:
     start = SCHOOL_START - dt.timedelta(days=10)
     assert (await record(world, startDate=start.isoformat()))["errors"] == []

@@ -105,6 +105,34 @@ async def test_completing_a_training_before_it_began_is_refused(
     ) == [("input.endDate", "FUTURE_DATE")]
 
 
+async def test_a_start_after_today_is_refused_today_and_earlier_accepted(
+    harness: Harness, world: World
+) -> None:
+    """Core's rule for every start date (docs/api.md, "Dates"): FUTURE_DATE on startDate."""
+    h, token = harness, world.employment_xiangfen
+    tomorrow = iso(days_ago(-1))
+    for name, build in (
+        ("employmentTrainingRecord", lambda **f: training(world, endDate=None, **f)),
+        ("employmentPlacementRecord", lambda **f: placement(world, **f)),
+        (
+            "employmentWelfarePostAssign",
+            lambda **f: welfare_post(world, endDate=iso(days_ago(-400)), **f),
+        ),
+    ):
+        assert await refused(h, name, build(startDate=tomorrow), token) == [
+            ("input.startDate", "FUTURE_DATE")
+        ]
+    accepted = await mutate(
+        h,
+        "employmentTrainingRecord",
+        training(world, startDate=iso(days_ago(0)), endDate=None),
+        token,
+    )
+    assert accepted["errors"] == []
+    accepted = await mutate(h, "employmentPlacementRecord", placement(world), token)
+    assert accepted["errors"] == []
+
+
 async def test_a_status_must_begin_after_the_current_one_and_not_in_the_future(
     harness: Harness, world: World
 ) -> None:

@@ -207,6 +207,12 @@ async def test_bad_amounts_dates_and_funding_name_their_fields(harness: Harness)
     assert await refused(h, AID, {"input": public | {"periodEnd": days_ago(-30)}}, who.housing) == [
         ("input.dwellingAddress", "REQUIRED")
     ]
+    # Core's rule for every start date (docs/api.md, "Dates"): not after today; the end
+    # may lie ahead.
+    later = aid | {"monthlyAmount": "300", "periodStart": days_ago(-1), "periodEnd": days_ago(-60)}
+    assert await refused(h, AID, {"input": later}, who.housing) == [
+        ("input.periodStart", "FUTURE_DATE")
+    ]
 
     assert await refused(
         h,
