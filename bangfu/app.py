@@ -16,13 +16,8 @@ import orjson
 import strawberry
 from cross_web import HTTPException
 from graphql import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
-    InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     parse,
 )
 from starlette.applications import Starlette
@@ -61,7 +56,7 @@ from bangfu.http import (
     www_authenticate,
 )
 from bangfu.idempotency import principal_of, run_idempotent
-from bangfu.persisted import PersistedDocuments
+from bangfu.persisted import PersistedDocuments, root_fields
 from bangfu.reports import report_routes
 from bangfu.roster_route import routes as roster_routes
 from bangfu.schema.build import build_schema
@@ -253,35 +248,13 @@ async def _only_public_fields(request: Request, max_tokens: int) -> bool:
         document = parse(query, max_tokens=max_tokens)
     except (ValueError, AttributeError, GraphQLError):
         return True
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = [
         o
         for o in operations
         if operation_name is None or (o.name and o.name.value == operation_name)
     ]
-    return all(
-        _root_fields(o.selection_set, fragments, set()) <= PUBLIC_ROOT_FIELDS for o in chosen
-    )
-
-
-def _root_fields(
-    selection_set: SelectionSetNode, fragments: dict[str, Any], seen: set[str]
-) -> set[str]:
-    names: set[str] = set()
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            names.add(selection.name.value)
-        elif isinstance(selection, InlineFragmentNode):
-            names |= _root_fields(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if name in fragments and name not in seen:
-                seen.add(name)
-                names |= _root_fields(fragments[name].selection_set, fragments, seen)
-    return names
+    return all(root_fields(document, o) <= PUBLIC_ROOT_FIELDS for o in chosen)
 
 
 def _bearer(request: Request) -> str | None:

@@ -303,7 +303,7 @@ class TransportGuard:
             (name, b"application/json" if name.lower() == b"content-type" else value)
             for name, value in scope["headers"]
         ]
-        return _replay(body, receive)
+        return replay_body(body, receive)
 
 
 #: ``what`` of :func:`load_json` for the request's body (else a parameter's name).
@@ -591,7 +591,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     sent = False
 
     async def replay() -> Message:

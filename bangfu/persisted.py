@@ -56,13 +56,19 @@ from graphql import (
     parse,
     validate,
 )
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bangfu.core.i18n import _
 from bangfu.core.security import ANONYMOUS
 from bangfu.core.security.auth import actor_for_token
 from bangfu.core.security.documents import as_hash, find_for_token, sha256_of
-from bangfu.http import GRAPHQL_RESPONSE, RequestRefused, answer_media_type, error_response
+from bangfu.http import (
+    GRAPHQL_RESPONSE,
+    RequestRefused,
+    answer_media_type,
+    error_response,
+    replay_body,
+)
 from bangfu.schema.context import Services
 
 #: Root fields any caller may select in a document nobody registered: logging in and out,
@@ -193,18 +199,18 @@ class PersistedDocuments:
         body = await _body(receive)
         trusted = self.settings.trusted_documents_enabled
         if not trusted and b"persistedQuery" not in body and b"documentId" not in body:
-            await self.app(scope, _replay(body, receive), send)  # nothing to look at
+            await self.app(scope, replay_body(body, receive), send)  # nothing to look at
             return
         payload = json.loads(body)  # valid JSON: TransportGuard checked it
         if not isinstance(payload, dict):  # the endpoint refuses it
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
             return
         query = await self.document_for(named_document(payload), scope)
         if query is not None and query != payload.get("query"):
             payload["query"] = query
             body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
             _set_header(scope, b"content-length", str(len(body)).encode())
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw = scope.get("query_string", b"").decode("utf-8", errors="replace")
@@ -390,16 +396,3 @@ async def _body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

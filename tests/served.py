@@ -34,7 +34,7 @@ uvicorn.run("bangfu.app:create_app", factory=True, host="127.0.0.1", port=int(sy
 """
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -51,7 +51,7 @@ async def _run(url: str, statement: str) -> None:
 def served(tmp_path: Path, database_url: str | None, *, households: int = 120) -> Iterator[str]:
     """The base URL (``http://127.0.0.1:PORT``) of the service, demo mode, development
     profile; stopped (and its PostgreSQL schema dropped) at the end."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")}
     env |= {
         "BANGFU_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{tmp_path / 'bangfu.db'}",

@@ -18,10 +18,7 @@ import base64
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -30,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.served import free_port, served
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -109,66 +108,11 @@ class DevTools:
             return [e["params"] for e in self.events if e.get("method") == method]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-# What ``bangfu serve --demo`` does, with a small demo (20 households instead of 3,000)
-# and in one process: migrate the SQLite file, load the demo, serve with uvicorn.
-SERVE = """
-import asyncio, sys
-import uvicorn
-from bangfu.cli import load_demo, load_host, upgrade
-from bangfu.core.config import Settings
-
-settings, host = Settings(), load_host()
-asyncio.run(upgrade(settings, host))
-asyncio.run(load_demo(settings, host, households=20, seed=2026))
-uvicorn.run("bangfu.app:create_app", factory=True, host="127.0.0.1", port=int(sys.argv[1]))
-"""
-
-
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[str]:
-    """The service with the demo data and users on a free localhost port."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")}
-    env |= {
-        "BANGFU_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bangfu.db'}",
-        "BANGFU_SECRET_KEY_FILE": str(tmp_path / "bangfu.key"),
-        "BANGFU_PROFILE": "development",
-        "BANGFU_DEMO": "true",
-    }
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError((tmp_path / "serve.log").read_text()) from None
-                time.sleep(0.1)
+    """The service with the demo data and users (20 households) on a free localhost port."""
+    with served(tmp_path, None, households=20) as base:
         yield base
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 @pytest.fixture
@@ -194,7 +138,7 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
         # The network is cut off: no name resolves, and whatever is not 127.0.0.1 goes to
         # a proxy on a port where nothing listens.
         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-        f"--proxy-server=http://127.0.0.1:{_free_port()}",
+        f"--proxy-server=http://127.0.0.1:{free_port()}",
         "--proxy-bypass-list=127.0.0.1",
         "about:blank",
     ]

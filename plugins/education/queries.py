@@ -25,6 +25,7 @@ from bangfu.plugin import (
     PersonConnection,
     PersonEdge,
     Region,
+    RegionCode,
     paginate,
     path_within,
     requires,
@@ -195,14 +196,7 @@ class EducationQuery:
         after: After = None,
         last: Last = None,
         before: Before = None,
-        region_code: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Only children living in this region or below it (a region "
-                "code such as 141023); omit it for your whole area.",
-                metadata=NARROWS,
-            ),
-        ] = None,
+        region_code: RegionCode = None,
     ) -> PersonConnection:
         return await paginate(
             info.context,

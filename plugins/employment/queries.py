@@ -1,6 +1,6 @@
 """Root queries of the employment plugin (``Person`` through ``bangfu.plugin.PersonConnection``)."""
 
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from sqlalchemy import Select, select
@@ -8,7 +8,6 @@ from strawberry.types import Info
 
 from bangfu.core.i18n import _
 from bangfu.plugin import (
-    NARROWS,
     SCANS,
     After,
     Before,
@@ -17,6 +16,7 @@ from bangfu.plugin import (
     Person,
     PersonConnection,
     PersonEdge,
+    RegionCode,
     paginate,
     path_within,
     requires,
@@ -58,14 +58,7 @@ class EmploymentQuery:
         after: After = None,
         last: Last = None,
         before: Before = None,
-        region_code: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Only persons living in this region or below it (a region code "
-                "such as 141023); omit it for your whole area.",
-                metadata=NARROWS,
-            ),
-        ] = None,
+        region_code: RegionCode = None,
     ) -> PersonConnection:
         statement = await job_seekers_statement(info, region_code)
         return await paginate(

@@ -1,14 +1,11 @@
 """Root query fields of the housing plugin (``housingDangerous``)."""
 
-from typing import Annotated
-
 import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
 from bangfu.core.i18n import _
 from bangfu.plugin import (
-    NARROWS,
     SCANS,
     After,
     Before,
@@ -17,6 +14,7 @@ from bangfu.plugin import (
     HouseholdConnection,
     HouseholdEdge,
     Last,
+    RegionCode,
     paginate,
     path_within,
     requires,
@@ -42,14 +40,7 @@ class HousingQuery:
         after: After = None,
         last: Last = None,
         before: Before = None,
-        region_code: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Only households in this region or below it (a county, township "
-                "or village code such as 141023); omit it for your whole area.",
-                metadata=NARROWS,
-            ),
-        ] = None,
+        region_code: RegionCode = None,
     ) -> HouseholdConnection:
         if last is not None:
             first = None  # backward; `first` and `last` together are refused before this

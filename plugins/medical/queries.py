@@ -15,7 +15,6 @@ from strawberry.types import Info
 from bangfu.core.i18n import _
 from bangfu.plugin import (
     INDEXED,
-    NARROWS,
     SCANS,
     After,
     Before,
@@ -25,6 +24,7 @@ from bangfu.plugin import (
     Person,
     PersonConnection,
     PersonEdge,
+    RegionCode,
     paginate,
     path_within,
     requires,
@@ -111,14 +111,7 @@ class MedicalQuery:
         after: After = None,
         last: Last = None,
         before: Before = None,
-        region_code: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Only persons living in this region or below it (a region code "
-                "such as 141023); omit it for your whole area.",
-                metadata=NARROWS,
-            ),
-        ] = None,
+        region_code: RegionCode = None,
         year: Annotated[
             int | None,
             strawberry.argument(
@@ -154,14 +147,7 @@ class MedicalQuery:
         after: After = None,
         last: Last = None,
         before: Before = None,
-        region_code: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Only persons living in this region or below it (a region code "
-                "such as 141023); omit it for your whole area.",
-                metadata=NARROWS,
-            ),
-        ] = None,
+        region_code: RegionCode = None,
         ratio: Annotated[
             decimal.Decimal | None,
             strawberry.argument(
