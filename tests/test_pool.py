@@ -6,8 +6,10 @@ the pool ``PING_AFTER_IDLE_SECONDS`` or longer. These tests close the server sid
 pooled connections, as a restart of PostgreSQL does, and look at what clients get.
 """
 
+from typing import Any
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bangfu.core import db
 from bangfu.core.security import Role
@@ -24,16 +26,26 @@ async def _postgresql(harness: Harness) -> Harness:
     return harness
 
 
-async def _close_pooled_connections(h: Harness) -> int:
-    """Terminate every other backend of this database, as a server restart would."""
+async def _close_pooled_connections(h: Harness, token: str) -> int:
+    """Make a request, then terminate the server side of the connections it used, as a
+    restart of PostgreSQL would (only those: other tests share the database)."""
+    pids: set[int] = set()
+
+    def checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        pids.add(dbapi_connection.driver_connection.get_server_pid())
+
+    pool = h.engine.sync_engine.pool
+    event.listen(pool, "checkout", checkout)
+    try:
+        await h.ok(ME, token=token)
+    finally:
+        event.remove(pool, "checkout", checkout)
     admin = db.make_engine(h.engine.url.render_as_string(hide_password=False), pooled=False)
     try:
         async with admin.connect() as connection:
             result = await connection.execute(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
+                text("SELECT count(pg_terminate_backend(pid)) FROM unnest(CAST(:pids AS integer[])) AS pid"),
+                {"pids": sorted(pids)},
             )
             return int(result.scalar_one())
     finally:
@@ -65,7 +77,7 @@ async def test_idle_connections_closed_by_the_server_are_replaced(
     token = await h.actor("admin", roles=[Role.CITY_ADMINISTRATOR])
     await h.ok(ME, token=token)
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
-    assert await _close_pooled_connections(h) >= 1
+    assert await _close_pooled_connections(h, token) >= 1
     for _ in range(3):
         assert (await h.ok(ME, token=token))["me"]["username"] == "admin"
 
@@ -79,7 +91,7 @@ async def test_a_connection_closed_moments_after_use_costs_one_retryable_answer(
     h = await _postgresql(harness)
     token = await h.actor("admin", roles=[Role.CITY_ADMINISTRATOR])
     await h.ok(ME, token=token)
-    assert await _close_pooled_connections(h) >= 1
+    assert await _close_pooled_connections(h, token) >= 1
     answers = [await h.post(ME, token=token) for _ in range(3)]
     statuses = [a.status_code for a in answers]
     assert statuses[-1] == 200 and answers[-1].json()["data"]["me"]["username"] == "admin"
