@@ -44,7 +44,9 @@ async def _close_pooled_connections(h: Harness, token: str) -> int:
     try:
         async with admin.connect() as connection:
             result = await connection.execute(
-                text("SELECT count(pg_terminate_backend(pid)) FROM unnest(CAST(:pids AS integer[])) AS pid"),
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM unnest(CAST(:pids AS integer[])) AS pid"
+                ),
                 {"pids": sorted(pids)},
             )
             return int(result.scalar_one())
