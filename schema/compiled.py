@@ -86,6 +86,7 @@ from bangfu.core.bottomline import GOALS, Status
 from bangfu.core.bottomline.evaluate import INDICATORS
 from bangfu.core.bottomline.models import RulesVersion, StoredVerdict
 from bangfu.core.db import path_between, path_bounds
+from bangfu.core.effective import current, in_force
 from bangfu.core.registry import models
 from bangfu.core.registry.persons import masked_id_number
 from bangfu.core.security import scoping
@@ -146,7 +147,7 @@ class Fallback(Exception):
 
 
 def _active(row: Any) -> Any:
-    return and_(row.valid_from <= TODAY, (row.valid_to.is_(None)) | (row.valid_to >= TODAY))
+    return in_force(row.valid_from, row.valid_to, TODAY, end_inclusive=True)
 
 
 def _current_membership(person: Any, column: Any) -> Any:
@@ -155,8 +156,7 @@ def _current_membership(person: Any, column: Any) -> Any:
         select(getattr(membership, column.key))
         .where(
             membership.person_id == person.id,
-            membership.end_date.is_(None),
-            membership.start_date <= TODAY,
+            current(membership.start_date, membership.end_date, TODAY),
         )
         .correlate(person)
         .order_by(membership.id.desc())
@@ -171,8 +171,7 @@ def _head(household: Any) -> Any:
         select(membership.person_id)
         .where(
             membership.household_id == household.id,
-            membership.end_date.is_(None),
-            membership.start_date <= TODAY,
+            current(membership.start_date, membership.end_date, TODAY),
             membership.relation == models.Relation.HEAD,
         )
         .correlate(household)
@@ -272,7 +271,7 @@ FORMS: dict[str, tuple[type[Any] | None, dict[str, Form]]] = {
                 lambda row, m, args: (
                     m.household_id == row.id
                     if args.get("includeEnded", False)
-                    else and_(m.household_id == row.id, m.end_date.is_(None), m.start_date <= TODAY)
+                    else and_(m.household_id == row.id, current(m.start_date, m.end_date, TODAY))
                 ),
                 lambda m: [m.id],
             ),

@@ -14,6 +14,7 @@ from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from bangfu.core.calendar import age_on
+from bangfu.core.effective import holds
 from bangfu.core.i18n import _
 from bangfu.core.registry import models
 from bangfu.core.registry.persons import masked_id_number
@@ -271,9 +272,7 @@ class PersonCore(Node):
         return then(
             rows,
             lambda rows: [
-                r
-                for r in rows
-                if r.valid_from <= today and (r.valid_to is None or r.valid_to >= today)
+                r for r in rows if holds(r.valid_from, r.valid_to, today, end_inclusive=True)
             ],
         )
 

@@ -8,10 +8,11 @@ from collections import defaultdict
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
 
+from bangfu.core.effective import current as in_force_today
 from bangfu.core.registry.models import (
     CategoryAssignment,
     Household,
@@ -65,7 +66,7 @@ def core_loaders(context: Any) -> dict[str, DataLoader[Any, Any]]:
 
     # Current: not ended, and started (a start after today, written before the rule refused
     # it, is not in force yet). The compiled forms say the same (schema/compiled.py).
-    current = and_(Membership.end_date.is_(None), Membership.start_date <= context.today)
+    current = in_force_today(Membership.start_date, Membership.end_date, context.today)
     return {
         "bottom_line": bottom_line_loader(context),
         "region": DataLoader(by_key(context, Region, Region.code)),

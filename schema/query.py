@@ -7,9 +7,10 @@ import strawberry
 from sqlalchemy import Select, select
 from strawberry.types import Info
 
-from bangfu.core import idnumber
+from bangfu.core import effective, idnumber
 from bangfu.core.bottomline import Indicator
 from bangfu.core.db import path_within
+from bangfu.core.effective import in_force
 from bangfu.core.i18n import _
 from bangfu.core.registry import models
 from bangfu.core.registry.persons import id_number_digest
@@ -98,9 +99,12 @@ def active_category(category: models.Category, info: Info) -> Select[Any]:
     today = info.context.today
     return select(models.CategoryAssignment.person_id).where(
         models.CategoryAssignment.category == category,
-        models.CategoryAssignment.valid_from <= today,
-        (models.CategoryAssignment.valid_to.is_(None))
-        | (models.CategoryAssignment.valid_to >= today),
+        in_force(
+            models.CategoryAssignment.valid_from,
+            models.CategoryAssignment.valid_to,
+            today,
+            end_inclusive=True,
+        ),
     )
 
 
@@ -135,7 +139,11 @@ async def households_statement(info: Info, filter: HouseholdFilter | None) -> Se
     statement = select(models.Household)
     if filter is None:
         return statement
-    current = models.Membership.end_date.is_(None)
+    # A member counts from the membership's start (one starting later, written before future
+    # starts were refused, is not in force yet: bangfu.core.effective).
+    current = effective.current(
+        models.Membership.start_date, models.Membership.end_date, info.context.today
+    )
     if filter.region_code is not None:
         statement = statement.where(
             path_within(

@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from bangfu.core.effective import holds
 from bangfu.core.idnumber import Sex
 from bangfu.core.plugins import PluginInfo
 from bangfu.core.registry import models
@@ -217,8 +218,7 @@ class CategoryAssignment(Node):
     @staticmethod
     @direct
     def active(root: models.CategoryAssignment, info: Info) -> bool:
-        today = info.context.today
-        return root.valid_from <= today and (root.valid_to is None or root.valid_to >= today)
+        return holds(root.valid_from, root.valid_to, info.context.today, end_inclusive=True)
 
     @strawberry.field(
         description="The organisation that certified the category (a civil-affairs "

@@ -21,6 +21,7 @@ from bangfu.core.care.event_models import CareEvent, CareResponse
 from bangfu.core.care.events import CareEventKind
 from bangfu.core.care.models import FiveKnown, Pairing
 from bangfu.core.config import DEFAULT_CARE_SLA
+from bangfu.core.effective import in_force
 from bangfu.core.registry.models import (
     Category,
     CategoryAssignment,
@@ -86,8 +87,9 @@ async def _hardship_persons(session: AsyncSession, today: dt.date) -> dict[str, 
     """Living persons holding a category other than dibao today, per county."""
     holders = select(CategoryAssignment.person_id).where(
         CategoryAssignment.category != Category.DIBAO,
-        CategoryAssignment.valid_from <= today,
-        CategoryAssignment.valid_to.is_(None) | (CategoryAssignment.valid_to >= today),
+        in_force(
+            CategoryAssignment.valid_from, CategoryAssignment.valid_to, today, end_inclusive=True
+        ),
     )
     found = await session.execute(
         select(Person.id, Person.area_path)

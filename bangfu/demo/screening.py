@@ -26,6 +26,7 @@ from bangfu.core.care.screening_models import (
     ScreeningTarget,
     ScreeningVisit,
 )
+from bangfu.core.effective import current, in_force
 from bangfu.core.registry.models import (
     Category,
     CategoryAssignment,
@@ -140,13 +141,13 @@ async def load_screening_demo(
 async def _hardship_households(session: AsyncSession, on: dt.date) -> set[int]:
     """Households with a current member holding a hardship category on ``on``."""
     holders = select(CategoryAssignment.person_id).where(
-        CategoryAssignment.valid_from <= on,
-        CategoryAssignment.valid_to.is_(None) | (CategoryAssignment.valid_to >= on),
+        in_force(CategoryAssignment.valid_from, CategoryAssignment.valid_to, on, end_inclusive=True)
     )
     return set(
         await session.scalars(
             select(Membership.household_id).where(
-                Membership.end_date.is_(None), Membership.person_id.in_(holders)
+                current(Membership.start_date, Membership.end_date, on),
+                Membership.person_id.in_(holders),
             )
         )
     )

@@ -49,6 +49,7 @@ from bangfu.core.care.plan_models import Measure
 from bangfu.core.care.screening_models import ScreeningCampaign, ScreeningTarget
 from bangfu.core.config import Settings
 from bangfu.core.db import chunks, path_within
+from bangfu.core.effective import in_force
 from bangfu.core.i18n import _
 from bangfu.core.registry.models import Household, Organisation, Person, Region, RegionLevel
 from bangfu.core.security.models import User
@@ -487,8 +488,8 @@ async def _care_timeliness(
     )
     on_deadline = and_(
         Pairing.person_id == CareEvent.person_id,
-        Pairing.start_date <= CareEvent.deadline,
-        or_(Pairing.end_date.is_(None), Pairing.end_date >= CareEvent.deadline),
+        # held on the deadline; on a hand-over day both (the ending one's last day)
+        in_force(Pairing.start_date, Pairing.end_date, CareEvent.deadline, end_inclusive=True),
     )
     rows = await session.execute(
         select(

@@ -37,6 +37,7 @@ from bangfu.core.care.plan_models import Measure
 from bangfu.core.care.screening_models import ScreeningCampaign, ScreeningTarget
 from bangfu.core.config import Settings
 from bangfu.core.db import path_within
+from bangfu.core.effective import in_force
 from bangfu.core.registry.models import Household, Organisation, Person
 from bangfu.core.security.models import User
 
@@ -226,8 +227,7 @@ async def _care_timeliness(
         select(held.id)
         .where(
             held.person_id == CareEvent.person_id,
-            held.start_date <= CareEvent.deadline,
-            or_(held.end_date.is_(None), held.end_date >= CareEvent.deadline),
+            in_force(held.start_date, held.end_date, CareEvent.deadline, end_inclusive=True),
         )
         .order_by(held.start_date.desc(), held.id.desc())
         .limit(1)

@@ -22,7 +22,11 @@ next boundary of the person's own categories (a future row's ``valid_from``, a c
 row's ``valid_to`` + 1; all three findings, since they say who is in hardship on the day),
 for FOOD and EAT_WELL also of the allowances of the household's members, and for
 SOMEONE_IN_CHARGE the person's 18th birthday, a pairing's start or end, and (for a child
-who relies on an adult at home) a household member's 18th birthday. The queries that
+who relies on an adult at home) a household member's 18th birthday. A membership is in
+force from its start (``bangfu.core.effective``): one starting later -- the person's own,
+or another member's of their household, written before future starts were refused --
+does not count yet, and its start is a boundary of FOOD, EAT_WELL and (for a child who
+relies on an adult at home) SOMEONE_IN_CHARGE. The queries that
 load today's rows load the future ones too (rows not yet ended), so the count stays five.
 The dead are judged again only after a write.
 """
@@ -40,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bangfu.core.bottomline import Finding, Indicator, Status, birthday, earliest
 from bangfu.core.calendar import age_on
 from bangfu.core.care.models import Pairing
+from bangfu.core.effective import holds, is_current
 from bangfu.core.registry.models import Category, CategoryAssignment, Membership, Person
 
 ADULT_AGE = 18
@@ -47,7 +52,7 @@ PARENTLESS = {str(Category.ORPHAN), str(Category.DE_FACTO_UNSUPPORTED_CHILD)}
 CORE = "core"
 #: The version of these rules: change it with any change of what they decide, and
 #: ``bangfu bottomline refresh`` judges the stored verdicts again.
-RULES_VERSION = "2"  # 2: valid_until on every finding
+RULES_VERSION = "3"  # 2: valid_until on every finding; 3: memberships starting later
 
 
 def _not_ended(on: dt.date) -> Any:
@@ -92,19 +97,27 @@ async def judge(
         own_change[person_id] = earliest(
             own_change.get(person_id), _boundary(valid_from, valid_to, as_of)
         )
-        if valid_from <= as_of:
+        if holds(valid_from, valid_to, as_of, end_inclusive=True):
             own[person_id].append((str(category), allowance))
 
     # The household's allowances: every current member's, with the member count. Two
-    # plain queries (an aliased self-join would escape the area criteria).
-    household_of: dict[int, int] = {
-        person_id: household_id
-        for person_id, household_id in await session.execute(
-            select(Membership.person_id, Membership.household_id).where(
-                Membership.person_id.in_(ids), Membership.end_date.is_(None)
-            )
+    # plain queries (an aliased self-join would escape the area criteria). They load the
+    # memberships not ended: in force on ``as_of`` (bangfu.core.effective), or starting
+    # later (written before future starts were refused) -- the day the household changes.
+    household_of: dict[int, int] = {}
+    # The next day the person's own household membership starts.
+    membership_change: dict[int, dt.date | None] = {}
+    for person_id, household_id, start in await session.execute(
+        select(Membership.person_id, Membership.household_id, Membership.start_date).where(
+            Membership.person_id.in_(ids), Membership.end_date.is_(None)
         )
-    }
+    ):
+        if is_current(start, None, as_of):
+            household_of[person_id] = household_id
+        else:
+            membership_change[person_id] = earliest(membership_change.get(person_id), start)
+    # The next day a member joins the household.
+    joining: dict[int, dt.date | None] = {}
     members: dict[int, set[int]] = defaultdict(set)
     adults: dict[int, set[int]] = defaultdict(set)
     totals: dict[int, decimal.Decimal] = defaultdict(decimal.Decimal)
@@ -116,6 +129,7 @@ async def judge(
         for (
             household_id,
             member_id,
+            joins,
             born,
             dead,
             allowance,
@@ -125,6 +139,7 @@ async def judge(
             select(
                 Membership.household_id,
                 Membership.person_id,
+                Membership.start_date,
                 Person.birth_date,
                 Person.deceased,
                 CategoryAssignment.monthly_allowance,
@@ -141,6 +156,9 @@ async def judge(
                 Membership.end_date.is_(None),
             )
         ):
+            if not is_current(joins, None, as_of):
+                joining[household_id] = earliest(joining.get(household_id), joins)
+                continue
             members[household_id].add(member_id)
             if not dead:
                 if age_on(born, as_of) >= ADULT_AGE:
@@ -152,7 +170,7 @@ async def judge(
             allowance_change[household_id] = earliest(
                 allowance_change.get(household_id), _boundary(valid_from, valid_to, as_of)
             )
-            if valid_from <= as_of:
+            if holds(valid_from, valid_to, as_of, end_inclusive=True):
                 totals[household_id] += allowance
     household_size = {p: members[h] for p, h in household_of.items()}
     household_total = {p: totals[h] for p, h in household_of.items()}
@@ -167,7 +185,7 @@ async def judge(
             Pairing.end_date.is_(None) | (Pairing.end_date > as_of),
         )
     ):
-        if start <= as_of:
+        if holds(start, end, as_of):
             paired.add(person_id)
         pairing_change[person_id] = earliest(
             pairing_change.get(person_id), start if start > as_of else end
@@ -194,10 +212,17 @@ async def judge(
             continue
         own_until = own_change.get(person.id)
         household = household_of.get(person.id)
+        # The household changes when the person joins one, or another member joins it.
+        household_until = earliest(
+            membership_change.get(person.id),
+            joining.get(household) if household is not None else None,
+        )
         # EAT_WELL names the larger of their own and the household's allowances; FOOD looks
         # at the household only without an allowance of their own.
         eat_until = earliest(
-            own_until, allowance_change.get(household) if household is not None else None
+            own_until,
+            allowance_change.get(household) if household is not None else None,
+            household_until,
         )
         food_until = own_until if any(a for _c, a in categories) else eat_until
         food, eat = _food(person.id, categories, household_total, household_size, eat_well_yuan)
@@ -214,8 +239,11 @@ async def judge(
         until = earliest(own_until, pairing_change.get(person.id))
         if age_on(person.birth_date, as_of) < ADULT_AGE:
             until = earliest(until, birthday(person.birth_date, ADULT_AGE))
+            if person.guardian_id is None and not orphan:
+                # Whether an adult lives at home: another child of the household may come of
+                # age, a member may join.
+                until = earliest(until, household_until)
             if person.guardian_id is None and not orphan and household is not None:
-                # Whether an adult lives at home: another child of the household may come of age.
                 others = coming_of_age.get(household, {})
                 until = earliest(until, *(d for m, d in others.items() if m != person.id))
         findings.append(dataclasses.replace(in_charge, valid_until=until))

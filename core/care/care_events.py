@@ -21,6 +21,7 @@ from bangfu.core.care.event_models import CareEvent, CareResponse
 from bangfu.core.care.events import CareEventKind, CareEventRaised
 from bangfu.core.care.models import Pairing
 from bangfu.core.config import Settings
+from bangfu.core.effective import current
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.i18n import _
 from bangfu.core.registry.models import Person
@@ -158,7 +159,7 @@ class CareEvents(CareService):
                 select(Pairing.id).where(
                     Pairing.person_id == event.person_id,
                     Pairing.official_id == self.actor.id,
-                    Pairing.end_date.is_(None),
+                    current(Pairing.start_date, Pairing.end_date, self.today),
                 )
             )
             if paired is None:
@@ -260,8 +261,7 @@ class CareEvents(CareService):
         return (
             select(Pairing.person_id)
             .where(
-                Pairing.end_date.is_(None),
-                Pairing.start_date <= day,
+                current(Pairing.start_date, Pairing.end_date, day),
                 Pairing.person_id.not_in(raised),
             )
             .order_by(Pairing.person_id)

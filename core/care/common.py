@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bangfu.core.calendar import today
 from bangfu.core.config import Settings
 from bangfu.core.db import flush_or_version_conflict
+from bangfu.core.effective import in_force
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, not_found
 from bangfu.core.i18n import N_, _
 from bangfu.core.registry.models import CategoryAssignment, Organisation, Person, Region
@@ -40,8 +41,7 @@ _RACES = (
 def active_hardship_persons(on: dt.date) -> Select[Any]:
     """Persons holding any hardship category on ``on``."""
     return select(CategoryAssignment.person_id).where(
-        CategoryAssignment.valid_from <= on,
-        CategoryAssignment.valid_to.is_(None) | (CategoryAssignment.valid_to >= on),
+        in_force(CategoryAssignment.valid_from, CategoryAssignment.valid_to, on, end_inclusive=True)
     )
 
 

@@ -16,6 +16,7 @@ from bangfu.core.care.donation_models import Donation, DonationAllocation
 from bangfu.core.care.enums import FundingSource, MeasureStatus, ProblemDomain
 from bangfu.core.care.plan_models import Measure
 from bangfu.core.db import path_within
+from bangfu.core.effective import current, in_force
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.i18n import _
 from bangfu.core.registry.models import Category, CategoryAssignment, Household, Membership, Region
@@ -198,13 +199,16 @@ class Donations(CareService):
         found = await self.session.scalar(
             select(Membership.id).where(
                 Membership.household_id == household_id,
-                Membership.end_date.is_(None),
+                current(Membership.start_date, Membership.end_date, today),
                 Membership.person_id.in_(
                     select(CategoryAssignment.person_id).where(
                         CategoryAssignment.category == category,
-                        CategoryAssignment.valid_from <= today,
-                        CategoryAssignment.valid_to.is_(None)
-                        | (CategoryAssignment.valid_to >= today),
+                        in_force(
+                            CategoryAssignment.valid_from,
+                            CategoryAssignment.valid_to,
+                            today,
+                            end_inclusive=True,
+                        ),
                     )
                 ),
             )

@@ -5,13 +5,13 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from bangfu.core.calendar import today
 from bangfu.core.care.common import CareService, active_hardship_persons
 from bangfu.core.care.enums import FiveKnownItem
 from bangfu.core.care.models import FiveKnown, Pairing
-from bangfu.core.effective import check_start
+from bangfu.core.effective import check_start, current, in_force, period_overlaps
 from bangfu.core.errors import DomainError, ErrorCode, FieldError
 from bangfu.core.i18n import _
 from bangfu.core.registry.models import CategoryAssignment, Person, Region
@@ -31,14 +31,14 @@ class FiveKnownData:
 
 def pairing_holds_on(day: Any) -> ColumnElement[bool]:
     """The pairing held on ``day`` (a date or a column): started, and not ended by then."""
-    return and_(Pairing.start_date <= day, or_(Pairing.end_date.is_(None), Pairing.end_date > day))
+    return in_force(Pairing.start_date, Pairing.end_date, day)
 
 
 def active_pairings() -> Select[Any]:
     """Pairings that hold today: started (a start after today, written before the rule
     refused it, is not in force yet) and not ended; the partial unique index allows one
     per person."""
-    return select(Pairing).where(Pairing.end_date.is_(None), Pairing.start_date <= today())
+    return select(Pairing).where(current(Pairing.start_date, Pairing.end_date, today()))
 
 
 def unpaired_hardship_persons(on: dt.date, categories: Collection[str]) -> Select[Any]:
@@ -52,7 +52,7 @@ def unpaired_hardship_persons(on: dt.date, categories: Collection[str]) -> Selec
         Person.deceased.is_(False),
         Person.id.in_(holders),
         Person.id.not_in(
-            select(Pairing.person_id).where(Pairing.end_date.is_(None), Pairing.start_date <= on)
+            select(Pairing.person_id).where(current(Pairing.start_date, Pairing.end_date, on))
         ),
     )
 
@@ -61,7 +61,7 @@ def officials_with_pairings(more_than: int = 0) -> Select[Any]:
     """Users with more than ``more_than`` active pairings among the persons one may see."""
     paired = (
         select(Pairing.official_id)
-        .where(Pairing.end_date.is_(None))
+        .where(current(Pairing.start_date, Pairing.end_date, today()))
         .group_by(Pairing.official_id)
         .having(func.count(Pairing.id) > more_than)
     )
@@ -135,14 +135,31 @@ class Pairings(CareService):
                 select(Pairing).where(Pairing.person_id == person.id).order_by(Pairing.id)
             )
         )
-        if any(p.end_date is None for p in history):
+        # Periods decide (bangfu.core.effective.overlaps): a pairing from ``start_date`` on
+        # is refused when another of the person's pairings overlaps it. One not ended -- in
+        # force, or starting later (written before the rule) -- is ALREADY_PAIRED; one
+        # ended after ``start_date`` is INVALID_DATE_RANGE. The partial unique index on
+        # unended pairings agrees: two unended pairings always overlap.
+        clashes = [p for p in history if period_overlaps(p.start_date, p.end_date, start_date)]
+        unended = next((p for p in clashes if p.end_date is None), None)
+        if unended is not None and unended.start_date > self.today:
+            raise DomainError.of(
+                "input.personId",
+                _(
+                    "the person has a pairing from {date}, recorded before future starts were "
+                    "refused: end it first (ending it withdraws it)",
+                    date=unended.start_date.isoformat(),
+                ),
+                ErrorCode.ALREADY_PAIRED,
+            )
+        if unended is not None:
             raise DomainError.of(
                 "input.personId",
                 _("the person has an active pairing already: end it first"),
                 ErrorCode.ALREADY_PAIRED,
             )
-        last_end = max((p.end_date for p in history if p.end_date is not None), default=None)
-        if last_end is not None and start_date < last_end:
+        last_end = max((p.end_date for p in clashes if p.end_date is not None), default=None)
+        if last_end is not None:
             raise DomainError.of(
                 "input.startDate",
                 _(
@@ -159,12 +176,17 @@ class Pairings(CareService):
     async def end(self, pairing_id: int, end_date: dt.date | None, reason: str) -> Pairing:
         """End a pairing; it stays as hand-over history."""
         pairing = await self.get(Pairing, pairing_id, "input.id")
-        end_date = end_date or self.today
         if pairing.end_date is not None:
             raise DomainError.of(
                 "input.id", _("the pairing has ended already"), ErrorCode.ALREADY_ENDED
             )
-        self.not_after_today(end_date, "input.endDate")
+        if pairing.start_date > self.today and end_date in (None, pairing.start_date):
+            # Written with a future start before the rule: withdrawn, ended on its start
+            # day, it is never in force and no longer blocks a pairing today.
+            end_date = pairing.start_date
+        else:
+            end_date = end_date or self.today
+            self.not_after_today(end_date, "input.endDate")
         if end_date < pairing.start_date:
             raise DomainError.of(
                 "input.endDate",

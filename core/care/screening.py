@@ -16,6 +16,7 @@ from bangfu.core.care.screening_models import (
     ScreeningVisit,
 )
 from bangfu.core.db import path_within
+from bangfu.core.effective import current
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.i18n import _
 from bangfu.core.registry.models import Household, Membership, Person, Region, RegionLevel
@@ -130,7 +131,7 @@ class Screening(CareService):
         self.session.add(campaign)
         await self.flush()
         members = select(Membership.household_id).where(
-            Membership.end_date.is_(None),
+            current(Membership.start_date, Membership.end_date, self.today),
             Membership.person_id.in_(active_hardship_persons(starts_on)),
         )
         targets = (
@@ -183,7 +184,8 @@ class Screening(CareService):
         members = set(
             await self.session.scalars(
                 select(Membership.person_id).where(
-                    Membership.household_id == household.id, Membership.end_date.is_(None)
+                    Membership.household_id == household.id,
+                    current(Membership.start_date, Membership.end_date, self.today),
                 )
             )
         )

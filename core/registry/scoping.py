@@ -6,7 +6,7 @@ The security layer (``bangfu.core.security.scoping``) turns these declarations i
 
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, column, false, or_, select
+from sqlalchemy import ColumnElement, Select, column, false, select
 from sqlalchemy.orm import Mapped, aliased, declared_attr, mapped_column
 
 from bangfu.core.db import PathString, path_between, path_bounds, path_within
@@ -116,21 +116,25 @@ def _column(cls: Any, name: str) -> Any:
 
 
 def paired_person_ids(official_id: int | None) -> Select[Any]:
-    """Persons paired with ``official_id`` by a pairing that has not ended (R6)."""
+    """Persons paired with ``official_id`` by a pairing in force today (R6)."""
     from bangfu.core.calendar import today
     from bangfu.core.care.models import Pairing
+    from bangfu.core.effective import in_force
 
     return select(Pairing.person_id).where(
         Pairing.official_id == official_id,
-        Pairing.start_date <= today(),
-        or_(Pairing.end_date.is_(None), Pairing.end_date > today()),
+        in_force(Pairing.start_date, Pairing.end_date, today()),
     )
 
 
 def households_of(person_ids: Select[Any]) -> Select[Any]:
-    """Households these persons are current members of."""
+    """Households these persons are current members of (a membership starting after
+    today is not in force yet, :mod:`bangfu.core.effective`)."""
+    from bangfu.core.calendar import today
+    from bangfu.core.effective import current
     from bangfu.core.registry.models import Membership
 
     return select(Membership.household_id).where(
-        Membership.person_id.in_(person_ids), Membership.end_date.is_(None)
+        Membership.person_id.in_(person_ids),
+        current(Membership.start_date, Membership.end_date, today()),
     )

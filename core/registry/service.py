@@ -17,7 +17,7 @@ from bangfu.core import idnumber
 from bangfu.core import phone as phones
 from bangfu.core.calendar import today
 from bangfu.core.db import flush_or_version_conflict
-from bangfu.core.effective import check_start, future_start
+from bangfu.core.effective import check_start, future_start, overlaps
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.i18n import _
 from bangfu.core.registry.models import (
@@ -122,6 +122,9 @@ class Registry:
         return await reachable_organisation(self.session, self.actor, organisation_id, field)
 
     async def current_members(self, household_id: int) -> list[Membership]:
+        """The memberships of the household that have not ended, those starting after today
+        (written before the rule refused it) included: the ones a write may end or
+        change."""
         rows = await self.session.scalars(
             select(Membership)
             .where(Membership.household_id == household_id, Membership.end_date.is_(None))
@@ -130,10 +133,27 @@ class Registry:
         return list(rows.all())
 
     async def current_membership(self, person_id: int) -> Membership | None:
+        """The person's membership that has not ended, whether in force today or starting
+        later (see :meth:`current_members`)."""
         return await self.session.scalar(
             select(Membership).where(
                 Membership.person_id == person_id, Membership.end_date.is_(None)
             )
+        )
+
+    async def overlapping_membership(self, person_id: int, start: dt.date) -> Membership | None:
+        """A membership of the person whose period overlaps one starting on ``start``
+        (:func:`bangfu.core.effective.overlaps`): a person belongs to one household at a
+        time, whether the other membership is in force today, ended after ``start`` or
+        starts later."""
+        return await self.session.scalar(
+            select(Membership)
+            .where(
+                Membership.person_id == person_id,
+                overlaps(Membership.start_date, Membership.end_date, start),
+            )
+            .order_by(Membership.end_date.is_(None).desc(), Membership.id.desc())
+            .limit(1)
         )
 
     # -- persons ---------------------------------------------------------------
@@ -296,7 +316,7 @@ class Registry:
         start = start or today()
         household = Household(region_code=region.code, area_path=region.path, address=address)
         self.session.add(household)
-        persons = await self._members_persons(members, region)
+        persons = await self._members_persons(members, region, start)
         await self.flush()
         for member, person in zip(members, persons, strict=True):
             self.session.add(
@@ -310,14 +330,16 @@ class Registry:
         await self.flush()
         return household
 
-    async def _members_persons(self, members: list[MemberData], region: Region) -> list[Person]:
+    async def _members_persons(
+        self, members: list[MemberData], region: Region, start: dt.date
+    ) -> list[Person]:
         errors: list[FieldError] = []
         persons: list[Person] = []
         seen: dict[str, int] = {}
         for index, member in enumerate(members):
             field = f"input.members.{index}"
             try:
-                person = await self._member_person(member, region, field)
+                person = await self._member_person(member, region, field, start)
             except DomainError as exc:
                 errors += exc.errors
                 continue
@@ -336,7 +358,9 @@ class Registry:
             raise DomainError(*errors)
         return persons
 
-    async def _member_person(self, member: MemberData, region: Region, field: str) -> Person:
+    async def _member_person(
+        self, member: MemberData, region: Region, field: str, start: dt.date
+    ) -> Person:
         if (member.person is None) == (member.person_id is None):
             raise DomainError.of(
                 field, _("give either person (a new person) or personId"), ErrorCode.INVALID_INPUT
@@ -345,14 +369,44 @@ class Registry:
             return await self.create_person(member.person, region, f"{field}.person")
         assert member.person_id is not None
         person = await self.person(member.person_id, f"{field}.personId")
-        if await self.current_membership(person.id) is not None:
-            raise DomainError.of(
-                f"{field}.personId",
-                _("the person belongs to another household: remove them there first"),
-                ErrorCode.ALREADY_IN_A_HOUSEHOLD,
-            )
+        await self._check_no_overlap(person.id, start, f"{field}.personId")
         self.move(person, region)
         return person
+
+    async def _check_no_overlap(self, person_id: int, start: dt.date, field: str) -> None:
+        """A person belongs to one household at a time: a membership starting on ``start``
+        is refused when another of the person's memberships overlaps it (periods, see
+        :func:`bangfu.core.effective.overlaps`). One not ended -- in force today, or
+        starting later (written before the rule) -- is ``ALREADY_IN_A_HOUSEHOLD``; one ended
+        after ``start`` is ``INVALID_DATE_RANGE``. The partial unique index on unended
+        memberships agrees: two unended memberships always overlap."""
+        other = await self.overlapping_membership(person_id, start)
+        if other is None:
+            return
+        if other.end_date is not None:
+            raise DomainError.of(
+                "input.startDate",
+                _(
+                    "the person's previous membership ended on {date}: start on or after it",
+                    date=other.end_date.isoformat(),
+                ),
+                ErrorCode.INVALID_DATE_RANGE,
+            )
+        if other.start_date > today():
+            raise DomainError.of(
+                field,
+                _(
+                    "the person has a membership of another household from {date}, recorded "
+                    "before future starts were refused: end it there first",
+                    date=other.start_date.isoformat(),
+                ),
+                ErrorCode.ALREADY_IN_A_HOUSEHOLD,
+            )
+        raise DomainError.of(
+            field,
+            _("the person belongs to another household: remove them there first"),
+            ErrorCode.ALREADY_IN_A_HOUSEHOLD,
+        )
 
     def move(self, person: Person, region: Region) -> None:
         person.region_code = region.code
@@ -378,13 +432,14 @@ class Registry:
                     _("the person is already a member"),
                     ErrorCode.ALREADY_A_MEMBER,
                 )
-        person = await self._member_person(member, region, "input")
+        start = start or today()
+        person = await self._member_person(member, region, "input", start)
         await self.flush()
         membership = Membership(
             household_id=household.id,
             person_id=person.id,
             relation=member.relation,
-            start_date=start or today(),
+            start_date=start,
         )
         self.session.add(membership)
         household.updated_at = dt.datetime.now(dt.UTC)
@@ -410,7 +465,9 @@ class Registry:
                 _("the head cannot be removed: change the head first"),
                 ErrorCode.HEAD_CANNOT_BE_REMOVED,
             )
-        end = end or today()
+        # A membership starting after today (written before the rule) is withdrawn by
+        # default: ended on its start day, it is never in force.
+        end = end or max(today(), membership.start_date)
         if end < membership.start_date:
             raise DomainError.of(
                 "input.endDate",

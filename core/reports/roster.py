@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.bottomline import BOTTOM_LINE, GOALS, Status
@@ -33,6 +33,7 @@ from bangfu.core.care.event_models import CareEvent
 from bangfu.core.care.models import Pairing
 from bangfu.core.config import Settings
 from bangfu.core.db import path_within
+from bangfu.core.effective import in_force
 from bangfu.core.i18n import N_, _
 from bangfu.core.registry.models import CategoryAssignment, Person, Region
 from bangfu.core.registry.persons import masked_id_number, read_id_number
@@ -215,8 +216,12 @@ async def _page_details(
             CategoryAssignment.monthly_allowance,
         ).where(
             CategoryAssignment.person_id.in_(ids),
-            CategoryAssignment.valid_from <= as_of,
-            or_(CategoryAssignment.valid_to.is_(None), CategoryAssignment.valid_to >= as_of),
+            in_force(
+                CategoryAssignment.valid_from,
+                CategoryAssignment.valid_to,
+                as_of,
+                end_inclusive=True,
+            ),
         )
     ):
         categories[person_id].append(str(category))
@@ -229,7 +234,9 @@ async def _page_details(
         for person_id, name in await session.execute(
             select(Pairing.person_id, User.display_name)
             .join(User, User.id == Pairing.official_id)
-            .where(Pairing.person_id.in_(ids), Pairing.end_date.is_(None))
+            .where(
+                Pairing.person_id.in_(ids), in_force(Pairing.start_date, Pairing.end_date, as_of)
+            )
         )
     }
     open_events = {

@@ -879,7 +879,8 @@ class _Chunk:
             return False
         if current is not None:
             # A relation corrected (never to or from HEAD: checked before): history kept.
-            current.end_date = self.job.today
+            # (on its start day if it starts later: written before the rule, never in force)
+            current.end_date = max(self.job.today, current.start_date)
             current.end_reason = "relation corrected by a roster import"
             self.report.count("memberships", Change.UPDATED)
             self.job.require(self.report, row, REGISTRY_WRITE, "change the person's relation")

@@ -12,10 +12,11 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.calendar import age_on
+from bangfu.core.effective import in_force
 from bangfu.core.registry.models import CategoryAssignment, Organisation
 from bangfu.plugins.education.models import (
     AidKind,
@@ -76,8 +77,12 @@ async def add_demo_data(
         (
             await session.scalars(
                 select(CategoryAssignment.person_id).where(
-                    CategoryAssignment.valid_from <= day,
-                    or_(CategoryAssignment.valid_to.is_(None), CategoryAssignment.valid_to >= day),
+                    in_force(
+                        CategoryAssignment.valid_from,
+                        CategoryAssignment.valid_to,
+                        day,
+                        end_inclusive=True,
+                    ),
                 )
             )
         ).all()

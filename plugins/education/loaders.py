@@ -8,6 +8,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from bangfu.core.effective import current
 from bangfu.plugin import by_key, grouped
 from bangfu.plugins.education.models import EducationAid, Enrolment
 from bangfu.plugins.education.rules import school_year
@@ -21,7 +22,12 @@ def add_loaders(context: Any) -> None:
     """Add the plugin's loaders (keyed by person ID) to ``context.loaders``."""
     first_day, last_day = school_year(context.today)
     context.loaders[CURRENT_ENROLMENT] = DataLoader(
-        by_key(context, Enrolment, Enrolment.person_id, Enrolment.end_date.is_(None))
+        by_key(
+            context,
+            Enrolment,
+            Enrolment.person_id,
+            current(Enrolment.start_date, Enrolment.end_date, context.today),
+        )
     )
     context.loaders[ENROLMENTS] = DataLoader(
         grouped(

@@ -9,9 +9,10 @@ applies to every statement through the ORM, so neither query filters by area its
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from strawberry.types import Info
 
+from bangfu.core.effective import current, in_force
 from bangfu.core.i18n import _
 from bangfu.plugin import (
     NARROWS,
@@ -125,7 +126,9 @@ async def enrolments_statement(info: Info, filter: EducationEnrolmentFilter | No
         )
     if filter.current is not None:
         statement = statement.where(
-            Enrolment.end_date.is_(None) if filter.current else Enrolment.end_date.is_not(None)
+            current(Enrolment.start_date, Enrolment.end_date, info.context.today)
+            if filter.current
+            else Enrolment.end_date.is_not(None)
         )
     return statement
 
@@ -136,8 +139,7 @@ async def unaccounted_statement(info: Info, region_code: str | None) -> Select[A
     born_after, born_up_to = compulsory_birth_dates(today)
     at_school = select(Enrolment.person_id).where(
         Enrolment.status.in_(AT_SCHOOL),
-        Enrolment.start_date <= today,
-        or_(Enrolment.end_date.is_(None), Enrolment.end_date > today),
+        in_force(Enrolment.start_date, Enrolment.end_date, today),
     )
     statement = select(Person).where(
         Person.birth_date > born_after,

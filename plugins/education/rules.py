@@ -6,6 +6,7 @@ Every day is a day in Asia/Shanghai (``bangfu.core.calendar``); callers pass it 
 import datetime as dt
 
 from bangfu.core.calendar import age_on
+from bangfu.core.effective import holds
 from bangfu.plugins.education.models import AT_SCHOOL, Enrolment
 
 #: 九年义务教育: a child is of compulsory-education age from 6 to 15 years (inclusive).
@@ -52,7 +53,7 @@ def next_school_year(day: dt.date) -> dt.date:
 
 def in_effect(enrolment: Enrolment, day: dt.date) -> bool:
     """Whether the period holds on ``day``: from its start, up to (not on) its end date."""
-    return enrolment.start_date <= day and (enrolment.end_date is None or enrolment.end_date > day)
+    return holds(enrolment.start_date, enrolment.end_date, day)
 
 
 def at_school(enrolment: Enrolment | None) -> bool:

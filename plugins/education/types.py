@@ -16,6 +16,7 @@ from sqlalchemy import BigInteger, String, and_, case, cast, extract, func, lite
 from sqlalchemy.orm import aliased
 from strawberry.types import Info
 
+from bangfu.core.effective import current, in_force, is_current
 from bangfu.plugin import (
     SQL_MONTH_DAY,
     SQL_TODAY,
@@ -166,8 +167,7 @@ def _unaccounted_for(person: Any, sql: Any) -> Any:
         .where(
             period.person_id == person.id,
             period.status.in_(AT_SCHOOL),
-            period.start_date <= today,
-            (period.end_date.is_(None)) | (period.end_date > today),
+            in_force(period.start_date, period.end_date, today),
         )
         .correlate(person)
         .exists()
@@ -240,13 +240,16 @@ class EducationEnrolment(Node):
         return strawberry.ID(to_global_id("EducationEnrolment", root.id))
 
     @strawberry.field(
-        description="Whether this is the child's current period (no end date).",
-        metadata=sql_value(lambda row, sql: sql.boolean(row.end_date.is_(None))),
+        description="Whether this is the child's current period: started (not after "
+        "today) and no end date.",
+        metadata=sql_value(
+            lambda row, sql: sql.boolean(current(row.start_date, row.end_date, SQL_TODAY))
+        ),
     )
     @staticmethod
     @direct
-    def current(root: Enrolment) -> bool:
-        return root.end_date is None
+    def current(root: Enrolment, info: Info) -> bool:
+        return is_current(root.start_date, root.end_date, info.context.today)
 
     @strawberry.field(
         description="The region of the school.",
@@ -333,12 +336,13 @@ class EducationOnPerson:
     person: strawberry.Private[Person]
 
     @strawberry.field(
-        description="The period without an end date, if any.",
+        description="The period without an end date that has started (not after today), if any.",
         metadata=sql_one(
             "EducationEnrolment",
             # At most one: a partial unique index says so.
             lambda person, enrolment: and_(
-                enrolment.person_id == person.id, enrolment.end_date.is_(None)
+                enrolment.person_id == person.id,
+                current(enrolment.start_date, enrolment.end_date, SQL_TODAY),
             ),
         ),
     )

@@ -5,6 +5,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from bangfu.core.effective import current
 from bangfu.plugin import by_key, grouped
 from bangfu.plugins.employment.models import (
     JobPlacement,
@@ -22,7 +23,7 @@ def employment_loaders(context: Any) -> dict[str, DataLoader[Any, Any]]:
                 context,
                 WorkStatusRecord,
                 WorkStatusRecord.person_id,
-                WorkStatusRecord.until.is_(None),
+                current(WorkStatusRecord.since, WorkStatusRecord.until, context.today),
             )
         ),
         "employment_status_history": DataLoader(

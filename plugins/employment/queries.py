@@ -6,6 +6,7 @@ import strawberry
 from sqlalchemy import Select, select
 from strawberry.types import Info
 
+from bangfu.core.effective import current
 from bangfu.core.i18n import _
 from bangfu.plugin import (
     SCANS,
@@ -31,7 +32,8 @@ async def job_seekers_statement(info: Info, region_code: str | None) -> Select[A
     One SQL statement (a semi-join), never a loop over rows; area scoping applies to it.
     """
     seeking = select(WorkStatusRecord.person_id).where(
-        WorkStatusRecord.until.is_(None), WorkStatusRecord.status == WorkStatus.SEEKING_WORK
+        current(WorkStatusRecord.since, WorkStatusRecord.until, info.context.today),
+        WorkStatusRecord.status == WorkStatus.SEEKING_WORK,
     )
     statement = select(Person).where(Person.id.in_(seeking), Person.deceased.is_(False))
     if region_code is not None:

@@ -11,10 +11,11 @@ import decimal
 from typing import Any
 
 import strawberry
-from sqlalchemy import and_, inspect, or_, select
+from sqlalchemy import and_, inspect, select
 from sqlalchemy.orm import aliased
 from strawberry.types import Info
 
+from bangfu.core.effective import current, holds, in_force
 from bangfu.plugin import (
     SQL_TODAY,
     Error,
@@ -258,7 +259,7 @@ class EmploymentWelfarePost(Node):
 def _under_way(rows: list[Any], day: dt.date) -> Any:
     """The row whose period covers ``day`` (records of one kind do not overlap)."""
     return next(
-        (r for r in rows if r.start_date <= day and (r.end_date is None or r.end_date >= day)),
+        (r for r in rows if holds(r.start_date, r.end_date, day, end_inclusive=True)),
         None,
     )
 
@@ -276,8 +277,7 @@ def _under_way_sql(person: Any, row: Any) -> Any:
         select(other.id)
         .where(
             other.person_id == person.id,
-            other.start_date <= SQL_TODAY,
-            or_(other.end_date.is_(None), other.end_date >= SQL_TODAY),
+            in_force(other.start_date, other.end_date, SQL_TODAY, end_inclusive=True),
         )
         .correlate(person)
         .order_by(*_latest_first(other))
@@ -297,10 +297,12 @@ class EmploymentOnPerson:
     person_id: strawberry.Private[int]
 
     @strawberry.field(
-        description="The status without an end, if any.",
+        description="The status without an end that has started (not after today), if any.",
         metadata=sql_one(
             "EmploymentStatus",
-            lambda person, status: and_(status.person_id == person.id, status.until.is_(None)),
+            lambda person, status: and_(
+                status.person_id == person.id, current(status.since, status.until, SQL_TODAY)
+            ),
         ),
     )
     @staticmethod

@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bangfu.core.effective import is_current
 from bangfu.plugin import Finding, Indicator, Membership, Status
 from bangfu.plugins.housing.models import (
     ACTIVE_RENOVATION,
@@ -65,15 +66,34 @@ async def good_home(persons: Sequence[Any], session: AsyncSession, as_of: dt.dat
     person_ids = [p.id for p in persons]
     if not person_ids:
         return []
-    memberships = await session.execute(
-        select(Membership.person_id, Membership.household_id).where(
+    # The memberships not ended: in force on ``as_of`` (bangfu.core.effective), or starting
+    # later (written before future starts were refused): the person has no home of record
+    # until then, and is judged again on that day.
+    household_of: dict[int, int] = {}
+    joins: dict[int, dt.date] = {}
+    for person_id, household_id, start in await session.execute(
+        select(Membership.person_id, Membership.household_id, Membership.start_date).where(
             Membership.person_id.in_(person_ids), Membership.end_date.is_(None)
         )
-    )
-    household_of = {person_id: household_id for person_id, household_id in memberships}
+    ):
+        if is_current(start, None, as_of):
+            household_of[person_id] = household_id
+        else:
+            joins[person_id] = start
+    waiting = [
+        Finding(
+            person_id,
+            Indicator.GOOD_HOME,
+            Status.UNKNOWN,
+            (f"no household of record until {start}",),
+            valid_until=start,
+        )
+        for person_id, start in joins.items()
+        if person_id not in household_of
+    ]
     households = sorted(set(household_of.values()))
     if not households:
-        return []
+        return waiting
 
     # The latest appraisal on as_of, and every later one (each becomes the latest on its day).
     later = SafetyAppraisal.appraised_on > as_of
@@ -135,12 +155,12 @@ async def good_home(persons: Sequence[Any], session: AsyncSession, as_of: dt.dat
         )
         for household_id in households
     }
-    findings = []
+    findings = waiting
     for person_id in person_ids:
-        household_id = household_of.get(person_id)
-        if household_id is None:
+        home = household_of.get(person_id)
+        if home is None:
             continue
-        status, reasons, valid_until = verdicts[household_id]
+        status, reasons, valid_until = verdicts[home]
         if status is Status.UNKNOWN and valid_until is None:
             continue  # undecided, and no dated row will decide it
         findings.append(

@@ -13,12 +13,12 @@ import datetime as dt
 import decimal
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.db import flush_or_version_conflict
-from bangfu.core.effective import future_start
+from bangfu.core.effective import current, future_start, in_force
 from bangfu.core.i18n import _
 from bangfu.core.registry.service import Registry
 from bangfu.plugin import (
@@ -527,15 +527,19 @@ class HousingService:
         """Current, living members holding a hardship category valid today."""
         today = self.today
         active = select(CategoryAssignment.person_id).where(
-            CategoryAssignment.valid_from <= today,
-            or_(CategoryAssignment.valid_to.is_(None), CategoryAssignment.valid_to >= today),
+            in_force(
+                CategoryAssignment.valid_from,
+                CategoryAssignment.valid_to,
+                today,
+                end_inclusive=True,
+            )
         )
         rows = await self.session.scalars(
             select(Membership.person_id)
             .join(Person, Person.id == Membership.person_id)
             .where(
                 Membership.household_id == household_id,
-                Membership.end_date.is_(None),
+                current(Membership.start_date, Membership.end_date, today),
                 Person.deceased.is_(False),
                 Membership.person_id.in_(active),
             )

@@ -15,12 +15,13 @@ person, so the guard is our own, built like core's.
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
+from bangfu.core.effective import in_force
 from bangfu.core.i18n import _
 from bangfu.plugin import Action, Actor, Outcome, Pairing, Role, audit_event, to_global_id
 from bangfu.plugins.medical.models import Hospitalisation
@@ -121,8 +122,7 @@ def active_pairings(context: Any) -> Callable[[Sequence[int]], Coroutine[Any, An
         today = context.today
         statement = select(Pairing).where(
             Pairing.person_id.in_(person_ids),
-            Pairing.start_date <= today,
-            or_(Pairing.end_date.is_(None), Pairing.end_date > today),
+            in_force(Pairing.start_date, Pairing.end_date, today),
         )
         async with context.read() as session:
             rows = (await session.scalars(statement)).all()

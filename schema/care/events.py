@@ -18,6 +18,7 @@ from bangfu.core.care.event_models import CareEvent, CareResponse
 from bangfu.core.care.events import CareEventKind
 from bangfu.core.care.models import Pairing
 from bangfu.core.db import path_within
+from bangfu.core.effective import current
 from bangfu.core.registry.models import Person
 from bangfu.core.security.models import User
 from bangfu.schema.care.common import StaffMember, care_service, key_of, region_path, staff
@@ -185,22 +186,27 @@ async def events_statement(info: Info, filter: "CareEventFilter | None") -> Sele
             CareEvent.person_id.in_(select(Person.id).where(path_within(Person.area_path, path)))
         )
     if filter.paired_with_me:
-        statement = statement.where(CareEvent.person_id.in_(_paired_with(context.actor.id)))
+        statement = statement.where(
+            CareEvent.person_id.in_(_paired_with(context.actor.id, context.today))
+        )
     if filter.responsible_organisation_id is not None:
         organisation = key_of(filter.responsible_organisation_id, "Organisation")
         statement = statement.where(
             CareEvent.person_id.in_(
                 select(Pairing.person_id)
                 .join(User, User.id == Pairing.official_id)
-                .where(Pairing.end_date.is_(None), User.organisation_id == organisation)
+                .where(
+                    current(Pairing.start_date, Pairing.end_date, context.today),
+                    User.organisation_id == organisation,
+                )
             )
         )
     return statement
 
 
-def _paired_with(official_id: int | None) -> Select[Any]:
+def _paired_with(official_id: int | None, today: dt.date) -> Select[Any]:
     return select(Pairing.person_id).where(
-        Pairing.official_id == official_id, Pairing.end_date.is_(None)
+        Pairing.official_id == official_id, current(Pairing.start_date, Pairing.end_date, today)
     )
 
 
@@ -393,7 +399,10 @@ class CareEventQuery:
             .select_from(CareEvent)
             .outerjoin(
                 Pairing,
-                and_(Pairing.person_id == CareEvent.person_id, Pairing.end_date.is_(None)),
+                and_(
+                    Pairing.person_id == CareEvent.person_id,
+                    current(Pairing.start_date, Pairing.end_date, context.today),
+                ),
             )
             .outerjoin(User, User.id == Pairing.official_id)
             .where(due_state_of(context.settings, context.today) == DueState.OVERDUE.value)

@@ -17,6 +17,7 @@ from bangfu.core.care.models import FiveKnown, Pairing
 from bangfu.core.care.plan_models import AssistancePlan, Measure, MeasureProblem
 from bangfu.core.care.plans import is_current_problem
 from bangfu.core.care.screening_models import Problem, ScreeningCampaign, ScreeningVisit
+from bangfu.core.effective import current
 from bangfu.core.security.models import User
 from bangfu.schema.loaders import by_key, grouped
 
@@ -104,11 +105,11 @@ FACTORIES: dict[str, Callable[[Any], Callable[[Any], Any]]] = {
     "care_measures_of_problem": _measures_of_problems,
     "care_pairing": lambda c: by_key(c, Pairing, Pairing.id),
     "care_active_pairing_of_person": lambda c: by_key(
-        c, Pairing, Pairing.person_id, Pairing.end_date.is_(None), Pairing.start_date <= c.today
+        c, Pairing, Pairing.person_id, current(Pairing.start_date, Pairing.end_date, c.today)
     ),
     "care_pairings_of_person": lambda c: grouped(c, Pairing, Pairing.person_id),
     "care_active_pairings_of_official": lambda c: grouped(
-        c, Pairing, Pairing.official_id, Pairing.end_date.is_(None), Pairing.start_date <= c.today
+        c, Pairing, Pairing.official_id, current(Pairing.start_date, Pairing.end_date, c.today)
     ),
     "care_five_knowns": lambda c: grouped(c, FiveKnown, FiveKnown.pairing_id),
     "care_event": lambda c: by_key(c, CareEvent, CareEvent.id),

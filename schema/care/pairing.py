@@ -18,6 +18,7 @@ from bangfu.core.care.pairing import (
     unpaired_hardship_persons,
 )
 from bangfu.core.db import path_within
+from bangfu.core.effective import current, is_current
 from bangfu.core.registry.models import Category, Person
 from bangfu.core.security.masking import SENSITIVE_TEXT
 from bangfu.core.security.models import User
@@ -167,7 +168,7 @@ class PairingType(Node):
     )
     @staticmethod
     def active(root: Pairing, info: Info) -> bool:
-        return root.end_date is None and root.start_date <= info.context.today
+        return is_current(root.start_date, root.end_date, info.context.today)
 
     @strawberry.field(description="The paired person; null when you may not see them.")
     @staticmethod
@@ -288,7 +289,7 @@ class PairingQuery:
         statement = select(Pairing)
         if filter.active_only:
             statement = statement.where(
-                Pairing.end_date.is_(None), Pairing.start_date <= info.context.today
+                current(Pairing.start_date, Pairing.end_date, info.context.today)
             )
         if filter.person_id is not None:
             statement = statement.where(Pairing.person_id == key_of(filter.person_id, "Person"))
