@@ -7,13 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.bottomline import Finding, Indicator, Status, birthday, core_rules, next_birthday
 from bangfu.core.care.models import Pairing
 from bangfu.core.config import PAIRING_CATEGORIES, Settings
-from bangfu.core.registry.models import Category, CategoryAssignment, Organisation, Person
+from bangfu.core.registry.models import (
+    Category,
+    CategoryAssignment,
+    Membership,
+    Organisation,
+    Person,
+)
 from bangfu.core.security import Role
 from bangfu.core.security.models import User
 from bangfu.testing import Harness
@@ -129,7 +135,24 @@ async def test_valid_until_of_each_dependency(harness: Harness) -> None:
     await w.grant(waiting, Category.SPECIAL_HARDSHIP, "800")
     await w.pair(paired, dt.date(2025, 1, 1), day(10))
     await w.pair(waiting, day(5))
-    everyone = [head, child, elder, sibling, later, paired, waiting]
+    # A member with an allowance joins in twenty days (a membership written with a future
+    # start before the rule refused one); the head holds dibao without an allowance.
+    _, (alone, joining) = await harness.household(
+        COUNTY,
+        [
+            ("HEAD", "独居", id_number(dt.date(1960, 1, 1))),
+            ("OTHER", "迁入", id_number(dt.date(1962, 1, 1))),
+        ],
+    )
+    await w.grant(alone, Category.DIBAO, None)
+    await w.grant(joining, Category.DIBAO, "900")
+    async with harness.session() as session, session.begin():
+        # Every household was there before the day judged; the one member joins later.
+        await session.execute(update(Membership).values(start_date=dt.date(2025, 1, 1)))
+        await session.execute(
+            update(Membership).where(Membership.person_id == joining.id).values(start_date=day(20))
+        )
+    everyone = [head, child, elder, sibling, later, paired, waiting, alone]
 
     with harness.count_statements() as counter:
         found = await w.judge(everyone, AS_OF)
@@ -156,6 +179,9 @@ async def test_valid_until_of_each_dependency(harness: Harness) -> None:
     assert until(paired, IN_CHARGE) == day(10)
     assert found[waiting.id, IN_CHARGE].status is Status.AT_RISK
     assert until(waiting, IN_CHARGE) == day(5)
+    # A member joining: the household's allowances count from that day.
+    assert found[alone.id, FOOD].status is Status.AT_RISK
+    assert until(alone, FOOD) == until(alone, EAT_WELL) == day(20)
 
     # The day before each, nothing changes; on the day, something does.
     for person, indicator in [
@@ -167,6 +193,7 @@ async def test_valid_until_of_each_dependency(harness: Harness) -> None:
         (waiting, IN_CHARGE),
         (child, FOOD),
         (child, EAT_WELL),
+        (alone, FOOD),
     ]:
         first = until(person, indicator)
         assert first is not None
