@@ -284,6 +284,8 @@ async def core_affected(rows: Sequence[Any], session: AsyncSession) -> set[int]:
     changed_persons = {r.id for r in rows if isinstance(r, Person) and r.id is not None}
     persons |= changed_persons
     found: set[int] = set()
+    # Memberships not ended, a later start included: a household a person joins later is
+    # judged with them (its verdicts' valid_until names the day they join).
     for chunk in _chunks(persons):
         households = select(Membership.household_id).where(
             Membership.person_id.in_(chunk), Membership.end_date.is_(None)

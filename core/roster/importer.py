@@ -854,6 +854,8 @@ class _Chunk:
         return change
 
     async def _memberships(self, person_ids: list[int]) -> dict[int, Membership]:
+        # Not ended, a later start included: like ALREADY_IN_A_HOUSEHOLD, a membership
+        # recorded from a later day overlaps one from today (bangfu.core.effective.overlaps).
         found: dict[int, Membership] = {}
         for chunk in chunks(sorted(set(person_ids)), _IN_CHUNK):
             rows = await self.session.scalars(
@@ -897,6 +899,8 @@ class _Chunk:
         return True
 
     async def _held_categories(self, person_ids: list[int]) -> dict[int, set[Any]]:
+        # Not ended, a later start included (not "in force"): a category recorded from a
+        # later day is left as it is, not certified a second time over it.
         held: dict[int, set[Any]] = {}
         for chunk in chunks(sorted(set(person_ids)), _IN_CHUNK):
             result = await self.session.execute(

@@ -5,11 +5,17 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bangfu.core.calendar import today
 from bangfu.core.idnumber import make
-from bangfu.core.registry.models import Category, CategoryAssignment, Household, Person
+from bangfu.core.registry.models import (
+    Category,
+    CategoryAssignment,
+    Household,
+    Membership,
+    Person,
+)
 from bangfu.core.security import Role
 from bangfu.plugins.housing.models import (
     DisasterReport,
@@ -64,11 +70,20 @@ async def actors(h: Harness) -> Actors:
 async def household(
     h: Harness, region: str = "141023", members: int = 1
 ) -> tuple[Household, list[Person]]:
+    """A household whose members have lived there since 2000 (memberships count from their
+    start: the tests judge earlier days too)."""
     relations = ["HEAD", "SPOUSE", "CHILD", "PARENT", "CHILD", "GRANDCHILD"]
-    return await h.household(
+    home, persons = await h.household(
         region,
         [(relations[i], f"成员{i}", id_number(region[:6])) for i in range(members)],
     )
+    async with h.session() as session, session.begin():
+        await session.execute(
+            update(Membership)
+            .where(Membership.household_id == home.id)
+            .values(start_date=dt.date(2000, 1, 1))
+        )
+    return home, persons
 
 
 async def appraise(

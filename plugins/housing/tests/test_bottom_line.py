@@ -183,3 +183,26 @@ async def test_good_home_costs_the_same_statements_for_any_page(harness: Harness
         with h.count_statements() as counter:
             await good_home(rows, session, today())
     assert counter.count == 4  # memberships, latest appraisals, renovations, disasters
+
+
+async def test_a_member_joining_later_has_no_home_until_then(harness: Harness) -> None:
+    """A membership written with a future start before such starts were refused: the
+    person has no home of record (UNKNOWN) until that day, and the finding says when it
+    changes; from that day the household's verdict is theirs."""
+    from sqlalchemy import update
+
+    from bangfu.core.registry.models import Membership
+
+    h = harness
+    home, (head, joining) = await household(h, members=2)
+    await appraise(h, home, SafetyGrade.B, 40)
+    later = today() + dt.timedelta(days=30)
+    async with h.session() as session, session.begin():
+        await session.execute(
+            update(Membership).where(Membership.person_id == joining.id).values(start_date=later)
+        )
+    now = await judge(h, [head, joining], today())
+    assert now[head.id].status is Status.OK
+    assert (now[joining.id].status, now[joining.id].valid_until) == (Status.UNKNOWN, later)
+    then = await judge(h, [head, joining], later)
+    assert then[joining.id].status is Status.OK
