@@ -10,7 +10,6 @@ from typing import Annotated
 import strawberry
 
 from bangfu.core.calendar import today
-from bangfu.core.i18n import _
 from bangfu.core.registry import eligibility, models
 
 
@@ -78,7 +77,7 @@ def category_rule_set(rule_set: eligibility.RuleSet) -> CategoryRuleSet:
             CategoryRule(
                 code=rule.code,
                 category=rule.category,
-                description=_(rule.description),
+                description=rule.describe(),
                 checked=rule.test is not None,
                 citation=PolicyCitation(
                     title=rule.citation.title,
@@ -89,9 +88,7 @@ def category_rule_set(rule_set: eligibility.RuleSet) -> CategoryRuleSet:
             for rule in rule_set.rules
         ],
         certifiers=[
-            CategoryCertifier(
-                category=category, certified_by=_(eligibility.FUNCTION_NAMES[function])
-            )
+            CategoryCertifier(category=category, certified_by=eligibility.body_name(function))
             for category, function in rule_set.certifiers.items()
         ],
     )

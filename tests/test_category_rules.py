@@ -484,3 +484,82 @@ async def test_check_categories_lists_what_todays_rules_refuse(
     assert "--region: unknown region code '999999'" in capsys.readouterr().err
     # It changed nothing.
     assert await snapshot(world.h) == before
+
+
+# -- the roster import applies the same rules ---------------------------------------
+
+
+async def test_a_roster_applies_the_rules_and_the_competent_bodies(world: World) -> None:
+    from tests.roster_files import XLSX, household, workbook
+
+    h = world.h
+    head, child = id_number(dt.date(1950, 4, 1)), id_number(TODAY.replace(year=TODAY.year - 6))
+    rows = household(
+        XIANGFEN_VILLAGE, (head, "王建国"), (child, "王小明", "孙子女"), categories="孤儿"
+    )
+    before = await count(h)
+    response = await h.client.post(
+        "/import/roster",
+        content=workbook(rows),
+        headers={"Content-Type": XLSX, "Authorization": f"Bearer {world.xiangfen}"},
+    )
+    report = response.json()
+    assert not report["committed"]
+    [problem] = report["problems"]
+    assert (problem["row"], problem["column"]) == (2, "categories")
+    assert "ORPHAN_UNDER_18" in problem["reason"] and "国办发〔2010〕54号" in problem["reason"]
+    assert await count(h) == before
+
+    rows[0][6] = "困难优抚安置对象、特困人员"
+    rows[1][6] = "孤儿"
+    response = await h.client.post(
+        "/import/roster",
+        content=workbook(rows),
+        headers={"Content-Type": XLSX, "Authorization": f"Bearer {world.xiangfen}"},
+    )
+    report = response.json()
+    assert report["committed"] and report["problems"] == [], report
+    async with h.session() as session:
+        certified = dict(
+            (
+                await session.execute(
+                    select(CategoryAssignment.category, Organisation.code).join(
+                        Organisation,
+                        Organisation.id == CategoryAssignment.certifying_organisation_id,
+                    )
+                )
+            ).all()
+        )
+    assert certified == {
+        Category.ENTITLED_GROUP: "141000-veterans-affairs",
+        Category.SPECIAL_HARDSHIP: "141023-civil-affairs",
+        Category.ORPHAN: "141023-civil-affairs",
+    }
+
+
+async def test_the_demo_holds_only_assignments_the_rules_allow(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo (and so the bench data, which is the demo at scale) passes the check."""
+    from bangfu.cli import load_demo
+
+    assert await load_demo(harness.settings, harness.host, households=150, seed=11)
+    capsys.readouterr()
+    args = argparse.Namespace(check_command="categories", region=None)
+    assert await check_cli.run(args, harness.settings) == 0, capsys.readouterr().out
+    async with harness.session() as session:
+        entitled = set(
+            (
+                await session.scalars(
+                    select(Organisation.code)
+                    .join(
+                        CategoryAssignment,
+                        CategoryAssignment.certifying_organisation_id == Organisation.id,
+                    )
+                    .where(CategoryAssignment.category == Category.ENTITLED_GROUP)
+                )
+            ).all()
+        )
+        versions = set((await session.scalars(select(CategoryAssignment.rule_version))).all())
+    assert entitled == {"141000-veterans-affairs"}
+    assert versions <= set(eligibility.VERSIONS)

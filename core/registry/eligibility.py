@@ -87,6 +87,11 @@ class Rule:
     #: An upper age limit: holds on the last day in force up to today as well.
     while_in_force: bool = False
 
+    def describe(self) -> str:
+        """The description in the current language."""
+        description = self.description
+        return _(description)
+
     def holds(self, facts: Facts, valid_from: dt.date, last_day: dt.date) -> bool:
         if self.test is None:
             return True
@@ -111,6 +116,13 @@ FUNCTION_NAMES: Mapping[Function, str] = {
         "the veterans-affairs bureau (退役军人事务局) of the person's county or of the city"
     ),
 }
+
+
+def body_name(function: Function) -> str:
+    """The competent body of ``function``, in the current language."""
+    name = FUNCTION_NAMES[function]
+    return _(name)
+
 
 #: The kinds of organisation that may certify at all: an allow-list, so that a kind added
 #: later (a township, a village committee, a mass organisation) never certifies.
@@ -398,7 +410,7 @@ def broken_rule_message(category: Category, rule: Rule) -> str:
         "not eligible for {category}: rule {rule} ({description}); see {citation}",
         category=category.value,
         rule=rule.code,
-        description=_(rule.description),
+        description=rule.describe(),
         citation=rule.citation.title,
     )
 
@@ -430,7 +442,7 @@ def competence_problem(
             "{organisation} does not certify {category}: only {body} does",
             organisation=organisation.name,
             category=category.value,
-            body=_(FUNCTION_NAMES[needed]),
+            body=body_name(needed),
         )
     if certifier.region_level not in CERTIFYING_LEVELS or not person_area_path.startswith(
         certifier.region_path

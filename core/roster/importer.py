@@ -1006,7 +1006,7 @@ class _Chunk:
                     _(
                         "no {body} is registered to certify {category}: ask the administrator "
                         "to register it",
-                        body=_(eligibility.FUNCTION_NAMES[function]),
+                        body=eligibility.body_name(function),
                         category=category.value,
                     ),
                     ErrorCode.UNKNOWN_ORGANISATION,
