@@ -14,6 +14,7 @@ from pathlib import Path
 from bangfu import (
     accounts_cli,
     bottomline_cli,
+    check_cli,
     documents_cli,
     explain_cli,
     jobs_cli,
@@ -115,6 +116,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     report_cli.add_commands(commands)  # bangfu report roster|assessment
     jobs_cli.add_commands(commands)  # bangfu worker, bangfu jobs runs|list|enqueue
     bottomline_cli.add_commands(commands)  # bangfu bottomline rebuild|check|refresh
+    check_cli.add_commands(commands)  # bangfu check categories
     audit = commands.add_parser("audit", help=_("audit trail commands"))
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help=_("check the hash chain of the audit trail"))
@@ -152,6 +154,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
             return jobs_cli.run(args, Settings())
         if args.command == "bottomline":
             return asyncio.run(bottomline_cli.run(args, Settings(), load_host()))
+        if args.command == "check":
+            return asyncio.run(check_cli.run(args, Settings()))
         if args.command == "explain":
             return explain_cli.run(args, Settings(), load_host())
         if args.command == "report":

@@ -57,6 +57,10 @@ class ErrorCode(enum.StrEnum):
     ALREADY_PAIRED = "ALREADY_PAIRED"
     DONATION_EXCEEDED = "DONATION_EXCEEDED"
     DONATION_RESTRICTED = "DONATION_RESTRICTED"
+    # The categories' rules (core/registry/eligibility.py).
+    NOT_ELIGIBLE = "NOT_ELIGIBLE"  # the person breaks a rule of the category's rule set
+    NOT_COMPETENT = "NOT_COMPETENT"  # the certifying body is of the wrong kind or area
+    INVALID_RULE_VERSION = "INVALID_RULE_VERSION"  # unknown, or not in force on validFrom
 
 
 @dataclasses.dataclass(frozen=True)

@@ -72,6 +72,12 @@ CORE_CODE_MEANINGS = {
     "DONATION_EXCEEDED": "The allocation is larger than what remains of the donation.",
     "DONATION_RESTRICTED": "The donation's restrictions (region, category, domain) do not "
     "allow the allocation, or the measure is cancelled or not funded by social donations.",
+    "NOT_ELIGIBLE": "The person breaks a rule of the category in the rule set in force on "
+    "validFrom (`categoryRules`); the message names the rule and its policy.",
+    "NOT_COMPETENT": "The certifying organisation may not certify the category: the wrong kind "
+    "of body, or a body of another county.",
+    "INVALID_RULE_VERSION": "A ruleVersion that is unknown or not the version in force on "
+    "validFrom.",
 }
 if set(CORE_CODE_MEANINGS) != {code.name for code in ErrorCode}:
     raise ValueError("CORE_CODE_MEANINGS must describe exactly core's ErrorCode members")

@@ -192,7 +192,9 @@ class CategoryAssignInput:
     )
     rule_version: str | None = strawberry.field(
         default=None,
-        description='The version of the qualifying rules applied ("2020" when omitted).',
+        description="The version of the category rules applied (`categoryRules`): omitted, "
+        "the version in force on validFrom; given, it must be that version "
+        "(INVALID_RULE_VERSION otherwise).",
     )
 
 

@@ -1,6 +1,7 @@
 """The core ``Query`` root: Relay node lookup, persons, households, regions, plugins."""
 
 import asyncio
+import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
@@ -14,6 +15,7 @@ from bangfu.core.effective import in_force
 from bangfu.core.i18n import _
 from bangfu.core.registry import models
 from bangfu.core.registry.persons import id_number_digest
+from bangfu.schema import category_rules as category_rules_module
 from bangfu.schema.access import public
 from bangfu.schema.bottomline import at_risk_connection
 from bangfu.schema.composed import (
@@ -343,6 +345,17 @@ class CoreQuery:
             statement = statement.where(models.Organisation.region_code == region_code)
         async with info.context.read() as session:
             return list((await session.scalars(statement)).all())
+
+    @strawberry.field(
+        description="The hardship categories' rules in force on a day: who may hold each "
+        "category (with the policy each rule comes from) and which body certifies it; "
+        "`categoryAssign` refuses what they do not allow.",
+        extensions=requires("registry:read"),
+    )
+    def category_rules(
+        self, on: Annotated[dt.date | None, category_rules_module.ON] = None
+    ) -> category_rules_module.CategoryRuleSet:
+        return category_rules_module.category_rules(on)
 
     @strawberry.field(
         description="Where and how to import rosters from Excel or CSV.",

@@ -200,7 +200,10 @@ class CategoryAssignment(Node):
         description="What the certifying organisation relied on (a decision number, a "
         "document); free text, null when none was recorded."
     )
-    rule_version: str = strawberry.field(description="The rule version that qualified it.")
+    rule_version: str = strawberry.field(
+        description="The version of the category rules that qualified it (`categoryRules`); "
+        "records written before the rules were versioned say 2020."
+    )
     monthly_allowance: decimal.Decimal | None = strawberry.field(
         description="Monthly allowance in yuan, for dibao and special hardship."
     )

@@ -162,7 +162,7 @@ async def test_category_assign_refuses_a_future_valid_from(world: World) -> None
 
     assign = {
         "personId": f.person_gids[0],
-        "category": "SPECIAL_HARDSHIP",
+        "category": "DIBAO",
         "certifyingOrganisationId": to_global_id("Organisation", certifier),
     }
     before = await count(world.h, CategoryAssignment)

@@ -197,7 +197,9 @@ async def _pairing(w: Writers) -> dict[str, Any]:
 #: Every input field that names an organisation or a user, with its case.
 CASES = (
     Case("assistanceMeasureAdd", "responsibleOrganisationId", "Organisation", "civil", Measure, _measure),
-    Case("categoryAssign", "certifyingOrganisationId", "Organisation", "civil", CategoryAssignment, _category),
+    # Another county's civil-affairs bureau is within the administrator's reach but not
+    # competent for the person (NOT_COMPETENT, tests/test_category_rules.py).
+    Case("categoryAssign", "certifyingOrganisationId", "Organisation", "civil", CategoryAssignment, _category, admin_reaches_other=False),
     Case("screeningVisitRecord", "organisationId", "Organisation", "civil", ScreeningVisit, _visit),
     Case("educationAidGrant", "grantingOrganisationId", "Organisation", "education", EducationAid, _aid),
     Case("housingAppraisalRecord", "appraisingOrganisationId", "Organisation", "housing", SafetyAppraisal, _appraisal),

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.db import Base
 from bangfu.core.idnumber import IdNumber, Sex, make, parse
+from bangfu.core.registry import eligibility
+from bangfu.core.registry.eligibility import veterans_affairs_code
 from bangfu.core.registry.models import (
     Category,
     CategoryAssignment,
@@ -508,11 +510,16 @@ async def load_demo(
 
     await ensure_reference_data(session)
     regions = await _ensure_demo_regions(session)
+    # The competent bodies (core/registry/eligibility.py): the county's civil-affairs
+    # bureau, and the city's veterans-affairs bureau for the entitled groups.
     certifiers = {
-        organisation.region_code: organisation
+        organisation.code: organisation
         for organisation in await session.scalars(
             select(Organisation).where(
-                Organisation.code.in_([civil_affairs_code(code) for code in COUNTY_CODES])
+                Organisation.code.in_(
+                    [civil_affairs_code(code) for code in COUNTY_CODES]
+                    + [veterans_affairs_code(CITY_CODE)]
+                )
             )
         )
     }
@@ -734,6 +741,14 @@ def _support(member: _Member, category: Category) -> Decimal | None:
     return Decimal(side.randrange(bounds[0], bounds[1] + 1, 10)).quantize(Decimal("0.01"))
 
 
+def _birthday(born: dt.date, years: int) -> dt.date:
+    """The day ``born`` turns ``years`` (周岁); 29 February turns on 1 March."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return dt.date(born.year + years, 3, 1)
+
+
 def _guardian(member: _Member, head_id: int) -> int | None:
     """Orphans have a guardian recorded (the head); de-facto unsupported children mostly."""
     if Category.ORPHAN in member.categories:
@@ -759,7 +774,8 @@ def _memberships_and_categories(
     assignments: list[dict[str, Any]] = []
     for plan, household in zip(plans, households, strict=True):
         formed = gen.date_between(dt.date(1995, 1, 1), gen.today - dt.timedelta(days=730))
-        certifier = certifiers[plan.county]
+        civil_affairs = certifiers[civil_affairs_code(plan.county)]
+        veterans_affairs = certifiers[veterans_affairs_code(CITY_CODE)]
         dibao_from = gen.years_ago(1, 6)
         dibao_allowance = gen.allowance(450, 650)
         dibao_to = None
@@ -777,10 +793,15 @@ def _memberships_and_categories(
                     "start_date": max(formed, member.birth),
                 }
             )
-            assignments.extend(
-                _assignment(gen, member, category, certifier, dibao_from, dibao_allowance, dibao_to)
-                for category in member.categories
-            )
+            for category in member.categories:
+                certifier = (
+                    veterans_affairs if category is Category.ENTITLED_GROUP else civil_affairs
+                )
+                row = _assignment(
+                    gen, member, category, certifier, dibao_from, dibao_allowance, dibao_to
+                )
+                if row is not None:
+                    assignments.append(row)
     return memberships, assignments
 
 
@@ -792,7 +813,9 @@ def _assignment(
     dibao_from: dt.date,
     dibao_allowance: Decimal,
     dibao_to: dt.date | None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
+    """The assignment's row, or None when the category rules refuse it however it is
+    dated (core/registry/eligibility.py): the demo holds only eligible assignments."""
     assert member.person is not None
     allowance: Decimal | None = None
     valid_to: dt.date | None = None
@@ -810,6 +833,24 @@ def _assignment(
     valid_from = min(max(valid_from, member.birth + dt.timedelta(days=30)), gen.today)
     if valid_to is not None and valid_to < valid_from:
         valid_to = valid_from
+    facts = eligibility.Facts(
+        birth_date=member.birth,
+        disability_category=member.person.disability_category,
+        disability_grade=member.person.disability_grade,
+        in_household=True,
+    )
+
+    def broken(day: dt.date) -> bool:
+        last_day = eligibility.last_day_in_force(day, valid_to, gen.today)
+        return bool(eligibility.rule_set_on(day).broken(category, facts, day, last_day))
+
+    if broken(valid_from):
+        # A person in special hardship by age: certified from the 60th birthday.
+        sixtieth = _birthday(member.birth, 60)
+        if valid_from < sixtieth <= gen.today and (valid_to is None or sixtieth <= valid_to):
+            valid_from = sixtieth
+        if broken(valid_from):
+            return None
     return {
         "person_id": member.person.id,
         "category": category,
@@ -819,4 +860,5 @@ def _assignment(
         "evidence": _EVIDENCE[category],
         "monthly_allowance": allowance,
         "end_reason": end_reason,
+        "rule_version": eligibility.rule_set_on(valid_from).version,
     }

@@ -20,6 +20,7 @@ from bangfu.core.db import flush_or_version_conflict
 from bangfu.core.effective import check_start, future_start, overlaps
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.i18n import _
+from bangfu.core.registry import eligibility
 from bangfu.core.registry.models import (
     Category,
     CategoryAssignment,
@@ -576,10 +577,22 @@ class Registry:
                     ErrorCode.INVALID_AMOUNT,
                 )
             )
+        organisation: Organisation | None = None
         try:
-            await self.organisation(certifying_organisation_id, "input.certifyingOrganisationId")
+            organisation = await self.organisation(
+                certifying_organisation_id, "input.certifyingOrganisationId"
+            )
         except DomainError as exc:
             errors += exc.errors
+        if not errors and (problem := eligibility.rule_version_problem(rule_version, valid_from)):
+            errors.append(FieldError("input.ruleVersion", problem, ErrorCode.INVALID_RULE_VERSION))
+        if errors:
+            raise DomainError(*errors)
+        assert organisation is not None
+        rule_set = eligibility.rule_set_on(valid_from)
+        errors = await self.category_problems(
+            rule_set, person, category, valid_from, valid_to, organisation
+        )
         if errors:
             raise DomainError(*errors)
         overlapping = await self.session.scalar(
@@ -605,11 +618,42 @@ class Registry:
             certifying_organisation_id=certifying_organisation_id,
             evidence=evidence,
             monthly_allowance=monthly_allowance,
-            rule_version=rule_version or "2020",
+            rule_version=rule_set.version,
         )
         self.session.add(assignment)
         await self.flush()
         return assignment
+
+    async def category_problems(
+        self,
+        rule_set: eligibility.RuleSet,
+        person: Person,
+        category: Category,
+        valid_from: dt.date,
+        valid_to: dt.date | None,
+        organisation: Organisation,
+    ) -> list[FieldError]:
+        """NOT_ELIGIBLE for every rule of ``category`` the person breaks, NOT_COMPETENT when
+        ``organisation`` may not certify it (core/registry/eligibility.py)."""
+        facts = await person_facts(self.session, person, valid_from)
+        last_day = eligibility.last_day_in_force(valid_from, valid_to, today())
+        errors = [
+            FieldError(
+                "input.category",
+                eligibility.broken_rule_message(category, rule),
+                ErrorCode.NOT_ELIGIBLE,
+            )
+            for rule in rule_set.broken(category, facts, valid_from, last_day)
+        ]
+        region = await self.session.get(Region, organisation.region_code)
+        assert region is not None
+        certifier = eligibility.Certifier(organisation, region.path, region.level)
+        problem = eligibility.competence_problem(rule_set, category, certifier, person.area_path)
+        if problem is not None:
+            errors.append(
+                FieldError("input.certifyingOrganisationId", problem, ErrorCode.NOT_COMPETENT)
+            )
+        return errors
 
     async def end_category(
         self, assignment_id: int, valid_to: dt.date, reason: str | None
@@ -656,6 +700,26 @@ class Registry:
                     ErrorCode.ALREADY_IN_A_HOUSEHOLD,
                 ) from exc
             raise
+
+
+async def person_facts(
+    session: AsyncSession, person: Person, valid_from: dt.date
+) -> eligibility.Facts:
+    """What the category rules read about ``person`` for an assignment from ``valid_from``."""
+    membership = await session.scalar(
+        select(Membership.id)
+        .where(
+            Membership.person_id == person.id,
+            Membership.end_date.is_(None) | (Membership.end_date >= valid_from),
+        )
+        .limit(1)
+    )
+    return eligibility.Facts(
+        birth_date=person.birth_date,
+        disability_category=person.disability_category,
+        disability_grade=person.disability_grade,
+        in_household=membership is not None,
+    )
 
 
 def _disability_errors(category: int | None, grade: int | None, field: str) -> list[FieldError]:

@@ -38,7 +38,9 @@ from bangfu.core.calendar import today as china_today
 from bangfu.core.db import chunks
 from bangfu.core.errors import DomainError, ErrorCode
 from bangfu.core.i18n import N_, _
+from bangfu.core.registry import eligibility
 from bangfu.core.registry.models import (
+    Category,
     CategoryAssignment,
     Household,
     Membership,
@@ -162,6 +164,13 @@ class _Household:
     rows: list[RosterRow] = dataclasses.field(default_factory=list)
     household_id: int | None = None  # registered already
     region: Region | None = None
+
+
+#: The stable code of a function's bureau in a region (eligibility.function_of).
+_CERTIFIER_CODES: dict[eligibility.Function, Callable[[str], str]] = {
+    eligibility.Function.CIVIL_AFFAIRS: civil_affairs_code,
+    eligibility.Function.VETERANS_AFFAIRS: eligibility.veterans_affairs_code,
+}
 
 
 @dataclasses.dataclass
@@ -561,6 +570,7 @@ class RosterImport:
                         "the file"
                     ),
                 )
+        await self._check_categories(session, rows, existing, report)
         problems, self._outside = await outside.answer(
             session,
             self.actor,
@@ -571,6 +581,61 @@ class RosterImport:
         )
         report.problems += problems
         self.certifiers = await self._certifying_organisations(session, households)
+
+    async def _check_categories(
+        self,
+        session: AsyncSession,
+        rows: list[RosterRow],
+        existing: dict[str, _Existing],
+        report: Report,
+    ) -> None:
+        """The category rules (core/registry/eligibility.py) for every category a row would
+        certify anew: a row that breaks one is refused with the rule and its policy. The
+        row's disability, else the one on record, counts; every row is a household member."""
+        wanted = [r for r in rows if r.categories]
+        known = [existing[r.digest].person_id for r in wanted if r.digest in existing]
+        on_record: dict[int, tuple[int | None, int | None]] = {}
+        held: set[tuple[int, Category]] = set()
+        for chunk in chunks(sorted(set(known)), _IN_CHUNK):
+            result = await session.execute(
+                select(Person.id, Person.disability_category, Person.disability_grade).where(
+                    Person.id.in_(chunk)
+                )
+            )
+            on_record.update({pid: (category, grade) for pid, category, grade in result})
+            current = await session.execute(
+                select(CategoryAssignment.person_id, CategoryAssignment.category).where(
+                    CategoryAssignment.person_id.in_(chunk),
+                    CategoryAssignment.valid_to.is_(None)
+                    | (CategoryAssignment.valid_to >= self.today),
+                )
+            )
+            held |= {(pid, category) for pid, category in current}
+        for row in wanted:
+            found = existing.get(row.digest)
+            disability = row.disability or (
+                on_record.get(found.person_id, (None, None)) if found else (None, None)
+            )
+            facts = eligibility.Facts(
+                birth_date=row.id_number.birth_date,
+                disability_category=disability[0],
+                disability_grade=disability[1],
+                in_household=True,
+            )
+            valid_from = row.category_valid_from or self.today
+            rule_set = eligibility.rule_set_on(valid_from)
+            last_day = eligibility.last_day_in_force(valid_from, None, self.today)
+            for category in row.categories:
+                if found is not None and (found.person_id, category) in held:
+                    continue  # held already: the import leaves it as it is
+                for rule in rule_set.broken(category, facts, valid_from, last_day):
+                    report.problems.append(
+                        Problem(
+                            row.row,
+                            "categories",
+                            eligibility.broken_rule_message(category, rule),
+                        )
+                    )
 
     async def _existing(self, session: AsyncSession, digests: set[str]) -> dict[str, _Existing]:
         found: dict[str, _Existing] = {}
@@ -601,10 +666,13 @@ class RosterImport:
     async def _certifying_organisations(
         self, session: AsyncSession, households: dict[str, _Household]
     ) -> dict[str, int]:
-        """The civil-affairs bureau of each county concerned: it certifies categories."""
-        codes = {civil_affairs_code(CITY_CODE)}
-        codes |= {
-            civil_affairs_code(_county(h.region.path)) for h in households.values() if h.region
+        """The civil-affairs and veterans-affairs bureaus of the city and of each county
+        concerned: the bodies competent to certify categories (eligibility.Function)."""
+        counties = {_county(h.region.path) for h in households.values() if h.region}
+        codes = {
+            code(region)
+            for code in (civil_affairs_code, eligibility.veterans_affairs_code)
+            for region in (CITY_CODE, *counties)
         }
         rows = await session.execute(
             select(Organisation.code, Organisation.id).where(Organisation.code.in_(codes))
@@ -928,26 +996,35 @@ class _Chunk:
                 self.report.count("categories", Change.UNCHANGED)
                 continue
             self.job.require(self.report, row, CATEGORY_WRITE, "certify a hardship category")
+            # The competent body of the person's county, else the city's.
             certifiers = self.job.certifiers
-            organisation = certifiers.get(
-                civil_affairs_code(_county(household.area_path))
-            ) or certifiers.get(civil_affairs_code(CITY_CODE))
+            function = eligibility.rule_set_on(
+                row.category_valid_from or self.job.today
+            ).certifiers[category]
+            code = _CERTIFIER_CODES[function]
+            organisation = certifiers.get(code(_county(household.area_path))) or certifiers.get(
+                code(CITY_CODE)
+            )
             if organisation is None:
                 raise DomainError.of(
                     "categories",
                     _(
-                        "no civil-affairs bureau is registered to certify hardship categories: "
-                        "ask the administrator to register the county's civil-affairs bureau"
+                        "no {body} is registered to certify {category}: ask the administrator "
+                        "to register it",
+                        body=eligibility.body_name(function),
+                        category=category.value,
                     ),
                     ErrorCode.UNKNOWN_ORGANISATION,
                 )
+            valid_from = row.category_valid_from or self.job.today
             batch.add(
                 CategoryAssignment,
                 person_id=person.id,
                 category=category,
-                valid_from=row.category_valid_from or self.job.today,
+                valid_from=valid_from,
                 certifying_organisation_id=organisation,
                 evidence="roster import",
+                rule_version=eligibility.rule_set_on(valid_from).version,
             )
             self.report.count("categories", Change.CREATED)
             changed = True
