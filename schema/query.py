@@ -12,6 +12,7 @@ from bangfu.core.bottomline import Indicator
 from bangfu.core.db import path_within
 from bangfu.core.i18n import _
 from bangfu.core.registry import models
+from bangfu.core.registry.organisations import list_organisations
 from bangfu.core.registry.persons import id_number_digest
 from bangfu.schema.access import public
 from bangfu.schema.bottomline import at_risk_connection
@@ -316,7 +317,8 @@ class CoreQuery:
         return await info.context.loaders["region"].load(code)
 
     @strawberry.field(
-        description="Organisations, optionally of one region.",
+        description="Organisations, optionally of one kind and of one region or below one "
+        "(R1, R7); every filter given applies.",
         extensions=requires("registry:read"),
     )
     async def organisations(
@@ -329,12 +331,29 @@ class CoreQuery:
                 "below it); omitted: all."
             ),
         ] = None,
+        kind: Annotated[
+            models.OrganisationKind | None,
+            strawberry.argument(
+                description="Only organisations of this kind (VILLAGE_PARTY_BRANCH: the "
+                "village Party branches); omitted: every kind."
+            ),
+        ] = None,
+        within_region_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only the organisations serving this region or one below it "
+                "(141023: 襄汾县's own and its townships' and villages'); an unknown code "
+                "lists none; omitted: all."
+            ),
+        ] = None,
     ) -> list[Organisation]:
-        statement = select(models.Organisation).order_by(models.Organisation.id)
-        if region_code is not None:
-            statement = statement.where(models.Organisation.region_code == region_code)
         async with info.context.read() as session:
-            return list((await session.scalars(statement)).all())
+            return await list_organisations(
+                session,
+                kinds=() if kind is None else (models.OrganisationKind(kind),),
+                region_code=region_code,
+                within_code=within_region_code,
+            )
 
     @strawberry.field(
         description="Where and how to import rosters from Excel or CSV.",
