@@ -348,12 +348,13 @@ class CoreQuery:
         ] = None,
     ) -> list[Organisation]:
         async with info.context.read() as session:
-            return await list_organisations(
+            found: list[Any] = await list_organisations(
                 session,
                 kinds=() if kind is None else (models.OrganisationKind(kind),),
                 region_code=region_code,
                 within_code=within_region_code,
             )
+            return found
 
     @strawberry.field(
         description="Where and how to import rosters from Excel or CSV.",

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import bangfu.core.registry.models
 import bangfu.core.security.models  # noqa: F401  (registers the user tables)
-from bangfu.core.db import Base, make_engine, make_sessionmaker
 from bangfu.core.care.screening_models import Problem, ScreeningVisit
+from bangfu.core.db import Base, make_engine, make_sessionmaker
 from bangfu.core.idnumber import parse
 from bangfu.core.registry.models import (
     Category,
@@ -280,9 +280,7 @@ def test_demo_grassroots_workers_have_their_village_and_visits(tmp_path: Path) -
         users = {u.username: u for u in await create_demo_users(session)}
         await load_demo(session, CIPHER, None, households=300, seed=11, today=TODAY)
         village = (
-            await session.scalars(
-                select(Household).where(Household.region_code == "141023100201")
-            )
+            await session.scalars(select(Household).where(Household.region_code == "141023100201"))
         ).all()
         assert len(village) >= 5
         rows = (

@@ -366,7 +366,9 @@ async def test_the_village_worker_screens_and_raises_care_events_in_the_village(
     assert visit["problems"] == [{"domain": "LIVING", "isKey": True, "severity": "HIGH"}]
     assert recorded["household"]["isKeyHousehold"] is True
     # The free text is sensitive (PIPL art. 28): civil affairs reads it, the worker does not.
-    notes = "query($id: ID!) { node(id: $id) { ... on ScreeningVisit { problems { description } } } }"
+    notes = (
+        "query($id: ID!) { node(id: $id) { ... on ScreeningVisit { problems { description } } } }"
+    )
     answer = await world.h.gql(notes, {"id": visit["id"]}, token=world.xiangfen)
     assert answer["data"]["node"]["problems"] == [{"description": "冬季取暖困难"}]
     answer = await world.h.gql(notes, {"id": visit["id"]}, token=village)

@@ -13,6 +13,14 @@ from bangfu.core.errors import DomainError
 from bangfu.core.plugins import CORE_NAME, DemoUser, PluginError, PluginHost
 from bangfu.core.registry.reference import ensure_reference_data
 from bangfu.core.security.actor import Role
+from bangfu.core.security.models import User
+from bangfu.core.security.passwords import hash_password
+from bangfu.core.security.users import (
+    check_grassroots,
+    find_organisation,
+    find_region,
+    parse_roles,
+)
 from bangfu.demo.grassroots import (
     TOWNSHIP_CODE,
     TOWNSHIP_PARTY_COMMITTEE,
@@ -21,14 +29,6 @@ from bangfu.demo.grassroots import (
     VILLAGE_PARTY_BRANCH,
     VILLAGE_USERNAME,
     ensure_demo_grassroots,
-)
-from bangfu.core.security.models import User
-from bangfu.core.security.passwords import hash_password
-from bangfu.core.security.users import (
-    check_grassroots,
-    find_organisation,
-    find_region,
-    parse_roles,
 )
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "DemoUser", "all_demo_users", "create_demo_users"]
