@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from bangfu.core.calendar import today
+from bangfu.core.plugins import PluginHost, get_plugin_manager
 from bangfu.core.registry.models import Category, Organisation, OrganisationKind
 from bangfu.core.security import Role
+from bangfu.core.security.actor import Actor, ActorKind
 from bangfu.core.security.models import AuditEvent
 from tests.helpers import HONGTONG_VILLAGE, XIANGFEN_VILLAGE, World
 from tests.test_care_helpers import family, official, organisation_gid
@@ -498,3 +500,20 @@ async def test_the_grassroots_worker_certifies_nothing_and_changes_no_assistance
         f'{{ assessment(regionCode: "141023", year: {today().year}) {{ year }} }}', token=village
     )
     assert forbidden(answer), answer
+
+
+def test_the_grassroots_worker_holds_the_groundwork_and_nothing_else() -> None:
+    """Every action of core, the care work and the built-in plugins: the role holds the
+    reads every role has, screening visits and care events; no write of assistance, of
+    categories or of a plugin, no sensitive read, no assessment, report or audit."""
+    host = PluginHost(get_plugin_manager())
+    worker = Actor(
+        kind=ActorKind.USER,
+        name="village",
+        id=1,
+        area_path="141000/141023/141023100/141023100201/",
+        roles=frozenset({Role.GRASSROOTS_WORKER}),
+    )
+    granted = {name for name, action in host.actions.items() if action.granted_to(worker)}
+    plugin_reads = {f"{name}:read" for name in host.plugins}
+    assert granted == {"registry:read", "care:read", "screening:visit", "care:raise"} | plugin_reads
