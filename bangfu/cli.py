@@ -18,6 +18,7 @@ from bangfu import (
     documents_cli,
     explain_cli,
     jobs_cli,
+    organisations_cli,
     report_cli,
     roster_cli,
 )
@@ -104,6 +105,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         "--directory", type=Path, default=Path("."), help=_("where to write it (default: here)")
     )
     accounts_cli.add_commands(commands)  # bangfu user ..., bangfu client ...
+    organisations_cli.add_commands(commands)  # bangfu organisation add|list
     documents_cli.add_commands(commands)  # bangfu documents add|list|remove
     roster_cli.add_commands(commands)  # bangfu import roster|template
     care = commands.add_parser("care", help=_("care work commands"))
@@ -140,6 +142,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
             return plugin_new_command(args.name, args.directory)
         if args.command in ("user", "client"):
             return accounts_cli.run(args)
+        if args.command == "organisation":
+            return organisations_cli.run(args)
         if args.command == "documents":
             return documents_cli.run(args)
         if args.command == "import":

@@ -48,6 +48,8 @@ class ErrorCode(enum.StrEnum):
     HEAD_CANNOT_BE_REMOVED = "HEAD_CANNOT_BE_REMOVED"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     UNKNOWN_ORGANISATION = "UNKNOWN_ORGANISATION"
+    DUPLICATE_ORGANISATION = "DUPLICATE_ORGANISATION"  # an organisation's code or name is taken
+    WRONG_REGION_LEVEL = "WRONG_REGION_LEVEL"  # a region of another level than the kind needs
     UNREADABLE_VALUE = "UNREADABLE_VALUE"
     # The care work (core/care).
     NOT_A_TARGET = "NOT_A_TARGET"

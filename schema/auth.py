@@ -66,6 +66,11 @@ RoleType = graphql_enum(
         "league (R8): read only, ID numbers masked, no sensitive or children's data.",
         "SUPERVISOR": "Supervision (R9): read only (no sensitive or children's data), the "
         "audit trail and the assessment.",
+        "GRASSROOTS_WORKER": "A township or village worker (乡镇/村干部, R7) of a township or "
+        "village organisation, scoped to that township or village: records screening visits "
+        "with the problems found and raises care events; reads the registry and the care "
+        "work (ID numbers masked, no sensitive data); certifies nothing, changes no "
+        "assistance.",
         "PARTNER_CLIENT": "A partner organisation's API client: read only; a plugin's fields "
         "only with that plugin's scope. Never a user's role.",
     },

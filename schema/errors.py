@@ -59,6 +59,10 @@ CORE_CODE_MEANINGS = {
     "HEAD_CANNOT_BE_REMOVED": "The head cannot leave the household: change the head first.",
     "INVALID_CREDENTIALS": "`login` failed (the same answer whatever was wrong).",
     "UNKNOWN_ORGANISATION": "An organisation ID that names no organisation.",
+    "DUPLICATE_ORGANISATION": "An organisation's code is taken, or its region has an "
+    "organisation of that name already.",
+    "WRONG_REGION_LEVEL": "A region of another level than needed: a village organisation on "
+    "a township, a grassroots worker in a county.",
     "UNREADABLE_VALUE": "A stored value failed its integrity check (tampered, or another "
     "key); the incident is logged.",
     "NOT_A_TARGET": "The household is not a target of the screening campaign.",

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from bangfu.core.registry import models
+from bangfu.core.registry.organisations import create_organisation
 from bangfu.core.registry.service import MemberData, PersonData, Registry
 from bangfu.schema.composed import HouseholdType, PersonType
 from bangfu.schema.core_types import Membership
@@ -17,7 +18,7 @@ from bangfu.schema.errors import CoreError
 from bangfu.schema.permissions import requires
 from bangfu.schema.relay import decode_id
 from bangfu.schema.transactions import run_mutation
-from bangfu.schema.types import CategoryAssignment
+from bangfu.schema.types import CategoryAssignment, Organisation
 
 T = TypeVar("T")
 
@@ -209,6 +210,39 @@ class CategoryEndInput:
 class CategoryAssignmentPayload:
     category_assignment: CategoryAssignment | None = strawberry.field(
         description="The category assignment as saved; null when the input was refused."
+    )
+    errors: list[CoreError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.input(
+    description="A new township or village organisation (`organisationCreate`, R7): a "
+    "乡镇党委, 乡镇政府, 村党支部 or 村委会."
+)
+class OrganisationCreateInput:
+    name: str = strawberry.field(
+        description="Official name, in Chinese (中共古城镇委员会), at most 200 characters; "
+        "unique within the region."
+    )
+    kind: models.OrganisationKind = strawberry.field(
+        description="TOWNSHIP_PARTY_COMMITTEE or TOWNSHIP_GOVERNMENT on a TOWNSHIP, "
+        "VILLAGE_PARTY_BRANCH or VILLAGE_COMMITTEE on a VILLAGE, GRASSROOTS_PARTY_ORGANISATION "
+        "on either; other kinds are reference data and are refused."
+    )
+    region_code: str = strawberry.field(
+        description="The township (9 digits) or village (12 digits) it serves, inside your "
+        "area; its level must be the kind's (WRONG_REGION_LEVEL)."
+    )
+    code: str | None = strawberry.field(
+        default=None,
+        description="Stable unique code, 2 to 64 letters, digits or . _ -; omitted: the "
+        "region code and the kind (`141023100201-village-party-branch`).",
+    )
+
+
+@strawberry.type(description="The result of `organisationCreate`.")
+class OrganisationPayload:
+    organisation: Organisation | None = strawberry.field(
+        description="The organisation as saved; null when the input was refused."
     )
     errors: list[CoreError] = strawberry.field(description=ERRORS)
 
@@ -424,3 +458,23 @@ class CoreMutation:
             )
 
         return await run_mutation(info, CategoryAssignmentPayload, work, service=registry)
+
+    @strawberry.mutation(
+        description="Create a township or village organisation (R7): a city administrator "
+        "anywhere, a civil-affairs officer in their own area.",
+        extensions=requires("organisation:write"),
+    )
+    async def organisation_create(
+        self, info: Info, input: Annotated[OrganisationCreateInput, INPUT]
+    ) -> OrganisationPayload:
+        async def work(session: AsyncSession) -> Any:
+            return await create_organisation(
+                session,
+                info.context.actor,
+                name=input.name,
+                kind=models.OrganisationKind(input.kind),
+                region_code=input.region_code,
+                code=input.code,
+            )
+
+        return await run_mutation(info, OrganisationPayload, work)

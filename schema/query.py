@@ -14,6 +14,7 @@ from bangfu.core.db import path_within
 from bangfu.core.effective import in_force
 from bangfu.core.i18n import _
 from bangfu.core.registry import models
+from bangfu.core.registry.organisations import list_organisations
 from bangfu.core.registry.persons import id_number_digest
 from bangfu.schema import category_rules as category_rules_module
 from bangfu.schema.access import public
@@ -326,7 +327,8 @@ class CoreQuery:
         return await info.context.loaders["region"].load(code)
 
     @strawberry.field(
-        description="Organisations, optionally of one region.",
+        description="Organisations, optionally of one kind and of one region or below one "
+        "(R1, R7); every filter given applies.",
         extensions=requires("registry:read"),
     )
     async def organisations(
@@ -339,12 +341,30 @@ class CoreQuery:
                 "below it); omitted: all."
             ),
         ] = None,
+        kind: Annotated[
+            models.OrganisationKind | None,
+            strawberry.argument(
+                description="Only organisations of this kind (VILLAGE_PARTY_BRANCH: the "
+                "village Party branches); omitted: every kind."
+            ),
+        ] = None,
+        within_region_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only the organisations serving this region or one below it "
+                "(141023: 襄汾县's own and its townships' and villages'); an unknown code "
+                "lists none; omitted: all."
+            ),
+        ] = None,
     ) -> list[Organisation]:
-        statement = select(models.Organisation).order_by(models.Organisation.id)
-        if region_code is not None:
-            statement = statement.where(models.Organisation.region_code == region_code)
         async with info.context.read() as session:
-            return list((await session.scalars(statement)).all())
+            found: list[Any] = await list_organisations(
+                session,
+                kinds=() if kind is None else (models.OrganisationKind(kind),),
+                region_code=region_code,
+                within_code=within_region_code,
+            )
+            return found
 
     @strawberry.field(
         description="The hardship categories' rules in force on a day: who may hold each "

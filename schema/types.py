@@ -102,7 +102,16 @@ OrganisationKindType = graphql_enum(
         "YOUTH_LEAGUE": "A Communist Youth League committee (共青团), one of the mass "
         "organisations of R8.",
         "GRASSROOTS_PARTY_ORGANISATION": "A grassroots Party organisation (基层党组织) of a "
-        "township or village, which surveys and reports (R7).",
+        "township or village (a 党总支, a community Party committee), which surveys and "
+        "reports (R7); on a TOWNSHIP or a VILLAGE. The specific kinds below are preferred.",
+        "TOWNSHIP_PARTY_COMMITTEE": "A township or street Party committee (乡镇（街道）党委, R7); "
+        "on a TOWNSHIP.",
+        "TOWNSHIP_GOVERNMENT": "A township people's government or street office "
+        "(乡镇人民政府/街道办事处, R7); on a TOWNSHIP.",
+        "VILLAGE_PARTY_BRANCH": "A village or community Party branch (村（社区）党支部, R7); on a "
+        "VILLAGE.",
+        "VILLAGE_COMMITTEE": "A villagers' or residents' committee (村民委员会/居民委员会, R7); "
+        "on a VILLAGE.",
     },
 )
 

@@ -74,10 +74,12 @@ def test_db_upgrade_then_demo(
         "employment",
         "paired",
         "supervisor",
+        "township",
+        "village",
     ):
         assert f"  {username} " in out
     assert asyncio.run(_count(url, schema, Household)) >= 60
-    assert asyncio.run(_count(url, schema, User, User.is_demo.is_(True))) == 9
+    assert asyncio.run(_count(url, schema, User, User.is_demo.is_(True))) == 11
     persons = asyncio.run(_count(url, schema, Person))
 
     assert main(["demo", "--households", "60"]) == 0

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import bangfu.core.registry.models
 import bangfu.core.security.models  # noqa: F401  (registers the user tables)
+from bangfu.core.care.screening_models import Problem, ScreeningVisit
 from bangfu.core.db import Base, make_engine, make_sessionmaker
 from bangfu.core.idnumber import parse
 from bangfu.core.registry.models import (
@@ -21,6 +22,7 @@ from bangfu.core.registry.models import (
     Household,
     Membership,
     Organisation,
+    OrganisationKind,
     Person,
     Region,
     RegionLevel,
@@ -210,11 +212,33 @@ def test_demo_users(tmp_path: Path) -> None:
         second = await create_demo_users(session)
         assert [u.id for u in first] == [u.id for u in second]
         users = (await session.scalars(select(User))).all()
-        assert len(users) == len(DEMO_USERS) == 9
+        assert len(users) == len(DEMO_USERS) == 11
         assert all(u.is_demo for u in users)
         assert len({u.password_hash for u in users}) == 1
         admin = next(u for u in users if u.username == "admin")
         assert admin.roles == ["CITY_ADMINISTRATOR"]
+        # The grassroots workers (R7), with their township's and village's organisations.
+        by_name = {u.username: u for u in users}
+        for username, region, unit in (
+            ("township", "141023100", OrganisationKind.TOWNSHIP_PARTY_COMMITTEE),
+            ("village", "141023100201", OrganisationKind.VILLAGE_PARTY_BRANCH),
+        ):
+            user = by_name[username]
+            assert user.roles == ["GRASSROOTS_WORKER"] and user.region_code == region
+            organisation = await session.get(Organisation, user.organisation_id)
+            assert organisation is not None
+            assert (organisation.kind, organisation.region_code) == (unit, region)
+        kinds = set(
+            await session.scalars(
+                select(Organisation.kind).where(Organisation.region_code.like("141023100%"))
+            )
+        )
+        assert kinds == {
+            OrganisationKind.TOWNSHIP_PARTY_COMMITTEE,
+            OrganisationKind.TOWNSHIP_GOVERNMENT,
+            OrganisationKind.VILLAGE_PARTY_BRANCH,
+            OrganisationKind.VILLAGE_COMMITTEE,
+        }
 
     run(tmp_path, work)
 
@@ -247,3 +271,40 @@ def test_host_receives_households_with_members(tmp_path: Path) -> None:
         relations = [relation for _, relation in household.demo_members]
         assert relations.count(Relation.HEAD) == 1
         assert all(isinstance(person, Person) for person, _ in household.demo_members)
+
+
+def test_demo_grassroots_workers_have_their_village_and_visits(tmp_path: Path) -> None:
+    """R7: 新城村 has households whatever the seed; the visits in 新城镇 are its workers'."""
+
+    async def work(session: AsyncSession) -> None:
+        users = {u.username: u for u in await create_demo_users(session)}
+        await load_demo(session, CIPHER, None, households=300, seed=11, today=TODAY)
+        village = (
+            await session.scalars(select(Household).where(Household.region_code == "141023100201"))
+        ).all()
+        assert len(village) >= 5
+        rows = (
+            await session.execute(
+                select(ScreeningVisit.visitor_id, Organisation.kind, Household.region_code)
+                .join(Household, Household.id == ScreeningVisit.household_id)
+                .join(Organisation, Organisation.id == ScreeningVisit.organisation_id)
+                .where(Household.area_path.like("141000/141023/141023100/%"))
+            )
+        ).all()
+        in_village = [r for r in rows if r.region_code == "141023100201"]
+        assert in_village
+        assert {(r.visitor_id, r.kind) for r in in_village} == {
+            (users["village"].id, OrganisationKind.VILLAGE_PARTY_BRANCH)
+        }
+        assert {(r.visitor_id, r.kind) for r in rows if r.region_code != "141023100201"} <= {
+            (users["township"].id, OrganisationKind.TOWNSHIP_PARTY_COMMITTEE)
+        }
+        problems = await session.scalar(
+            select(func.count())
+            .select_from(Problem)
+            .join(ScreeningVisit, ScreeningVisit.id == Problem.visit_id)
+            .where(ScreeningVisit.visitor_id == users["village"].id)
+        )
+        assert problems  # the problems found on those visits are the village worker's
+
+    run(tmp_path, work)

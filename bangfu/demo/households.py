@@ -46,8 +46,10 @@ from bangfu.core.registry.reference import (
     missing_regions,
 )
 from bangfu.core.security.crypto import FieldCipher
+from bangfu.demo import grassroots
 from bangfu.demo import names as demo_names
 from bangfu.demo.care import load_care_demo
+from bangfu.demo.grassroots import ensure_demo_grassroots
 
 __all__ = ["LEGACY_COUNTY_CODES", "DemoSummary", "demo_regions", "load_demo"]
 
@@ -510,6 +512,7 @@ async def load_demo(
 
     await ensure_reference_data(session)
     regions = await _ensure_demo_regions(session)
+    await ensure_demo_grassroots(session)
     # The competent bodies (core/registry/eligibility.py): the county's civil-affairs
     # bureau, and the city's veterans-affairs bureau for the entitled groups.
     certifiers = {
@@ -559,6 +562,11 @@ def _plan_households(gen: _Generator, regions: dict[str, Region], total: int) ->
         _Plan(kind, county, rng.choice(villages_by_county[county]))
         for kind, county in zip(kinds, counties, strict=True)
     ]
+    # The demo village worker's village has households whatever the seed (R7): the first
+    # of 襄汾县's move there, without a draw (the rest of the data stays the seed's).
+    xiangfen = [plan for plan in plans if plan.county == grassroots.VILLAGE_CODE[:6]]
+    for plan in xiangfen[: grassroots.VILLAGE_HOUSEHOLDS]:
+        plan.village = regions[grassroots.VILLAGE_CODE]
     for plan in plans:
         plan.members = gen.household(plan.kind)
 

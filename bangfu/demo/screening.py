@@ -36,6 +36,7 @@ from bangfu.core.registry.models import (
     Person,
 )
 from bangfu.core.registry.reference import CITY_CODE
+from bangfu.demo import grassroots
 from bangfu.demo.rows import insert_ids, insert_rows
 
 PROBLEMS = {
@@ -93,6 +94,7 @@ async def load_screening_demo(
             select(Organisation).where(Organisation.code.like("%-civil-affairs"))
         )
     }
+    grassroots_visitors = await _grassroots_visitors(session)
     key_persons = set(await session.scalars(select(Person.id).where(Person.is_key_person)))
     hardship = await _hardship_households(session, start)
     targets, visits, problem_rows = [], [], []
@@ -112,13 +114,18 @@ async def load_screening_demo(
         )
         if outcome is None:
             continue
+        visitor_id, organisation_id = None, visitors[household.area_path.split("/")[1]]
+        for prefix, (user_id, unit_id) in grassroots_visitors.items():
+            if household.area_path.startswith(prefix):
+                visitor_id, organisation_id = user_id, unit_id
+                break
         visits.append(
             {
                 "campaign_id": campaign,
                 "household_id": household.id,
                 "visited_on": visited_on,
-                "visitor_id": None,
-                "organisation_id": visitors[household.area_path.split("/")[1]],
+                "visitor_id": visitor_id,
+                "organisation_id": organisation_id,
                 "outcome": outcome,
                 "notes": None,
             }
@@ -136,6 +143,32 @@ async def load_screening_demo(
     plans, measures = await _plans(session, problems, problem_ids, visited, rng, today)
     donations = await _donations(session, measures, rng, today)
     return ScreeningDemo(len(targets), len(visits), plans, len(measures), donations)
+
+
+async def _grassroots_visitors(session: AsyncSession) -> dict[str, tuple[int | None, int]]:
+    """Who visits in the demo township (R7): by region path, most specific first, the demo
+    grassroots worker (None when the demo users were not created) and their organisation.
+    新城村's visits are the village worker's for its Party branch, the rest of 新城镇's the
+    township worker's for its Party committee."""
+    from bangfu.core.registry.models import Region
+    from bangfu.core.security.models import User
+
+    found: dict[str, tuple[int | None, int]] = {}
+    for region_code, username, unit in (
+        (grassroots.VILLAGE_CODE, grassroots.VILLAGE_USERNAME, grassroots.VILLAGE_PARTY_BRANCH),
+        (
+            grassroots.TOWNSHIP_CODE,
+            grassroots.TOWNSHIP_USERNAME,
+            grassroots.TOWNSHIP_PARTY_COMMITTEE,
+        ),
+    ):
+        region = await session.get(Region, region_code)
+        unit_id = await session.scalar(select(Organisation.id).where(Organisation.code == unit))
+        if region is None or unit_id is None:
+            continue
+        user_id = await session.scalar(select(User.id).where(User.username == username))
+        found[region.path] = (user_id, unit_id)
+    return found
 
 
 async def _hardship_households(session: AsyncSession, on: dt.date) -> set[int]:

@@ -1,6 +1,7 @@
-"""Demo logins (``bangfu demo``, ``bangfu serve --demo``): core's nine and the plugins'.
+"""Demo logins (``bangfu demo``, ``bangfu serve --demo``): core's eleven and the plugins'.
 
-Core's users cover each core role in the city and two counties; a plugin adds users for its
+Core's users cover each core role in the city and two counties, and the grassroots
+workers of a township and a village of 襄汾县 (R7); a plugin adds users for its
 own work through ``bangfu_demo_users``. Every demo user has :data:`DEMO_PASSWORD` and
 ``is_demo``: it logs in only in demo mode.
 """
@@ -14,7 +15,21 @@ from bangfu.core.registry.reference import ensure_reference_data
 from bangfu.core.security.actor import Role
 from bangfu.core.security.models import User
 from bangfu.core.security.passwords import hash_password
-from bangfu.core.security.users import find_organisation, find_region, parse_roles
+from bangfu.core.security.users import (
+    check_grassroots,
+    find_organisation,
+    find_region,
+    parse_roles,
+)
+from bangfu.demo.grassroots import (
+    TOWNSHIP_CODE,
+    TOWNSHIP_PARTY_COMMITTEE,
+    TOWNSHIP_USERNAME,
+    VILLAGE_CODE,
+    VILLAGE_PARTY_BRANCH,
+    VILLAGE_USERNAME,
+    ensure_demo_grassroots,
+)
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "DemoUser", "all_demo_users", "create_demo_users"]
 
@@ -46,6 +61,20 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     ),
     DemoUser("paired", "襄汾县包联干部", (Role.PAIRED_OFFICIAL,), "141023-government", "141023"),
     DemoUser("supervisor", "市政府督查员", (Role.SUPERVISOR,), "141000-government", "141000"),
+    DemoUser(
+        TOWNSHIP_USERNAME,
+        "襄汾县新城镇党委干部",
+        (Role.GRASSROOTS_WORKER,),
+        TOWNSHIP_PARTY_COMMITTEE,
+        TOWNSHIP_CODE,
+    ),
+    DemoUser(
+        VILLAGE_USERNAME,
+        "新城镇新城村党支部干部",
+        (Role.GRASSROOTS_WORKER,),
+        VILLAGE_PARTY_BRANCH,
+        VILLAGE_CODE,
+    ),
 )
 
 
@@ -71,7 +100,7 @@ def all_demo_users(host: PluginHost | None = None) -> list[tuple[str, DemoUser]]
 async def create_demo_users(session: AsyncSession, host: PluginHost | None = None) -> list[User]:
     """Create the demo logins (``is_demo``) that do not exist yet; return them all.
 
-    Core's nine come first, then those of ``host``'s plugins (``bangfu_demo_users``). Every
+    Core's eleven come first, then those of ``host``'s plugins (``bangfu_demo_users``). Every
     demo user has the password :data:`DEMO_PASSWORD`. Idempotent; flushes.
 
     :raises PluginError: a plugin's demo user has a user name another demo user has, an
@@ -80,6 +109,7 @@ async def create_demo_users(session: AsyncSession, host: PluginHost | None = Non
     """
     users = all_demo_users(host)
     await ensure_reference_data(session)
+    await ensure_demo_grassroots(session)
     usernames = [user.username for _owner, user in users]
     existing = {
         user.username: user
@@ -106,6 +136,8 @@ async def _new_user(session: AsyncSession, owner: str, spec: DemoUser, password_
             session, spec.region_code or organisation.region_code, organisation
         )
         roles = parse_roles(spec.roles)
+        if Role.GRASSROOTS_WORKER in roles:
+            check_grassroots(organisation, region)
     except DomainError as exc:
         raise PluginError(f"plugin {owner}: demo user {spec.username!r}: {exc}") from None
     return User(

@@ -57,6 +57,26 @@ class OrganisationKind(enum.StrEnum):
     WOMENS_FEDERATION = "WOMENS_FEDERATION"
     YOUTH_LEAGUE = "YOUTH_LEAGUE"
     GRASSROOTS_PARTY_ORGANISATION = "GRASSROOTS_PARTY_ORGANISATION"
+    TOWNSHIP_PARTY_COMMITTEE = "TOWNSHIP_PARTY_COMMITTEE"
+    TOWNSHIP_GOVERNMENT = "TOWNSHIP_GOVERNMENT"
+    VILLAGE_PARTY_BRANCH = "VILLAGE_PARTY_BRANCH"
+    VILLAGE_COMMITTEE = "VILLAGE_COMMITTEE"
+
+
+#: The township and village organisations (R7) and the level of region each kind sits on:
+#: a 乡镇党委 or 乡镇政府 on a TOWNSHIP, a 村党支部 or 村委会 on a VILLAGE. The older
+#: GRASSROOTS_PARTY_ORGANISATION (any 基层党组织: a 党总支, a community Party committee)
+#: sits on either. Only these kinds are created through ``organisationCreate``; the city's
+#: and counties' organisations are reference data.
+GRASSROOTS_LEVELS: dict[OrganisationKind, frozenset[RegionLevel]] = {
+    OrganisationKind.TOWNSHIP_PARTY_COMMITTEE: frozenset({RegionLevel.TOWNSHIP}),
+    OrganisationKind.TOWNSHIP_GOVERNMENT: frozenset({RegionLevel.TOWNSHIP}),
+    OrganisationKind.VILLAGE_PARTY_BRANCH: frozenset({RegionLevel.VILLAGE}),
+    OrganisationKind.VILLAGE_COMMITTEE: frozenset({RegionLevel.VILLAGE}),
+    OrganisationKind.GRASSROOTS_PARTY_ORGANISATION: frozenset(
+        {RegionLevel.TOWNSHIP, RegionLevel.VILLAGE}
+    ),
+}
 
 
 class HukouType(enum.StrEnum):

@@ -46,6 +46,11 @@ CORE_ACTIONS = (
         frozenset({Role.CITY_ADMINISTRATOR, Role.CIVIL_AFFAIRS_OFFICER}),
     ),
     Action(
+        "organisation:write",
+        "Create township and village organisations in one's area (R7)",
+        frozenset({Role.CITY_ADMINISTRATOR, Role.CIVIL_AFFAIRS_OFFICER}),
+    ),
+    Action(
         "category:write",
         "Certify and end hardship categories (R2)",
         frozenset({Role.CITY_ADMINISTRATOR, Role.CIVIL_AFFAIRS_OFFICER}),
@@ -72,8 +77,9 @@ CORE_ACTIONS = (
     Action("screening:write", "Run screening campaigns (R5)", CARE_MANAGERS),
     Action(
         "screening:visit",
-        "Record screening visits: civil-affairs staff down to townships and villages (R7)",
-        CARE_MANAGERS,
+        "Record screening visits and the problems found: civil-affairs staff and the "
+        "grassroots workers of townships and villages (R7)",
+        CARE_MANAGERS | {Role.GRASSROOTS_WORKER},
     ),
     Action(
         "plan:write",
@@ -91,7 +97,8 @@ CORE_ACTIONS = (
     Action(
         "care:raise",
         "Raise a care event (R6)",
-        DUTY_ROLES | {Role.DEPARTMENT_OFFICER, Role.MASS_ORGANISATION_MEMBER},
+        DUTY_ROLES
+        | {Role.DEPARTMENT_OFFICER, Role.MASS_ORGANISATION_MEMBER, Role.GRASSROOTS_WORKER},
     ),
     Action("care:respond", "Answer care events of one's paired persons (R6)", DUTY_ROLES),
     Action("care:respond-any", "Answer any care event in one's area (R6)", CARE_MANAGERS),

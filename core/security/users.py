@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bangfu.core.db import utcnow
 from bangfu.core.errors import DomainError, ErrorCode
 from bangfu.core.i18n import _
-from bangfu.core.registry.models import Organisation, Region
+from bangfu.core.registry.models import GRASSROOTS_LEVELS, Organisation, Region, RegionLevel
 from bangfu.core.registry.reference import CITY_CODE, civil_affairs_code, ensure_reference_data
 from bangfu.core.security.actor import Role
 from bangfu.core.security.models import AccessToken, LoginFailure, User
@@ -112,7 +112,38 @@ async def check_new_user(
         )
     organisation = await find_organisation(session, organisation_code)
     region = await find_region(session, region_code, organisation)
-    return organisation, region, parse_roles(roles)
+    parsed = parse_roles(roles)
+    if Role.GRASSROOTS_WORKER in parsed:
+        check_grassroots(organisation, region)
+    return organisation, region, parsed
+
+
+def check_grassroots(organisation: Organisation, region: Region) -> None:
+    """A grassroots worker (R7) belongs to a township or village organisation and works in
+    a township or village: anything wider would give a village's role a county's reach."""
+    if organisation.kind not in GRASSROOTS_LEVELS:
+        raise _invalid(
+            "organisation",
+            _(
+                "a {role} belongs to a township or village organisation ({kinds}); "
+                "{organisation} is a {kind}",
+                role=Role.GRASSROOTS_WORKER.value,
+                kinds=", ".join(GRASSROOTS_LEVELS),
+                organisation=organisation.code,
+                kind=organisation.kind.value,
+            ),
+        )
+    if region.level not in (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
+        raise _invalid(
+            "region",
+            _(
+                "a {role} works in a township or village; {code} is a {level}",
+                role=Role.GRASSROOTS_WORKER.value,
+                code=region.code,
+                level=region.level.value,
+            ),
+            ErrorCode.WRONG_REGION_LEVEL,
+        )
 
 
 def password_hash(password: str, username: str) -> str:
