@@ -20,6 +20,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bangfu.plugin import Role
+from bangfu.testing import Harness, PluginHost, get_plugin_manager
+
 PASSWORD = "Demo-2026!linfen"
 #: Demo user, organisation, and the organisation's name (core's reference data).
 MEMBERS = {
@@ -162,3 +165,29 @@ def test_the_three_organisations_log_in_and_read_their_befriending(
         everyone = ask(client, MINE, token=admin["token"])
         flagged = {f["organisation"]["name"] for f in everyone["befriendingOpenFlags"]}
         assert flagged == set(MEMBERS.values())
+
+
+def test_bangfu_plugins_switches_befriending_off_and_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BANGFU_PLUGINS", raising=False)  # every installed plugin
+    assert "befriending" in PluginHost(get_plugin_manager()).plugins
+    monkeypatch.setenv("BANGFU_PLUGINS", "education,medical")
+    assert set(PluginHost(get_plugin_manager()).plugins) == {"education", "medical"}
+    monkeypatch.setenv("BANGFU_PLUGINS", "befriending")
+    assert set(PluginHost(get_plugin_manager()).plugins) == {"befriending"}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("enabled", ["education", "education,befriending"])
+async def test_the_api_has_befriending_only_when_enabled(
+    tmp_path: Path, database_url: str | None, enabled: str
+) -> None:
+    async with Harness.start(
+        tmp_path, database_url=database_url, settings={"plugins": enabled}
+    ) as h:
+        token = await h.actor("wf", roles=[Role.MASS_ORGANISATION_MEMBER])
+        answer = await h.gql("{ befriendingRelationships { id } }", token=token)
+        if "befriending" in enabled:
+            assert answer == {"data": {"befriendingRelationships": []}}
+        else:
+            (error,) = answer["errors"]
+            assert "befriendingRelationships" in error["message"]
