@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Bootstrap for a fresh machine with only Python 3.11+.
 
-    python3 dev.py run     # install into .venv, migrate, load demo data, serve GraphiQL and
-                           # run the job worker beside it (bangfu serve --demo --worker)
+    python3 dev.py run     # install into .venv (with the befriending example plugin),
+                           # migrate, load demo data, serve GraphiQL and run the job worker
+                           # beside it (bangfu serve --demo --worker)
     python3 dev.py test    # install into .venv, then lint, type-check and run every test
     python3 dev.py bench   # install with the profilers, then the benchmark (bench/README.md)
     python3 dev.py lock    # refresh requirements.lock from pyproject.toml's ranges
@@ -29,6 +30,9 @@ STAMP = VENV / ".bangfu-installed"
 LOCK = ROOT / "requirements.lock"
 #: The extras the lock covers: everything dev.py may install.
 LOCKED_EXTRAS = "test,bench"
+#: The mass organisations' befriending plugin, a separate package that ``run`` installs
+#: beside Bangfu for the demo (the tests pin the built-ins: conftest.py).
+EXAMPLE = ROOT / "examples" / "bangfu-befriending"
 
 
 def _python_of_lock() -> str:
@@ -69,6 +73,24 @@ def ensure_environment(extras: str = "test") -> None:
             )
             subprocess.run(target, check=True)
         STAMP.write_text(" ".join([wanted, *extras.split(",")]))
+
+
+def ensure_example() -> None:
+    """Install ``examples/bangfu-befriending`` into ``.venv`` (editable, without
+    dependencies: it has none beyond Bangfu), once: the stamp records it with a digest of
+    the example's ``pyproject.toml``, so a change of its entry points installs it again, as
+    does an uninstall (``pip uninstall bangfu-befriending``)."""
+    token = "befriending=" + hashlib.sha256((EXAMPLE / "pyproject.toml").read_bytes()).hexdigest()
+    installed = STAMP.read_text().split() if STAMP.exists() else []
+    probe = "import importlib.metadata as m; m.distribution('bangfu-befriending')"
+    present = subprocess.run([str(BIN / "python"), "-c", probe], capture_output=True)
+    if token in installed[1:] and present.returncode == 0:
+        return
+    print("installing the befriending plugin (examples/bangfu-befriending) ...", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--no-deps", "-e", str(EXAMPLE)], check=True)
+    kept = [word for word in installed if not word.startswith("befriending=")]
+    STAMP.write_text(" ".join([*kept, token]))
 
 
 def lock() -> int:
@@ -148,6 +170,7 @@ def main(argv: list[str]) -> int:
     if argv[0] == "messages":
         return run([str(BIN / "python"), "-m", "bangfu.messages"])
     if argv[0] == "run":
+        ensure_example()
         return run([str(BIN / "bangfu"), "serve", "--demo", "--worker", *argv[1:]])
     for step in (
         [str(BIN / "ruff"), "check", "."],

@@ -333,7 +333,7 @@ def create_app(
     settings (the test harness reuses one across tests); by default it is built here.
     """
     settings = settings or Settings()
-    host = plugins or PluginHost(get_plugin_manager())
+    host = plugins or PluginHost(get_plugin_manager(settings=settings))
     scoping.scoped_models()  # every model declares its scope, or we do not start
     scoping.install()
     logmask.install()

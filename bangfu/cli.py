@@ -28,7 +28,13 @@ from bangfu.core.config import Settings
 from bangfu.core.db import make_engine, make_sessionmaker
 from bangfu.core.hookspecs import HOOK_CONTRACT
 from bangfu.core.i18n import _
-from bangfu.core.plugins import PluginError, PluginHost, builtin_plugin_names, get_plugin_manager
+from bangfu.core.plugins import (
+    PluginError,
+    PluginHost,
+    builtin_plugin_names,
+    get_plugin_manager,
+    installed_plugin_names,
+)
 from bangfu.core.security import SYSTEM
 
 
@@ -356,10 +362,12 @@ def print_demo_logins(host: PluginHost) -> None:
 
     print()
     print(_("Demo logins (password for all: {password}):", password=DEMO_PASSWORD))
-    for _owner, user in all_demo_users(host):
+    users = all_demo_users(host)
+    width = max(12, *(len(user.username) for _owner, user in users))
+    for _owner, user in users:
         roles = ", ".join(user.roles)
         where = user.region_code or user.organisation_code
-        print(f"  {user.username:<12} {roles:<28} {where}  {user.display_name}")
+        print(f"  {user.username:<{width}} {roles:<28} {where}  {user.display_name}")
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -449,6 +457,14 @@ def plugins_command() -> int:
         listed = ", ".join(actions)
         print(" " * 12, _("owners: {owners}; actions: {actions}", owners=owners, actions=listed))
         print(" " * 12, _("supports contract {contract}", contract=info.contract))
+    disabled = sorted(set(installed_plugin_names()) - set(host.plugins))
+    if disabled:
+        print(
+            _(
+                "installed but not enabled (BANGFU_PLUGINS): {names}",
+                names=", ".join(disabled),
+            )
+        )
     return 0
 
 

@@ -42,6 +42,7 @@ def database_url(request: pytest.FixtureRequest) -> str | None:
 
 @pytest.fixture
 async def harness(tmp_path: Path, database_url: str | None) -> AsyncIterator[Harness]:
-    """The app with every installed plugin on a fresh database."""
+    """The app with every enabled plugin (``BANGFU_PLUGINS``; every installed one when
+    unset) on a fresh database."""
     async with Harness.start(tmp_path, database_url=database_url) as h:
         yield h

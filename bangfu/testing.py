@@ -181,7 +181,12 @@ class Harness:
         extra_plugins: Sequence[object] = (),
         settings: dict[str, Any] | None = None,
     ) -> AsyncIterator["Harness"]:
-        """A harness on a new database; PostgreSQL gets a schema dropped at the end."""
+        """A harness on a new database; PostgreSQL gets a schema dropped at the end.
+
+        ``plugins``: True loads the enabled installed plugins (``BANGFU_PLUGINS``, or
+        ``settings={"plugins": ...}``; every installed one when unset), a list of names only
+        those, False none; ``extra_plugins`` are plugin objects defined in a test.
+        """
         schema = None
         reuse = not extra_plugins
         sqlite_file = None
@@ -202,7 +207,9 @@ class Harness:
             # default): settings={"language": "zh"}, or an Accept-Language header.
             **({"language": "en"} | (settings or {})),
         )
-        host = PluginHost(get_plugin_manager(entry_points=plugins, plugins=extra_plugins))
+        host = PluginHost(
+            get_plugin_manager(entry_points=plugins, plugins=extra_plugins, settings=config)
+        )
         template_key = tuple(sorted(host.plugins))
         template = _SQLITE_TEMPLATES.get(template_key) if reuse else None
         if sqlite_file is not None and template is not None:

@@ -116,6 +116,13 @@ class Settings(BaseSettings):
         default=False,
         description="Demo mode (set by `bangfu serve --demo`): demo users may log in.",
     )
+    plugins: str | None = Field(
+        default=None,
+        description="Which installed plugins (entry points of the group bangfu.plugins) are "
+        "enabled, by name, separated by commas (education,medical,befriending): unset enables "
+        "every installed one, an empty value none (core alone). A name that is not installed "
+        "stops the start.",
+    )
     token_ttl_minutes: int = Field(default=8 * 60, ge=1)
     token_idle_minutes: int = Field(default=60, ge=1)
     # Login throttling (bangfu.core.security.auth): growing delays, per account and address.
@@ -474,6 +481,14 @@ class Settings(BaseSettings):
                 _("database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
             )
         return value
+
+    @property
+    def enabled_plugins(self) -> list[str] | None:
+        """The names ``plugins`` enables, sorted and without duplicates; None when unset
+        (every installed plugin)."""
+        if self.plugins is None:
+            return None
+        return sorted({name.strip() for name in self.plugins.split(",") if name.strip()})
 
     @cached_property
     def is_sqlite(self) -> bool:

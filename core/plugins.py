@@ -193,32 +193,56 @@ def builtin_plugin_names() -> list[str]:
     )
 
 
+def installed_plugin_names() -> list[str]:
+    """The entry-point names of every installed plugin, built-in or not, enabled or not."""
+    return sorted({ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)})
+
+
 def get_plugin_manager(
     *,
     entry_points: bool | Iterable[str] = True,
     plugins: Sequence[object] = (),
+    settings: Settings | None = None,
 ) -> pluggy.PluginManager:
     """Build a plugin manager with core, the entry-point plugins and ``plugins``.
 
-    :param entry_points: True loads every ``bangfu.plugins`` entry point, False none, a
-        collection of names only those (the built-ins are entry points too).
+    :param entry_points: True loads the enabled ``bangfu.plugins`` entry points (the setting
+        ``BANGFU_PLUGINS``, ``Settings.plugins``: every installed one when unset), False none,
+        a collection of names only those, whatever the setting (the built-ins are entry
+        points too).
     :param plugins: extra plugin objects (modules or instances), e.g. defined in a test.
+    :param settings: whose ``plugins`` to read when ``entry_points`` is True (default: the
+        environment's).
+    :raises PluginError: a name (given, or in the setting) that no installed plugin has.
     """
     pm = pluggy.PluginManager("bangfu")
     pm.add_hookspecs(hookspecs)
     pm.register(_CorePlugin(), name=CORE_NAME)
     if entry_points is not False:
-        wanted = None if entry_points is True else set(entry_points)
         found = {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
-        if wanted is not None and (missing := wanted - set(found)):
-            raise PluginError(
-                _(
-                    "no installed plugin named {missing} (entry points in {group}: {found})",
-                    missing=", ".join(sorted(missing)),
-                    group=repr(ENTRY_POINT_GROUP),
-                    found=", ".join(sorted(found)) or "-",
+        if entry_points is True:
+            enabled = (settings or Settings()).enabled_plugins
+            wanted = None if enabled is None else set(enabled)
+            if wanted is not None and (missing := wanted - set(found)):
+                raise PluginError(
+                    _(
+                        "BANGFU_PLUGINS enables {missing}, but no such plugin is installed "
+                        "(installed: {found}): correct the name or install its package",
+                        missing=", ".join(sorted(missing)),
+                        found=", ".join(sorted(found)) or "-",
+                    )
                 )
-            )
+        else:
+            wanted = set(entry_points)
+            if missing := wanted - set(found):
+                raise PluginError(
+                    _(
+                        "no installed plugin named {missing} (entry points in {group}: {found})",
+                        missing=", ".join(sorted(missing)),
+                        group=repr(ENTRY_POINT_GROUP),
+                        found=", ".join(sorted(found)) or "-",
+                    )
+                )
         for name, ep in sorted(found.items()):
             if wanted is None or name in wanted:
                 try:

@@ -1,11 +1,20 @@
-"""The printed schema is committed, so every API change shows in review."""
+"""The printed schema is committed, so every API change shows in review: ``schema.graphql``
+of core and the built-in plugins, and ``schema.demo.graphql`` of the demo
+(``python3 dev.py run``), which adds the befriending plugin of ``examples/``."""
 
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 from bangfu.core.plugins import PluginHost, builtin_plugin_names, get_plugin_manager
 from bangfu.schema.build import build_schema
 
-SNAPSHOT = Path(__file__).parent.parent / "schema.graphql"
+ROOT = Path(__file__).parent.parent
+SNAPSHOT = ROOT / "schema.graphql"
+DEMO_SNAPSHOT = ROOT / "schema.demo.graphql"
+EXAMPLE = ROOT / "examples" / "bangfu-befriending"
 
 
 def builtin_host() -> PluginHost:
@@ -25,8 +34,40 @@ def test_printed_schema_matches_the_committed_schema_graphql() -> None:
     )
 
 
+def test_printed_demo_schema_matches_the_committed_schema_demo_graphql() -> None:
+    """The demo's schema: core, the built-ins and befriending, printed in a child process
+    (this suite's process never loads befriending's models), from the example's folder
+    whether or not it is installed."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(EXAMPLE)!r})
+        import bangfu_befriending.plugin
+        from bangfu.core.plugins import PluginHost, builtin_plugin_names, get_plugin_manager
+        from bangfu.schema.build import build_schema
+        pm = get_plugin_manager(
+            entry_points=builtin_plugin_names(), plugins=[bangfu_befriending.plugin]
+        )
+        print(build_schema(PluginHost(pm)).as_str())
+        """
+    )
+    printed = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ | {"PYTHONIOENCODING": "utf-8"},
+    ).stdout
+    assert "befriendingRelationships" in printed
+    assert DEMO_SNAPSHOT.read_text(encoding="utf-8") == printed, (
+        "the demo's GraphQL schema changed: review it, then run `bangfu schema > "
+        "schema.demo.graphql` in the environment of `python3 dev.py run` (befriending "
+        "installed, BANGFU_PLUGINS unset)"
+    )
+
+
 def test_schema_follows_the_api_conventions() -> None:
-    schema = build_schema(PluginHost(get_plugin_manager()))  # every installed plugin
+    schema = build_schema(PluginHost(get_plugin_manager()))  # every enabled plugin
     mutation = schema.get_type_by_name("Mutation")
     assert mutation is not None
     for field in mutation.fields:  # type: ignore[attr-defined]

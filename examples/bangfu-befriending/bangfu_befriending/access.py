@@ -9,10 +9,11 @@
   ``befriending:read-sensitive``, and every read of it is audited.
 """
 
+import datetime as dt
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, false, or_, select, true
 
 from bangfu.plugin import Action, Actor, OrganisationKind, Pairing, Role
 
@@ -77,6 +78,25 @@ def may_read(actor: Actor, organisation_id: int, paired_officials: Sequence[int]
     if Role.MASS_ORGANISATION_MEMBER in actor.roles and actor.organisation_id == organisation_id:
         return True
     return Role.PAIRED_OFFICIAL in actor.roles and actor.id in paired_officials
+
+
+def readable_rows(model: Any, actor: Actor, today: dt.date) -> ColumnElement[bool]:
+    """``may_read`` as a condition on the rows of ``model`` (a relationship, contact or
+    flag): all for a city administrator, else one's own organisation's (a member) and one's
+    current paired persons' (a paired official)."""
+    if Role.CITY_ADMINISTRATOR in actor.roles:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    if Role.MASS_ORGANISATION_MEMBER in actor.roles and actor.organisation_id is not None:
+        conditions.append(model.organisation_id == actor.organisation_id)
+    if Role.PAIRED_OFFICIAL in actor.roles:
+        paired = select(Pairing.person_id).where(
+            Pairing.official_id == actor.id,
+            Pairing.start_date <= today,
+            or_(Pairing.end_date.is_(None), Pairing.end_date > today),
+        )
+        conditions.append(model.person_id.in_(paired))
+    return or_(*conditions) if conditions else false()
 
 
 def paired_officials(context: Any) -> Callable[[Sequence[int]], Coroutine[Any, Any, list[Any]]]:

@@ -8,37 +8,32 @@ hardship persons (交朋友, R8). Only the hooks live here:
 * ``service.py`` — the use cases and their checks
 * ``types.py``, ``schema.py`` — the GraphQL surface
 * ``indicators.py`` — the assessment indicator; ``roster.py`` — the roster columns
+* ``demo.py`` — the demo logins of the three organisations and their befriending
 """
 
-import datetime as dt
-import decimal
 import enum
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from bangfu.plugin import (
     Action,
     AssessmentPeriod,
+    DemoUser,
     IndicatorScore,
-    Organisation,
-    OrganisationKind,
     PluginInfo,
     RosterColumns,
     User,
-    age_on,
     by_key,
     grouped,
     hookimpl,
-    today,
 )
-from bangfu_befriending import access, indicators, roster
-from bangfu_befriending.models import Contact, ContactKind, Flag, Relationship
+from bangfu_befriending import access, demo, indicators, roster
+from bangfu_befriending.models import Contact, Flag, Relationship
 from bangfu_befriending.schema import BefriendingMutation, BefriendingQuery
 from bangfu_befriending.service import BefriendingErrorCode
 from bangfu_befriending.types import BefriendingPersonFields, audit_emotional_reads
@@ -136,43 +131,18 @@ def bangfu_roster_columns() -> Sequence[RosterColumns]:
 
 
 @hookimpl
+def bangfu_demo_users() -> Sequence[DemoUser]:
+    """A member of the city trade union (市总工会), women's federation (市妇联) and youth
+    league (团市委) each."""
+    return demo.USERS
+
+
+@hookimpl
 async def bangfu_demo_data(
     session: AsyncSession, households: Sequence[Any], rng: random.Random
 ) -> None:
-    """Women's-federation volunteers befriend about a third of the demo children."""
-    federation = await session.scalar(
-        select(Organisation).where(Organisation.kind == OrganisationKind.WOMENS_FEDERATION)
-    )
-    volunteer = await session.scalar(select(User).order_by(User.id))
-    if federation is None or volunteer is None:
-        return  # no users yet: the demo users are created after the plugins' rows
-    day = today()
-    for household in households:
-        for person, _relation in household.demo_members:
-            if age_on(person.birth_date, day) >= 18 or rng.random() > 0.33:
-                continue
-            relationship = Relationship(
-                person_id=person.id,
-                volunteer_id=volunteer.id,
-                organisation_id=federation.id,
-                since=day - dt.timedelta(days=rng.randint(120, 700)),
-            )
-            session.add(relationship)
-            await session.flush()
-            for _ in range(rng.randint(0, 3)):
-                session.add(
-                    Contact(
-                        relationship_id=relationship.id,
-                        person_id=person.id,
-                        organisation_id=federation.id,
-                        contacted_on=day - dt.timedelta(days=rng.randint(1, 119)),
-                        kind=rng.choice(list(ContactKind)),
-                        help_given="学习用品" if rng.random() < 0.3 else None,
-                        donation_yuan=decimal.Decimal(rng.choice(("100.00", "200.00")))
-                        if rng.random() < 0.2
-                        else None,
-                    )
-                )
+    """The three organisations' befriending of demo children and adults (``demo.py``)."""
+    await demo.load(session, households, rng)
 
 
 @hookimpl

@@ -26,6 +26,7 @@ from bangfu_befriending.types import (
 )
 
 MAX_FLAGS = 100
+MAX_RELATIONSHIPS = 100
 
 
 @strawberry.type
@@ -57,6 +58,30 @@ class BefriendingQuery:
             for row, paired in zip(rows, officials, strict=True)
             if access.may_read(context.actor, row.organisation_id, paired)
         ][:MAX_FLAGS]
+
+    @strawberry.field(
+        description=f"Current befriendings whose contacts you may read, newest first (at "
+        f"most {MAX_RELATIONSHIPS}): a member's own organisation's, a paired official's "
+        "persons', or (city administrators) all in the area. Each one's person is "
+        "`node(id: personId)`, with its contacts and flags under `befriending`.",
+        extensions=requires(access.READ_CONTACTS),
+    )
+    async def befriending_relationships(self, info: Info) -> list[BefriendingRelationship]:
+        context = info.context
+        async with context.read() as session:
+            return list(
+                (
+                    await session.scalars(
+                        select(Relationship)
+                        .where(
+                            Relationship.until.is_(None),
+                            access.readable_rows(Relationship, context.actor, context.today),
+                        )
+                        .order_by(Relationship.since.desc(), Relationship.id.desc())
+                        .limit(MAX_RELATIONSHIPS)
+                    )
+                ).all()
+            )
 
 
 @strawberry.input(name="BefriendingStartInput", description="Befriend a person yourself.")

@@ -120,6 +120,11 @@ class BefriendingRelationship(Node):
     def id(root: Relationship) -> strawberry.ID:
         return strawberry.ID(to_global_id("BefriendingRelationship", root.id))
 
+    @strawberry.field(description="The person befriended (a Person ID).")
+    @staticmethod
+    def person_id(root: Relationship) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Person", root.person_id))
+
     @strawberry.field(description="The volunteer's display name.")
     @staticmethod
     async def volunteer(root: Relationship, info: Info) -> str | None:

@@ -285,3 +285,36 @@ async def test_node_refetches_flags_and_relationships_as_the_person_shows_them(
     assert (await w.ok(NODE, {"id": child_relationship}, w.paired))["node"]["id"] == (
         child_relationship
     )
+
+
+MINE = """{ befriendingRelationships { personId since volunteer organisation { name } } }"""
+
+
+async def test_each_reader_lists_the_befriendings_whose_contacts_they_may_read(
+    world: World,
+) -> None:
+    w = world
+    await befriend(w, w.womens, gid(w.child), since=300)
+    await befriend(w, w.union, gid(w.parent), since=100)
+    ended = await w.ok(START, {"input": {"personId": gid(w.teen), "since": days_ago(50)}}, w.union)
+    assert ended["befriendingStart"]["errors"] == []
+    end = """mutation($input: BefriendingEndInput!) { befriendingEnd(input: $input) {
+      errors { field } } }"""
+    relationship = ended["befriendingStart"]["relationship"]["id"]
+    done = await w.ok(end, {"input": {"id": relationship, "until": days_ago(1)}}, w.union)
+    assert done["befriendingEnd"]["errors"] == []
+
+    def persons(answer: dict) -> list[str]:
+        return [r["personId"] for r in answer["befriendingRelationships"]]
+
+    # A member: their own organisation's current befriendings, newest first.
+    assert persons(await w.ok(MINE, {}, w.womens)) == [gid(w.child)]
+    assert persons(await w.ok(MINE, {}, w.union)) == [gid(w.parent)]  # the teen's ended
+    # The paired official of the child and the teen: theirs, whoever befriends them.
+    assert persons(await w.ok(MINE, {}, w.paired)) == [gid(w.child)]
+    assert persons(await w.ok(MINE, {}, w.other_paired)) == []
+    # A city administrator: all, newest first.
+    assert persons(await w.ok(MINE, {}, w.admin)) == [gid(w.parent), gid(w.child)]
+    # Without befriending:read-contacts: refused.
+    refused = await w.h.gql(MINE, token=w.education)
+    assert refused["data"] is None and refused["errors"]
