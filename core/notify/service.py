@@ -107,10 +107,10 @@ def render(template: str | None, params: Mapping[str, Any], text: str = "") -> s
     placeholders filled (codes shown by their labels); a plugin's text as it is."""
     if template is None:
         return text
-    values = {
-        name: _(LABELS[name][value]) if name in LABELS and value in LABELS[name] else value
-        for name, value in params.items()
-    }
+    values: dict[str, Any] = {}
+    for name, value in params.items():
+        label = LABELS.get(name, {}).get(value)
+        values[name] = value if label is None else _(label)
     return _(template, **values)
 
 
