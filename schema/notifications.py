@@ -20,10 +20,10 @@ from bangfu.core.notify.service import message_of, own
 from bangfu.schema.connections import CURSOR, After, Before, First, Last, Page, paginate
 from bangfu.schema.descriptions import ERRORS, FILTER, INPUT, graphql_enum
 from bangfu.schema.errors import CoreError
-from bangfu.schema.nodes import load_node, node_source
+from bangfu.schema.nodes import load_node, node_source, node_sources
 from bangfu.schema.permissions import requires
-from bangfu.schema.scan_cost import INDEXED
 from bangfu.schema.relay import Node, decode_global_id, to_global_id
+from bangfu.schema.scan_cost import INDEXED
 from bangfu.schema.transactions import run_mutation
 
 MAX_IDS = 100
@@ -118,8 +118,10 @@ class NotificationType(Node):
     )
     @staticmethod
     async def subject(root: Notification, info: Info) -> Node | None:
-        found = await load_node(info, to_global_id(root.subject_kind, root.subject_id))
-        return found  # type: ignore[no-any-return]
+        entry = node_sources(info.schema).get(root.subject_kind)
+        if entry is None or not info.context.allowed(entry[1].read):
+            return None  # a record of a kind you may not read: null, not an error
+        return await load_node(info, to_global_id(root.subject_kind, root.subject_id))
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -170,8 +172,7 @@ class NotificationMarkReadInput:
 )
 class NotificationMarkReadPayload:
     notifications: list[NotificationType] | None = strawberry.field(
-        description="The notifications, read, in the order asked; null when the input was "
-        "refused."
+        description="The notifications, read, in the order asked; null when the input was refused."
     )
     errors: list[CoreError] = strawberry.field(description=ERRORS)
 

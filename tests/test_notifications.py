@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 
 from bangfu.core.calendar import shift_days, today
-from bangfu.core.care import care_events
 from bangfu.core.care.event_models import CareEvent
 from bangfu.core.care.events import CareEventKind, CareEventRaised
 from bangfu.core.errors import DomainError, ErrorCode
@@ -150,10 +149,20 @@ async def test_pairing_start_end_and_key_problems(world: World) -> None:
         run["screeningCampaign"]["id"],
         f.gid,
         problems=[
-            {"domain": "EDUCATION", "description": "辍学风险", "severity": "HIGH", "isKey": True,
-             "personId": f.person_gids[1]},
-            {"domain": "MEDICAL", "description": "户主慢性病", "severity": "HIGH", "isKey": True,
-             "personId": f.person_gids[0]},
+            {
+                "domain": "EDUCATION",
+                "description": "辍学风险",
+                "severity": "HIGH",
+                "isKey": True,
+                "personId": f.person_gids[1],
+            },
+            {
+                "domain": "MEDICAL",
+                "description": "户主慢性病",
+                "severity": "HIGH",
+                "isKey": True,
+                "personId": f.person_gids[0],
+            },
             {"domain": "HOUSING", "description": "门窗破损", "severity": "LOW"},
         ],
     )
@@ -229,8 +238,14 @@ async def test_each_notification_is_recorded_once(world: World) -> None:
     assert reasons == ["PAIRING_STARTED", "RAISED", "RAISED"]
     # Recording the same again, or twice in one call, adds nothing (the unique key).
     official_id = await user_id(world.h, "official-a")
-    again = notify.NewNotification(official_id, "RAISED", "CareEvent", 1, notify.TEMPLATES["RAISED"],
-                                   {"kind": "DISASTER", "deadline": "2026-01-01"})
+    again = notify.NewNotification(
+        official_id,
+        "RAISED",
+        "CareEvent",
+        1,
+        notify.TEMPLATES["RAISED"],
+        {"kind": "DISASTER", "deadline": "2026-01-01"},
+    )
     async with world.h.session() as session, session.begin():
         first = await notify.record(session, [again, again])
     async with world.h.session() as session, session.begin():
@@ -311,9 +326,7 @@ async def test_marking_read_and_delivery(world: World) -> None:
     )
     assert refused["notificationMarkRead"] == {
         "notifications": None,
-        "errors": [
-            {"field": f"input.ids.{i}", "code": "NOT_FOUND"} for i in (1, 2, 3)
-        ],
+        "errors": [{"field": f"input.ids.{i}", "code": "NOT_FOUND"} for i in (1, 2, 3)],
     }
     assert all(n["readAt"] is None for n in await mine(world, token))
     done = await world.h.ok(MARK_READ, {"input": {"ids": [ids[0]]}}, token=token)
@@ -334,7 +347,9 @@ async def test_marking_read_and_delivery(world: World) -> None:
         ("official-a", "ok"),
     ]
     empty = await world.h.ok(MARK_READ, {"input": {"ids": []}}, token=token)
-    assert empty["notificationMarkRead"]["errors"] == [{"field": "input.ids", "code": "INVALID_INPUT"}]
+    assert empty["notificationMarkRead"]["errors"] == [
+        {"field": "input.ids", "code": "INVALID_INPUT"}
+    ]
     # The worker delivers what was recorded, once: the in-app channel has each.
     sessions = world.h.services.sessions
     context = JobContext(world.h.settings, sessions)

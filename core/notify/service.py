@@ -19,7 +19,7 @@ key (recipient, reason, subject), on SQLite and PostgreSQL alike, so it is idemp
 
 import dataclasses
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, and_, select, update
@@ -39,8 +39,7 @@ _BATCH = 500
 #: msgids with named placeholders, translated when shown. They name no person.
 TEMPLATES: Mapping[str, str] = {
     "RAISED": N_(
-        "A care event ({kind}) was raised for a person paired with you: answer it by "
-        "{deadline}."
+        "A care event ({kind}) was raised for a person paired with you: answer it by {deadline}."
     ),
     "RAISED_UNPAIRED": N_(
         "A care event ({kind}) was raised for a person of your county whom no official is "
@@ -192,7 +191,9 @@ async def officials_of(session: AsyncSession, person_ids: Collection[int]) -> di
     return found
 
 
-async def county_offices(session: AsyncSession, person_ids: Collection[int]) -> dict[int, list[int]]:
+async def county_offices(
+    session: AsyncSession, person_ids: Collection[int]
+) -> dict[int, list[int]]:
     """The county civil-affairs office of each person: the active users with the
     ``CIVIL_AFFAIRS_OFFICER`` role whose area is the person's county."""
     from bangfu.core.registry.models import Person, Region
@@ -210,13 +211,13 @@ async def county_offices(session: AsyncSession, person_ids: Collection[int]) -> 
     counties = set(county_of.values())
     users: dict[str, list[int]] = {}
     if counties:
-        rows = await session.execute(
+        staff = await session.execute(
             select(User.id, User.roles, Region.path)
             .join(Region, Region.code == User.region_code)
             .where(Region.path.in_(counties), User.is_active.is_(True))
             .order_by(User.id)
         )
-        for user_id, roles, path in rows:
+        for user_id, roles, path in staff:
             if Role.CIVIL_AFFAIRS_OFFICER.value in (roles or []):
                 users.setdefault(path, []).append(user_id)
     return {pid: users.get(path, []) for pid, path in county_of.items()}
@@ -273,7 +274,11 @@ async def care_event_answered(session: AsyncSession, event_id: int) -> None:
 
 
 async def pairing_changed(
-    session: AsyncSession, pairing_id: int, official_id: int, *, started: dt.date | None = None,
+    session: AsyncSession,
+    pairing_id: int,
+    official_id: int,
+    *,
+    started: dt.date | None = None,
     ended: dt.date | None = None,
 ) -> int:
     """Tell the official that their pairing started (``started``) or ended (``ended``)."""
@@ -302,7 +307,9 @@ class ProblemFacts:
 
 
 async def key_problems_found(
-    session: AsyncSession, problems: Sequence[ProblemFacts], members: Collection[int],
+    session: AsyncSession,
+    problems: Sequence[ProblemFacts],
+    members: Collection[int],
     visited_on: dt.date,
 ) -> int:
     """Tell the paired officials concerned of each key problem: the named person's, or
@@ -329,10 +336,46 @@ async def key_problems_found(
     return await record(session, notes)
 
 
+async def notify_responsible(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    subject_kind: str,
+    subject_id: int,
+    message: Callable[[], str],
+    reason: str = NotificationReason.FLAG_RAISED.value,
+) -> int:
+    """Tell those who care for a person of a module's record about them: the person's
+    paired official, or, for a person nobody is paired with, the county's civil-affairs
+    office. Once per recipient, reason and subject, in ``session``'s transaction (a write
+    that rolls back tells no one); the user acting is not told.
+
+    :param subject_kind: the GraphQL type name of the record (its global IDs' type name),
+        ``subject_id`` its key: the recipient opens it with ``node(id:)``.
+    :param message: writes the text with the module's catalog (``lambda: _("...")``),
+        called in the service's language; it names no person (the recipient opens the
+        subject to see what they may).
+    :returns: how many were recorded now.
+    """
+    if reason not in NotificationReason.__members__:
+        raise ValueError(f"unknown notification reason {reason!r}")
+    with speaking(None):
+        text = message()
+    recipients = (await officials_of(session, [person_id])).get(person_id)
+    if not recipients:
+        recipients = (await county_offices(session, [person_id])).get(person_id, [])
+    return await record(
+        session,
+        [NewNotification(r, reason, subject_kind, subject_id, text=text) for r in recipients],
+    )
+
+
 # -- reminders and escalation (the worker's job, bangfu.core.notify.jobs) ---------------
 
 
-async def remind_and_escalate(session: AsyncSession, on: dt.date, working_days: int) -> tuple[int, int]:
+async def remind_and_escalate(
+    session: AsyncSession, on: dt.date, working_days: int
+) -> tuple[int, int]:
     """Record the reminders due on ``on`` and the escalations of events overdue on it.
 
     An open event is due a reminder from ``working_days`` working days before its deadline
@@ -344,6 +387,7 @@ async def remind_and_escalate(session: AsyncSession, on: dt.date, working_days: 
     """
     from bangfu.core.calendar import shift_days
     from bangfu.core.care.event_models import CareEvent
+    from bangfu.core.care.events import CareEventKind
 
     horizon = on + dt.timedelta(days=2 * working_days + 15)  # longest holiday break
     rows = await session.execute(
@@ -357,7 +401,7 @@ async def remind_and_escalate(session: AsyncSession, on: dt.date, working_days: 
         .with_for_update()
     )
     due = [
-        EventFacts(id_, person_id, str(kind.value if hasattr(kind, "value") else kind), deadline)
+        EventFacts(id_, person_id, CareEventKind(kind).value, deadline)
         for id_, person_id, kind, deadline in rows
         if shift_days(deadline, -working_days, working=True) <= on
     ]
@@ -376,7 +420,7 @@ async def remind_and_escalate(session: AsyncSession, on: dt.date, working_days: 
         .with_for_update()
     )
     overdue = [
-        EventFacts(id_, person_id, str(kind.value if hasattr(kind, "value") else kind), deadline)
+        EventFacts(id_, person_id, CareEventKind(kind).value, deadline)
         for id_, person_id, kind, deadline in rows
     ]
     offices = await county_offices(session, {e.person_id for e in overdue})
