@@ -172,6 +172,8 @@ async def test_pairing_start_end_and_key_problems(world: World) -> None:
     # that is not key are not. The message names neither the child nor the problem's text.
     assert [n["reason"] for n in told] == ["KEY_PROBLEM", "PAIRING_STARTED"]
     assert "education" in told[0]["message"] and "辍学" not in told[0]["message"]
+    problem = told[0]["subject"]  # the official opens the problem through the API
+    assert problem is not None and told[0]["subjectId"] == problem["id"]
     ended = await world.h.ok(
         PAIRING_END, {"input": {"id": pairing, "reason": "调整"}}, token=world.xiangfen
     )
