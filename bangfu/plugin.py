@@ -97,9 +97,11 @@ Roster columns, the bottom line and the assessment
     :class:`Status`; :class:`IndicatorScore`, :class:`AssessmentItem`, :class:`Unit`,
     :class:`UnitKind`, :class:`AssessmentPeriod`.
 
-Care events
+Care events and notifications
     :class:`CareEventRaised` (what ``host.raise_care_event`` takes and ``bangfu_care_event``
-    receives) and :class:`CareEventKind`.
+    receives) and :class:`CareEventKind`; :func:`notify_responsible` (contract 2.6) tells
+    a person's paired official (else the county's civil-affairs office) of a record of the
+    plugin, once, in the write's transaction.
 
 Days
     :func:`today` (today in Asia/Shanghai) and :func:`age_on` (whole years on a day).
@@ -126,6 +128,7 @@ from bangfu.core.db import Base, path_within, utcnow
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.hookspecs import HOOK_CONTRACT
 from bangfu.core.i18n import Messages
+from bangfu.core.notify.service import notify_responsible
 from bangfu.core.plugins import DemoUser, PluginError, PluginInfo, hookimpl
 from bangfu.core.registry.models import (
     Category,
@@ -279,6 +282,7 @@ __all__ = [
     "length_errors",
     "migrate",
     "node_source",
+    "notify_responsible",
     "paginate",
     "path_within",
     "person_data",

@@ -376,6 +376,13 @@ class Settings(BaseSettings):
     care_due_soon_days: int = Field(
         default=1, ge=0, description="An open event is DUE_SOON this many days before its deadline."
     )
+    care_reminder_working_days: int = Field(
+        default=1,
+        ge=0,
+        le=30,
+        description="The daily job notify.care-reminders reminds the official of an open care "
+        "event this many working days before its deadline (0: on the deadline day).",
+    )
     holiday_events_lead_days: int = Field(
         default=14,
         ge=0,

@@ -40,7 +40,7 @@ hookspec = HookspecMarker("bangfu")
 #: plugin declares the versions it supports in ``PluginInfo.contract`` (a PEP 440
 #: specifier such as ``">=1.0,<2"``); the host refuses a plugin whose specifier does not
 #: admit this version, saying what to upgrade.
-HOOK_CONTRACT = "2.5"
+HOOK_CONTRACT = "2.6"
 
 # -------------------------------------------------------------------------
 # Start-up: who the plugin is, its tables and its actions

@@ -7,6 +7,7 @@ from bangfu.core.care import models as care
 from bangfu.core.care import plan_models as care_plans
 from bangfu.core.care import screening_models as care_screening
 from bangfu.core.jobs import models as jobs
+from bangfu.core.notify import models as notify
 from bangfu.core.registry import models as registry
 from bangfu.core.security import models as security
 
@@ -18,6 +19,7 @@ __all__ = [
     "care_plans",
     "care_screening",
     "jobs",
+    "notify",
     "registry",
     "security",
 ]

@@ -31,6 +31,7 @@ from bangfu.schema.input_limits import InputLengthGuard
 from bangfu.schema.limits import ValidationOnce, limit_extensions
 from bangfu.schema.mutations import CoreMutation
 from bangfu.schema.nodes import node_sources
+from bangfu.schema.notifications import NotificationMutation, NotificationQuery
 from bangfu.schema.query import CoreQuery
 from bangfu.schema.reports import ReportQuery
 from bangfu.schema.request_errors import RequestErrors
@@ -107,6 +108,7 @@ def _build(
             ("core", AssessmentQuery),
             ("core", ReportQuery),
             *(("core", part) for part in CARE_QUERIES),
+            ("core", NotificationQuery),
             *host.query_types(),
         ],
     )
@@ -117,6 +119,7 @@ def _build(
             ("core", AuthMutation),
             ("core", RevealMutation),
             *(("core", part) for part in CARE_MUTATIONS),
+            ("core", NotificationMutation),
             *host.mutation_types(),
         ],
     )

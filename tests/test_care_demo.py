@@ -62,26 +62,45 @@ async def test_demo_has_the_care_work(harness: Harness) -> None:
     assert any(d["allocated"] != "0.00" for d in data["donations"]["nodes"])
 
     # The demo login of a paired official sees their seven persons and their open events.
-    token = secrets.token_urlsafe(16)
-    async with harness.session() as session, session.begin():
-        paired = await session.scalar(select(User).where(User.username == "paired"))
-        assert paired is not None
-        paired.is_demo = False  # demo logins work only in demo mode; this one everywhere
-        session.add(
-            AccessToken(
-                digest=token_digest(token),
-                user_id=paired.id,
-                expires_at=utcnow() + dt.timedelta(hours=1),
-            )
-        )
+    token = await _login(harness, "paired")
     mine = await harness.ok(
         "{ pairings(first: 20) { totalCount } myCareEvents(first: 20) { nodes { dueState } } "
-        "persons(first: 20) { totalCount } }",
+        "persons(first: 20) { totalCount } "
+        "myNotifications(first: 50) { nodes { reason state subject { id } } } }",
         token=token,
     )
+    # The demo login was told of its seven pairings (read) and of its persons' open events.
+    told = mine["myNotifications"]["nodes"]
+    assert [n["state"] for n in told if n["reason"] == "PAIRING_STARTED"] == ["READ"] * 7
+    assert all(n["subject"] is not None for n in told)
+    # The county's civil-affairs officer was told of the overdue events (escalations).
+    office = await harness.ok(
+        "{ myNotifications(first: 50) { totalCount nodes { reason state } } }",
+        token=await _login(harness, "xiangfen"),
+    )
+    assert office["myNotifications"]["totalCount"] > 0
+    assert {n["state"] for n in office["myNotifications"]["nodes"]} == {"DELIVERED"}
+    assert "ESCALATION" in {n["reason"] for n in office["myNotifications"]["nodes"]}
     assert mine["pairings"]["totalCount"] == mine["persons"]["totalCount"] == 7
     assert {e["dueState"] for e in mine["myCareEvents"]["nodes"]} <= {
         "NOT_DUE",
         "DUE_SOON",
         "OVERDUE",
     }
+
+
+async def _login(harness: Harness, username: str) -> str:
+    """A bearer token of a demo user outside demo mode."""
+    token = secrets.token_urlsafe(16)
+    async with harness.session() as session, session.begin():
+        user = await session.scalar(select(User).where(User.username == username))
+        assert user is not None
+        user.is_demo = False  # demo logins work only in demo mode; this one everywhere
+        session.add(
+            AccessToken(
+                digest=token_digest(token),
+                user_id=user.id,
+                expires_at=utcnow() + dt.timedelta(hours=1),
+            )
+        )
+    return token

@@ -130,6 +130,7 @@ PUBLIC_NAMES = [
     "run_mutation",
     "text_problems",
     "length_errors",
+    "notify_responsible",
     "sql_global_id",
     "sql_many",
     "sql_model",

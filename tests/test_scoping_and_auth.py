@@ -55,6 +55,10 @@ def test_every_mapped_model_is_area_scoped_or_declared_global() -> None:
         "core_job_run",  # the record of job runs: operators' data, no GraphQL field
         "core_bottom_line_rules",
         "core_trusted_document",  # the documents each API client may run: operators' data
+        # A user's notifications: read by their recipient only, whatever the area
+        # (bangfu.core.notify.service.own), like their access tokens.
+        "core_notification",
+        "core_notification_delivery",
     }
     assert "core_pairing" in scoped
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.calendar import Holiday, holiday_date
@@ -20,8 +20,11 @@ from bangfu.core.care.enums import FiveKnownItem, ResponseKind
 from bangfu.core.care.event_models import CareEvent, CareResponse
 from bangfu.core.care.events import CareEventKind
 from bangfu.core.care.models import FiveKnown, Pairing
-from bangfu.core.config import DEFAULT_CARE_SLA
+from bangfu.core.config import DEFAULT_CARE_SLA, Settings
+from bangfu.core.db import utcnow
 from bangfu.core.effective import in_force
+from bangfu.core.notify import service as notify
+from bangfu.core.notify.models import Notification, NotificationReason, NotificationState
 from bangfu.core.registry.models import (
     Category,
     CategoryAssignment,
@@ -78,8 +81,9 @@ async def load_care_demo(
     officials = await _officials(session, hardship, rng)
     pairings = await _pairings(session, officials, hardship, rng, today)
     await _five_knowns(session, pairings, rng, today)
-    events = await _events(session, pairings, rng, today)
+    events, raised = await _events(session, pairings, rng, today)
     screening = await load_screening_demo(session, households, rng, today)
+    await _notifications(session, pairings, raised, today)
     return CareDemoSummary(pairings=len(pairings), events=events, screening=screening)
 
 
@@ -210,7 +214,7 @@ async def _five_knowns(
 
 async def _events(
     session: AsyncSession, pairings: list[_Pairing], rng: random.Random, today: dt.date
-) -> int:
+) -> tuple[int, list[tuple[notify.EventFacts, bool]]]:
     """Events of the last 40 days for a quarter of the paired persons (about 90% answered,
     some late), and the next Spring Festival's holiday events for all of them."""
     events: list[dict[str, Any]] = []
@@ -239,6 +243,28 @@ async def _events(
                 "summary": "",
                 "source": None,
                 "answered_on": answered,
+            }
+        )
+    # Two open events of the demo login's persons, whatever the draw: one overdue (its
+    # county's office was told: an escalation), one due tomorrow (a reminder).
+    login = await session.scalar(select(User.id).where(User.username == "paired"))
+    for pairing, kind, ago in zip(
+        [p for p in pairings if p.official_id == login],
+        (CareEventKind.DISASTER, CareEventKind.HOSPITALISATION),
+        (3, 2),
+        strict=False,
+    ):
+        occurred = today - dt.timedelta(days=ago)
+        events.append(
+            {
+                "person_id": pairing.person_id,
+                "kind": kind,
+                "occurred_on": occurred,
+                "deadline": deadline_for(kind, occurred, DEFAULT_CARE_SLA),
+                "raised_by": RAISERS[kind],
+                "summary": "",
+                "source": None,
+                "answered_on": None,
             }
         )
     year = (
@@ -275,4 +301,50 @@ async def _events(
             for index, answered, official in answers
         ],
     )
-    return len(events)
+    raised = [
+        (notify.EventFacts(id_, row["person_id"], row["kind"].value, row["deadline"]), row)
+        for id_, row in zip(ids, events, strict=True)
+        if row["kind"] is not CareEventKind.HOLIDAY
+    ]
+    return len(events), [(facts, row["answered_on"] is not None) for facts, row in raised]
+
+
+async def _notifications(
+    session: AsyncSession,
+    pairings: list[_Pairing],
+    raised: list[tuple[notify.EventFacts, bool]],
+    today: dt.date,
+) -> None:
+    """What the officials and the county offices were told: the events raised (those
+    answered since were read), the demo login's pairings (read), the reminders and
+    escalations of today. All delivered."""
+    await notify.care_events_raised(session, [facts for facts, _answered in raised])
+    login = await session.scalar(select(User.id).where(User.username == "paired"))
+    for pairing in pairings:
+        if pairing.official_id == login:
+            await notify.pairing_changed(
+                session, pairing.id, pairing.official_id, started=pairing.start_date
+            )
+    await notify.remind_and_escalate(session, today, Settings().care_reminder_working_days)
+    now = utcnow()
+    await session.execute(
+        update(Notification)
+        .values(state=NotificationState.DELIVERED.value, delivered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    answered = [facts.id for facts, was_answered in raised if was_answered]
+    read = (Notification.recipient_id == login) & (
+        Notification.reason == NotificationReason.PAIRING_STARTED.value
+    )
+    for start in range(0, len(answered), 500):
+        read = read | (
+            (Notification.reason == NotificationReason.RAISED.value)
+            & (Notification.subject_kind == "CareEvent")
+            & Notification.subject_id.in_(answered[start : start + 500])
+        )
+    await session.execute(
+        update(Notification)
+        .where(read)
+        .values(state=NotificationState.READ.value, read_at=now)
+        .execution_options(synchronize_session=False)
+    )

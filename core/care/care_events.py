@@ -24,6 +24,7 @@ from bangfu.core.config import Settings
 from bangfu.core.effective import current
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.i18n import _
+from bangfu.core.notify import service as notify
 from bangfu.core.registry.models import Person
 from bangfu.core.text_limits import MAX_NOTES
 
@@ -72,6 +73,9 @@ async def record_event(
     )
     session.add(row)
     await session.flush()
+    await notify.care_events_raised(
+        session, [notify.EventFacts(row.id, row.person_id, kind.value, row.deadline)]
+    )
     return row
 
 
@@ -201,6 +205,7 @@ class CareEvents(CareService):
             .execution_options(synchronize_session=False)
         )
         await self.flush()
+        await notify.care_event_answered(self.session, event.id)
         await self.session.refresh(event)
         return response
 
@@ -249,9 +254,17 @@ class CareEvents(CareService):
             ]
             # A concurrent run may have raised some meanwhile: the unique index keeps one.
             result = await self.session.execute(
-                insert(CareEvent).values(rows).on_conflict_do_nothing().returning(CareEvent.id)
+                insert(CareEvent)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .returning(CareEvent.id, CareEvent.person_id)
             )
-            created += len(result.all())
+            raised = result.all()
+            created += len(raised)
+            await notify.care_events_raised(
+                self.session,
+                [notify.EventFacts(i, p, CareEventKind.HOLIDAY.value, deadline) for i, p in raised],
+            )
         return day, created
 
     def _persons_without(self, source: str, day: dt.date) -> Select[Any]:

@@ -14,6 +14,7 @@ from bangfu.core.care.models import FiveKnown, Pairing
 from bangfu.core.effective import check_start, current, in_force, period_overlaps
 from bangfu.core.errors import DomainError, ErrorCode, FieldError
 from bangfu.core.i18n import _
+from bangfu.core.notify import service as notify
 from bangfu.core.registry.models import CategoryAssignment, Person, Region
 from bangfu.core.security.actor import Role
 from bangfu.core.security.models import User
@@ -171,6 +172,9 @@ class Pairings(CareService):
         pairing = Pairing(person_id=person.id, official_id=official.id, start_date=start_date)
         self.session.add(pairing)
         await self.flush()
+        await notify.pairing_changed(
+            self.session, pairing.id, pairing.official_id, started=pairing.start_date
+        )
         return pairing
 
     async def end(self, pairing_id: int, end_date: dt.date | None, reason: str) -> Pairing:
@@ -199,6 +203,7 @@ class Pairings(CareService):
         pairing.end_date = end_date
         pairing.end_reason = reason.strip()
         await self.flush()
+        await notify.pairing_changed(self.session, pairing.id, pairing.official_id, ended=end_date)
         return pairing
 
     async def update_five_knowns(

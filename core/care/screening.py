@@ -19,6 +19,7 @@ from bangfu.core.db import path_within
 from bangfu.core.effective import current
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.i18n import _
+from bangfu.core.notify import service as notify
 from bangfu.core.registry.models import Household, Membership, Person, Region, RegionLevel
 from bangfu.core.text_limits import MAX_NOTES, length_errors
 
@@ -204,24 +205,31 @@ class Screening(CareService):
         )
         self.session.add(visit)
         await self.flush()
+        rows = []
         for data in problems:
-            self.session.add(
-                Problem(
-                    visit_id=visit.id,
-                    household_id=household.id,
-                    person_id=data.person_id,
-                    domain=data.domain,
-                    description=data.description.strip(),
-                    severity=data.severity,
-                    is_key=data.is_key,
-                )
+            row = Problem(
+                visit_id=visit.id,
+                household_id=household.id,
+                person_id=data.person_id,
+                domain=data.domain,
+                description=data.description.strip(),
+                severity=data.severity,
+                is_key=data.is_key,
             )
+            self.session.add(row)
+            rows.append(row)
         if target.last_visited_on is None or visited_on >= target.last_visited_on:
             target.last_outcome = outcome
             target.last_visited_on = visited_on
         if outcome is VisitOutcome.VISITED:
             await self._set_key_flags(household, members, problems)
         await self.flush()
+        await notify.key_problems_found(
+            self.session,
+            [notify.ProblemFacts(p.id, p.person_id, p.domain.value) for p in rows if p.is_key],
+            members,
+            visited_on,
+        )
         return visit
 
     async def _set_key_flags(

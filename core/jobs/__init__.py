@@ -175,8 +175,9 @@ def core_jobs() -> list[Job]:
     """Core's jobs. A core module with a job adds it here."""
     from bangfu.core.bottomline.jobs import COMPACT_TALLY, REFRESH
     from bangfu.core.care.jobs import HOLIDAY_EVENTS
+    from bangfu.core.notify.jobs import CARE_REMINDERS, DELIVER
 
-    return [REFRESH, COMPACT_TALLY, HOLIDAY_EVENTS]
+    return [REFRESH, COMPACT_TALLY, HOLIDAY_EVENTS, CARE_REMINDERS, DELIVER]
 
 
 def default_registry(extra: "list[Job] | tuple[Job, ...]" = ()) -> JobRegistry:

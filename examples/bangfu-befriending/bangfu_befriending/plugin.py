@@ -50,7 +50,7 @@ def bangfu_plugin_info() -> PluginInfo:
         owners=("TRADE_UNION", "WOMENS_FEDERATION", "YOUTH_LEAGUE"),
         description="Volunteers befriend children and other hardship persons: contacts, "
         "emotional-state notes, donations, and flags for the paired official (R8).",
-        contract=">=2.5,<3",  # graphql_enum (types.py) is new in 2.5
+        contract=">=2.6,<3",  # notify_responsible (service.py) is new in 2.6
         package="bangfu-befriending",
     )
 

@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.plugin import Actor, DomainError, FieldError, Organisation, Person
+from bangfu.plugin import (
+    Actor,
+    DomainError,
+    FieldError,
+    Organisation,
+    Person,
+    notify_responsible,
+)
 from bangfu_befriending.access import OWNER_KINDS
 from bangfu_befriending.messages import _
 from bangfu_befriending.models import Contact, ContactKind, Flag, Relationship
@@ -242,6 +249,18 @@ class Befriending:
         )
         self.session.add(flag)
         await self.session.flush()
+        # The person's paired official is told (once, in this transaction): the flag is
+        # for them. The message names nobody; the official opens the flag if they may.
+        await notify_responsible(
+            self.session,
+            person_id=person_id,
+            subject_kind="BefriendingFlag",
+            subject_id=flag.id,
+            message=lambda: _(
+                "A befriending volunteer flagged the emotional state of a person paired with "
+                "you: please look in on them."
+            ),
+        )
         return flag
 
     async def close_flag(self, flag_id: int) -> Flag:

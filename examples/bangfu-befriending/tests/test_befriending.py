@@ -318,3 +318,29 @@ async def test_each_reader_lists_the_befriendings_whose_contacts_they_may_read(
     # Without befriending:read-contacts: refused.
     refused = await w.h.gql(MINE, token=w.education)
     assert refused["data"] is None and refused["errors"]
+
+
+async def test_a_flag_tells_the_paired_official_once(world: World) -> None:
+    """The paired official is told of a flag (bangfu.plugin.notify_responsible, contract
+    2.6), with a message that names nobody; the official opens the flag as the person
+    shows it; others are not told; a refused flag tells no one."""
+    w = world
+    teen = gid(w.teen)
+    await befriend(w, w.womens, teen)
+    mine = "{ myNotifications(first: 10) { nodes { reason message subject { id } } } }"
+    refused = await w.ok(FLAG, {"input": {"personId": teen, "note": " "}}, w.womens)
+    assert refused["befriendingFlagRaise"]["errors"]
+    assert (await w.ok(mine, None, w.paired))["myNotifications"]["nodes"] == []
+    raised = await w.ok(FLAG, {"input": {"personId": teen, "note": "情绪低落"}}, w.womens)
+    flag = raised["befriendingFlagRaise"]["flag"]["id"]
+    told = (await w.ok(mine, None, w.paired))["myNotifications"]["nodes"]
+    assert told == [
+        {
+            "reason": "FLAG_RAISED",
+            "message": "A befriending volunteer flagged the emotional state of a person "
+            "paired with you: please look in on them.",
+            "subject": {"id": flag},
+        }
+    ]
+    for other in (w.other_paired, w.womens, w.civil_affairs):
+        assert (await w.ok(mine, None, other))["myNotifications"]["nodes"] == []

@@ -1,0 +1,440 @@
+"""Recording notifications, exactly once, in the transaction of the change that causes them.
+
+Who is told (docs/care.md, "Who is told"):
+
+- a care event raised: the person's paired official; for a person nobody is paired with,
+  the county's civil-affairs office (the active users with the ``CIVIL_AFFAIRS_OFFICER``
+  role whose area is the person's county);
+- a pairing started or ended: its official;
+- a key problem found by a screening visit: the paired official of the person it names, or
+  of every current member for a problem of the whole household;
+- a reminder before a care event's deadline: as for the event raised;
+- an escalation when the deadline passed unanswered: the county's civil-affairs office.
+
+The user whose write causes the notification is not told of it (they know). Every
+function here runs in the caller's session and transaction: a write that rolls back
+notifies no one. Recording is an ``INSERT ... ON CONFLICT DO NOTHING`` under the unique
+key (recipient, reason, subject), on SQLite and PostgreSQL alike, so it is idempotent.
+"""
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Select, and_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bangfu.core.calendar import today
+from bangfu.core.i18n import N_, _, speaking
+from bangfu.core.notify.models import Notification, NotificationReason, NotificationState
+from bangfu.core.security.actor import Actor, ActorKind, Role
+
+#: The length of a county's region path (``141000/141023/``).
+COUNTY_PATH_LENGTH = 14
+_BATCH = 500
+
+#: The messages, by reason (and, for a care event's own, by who is told): whole English
+#: msgids with named placeholders, translated when shown. They name no person.
+TEMPLATES: Mapping[str, str] = {
+    "RAISED": N_(
+        "A care event ({kind}) was raised for a person paired with you: answer it by {deadline}."
+    ),
+    "RAISED_UNPAIRED": N_(
+        "A care event ({kind}) was raised for a person of your county whom no official is "
+        "paired with: answer it by {deadline}."
+    ),
+    "REMINDER": N_(
+        "Reminder: a care event ({kind}) of a person paired with you is due on {deadline} "
+        "and not answered yet."
+    ),
+    "REMINDER_UNPAIRED": N_(
+        "Reminder: a care event ({kind}) of a person of your county whom no official is "
+        "paired with is due on {deadline} and not answered yet."
+    ),
+    "ESCALATION": N_(
+        "A care event ({kind}) of your county passed its deadline {deadline} unanswered."
+    ),
+    "PAIRING_STARTED": N_(
+        "You were paired with a person from {start}: keep their five knowns and answer "
+        "their care events."
+    ),
+    "PAIRING_ENDED": N_("Your pairing with a person ended on {end}."),
+    "KEY_PROBLEM": N_(
+        "A screening visit on {day} found a key problem ({domain}) of a person paired with "
+        "you: the household's plan needs a measure for it."
+    ),
+}
+
+#: How the values of placeholders that name a code read (care-event kinds, problem domains).
+LABELS: Mapping[str, Mapping[str, str]] = {
+    "kind": {
+        "HOSPITALISATION": N_("hospitalisation"),
+        "SCHOOL_DROPOUT": N_("school dropout"),
+        "DISASTER": N_("disaster"),
+        "BEREAVEMENT": N_("bereavement"),
+        "HOLIDAY": N_("major holiday"),
+    },
+    "domain": {
+        "LIVING": N_("living"),
+        "EDUCATION": N_("education"),
+        "MEDICAL": N_("medical care"),
+        "HOUSING": N_("housing"),
+        "EMPLOYMENT": N_("employment"),
+        "CARE": N_("someone in charge"),
+    },
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class NewNotification:
+    """A notification to record: recipient, reason, subject, and its message (a template
+    of :data:`TEMPLATES` with its values, or a plugin's text)."""
+
+    recipient_id: int
+    reason: str
+    subject_kind: str
+    subject_id: int
+    template: str | None = None
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    text: str | None = None
+
+
+def render(template: str | None, params: Mapping[str, Any], text: str = "") -> str:
+    """The message in the current language: the template's msgid translated, its
+    placeholders filled (codes shown by their labels); a plugin's text as it is."""
+    if template is None:
+        return text
+    values: dict[str, Any] = {}
+    for name, value in params.items():
+        label = LABELS.get(name, {}).get(value)
+        values[name] = value if label is None else _(label)
+    return _(template, **values)
+
+
+def message_of(row: Notification) -> str:
+    """A notification's message in the reader's language."""
+    return render(row.template, row.params or {}, row.message)
+
+
+def own(actor: Actor) -> Select[Any]:
+    """THE read of notifications: the actor's own, whatever their role. Every query,
+    ``node(id:)`` and ``notificationMarkRead`` starts from it."""
+    recipient = actor.id if actor.kind is ActorKind.USER else None
+    return select(Notification).where(Notification.recipient_id == recipient)
+
+
+async def record(session: AsyncSession, notifications: Iterable[NewNotification]) -> int:
+    """Record ``notifications`` in ``session``'s transaction, each once: one already
+    recorded (same recipient, reason and subject) is left as it is. The user acting in
+    ``session`` is not told of what they do. Returns how many were recorded now."""
+    actor = session.info.get("actor")
+    myself = actor.id if isinstance(actor, Actor) and actor.kind is ActorKind.USER else None
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[int, str, str, int]] = set()
+    with speaking(None):  # the service's language (BANGFU_LANGUAGE), what channels send
+        for n in notifications:
+            key = (n.recipient_id, n.reason, n.subject_kind, n.subject_id)
+            if n.recipient_id == myself or key in seen:
+                continue
+            seen.add(key)
+            rows.append(
+                {
+                    "recipient_id": n.recipient_id,
+                    "reason": n.reason,
+                    "subject_kind": n.subject_kind,
+                    "subject_id": n.subject_id,
+                    "template": n.template,
+                    "params": dict(n.params),
+                    "message": render(n.template, n.params, n.text or "")[:500],
+                    "state": NotificationState.CREATED.value,
+                }
+            )
+    if not rows:
+        return 0
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    created = 0
+    for start in range(0, len(rows), _BATCH):
+        result = await session.execute(
+            insert(Notification)
+            .values(rows[start : start + _BATCH])
+            .on_conflict_do_nothing()
+            .returning(Notification.id)
+        )
+        created += len(result.all())
+    return created
+
+
+# -- who is told ----------------------------------------------------------------------
+
+
+async def officials_of(session: AsyncSession, person_ids: Collection[int]) -> dict[int, list[int]]:
+    """The paired officials of each person (pairings that hold today)."""
+    from bangfu.core.care.models import Pairing
+
+    found: dict[int, list[int]] = {}
+    if not person_ids:
+        return found
+    day = today()
+    ids = sorted(set(person_ids))
+    for start in range(0, len(ids), _BATCH):
+        rows = await session.execute(
+            select(Pairing.person_id, Pairing.official_id).where(
+                Pairing.person_id.in_(ids[start : start + _BATCH]),
+                Pairing.start_date <= day,
+                Pairing.end_date.is_(None),
+            )
+        )
+        for person_id, official_id in rows:
+            found.setdefault(person_id, []).append(official_id)
+    return found
+
+
+async def county_offices(
+    session: AsyncSession, person_ids: Collection[int]
+) -> dict[int, list[int]]:
+    """The county civil-affairs office of each person: the active users with the
+    ``CIVIL_AFFAIRS_OFFICER`` role whose area is the person's county."""
+    from bangfu.core.registry.models import Person, Region
+    from bangfu.core.security.models import User
+
+    if not person_ids:
+        return {}
+    ids = sorted(set(person_ids))
+    county_of: dict[int, str] = {}
+    for start in range(0, len(ids), _BATCH):
+        rows = await session.execute(
+            select(Person.id, Person.area_path).where(Person.id.in_(ids[start : start + _BATCH]))
+        )
+        county_of.update({pid: path[:COUNTY_PATH_LENGTH] for pid, path in rows})
+    counties = set(county_of.values())
+    users: dict[str, list[int]] = {}
+    if counties:
+        staff = await session.execute(
+            select(User.id, User.roles, Region.path)
+            .join(Region, Region.code == User.region_code)
+            .where(Region.path.in_(counties), User.is_active.is_(True))
+            .order_by(User.id)
+        )
+        for user_id, roles, path in staff:
+            if Role.CIVIL_AFFAIRS_OFFICER.value in (roles or []):
+                users.setdefault(path, []).append(user_id)
+    return {pid: users.get(path, []) for pid, path in county_of.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class EventFacts:
+    """What a care event's notifications say: its key, person, kind and deadline."""
+
+    id: int
+    person_id: int
+    kind: str
+    deadline: dt.date
+
+
+async def care_events_raised(session: AsyncSession, events: Sequence[EventFacts]) -> int:
+    """Tell the paired official of each event's person (else the county's civil-affairs
+    office) that the event was raised."""
+    return await _tell_responsible(session, events, NotificationReason.RAISED)
+
+
+async def _tell_responsible(
+    session: AsyncSession, events: Sequence[EventFacts], reason: NotificationReason
+) -> int:
+    persons = {e.person_id for e in events}
+    officials = await officials_of(session, persons)
+    unpaired = persons - set(officials)
+    offices = await county_offices(session, unpaired) if unpaired else {}
+    notes: list[NewNotification] = []
+    for event in events:
+        params = {"kind": str(event.kind), "deadline": event.deadline.isoformat()}
+        paired = officials.get(event.person_id)
+        template = TEMPLATES[reason.value if paired else f"{reason.value}_UNPAIRED"]
+        for recipient in paired or offices.get(event.person_id, []):
+            notes.append(
+                NewNotification(recipient, reason.value, "CareEvent", event.id, template, params)
+            )
+    return await record(session, notes)
+
+
+async def care_event_answered(session: AsyncSession, event_id: int) -> None:
+    """An answered event's reminders not delivered yet are cancelled."""
+    await session.execute(
+        update(Notification)
+        .where(
+            Notification.subject_kind == "CareEvent",
+            Notification.subject_id == event_id,
+            Notification.reason == NotificationReason.REMINDER.value,
+            Notification.state == NotificationState.CREATED.value,
+        )
+        .values(state=NotificationState.CANCELLED.value)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def pairing_changed(
+    session: AsyncSession,
+    pairing_id: int,
+    official_id: int,
+    *,
+    started: dt.date | None = None,
+    ended: dt.date | None = None,
+) -> int:
+    """Tell the official that their pairing started (``started``) or ended (``ended``)."""
+    if ended is not None:
+        reason, params = NotificationReason.PAIRING_ENDED, {"end": ended.isoformat()}
+    else:
+        assert started is not None
+        reason, params = NotificationReason.PAIRING_STARTED, {"start": started.isoformat()}
+    return await record(
+        session,
+        [
+            NewNotification(
+                official_id, reason.value, "Pairing", pairing_id, TEMPLATES[reason.value], params
+            )
+        ],
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ProblemFacts:
+    """A key problem found: its key, the person it names (None: the household), its domain."""
+
+    id: int
+    person_id: int | None
+    domain: str
+
+
+async def key_problems_found(
+    session: AsyncSession,
+    problems: Sequence[ProblemFacts],
+    members: Collection[int],
+    visited_on: dt.date,
+) -> int:
+    """Tell the paired officials concerned of each key problem: the named person's, or
+    every current member's (``members``) for a problem of the whole household."""
+    if not problems:
+        return 0
+    officials = await officials_of(session, members)
+    notes: list[NewNotification] = []
+    for problem in problems:
+        persons = [problem.person_id] if problem.person_id is not None else sorted(members)
+        params = {"day": visited_on.isoformat(), "domain": str(problem.domain)}
+        for person_id in persons:
+            for recipient in officials.get(person_id, []):
+                notes.append(
+                    NewNotification(
+                        recipient,
+                        NotificationReason.KEY_PROBLEM.value,
+                        "Problem",
+                        problem.id,
+                        TEMPLATES["KEY_PROBLEM"],
+                        params,
+                    )
+                )
+    return await record(session, notes)
+
+
+async def notify_responsible(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    subject_kind: str,
+    subject_id: int,
+    message: Callable[[], str],
+    reason: str = NotificationReason.FLAG_RAISED.value,
+) -> int:
+    """Tell those who care for a person of a module's record about them: the person's
+    paired official, or, for a person nobody is paired with, the county's civil-affairs
+    office. Once per recipient, reason and subject, in ``session``'s transaction (a write
+    that rolls back tells no one); the user acting is not told.
+
+    :param subject_kind: the GraphQL type name of the record (its global IDs' type name),
+        ``subject_id`` its key: the recipient opens it with ``node(id:)``.
+    :param message: writes the text with the module's catalog (``lambda: _("...")``),
+        called in the service's language; it names no person (the recipient opens the
+        subject to see what they may).
+    :returns: how many were recorded now.
+    """
+    if reason not in NotificationReason.__members__:
+        raise ValueError(f"unknown notification reason {reason!r}")
+    with speaking(None):
+        text = message()
+    recipients = (await officials_of(session, [person_id])).get(person_id)
+    if not recipients:
+        recipients = (await county_offices(session, [person_id])).get(person_id, [])
+    return await record(
+        session,
+        [NewNotification(r, reason, subject_kind, subject_id, text=text) for r in recipients],
+    )
+
+
+# -- reminders and escalation (the worker's job, bangfu.core.notify.jobs) ---------------
+
+
+async def remind_and_escalate(
+    session: AsyncSession, on: dt.date, working_days: int
+) -> tuple[int, int]:
+    """Record the reminders due on ``on`` and the escalations of events overdue on it.
+
+    An open event is due a reminder from ``working_days`` working days before its deadline
+    (make-up working days count, ``bangfu.core.calendar``) to the deadline; an open event
+    past its deadline is escalated to its county's civil-affairs office. The events are
+    read ``FOR UPDATE`` (PostgreSQL): an answer committed meanwhile is seen, and one
+    being written waits, so no reminder is recorded for an event already answered.
+    Returns how many reminders and escalations were recorded now.
+    """
+    from bangfu.core.calendar import shift_days
+    from bangfu.core.care.event_models import CareEvent
+    from bangfu.core.care.events import CareEventKind
+
+    horizon = on + dt.timedelta(days=2 * working_days + 15)  # longest holiday break
+    rows = await session.execute(
+        select(CareEvent.id, CareEvent.person_id, CareEvent.kind, CareEvent.deadline)
+        .where(
+            CareEvent.answered_on.is_(None),
+            CareEvent.deadline >= on,
+            CareEvent.deadline <= horizon,
+        )
+        .order_by(CareEvent.id)
+        .with_for_update()
+    )
+    due = [
+        EventFacts(id_, person_id, CareEventKind(kind).value, deadline)
+        for id_, person_id, kind, deadline in rows
+        if shift_days(deadline, -working_days, working=True) <= on
+    ]
+    reminded = await _tell_responsible(session, due, NotificationReason.REMINDER)
+    escalated_before = select(Notification.subject_id).where(
+        Notification.subject_kind == "CareEvent",
+        Notification.reason == NotificationReason.ESCALATION.value,
+    )
+    rows = await session.execute(
+        select(CareEvent.id, CareEvent.person_id, CareEvent.kind, CareEvent.deadline)
+        .where(
+            and_(CareEvent.answered_on.is_(None), CareEvent.deadline < on),
+            CareEvent.id.not_in(escalated_before),
+        )
+        .order_by(CareEvent.id)
+        .with_for_update()
+    )
+    overdue = [
+        EventFacts(id_, person_id, CareEventKind(kind).value, deadline)
+        for id_, person_id, kind, deadline in rows
+    ]
+    offices = await county_offices(session, {e.person_id for e in overdue})
+    notes = [
+        NewNotification(
+            recipient,
+            NotificationReason.ESCALATION.value,
+            "CareEvent",
+            event.id,
+            TEMPLATES["ESCALATION"],
+            {"kind": event.kind, "deadline": event.deadline.isoformat()},
+        )
+        for event in overdue
+        for recipient in offices.get(event.person_id, [])
+    ]
+    escalated = await record(session, notes)
+    return reminded, escalated
