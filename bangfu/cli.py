@@ -19,6 +19,7 @@ from bangfu import (
     jobs_cli,
     report_cli,
     roster_cli,
+    webhook_cli,
 )
 from bangfu.core import i18n
 from bangfu.core.calendar import Holiday
@@ -104,6 +105,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     )
     accounts_cli.add_commands(commands)  # bangfu user ..., bangfu client ...
     documents_cli.add_commands(commands)  # bangfu documents add|list|remove
+    webhook_cli.add_commands(commands)  # bangfu webhook add|list|remove
     roster_cli.add_commands(commands)  # bangfu import roster|template
     care = commands.add_parser("care", help=_("care work commands"))
     care_commands = care.add_subparsers(dest="care_command", required=True)
@@ -140,6 +142,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
             return accounts_cli.run(args)
         if args.command == "documents":
             return documents_cli.run(args)
+        if args.command == "webhook":
+            return webhook_cli.run(args)
         if args.command == "import":
             return roster_cli.run(args)
         if args.command == "care":

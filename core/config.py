@@ -2,6 +2,7 @@
 
 import decimal
 import enum
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 
@@ -425,6 +426,14 @@ class Settings(BaseSettings):
         "eligible for commendation (不得纳入评先树优 below it), JSON like the weights.",
     )
 
+    # Webhooks (core/webhooks, issue 22): see docs/care.md#webhooks and docs/security.md.
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="Networks beside the public internet that webhook endpoints may be on in "
+        'the production profile, JSON: ["10.20.0.0/16"] (a partner on the government '
+        "intranet). Loopback, link-local, multicast and reserved addresses stay refused.",
+    )
+
     @field_validator("language")
     @classmethod
     def _spoken_language(cls, value: str) -> str:
@@ -460,6 +469,18 @@ class Settings(BaseSettings):
         if any(not 0 <= threshold <= 1 for threshold in value.values()):
             raise ValueError(_("assessment thresholds are shares between 0 and 1"))
         return {**DEFAULT_ASSESSMENT_THRESHOLDS, **value}
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                raise ValueError(
+                    _("{network} is not a network (like 10.20.0.0/16)", network=repr(text))
+                ) from None
+        return value
 
     @field_validator("care_sla")
     @classmethod

@@ -9,6 +9,7 @@ from bangfu.core.care import screening_models as care_screening
 from bangfu.core.jobs import models as jobs
 from bangfu.core.registry import models as registry
 from bangfu.core.security import models as security
+from bangfu.core.webhooks import models as webhooks
 
 __all__ = [
     "bottomline",
@@ -20,4 +21,5 @@ __all__ = [
     "jobs",
     "registry",
     "security",
+    "webhooks",
 ]
