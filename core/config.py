@@ -354,6 +354,18 @@ class Settings(BaseSettings):
         description="Most bytes of documents each server process keeps for automatic "
         "persisted queries (in memory; the least recently used are forgotten first).",
     )
+    subscriptions: bool | None = Field(
+        default=None,
+        description="GraphQL subscriptions (`careEventUpdates`) over WebSocket, protocol "
+        "graphql-transport-ws, at /graphql. None: on in development only.",
+    )
+    subscription_poll_seconds: float = Field(
+        default=2.0,
+        ge=0.05,
+        le=60,
+        description="How often a subscription looks for changes (each look checks the "
+        "subscriber's token again).",
+    )
     trusted_documents: bool | None = Field(
         default=None,
         description="Only the documents registered with `bangfu documents add` run, for "
@@ -515,6 +527,10 @@ class Settings(BaseSettings):
     @property
     def suggestions_enabled(self) -> bool:
         return self.is_development if self.suggestions is None else self.suggestions
+
+    @property
+    def subscriptions_enabled(self) -> bool:
+        return self.is_development if self.subscriptions is None else self.subscriptions
 
     @property
     def trusted_documents_enabled(self) -> bool:
