@@ -24,8 +24,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from strawberry.asgi import GraphQL
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from bangfu import graphiql as graphiql_page
@@ -56,19 +60,38 @@ from bangfu.http import (
     www_authenticate,
 )
 from bangfu.idempotency import principal_of, run_idempotent
-from bangfu.persisted import PersistedDocuments, root_fields
+from bangfu.persisted import PersistedDocuments, root_fields, subscription_refusal
 from bangfu.reports import report_routes
 from bangfu.roster_route import routes as roster_routes
 from bangfu.schema.build import build_schema
 from bangfu.schema.context import Context, Loaders, Services
+from bangfu.schema.failures import GuardedSchema
 from bangfu.schema.graphql_messages import translated
 from bangfu.schema.loaders import core_loaders
 
 log = logging.getLogger("bangfu")
 
 
+#: Subscriptions one WebSocket may run at once (each polls the database).
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 5
+
+
+class TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames; :meth:`GraphQLEndpoint.encode_json`
+    gives bytes (what HTTP bodies want)."""
+
+    async def send_json(self, message: Any) -> None:
+        try:
+            encoded = self.view.encode_json(message)
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
     """Strawberry's ASGI view with our actor, per-request context and cleanup."""
+
+    websocket_adapter_class = TextFrames
 
     def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -97,6 +120,36 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return orjson.dumps(data)
         except TypeError:
             return json.dumps(data, separators=(",", ":")).encode()
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        """A subscription's context (graphql-transport-ws): anonymous until its
+        ``connection_init`` is accepted (:meth:`on_ws_connect`). HTTP requests get theirs
+        in :meth:`run`."""
+        ctx = Context(self.services, ANONYMOUS, request=request)
+        ctx.new_loaders = partial(_new_loaders, ctx, self.services.host)
+        ctx.loaders = ctx.new_loaders()
+        return ctx
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """Accept a subscriber whose ``connection_init`` payload (``{"Authorization":
+        "Bearer <token>"}``) or handshake header carries a token that holds; refuse the
+        rest, closing with 4403 and the reason (``MISSING``, ``MALFORMED``, ``INVALID``,
+        ``EXPIRED``, ``REVOKED``)."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        header = params.get("Authorization") or params.get("authorization")
+        if header is None and isinstance(context.request, WebSocket):
+            header = context.request.headers.get("authorization")
+        if not isinstance(header, str) or not header.strip():
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "reason": "MISSING"})
+        scheme, _sep, token = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "reason": "MALFORMED"})
+        async with self.services.sessions() as session:
+            session.info["actor"] = ANONYMOUS
+            found = await check_token(session, token.strip(), self.services.settings)
+        if isinstance(found, TokenRefusal):
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "reason": str(found)})
+        context.actor, context.token = found, token.strip()
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Bangfu's own GraphiQL page (bangfu/graphiql): every asset served from here,
@@ -127,7 +180,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         elif not await _only_public_fields(request, self.services.settings.max_tokens):
             raise unauthenticated("MISSING")
         ctx = Context(self.services, actor, request=request, token=token, session=session)
-        ctx.loaders = Loaders(partial(_fill_loaders, ctx, self.services.host))
+        ctx.new_loaders = partial(_new_loaders, ctx, self.services.host)
+        ctx.loaders = ctx.new_loaders()
         execute = super().run
 
         async def run_graphql() -> Response:
@@ -153,6 +207,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return busy_response(busy)
         finally:
             await ctx.close()
+
+
+def _new_loaders(ctx: Context, host: PluginHost) -> Loaders:
+    return Loaders(partial(_fill_loaders, ctx, host))
 
 
 def _fill_loaders(ctx: Context, host: PluginHost) -> None:
@@ -359,13 +417,19 @@ def create_app(
         cipher=cipher or FieldCipher(load_master_key(settings)),
         failures=FailureLog(settings.log_repeat_interval_seconds),
     )
+    if isinstance(schema, GuardedSchema):  # subscriptions obey trusted documents too
+        schema.stream_check = subscription_refusal
     graphql = GraphQLEndpoint(
         services,
         schema=schema,
         # Any IDE name turns the page on; render_graphql_ide serves Bangfu's own.
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=settings.graphiql_enabled,
-        subscription_protocols=(),  # no subscriptions: no WebSocket protocol at all
+        # careEventUpdates (schema/care/subscriptions.py); without it, no WebSocket at all.
+        max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        subscription_protocols=(
+            (GRAPHQL_TRANSPORT_WS_PROTOCOL,) if settings.subscriptions_enabled else ()
+        ),
     )
 
     async def healthz(_request: Request) -> Response:
@@ -403,6 +467,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            *([WebSocketRoute("/graphql", graphql)] if settings.subscriptions_enabled else []),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *roster_routes(services),

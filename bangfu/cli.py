@@ -21,6 +21,7 @@ from bangfu import (
     organisations_cli,
     report_cli,
     roster_cli,
+    webhook_cli,
 )
 from bangfu.core import i18n
 from bangfu.core.calendar import Holiday
@@ -113,6 +114,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     accounts_cli.add_commands(commands)  # bangfu user ..., bangfu client ...
     organisations_cli.add_commands(commands)  # bangfu organisation add|list
     documents_cli.add_commands(commands)  # bangfu documents add|list|remove
+    webhook_cli.add_commands(commands)  # bangfu webhook add|list|remove
     roster_cli.add_commands(commands)  # bangfu import roster|template
     care = commands.add_parser("care", help=_("care work commands"))
     care_commands = care.add_subparsers(dest="care_command", required=True)
@@ -152,6 +154,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
             return organisations_cli.run(args)
         if args.command == "documents":
             return documents_cli.run(args)
+        if args.command == "webhook":
+            return webhook_cli.run(args)
         if args.command == "import":
             return roster_cli.run(args)
         if args.command == "care":

@@ -136,7 +136,11 @@ class TransportGuard:
         self.failures = failures or FailureLog(settings.log_repeat_interval_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and scope["path"].rstrip("/") == self.path:
+        if (
+            scope["type"] == "websocket"
+            and scope["path"].rstrip("/") == self.path
+            and not self.settings.subscriptions_enabled
+        ):
             # Closing before accepting answers the handshake with 403, whatever the Origin.
             await send({"type": "websocket.close", "code": 1008})
             return

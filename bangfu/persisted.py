@@ -58,7 +58,7 @@ from graphql import (
 )
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bangfu.core.i18n import _
+from bangfu.core.i18n import N_, _
 from bangfu.core.security import ANONYMOUS
 from bangfu.core.security.auth import actor_for_token
 from bangfu.core.security.documents import as_hash, find_for_token, sha256_of
@@ -116,6 +116,12 @@ class NamedDocument:
     query: str | None
     sha256: str | None
     operation_name: str | None
+
+
+TRUSTED_ONLY_MESSAGE = N_(
+    "only registered documents run here: send the hash of a document registered for your "
+    "application (bangfu documents add)"
+)
 
 
 def named_document(params: dict[str, Any]) -> NamedDocument:
@@ -299,14 +305,21 @@ class PersistedDocuments:
                 return named.query
             if await actor_for_token(session, token, self.settings) is None:
                 return named.query  # the endpoint answers 401 first: log in again
-        raise RequestRefused(
-            403,
-            _(
-                "only registered documents run here: send the hash of a document "
-                "registered for your application (bangfu documents add)"
-            ),
-            "TRUSTED_DOCUMENT_REQUIRED",
-        )
+        raise RequestRefused(403, _(TRUSTED_ONLY_MESSAGE), "TRUSTED_DOCUMENT_REQUIRED")
+
+
+async def subscription_refusal(context: Any, query: str) -> GraphQLError | None:
+    """Where trusted documents are on, a subscription runs only if its document is
+    registered for the subscriber's set, as a request over HTTP would: else the refusal,
+    ``TRUSTED_DOCUMENT_REQUIRED`` (``GuardedSchema.stream_check``)."""
+    settings = context.settings
+    if not settings.trusted_documents_enabled or context.token is None:
+        return None
+    async with context.services.sessions() as session:
+        session.info["actor"] = ANONYMOUS
+        if await find_for_token(session, context.token, sha256_of(query)) is not None:
+            return None
+    return GraphQLError(_(TRUSTED_ONLY_MESSAGE), extensions={"code": "TRUSTED_DOCUMENT_REQUIRED"})
 
 
 def only_unregistered_fields(query: str, operation_name: str | None, settings: Any) -> bool:

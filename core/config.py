@@ -2,6 +2,7 @@
 
 import decimal
 import enum
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 
@@ -360,6 +361,18 @@ class Settings(BaseSettings):
         description="Most bytes of documents each server process keeps for automatic "
         "persisted queries (in memory; the least recently used are forgotten first).",
     )
+    subscriptions: bool | None = Field(
+        default=None,
+        description="GraphQL subscriptions (`careEventUpdates`) over WebSocket, protocol "
+        "graphql-transport-ws, at /graphql. None: on in development only.",
+    )
+    subscription_poll_seconds: float = Field(
+        default=2.0,
+        ge=0.05,
+        le=60,
+        description="How often a subscription looks for changes (each look checks the "
+        "subscriber's token again).",
+    )
     trusted_documents: bool | None = Field(
         default=None,
         description="Only the documents registered with `bangfu documents add` run, for "
@@ -439,6 +452,14 @@ class Settings(BaseSettings):
         "eligible for commendation (不得纳入评先树优 below it), JSON like the weights.",
     )
 
+    # Webhooks (core/webhooks, issue 22): see docs/care.md#webhooks and docs/security.md.
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="Networks beside the public internet that webhook endpoints may be on in "
+        'the production profile, JSON: ["10.20.0.0/16"] (a partner on the government '
+        "intranet). Loopback, link-local, multicast and reserved addresses stay refused.",
+    )
+
     @field_validator("language")
     @classmethod
     def _spoken_language(cls, value: str) -> str:
@@ -474,6 +495,18 @@ class Settings(BaseSettings):
         if any(not 0 <= threshold <= 1 for threshold in value.values()):
             raise ValueError(_("assessment thresholds are shares between 0 and 1"))
         return {**DEFAULT_ASSESSMENT_THRESHOLDS, **value}
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                raise ValueError(
+                    _("{network} is not a network (like 10.20.0.0/16)", network=repr(text))
+                ) from None
+        return value
 
     @field_validator("care_sla")
     @classmethod
@@ -516,6 +549,10 @@ class Settings(BaseSettings):
     @property
     def suggestions_enabled(self) -> bool:
         return self.is_development if self.suggestions is None else self.suggestions
+
+    @property
+    def subscriptions_enabled(self) -> bool:
+        return self.is_development if self.subscriptions is None else self.subscriptions
 
     @property
     def trusted_documents_enabled(self) -> bool:

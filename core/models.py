@@ -10,6 +10,7 @@ from bangfu.core.jobs import models as jobs
 from bangfu.core.notify import models as notify
 from bangfu.core.registry import models as registry
 from bangfu.core.security import models as security
+from bangfu.core.webhooks import models as webhooks
 
 __all__ = [
     "bottomline",
@@ -22,4 +23,5 @@ __all__ = [
     "notify",
     "registry",
     "security",
+    "webhooks",
 ]

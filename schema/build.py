@@ -19,6 +19,7 @@ from bangfu.schema.audit_log import AuditQuery
 from bangfu.schema.auth import AuthenticationChecks, AuthMutation, AuthQuery
 from bangfu.schema.bottomline import BottomLineQuery
 from bangfu.schema.care import CARE_MUTATIONS, CARE_QUERIES
+from bangfu.schema.care.subscriptions import CareSubscription
 from bangfu.schema.core_types import (
     SchemaCompositionError,
     build_core_types,
@@ -56,6 +57,10 @@ ROOT_DESCRIPTIONS = {
     "Mutation": "Everything one can change, core's and the plugins'. Each (but `login` and "
     "`logout`) takes one `input` and returns a payload whose `errors` say why an input was "
     "refused. Every mutation leaves an audit row; API clients may run none.",
+    "Subscription": "Changes pushed as they happen, over WebSocket (graphql-transport-ws) "
+    "at /graphql, with the token in the `connection_init` payload "
+    '(`{"Authorization": "Bearer ..."}`). Off in the production profile unless '
+    "`BANGFU_SUBSCRIPTIONS` is on.",
 }
 
 
@@ -123,12 +128,14 @@ def _build(
             *host.mutation_types(),
         ],
     )
-    check_access_rules([query, mutation], extensions)
+    subscription = merge_roots("Subscription", [("core", CareSubscription)])
+    check_access_rules([query, mutation, subscription], extensions)
     compose_error_codes(host.error_codes)  # one ErrorCode enum: core's and every plugin's
     audit_mutations(mutation)  # every mutation, core's and plugins', leaves an audit row
     schema = GuardedSchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         types=[person, household],
         config=StrawberryConfig(auto_camel_case=True, sort_schema=True),
         # AuthenticationChecks: one login per request, read-only API clients (schema/auth.py).

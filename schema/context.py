@@ -107,6 +107,10 @@ class Context:
         self.token = token
         self.today = calendar.today()
         self.loaders: dict[str, DataLoader[Any, Any]] = Loaders()
+        #: Makes a request's loaders afresh (set by the app; :meth:`refresh` uses it).
+        self.new_loaders: Callable[[], Loaders] | None = None
+        #: A subscription's ``connection_init`` payload (graphql-transport-ws).
+        self.connection_params: Any = None
         self._decisions: dict[str, bool] = {}
         #: The read session (``session``: one opened already, for this actor).
         self._session: AsyncSession | None = session
@@ -149,6 +153,13 @@ class Context:
                 self._session = self.services.sessions()
                 self._session.info["actor"] = self.actor
             yield self._session
+
+    async def refresh(self) -> None:
+        """Between two messages of a subscription: close the read session (no transaction
+        stays open while the stream waits) and start with empty loaders, so the next
+        message reads what is true then."""
+        await self.discard_read_session()
+        self.loaders = self.new_loaders() if self.new_loaders is not None else Loaders()
 
     async def discard_read_session(self) -> None:
         """Close the read session after a failed statement; the next read opens another.

@@ -28,6 +28,8 @@ CORE_CODE_MEANINGS = {
     "REQUIRED": "A field that is needed here is missing or blank.",
     "TOO_LONG": "A text is longer than its limit (the message gives the limit).",
     "INVALID_PHONE_NUMBER": "Not a mobile or landline number of mainland China.",
+    "WEBHOOK_URL_REFUSED": "A webhook endpoint URL that may not be called: not http(s), or "
+    "(in production) not https or not a public address.",
     "INVALID_AMOUNT": "An amount of money that is negative (or zero where one is due), has "
     "more than 2 decimals, or is too large.",
     "FUTURE_DATE": "A day after today for something that has happened already, or a start "

@@ -17,13 +17,18 @@ In production the "Did you mean ...?" hints of validation errors are removed: th
 reveal the schema that introspection is turned off to hide.
 """
 
+import contextlib
 import logging
 import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 
 from bangfu.core import request_scope
 from bangfu.core.db_health import UNAVAILABLE_MESSAGE, is_unavailable
@@ -77,6 +82,11 @@ def copy_error(
     )
 
 
+SUBSCRIPTIONS_ONLY_MESSAGE = N_(
+    "only subscriptions run over the WebSocket: send queries and mutations over HTTP (POST)"
+)
+
+
 class GuardedSchema(strawberry.Schema):
     """The Bangfu schema: masks unexpected errors and logs them, once, with a request ID.
 
@@ -87,6 +97,9 @@ class GuardedSchema(strawberry.Schema):
     def __init__(self, *args: Any, suggestions: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.suggestions = suggestions
+        #: Checks a subscription's document before it runs (the app sets it: trusted
+        #: documents, bangfu/persisted.py): the refusal to send, or None to run it.
+        self.stream_check: Callable[[Any, str], Awaitable[GraphQLError | None]] | None = None
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)
@@ -94,7 +107,34 @@ class GuardedSchema(strawberry.Schema):
             result.errors = [self.public_error(error) for error in result.errors]
         return result
 
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """A subscription's results (graphql-transport-ws), masked like :meth:`execute`'s.
+
+        Only subscriptions run here: queries and mutations come over HTTP, through the
+        transport's checks, the admission bounds, idempotency and the time limit."""
+        kwargs["allowed_operation_types"] = (OperationType.SUBSCRIPTION,)
+        query = args[0] if args else kwargs.get("query")
+        if self.stream_check is not None and isinstance(query, str):
+            refusal = await self.stream_check(kwargs.get("context_value"), query)
+            if refusal is not None:
+                return _one(PreExecutionError(data=None, errors=[refusal]))
+        return self._masked(await super().stream(*args, **kwargs))
+
+    async def _masked(self, results: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async with contextlib.aclosing(results):  # type: ignore[type-var]
+            async for result in results:
+                if getattr(result, "errors", None):
+                    result.errors = [self.public_error(error) for error in result.errors]
+                yield result
+
     def public_error(self, error: GraphQLError) -> GraphQLError:
+        if isinstance(_original(error), InvalidOperationTypeError):  # over the socket
+            return copy_error(
+                error,
+                _(SUBSCRIPTIONS_ONLY_MESSAGE),
+                extensions={"code": "SUBSCRIPTIONS_ONLY"},
+                keep_original=False,
+            )
         if not is_expected(error):
             unavailable = is_unavailable(_original(error))
             return copy_error(
@@ -141,6 +181,10 @@ class GuardedSchema(strawberry.Schema):
                     type(original).__name__,
                     error=original,
                 )
+
+
+async def _one(result: Any) -> AsyncIterator[Any]:
+    yield result
 
 
 def _original(error: GraphQLError) -> BaseException | None:

@@ -94,7 +94,9 @@ class Guard(PermissionExtension):
 
     async def resolve_async(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
         if self._allowed(source, info):
-            return await next_(source, info, **kwargs)
+            result = next_(source, info, **kwargs)
+            # A subscription's resolver gives its stream (an async generator), not an awaitable.
+            return await result if inspect.isawaitable(result) else result
         return await self._refuse(next_, source, info, kwargs)
 
     async def _refuse(self, next_: Any, source: Any, info: Info, kwargs: dict[str, Any]) -> Any:

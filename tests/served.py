@@ -48,9 +48,16 @@ async def _run(url: str, statement: str) -> None:
 
 
 @contextlib.contextmanager
-def served(tmp_path: Path, database_url: str | None, *, households: int = 120) -> Iterator[str]:
+def served(
+    tmp_path: Path,
+    database_url: str | None,
+    *,
+    households: int = 120,
+    settings: dict[str, str] | None = None,
+) -> Iterator[str]:
     """The base URL (``http://127.0.0.1:PORT``) of the service, demo mode, development
-    profile; stopped (and its PostgreSQL schema dropped) at the end."""
+    profile, with ``settings`` (``BANGFU_`` variables) on top; stopped (and its PostgreSQL
+    schema dropped) at the end."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")}
     env |= {
@@ -59,6 +66,7 @@ def served(tmp_path: Path, database_url: str | None, *, households: int = 120) -
         "BANGFU_PROFILE": "development",
         "BANGFU_DEMO": "true",
     }
+    env |= settings or {}
     schema = None
     if database_url is not None:
         schema = f"t_{uuid.uuid4().hex[:12]}"

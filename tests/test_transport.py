@@ -224,10 +224,18 @@ async def test_every_response_carries_a_request_id(dev: World) -> None:
     assert refused.json()["errors"][0]["extensions"]["requestId"] == ids[2]
 
 
-async def test_websocket_upgrades_are_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "profile", [{"profile": "production"}, {"profile": "development", "subscriptions": False}]
+)
+async def test_websocket_upgrades_are_refused_where_subscriptions_are_off(
+    tmp_path: Path, profile: dict[str, Any]
+) -> None:
+    """Subscriptions are off in production unless enabled (tests/test_subscriptions.py has
+    them on): then no WebSocket handshake succeeds at all."""
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'ws.db'}",
         secret_key_file=tmp_path / "ws.key",
+        **profile,
     )
     app = create_app(settings)
     for origin in (b"https://evil.example", b"http://testserver"):

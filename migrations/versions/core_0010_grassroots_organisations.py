@@ -6,7 +6,7 @@ SQLite the table is rebuilt (batch mode); existing rows, GRASSROOTS_PARTY_ORGANI
 among them, are kept. A downgrade refuses while rows of the new kinds exist (the old
 CHECK would reject them).
 
-Revision ID: core_0010_grassroots
+Revision ID: core_0010
 Revises: core_0009
 Create Date: 2026-12-06 18:30:00
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "core_0010_grassroots"
+revision: str = "core_0010"
 down_revision: str | Sequence[str] | None = "core_0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,8 +1,8 @@
 """Notifications (issue 22): what a user is told because they must act, exactly once per
 recipient, reason and subject, and their deliveries per channel.
 
-Revision ID: core_0010_notifications
-Revises: core_0009
+Revision ID: core_0011
+Revises: core_0010
 Create Date: 2026-12-06 18:30:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "core_0010_notifications"
-down_revision: str | Sequence[str] | None = "core_0009"
+revision: str = "core_0011"
+down_revision: str | Sequence[str] | None = "core_0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

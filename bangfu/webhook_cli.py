@@ -1,0 +1,131 @@
+"""``bangfu webhook add|list|remove``: the endpoints partner systems are told of care events
+at (``bangfu.core.webhooks``, docs/care.md#webhooks).
+
+``add`` checks the URL for the profile (no private or loopback addresses in production),
+prints the endpoint's signing secret once, and leaves an audit row, as ``remove`` does.
+"""
+
+import argparse
+import sys
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bangfu.accounts_cli import UsageError, _database, _refused
+from bangfu.core.config import Settings
+from bangfu.core.errors import DomainError
+from bangfu.core.i18n import _
+from bangfu.core.security import SYSTEM, audit
+from bangfu.core.security.crypto import FieldCipher, load_master_key
+from bangfu.core.webhooks import endpoints
+from bangfu.core.webhooks.events import DESCRIPTIONS
+
+_ARGUMENTS = {"name": "--name", "url": "URL", "events": "--events"}
+
+
+def add_commands(commands: Any) -> None:
+    """Add ``webhook`` to the ``bangfu`` command's sub-commands."""
+    webhook = commands.add_parser(
+        "webhook", help=_("webhook endpoints: partner systems told of care events")
+    )
+    actions = webhook.add_subparsers(dest="webhook_command", required=True)
+    descriptions = [(kind, _(text)) for kind, text in DESCRIPTIONS.items()]
+    kinds = "\n".join(f"  {kind.value:<22} {text}" for kind, text in descriptions)
+    add = actions.add_parser(
+        "add",
+        help=_("register an endpoint; prints its signing secret once"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_("event kinds:\n{kinds}", kinds=kinds),
+    )
+    add.add_argument("url", metavar="URL", help=_("where deliveries are POSTed (https)"))
+    add.add_argument("--name", required=True, help=_("a name to list and remove it by"))
+    add.add_argument(
+        "--events",
+        required=True,
+        nargs="+",
+        help=_("the event kinds it wants (comma- or space-separated), or * for all"),
+    )
+    actions.add_parser("list", help=_("list the endpoints (never their secrets)"))
+    remove = actions.add_parser("remove", help=_("remove an endpoint"))
+    remove.add_argument("name", help=_("the endpoint's name"))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a ``webhook`` command; 2 (and one line on stderr) when refused."""
+    settings = Settings()
+    try:
+        if args.webhook_command == "add":
+            return _add(settings, args.name, args.url, args.events)
+        if args.webhook_command == "list":
+            return _list(settings)
+        return _remove(settings, args.name)
+    except UsageError as exc:
+        print(_("bangfu: error: {error}", error=exc), file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        for error in exc.errors:
+            refusal = _refused(DomainError(error), _ARGUMENTS)
+            print(_("bangfu: error: {error}", error=refusal), file=sys.stderr)
+        return 2
+
+
+def _add(settings: Settings, name: str, url: str, events: list[str]) -> int:
+    kinds = endpoints.parse_events(events)
+    cipher = FieldCipher(load_master_key(settings))
+
+    async def add(session: AsyncSession) -> endpoints.NewEndpoint:
+        new = await endpoints.add_endpoint(
+            session, cipher, settings, name=name, url=url, events=kinds
+        )
+        await audit.record(
+            session,
+            SYSTEM,
+            "cli:webhook.add",
+            audit.Outcome.OK,
+            details={"name": name, "url": url, "events": list(kinds)},
+        )
+        return new
+
+    new = _database(settings, add)
+    print(
+        _(
+            "endpoint {name} added (id {id}) for {events}",
+            name=new.name,
+            id=new.id,
+            events=", ".join(new.events),
+        )
+    )
+    print(_("signing secret (shown only this once; give it to the receiver):"))
+    print(new.secret)
+    return 0
+
+
+def _list(settings: Settings) -> int:
+    async def listing(session: AsyncSession) -> list[endpoints.EndpointSummary]:
+        return await endpoints.list_endpoints(session)
+
+    rows = _database(settings, listing)
+    print(f"{'NAME':<24} {'ADDED':<10} {'URL':<50} EVENTS")
+    for row in rows:
+        print(
+            f"{row.name:<24} {row.created_at.date().isoformat():<10} {row.url:<50} "
+            + " ".join(row.events)
+        )
+    return 0
+
+
+def _remove(settings: Settings, name: str) -> int:
+    async def remove(session: AsyncSession) -> endpoints.EndpointSummary:
+        removed = await endpoints.remove_endpoint(session, name)
+        await audit.record(
+            session,
+            SYSTEM,
+            "cli:webhook.remove",
+            audit.Outcome.OK,
+            details={"name": name, "url": removed.url},
+        )
+        return removed
+
+    removed = _database(settings, remove)
+    print(_("endpoint {name} removed ({url})", name=removed.name, url=removed.url))
+    return 0
