@@ -229,7 +229,9 @@ async def test_the_roster_refuses_a_future_certification_date(world: World) -> N
     from tests.test_roster_import import counts, upload
 
     def rows(day: Any) -> list[list[Any]]:
-        found = household(XIANGFEN_VILLAGE, (id_number(), "王建国"), categories="特困")
+        found = household(
+            XIANGFEN_VILLAGE, (id_number(dt.date(1950, 5, 17)), "王建国"), categories="特困"
+        )
         return [[*row, day] for row in found]
 
     before = await counts(world.h)
