@@ -214,6 +214,7 @@ LOCATIONS = {
     "householdCreate.input.regionCode": "tests/test_registry_api.py",
     "screeningCampaignCreate.input.regionCode": "tests/test_care_screening.py",
     "donationRecord.input.regionCode": "tests/test_care_donations.py",
+    "organisationCreate.input.regionCode": "tests/test_grassroots.py",
 }
 
 #: Region references deliberately not limited to the writer's area, and why.

@@ -438,4 +438,4 @@ def test_demo_accounts_do_not_count_as_active_users(
     assert password is not None and password in capsys.readouterr().out
     admin = the_user("admin")  # the demo admin, taken over
     assert not admin.is_demo and admin.is_active and verify_password(admin.password_hash, password)
-    assert query(select(func.count()).select_from(User), scalars=False) == 9
+    assert query(select(func.count()).select_from(User), scalars=False) == 11
