@@ -24,7 +24,10 @@ def test_the_generated_plugin_installs_and_its_tests_pass(tmp_path: Path) -> Non
     assert (site / "bangfu_welfare" / "plugin.py").is_file()
     # As in an activated virtual environment: `python` is Bangfu's.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    environment = {**os.environ, "PYTHONPATH": str(site), "PATH": path}
+    # A plugin author's environment enables every installed plugin (the suite's pin of
+    # BANGFU_PLUGINS to the built-ins, conftest.py, is not theirs).
+    inherited = {k: v for k, v in os.environ.items() if k != "BANGFU_PLUGINS"}
+    environment = {**inherited, "PYTHONPATH": str(site), "PATH": path}
     # The installed entry point makes Bangfu find the plugin: `bangfu plugins` lists it.
     listed = subprocess.run(
         [sys.executable, "-c", "from bangfu.cli import main; main(['plugins'])"],
