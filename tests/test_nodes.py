@@ -73,6 +73,33 @@ async def some_key(harness: Harness, model: Any) -> tuple[Any, bool]:
     return (hidden, True) if hidden is not None else (rows[0] if rows else None, False)
 
 
+async def recipient_token(harness: Harness, notification_id: int) -> str:
+    """A bearer token of the recipient of a notification (a demo user or official)."""
+    import datetime as dt
+    import secrets
+
+    from bangfu.core.db import utcnow
+    from bangfu.core.notify.models import Notification
+    from bangfu.core.security.auth import token_digest
+    from bangfu.core.security.models import AccessToken
+
+    token = secrets.token_urlsafe(16)
+    async with harness.session() as session, session.begin():
+        row = await session.get(Notification, notification_id)
+        assert row is not None
+        user = await session.get(User, row.recipient_id)
+        assert user is not None
+        user.is_demo = False  # demo logins work only in demo mode; this one everywhere
+        session.add(
+            AccessToken(
+                digest=token_digest(token),
+                user_id=user.id,
+                expires_at=utcnow() + dt.timedelta(hours=1),
+            )
+        )
+    return token
+
+
 async def test_every_node_type_refetches_in_area_and_reads_as_unknown_outside(
     harness: Harness,
 ) -> None:
@@ -100,6 +127,15 @@ async def test_every_node_type_refetches_in_area_and_reads_as_unknown_outside(
             missing.append(type_name)
             continue
         global_id = to_global_id(id_name, key)
+        if type_name == "Notification":
+            # A user's own, whatever the area: its recipient refetches it; the city
+            # administrator and the outsider read it as unknown.
+            reader = await recipient_token(harness, key)
+            assert await harness.gql(NODE, {"id": global_id}, token=admin) == NOTHING
+            assert await harness.gql(NODE, {"id": global_id}, token=outsider) == NOTHING
+            found = await harness.ok(NODE, {"id": global_id}, token=reader)
+            assert found["node"] == {"__typename": type_name, "id": global_id}
+            continue
         found = await harness.ok(NODE, {"id": global_id}, token=admin)
         assert found["node"] == {"__typename": type_name, "id": global_id}, type_name
         many = await harness.ok(

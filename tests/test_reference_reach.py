@@ -265,6 +265,8 @@ NOT_REFERENCES = {
     "medicalHospitalisationDischarge.input.id": "MedicalHospitalisation",
     "medicalHospitalisationRecord.input.personId": "Person",
     "medicalInsuranceRecord.input.personId": "Person",
+    # The actor's own notifications (recipient, not area: another's reads as unknown).
+    "notificationMarkRead.input.ids": "Notification",
     "pairingEnd.input.id": "Pairing",
     "pairingFiveKnownsUpdate.input.pairingId": "Pairing",
     "pairingStart.input.personId": "Person",
