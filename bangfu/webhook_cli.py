@@ -15,12 +15,13 @@ from bangfu.accounts_cli import UsageError, _database, _refused
 from bangfu.core.config import Settings
 from bangfu.core.errors import DomainError
 from bangfu.core.i18n import _
+from bangfu.core.registry.reference import CITY_CODE
 from bangfu.core.security import SYSTEM, audit
 from bangfu.core.security.crypto import FieldCipher, load_master_key
 from bangfu.core.webhooks import endpoints
 from bangfu.core.webhooks.events import DESCRIPTIONS
 
-_ARGUMENTS = {"name": "--name", "url": "URL", "events": "--events"}
+_ARGUMENTS = {"name": "--name", "url": "URL", "events": "--events", "region": "--region"}
 
 
 def add_commands(commands: Any) -> None:
@@ -45,7 +46,15 @@ def add_commands(commands: Any) -> None:
         nargs="+",
         help=_("the event kinds it wants (comma- or space-separated), or * for all"),
     )
+    add.add_argument(
+        "--region",
+        default=CITY_CODE,
+        help=_("tell it only of this region's events (default: the whole city)"),
+    )
     actions.add_parser("list", help=_("list the endpoints (never their secrets)"))
+    log = actions.add_parser("log", help=_("the latest deliveries and each of their attempts"))
+    log.add_argument("name", nargs="?", help=_("only this endpoint's deliveries"))
+    log.add_argument("--limit", type=int, default=50, help=_("how many deliveries (default 50)"))
     remove = actions.add_parser("remove", help=_("remove an endpoint"))
     remove.add_argument("name", help=_("the endpoint's name"))
 
@@ -55,9 +64,11 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings()
     try:
         if args.webhook_command == "add":
-            return _add(settings, args.name, args.url, args.events)
+            return _add(settings, args.name, args.url, args.events, args.region)
         if args.webhook_command == "list":
             return _list(settings)
+        if args.webhook_command == "log":
+            return _log(settings, args.name, args.limit)
         return _remove(settings, args.name)
     except UsageError as exc:
         print(_("bangfu: error: {error}", error=exc), file=sys.stderr)
@@ -69,20 +80,42 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
-def _add(settings: Settings, name: str, url: str, events: list[str]) -> int:
+def _log(settings: Settings, name: str | None, limit: int) -> int:
+    if not 1 <= limit <= 1000:
+        raise UsageError("--limit", _("from 1 to 1000"))
+
+    async def read(session: AsyncSession) -> list[endpoints.LoggedDelivery]:
+        return await endpoints.delivery_log(session, name, limit)
+
+    for delivery in _database(settings, read):
+        when = delivery.created_at.isoformat(timespec="seconds")
+        print(
+            f"{delivery.delivery_id}  {delivery.endpoint}  {delivery.event.value}  {when}  "
+            f"{delivery.state}"
+        )
+        for attempt in delivery.attempts:
+            outcome = attempt.status_code if attempt.status_code is not None else attempt.error
+            print(f"    #{attempt.number}  {attempt.at.isoformat(timespec='seconds')}  {outcome}")
+        if delivery.next_attempt_at is not None:
+            at = delivery.next_attempt_at.isoformat(timespec="seconds")
+            print("   ", _("next attempt {at}", at=at))
+    return 0
+
+
+def _add(settings: Settings, name: str, url: str, events: list[str], region: str) -> int:
     kinds = endpoints.parse_events(events)
     cipher = FieldCipher(load_master_key(settings))
 
     async def add(session: AsyncSession) -> endpoints.NewEndpoint:
         new = await endpoints.add_endpoint(
-            session, cipher, settings, name=name, url=url, events=kinds
+            session, cipher, settings, name=name, url=url, events=kinds, region_code=region
         )
         await audit.record(
             session,
             SYSTEM,
             "cli:webhook.add",
             audit.Outcome.OK,
-            details={"name": name, "url": url, "events": list(kinds)},
+            details={"name": name, "url": url, "events": list(kinds), "region": region},
         )
         return new
 

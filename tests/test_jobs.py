@@ -260,9 +260,10 @@ def test_worker_and_jobs_commands(
     reminders = dataclasses.replace(notify_jobs.CARE_REMINDERS, schedule=Daily(dt.time(0, 0)))
     monkeypatch.setattr(notify_jobs, "CARE_REMINDERS", reminders)
     # The daily jobs (the refresh, the holidays, the care reminders), the tally's
-    # compaction (every 10 min) and the notifications' delivery (every minute).
+    # compaction (every 10 min), the notifications' delivery (every minute) and the
+    # webhooks' (every 30 s).
     assert main(["worker", "--once"]) == 0
-    assert "bangfu worker: ran 5 jobs" in capsys.readouterr().out
+    assert "bangfu worker: ran 6 jobs" in capsys.readouterr().out
     assert (tmp_path / "bangfu.jobs.db").exists()
     assert main(["jobs", "list"]) == 0
     assert "care.holiday-events" in capsys.readouterr().out
@@ -270,12 +271,13 @@ def test_worker_and_jobs_commands(
     assert main(["jobs", "enqueue", "nothing"]) == 2
     assert main(["worker", "--once"]) == 0
     assert "bangfu worker: ran 1 job" in capsys.readouterr().out
-    assert main(["jobs", "runs", "--limit", "6"]) == 0
+    assert main(["jobs", "runs", "--limit", "7"]) == 0
     out = capsys.readouterr().out
     assert out.count("care.holiday-events") == 2 and out.count("bottomline.refresh") == 1
     assert out.count("bottomline.compact-tally") == 1
     assert out.count("notify.care-reminders") == 1 and out.count("notify.deliver") == 1
-    assert out.count("SUCCEEDED") == 6
+    assert out.count("webhooks.deliver") == 1
+    assert out.count("SUCCEEDED") == 7
 
 
 async def test_the_refresh_job_judges_what_the_calendar_made_due(

@@ -60,6 +60,8 @@ def test_every_mapped_model_is_area_scoped_or_declared_global() -> None:
         "core_notification",
         "core_notification_delivery",
         "core_webhook_endpoint",  # partners' webhook endpoints: operators' data (CLI only)
+        "core_webhook_delivery",  # and their deliveries and attempts (bangfu webhook log)
+        "core_webhook_attempt",
     }
     assert "core_pairing" in scoped
 

@@ -211,11 +211,23 @@ def test_add_list_and_remove(
     listing = capsys.readouterr().out
     assert "hongtong-case" in listing and "whsec_" not in listing and secret not in listing
 
+    assert main(["webhook", "log"]) == 0
+    assert capsys.readouterr().out == ""  # nothing delivered yet
+    assert main(["webhook", "log", "--limit", "0"]) == 2
+    assert "--limit" in capsys.readouterr().err
+    argv = ["webhook", "add", "http://127.0.0.1:9/x", "--name", "x", "--events", "*"]
+    assert main([*argv, "--region", "141023"]) == 0
+    capsys.readouterr()
+    assert endpoints()[2].area_path == "141000/141023/"
+    assert main([*argv[:4], "y", *argv[5:], "--region", "999999"]) == 2
+    assert "argument --region: unknown region code 999999" in capsys.readouterr().err
+
     assert main(["webhook", "remove", "hongtong-case"]) == 0
     assert "endpoint hongtong-case removed" in capsys.readouterr().out
-    assert [row.name for row in endpoints()] == ["all"]
+    assert [row.name for row in endpoints()] == ["all", "x"]
     audit = query(select(AuditEvent).where(AuditEvent.operation.like("cli:webhook.%")))
     assert [event.operation for event in audit] == [
+        "cli:webhook.add",
         "cli:webhook.add",
         "cli:webhook.add",
         "cli:webhook.remove",

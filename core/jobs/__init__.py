@@ -176,8 +176,9 @@ def core_jobs() -> list[Job]:
     from bangfu.core.bottomline.jobs import COMPACT_TALLY, REFRESH
     from bangfu.core.care.jobs import HOLIDAY_EVENTS
     from bangfu.core.notify.jobs import CARE_REMINDERS, DELIVER
+    from bangfu.core.webhooks.delivery import DELIVER as DELIVER_WEBHOOKS
 
-    return [REFRESH, COMPACT_TALLY, HOLIDAY_EVENTS, CARE_REMINDERS, DELIVER]
+    return [REFRESH, COMPACT_TALLY, HOLIDAY_EVENTS, CARE_REMINDERS, DELIVER, DELIVER_WEBHOOKS]
 
 
 def default_registry(extra: "list[Job] | tuple[Job, ...]" = ()) -> JobRegistry:

@@ -30,6 +30,8 @@ from bangfu.core.calendar import today
 from bangfu.core.i18n import N_, _, speaking
 from bangfu.core.notify.models import Notification, NotificationReason, NotificationState
 from bangfu.core.security.actor import Actor, ActorKind, Role
+from bangfu.core.webhooks import outbox as webhooks
+from bangfu.core.webhooks.events import WebhookEvent
 
 #: The length of a county's region path (``141000/141023/``).
 COUNTY_PATH_LENGTH = 14
@@ -242,6 +244,13 @@ async def care_events_raised(session: AsyncSession, events: Sequence[EventFacts]
 async def _tell_responsible(
     session: AsyncSession, events: Sequence[EventFacts], reason: NotificationReason
 ) -> int:
+    await webhooks.care_events(
+        session,
+        WebhookEvent.CARE_EVENT_RAISED
+        if reason is NotificationReason.RAISED
+        else WebhookEvent.CARE_EVENT_REMINDER,
+        events,
+    )
     persons = {e.person_id for e in events}
     officials = await officials_of(session, persons)
     unpaired = persons - set(officials)
@@ -259,7 +268,18 @@ async def _tell_responsible(
 
 
 async def care_event_answered(session: AsyncSession, event_id: int) -> None:
-    """An answered event's reminders not delivered yet are cancelled."""
+    """An answered event's reminders not delivered yet are cancelled; partners are told."""
+    from bangfu.core.care.event_models import CareEvent
+
+    found = (
+        await session.execute(
+            select(CareEvent.id, CareEvent.person_id, CareEvent.kind, CareEvent.deadline).where(
+                CareEvent.id == event_id
+            )
+        )
+    ).first()
+    if found is not None:
+        await webhooks.care_events(session, WebhookEvent.CARE_EVENT_ANSWERED, [EventFacts(*found)])
     await session.execute(
         update(Notification)
         .where(
@@ -282,11 +302,19 @@ async def pairing_changed(
     ended: dt.date | None = None,
 ) -> int:
     """Tell the official that their pairing started (``started``) or ended (``ended``)."""
+    from bangfu.core.care.models import Pairing
+
     if ended is not None:
         reason, params = NotificationReason.PAIRING_ENDED, {"end": ended.isoformat()}
+        event = WebhookEvent.PAIRING_ENDED
     else:
         assert started is not None
         reason, params = NotificationReason.PAIRING_STARTED, {"start": started.isoformat()}
+        event = WebhookEvent.PAIRING_STARTED
+    person = await session.scalar(select(Pairing.person_id).where(Pairing.id == pairing_id))
+    if person is not None:
+        areas = await webhooks.person_areas(session, {pairing_id: person})
+        await webhooks.enqueue(session, event, "Pairing", areas, {pairing_id: params})
     return await record(
         session,
         [
@@ -316,6 +344,7 @@ async def key_problems_found(
     every current member's (``members``) for a problem of the whole household."""
     if not problems:
         return 0
+    await _problems_to_partners(session, problems, visited_on)
     officials = await officials_of(session, members)
     notes: list[NewNotification] = []
     for problem in problems:
@@ -334,6 +363,23 @@ async def key_problems_found(
                     )
                 )
     return await record(session, notes)
+
+
+async def _problems_to_partners(
+    session: AsyncSession, problems: Sequence[ProblemFacts], visited_on: dt.date
+) -> None:
+    from bangfu.core.care.screening_models import Problem
+    from bangfu.core.registry.models import Household
+
+    rows = await session.execute(
+        select(Problem.id, Household.area_path)
+        .join(Household, Household.id == Problem.household_id)
+        .where(Problem.id.in_([p.id for p in problems]))
+    )
+    data = {p.id: {"domain": str(p.domain), "visitedOn": visited_on.isoformat()} for p in problems}
+    await webhooks.enqueue(
+        session, WebhookEvent.KEY_PROBLEM_FOUND, "Problem", {key: path for key, path in rows}, data
+    )
 
 
 async def notify_responsible(
@@ -423,6 +469,7 @@ async def remind_and_escalate(
         EventFacts(id_, person_id, CareEventKind(kind).value, deadline)
         for id_, person_id, kind, deadline in rows
     ]
+    await webhooks.care_events(session, WebhookEvent.CARE_EVENT_ESCALATED, overdue)
     offices = await county_offices(session, {e.person_id for e in overdue})
     notes = [
         NewNotification(

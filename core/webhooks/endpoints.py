@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bangfu.core.config import Profile, Settings
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.i18n import _
+from bangfu.core.registry.models import Region
+from bangfu.core.registry.reference import CITY_CODE
 from bangfu.core.security.crypto import FieldCipher
 from bangfu.core.webhooks.events import WebhookEvent
-from bangfu.core.webhooks.models import WebhookEndpoint
+from bangfu.core.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from bangfu.core.webhooks.signing import new_secret
 from bangfu.core.webhooks.targets import Network, Resolver, Target, check_target, system_resolver
 
@@ -90,11 +92,22 @@ async def add_endpoint(
     name: str,
     url: str,
     events: Sequence[WebhookEvent],
+    region_code: str = CITY_CODE,
     resolve: Resolver = system_resolver,
 ) -> NewEndpoint:
-    """Register an endpoint with a new secret; flushes. Refused (nothing written) for a
-    bad or taken name or a URL :func:`target_of` refuses."""
+    """Register an endpoint with a new secret, told of ``region_code``'s events (the
+    city's by default); flushes. Refused (nothing written) for a bad or taken name, an
+    unknown region or a URL :func:`target_of` refuses."""
     errors: list[FieldError] = text_problems("name", name, 100)
+    region = await session.get(Region, region_code)
+    if region is None:
+        errors.append(
+            FieldError(
+                "region",
+                _("unknown region code {code}", code=region_code),
+                ErrorCode.UNKNOWN_REGION,
+            )
+        )
     if not errors and await session.scalar(
         select(WebhookEndpoint.id).where(WebhookEndpoint.name == name)
     ):
@@ -115,6 +128,7 @@ async def add_endpoint(
         url=url,
         events=" ".join(sorted(events)),
         secret_cipher=cipher.encrypt(secret, context=SECRET_CONTEXT),
+        area_path=region.path if region is not None else "",
     )
     session.add(endpoint)
     await session.flush()
@@ -141,8 +155,66 @@ async def remove_endpoint(session: AsyncSession, name: str) -> EndpointSummary:
     summary = EndpointSummary(
         endpoint.id, endpoint.name, endpoint.url, _events(endpoint), endpoint.created_at
     )
+    # Its log stays; what it was still owed is given up (the worker finds no endpoint).
     await session.execute(delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint.id))
     return summary
+
+
+@dataclasses.dataclass(frozen=True)
+class LoggedAttempt:
+    """An attempt as ``bangfu webhook log`` shows it."""
+
+    number: int
+    at: dt.datetime
+    status_code: int | None
+    error: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class LoggedDelivery:
+    """A delivery as ``bangfu webhook log`` shows it, with its attempts."""
+
+    delivery_id: str
+    endpoint: str
+    event: WebhookEvent
+    state: str
+    created_at: dt.datetime
+    next_attempt_at: dt.datetime | None
+    attempts: tuple[LoggedAttempt, ...]
+
+
+async def delivery_log(
+    session: AsyncSession, name: str | None = None, limit: int = 50
+) -> list[LoggedDelivery]:
+    """The latest ``limit`` deliveries (of the endpoint ``name``, or of all), newest
+    first, each with every attempt."""
+    statement = select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit)
+    if name is not None:
+        statement = statement.where(WebhookDelivery.endpoint_name == name)
+    deliveries = list(await session.scalars(statement))
+    attempts: dict[int, list[LoggedAttempt]] = {}
+    if deliveries:
+        rows = await session.scalars(
+            select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_pk.in_([d.id for d in deliveries]))
+            .order_by(WebhookAttempt.delivery_pk, WebhookAttempt.number)
+        )
+        for row in rows:
+            attempts.setdefault(row.delivery_pk, []).append(
+                LoggedAttempt(row.number, row.at, row.status_code, row.error)
+            )
+    return [
+        LoggedDelivery(
+            d.delivery_id,
+            d.endpoint_name,
+            WebhookEvent(d.event),
+            d.state,
+            d.created_at,
+            d.next_attempt_at if d.state == "PENDING" else None,
+            tuple(attempts.get(d.id, ())),
+        )
+        for d in deliveries
+    ]
 
 
 def endpoint_secret(cipher: FieldCipher, endpoint: WebhookEndpoint) -> str:

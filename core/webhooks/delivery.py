@@ -1,0 +1,197 @@
+"""Sending the outbox (``webhooks.deliver``, run by ``bangfu worker`` every 30 seconds).
+
+Each due delivery is claimed by one worker (a conditional UPDATE that moves its next
+attempt a lease ahead; ``SKIP LOCKED`` on PostgreSQL), so two workers on two machines
+never send one delivery at once. The POST goes to the address the endpoint's host resolved
+to when it was checked again, just before (``targets.check_target``): a name that now
+resolves to a private address is refused in production. A 2xx answer ends the delivery
+(``SUCCEEDED``); anything else is an attempt in the log and a retry on the schedule of
+``retry.py``, until it is given up (``GAVE_UP``). A worker that stops after the receiver
+answered and before the answer was written sends the delivery again after the lease: at
+least once, with the same ``webhook-id`` for the receiver to drop the duplicate.
+"""
+
+import datetime as dt
+import random
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bangfu.core.config import Settings
+from bangfu.core.db import utcnow
+from bangfu.core.errors import DomainError
+from bangfu.core.jobs import Every, Job, JobContext
+from bangfu.core.security import SYSTEM
+from bangfu.core.security.crypto import FieldCipher, load_master_key
+from bangfu.core.webhooks.endpoints import endpoint_secret, target_of
+from bangfu.core.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from bangfu.core.webhooks.retry import DELIVERY_TIMEOUT, retry_delay
+from bangfu.core.webhooks.signing import signed_headers
+from bangfu.core.webhooks.targets import Resolver, Target, system_resolver
+
+#: How long a claimed delivery is its worker's: after it, another worker may send it.
+LEASE = dt.timedelta(minutes=5)
+BATCH = 50
+
+#: ``(target, headers, body) -> (status, error)``: sends one attempt (tests replace it).
+Send = Callable[[Target, dict[str, str], bytes], Awaitable[tuple[int | None, str | None]]]
+
+
+async def post(
+    target: Target, headers: dict[str, str], body: bytes
+) -> tuple[int | None, str | None]:
+    """POST ``body`` to the first checked address of ``target``, naming the host in the
+    ``Host`` header and in TLS (SNI and the certificate check), without following
+    redirects. Returns the status, or None and the error's class name."""
+    address = target.addresses[0]
+    host = f"[{address}]" if ":" in address else address
+    parts = urllib.parse.urlsplit(target.url)
+    pinned = parts._replace(netloc=f"{host}:{target.port}").geturl()
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    timeout = DELIVERY_TIMEOUT.total_seconds()
+    try:
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            answer = await client.post(
+                pinned,
+                content=body,
+                headers={**headers, "host": parts.netloc, "user-agent": "Bangfu-Webhooks/1"},
+                extensions=extensions,
+            )
+        return answer.status_code, None
+    except httpx.HTTPError as error:
+        return None, type(error).__name__
+
+
+async def claim(session: AsyncSession, now: dt.datetime, limit: int = BATCH) -> list[int]:
+    """Claim up to ``limit`` due deliveries for this worker; their keys."""
+    due = list(
+        await session.scalars(
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.state == "PENDING", WebhookDelivery.next_attempt_at <= now)
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not due:
+        return []
+    return list(
+        await session.scalars(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id.in_(due),
+                WebhookDelivery.state == "PENDING",
+                WebhookDelivery.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=now + LEASE)
+            .returning(WebhookDelivery.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+async def _attempt(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    cipher: FieldCipher,
+    key: int,
+    send: Send,
+    resolve: Resolver,
+    jitter: random.Random,
+) -> str:
+    async with sessions() as session:
+        session.info["actor"] = SYSTEM
+        delivery = await session.get(WebhookDelivery, key)
+        assert delivery is not None
+        endpoint = (
+            await session.get(WebhookEndpoint, delivery.endpoint_id)
+            if delivery.endpoint_id is not None
+            else None
+        )
+        body = delivery.body.encode()
+        secret = endpoint_secret(cipher, endpoint) if endpoint is not None else None
+        url = endpoint.url if endpoint is not None else None
+        delivery_id = delivery.delivery_id
+    status: int | None = None
+    error: str | None = None
+    started = time.monotonic()
+    if url is None or secret is None:
+        error = "endpoint removed"
+    else:
+        try:
+            target = target_of(settings, url, resolve=resolve)
+        except DomainError as refused:
+            error = refused.errors[0].message[:300]
+        else:
+            headers = signed_headers(secret, delivery_id, body, utcnow())
+            status, error = await send(target, headers, body)
+    seconds = time.monotonic() - started
+    succeeded = status is not None and 200 <= status < 300
+    async with sessions() as session, session.begin():
+        session.info["actor"] = SYSTEM
+        delivery = await session.get(WebhookDelivery, key, with_for_update=True)
+        assert delivery is not None
+        delivery.attempts += 1
+        session.add(
+            WebhookAttempt(
+                delivery_pk=key,
+                number=delivery.attempts,
+                status_code=status,
+                error=error if not succeeded else None,
+                seconds=round(seconds, 3),
+            )
+        )
+        now = utcnow()
+        delay = None if url is None else retry_delay(delivery.attempts, jitter=jitter)
+        if succeeded:
+            delivery.state, delivery.finished_at = "SUCCEEDED", now
+        elif delay is None:
+            delivery.state, delivery.finished_at = "GAVE_UP", now
+        else:
+            delivery.next_attempt_at = now + delay
+        return delivery.state if delivery.state != "PENDING" else "RETRYING"
+
+
+async def deliver_due(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    cipher: FieldCipher,
+    *,
+    send: Send = post,
+    resolve: Resolver = system_resolver,
+    jitter: random.Random | None = None,
+) -> dict[str, int]:
+    """Send every delivery due now, a claimed batch at a time; how many ended how."""
+    outcomes: dict[str, int] = {}
+    jitter = jitter or random.Random()
+    while True:
+        async with sessions() as session, session.begin():
+            session.info["actor"] = SYSTEM
+            claimed = await claim(session, utcnow())
+        for key in claimed:
+            outcome = await _attempt(sessions, settings, cipher, key, send, resolve, jitter)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if len(claimed) < BATCH:
+            return outcomes
+
+
+async def deliver(context: JobContext) -> str:
+    cipher = FieldCipher(load_master_key(context.settings))
+    outcomes = await deliver_due(context.sessions, context.settings, cipher)
+    return ", ".join(f"{count} {state.lower()}" for state, count in sorted(outcomes.items())) or (
+        "nothing due"
+    )
+
+
+DELIVER = Job(
+    name="webhooks.deliver",
+    run=deliver,
+    schedule=Every(30),
+    retries=3,
+    retry_delay=30,
+    description="send the webhook deliveries that are due, retrying failed ones",
+)
