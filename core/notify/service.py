@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.calendar import today
+from bangfu.core.effective import current
 from bangfu.core.i18n import N_, _, speaking
 from bangfu.core.notify.models import Notification, NotificationReason, NotificationState
 from bangfu.core.security.actor import Actor, ActorKind, Role
@@ -184,8 +185,7 @@ async def officials_of(session: AsyncSession, person_ids: Collection[int]) -> di
         rows = await session.execute(
             select(Pairing.person_id, Pairing.official_id).where(
                 Pairing.person_id.in_(ids[start : start + _BATCH]),
-                Pairing.start_date <= day,
-                Pairing.end_date.is_(None),
+                current(Pairing.start_date, Pairing.end_date, day),
             )
         )
         for person_id, official_id in rows:
