@@ -18,6 +18,7 @@ from bangfu import (
     documents_cli,
     explain_cli,
     jobs_cli,
+    notification_cli,
     organisations_cli,
     report_cli,
     roster_cli,
@@ -115,6 +116,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     organisations_cli.add_commands(commands)  # bangfu organisation add|list
     documents_cli.add_commands(commands)  # bangfu documents add|list|remove
     webhook_cli.add_commands(commands)  # bangfu webhook add|list|remove
+    notification_cli.add_commands(commands)  # bangfu notification log
     roster_cli.add_commands(commands)  # bangfu import roster|template
     care = commands.add_parser("care", help=_("care work commands"))
     care_commands = care.add_subparsers(dest="care_command", required=True)
@@ -156,6 +158,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
             return documents_cli.run(args)
         if args.command == "webhook":
             return webhook_cli.run(args)
+        if args.command == "notification":
+            return notification_cli.run(args)
         if args.command == "import":
             return roster_cli.run(args)
         if args.command == "care":

@@ -90,7 +90,9 @@ def worker_command(settings: Settings, *, once: bool, threads: int) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    queue = JobQueue(settings, registry(), blocking=not once)
+    from bangfu.cli import load_host
+
+    queue = JobQueue(settings, registry(), blocking=not once, host=load_host())
     try:
         if once:
             ran = queue.run_once()

@@ -101,7 +101,10 @@ Care events and notifications
     :class:`CareEventRaised` (what ``host.raise_care_event`` takes and ``bangfu_care_event``
     receives) and :class:`CareEventKind`; :func:`notify_responsible` (contract 2.6) tells
     a person's paired official (else the county's civil-affairs office) of a record of the
-    plugin, once, in the write's transaction.
+    plugin, once, in the write's transaction. A plugin's notification channel (contract
+    2.7, the hook ``bangfu_notification_channels``) is a :class:`NotificationChannel`: the
+    worker hands it each :class:`OutgoingNotification`, and it raises
+    :class:`ChannelError` (or anything) when it did not take one.
 
 Days
     :func:`today` (today in Asia/Shanghai) and :func:`age_on` (whole years on a day).
@@ -128,6 +131,7 @@ from bangfu.core.db import Base, path_within, utcnow
 from bangfu.core.errors import DomainError, ErrorCode, FieldError, text_problems
 from bangfu.core.hookspecs import HOOK_CONTRACT
 from bangfu.core.i18n import Messages
+from bangfu.core.notify.channels import ChannelError, NotificationChannel, OutgoingNotification
 from bangfu.core.notify.service import notify_responsible
 from bangfu.core.plugins import DemoUser, PluginError, PluginInfo, hookimpl
 from bangfu.core.registry.models import (
@@ -220,6 +224,7 @@ __all__ = [
     "Category",
     "CategoryAssignment",
     "Change",
+    "ChannelError",
     "CoreError",
     "DemoUser",
     "DomainError",
@@ -241,10 +246,12 @@ __all__ = [
     "MembershipType",
     "Messages",
     "Node",
+    "NotificationChannel",
     "Organisation",
     "OrganisationKind",
     "OrganisationType",
     "Outcome",
+    "OutgoingNotification",
     "Page",
     "Pairing",
     "Person",

@@ -29,13 +29,14 @@ from typing import Any
 
 import httpx
 import strawberry
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bangfu.app import create_app
 from bangfu.core.config import Settings
 from bangfu.core.db import Base, make_engine, utcnow
 from bangfu.core.idnumber import make as make_id_number
+from bangfu.core.notify.channels import ChannelError, OutgoingNotification
 from bangfu.core.plugins import PluginHost, get_plugin_manager
 from bangfu.core.registry.models import (
     Household,
@@ -61,6 +62,7 @@ __all__ = [
     "TEST_KEY",
     "Harness",
     "PluginHost",
+    "RecordingChannel",
     "RosterImport",
     "StatementCounter",
     "get_plugin_manager",
@@ -88,6 +90,50 @@ def missing_descriptions(host: PluginHost, *, package: str | None = None) -> lis
             if item.module == package or item.module.startswith(package + ".")
         ]
     return [str(item) for item in found]
+
+
+class RecordingChannel:
+    """A notification channel for tests (contract 2.7): keeps what it was given, and fails
+    on demand.
+
+    ``fail`` is how many attempts fail before it takes notifications again (``0``: none;
+    ``-1`` or ``True``: every attempt), each with :class:`bangfu.plugin.ChannelError`
+    (``retry`` as given). A plugin's test returns it from ``bangfu_notification_channels``
+    and runs ``await h.deliver_notifications()``; ``delivered`` lists what it took,
+    ``attempts`` every call.
+    """
+
+    def __init__(
+        self,
+        name: str = "test-channel",
+        *,
+        fail: int | bool = 0,
+        retry: bool = True,
+        reasons: "Iterable[str] | None" = None,
+    ) -> None:
+        self.name = name
+        self.fail = fail
+        self.retry = retry
+        self.reasons = None if reasons is None else frozenset(reasons)
+        self.delivered: list[OutgoingNotification] = []
+        self.attempts: list[OutgoingNotification] = []
+
+    @property
+    def fail(self) -> int:
+        """How many attempts still fail (``-1``: every one); ``True`` sets every one."""
+        return self._fail
+
+    @fail.setter
+    def fail(self, value: int | bool) -> None:
+        self._fail = -1 if value is True else int(value)
+
+    async def deliver(self, notification: OutgoingNotification) -> None:
+        self.attempts.append(notification)
+        if self.fail != 0:
+            if self.fail > 0:
+                self.fail -= 1
+            raise ChannelError(f"{self.name} failed on demand", retry=self.retry)
+        self.delivered.append(notification)
 
 
 class StatementCounter:
@@ -417,6 +463,24 @@ class Harness:
         if answer.get("errors"):
             raise AssertionError(f"GraphQL errors: {answer['errors']}")
         return answer["data"]
+
+    async def deliver_notifications(self, *, retry_now: bool = False) -> str:
+        """Run the worker's job ``notify.deliver`` once with this harness's plugins: hand the
+        notifications recorded to every channel and send the deliveries due. ``retry_now``
+        first makes every pending channel delivery due now (a retry's turn, without
+        waiting for it). Returns the job's summary."""
+        from bangfu.core.jobs import JobContext
+        from bangfu.core.notify import jobs
+        from bangfu.core.notify.models import NotificationDelivery
+
+        if retry_now:
+            async with self.session() as session, session.begin():
+                await session.execute(
+                    update(NotificationDelivery)
+                    .where(NotificationDelivery.state == "PENDING")
+                    .values(next_attempt_at=utcnow())
+                )
+        return await jobs.deliver(JobContext(self.settings, self.services.sessions, host=self.host))
 
     def count_statements(self) -> StatementCounter:
         """``with h.count_statements() as counter:`` counts the SQL statements run inside."""

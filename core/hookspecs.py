@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bangfu.core.assessment.types import AssessmentPeriod, IndicatorScore
     from bangfu.core.bottomline import Finding
     from bangfu.core.care.events import CareEventRaised
+    from bangfu.core.notify.channels import NotificationChannel
     from bangfu.core.plugins import DemoUser, PluginInfo
     from bangfu.core.registry.models import Household, Person
     from bangfu.core.roster.columns import RosterColumns
@@ -40,7 +41,7 @@ hookspec = HookspecMarker("bangfu")
 #: plugin declares the versions it supports in ``PluginInfo.contract`` (a PEP 440
 #: specifier such as ``">=1.0,<2"``); the host refuses a plugin whose specifier does not
 #: admit this version, saying what to upgrade.
-HOOK_CONTRACT = "2.6"
+HOOK_CONTRACT = "2.7"
 
 # -------------------------------------------------------------------------
 # Start-up: who the plugin is, its tables and its actions
@@ -252,6 +253,30 @@ async def bangfu_care_event(session: "AsyncSession", event: "CareEventRaised") -
 
     :param session: the transaction of the write that raised the event.
     :param event: person, kind, day it happened, who raised it.
+    """
+
+
+@hookspec
+def bangfu_notification_channels() -> Sequence["NotificationChannel"]:
+    """Deliver notifications somewhere besides the recipient's list: an SMS gateway, a
+    government messaging platform (contract 2.7).
+
+    Return channel objects (:class:`bangfu.plugin.NotificationChannel`): each has a
+    ``name`` (lower-case letters, digits and ``-``; unique, not ``in-app``), an optional
+    ``reasons`` (the notification reasons it carries; every reason when absent or None)
+    and ``async deliver(notification)``. Called once when the plugin host starts.
+
+    The worker (``bangfu worker``, job ``notify.deliver``) hands every notification
+    recorded to every channel that carries its reason, and awaits ``deliver`` with a
+    :class:`bangfu.plugin.OutgoingNotification` (at most 10 seconds per attempt), never
+    inside a request. ``deliver`` returns when the channel took the notification; it raises
+    when it did not: :class:`bangfu.plugin.ChannelError` with a message for the log
+    (``retry=False`` gives the delivery up at once), any other exception by its class
+    name. A failed delivery is retried (30 seconds, doubling, up to 6 hours) and given up
+    after 12 attempts; ``bangfu notification log`` shows each attempt. Delivery is at
+    least once: the notification's ``delivery_id`` is the same on every attempt.
+
+    :returns: a sequence of channels.
     """
 
 

@@ -31,6 +31,7 @@ from bangfu.core.db import Base
 from bangfu.core.errors import ErrorCode
 from bangfu.core.hookspecs import HOOK_CONTRACT
 from bangfu.core.i18n import _
+from bangfu.core.notify.channels import NotificationChannel, check_channels
 from bangfu.core.roster.columns import KEY_PATTERN, RosterColumns
 from bangfu.core.roster.headers import CORE_COLUMNS
 from bangfu.core.security.actor import Actor, Role
@@ -296,6 +297,7 @@ SYNC_HOOKS = (
     "bangfu_roster_columns",
     "bangfu_error_codes",
     "bangfu_demo_users",
+    "bangfu_notification_channels",
 )
 
 # An error code is an upper-snake-case GraphQL enum value.
@@ -338,6 +340,7 @@ class PluginHost:
         self.actions = self._collect_actions()
         self.roster_columns = self._collect_roster_columns()
         self.error_codes = self._collect_error_codes()
+        self.notification_channels = self._collect_notification_channels()
 
     def plugin_of(self, registered_name: str) -> str:
         return self._name_of[registered_name]
@@ -480,6 +483,16 @@ class PluginHost:
             code: tuple(sorted(owners, key=lambda o: (o != CORE_NAME, o)))
             for code, owners in sorted(declared.items())
         }
+
+    def _collect_notification_channels(self) -> dict[str, NotificationChannel]:
+        """The plugins' notification channels by name, checked (``check_channels``)."""
+        return check_channels(
+            [
+                (self.plugin_of(registered), channel)
+                for registered, channels in _call_each(self.pm, "bangfu_notification_channels")
+                for channel in channels
+            ]
+        )
 
     # -- permissions --------------------------------------------------------
 

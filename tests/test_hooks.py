@@ -54,7 +54,7 @@ from bangfu.demo import DEMO_PASSWORD, DEMO_USERS, all_demo_users, create_demo_u
 from bangfu.schema.build import build_schema
 from bangfu.schema.errors import CoreError, Error
 from bangfu.schema.permissions import requires
-from bangfu.testing import Harness
+from bangfu.testing import Harness, RecordingChannel
 
 pytestmark = pytest.mark.anyio
 
@@ -462,6 +462,45 @@ async def test_hook_bangfu_care_event() -> None:
     )
     await host.raise_care_event(object(), event)  # type: ignore[arg-type]
     assert heard == [event]
+
+
+def test_hook_bangfu_notification_channels() -> None:
+    """The host collects the plugins' channels by name and refuses one that breaks the
+    contract; delivery itself is tests/test_notification_channels.py."""
+    sms = RecordingChannel("sms-gateway", reasons={"ESCALATION"})
+    host = host_of(plugin("hooktest", bangfu_notification_channels=lambda: [sms]))
+    assert host.notification_channels == {"sms-gateway": sms}
+    assert host_of(plugin("hooktest")).notification_channels == {}
+
+    class Plain:
+        name = "plain"
+
+        def deliver(self, notification: Any) -> None:  # not async
+            return None
+
+    class OneReason:
+        name = "one-reason"
+        reasons = "ESCALATION"  # a string, not a set of them
+
+        async def deliver(self, notification: Any) -> None:
+            return None
+
+    refusals = [
+        ([Plain()], "needs a name and an async deliver"),
+        ([RecordingChannel("SMS")], "must be lower-case letters, digits and -"),
+        ([RecordingChannel("in-app")], "and not in-app"),
+        ([RecordingChannel("a"), RecordingChannel("a")], "two notification channels are named"),
+        ([OneReason()], "reasons must be a set"),
+    ]
+    for channels, message in refusals:
+        with pytest.raises(PluginError, match=message):
+            host_of(plugin("hooktest", bangfu_notification_channels=lambda c=channels: c))
+
+    async def later() -> list[Any]:
+        return [sms]
+
+    with pytest.raises(PluginError, match="bangfu_notification_channels must not be async"):
+        host_of(plugin("hooktest", bangfu_notification_channels=later))
 
 
 async def test_hook_bangfu_bottom_line() -> None:

@@ -131,6 +131,9 @@ PUBLIC_NAMES = [
     "text_problems",
     "length_errors",
     "notify_responsible",
+    "NotificationChannel",
+    "OutgoingNotification",
+    "ChannelError",
     "sql_global_id",
     "sql_many",
     "sql_model",
@@ -151,6 +154,7 @@ TESTING_NAMES = [
     "get_plugin_manager",
     "make_id_number",
     "missing_descriptions",
+    "RecordingChannel",
 ]
 
 

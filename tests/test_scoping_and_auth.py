@@ -59,6 +59,7 @@ def test_every_mapped_model_is_area_scoped_or_declared_global() -> None:
         # (bangfu.core.notify.service.own), like their access tokens.
         "core_notification",
         "core_notification_delivery",
+        "core_notification_attempt",  # attempts of plugin channels (bangfu notification log)
         "core_webhook_endpoint",  # partners' webhook endpoints: operators' data (CLI only)
         "core_webhook_delivery",  # and their deliveries and attempts (bangfu webhook log)
         "core_webhook_attempt",

@@ -19,11 +19,11 @@ from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook
 
 from bangfu.core.calendar import today
+from bangfu.core.jobs.retry import MAX_ATTEMPTS
 from bangfu.core.webhooks import endpoints
 from bangfu.core.webhooks.delivery import deliver_due
 from bangfu.core.webhooks.events import WebhookEvent
 from bangfu.core.webhooks.models import WebhookDelivery
-from bangfu.core.webhooks.retry import MAX_ATTEMPTS
 from bangfu.testing import Harness
 from tests.helpers import World
 from tests.test_care_events import raise_event, respond

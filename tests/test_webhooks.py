@@ -17,10 +17,10 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from bangfu.cli import main
 from bangfu.core.errors import DomainError, ErrorCode
+from bangfu.core.jobs.retry import FIRST_DELAY, MAX_ATTEMPTS, MAX_DELAY, retry_delay
 from bangfu.core.security.models import AuditEvent
 from bangfu.core.webhooks.events import WebhookEvent
 from bangfu.core.webhooks.models import WebhookEndpoint
-from bangfu.core.webhooks.retry import FIRST_DELAY, MAX_ATTEMPTS, MAX_DELAY, retry_delay
 from bangfu.core.webhooks.signing import new_secret, signed_headers
 from bangfu.core.webhooks.targets import check_target
 from tests.test_users_and_clients_cli import env, query  # noqa: F401 (fixture)

@@ -18,13 +18,17 @@ whose message the job wrote for operators.
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Callable, Coroutine, Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bangfu.core.calendar import CHINA
 from bangfu.core.config import Settings
+
+if TYPE_CHECKING:
+    from bangfu.core.plugins import PluginHost
 
 __all__ = [
     "Daily",
@@ -96,12 +100,29 @@ class Every:
 @dataclasses.dataclass
 class JobContext:
     """What a running job gets: the settings, sessions on Bangfu's database, which
-    period (periodic jobs) and which attempt (1 is the first) this is."""
+    period (periodic jobs) and which attempt (1 is the first) this is, and the plugin
+    host (``host``; :meth:`plugins` builds the enabled plugins' when none was given)."""
 
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     period: str | None = None
     attempt: int = 1
+    host: "PluginHost | None" = None
+
+    def plugins(self) -> "PluginHost":
+        """The plugin host: the one given, else the enabled plugins' (``BANGFU_PLUGINS``),
+        built once per process and settings."""
+        if self.host is None:
+            enabled = self.settings.enabled_plugins
+            self.host = _default_host(None if enabled is None else tuple(enabled))
+        return self.host
+
+
+@functools.cache
+def _default_host(enabled: tuple[str, ...] | None) -> "PluginHost":
+    from bangfu.core.plugins import PluginHost, get_plugin_manager
+
+    return PluginHost(get_plugin_manager(entry_points=True if enabled is None else enabled))
 
 
 @dataclasses.dataclass(frozen=True)

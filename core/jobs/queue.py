@@ -29,7 +29,7 @@ import socket
 import threading
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from huey import Huey, signals
 from huey.api import Task, TaskWrapper
@@ -45,6 +45,9 @@ from bangfu.core.errors import DomainError
 from bangfu.core.jobs import Job, JobContext, JobFailure, JobRegistry, Schedule
 from bangfu.core.jobs.models import JobOutcome, JobRun
 from bangfu.core.security import SYSTEM
+
+if TYPE_CHECKING:
+    from bangfu.core.plugins import PluginHost
 
 logger = logging.getLogger(__name__)
 
@@ -145,9 +148,17 @@ class JobQueue:
     polling; ``bangfu worker --once`` does not wait.
     """
 
-    def __init__(self, settings: Settings, registry: JobRegistry, *, blocking: bool = True):
+    def __init__(
+        self,
+        settings: Settings,
+        registry: JobRegistry,
+        *,
+        blocking: bool = True,
+        host: "PluginHost | None" = None,
+    ):
         self.settings = settings
         self.registry = registry
+        self.host = host
         schedules = {job.name: job.schedule for job in registry if job.schedule is not None}
         if settings.is_sqlite:
             self.huey = _Huey(
@@ -181,7 +192,9 @@ class JobQueue:
         def execute(*args: Any, task: Task, **kwargs: Any) -> str | None:
             period = kwargs.pop("period", None)
             loop = self._loop()
-            context = JobContext(self.settings, loop.sessions, period, self._attempt(job, task))
+            context = JobContext(
+                self.settings, loop.sessions, period, self._attempt(job, task), self.host
+            )
             return loop.run(job.run(context, *args, **kwargs))
 
         options: dict[str, Any] = {

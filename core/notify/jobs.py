@@ -11,19 +11,19 @@
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.calendar import today
 from bangfu.core.db import utcnow
 from bangfu.core.jobs import Daily, Every, Job, JobContext
+from bangfu.core.jobs.outbox import claim, summary
+from bangfu.core.notify.channels import NotificationChannel, delivery_rows, send_pending
 from bangfu.core.notify.models import Notification, NotificationDelivery, NotificationState
 from bangfu.core.notify.service import remind_and_escalate
 from bangfu.core.security import SYSTEM
 
-#: The built-in channel: the notification in the recipient's list (``myNotifications``).
-IN_APP = "in-app"
 _BATCH = 500
 
 
@@ -38,62 +38,58 @@ async def care_reminders(context: JobContext) -> str:
     return f"{reminded} reminders, {escalated} escalations"
 
 
-async def deliver_pending(session: AsyncSession) -> int:
-    """Deliver the notifications still ``CREATED`` (a batch): one delivery row per channel
-    and notification, then ``DELIVERED``. The conditional UPDATE lets one worker claim each
-    (two workers at once deliver nothing twice). Returns how many were delivered."""
-    ids = list(
-        await session.scalars(
-            select(Notification.id)
-            .where(Notification.state == NotificationState.CREATED.value)
-            .order_by(Notification.id)
-            .limit(_BATCH)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    if not ids:
-        return 0
+async def deliver_pending(
+    session: AsyncSession, channels: dict[str, NotificationChannel] | None = None
+) -> int:
+    """Hand the notifications still ``CREATED`` (a batch) to every channel: the in-app
+    delivery row, a pending row for each plugin channel that carries the reason, and the
+    notification ``DELIVERED``, in one transaction. Each notification is claimed by one
+    worker (``bangfu.core.jobs.outbox.claim``), so two workers at once hand nothing over
+    twice. Returns how many were handed over."""
     now = utcnow()
-    claimed = list(
-        await session.scalars(
-            update(Notification)
-            .where(
-                Notification.id.in_(ids),
-                Notification.state == NotificationState.CREATED.value,
-            )
-            .values(state=NotificationState.DELIVERED.value, delivered_at=now)
-            .returning(Notification.id)
-            .execution_options(synchronize_session=False)
-        )
+    claimed = await claim(
+        session,
+        Notification,
+        [Notification.state == NotificationState.CREATED.value],
+        {"state": NotificationState.DELIVERED.value, "delivered_at": now},
+        order_by=[Notification.id],
+        limit=_BATCH,
     )
-    if claimed:
-        insert = (
-            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        )
+    if not claimed:
+        return 0
+    reasons = await session.execute(
+        select(Notification.id, Notification.reason)
+        .where(Notification.id.in_(claimed))
+        .order_by(Notification.id)
+    )
+    rows = delivery_rows([(key, reason) for key, reason in reasons], channels or {}, now)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), _BATCH):
         await session.execute(
             insert(NotificationDelivery)
-            .values(
-                [
-                    {"notification_id": i, "channel": IN_APP, "state": "SUCCEEDED", "at": now}
-                    for i in claimed
-                ]
-            )
+            .values(rows[start : start + _BATCH])
             .on_conflict_do_nothing()
         )
     return len(claimed)
 
 
 async def deliver(context: JobContext) -> str:
-    """Deliver every notification recorded and not delivered yet, a batch per transaction."""
+    """Hand every notification recorded and not delivered yet to the channels, a batch per
+    transaction; then send the plugin channels' deliveries that are due."""
+    channels = context.plugins().notification_channels
     total = 0
     while True:
         async with context.sessions() as session:
             session.info["actor"] = SYSTEM
             async with session.begin():
-                delivered = await deliver_pending(session)
+                delivered = await deliver_pending(session, channels)
         total += delivered
         if delivered < _BATCH:
-            return f"delivered {total}"
+            break
+    # Also without channels: a delivery of a channel this worker lacks is tried (and
+    # counted towards giving up) all the same.
+    sent = await send_pending(context.sessions, channels)
+    return f"delivered {total}" + (f"; channels: {summary(sent)}" if sent else "")
 
 
 CARE_REMINDERS = Job(

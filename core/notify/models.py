@@ -13,7 +13,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bangfu.core.db import Base, utcnow
@@ -80,17 +80,50 @@ class Notification(GlobalModel, Base):
 
 
 class NotificationDelivery(GlobalModel, Base):
-    """A notification handed to one channel (``in-app`` now; webhooks and plugins' channels
-    later): one row per notification and channel, its attempts and outcome."""
+    """A notification handed to one channel: one row per notification and channel.
+
+    The in-app channel's row is written ``SUCCEEDED`` when the notification is handed over
+    (``myNotifications`` lists it from the moment it is recorded). A plugin's channel
+    (``bangfu_notification_channels``) gets a ``PENDING`` row that the worker sends, retries
+    on the schedule of ``bangfu.core.jobs.retry`` and ends ``SUCCEEDED`` or ``GAVE_UP``;
+    each attempt is a :class:`NotificationAttempt`. ``delivery_id`` is the same on every
+    attempt, for the channel to drop a duplicate (null on rows written before it existed).
+    """
 
     __tablename__ = "core_notification_delivery"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notification_id: Mapped[int] = mapped_column(ForeignKey("core_notification.id"))
     channel: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16))  # SUCCEEDED, FAILED (later: RETRYING)
-    attempts: Mapped[int] = mapped_column(default=1)
+    # PENDING, SUCCEEDED, GAVE_UP, CANCELLED (a reminder whose event was answered first).
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    # When the notification was handed to the channel.
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The last failed attempt's error.
     error: Mapped[str | None] = mapped_column(String(500), default=None)
+    delivery_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
-    __table_args__ = (UniqueConstraint("notification_id", "channel"),)
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel"),
+        Index("ix_core_notification_delivery_delivery_id", "delivery_id", unique=True),
+        Index("ix_core_notification_delivery_due", "state", "next_attempt_at"),
+    )
+
+
+class NotificationAttempt(GlobalModel, Base):
+    """One attempt to deliver a notification through a plugin's channel: when, the error
+    (None when it succeeded), how long it took."""
+
+    __tablename__ = "core_notification_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_pk: Mapped[int] = mapped_column(
+        ForeignKey("core_notification_delivery.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int]
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    error: Mapped[str | None] = mapped_column(String(300), default=None)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)

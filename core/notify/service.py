@@ -27,9 +27,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bangfu.core.calendar import today
+from bangfu.core.db import utcnow
 from bangfu.core.effective import current
 from bangfu.core.i18n import N_, _, speaking
-from bangfu.core.notify.models import Notification, NotificationReason, NotificationState
+from bangfu.core.notify.models import (
+    Notification,
+    NotificationDelivery,
+    NotificationReason,
+    NotificationState,
+)
 from bangfu.core.security.actor import Actor, ActorKind, Role
 from bangfu.core.webhooks import outbox as webhooks
 from bangfu.core.webhooks.events import WebhookEvent
@@ -268,7 +274,8 @@ async def _tell_responsible(
 
 
 async def care_event_answered(session: AsyncSession, event_id: int) -> None:
-    """An answered event's reminders not delivered yet are cancelled; partners are told."""
+    """An answered event's reminders not delivered yet are cancelled, in the recipient's
+    list and in the plugins' channels; partners are told."""
     from bangfu.core.care.event_models import CareEvent
 
     found = (
@@ -280,15 +287,25 @@ async def care_event_answered(session: AsyncSession, event_id: int) -> None:
     ).first()
     if found is not None:
         await webhooks.care_events(session, WebhookEvent.CARE_EVENT_ANSWERED, [EventFacts(*found)])
+    reminders = [
+        Notification.subject_kind == "CareEvent",
+        Notification.subject_id == event_id,
+        Notification.reason == NotificationReason.REMINDER.value,
+    ]
     await session.execute(
         update(Notification)
-        .where(
-            Notification.subject_kind == "CareEvent",
-            Notification.subject_id == event_id,
-            Notification.reason == NotificationReason.REMINDER.value,
-            Notification.state == NotificationState.CREATED.value,
-        )
+        .where(*reminders, Notification.state == NotificationState.CREATED.value)
         .values(state=NotificationState.CANCELLED.value)
+        .execution_options(synchronize_session=False)
+    )
+    # A reminder already handed to a plugin's channel (an SMS not sent yet) is not sent.
+    await session.execute(
+        update(NotificationDelivery)
+        .where(
+            NotificationDelivery.state == "PENDING",
+            NotificationDelivery.notification_id.in_(select(Notification.id).where(*reminders)),
+        )
+        .values(state=NotificationState.CANCELLED.value, finished_at=utcnow())
         .execution_options(synchronize_session=False)
     )
 

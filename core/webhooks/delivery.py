@@ -6,35 +6,33 @@ never send one delivery at once. The POST goes to the address the endpoint's hos
 to when it was checked again, just before (``targets.check_target``): a name that now
 resolves to a private address is refused in production. A 2xx answer ends the delivery
 (``SUCCEEDED``); anything else is an attempt in the log and a retry on the schedule of
-``retry.py``, until it is given up (``GAVE_UP``). A worker that stops after the receiver
-answered and before the answer was written sends the delivery again after the lease: at
-least once, with the same ``webhook-id`` for the receiver to drop the duplicate.
+``bangfu.core.jobs.retry``, until it is given up (``GAVE_UP``). A worker that stops after
+the receiver answered and before the answer was written sends the delivery again after the
+lease (``bangfu.core.jobs.outbox``): at least once, with the same ``webhook-id`` for the
+receiver to drop the duplicate.
 """
 
-import datetime as dt
 import random
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
 
 import httpx
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bangfu.core.config import Settings
 from bangfu.core.db import utcnow
 from bangfu.core.errors import DomainError
 from bangfu.core.jobs import Every, Job, JobContext
+from bangfu.core.jobs.outbox import send_due, settle, summary
+from bangfu.core.jobs.retry import DELIVERY_TIMEOUT
 from bangfu.core.security import SYSTEM
 from bangfu.core.security.crypto import FieldCipher, load_master_key
 from bangfu.core.webhooks.endpoints import endpoint_secret, target_of
 from bangfu.core.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from bangfu.core.webhooks.retry import DELIVERY_TIMEOUT, retry_delay
 from bangfu.core.webhooks.signing import signed_headers
 from bangfu.core.webhooks.targets import Resolver, Target, system_resolver
 
-#: How long a claimed delivery is its worker's: after it, another worker may send it.
-LEASE = dt.timedelta(minutes=5)
 BATCH = 50
 
 #: ``(target, headers, body) -> (status, error)``: sends one attempt (tests replace it).
@@ -64,34 +62,6 @@ async def post(
         return answer.status_code, None
     except httpx.HTTPError as error:
         return None, type(error).__name__
-
-
-async def claim(session: AsyncSession, now: dt.datetime, limit: int = BATCH) -> list[int]:
-    """Claim up to ``limit`` due deliveries for this worker; their keys."""
-    due = list(
-        await session.scalars(
-            select(WebhookDelivery.id)
-            .where(WebhookDelivery.state == "PENDING", WebhookDelivery.next_attempt_at <= now)
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    if not due:
-        return []
-    return list(
-        await session.scalars(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id.in_(due),
-                WebhookDelivery.state == "PENDING",
-                WebhookDelivery.next_attempt_at <= now,
-            )
-            .values(next_attempt_at=now + LEASE)
-            .returning(WebhookDelivery.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
 
 
 async def _attempt(
@@ -135,7 +105,9 @@ async def _attempt(
         session.info["actor"] = SYSTEM
         delivery = await session.get(WebhookDelivery, key, with_for_update=True)
         assert delivery is not None
-        delivery.attempts += 1
+        outcome = settle(
+            delivery, utcnow(), succeeded=succeeded, retry=url is not None, jitter=jitter
+        )
         session.add(
             WebhookAttempt(
                 delivery_pk=key,
@@ -145,15 +117,7 @@ async def _attempt(
                 seconds=round(seconds, 3),
             )
         )
-        now = utcnow()
-        delay = None if url is None else retry_delay(delivery.attempts, jitter=jitter)
-        if succeeded:
-            delivery.state, delivery.finished_at = "SUCCEEDED", now
-        elif delay is None:
-            delivery.state, delivery.finished_at = "GAVE_UP", now
-        else:
-            delivery.next_attempt_at = now + delay
-        return delivery.state if delivery.state != "PENDING" else "RETRYING"
+        return outcome
 
 
 async def deliver_due(
@@ -166,25 +130,17 @@ async def deliver_due(
     jitter: random.Random | None = None,
 ) -> dict[str, int]:
     """Send every delivery due now, a claimed batch at a time; how many ended how."""
-    outcomes: dict[str, int] = {}
     jitter = jitter or random.Random()
-    while True:
-        async with sessions() as session, session.begin():
-            session.info["actor"] = SYSTEM
-            claimed = await claim(session, utcnow())
-        for key in claimed:
-            outcome = await _attempt(sessions, settings, cipher, key, send, resolve, jitter)
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        if len(claimed) < BATCH:
-            return outcomes
+
+    async def attempt(key: int) -> str:
+        return await _attempt(sessions, settings, cipher, key, send, resolve, jitter)
+
+    return await send_due(sessions, WebhookDelivery, attempt, batch=BATCH)
 
 
 async def deliver(context: JobContext) -> str:
     cipher = FieldCipher(load_master_key(context.settings))
-    outcomes = await deliver_due(context.sessions, context.settings, cipher)
-    return ", ".join(f"{count} {state.lower()}" for state, count in sorted(outcomes.items())) or (
-        "nothing due"
-    )
+    return summary(await deliver_due(context.sessions, context.settings, cipher))
 
 
 DELIVER = Job(
