@@ -12,6 +12,7 @@ from bangfu.accounts_cli import UsageError, _database
 from bangfu.core.config import Settings
 from bangfu.core.i18n import _
 from bangfu.core.notify import channels
+from bangfu.webhook_cli import print_log
 
 
 def add_commands(commands: Any) -> None:
@@ -43,16 +44,19 @@ def _log(settings: Settings, channel: str | None, limit: int) -> int:
     async def read(session: AsyncSession) -> list[channels.LoggedDelivery]:
         return await channels.delivery_log(session, channel, limit)
 
-    for delivery in _database(settings, read):
-        when = delivery.created_at.isoformat(timespec="seconds")
-        print(
-            f"{delivery.delivery_id}  {delivery.channel}  {delivery.recipient}  "
-            f"{delivery.reason}  {when}  {delivery.state}"
+    print_log(
+        (
+            [
+                d.delivery_id,
+                d.channel,
+                d.recipient,
+                d.reason,
+                d.created_at.isoformat("T", "seconds"),
+            ],
+            d.state,
+            [(a.number, a.at, a.error if a.error is not None else "OK") for a in d.attempts],
+            d.next_attempt_at,
         )
-        for attempt in delivery.attempts:
-            outcome = attempt.error if attempt.error is not None else "OK"
-            print(f"    #{attempt.number}  {attempt.at.isoformat(timespec='seconds')}  {outcome}")
-        if delivery.next_attempt_at is not None:
-            at = delivery.next_attempt_at.isoformat(timespec="seconds")
-            print("   ", _("next attempt {at}", at=at))
+        for d in _database(settings, read)
+    )
     return 0

@@ -6,7 +6,9 @@ prints the endpoint's signing secret once, and leaves an audit row, as ``remove`
 """
 
 import argparse
+import datetime as dt
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,19 +89,36 @@ def _log(settings: Settings, name: str | None, limit: int) -> int:
     async def read(session: AsyncSession) -> list[endpoints.LoggedDelivery]:
         return await endpoints.delivery_log(session, name, limit)
 
-    for delivery in _database(settings, read):
-        when = delivery.created_at.isoformat(timespec="seconds")
-        print(
-            f"{delivery.delivery_id}  {delivery.endpoint}  {delivery.event.value}  {when}  "
-            f"{delivery.state}"
+    print_log(
+        (
+            [d.delivery_id, d.endpoint, d.event.value, d.created_at.isoformat("T", "seconds")],
+            d.state,
+            [
+                (a.number, a.at, str(a.status_code) if a.status_code is not None else a.error)
+                for a in d.attempts
+            ],
+            d.next_attempt_at,
         )
-        for attempt in delivery.attempts:
-            outcome = attempt.status_code if attempt.status_code is not None else attempt.error
-            print(f"    #{attempt.number}  {attempt.at.isoformat(timespec='seconds')}  {outcome}")
-        if delivery.next_attempt_at is not None:
-            at = delivery.next_attempt_at.isoformat(timespec="seconds")
-            print("   ", _("next attempt {at}", at=at))
+        for d in _database(settings, read)
+    )
     return 0
+
+
+def print_log(
+    deliveries: Iterable[
+        tuple[list[str], str, list[tuple[int, dt.datetime, str | None]], dt.datetime | None]
+    ],
+) -> None:
+    """Print a delivery log (``bangfu webhook log``, ``bangfu notification log``): each
+    delivery's fields and state on a line, then each attempt (its number, time and outcome)
+    and when the next one is due."""
+    for fields, state, attempts, next_attempt_at in deliveries:
+        print("  ".join([*fields, state]))
+        for number, at, outcome in attempts:
+            print(f"    #{number}  {at.isoformat(timespec='seconds')}  {outcome}")
+        if next_attempt_at is not None:
+            at = next_attempt_at.isoformat(timespec="seconds")
+            print("   ", _("next attempt {at}", at=at))
 
 
 def _add(settings: Settings, name: str, url: str, events: list[str], region: str) -> int:
