@@ -117,8 +117,8 @@ def print_log(
         for number, at, outcome in attempts:
             print(f"    #{number}  {at.isoformat(timespec='seconds')}  {outcome}")
         if next_attempt_at is not None:
-            at = next_attempt_at.isoformat(timespec="seconds")
-            print("   ", _("next attempt {at}", at=at))
+            due = next_attempt_at.isoformat(timespec="seconds")
+            print("   ", _("next attempt {at}", at=due))
 
 
 def _add(settings: Settings, name: str, url: str, events: list[str], region: str) -> int:
