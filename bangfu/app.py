@@ -430,6 +430,9 @@ def create_app(
         subscription_protocols=(
             (GRAPHQL_TRANSPORT_WS_PROTOCOL,) if settings.subscriptions_enabled else ()
         ),
+        # A browser's handshake from another origin is refused (403) unless listed:
+        # Strawberry checks Origin against Host and this list.
+        allowed_origins=settings.websocket_origins,
     )
 
     async def healthz(_request: Request) -> Response:

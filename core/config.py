@@ -366,6 +366,12 @@ class Settings(BaseSettings):
         description="GraphQL subscriptions (`careEventUpdates`) over WebSocket, protocol "
         "graphql-transport-ws, at /graphql. None: on in development only.",
     )
+    websocket_origins: list[str] = Field(
+        default_factory=list,
+        description="Web origins beside the service's own whose pages may open a WebSocket "
+        'to /graphql, JSON: ["https://portal.linfen.example"]. A handshake from any other '
+        "Origin is refused (403); a client that sends no Origin (not a browser) is not.",
+    )
     subscription_poll_seconds: float = Field(
         default=2.0,
         ge=0.05,
@@ -495,6 +501,25 @@ class Settings(BaseSettings):
         if any(not 0 <= threshold <= 1 for threshold in value.values()):
             raise ValueError(_("assessment thresholds are shares between 0 and 1"))
         return {**DEFAULT_ASSESSMENT_THRESHOLDS, **value}
+
+    @field_validator("websocket_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        from strawberry.http.websocket_origin import normalize_allowed_origins
+
+        for text in value:
+            try:
+                if text.strip() == "*":
+                    raise ValueError(text)
+                normalize_allowed_origins([text])
+            except ValueError:
+                raise ValueError(
+                    _(
+                        "{origin} is not a web origin (like https://portal.linfen.example)",
+                        origin=repr(text),
+                    )
+                ) from None
+        return value
 
     @field_validator("webhook_allowed_networks")
     @classmethod
