@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import getpass
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
@@ -119,16 +119,31 @@ def _password_argument(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run a ``user`` or ``client`` command; 2 (and one line on stderr) when refused."""
     settings = Settings()
+    if args.command == "user":
+        return refusing(lambda: _user_command(settings, args), _USER_ARGUMENTS)
+    return refusing(lambda: _client_command(settings, args), _CLIENT_ARGUMENTS)
+
+
+def refusing(
+    command: Callable[[], int], arguments: Mapping[str, str], *, every_reason: bool = False
+) -> int:
+    """Run ``command``, the ``bangfu`` commands' one way of refusing: a :class:`UsageError`,
+    or a :class:`DomainError` whose fields ``arguments`` names as the command-line arguments
+    they stand for, prints ``bangfu: error: argument ...: why`` on stderr (the first reason;
+    with ``every_reason`` a line for each) and is exit status 2."""
     try:
-        if args.command == "user":
-            return _user_command(settings, args)
-        return _client_command(settings, args)
+        return command()
     except UsageError as exc:
-        print(_("bangfu: error: {error}", error=exc), file=sys.stderr)
-        return 2
+        refusals = [exc]
+    except DomainError as exc:
+        errors = exc.errors if every_reason else exc.errors[:1]
+        refusals = [_refused(DomainError(error), arguments) for error in errors]
+    for refusal in refusals:
+        print(_("bangfu: error: {error}", error=refusal), file=sys.stderr)
+    return 2
 
 
-def _refused(exc: DomainError, arguments: dict[str, str]) -> UsageError:
+def _refused(exc: DomainError, arguments: Mapping[str, str]) -> UsageError:
     error = exc.errors[0]
     return UsageError(arguments.get(error.field or "", error.field or "input"), error.message)
 

@@ -224,8 +224,8 @@ def db_command(args: argparse.Namespace) -> int:
         )
         try:
             if args.db_command == "backup":
-                return await backup.backup(engine, args.file, revisions)
-            return await backup.restore(engine, args.file, revisions)
+                return await backup.backup(engine, args.file, revisions, host)
+            return await backup.restore(engine, args.file, revisions, host)
         finally:
             await engine.dispose()
 

@@ -20,7 +20,6 @@ audit row.
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,9 +33,8 @@ from graphql import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.accounts_cli import UsageError, _database
+from bangfu.accounts_cli import UsageError, _database, refusing
 from bangfu.core.config import Settings
-from bangfu.core.errors import DomainError
 from bangfu.core.i18n import _
 from bangfu.core.security import SYSTEM, audit
 from bangfu.core.security import documents as trusted
@@ -81,23 +79,15 @@ def run(args: argparse.Namespace) -> int:
     """Run a ``documents`` command; 2 (and one line on stderr) when refused."""
     settings = Settings()
     client: str | None = args.client
-    try:
+
+    def command() -> int:
         if args.documents_command == "add":
             return _add(settings, client, args.files)
         if args.documents_command == "list":
             return _list(settings, client)
         return _remove(settings, client, args.hashes, args.all)
-    except UsageError as exc:
-        print(_("bangfu: error: {error}", error=exc), file=sys.stderr)
-        return 2
-    except DomainError as exc:
-        error = exc.errors[0]
-        argument = _ARGUMENTS.get(error.field or "", error.field or "input")
-        print(
-            _("bangfu: error: {error}", error=UsageError(argument, error.message)),
-            file=sys.stderr,
-        )
-        return 2
+
+    return refusing(command, _ARGUMENTS)
 
 
 def _set_name(client: str | None) -> str:

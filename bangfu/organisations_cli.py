@@ -7,14 +7,12 @@ and exits with status 2. Every organisation added leaves an audit row.
 """
 
 import argparse
-import sys
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.accounts_cli import UsageError, _database, _refused
+from bangfu.accounts_cli import UsageError, _database, refusing
 from bangfu.core.config import Settings
-from bangfu.core.errors import DomainError
 from bangfu.core.i18n import _
 from bangfu.core.registry.models import GRASSROOTS_LEVELS, OrganisationKind
 from bangfu.core.registry.organisations import create_organisation, list_organisations
@@ -76,13 +74,9 @@ def _kind(value: str) -> OrganisationKind:
 def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     """Run an ``organisation`` command; 2 (and one line on stderr) when refused."""
     settings = settings or Settings()
-    try:
-        if args.organisation_command == "add":
-            return _add(settings, args)
-        return _list(settings, args)
-    except UsageError as exc:
-        print(_("bangfu: error: {error}", error=exc), file=sys.stderr)
-        return 2
+    if args.organisation_command == "add":
+        return refusing(lambda: _add(settings, args), _ARGUMENTS)
+    return refusing(lambda: _list(settings, args), _ARGUMENTS)
 
 
 def _add(settings: Settings, args: argparse.Namespace) -> int:
@@ -107,10 +101,7 @@ def _add(settings: Settings, args: argparse.Namespace) -> int:
         )
         return organisation.code
 
-    try:
-        code = _database(settings, create)
-    except DomainError as exc:
-        raise _refused(exc, _ARGUMENTS) from None
+    code = _database(settings, create)
     print(
         _(
             "added organisation {code} ({kind}) in region {region}",

@@ -7,15 +7,13 @@ prints the endpoint's signing secret once, and leaves an audit row, as ``remove`
 
 import argparse
 import datetime as dt
-import sys
 from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.accounts_cli import UsageError, _database, _refused
+from bangfu.accounts_cli import UsageError, _database, refusing
 from bangfu.core.config import Settings
-from bangfu.core.errors import DomainError
 from bangfu.core.i18n import _
 from bangfu.core.registry.reference import CITY_CODE
 from bangfu.core.security import SYSTEM, audit
@@ -64,7 +62,8 @@ def add_commands(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run a ``webhook`` command; 2 (and one line on stderr) when refused."""
     settings = Settings()
-    try:
+
+    def command() -> int:
         if args.webhook_command == "add":
             return _add(settings, args.name, args.url, args.events, args.region)
         if args.webhook_command == "list":
@@ -72,14 +71,8 @@ def run(args: argparse.Namespace) -> int:
         if args.webhook_command == "log":
             return _log(settings, args.name, args.limit)
         return _remove(settings, args.name)
-    except UsageError as exc:
-        print(_("bangfu: error: {error}", error=exc), file=sys.stderr)
-        return 2
-    except DomainError as exc:
-        for error in exc.errors:
-            refusal = _refused(DomainError(error), _ARGUMENTS)
-            print(_("bangfu: error: {error}", error=refusal), file=sys.stderr)
-        return 2
+
+    return refusing(command, _ARGUMENTS, every_reason=True)
 
 
 def _log(settings: Settings, name: str | None, limit: int) -> int:

@@ -1,4 +1,5 @@
-"""Logical backup and restore: every table's rows as JSON lines, database-independent.
+"""Logical backup and restore: the rows of every table of core and the enabled plugins
+(those their migrations own, :func:`tables`) as JSON lines, database-independent.
 
 A backup taken from SQLite restores into PostgreSQL and the other way round. Encrypted
 columns stay encrypted (restore needs the same key file), and the audit trail is copied
@@ -48,6 +49,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bangfu.core.db import Base
 from bangfu.core.i18n import _
+from bangfu.core.migrate import owned_tables, resolve_plugin_dirs
+from bangfu.core.plugins import PluginHost
 
 FORMAT = "bangfu-backup/1"
 # Written by every `bangfu db upgrade`: replaced by the backup's copy on restore.
@@ -60,13 +63,19 @@ class RestoreError(RuntimeError):
     table and the kind of failure, never a row's values."""
 
 
-def tables() -> list[Table]:
-    """Every table in dependency order (parents before children), but those the database
-    derives itself (``info={"derived": True}``: the bottom line's tally, which the
-    verdicts' triggers fill again as they are restored)."""
+def tables(host: PluginHost) -> list[Table]:
+    """The tables of core and of ``host``'s plugins, as their migrations own them
+    (:func:`bangfu.core.migrate.owned_tables`: the tables a database at their revisions
+    holds), in dependency order (parents before children), but those the database derives
+    itself (``info={"derived": True}``: the bottom line's tally, which the verdicts'
+    triggers fill again as they are restored).
+
+    Not every table of the metadata: a process may have imported other plugins' models
+    (a test, a plugin switched off), whose tables this database need not hold."""
     import bangfu.core.models  # noqa: F401  (all core tables are known)
 
-    return [t for t in Base.metadata.sorted_tables if not t.info.get("derived")]
+    owned = owned_tables(resolve_plugin_dirs(host.migration_dirs()))
+    return [t for t in Base.metadata.sorted_tables if t.name in owned and not t.info.get("derived")]
 
 
 def _encoder(table: Table) -> dict[str, Callable[[Any], Any]]:
@@ -128,8 +137,11 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 # -------------------------------------------------------------------------
 
 
-async def backup(engine: AsyncEngine, path: Path, revisions: set[str]) -> dict[str, int]:
-    """Write every row to ``path`` (gzip JSON lines); returns the row count per table.
+async def backup(
+    engine: AsyncEngine, path: Path, revisions: set[str], host: PluginHost
+) -> dict[str, int]:
+    """Write every row of :func:`tables` to ``path`` (gzip JSON lines); returns the row
+    count per table.
 
     The file appears only when complete: it is written beside ``path`` and renamed.
     """
@@ -145,7 +157,7 @@ async def backup(engine: AsyncEngine, path: Path, revisions: set[str]) -> dict[s
         ):
             _write(out, {"format": FORMAT, "revisions": sorted(revisions)})
             async with _snapshot(engine) as connection:
-                for table in tables():
+                for table in tables(host):
                     counts[table.name] = await _dump_table(connection, table, out)
             _write(out, {"end": counts})
         os.replace(partial, path)
@@ -216,8 +228,11 @@ def _read(path: Path) -> Iterator[dict[str, Any]]:
         ) from exc
 
 
-async def restore(engine: AsyncEngine, path: Path, revisions: set[str]) -> dict[str, int]:
-    """Load a backup into an empty database at the same revisions, in one transaction.
+async def restore(
+    engine: AsyncEngine, path: Path, revisions: set[str], host: PluginHost
+) -> dict[str, int]:
+    """Load a backup into the :func:`tables` of an empty database at the same revisions,
+    in one transaction.
 
     Returns the rows restored per table. Any failure rolls everything back and raises
     :class:`RestoreError`.
@@ -235,7 +250,7 @@ async def restore(engine: AsyncEngine, path: Path, revisions: set[str]) -> dict[
                 database=sorted(revisions),
             )
         )
-    by_name = {table.name: table for table in tables()}
+    by_name = {table.name: table for table in tables(host)}
     loader: _Loader | None = None
     try:
         async with engine.connect() as connection, connection.begin():

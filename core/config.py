@@ -3,6 +3,7 @@
 import decimal
 import enum
 import ipaddress
+import ssl
 from functools import cached_property
 from pathlib import Path
 
@@ -81,6 +82,21 @@ DEFAULT_ASSESSMENT_THRESHOLDS: dict[str, float] = {
     "plan_completion": 0.7,
     "bottom_line_coverage": 0.6,
 }
+
+
+def ca_file_problem(path: Path) -> str | None:
+    """Why ``path`` is no PEM file of certificate authorities (missing, unreadable, or
+    without a certificate OpenSSL accepts), or None: checked when the settings are read, so
+    that a bad ``BANGFU_WEBHOOK_CA_FILE`` stops the start instead of every delivery."""
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=str(path))
+    except (ssl.SSLError, ValueError):  # before OSError: an SSLError is one
+        return _("not a PEM file of CA certificates")
+    except FileNotFoundError:
+        return _("no such file")
+    except OSError as exc:  # a folder, no permission
+        return exc.strerror or type(exc).__name__
+    return None
 
 
 class Settings(BaseSettings):
@@ -465,6 +481,12 @@ class Settings(BaseSettings):
         'the production profile, JSON: ["10.20.0.0/16"] (a partner on the government '
         "intranet). Loopback, link-local, multicast and reserved addresses stay refused.",
     )
+    webhook_ca_file: Path | None = Field(
+        default=None,
+        description="A PEM file of certificate authorities that webhook deliveries trust "
+        "beside the usual ones (a government-internal CA of intranet partners). Unset: the "
+        "usual ones alone. Read once when a worker starts sending.",
+    )
 
     @field_validator("language")
     @classmethod
@@ -531,6 +553,21 @@ class Settings(BaseSettings):
                 raise ValueError(
                     _("{network} is not a network (like 10.20.0.0/16)", network=repr(text))
                 ) from None
+        return value
+
+    @field_validator("webhook_ca_file")
+    @classmethod
+    def _certificate_authorities(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            problem = ca_file_problem(value)
+            if problem is not None:
+                raise ValueError(
+                    _(
+                        "BANGFU_WEBHOOK_CA_FILE {path}: {problem}",
+                        path=str(value),
+                        problem=problem,
+                    )
+                )
         return value
 
     @field_validator("care_sla")

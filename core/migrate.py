@@ -233,7 +233,7 @@ def import_models(branches: Mapping[str, PluginBranch]) -> MetaData:
     return Base.metadata
 
 
-def _owned_tables(branches: Mapping[str, PluginBranch]) -> set[str]:
+def owned_tables(branches: Mapping[str, PluginBranch]) -> set[str]:
     """Names of the tables in ``Base.metadata`` that core and these plugins own.
 
     A table is owned when it is mapped by a class defined in core or in one of the plugins'
@@ -254,7 +254,7 @@ def _owned_tables(branches: Mapping[str, PluginBranch]) -> set[str]:
 
 def context_options(config: Config, dialect_name: str) -> dict[str, Any]:
     """The ``context.configure`` options ``env.py`` and :func:`check` share."""
-    owned = _owned_tables(plugin_branches(config))
+    owned = owned_tables(plugin_branches(config))
     known = set(Base.metadata.tables)
 
     def include_object(

@@ -13,6 +13,8 @@ import itertools
 import json
 import os
 import stat
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bangfu.cli import main
+from bangfu.cli import load_host, main
 from bangfu.core import backup
 from bangfu.core.db import make_engine
 from bangfu.core.registry.models import Person, Region, RegionLevel
@@ -53,7 +55,7 @@ async def counts(h: Harness) -> dict[str, int]:
     async with h.engine.connect() as connection:
         return {
             t.name: int(await connection.scalar(select(func.count()).select_from(t)) or 0)
-            for t in backup.tables()
+            for t in backup.tables(h.host)
         }
 
 
@@ -78,7 +80,7 @@ async def test_backup_then_restore_into_an_empty_instance(
             for i in range(5):
                 await audit.record(session, SYSTEM, "test", audit.Outcome.OK, details={"i": i})
         before = await counts(source)
-        written = await backup.backup(source.engine, dump, revisions=set())
+        written = await backup.backup(source.engine, dump, revisions=set(), host=source.host)
         assert written == before
         # Owner-only, even where an older file stood with looser permissions.
         assert stat.S_IMODE(dump.stat().st_mode) == 0o600
@@ -90,7 +92,7 @@ async def test_backup_then_restore_into_an_empty_instance(
 
     # The target is the parametrised database: SQLite, and PostgreSQL when configured.
     async with Harness.start(tmp_path / "target", database_url=database_url) as target:
-        restored = await backup.restore(target.engine, dump, revisions=set())
+        restored = await backup.restore(target.engine, dump, revisions=set(), host=target.host)
         assert {k: v for k, v in restored.items() if v} == {k: v for k, v in before.items() if v}
         assert await counts(target) == before
         async with target.session() as session:
@@ -106,22 +108,26 @@ async def test_backup_then_restore_into_an_empty_instance(
 
         # A second restore into the now non-empty database is refused, changing nothing.
         with pytest.raises(backup.RestoreError, match="is not empty"):
-            await backup.restore(target.engine, dump, revisions=set())
+            await backup.restore(target.engine, dump, revisions=set(), host=target.host)
 
 
 async def test_restore_refuses_other_revisions_and_truncated_files(tmp_path: Path) -> None:
     dump = tmp_path / "b.jsonl.gz"
     async with Harness.start(tmp_path) as h:
-        await backup.backup(h.engine, dump, revisions={"core_0002"})
+        await backup.backup(h.engine, dump, revisions={"core_0002"}, host=h.host)
         with pytest.raises(backup.RestoreError, match="migrate to the same revisions"):
-            await backup.restore(h.engine, dump, revisions={"core_0001"})
+            await backup.restore(h.engine, dump, revisions={"core_0001"}, host=h.host)
         lines = gzip.decompress(dump.read_bytes()).decode().splitlines()
         (tmp_path / "cut.jsonl.gz").write_bytes(gzip.compress("\n".join(lines[:-1]).encode()))
         with pytest.raises(backup.RestoreError, match="truncated"):
-            await backup.restore(h.engine, tmp_path / "cut.jsonl.gz", revisions={"core_0002"})
+            await backup.restore(
+                h.engine, tmp_path / "cut.jsonl.gz", revisions={"core_0002"}, host=h.host
+            )
         (tmp_path / "plain.txt").write_text("not gzip")
         with pytest.raises(backup.RestoreError, match="not a readable gzip file"):
-            await backup.restore(h.engine, tmp_path / "plain.txt", revisions={"core_0002"})
+            await backup.restore(
+                h.engine, tmp_path / "plain.txt", revisions={"core_0002"}, host=h.host
+            )
 
 
 async def test_a_backup_under_writes_is_the_database_of_one_moment(
@@ -149,14 +155,14 @@ async def test_a_backup_under_writes_is_the_database_of_one_moment(
             return count
 
         monkeypatch.setattr(backup, "_dump_table", dump_then_write)
-        written = await backup.backup(source.engine, dump, revisions=set())
+        written = await backup.backup(source.engine, dump, revisions=set(), host=source.host)
         after = await counts(source)
     assert after["core_person"] == before["core_person"] + 1  # the writer did commit
     assert after["core_audit_event"] == before["core_audit_event"] + 1
     assert written == before
 
     async with Harness.start(tmp_path / "target") as target:
-        await backup.restore(target.engine, dump, revisions=set())
+        await backup.restore(target.engine, dump, revisions=set(), host=target.host)
         assert await counts(target) == before
         async with target.session() as session:
             assert await audit.verify(session) == []
@@ -177,7 +183,7 @@ async def test_a_failed_backup_leaves_the_previous_file(
     monkeypatch.setattr(backup, "_dump_table", fail_at_persons)
     async with Harness.start(tmp_path) as h:
         with pytest.raises(OSError, match="No space left"):
-            await backup.backup(h.engine, dump, revisions=set())
+            await backup.backup(h.engine, dump, revisions=set(), host=h.host)
     assert dump.read_bytes() == b"yesterday's backup"
     assert [name for name in os.listdir(tmp_path) if "nightly" in name] == [dump.name]
 
@@ -201,7 +207,8 @@ async def test_references_to_later_rows_and_tables_are_set_after_the_inserts(
         Column("id", Integer, primary_key=True),
         Column("a_id", ForeignKey("cycle_a.id"), nullable=False),
     )
-    monkeypatch.setattr(backup, "tables", lambda: [a, b])
+    monkeypatch.setattr(backup, "tables", lambda _host: [a, b])
+    host = load_host()  # its tables are a and b here
     monkeypatch.setattr(backup, "REFERENCE_TABLES", ())
     rows_a = [
         {"id": 1, "b_id": None, "parent_id": None},
@@ -221,7 +228,7 @@ async def test_references_to_later_rows_and_tables_are_set_after_the_inserts(
         await connection.execute(insert(b), [{"id": 1, "a_id": 2}])
         for row in final_a:
             await connection.execute(update(a).where(a.c.id == row["id"]).values(row))
-    await backup.backup(source, dump, revisions=set())
+    await backup.backup(source, dump, revisions=set(), host=host)
     await source.dispose()
 
     schema = None
@@ -233,7 +240,7 @@ async def test_references_to_later_rows_and_tables_are_set_after_the_inserts(
     try:
         async with target.begin() as connection:
             await connection.run_sync(metadata.create_all)
-        restored = await backup.restore(target, dump, revisions=set())
+        restored = await backup.restore(target, dump, revisions=set(), host=host)
         assert restored == {"cycle_a": 3, "cycle_b": 1}
         async with target.connect() as connection:
             found = (await connection.execute(select(a).order_by(a.c.id))).mappings().all()
@@ -302,7 +309,7 @@ async def _table_counts(url: str, schema: str | None) -> dict[str, int]:
         async with engine.connect() as connection:
             return {
                 t.name: int(await connection.scalar(select(func.count()).select_from(t)) or 0)
-                for t in backup.tables()
+                for t in backup.tables(load_host())
             }
     finally:
         await engine.dispose()
@@ -551,6 +558,60 @@ def test_a_failed_restore_changes_nothing_and_prints_no_row(
             for value in private:
                 assert value not in out + err, (damage.__name__, value)
             assert asyncio.run(_table_counts(url, schema)) == upgraded
+    finally:
+        _drop_schemas(database_url, [schema] if schema else [])
+
+
+# Another plugin's model, imported by the process but not enabled (a test module, a plugin
+# switched off): on the same metadata, as plugins' models are, its table not in the database.
+STRAY_PLUGIN = """
+import sys
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+from bangfu.plugin import Base, PersonScoped
+from bangfu.cli import main
+
+
+class Note(PersonScoped, Base):
+    __tablename__ = "stray_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("core_person.id"))
+    text: Mapped[str] = mapped_column(String(100))
+
+
+assert "stray_note" in Base.metadata.tables
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_process_with_another_plugins_model_backs_up_and_restores(
+    small: Small, database_url: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``bangfu db backup`` and ``restore`` in a process that also imported a model of a
+    plugin the database does not have: the backup holds the host's tables (the same file
+    as without the model) and restores. In a child process, so that the model stays out of
+    this one's metadata."""
+
+    def bangfu(*args: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-c", STRAY_PLUGIN, *args], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+
+    dump = tmp_path / "with-stray-model.jsonl.gz"
+    _env(monkeypatch, small.key_file, small.url)
+    bangfu("db", "backup", str(dump))
+    assert _lines(dump) == _lines(small.dump)
+    url, schema = _sqlite(tmp_path / "target.db"), None
+    if database_url is not None:
+        url, schema = database_url, _pg_schema(database_url)
+    try:
+        _env(monkeypatch, small.key_file, url, schema)
+        bangfu("db", "upgrade")
+        bangfu("db", "restore", str(dump))
+        counts = asyncio.run(_table_counts(url, schema))
+        assert counts == asyncio.run(_table_counts(small.url, None))
+        assert counts["core_person"] > 0 and "stray_note" not in counts
     finally:
         _drop_schemas(database_url, [schema] if schema else [])
 

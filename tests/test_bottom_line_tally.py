@@ -78,12 +78,12 @@ async def test_a_restored_backup_has_its_tally_again(
     await demo(harness, households=40)
     kept, _ = await state(harness)
     dump = tmp_path / "backup.jsonl.gz"
-    written = await backup.backup(harness.engine, dump, revisions=set())
+    written = await backup.backup(harness.engine, dump, revisions=set(), host=harness.host)
     assert "core_bottom_line_tally" not in written  # derived: not in the file
     assert written["core_bottom_line_verdict"] > 0
     (tmp_path / "target").mkdir()
     async with Harness.start(tmp_path / "target", database_url=database_url) as target:
-        await backup.restore(target.engine, dump, revisions=set())
+        await backup.restore(target.engine, dump, revisions=set(), host=target.host)
         assert await state(target) == (kept, [])
 
 

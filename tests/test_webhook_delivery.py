@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import json
 import random
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from bangfu.core.webhooks import endpoints
 from bangfu.core.webhooks.delivery import deliver_due
 from bangfu.core.webhooks.events import WebhookEvent
 from bangfu.core.webhooks.models import WebhookDelivery
+from bangfu.core.webhooks.targets import Resolver, system_resolver
 from bangfu.testing import Harness
 from tests.helpers import World
 from tests.test_care_events import raise_event, respond
@@ -34,9 +36,10 @@ pytestmark = pytest.mark.anyio
 
 class Receiver:
     """A partner's webhook receiver on 127.0.0.1: keeps what it is sent, and answers 500
-    to the next ``fail`` requests (and after ``delay`` seconds, if set)."""
+    to the next ``fail`` requests (and after ``delay`` seconds, if set). Over HTTPS with
+    ``tls``'s certificate when given."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.fail = 0
         self.delay = 0.0
@@ -56,7 +59,10 @@ class Receiver:
                 return None
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/bangfu"
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/bangfu"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
@@ -67,7 +73,13 @@ def receiver() -> Iterator[Receiver]:
     found.server.shutdown()
 
 
-async def endpoint(h: Harness, url: str, region: str = "141000", name: str = "partner") -> str:
+async def endpoint(
+    h: Harness,
+    url: str,
+    region: str = "141000",
+    name: str = "partner",
+    resolve: Resolver = system_resolver,
+) -> str:
     async with h.session() as session, session.begin():
         new = await endpoints.add_endpoint(
             session,
@@ -77,6 +89,7 @@ async def endpoint(h: Harness, url: str, region: str = "141000", name: str = "pa
             url=url,
             events=tuple(WebhookEvent),
             region_code=region,
+            resolve=resolve,
         )
     return new.secret
 
