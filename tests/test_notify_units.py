@@ -151,7 +151,8 @@ async def test_a_raised_event_tells_the_unit_of_an_open_measure_of_its_domain(
         assert opened == {"node": {"id": event["id"], "kind": "HOSPITALISATION"}}
     chinese = await world.h.gql(MINE, token=u.medical, language="zh")
     text = chinese["data"]["myNotifications"]["nodes"][0]["message"]
-    assert "住院" in text and "医疗" in text and deadline in text and "成员" not in text
+    assert "住院" in text and "（医疗）" in text and deadline in text and "核查该措施" in text
+    assert "成员0" not in text  # no name
     # Not X's user of another county, a paired official's view alone; not the units whose
     # measure is done, cancelled, of another domain.
     for token in (
