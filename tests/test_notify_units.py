@@ -190,6 +190,13 @@ async def test_the_domains_of_each_kind_and_a_holiday_tells_no_unit(world: World
     notes = await mine(world, u.living)
     assert told(notes) == [("RAISED", disaster["id"])]
     assert "(disaster)" in notes[0]["message"] and "(living)" in notes[0]["message"]
+    # One unit with open measures of both domains of a disaster: each user is told once,
+    # naming the first (housing).
+    await measure(world, u.f.gid, "HOUSING", "unit-living")
+    again = (await raise_event(world, u.f.person_gids[1], "DISASTER", today()))["careEvent"]
+    notes = await mine(world, u.living)
+    assert told(notes) == [("RAISED", again["id"]), ("RAISED", disaster["id"])]
+    assert "(housing)" in notes[0]["message"]
     # A bereavement (CARE): no unit has a measure of it.
     await raise_event(world, u.f.person_gids[0], "BEREAVEMENT", today())
     # The holiday visits are the paired official's alone.
@@ -206,7 +213,7 @@ async def test_the_domains_of_each_kind_and_a_holiday_tells_no_unit(world: World
     assert reasons.count("RAISED") == 3  # disaster, bereavement, holiday
     assert await mine(world, u.medical) == []
     assert [n["subjectId"] for n in await mine(world, u.education)] == [dropout["id"]]
-    assert [n["subjectId"] for n in await mine(world, u.living)] == [disaster["id"]]
+    assert [n["subjectId"] for n in await mine(world, u.living)] == [again["id"], disaster["id"]]
     for token in (u.medical_city, u.done, u.cancelled, u.medical_elsewhere):
         assert await mine(world, token) == []
 
