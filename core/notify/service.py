@@ -337,7 +337,14 @@ async def unit_readers(
     care_read = next(action for action in CORE_ACTIONS if action.name == "care:read")
     holding = {path[: end + 1] for _org, path in wanted for end in _slashes(path)}
     rows = await session.execute(
-        select(User, Region.path, Organisation.department)
+        select(
+            User.id,
+            User.username,
+            User.organisation_id,
+            User.roles,
+            Region.path,
+            Organisation.department,
+        )
         .join(Region, Region.code == User.region_code)
         .join(Organisation, Organisation.id == User.organisation_id)
         .where(
@@ -348,10 +355,10 @@ async def unit_readers(
         .order_by(User.id)
     )
     staff: dict[int, list[tuple[int, str]]] = {}
-    for user, path, department in rows:
-        actor = actor_for_user(user, path, department)
+    for user in rows:
+        actor = actor_for_user(user, user.path, user.department)
         if care_read.granted_to(actor) and not actor.paired_only:
-            staff.setdefault(user.organisation_id, []).append((user.id, path))
+            staff.setdefault(user.organisation_id, []).append((user.id, user.path))
     return {
         (org, area): [user for user, path in staff.get(org, []) if area.startswith(path)]
         for org, area in wanted
@@ -401,7 +408,7 @@ async def _units_of_events(
 
 async def care_events_raised(session: AsyncSession, events: Sequence[EventFacts]) -> int:
     """Tell the paired official of each event's person (else the county's civil-affairs
-    office) that the event was raised."""
+    office), and the responsible units of the event's domains, that the event was raised."""
     return await _tell_responsible(session, events, NotificationReason.RAISED)
 
 
@@ -506,7 +513,8 @@ async def key_problems_found(
     visited_on: dt.date,
 ) -> int:
     """Tell the paired officials concerned of each key problem: the named person's, or
-    every current member's (``members``) for a problem of the whole household."""
+    every current member's (``members``) for a problem of the whole household; and the
+    responsible units of the problem's domain."""
     if not problems:
         return 0
     await _problems_to_partners(session, problems, visited_on)
