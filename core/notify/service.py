@@ -4,12 +4,20 @@ Who is told (docs/care.md, "Who is told"):
 
 - a care event raised: the person's paired official; for a person nobody is paired with,
   the county's civil-affairs office (the active users with the ``CIVIL_AFFAIRS_OFFICER``
-  role whose area is the person's county);
+  role whose area is the person's county); and the responsible units (below) of the
+  event's domains (:data:`KIND_DOMAINS`);
 - a pairing started or ended: its official;
 - a key problem found by a screening visit: the paired official of the person it names, or
-  of every current member for a problem of the whole household;
+  of every current member for a problem of the whole household; and the responsible units
+  of the problem's domain;
 - a reminder before a care event's deadline: as for the event raised;
 - an escalation when the deadline passed unanswered: the county's civil-affairs office.
+
+A responsible unit is the organisation of an open measure (neither ``DONE`` nor
+``CANCELLED``) of the plan of a household the person is a current member of (一户一策), in
+the domain concerned. Of a unit, the active users whose area holds the person's (the
+household's, for a problem) and who may open the subject (``care:read``, and not a paired
+official's view alone) are told.
 
 The user whose write causes the notification is not told of it (they know). Every
 function here runs in the caller's session and transaction: a write that rolls back
@@ -22,7 +30,7 @@ import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, select, update
+from sqlalchemy import ColumnElement, Select, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,6 +81,21 @@ TEMPLATES: Mapping[str, str] = {
     "KEY_PROBLEM": N_(
         "A screening visit on {day} found a key problem ({domain}) of a person paired with "
         "you: the household's plan needs a measure for it."
+    ),
+    # The responsible unit's: the organisation of an open measure of the household's plan.
+    "RAISED_UNIT": N_(
+        "A care event ({kind}) was raised for a person of a household whose plan gives your "
+        "unit an open measure ({domain}): it is to be answered by {deadline}; see whether "
+        "the measure still fits."
+    ),
+    "REMINDER_UNIT": N_(
+        "Reminder: a care event ({kind}) of a person of a household whose plan gives your "
+        "unit an open measure ({domain}) is due on {deadline} and not answered yet."
+    ),
+    "KEY_PROBLEM_UNIT": N_(
+        "A screening visit on {day} found a key problem ({domain}) in a household whose "
+        "plan gives your unit an open measure of that domain: see whether the measure needs "
+        "revising."
     ),
 }
 
@@ -241,9 +264,157 @@ class EventFacts:
     deadline: dt.date
 
 
+# -- the responsible unit (一户一策) ------------------------------------------------------
+
+#: The problem domains of a care event of each kind: the organisations of the household's
+#: open measures in them are responsible with the paired official. A holiday visit is the
+#: paired official's alone.
+KIND_DOMAINS: Mapping[str, tuple[str, ...]] = {
+    "HOSPITALISATION": ("MEDICAL",),
+    "SCHOOL_DROPOUT": ("EDUCATION",),
+    "DISASTER": ("HOUSING", "LIVING"),
+    "BEREAVEMENT": ("CARE",),
+    "HOLIDAY": (),
+}
+
+
+def _open_measure() -> ColumnElement[bool]:
+    """SQL: a measure still to be carried out (DONE and CANCELLED are final)."""
+    from bangfu.core.care.enums import MeasureStatus
+    from bangfu.core.care.plan_models import Measure
+
+    return Measure.status.not_in([MeasureStatus.DONE, MeasureStatus.CANCELLED])
+
+
+async def units_of_persons(
+    session: AsyncSession, person_ids: Collection[int], domains: Collection[str]
+) -> dict[int, tuple[str, list[tuple[str, int]]]]:
+    """The responsible units of each person in ``domains``: the person's area path, and
+    ``(domain, organisation)`` of every open measure of the plans of the households the
+    person is a current member of. Persons without one are left out."""
+    from bangfu.core.care.plan_models import Measure
+    from bangfu.core.registry.models import Membership, Person
+
+    found: dict[int, tuple[str, list[tuple[str, int]]]] = {}
+    if not person_ids or not domains:
+        return found
+    day = today()
+    ids = sorted(set(person_ids))
+    for start in range(0, len(ids), _BATCH):
+        rows = await session.execute(
+            select(
+                Membership.person_id,
+                Person.area_path,
+                Measure.domain,
+                Measure.responsible_organisation_id,
+            )
+            .join(Person, Person.id == Membership.person_id)
+            .join(Measure, Measure.household_id == Membership.household_id)
+            .where(
+                Membership.person_id.in_(ids[start : start + _BATCH]),
+                current(Membership.start_date, Membership.end_date, day),
+                Measure.domain.in_(sorted(domains)),
+                _open_measure(),
+            )
+            .distinct()
+            .order_by(Membership.person_id, Measure.responsible_organisation_id)
+        )
+        for person_id, area_path, domain, organisation_id in rows:
+            units = found.setdefault(person_id, (area_path, []))[1]
+            units.append((str(domain), organisation_id))
+    return found
+
+
+async def unit_readers(
+    session: AsyncSession, units: Iterable[tuple[int, str]]
+) -> dict[tuple[int, str], list[int]]:
+    """The users to tell of each unit ``(organisation, area path)``: the organisation's
+    active users whose area holds the area path and who may read care work there, as the
+    API would let them (``care:read``, and not a paired official's view alone, which
+    opens the persons paired with them only: those are told as their official)."""
+    from bangfu.core.registry.models import Organisation, Region
+    from bangfu.core.security.auth import actor_for_user
+    from bangfu.core.security.models import User
+    from bangfu.core.security.permissions import CORE_ACTIONS
+
+    wanted = set(units)
+    if not wanted:
+        return {}
+    care_read = next(action for action in CORE_ACTIONS if action.name == "care:read")
+    holding = {path[: end + 1] for _org, path in wanted for end in _slashes(path)}
+    rows = await session.execute(
+        select(
+            User.id,
+            User.username,
+            User.organisation_id,
+            User.roles,
+            Region.path,
+            Organisation.department,
+        )
+        .join(Region, Region.code == User.region_code)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(
+            User.organisation_id.in_(sorted({org for org, _path in wanted})),
+            User.is_active.is_(True),
+            Region.path.in_(sorted(holding)),
+        )
+        .order_by(User.id)
+    )
+    staff: dict[int, list[tuple[int, str]]] = {}
+    for user in rows:
+        actor = actor_for_user(user, user.path, user.department)
+        if care_read.granted_to(actor) and not actor.paired_only:
+            staff.setdefault(user.organisation_id, []).append((user.id, user.path))
+    return {
+        (org, area): [user for user, path in staff.get(org, []) if area.startswith(path)]
+        for org, area in wanted
+    }
+
+
+def _slashes(path: str) -> list[int]:
+    """Where ``path``'s regions end: each ``/`` (``141000/141023/``: 6 and 13)."""
+    return [index for index, char in enumerate(path) if char == "/"]
+
+
+async def _units_of_events(
+    session: AsyncSession, events: Sequence[EventFacts], reason: NotificationReason
+) -> list[NewNotification]:
+    """The notifications of the responsible units of care events (raised or reminded):
+    one per recipient, naming the first of the event's domains the unit has a measure in."""
+    domains_of = {e.id: KIND_DOMAINS.get(str(e.kind), ()) for e in events}
+    persons = {e.person_id for e in events if domains_of[e.id]}
+    domains = {d for e in events for d in domains_of[e.id]}
+    units = await units_of_persons(session, persons, domains)
+    if not units:
+        return []
+    readers = await unit_readers(
+        session, {(org, area) for area, measures in units.values() for _d, org in measures}
+    )
+    template = TEMPLATES[f"{reason.value}_UNIT"]
+    notes: list[NewNotification] = []
+    for event in events:
+        area, measures = units.get(event.person_id, ("", []))
+        for domain in domains_of[event.id]:
+            params = {
+                "kind": str(event.kind),
+                "domain": domain,
+                "deadline": event.deadline.isoformat(),
+            }
+            for measure_domain, org in measures:
+                if measure_domain != domain:
+                    continue
+                for recipient in readers.get((org, area), []):
+                    notes.append(
+                        NewNotification(
+                            recipient, reason.value, "CareEvent", event.id, template, params
+                        )
+                    )
+    return notes
+
+
 async def care_events_raised(session: AsyncSession, events: Sequence[EventFacts]) -> int:
     """Tell the paired official of each event's person (else the county's civil-affairs
-    office) that the event was raised."""
+    office), and the responsible units of the event's domains, that the event was raised."""
     return await _tell_responsible(session, events, NotificationReason.RAISED)
 
 
@@ -270,6 +441,7 @@ async def _tell_responsible(
             notes.append(
                 NewNotification(recipient, reason.value, "CareEvent", event.id, template, params)
             )
+    notes += await _units_of_events(session, events, reason)
     return await record(session, notes)
 
 
@@ -358,7 +530,8 @@ async def key_problems_found(
     visited_on: dt.date,
 ) -> int:
     """Tell the paired officials concerned of each key problem: the named person's, or
-    every current member's (``members``) for a problem of the whole household."""
+    every current member's (``members``) for a problem of the whole household; and the
+    responsible units of the problem's domain."""
     if not problems:
         return 0
     await _problems_to_partners(session, problems, visited_on)
@@ -379,6 +552,7 @@ async def key_problems_found(
                         params,
                     )
                 )
+    notes += await _units_of_problems(session, problems, visited_on)
     return await record(session, notes)
 
 
@@ -397,6 +571,52 @@ async def _problems_to_partners(
     await webhooks.enqueue(
         session, WebhookEvent.KEY_PROBLEM_FOUND, "Problem", {key: path for key, path in rows}, data
     )
+
+
+async def _units_of_problems(
+    session: AsyncSession, problems: Sequence[ProblemFacts], visited_on: dt.date
+) -> list[NewNotification]:
+    """The notifications of the responsible units of key problems: the organisations of
+    the household's open measures in the problem's domain (they may need revising)."""
+    from bangfu.core.care.plan_models import Measure
+    from bangfu.core.care.screening_models import Problem
+    from bangfu.core.registry.models import Household
+
+    rows = (
+        await session.execute(
+            select(Problem.id, Household.area_path, Measure.responsible_organisation_id)
+            .join(Household, Household.id == Problem.household_id)
+            .join(
+                Measure,
+                and_(
+                    Measure.household_id == Problem.household_id,
+                    Measure.domain == Problem.domain,
+                ),
+            )
+            .where(Problem.id.in_([p.id for p in problems]), _open_measure())
+            .distinct()
+            .order_by(Problem.id, Measure.responsible_organisation_id)
+        )
+    ).all()
+    if not rows:
+        return []
+    readers = await unit_readers(session, {(org, area) for _id, area, org in rows})
+    facts = {p.id: p for p in problems}
+    notes: list[NewNotification] = []
+    for problem_id, area, org in rows:
+        params = {"day": visited_on.isoformat(), "domain": str(facts[problem_id].domain)}
+        for recipient in readers.get((org, area), []):
+            notes.append(
+                NewNotification(
+                    recipient,
+                    NotificationReason.KEY_PROBLEM.value,
+                    "Problem",
+                    problem_id,
+                    TEMPLATES["KEY_PROBLEM_UNIT"],
+                    params,
+                )
+            )
+    return notes
 
 
 async def notify_responsible(
