@@ -14,6 +14,7 @@ from bangfu.core.security import documents
 from bangfu.core.security.actor import Role
 from bangfu.core.security.documents import NewDocument
 from bangfu.testing import Harness
+from tests.helpers import websocket_scope
 
 pytestmark = pytest.mark.anyio
 
@@ -27,19 +28,7 @@ class Socket:
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.inbox.put_nowait({"type": "websocket.connect"})
-        scope = {
-            "type": "websocket",
-            "asgi": {"version": "3.0"},
-            "scheme": "ws",
-            "path": "/graphql",
-            "raw_path": b"/graphql",
-            "root_path": "",
-            "query_string": b"",
-            "headers": [(b"host", b"testserver")],
-            "subprotocols": ["graphql-transport-ws"],
-            "server": ("testserver", 80),
-            "client": ("127.0.0.1", 50000),
-        }
+        scope = websocket_scope(["graphql-transport-ws"])
         self.task = asyncio.ensure_future(app(scope, self.inbox.get, self.outbox.put))
         self.token = token
 
