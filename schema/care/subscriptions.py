@@ -274,6 +274,9 @@ class CareSubscription:
         stream = _Stream(start=start, first=since is None)
         while True:
             await context.refresh()  # nothing of the last message stays open or cached
-            for update in await stream.poll(info):
+            # A client that leaves mid-poll cancels no statement: the poll (a few indexed
+            # reads) finishes and closes its session, and its connection goes back to the
+            # pool instead of being torn down under a running statement.
+            for update in await asyncio.shield(stream.poll(info)):
                 yield update
             await asyncio.sleep(context.settings.subscription_poll_seconds)
