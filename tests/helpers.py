@@ -91,3 +91,25 @@ async def create_household(
         token=token,
     )
     return data["householdCreate"]  # type: ignore[no-any-return]
+
+
+def websocket_scope(
+    subprotocols: list[str], *, origin: bytes | None = None, client: str = "127.0.0.1"
+) -> dict[str, Any]:
+    """The ASGI scope of a WebSocket handshake on ``/graphql`` of ``testserver``, offering
+    ``subprotocols``, from ``client`` (with an ``Origin`` header when ``origin`` is given),
+    for tests that speak to the app in their own process."""
+    headers = [(b"host", b"testserver")] + ([(b"origin", origin)] if origin is not None else [])
+    return {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "ws",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "subprotocols": subprotocols,
+        "server": ("testserver", 80),
+        "client": (client, 50000),
+    }

@@ -47,6 +47,19 @@ async def _run(url: str, statement: str) -> None:
     await admin.dispose()
 
 
+class Served(str):
+    """The base URL of a served instance (a ``str``), with the environment it runs in
+    (``env``: its ``BANGFU_`` settings, its database and schema), for a command or job
+    that a test runs against the same instance."""
+
+    env: dict[str, str]
+
+    def __new__(cls, base: str, env: dict[str, str]) -> "Served":
+        served = super().__new__(cls, base)
+        served.env = env
+        return served
+
+
 @contextlib.contextmanager
 def served(
     tmp_path: Path,
@@ -54,10 +67,10 @@ def served(
     *,
     households: int = 120,
     settings: dict[str, str] | None = None,
-) -> Iterator[str]:
-    """The base URL (``http://127.0.0.1:PORT``) of the service, demo mode, development
-    profile, with ``settings`` (``BANGFU_`` variables) on top; stopped (and its PostgreSQL
-    schema dropped) at the end."""
+) -> Iterator[Served]:
+    """The base URL (``http://127.0.0.1:PORT``, with its environment ``env``) of the
+    service, demo mode, development profile, with ``settings`` (``BANGFU_`` variables) on
+    top; stopped (and its PostgreSQL schema dropped) at the end."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")}
     env |= {
@@ -80,7 +93,7 @@ def served(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = Served(f"http://127.0.0.1:{port}", env)
     try:
         deadline = time.monotonic() + TIMEOUT
         while True:

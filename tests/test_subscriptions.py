@@ -1,12 +1,15 @@
 """``careEventUpdates`` over graphql-transport-ws, with a real client (``gql``'s websockets
 transport) against the real service (uvicorn, demo data) on SQLite and PostgreSQL: an
-official is told of an event raised for a person paired with them and of its answer, once
-each; nobody else is told; a connection without a token that holds is refused; a token
-revoked mid-stream ends the stream."""
+official is told of an event raised for a person paired with them, of its answer, and of
+their notifications (the raise's, the reminder the worker's job records), once each;
+nobody else is told; a connection without a token that holds is refused; a token revoked
+mid-stream ends the stream."""
 
 import asyncio
 import datetime as dt
 import json
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,19 +21,43 @@ from gql.transport.exceptions import TransportConnectionFailed, TransportQueryEr
 from gql.transport.websockets import WebsocketsTransport
 from websockets.exceptions import ConnectionClosed
 
-from tests.served import served
+from bangfu.core.calendar import today
+from tests.served import Served, served
 
 PASSWORD = "Demo-2026!linfen"
 UPDATES = gql(
-    "subscription { careEventUpdates { change responses event { id kind person { id } } } }"
+    """subscription { careEventUpdates {
+         change responses event { id kind person { id } }
+         notification { id reason state subjectId } } }"""
 )
 POLL = 0.2
+
+#: The worker's daily reminder job, run once against the served instance's database.
+REMINDERS = """
+import asyncio
+from bangfu.cli import load_host
+from bangfu.core.config import Settings
+from bangfu.core.db import make_engine, make_sessionmaker
+from bangfu.core.jobs import JobContext
+from bangfu.core.notify.jobs import care_reminders
+
+async def main() -> None:
+    settings = Settings()
+    engine = make_engine(settings.database_url, schema=settings.database_schema, pooled=False)
+    try:
+        print(await care_reminders(JobContext(settings, make_sessionmaker(engine))))
+    finally:
+        await engine.dispose()
+
+load_host()
+asyncio.run(main())
+"""
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def service(tmp_path: Path, database_url: str | None) -> Iterator[str]:
+def service(tmp_path: Path, database_url: str | None) -> Iterator[Served]:
     with served(
         tmp_path, database_url, settings={"BANGFU_SUBSCRIPTION_POLL_SECONDS": str(POLL)}
     ) as base:
@@ -98,9 +125,30 @@ def a_paired_person(base: str, paired: str) -> str:
     return str(data["pairings"]["nodes"][0]["person"]["id"])
 
 
-async def test_the_official_is_told_of_a_raise_and_its_answer_once(service: str) -> None:
+def run_reminders(service: Served) -> str:
+    """``notify.care-reminders`` as the worker runs it, in a process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-c", REMINDERS],
+        env=service.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def my_notifications(base: str, token: str) -> set[str]:
+    data = post(base, "{ myNotifications(first: 100) { nodes { id } } }", token)
+    return {node["id"] for node in data["myNotifications"]["nodes"]}
+
+
+async def test_the_official_is_told_of_a_raise_its_answer_and_their_notifications_once(
+    service: Served,
+) -> None:
     paired, xiangfen, hongtong = (login(service, u) for u in ("paired", "xiangfen", "hongtong"))
     person = a_paired_person(service, paired)
+    before = my_notifications(service, paired)  # the demo's: not pushed, they were there
     mine: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
     ready, ready_too, ready_three = asyncio.Event(), asyncio.Event(), asyncio.Event()
@@ -113,18 +161,23 @@ async def test_the_official_is_told_of_a_raise_and_its_answer_once(service: str)
         await asyncio.wait_for(
             asyncio.gather(ready.wait(), ready_too.wait(), ready_three.wait()), 60
         )
+        # Happened three days ago: due today (HOSPITALISATION: 3 days), so the reminder
+        # job reminds of it today.
         raised = post(
             service,
             """mutation($p: ID!, $on: Date!) { careEventRaise(input: {
                  personId: $p, kind: HOSPITALISATION, occurredOn: $on, summary: "住院" }) {
-                 careEvent { id } errors { code } } }""",
+                 careEvent { id deadline } errors { code } } }""",
             xiangfen,
             p=person,
-            on=dt.date.today().isoformat(),
+            on=(today() - dt.timedelta(days=3)).isoformat(),
         )["careEventRaise"]
         assert raised["errors"] == []
         event = raised["careEvent"]["id"]
-        await wait_for(mine, 1)
+        assert raised["careEvent"]["deadline"] == today().isoformat()
+        await wait_for(mine, 2)  # the event raised, and the notification of it
+        assert run_reminders(service).startswith("1 reminders"), "the job reminded of it"
+        await wait_for(mine, 3)
         post(
             service,
             """mutation($e: ID!) { careEventRespond(input: {
@@ -132,26 +185,32 @@ async def test_the_official_is_told_of_a_raise_and_its_answer_once(service: str)
             paired,
             e=event,
         )
-        await wait_for(mine, 2)
+        await wait_for(mine, 4)
+        assert run_reminders(service).startswith("0 reminders")  # answered: none again
         await asyncio.sleep(5 * POLL)  # nothing more comes
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    assert mine == [
-        {
-            "change": "RAISED",
-            "responses": 0,
-            "event": {"id": event, "kind": "HOSPITALISATION", "person": {"id": person}},
-        },
-        {
-            "change": "ANSWERED",
-            "responses": 1,
-            "event": {"id": event, "kind": "HOSPITALISATION", "person": {"id": person}},
-        },
+    told = {"id": event, "kind": "HOSPITALISATION", "person": {"id": person}}
+    notified = [m["notification"] for m in mine if m["change"] == "NOTIFIED"]
+    assert [(n["reason"], n["subjectId"], n["state"]) for n in notified] == [
+        ("RAISED", event, "CREATED"),
+        ("REMINDER", event, "CREATED"),
     ]
-    # The county officer raised it but is paired with nobody; the other county's officer
-    # cannot see the person at all.
+    assert mine == [
+        {"change": "RAISED", "responses": 0, "event": told, "notification": None},
+        {"change": "NOTIFIED", "responses": 0, "event": told, "notification": notified[0]},
+        {"change": "NOTIFIED", "responses": 0, "event": told, "notification": notified[1]},
+        {"change": "ANSWERED", "responses": 1, "event": told, "notification": None},
+    ]
+    # Exactly the official's new notifications, as myNotifications lists them (the
+    # reminder is CANCELLED by the answer now, so no longer listed there).
+    after = my_notifications(service, paired)
+    assert after - before == {notified[0]["id"]}
+    # The county officer raised it but is paired with nobody and is not told of their own
+    # raise; the other county's officer cannot see the person at all. Neither hears of the
+    # official's notifications.
     assert others == []
 
 

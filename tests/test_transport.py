@@ -13,7 +13,14 @@ from bangfu.app import create_app
 from bangfu.core.config import Settings
 from bangfu.core.registry.models import Household
 from bangfu.testing import Harness
-from tests.helpers import CREATE_HOUSEHOLD, XIANGFEN_VILLAGE, World, id_number, make_world
+from tests.helpers import (
+    CREATE_HOUSEHOLD,
+    XIANGFEN_VILLAGE,
+    World,
+    id_number,
+    make_world,
+    websocket_scope,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -248,19 +255,7 @@ async def test_websocket_upgrades_are_refused_where_subscriptions_are_off(
             async def send(message: dict[str, Any]) -> None:
                 sent.append(message)  # noqa: B023
 
-            scope = {
-                "type": "websocket",
-                "asgi": {"version": "3.0"},
-                "scheme": "ws",
-                "path": "/graphql",
-                "raw_path": b"/graphql",
-                "root_path": "",
-                "query_string": b"",
-                "headers": [(b"host", b"testserver"), (b"origin", origin)],
-                "subprotocols": protocols,
-                "server": ("testserver", 80),
-                "client": ("203.0.113.9", 50000),
-            }
+            scope = websocket_scope(protocols, origin=origin, client="203.0.113.9")
             await app(scope, receive, send)
             # Closed before being accepted: the server answers the handshake with 403.
             assert sent == [{"type": "websocket.close", "code": 1008}]
