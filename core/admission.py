@@ -14,6 +14,11 @@ process (the bounds are not shared between processes or hosts):
 
 Over a bound, the request is refused at once (:class:`Busy`: HTTP 429 with
 ``Retry-After``), never queued without end.
+
+A subscription (``careEventUpdates``) reads the database every poll interval for as long
+as it is open, so each actor may have ``max_subscriptions_per_actor`` open at once, over
+all their connections (:meth:`Admission.subscription`); another is refused with
+``TOO_MANY_REQUESTS``.
 """
 
 import asyncio
@@ -49,6 +54,7 @@ class Admission:
         self.running: Counter[str] = Counter()
         self.expensive_of_actor: Counter[str] = Counter()
         self.expensive_of_address: Counter[str] = Counter()
+        self.subscriptions: Counter[str] = Counter()
         self._lane: asyncio.Semaphore | None = None
 
     @property
@@ -75,6 +81,24 @@ class Admission:
             yield
         finally:
             _release(self.running, actor)
+
+    @contextlib.contextmanager
+    def subscription(self, actor: str) -> Any:
+        """Hold one of the actor's places for an open subscription, or raise :class:`Busy`."""
+        limit = self.settings.max_subscriptions_per_actor
+        if self.subscriptions[actor] >= limit:
+            raise Busy(
+                _(
+                    "you have {limit} subscriptions open already: close one first",
+                    limit=limit,
+                ),
+                RETRY_REQUEST_SECONDS,
+            )
+        self.subscriptions[actor] += 1
+        try:
+            yield
+        finally:
+            _release(self.subscriptions, actor)
 
     @contextlib.asynccontextmanager
     async def expensive(self, actor: str, address: str | None) -> AsyncIterator[None]:

@@ -291,6 +291,13 @@ class Settings(BaseSettings):
     max_requests_per_actor: int = Field(
         default=8, ge=1, description="GraphQL requests one actor may have running at once."
     )
+    max_subscriptions_per_actor: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Subscriptions one actor may have open at once, over all their "
+        "WebSocket connections (each reads the database every poll interval).",
+    )
     expensive_query_cost: int = Field(
         default=10_000,
         ge=1,

@@ -325,3 +325,43 @@ async def test_a_notification_committed_after_a_later_one_still_comes_once(
     ]
     assert mine.updates[1]["notification"]["id"] == to_global_id("Notification", late)
     await mine.stop()
+
+
+async def test_one_actor_has_a_bounded_number_of_subscriptions_open(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """Each open subscription reads the database every interval: one actor's are bounded
+    over all their connections (BANGFU_MAX_SUBSCRIPTIONS_PER_ACTOR), another's are not
+    touched, and a place comes free when a subscription ends."""
+    settings = PRODUCTION | {"trusted_documents": False, "max_subscriptions_per_actor": 2}
+    async with Harness.start(tmp_path, database_url=database_url, settings=settings) as h:
+        token = await h.actor("paired", roles=[Role.PAIRED_OFFICIAL], region="141023")
+        other = await h.actor("other", roles=[Role.PAIRED_OFFICIAL], region="141023")
+        sockets = [Socket(h.app, token), Socket(h.app, token), Socket(h.app, other)]
+        for socket in sockets:
+            await socket.open()
+        subscribe = {"type": "subscribe", "payload": {"query": UPDATES}}
+        await sockets[0].send({"id": "1", **subscribe})
+        await sockets[1].send({"id": "1", **subscribe})
+        await asyncio.sleep(0.3)  # both running
+        await sockets[1].send({"id": "2", **subscribe})  # a third of the same actor
+        refused = await sockets[1].message()
+        assert refused["id"] == "2" and refused["type"] in ("next", "error"), refused
+        errors = refused["payload"]["errors"] if refused["type"] == "next" else refused["payload"]
+        assert [e["extensions"]["code"] for e in errors] == ["TOO_MANY_REQUESTS"]
+        assert errors[0]["message"] == "you have 2 subscriptions open already: close one first"
+        if refused["type"] == "next":
+            assert await sockets[1].message() == {"id": "2", "type": "complete"}
+        await sockets[2].send({"id": "1", **subscribe})  # another actor: untouched
+        with pytest.raises(TimeoutError):
+            await sockets[2].message(seconds=0.5)
+        await sockets[0].send({"id": "1", "type": "complete"})  # frees a place
+        await asyncio.sleep(0.3)
+        await sockets[1].send({"id": "3", **subscribe})
+        try:
+            told = await sockets[1].message(seconds=0.5)
+        except TimeoutError:
+            told = None
+        assert told is None, told
+        for socket in sockets:
+            await socket.close()

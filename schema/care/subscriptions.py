@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from bangfu.core import calendar
+from bangfu.core.admission import Busy
 from bangfu.core.care.event_models import CareEvent, CareResponse
 from bangfu.core.care.models import Pairing
 from bangfu.core.care.pairing import pairing_holds_on
@@ -272,11 +273,20 @@ class CareSubscription:
         now = utcnow()
         start = now if since is None else max(since, now - dt.timedelta(days=1))
         stream = _Stream(start=start, first=since is None)
-        while True:
-            await context.refresh()  # nothing of the last message stays open or cached
-            # A client that leaves mid-poll cancels no statement: the poll (a few indexed
-            # reads) finishes and closes its session, and its connection goes back to the
-            # pool instead of being torn down under a running statement.
-            for update in await asyncio.shield(stream.poll(info)):
-                yield update
-            await asyncio.sleep(context.settings.subscription_poll_seconds)
+        actor = context.actor
+        # One of the actor's places for open subscriptions (bangfu.core.admission), held
+        # until the stream ends: each one reads the database every interval.
+        place = context.services.admission.subscription(f"{actor.kind.value}:{actor.id}")
+        try:
+            with place:
+                while True:
+                    await context.refresh()  # nothing of the last message stays open or cached
+                    # A client that leaves mid-poll cancels no statement: the poll (a few
+                    # indexed reads) finishes and closes its session, and its connection
+                    # goes back to the pool instead of being torn down under a running
+                    # statement.
+                    for update in await asyncio.shield(stream.poll(info)):
+                        yield update
+                    await asyncio.sleep(context.settings.subscription_poll_seconds)
+        except Busy as busy:  # raised on entering only: the actor has too many open
+            raise GraphQLError(busy.message, extensions={"code": "TOO_MANY_REQUESTS"}) from None
