@@ -94,12 +94,16 @@ async def create_household(
 
 
 def websocket_scope(
-    subprotocols: list[str], *, origin: bytes | None = None, client: str = "127.0.0.1"
+    subprotocols: list[str],
+    *,
+    origin: bytes | None = None,
+    client: str = "127.0.0.1",
+    host: bytes = b"testserver",
 ) -> dict[str, Any]:
-    """The ASGI scope of a WebSocket handshake on ``/graphql`` of ``testserver``, offering
+    """The ASGI scope of a WebSocket handshake on ``/graphql`` of ``host``, offering
     ``subprotocols``, from ``client`` (with an ``Origin`` header when ``origin`` is given),
     for tests that speak to the app in their own process."""
-    headers = [(b"host", b"testserver")] + ([(b"origin", origin)] if origin is not None else [])
+    headers = [(b"host", host)] + ([(b"origin", origin)] if origin is not None else [])
     return {
         "type": "websocket",
         "asgi": {"version": "3.0"},

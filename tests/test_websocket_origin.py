@@ -15,26 +15,16 @@ from pydantic import ValidationError
 
 from bangfu.app import create_app
 from bangfu.core.config import Settings
+from tests.helpers import websocket_scope
 
 pytestmark = pytest.mark.anyio
 
 
 async def handshake(app: Any, host: bytes, origin: bytes | None) -> str:
     """The app's first answer to a handshake: ``websocket.accept`` or ``websocket.close``."""
-    headers = [(b"host", host)] + ([(b"origin", origin)] if origin is not None else [])
-    scope = {
-        "type": "websocket",
-        "asgi": {"version": "3.0"},
-        "scheme": "ws",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "query_string": b"",
-        "headers": headers,
-        "subprotocols": ["graphql-transport-ws"],
-        "server": ("testserver", 80),
-        "client": ("203.0.113.9", 50000),
-    }
+    scope = websocket_scope(
+        ["graphql-transport-ws"], origin=origin, client="203.0.113.9", host=host
+    )
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     inbox.put_nowait({"type": "websocket.connect"})
