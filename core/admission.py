@@ -24,7 +24,7 @@ all their connections (:meth:`Admission.subscription`); another is refused with
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from bangfu.core.config import Settings
@@ -64,41 +64,19 @@ class Admission:
             self._lane = asyncio.Semaphore(self.settings.expensive_lane_size)
         return self._lane
 
-    @contextlib.contextmanager
     def request(self, actor: str) -> Any:
         """Hold one of the actor's places for a request, or raise :class:`Busy`."""
         limit = self.settings.max_requests_per_actor
-        if self.running[actor] >= limit:
-            raise Busy(
-                _(
-                    "you have {limit} requests running already: wait for them to finish",
-                    limit=limit,
-                ),
-                RETRY_REQUEST_SECONDS,
-            )
-        self.running[actor] += 1
-        try:
-            yield
-        finally:
-            _release(self.running, actor)
+        message = _(
+            "you have {limit} requests running already: wait for them to finish", limit=limit
+        )
+        return _place(self.running, actor, limit, message)
 
-    @contextlib.contextmanager
     def subscription(self, actor: str) -> Any:
         """Hold one of the actor's places for an open subscription, or raise :class:`Busy`."""
         limit = self.settings.max_subscriptions_per_actor
-        if self.subscriptions[actor] >= limit:
-            raise Busy(
-                _(
-                    "you have {limit} subscriptions open already: close one first",
-                    limit=limit,
-                ),
-                RETRY_REQUEST_SECONDS,
-            )
-        self.subscriptions[actor] += 1
-        try:
-            yield
-        finally:
-            _release(self.subscriptions, actor)
+        message = _("you have {limit} subscriptions open already: close one first", limit=limit)
+        return _place(self.subscriptions, actor, limit, message)
 
     @contextlib.asynccontextmanager
     async def expensive(self, actor: str, address: str | None) -> AsyncIterator[None]:
@@ -153,6 +131,18 @@ class Admission:
                 _("the service is busy with other costly requests: try again shortly"),
                 RETRY_EXPENSIVE_SECONDS,
             ) from None
+
+
+@contextlib.contextmanager
+def _place(counter: Counter[str], key: str, limit: int, message: str) -> Iterator[None]:
+    """Hold one of ``key``'s ``limit`` places in ``counter``, or raise :class:`Busy`."""
+    if counter[key] >= limit:
+        raise Busy(message, RETRY_REQUEST_SECONDS)
+    counter[key] += 1
+    try:
+        yield
+    finally:
+        _release(counter, key)
 
 
 def _release(counter: Counter[str], key: str) -> None:
