@@ -1,11 +1,17 @@
 """Test data builders shared by the test modules."""
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import ColumnElement, select
+
+from bangfu.core.db import utcnow
 from bangfu.core.idnumber import make
 from bangfu.core.security import Role
+from bangfu.core.security.auth import token_digest
+from bangfu.core.security.models import AccessToken, User
 from bangfu.testing import Harness
 
 XIANGFEN_VILLAGE = "141023100201"
@@ -117,3 +123,21 @@ def websocket_scope(
         "server": ("testserver", 80),
         "client": (client, 50000),
     }
+
+
+async def token_of(harness: Harness, which: ColumnElement[bool]) -> str:
+    """A bearer token of the existing user ``which`` selects (a demo user's too: it is
+    made an ordinary user, since demo logins work only in demo mode), valid for an hour."""
+    token = secrets.token_urlsafe(16)
+    async with harness.session() as session, session.begin():
+        user = await session.scalar(select(User).where(which))
+        assert user is not None
+        user.is_demo = False
+        session.add(
+            AccessToken(
+                digest=token_digest(token),
+                user_id=user.id,
+                expires_at=utcnow() + dt.timedelta(hours=1),
+            )
+        )
+    return token

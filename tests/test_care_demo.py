@@ -1,18 +1,13 @@
 """`bangfu demo` includes the care work: a campaign, plans, pairings with five knowns
 (some stale), and open, overdue and answered events."""
 
-import datetime as dt
-import secrets
-
 import pytest
-from sqlalchemy import select
 
-from bangfu.core.db import utcnow
 from bangfu.core.security import Role
-from bangfu.core.security.auth import token_digest
-from bangfu.core.security.models import AccessToken, User
+from bangfu.core.security.models import User
 from bangfu.demo import create_demo_users, load_demo
 from bangfu.testing import Harness
+from tests.helpers import token_of
 
 pytestmark = pytest.mark.anyio
 
@@ -91,16 +86,4 @@ async def test_demo_has_the_care_work(harness: Harness) -> None:
 
 async def _login(harness: Harness, username: str) -> str:
     """A bearer token of a demo user outside demo mode."""
-    token = secrets.token_urlsafe(16)
-    async with harness.session() as session, session.begin():
-        user = await session.scalar(select(User).where(User.username == username))
-        assert user is not None
-        user.is_demo = False  # demo logins work only in demo mode; this one everywhere
-        session.add(
-            AccessToken(
-                digest=token_digest(token),
-                user_id=user.id,
-                expires_at=utcnow() + dt.timedelta(hours=1),
-            )
-        )
-    return token
+    return await token_of(harness, User.username == username)

@@ -22,6 +22,7 @@ from bangfu.schema.build import build_schema
 from bangfu.schema.nodes import node_sources
 from bangfu.schema.relay import MAX_KEY, to_global_id
 from bangfu.testing import Harness
+from tests.helpers import token_of
 
 pytestmark = pytest.mark.anyio
 
@@ -75,29 +76,10 @@ async def some_key(harness: Harness, model: Any) -> tuple[Any, bool]:
 
 async def recipient_token(harness: Harness, notification_id: int) -> str:
     """A bearer token of the recipient of a notification (a demo user or official)."""
-    import datetime as dt
-    import secrets
-
-    from bangfu.core.db import utcnow
     from bangfu.core.notify.models import Notification
-    from bangfu.core.security.auth import token_digest
-    from bangfu.core.security.models import AccessToken
 
-    token = secrets.token_urlsafe(16)
-    async with harness.session() as session, session.begin():
-        row = await session.get(Notification, notification_id)
-        assert row is not None
-        user = await session.get(User, row.recipient_id)
-        assert user is not None
-        user.is_demo = False  # demo logins work only in demo mode; this one everywhere
-        session.add(
-            AccessToken(
-                digest=token_digest(token),
-                user_id=user.id,
-                expires_at=utcnow() + dt.timedelta(hours=1),
-            )
-        )
-    return token
+    recipient = select(Notification.recipient_id).where(Notification.id == notification_id)
+    return await token_of(harness, User.id == recipient.scalar_subquery())
 
 
 async def test_every_node_type_refetches_in_area_and_reads_as_unknown_outside(
